@@ -1,0 +1,848 @@
+//! The consensus side of the node: starts Malachite and answers its requests (build a block,
+//! check received blocks, attest checkpoints in vote extensions, commit decided blocks,
+//! serve and take synced blocks).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use eyre::eyre;
+use tracing::{debug, error, info, warn};
+
+use malachitebft_app_channel::app::config::{
+    ConsensusConfig, NodeConfig, P2pConfig, ValueSyncConfig,
+};
+use malachitebft_app_channel::app::consensus::VoteExtensionError;
+use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
+use malachitebft_app_channel::app::engine::util::streaming::{
+    StreamContent, StreamId, StreamMessage,
+};
+use malachitebft_app_channel::app::net::Multiaddr;
+use malachitebft_app_channel::app::types::codec::Codec;
+use malachitebft_app_channel::app::types::core::{
+    ExtendedCommitCertificate, LinearTimeouts, Round, Validity, VoteExtensionPolicy,
+};
+use malachitebft_app_channel::app::types::sync::RawDecidedValue;
+use malachitebft_app_channel::app::types::{Keypair, LocallyProposedValue, PeerId, ProposedValue};
+use malachitebft_app_channel::{
+    AppMsg, Channels, ConsensusContext, EngineBuilder, NetworkContext, NetworkIdentity, NetworkMsg,
+    RequestContext, Signer, SyncContext, WalContext,
+};
+
+use junction_spec::BlockHeader;
+
+use crate::chain::{checkpoint_of, now_ms, tx_root, Block};
+use crate::codec::{decode_extended_cert, encode_extended_cert, JunctionCodec, MAX_BLOCK_BYTES};
+use crate::context::{
+    part_sign_bytes, Address, BlockHash, Height, JunctionContext as Ctx, PrivateKey, ProposalPart,
+    Signature, PART_CHUNK_BYTES,
+};
+use crate::metrics::Metrics;
+use crate::node::{lock, read, write, Shared};
+use crate::signing::{Ed25519Signer, Ed25519Verifier};
+use crate::wire::{Reader, WireError, Writer};
+
+/// Malachite's view of our configuration.
+#[derive(Debug, Clone)]
+struct EngineConfig {
+    moniker: String,
+    consensus: ConsensusConfig,
+    value_sync: ValueSyncConfig,
+}
+
+impl NodeConfig for EngineConfig {
+    fn moniker(&self) -> &str {
+        &self.moniker
+    }
+    fn consensus(&self) -> &ConsensusConfig {
+        &self.consensus
+    }
+    fn consensus_mut(&mut self) -> &mut ConsensusConfig {
+        &mut self.consensus
+    }
+    fn value_sync(&self) -> &ValueSyncConfig {
+        &self.value_sync
+    }
+    fn value_sync_mut(&mut self) -> &mut ValueSyncConfig {
+        &mut self.value_sync
+    }
+}
+
+fn multiaddr(addr: &std::net::SocketAddr) -> Result<Multiaddr, eyre::Report> {
+    format!("/ip4/{}/tcp/{}", addr.ip(), addr.port())
+        .parse()
+        .map_err(|e| eyre!("bad address {addr}: {e}"))
+}
+
+/// A block this node has seen proposed (or synced) but not yet committed.
+#[derive(Debug, Clone)]
+struct Undecided {
+    height: Height,
+    round: Round,
+    pol_round: Round,
+    proposer: Address,
+    /// The proposer's signature over the parts; `None` for synced blocks.
+    fin: Option<Signature>,
+    validity: Validity,
+    block: Arc<Block>,
+}
+
+impl Undecided {
+    /// Row format; starts with the height so the store can prune without decoding.
+    fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u64(self.height.0);
+        w.i64(self.round.as_i64());
+        w.i64(self.pol_round.as_i64());
+        w.array(&self.proposer.0);
+        match &self.fin {
+            Some(s) => {
+                w.u8(1);
+                w.array(&s.to_bytes());
+            }
+            None => w.u8(0),
+        }
+        w.u8(u8::from(self.validity.is_valid()));
+        w.bytes(&self.block.encode());
+        w.into_bytes()
+    }
+
+    fn decode(b: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(b);
+        let height = Height(r.u64()?);
+        let round = crate::context::decode_round(&mut r)?;
+        let pol_round = crate::context::decode_round(&mut r)?;
+        let proposer = Address(r.array()?);
+        let fin = match r.u8()? {
+            0 => None,
+            1 => Some(Signature::from_bytes(r.array()?)),
+            _ => return Err(WireError::Invalid("fin tag")),
+        };
+        let validity = Validity::from_bool(r.u8()? == 1);
+        let block = Block::decode(r.bytes(MAX_BLOCK_BYTES)?)
+            .map_err(|_| WireError::Invalid("undecided block"))?;
+        r.finish()?;
+        Ok(Self {
+            height,
+            round,
+            pol_round,
+            proposer,
+            fin,
+            validity,
+            block: Arc::new(block),
+        })
+    }
+
+    fn proposed_value(&self, hash: BlockHash) -> ProposedValue<Ctx> {
+        ProposedValue {
+            height: self.height,
+            round: self.round,
+            valid_round: self.pol_round,
+            proposer: self.proposer,
+            value: hash,
+            validity: self.validity,
+        }
+    }
+}
+
+/// Parts of one proposal stream being reassembled.
+#[derive(Debug, Default)]
+struct PartStream {
+    parts: BTreeMap<u64, StreamContent<ProposalPart>>,
+    fin_seq: Option<u64>,
+    bytes: usize,
+    opened: u64,
+}
+
+/// Most proposal streams reassembled at once (oldest dropped first).
+const MAX_OPEN_STREAMS: usize = 128;
+
+struct App {
+    shared: Arc<Shared>,
+    signer: Ed25519Signer,
+    address: Address,
+    timeouts: LinearTimeouts,
+    target_time: Option<Duration>,
+    undecided: HashMap<BlockHash, Undecided>,
+    built: BTreeMap<(u64, i64), BlockHash>,
+    streams: HashMap<(PeerId, StreamId), PartStream>,
+    stream_counter: u64,
+    current_height: Height,
+}
+
+impl App {
+    fn params(&self) -> HeightParams<Ctx> {
+        HeightParams::new(
+            self.shared.validator_set.clone(),
+            self.timeouts,
+            self.target_time,
+        )
+        .with_vote_extension_policy(VoteExtensionPolicy::Required)
+    }
+
+    fn remember(&mut self, hash: BlockHash, u: Undecided) {
+        if let Err(e) = self.shared.store.put_undecided(&hash.0, &u.encode()) {
+            warn!(%e, "could not persist an undecided block; it is kept in memory");
+        }
+        self.undecided.insert(hash, u);
+    }
+
+    fn build_block(&mut self, height: Height) -> Block {
+        let shared = &self.shared;
+        let cfg = &shared.config.consensus;
+        let chain = read(&shared.chain);
+        let tip = &chain.tip;
+        let txs = lock(&shared.mempool).reap(cfg.max_block_txs, cfg.max_block_bytes, |a| {
+            chain.state.next_nonce(a)
+        });
+        let header = BlockHeader {
+            chain_id: shared.rules.chain_id.clone(),
+            height: height.0,
+            time_ms: now_ms().max(tip.time_ms + 1),
+            prev_block_hash: tip.block_hash,
+            app_hash: tip.app_hash,
+            log_size: tip.log_size,
+            log_root: tip.log_root,
+            validators_hash: shared.rules.validators_hash,
+            next_validators_hash: shared.rules.validators_hash,
+            proposer: self.address.0,
+            tx_root: tx_root(&txs),
+        };
+        Block { header, txs }
+    }
+
+    fn stream_parts(&self, u: &Undecided, sig: &Signature) -> Vec<StreamMessage<ProposalPart>> {
+        let mut id = Vec::with_capacity(16);
+        id.extend_from_slice(&u.height.0.to_be_bytes());
+        id.extend_from_slice(&u.round.as_i64().to_be_bytes());
+        let stream_id = StreamId::new(Bytes::from(id));
+        let mut parts = vec![ProposalPart::Init {
+            height: u.height,
+            round: u.round,
+            pol_round: u.pol_round,
+            proposer: u.proposer,
+        }];
+        let bytes = u.block.encode();
+        for chunk in bytes.chunks(PART_CHUNK_BYTES) {
+            parts.push(ProposalPart::Data(Bytes::copy_from_slice(chunk)));
+        }
+        parts.push(ProposalPart::Fin {
+            signature: sig.clone(),
+        });
+        let mut out: Vec<StreamMessage<ProposalPart>> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| StreamMessage::new(stream_id.clone(), i as u64, StreamContent::Data(p)))
+            .collect();
+        let n = out.len() as u64;
+        out.push(StreamMessage::new(stream_id, n, StreamContent::Fin));
+        out
+    }
+
+    /// Judges a complete, correctly signed block for the next height.
+    fn judge(&self, block: &Block, proposer: &Address) -> Validity {
+        if block.header.proposer != proposer.0 {
+            Metrics::count(&self.shared.metrics.invalid_blocks, "wrong_proposer");
+            return Validity::Invalid;
+        }
+        match self.shared.validate_block(block, Some(now_ms())) {
+            Ok(()) => Validity::Valid,
+            Err(e) => {
+                warn!(height = block.header.height, %e, "proposed block is invalid");
+                Metrics::count(&self.shared.metrics.invalid_blocks, block_error_name(&e));
+                Validity::Invalid
+            }
+        }
+    }
+
+    /// Adds a received part; returns the whole proposal once every part is in.
+    fn received_part(
+        &mut self,
+        peer: PeerId,
+        msg: StreamMessage<ProposalPart>,
+    ) -> Option<ProposedValue<Ctx>> {
+        let key = (peer, msg.stream_id.clone());
+        if !self.streams.contains_key(&key) && self.streams.len() >= MAX_OPEN_STREAMS {
+            if let Some(oldest) = self
+                .streams
+                .iter()
+                .min_by_key(|(_, s)| s.opened)
+                .map(|(k, _)| k.clone())
+            {
+                self.streams.remove(&oldest);
+                Metrics::count(
+                    &self.shared.metrics.p2p_dropped_frames,
+                    "proposal_stream_evicted",
+                );
+            }
+        }
+        self.stream_counter += 1;
+        let counter = self.stream_counter;
+        let stream = self
+            .streams
+            .entry(key.clone())
+            .or_insert_with(|| PartStream {
+                opened: counter,
+                ..Default::default()
+            });
+        if let StreamContent::Data(ProposalPart::Data(b)) = &msg.content {
+            stream.bytes += b.len();
+        }
+        if stream.bytes > MAX_BLOCK_BYTES || stream.parts.len() > MAX_BLOCK_BYTES / 1024 {
+            self.streams.remove(&key);
+            Metrics::count(
+                &self.shared.metrics.p2p_dropped_frames,
+                "proposal_too_large",
+            );
+            return None;
+        }
+        if matches!(msg.content, StreamContent::Fin) {
+            stream.fin_seq = Some(msg.sequence);
+        }
+        stream.parts.insert(msg.sequence, msg.content);
+        let fin = stream.fin_seq?;
+        if stream.parts.len() as u64 != fin + 1 {
+            return None;
+        }
+        let stream = self.streams.remove(&key)?;
+        self.assemble(stream)
+    }
+
+    fn assemble(&mut self, stream: PartStream) -> Option<ProposedValue<Ctx>> {
+        let mut init = None;
+        let mut sig = None;
+        let mut data = Vec::new();
+        for (_, c) in stream.parts {
+            match c {
+                StreamContent::Data(ProposalPart::Init {
+                    height,
+                    round,
+                    pol_round,
+                    proposer,
+                }) if init.is_none() => init = Some((height, round, pol_round, proposer)),
+                StreamContent::Data(ProposalPart::Data(b)) if init.is_some() && sig.is_none() => {
+                    data.extend_from_slice(&b)
+                }
+                StreamContent::Data(ProposalPart::Fin { signature }) if sig.is_none() => {
+                    sig = Some(signature)
+                }
+                StreamContent::Fin => {}
+                _ => {
+                    Metrics::count(
+                        &self.shared.metrics.p2p_dropped_frames,
+                        "proposal_parts_out_of_order",
+                    );
+                    return None;
+                }
+            }
+        }
+        let ((height, round, pol_round, proposer), sig) = (init?, sig?);
+        let block = match Block::decode(&data) {
+            Ok(b) => b,
+            Err(e) => {
+                debug!(%e, "undecodable proposal");
+                Metrics::count(
+                    &self.shared.metrics.p2p_dropped_frames,
+                    "proposal_undecodable",
+                );
+                return None;
+            }
+        };
+        let hash = BlockHash(block.hash());
+        // Only a validator's signature over exactly this block makes the parts count.
+        let signed_ok = self
+            .shared
+            .validator_set
+            .validators()
+            .iter()
+            .find(|v| v.address == proposer)
+            .is_some_and(|v| {
+                v.public_key
+                    .verify(&part_sign_bytes(height, round, &hash), &sig)
+                    .is_ok()
+            });
+        if !signed_ok || block.header.height != height.0 {
+            Metrics::count(
+                &self.shared.metrics.p2p_dropped_frames,
+                "proposal_bad_signature",
+            );
+            return None;
+        }
+        let tip_height = read(&self.shared.chain).tip.height;
+        if height.0 <= tip_height {
+            return None;
+        }
+        let validity = if height.0 == tip_height + 1 {
+            self.judge(&block, &proposer)
+        } else {
+            // A future height: judged when that height starts.
+            Validity::Invalid
+        };
+        let u = Undecided {
+            height,
+            round,
+            pol_round,
+            proposer,
+            fin: Some(sig),
+            validity,
+            block: Arc::new(block),
+        };
+        let pv = u.proposed_value(hash);
+        let future = height.0 > tip_height + 1;
+        self.remember(hash, u);
+        if future {
+            None
+        } else {
+            Some(pv)
+        }
+    }
+
+    fn checkpoint_extension(&self, value: &BlockHash) -> Option<Bytes> {
+        let header = match self.undecided.get(value) {
+            Some(u) => u.block.header.clone(),
+            None => return None,
+        };
+        Some(Bytes::copy_from_slice(&checkpoint_of(&header).hash()))
+    }
+
+    fn commit_decided(&mut self, cert: ExtendedCommitCertificate<Ctx>) -> Result<(), eyre::Report> {
+        let height = cert.height;
+        if read(&self.shared.chain).tip.height >= height.0 {
+            return Ok(());
+        }
+        let u = self
+            .undecided
+            .get(&cert.value_id)
+            .ok_or_else(|| {
+                eyre!(
+                    "decided block {} at height {height} is unknown here",
+                    cert.value_id
+                )
+            })?
+            .clone();
+        let mut w = Writer::new();
+        encode_extended_cert(&mut w, &cert);
+        self.shared.commit(&u.block, w.into_bytes())?;
+        self.current_height = Height(height.0 + 1);
+        let done: Vec<BlockHash> = self
+            .undecided
+            .iter()
+            .filter(|(_, u)| u.height <= height)
+            .map(|(h, _)| *h)
+            .collect();
+        for h in done {
+            self.undecided.remove(&h);
+        }
+        self.built = self.built.split_off(&(height.0 + 1, i64::MIN));
+        info!(%height, txs = u.block.txs.len(), "committed");
+        Ok(())
+    }
+
+    async fn run(&mut self, channels: &mut Channels<Ctx>) -> eyre::Result<()> {
+        while let Some(msg) = channels.consensus.recv().await {
+            match msg {
+                AppMsg::ConsensusReady { reply } => {
+                    let start = Height(read(&self.shared.chain).tip.height + 1);
+                    self.current_height = start;
+                    info!(%start, "consensus ready");
+                    if reply.send((start, self.params())).is_err() {
+                        error!("consensus dropped the ConsensusReady reply");
+                    }
+                }
+                AppMsg::StartedRound {
+                    height,
+                    round,
+                    proposer,
+                    role,
+                    reply_value,
+                } => {
+                    debug!(%height, %round, %proposer, ?role, "started round");
+                    self.current_height = height;
+                    write(&self.shared.chain).round = round.as_i64();
+                    self.shared.metrics.round.set(round.as_i64());
+                    // Blocks for this height that arrived early are judged now.
+                    let early: Vec<BlockHash> = self
+                        .undecided
+                        .iter()
+                        .filter(|(_, u)| u.height == height && u.validity.is_invalid())
+                        .map(|(h, _)| *h)
+                        .collect();
+                    for h in early {
+                        if let Some(u) = self.undecided.get(&h).cloned() {
+                            let v = self.judge(&u.block, &u.proposer);
+                            if let Some(x) = self.undecided.get_mut(&h) {
+                                x.validity = v;
+                            }
+                        }
+                    }
+                    let values: Vec<ProposedValue<Ctx>> = self
+                        .undecided
+                        .iter()
+                        .filter(|(_, u)| u.height == height && u.round == round)
+                        .map(|(h, u)| u.proposed_value(*h))
+                        .collect();
+                    if reply_value.send(values).is_err() {
+                        error!("consensus dropped the StartedRound reply");
+                    }
+                }
+                AppMsg::GetValue {
+                    height,
+                    round,
+                    timeout: _,
+                    reply,
+                } => {
+                    let key = (height.0, round.as_i64());
+                    let hash = match self.built.get(&key) {
+                        Some(h) => *h,
+                        None => {
+                            let block = self.build_block(height);
+                            let hash = BlockHash(block.hash());
+                            let sig = self.signer.sign(&part_sign_bytes(height, round, &hash));
+                            let u = Undecided {
+                                height,
+                                round,
+                                pol_round: Round::Nil,
+                                proposer: self.address,
+                                fin: Some(sig),
+                                validity: Validity::Valid,
+                                block: Arc::new(block),
+                            };
+                            self.remember(hash, u);
+                            self.built.insert(key, hash);
+                            hash
+                        }
+                    };
+                    if reply
+                        .send(LocallyProposedValue::new(height, round, hash))
+                        .is_err()
+                    {
+                        error!("consensus dropped the GetValue reply");
+                    }
+                    if let Some(u) = self.undecided.get(&hash) {
+                        if let Some(sig) = &u.fin {
+                            for m in self.stream_parts(u, sig) {
+                                channels
+                                    .network
+                                    .send(NetworkMsg::PublishProposalPart(m))
+                                    .await?;
+                            }
+                        }
+                    }
+                }
+                AppMsg::ReceivedProposalPart {
+                    from,
+                    published_by,
+                    part,
+                    reply,
+                } => {
+                    let peer = published_by.unwrap_or(from);
+                    let value = self.received_part(peer, part);
+                    if reply.send(value).is_err() {
+                        error!("consensus dropped the ReceivedProposalPart reply");
+                    }
+                }
+                AppMsg::ExtendVote {
+                    value_id, reply, ..
+                } => {
+                    // The extension attests the checkpoint of the block voted for.
+                    let ext = self.checkpoint_extension(&value_id).unwrap_or_default();
+                    if reply.send(Some(ext)).is_err() {
+                        error!("consensus dropped the ExtendVote reply");
+                    }
+                }
+                AppMsg::VerifyVoteExtensions {
+                    height,
+                    value_id,
+                    extensions,
+                    reply,
+                    ..
+                } => {
+                    let expected = self.checkpoint_extension(&value_id).or_else(|| {
+                        // Already committed (late precommits) or synced: read it back.
+                        self.shared
+                            .block(height.0)
+                            .ok()
+                            .flatten()
+                            .filter(|b| b.hash() == value_id.0)
+                            .map(|b| Bytes::copy_from_slice(&checkpoint_of(&b.header).hash()))
+                    });
+                    let verdicts = extensions
+                        .into_iter()
+                        .map(|(addr, ext)| {
+                            let ok = match &expected {
+                                Some(e) => &ext == e,
+                                // Block not known yet (sync delivers the certificate before
+                                // the block): only the shape can be checked now.
+                                None => ext.len() == 32,
+                            };
+                            (
+                                addr,
+                                if ok {
+                                    Ok(())
+                                } else {
+                                    Err(VoteExtensionError::InvalidVoteExtension)
+                                },
+                            )
+                        })
+                        .collect();
+                    if reply.send(verdicts).is_err() {
+                        error!("consensus dropped the VerifyVoteExtensions reply");
+                    }
+                }
+                AppMsg::RestreamProposal { value_id, .. } => {
+                    if let Some(u) = self.undecided.get(&value_id) {
+                        if let Some(sig) = &u.fin {
+                            for m in self.stream_parts(u, sig) {
+                                channels
+                                    .network
+                                    .send(NetworkMsg::PublishProposalPart(m))
+                                    .await?;
+                            }
+                        }
+                    }
+                }
+                AppMsg::GetHistoryMinHeight { reply } => {
+                    if reply.send(Height(1)).is_err() {
+                        error!("consensus dropped the GetHistoryMinHeight reply");
+                    }
+                }
+                AppMsg::Decided {
+                    certificate,
+                    extensions,
+                    reply,
+                } => {
+                    let cert = ExtendedCommitCertificate::from_commit_certificate_and_extensions(
+                        certificate,
+                        extensions,
+                    );
+                    if let Err(e) = self.commit_decided(cert) {
+                        error!(%e, "commit failed; the height will be restarted");
+                    }
+                    if reply.send(()).is_err() {
+                        error!("consensus dropped the Decided reply");
+                    }
+                }
+                AppMsg::Finalized {
+                    certificate,
+                    extensions,
+                    reply,
+                    ..
+                } => {
+                    let height = certificate.height;
+                    let cert = ExtendedCommitCertificate::from_commit_certificate_and_extensions(
+                        certificate,
+                        extensions,
+                    );
+                    if let Err(e) = self.commit_decided(cert) {
+                        error!(%e, "commit failed at finalization");
+                    }
+                    let tip = read(&self.shared.chain).tip.height;
+                    let next = if tip >= height.0 {
+                        Next::Start(Height(tip + 1), self.params())
+                    } else {
+                        Next::Restart(height, self.params())
+                    };
+                    if reply.send(next).is_err() {
+                        error!("consensus dropped the Finalized reply");
+                    }
+                }
+                AppMsg::GetDecidedValues { range, reply } => {
+                    let mut values = Vec::new();
+                    let (start, end) = (range.start().0, range.end().0);
+                    let mut bytes = 0usize;
+                    for h in start
+                        ..=end.min(start.saturating_add(crate::codec::MAX_SYNC_VALUES as u64 - 1))
+                    {
+                        let (Ok(Some(block)), Ok(Some(cert))) =
+                            (self.shared.store.block(h), self.shared.store.certificate(h))
+                        else {
+                            break;
+                        };
+                        let Ok(cert) = decode_extended_cert(&mut Reader::new(&cert)) else {
+                            error!(height = h, "stored certificate does not decode");
+                            break;
+                        };
+                        bytes += block.len();
+                        if bytes > MAX_BLOCK_BYTES && !values.is_empty() {
+                            break;
+                        }
+                        values.push(RawDecidedValue::new(Bytes::from(block), cert));
+                    }
+                    if reply.send(values).is_err() {
+                        error!("consensus dropped the GetDecidedValues reply");
+                    }
+                }
+                AppMsg::ProcessSyncedValue {
+                    height,
+                    round,
+                    proposer,
+                    value_bytes,
+                    reply,
+                } => {
+                    let outcome = match Block::decode(&value_bytes) {
+                        Err(e) => {
+                            warn!(%height, %e, "peer sent an undecodable synced block");
+                            Metrics::count(
+                                &self.shared.metrics.p2p_dropped_frames,
+                                "synced_block_undecodable",
+                            );
+                            SyncedValueOutcome::PeerFault
+                        }
+                        Ok(block) if block.header.height != height.0 => {
+                            SyncedValueOutcome::PeerFault
+                        }
+                        Ok(block) => {
+                            let hash = BlockHash(block.hash());
+                            let tip = read(&self.shared.chain).tip.height;
+                            // A decided block is judged without the drift rule: it was
+                            // already accepted by the network, possibly long ago.
+                            let validity = if height.0 == tip + 1 {
+                                match self.shared.validate_block(&block, None) {
+                                    Ok(()) => Validity::Valid,
+                                    Err(e) => {
+                                        warn!(%height, %e, "synced block is invalid");
+                                        Validity::Invalid
+                                    }
+                                }
+                            } else {
+                                Validity::Invalid
+                            };
+                            let u = Undecided {
+                                height,
+                                round,
+                                pol_round: Round::Nil,
+                                proposer,
+                                fin: None,
+                                validity,
+                                block: Arc::new(block),
+                            };
+                            let pv = u.proposed_value(hash);
+                            self.undecided.insert(hash, u);
+                            SyncedValueOutcome::Verdict(pv)
+                        }
+                    };
+                    if reply.send(outcome).is_err() {
+                        error!("consensus dropped the ProcessSyncedValue reply");
+                    }
+                }
+            }
+        }
+        Err(eyre!("consensus channel closed"))
+    }
+}
+
+fn block_error_name(e: &crate::chain::BlockError) -> &'static str {
+    use crate::chain::BlockError as E;
+    match e {
+        E::Malformed(_) => "malformed",
+        E::WrongHeight { .. } => "wrong_height",
+        E::WrongChainId(_) => "wrong_chain_id",
+        E::WrongPrevHash => "wrong_prev_hash",
+        E::WrongAppHash => "wrong_app_hash",
+        E::WrongLog => "wrong_log",
+        E::WrongValidatorsHash => "wrong_validators_hash",
+        E::WrongTxRoot => "wrong_tx_root",
+        E::TimeNotAfterParent { .. } => "time_not_after_parent",
+        E::TimeTooFarAhead { .. } => "time_too_far_ahead",
+        E::WrongProposer => "wrong_proposer",
+        E::BadTx { .. } => "bad_tx",
+    }
+}
+
+/// Starts Malachite for this validator and runs the application loop until it fails.
+pub async fn run_consensus(shared: Arc<Shared>, key: PrivateKey) -> eyre::Result<()> {
+    let cfg = &shared.config;
+    let public_key = key.public_key();
+    let address = Address::from_public_key(&public_key);
+    let signer = Ed25519Signer::new(key.clone());
+
+    let mut p2p = P2pConfig {
+        listen_addr: multiaddr(&cfg.p2p.listen)?,
+        persistent_peers: cfg
+            .p2p
+            .persistent_peers
+            .iter()
+            .map(multiaddr)
+            .collect::<Result<_, _>>()?,
+        persistent_peers_only: true,
+        ..Default::default()
+    };
+    p2p.discovery.enabled = false;
+    let engine_cfg = EngineConfig {
+        moniker: cfg.moniker.clone(),
+        consensus: ConsensusConfig {
+            p2p,
+            ..Default::default()
+        },
+        value_sync: ValueSyncConfig::default(),
+    };
+
+    // The network identity is separate from the consensus key; the validator proof binds them.
+    let net_key = PrivateKey::generate(rand::thread_rng());
+    let keypair = Keypair::ed25519_from_bytes(net_key.inner().to_bytes())
+        .map_err(|e| eyre!("network key: {e}"))?;
+    let peer_id = keypair.public().to_peer_id().to_bytes();
+    let proof = signer
+        .sign_validator_proof(public_key.as_bytes().to_vec(), peer_id)
+        .await
+        .map_err(|e| eyre!("validator proof: {e:?}"))?;
+    let proof_bytes = JunctionCodec
+        .encode(&proof)
+        .map_err(|e| eyre!("validator proof: {e}"))?;
+    let identity = NetworkIdentity::new_validator(
+        cfg.moniker.clone(),
+        keypair,
+        address.to_string(),
+        proof_bytes,
+    );
+
+    let wal_path = shared.wal_path.clone();
+    let (mut channels, _engine) = EngineBuilder::new(Ctx, engine_cfg)
+        .with_default_wal(WalContext::new(wal_path, JunctionCodec))
+        .with_default_network(NetworkContext::new(identity, JunctionCodec))
+        .with_default_consensus(ConsensusContext::new_validator(
+            address,
+            Box::new(Ed25519Verifier),
+            Box::new(signer.clone()),
+        ))
+        .with_default_sync(SyncContext::new(JunctionCodec))
+        .with_default_request(RequestContext::new(100))
+        .build()
+        .await?;
+
+    let c = &cfg.consensus;
+    let timeouts = LinearTimeouts {
+        propose: Duration::from_millis(c.timeout_propose_ms),
+        propose_delta: Duration::from_millis(c.timeout_propose_ms / 2),
+        prevote: Duration::from_millis(c.timeout_vote_ms),
+        prevote_delta: Duration::from_millis(c.timeout_vote_ms / 2),
+        precommit: Duration::from_millis(c.timeout_vote_ms),
+        precommit_delta: Duration::from_millis(c.timeout_vote_ms / 2),
+        rebroadcast: Duration::from_millis(c.timeout_propose_ms + 2 * c.timeout_vote_ms),
+        max_timeout: Duration::from_secs(30),
+    };
+    let mut undecided = HashMap::new();
+    for (hash, rec) in shared.store.undecided()? {
+        match Undecided::decode(&rec) {
+            Ok(u) => {
+                undecided.insert(BlockHash(hash), u);
+            }
+            Err(e) => warn!(%e, "dropping an unreadable undecided record"),
+        }
+    }
+    let current_height = Height(read(&shared.chain).tip.height + 1);
+    let mut app = App {
+        signer,
+        address,
+        timeouts,
+        target_time: Some(Duration::from_millis(c.target_block_time_ms)),
+        undecided,
+        built: BTreeMap::new(),
+        streams: HashMap::new(),
+        stream_counter: 0,
+        current_height,
+        shared,
+    };
+    app.run(&mut channels).await
+}

@@ -1,0 +1,281 @@
+//! `junction bench chain`: a local network under signed `Remark` load.
+//!
+//! Starts N validator processes on loopback, pre-signs transactions for a set of accounts,
+//! submits them in JSON-RPC batches as fast as the nodes accept them (each account through
+//! one node, so its nonces arrive in order), follows committed blocks on node 0, and prints
+//! block-time percentiles, committed transactions per second and commit latency.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eyre::{eyre, WrapErr};
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+use junction_spec::{Encode, Hash32};
+
+use crate::client::{into_result, ClientError, RpcClient};
+use crate::config::{Genesis, Home};
+use crate::context::PrivateKey;
+
+fn percentile(sorted: &[u64], p: usize) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let idx = (sorted.len() * p).div_ceil(100).saturating_sub(1);
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+async fn wait_for_height(rpc: &RpcClient, h: u64, limit: Duration) -> eyre::Result<u64> {
+    let start = Instant::now();
+    loop {
+        if let Ok(s) = rpc.call("status", json!({})).await {
+            let got = s.get("height").and_then(Value::as_u64).unwrap_or(0);
+            if got >= h {
+                return Ok(got);
+            }
+        }
+        if start.elapsed() > limit {
+            return Err(eyre!(
+                "{} did not reach height {h} within {limit:?}",
+                rpc.url()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+struct Pending {
+    sent: HashMap<Hash32, Instant>,
+}
+
+/// Runs the chain benchmark and prints its figures.
+pub async fn chain(validators: usize, seconds: u64, accounts: usize) -> eyre::Result<()> {
+    let dir = std::env::temp_dir().join(format!("junction-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let base = 36000 + (std::process::id() % 2000) as u16 * 3;
+    let urls = crate::cli::testnet_init(&dir, validators, "junction-bench", base)?;
+    let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
+    let mut children = Vec::new();
+    for i in 0..validators {
+        children.push(crate::testnet::spawn_node(
+            &exe,
+            &dir.join(format!("node{i}")),
+        )?);
+    }
+    let result = run_load(&dir, &urls, seconds, accounts).await;
+    for c in children.iter_mut() {
+        crate::testnet::stop_child(c).await;
+    }
+    if result.is_ok() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("node logs kept in {}", dir.display());
+    }
+    result
+}
+
+async fn run_load(
+    dir: &std::path::Path,
+    urls: &[String],
+    seconds: u64,
+    accounts: usize,
+) -> eyre::Result<()> {
+    let rpcs: Vec<RpcClient> = urls.iter().map(RpcClient::new).collect();
+    let follower = rpcs[0].clone();
+    for r in &rpcs {
+        wait_for_height(r, 2, Duration::from_secs(60)).await?;
+    }
+    let genesis = Genesis::load(&Home::new(dir.join("node0")).genesis_file())?;
+    let chain_id = genesis.chain_id().map_err(|e| eyre!("{e}"))?;
+
+    // Pre-sign so that signing does not compete with the nodes during the run.
+    let per_account = (seconds as usize * 12_000).div_ceil(accounts.max(1)).max(1);
+    println!(
+        "signing {} transactions for {accounts} accounts...",
+        per_account * accounts
+    );
+    let mut queues: Vec<Vec<(Hash32, String)>> = Vec::with_capacity(accounts);
+    for a in 0..accounts {
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&(a as u64 + 1).to_be_bytes());
+        seed[8] = 0xbe;
+        let key = PrivateKey::from(seed);
+        let q = (0..per_account as u64)
+            .map(|n| {
+                let tx = crate::cli::sign_remark(&key, &chain_id, n, vec![0xab; 32]);
+                (tx.hash(), hex::encode(tx.to_bytes()))
+            })
+            .collect();
+        queues.push(q);
+    }
+
+    let pending = Arc::new(Mutex::new(Pending {
+        sent: HashMap::new(),
+    }));
+    let start_height = wait_for_height(&follower, 2, Duration::from_secs(5)).await?;
+    println!("load for {seconds} s from height {start_height}...");
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs(seconds);
+
+    // One submitter per node, each owning the accounts assigned to that node.
+    let mut submitters = Vec::new();
+    let n = rpcs.len();
+    let mut per_node: Vec<Vec<Vec<(Hash32, String)>>> = (0..n).map(|_| Vec::new()).collect();
+    for (i, q) in queues.into_iter().enumerate() {
+        per_node[i % n].push(q);
+    }
+    for (rpc, qs) in rpcs.iter().cloned().zip(per_node) {
+        let pending = pending.clone();
+        submitters.push(tokio::spawn(submit(rpc, qs, pending, deadline)));
+    }
+
+    // Follow committed blocks on node 0.
+    let mut block_times = Vec::new();
+    let mut latencies = Vec::new();
+    let mut committed = 0u64;
+    let mut next = start_height + 1;
+    let mut first_time = None;
+    let mut last_time = 0u64;
+    let stop_following = deadline + Duration::from_secs(5);
+    let mut prev_time: Option<u64> = None;
+    while Instant::now() < stop_following {
+        match follower.call("block", json!({"height": next})).await {
+            Ok(b) => {
+                let seen = Instant::now();
+                let time = b
+                    .pointer("/header/time_ms")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                if let Some(p) = prev_time {
+                    if seen <= deadline {
+                        block_times.push(time.saturating_sub(p));
+                    }
+                }
+                prev_time = Some(time);
+                let txs = b
+                    .get("txs")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                if seen <= deadline {
+                    committed += txs.len() as u64;
+                    first_time.get_or_insert(time);
+                    last_time = time;
+                }
+                let mut p = pending.lock().await;
+                for t in txs {
+                    let Some(h) = t.as_str().and_then(|s| hex::decode(s).ok()) else {
+                        continue;
+                    };
+                    let Ok(h) = <[u8; 32]>::try_from(h) else {
+                        continue;
+                    };
+                    if let Some(sent) = p.sent.remove(&h) {
+                        latencies.push(seen.duration_since(sent).as_millis() as u64);
+                    }
+                }
+                next += 1;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    let mut accepted = 0u64;
+    for s in submitters {
+        accepted += s.await.unwrap_or(Ok(0)).unwrap_or(0);
+    }
+    block_times.sort_unstable();
+    latencies.sort_unstable();
+    let span_ms = last_time
+        .saturating_sub(first_time.unwrap_or(last_time))
+        .max(1);
+    println!(
+        "bench chain: {} validators, {seconds} s of load",
+        rpcs.len()
+    );
+    println!("  blocks observed:        {}", block_times.len() + 1);
+    println!(
+        "  block time:             median {} ms, p99 {} ms",
+        percentile(&block_times, 50),
+        percentile(&block_times, 99)
+    );
+    println!("  transactions accepted:  {accepted}");
+    println!(
+        "  committed:              {committed} tx, {:.0} tx/s",
+        committed as f64 * 1000.0 / span_ms as f64
+    );
+    println!(
+        "  commit latency:         p50 {} ms, p99 {} ms ({} samples)",
+        percentile(&latencies, 50),
+        percentile(&latencies, 99),
+        latencies.len()
+    );
+    Ok(())
+}
+
+async fn submit(
+    rpc: RpcClient,
+    mut queues: Vec<Vec<(Hash32, String)>>,
+    pending: Arc<Mutex<Pending>>,
+    deadline: Instant,
+) -> Result<u64, ClientError> {
+    const BATCH: usize = 64;
+    let mut cursors = vec![0usize; queues.len()];
+    let mut accepted = 0u64;
+    while Instant::now() < deadline {
+        // Take a batch round-robin over this node's accounts, in nonce order.
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut picked = Vec::with_capacity(BATCH);
+        'fill: for _ in 0..BATCH {
+            for (a, q) in queues.iter_mut().enumerate() {
+                if batch.len() >= BATCH {
+                    break 'fill;
+                }
+                if let Some((h, hex)) = q.get(cursors[a]) {
+                    batch.push(json!({"jsonrpc": "2.0", "id": batch.len(), "method": "broadcast_tx", "params": {"tx": hex, "mode": "sync"}}));
+                    picked.push((a, *h));
+                    cursors[a] += 1;
+                }
+            }
+            if picked.is_empty() {
+                break;
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let now = Instant::now();
+        let answer = rpc.raw(&Value::Array(batch)).await?;
+        let answers = answer.as_array().cloned().unwrap_or_default();
+        let mut backoff = false;
+        let mut p = pending.lock().await;
+        for ((a, h), ans) in picked.iter().zip(answers) {
+            match into_result(ans) {
+                Ok(_) => {
+                    accepted += 1;
+                    p.sent.insert(*h, now);
+                }
+                Err(ClientError::Rpc { name, .. })
+                    if name == "mempool_full" || name == "nonce_too_far_ahead" =>
+                {
+                    // Not accepted: resend this one (and the account's later ones) later.
+                    cursors[*a] = cursors[*a].min(
+                        queues[*a]
+                            .iter()
+                            .position(|(x, _)| x == h)
+                            .unwrap_or(cursors[*a]),
+                    );
+                    backoff = true;
+                }
+                Err(_) => {}
+            }
+        }
+        drop(p);
+        if backoff {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    queues.clear();
+    Ok(accepted)
+}

@@ -1,0 +1,726 @@
+//! The hub's application state machine: blocks, the chain tip, account state, and the rules
+//! for validating and executing a block. Nothing here does I/O; the caller persists the
+//! [`Executed`] result in one store transaction.
+
+use std::collections::BTreeMap;
+
+use junction_spec::merkle::{empty_root, leaf_hash, root_from_leaf_hashes};
+use junction_spec::{
+    tagged_hash, Address, BlockHeader, ChainId, Checkpoint, Decode, DecodeError, Encode, Hash32,
+    HashTag, Reader, SignedTx, TxKind,
+};
+
+use crate::wire::{Reader as WireReader, WireError, Writer};
+
+/// Most transactions in one block.
+pub const MAX_BLOCK_TXS: usize = 20_000;
+/// How far ahead of the account's next nonce a pending transaction may be.
+pub const MAX_NONCE_AHEAD: u64 = 1_000;
+
+/// A block: header and the signed transactions it orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The header consensus agrees on (through its hash).
+    pub header: BlockHeader,
+    /// Transactions in execution order.
+    pub txs: Vec<SignedTx>,
+}
+
+impl Block {
+    /// Canonical bytes: header, then a u32 count and each transaction length-prefixed.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        junction_spec::encoding::encode_bytes(&self.header.to_bytes(), &mut out);
+        out.extend_from_slice(&(self.txs.len() as u32).to_be_bytes());
+        for tx in &self.txs {
+            junction_spec::encoding::encode_bytes(&tx.to_bytes(), &mut out);
+        }
+        out
+    }
+
+    /// Decodes [`Block::encode`] output; rejects trailing bytes and any over-cap field.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let header = BlockHeader::from_bytes(r.read_bytes(4096)?)?;
+        let n = r.read_len(MAX_BLOCK_TXS)?;
+        let mut txs = Vec::with_capacity(n.min(r.remaining() / 4));
+        for _ in 0..n {
+            txs.push(SignedTx::from_bytes(
+                r.read_bytes(junction_spec::encoding::MAX_TX_BYTES)?,
+            )?);
+        }
+        r.finish()?;
+        Ok(Self { header, txs })
+    }
+
+    /// The block's identity: its header hash.
+    pub fn hash(&self) -> Hash32 {
+        self.header.hash()
+    }
+}
+
+/// Merkle root (RFC 6962) over the transaction hashes.
+pub fn tx_root(txs: &[SignedTx]) -> Hash32 {
+    let leaves: Vec<Hash32> = txs.iter().map(|t| leaf_hash(&t.hash())).collect();
+    root_from_leaf_hashes(&leaves)
+}
+
+/// The checkpoint validators attest for a block (DESIGN §4). Until the secp256k1
+/// attestation set exists, the set hashes are the validator-set hashes.
+pub fn checkpoint_of(header: &BlockHeader) -> Checkpoint {
+    Checkpoint {
+        hub_chain_id: header.chain_id.clone(),
+        height: header.height,
+        time_ms: header.time_ms,
+        log_size: header.log_size,
+        log_root: header.log_root,
+        attestation_set_hash: header.validators_hash,
+        next_attestation_set_hash: header.next_validators_hash,
+    }
+}
+
+/// The last committed block as the node remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tip {
+    /// Height of the last committed block (0 = genesis).
+    pub height: u64,
+    /// Its hash (the genesis hash at height 0).
+    pub block_hash: Hash32,
+    /// Its time.
+    pub time_ms: u64,
+    /// State root after executing it.
+    pub app_hash: Hash32,
+    /// Message-log size after it.
+    pub log_size: u64,
+    /// Message-log root after it.
+    pub log_root: Hash32,
+    /// Transactions committed so far.
+    pub total_txs: u64,
+}
+
+impl Tip {
+    /// Row format of the `tip` metadata entry.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.u64(self.height);
+        w.array(&self.block_hash);
+        w.u64(self.time_ms);
+        w.array(&self.app_hash);
+        w.u64(self.log_size);
+        w.array(&self.log_root);
+        w.u64(self.total_txs);
+        w.into_bytes()
+    }
+
+    /// Reads the `tip` row.
+    pub fn decode(b: &[u8]) -> Result<Self, WireError> {
+        let mut r = WireReader::new(b);
+        let t = Tip {
+            height: r.u64()?,
+            block_hash: r.array()?,
+            time_ms: r.u64()?,
+            app_hash: r.array()?,
+            log_size: r.u64()?,
+            log_root: r.array()?,
+            total_txs: r.u64()?,
+        };
+        r.finish()?;
+        Ok(t)
+    }
+}
+
+/// Why a transaction is refused. Each variant has a stable RPC code ([`TxError::code`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TxError {
+    /// The bytes are not a canonical signed transaction.
+    #[error("malformed transaction: {0}")]
+    Malformed(String),
+    /// Over the size cap.
+    #[error("transaction is {len} bytes, the cap is {max}")]
+    TooLarge {
+        /// Size received.
+        len: usize,
+        /// Cap.
+        max: usize,
+    },
+    /// The signature does not verify under the signer key.
+    #[error("signature does not verify for the signer key")]
+    BadSignature,
+    /// Signed for another chain.
+    #[error("transaction is for chain {got}, this is {expected}")]
+    WrongChainId {
+        /// This hub's chain id.
+        expected: String,
+        /// The transaction's.
+        got: String,
+    },
+    /// The nonce was already used.
+    #[error("nonce {got} already used: next nonce for this account is {expected}")]
+    StaleNonce {
+        /// Next usable nonce.
+        expected: u64,
+        /// Nonce given.
+        got: u64,
+    },
+    /// Too far ahead of the account's next nonce.
+    #[error("nonce {got} is too far ahead: next nonce for this account is {expected}")]
+    NonceTooFarAhead {
+        /// Next usable nonce.
+        expected: u64,
+        /// Nonce given.
+        got: u64,
+    },
+    /// Another pending transaction already uses this nonce.
+    #[error("another pending transaction already uses nonce {0}")]
+    NonceAlreadyPending(u64),
+    /// The same transaction is already pending.
+    #[error("transaction already in the mempool")]
+    AlreadyKnown,
+    /// The transaction was already committed.
+    #[error("transaction already committed at height {0}")]
+    AlreadyCommitted(u64),
+    /// The mempool is at its cap.
+    #[error("mempool is full ({txs} transactions, {bytes} bytes): retry later")]
+    MempoolFull {
+        /// Pending count.
+        txs: usize,
+        /// Pending bytes.
+        bytes: usize,
+    },
+}
+
+impl TxError {
+    /// Stable JSON-RPC error code.
+    pub fn code(&self) -> i64 {
+        match self {
+            TxError::Malformed(_) => 1001,
+            TxError::TooLarge { .. } => 1002,
+            TxError::BadSignature => 1003,
+            TxError::WrongChainId { .. } => 1004,
+            TxError::StaleNonce { .. } => 1005,
+            TxError::NonceTooFarAhead { .. } => 1006,
+            TxError::NonceAlreadyPending(_) => 1007,
+            TxError::AlreadyKnown => 1008,
+            TxError::AlreadyCommitted(_) => 1009,
+            TxError::MempoolFull { .. } => 1010,
+        }
+    }
+
+    /// Stable short name, used in metrics labels and RPC error data.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TxError::Malformed(_) => "malformed_tx",
+            TxError::TooLarge { .. } => "tx_too_large",
+            TxError::BadSignature => "invalid_signature",
+            TxError::WrongChainId { .. } => "wrong_chain_id",
+            TxError::StaleNonce { .. } => "stale_nonce",
+            TxError::NonceTooFarAhead { .. } => "nonce_too_far_ahead",
+            TxError::NonceAlreadyPending(_) => "nonce_already_pending",
+            TxError::AlreadyKnown => "tx_already_known",
+            TxError::AlreadyCommitted(_) => "tx_already_committed",
+            TxError::MempoolFull { .. } => "mempool_full",
+        }
+    }
+}
+
+/// Why a proposed or synced block is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// Bytes are not a canonical block.
+    #[error("malformed block: {0}")]
+    Malformed(String),
+    /// Not the next height.
+    #[error("block height {got}, expected {expected}")]
+    WrongHeight {
+        /// Next height.
+        expected: u64,
+        /// Given.
+        got: u64,
+    },
+    /// Another chain's block.
+    #[error("block for chain {0}")]
+    WrongChainId(String),
+    /// Does not extend our tip.
+    #[error("previous block hash does not match the tip")]
+    WrongPrevHash,
+    /// The state root in the header is not ours.
+    #[error("app hash does not match the state after the previous block")]
+    WrongAppHash,
+    /// Log fields wrong.
+    #[error("message-log size or root does not match")]
+    WrongLog,
+    /// Validator-set hashes wrong.
+    #[error("validator-set hash does not match")]
+    WrongValidatorsHash,
+    /// Header's transaction root does not match its transactions.
+    #[error("transaction root does not match the transactions")]
+    WrongTxRoot,
+    /// Time does not move forward.
+    #[error("block time {got} ms is not after the parent's {parent} ms")]
+    TimeNotAfterParent {
+        /// Parent time.
+        parent: u64,
+        /// Block time.
+        got: u64,
+    },
+    /// Time too far in this node's future.
+    #[error("block time {got} ms is more than {drift} ms ahead of local time {now} ms")]
+    TimeTooFarAhead {
+        /// Block time.
+        got: u64,
+        /// Local time.
+        now: u64,
+        /// Allowed drift.
+        drift: u64,
+    },
+    /// The header names a proposer other than the one who signed the parts.
+    #[error("block proposer does not match the signer of its parts")]
+    WrongProposer,
+    /// A transaction in the block is invalid.
+    #[error("transaction {index}: {error}")]
+    BadTx {
+        /// Position in the block.
+        index: usize,
+        /// What is wrong.
+        error: TxError,
+    },
+}
+
+/// An event emitted by a transaction.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Event {
+    /// Event kind, e.g. `remark`.
+    pub kind: String,
+    /// Transaction hash (hex).
+    pub tx: String,
+    /// Key/value attributes in a fixed order.
+    pub attributes: Vec<(String, String)>,
+}
+
+/// The application state: a sorted key/value map whose Merkle root is the app hash.
+#[derive(Debug, Clone, Default)]
+pub struct AppState {
+    entries: BTreeMap<Vec<u8>, Vec<u8>>,
+    leaf_hashes: BTreeMap<Vec<u8>, Hash32>,
+}
+
+fn entry_leaf(key: &[u8], value: &[u8]) -> Hash32 {
+    let mut buf = Vec::with_capacity(key.len() + value.len() + 8);
+    junction_spec::encoding::encode_bytes(key, &mut buf);
+    junction_spec::encoding::encode_bytes(value, &mut buf);
+    tagged_hash(HashTag::StateEntry, &buf)
+}
+
+/// Key of an account's next nonce.
+pub fn nonce_key(addr: &Address) -> Vec<u8> {
+    let mut k = b"acct/nonce/".to_vec();
+    k.extend_from_slice(addr);
+    k
+}
+
+/// Key of an account's last remark.
+pub fn remark_key(addr: &Address) -> Vec<u8> {
+    let mut k = b"acct/remark/".to_vec();
+    k.extend_from_slice(addr);
+    k
+}
+
+impl AppState {
+    /// Builds the state from stored entries.
+    pub fn from_entries(entries: Vec<(Vec<u8>, Vec<u8>)>) -> Self {
+        let mut s = Self::default();
+        for (k, v) in entries {
+            s.set(k, Some(v));
+        }
+        s
+    }
+
+    /// A value.
+    pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        self.entries.get(key).map(Vec::as_slice)
+    }
+
+    fn set(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        match value {
+            Some(v) => {
+                self.leaf_hashes.insert(key.clone(), entry_leaf(&key, &v));
+                self.entries.insert(key, v);
+            }
+            None => {
+                self.leaf_hashes.remove(&key);
+                self.entries.remove(&key);
+            }
+        }
+    }
+
+    /// Applies writes produced by [`execute_block`].
+    pub fn apply(&mut self, writes: &[(Vec<u8>, Option<Vec<u8>>)]) {
+        for (k, v) in writes {
+            self.set(k.clone(), v.clone());
+        }
+    }
+
+    /// The app hash: RFC 6962 root over the entries in key order, domain-tagged.
+    pub fn root(&self) -> Hash32 {
+        if self.entries.is_empty() {
+            return tagged_hash(HashTag::StateRoot, &empty_root());
+        }
+        let leaves: Vec<Hash32> = self.leaf_hashes.values().map(|h| leaf_hash(h)).collect();
+        tagged_hash(HashTag::StateRoot, &root_from_leaf_hashes(&leaves))
+    }
+
+    /// Every entry, in key order (for audits and tests).
+    pub fn entries(&self) -> impl Iterator<Item = (&Vec<u8>, &Vec<u8>)> {
+        self.entries.iter()
+    }
+
+    /// The next nonce of an account.
+    pub fn next_nonce(&self, addr: &Address) -> u64 {
+        self.get(&nonce_key(addr))
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0)
+    }
+}
+
+/// A view of the state with pending writes on top: validation runs against it and
+/// discards it; execution returns its writes for the store.
+#[derive(Debug)]
+pub struct Overlay<'a> {
+    base: &'a AppState,
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'a> Overlay<'a> {
+    /// An empty overlay over `base`.
+    pub fn new(base: &'a AppState) -> Self {
+        Self {
+            base,
+            writes: BTreeMap::new(),
+        }
+    }
+
+    fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        match self.writes.get(key) {
+            Some(v) => v.as_deref(),
+            None => self.base.get(key),
+        }
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert(key, Some(value));
+    }
+
+    /// The next nonce of an account, with pending writes.
+    pub fn next_nonce(&self, addr: &Address) -> u64 {
+        self.get(&nonce_key(addr))
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0)
+    }
+
+    /// The writes, in key order.
+    pub fn into_writes(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.writes.into_iter().collect()
+    }
+}
+
+/// Checks a transaction against the chain and the state view (not its signature: that is
+/// verified once per node and cached).
+pub fn validate_tx(chain_id: &ChainId, view: &Overlay<'_>, tx: &SignedTx) -> Result<(), TxError> {
+    if &tx.body.chain_id != chain_id {
+        return Err(TxError::WrongChainId {
+            expected: chain_id.as_str().to_string(),
+            got: tx.body.chain_id.as_str().to_string(),
+        });
+    }
+    let expected = view.next_nonce(&tx.body.signer_address());
+    if tx.body.nonce != expected {
+        return Err(if tx.body.nonce < expected {
+            TxError::StaleNonce {
+                expected,
+                got: tx.body.nonce,
+            }
+        } else {
+            TxError::NonceTooFarAhead {
+                expected,
+                got: tx.body.nonce,
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Executes one validated transaction into the overlay.
+fn execute_tx(view: &mut Overlay<'_>, tx: &SignedTx, tx_hash: &Hash32) -> Event {
+    let addr = tx.body.signer_address();
+    view.put(nonce_key(&addr), (tx.body.nonce + 1).to_be_bytes().to_vec());
+    match &tx.body.kind {
+        TxKind::Remark { data } => {
+            view.put(remark_key(&addr), data.clone());
+            Event {
+                kind: "remark".into(),
+                tx: hex::encode(tx_hash),
+                attributes: vec![
+                    ("sender".into(), hex::encode(addr)),
+                    ("nonce".into(), tx.body.nonce.to_string()),
+                    ("bytes".into(), data.len().to_string()),
+                ],
+            }
+        }
+    }
+}
+
+/// What executing a block produced.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    /// State writes in key order.
+    pub writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Events in transaction order.
+    pub events: Vec<Event>,
+    /// Transaction hashes in block order.
+    pub tx_hashes: Vec<Hash32>,
+}
+
+/// Chain parameters the block rules need.
+#[derive(Debug, Clone)]
+pub struct ChainRules {
+    /// This hub's chain id.
+    pub chain_id: ChainId,
+    /// Hash of the (fixed, for now) validator set.
+    pub validators_hash: Hash32,
+    /// How far ahead of local time a block may be.
+    pub max_clock_drift_ms: u64,
+}
+
+/// Validates a block against the tip and state (header rules, then every transaction in
+/// order), and returns its execution result. `now_ms` is the validating node's clock;
+/// pass `None` to skip the drift rule (for blocks already decided by the network).
+pub fn execute_block(
+    rules: &ChainRules,
+    tip: &Tip,
+    state: &AppState,
+    block: &Block,
+    now_ms: Option<u64>,
+) -> Result<Executed, BlockError> {
+    let h = &block.header;
+    if h.chain_id != rules.chain_id {
+        return Err(BlockError::WrongChainId(h.chain_id.as_str().to_string()));
+    }
+    if h.height != tip.height + 1 {
+        return Err(BlockError::WrongHeight {
+            expected: tip.height + 1,
+            got: h.height,
+        });
+    }
+    if h.prev_block_hash != tip.block_hash {
+        return Err(BlockError::WrongPrevHash);
+    }
+    if h.app_hash != tip.app_hash {
+        return Err(BlockError::WrongAppHash);
+    }
+    if h.validators_hash != rules.validators_hash || h.next_validators_hash != rules.validators_hash
+    {
+        return Err(BlockError::WrongValidatorsHash);
+    }
+    if h.time_ms <= tip.time_ms {
+        return Err(BlockError::TimeNotAfterParent {
+            parent: tip.time_ms,
+            got: h.time_ms,
+        });
+    }
+    if let Some(now) = now_ms {
+        if h.time_ms > now.saturating_add(rules.max_clock_drift_ms) {
+            return Err(BlockError::TimeTooFarAhead {
+                got: h.time_ms,
+                now,
+                drift: rules.max_clock_drift_ms,
+            });
+        }
+    }
+    if h.tx_root != tx_root(&block.txs) {
+        return Err(BlockError::WrongTxRoot);
+    }
+    // No message-log entries exist yet: the log carries over unchanged.
+    if h.log_size != tip.log_size || h.log_root != tip.log_root {
+        return Err(BlockError::WrongLog);
+    }
+    let mut view = Overlay::new(state);
+    let mut events = Vec::with_capacity(block.txs.len());
+    let mut tx_hashes = Vec::with_capacity(block.txs.len());
+    for (index, tx) in block.txs.iter().enumerate() {
+        validate_tx(&rules.chain_id, &view, tx)
+            .map_err(|error| BlockError::BadTx { index, error })?;
+        let hash = tx.hash();
+        events.push(execute_tx(&mut view, tx, &hash));
+        tx_hashes.push(hash);
+    }
+    Ok(Executed {
+        writes: view.into_writes(),
+        events,
+        tx_hashes,
+    })
+}
+
+/// Milliseconds since the Unix epoch from the system clock (the node's only clock read).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use junction_spec::TxBody;
+
+    fn signed(key: &ed25519_consensus::SigningKey, chain: &str, nonce: u64) -> SignedTx {
+        let body = TxBody {
+            chain_id: ChainId::new(chain).unwrap(),
+            signer: key.verification_key().to_bytes(),
+            nonce,
+            kind: TxKind::Remark {
+                data: b"hi".to_vec(),
+            },
+        };
+        let signature = key.sign(&body.sign_bytes()).to_bytes();
+        SignedTx { body, signature }
+    }
+
+    fn genesis_tip() -> Tip {
+        Tip {
+            height: 0,
+            block_hash: [1; 32],
+            time_ms: 1000,
+            app_hash: AppState::default().root(),
+            log_size: 0,
+            log_root: empty_root(),
+            total_txs: 0,
+        }
+    }
+
+    fn rules() -> ChainRules {
+        ChainRules {
+            chain_id: ChainId::new("hub-test").unwrap(),
+            validators_hash: [5; 32],
+            max_clock_drift_ms: 2000,
+        }
+    }
+
+    fn block_with(txs: Vec<SignedTx>, time_ms: u64) -> Block {
+        let tip = genesis_tip();
+        Block {
+            header: BlockHeader {
+                chain_id: rules().chain_id,
+                height: 1,
+                time_ms,
+                prev_block_hash: tip.block_hash,
+                app_hash: tip.app_hash,
+                log_size: 0,
+                log_root: empty_root(),
+                validators_hash: [5; 32],
+                next_validators_hash: [5; 32],
+                proposer: [0; 20],
+                tx_root: tx_root(&txs),
+            },
+            txs,
+        }
+    }
+
+    #[test]
+    fn block_round_trips_and_rejects_trailing_bytes() {
+        let key = ed25519_consensus::SigningKey::from([3u8; 32]);
+        let b = block_with(vec![signed(&key, "hub-test", 0)], 2000);
+        let bytes = b.encode();
+        assert_eq!(Block::decode(&bytes).unwrap(), b);
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(Block::decode(&long).is_err());
+    }
+
+    #[test]
+    fn execution_enforces_nonce_order_and_changes_the_app_hash() {
+        let key = ed25519_consensus::SigningKey::from([3u8; 32]);
+        let txs = vec![signed(&key, "hub-test", 0), signed(&key, "hub-test", 1)];
+        let state = AppState::default();
+        let out = execute_block(
+            &rules(),
+            &genesis_tip(),
+            &state,
+            &block_with(txs, 2000),
+            Some(2000),
+        )
+        .unwrap();
+        let mut after = state.clone();
+        after.apply(&out.writes);
+        assert_ne!(after.root(), state.root());
+        let addr = junction_spec::address_from_ed25519(&key.verification_key().to_bytes());
+        assert_eq!(after.next_nonce(&addr), 2);
+
+        let replay = vec![signed(&key, "hub-test", 0), signed(&key, "hub-test", 0)];
+        let err = execute_block(
+            &rules(),
+            &genesis_tip(),
+            &state,
+            &block_with(replay, 2000),
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            BlockError::BadTx {
+                index: 1,
+                error: TxError::StaleNonce {
+                    expected: 1,
+                    got: 0
+                }
+            }
+        ));
+    }
+
+    #[test]
+    fn block_time_rules() {
+        let state = AppState::default();
+        let err = execute_block(
+            &rules(),
+            &genesis_tip(),
+            &state,
+            &block_with(vec![], 1000),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            BlockError::TimeNotAfterParent {
+                parent: 1000,
+                got: 1000
+            }
+        );
+        let err = execute_block(
+            &rules(),
+            &genesis_tip(),
+            &state,
+            &block_with(vec![], 9000),
+            Some(5000),
+        )
+        .unwrap_err();
+        assert!(matches!(err, BlockError::TimeTooFarAhead { .. }));
+    }
+
+    #[test]
+    fn wrong_chain_tx_is_refused_in_a_block() {
+        let key = ed25519_consensus::SigningKey::from([3u8; 32]);
+        let b = block_with(vec![signed(&key, "other", 0)], 2000);
+        let err =
+            execute_block(&rules(), &genesis_tip(), &AppState::default(), &b, None).unwrap_err();
+        assert!(matches!(
+            err,
+            BlockError::BadTx {
+                error: TxError::WrongChainId { .. },
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,393 @@
+//! The `junction` command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use eyre::{eyre, WrapErr};
+use serde_json::json;
+
+use junction_spec::{ChainId, Encode, SignedTx, TxBody, TxKind};
+
+use crate::client::RpcClient;
+use crate::config::{Config, Genesis, GenesisValidator, Home, KeyFile};
+
+/// Junction: a relay hub for consortium blockchains.
+#[derive(Debug, Parser)]
+#[command(name = "junction", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a single-validator home directory (config, genesis, validator key).
+    Init {
+        /// Home directory to create.
+        #[arg(long)]
+        home: PathBuf,
+        /// Chain id of the new hub.
+        #[arg(long, default_value = "junction-local")]
+        chain_id: String,
+        /// Node name.
+        #[arg(long, default_value = "node0")]
+        moniker: String,
+        /// First of the three loopback ports (p2p, gossip, rpc).
+        #[arg(long, default_value_t = 26600)]
+        base_port: u16,
+    },
+    /// Run a validator.
+    Start {
+        /// Home directory made by `init` or `testnet init`.
+        #[arg(long)]
+        home: PathBuf,
+    },
+    /// Local multi-validator networks.
+    Testnet {
+        /// What to do with the testnet.
+        #[command(subcommand)]
+        command: TestnetCommand,
+    },
+    /// Show a node's status.
+    Status {
+        /// Node RPC endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:26602")]
+        rpc: String,
+    },
+    /// Manage account keys in a home directory.
+    Keys {
+        /// Key operation.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Sign and send transactions.
+    Tx {
+        /// Transaction kind.
+        #[command(subcommand)]
+        command: TxCommand,
+    },
+    /// Benchmarks.
+    Bench {
+        /// Which benchmark.
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+/// `testnet` verbs.
+#[derive(Debug, Subcommand)]
+pub enum TestnetCommand {
+    /// Write N validator homes with one genesis and non-clashing loopback ports.
+    Init {
+        /// Number of validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Output directory (one `nodeI` home per validator).
+        #[arg(long)]
+        out: PathBuf,
+        /// Chain id.
+        #[arg(long, default_value = "junction-local")]
+        chain_id: String,
+        /// First port to try; each validator takes three.
+        #[arg(long, default_value_t = 26600)]
+        base_port: u16,
+    },
+    /// Start and supervise every validator of a testnet directory until Ctrl-C.
+    Start {
+        /// Directory made by `testnet init`.
+        dir: PathBuf,
+    },
+}
+
+/// `keys` verbs.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a new account key.
+    Add(KeyArgs),
+    /// List account keys.
+    List {
+        /// Home directory.
+        #[arg(long)]
+        home: PathBuf,
+    },
+    /// Show one key's public key and address.
+    Show(KeyArgs),
+}
+
+/// A named key in a home.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Key name.
+    pub name: String,
+    /// Home directory.
+    #[arg(long)]
+    pub home: PathBuf,
+}
+
+/// `tx` verbs.
+#[derive(Debug, Subcommand)]
+pub enum TxCommand {
+    /// Store a remark under the sender's account.
+    Remark {
+        /// Remark text.
+        data: String,
+        /// Key name in `<home>/keys`.
+        #[arg(long)]
+        from: String,
+        /// Home directory holding the key and the genesis (for the chain id).
+        #[arg(long)]
+        home: PathBuf,
+        /// Node RPC endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:26602")]
+        rpc: String,
+        /// Return once admitted instead of waiting for the block.
+        #[arg(long)]
+        no_wait: bool,
+    },
+}
+
+/// `bench` verbs.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Start a local network and measure block time, throughput and commit latency.
+    Chain {
+        /// Validators to start.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Sending accounts.
+        #[arg(long, default_value_t = 64)]
+        accounts: usize,
+    },
+}
+
+fn key_path(home: &std::path::Path, name: &str) -> PathBuf {
+    Home::new(home).keys_dir().join(format!("{name}.json"))
+}
+
+/// Writes the homes of a new testnet; returns the RPC URLs.
+pub fn testnet_init(
+    out: &std::path::Path,
+    validators: usize,
+    chain_id: &str,
+    base_port: u16,
+) -> eyre::Result<Vec<String>> {
+    if validators == 0 {
+        return Err(eyre!("--validators must be at least 1"));
+    }
+    ChainId::new(chain_id).map_err(|e| eyre!("--chain-id: {e}"))?;
+    if out.join("node0").exists() {
+        return Err(eyre!(
+            "{} already holds a testnet: remove it or choose another --out",
+            out.display()
+        ));
+    }
+    let ports = crate::testnet::free_port_blocks(base_port, validators)?;
+    let keys: Vec<KeyFile> = (0..validators)
+        .map(|i| KeyFile::generate(&format!("validator{i}")))
+        .collect();
+    let genesis = Genesis {
+        chain_id: chain_id.to_string(),
+        genesis_time_ms: crate::chain::now_ms(),
+        validators: keys
+            .iter()
+            .map(|k| GenesisValidator {
+                name: k.name.clone(),
+                pub_key: k.public_key.clone(),
+                power: 10,
+            })
+            .collect(),
+    };
+    let configs: Vec<Config> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Config::local(&format!("node{i}"), *p))
+        .collect();
+    let mut urls = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let mut cfg = configs[i].clone();
+        cfg.p2p.persistent_peers = configs
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, c)| c.p2p.listen)
+            .collect();
+        cfg.gossip.peers = configs
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, c)| c.gossip.listen)
+            .collect();
+        urls.push(format!("http://{}", cfg.rpc.listen));
+        Home::new(out.join(format!("node{i}"))).write(&cfg, &genesis, key)?;
+    }
+    Ok(urls)
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> eyre::Result<()> {
+    match cli.command {
+        Command::Init {
+            home,
+            chain_id,
+            moniker,
+            base_port,
+        } => {
+            let h = Home::new(&home);
+            if h.config_file().exists() {
+                return Err(eyre!(
+                    "{} is already initialized; choose another --home",
+                    home.display()
+                ));
+            }
+            ChainId::new(chain_id.clone()).map_err(|e| eyre!("--chain-id: {e}"))?;
+            let key = KeyFile::generate("validator0");
+            let genesis = Genesis {
+                chain_id,
+                genesis_time_ms: crate::chain::now_ms(),
+                validators: vec![GenesisValidator {
+                    name: key.name.clone(),
+                    pub_key: key.public_key.clone(),
+                    power: 10,
+                }],
+            };
+            let cfg = Config::local(&moniker, base_port);
+            h.write(&cfg, &genesis, &key)?;
+            println!(
+                "initialized {} (rpc http://{})",
+                home.display(),
+                cfg.rpc.listen
+            );
+            Ok(())
+        }
+        Command::Start { home } => crate::start::run(Home::new(home)).await,
+        Command::Testnet { command } => match command {
+            TestnetCommand::Init {
+                validators,
+                out,
+                chain_id,
+                base_port,
+            } => {
+                let urls = testnet_init(&out, validators, &chain_id, base_port)?;
+                println!("wrote {validators} validator homes to {}", out.display());
+                for (i, u) in urls.iter().enumerate() {
+                    println!("  node{i}: rpc {u}");
+                }
+                Ok(())
+            }
+            TestnetCommand::Start { dir } => crate::testnet::supervise(&dir).await,
+        },
+        Command::Status { rpc } => {
+            let s = RpcClient::new(rpc).call("status", json!({})).await?;
+            print_json(&s);
+            Ok(())
+        }
+        Command::Keys { command } => match command {
+            KeysCommand::Add(a) => {
+                let path = key_path(&a.home, &a.name);
+                if path.exists() {
+                    return Err(eyre!(
+                        "key `{}` already exists at {}",
+                        a.name,
+                        path.display()
+                    ));
+                }
+                std::fs::create_dir_all(Home::new(&a.home).keys_dir())
+                    .wrap_err("creating the keys directory")?;
+                let k = KeyFile::generate(&a.name);
+                k.save(&path)?;
+                print_json(
+                    &json!({"name": k.name, "public_key": k.public_key, "address": k.address}),
+                );
+                Ok(())
+            }
+            KeysCommand::List { home } => {
+                let dir = Home::new(&home).keys_dir();
+                let rd = std::fs::read_dir(&dir)
+                    .wrap_err_with(|| format!("no keys directory at {}", dir.display()))?;
+                let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                names.sort();
+                for p in names {
+                    if p.extension().is_some_and(|e| e == "json") {
+                        let k = KeyFile::load(&p)?;
+                        println!("{}\t{}", k.name, k.address);
+                    }
+                }
+                Ok(())
+            }
+            KeysCommand::Show(a) => {
+                let k = KeyFile::load(&key_path(&a.home, &a.name))?;
+                print_json(
+                    &json!({"name": k.name, "public_key": k.public_key, "address": k.address}),
+                );
+                Ok(())
+            }
+        },
+        Command::Tx { command } => match command {
+            TxCommand::Remark {
+                data,
+                from,
+                home,
+                rpc,
+                no_wait,
+            } => {
+                let key = KeyFile::load(&key_path(&home, &from))?
+                    .private_key()
+                    .map_err(|e| eyre!("key `{from}`: {e}"))?;
+                let genesis = Genesis::load(&Home::new(&home).genesis_file())?;
+                let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
+                let client = RpcClient::new(rpc);
+                let addr = junction_spec::address_from_ed25519(key.public_key().as_bytes());
+                let acct = client
+                    .call("account", json!({"address": hex::encode(addr)}))
+                    .await?;
+                let nonce = acct
+                    .get("next_nonce")
+                    .and_then(serde_json::Value::as_u64)
+                    .ok_or_else(|| eyre!("node returned no nonce"))?;
+                let tx = sign_remark(&key, &chain_id, nonce, data.into_bytes());
+                let mode = if no_wait { "sync" } else { "commit" };
+                let r = client
+                    .call(
+                        "broadcast_tx",
+                        json!({"tx": hex::encode(tx.to_bytes()), "mode": mode}),
+                    )
+                    .await?;
+                print_json(&r);
+                Ok(())
+            }
+        },
+        Command::Bench { command } => match command {
+            BenchCommand::Chain {
+                validators,
+                seconds,
+                accounts,
+            } => crate::bench::chain(validators, seconds, accounts).await,
+        },
+    }
+}
+
+/// Signs a `Remark` transaction.
+pub fn sign_remark(
+    key: &crate::context::PrivateKey,
+    chain_id: &ChainId,
+    nonce: u64,
+    data: Vec<u8>,
+) -> SignedTx {
+    let body = TxBody {
+        chain_id: chain_id.clone(),
+        signer: *key.public_key().as_bytes(),
+        nonce,
+        kind: TxKind::Remark { data },
+    };
+    let signature = key.sign(&body.sign_bytes()).to_bytes();
+    SignedTx { body, signature }
+}

@@ -1,0 +1,396 @@
+//! The node's home directory: `config/config.toml`, `config/genesis.json`,
+//! `config/validator_key.json`, `keys/<name>.json` and `data/`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use junction_spec::{tagged_hash, ChainId, Hash32, HashTag};
+
+use crate::context::{PrivateKey, PublicKey, Validator, ValidatorSet};
+
+/// An operator-facing error: what is wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum HomeError {
+    /// The home directory has no config.
+    #[error("{0} is not an initialized Junction home: run `junction init --home {0}` (or `junction testnet init`) first")]
+    Missing(String),
+    /// A file could not be read or written.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        /// File.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A file is not valid.
+    #[error("{path} is invalid: {reason}. Fix or regenerate it")]
+    Invalid {
+        /// File.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {
+    move |source| HomeError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn invalid(path: &Path, reason: impl ToString) -> HomeError {
+    HomeError::Invalid {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// `config.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Config {
+    /// Human-readable node name.
+    pub moniker: String,
+    /// Consensus P2P (Malachite, libp2p over TCP).
+    pub p2p: P2pConfig,
+    /// Transaction gossip between validators.
+    pub gossip: GossipConfig,
+    /// JSON-RPC, WebSocket and `/metrics`.
+    pub rpc: RpcConfig,
+    /// Mempool caps.
+    pub mempool: MempoolConfig,
+    /// Block production.
+    pub consensus: ConsensusParams,
+}
+
+/// Consensus P2P settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct P2pConfig {
+    /// Listen address (loopback for local networks).
+    pub listen: SocketAddr,
+    /// Peers to keep connected to.
+    pub persistent_peers: Vec<SocketAddr>,
+}
+
+/// Transaction gossip settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GossipConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Peers' gossip addresses.
+    pub peers: Vec<SocketAddr>,
+    /// Largest frame accepted from a peer.
+    pub max_frame_bytes: usize,
+}
+
+/// RPC settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RpcConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// Most requests in one JSON-RPC batch.
+    pub max_batch: usize,
+    /// Most open WebSocket subscriptions.
+    pub max_subscriptions: usize,
+}
+
+/// Mempool caps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MempoolConfig {
+    /// Most pending transactions.
+    pub max_txs: usize,
+    /// Most pending bytes.
+    pub max_bytes: usize,
+    /// Largest single transaction.
+    pub max_tx_bytes: usize,
+}
+
+/// Block production parameters.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ConsensusParams {
+    /// Minimum time between heights (Malachite's target time).
+    pub target_block_time_ms: u64,
+    /// Most transactions in a block.
+    pub max_block_txs: usize,
+    /// Most transaction bytes in a block.
+    pub max_block_bytes: usize,
+    /// How far ahead of local time a block's time may be.
+    pub max_clock_drift_ms: u64,
+    /// Propose timeout of round 0.
+    pub timeout_propose_ms: u64,
+    /// Prevote and precommit timeouts of round 0.
+    pub timeout_vote_ms: u64,
+}
+
+impl Config {
+    /// Defaults for one validator listening on loopback from `base_port`.
+    pub fn local(moniker: &str, base_port: u16) -> Self {
+        let addr = |off: u16| SocketAddr::from(([127, 0, 0, 1], base_port + off));
+        Config {
+            moniker: moniker.to_string(),
+            p2p: P2pConfig {
+                listen: addr(0),
+                persistent_peers: vec![],
+            },
+            gossip: GossipConfig {
+                listen: addr(1),
+                peers: vec![],
+                max_frame_bytes: 4 * 1024 * 1024,
+            },
+            rpc: RpcConfig {
+                listen: addr(2),
+                max_body_bytes: 1024 * 1024,
+                max_batch: 64,
+                max_subscriptions: 256,
+            },
+            mempool: MempoolConfig {
+                max_txs: 100_000,
+                max_bytes: 64 * 1024 * 1024,
+                max_tx_bytes: junction_spec::encoding::MAX_TX_BYTES,
+            },
+            consensus: ConsensusParams {
+                target_block_time_ms: 200,
+                max_block_txs: 10_000,
+                max_block_bytes: 8 * 1024 * 1024,
+                max_clock_drift_ms: 2_000,
+                timeout_propose_ms: 1_500,
+                timeout_vote_ms: 500,
+            },
+        }
+    }
+}
+
+/// One genesis validator.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GenesisValidator {
+    /// Operator's name for it.
+    pub name: String,
+    /// ed25519 consensus key, hex.
+    pub pub_key: String,
+    /// Voting power.
+    pub power: u64,
+}
+
+/// `genesis.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Genesis {
+    /// Hub chain id.
+    pub chain_id: String,
+    /// Time of genesis (block 1 must be later).
+    pub genesis_time_ms: u64,
+    /// Initial validators.
+    pub validators: Vec<GenesisValidator>,
+}
+
+impl Genesis {
+    /// The validated chain id.
+    pub fn chain_id(&self) -> Result<ChainId, String> {
+        ChainId::new(self.chain_id.clone()).map_err(|e| e.to_string())
+    }
+
+    /// The validator set.
+    pub fn validator_set(&self) -> Result<ValidatorSet, String> {
+        let mut vals = Vec::new();
+        for v in &self.validators {
+            let bytes: [u8; 32] = hex::decode(&v.pub_key)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| format!("validator {} has a bad pub_key", v.name))?;
+            let pk = PublicKey::from_bytes(bytes)
+                .map_err(|e| format!("validator {} key: {e}", v.name))?;
+            vals.push(Validator::new(pk, v.power));
+        }
+        ValidatorSet::new(vals).map_err(|e| e.to_string())
+    }
+
+    /// Identity of the genesis: the parent hash of block 1.
+    pub fn hash(&self) -> Result<Hash32, String> {
+        let vs = self.validator_set()?;
+        let mut buf = Vec::new();
+        junction_spec::encoding::encode_str(&self.chain_id, &mut buf);
+        buf.extend_from_slice(&self.genesis_time_ms.to_be_bytes());
+        buf.extend_from_slice(&vs.hash());
+        Ok(tagged_hash(HashTag::BlockHeader, &buf))
+    }
+
+    /// Reads and checks `genesis.json`.
+    pub fn load(path: &Path) -> Result<Self, HomeError> {
+        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        let g: Genesis = serde_json::from_str(&text).map_err(|e| invalid(path, e))?;
+        g.chain_id().map_err(|e| invalid(path, e))?;
+        g.validator_set().map_err(|e| invalid(path, e))?;
+        Ok(g)
+    }
+}
+
+/// An ed25519 key file (validator or account).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct KeyFile {
+    /// Key name.
+    pub name: String,
+    /// Secret key, hex. Keep this file private.
+    pub private_key: String,
+    /// Public key, hex.
+    pub public_key: String,
+    /// Address derived from the public key, hex.
+    pub address: String,
+}
+
+impl KeyFile {
+    /// A fresh random key.
+    pub fn generate(name: &str) -> Self {
+        let key = PrivateKey::generate(rand::thread_rng());
+        Self::from_key(name, &key)
+    }
+
+    /// The file for an existing key.
+    pub fn from_key(name: &str, key: &PrivateKey) -> Self {
+        let public = key.public_key();
+        KeyFile {
+            name: name.to_string(),
+            private_key: hex::encode(key.inner().as_bytes()),
+            public_key: hex::encode(public.as_bytes()),
+            address: hex::encode(junction_spec::address_from_ed25519(public.as_bytes())),
+        }
+    }
+
+    /// The secret key.
+    pub fn private_key(&self) -> Result<PrivateKey, String> {
+        let bytes: [u8; 32] = hex::decode(&self.private_key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or("private_key is not 32 bytes of hex")?;
+        let key = PrivateKey::from(bytes);
+        if hex::encode(key.public_key().as_bytes()) != self.public_key {
+            return Err("public_key does not match private_key".into());
+        }
+        Ok(key)
+    }
+
+    /// Reads and checks a key file.
+    pub fn load(path: &Path) -> Result<Self, HomeError> {
+        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        let k: KeyFile = serde_json::from_str(&text).map_err(|e| invalid(path, e))?;
+        k.private_key().map_err(|e| invalid(path, e))?;
+        Ok(k)
+    }
+
+    /// Writes the key file, readable by the owner only.
+    pub fn save(&self, path: &Path) -> Result<(), HomeError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| invalid(path, e))?;
+        write_private(path, &text)
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), HomeError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err(path))?;
+    f.write_all(text.as_bytes()).map_err(io_err(path))
+}
+
+/// Paths inside a home directory.
+#[derive(Debug, Clone)]
+pub struct Home {
+    /// The home directory.
+    pub root: PathBuf,
+}
+
+impl Home {
+    /// A home at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    /// `config/config.toml`.
+    pub fn config_file(&self) -> PathBuf {
+        self.root.join("config").join("config.toml")
+    }
+    /// `config/genesis.json`.
+    pub fn genesis_file(&self) -> PathBuf {
+        self.root.join("config").join("genesis.json")
+    }
+    /// `config/validator_key.json`.
+    pub fn validator_key_file(&self) -> PathBuf {
+        self.root.join("config").join("validator_key.json")
+    }
+    /// `keys/`.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+    /// `data/`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    /// Loads `config.toml`, with a clear error if the home is not initialized.
+    pub fn load_config(&self) -> Result<Config, HomeError> {
+        let path = self.config_file();
+        if !path.exists() {
+            return Err(HomeError::Missing(self.root.display().to_string()));
+        }
+        let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
+        toml::from_str(&text).map_err(|e| invalid(&path, e))
+    }
+
+    /// Writes a complete home: config, genesis, validator key.
+    pub fn write(
+        &self,
+        config: &Config,
+        genesis: &Genesis,
+        key: &KeyFile,
+    ) -> Result<(), HomeError> {
+        for d in [self.root.join("config"), self.data_dir(), self.keys_dir()] {
+            std::fs::create_dir_all(&d).map_err(io_err(&d))?;
+        }
+        let cfg = self.config_file();
+        let text = toml::to_string_pretty(config).map_err(|e| invalid(&cfg, e))?;
+        std::fs::write(&cfg, text).map_err(io_err(&cfg))?;
+        let gen = self.genesis_file();
+        let text = serde_json::to_string_pretty(genesis).map_err(|e| invalid(&gen, e))?;
+        std::fs::write(&gen, text).map_err(io_err(&gen))?;
+        key.save(&self.validator_key_file())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn home_round_trips_and_reports_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::new(dir.path().join("n0"));
+        assert!(matches!(home.load_config(), Err(HomeError::Missing(_))));
+        let key = KeyFile::generate("v0");
+        let genesis = Genesis {
+            chain_id: "junction-local".into(),
+            genesis_time_ms: 1,
+            validators: vec![GenesisValidator {
+                name: "v0".into(),
+                pub_key: key.public_key.clone(),
+                power: 10,
+            }],
+        };
+        let config = Config::local("n0", 27000);
+        home.write(&config, &genesis, &key).unwrap();
+        assert_eq!(home.load_config().unwrap(), config);
+        assert_eq!(Genesis::load(&home.genesis_file()).unwrap(), genesis);
+        assert_eq!(KeyFile::load(&home.validator_key_file()).unwrap(), key);
+        std::fs::write(home.genesis_file(), "{not json").unwrap();
+        assert!(matches!(
+            Genesis::load(&home.genesis_file()),
+            Err(HomeError::Invalid { .. })
+        ));
+    }
+}

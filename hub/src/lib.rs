@@ -1,0 +1,26 @@
+//! The Junction hub node: consensus glue (Malachite), the block state machine, the redb
+//! store, the mempool and transaction gossip, JSON-RPC and metrics, and the `junction` CLI.
+//!
+//! Layout: `context`/`signing`/`codec` adapt Malachite to our types; `chain` holds the pure
+//! block rules; `node` the shared state and commit path; `app` the consensus loop; `store`
+//! persistence; `mempool`, `gossip`, `rpc`, `metrics` the rest of the node; `config` the home
+//! directory; `cli`, `testnet` and `bench` the operator commands.
+
+pub mod app;
+pub mod bench;
+pub mod chain;
+pub mod cli;
+pub mod client;
+pub mod codec;
+pub mod config;
+pub mod context;
+pub mod gossip;
+pub mod mempool;
+pub mod metrics;
+pub mod node;
+pub mod rpc;
+pub mod signing;
+pub mod start;
+pub mod store;
+pub mod testnet;
+pub mod wire;

@@ -1,0 +1,370 @@
+//! Pending transactions, capped in count and bytes, and the per-node cache of signature
+//! verdicts so that each transaction's signature is checked once per node: at admission,
+//! or when a block brings a transaction this node never saw.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use ed25519_consensus::{batch, Signature, VerificationKey, VerificationKeyBytes};
+use junction_spec::{Address, Decode, Hash32, SignedTx};
+
+use crate::chain::{TxError, MAX_NONCE_AHEAD};
+
+/// Size limits of the mempool.
+#[derive(Debug, Clone, Copy)]
+pub struct MempoolLimits {
+    /// Most pending transactions.
+    pub max_txs: usize,
+    /// Most pending bytes.
+    pub max_bytes: usize,
+    /// Largest single transaction.
+    pub max_tx_bytes: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    tx: SignedTx,
+    size: usize,
+    sender: Address,
+}
+
+/// Remembers which transaction hashes had a valid signature, bounded (oldest forgotten first).
+#[derive(Debug, Default)]
+pub struct SigCache {
+    known: HashSet<Hash32>,
+    order: VecDeque<Hash32>,
+    cap: usize,
+}
+
+impl SigCache {
+    /// A cache of at most `cap` verdicts.
+    pub fn new(cap: usize) -> Self {
+        Self {
+            known: HashSet::new(),
+            order: VecDeque::new(),
+            cap,
+        }
+    }
+
+    /// Whether the signature of `hash` was already verified here.
+    pub fn contains(&self, hash: &Hash32) -> bool {
+        self.known.contains(hash)
+    }
+
+    /// Records a good signature.
+    pub fn insert(&mut self, hash: Hash32) {
+        if self.known.insert(hash) {
+            self.order.push_back(hash);
+            while self.order.len() > self.cap {
+                if let Some(old) = self.order.pop_front() {
+                    self.known.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// Verifies one transaction's ed25519 signature (ZIP-215 rules, as validators must agree).
+pub fn verify_signature(tx: &SignedTx) -> Result<(), TxError> {
+    let key = VerificationKey::try_from(tx.body.signer).map_err(|_| TxError::BadSignature)?;
+    key.verify(&Signature::from(tx.signature), &tx.body.sign_bytes())
+        .map_err(|_| TxError::BadSignature)
+}
+
+/// Verifies the signatures of `txs` not yet in `cache` as one batch; on a batch failure,
+/// finds the first bad one. Returns the index of the first invalid transaction.
+pub fn verify_block_signatures(
+    cache: &mut SigCache,
+    txs: &[SignedTx],
+    hashes: &[Hash32],
+) -> Result<(), usize> {
+    let mut batch = batch::Verifier::new();
+    let mut fresh = Vec::new();
+    for (i, (tx, h)) in txs.iter().zip(hashes).enumerate() {
+        if cache.contains(h) {
+            continue;
+        }
+        let msg = tx.body.sign_bytes();
+        batch.queue((
+            VerificationKeyBytes::from(tx.body.signer),
+            Signature::from(tx.signature),
+            &msg,
+        ));
+        fresh.push(i);
+    }
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    if batch.verify(rand::thread_rng()).is_err() {
+        for &i in &fresh {
+            if let Some(tx) = txs.get(i) {
+                if verify_signature(tx).is_err() {
+                    return Err(i);
+                }
+            }
+        }
+    }
+    for &i in &fresh {
+        if let Some(h) = hashes.get(i) {
+            cache.insert(*h);
+        }
+    }
+    Ok(())
+}
+
+/// Decodes transaction bytes, checking the size cap first.
+pub fn decode_tx(bytes: &[u8], max_tx_bytes: usize) -> Result<SignedTx, TxError> {
+    if bytes.len() > max_tx_bytes {
+        return Err(TxError::TooLarge {
+            len: bytes.len(),
+            max: max_tx_bytes,
+        });
+    }
+    SignedTx::from_bytes(bytes).map_err(|e| TxError::Malformed(e.to_string()))
+}
+
+/// The pending transactions, by hash and by (sender, nonce).
+#[derive(Debug)]
+pub struct Mempool {
+    limits: MempoolLimits,
+    by_hash: HashMap<Hash32, Pending>,
+    by_sender: BTreeMap<Address, BTreeMap<u64, Hash32>>,
+    bytes: usize,
+}
+
+impl Mempool {
+    /// An empty mempool.
+    pub fn new(limits: MempoolLimits) -> Self {
+        Self {
+            limits,
+            by_hash: HashMap::new(),
+            by_sender: BTreeMap::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Pending count.
+    pub fn len(&self) -> usize {
+        self.by_hash.len()
+    }
+
+    /// Whether nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.by_hash.is_empty()
+    }
+
+    /// Pending bytes.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Whether `hash` is pending.
+    pub fn contains(&self, hash: &Hash32) -> bool {
+        self.by_hash.contains_key(hash)
+    }
+
+    /// Admits a transaction whose signature and chain id were checked. `next_nonce` is the
+    /// sender's next nonce in committed state.
+    pub fn insert(
+        &mut self,
+        tx: SignedTx,
+        hash: Hash32,
+        size: usize,
+        next_nonce: u64,
+    ) -> Result<(), TxError> {
+        if self.by_hash.contains_key(&hash) {
+            return Err(TxError::AlreadyKnown);
+        }
+        let nonce = tx.body.nonce;
+        if nonce < next_nonce {
+            return Err(TxError::StaleNonce {
+                expected: next_nonce,
+                got: nonce,
+            });
+        }
+        if nonce > next_nonce.saturating_add(MAX_NONCE_AHEAD) {
+            return Err(TxError::NonceTooFarAhead {
+                expected: next_nonce,
+                got: nonce,
+            });
+        }
+        let sender = tx.body.signer_address();
+        if self
+            .by_sender
+            .get(&sender)
+            .is_some_and(|m| m.contains_key(&nonce))
+        {
+            return Err(TxError::NonceAlreadyPending(nonce));
+        }
+        if self.by_hash.len() >= self.limits.max_txs
+            || self.bytes.saturating_add(size) > self.limits.max_bytes
+        {
+            return Err(TxError::MempoolFull {
+                txs: self.by_hash.len(),
+                bytes: self.bytes,
+            });
+        }
+        self.by_sender
+            .entry(sender)
+            .or_default()
+            .insert(nonce, hash);
+        self.bytes += size;
+        self.by_hash.insert(hash, Pending { tx, size, sender });
+        Ok(())
+    }
+
+    /// Picks transactions for a block: for each sender, consecutive nonces from its next
+    /// committed nonce, senders taken in turn, within the count and byte limits.
+    pub fn reap(
+        &self,
+        max_txs: usize,
+        max_bytes: usize,
+        next_nonce: impl Fn(&Address) -> u64,
+    ) -> Vec<SignedTx> {
+        let mut cursors: Vec<(u64, &BTreeMap<u64, Hash32>)> = self
+            .by_sender
+            .iter()
+            .map(|(a, m)| (next_nonce(a), m))
+            .collect();
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        loop {
+            let mut progressed = false;
+            for (expected, nonces) in cursors.iter_mut() {
+                if out.len() >= max_txs {
+                    return out;
+                }
+                let Some(p) = nonces.get(expected).and_then(|h| self.by_hash.get(h)) else {
+                    continue;
+                };
+                if bytes + p.size > max_bytes {
+                    return out;
+                }
+                bytes += p.size;
+                out.push(p.tx.clone());
+                *expected += 1;
+                progressed = true;
+            }
+            if !progressed {
+                return out;
+            }
+        }
+    }
+
+    /// Drops committed transactions and every pending one whose nonce is now used.
+    pub fn remove_committed(&mut self, committed: &[Hash32], next_nonce: impl Fn(&Address) -> u64) {
+        let mut senders = Vec::new();
+        for h in committed {
+            if let Some(p) = self.by_hash.remove(h) {
+                self.bytes -= p.size;
+                if let Some(m) = self.by_sender.get_mut(&p.sender) {
+                    m.remove(&p.tx.body.nonce);
+                }
+                senders.push(p.sender);
+            }
+        }
+        // Transactions from the same senders committed by other nodes' blocks may have
+        // made pending nonces stale.
+        let all: Vec<Address> = self.by_sender.keys().copied().collect();
+        for sender in all {
+            let next = next_nonce(&sender);
+            let Some(m) = self.by_sender.get_mut(&sender) else {
+                continue;
+            };
+            let stale: Vec<u64> = m.range(..next).map(|(n, _)| *n).collect();
+            for n in stale {
+                if let Some(h) = m.remove(&n) {
+                    if let Some(p) = self.by_hash.remove(&h) {
+                        self.bytes -= p.size;
+                    }
+                }
+            }
+            if m.is_empty() {
+                self.by_sender.remove(&sender);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use junction_spec::{ChainId, Encode, TxBody, TxKind};
+
+    fn tx(seed: u8, nonce: u64) -> SignedTx {
+        let key = ed25519_consensus::SigningKey::from([seed; 32]);
+        let body = TxBody {
+            chain_id: ChainId::new("hub").unwrap(),
+            signer: key.verification_key().to_bytes(),
+            nonce,
+            kind: TxKind::Remark { data: vec![seed] },
+        };
+        let signature = key.sign(&body.sign_bytes()).to_bytes();
+        SignedTx { body, signature }
+    }
+
+    fn limits() -> MempoolLimits {
+        MempoolLimits {
+            max_txs: 3,
+            max_bytes: 10_000,
+            max_tx_bytes: 1000,
+        }
+    }
+
+    #[test]
+    fn caps_duplicates_and_nonces() {
+        let mut m = Mempool::new(limits());
+        let t0 = tx(1, 0);
+        let size = t0.to_bytes().len();
+        m.insert(t0.clone(), t0.hash(), size, 0).unwrap();
+        assert_eq!(
+            m.insert(t0.clone(), t0.hash(), size, 0),
+            Err(TxError::AlreadyKnown)
+        );
+        let mut other = tx(1, 0);
+        other.body.kind = TxKind::Remark { data: vec![9] };
+        assert_eq!(
+            m.insert(other.clone(), other.hash(), size, 0),
+            Err(TxError::NonceAlreadyPending(0))
+        );
+        let stale = tx(2, 0);
+        assert!(matches!(
+            m.insert(stale.clone(), stale.hash(), size, 1),
+            Err(TxError::StaleNonce { .. })
+        ));
+        let t1 = tx(1, 1);
+        let t2 = tx(3, 0);
+        m.insert(t1.clone(), t1.hash(), size, 0).unwrap();
+        m.insert(t2.clone(), t2.hash(), size, 0).unwrap();
+        let t4 = tx(4, 0);
+        assert!(matches!(
+            m.insert(t4.clone(), t4.hash(), size, 0),
+            Err(TxError::MempoolFull { .. })
+        ));
+        let reaped = m.reap(10, 100_000, |_| 0);
+        assert_eq!(reaped.len(), 3);
+        m.remove_committed(&[t0.hash()], |_| 1);
+        assert_eq!(
+            m.len(),
+            1,
+            "sender 1 nonce 1 stays only if still >= next; seed 3 stale"
+        );
+    }
+
+    #[test]
+    fn batch_verification_finds_the_bad_signature() {
+        let mut cache = SigCache::new(10);
+        let good = tx(1, 0);
+        let mut bad = tx(2, 0);
+        bad.signature[0] ^= 1;
+        let txs = vec![good.clone(), bad.clone()];
+        let hashes: Vec<_> = txs.iter().map(|t| t.hash()).collect();
+        assert_eq!(verify_block_signatures(&mut cache, &txs, &hashes), Err(1));
+        assert!(!cache.contains(&good.hash()));
+        assert_eq!(
+            verify_block_signatures(&mut cache, &txs[..1], &hashes[..1]),
+            Ok(())
+        );
+        assert!(cache.contains(&good.hash()));
+    }
+}

@@ -1,0 +1,132 @@
+//! Prometheus metrics served at `/metrics`.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// Label of a rejection counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// Stable reason name.
+    pub reason: String,
+}
+
+/// All node metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Last committed height.
+    pub height: Gauge,
+    /// Time of the last committed block, ms since the epoch.
+    pub last_block_time_ms: Gauge,
+    /// Current consensus round.
+    pub round: Gauge,
+    /// Pending transactions.
+    pub mempool_txs: Gauge,
+    /// Pending bytes.
+    pub mempool_bytes: Gauge,
+    /// Transactions committed since this process started... and before (from the store).
+    pub committed_txs: Gauge,
+    /// Transaction-gossip peers connected (outbound).
+    pub connected_peers: Gauge,
+    /// Transactions refused at admission, by reason.
+    pub rejected_txs: Family<ReasonLabel, Counter>,
+    /// Gossip frames dropped (garbage, oversized, undecodable), by reason.
+    pub p2p_dropped_frames: Family<ReasonLabel, Counter>,
+    /// Proposed blocks this node judged invalid, by reason.
+    pub invalid_blocks: Family<ReasonLabel, Counter>,
+    /// RPC requests refused before dispatch (too large, bad JSON, batch too big).
+    pub rpc_rejected: Family<ReasonLabel, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric under the `junction` prefix.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("junction");
+        let m = Metrics {
+            height: Gauge::default(),
+            last_block_time_ms: Gauge::default(),
+            round: Gauge::default(),
+            mempool_txs: Gauge::default(),
+            mempool_bytes: Gauge::default(),
+            committed_txs: Gauge::default(),
+            connected_peers: Gauge::default(),
+            rejected_txs: Family::default(),
+            p2p_dropped_frames: Family::default(),
+            invalid_blocks: Family::default(),
+            rpc_rejected: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register("height", "Last committed block height", m.height.clone());
+        registry.register(
+            "last_block_time_ms",
+            "Time of the last committed block (ms since the Unix epoch)",
+            m.last_block_time_ms.clone(),
+        );
+        registry.register("round", "Current consensus round", m.round.clone());
+        registry.register("mempool_txs", "Pending transactions", m.mempool_txs.clone());
+        registry.register(
+            "mempool_bytes",
+            "Pending transaction bytes",
+            m.mempool_bytes.clone(),
+        );
+        registry.register(
+            "committed_txs",
+            "Transactions committed on this chain",
+            m.committed_txs.clone(),
+        );
+        registry.register(
+            "connected_peers",
+            "Transaction-gossip peers currently connected",
+            m.connected_peers.clone(),
+        );
+        registry.register(
+            "rejected_txs",
+            "Transactions refused at admission, by reason",
+            m.rejected_txs.clone(),
+        );
+        registry.register(
+            "p2p_dropped_frames",
+            "Frames from peers dropped as garbage or oversized, by reason",
+            m.p2p_dropped_frames.clone(),
+        );
+        registry.register(
+            "invalid_blocks",
+            "Proposed blocks judged invalid, by reason",
+            m.invalid_blocks.clone(),
+        );
+        registry.register(
+            "rpc_rejected",
+            "RPC requests refused before dispatch, by reason",
+            m.rpc_rejected.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Increments a reason-labelled counter.
+    pub fn count(family: &Family<ReasonLabel, Counter>, reason: &str) {
+        family
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_string(),
+            })
+            .inc();
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}

@@ -1,0 +1,347 @@
+//! The running node: shared state that RPC and gossip read, transaction admission, and the
+//! block commit path.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::sync::broadcast;
+
+use junction_spec::{ChainId, Encode, Hash32};
+
+use crate::chain::{execute_block, AppState, Block, BlockError, ChainRules, Event, Tip, TxError};
+use crate::config::{Config, Genesis};
+use crate::context::ValidatorSet;
+use crate::mempool::{decode_tx, verify_block_signatures, verify_signature, Mempool, SigCache};
+use crate::metrics::Metrics;
+use crate::store::{BlockCommit, Store, StoreError};
+
+/// What a new committed block tells subscribers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NewBlock {
+    /// Height.
+    pub height: u64,
+    /// Block hash, hex.
+    pub hash: String,
+    /// Block time, ms.
+    pub time_ms: u64,
+    /// Number of transactions.
+    pub num_txs: usize,
+    /// App hash after the block, hex.
+    pub app_hash: String,
+    /// Transaction hashes, hex.
+    #[serde(skip)]
+    pub tx_hashes: Vec<Hash32>,
+}
+
+/// The committed chain as RPC sees it.
+#[derive(Debug)]
+pub struct ChainView {
+    /// Last committed block.
+    pub tip: Tip,
+    /// State after it.
+    pub state: AppState,
+    /// Current consensus round.
+    pub round: i64,
+}
+
+/// Why a commit failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// Our execution disagrees with a decided block: the node must stop.
+    #[error("decided block does not execute here: {0}")]
+    Execution(#[from] BlockError),
+    /// Disk failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A gap: the block is not the next one.
+    #[error("block {got} is not the next height {expected}")]
+    Gap {
+        /// Expected height.
+        expected: u64,
+        /// Given height.
+        got: u64,
+    },
+}
+
+/// State shared by the consensus loop, RPC and gossip.
+#[derive(Debug)]
+pub struct Shared {
+    /// Where Malachite keeps its write-ahead log.
+    pub wal_path: std::path::PathBuf,
+    /// Node configuration.
+    pub config: Config,
+    /// Genesis document.
+    pub genesis: Genesis,
+    /// Chain rules for block validation.
+    pub rules: ChainRules,
+    /// Validator set.
+    pub validator_set: ValidatorSet,
+    /// Durable store.
+    pub store: Arc<dyn Store>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Committed chain view.
+    pub chain: RwLock<ChainView>,
+    /// Pending transactions.
+    pub mempool: Mutex<Mempool>,
+    /// Signature verdicts.
+    pub sig_cache: Mutex<SigCache>,
+    /// New-block notifications.
+    pub blocks: broadcast::Sender<Arc<NewBlock>>,
+    /// Transactions to forward to gossip peers.
+    pub outbound_txs: broadcast::Sender<Arc<Vec<u8>>>,
+}
+
+/// Reads from a lock even if a thread panicked while holding it: the data is rebuilt
+/// from the store on restart, and refusing service would only hide the cause.
+pub fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// See [`read`].
+pub fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// See [`read`].
+pub fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    l.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    /// This hub's chain id.
+    pub fn chain_id(&self) -> &ChainId {
+        &self.rules.chain_id
+    }
+
+    /// Admits a transaction into the mempool (decode, size, chain id, replay, signature,
+    /// nonce), counting every refusal by reason. `forward` sends it on to gossip peers.
+    pub fn admit_tx(&self, bytes: &[u8], forward: bool) -> Result<Hash32, TxError> {
+        let res = self.admit_inner(bytes);
+        match &res {
+            Ok(_) => {
+                if forward {
+                    // No receiver just means no peer is connected yet.
+                    let _ = self.outbound_txs.send(Arc::new(bytes.to_vec()));
+                }
+            }
+            Err(e) => Metrics::count(&self.metrics.rejected_txs, e.name()),
+        }
+        res
+    }
+
+    fn admit_inner(&self, bytes: &[u8]) -> Result<Hash32, TxError> {
+        let tx = decode_tx(bytes, self.config.mempool.max_tx_bytes)?;
+        if &tx.body.chain_id != self.chain_id() {
+            return Err(TxError::WrongChainId {
+                expected: self.chain_id().as_str().to_string(),
+                got: tx.body.chain_id.as_str().to_string(),
+            });
+        }
+        let hash = tx.hash();
+        if lock(&self.mempool).contains(&hash) {
+            return Err(TxError::AlreadyKnown);
+        }
+        if let Ok(Some((h, _))) = self.store.tx_location(&hash) {
+            return Err(TxError::AlreadyCommitted(h));
+        }
+        if !lock(&self.sig_cache).contains(&hash) {
+            verify_signature(&tx)?;
+            lock(&self.sig_cache).insert(hash);
+        }
+        let chain = read(&self.chain);
+        let next = chain.state.next_nonce(&tx.body.signer_address());
+        let mut pool = lock(&self.mempool);
+        pool.insert(tx, hash, bytes.len(), next)?;
+        self.metrics.mempool_txs.set(pool.len() as i64);
+        self.metrics.mempool_bytes.set(pool.bytes() as i64);
+        Ok(hash)
+    }
+
+    /// Fully validates a block against the current tip: every signature (once per node),
+    /// header rules and execution.
+    pub fn validate_block(&self, block: &Block, now_ms: Option<u64>) -> Result<(), BlockError> {
+        let hashes: Vec<Hash32> = block.txs.iter().map(|t| t.hash()).collect();
+        if let Err(index) = verify_block_signatures(&mut lock(&self.sig_cache), &block.txs, &hashes)
+        {
+            return Err(BlockError::BadTx {
+                index,
+                error: TxError::BadSignature,
+            });
+        }
+        let chain = read(&self.chain);
+        execute_block(&self.rules, &chain.tip, &chain.state, block, now_ms).map(|_| ())
+    }
+
+    /// Executes and durably commits the next block with its certificate, then updates the
+    /// in-memory view, the mempool, metrics and subscribers. Committing a height that is
+    /// already committed is a no-op.
+    pub fn commit(&self, block: &Block, certificate: Vec<u8>) -> Result<(), CommitError> {
+        let hashes: Vec<Hash32> = block.txs.iter().map(|t| t.hash()).collect();
+        if let Err(index) = verify_block_signatures(&mut lock(&self.sig_cache), &block.txs, &hashes)
+        {
+            return Err(CommitError::Execution(BlockError::BadTx {
+                index,
+                error: TxError::BadSignature,
+            }));
+        }
+        let new_block;
+        {
+            let mut chain = write(&self.chain);
+            let height = block.header.height;
+            if height <= chain.tip.height {
+                return Ok(());
+            }
+            if height != chain.tip.height + 1 {
+                return Err(CommitError::Gap {
+                    expected: chain.tip.height + 1,
+                    got: height,
+                });
+            }
+            let executed = execute_block(&self.rules, &chain.tip, &chain.state, block, None)?;
+            let undo: Vec<(Vec<u8>, Option<Vec<u8>>)> = executed
+                .writes
+                .iter()
+                .map(|(k, _)| (k.clone(), chain.state.get(k).map(<[u8]>::to_vec)))
+                .collect();
+            chain.state.apply(&executed.writes);
+            let block_hash = block.hash();
+            let tip = Tip {
+                height,
+                block_hash,
+                time_ms: block.header.time_ms,
+                app_hash: chain.state.root(),
+                log_size: block.header.log_size,
+                log_root: block.header.log_root,
+                total_txs: chain.tip.total_txs + block.txs.len() as u64,
+            };
+            let events = serde_json::to_vec(&executed.events).unwrap_or_default();
+            let commit = BlockCommit {
+                height,
+                block: block.encode(),
+                certificate,
+                events,
+                state_writes: executed.writes,
+                tx_hashes: executed.tx_hashes,
+                tip: tip.encode(),
+            };
+            if let Err(e) = self.store.commit_block(&commit) {
+                chain.state.apply(&undo);
+                return Err(e.into());
+            }
+            new_block = Arc::new(NewBlock {
+                height,
+                hash: hex::encode(block_hash),
+                time_ms: tip.time_ms,
+                num_txs: block.txs.len(),
+                app_hash: hex::encode(tip.app_hash),
+                tx_hashes: commit.tx_hashes,
+            });
+            self.metrics.height.set(height as i64);
+            self.metrics.last_block_time_ms.set(tip.time_ms as i64);
+            self.metrics.committed_txs.set(tip.total_txs as i64);
+            chain.tip = tip;
+        }
+        {
+            let chain = read(&self.chain);
+            let mut pool = lock(&self.mempool);
+            pool.remove_committed(&new_block.tx_hashes, |a| chain.state.next_nonce(a));
+            self.metrics.mempool_txs.set(pool.len() as i64);
+            self.metrics.mempool_bytes.set(pool.bytes() as i64);
+        }
+        let _ = self.blocks.send(new_block);
+        Ok(())
+    }
+
+    /// Events of a committed block.
+    pub fn events(&self, height: u64) -> Result<Option<Vec<Event>>, StoreError> {
+        match self.store.events(height)? {
+            None => Ok(None),
+            Some(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("events at {height}: {e}"))),
+        }
+    }
+
+    /// A committed block.
+    pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
+        match self.store.block(height)? {
+            None => Ok(None),
+            Some(b) => Block::decode(&b)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))),
+        }
+    }
+}
+
+/// The tip before block 1.
+pub fn genesis_tip(genesis: &Genesis, genesis_hash: Hash32) -> Tip {
+    Tip {
+        height: 0,
+        block_hash: genesis_hash,
+        time_ms: genesis.genesis_time_ms,
+        app_hash: AppState::default().root(),
+        log_size: 0,
+        log_root: junction_spec::merkle::empty_root(),
+        total_txs: 0,
+    }
+}
+
+/// Checks a stored chain from genesis: every block links to its parent, carries the app
+/// hash of the state before it, and the final state recomputes to the stored tip's app hash.
+/// Returns the height checked.
+pub fn audit_chain(
+    store: &dyn Store,
+    genesis: &Genesis,
+    rules: &ChainRules,
+) -> Result<u64, String> {
+    let ghash = genesis.hash()?;
+    let mut tip = genesis_tip(genesis, ghash);
+    let mut state = AppState::default();
+    let stored_tip = match store.tip().map_err(|e| e.to_string())? {
+        None => return Ok(0),
+        Some(b) => Tip::decode(&b).map_err(|e| format!("tip row: {e}"))?,
+    };
+    for h in 1..=stored_tip.height {
+        let bytes = store
+            .block(h)
+            .map_err(|e| e.to_string())?
+            .ok_or(format!("block {h} missing"))?;
+        let block = Block::decode(&bytes).map_err(|e| format!("block {h}: {e}"))?;
+        if store.certificate(h).map_err(|e| e.to_string())?.is_none() {
+            return Err(format!("certificate {h} missing"));
+        }
+        let ex = execute_block(rules, &tip, &state, &block, None)
+            .map_err(|e| format!("block {h}: {e}"))?;
+        for (i, th) in ex.tx_hashes.iter().enumerate() {
+            if store.tx_location(th).map_err(|e| e.to_string())? != Some((h, i as u32)) {
+                return Err(format!("tx index wrong for block {h} tx {i}"));
+            }
+        }
+        state.apply(&ex.writes);
+        tip = Tip {
+            height: h,
+            block_hash: block.hash(),
+            time_ms: block.header.time_ms,
+            app_hash: state.root(),
+            log_size: block.header.log_size,
+            log_root: block.header.log_root,
+            total_txs: tip.total_txs + block.txs.len() as u64,
+        };
+    }
+    if tip != stored_tip {
+        return Err(format!(
+            "recomputed tip differs from stored tip at height {}",
+            stored_tip.height
+        ));
+    }
+    let stored_state = AppState::from_entries(store.state_entries().map_err(|e| e.to_string())?);
+    if stored_state.root() != tip.app_hash {
+        return Err("stored state does not hash to the tip's app hash".into());
+    }
+    Ok(tip.height)
+}
+
+/// Encodes a transaction for RPC (hex of the canonical bytes).
+pub fn tx_hex(tx: &junction_spec::SignedTx) -> String {
+    hex::encode(tx.to_bytes())
+}

@@ -1,0 +1,427 @@
+//! JSON-RPC 2.0 over HTTP (`POST /`) and WebSocket (`GET /websocket`), and Prometheus text
+//! at `GET /metrics`.
+//!
+//! Error codes are stable: JSON-RPC's own (-32700 parse, -32600 invalid request, -32601
+//! unknown method, -32602 bad params, -32603 internal), -32001 body too large, -32002 batch
+//! too large, -32004 not found, -32005 commit wait timed out, -32006 too many subscriptions,
+//! and 1001.. for transaction refusals (see `TxError::code`). `error.data.name` carries the
+//! short name of the rule that refused the request.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+use tokio::sync::broadcast;
+
+use crate::chain::{Block, TxError};
+use crate::context::Address;
+use crate::metrics::Metrics;
+use crate::node::{read, NewBlock, Shared};
+
+/// A JSON-RPC error.
+#[derive(Debug, Clone)]
+pub struct RpcError {
+    /// Stable code.
+    pub code: i64,
+    /// Stable short name.
+    pub name: &'static str,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+impl RpcError {
+    fn new(code: i64, name: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            name,
+            message: message.into(),
+        }
+    }
+    fn params(msg: impl Into<String>) -> Self {
+        Self::new(-32602, "invalid_params", msg)
+    }
+    fn internal(msg: impl ToString) -> Self {
+        Self::new(-32603, "internal_error", msg.to_string())
+    }
+    fn not_found(msg: impl Into<String>) -> Self {
+        Self::new(-32004, "not_found", msg)
+    }
+    fn to_json(&self) -> Value {
+        json!({"code": self.code, "message": self.message, "data": {"name": self.name}})
+    }
+}
+
+impl From<TxError> for RpcError {
+    fn from(e: TxError) -> Self {
+        RpcError::new(e.code(), e.name(), e.to_string())
+    }
+}
+
+#[derive(Clone)]
+struct RpcState {
+    shared: Arc<Shared>,
+    subscriptions: Arc<AtomicUsize>,
+}
+
+/// The RPC router.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let state = RpcState {
+        shared,
+        subscriptions: Arc::new(AtomicUsize::new(0)),
+    };
+    Router::new()
+        .route("/", post(http_rpc))
+        .route("/metrics", get(metrics))
+        .route("/websocket", get(websocket))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+async fn metrics(State(s): State<RpcState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.shared.metrics.render(),
+    )
+}
+
+fn error_response(id: Value, e: &RpcError) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": e.to_json()})
+}
+
+async fn http_rpc(State(s): State<RpcState>, body: Body) -> Response {
+    let max = s.shared.config.rpc.max_body_bytes;
+    let bytes = match to_bytes(body, max).await {
+        Ok(b) => b,
+        Err(_) => {
+            Metrics::count(&s.shared.metrics.rpc_rejected, "body_too_large");
+            let e = RpcError::new(
+                -32001,
+                "request_too_large",
+                format!("request body is over the {max}-byte cap"),
+            );
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                axum::Json(error_response(Value::Null, &e)),
+            )
+                .into_response();
+        }
+    };
+    axum::Json(handle_payload(&s, &bytes).await).into_response()
+}
+
+async fn handle_payload(s: &RpcState, bytes: &[u8]) -> Value {
+    let parsed: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            Metrics::count(&s.shared.metrics.rpc_rejected, "parse_error");
+            return error_response(
+                Value::Null,
+                &RpcError::new(-32700, "parse_error", format!("body is not JSON: {e}")),
+            );
+        }
+    };
+    match parsed {
+        Value::Array(reqs) => {
+            let cap = s.shared.config.rpc.max_batch;
+            if reqs.is_empty() || reqs.len() > cap {
+                Metrics::count(&s.shared.metrics.rpc_rejected, "batch_size");
+                return error_response(
+                    Value::Null,
+                    &RpcError::new(
+                        -32002,
+                        "batch_too_large",
+                        format!("a batch holds 1 to {cap} requests, got {}", reqs.len()),
+                    ),
+                );
+            }
+            let mut out = Vec::with_capacity(reqs.len());
+            for r in reqs {
+                out.push(handle_one(s, r).await);
+            }
+            Value::Array(out)
+        }
+        single => handle_one(s, single).await,
+    }
+}
+
+async fn handle_one(s: &RpcState, req: Value) -> Value {
+    let id = req.get("id").cloned().unwrap_or(Value::Null);
+    let Some(method) = req.get("method").and_then(Value::as_str) else {
+        return error_response(
+            id,
+            &RpcError::new(
+                -32600,
+                "invalid_request",
+                "a request needs a string `method`",
+            ),
+        );
+    };
+    let params = req.get("params").cloned().unwrap_or(Value::Null);
+    match dispatch(&s.shared, method, &params).await {
+        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        Err(e) => error_response(id, &e),
+    }
+}
+
+fn param_u64(p: &Value, name: &str) -> Result<Option<u64>, RpcError> {
+    match p.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .map(Some)
+            .ok_or_else(|| RpcError::params(format!("`{name}` must be a non-negative integer"))),
+    }
+}
+
+fn param_hex(p: &Value, name: &str) -> Result<Vec<u8>, RpcError> {
+    let s = p
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| RpcError::params(format!("`{name}` (hex string) is required")))?;
+    hex::decode(s.trim_start_matches("0x"))
+        .map_err(|e| RpcError::params(format!("`{name}` is not hex: {e}")))
+}
+
+fn block_json(shared: &Shared, height: u64, block: &Block) -> Value {
+    let h = &block.header;
+    let cert = shared
+        .store
+        .certificate(height)
+        .ok()
+        .flatten()
+        .and_then(|c| crate::codec::decode_extended_cert(&mut crate::wire::Reader::new(&c)).ok());
+    json!({
+        "height": h.height,
+        "hash": hex::encode(block.hash()),
+        "header": {
+            "chain_id": h.chain_id.as_str(),
+            "height": h.height,
+            "time_ms": h.time_ms,
+            "prev_block_hash": hex::encode(h.prev_block_hash),
+            "app_hash": hex::encode(h.app_hash),
+            "log_size": h.log_size,
+            "log_root": hex::encode(h.log_root),
+            "validators_hash": hex::encode(h.validators_hash),
+            "next_validators_hash": hex::encode(h.next_validators_hash),
+            "proposer": hex::encode(h.proposer),
+            "tx_root": hex::encode(h.tx_root),
+        },
+        "txs": block.txs.iter().map(|t| hex::encode(t.hash())).collect::<Vec<_>>(),
+        "commit": cert.map(|c| json!({
+            "round": c.round.as_i64(),
+            "signatures": c.commit_signatures.len(),
+            "extensions": c.commit_signatures.iter().filter(|s| s.extension.is_some()).count(),
+        })),
+    })
+}
+
+/// Handles one method call.
+pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<Value, RpcError> {
+    match method {
+        "status" => {
+            let chain = read(&shared.chain);
+            let pool = crate::node::lock(&shared.mempool);
+            Ok(json!({
+                "chain_id": shared.chain_id().as_str(),
+                "moniker": shared.config.moniker,
+                "height": chain.tip.height,
+                "latest_block_hash": hex::encode(chain.tip.block_hash),
+                "latest_block_time_ms": chain.tip.time_ms,
+                "app_hash": hex::encode(chain.tip.app_hash),
+                "round": chain.round,
+                "total_txs": chain.tip.total_txs,
+                "mempool_txs": pool.len(),
+                "mempool_bytes": pool.bytes(),
+            }))
+        }
+        "block" => {
+            let tip = read(&shared.chain).tip.height;
+            let height = param_u64(p, "height")?.unwrap_or(tip);
+            let block = shared
+                .block(height)
+                .map_err(RpcError::internal)?
+                .ok_or_else(|| RpcError::not_found(format!("no block at height {height} (tip is {tip})")))?;
+            Ok(block_json(shared, height, &block))
+        }
+        "block_events" => {
+            let height = param_u64(p, "height")?
+                .ok_or_else(|| RpcError::params("`height` is required"))?;
+            let events = shared
+                .events(height)
+                .map_err(RpcError::internal)?
+                .ok_or_else(|| RpcError::not_found(format!("no block at height {height}")))?;
+            Ok(json!({"height": height, "events": events}))
+        }
+        "broadcast_tx" => {
+            let bytes = param_hex(p, "tx")?;
+            let mode = p.get("mode").and_then(Value::as_str).unwrap_or("sync");
+            if mode != "sync" && mode != "commit" {
+                return Err(RpcError::params("`mode` is `sync` or `commit`"));
+            }
+            // Subscribe before admission so the block that includes it cannot be missed.
+            let mut blocks = shared.blocks.subscribe();
+            let hash = shared.admit_tx(&bytes, true)?;
+            if mode == "sync" {
+                return Ok(json!({"hash": hex::encode(hash)}));
+            }
+            let wait = async {
+                loop {
+                    match blocks.recv().await {
+                        Ok(b) => {
+                            if let Some(i) = b.tx_hashes.iter().position(|h| h == &hash) {
+                                return Ok((b.height, i));
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            if let Ok(Some((h, i))) = shared.store.tx_location(&hash) {
+                                return Ok((h, i as usize));
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Closed) => {
+                            return Err(RpcError::internal("node is shutting down"))
+                        }
+                    }
+                }
+            };
+            match tokio::time::timeout(Duration::from_secs(30), wait).await {
+                Ok(Ok((height, index))) => {
+                    Ok(json!({"hash": hex::encode(hash), "height": height, "index": index}))
+                }
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(RpcError::new(
+                    -32005,
+                    "commit_timeout",
+                    "transaction is in the mempool but was not committed within 30 s; query `tx` later",
+                )),
+            }
+        }
+        "tx" => {
+            let hash: [u8; 32] = param_hex(p, "hash")?
+                .try_into()
+                .map_err(|_| RpcError::params("`hash` must be 32 bytes"))?;
+            let (height, index) = shared
+                .store
+                .tx_location(&hash)
+                .map_err(RpcError::internal)?
+                .ok_or_else(|| RpcError::not_found("transaction not committed (or unknown)"))?;
+            let block = shared
+                .block(height)
+                .map_err(RpcError::internal)?
+                .ok_or_else(|| RpcError::internal("indexed block missing"))?;
+            let tx = block
+                .txs
+                .get(index as usize)
+                .ok_or_else(|| RpcError::internal("indexed transaction missing"))?;
+            Ok(json!({
+                "hash": hex::encode(hash),
+                "height": height,
+                "index": index,
+                "tx": crate::node::tx_hex(tx),
+                "signer": hex::encode(tx.body.signer_address()),
+                "nonce": tx.body.nonce,
+            }))
+        }
+        "validators" => {
+            let vs = &shared.validator_set;
+            Ok(json!({
+                "height": read(&shared.chain).tip.height,
+                "hash": hex::encode(vs.hash()),
+                "total_power": vs.validators().iter().map(|v| v.voting_power).sum::<u64>(),
+                "validators": vs.validators().iter().map(|v| json!({
+                    "address": v.address.to_string(),
+                    "pub_key": hex::encode(v.public_key.as_bytes()),
+                    "power": v.voting_power,
+                })).collect::<Vec<_>>(),
+            }))
+        }
+        "account" => {
+            let addr: [u8; 20] = param_hex(p, "address")?
+                .try_into()
+                .map_err(|_| RpcError::params("`address` must be 20 bytes"))?;
+            let chain = read(&shared.chain);
+            let remark = chain.state.get(&crate::chain::remark_key(&addr)).map(hex::encode);
+            Ok(json!({
+                "address": Address(addr).to_string(),
+                "next_nonce": chain.state.next_nonce(&addr),
+                "remark": remark,
+            }))
+        }
+        other => Err(RpcError::new(
+            -32601,
+            "method_not_found",
+            format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account (and subscribe over WebSocket)"),
+        )),
+    }
+}
+
+async fn websocket(State(s): State<RpcState>, ws: WebSocketUpgrade) -> Response {
+    let max = s.shared.config.rpc.max_body_bytes;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| ws_session(s, socket))
+}
+
+struct SubscriptionGuard(Arc<AtomicUsize>);
+
+impl Drop for SubscriptionGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn ws_session(s: RpcState, mut socket: WebSocket) {
+    let mut sub: Option<(broadcast::Receiver<Arc<NewBlock>>, SubscriptionGuard)> = None;
+    loop {
+        let next_block = async {
+            match sub.as_mut() {
+                Some((rx, _)) => rx.recv().await.ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            msg = socket.recv() => {
+                let Some(Ok(msg)) = msg else { return };
+                let text = match msg {
+                    Message::Text(t) => t.to_string(),
+                    Message::Close(_) => return,
+                    _ => continue,
+                };
+                let req: Value = match serde_json::from_str(&text) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let r = error_response(Value::Null, &RpcError::new(-32700, "parse_error", e.to_string()));
+                        if socket.send(Message::Text(r.to_string().into())).await.is_err() { return }
+                        continue;
+                    }
+                };
+                let id = req.get("id").cloned().unwrap_or(Value::Null);
+                let reply = if req.get("method").and_then(Value::as_str) == Some("subscribe") {
+                    let n = s.subscriptions.fetch_add(1, Ordering::SeqCst);
+                    if n >= s.shared.config.rpc.max_subscriptions {
+                        s.subscriptions.fetch_sub(1, Ordering::SeqCst);
+                        error_response(id, &RpcError::new(-32006, "too_many_subscriptions", "subscription cap reached; close another subscription"))
+                    } else {
+                        sub = Some((s.shared.blocks.subscribe(), SubscriptionGuard(s.subscriptions.clone())));
+                        json!({"jsonrpc": "2.0", "id": id, "result": {"subscribed": "new_block"}})
+                    }
+                } else {
+                    handle_one(&s, req).await
+                };
+                if socket.send(Message::Text(reply.to_string().into())).await.is_err() { return }
+            }
+            Some(block) = next_block => {
+                let note = json!({"jsonrpc": "2.0", "method": "new_block", "params": &*block});
+                if socket.send(Message::Text(note.to_string().into())).await.is_err() { return }
+            }
+        }
+    }
+}

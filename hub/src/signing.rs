@@ -1,0 +1,127 @@
+//! The validator's ed25519 signer and verifier for consensus messages.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use malachitebft_app_channel::app::types::core::{
+    SignedExtension, SignedMessage, SignedProposal, SignedVote, ValidatorProof, VoteExtensionScope,
+};
+use malachitebft_signing::{Error, Signer, VerificationResult, Verifier};
+
+use crate::context::{JunctionContext as Ctx, PrivateKey, Proposal, PublicKey, Signature, Vote};
+use crate::wire::Writer;
+
+/// Extension sign bytes bind the extension to the precommit it rides on, so an extension
+/// cannot be replayed onto another height, round, block or validator.
+pub fn extension_sign_bytes(scope: &VoteExtensionScope<Ctx>, extension: &Bytes) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.raw(b"junction/vote-extension/v1");
+    w.u64(scope.height.0);
+    w.i64(scope.round.as_i64());
+    w.array(&scope.value_id.0);
+    w.array(&scope.validator_address.0);
+    w.bytes(extension);
+    w.into_bytes()
+}
+
+/// Checks consensus signatures.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ed25519Verifier;
+
+fn verdict(key: &PublicKey, msg: &[u8], sig: &Signature) -> VerificationResult {
+    VerificationResult::from_bool(key.verify(msg, sig).is_ok())
+}
+
+#[async_trait]
+impl Verifier<Ctx> for Ed25519Verifier {
+    async fn verify_signed_vote(
+        &self,
+        vote: &Vote,
+        signature: &Signature,
+        public_key: &PublicKey,
+    ) -> Result<VerificationResult, Error> {
+        Ok(verdict(public_key, &vote.to_sign_bytes(), signature))
+    }
+
+    async fn verify_signed_proposal(
+        &self,
+        proposal: &Proposal,
+        signature: &Signature,
+        public_key: &PublicKey,
+    ) -> Result<VerificationResult, Error> {
+        Ok(verdict(public_key, &proposal.to_sign_bytes(), signature))
+    }
+
+    async fn verify_signed_vote_extension(
+        &self,
+        scope: &VoteExtensionScope<Ctx>,
+        extension: &Bytes,
+        signature: &Signature,
+        public_key: &PublicKey,
+    ) -> Result<VerificationResult, Error> {
+        Ok(verdict(
+            public_key,
+            &extension_sign_bytes(scope, extension),
+            signature,
+        ))
+    }
+
+    async fn verify_validator_proof(
+        &self,
+        proof: &ValidatorProof<Ctx>,
+    ) -> Result<VerificationResult, Error> {
+        let key = proof
+            .decoded_public_key()
+            .map_err(|e| Error::from_source(format!("bad key in validator proof: {e}")))?;
+        Ok(verdict(&key, &proof.preimage(), &proof.signature))
+    }
+}
+
+/// Signs with the validator's consensus key.
+#[derive(Debug, Clone)]
+pub struct Ed25519Signer {
+    key: PrivateKey,
+}
+
+impl Ed25519Signer {
+    /// A signer for `key`.
+    pub fn new(key: PrivateKey) -> Self {
+        Self { key }
+    }
+
+    /// Signs raw bytes (proposal parts).
+    pub fn sign(&self, msg: &[u8]) -> Signature {
+        self.key.sign(msg)
+    }
+}
+
+#[async_trait]
+impl Signer<Ctx> for Ed25519Signer {
+    async fn sign_vote(&self, vote: Vote) -> Result<SignedVote<Ctx>, Error> {
+        let s = self.key.sign(&vote.to_sign_bytes());
+        Ok(SignedVote::new(vote, s))
+    }
+
+    async fn sign_proposal(&self, proposal: Proposal) -> Result<SignedProposal<Ctx>, Error> {
+        let s = self.key.sign(&proposal.to_sign_bytes());
+        Ok(SignedProposal::new(proposal, s))
+    }
+
+    async fn sign_vote_extension(
+        &self,
+        scope: VoteExtensionScope<Ctx>,
+        extension: Bytes,
+    ) -> Result<SignedExtension<Ctx>, Error> {
+        let s = self.key.sign(&extension_sign_bytes(&scope, &extension));
+        Ok(SignedMessage::new(extension, s))
+    }
+
+    async fn sign_validator_proof(
+        &self,
+        public_key: Vec<u8>,
+        peer_id: Vec<u8>,
+    ) -> Result<ValidatorProof<Ctx>, Error> {
+        let preimage = ValidatorProof::<Ctx>::signing_bytes(&public_key, &peer_id);
+        let s = self.key.sign(&preimage);
+        Ok(ValidatorProof::new(public_key, peer_id, s))
+    }
+}

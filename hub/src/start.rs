@@ -1,0 +1,152 @@
+//! `junction start`: opens the store, checks it against the genesis, and runs consensus,
+//! gossip and RPC until one of them fails or the process is told to stop.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use eyre::{eyre, WrapErr};
+use tokio::net::TcpListener;
+use tracing::info;
+
+use crate::chain::{AppState, ChainRules, Tip};
+use crate::config::{Genesis, Home, KeyFile};
+use crate::mempool::{Mempool, MempoolLimits, SigCache};
+use crate::metrics::Metrics;
+use crate::node::{genesis_tip, ChainView, Shared};
+use crate::store::{RedbStore, Store};
+
+async fn bind(addr: std::net::SocketAddr, what: &str) -> eyre::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            eyre!("{what} port {addr} is already in use: stop the process using it or change `{what}` in config.toml")
+        } else {
+            eyre!("cannot listen on {addr} for {what}: {e}")
+        }
+    })
+}
+
+/// Checks that a port is free now (consensus P2P binds it later, inside Malachite).
+fn check_free(addr: std::net::SocketAddr, what: &str) -> eyre::Result<()> {
+    std::net::TcpListener::bind(addr).map(drop).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            eyre!("{what} port {addr} is already in use: stop the process using it or change `{what}` in config.toml")
+        } else {
+            eyre!("cannot listen on {addr} for {what}: {e}")
+        }
+    })
+}
+
+/// Runs a validator from its home directory.
+pub async fn run(home: Home) -> eyre::Result<()> {
+    let config = home.load_config()?;
+    let genesis = Genesis::load(&home.genesis_file())?;
+    let key = KeyFile::load(&home.validator_key_file())?
+        .private_key()
+        .map_err(|e| eyre!("{}: {e}", home.validator_key_file().display()))?;
+    let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
+    let validator_set = genesis.validator_set().map_err(|e| eyre!("genesis: {e}"))?;
+    let genesis_hash = genesis.hash().map_err(|e| eyre!("genesis: {e}"))?;
+
+    let data = home.data_dir();
+    std::fs::create_dir_all(&data).wrap_err_with(|| format!("creating {}", data.display()))?;
+    check_free(config.p2p.listen, "p2p.listen")?;
+    let rpc_listener = bind(config.rpc.listen, "rpc.listen").await?;
+    let gossip_listener = bind(config.gossip.listen, "gossip.listen").await?;
+
+    let store: Arc<dyn Store> = Arc::new(
+        RedbStore::open(&data.join("store.redb"))
+            .wrap_err("opening the store (is another `junction start` using this home?)")?,
+    );
+    match store.meta("genesis_hash")? {
+        None => store.put_meta("genesis_hash", &genesis_hash)?,
+        Some(h) if h == genesis_hash => {}
+        Some(_) => {
+            return Err(eyre!(
+                "{} does not match the genesis this node's data was created with: restore the original genesis, or remove {} to start a new chain",
+                home.genesis_file().display(),
+                data.display()
+            ))
+        }
+    }
+    let tip = match store.tip()? {
+        None => genesis_tip(&genesis, genesis_hash),
+        Some(b) => Tip::decode(&b).map_err(|e| eyre!("store is corrupt (tip row): {e}"))?,
+    };
+    let state = AppState::from_entries(store.state_entries()?);
+    if state.root() != tip.app_hash {
+        return Err(eyre!(
+            "store is corrupt: state does not hash to the app hash of height {}",
+            tip.height
+        ));
+    }
+    let metrics = Metrics::new();
+    metrics.height.set(tip.height as i64);
+    metrics.last_block_time_ms.set(tip.time_ms as i64);
+    metrics.committed_txs.set(tip.total_txs as i64);
+    info!(
+        height = tip.height,
+        chain = chain_id.as_str(),
+        "store opened"
+    );
+
+    let (blocks, _) = tokio::sync::broadcast::channel(1024);
+    let (outbound_txs, _) = tokio::sync::broadcast::channel(200_000);
+    let shared = Arc::new(Shared {
+        wal_path: data.join("wal").join("consensus.wal"),
+        rules: ChainRules {
+            chain_id,
+            validators_hash: validator_set.hash(),
+            max_clock_drift_ms: config.consensus.max_clock_drift_ms,
+        },
+        validator_set,
+        store,
+        metrics,
+        chain: RwLock::new(ChainView {
+            tip,
+            state,
+            round: 0,
+        }),
+        mempool: Mutex::new(Mempool::new(MempoolLimits {
+            max_txs: config.mempool.max_txs,
+            max_bytes: config.mempool.max_bytes,
+            max_tx_bytes: config.mempool.max_tx_bytes,
+        })),
+        sig_cache: Mutex::new(SigCache::new(1_000_000)),
+        blocks,
+        outbound_txs,
+        genesis,
+        config,
+    });
+
+    tokio::spawn(crate::gossip::serve(shared.clone(), gossip_listener));
+    for peer in shared.config.gossip.peers.clone() {
+        tokio::spawn(crate::gossip::forward_to(shared.clone(), peer));
+    }
+    let router = crate::rpc::router(shared.clone());
+    let rpc = tokio::spawn(async move { axum::serve(rpc_listener, router).await });
+    info!(rpc = %shared.config.rpc.listen, "RPC listening");
+
+    let consensus = crate::app::run_consensus(shared.clone(), key);
+    tokio::select! {
+        r = consensus => r,
+        r = rpc => Err(eyre!("RPC server stopped: {r:?}")),
+        _ = shutdown_signal() => {
+            info!("shutting down");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The node's durable store: blocks, commit certificates, application state, the transaction
+//! index and events, all in redb under `<home>/data/`.
+//!
+//! Everything a block changes is written in **one** write transaction with
+//! `Durability::Immediate`, so a crash leaves either the whole block or none of it.
+//! The [`Store`] trait is the only way the node touches disk, so a test can put a faulty
+//! store behind it.
+
+use std::path::Path;
+
+use redb::{Database, Durability, ReadableTable, TableDefinition};
+
+use junction_spec::Hash32;
+
+const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+const CERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
+const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
+const TXS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const UNDECIDED: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undecided");
+
+/// A store failure: the node stops rather than guess.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened, read or written.
+    #[error("store: {0}")]
+    Db(String),
+    /// A stored row did not decode: the data directory is damaged.
+    #[error("store is corrupt: {0}")]
+    Corrupt(String),
+}
+
+macro_rules! db_err {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.to_string())
+            }
+        }
+    )*};
+}
+db_err!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+/// Everything one block writes.
+#[derive(Debug, Clone)]
+pub struct BlockCommit {
+    /// Height committed.
+    pub height: u64,
+    /// Encoded block.
+    pub block: Vec<u8>,
+    /// Encoded commit certificate with vote extensions.
+    pub certificate: Vec<u8>,
+    /// Encoded events of the block.
+    pub events: Vec<u8>,
+    /// State writes; `None` deletes the key.
+    pub state_writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Transaction hashes in block order.
+    pub tx_hashes: Vec<Hash32>,
+    /// The encoded chain tip after this block.
+    pub tip: Vec<u8>,
+}
+
+/// The node's persistence. One implementation writes redb; tests may wrap it.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Commits one block atomically and durably.
+    fn commit_block(&self, commit: &BlockCommit) -> Result<(), StoreError>;
+    /// The stored tip, if any block was committed.
+    fn tip(&self) -> Result<Option<Vec<u8>>, StoreError>;
+    /// An encoded block by height.
+    fn block(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// An encoded commit certificate by height.
+    fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Encoded events by height.
+    fn events(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Where a committed transaction is: (height, index in block).
+    fn tx_location(&self, hash: &Hash32) -> Result<Option<(u64, u32)>, StoreError>;
+    /// Every state entry, in key order.
+    fn state_entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    /// A metadata value.
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Writes a metadata value durably.
+    fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Keeps a proposed but undecided block, so a restart can give it back to consensus.
+    fn put_undecided(&self, hash: &Hash32, record: &[u8]) -> Result<(), StoreError>;
+    /// Every undecided record.
+    fn undecided(&self) -> Result<Vec<(Hash32, Vec<u8>)>, StoreError>;
+    /// Drops undecided records.
+    fn remove_undecided(&self, hashes: &[Hash32]) -> Result<(), StoreError>;
+}
+
+/// The redb-backed store.
+#[derive(Debug)]
+pub struct RedbStore {
+    db: Database,
+}
+
+impl RedbStore {
+    /// Opens (or creates) the database file and its tables.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path)?;
+        let mut tx = db.begin_write()?;
+        tx.set_durability(Durability::Immediate);
+        {
+            tx.open_table(BLOCKS)?;
+            tx.open_table(CERTS)?;
+            tx.open_table(EVENTS)?;
+            tx.open_table(STATE)?;
+            tx.open_table(TXS)?;
+            tx.open_table(META)?;
+            tx.open_table(UNDECIDED)?;
+        }
+        tx.commit()?;
+        Ok(Self { db })
+    }
+
+    fn get_u64(
+        &self,
+        t: TableDefinition<u64, &[u8]>,
+        k: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(t)?;
+        Ok(table.get(k)?.map(|v| v.value().to_vec()))
+    }
+}
+
+impl Store for RedbStore {
+    fn commit_block(&self, c: &BlockCommit) -> Result<(), StoreError> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate);
+        {
+            tx.open_table(BLOCKS)?
+                .insert(c.height, c.block.as_slice())?;
+            tx.open_table(CERTS)?
+                .insert(c.height, c.certificate.as_slice())?;
+            tx.open_table(EVENTS)?
+                .insert(c.height, c.events.as_slice())?;
+            let mut state = tx.open_table(STATE)?;
+            for (k, v) in &c.state_writes {
+                match v {
+                    Some(v) => {
+                        state.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    None => {
+                        state.remove(k.as_slice())?;
+                    }
+                }
+            }
+            let mut txs = tx.open_table(TXS)?;
+            for (i, h) in c.tx_hashes.iter().enumerate() {
+                txs.insert(h, (c.height, i as u32))?;
+            }
+            tx.open_table(META)?.insert("tip", c.tip.as_slice())?;
+            // Undecided proposals at or below this height can never be decided now.
+            let mut und = tx.open_table(UNDECIDED)?;
+            und.retain(|_, v| decode_undecided_height(v).is_none_or(|h| h > c.height))?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn tip(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.meta("tip")
+    }
+
+    fn block(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get_u64(BLOCKS, height)
+    }
+
+    fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get_u64(CERTS, height)
+    }
+
+    fn events(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get_u64(EVENTS, height)
+    }
+
+    fn tx_location(&self, hash: &Hash32) -> Result<Option<(u64, u32)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(TXS)?;
+        Ok(table.get(hash)?.map(|v| v.value()))
+    }
+
+    fn state_entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(STATE)?;
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(META)?;
+        Ok(table.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate);
+        tx.open_table(META)?.insert(key, value)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn put_undecided(&self, hash: &Hash32, record: &[u8]) -> Result<(), StoreError> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate);
+        tx.open_table(UNDECIDED)?.insert(hash, record)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn undecided(&self) -> Result<Vec<(Hash32, Vec<u8>)>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(UNDECIDED)?;
+        let mut out = Vec::new();
+        for row in table.iter()? {
+            let (k, v) = row?;
+            out.push((*k.value(), v.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn remove_undecided(&self, hashes: &[Hash32]) -> Result<(), StoreError> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate);
+        {
+            let mut t = tx.open_table(UNDECIDED)?;
+            for h in hashes {
+                t.remove(h)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Undecided records start with their height (big-endian u64), so pruning needs no decoder.
+fn decode_undecided_height(record: &[u8]) -> Option<u64> {
+    record
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_committed_block_is_readable_after_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        {
+            let s = RedbStore::open(&path).unwrap();
+            let mut rec = 1u64.to_be_bytes().to_vec();
+            rec.push(9);
+            s.put_undecided(&[1; 32], &rec).unwrap();
+            s.commit_block(&BlockCommit {
+                height: 1,
+                block: vec![1, 2, 3],
+                certificate: vec![4],
+                events: vec![],
+                state_writes: vec![(b"k".to_vec(), Some(b"v".to_vec()))],
+                tx_hashes: vec![[7; 32]],
+                tip: vec![42],
+            })
+            .unwrap();
+        }
+        let s = RedbStore::open(&path).unwrap();
+        assert_eq!(s.block(1).unwrap(), Some(vec![1, 2, 3]));
+        assert_eq!(s.tip().unwrap(), Some(vec![42]));
+        assert_eq!(s.tx_location(&[7; 32]).unwrap(), Some((1, 0)));
+        assert_eq!(
+            s.state_entries().unwrap(),
+            vec![(b"k".to_vec(), b"v".to_vec())]
+        );
+        assert!(
+            s.undecided().unwrap().is_empty(),
+            "undecided at height 1 pruned"
+        );
+    }
+}

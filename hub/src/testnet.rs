@@ -1,0 +1,164 @@
+//! Local testnets: port allocation and the supervisor behind `junction testnet start`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use eyre::{eyre, WrapErr};
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+use crate::client::RpcClient;
+use crate::config::Home;
+
+/// Ports each validator uses: p2p, gossip, rpc.
+pub const PORTS_PER_NODE: u16 = 3;
+
+fn free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// Finds `n` blocks of [`PORTS_PER_NODE`] consecutive free loopback ports from `base`.
+pub fn free_port_blocks(base: u16, n: usize) -> eyre::Result<Vec<u16>> {
+    let mut out = Vec::with_capacity(n);
+    let mut p = base as u32;
+    while out.len() < n {
+        if p + PORTS_PER_NODE as u32 > u16::MAX as u32 {
+            return Err(eyre!(
+                "no free loopback ports above {base}: choose a lower --base-port"
+            ));
+        }
+        let port = p as u16;
+        if (0..PORTS_PER_NODE).all(|o| free(port + o)) {
+            out.push(port);
+            p += 10;
+        } else {
+            p += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// The validator homes of a testnet directory, in order.
+pub fn node_homes(dir: &Path) -> eyre::Result<Vec<PathBuf>> {
+    let mut homes = Vec::new();
+    for i in 0.. {
+        let h = dir.join(format!("node{i}"));
+        if !h.exists() {
+            break;
+        }
+        homes.push(h);
+    }
+    if homes.is_empty() {
+        return Err(eyre!(
+            "{} holds no testnet: run `junction testnet init --out {}` first",
+            dir.display(),
+            dir.display()
+        ));
+    }
+    Ok(homes)
+}
+
+/// Starts `junction start --home <home>` with its output in `<home>/node.log`.
+pub fn spawn_node(exe: &Path, home: &Path) -> eyre::Result<Child> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(home.join("node.log"))
+        .wrap_err_with(|| format!("opening {}/node.log", home.display()))?;
+    let err = log.try_clone()?;
+    Command::new(exe)
+        .arg("start")
+        .arg("--home")
+        .arg(home)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(err))
+        .kill_on_drop(true)
+        .spawn()
+        .wrap_err("starting a validator process")
+}
+
+/// Sends SIGTERM and waits up to 10 s, then kills.
+pub async fn stop_child(child: &mut Child) {
+    if let Some(pid) = child.id() {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+    }
+    if tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
+}
+
+const MAX_RESTARTS: u32 = 5;
+
+/// Runs every validator of `dir`, restarts one that dies (up to a limit), prints progress,
+/// and stops them all cleanly on Ctrl-C or SIGTERM.
+pub async fn supervise(dir: &Path) -> eyre::Result<()> {
+    let homes = node_homes(dir)?;
+    let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
+    let mut rpcs = Vec::new();
+    for h in &homes {
+        let cfg = Home::new(h).load_config()?;
+        rpcs.push(RpcClient::new(format!("http://{}", cfg.rpc.listen)));
+    }
+    let mut children = Vec::new();
+    for h in &homes {
+        children.push(spawn_node(&exe, h)?);
+    }
+    println!(
+        "started {} validators (logs in <home>/node.log):",
+        homes.len()
+    );
+    for (h, r) in homes.iter().zip(&rpcs) {
+        println!("  {}  rpc {}", h.display(), r.url());
+    }
+    println!("press Ctrl-C to stop");
+    let mut restarts = vec![0u32; homes.len()];
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let result = loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break Ok(()),
+            _ = term.recv() => break Ok(()),
+            _ = tick.tick() => {
+                for i in 0..children.len() {
+                    if let Ok(Some(status)) = children[i].try_wait() {
+                        if restarts[i] >= MAX_RESTARTS {
+                            break;
+                        }
+                        restarts[i] += 1;
+                        eprintln!("node{i} exited ({status}); restarting ({}/{MAX_RESTARTS}), see {}/node.log", restarts[i], homes[i].display());
+                        children[i] = spawn_node(&exe, &homes[i])?;
+                    }
+                }
+                if restarts.iter().all(|r| *r >= MAX_RESTARTS) {
+                    break Err(eyre!("every validator keeps failing; see the node.log files"));
+                }
+                let mut line = Vec::new();
+                for (i, r) in rpcs.iter().enumerate() {
+                    match r.call("status", json!({})).await {
+                        Ok(s) => line.push(format!(
+                            "node{i} h={} txs={}",
+                            s.get("height").and_then(|v| v.as_u64()).unwrap_or(0),
+                            s.get("total_txs").and_then(|v| v.as_u64()).unwrap_or(0)
+                        )),
+                        Err(_) => line.push(format!("node{i} starting")),
+                    }
+                }
+                println!("{}", line.join("  "));
+            }
+        }
+    };
+    println!("stopping validators...");
+    for c in children.iter_mut() {
+        stop_child(c).await;
+    }
+    println!("stopped");
+    result
+}

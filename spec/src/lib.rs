@@ -1,0 +1,23 @@
+//! Junction protocol specification: wire types, their canonical binary encoding,
+//! domain-separated hashing and the RFC 6962 message log.
+//!
+//! This crate is pure: no I/O, no clock, no floating point, no randomness. The same
+//! input produces the same bytes on every machine. The prose specification lives next
+//! to it in `spec/encoding.md` and `spec/hashing.md`.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod encoding;
+pub mod hash;
+pub mod merkle;
+pub mod serde_hex;
+pub mod types;
+
+pub use encoding::{
+    Decode, DecodeError, Encode, Reader, MAX_APP_ID_LEN, MAX_CHAIN_ID_LEN, MAX_PAYLOAD_BYTES,
+    MAX_REMARK_BYTES, MAX_STRING_BYTES, MAX_TX_BYTES,
+};
+pub use hash::{tagged_hash, tagged_hash_parts, Hash32, HashTag};
+pub use merkle::{MerkleError, MerkleFrontier};
+pub use types::*;
