@@ -765,7 +765,7 @@ pub async fn run_consensus(shared: Arc<Shared>, key: PrivateKey) -> eyre::Result
             .iter()
             .map(multiaddr)
             .collect::<Result<_, _>>()?,
-        persistent_peers_only: true,
+        persistent_peers_only: false,
         ..Default::default()
     };
     p2p.discovery.enabled = false;

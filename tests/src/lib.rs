@@ -1,1 +1,328 @@
-//! End-to-end tests that start real `junction` processes on loopback.
+//! Harness for end-to-end tests: real `junction` validator processes on 127.0.0.1, driven
+//! over their JSON-RPC, killed and restarted with real signals.
+//!
+//! The binary is found through `JUNCTION_BIN`, or at `target/debug/junction` of this
+//! workspace; the project's test command builds it first.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// Path of the `junction` binary under test.
+pub fn junction_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("JUNCTION_BIN") {
+        return PathBuf::from(p);
+    }
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/junction");
+    assert!(
+        p.exists(),
+        "{} is missing: build it with `cargo build -p junction-hub` (the README's test command does)",
+        p.display()
+    );
+    p
+}
+
+/// Runs `junction <args>` to completion and returns (success, stdout+stderr).
+pub fn run_cli(args: &[&str]) -> (bool, String) {
+    let out = Command::new(junction_bin())
+        .args(args)
+        .output()
+        .expect("running junction");
+    let mut text = String::from_utf8_lossy(&out.stdout).to_string();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// An HTTP response: status and body.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Body text.
+    pub body: String,
+}
+
+/// A minimal HTTP/1.1 POST over a fresh loopback connection.
+pub fn http_post(addr: &str, path: &str, body: &[u8]) -> std::io::Result<HttpResponse> {
+    http_request(addr, "POST", path, body)
+}
+
+/// A minimal HTTP/1.1 GET.
+pub fn http_get(addr: &str, path: &str) -> std::io::Result<HttpResponse> {
+    http_request(addr, "GET", path, b"")
+}
+
+fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> std::io::Result<HttpResponse> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(40)))?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes())?;
+    // The server may answer (413) before reading a huge body; a write error then is fine.
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = match text.find("\r\n\r\n") {
+        Some(i) => decode_chunked_if_needed(&text[..i], &text[i + 4..]),
+        None => String::new(),
+    };
+    Ok(HttpResponse { status, body })
+}
+
+fn decode_chunked_if_needed(head: &str, body: &str) -> String {
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return body.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(i) = rest.find("\r\n") {
+        let Ok(n) = usize::from_str_radix(rest[..i].trim(), 16) else {
+            break;
+        };
+        if n == 0 {
+            break;
+        }
+        let start = i + 2;
+        out.push_str(&rest[start..(start + n).min(rest.len())]);
+        rest = &rest[(start + n + 2).min(rest.len())..];
+    }
+    out
+}
+
+/// A local network of validator processes in a temporary directory.
+#[derive(Debug)]
+pub struct Net {
+    /// Keeps the directory alive.
+    pub dir: tempfile::TempDir,
+    /// Homes, in order.
+    pub homes: Vec<PathBuf>,
+    /// RPC `host:port` of each node.
+    pub rpc: Vec<String>,
+    /// Gossip `host:port` of each node.
+    pub gossip: Vec<String>,
+    /// Consensus P2P `host:port` of each node.
+    pub p2p: Vec<String>,
+    children: Vec<Option<Child>>,
+}
+
+impl Net {
+    /// Writes an `n`-validator testnet with ports from `base_port`.
+    pub fn init(n: usize, base_port: u16) -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("net");
+        let (ok, text) = run_cli(&[
+            "testnet",
+            "init",
+            "--validators",
+            &n.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+            "--base-port",
+            &base_port.to_string(),
+        ]);
+        assert!(ok, "testnet init failed: {text}");
+        let mut net = Net {
+            dir,
+            homes: vec![],
+            rpc: vec![],
+            gossip: vec![],
+            p2p: vec![],
+            children: vec![],
+        };
+        for i in 0..n {
+            let home = out.join(format!("node{i}"));
+            let cfg = junction_hub::config::Home::new(&home)
+                .load_config()
+                .unwrap();
+            net.rpc.push(cfg.rpc.listen.to_string());
+            net.gossip.push(cfg.gossip.listen.to_string());
+            net.p2p.push(cfg.p2p.listen.to_string());
+            net.homes.push(home);
+            net.children.push(None);
+        }
+        net
+    }
+
+    /// Starts every node.
+    pub fn start_all(&mut self) {
+        for i in 0..self.homes.len() {
+            self.start(i);
+        }
+    }
+
+    /// Starts node `i` (its output appends to `<home>/node.log`).
+    pub fn start(&mut self, i: usize) {
+        assert!(self.children[i].is_none(), "node{i} already running");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.homes[i].join("node.log"))
+            .unwrap();
+        let child = Command::new(junction_bin())
+            .args(["start", "--home", self.homes[i].to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        self.children[i] = Some(child);
+    }
+
+    /// SIGKILLs node `i` and reaps it.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.children[i].take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Whether node `i`'s process is still alive.
+    pub fn alive(&mut self, i: usize) -> bool {
+        match self.children[i].as_mut() {
+            Some(c) => c.try_wait().ok().flatten().is_none(),
+            None => false,
+        }
+    }
+
+    /// The tail of node `i`'s log (for failure messages).
+    pub fn log_tail(&self, i: usize) -> String {
+        let text = std::fs::read_to_string(self.homes[i].join("node.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// Calls an RPC method on node `i`; returns the whole response object.
+    pub fn rpc_raw(&self, i: usize, method: &str, params: Value) -> Option<Value> {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let r = http_post(&self.rpc[i], "/", body.to_string().as_bytes()).ok()?;
+        serde_json::from_str(&r.body).ok()
+    }
+
+    /// Calls an RPC method; `Some(result)` on success.
+    pub fn rpc(&self, i: usize, method: &str, params: Value) -> Option<Value> {
+        self.rpc_raw(i, method, params)?.get("result").cloned()
+    }
+
+    /// Node `i`'s committed height, if it answers.
+    pub fn height(&self, i: usize) -> Option<u64> {
+        self.rpc(i, "status", json!({}))?.get("height")?.as_u64()
+    }
+
+    /// Waits until node `i` reaches `h`, panicking with its log after `limit`.
+    pub fn wait_height(&self, i: usize, h: u64, limit: Duration) -> u64 {
+        let start = Instant::now();
+        loop {
+            if let Some(got) = self.height(i) {
+                if got >= h {
+                    return got;
+                }
+            }
+            if start.elapsed() > limit {
+                panic!(
+                    "node{i} did not reach height {h} within {limit:?} (at {:?})\n{}",
+                    self.height(i),
+                    self.log_tail(i)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// (block hash, app hash) of node `i` at height `h`.
+    pub fn block_ids(&self, i: usize, h: u64) -> Option<(String, String)> {
+        let b = self.rpc(i, "block", json!({"height": h}))?;
+        Some((
+            b.get("hash")?.as_str()?.to_string(),
+            b.pointer("/header/app_hash")?.as_str()?.to_string(),
+        ))
+    }
+
+    /// Asserts that every node in `nodes` has the same block and app hash at each height
+    /// in `heights`.
+    pub fn assert_same_chain(&self, nodes: &[usize], heights: std::ops::RangeInclusive<u64>) {
+        for h in heights {
+            let first = self
+                .block_ids(nodes[0], h)
+                .unwrap_or_else(|| panic!("node{} has no block {h}", nodes[0]));
+            for &i in &nodes[1..] {
+                let ids = self
+                    .block_ids(i, h)
+                    .unwrap_or_else(|| panic!("node{i} has no block {h}"));
+                assert_eq!(
+                    ids, first,
+                    "node{i} differs from node{} at height {h}",
+                    nodes[0]
+                );
+            }
+        }
+    }
+
+    /// The chain id of the network.
+    pub fn chain_id(&self) -> junction_spec::ChainId {
+        junction_hub::config::Genesis::load(
+            &junction_hub::config::Home::new(&self.homes[0]).genesis_file(),
+        )
+        .unwrap()
+        .chain_id()
+        .unwrap()
+    }
+
+    /// A metric's value from node `i`'s `/metrics` (summing label sets that contain `labels`).
+    pub fn metric(&self, i: usize, name: &str, labels: &str) -> f64 {
+        let Ok(r) = http_get(&self.rpc[i], "/metrics") else {
+            return 0.0;
+        };
+        r.body
+            .lines()
+            .filter(|l| l.starts_with(name) && l.contains(labels))
+            .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
+            .sum()
+    }
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for c in self.children.iter_mut().flatten() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A deterministic test account.
+pub fn account(seed: u8) -> junction_hub::context::PrivateKey {
+    junction_hub::context::PrivateKey::from([seed; 32])
+}
+
+/// Hex of a signed `Remark` transaction.
+pub fn remark_hex(
+    key: &junction_hub::context::PrivateKey,
+    chain: &junction_spec::ChainId,
+    nonce: u64,
+    data: &[u8],
+) -> String {
+    use junction_spec::Encode;
+    hex::encode(junction_hub::cli::sign_remark(key, chain, nonce, data.to_vec()).to_bytes())
+}
