@@ -227,9 +227,7 @@ impl App {
         for chunk in bytes.chunks(PART_CHUNK_BYTES) {
             parts.push(ProposalPart::Data(Bytes::copy_from_slice(chunk)));
         }
-        parts.push(ProposalPart::Fin {
-            signature: sig.clone(),
-        });
+        parts.push(ProposalPart::Fin { signature: *sig });
         let mut out: Vec<StreamMessage<ProposalPart>> = parts
             .into_iter()
             .enumerate()
@@ -571,7 +569,7 @@ impl App {
                         .into_iter()
                         .map(|(addr, ext)| {
                             let ok = match &expected {
-                                Some(e) => &ext == e,
+                                Some(e) => ext == *e,
                                 // Block not known yet (sync delivers the certificate before
                                 // the block): only the shape can be checked now.
                                 None => ext.len() == 32,

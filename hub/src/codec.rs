@@ -253,7 +253,7 @@ pub fn plain_certificate(c: &ExtendedCommitCertificate<Ctx>) -> CommitCertificat
         commit_signatures: c
             .commit_signatures
             .iter()
-            .map(|s| CommitSignature::new(s.address, s.signature.clone()))
+            .map(|s| CommitSignature::new(s.address, s.signature))
             .collect(),
     }
 }

@@ -12,6 +12,9 @@ use redb::{Database, Durability, ReadableTable, TableDefinition};
 
 use junction_spec::Hash32;
 
+/// Key/value rows of the application state.
+pub type StateRows = Vec<(Vec<u8>, Vec<u8>)>;
+
 const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 const CERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
 const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
@@ -83,7 +86,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Where a committed transaction is: (height, index in block).
     fn tx_location(&self, hash: &Hash32) -> Result<Option<(u64, u32)>, StoreError>;
     /// Every state entry, in key order.
-    fn state_entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn state_entries(&self) -> Result<StateRows, StoreError>;
     /// A metadata value.
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Writes a metadata value durably.
@@ -189,7 +192,7 @@ impl Store for RedbStore {
         Ok(table.get(hash)?.map(|v| v.value()))
     }
 
-    fn state_entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn state_entries(&self) -> Result<StateRows, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(STATE)?;
         let mut out = Vec::new();

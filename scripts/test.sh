@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every check and test of the workspace: format, lints, unit and property tests,
+# test vectors, and the end-to-end tests that start real validator processes on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export JUNCTION_VECTORS="${JUNCTION_VECTORS:-$(cd .. && pwd)/shared/vectors}"
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+  echo "cargo-nextest not found: installing it"
+  cargo install --locked cargo-nextest
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+# The end-to-end tests run the real binary.
+cargo build -p junction-hub --bin junction
+cargo nextest run --workspace --no-fail-fast
