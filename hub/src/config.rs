@@ -153,8 +153,8 @@ impl Config {
                 max_tx_bytes: junction_spec::encoding::MAX_TX_BYTES,
             },
             consensus: ConsensusParams {
-                target_block_time_ms: 200,
-                max_block_txs: 10_000,
+                target_block_time_ms: 150,
+                max_block_txs: 2_000,
                 max_block_bytes: 8 * 1024 * 1024,
                 max_clock_drift_ms: 2_000,
                 timeout_propose_ms: 1_500,

@@ -3,11 +3,13 @@
 //! or when a block brings a transaction this node never saw.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
 
 use ed25519_consensus::{batch, Signature, VerificationKey, VerificationKeyBytes};
 use junction_spec::{Address, Decode, Hash32, SignedTx};
 
 use crate::chain::{TxError, MAX_NONCE_AHEAD};
+use crate::node::lock;
 
 /// Size limits of the mempool.
 #[derive(Debug, Clone, Copy)]
@@ -70,45 +72,53 @@ pub fn verify_signature(tx: &SignedTx) -> Result<(), TxError> {
         .map_err(|_| TxError::BadSignature)
 }
 
-/// Verifies the signatures of `txs` not yet in `cache` as one batch; on a batch failure,
-/// finds the first bad one. Returns the index of the first invalid transaction.
-pub fn verify_block_signatures(
-    cache: &mut SigCache,
-    txs: &[SignedTx],
-    hashes: &[Hash32],
-) -> Result<(), usize> {
+/// Verdicts for many signatures: one batch verification (about twice as fast per signature
+/// as one-by-one), and only if the batch fails, each signature on its own.
+pub fn batch_verdicts(txs: &[&SignedTx]) -> Vec<bool> {
+    let msgs: Vec<Hash32> = txs.iter().map(|t| t.body.sign_bytes()).collect();
     let mut batch = batch::Verifier::new();
-    let mut fresh = Vec::new();
-    for (i, (tx, h)) in txs.iter().zip(hashes).enumerate() {
-        if cache.contains(h) {
-            continue;
-        }
-        let msg = tx.body.sign_bytes();
+    for (tx, msg) in txs.iter().zip(&msgs) {
         batch.queue((
             VerificationKeyBytes::from(tx.body.signer),
             Signature::from(tx.signature),
-            &msg,
+            msg,
         ));
-        fresh.push(i);
     }
+    if batch.verify(rand::thread_rng()).is_ok() {
+        return vec![true; txs.len()];
+    }
+    txs.iter().map(|t| verify_signature(t).is_ok()).collect()
+}
+
+/// Verifies, as one batch, the signatures of `txs` that `cache` has no verdict for, and
+/// caches the good ones. The cache lock is not held while verifying, so admission goes on.
+/// Returns the index of the first transaction with a bad signature.
+pub fn verify_signatures_cached(
+    cache: &Mutex<SigCache>,
+    txs: &[SignedTx],
+    hashes: &[Hash32],
+) -> Result<(), usize> {
+    let fresh: Vec<usize> = {
+        let c = lock(cache);
+        (0..txs.len().min(hashes.len()))
+            .filter(|&i| !c.contains(&hashes[i]))
+            .collect()
+    };
     if fresh.is_empty() {
         return Ok(());
     }
-    if batch.verify(rand::thread_rng()).is_err() {
-        for &i in &fresh {
-            if let Some(tx) = txs.get(i) {
-                if verify_signature(tx).is_err() {
-                    return Err(i);
-                }
-            }
+    let refs: Vec<&SignedTx> = fresh.iter().map(|&i| &txs[i]).collect();
+    let verdicts = batch_verdicts(&refs);
+    let mut c = lock(cache);
+    let mut first_bad = None;
+    for (&i, ok) in fresh.iter().zip(verdicts) {
+        if ok {
+            c.insert(hashes[i]);
+        } else if first_bad.is_none() {
+            first_bad = Some(i);
         }
     }
-    for &i in &fresh {
-        if let Some(h) = hashes.get(i) {
-            cache.insert(*h);
-        }
-    }
-    Ok(())
+    first_bad.map_or(Ok(()), Err)
 }
 
 /// Decodes transaction bytes, checking the size cap first.
@@ -353,18 +363,21 @@ mod tests {
 
     #[test]
     fn batch_verification_finds_the_bad_signature() {
-        let mut cache = SigCache::new(10);
+        let cache = Mutex::new(SigCache::new(10));
         let good = tx(1, 0);
         let mut bad = tx(2, 0);
         bad.signature[0] ^= 1;
         let txs = vec![good.clone(), bad.clone()];
         let hashes: Vec<_> = txs.iter().map(|t| t.hash()).collect();
-        assert_eq!(verify_block_signatures(&mut cache, &txs, &hashes), Err(1));
-        assert!(!cache.contains(&good.hash()));
+        assert_eq!(verify_signatures_cached(&cache, &txs, &hashes), Err(1));
+        assert!(
+            lock(&cache).contains(&good.hash()),
+            "good verdicts are kept"
+        );
+        assert!(!lock(&cache).contains(&bad.hash()));
         assert_eq!(
-            verify_block_signatures(&mut cache, &txs[..1], &hashes[..1]),
+            verify_signatures_cached(&cache, &txs[..1], &hashes[..1]),
             Ok(())
         );
-        assert!(cache.contains(&good.hash()));
     }
 }

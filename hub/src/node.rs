@@ -10,7 +10,7 @@ use junction_spec::{ChainId, Encode, Hash32};
 use crate::chain::{execute_block, AppState, Block, BlockError, ChainRules, Event, Tip, TxError};
 use crate::config::{Config, Genesis};
 use crate::context::ValidatorSet;
-use crate::mempool::{decode_tx, verify_block_signatures, verify_signature, Mempool, SigCache};
+use crate::mempool::{decode_tx, verify_signature, verify_signatures_cached, Mempool, SigCache};
 use crate::metrics::Metrics;
 use crate::store::{BlockCommit, Store, StoreError};
 
@@ -129,6 +129,20 @@ impl Shared {
         res
     }
 
+    /// Batch-verifies the signatures of transactions about to be admitted one by one (a
+    /// gossip frame, an RPC batch), so admission finds their verdicts cached. Bytes that do
+    /// not decode are left for admission to refuse by name.
+    pub fn prime_signatures<'a>(&self, raw: impl Iterator<Item = &'a [u8]>) {
+        let txs: Vec<junction_spec::SignedTx> = raw
+            .filter_map(|b| decode_tx(b, self.config.mempool.max_tx_bytes).ok())
+            .collect();
+        if txs.len() < 2 {
+            return;
+        }
+        let hashes: Vec<Hash32> = txs.iter().map(|t| t.hash()).collect();
+        let _ = verify_signatures_cached(&self.sig_cache, &txs, &hashes);
+    }
+
     fn admit_inner(&self, bytes: &[u8]) -> Result<Hash32, TxError> {
         let tx = decode_tx(bytes, self.config.mempool.max_tx_bytes)?;
         if &tx.body.chain_id != self.chain_id() {
@@ -161,8 +175,7 @@ impl Shared {
     /// header rules and execution.
     pub fn validate_block(&self, block: &Block, now_ms: Option<u64>) -> Result<(), BlockError> {
         let hashes: Vec<Hash32> = block.txs.iter().map(|t| t.hash()).collect();
-        if let Err(index) = verify_block_signatures(&mut lock(&self.sig_cache), &block.txs, &hashes)
-        {
+        if let Err(index) = verify_signatures_cached(&self.sig_cache, &block.txs, &hashes) {
             return Err(BlockError::BadTx {
                 index,
                 error: TxError::BadSignature,
@@ -177,8 +190,7 @@ impl Shared {
     /// already committed is a no-op.
     pub fn commit(&self, block: &Block, certificate: Vec<u8>) -> Result<(), CommitError> {
         let hashes: Vec<Hash32> = block.txs.iter().map(|t| t.hash()).collect();
-        if let Err(index) = verify_block_signatures(&mut lock(&self.sig_cache), &block.txs, &hashes)
-        {
+        if let Err(index) = verify_signatures_cached(&self.sig_cache, &block.txs, &hashes) {
             return Err(CommitError::Execution(BlockError::BadTx {
                 index,
                 error: TxError::BadSignature,

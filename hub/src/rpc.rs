@@ -142,6 +142,13 @@ async fn handle_payload(s: &RpcState, bytes: &[u8]) -> Value {
                     ),
                 );
             }
+            let txs: Vec<Vec<u8>> = reqs
+                .iter()
+                .filter(|r| r.get("method").and_then(Value::as_str) == Some("broadcast_tx"))
+                .filter_map(|r| r.pointer("/params/tx").and_then(Value::as_str))
+                .filter_map(|t| hex::decode(t.trim_start_matches("0x")).ok())
+                .collect();
+            s.shared.prime_signatures(txs.iter().map(Vec::as_slice));
             let mut out = Vec::with_capacity(reqs.len());
             for r in reqs {
                 out.push(handle_one(s, r).await);
