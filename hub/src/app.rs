@@ -238,6 +238,25 @@ impl App {
         out
     }
 
+    /// Streams the parts of a block this node holds with its proposer's signature (a block
+    /// it built, or one it received and is asked to restream).
+    async fn publish_parts(
+        &self,
+        hash: &BlockHash,
+        network: &tokio::sync::mpsc::Sender<NetworkMsg<Ctx>>,
+    ) -> eyre::Result<()> {
+        let Some(u) = self.undecided.get(hash) else {
+            return Ok(());
+        };
+        let Some(sig) = &u.fin else {
+            return Ok(());
+        };
+        for m in self.stream_parts(u, sig) {
+            network.send(NetworkMsg::PublishProposalPart(m)).await?;
+        }
+        Ok(())
+    }
+
     /// Judges a complete, correctly signed block for the next height.
     fn judge(&self, block: &Block, proposer: &Address) -> Validity {
         if block.header.proposer != proposer.0 {
@@ -517,16 +536,7 @@ impl App {
                     {
                         error!("consensus dropped the GetValue reply");
                     }
-                    if let Some(u) = self.undecided.get(&hash) {
-                        if let Some(sig) = &u.fin {
-                            for m in self.stream_parts(u, sig) {
-                                channels
-                                    .network
-                                    .send(NetworkMsg::PublishProposalPart(m))
-                                    .await?;
-                            }
-                        }
-                    }
+                    self.publish_parts(&hash, &channels.network).await?;
                 }
                 AppMsg::ReceivedProposalPart {
                     from,
@@ -589,16 +599,7 @@ impl App {
                     }
                 }
                 AppMsg::RestreamProposal { value_id, .. } => {
-                    if let Some(u) = self.undecided.get(&value_id) {
-                        if let Some(sig) = &u.fin {
-                            for m in self.stream_parts(u, sig) {
-                                channels
-                                    .network
-                                    .send(NetworkMsg::PublishProposalPart(m))
-                                    .await?;
-                            }
-                        }
-                    }
+                    self.publish_parts(&value_id, &channels.network).await?;
                 }
                 AppMsg::GetHistoryMinHeight { reply } => {
                     if reply.send(Height(1)).is_err() {

@@ -210,18 +210,15 @@ pub fn testnet_init(
     let mut urls = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let mut cfg = configs[i].clone();
-        cfg.p2p.persistent_peers = configs
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, c)| c.p2p.listen)
-            .collect();
-        cfg.gossip.peers = configs
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, c)| c.gossip.listen)
-            .collect();
+        let others = || {
+            configs
+                .iter()
+                .enumerate()
+                .filter(move |(j, _)| *j != i)
+                .map(|(_, c)| c)
+        };
+        cfg.p2p.persistent_peers = others().map(|c| c.p2p.listen).collect();
+        cfg.gossip.peers = others().map(|c| c.gossip.listen).collect();
         urls.push(format!("http://{}", cfg.rpc.listen));
         Home::new(out.join(format!("node{i}"))).write(&cfg, &genesis, key)?;
     }
