@@ -110,7 +110,8 @@ pub async fn run(home: Home) -> eyre::Result<()> {
             max_bytes: config.mempool.max_bytes,
             max_tx_bytes: config.mempool.max_tx_bytes,
         })),
-        sig_cache: Mutex::new(SigCache::new(1_000_000)),
+        // Twice the mempool cap: verdicts outlive admission until the block that includes them.
+        sig_cache: Mutex::new(SigCache::new(200_000)),
         blocks,
         outbound_txs,
         genesis,
