@@ -111,7 +111,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
             max_tx_bytes: config.mempool.max_tx_bytes,
         })),
         // Twice the mempool cap: verdicts outlive admission until the block that includes them.
-        sig_cache: Mutex::new(SigCache::new(200_000)),
+        sig_cache: Mutex::new(SigCache::new(config.mempool.max_txs.saturating_mul(2))),
         blocks,
         outbound_txs,
         genesis,
