@@ -10,6 +10,8 @@ use junction_spec::{
     HashTag, Reader, SignedTx, TxKind,
 };
 
+use junction_governance::{Council, GovError, GovEvent};
+
 use crate::wire::{Reader as WireReader, WireError, Writer};
 
 /// Most transactions in one block.
@@ -179,6 +181,17 @@ pub enum TxError {
     /// The transaction was already committed.
     #[error("transaction already committed at height {0}")]
     AlreadyCommitted(u64),
+    /// The council refuses the governance action (non-member, duplicate vote, closed vote...).
+    #[error("governance: {message}")]
+    Governance {
+        /// Stable name of the broken rule.
+        name: &'static str,
+        /// What happened.
+        message: String,
+    },
+    /// The transaction's content breaks its own bounds (e.g. an invalid proposal).
+    #[error("invalid transaction content: {0}")]
+    InvalidContent(String),
     /// The mempool is at its cap.
     #[error("mempool is full ({txs} transactions, {bytes} bytes): retry later")]
     MempoolFull {
@@ -203,6 +216,8 @@ impl TxError {
             TxError::AlreadyKnown => 1008,
             TxError::AlreadyCommitted(_) => 1009,
             TxError::MempoolFull { .. } => 1010,
+            TxError::Governance { .. } => 2001,
+            TxError::InvalidContent(_) => 1011,
         }
     }
 
@@ -219,6 +234,8 @@ impl TxError {
             TxError::AlreadyKnown => "tx_already_known",
             TxError::AlreadyCommitted(_) => "tx_already_committed",
             TxError::MempoolFull { .. } => "mempool_full",
+            TxError::Governance { name, .. } => name,
+            TxError::InvalidContent(_) => "invalid_tx_content",
         }
     }
 }
@@ -451,23 +468,104 @@ pub fn validate_tx(chain_id: &ChainId, view: &Overlay<'_>, tx: &SignedTx) -> Res
     Ok(())
 }
 
-/// Executes one validated transaction into the overlay.
-fn execute_tx(view: &mut Overlay<'_>, tx: &SignedTx, tx_hash: &Hash32) -> Event {
+/// State key of the council (canonical encoding of [`Council`]).
+pub const COUNCIL_KEY: &[u8] = b"gov/council";
+
+/// The council as stored in a state view.
+pub fn load_council(get: impl Fn(&[u8]) -> Option<Vec<u8>>) -> Result<Council, String> {
+    let bytes = get(COUNCIL_KEY).ok_or("the state holds no council")?;
+    Council::from_bytes(&bytes).map_err(|e| format!("stored council does not decode: {e}"))
+}
+
+/// Applies a governance transaction to the council. `now_ms` is hub time (the block time).
+pub fn apply_gov_tx(
+    council: &mut Council,
+    tx: &SignedTx,
+    now_ms: u64,
+) -> Result<Vec<GovEvent>, GovError> {
+    let signer = &tx.body.signer;
+    match &tx.body.kind {
+        TxKind::Remark { .. } => Ok(vec![]),
+        TxKind::Propose {
+            proposal,
+            expedited,
+            deposit,
+        } => council
+            .propose(signer, (**proposal).clone(), *expedited, *deposit, now_ms)
+            .map(|(_, events)| events),
+        TxKind::Vote {
+            proposal_id,
+            option,
+        } => council.vote(signer, *proposal_id, *option, now_ms),
+        TxKind::EmergencyPause { route } => council.emergency_pause(signer, route, now_ms),
+        TxKind::EmergencyFreeze { chain } => council.emergency_freeze(signer, chain, now_ms),
+    }
+}
+
+/// A governance event as a block event.
+pub fn gov_event(e: GovEvent, tx_hash: Option<&Hash32>) -> Event {
+    let mut attributes = Vec::with_capacity(3);
+    if let Some(id) = e.proposal_id {
+        attributes.push(("proposal_id".into(), id.to_string()));
+    }
+    if let Some(s) = &e.signer {
+        attributes.push(("signer".into(), s.as_str().to_string()));
+    }
+    attributes.push(("detail".into(), e.detail));
+    Event {
+        kind: format!("gov/{}", e.action),
+        tx: tx_hash.map(hex::encode).unwrap_or_default(),
+        attributes,
+    }
+}
+
+/// Executes one transaction whose nonce and chain id were checked. The nonce is used up
+/// whatever happens next; a governance action the council refuses becomes a `tx_failed`
+/// event with the rule's name, and changes nothing else.
+fn execute_tx(
+    view: &mut Overlay<'_>,
+    council: &mut Option<Council>,
+    tx: &SignedTx,
+    tx_hash: &Hash32,
+    now_ms: u64,
+) -> Vec<Event> {
     let addr = tx.body.signer_address();
     view.put(nonce_key(&addr), (tx.body.nonce + 1).to_be_bytes().to_vec());
-    match &tx.body.kind {
-        TxKind::Remark { data } => {
-            view.put(remark_key(&addr), data.clone());
-            Event {
-                kind: "remark".into(),
-                tx: hex::encode(tx_hash),
-                attributes: vec![
-                    ("sender".into(), hex::encode(addr)),
-                    ("nonce".into(), tx.body.nonce.to_string()),
-                    ("bytes".into(), data.len().to_string()),
-                ],
-            }
+    if let TxKind::Remark { data } = &tx.body.kind {
+        view.put(remark_key(&addr), data.clone());
+        return vec![Event {
+            kind: "remark".into(),
+            tx: hex::encode(tx_hash),
+            attributes: vec![
+                ("sender".into(), hex::encode(addr)),
+                ("nonce".into(), tx.body.nonce.to_string()),
+                ("bytes".into(), data.len().to_string()),
+            ],
+        }];
+    }
+    let failed = |name: &str, message: String| Event {
+        kind: "tx_failed".into(),
+        tx: hex::encode(tx_hash),
+        attributes: vec![
+            ("kind".into(), tx.body.kind.name().into()),
+            ("error".into(), name.to_string()),
+            ("message".into(), message),
+        ],
+    };
+    let Some(c) = council.as_mut() else {
+        return vec![failed("no_council", "the state holds no council".into())];
+    };
+    // Apply to a copy so that a refused action leaves the council untouched.
+    let mut next = c.clone();
+    match apply_gov_tx(&mut next, tx, now_ms) {
+        Ok(events) => {
+            *c = next;
+            events
+                .into_iter()
+                .map(|e| gov_event(e, Some(tx_hash)))
+                .collect()
         }
+        Err(e) => vec![failed(e.name(), e.to_string())],
     }
 }
 
@@ -548,12 +646,31 @@ pub fn execute_block(
     let mut view = Overlay::new(state);
     let mut events = Vec::with_capacity(block.txs.len());
     let mut tx_hashes = Vec::with_capacity(block.txs.len());
+    // Hub time drives voting periods and timelocks: the council ticks at the block's time
+    // before the block's transactions.
+    let stored_council = state.get(COUNCIL_KEY);
+    let mut council =
+        match stored_council {
+            Some(b) => Some(Council::from_bytes(b).map_err(|e| {
+                BlockError::Malformed(format!("stored council does not decode: {e}"))
+            })?),
+            None => None,
+        };
+    if let Some(c) = council.as_mut() {
+        events.extend(c.tick(h.time_ms).into_iter().map(|e| gov_event(e, None)));
+    }
     for (index, tx) in block.txs.iter().enumerate() {
         validate_tx(&rules.chain_id, &view, tx)
             .map_err(|error| BlockError::BadTx { index, error })?;
         let hash = tx.hash();
-        events.push(execute_tx(&mut view, tx, &hash));
+        events.extend(execute_tx(&mut view, &mut council, tx, &hash, h.time_ms));
         tx_hashes.push(hash);
+    }
+    if let Some(c) = council {
+        let bytes = c.to_bytes();
+        if stored_council != Some(bytes.as_slice()) {
+            view.put(COUNCIL_KEY.to_vec(), bytes);
+        }
     }
     Ok(Executed {
         writes: view.into_writes(),

@@ -9,7 +9,7 @@ use serde_json::json;
 use junction_spec::{ChainId, Encode, SignedTx, TxBody, TxKind};
 
 use crate::client::RpcClient;
-use crate::config::{Config, Genesis, GenesisValidator, Home, KeyFile};
+use crate::config::{Config, Genesis, GenesisGovernance, GenesisValidator, Home, KeyFile};
 
 /// Junction: a relay hub for consortium blockchains.
 #[derive(Debug, Parser)]
@@ -67,6 +67,30 @@ pub enum Command {
         /// Transaction kind.
         #[command(subcommand)]
         command: TxCommand,
+    },
+    /// Council governance: proposals, votes, the emergency brake.
+    Gov {
+        /// Governance action.
+        #[command(subcommand)]
+        command: crate::govcli::GovCommand,
+    },
+    /// The council's members.
+    Council {
+        /// Query.
+        #[command(subcommand)]
+        command: crate::govcli::CouncilCommand,
+    },
+    /// Registered chains and their light clients.
+    Chain {
+        /// Query.
+        #[command(subcommand)]
+        command: crate::govcli::RegistryCommand,
+    },
+    /// Routes between chains.
+    Route {
+        /// Query.
+        #[command(subcommand)]
+        command: crate::govcli::RegistryCommand,
     },
     /// Benchmarks.
     Bench {
@@ -190,6 +214,10 @@ pub fn testnet_init(
     let keys: Vec<KeyFile> = (0..validators)
         .map(|i| KeyFile::generate(&format!("validator{i}")))
         .collect();
+    // One council member per validator operator, each with an account key in its home.
+    let members: Vec<KeyFile> = (0..validators)
+        .map(|_| KeyFile::generate("member"))
+        .collect();
     let genesis = Genesis {
         chain_id: chain_id.to_string(),
         genesis_time_ms: crate::chain::now_ms(),
@@ -201,6 +229,7 @@ pub fn testnet_init(
                 power: 10,
             })
             .collect(),
+        governance: GenesisGovernance::local(&members),
     };
     let configs: Vec<Config> = ports
         .iter()
@@ -220,12 +249,14 @@ pub fn testnet_init(
         cfg.p2p.persistent_peers = others().map(|c| c.p2p.listen).collect();
         cfg.gossip.peers = others().map(|c| c.gossip.listen).collect();
         urls.push(format!("http://{}", cfg.rpc.listen));
-        Home::new(out.join(format!("node{i}"))).write(&cfg, &genesis, key)?;
+        let home = Home::new(out.join(format!("node{i}")));
+        home.write(&cfg, &genesis, key)?;
+        members[i].save(&home.keys_dir().join("member.json"))?;
     }
     Ok(urls)
 }
 
-fn print_json(v: &serde_json::Value) {
+pub(crate) fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
@@ -247,6 +278,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             }
             ChainId::new(chain_id.clone()).map_err(|e| eyre!("--chain-id: {e}"))?;
             let key = KeyFile::generate("validator0");
+            let member = KeyFile::generate("member");
             let genesis = Genesis {
                 chain_id,
                 genesis_time_ms: crate::chain::now_ms(),
@@ -255,9 +287,11 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                     pub_key: key.public_key.clone(),
                     power: 10,
                 }],
+                governance: GenesisGovernance::local(std::slice::from_ref(&member)),
             };
             let cfg = Config::local(&moniker, base_port);
             h.write(&cfg, &genesis, &key)?;
+            member.save(&h.keys_dir().join("member.json"))?;
             println!(
                 "initialized {} (rpc http://{})",
                 home.display(),
@@ -336,32 +370,27 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 rpc,
                 no_wait,
             } => {
-                let key = KeyFile::load(&key_path(&home, &from))?
-                    .private_key()
-                    .map_err(|e| eyre!("key `{from}`: {e}"))?;
-                let genesis = Genesis::load(&Home::new(&home).genesis_file())?;
-                let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
-                let client = RpcClient::new(rpc);
-                let addr = junction_spec::address_from_ed25519(key.public_key().as_bytes());
-                let acct = client
-                    .call("account", json!({"address": hex::encode(addr)}))
-                    .await?;
-                let nonce = acct
-                    .get("next_nonce")
-                    .and_then(serde_json::Value::as_u64)
-                    .ok_or_else(|| eyre!("node returned no nonce"))?;
-                let tx = sign_remark(&key, &chain_id, nonce, data.into_bytes());
-                let mode = if no_wait { "sync" } else { "commit" };
-                let r = client
-                    .call(
-                        "broadcast_tx",
-                        json!({"tx": hex::encode(tx.to_bytes()), "mode": mode}),
-                    )
-                    .await?;
+                let send = SendArgs {
+                    from,
+                    home,
+                    rpc,
+                    no_wait,
+                };
+                let r = send_tx(
+                    &send,
+                    TxKind::Remark {
+                        data: data.into_bytes(),
+                    },
+                )
+                .await?;
                 print_json(&r);
                 Ok(())
             }
         },
+        Command::Gov { command } => crate::govcli::run_gov(command).await,
+        Command::Council { command } => crate::govcli::run_council(command).await,
+        Command::Chain { command } => crate::govcli::run_chain(command).await,
+        Command::Route { command } => crate::govcli::run_route(command).await,
         Command::Bench { command } => match command {
             BenchCommand::Chain {
                 validators,
@@ -372,6 +401,23 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
     }
 }
 
+/// Signs a transaction.
+pub fn sign_tx(
+    key: &crate::context::PrivateKey,
+    chain_id: &ChainId,
+    nonce: u64,
+    kind: TxKind,
+) -> SignedTx {
+    let body = TxBody {
+        chain_id: chain_id.clone(),
+        signer: *key.public_key().as_bytes(),
+        nonce,
+        kind,
+    };
+    let signature = key.sign(&body.sign_bytes()).to_bytes();
+    SignedTx { body, signature }
+}
+
 /// Signs a `Remark` transaction.
 pub fn sign_remark(
     key: &crate::context::PrivateKey,
@@ -379,12 +425,48 @@ pub fn sign_remark(
     nonce: u64,
     data: Vec<u8>,
 ) -> SignedTx {
-    let body = TxBody {
-        chain_id: chain_id.clone(),
-        signer: *key.public_key().as_bytes(),
-        nonce,
-        kind: TxKind::Remark { data },
-    };
-    let signature = key.sign(&body.sign_bytes()).to_bytes();
-    SignedTx { body, signature }
+    sign_tx(key, chain_id, nonce, TxKind::Remark { data })
+}
+
+/// Who signs a transaction and where it goes.
+#[derive(Debug, Clone, Args)]
+pub struct SendArgs {
+    /// Key name in `<home>/keys`.
+    #[arg(long, default_value = "member")]
+    pub from: String,
+    /// Home directory holding the key and the genesis (for the chain id).
+    #[arg(long)]
+    pub home: PathBuf,
+    /// Node RPC endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:26602")]
+    pub rpc: String,
+    /// Return once admitted instead of waiting for the block.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+/// Signs `kind` with the named key at the account's next nonce and broadcasts it.
+pub async fn send_tx(send: &SendArgs, kind: TxKind) -> eyre::Result<serde_json::Value> {
+    let key = KeyFile::load(&key_path(&send.home, &send.from))?
+        .private_key()
+        .map_err(|e| eyre!("key `{}`: {e}", send.from))?;
+    let genesis = Genesis::load(&Home::new(&send.home).genesis_file())?;
+    let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
+    let client = RpcClient::new(send.rpc.clone());
+    let addr = junction_spec::address_from_ed25519(key.public_key().as_bytes());
+    let acct = client
+        .call("account", json!({"address": hex::encode(addr)}))
+        .await?;
+    let nonce = acct
+        .get("next_nonce")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| eyre!("node returned no nonce"))?;
+    let tx = sign_tx(&key, &chain_id, nonce, kind);
+    let mode = if send.no_wait { "sync" } else { "commit" };
+    Ok(client
+        .call(
+            "broadcast_tx",
+            json!({"tx": hex::encode(tx.to_bytes()), "mode": mode}),
+        )
+        .await?)
 }

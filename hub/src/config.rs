@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use junction_spec::{tagged_hash, ChainId, Hash32, HashTag};
+use junction_governance::{Council, GovGenesis, Member};
+use junction_spec::gov::{
+    ChainRegistration, GovParams, MemberStatus, OrgId, Role, RouteId, RoutePolicy,
+};
+use junction_spec::{tagged_hash, ChainId, Encode, Hash32, HashTag};
 
 use crate::context::{PrivateKey, PublicKey, Validator, ValidatorSet};
 
@@ -175,6 +179,85 @@ pub struct GenesisValidator {
     pub power: u64,
 }
 
+/// A founding council member.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GenesisMember {
+    /// Organization id.
+    pub org: OrgId,
+    /// Organization name.
+    pub name: String,
+    /// Voting weight.
+    pub weight: u64,
+    /// Role.
+    pub role: Role,
+    /// ed25519 account keys (hex) that sign for the organization.
+    pub keys: Vec<String>,
+}
+
+/// A route open at genesis.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GenesisRoute {
+    /// Route id.
+    pub id: RouteId,
+    /// Its policy.
+    pub policy: RoutePolicy,
+}
+
+/// The council, parameters, chains and routes the hub starts with.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GenesisGovernance {
+    /// Founding members.
+    pub members: Vec<GenesisMember>,
+    /// Governance parameters.
+    pub params: GovParams,
+    /// Registered chains.
+    #[serde(default)]
+    pub chains: Vec<ChainRegistration>,
+    /// Open routes.
+    #[serde(default)]
+    pub routes: Vec<GenesisRoute>,
+    /// Registered relayer account keys (hex).
+    #[serde(default)]
+    pub relayers: Vec<String>,
+}
+
+impl GenesisGovernance {
+    /// A council of one member per key, equal weights, with parameters for a local network
+    /// (short voting period and timelock).
+    pub fn local(member_keys: &[KeyFile]) -> Self {
+        let frac = |num, den| junction_spec::gov::Fraction { num, den };
+        GenesisGovernance {
+            members: member_keys
+                .iter()
+                .enumerate()
+                .filter_map(|(i, k)| {
+                    Some(GenesisMember {
+                        org: OrgId::new(format!("org{i}")).ok()?,
+                        name: format!("Organization {i}"),
+                        weight: 10,
+                        role: Role::Member,
+                        keys: vec![k.public_key.clone()],
+                    })
+                })
+                .collect(),
+            params: GovParams {
+                voting_period_ms: 8_000,
+                expedited_voting_period_ms: 4_000,
+                timelock_ms: 2_000,
+                quorum: frac(1, 3),
+                threshold: frac(51, 100),
+                expedited_threshold: frac(2, 3),
+                veto: frac(1, 3),
+                min_deposit: 0,
+                max_active_proposals: 64,
+            },
+            chains: vec![],
+            routes: vec![],
+            relayers: vec![],
+        }
+    }
+}
+
 /// `genesis.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Genesis {
@@ -184,6 +267,15 @@ pub struct Genesis {
     pub genesis_time_ms: u64,
     /// Initial validators.
     pub validators: Vec<GenesisValidator>,
+    /// Initial council, parameters, chains and routes.
+    pub governance: GenesisGovernance,
+}
+
+fn key32(hex_key: &str, what: &str) -> Result<[u8; 32], String> {
+    hex::decode(hex_key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| format!("{what}: `{hex_key}` is not 32 bytes of hex"))
 }
 
 impl Genesis {
@@ -207,13 +299,61 @@ impl Genesis {
         ValidatorSet::new(vals).map_err(|e| e.to_string())
     }
 
-    /// Identity of the genesis: the parent hash of block 1.
+    /// The council at genesis (checked by the governance rules).
+    pub fn council(&self) -> Result<Council, String> {
+        let g = &self.governance;
+        let mut members = Vec::new();
+        for m in &g.members {
+            let keys = m
+                .keys
+                .iter()
+                .map(|k| key32(k, &format!("member {}", m.org.as_str())))
+                .collect::<Result<Vec<_>, _>>()?;
+            members.push(Member {
+                org: m.org.clone(),
+                name: m.name.clone(),
+                weight: m.weight,
+                role: m.role,
+                status: MemberStatus::Active,
+                keys,
+            });
+        }
+        let mut validators = Vec::new();
+        for v in &self.validators {
+            validators.push((
+                key32(&v.pub_key, &format!("validator {}", v.name))?,
+                v.power,
+            ));
+        }
+        Council::genesis(GovGenesis {
+            members,
+            params: g.params.clone(),
+            chains: g.chains.clone(),
+            routes: g
+                .routes
+                .iter()
+                .map(|r| (r.id.clone(), r.policy.clone()))
+                .collect(),
+            validators,
+            relayers: g
+                .relayers
+                .iter()
+                .map(|k| key32(k, "relayer"))
+                .collect::<Result<Vec<_>, _>>()?,
+        })
+        .map_err(|e| format!("governance: {e}"))
+    }
+
+    /// Identity of the genesis: the parent hash of block 1. Commits to the chain id, time,
+    /// validator set and the whole genesis council.
     pub fn hash(&self) -> Result<Hash32, String> {
         let vs = self.validator_set()?;
+        let council = self.council()?;
         let mut buf = Vec::new();
         junction_spec::encoding::encode_str(&self.chain_id, &mut buf);
         buf.extend_from_slice(&self.genesis_time_ms.to_be_bytes());
         buf.extend_from_slice(&vs.hash());
+        council.encode_to(&mut buf);
         Ok(tagged_hash(HashTag::BlockHeader, &buf))
     }
 
@@ -223,6 +363,7 @@ impl Genesis {
         let g: Genesis = serde_json::from_str(&text).map_err(|e| invalid(path, e))?;
         g.chain_id().map_err(|e| invalid(path, e))?;
         g.validator_set().map_err(|e| invalid(path, e))?;
+        g.council().map_err(|e| invalid(path, e))?;
         Ok(g)
     }
 }
@@ -381,6 +522,7 @@ mod tests {
                 pub_key: key.public_key.clone(),
                 power: 10,
             }],
+            governance: GenesisGovernance::local(std::slice::from_ref(&key)),
         };
         let config = Config::local("n0", 27000);
         home.write(&config, &genesis, &key).unwrap();

@@ -15,6 +15,7 @@ pub mod codec;
 pub mod config;
 pub mod context;
 pub mod gossip;
+pub mod govcli;
 pub mod mempool;
 pub mod metrics;
 pub mod node;

@@ -162,7 +162,30 @@ impl Shared {
             verify_signature(&tx)?;
             lock(&self.sig_cache).insert(hash);
         }
+        tx.body
+            .kind
+            .validate()
+            .map_err(|e| TxError::InvalidContent(e.to_string()))?;
         let chain = read(&self.chain);
+        if !matches!(tx.body.kind, junction_spec::TxKind::Remark { .. }) {
+            // Governance actions are checked against the council now, so that a refused one
+            // is answered with its rule's name instead of failing later in a block.
+            let mut council =
+                crate::chain::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec)).map_err(
+                    |e| TxError::Governance {
+                        name: "no_council",
+                        message: e,
+                    },
+                )?;
+            let now = crate::chain::now_ms().max(chain.tip.time_ms + 1);
+            council.tick(now);
+            crate::chain::apply_gov_tx(&mut council, &tx, now).map_err(|e| {
+                TxError::Governance {
+                    name: e.name(),
+                    message: e.to_string(),
+                }
+            })?;
+        }
         let next = chain.state.next_nonce(&tx.body.signer_address());
         let mut pool = lock(&self.mempool);
         pool.insert(tx, hash, bytes.len(), next)?;
@@ -285,17 +308,28 @@ impl Shared {
     }
 }
 
-/// The tip before block 1.
-pub fn genesis_tip(genesis: &Genesis, genesis_hash: Hash32) -> Tip {
-    Tip {
+/// The state before block 1: the genesis council.
+pub fn genesis_state(genesis: &Genesis) -> Result<AppState, String> {
+    let council = genesis.council()?;
+    Ok(AppState::from_entries(vec![(
+        crate::chain::COUNCIL_KEY.to_vec(),
+        council.to_bytes(),
+    )]))
+}
+
+/// The tip before block 1 and the state it commits to.
+pub fn genesis_tip(genesis: &Genesis) -> Result<(Tip, AppState), String> {
+    let state = genesis_state(genesis)?;
+    let tip = Tip {
         height: 0,
-        block_hash: genesis_hash,
+        block_hash: genesis.hash()?,
         time_ms: genesis.genesis_time_ms,
-        app_hash: AppState::default().root(),
+        app_hash: state.root(),
         log_size: 0,
         log_root: junction_spec::merkle::empty_root(),
         total_txs: 0,
-    }
+    };
+    Ok((tip, state))
 }
 
 /// Checks a stored chain from genesis: every block links to its parent, carries the app
@@ -306,9 +340,7 @@ pub fn audit_chain(
     genesis: &Genesis,
     rules: &ChainRules,
 ) -> Result<u64, String> {
-    let ghash = genesis.hash()?;
-    let mut tip = genesis_tip(genesis, ghash);
-    let mut state = AppState::default();
+    let (mut tip, mut state) = genesis_tip(genesis)?;
     let stored_tip = match store.tip().map_err(|e| e.to_string())? {
         None => return Ok(0),
         Some(b) => Tip::decode(&b).map_err(|e| format!("tip row: {e}"))?,

@@ -300,9 +300,12 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 }
             };
             match tokio::time::timeout(Duration::from_secs(30), wait).await {
-                Ok(Ok((height, index))) => {
-                    Ok(json!({"hash": hex::encode(hash), "height": height, "index": index}))
-                }
+                Ok(Ok((height, index))) => Ok(json!({
+                    "hash": hex::encode(hash),
+                    "height": height,
+                    "index": index,
+                    "result": tx_result(shared, height, &hash),
+                })),
                 Ok(Err(e)) => Err(e),
                 Err(_) => Err(RpcError::new(
                     -32005,
@@ -335,6 +338,8 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 "tx": crate::node::tx_hex(tx),
                 "signer": hex::encode(tx.body.signer_address()),
                 "nonce": tx.body.nonce,
+                "kind": tx.body.kind.name(),
+                "result": tx_result(shared, height, &hash),
             }))
         }
         "validators" => {
@@ -362,11 +367,111 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 "remark": remark,
             }))
         }
+        "gov_list" | "gov_show" | "gov_params" | "council_list" | "chain_list" | "chain_show"
+        | "route_list" | "route_show" => gov_query(shared, method, p),
         other => Err(RpcError::new(
             -32601,
             "method_not_found",
-            format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account (and subscribe over WebSocket)"),
+            format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account, gov_list, gov_show, gov_params, council_list, chain_list, chain_show, route_list, route_show (and subscribe over WebSocket)"),
         )),
+    }
+}
+
+/// `"ok"`, or the named rule that made a committed transaction fail (its nonce is used).
+fn tx_result(shared: &Shared, height: u64, hash: &[u8; 32]) -> Value {
+    let hex_hash = hex::encode(hash);
+    let failed = shared.events(height).ok().flatten().and_then(|events| {
+        events
+            .into_iter()
+            .find(|e| e.kind == "tx_failed" && e.tx == hex_hash)
+    });
+    match failed {
+        None => json!("ok"),
+        Some(e) => {
+            let attr = |k: &str| {
+                e.attributes
+                    .iter()
+                    .find(|(a, _)| a == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            json!({"failed": attr("error"), "message": attr("message")})
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, RpcError> {
+    serde_json::to_value(v).map_err(RpcError::internal)
+}
+
+fn gov_query(shared: &Shared, method: &str, p: &Value) -> Result<Value, RpcError> {
+    let (council, now) = {
+        let chain = read(&shared.chain);
+        let c = crate::chain::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
+            .map_err(RpcError::internal)?;
+        (c, chain.tip.time_ms)
+    };
+    let id_str = || {
+        p.get("id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| RpcError::params("`id` (string) is required"))
+    };
+    match method {
+        "gov_list" => Ok(Value::Array(
+            council
+                .proposals()
+                .map(|pr| {
+                    json!({
+                        "id": pr.id,
+                        "kind": pr.kind.name(),
+                        "proposer": pr.proposer.as_str(),
+                        "expedited": pr.expedited,
+                        "status": pr.status,
+                        "voting_ends_ms": pr.voting_ends_ms,
+                        "votes": pr.votes.len(),
+                    })
+                })
+                .collect(),
+        )),
+        "gov_show" => {
+            let id = param_u64(p, "id")?.ok_or_else(|| RpcError::params("`id` is required"))?;
+            let pr = council
+                .proposal(id)
+                .ok_or_else(|| RpcError::not_found(format!("no proposal {id}")))?;
+            Ok(json!({
+                "proposal": to_json(pr)?,
+                "tally": council.tally(id).map(|t| to_json(&t)).transpose()?,
+                "hub_time_ms": now,
+                "voting_time_left_ms": pr.voting_ends_ms.saturating_sub(now),
+                "timelock_ms": council.params().timelock_ms,
+            }))
+        }
+        "gov_params" => to_json(council.params()),
+        "council_list" => to_json(&council.members()),
+        "chain_list" => Ok(Value::Array(
+            council.chains().map(to_json).collect::<Result<_, _>>()?,
+        )),
+        "chain_show" => {
+            let id = junction_spec::ChainId::new(id_str()?)
+                .map_err(|e| RpcError::params(format!("`id`: {e}")))?;
+            to_json(
+                council
+                    .chain(&id)
+                    .ok_or_else(|| RpcError::not_found(format!("no chain {}", id.as_str())))?,
+            )
+        }
+        "route_list" => Ok(Value::Array(
+            council.routes().map(to_json).collect::<Result<_, _>>()?,
+        )),
+        _ => {
+            let id = junction_spec::gov::RouteId::new(id_str()?)
+                .map_err(|e| RpcError::params(format!("`id`: {e}")))?;
+            to_json(
+                council
+                    .route(&id)
+                    .ok_or_else(|| RpcError::not_found(format!("no route {}", id.as_str())))?,
+            )
+        }
     }
 }
 

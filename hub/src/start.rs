@@ -68,7 +68,15 @@ pub async fn run(home: Home) -> eyre::Result<()> {
         }
     }
     let tip = match store.tip()? {
-        None => genesis_tip(&genesis, genesis_hash),
+        None => {
+            let (tip, state) = genesis_tip(&genesis).map_err(|e| eyre!("genesis: {e}"))?;
+            let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = state
+                .entries()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect();
+            store.write_state(&rows)?;
+            tip
+        }
         Some(b) => Tip::decode(&b).map_err(|e| eyre!("store is corrupt (tip row): {e}"))?,
     };
     let state = AppState::from_entries(store.state_entries()?);

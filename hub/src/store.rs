@@ -91,6 +91,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Writes a metadata value durably.
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Writes state rows outside a block (the genesis state, before block 1).
+    fn write_state(&self, rows: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<(), StoreError>;
     /// Keeps a proposed but undecided block, so a restart can give it back to consensus.
     fn put_undecided(&self, hash: &Hash32, record: &[u8]) -> Result<(), StoreError>;
     /// Every undecided record.
@@ -213,6 +215,26 @@ impl Store for RedbStore {
         let mut tx = self.db.begin_write()?;
         tx.set_durability(Durability::Immediate);
         tx.open_table(META)?.insert(key, value)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn write_state(&self, rows: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<(), StoreError> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate);
+        {
+            let mut state = tx.open_table(STATE)?;
+            for (k, v) in rows {
+                match v {
+                    Some(v) => {
+                        state.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    None => {
+                        state.remove(k.as_slice())?;
+                    }
+                }
+            }
+        }
         tx.commit()?;
         Ok(())
     }

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod encoding;
+pub mod gov;
 pub mod hash;
 pub mod merkle;
 pub mod serde_hex;
@@ -18,6 +19,7 @@ pub use encoding::{
     Decode, DecodeError, Encode, Reader, MAX_APP_ID_LEN, MAX_CHAIN_ID_LEN, MAX_PAYLOAD_BYTES,
     MAX_REMARK_BYTES, MAX_STRING_BYTES, MAX_TX_BYTES,
 };
+pub use gov::*;
 pub use hash::{tagged_hash, tagged_hash_parts, Hash32, HashTag};
 pub use merkle::{MerkleError, MerkleFrontier};
 pub use types::*;

@@ -12,6 +12,7 @@ use crate::encoding::{
     decode_bytes, encode_bytes, Decode, DecodeError, Encode, Reader, MAX_APP_ID_LEN,
     MAX_CHAIN_ID_LEN, MAX_PAYLOAD_BYTES, MAX_REMARK_BYTES, MAX_TX_BYTES,
 };
+use crate::gov::{ProposalKind, RouteId, VoteOption};
 use crate::hash::{tagged_hash, Hash32, HashTag};
 
 /// An account address: the first 20 bytes of a tagged hash of the account's public key.
@@ -241,6 +242,9 @@ pub enum TxError {
         /// The maximum.
         max: usize,
     },
+    /// A proposal's content breaks its own bounds.
+    #[error("invalid proposal: {0}")]
+    InvalidProposal(crate::gov::ParamsError),
     /// The encoded transaction is longer than [`MAX_TX_BYTES`].
     #[error("encoded transaction is {len} bytes, the maximum is {max}")]
     TooLarge {
@@ -262,16 +266,66 @@ pub enum TxKind {
         #[serde(with = "crate::serde_hex::bytes")]
         data: Vec<u8>,
     },
+    /// Tag `0x02`: a council member submits a proposal (see `governance.md`).
+    Propose {
+        /// What the proposal does once passed (boxed: it is far larger than other kinds).
+        proposal: Box<ProposalKind>,
+        /// Shorter voting period, higher threshold.
+        expedited: bool,
+        /// Deposit offered (at least the council's minimum).
+        #[serde(with = "crate::serde_hex::u128_str")]
+        deposit: u128,
+    },
+    /// Tag `0x03`: a council member votes on a proposal.
+    Vote {
+        /// Proposal id.
+        proposal_id: u64,
+        /// The vote.
+        option: VoteOption,
+    },
+    /// Tag `0x04`: a member's signature for pausing a route at once (the emergency brake).
+    EmergencyPause {
+        /// The route.
+        route: RouteId,
+    },
+    /// Tag `0x05`: a member's signature for freezing a light client at once.
+    EmergencyFreeze {
+        /// The chain whose client is frozen.
+        chain: ChainId,
+    },
 }
 
 impl TxKind {
     /// Tag byte of [`TxKind::Remark`].
     pub const TAG_REMARK: u8 = 0x01;
+    /// Tag byte of [`TxKind::Propose`].
+    pub const TAG_PROPOSE: u8 = 0x02;
+    /// Tag byte of [`TxKind::Vote`].
+    pub const TAG_VOTE: u8 = 0x03;
+    /// Tag byte of [`TxKind::EmergencyPause`].
+    pub const TAG_EMERGENCY_PAUSE: u8 = 0x04;
+    /// Tag byte of [`TxKind::EmergencyFreeze`].
+    pub const TAG_EMERGENCY_FREEZE: u8 = 0x05;
 
     /// The tag byte of this kind.
     pub fn tag(&self) -> u8 {
         match self {
             TxKind::Remark { .. } => Self::TAG_REMARK,
+            TxKind::Propose { .. } => Self::TAG_PROPOSE,
+            TxKind::Vote { .. } => Self::TAG_VOTE,
+            TxKind::EmergencyPause { .. } => Self::TAG_EMERGENCY_PAUSE,
+            TxKind::EmergencyFreeze { .. } => Self::TAG_EMERGENCY_FREEZE,
+        }
+    }
+
+    /// Stable short name of the kind (events, metrics).
+    pub fn name(&self) -> &'static str {
+        match self {
+            TxKind::Remark { .. } => "remark",
+            TxKind::Propose { .. } => "propose",
+            TxKind::Vote { .. } => "vote",
+            TxKind::EmergencyPause { .. } => "emergency_pause",
+            TxKind::EmergencyFreeze { .. } => "emergency_freeze",
         }
     }
 
@@ -285,6 +339,10 @@ impl TxKind {
                 })
             }
             TxKind::Remark { .. } => Ok(()),
+            TxKind::Propose { proposal, .. } => proposal.check().map_err(TxError::InvalidProposal),
+            TxKind::Vote { .. }
+            | TxKind::EmergencyPause { .. }
+            | TxKind::EmergencyFreeze { .. } => Ok(()),
         }
     }
 }
@@ -294,6 +352,24 @@ impl Encode for TxKind {
         out.push(self.tag());
         match self {
             TxKind::Remark { data } => encode_bytes(data, out),
+            TxKind::Propose {
+                proposal,
+                expedited,
+                deposit,
+            } => {
+                proposal.encode_to(out);
+                expedited.encode_to(out);
+                deposit.encode_to(out);
+            }
+            TxKind::Vote {
+                proposal_id,
+                option,
+            } => {
+                proposal_id.encode_to(out);
+                option.encode_to(out);
+            }
+            TxKind::EmergencyPause { route } => route.encode_to(out),
+            TxKind::EmergencyFreeze { chain } => chain.encode_to(out),
         }
     }
 }
@@ -303,6 +379,21 @@ impl Decode for TxKind {
         match r.read_u8()? {
             Self::TAG_REMARK => Ok(TxKind::Remark {
                 data: decode_bytes(r, MAX_REMARK_BYTES)?,
+            }),
+            Self::TAG_PROPOSE => Ok(TxKind::Propose {
+                proposal: Box::new(ProposalKind::decode_from(r)?),
+                expedited: Decode::decode_from(r)?,
+                deposit: Decode::decode_from(r)?,
+            }),
+            Self::TAG_VOTE => Ok(TxKind::Vote {
+                proposal_id: Decode::decode_from(r)?,
+                option: Decode::decode_from(r)?,
+            }),
+            Self::TAG_EMERGENCY_PAUSE => Ok(TxKind::EmergencyPause {
+                route: Decode::decode_from(r)?,
+            }),
+            Self::TAG_EMERGENCY_FREEZE => Ok(TxKind::EmergencyFreeze {
+                chain: Decode::decode_from(r)?,
             }),
             tag => Err(DecodeError::InvalidTag {
                 what: "tx kind",

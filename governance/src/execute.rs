@@ -1,0 +1,443 @@
+//! Execution of passed proposals. Each executor checks the state it needs first and
+//! returns the reason when the change cannot apply; the caller then restores the state
+//! from before the attempt and records the proposal as failed.
+
+use junction_spec::{ChainId, MemberStatus, OrgId, ProposalKind, Role, RouteId, RoutePolicy};
+
+use crate::event::GovEvent;
+use crate::member::Member;
+use crate::registry::{total_power, validator_change_allowed, ClientState, ScheduledUpgrade};
+use crate::route::{Route, RouteState, TokenBucket};
+use crate::state::Council;
+use crate::{MAX_CHAINS, MAX_MEMBERS, MAX_RELAYERS, MAX_ROUTES, MAX_VALIDATORS};
+
+/// Either the effect events, or why the change cannot apply.
+type Executed = Result<Vec<GovEvent>, String>;
+
+fn effect(action: &str, id: u64, detail: String) -> Executed {
+    Ok(vec![GovEvent::new(action, Some(id), None, detail)])
+}
+
+impl Council {
+    /// Applies `kind`, the content of passed proposal `id`, at `now_ms`.
+    pub(crate) fn apply_kind(&mut self, id: u64, kind: &ProposalKind, now_ms: u64) -> Executed {
+        kind.check().map_err(|e| e.to_string())?;
+        match kind {
+            ProposalKind::AddMember {
+                org,
+                name,
+                weight,
+                role,
+                keys,
+            } => self.add_member(id, org, name, *weight, *role, keys),
+            ProposalKind::SuspendMember { org } => self.set_member_status(
+                id,
+                org,
+                MemberStatus::Suspended,
+                &[MemberStatus::Active],
+                "member_suspended",
+            ),
+            ProposalKind::RemoveMember { org } => self.set_member_status(
+                id,
+                org,
+                MemberStatus::Exited,
+                &[MemberStatus::Active, MemberStatus::Suspended],
+                "member_removed",
+            ),
+            ProposalKind::ChangeWeight { org, weight } => {
+                let member = self.live_member_mut(org)?;
+                let old = member.weight;
+                member.weight = *weight;
+                effect(
+                    "weight_changed",
+                    id,
+                    format!("org={org} from={old} to={weight}"),
+                )
+            }
+            ProposalKind::ResetMemberKey { org, keys } => {
+                self.ensure_keys_free(org, keys)?;
+                let member = self.live_member_mut(org)?;
+                member.keys = keys.clone();
+                effect(
+                    "member_key_reset",
+                    id,
+                    format!("org={org} keys={}", keys.len()),
+                )
+            }
+            ProposalKind::RegisterChain(registration) => {
+                let chain = registration.chain_id.clone();
+                if self.chains.contains_key(&chain) {
+                    return Err(format!("chain {chain} is already registered"));
+                }
+                if self.chains.len() >= MAX_CHAINS {
+                    return Err(format!("the chain registry is full ({MAX_CHAINS})"));
+                }
+                self.chains.insert(
+                    chain.clone(),
+                    ClientState {
+                        registration: registration.clone(),
+                        frozen: false,
+                    },
+                );
+                effect(
+                    "chain_registered",
+                    id,
+                    format!("chain={chain} kind={}", registration.kind),
+                )
+            }
+            ProposalKind::FreezeClient { chain } => self.set_frozen(id, chain, true),
+            ProposalKind::RecoverClient { chain } => self.set_frozen(id, chain, false),
+            ProposalKind::OpenRoute { route, policy } => self.open_route(id, route, policy, now_ms),
+            ProposalKind::UpdateRoute { route, policy } => {
+                self.update_route(id, route, policy, now_ms)
+            }
+            ProposalKind::PauseRoute { route } => self.set_route_state(
+                id,
+                route,
+                RouteState::Paused,
+                &[RouteState::Open],
+                "route_paused",
+            ),
+            ProposalKind::ResumeRoute { route } => self.set_route_state(
+                id,
+                route,
+                RouteState::Open,
+                &[RouteState::Paused],
+                "route_resumed",
+            ),
+            ProposalKind::CloseRoute { route } => self.set_route_state(
+                id,
+                route,
+                RouteState::Closed,
+                &[RouteState::Open, RouteState::Paused],
+                "route_closed",
+            ),
+            ProposalKind::AddValidator { pub_key, power } => {
+                self.change_validator(id, pub_key, Some(*power), true)
+            }
+            ProposalKind::RemoveValidator { pub_key } => {
+                self.change_validator(id, pub_key, None, false)
+            }
+            ProposalKind::ChangePower { pub_key, power } => {
+                self.change_validator(id, pub_key, Some(*power), false)
+            }
+            ProposalKind::SetParams(params) => {
+                self.params = params.clone();
+                effect(
+                    "params_set",
+                    id,
+                    format!(
+                        "voting_period_ms={} threshold={}/{} quorum={}/{}",
+                        params.voting_period_ms,
+                        params.threshold.num,
+                        params.threshold.den,
+                        params.quorum.num,
+                        params.quorum.den
+                    ),
+                )
+            }
+            ProposalKind::RegisterRelayer { account } => match self.relayers.binary_search(account)
+            {
+                Ok(_) => Err("the relayer is already registered".to_owned()),
+                Err(_) if self.relayers.len() >= MAX_RELAYERS => {
+                    Err(format!("the relayer registry is full ({MAX_RELAYERS})"))
+                }
+                Err(at) => {
+                    self.relayers.insert(at, *account);
+                    effect(
+                        "relayer_registered",
+                        id,
+                        format!("account={}", hex(account)),
+                    )
+                }
+            },
+            ProposalKind::PenalizeRelayer { account, amount } => {
+                if !self.is_relayer(account) {
+                    return Err("the account is not a registered relayer".to_owned());
+                }
+                let total = match self.penalties.binary_search_by(|(k, _)| k.cmp(account)) {
+                    Ok(at) => match self.penalties.get_mut(at) {
+                        Some((_, sum)) => {
+                            *sum = sum.saturating_add(*amount);
+                            *sum
+                        }
+                        None => *amount,
+                    },
+                    Err(at) => {
+                        self.penalties.insert(at, (*account, *amount));
+                        *amount
+                    }
+                };
+                effect(
+                    "relayer_penalized",
+                    id,
+                    format!("account={} amount={amount} total={total}", hex(account)),
+                )
+            }
+            ProposalKind::ScheduleUpgrade { name, height } => {
+                self.upgrade = Some(ScheduledUpgrade {
+                    name: name.clone(),
+                    height: *height,
+                    proposal_id: id,
+                });
+                effect(
+                    "upgrade_scheduled",
+                    id,
+                    format!("name={name} height={height}"),
+                )
+            }
+        }
+    }
+
+    /// Fails when another member already holds one of `keys`.
+    fn ensure_keys_free(&self, org: &OrgId, keys: &[[u8; 32]]) -> Result<(), String> {
+        let taken = self
+            .members
+            .iter()
+            .filter(|m| &m.org != org)
+            .any(|m| keys.iter().any(|k| m.holds_key(k)));
+        if taken {
+            Err("an account key is held by another member".to_owned())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The member `org`, unless it is unknown or exited.
+    fn live_member_mut(&mut self, org: &OrgId) -> Result<&mut Member, String> {
+        let at = self
+            .member_index(org)
+            .ok_or_else(|| format!("{org} is not a member"))?;
+        match self.members.get_mut(at) {
+            Some(m) if m.status != MemberStatus::Exited => Ok(m),
+            _ => Err(format!("{org} has exited")),
+        }
+    }
+
+    /// Admits `org`, or re-admits it when it is suspended or exited (with the new name,
+    /// weight, role and keys).
+    fn add_member(
+        &mut self,
+        id: u64,
+        org: &OrgId,
+        name: &str,
+        weight: u64,
+        role: Role,
+        keys: &[[u8; 32]],
+    ) -> Executed {
+        self.ensure_keys_free(org, keys)?;
+        let member = Member {
+            org: org.clone(),
+            name: name.to_owned(),
+            weight,
+            role,
+            status: MemberStatus::Active,
+            keys: keys.to_vec(),
+        };
+        let action = match self.members.binary_search_by(|m| m.org.cmp(org)) {
+            Ok(at) => match self.members.get_mut(at) {
+                Some(existing) if existing.status == MemberStatus::Active => {
+                    return Err(format!("{org} is already an active member"));
+                }
+                Some(existing) => {
+                    *existing = member;
+                    "member_readmitted"
+                }
+                None => return Err(format!("{org} is not a member")),
+            },
+            Err(_) if self.members.len() >= MAX_MEMBERS => {
+                return Err(format!("the council is full ({MAX_MEMBERS} members)"));
+            }
+            Err(at) => {
+                self.members.insert(at, member);
+                "member_added"
+            }
+        };
+        effect(action, id, format!("org={org} weight={weight} role={role}"))
+    }
+
+    fn set_member_status(
+        &mut self,
+        id: u64,
+        org: &OrgId,
+        to: MemberStatus,
+        from: &[MemberStatus],
+        action: &str,
+    ) -> Executed {
+        let at = self
+            .member_index(org)
+            .ok_or_else(|| format!("{org} is not a member"))?;
+        let member = self
+            .members
+            .get_mut(at)
+            .ok_or_else(|| format!("{org} is not a member"))?;
+        if !from.contains(&member.status) {
+            return Err(format!("{org} is {}", member.status));
+        }
+        member.status = to;
+        effect(action, id, format!("org={org}"))
+    }
+
+    fn set_frozen(&mut self, id: u64, chain: &ChainId, frozen: bool) -> Executed {
+        let client = self
+            .chains
+            .get_mut(chain)
+            .ok_or_else(|| format!("chain {chain} is not registered"))?;
+        if client.frozen == frozen {
+            let state = if frozen { "frozen" } else { "not frozen" };
+            return Err(format!("the client of {chain} is already {state}"));
+        }
+        client.frozen = frozen;
+        self.freeze_signatures.remove(chain);
+        let action = if frozen {
+            "client_frozen"
+        } else {
+            "client_recovered"
+        };
+        effect(action, id, format!("chain={chain}"))
+    }
+
+    /// Opens a route. Its chains need not be registered yet (a chain registration may be
+    /// voted at the same time); until they are, every packet is rejected as
+    /// `unknown_chain`. Route ids are never reused.
+    fn open_route(
+        &mut self,
+        id: u64,
+        route: &RouteId,
+        policy: &RoutePolicy,
+        now_ms: u64,
+    ) -> Executed {
+        if self.routes.contains_key(route) {
+            return Err(format!("route id {route} is already used"));
+        }
+        if self.routes.len() >= MAX_ROUTES {
+            return Err(format!("the route table is full ({MAX_ROUTES})"));
+        }
+        self.routes.insert(
+            route.clone(),
+            Route {
+                id: route.clone(),
+                policy: policy.clone(),
+                state: RouteState::Open,
+                bucket: TokenBucket::full(&policy.rate, now_ms),
+            },
+        );
+        effect(
+            "route_opened",
+            id,
+            format!(
+                "route={route} source={} dest={}",
+                policy.source_chain, policy.dest_chain
+            ),
+        )
+    }
+
+    /// Replaces the policy of an open or paused route. The chains and the ordering cannot
+    /// change (that would be another route); the bucket keeps its whole tokens, capped at
+    /// the new capacities.
+    fn update_route(
+        &mut self,
+        id: u64,
+        route: &RouteId,
+        policy: &RoutePolicy,
+        now_ms: u64,
+    ) -> Executed {
+        let r = self
+            .routes
+            .get_mut(route)
+            .ok_or_else(|| format!("unknown route {route}"))?;
+        if r.state == RouteState::Closed {
+            return Err(format!("route {route} is closed"));
+        }
+        if r.policy.source_chain != policy.source_chain
+            || r.policy.dest_chain != policy.dest_chain
+            || r.policy.ordered != policy.ordered
+        {
+            return Err("a route's chains and ordering cannot change".to_owned());
+        }
+        r.bucket = r.bucket.rescaled(&r.policy.rate, &policy.rate, now_ms);
+        r.policy = policy.clone();
+        effect("route_updated", id, format!("route={route}"))
+    }
+
+    fn set_route_state(
+        &mut self,
+        id: u64,
+        route: &RouteId,
+        to: RouteState,
+        from: &[RouteState],
+        action: &str,
+    ) -> Executed {
+        let r = self
+            .routes
+            .get_mut(route)
+            .ok_or_else(|| format!("unknown route {route}"))?;
+        if !from.contains(&r.state) {
+            return Err(format!("route {route} is {}", r.state.name()));
+        }
+        r.state = to;
+        self.pause_signatures.remove(route);
+        effect(action, id, format!("route={route}"))
+    }
+
+    /// Adds (`add`), changes (`Some(power)`) or removes (`None`) a validator. Each change
+    /// must move less than a third of the power before it.
+    fn change_validator(
+        &mut self,
+        id: u64,
+        key: &[u8; 32],
+        power: Option<u64>,
+        add: bool,
+    ) -> Executed {
+        let total = total_power(&self.validators);
+        let found = self.validators.binary_search_by(|(k, _)| k.cmp(key));
+        let (old, new) = match (found, power, add) {
+            (Ok(_), _, true) => return Err("the validator is already in the set".to_owned()),
+            (Err(_), _, false) => return Err("the validator is not in the set".to_owned()),
+            (Err(_), _, true) if self.validators.len() >= MAX_VALIDATORS => {
+                return Err(format!("the validator set is full ({MAX_VALIDATORS})"));
+            }
+            (Err(_), Some(p), true) => (0, p),
+            (Err(_), None, true) => return Err("a new validator needs a power".to_owned()),
+            (Ok(at), p, false) => (
+                self.validators.get(at).map_or(0, |(_, old)| *old),
+                p.unwrap_or(0),
+            ),
+        };
+        let delta = old.abs_diff(new);
+        if !validator_change_allowed(total, delta) {
+            return Err(format!(
+                "the change moves {delta} of {total} power: each change must move less than 1/3"
+            ));
+        }
+        let action = match (found, new) {
+            (Ok(at), 0) => {
+                self.validators.remove(at);
+                "validator_removed"
+            }
+            (Ok(at), p) => {
+                if let Some(entry) = self.validators.get_mut(at) {
+                    entry.1 = p;
+                }
+                "power_changed"
+            }
+            (Err(at), p) => {
+                self.validators.insert(at, (*key, p));
+                "validator_added"
+            }
+        };
+        effect(
+            action,
+            id,
+            format!("key={} from={old} to={new} total_before={total}", hex(key)),
+        )
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}

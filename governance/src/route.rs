@@ -1,0 +1,440 @@
+//! Routes: a policy, a state, and a token bucket; and the packet policy check.
+//!
+//! # Token bucket
+//!
+//! Each route has two buckets, one counting messages and one counting payload bytes, with
+//! capacities `rate.messages` and `rate.bytes`. They refill continuously over hub time:
+//!
+//! `tokens(now) = min(capacity, tokens(then) + (now - then) * capacity / window_ms)`.
+//!
+//! To keep that exact in integers the level is stored scaled by `window_ms` ("token
+//! milliseconds"): `level = tokens * window_ms`, refill adds `elapsed_ms * capacity`, the
+//! level is capped at `capacity * window_ms`, and taking `n` tokens subtracts
+//! `n * window_ms`. Everything is `u128`, so nothing overflows and no fraction of a token
+//! is ever lost to rounding. A packet needs one message token and `payload.len()` byte
+//! tokens; a full window after being emptied, a bucket is full again. Time that goes
+//! backwards refills nothing.
+
+use std::collections::BTreeMap;
+
+use junction_spec::{
+    ChainId, Decode, DecodeError, Encode, Packet, RateLimit, Reader, RouteId, RoutePolicy,
+};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::registry::ClientState;
+
+/// Whether packets may use a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteState {
+    /// Tag `0x01`: packets pass if they meet the policy.
+    Open,
+    /// Tag `0x02`: every packet is rejected until a `ResumeRoute` proposal executes.
+    Paused,
+    /// Tag `0x03`: closed for good.
+    Closed,
+}
+
+impl RouteState {
+    /// Stable snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RouteState::Open => "open",
+            RouteState::Paused => "paused",
+            RouteState::Closed => "closed",
+        }
+    }
+}
+
+impl Encode for RouteState {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.push(match self {
+            RouteState::Open => 1,
+            RouteState::Paused => 2,
+            RouteState::Closed => 3,
+        });
+    }
+}
+
+impl Decode for RouteState {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.read_u8()? {
+            1 => Ok(RouteState::Open),
+            2 => Ok(RouteState::Paused),
+            3 => Ok(RouteState::Closed),
+            tag => Err(DecodeError::InvalidTag {
+                what: "route state",
+                tag,
+            }),
+        }
+    }
+}
+
+/// The rate-limit buckets of a route, scaled by the window (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenBucket {
+    /// Message tokens × `window_ms`.
+    #[serde(with = "junction_spec::serde_hex::u128_str")]
+    pub messages: u128,
+    /// Byte tokens × `window_ms`.
+    #[serde(with = "junction_spec::serde_hex::u128_str")]
+    pub bytes: u128,
+    /// Hub time of the last refill.
+    pub updated_ms: u64,
+}
+
+impl TokenBucket {
+    /// A full bucket for `rate`, as of `now_ms`.
+    pub fn full(rate: &RateLimit, now_ms: u64) -> Self {
+        Self {
+            messages: scaled(rate.messages, rate.window_ms),
+            bytes: scaled(rate.bytes, rate.window_ms),
+            updated_ms: now_ms,
+        }
+    }
+
+    /// The levels after refilling up to `now_ms` (read-only).
+    pub fn refilled(&self, rate: &RateLimit, now_ms: u64) -> TokenBucket {
+        let elapsed = u128::from(now_ms.saturating_sub(self.updated_ms));
+        let refill = |level: u128, capacity: u64| {
+            level
+                .saturating_add(elapsed.saturating_mul(u128::from(capacity)))
+                .min(scaled(capacity, rate.window_ms))
+        };
+        TokenBucket {
+            messages: refill(self.messages, rate.messages),
+            bytes: refill(self.bytes, rate.bytes),
+            updated_ms: self.updated_ms.max(now_ms),
+        }
+    }
+
+    /// Whole tokens available at `now_ms`: `(messages, bytes)`.
+    pub fn available(&self, rate: &RateLimit, now_ms: u64) -> (u64, u64) {
+        let level = self.refilled(rate, now_ms);
+        let window = u128::from(rate.window_ms.max(1));
+        let whole = |l: u128| u64::try_from(l / window).unwrap_or(u64::MAX);
+        (whole(level.messages), whole(level.bytes))
+    }
+
+    /// Checks that one message and `len` bytes can be taken at `now_ms` (read-only).
+    pub fn check(&self, rate: &RateLimit, now_ms: u64, len: u64) -> Result<(), PolicyRejection> {
+        self.refilled(rate, now_ms).check_level(rate, len)
+    }
+
+    fn check_level(&self, rate: &RateLimit, len: u64) -> Result<(), PolicyRejection> {
+        if self.messages < scaled(1, rate.window_ms) {
+            return Err(PolicyRejection::RateLimitedMessages);
+        }
+        if self.bytes < scaled(len, rate.window_ms) {
+            return Err(PolicyRejection::RateLimitedBytes);
+        }
+        Ok(())
+    }
+
+    /// Refills to `now_ms`, then takes one message and `len` bytes, or changes nothing and
+    /// says why not.
+    pub fn take(&mut self, rate: &RateLimit, now_ms: u64, len: u64) -> Result<(), PolicyRejection> {
+        let mut level = self.refilled(rate, now_ms);
+        level.check_level(rate, len)?;
+        level.messages = level.messages.saturating_sub(scaled(1, rate.window_ms));
+        level.bytes = level.bytes.saturating_sub(scaled(len, rate.window_ms));
+        *self = level;
+        Ok(())
+    }
+
+    /// The bucket carried over to a new rate: whole tokens available now, capped at the new
+    /// capacities, rescaled to the new window.
+    pub fn rescaled(&self, old: &RateLimit, new: &RateLimit, now_ms: u64) -> TokenBucket {
+        let (messages, bytes) = self.available(old, now_ms);
+        TokenBucket {
+            messages: scaled(messages.min(new.messages), new.window_ms),
+            bytes: scaled(bytes.min(new.bytes), new.window_ms),
+            updated_ms: self.updated_ms.max(now_ms),
+        }
+    }
+}
+
+fn scaled(tokens: u64, window_ms: u64) -> u128 {
+    u128::from(tokens) * u128::from(window_ms)
+}
+
+impl Encode for TokenBucket {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.messages.encode_to(out);
+        self.bytes.encode_to(out);
+        self.updated_ms.encode_to(out);
+    }
+}
+
+impl Decode for TokenBucket {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            messages: Decode::decode_from(r)?,
+            bytes: Decode::decode_from(r)?,
+            updated_ms: Decode::decode_from(r)?,
+        })
+    }
+}
+
+/// A route the council opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// Its id.
+    pub id: RouteId,
+    /// What may travel on it.
+    pub policy: RoutePolicy,
+    /// Open, paused or closed.
+    pub state: RouteState,
+    /// Rate-limit buckets.
+    pub bucket: TokenBucket,
+}
+
+/// `id || policy || state (u8) || bucket (u128 messages, u128 bytes, u64 updated_ms)`.
+impl Encode for Route {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.id.encode_to(out);
+        self.policy.encode_to(out);
+        self.state.encode_to(out);
+        self.bucket.encode_to(out);
+    }
+}
+
+impl Decode for Route {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            id: Decode::decode_from(r)?,
+            policy: Decode::decode_from(r)?,
+            state: Decode::decode_from(r)?,
+            bucket: Decode::decode_from(r)?,
+        })
+    }
+}
+
+/// What the hub knows when it checks a packet: its own time, the proof height and the
+/// light clients' latest heights and time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PacketContext {
+    /// Hub time (for the rate limit).
+    pub now_ms: u64,
+    /// Source-chain height of the proof of the packet.
+    pub proof_height: u64,
+    /// Latest height of the source chain's light client.
+    pub source_latest_height: u64,
+    /// Latest height of the destination chain's light client.
+    pub dest_latest_height: u64,
+    /// Time of that latest destination header, in ms.
+    pub dest_latest_time_ms: u64,
+}
+
+/// Why a proven packet is outside its route's policy. Each gets a final error-ack and is
+/// counted by [`PolicyRejection::name`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PolicyRejection {
+    /// No route has that id.
+    #[error("unknown route")]
+    UnknownRoute,
+    /// The route names a chain that is not registered.
+    #[error("the route's source or destination chain is not registered")]
+    UnknownChain,
+    /// The packet's source or destination chain is not the route's.
+    #[error("the packet's chains are not the route's chains")]
+    ChainMismatch,
+    /// The source or destination light client is frozen.
+    #[error("the source or destination light client is frozen")]
+    ClientFrozen,
+    /// The route is paused.
+    #[error("the route is paused")]
+    RoutePaused,
+    /// The route is closed.
+    #[error("the route is closed")]
+    RouteClosed,
+    /// The sending app is not in the route's source apps.
+    #[error("the source app is not allowed on this route")]
+    SourceAppNotAllowed,
+    /// The receiving app is not in the route's destination apps.
+    #[error("the destination app is not allowed on this route")]
+    DestAppNotAllowed,
+    /// The payload is longer than the route allows.
+    #[error("payload of {len} bytes is over the route's cap of {max}")]
+    PayloadTooLarge {
+        /// Payload length.
+        len: u64,
+        /// The route's `max_payload`.
+        max: u64,
+    },
+    /// The packet offers less than the route's fee.
+    #[error("fee {offered} is below the route's fee {need}")]
+    FeeTooLow {
+        /// Fee offered.
+        offered: u128,
+        /// The route's fee.
+        need: u128,
+    },
+    /// The packet's timeout is already reached on the destination chain.
+    #[error("the packet's timeout is already reached on the destination chain")]
+    TimeoutReached,
+    /// The packet has no timeout time, so the route's timeout bounds cannot hold.
+    #[error("the packet has no timeout time; this route bounds timeouts in time")]
+    TimeoutWithoutTime,
+    /// The timeout is closer than the route's minimum.
+    #[error("timeout {remaining_ms} ms away is below the route's minimum {min_ms} ms")]
+    TimeoutTooShort {
+        /// Timeout time minus the destination's latest time.
+        remaining_ms: u64,
+        /// The route's `min_timeout_ms`.
+        min_ms: u64,
+    },
+    /// The timeout is further than the route's maximum.
+    #[error("timeout {remaining_ms} ms away is above the route's maximum {max_ms} ms")]
+    TimeoutTooLong {
+        /// Timeout time minus the destination's latest time.
+        remaining_ms: u64,
+        /// The route's `max_timeout_ms`.
+        max_ms: u64,
+    },
+    /// The proof height is above the source client's latest height.
+    #[error("proof height {proof_height} is above the source client's latest height {latest}")]
+    ProofAboveClientHeight {
+        /// The proof height.
+        proof_height: u64,
+        /// The source client's latest height.
+        latest: u64,
+    },
+    /// The proof height has too few confirmations.
+    #[error("{have} confirmations, the route needs {need}")]
+    NotEnoughConfirmations {
+        /// `source_latest_height - proof_height + 1`.
+        have: u64,
+        /// The larger of the route's and the source client's minimum.
+        need: u64,
+    },
+    /// The route's message bucket is empty.
+    #[error("the route's message rate limit is exhausted")]
+    RateLimitedMessages,
+    /// The route's byte bucket holds fewer tokens than the payload needs.
+    #[error("the route's byte rate limit is exhausted")]
+    RateLimitedBytes,
+}
+
+impl PolicyRejection {
+    /// Stable snake_case name (the error-ack reason and the metrics label). Both rate
+    /// limits share `rate_limit_exceeded`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PolicyRejection::UnknownRoute => "unknown_route",
+            PolicyRejection::UnknownChain => "unknown_chain",
+            PolicyRejection::ChainMismatch => "chain_mismatch",
+            PolicyRejection::ClientFrozen => "client_frozen",
+            PolicyRejection::RoutePaused => "route_paused",
+            PolicyRejection::RouteClosed => "route_closed",
+            PolicyRejection::SourceAppNotAllowed => "source_app_not_allowed",
+            PolicyRejection::DestAppNotAllowed => "dest_app_not_allowed",
+            PolicyRejection::PayloadTooLarge { .. } => "payload_over_cap",
+            PolicyRejection::FeeTooLow { .. } => "fee_too_low",
+            PolicyRejection::TimeoutReached => "timeout_reached",
+            PolicyRejection::TimeoutWithoutTime => "timeout_without_time",
+            PolicyRejection::TimeoutTooShort { .. } => "timeout_too_short",
+            PolicyRejection::TimeoutTooLong { .. } => "timeout_too_long",
+            PolicyRejection::ProofAboveClientHeight { .. } => "proof_above_client_height",
+            PolicyRejection::NotEnoughConfirmations { .. } => "not_enough_confirmations",
+            PolicyRejection::RateLimitedMessages | PolicyRejection::RateLimitedBytes => {
+                "rate_limit_exceeded"
+            }
+        }
+    }
+}
+
+/// Checks `packet` against `route` and the registered `chains`, in this order: route
+/// state (closed, paused), chains match the route, both chains registered, neither client
+/// frozen, source app, destination app, payload cap, fee, timeout (not reached, has a
+/// time, within the bounds), proof height and confirmations, rate limit. Read-only and
+/// allocation-free.
+pub(crate) fn check_packet(
+    route: &Route,
+    chains: &BTreeMap<ChainId, ClientState>,
+    packet: &Packet,
+    ctx: &PacketContext,
+) -> Result<(), PolicyRejection> {
+    let policy = &route.policy;
+    match route.state {
+        RouteState::Open => {}
+        RouteState::Paused => return Err(PolicyRejection::RoutePaused),
+        RouteState::Closed => return Err(PolicyRejection::RouteClosed),
+    }
+    if packet.source_chain != policy.source_chain || packet.dest_chain != policy.dest_chain {
+        return Err(PolicyRejection::ChainMismatch);
+    }
+    let (Some(source), Some(dest)) = (
+        chains.get(&policy.source_chain),
+        chains.get(&policy.dest_chain),
+    ) else {
+        return Err(PolicyRejection::UnknownChain);
+    };
+    if source.frozen || dest.frozen {
+        return Err(PolicyRejection::ClientFrozen);
+    }
+    if !policy.allows_source_app(&packet.source_app) {
+        return Err(PolicyRejection::SourceAppNotAllowed);
+    }
+    if !policy.allows_dest_app(&packet.dest_app) {
+        return Err(PolicyRejection::DestAppNotAllowed);
+    }
+    let len = u64::try_from(packet.payload.len()).unwrap_or(u64::MAX);
+    if len > u64::from(policy.max_payload) {
+        return Err(PolicyRejection::PayloadTooLarge {
+            len,
+            max: u64::from(policy.max_payload),
+        });
+    }
+    if packet.fee < policy.fee {
+        return Err(PolicyRejection::FeeTooLow {
+            offered: packet.fee,
+            need: policy.fee,
+        });
+    }
+    if packet
+        .timeout
+        .is_reached(ctx.dest_latest_height, ctx.dest_latest_time_ms)
+    {
+        return Err(PolicyRejection::TimeoutReached);
+    }
+    if packet.timeout.time_ms == 0 {
+        return Err(PolicyRejection::TimeoutWithoutTime);
+    }
+    // Not reached, so the timeout time is after the destination's latest time.
+    let remaining_ms = packet
+        .timeout
+        .time_ms
+        .saturating_sub(ctx.dest_latest_time_ms);
+    if remaining_ms < policy.min_timeout_ms {
+        return Err(PolicyRejection::TimeoutTooShort {
+            remaining_ms,
+            min_ms: policy.min_timeout_ms,
+        });
+    }
+    if remaining_ms > policy.max_timeout_ms {
+        return Err(PolicyRejection::TimeoutTooLong {
+            remaining_ms,
+            max_ms: policy.max_timeout_ms,
+        });
+    }
+    if ctx.proof_height > ctx.source_latest_height {
+        return Err(PolicyRejection::ProofAboveClientHeight {
+            proof_height: ctx.proof_height,
+            latest: ctx.source_latest_height,
+        });
+    }
+    let have = ctx
+        .source_latest_height
+        .saturating_sub(ctx.proof_height)
+        .saturating_add(1);
+    let need = policy
+        .min_confirmations
+        .max(source.registration.params.min_confirmations);
+    if have < need {
+        return Err(PolicyRejection::NotEnoughConfirmations { have, need });
+    }
+    route.bucket.check(&policy.rate, ctx.now_ms, len)
+}

@@ -1,0 +1,1013 @@
+//! The council state and its transitions: genesis, proposals, votes, emergency actions,
+//! the tick that closes votes and executes passed proposals, and the packet policy check.
+
+use std::collections::BTreeMap;
+
+use junction_spec::encoding::{decode_string, encode_len, encode_str};
+use junction_spec::{
+    ChainId, ChainRegistration, Decode, DecodeError, Encode, GovParams, MemberStatus, OrgId,
+    Packet, ProposalKind, Reader, Role, RouteId, RoutePolicy, VoteOption, MAX_UPGRADE_NAME_LEN,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::codec::decode_sorted;
+use crate::error::GovError;
+use crate::event::GovEvent;
+use crate::member::Member;
+use crate::proposal::{Proposal, ProposalStatus};
+use crate::registry::{ClientState, EmergencySignature, ScheduledUpgrade};
+use crate::route::{check_packet, PacketContext, PolicyRejection, Route, RouteState, TokenBucket};
+use crate::tally::{required_threshold, Outcome, Tally};
+use crate::{MAX_CHAINS, MAX_MEMBERS, MAX_PROPOSALS, MAX_RELAYERS, MAX_ROUTES, MAX_VALIDATORS};
+
+/// Format version of the council state encoding.
+pub const COUNCIL_STATE_VERSION: u8 = 1;
+
+/// The starting state of the council.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovGenesis {
+    /// Founding members (at least one active member whose role votes).
+    pub members: Vec<Member>,
+    /// Governance parameters.
+    pub params: GovParams,
+    /// Chains registered from the start.
+    pub chains: Vec<ChainRegistration>,
+    /// Routes open from the start (their chains must be in `chains`).
+    pub routes: Vec<(RouteId, RoutePolicy)>,
+    /// Hub validators: ed25519 consensus key and power (at least one).
+    #[serde(with = "junction_spec::serde_lists::key_powers")]
+    pub validators: Vec<([u8; 32], u64)>,
+    /// Registered relayer accounts.
+    #[serde(with = "junction_spec::serde_lists::keys")]
+    pub relayers: Vec<[u8; 32]>,
+}
+
+/// Everything that can happen to the council, for [`Council::apply`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GovInput {
+    /// See [`Council::propose`].
+    Propose {
+        /// Signing account key.
+        signer: [u8; 32],
+        /// What the proposal does.
+        kind: ProposalKind,
+        /// Expedited vote.
+        expedited: bool,
+        /// Deposit carried.
+        deposit: u128,
+    },
+    /// See [`Council::vote`].
+    Vote {
+        /// Signing account key.
+        signer: [u8; 32],
+        /// Proposal id.
+        id: u64,
+        /// The vote.
+        option: VoteOption,
+    },
+    /// See [`Council::emergency_pause`].
+    EmergencyPause {
+        /// Signing account key.
+        signer: [u8; 32],
+        /// The route.
+        route: RouteId,
+    },
+    /// See [`Council::emergency_freeze`].
+    EmergencyFreeze {
+        /// Signing account key.
+        signer: [u8; 32],
+        /// The chain.
+        chain: ChainId,
+    },
+    /// See [`Council::tick`].
+    Tick,
+}
+
+/// The council: members, parameters, proposals, registries and routes.
+///
+/// Every method is deterministic and takes hub time as a parameter. A method that returns
+/// an error changes nothing. The canonical encoding (see `spec/governance.md`) is what the
+/// hub stores and commits to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Council {
+    pub(crate) params: GovParams,
+    /// Sorted by org.
+    pub(crate) members: Vec<Member>,
+    pub(crate) next_proposal_id: u64,
+    pub(crate) proposals: BTreeMap<u64, Proposal>,
+    /// Ids of executed proposals, sorted.
+    pub(crate) executed: Vec<u64>,
+    pub(crate) chains: BTreeMap<ChainId, ClientState>,
+    pub(crate) routes: BTreeMap<RouteId, Route>,
+    /// Sorted by key.
+    pub(crate) validators: Vec<([u8; 32], u64)>,
+    /// Sorted.
+    pub(crate) relayers: Vec<[u8; 32]>,
+    /// Total penalties per relayer, sorted by key.
+    pub(crate) penalties: Vec<([u8; 32], u128)>,
+    /// Pending emergency-pause signatures per route; lists are non-empty, sorted by org.
+    pub(crate) pause_signatures: BTreeMap<RouteId, Vec<EmergencySignature>>,
+    /// Pending emergency-freeze signatures per chain; lists are non-empty, sorted by org.
+    pub(crate) freeze_signatures: BTreeMap<ChainId, Vec<EmergencySignature>>,
+    pub(crate) upgrade: Option<ScheduledUpgrade>,
+}
+
+impl Council {
+    /// Builds the council from genesis, checking every entry and then every invariant.
+    pub fn genesis(g: GovGenesis) -> Result<Self, GovError> {
+        g.params.check().map_err(GovError::InvalidGenesis)?;
+        let mut members = g.members;
+        if members.len() > MAX_MEMBERS {
+            return Err(GovError::TooManyGenesisEntries {
+                what: "members",
+                max: MAX_MEMBERS,
+            });
+        }
+        for m in &members {
+            m.check().map_err(GovError::InvalidGenesis)?;
+        }
+        members.sort_by(|a, b| a.org.cmp(&b.org));
+        if members.windows(2).any(|w| w[0].org == w[1].org) {
+            return Err(GovError::DuplicateGenesisEntry { what: "member" });
+        }
+
+        let mut chains = BTreeMap::new();
+        if g.chains.len() > MAX_CHAINS {
+            return Err(GovError::TooManyGenesisEntries {
+                what: "chains",
+                max: MAX_CHAINS,
+            });
+        }
+        for registration in g.chains {
+            registration.check().map_err(GovError::InvalidGenesis)?;
+            let id = registration.chain_id.clone();
+            let state = ClientState {
+                registration,
+                frozen: false,
+            };
+            if chains.insert(id, state).is_some() {
+                return Err(GovError::DuplicateGenesisEntry { what: "chain" });
+            }
+        }
+
+        let mut routes = BTreeMap::new();
+        if g.routes.len() > MAX_ROUTES {
+            return Err(GovError::TooManyGenesisEntries {
+                what: "routes",
+                max: MAX_ROUTES,
+            });
+        }
+        for (id, policy) in g.routes {
+            policy.check().map_err(GovError::InvalidGenesis)?;
+            if !chains.contains_key(&policy.source_chain)
+                || !chains.contains_key(&policy.dest_chain)
+            {
+                return Err(GovError::GenesisRouteChainUnknown);
+            }
+            let route = Route {
+                id: id.clone(),
+                bucket: TokenBucket::full(&policy.rate, 0),
+                policy,
+                state: RouteState::Open,
+            };
+            if routes.insert(id, route).is_some() {
+                return Err(GovError::DuplicateGenesisEntry { what: "route" });
+            }
+        }
+
+        let mut validators = g.validators;
+        if validators.len() > MAX_VALIDATORS {
+            return Err(GovError::TooManyGenesisEntries {
+                what: "validators",
+                max: MAX_VALIDATORS,
+            });
+        }
+        for (_, power) in &validators {
+            junction_spec::check_validator_power(*power).map_err(GovError::InvalidGenesis)?;
+        }
+        validators.sort_by_key(|a| a.0);
+        if validators.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(GovError::DuplicateGenesisEntry { what: "validator" });
+        }
+
+        let mut relayers = g.relayers;
+        if relayers.len() > MAX_RELAYERS {
+            return Err(GovError::TooManyGenesisEntries {
+                what: "relayers",
+                max: MAX_RELAYERS,
+            });
+        }
+        relayers.sort();
+        if relayers.windows(2).any(|w| w[0] == w[1]) {
+            return Err(GovError::DuplicateGenesisEntry { what: "relayer" });
+        }
+
+        let council = Council {
+            params: g.params,
+            members,
+            next_proposal_id: 1,
+            proposals: BTreeMap::new(),
+            executed: Vec::new(),
+            chains,
+            routes,
+            validators,
+            relayers,
+            penalties: Vec::new(),
+            pause_signatures: BTreeMap::new(),
+            freeze_signatures: BTreeMap::new(),
+            upgrade: None,
+        };
+        council.check_invariants().map_err(GovError::Invariant)?;
+        Ok(council)
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    /// The member holding the account key `key`, whatever its status.
+    pub fn member_of_key(&self, key: &[u8; 32]) -> Option<&Member> {
+        self.members.iter().find(|m| m.holds_key(key))
+    }
+
+    /// The member with org id `org`.
+    pub fn member(&self, org: &OrgId) -> Option<&Member> {
+        self.member_index(org).and_then(|i| self.members.get(i))
+    }
+
+    pub(crate) fn member_index(&self, org: &OrgId) -> Option<usize> {
+        self.members.binary_search_by(|m| m.org.cmp(org)).ok()
+    }
+
+    /// Every member, sorted by org (including suspended and exited ones).
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// Sum of the weights of active members whose role votes: the denominator of the
+    /// emergency brake.
+    pub fn total_active_weight(&self) -> u64 {
+        self.members
+            .iter()
+            .filter(|m| m.is_active_voter())
+            .fold(0u64, |acc, m| acc.saturating_add(m.weight))
+    }
+
+    /// The governance parameters.
+    pub fn params(&self) -> &GovParams {
+        &self.params
+    }
+
+    /// The proposal with id `id`.
+    pub fn proposal(&self, id: u64) -> Option<&Proposal> {
+        self.proposals.get(&id)
+    }
+
+    /// Every proposal, by increasing id.
+    pub fn proposals(&self) -> impl Iterator<Item = &Proposal> {
+        self.proposals.values()
+    }
+
+    /// The id the next proposal will get.
+    pub fn next_proposal_id(&self) -> u64 {
+        self.next_proposal_id
+    }
+
+    /// Ids of the proposals that executed, increasing.
+    pub fn executed_ids(&self) -> &[u64] {
+        &self.executed
+    }
+
+    /// Every registered chain's client, by chain id.
+    pub fn chains(&self) -> impl Iterator<Item = &ClientState> {
+        self.chains.values()
+    }
+
+    /// The client of chain `id`.
+    pub fn chain(&self, id: &ChainId) -> Option<&ClientState> {
+        self.chains.get(id)
+    }
+
+    /// Every route, by id.
+    pub fn routes(&self) -> impl Iterator<Item = &Route> {
+        self.routes.values()
+    }
+
+    /// The route `id`.
+    pub fn route(&self, id: &RouteId) -> Option<&Route> {
+        self.routes.get(id)
+    }
+
+    /// The current hub validator set, sorted by key.
+    pub fn validators(&self) -> &[([u8; 32], u64)] {
+        &self.validators
+    }
+
+    /// Registered relayer accounts, sorted.
+    pub fn relayers(&self) -> &[[u8; 32]] {
+        &self.relayers
+    }
+
+    /// True when `key` is a registered relayer.
+    pub fn is_relayer(&self, key: &[u8; 32]) -> bool {
+        self.relayers.binary_search(key).is_ok()
+    }
+
+    /// Total penalties the council imposed on relayer `key`.
+    pub fn penalty_of(&self, key: &[u8; 32]) -> u128 {
+        self.penalties
+            .binary_search_by(|(k, _)| k.cmp(key))
+            .ok()
+            .and_then(|i| self.penalties.get(i))
+            .map_or(0, |(_, amount)| *amount)
+    }
+
+    /// The last upgrade the council scheduled.
+    pub fn scheduled_upgrade(&self) -> Option<&ScheduledUpgrade> {
+        self.upgrade.as_ref()
+    }
+
+    /// Pending (not yet effective) emergency-pause signatures on `route`.
+    pub fn pending_pause_signatures(&self, route: &RouteId) -> &[EmergencySignature] {
+        self.pause_signatures.get(route).map_or(&[], Vec::as_slice)
+    }
+
+    /// Pending (not yet effective) emergency-freeze signatures on `chain`.
+    pub fn pending_freeze_signatures(&self, chain: &ChainId) -> &[EmergencySignature] {
+        self.freeze_signatures.get(chain).map_or(&[], Vec::as_slice)
+    }
+
+    /// The tally of proposal `id` as it stands now (votes of members no longer active are
+    /// left out).
+    pub fn tally(&self, id: u64) -> Option<Tally> {
+        self.proposals
+            .get(&id)
+            .map(|p| Tally::count(p, &self.members))
+    }
+
+    // ------------------------------------------------------------------ signed actions
+
+    /// Resolves `signer` to an active member whose role votes.
+    fn acting_member(&self, signer: &[u8; 32], observer: GovError) -> Result<&Member, GovError> {
+        let member = self.member_of_key(signer).ok_or(GovError::NotAMember)?;
+        if member.status != MemberStatus::Active {
+            return Err(GovError::MemberNotActive {
+                status: member.status,
+            });
+        }
+        if !member.role.votes() {
+            return Err(observer);
+        }
+        Ok(member)
+    }
+
+    /// Submits a proposal signed by the account key `signer`. The member must be active
+    /// and not an observer, the deposit at least `min_deposit`, the kind must pass
+    /// [`ProposalKind::check`], and fewer than `max_active_proposals` may be voting. The
+    /// snapshot holds every active member whose role votes, with its weight. Returns the
+    /// new id.
+    pub fn propose(
+        &mut self,
+        signer: &[u8; 32],
+        kind: ProposalKind,
+        expedited: bool,
+        deposit: u128,
+        now_ms: u64,
+    ) -> Result<(u64, Vec<GovEvent>), GovError> {
+        let proposer = self
+            .acting_member(signer, GovError::ObserverCannotPropose)?
+            .org
+            .clone();
+        if deposit < self.params.min_deposit {
+            return Err(GovError::DepositTooLow {
+                got: deposit,
+                need: self.params.min_deposit,
+            });
+        }
+        kind.check().map_err(GovError::InvalidProposal)?;
+        let voting = self
+            .proposals
+            .values()
+            .filter(|p| p.status == ProposalStatus::Voting)
+            .count();
+        let max = self.params.max_active_proposals;
+        if u32::try_from(voting).map_or(true, |v| v >= max) {
+            return Err(GovError::TooManyActiveProposals { max });
+        }
+        if self.proposals.len() >= MAX_PROPOSALS {
+            return Err(GovError::ProposalStoreFull);
+        }
+        let id = self.next_proposal_id;
+        let next = id.checked_add(1).ok_or(GovError::ProposalStoreFull)?;
+        let period = if expedited {
+            self.params.expedited_voting_period_ms
+        } else {
+            self.params.voting_period_ms
+        };
+        let voting_ends_ms = now_ms.saturating_add(period);
+        let snapshot: Vec<(OrgId, u64)> = self
+            .members
+            .iter()
+            .filter(|m| m.is_active_voter())
+            .map(|m| (m.org.clone(), m.weight))
+            .collect();
+        let detail = format!(
+            "kind={} expedited={} deposit={} voting_ends_ms={}",
+            kind.name(),
+            expedited,
+            deposit,
+            voting_ends_ms
+        );
+        self.proposals.insert(
+            id,
+            Proposal {
+                id,
+                proposer: proposer.clone(),
+                kind,
+                expedited,
+                deposit,
+                submitted_ms: now_ms,
+                voting_ends_ms,
+                status: ProposalStatus::Voting,
+                snapshot,
+                votes: Vec::new(),
+            },
+        );
+        self.next_proposal_id = next;
+        let event = GovEvent::new("proposal_submitted", Some(id), Some(proposer), detail);
+        Ok((id, vec![event]))
+    }
+
+    /// Casts the vote of the member holding `signer` on proposal `id`. The member must be
+    /// active, not an observer, and in the proposal's snapshot; the vote must come before
+    /// `voting_ends_ms`; a member votes once.
+    pub fn vote(
+        &mut self,
+        signer: &[u8; 32],
+        id: u64,
+        option: VoteOption,
+        now_ms: u64,
+    ) -> Result<Vec<GovEvent>, GovError> {
+        let org = self
+            .acting_member(signer, GovError::ObserverCannotVote)?
+            .org
+            .clone();
+        let proposal = self
+            .proposals
+            .get_mut(&id)
+            .ok_or(GovError::UnknownProposal(id))?;
+        if proposal.status != ProposalStatus::Voting || now_ms >= proposal.voting_ends_ms {
+            return Err(GovError::VotingClosed { id });
+        }
+        if proposal.snapshot_weight(&org).is_none() {
+            return Err(GovError::NotEligible);
+        }
+        match proposal.votes.binary_search_by(|(o, _)| o.cmp(&org)) {
+            Ok(_) => Err(GovError::DuplicateVote),
+            Err(at) => {
+                proposal.votes.insert(at, (org.clone(), option));
+                Ok(vec![GovEvent::new(
+                    "vote_cast",
+                    Some(id),
+                    Some(org),
+                    format!("option={option}"),
+                )])
+            }
+        }
+    }
+
+    /// Signs an emergency pause of `route`. It takes effect at once when the signer is a
+    /// regulator, or when the active signers' current weights reach a third of the total
+    /// active weight (`3 * signed >= total`). Signatures lapse after `voting_period_ms`.
+    /// Only a passed `ResumeRoute` proposal resumes the route.
+    pub fn emergency_pause(
+        &mut self,
+        signer: &[u8; 32],
+        route: &RouteId,
+        now_ms: u64,
+    ) -> Result<Vec<GovEvent>, GovError> {
+        let member = self.acting_member(signer, GovError::ObserverCannotSignEmergency)?;
+        let (org, regulator) = (member.org.clone(), member.role == Role::Regulator);
+        let state = self.routes.get(route).ok_or(GovError::UnknownRoute)?.state;
+        match state {
+            RouteState::Open => {}
+            RouteState::Paused => return Err(GovError::AlreadyPaused),
+            RouteState::Closed => return Err(GovError::RouteClosed),
+        }
+        let pending = self.pause_signatures.get(route).map(Vec::as_slice);
+        let (signatures, effective, detail) =
+            self.sign_brake(pending, org.clone(), regulator, now_ms)?;
+        let mut events = vec![GovEvent::new(
+            "emergency_pause_signed",
+            None,
+            Some(org.clone()),
+            format!("route={route} {detail}"),
+        )];
+        if effective {
+            self.pause_signatures.remove(route);
+            if let Some(r) = self.routes.get_mut(route) {
+                r.state = RouteState::Paused;
+            }
+            events.push(GovEvent::new(
+                "emergency_pause",
+                None,
+                Some(org),
+                format!("route={route} {detail}"),
+            ));
+        } else {
+            self.pause_signatures.insert(route.clone(), signatures);
+        }
+        Ok(events)
+    }
+
+    /// Signs an emergency freeze of the light client of `chain`, with the same rule as
+    /// [`Council::emergency_pause`]. Only a passed `RecoverClient` proposal unfreezes it.
+    pub fn emergency_freeze(
+        &mut self,
+        signer: &[u8; 32],
+        chain: &ChainId,
+        now_ms: u64,
+    ) -> Result<Vec<GovEvent>, GovError> {
+        let member = self.acting_member(signer, GovError::ObserverCannotSignEmergency)?;
+        let (org, regulator) = (member.org.clone(), member.role == Role::Regulator);
+        let client = self.chains.get(chain).ok_or(GovError::UnknownChain)?;
+        if client.frozen {
+            return Err(GovError::AlreadyFrozen);
+        }
+        let pending = self.freeze_signatures.get(chain).map(Vec::as_slice);
+        let (signatures, effective, detail) =
+            self.sign_brake(pending, org.clone(), regulator, now_ms)?;
+        let mut events = vec![GovEvent::new(
+            "emergency_freeze_signed",
+            None,
+            Some(org.clone()),
+            format!("chain={chain} {detail}"),
+        )];
+        if effective {
+            self.freeze_signatures.remove(chain);
+            if let Some(c) = self.chains.get_mut(chain) {
+                c.frozen = true;
+            }
+            events.push(GovEvent::new(
+                "emergency_freeze",
+                None,
+                Some(org),
+                format!("chain={chain} {detail}"),
+            ));
+        } else {
+            self.freeze_signatures.insert(chain.clone(), signatures);
+        }
+        Ok(events)
+    }
+
+    /// Adds `org`'s signature to the live (not lapsed) `pending` ones and says whether the
+    /// brake takes effect. Changes nothing.
+    fn sign_brake(
+        &self,
+        pending: Option<&[EmergencySignature]>,
+        org: OrgId,
+        regulator: bool,
+        now_ms: u64,
+    ) -> Result<(Vec<EmergencySignature>, bool, String), GovError> {
+        let mut signatures: Vec<EmergencySignature> = pending
+            .unwrap_or(&[])
+            .iter()
+            .filter(|s| self.signature_live(s, now_ms))
+            .cloned()
+            .collect();
+        match signatures.binary_search_by(|s| s.org.cmp(&org)) {
+            Ok(_) => return Err(GovError::DuplicateEmergencySignature),
+            Err(at) => signatures.insert(
+                at,
+                EmergencySignature {
+                    org,
+                    signed_ms: now_ms,
+                },
+            ),
+        }
+        let signed = self.signed_weight(&signatures);
+        let total = self.total_active_weight();
+        let effective = regulator || u128::from(signed) * 3 >= u128::from(total);
+        let detail = format!("signed_weight={signed} total_weight={total} regulator={regulator}");
+        Ok((signatures, effective, detail))
+    }
+
+    fn signature_live(&self, s: &EmergencySignature, now_ms: u64) -> bool {
+        s.signed_ms.saturating_add(self.params.voting_period_ms) > now_ms
+    }
+
+    /// Current weight of the signers that are still active voters.
+    fn signed_weight(&self, signatures: &[EmergencySignature]) -> u64 {
+        signatures
+            .iter()
+            .filter_map(|s| self.member(&s.org))
+            .filter(|m| m.is_active_voter())
+            .fold(0u64, |acc, m| acc.saturating_add(m.weight))
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /// Advances governance to hub time `now_ms`. Proposals are visited by increasing id;
+    /// for each, a vote whose period has ended (`now_ms >= voting_ends_ms`) is tallied
+    /// (expired, vetoed, passed or rejected), then a passed proposal whose timelock has
+    /// ended (`now_ms >= executes_at_ms`) is executed, exactly once: it either applies
+    /// completely and becomes `Executed`, or changes nothing and becomes `Failed` with the
+    /// reason. Lapsed emergency signatures are dropped.
+    pub fn tick(&mut self, now_ms: u64) -> Vec<GovEvent> {
+        self.drop_lapsed_signatures(now_ms);
+        let mut events = Vec::new();
+        let open: Vec<u64> = self
+            .proposals
+            .values()
+            .filter(|p| !p.status.is_final())
+            .map(|p| p.id)
+            .collect();
+        for id in open {
+            self.close_if_due(id, now_ms, &mut events);
+            self.execute_if_due(id, now_ms, &mut events);
+        }
+        events
+    }
+
+    fn drop_lapsed_signatures(&mut self, now_ms: u64) {
+        let period = self.params.voting_period_ms;
+        let live = |s: &EmergencySignature| s.signed_ms.saturating_add(period) > now_ms;
+        for list in self.pause_signatures.values_mut() {
+            list.retain(live);
+        }
+        self.pause_signatures.retain(|_, list| !list.is_empty());
+        for list in self.freeze_signatures.values_mut() {
+            list.retain(live);
+        }
+        self.freeze_signatures.retain(|_, list| !list.is_empty());
+    }
+
+    fn close_if_due(&mut self, id: u64, now_ms: u64, events: &mut Vec<GovEvent>) {
+        let Some(proposal) = self.proposals.get(&id) else {
+            return;
+        };
+        if proposal.status != ProposalStatus::Voting || now_ms < proposal.voting_ends_ms {
+            return;
+        }
+        let tally = Tally::count(proposal, &self.members);
+        let threshold = required_threshold(&self.params, &proposal.kind, proposal.expedited);
+        let (status, action) = match tally.outcome(&self.params, &threshold) {
+            Outcome::Expired => (ProposalStatus::Expired, "proposal_expired"),
+            Outcome::Vetoed => (ProposalStatus::Vetoed, "proposal_vetoed"),
+            Outcome::Rejected => (ProposalStatus::Rejected, "proposal_rejected"),
+            Outcome::Passed => (
+                ProposalStatus::Passed {
+                    executes_at_ms: now_ms.saturating_add(self.params.timelock_ms),
+                },
+                "proposal_passed",
+            ),
+        };
+        let detail = format!(
+            "yes={} no={} abstain={} veto={} total_snapshot={} threshold={}/{}",
+            tally.yes,
+            tally.no,
+            tally.abstain,
+            tally.veto,
+            tally.total_snapshot,
+            threshold.num,
+            threshold.den
+        );
+        if let Some(p) = self.proposals.get_mut(&id) {
+            p.status = status;
+        }
+        events.push(GovEvent::new(action, Some(id), None, detail));
+    }
+
+    fn execute_if_due(&mut self, id: u64, now_ms: u64, events: &mut Vec<GovEvent>) {
+        let Some(proposal) = self.proposals.get(&id) else {
+            return;
+        };
+        let ProposalStatus::Passed { executes_at_ms } = proposal.status else {
+            return;
+        };
+        if now_ms < executes_at_ms || self.executed.binary_search(&id).is_ok() {
+            return;
+        }
+        let kind = proposal.kind.clone();
+        let before = self.clone();
+        let result =
+            self.apply_kind(id, &kind, now_ms)
+                .and_then(|effects| match self.check_invariants() {
+                    Ok(()) => Ok(effects),
+                    Err(v) => Err(v.to_string()),
+                });
+        match result {
+            Ok(effects) => {
+                if let Err(at) = self.executed.binary_search(&id) {
+                    self.executed.insert(at, id);
+                }
+                if let Some(p) = self.proposals.get_mut(&id) {
+                    p.status = ProposalStatus::Executed { at_ms: now_ms };
+                }
+                events.push(GovEvent::new(
+                    "proposal_executed",
+                    Some(id),
+                    None,
+                    format!("kind={}", kind.name()),
+                ));
+                events.extend(effects);
+            }
+            Err(reason) => {
+                *self = before;
+                let reason = truncate(reason);
+                if let Some(p) = self.proposals.get_mut(&id) {
+                    p.status = ProposalStatus::Failed {
+                        reason: reason.clone(),
+                    };
+                }
+                events.push(GovEvent::new(
+                    "proposal_failed",
+                    Some(id),
+                    None,
+                    format!("kind={} reason={}", kind.name(), reason),
+                ));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ packets
+
+    /// Checks `packet` against the policy of `route` (see `spec/governance.md` for the
+    /// order of the checks). Read-only and allocation-free.
+    pub fn check_packet(
+        &self,
+        route: &RouteId,
+        packet: &Packet,
+        ctx: &PacketContext,
+    ) -> Result<(), PolicyRejection> {
+        let r = self
+            .routes
+            .get(route)
+            .ok_or(PolicyRejection::UnknownRoute)?;
+        check_packet(r, &self.chains, packet, ctx)
+    }
+
+    /// Checks `packet` like [`Council::check_packet`], then takes one message and the
+    /// payload length in bytes from the route's bucket. On rejection nothing changes.
+    pub fn execute_packet(
+        &mut self,
+        route: &RouteId,
+        packet: &Packet,
+        ctx: &PacketContext,
+    ) -> Result<(), PolicyRejection> {
+        self.check_packet(route, packet, ctx)?;
+        let r = self
+            .routes
+            .get_mut(route)
+            .ok_or(PolicyRejection::UnknownRoute)?;
+        let len = u64::try_from(packet.payload.len()).unwrap_or(u64::MAX);
+        r.bucket.take(&r.policy.rate, ctx.now_ms, len)
+    }
+
+    // ------------------------------------------------------------------ one entry point
+
+    /// Applies one input at hub time `now_ms`: the single entry point that drives the
+    /// state machine. A `Propose` reports the new id in the `proposal_submitted` event.
+    pub fn apply(&mut self, input: GovInput, now_ms: u64) -> Result<Vec<GovEvent>, GovError> {
+        match input {
+            GovInput::Propose {
+                signer,
+                kind,
+                expedited,
+                deposit,
+            } => self
+                .propose(&signer, kind, expedited, deposit, now_ms)
+                .map(|(_, events)| events),
+            GovInput::Vote { signer, id, option } => self.vote(&signer, id, option, now_ms),
+            GovInput::EmergencyPause { signer, route } => {
+                self.emergency_pause(&signer, &route, now_ms)
+            }
+            GovInput::EmergencyFreeze { signer, chain } => {
+                self.emergency_freeze(&signer, &chain, now_ms)
+            }
+            GovInput::Tick => Ok(self.tick(now_ms)),
+        }
+    }
+}
+
+/// Shortens a failure reason to [`crate::proposal::MAX_FAILURE_REASON_LEN`] bytes, at a
+/// character boundary.
+fn truncate(mut reason: String) -> String {
+    let max = crate::proposal::MAX_FAILURE_REASON_LEN;
+    if reason.len() > max {
+        let mut cut = max;
+        while cut > 0 && !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
+    }
+    reason
+}
+
+// ---------------------------------------------------------------------- encoding
+
+fn encode_signatures(list: &[EmergencySignature], out: &mut Vec<u8>) {
+    encode_len(list.len(), out);
+    for s in list {
+        s.org.encode_to(out);
+        s.signed_ms.encode_to(out);
+    }
+}
+
+fn decode_signatures(r: &mut Reader<'_>) -> Result<Vec<EmergencySignature>, DecodeError> {
+    let list = decode_sorted(
+        r,
+        MAX_MEMBERS,
+        "emergency signatures not strictly sorted by org",
+        |r| {
+            Ok(EmergencySignature {
+                org: OrgId::decode_from(r)?,
+                signed_ms: u64::decode_from(r)?,
+            })
+        },
+        |s| &s.org,
+    )?;
+    if list.is_empty() {
+        return Err(DecodeError::NonCanonical("empty emergency signature list"));
+    }
+    Ok(list)
+}
+
+/// See `spec/governance.md` ("State encoding") for the layout.
+impl Encode for Council {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        COUNCIL_STATE_VERSION.encode_to(out);
+        self.params.encode_to(out);
+        encode_len(self.members.len(), out);
+        for m in &self.members {
+            m.encode_to(out);
+        }
+        self.next_proposal_id.encode_to(out);
+        encode_len(self.proposals.len(), out);
+        for p in self.proposals.values() {
+            p.encode_to(out);
+        }
+        encode_len(self.executed.len(), out);
+        for id in &self.executed {
+            id.encode_to(out);
+        }
+        encode_len(self.chains.len(), out);
+        for c in self.chains.values() {
+            c.encode_to(out);
+        }
+        encode_len(self.routes.len(), out);
+        for r in self.routes.values() {
+            r.encode_to(out);
+        }
+        encode_len(self.validators.len(), out);
+        for (key, power) in &self.validators {
+            key.encode_to(out);
+            power.encode_to(out);
+        }
+        encode_len(self.relayers.len(), out);
+        for key in &self.relayers {
+            key.encode_to(out);
+        }
+        encode_len(self.penalties.len(), out);
+        for (key, amount) in &self.penalties {
+            key.encode_to(out);
+            amount.encode_to(out);
+        }
+        encode_len(self.pause_signatures.len(), out);
+        for (route, list) in &self.pause_signatures {
+            route.encode_to(out);
+            encode_signatures(list, out);
+        }
+        encode_len(self.freeze_signatures.len(), out);
+        for (chain, list) in &self.freeze_signatures {
+            chain.encode_to(out);
+            encode_signatures(list, out);
+        }
+        match &self.upgrade {
+            None => out.push(0),
+            Some(u) => {
+                out.push(1);
+                encode_str(&u.name, out);
+                u.height.encode_to(out);
+                u.proposal_id.encode_to(out);
+            }
+        }
+    }
+}
+
+/// Decodes the canonical encoding only: every keyed list must be strictly sorted by its
+/// key, and no signature list may be empty. Invariants are not checked here; call
+/// [`Council::check_invariants`] for that.
+impl Decode for Council {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let version = r.read_u8()?;
+        if version != COUNCIL_STATE_VERSION {
+            return Err(DecodeError::InvalidTag {
+                what: "council state version",
+                tag: version,
+            });
+        }
+        let params = GovParams::decode_from(r)?;
+        let members = decode_sorted(
+            r,
+            MAX_MEMBERS,
+            "members not strictly sorted by org",
+            Member::decode_from,
+            |m| &m.org,
+        )?;
+        let next_proposal_id = u64::decode_from(r)?;
+        let proposals = decode_sorted(
+            r,
+            MAX_PROPOSALS,
+            "proposals not strictly sorted by id",
+            Proposal::decode_from,
+            |p| &p.id,
+        )?;
+        let executed = decode_sorted(
+            r,
+            MAX_PROPOSALS,
+            "executed ids not strictly increasing",
+            u64::decode_from,
+            |id| id,
+        )?;
+        let chains = decode_sorted(
+            r,
+            MAX_CHAINS,
+            "chains not strictly sorted by id",
+            ClientState::decode_from,
+            |c| &c.registration.chain_id,
+        )?;
+        let routes = decode_sorted(
+            r,
+            MAX_ROUTES,
+            "routes not strictly sorted by id",
+            Route::decode_from,
+            |route| &route.id,
+        )?;
+        let validators = decode_sorted(
+            r,
+            MAX_VALIDATORS,
+            "validators not strictly sorted by key",
+            |r| Ok((<[u8; 32]>::decode_from(r)?, u64::decode_from(r)?)),
+            |(key, _)| key,
+        )?;
+        let relayers = decode_sorted(
+            r,
+            MAX_RELAYERS,
+            "relayers not strictly sorted",
+            <[u8; 32]>::decode_from,
+            |key| key,
+        )?;
+        let penalties = decode_sorted(
+            r,
+            MAX_RELAYERS,
+            "penalties not strictly sorted by key",
+            |r| Ok((<[u8; 32]>::decode_from(r)?, u128::decode_from(r)?)),
+            |(key, _)| key,
+        )?;
+        let pause_signatures = decode_sorted(
+            r,
+            MAX_ROUTES,
+            "pause signatures not strictly sorted by route",
+            |r| Ok((RouteId::decode_from(r)?, decode_signatures(r)?)),
+            |(route, _)| route,
+        )?;
+        let freeze_signatures = decode_sorted(
+            r,
+            MAX_CHAINS,
+            "freeze signatures not strictly sorted by chain",
+            |r| Ok((ChainId::decode_from(r)?, decode_signatures(r)?)),
+            |(chain, _)| chain,
+        )?;
+        let upgrade = match r.read_u8()? {
+            0 => None,
+            1 => Some(ScheduledUpgrade {
+                name: decode_string(r, MAX_UPGRADE_NAME_LEN)?,
+                height: u64::decode_from(r)?,
+                proposal_id: u64::decode_from(r)?,
+            }),
+            tag => {
+                return Err(DecodeError::InvalidTag {
+                    what: "option",
+                    tag,
+                })
+            }
+        };
+        Ok(Council {
+            params,
+            members,
+            next_proposal_id,
+            proposals: proposals.into_iter().map(|p| (p.id, p)).collect(),
+            executed,
+            chains: chains
+                .into_iter()
+                .map(|c| (c.registration.chain_id.clone(), c))
+                .collect(),
+            routes: routes.into_iter().map(|r| (r.id.clone(), r)).collect(),
+            validators,
+            relayers,
+            penalties,
+            pause_signatures: pause_signatures.into_iter().collect(),
+            freeze_signatures: freeze_signatures.into_iter().collect(),
+            upgrade,
+        })
+    }
+}
