@@ -279,3 +279,53 @@ async fn submit(
     queues.clear();
     Ok(accepted)
 }
+
+/// `junction bench governance`: route-policy checks per second on one core, and tally time
+/// for councils of 10, 100 and 1,000 members (every member voted).
+pub fn governance() -> eyre::Result<()> {
+    use junction_governance::bench::{proposal_with_votes, sample_council, sample_packet};
+    let council = sample_council(10);
+    let (route, packet, ctx) = sample_packet();
+    council
+        .check_packet(&route, &packet, &ctx)
+        .map_err(|e| eyre!("the sample packet must pass its policy: {e}"))?;
+    // Warm up, then time a fixed number of checks on this thread.
+    let n: u64 = 5_000_000;
+    let mut ok = 0u64;
+    for _ in 0..n / 10 {
+        ok += u64::from(council.check_packet(&route, &packet, &ctx).is_ok());
+    }
+    let t = Instant::now();
+    for _ in 0..n {
+        ok += u64::from(
+            std::hint::black_box(&council)
+                .check_packet(&route, &packet, &ctx)
+                .is_ok(),
+        );
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("bench governance");
+    println!(
+        "  policy checks:  {:.0} per second on one core ({n} checks in {:.3} s, {ok} passed)",
+        n as f64 / secs,
+        secs
+    );
+    for members in [10usize, 100, 1_000] {
+        let (c, id) = proposal_with_votes(members);
+        let reps = (200_000 / members).max(20) as u32;
+        let t = Instant::now();
+        let mut votes = 0u64;
+        for _ in 0..reps {
+            if let Some(tally) = std::hint::black_box(&c).tally(id) {
+                votes += tally.yes + tally.no;
+            }
+        }
+        let per = t.elapsed() / reps;
+        println!(
+            "  tally, {members:>5} members: {:>8.2} us per tally ({:.1} ns per vote; checksum {votes})",
+            per.as_secs_f64() * 1e6,
+            per.as_secs_f64() * 1e9 / members as f64
+        );
+    }
+    Ok(())
+}

@@ -840,4 +840,58 @@ mod tests {
             }
         ));
     }
+
+    /// A governance action the council refuses uses up its nonce and leaves a named
+    /// `tx_failed` event; the block stays valid and the council unchanged.
+    #[test]
+    fn refused_governance_action_fails_by_name_without_invalidating_the_block() {
+        let member = ed25519_consensus::SigningKey::from([3u8; 32]);
+        let member_file = crate::config::KeyFile::from_key(
+            "member",
+            &crate::context::PrivateKey::from([3u8; 32]),
+        );
+        let validator =
+            crate::config::KeyFile::from_key("v", &crate::context::PrivateKey::from([4u8; 32]));
+        let genesis = crate::config::Genesis {
+            chain_id: "hub-test".into(),
+            genesis_time_ms: 1000,
+            validators: vec![crate::config::GenesisValidator {
+                name: "v".into(),
+                pub_key: validator.public_key.clone(),
+                power: 10,
+            }],
+            governance: crate::config::GenesisGovernance::local(&[member_file]),
+        };
+        let (_, state) = crate::node::genesis_tip(&genesis).unwrap();
+        let council_before = state.get(COUNCIL_KEY).unwrap().to_vec();
+        let body = junction_spec::TxBody {
+            chain_id: rules().chain_id,
+            signer: member.verification_key().to_bytes(),
+            nonce: 0,
+            kind: TxKind::Vote {
+                proposal_id: 99,
+                option: junction_spec::gov::VoteOption::Yes,
+            },
+        };
+        let signature = member.sign(&body.sign_bytes()).to_bytes();
+        let tx = SignedTx { body, signature };
+        let mut tip = genesis_tip();
+        tip.app_hash = state.root();
+        let mut block = block_with(vec![tx.clone()], 2000);
+        block.header.app_hash = tip.app_hash;
+        let out = execute_block(&rules(), &tip, &state, &block, None).unwrap();
+        let failed = out
+            .events
+            .iter()
+            .find(|e| e.kind == "tx_failed")
+            .expect("a tx_failed event");
+        assert!(failed
+            .attributes
+            .iter()
+            .any(|(k, v)| k == "error" && v == "unknown_proposal"));
+        let mut after = state.clone();
+        after.apply(&out.writes);
+        assert_eq!(after.next_nonce(&tx.body.signer_address()), 1);
+        assert_eq!(after.get(COUNCIL_KEY).unwrap(), council_before.as_slice());
+    }
 }

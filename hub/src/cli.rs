@@ -187,6 +187,8 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 64)]
         accounts: usize,
     },
+    /// Route-policy checks per second and tally time by council size.
+    Governance,
 }
 
 fn key_path(home: &std::path::Path, name: &str) -> PathBuf {
@@ -397,6 +399,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 seconds,
                 accounts,
             } => crate::bench::chain(validators, seconds, accounts).await,
+            BenchCommand::Governance => crate::bench::governance(),
         },
     }
 }

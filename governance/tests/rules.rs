@@ -1,0 +1,914 @@
+//! Boundary tests of the governance rules, each named after the rule it defends.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use junction_governance::*;
+use junction_spec::*;
+use VoteOption::{Abstain, No, Veto, Yes};
+
+// ------------------------------------------------------------------ quorum
+
+#[test]
+fn quorum_one_unit_below_the_bar_expires() {
+    // Total snapshot weight 10, quorum 1/2: 4 voting is one unit below the bar of 5.
+    let mut c = weighted(&[4, 1, 5]);
+    let id = propose_and_vote(&mut c, relayer_kind(1), false, 0, &[(1, Yes)]);
+    let events = c.tick(VOTING_MS);
+    assert_eq!(status(&c, id), ProposalStatus::Expired);
+    assert_eq!(actions(&events), ["proposal_expired"]);
+}
+
+#[test]
+fn quorum_exactly_at_the_bar_is_met() {
+    let mut c = weighted(&[4, 1, 5]);
+    let id = propose_and_vote(&mut c, relayer_kind(1), false, 0, &[(1, Yes), (2, Yes)]);
+    c.tick(VOTING_MS);
+    assert_eq!(
+        status(&c, id),
+        ProposalStatus::Passed {
+            executes_at_ms: VOTING_MS + TIMELOCK_MS
+        }
+    );
+}
+
+#[test]
+fn abstain_counts_toward_quorum_only() {
+    // Abstain 5 + yes 1 = 6 of 10 meets quorum; yes 1 of non-abstain 1 passes.
+    let mut c = weighted(&[1, 5, 4]);
+    let id = propose_and_vote(&mut c, relayer_kind(1), false, 0, &[(1, Yes), (2, Abstain)]);
+    assert_eq!(
+        c.tally(id).unwrap(),
+        Tally {
+            yes: 1,
+            no: 0,
+            abstain: 5,
+            veto: 0,
+            total_snapshot: 10
+        }
+    );
+    c.tick(VOTING_MS);
+    assert!(matches!(status(&c, id), ProposalStatus::Passed { .. }));
+}
+
+// ------------------------------------------------------------------ threshold
+
+#[test]
+fn threshold_exactly_reached_is_rejected() {
+    // Threshold 3/5 must be strictly exceeded: 3 yes of 5 is not enough.
+    let mut c = weighted(&[3, 2]);
+    let id = propose_and_vote(&mut c, relayer_kind(1), false, 0, &[(1, Yes), (2, No)]);
+    c.tick(VOTING_MS);
+    assert_eq!(status(&c, id), ProposalStatus::Rejected);
+}
+
+#[test]
+fn threshold_exceeded_by_one_unit_passes() {
+    let mut c = weighted(&[61, 39]);
+    let id = propose_and_vote(&mut c, relayer_kind(1), false, 0, &[(1, Yes), (2, No)]);
+    c.tick(VOTING_MS);
+    assert!(matches!(status(&c, id), ProposalStatus::Passed { .. }));
+}
+
+#[test]
+fn council_change_needs_more_than_two_thirds() {
+    // 2 of 3 passes a normal proposal (2/3 > 3/5) but not a council change (needs > 2/3).
+    let mut c = weighted(&[2, 1, 1]);
+    let normal = propose_and_vote(&mut c, relayer_kind(1), false, 0, &[(1, Yes), (2, No)]);
+    let council_change = propose_and_vote(
+        &mut c,
+        ProposalKind::ChangeWeight {
+            org: org(3),
+            weight: 1,
+        },
+        false,
+        0,
+        &[(1, Yes), (2, No)],
+    );
+    c.tick(VOTING_MS);
+    assert!(matches!(status(&c, normal), ProposalStatus::Passed { .. }));
+    assert_eq!(status(&c, council_change), ProposalStatus::Rejected);
+    assert_eq!(
+        required_threshold(c.params(), &c.proposal(council_change).unwrap().kind, false),
+        Fraction::TWO_THIRDS
+    );
+}
+
+#[test]
+fn validator_change_needs_more_than_two_thirds() {
+    let mut c = weighted(&[2, 1]);
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::ChangePower {
+            pub_key: [0xf0; 32],
+            power: 11,
+        },
+        false,
+        0,
+        &[(1, Yes), (2, No)],
+    );
+    c.tick(VOTING_MS);
+    assert_eq!(status(&c, id), ProposalStatus::Rejected);
+}
+
+// ------------------------------------------------------------------ veto
+
+#[test]
+fn veto_exactly_at_one_third_does_not_veto() {
+    // Veto 2 of 6 voting is exactly 1/3: not more than the veto share.
+    let mut c = weighted(&[2, 1, 3]);
+    let id = propose_and_vote(
+        &mut c,
+        relayer_kind(1),
+        false,
+        0,
+        &[(1, Veto), (2, Yes), (3, Yes)],
+    );
+    c.tick(VOTING_MS);
+    assert!(matches!(status(&c, id), ProposalStatus::Passed { .. }));
+}
+
+#[test]
+fn veto_above_one_third_vetoes_and_burns_the_deposit() {
+    // Veto 2 of 5 voting is more than 1/3, even though yes (3) would pass.
+    let mut c = weighted(&[2, 1, 3]);
+    let id = propose_and_vote(&mut c, relayer_kind(1), false, 0, &[(1, Veto), (3, Yes)]);
+    let events = c.tick(VOTING_MS);
+    assert_eq!(status(&c, id), ProposalStatus::Vetoed);
+    assert_eq!(actions(&events), ["proposal_vetoed"]);
+    assert!(c.proposal(id).unwrap().deposit_burned());
+}
+
+// ------------------------------------------------------------------ expiry, timelock
+
+#[test]
+fn expiry_happens_at_the_first_tick_at_or_after_the_end() {
+    let mut c = weighted(&[1, 1]);
+    let id = propose_and_vote(&mut c, relayer_kind(1), false, 0, &[]);
+    assert!(c.tick(VOTING_MS - 1).is_empty());
+    assert_eq!(status(&c, id), ProposalStatus::Voting);
+    c.tick(VOTING_MS + 5);
+    assert_eq!(status(&c, id), ProposalStatus::Expired);
+}
+
+#[test]
+fn vote_at_or_after_the_end_is_closed() {
+    let mut c = weighted(&[1, 1]);
+    let id = propose_and_vote(&mut c, relayer_kind(1), false, 0, &[]);
+    c.vote(&key(1), id, Yes, VOTING_MS - 1).unwrap();
+    assert_eq!(
+        c.vote(&key(2), id, Yes, VOTING_MS),
+        Err(GovError::VotingClosed { id })
+    );
+}
+
+#[test]
+fn timelock_not_executed_before_executed_at() {
+    let mut c = weighted(&[1, 1]);
+    let id = propose_and_vote(&mut c, relayer_kind(9), false, 0, &[(1, Yes), (2, Yes)]);
+    c.tick(VOTING_MS + 7);
+    let at = VOTING_MS + 7 + TIMELOCK_MS;
+    assert_eq!(
+        status(&c, id),
+        ProposalStatus::Passed { executes_at_ms: at }
+    );
+    assert!(c.tick(at - 1).is_empty());
+    assert!(!c.is_relayer(&[9; 32]));
+    let events = c.tick(at);
+    assert_eq!(
+        actions(&events),
+        ["proposal_executed", "relayer_registered"]
+    );
+    assert_eq!(status(&c, id), ProposalStatus::Executed { at_ms: at });
+    assert!(c.is_relayer(&[9; 32]));
+}
+
+#[test]
+fn proposal_executes_exactly_once() {
+    let mut c = weighted(&[1, 1]);
+    let id = propose_and_vote(&mut c, relayer_kind(9), false, 0, &[(1, Yes), (2, Yes)]);
+    let mut executed = 0;
+    for t in (0..10).map(|i| VOTING_MS + i * TIMELOCK_MS) {
+        executed += c
+            .tick(t)
+            .iter()
+            .filter(|e| e.action == "proposal_executed" && e.proposal_id == Some(id))
+            .count();
+    }
+    assert_eq!(executed, 1);
+    assert_eq!(c.executed_ids(), [id]);
+}
+
+// ------------------------------------------------------------------ expedited
+
+#[test]
+fn expedited_closes_early_and_needs_the_expedited_threshold() {
+    // 3 of 4 is exactly the expedited threshold 3/4: rejected; the same votes pass a
+    // normal proposal (3/4 > 3/5).
+    let mut c = weighted(&[3, 1]);
+    let fast = propose_and_vote(&mut c, relayer_kind(1), true, 0, &[(1, Yes), (2, No)]);
+    let normal = propose_and_vote(&mut c, relayer_kind(2), false, 0, &[(1, Yes), (2, No)]);
+    assert_eq!(c.proposal(fast).unwrap().voting_ends_ms, EXPEDITED_MS);
+    c.tick(EXPEDITED_MS);
+    assert_eq!(status(&c, fast), ProposalStatus::Rejected);
+    assert_eq!(status(&c, normal), ProposalStatus::Voting);
+    c.tick(VOTING_MS);
+    assert!(matches!(status(&c, normal), ProposalStatus::Passed { .. }));
+}
+
+#[test]
+fn expedited_passes_above_its_threshold() {
+    let mut c = weighted(&[4, 1]);
+    let id = propose_and_vote(&mut c, relayer_kind(1), true, 0, &[(1, Yes), (2, No)]);
+    c.tick(EXPEDITED_MS);
+    assert!(matches!(status(&c, id), ProposalStatus::Passed { .. }));
+    c.tick(EXPEDITED_MS + TIMELOCK_MS);
+    assert!(c.is_relayer(&[1; 32]));
+}
+
+// ------------------------------------------------------------------ who may act
+
+#[test]
+fn proposing_and_voting_need_an_active_voting_member() {
+    let mut c = council(&[(1, Role::Member), (1, Role::Observer), (1, Role::Member)]);
+    let kind = relayer_kind(1);
+    assert_eq!(
+        c.propose(&key(0), kind.clone(), false, 10, 0),
+        Err(GovError::NotAMember)
+    );
+    assert_eq!(
+        c.propose(&key(2), kind.clone(), false, 10, 0),
+        Err(GovError::ObserverCannotPropose)
+    );
+    assert_eq!(
+        c.propose(&key(1), kind.clone(), false, 9, 0),
+        Err(GovError::DepositTooLow { got: 9, need: 10 })
+    );
+    let bad = ProposalKind::ChangeWeight {
+        org: org(1),
+        weight: 0,
+    };
+    assert_eq!(
+        c.propose(&key(1), bad, false, 10, 0).map_err(|e| e.name()),
+        Err("invalid_proposal")
+    );
+    let (id, events) = c.propose(&key(1), kind, false, 10, 0).unwrap();
+    assert_eq!(actions(&events), ["proposal_submitted"]);
+    assert_eq!(events[0].signer, Some(org(1)));
+    assert_eq!(c.proposal(id).unwrap().snapshot, [(org(1), 1), (org(3), 1)]);
+    assert_eq!(
+        c.vote(&key(2), id, Yes, 1),
+        Err(GovError::ObserverCannotVote)
+    );
+    assert_eq!(c.vote(&key(0), id, Yes, 1), Err(GovError::NotAMember));
+    assert_eq!(
+        c.vote(&key(1), 99, Yes, 1),
+        Err(GovError::UnknownProposal(99))
+    );
+    c.vote(&key(1), id, Yes, 1).unwrap();
+    assert_eq!(c.vote(&key(1), id, No, 2), Err(GovError::DuplicateVote));
+}
+
+#[test]
+fn member_added_after_submission_is_not_eligible() {
+    let mut c = weighted(&[1, 1]);
+    let add = propose_and_vote(
+        &mut c,
+        ProposalKind::AddMember {
+            org: org(7),
+            name: "Late".into(),
+            weight: 1,
+            role: Role::Member,
+            keys: vec![key(7)],
+        },
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    let later = propose_and_vote(&mut c, relayer_kind(1), false, 500, &[]);
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert!(matches!(status(&c, add), ProposalStatus::Executed { .. }));
+    assert_eq!(
+        c.vote(&key(7), later, Yes, 1_100),
+        Err(GovError::NotEligible)
+    );
+    assert!(c.vote(&key(1), later, Yes, 1_100).is_ok());
+}
+
+#[test]
+fn too_many_active_proposals_is_refused() {
+    let mut c = weighted(&[1]);
+    for b in 0..4 {
+        c.propose(&key(1), relayer_kind(b), false, 10, 0).unwrap();
+    }
+    assert_eq!(
+        c.propose(&key(1), relayer_kind(9), false, 10, 0),
+        Err(GovError::TooManyActiveProposals { max: 4 })
+    );
+    c.tick(VOTING_MS);
+    assert!(c
+        .propose(&key(1), relayer_kind(9), false, 10, VOTING_MS)
+        .is_ok());
+}
+
+// ------------------------------------------------------------------ suspension
+
+#[test]
+fn suspended_member_earlier_vote_stops_counting() {
+    let mut c = weighted(&[1, 1, 1]);
+    // Suspend org-2 (all three agree).
+    let suspend = propose_and_vote(
+        &mut c,
+        ProposalKind::SuspendMember { org: org(2) },
+        false,
+        0,
+        &[(1, Yes), (2, Yes), (3, Yes)],
+    );
+    // Meanwhile org-1 and org-2 vote yes on another proposal.
+    let other = propose_and_vote(&mut c, relayer_kind(4), false, 500, &[(1, Yes), (2, Yes)]);
+    assert_eq!(c.tally(other).unwrap().yes, 2);
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert!(matches!(
+        status(&c, suspend),
+        ProposalStatus::Executed { .. }
+    ));
+    assert_eq!(c.member(&org(2)).unwrap().status, MemberStatus::Suspended);
+    // org-2's yes no longer counts: 1 of 3 voted, below quorum.
+    assert_eq!(
+        c.tally(other).unwrap(),
+        Tally {
+            yes: 1,
+            no: 0,
+            abstain: 0,
+            veto: 0,
+            total_snapshot: 3
+        }
+    );
+    c.tick(500 + VOTING_MS);
+    assert_eq!(status(&c, other), ProposalStatus::Expired);
+    // A suspended member can no longer act.
+    assert_eq!(
+        c.propose(&key(2), relayer_kind(5), false, 10, 2_000),
+        Err(GovError::MemberNotActive {
+            status: MemberStatus::Suspended
+        })
+    );
+}
+
+#[test]
+fn suspended_member_is_readmitted_by_add_member() {
+    let mut c = weighted(&[1, 1, 1]);
+    propose_and_vote(
+        &mut c,
+        ProposalKind::SuspendMember { org: org(3) },
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::AddMember {
+            org: org(3),
+            name: "Back".into(),
+            weight: 2,
+            role: Role::Member,
+            keys: vec![key(33)],
+        },
+        false,
+        2_000,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(3_000);
+    let events = c.tick(3_000 + TIMELOCK_MS);
+    assert!(
+        actions(&events).contains(&"member_readmitted"),
+        "{events:?}"
+    );
+    let m = c.member(&org(3)).unwrap();
+    assert_eq!((m.status, m.weight), (MemberStatus::Active, 2));
+    assert_eq!(c.member_of_key(&key(33)).unwrap().org, org(3));
+    assert!(c.member_of_key(&key(3)).is_none());
+    assert!(matches!(status(&c, id), ProposalStatus::Executed { .. }));
+}
+
+#[test]
+fn suspending_the_last_active_member_fails() {
+    let mut c = weighted(&[1]);
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::SuspendMember { org: org(1) },
+        false,
+        0,
+        &[(1, Yes)],
+    );
+    c.tick(VOTING_MS);
+    let events = c.tick(VOTING_MS + TIMELOCK_MS);
+    assert_eq!(actions(&events), ["proposal_failed"]);
+    assert!(matches!(status(&c, id), ProposalStatus::Failed { .. }));
+    assert_eq!(c.member(&org(1)).unwrap().status, MemberStatus::Active);
+    assert!(c.check_invariants().is_ok());
+}
+
+#[test]
+fn key_reset_moves_signing_rights() {
+    let mut c = weighted(&[1, 1]);
+    propose_and_vote(
+        &mut c,
+        ProposalKind::ResetMemberKey {
+            org: org(2),
+            keys: vec![key(22)],
+        },
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert_eq!(
+        c.propose(&key(2), relayer_kind(1), false, 10, 2_000),
+        Err(GovError::NotAMember)
+    );
+    assert!(c
+        .propose(&key(22), relayer_kind(1), false, 10, 2_000)
+        .is_ok());
+}
+
+#[test]
+fn key_held_by_another_member_fails_the_reset() {
+    let mut c = weighted(&[1, 1]);
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::ResetMemberKey {
+            org: org(2),
+            keys: vec![key(1)],
+        },
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert!(matches!(status(&c, id), ProposalStatus::Failed { .. }));
+    assert_eq!(c.member_of_key(&key(1)).unwrap().org, org(1));
+}
+
+// ------------------------------------------------------------------ validators
+
+#[test]
+fn validator_change_moving_a_third_of_power_fails() {
+    // Total power 40: adding 13 moves 39 < 40 * 1/3 * 3; adding 14 moves 42 >= 40.
+    let mut c = weighted(&[1]);
+    let ok = propose_and_vote(
+        &mut c,
+        ProposalKind::AddValidator {
+            pub_key: [1; 32],
+            power: 13,
+        },
+        false,
+        0,
+        &[(1, Yes)],
+    );
+    let too_much = propose_and_vote(
+        &mut c,
+        ProposalKind::AddValidator {
+            pub_key: [2; 32],
+            power: 14,
+        },
+        false,
+        0,
+        &[(1, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert!(matches!(status(&c, ok), ProposalStatus::Executed { .. }));
+    // The second is judged against the set after the first: 53 total, 14 * 3 = 42 < 53.
+    assert!(matches!(
+        status(&c, too_much),
+        ProposalStatus::Executed { .. }
+    ));
+
+    let mut c = weighted(&[1]);
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::AddValidator {
+            pub_key: [2; 32],
+            power: 14,
+        },
+        false,
+        0,
+        &[(1, Yes)],
+    );
+    c.tick(VOTING_MS);
+    let events = c.tick(VOTING_MS + TIMELOCK_MS);
+    assert_eq!(actions(&events), ["proposal_failed"]);
+    assert!(matches!(status(&c, id), ProposalStatus::Failed { .. }));
+    assert_eq!(c.validators(), validators().as_slice());
+}
+
+#[test]
+fn validator_set_changes_by_vote_and_stays_sorted() {
+    let mut c = weighted(&[1]);
+    propose_and_vote(
+        &mut c,
+        ProposalKind::RemoveValidator {
+            pub_key: [0xf1; 32],
+        },
+        false,
+        0,
+        &[(1, Yes)],
+    );
+    propose_and_vote(
+        &mut c,
+        ProposalKind::AddValidator {
+            pub_key: [0x01; 32],
+            power: 5,
+        },
+        false,
+        0,
+        &[(1, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    let keys: Vec<u8> = c.validators().iter().map(|(k, _)| k[0]).collect();
+    assert_eq!(keys, [0x01, 0xf0, 0xf2, 0xf3]);
+}
+
+// ------------------------------------------------------------------ emergency brake
+
+#[test]
+fn emergency_pause_by_exactly_one_third_of_weight_takes_effect() {
+    // Total 6: a signer of weight 2 is exactly 1/3.
+    let mut c = weighted(&[2, 2, 2]);
+    let events = c.emergency_pause(&key(1), &route_id("a-to-b"), 0).unwrap();
+    assert_eq!(
+        actions(&events),
+        ["emergency_pause_signed", "emergency_pause"]
+    );
+    assert_eq!(
+        c.route(&route_id("a-to-b")).unwrap().state,
+        RouteState::Paused
+    );
+}
+
+#[test]
+fn emergency_pause_just_below_one_third_waits_for_more_signers() {
+    // Total 7: weight 2 is below 1/3 (6 < 7); a second signer brings it to 4 (12 >= 7).
+    let mut c = weighted(&[2, 2, 3]);
+    let r = route_id("a-to-b");
+    let events = c.emergency_pause(&key(1), &r, 0).unwrap();
+    assert_eq!(actions(&events), ["emergency_pause_signed"]);
+    assert_eq!(c.route(&r).unwrap().state, RouteState::Open);
+    assert_eq!(c.pending_pause_signatures(&r).len(), 1);
+    assert_eq!(
+        c.emergency_pause(&key(1), &r, 1),
+        Err(GovError::DuplicateEmergencySignature)
+    );
+    let events = c.emergency_pause(&key(2), &r, 2).unwrap();
+    assert_eq!(
+        actions(&events),
+        ["emergency_pause_signed", "emergency_pause"]
+    );
+    assert_eq!(c.route(&r).unwrap().state, RouteState::Paused);
+    assert!(c.pending_pause_signatures(&r).is_empty());
+}
+
+#[test]
+fn emergency_signatures_lapse_after_a_voting_period() {
+    let mut c = weighted(&[2, 2, 3]);
+    let r = route_id("a-to-b");
+    c.emergency_pause(&key(1), &r, 0).unwrap();
+    c.tick(VOTING_MS);
+    assert!(c.pending_pause_signatures(&r).is_empty());
+    c.emergency_pause(&key(2), &r, VOTING_MS).unwrap();
+    assert_eq!(c.route(&r).unwrap().state, RouteState::Open);
+}
+
+#[test]
+fn emergency_pause_by_a_regulator_alone() {
+    let mut c = council(&[
+        (10, Role::Member),
+        (1, Role::Regulator),
+        (1, Role::Observer),
+    ]);
+    let r = route_id("a-to-b");
+    assert_eq!(
+        c.emergency_pause(&key(3), &r, 0),
+        Err(GovError::ObserverCannotSignEmergency)
+    );
+    let events = c.emergency_pause(&key(2), &r, 0).unwrap();
+    assert_eq!(
+        actions(&events),
+        ["emergency_pause_signed", "emergency_pause"]
+    );
+    assert_eq!(events[1].signer, Some(org(2)));
+    assert_eq!(c.route(&r).unwrap().state, RouteState::Paused);
+}
+
+#[test]
+fn resume_needs_a_passed_proposal() {
+    let mut c = weighted(&[1, 1, 1]);
+    let r = route_id("a-to-b");
+    c.emergency_pause(&key(1), &r, 0).unwrap();
+    // Signing again does not resume, it says the route is already paused.
+    assert_eq!(
+        c.emergency_pause(&key(2), &r, 1),
+        Err(GovError::AlreadyPaused)
+    );
+    assert_eq!(
+        c.check_packet(&r, &packet(10), &ctx(1)),
+        Err(PolicyRejection::RoutePaused)
+    );
+    // A resume proposal that does not pass leaves the route paused.
+    let rejected = propose_and_vote(
+        &mut c,
+        ProposalKind::ResumeRoute { route: r.clone() },
+        false,
+        10,
+        &[(1, Yes), (2, No), (3, No)],
+    );
+    c.tick(10 + VOTING_MS + TIMELOCK_MS);
+    assert_eq!(status(&c, rejected), ProposalStatus::Rejected);
+    assert_eq!(c.route(&r).unwrap().state, RouteState::Paused);
+    // A passed one resumes it after the timelock.
+    let t = 2_000;
+    let resume = propose_and_vote(
+        &mut c,
+        ProposalKind::ResumeRoute { route: r.clone() },
+        false,
+        t,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(t + VOTING_MS);
+    assert_eq!(c.route(&r).unwrap().state, RouteState::Paused);
+    let events = c.tick(t + VOTING_MS + TIMELOCK_MS);
+    assert_eq!(actions(&events), ["proposal_executed", "route_resumed"]);
+    assert!(matches!(
+        status(&c, resume),
+        ProposalStatus::Executed { .. }
+    ));
+    assert_eq!(c.route(&r).unwrap().state, RouteState::Open);
+    assert_eq!(c.check_packet(&r, &packet(10), &ctx(t + 2_000)), Ok(()));
+}
+
+#[test]
+fn emergency_freeze_and_recover_by_vote() {
+    let mut c = council(&[(3, Role::Member), (1, Role::Regulator)]);
+    let a = chain("chain-a");
+    assert_eq!(
+        c.emergency_freeze(&key(1), &chain("chain-z"), 0),
+        Err(GovError::UnknownChain)
+    );
+    let events = c.emergency_freeze(&key(2), &a, 0).unwrap();
+    assert_eq!(
+        actions(&events),
+        ["emergency_freeze_signed", "emergency_freeze"]
+    );
+    assert!(c.chain(&a).unwrap().frozen);
+    assert_eq!(
+        c.emergency_freeze(&key(1), &a, 1),
+        Err(GovError::AlreadyFrozen)
+    );
+    let r = route_id("a-to-b");
+    assert_eq!(
+        c.check_packet(&r, &packet(10), &ctx(1)),
+        Err(PolicyRejection::ClientFrozen)
+    );
+    propose_and_vote(
+        &mut c,
+        ProposalKind::RecoverClient { chain: a.clone() },
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    let events = c.tick(VOTING_MS + TIMELOCK_MS);
+    assert_eq!(actions(&events), ["proposal_executed", "client_recovered"]);
+    assert!(!c.chain(&a).unwrap().frozen);
+}
+
+#[test]
+fn emergency_actions_on_unknown_or_closed_routes_are_refused() {
+    let mut c = weighted(&[1, 1]);
+    assert_eq!(
+        c.emergency_pause(&key(1), &route_id("nope"), 0),
+        Err(GovError::UnknownRoute)
+    );
+    let r = route_id("a-to-b");
+    propose_and_vote(
+        &mut c,
+        ProposalKind::CloseRoute { route: r.clone() },
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert_eq!(
+        c.emergency_pause(&key(1), &r, 2_000),
+        Err(GovError::RouteClosed)
+    );
+}
+
+// ------------------------------------------------------------------ genesis, params
+
+#[test]
+fn genesis_refuses_broken_states() {
+    let member = |o: u8, k: u8| Member {
+        org: org(o),
+        name: "x".into(),
+        weight: 1,
+        role: Role::Member,
+        status: MemberStatus::Active,
+        keys: vec![key(k)],
+    };
+    let base = GovGenesis {
+        members: vec![member(1, 1)],
+        params: params(),
+        chains: vec![registration("chain-a"), registration("chain-b")],
+        routes: vec![(route_id("a-to-b"), policy())],
+        validators: validators(),
+        relayers: vec![],
+    };
+    assert!(Council::genesis(base.clone()).is_ok());
+
+    let mut g = base.clone();
+    g.validators.clear();
+    assert_eq!(
+        Council::genesis(g),
+        Err(GovError::Invariant(InvariantViolation::EmptyValidatorSet))
+    );
+    let mut g = base.clone();
+    g.members[0].status = MemberStatus::Suspended;
+    assert_eq!(
+        Council::genesis(g),
+        Err(GovError::Invariant(InvariantViolation::EmptyCouncil))
+    );
+    let mut g = base.clone();
+    g.members.push(member(1, 2));
+    assert_eq!(
+        Council::genesis(g),
+        Err(GovError::DuplicateGenesisEntry { what: "member" })
+    );
+    let mut g = base.clone();
+    g.members.push(member(2, 1));
+    assert_eq!(
+        Council::genesis(g).map_err(|e| e.name()),
+        Err("invariant_violation")
+    );
+    let mut g = base.clone();
+    g.params.threshold = Fraction::new(1, 2);
+    assert_eq!(
+        Council::genesis(g).map_err(|e| e.name()),
+        Err("invalid_genesis")
+    );
+    let mut g = base.clone();
+    g.chains.pop();
+    assert_eq!(Council::genesis(g), Err(GovError::GenesisRouteChainUnknown));
+    let mut g = base;
+    g.validators[0].1 = 0;
+    assert_eq!(
+        Council::genesis(g).map_err(|e| e.name()),
+        Err("invalid_genesis")
+    );
+}
+
+#[test]
+fn set_params_applies_to_later_tallies() {
+    let mut c = weighted(&[1, 1]);
+    let mut p = params();
+    p.quorum = Fraction::new(1, 1);
+    propose_and_vote(
+        &mut c,
+        ProposalKind::SetParams(p.clone()),
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    let events = c.tick(VOTING_MS + TIMELOCK_MS);
+    assert_eq!(actions(&events), ["proposal_executed", "params_set"]);
+    assert_eq!(c.params(), &p);
+    // Now one of two voting is below the full quorum.
+    let id = propose_and_vote(&mut c, relayer_kind(1), false, 2_000, &[(1, Yes)]);
+    c.tick(2_000 + VOTING_MS);
+    assert_eq!(status(&c, id), ProposalStatus::Expired);
+}
+
+#[test]
+fn relayer_penalties_and_upgrades_are_recorded() {
+    let mut c = weighted(&[1]);
+    propose_and_vote(
+        &mut c,
+        ProposalKind::PenalizeRelayer {
+            account: [0xee; 32],
+            amount: 7,
+        },
+        false,
+        0,
+        &[(1, Yes)],
+    );
+    let unknown = propose_and_vote(
+        &mut c,
+        ProposalKind::PenalizeRelayer {
+            account: [0xed; 32],
+            amount: 7,
+        },
+        false,
+        0,
+        &[(1, Yes)],
+    );
+    propose_and_vote(
+        &mut c,
+        ProposalKind::ScheduleUpgrade {
+            name: "v2".into(),
+            height: 500,
+        },
+        false,
+        0,
+        &[(1, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert_eq!(c.penalty_of(&[0xee; 32]), 7);
+    assert!(matches!(status(&c, unknown), ProposalStatus::Failed { .. }));
+    let up = c.scheduled_upgrade().unwrap();
+    assert_eq!((up.name.as_str(), up.height), ("v2", 500));
+}
+
+#[test]
+fn apply_drives_the_same_transitions() {
+    let mut a = weighted(&[1, 1]);
+    let mut b = a.clone();
+    let id = propose_and_vote(&mut a, relayer_kind(3), false, 0, &[(1, Yes), (2, Yes)]);
+    a.tick(VOTING_MS);
+    let inputs = [
+        GovInput::Propose {
+            signer: key(1),
+            kind: relayer_kind(3),
+            expedited: false,
+            deposit: 10,
+        },
+        GovInput::Vote {
+            signer: key(1),
+            id,
+            option: Yes,
+        },
+        GovInput::Vote {
+            signer: key(2),
+            id,
+            option: Yes,
+        },
+    ];
+    for input in inputs {
+        b.apply(input, 0).unwrap();
+    }
+    b.apply(GovInput::Tick, VOTING_MS).unwrap();
+    assert_eq!(a, b);
+}
+
+// ------------------------------------------------------------------ state encoding
+
+#[test]
+fn council_encoding_round_trips_and_rejects_trailing_bytes() {
+    let mut c = council(&[(1, Role::Member), (3, Role::Regulator), (1, Role::Observer)]);
+    propose_and_vote(&mut c, relayer_kind(3), false, 0, &[(1, Yes), (2, No)]);
+    c.emergency_pause(&key(1), &route_id("a-to-b"), 0).unwrap();
+    assert_eq!(c.pending_pause_signatures(&route_id("a-to-b")).len(), 1);
+    let bytes = c.to_bytes();
+    assert_eq!(Council::from_bytes(&bytes).unwrap(), c);
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(
+        Council::from_bytes(&longer),
+        Err(DecodeError::TrailingBytes { remaining: 1 })
+    );
+    for cut in 0..bytes.len() {
+        assert!(Council::from_bytes(&bytes[..cut]).is_err(), "prefix {cut}");
+    }
+    let mut wrong_version = bytes;
+    wrong_version[0] = 2;
+    assert!(matches!(
+        Council::from_bytes(&wrong_version),
+        Err(DecodeError::InvalidTag { .. })
+    ));
+}
+
+#[test]
+fn bench_samples_are_valid() {
+    for n in [1, 7, 100] {
+        let c = bench::sample_council(n);
+        assert_eq!(c.members().len(), n);
+        assert!(c.check_invariants().is_ok());
+        let (route, packet, ctx) = bench::sample_packet();
+        assert_eq!(c.check_packet(&route, &packet, &ctx), Ok(()));
+        let (c, id) = bench::proposal_with_votes(n);
+        let t = c.tally(id).unwrap();
+        assert_eq!(t.voted(), n as u64);
+        assert_eq!(t.total_snapshot, n as u64);
+    }
+}
