@@ -49,8 +49,8 @@ pub enum GovInput {
     Propose {
         /// Signing account key.
         signer: [u8; 32],
-        /// What the proposal does.
-        kind: ProposalKind,
+        /// What the proposal does (boxed: it is by far the largest input).
+        kind: Box<ProposalKind>,
         /// Expedited vote.
         expedited: bool,
         /// Deposit carried.
@@ -774,7 +774,7 @@ impl Council {
                 expedited,
                 deposit,
             } => self
-                .propose(&signer, kind, expedited, deposit, now_ms)
+                .propose(&signer, *kind, expedited, deposit, now_ms)
                 .map(|(_, events)| events),
             GovInput::Vote { signer, id, option } => self.vote(&signer, id, option, now_ms),
             GovInput::EmergencyPause { signer, route } => {

@@ -48,21 +48,24 @@ impl Tally {
     /// Counts the votes of `proposal`: each vote weighs its voter's snapshot weight, and
     /// counts only while that voter's member record is `Active` in `members`. A member
     /// suspended or exited before the tally counts as not voting; the snapshot total is
-    /// unchanged.
+    /// unchanged. `members` is sorted by org, as the council keeps it.
     pub fn count(proposal: &Proposal, members: &[Member]) -> Tally {
         let mut tally = Tally {
             total_snapshot: proposal.total_snapshot(),
             ..Tally::default()
         };
+        // Votes, snapshot and members are all sorted by org: one merge pass.
+        let mut snapshot = proposal.snapshot.iter().peekable();
+        let mut roster = members.iter().peekable();
         for (org, option) in &proposal.votes {
-            let Some(weight) = proposal.snapshot_weight(org) else {
+            while snapshot.next_if(|(o, _)| o < org).is_some() {}
+            while roster.next_if(|m| &m.org < org).is_some() {}
+            let Some(weight) = snapshot.next_if(|(o, _)| o == org).map(|(_, w)| *w) else {
                 continue;
             };
-            let active = members
-                .binary_search_by(|m| m.org.cmp(org))
-                .ok()
-                .and_then(|i| members.get(i))
-                .is_some_and(|m| m.status == MemberStatus::Active);
+            let active = roster
+                .peek()
+                .is_some_and(|m| &m.org == org && m.status == MemberStatus::Active);
             if !active {
                 continue;
             }

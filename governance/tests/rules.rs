@@ -849,7 +849,7 @@ fn apply_drives_the_same_transitions() {
     let inputs = [
         GovInput::Propose {
             signer: key(1),
-            kind: relayer_kind(3),
+            kind: Box::new(relayer_kind(3)),
             expedited: false,
             deposit: 10,
         },

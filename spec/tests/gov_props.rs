@@ -393,6 +393,9 @@ proptest! {
     }
 }
 
+/// A change that breaks one rule.
+type Mutation<T> = Box<dyn Fn(&mut T)>;
+
 fn with_len(len: u32) -> Vec<u8> {
     len.to_be_bytes().to_vec()
 }
@@ -496,7 +499,7 @@ fn light_client_params_check_names_the_rule() {
 #[test]
 fn route_policy_check_names_the_rule() {
     assert_eq!(valid_policy().check(), Ok(()));
-    let cases: Vec<(&str, Box<dyn Fn(&mut RoutePolicy)>)> = vec![
+    let cases: Vec<(&str, Mutation<RoutePolicy>)> = vec![
         (
             "same_source_and_dest",
             Box::new(|p| p.dest_chain = p.source_chain.clone()),
@@ -542,7 +545,7 @@ fn route_policy_check_names_the_rule() {
 #[test]
 fn gov_params_check_names_the_rule() {
     assert_eq!(valid_params().check(), Ok(()));
-    let cases: Vec<(&str, Box<dyn Fn(&mut GovParams)>)> = vec![
+    let cases: Vec<(&str, Mutation<GovParams>)> = vec![
         (
             "threshold_too_low",
             Box::new(|g| g.threshold = Fraction::new(1, 2)),

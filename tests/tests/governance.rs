@@ -273,11 +273,10 @@ fn find_vote_tx(net: &Net, proposal: u64) -> String {
             .unwrap();
         for e in ev["events"].as_array().unwrap() {
             let is_vote = e["kind"] == "gov/vote_cast"
-                && e["attributes"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|a| a[0] == "proposal_id" && a[1] == proposal.to_string());
+                && e["attributes"].as_array().unwrap().iter().any(|a| {
+                    a[0] == "proposal_id"
+                        && a[1].as_str().and_then(|v| v.parse::<u64>().ok()) == Some(proposal)
+                });
             if is_vote {
                 let tx = net
                     .rpc(0, "tx", json!({"hash": e["tx"]}))

@@ -57,7 +57,7 @@ pub fn registration(id: &str) -> ChainRegistration {
     }
 }
 
-/// `chain-a`:`app` → `chain-b`:`bank`; 3 messages and 3,000 bytes per second; payloads
+/// `chain-a`:`app` → `chain-b`:`bank`; 3 messages and 2,000 bytes per second; payloads
 /// up to 1,000 bytes; timeouts 1 s to 100 s ahead; 2 confirmations; fee at least 5.
 pub fn policy() -> RoutePolicy {
     RoutePolicy {
@@ -69,7 +69,7 @@ pub fn policy() -> RoutePolicy {
         max_payload: 1_000,
         rate: RateLimit {
             messages: 3,
-            bytes: 3_000,
+            bytes: 2_000,
             window_ms: 1_000,
         },
         min_timeout_ms: 1_000,
