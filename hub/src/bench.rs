@@ -51,7 +51,13 @@ struct Pending {
 }
 
 /// Runs the chain benchmark and prints its figures.
-pub async fn chain(validators: usize, seconds: u64, accounts: usize) -> eyre::Result<()> {
+/// `rate` caps the offered load in transactions per second (0: as fast as accepted).
+pub async fn chain(
+    validators: usize,
+    seconds: u64,
+    accounts: usize,
+    rate: u64,
+) -> eyre::Result<()> {
     let dir = std::env::temp_dir().join(format!("junction-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let base = 36000 + (std::process::id() % 2000) as u16 * 3;
@@ -64,7 +70,7 @@ pub async fn chain(validators: usize, seconds: u64, accounts: usize) -> eyre::Re
             &dir.join(format!("node{i}")),
         )?);
     }
-    let result = run_load(&dir, &urls, seconds, accounts).await;
+    let result = run_load(&dir, &urls, seconds, accounts, rate).await;
     for c in children.iter_mut() {
         crate::testnet::stop_child(c).await;
     }
@@ -81,6 +87,7 @@ async fn run_load(
     urls: &[String],
     seconds: u64,
     accounts: usize,
+    rate: u64,
 ) -> eyre::Result<()> {
     let rpcs: Vec<RpcClient> = urls.iter().map(RpcClient::new).collect();
     let follower = rpcs[0].clone();
@@ -128,7 +135,13 @@ async fn run_load(
     }
     for (rpc, qs) in rpcs.iter().cloned().zip(per_node) {
         let pending = pending.clone();
-        submitters.push(tokio::spawn(submit(rpc, qs, pending, deadline)));
+        submitters.push(tokio::spawn(submit(
+            rpc,
+            qs,
+            pending,
+            deadline,
+            rate / n as u64,
+        )));
     }
 
     // Follow committed blocks on node 0.
@@ -190,8 +203,13 @@ async fn run_load(
     let span_ms = last_time
         .saturating_sub(first_time.unwrap_or(last_time))
         .max(1);
+    let offered = if rate > 0 {
+        format!("{rate} tx/s offered")
+    } else {
+        "offered as fast as accepted".to_string()
+    };
     println!(
-        "bench chain: {} validators, {seconds} s of load",
+        "bench chain: {} validators, {seconds} s of load, {offered}",
         rpcs.len()
     );
     println!("  blocks observed:        {}", block_times.len() + 1);
@@ -219,7 +237,9 @@ async fn submit(
     mut queues: Vec<Vec<(Hash32, String)>>,
     pending: Arc<Mutex<Pending>>,
     deadline: Instant,
+    rate: u64,
 ) -> Result<u64, ClientError> {
+    let started = Instant::now();
     const BATCH: usize = 64;
     let mut cursors = vec![0usize; queues.len()];
     let mut accepted = 0u64;
@@ -244,6 +264,11 @@ async fn submit(
         }
         if batch.is_empty() {
             break;
+        }
+        if rate > 0 {
+            // Hold the offered load at `rate`: wait until the batch is due.
+            let due = started + Duration::from_secs_f64(accepted as f64 / rate as f64);
+            tokio::time::sleep_until(due.into()).await;
         }
         let now = Instant::now();
         let answer = rpc.raw(&Value::Array(batch)).await?;

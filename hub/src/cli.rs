@@ -186,6 +186,9 @@ pub enum BenchCommand {
         /// Sending accounts.
         #[arg(long, default_value_t = 64)]
         accounts: usize,
+        /// Offered load in transactions per second (0: as fast as the nodes accept).
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
     },
     /// Route-policy checks per second and tally time by council size.
     Governance,
@@ -398,7 +401,8 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 validators,
                 seconds,
                 accounts,
-            } => crate::bench::chain(validators, seconds, accounts).await,
+                rate,
+            } => crate::bench::chain(validators, seconds, accounts, rate).await,
             BenchCommand::Governance => crate::bench::governance(),
         },
     }
