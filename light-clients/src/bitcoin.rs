@@ -1,0 +1,1 @@
+//! bitcoin light client (in progress).

@@ -1,0 +1,1 @@
+//! evm light client (in progress).

@@ -1,0 +1,1 @@
+//! fabric light client (in progress).

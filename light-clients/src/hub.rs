@@ -1,0 +1,1 @@
+//! hub light client (in progress).

@@ -1,0 +1,1 @@
+//! tendermint light client (in progress).
