@@ -1,1 +1,0 @@
-//! evm light client (in progress).

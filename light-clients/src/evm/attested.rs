@@ -1,0 +1,1 @@
+//! attested (in progress).

@@ -1,0 +1,1 @@
+//! qbft (in progress).

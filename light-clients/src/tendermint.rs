@@ -1,1 +1,0 @@
-//! tendermint light client (in progress).

@@ -1,0 +1,1 @@
+//! Bisection driver (in progress).

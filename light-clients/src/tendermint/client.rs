@@ -1,0 +1,1 @@
+//! Header verification and misbehaviour (in progress).

@@ -1,0 +1,7 @@
+//! Tendermint / CometBFT light client: header verification with
+//! `tendermint-light-client-verifier`, ICS-23 state proofs, misbehaviour, and the pure
+//! bisection driver the relayer uses to pick intermediate heights.
+
+pub mod bisection;
+pub mod client;
+pub mod proof;
