@@ -192,6 +192,12 @@ pub enum BenchCommand {
     },
     /// Route-policy checks per second and tally time by council size.
     Governance,
+    /// Light-client verifications per second on one core, beside their primitive floors.
+    Verify {
+        /// Milliseconds spent measuring each figure.
+        #[arg(long, default_value_t = 1000)]
+        millis: u64,
+    },
 }
 
 fn key_path(home: &std::path::Path, name: &str) -> PathBuf {
@@ -404,6 +410,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 rate,
             } => crate::bench::chain(validators, seconds, accounts, rate).await,
             BenchCommand::Governance => crate::bench::governance(),
+            BenchCommand::Verify { millis } => crate::bench_verify::verify(millis),
         },
     }
 }

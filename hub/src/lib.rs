@@ -8,6 +8,8 @@
 
 pub mod app;
 pub mod bench;
+pub mod bench_verify;
+mod bench_verify_clients;
 pub mod chain;
 pub mod cli;
 pub mod client;
