@@ -258,6 +258,17 @@ pub enum RoundEncoding {
     Scalar,
 }
 
+/// How an absent vote was encoded; kept so the header re-encodes to the signed bytes. The
+/// 2021 qbft-tests vectors write RLP null (`0x80`), the block inside their QBFT messages
+/// (and later Besu) an empty list (`0xc0`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmptyVote {
+    /// `0xc0`; also the value recorded whenever a vote is present.
+    List,
+    /// `0x80`.
+    String,
+}
+
 /// The decoded QBFT `extraData`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QbftExtraData {
@@ -267,6 +278,8 @@ pub struct QbftExtraData {
     pub validators: Vec<[u8; 20]>,
     /// The proposer's vote, if any.
     pub vote: Option<Vote>,
+    /// How an absent vote is encoded ([`EmptyVote::List`] when `vote` is present).
+    pub empty_vote: EmptyVote,
     /// The consensus round the block was agreed in.
     pub round: u32,
     /// How `round` was encoded.
@@ -315,7 +328,18 @@ impl QbftExtraData {
             );
         }
 
-        let mut vote_items = take_list(b).map_err(|_| malformed("vote is not a list"))?;
+        let mut empty_vote = EmptyVote::List;
+        let mut probe = *b;
+        let vote_is_string = matches!(alloy_rlp::Header::decode(&mut probe), Ok(h) if !h.list);
+        let mut vote_items: &[u8] = if vote_is_string {
+            if !take_bytes(b).map_err(|_| malformed("vote"))?.is_empty() {
+                return Err(malformed("vote is a non-empty string"));
+            }
+            empty_vote = EmptyVote::String;
+            &[]
+        } else {
+            take_list(b).map_err(|_| malformed("vote is not a list"))?
+        };
         let vote = if vote_items.is_empty() {
             None
         } else {
@@ -363,6 +387,7 @@ impl QbftExtraData {
             vanity,
             validators,
             vote,
+            empty_vote,
             round,
             round_encoding,
             seals,
@@ -396,6 +421,7 @@ impl QbftExtraData {
             self.vanity.encode(out);
             encode_list(out, &self.validators);
             match &self.vote {
+                None if self.empty_vote == EmptyVote::String => out.put_u8(0x80),
                 None => encode_list::<20>(out, &[]),
                 Some(vote) => {
                     let mut inner = Vec::new();
@@ -984,6 +1010,7 @@ pub mod testkit {
             vanity: [0u8; 32],
             validators: spec.validators.clone(),
             vote: spec.vote,
+            empty_vote: EmptyVote::List,
             round: spec.round,
             round_encoding: spec.round_encoding,
             seals: Vec::new(),
