@@ -98,7 +98,10 @@ pub enum AttestedError {
         index: usize,
     },
     /// A signature recovers to an unregistered address.
-    #[error("signature {index} was made by 0x{}, not a registered attester", hex::encode(signer))]
+    #[error(
+        "signature {index} was made by 0x{}, not a registered attester",
+        hex::encode(signer)
+    )]
     SignerNotAttester {
         /// Position of the signature.
         index: usize,
@@ -302,7 +305,10 @@ pub fn check_full_header(attested: &AttestedHeader, rlp: &[u8]) -> Result<(), At
         ("number", full.number == attested.number),
         ("parent_hash", full.parent_hash == attested.parent_hash),
         ("state_root", full.state_root == attested.state_root),
-        ("receipts_root", full.receipts_root == attested.receipts_root),
+        (
+            "receipts_root",
+            full.receipts_root == attested.receipts_root,
+        ),
         ("timestamp", full.timestamp == attested.timestamp),
     ];
     for (field, same) in fields {

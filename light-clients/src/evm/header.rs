@@ -100,7 +100,9 @@ pub(crate) fn rlp_error(err: alloy_rlp::Error) -> HeaderError {
         alloy_rlp::Error::UnexpectedLength => HeaderError::Malformed {
             what: "string of the wrong length",
         },
-        _ => HeaderError::Malformed { what: "invalid RLP" },
+        _ => HeaderError::Malformed {
+            what: "invalid RLP",
+        },
     }
 }
 

@@ -107,7 +107,10 @@ pub enum QbftError {
         index: usize,
     },
     /// A seal recovers to an address outside the validator set.
-    #[error("seal {index} was signed by 0x{}, not a validator", hex::encode(signer))]
+    #[error(
+        "seal {index} was signed by 0x{}, not a validator",
+        hex::encode(signer)
+    )]
     SignerNotValidator {
         /// Position of the seal.
         index: usize,
@@ -312,7 +315,8 @@ impl QbftExtraData {
             return Err(malformed("bytes after the list"));
         }
         let b = &mut list;
-        let vanity = take_fixed::<VANITY_LEN>(b).map_err(|_| malformed("vanity is not 32 bytes"))?;
+        let vanity =
+            take_fixed::<VANITY_LEN>(b).map_err(|_| malformed("vanity is not 32 bytes"))?;
 
         let mut vals = take_list(b).map_err(|_| malformed("validators is not a list"))?;
         let mut validators = Vec::new();
@@ -466,7 +470,10 @@ fn encode_list<const N: usize>(out: &mut dyn BufMut, items: &[[u8; N]]) {
 
 fn decode_round(bytes: &[u8]) -> Result<(u32, RoundEncoding), QbftError> {
     match bytes {
-        [a, b, c, d] => Ok((u32::from_be_bytes([*a, *b, *c, *d]), RoundEncoding::FixedWidth)),
+        [a, b, c, d] => Ok((
+            u32::from_be_bytes([*a, *b, *c, *d]),
+            RoundEncoding::FixedWidth,
+        )),
         [0, ..] => Err(QbftError::NonCanonicalRound),
         _ if bytes.len() < 4 => {
             let value = bytes
@@ -579,12 +586,11 @@ pub fn verify_seals(
     }
     let mut signers: Vec<[u8; 20]> = Vec::with_capacity(seals.len());
     for (index, seal) in seals.iter().enumerate() {
-        let signer =
-            recover_address(&header.seal_digest, seal, false).map_err(|e| match e {
-                SigError::BadRecoveryId { v } => QbftError::BadRecoveryId { index, v },
-                SigError::Invalid => QbftError::InvalidSignature { index },
-                SigError::HighS => QbftError::HighS { index },
-            })?;
+        let signer = recover_address(&header.seal_digest, seal, false).map_err(|e| match e {
+            SigError::BadRecoveryId { v } => QbftError::BadRecoveryId { index, v },
+            SigError::Invalid => QbftError::InvalidSignature { index },
+            SigError::HighS => QbftError::HighS { index },
+        })?;
         if !validators.contains(&signer) {
             return Err(QbftError::SignerNotValidator { index, signer });
         }
@@ -604,10 +610,7 @@ pub fn verify_seals(
 }
 
 /// Verify the commit seals of a raw header against `validators` (fuzz / bench entry point).
-pub fn verify_sealed_header(
-    rlp: &[u8],
-    validators: &[[u8; 20]],
-) -> Result<QbftHeader, QbftError> {
+pub fn verify_sealed_header(rlp: &[u8], validators: &[[u8; 20]]) -> Result<QbftHeader, QbftError> {
     let header = QbftHeader::decode(rlp)?;
     verify_seals(&header, validators)?;
     Ok(header)

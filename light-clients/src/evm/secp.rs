@@ -62,7 +62,10 @@ pub fn sign_digest(key: &SigningKey, digest: &[u8; 32]) -> Option<[u8; 65]> {
     // k256 already returns low-S signatures; normalising again keeps this true whatever
     // the backend does, flipping the recovery parity with the sign of S.
     let (sig, recid) = match sig.normalize_s() {
-        Some(low) => (low, RecoveryId::new(!recid.is_y_odd(), recid.is_x_reduced())),
+        Some(low) => (
+            low,
+            RecoveryId::new(!recid.is_y_odd(), recid.is_x_reduced()),
+        ),
         None => (sig, recid),
     };
     let mut out = [0u8; 65];
@@ -78,8 +81,7 @@ pub fn key_from_seed(domain: &[u8], seed: u64) -> SigningKey {
     let mut material = domain.to_vec();
     material.extend_from_slice(&seed.to_be_bytes());
     let bytes = keccak256(&material);
-    let scalar = <k256::NonZeroScalar as ReduceNonZero<k256::U256>>::reduce_nonzero_bytes(
-        &bytes.into(),
-    );
+    let scalar =
+        <k256::NonZeroScalar as ReduceNonZero<k256::U256>>::reduce_nonzero_bytes(&bytes.into());
     SigningKey::from(scalar)
 }
