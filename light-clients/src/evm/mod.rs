@@ -5,3 +5,5 @@ pub mod attested;
 pub mod header;
 pub mod mpt;
 pub mod qbft;
+pub mod secp;
+mod wiring;

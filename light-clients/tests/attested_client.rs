@@ -1,0 +1,306 @@
+//! Attested headers: k-of-n attesters, continuity, the full-header check, misbehaviour.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use alloy_primitives::U256;
+use junction_light_clients::evm::attested::testkit;
+use junction_light_clients::evm::attested::{
+    attest_from_rlp, attestation_digest, attestation_preimage, AttestedClient, AttestedError,
+    AttestedHeader, AttestedMisbehaviour, AttesterSet, SignedAttestedHeader,
+    ATTESTATION_PREIMAGE_LEN, DOMAIN_TAG,
+};
+use junction_light_clients::evm::header::keccak256;
+use junction_light_clients::{ClientStatus, LightClient, NamedError, Timestamp};
+
+const CHAIN: u64 = 31337;
+const T0: u64 = 1_700_000_000;
+
+fn now() -> Timestamp {
+    Timestamp::from_secs(T0 + 100)
+}
+
+fn genesis() -> AttestedHeader {
+    testkit::signed_attested_header(CHAIN, 0, 0, [0u8; 32], T0).header
+}
+
+fn client(n: usize, k: usize) -> AttestedClient {
+    AttestedClient::new(
+        testkit::config(CHAIN),
+        testkit::attester_set(n, k).unwrap(),
+        &genesis(),
+    )
+    .unwrap()
+}
+
+fn next(signers: usize) -> SignedAttestedHeader {
+    testkit::signed_attested_header(CHAIN, signers, 1, genesis().hash, T0 + 1)
+}
+
+fn name<T: std::fmt::Debug>(r: Result<T, AttestedError>) -> &'static str {
+    r.unwrap_err().name()
+}
+
+#[test]
+fn threshold_must_be_between_one_and_n() {
+    assert_eq!(name(testkit::attester_set(3, 0)), "invalid_threshold");
+    assert_eq!(name(testkit::attester_set(3, 4)), "invalid_threshold");
+    assert_eq!(name(testkit::attester_set(0, 0)), "empty_attester_set");
+    let a = testkit::address(&testkit::attester_key(1));
+    assert_eq!(name(AttesterSet::new(vec![a, a], 1)), "duplicate_attester");
+    for k in 1..=3 {
+        assert_eq!(testkit::attester_set(3, k).unwrap().threshold(), k);
+    }
+}
+
+#[test]
+fn digest_is_the_documented_fixed_width_preimage() {
+    let h = next(0).header;
+    let pre = attestation_preimage(&h);
+    assert_eq!(pre.len(), ATTESTATION_PREIMAGE_LEN);
+    assert_eq!(DOMAIN_TAG.len(), 31);
+    assert_eq!(&pre[..31], b"junction/evm-attested-header/v1");
+    assert_eq!(&pre[31..39], &CHAIN.to_be_bytes());
+    assert_eq!(&pre[39..47], &1u64.to_be_bytes());
+    assert_eq!(&pre[47..79], &h.hash);
+    assert_eq!(&pre[79..111], &h.parent_hash);
+    assert_eq!(&pre[111..143], &h.state_root);
+    assert_eq!(&pre[143..175], &h.receipts_root);
+    assert_eq!(&pre[175..183], &(T0 + 1).to_be_bytes());
+    assert_eq!(attestation_digest(&h), keccak256(&pre));
+}
+
+#[test]
+fn threshold_of_distinct_attesters_is_accepted() {
+    let mut c = client(5, 3);
+    let v = c.verify_header(&next(3), now()).unwrap();
+    assert_eq!(v.signers.len(), 3);
+    c.apply_header(v);
+    assert_eq!(c.latest_height(), 1);
+    let st = c.consensus_state(1).unwrap();
+    assert_eq!(st.hash, next(0).header.hash);
+}
+
+#[test]
+fn fewer_than_threshold_is_refused() {
+    let c = client(5, 3);
+    match c.verify_header(&next(2), now()) {
+        Err(AttestedError::InsufficientSignatures { got: 2, need: 3 }) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn duplicate_attester_signature_is_not_counted_twice() {
+    let c = client(5, 3);
+    let mut s = next(2);
+    let again = s.signatures[0];
+    s.signatures.push(again);
+    assert_eq!(name(c.verify_header(&s, now())), "duplicate_signer");
+}
+
+#[test]
+fn outsider_signature_is_refused() {
+    let c = client(3, 2);
+    let mut s = next(2);
+    s.signatures
+        .push(testkit::sign(&testkit::attester_key(99), &s.header));
+    assert_eq!(name(c.verify_header(&s, now())), "signer_not_attester");
+}
+
+#[test]
+fn signature_over_other_fields_is_refused() {
+    // Signed for another chain id: the digest differs, so the signer is someone else.
+    let c = client(3, 2);
+    let mut s = next(0);
+    let mut other = s.header;
+    other.chain_id = 1;
+    s.signatures = testkit::attester_keys(2)
+        .iter()
+        .map(|k| testkit::sign(k, &other))
+        .collect();
+    assert_eq!(name(c.verify_header(&s, now())), "signer_not_attester");
+    // And a header claiming another chain is refused before signatures are looked at.
+    let wrong = testkit::signed_attested_header(1, 2, 1, genesis().hash, T0 + 1);
+    assert_eq!(name(c.verify_header(&wrong, now())), "wrong_chain");
+}
+
+#[test]
+fn high_s_and_legacy_v() {
+    let order = U256::from_str_radix(
+        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+        16,
+    )
+    .unwrap();
+    let c = client(3, 2);
+    let mut s = next(2);
+    // v = 27/28 (eth_sign convention) is accepted.
+    s.signatures[0][64] += 27;
+    c.verify_header(&s, now()).unwrap();
+    let mut s = next(2);
+    let sv = U256::from_be_slice(&s.signatures[0][32..64]);
+    s.signatures[0][32..64].copy_from_slice(&(order - sv).to_be_bytes::<32>());
+    s.signatures[0][64] ^= 1;
+    assert_eq!(name(c.verify_header(&s, now())), "high_s");
+    let mut s = next(2);
+    s.signatures[1][64] = 5;
+    assert_eq!(name(c.verify_header(&s, now())), "bad_recovery_id");
+}
+
+#[test]
+fn sequence_parent_and_time_rules() {
+    let c = client(3, 2);
+    let skip = testkit::signed_attested_header(CHAIN, 2, 2, genesis().hash, T0 + 2);
+    assert_eq!(name(c.verify_header(&skip, now())), "non_sequential_height");
+    let orphan = testkit::signed_attested_header(CHAIN, 2, 1, [7u8; 32], T0 + 1);
+    assert_eq!(
+        name(c.verify_header(&orphan, now())),
+        "parent_hash_mismatch"
+    );
+    let stale = testkit::signed_attested_header(CHAIN, 2, 1, genesis().hash, T0);
+    assert_eq!(
+        name(c.verify_header(&stale, now())),
+        "timestamp_not_increasing"
+    );
+    let future = testkit::signed_attested_header(CHAIN, 2, 1, genesis().hash, T0 + 116);
+    assert_eq!(name(c.verify_header(&future, now())), "timestamp_in_future");
+    let late = Timestamp::from_secs(T0 + 86_401);
+    assert_eq!(c.status(late), ClientStatus::Expired);
+    assert_eq!(name(c.verify_header(&next(2), late)), "client_expired");
+}
+
+fn full_header_rlp(parent: [u8; 32], number: u64, ts: u64) -> Vec<u8> {
+    let spec = junction_light_clients::evm::qbft::testkit::HeaderSpec::new(
+        number,
+        parent,
+        ts,
+        vec![[1u8; 20]],
+    );
+    junction_light_clients::evm::qbft::testkit::unsealed(&spec)
+        .0
+        .encode()
+}
+
+#[test]
+fn full_header_must_hash_to_the_attested_hash_and_match_its_fields() {
+    let c = client(3, 2);
+    let rlp = full_header_rlp(genesis().hash, 1, T0 + 1);
+    let header = attest_from_rlp(CHAIN, &rlp).unwrap();
+    assert_eq!(header.hash, keccak256(&rlp));
+    let sign = |h: &AttestedHeader| {
+        testkit::attester_keys(2)
+            .iter()
+            .map(|k| testkit::sign(k, h))
+            .collect::<Vec<_>>()
+    };
+    let ok = SignedAttestedHeader {
+        header,
+        signatures: sign(&header),
+        full_header: Some(rlp.clone()),
+    };
+    c.verify_header(&ok, now()).unwrap();
+    // Another header's RLP under the same attestation.
+    let other = full_header_rlp(genesis().hash, 1, T0 + 2);
+    let bad = SignedAttestedHeader {
+        full_header: Some(other),
+        ..ok.clone()
+    };
+    assert_eq!(
+        name(c.verify_header(&bad, now())),
+        "full_header_hash_mismatch"
+    );
+    // Attested fields that lie about the (correctly hashed) header.
+    let mut lying = header;
+    lying.state_root[0] ^= 1;
+    let bad = SignedAttestedHeader {
+        header: lying,
+        signatures: sign(&lying),
+        full_header: Some(rlp.clone()),
+    };
+    assert_eq!(
+        name(c.verify_header(&bad, now())),
+        "full_header_field_mismatch"
+    );
+    // Garbage RLP.
+    let bad = SignedAttestedHeader {
+        full_header: Some(vec![0xc0]),
+        ..ok
+    };
+    assert_eq!(name(c.verify_header(&bad, now())), "missing_field");
+}
+
+#[test]
+fn conflicting_attested_headers_freeze_the_client() {
+    let mut c = client(3, 2);
+    let a = next(2);
+    let b = testkit::signed_attested_header(CHAIN, 2, 1, [5u8; 32], T0 + 1);
+    assert_ne!(a.header.hash, b.header.hash);
+    let h = c
+        .verify_misbehaviour(
+            &AttestedMisbehaviour {
+                a: a.clone(),
+                b: b.clone(),
+            },
+            now(),
+        )
+        .unwrap();
+    assert_eq!(h, 1);
+    let same = AttestedMisbehaviour {
+        a: a.clone(),
+        b: a.clone(),
+    };
+    assert_eq!(
+        name(c.verify_misbehaviour(&same, now())),
+        "misbehaviour_same_header"
+    );
+    let weak = testkit::signed_attested_header(CHAIN, 1, 1, [5u8; 32], T0 + 1);
+    assert_eq!(
+        name(c.verify_misbehaviour(
+            &AttestedMisbehaviour {
+                a: a.clone(),
+                b: weak
+            },
+            now()
+        )),
+        "insufficient_signatures"
+    );
+    c.freeze(h);
+    assert_eq!(c.status(now()), ClientStatus::Frozen { height: 1 });
+    assert_eq!(name(c.verify_header(&a, now())), "client_frozen");
+    assert_eq!(
+        name(c.verify_membership(0, b"k", b"v", b"p")),
+        "client_frozen"
+    );
+}
+
+#[test]
+fn proofs_are_not_wired_yet() {
+    let c = client(3, 2);
+    assert_eq!(
+        name(c.verify_membership(0, b"k", b"v", b"p")),
+        "proofs_not_wired"
+    );
+    assert_eq!(
+        name(c.verify_non_membership(0, b"k", b"p")),
+        "proofs_not_wired"
+    );
+    assert_eq!(
+        name(c.verify_membership(9, b"k", b"v", b"p")),
+        "unknown_height"
+    );
+}
+
+#[test]
+fn every_byte_flip_of_a_signature_is_refused() {
+    let c = client(3, 3);
+    let s = next(3);
+    c.verify_header(&s, now()).unwrap();
+    for i in 0..3 {
+        for j in 0..65 {
+            let mut m = s.clone();
+            m.signatures[i][j] ^= 0x01;
+            assert!(
+                c.verify_header(&m, now()).is_err(),
+                "flip sig {i} byte {j} accepted"
+            );
+        }
+    }
+}
