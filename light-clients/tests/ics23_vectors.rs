@@ -116,7 +116,11 @@ fn do_hash_matches_vectors() {
             .unwrap();
         let op = HashOp::try_from(int(case, "HashOp")).unwrap();
         let got = hex::encode(proof::do_hash(op, pre.as_bytes()));
-        assert_eq!(got, case["ExpectedHash"].as_str().unwrap(), "TestDoHashData/{name}");
+        assert_eq!(
+            got,
+            case["ExpectedHash"].as_str().unwrap(),
+            "TestDoHashData/{name}"
+        );
     }
 }
 
@@ -126,7 +130,11 @@ fn leaf_op_matches_vectors() {
         return;
     };
     for (name, case) in case_map(&cases) {
-        let got = proof::apply_leaf(&leaf_op(&case["Op"]), &b64(&case["Key"]), &b64(&case["Value"]));
+        let got = proof::apply_leaf(
+            &leaf_op(&case["Op"]),
+            &b64(&case["Key"]),
+            &b64(&case["Value"]),
+        );
         check_result(&format!("TestLeafOpData/{name}"), got, case);
     }
 }
@@ -183,7 +191,10 @@ fn check_leaf_matches_vectors() {
         if case["IsErr"].as_bool().unwrap() {
             let err = got.expect_err(&name);
             assert!(
-                matches!(err, ProofError::SpecMismatch { .. } | ProofError::LeafPrefix(_)),
+                matches!(
+                    err,
+                    ProofError::SpecMismatch { .. } | ProofError::LeafPrefix(_)
+                ),
                 "TestCheckLeafData/{name}: {}",
                 err.name()
             );
@@ -199,7 +210,8 @@ fn check_against_spec_matches_vectors() {
         return;
     };
     for (name, case) in case_map(&cases) {
-        let got = proof::check_existence_spec(&existence(&case["Proof"]), &proof_spec(&case["Spec"]));
+        let got =
+            proof::check_existence_spec(&existence(&case["Proof"]), &proof_spec(&case["Spec"]));
         let want = case["Err"].as_str().unwrap();
         if want.is_empty() {
             got.unwrap_or_else(|e| panic!("TestCheckAgainstSpecData/{name}: {e}"));
@@ -218,7 +230,11 @@ fn check_against_spec_matches_vectors() {
         } else {
             "spec_mismatch"
         };
-        assert_eq!(err.name(), expected_name, "TestCheckAgainstSpecData/{name}: {err}");
+        assert_eq!(
+            err.name(),
+            expected_name,
+            "TestCheckAgainstSpecData/{name}: {err}"
+        );
     }
 }
 
@@ -262,7 +278,8 @@ fn spec_vectors(dir: &str) -> Vec<Vector> {
         for pos in ["left", "middle", "right"] {
             let rel = format!("ics23/{dir}/{kind}_{pos}.json");
             let Some(v) = load(&rel) else { continue };
-            let hexf = |f: &str| hex::decode(v.get(f).and_then(Value::as_str).unwrap_or("")).unwrap();
+            let hexf =
+                |f: &str| hex::decode(v.get(f).and_then(Value::as_str).unwrap_or("")).unwrap();
             let value = hexf("value");
             out.push(Vector {
                 label: rel,
@@ -343,19 +360,22 @@ fn spec_vectors_wrong_key_value_or_root_are_refused() {
         for v in spec_vectors(dir) {
             let mut root = v.root.clone();
             root[0] ^= 1;
-            let err = proof::verify_commitment_proof(kind, &root, &v.key, v.value.as_deref(), &v.proof)
-                .expect_err(&v.label);
+            let err =
+                proof::verify_commitment_proof(kind, &root, &v.key, v.value.as_deref(), &v.proof)
+                    .expect_err(&v.label);
             assert_eq!(err.name(), "root_mismatch", "{}", v.label);
             if let Some(value) = &v.value {
                 let mut other = value.clone();
                 other.push(b'x');
-                let err = proof::verify_commitment_proof(kind, &v.root, &v.key, Some(&other), &v.proof)
-                    .expect_err(&v.label);
+                let err =
+                    proof::verify_commitment_proof(kind, &v.root, &v.key, Some(&other), &v.proof)
+                        .expect_err(&v.label);
                 assert_eq!(err.name(), "value_mismatch", "{}", v.label);
                 let mut key = v.key.clone();
                 key.push(b'x');
-                let err = proof::verify_commitment_proof(kind, &v.root, &key, Some(value), &v.proof)
-                    .expect_err(&v.label);
+                let err =
+                    proof::verify_commitment_proof(kind, &v.root, &key, Some(value), &v.proof)
+                        .expect_err(&v.label);
                 assert_eq!(err.name(), "key_mismatch", "{}", v.label);
                 // An existence proof does not prove absence.
                 let err = proof::verify_commitment_proof(kind, &v.root, &v.key, None, &v.proof)
@@ -363,8 +383,9 @@ fn spec_vectors_wrong_key_value_or_root_are_refused() {
                 assert_eq!(err.name(), "wrong_proof_kind", "{}", v.label);
             } else {
                 // A non-existence proof cannot prove membership of anything.
-                let err = proof::verify_commitment_proof(kind, &v.root, &v.key, Some(b"v"), &v.proof)
-                    .expect_err(&v.label);
+                let err =
+                    proof::verify_commitment_proof(kind, &v.root, &v.key, Some(b"v"), &v.proof)
+                        .expect_err(&v.label);
                 assert_eq!(err.name(), "wrong_proof_kind", "{}", v.label);
             }
         }
@@ -375,16 +396,27 @@ fn spec_vectors_wrong_key_value_or_root_are_refused() {
 fn zero_or_empty_root_is_refused() {
     for (dir, kind) in kinds() {
         for v in spec_vectors(dir) {
-            let err = proof::verify_commitment_proof(kind, &[], &v.key, v.value.as_deref(), &v.proof)
-                .expect_err(&v.label);
+            let err =
+                proof::verify_commitment_proof(kind, &[], &v.key, v.value.as_deref(), &v.proof)
+                    .expect_err(&v.label);
             assert_eq!(err, ProofError::EmptyRoot, "{}", v.label);
-            let err =
-                proof::verify_commitment_proof(kind, &[0; 32], &v.key, v.value.as_deref(), &v.proof)
-                    .expect_err(&v.label);
+            let err = proof::verify_commitment_proof(
+                kind,
+                &[0; 32],
+                &v.key,
+                v.value.as_deref(),
+                &v.proof,
+            )
+            .expect_err(&v.label);
             assert_eq!(err.name(), "root_mismatch", "{}", v.label);
-            let err =
-                proof::verify_commitment_proof(kind, &v.root[..20], &v.key, v.value.as_deref(), &v.proof)
-                    .expect_err(&v.label);
+            let err = proof::verify_commitment_proof(
+                kind,
+                &v.root[..20],
+                &v.key,
+                v.value.as_deref(),
+                &v.proof,
+            )
+            .expect_err(&v.label);
             assert_eq!(err.name(), "root_length", "{}", v.label);
         }
     }
@@ -416,11 +448,15 @@ fn empty_value_key_and_path_are_refused() {
         Err(ProofError::EmptyKey)
     );
     assert_eq!(
-        proof::verify_membership(&app, &[&key], &value, &bytes).unwrap_err().name(),
+        proof::verify_membership(&app, &[&key], &value, &bytes)
+            .unwrap_err()
+            .name(),
         "path_length_mismatch"
     );
     assert_eq!(
-        proof::verify_membership(&app, &[&store, &key], &value, &[]).unwrap_err().name(),
+        proof::verify_membership(&app, &[&store, &key], &value, &[])
+            .unwrap_err()
+            .name(),
         "decode"
     );
 }
@@ -444,7 +480,10 @@ fn oversize_inputs_are_refused() {
     let many = testkit::encode_merkle_proof(vec![commitment_proof::Proof::Exist(inner); 5]);
     assert!(matches!(
         proof::verify_membership(&app, &[&store, &key], &value, &many),
-        Err(ProofError::TooLarge { what: "proof count", .. })
+        Err(ProofError::TooLarge {
+            what: "proof count",
+            ..
+        })
     ));
     // 129 inner steps: over the default depth bound.
     let (deep, root) = testkit::iavl_existence(&key, &value, 129, 3).unwrap();
@@ -491,7 +530,9 @@ fn chained_proofs_over_iavl_vectors() {
                 proof::verify_membership(&app, &path, value, &bytes)
                     .unwrap_or_else(|e| panic!("{}: {e}", v.label));
                 assert_eq!(
-                    proof::verify_non_membership(&app, &path, &bytes).unwrap_err().name(),
+                    proof::verify_non_membership(&app, &path, &bytes)
+                        .unwrap_err()
+                        .name(),
                     "wrong_proof_kind"
                 );
             }
@@ -501,7 +542,9 @@ fn chained_proofs_over_iavl_vectors() {
                 let mut other = app.clone();
                 other[31] ^= 0x80;
                 assert_eq!(
-                    proof::verify_non_membership(&other, &path, &bytes).unwrap_err().name(),
+                    proof::verify_non_membership(&other, &path, &bytes)
+                        .unwrap_err()
+                        .name(),
                     "root_mismatch",
                     "{}",
                     v.label
@@ -522,7 +565,12 @@ fn leaf_prefix_outside_the_pinned_iavl_spec_is_refused() {
         panic!()
     };
     // A leaf prefix with extra trailing bytes after height/size/version.
-    inner.leaf.as_mut().unwrap().prefix.extend_from_slice(&[0xde, 0xad]);
+    inner
+        .leaf
+        .as_mut()
+        .unwrap()
+        .prefix
+        .extend_from_slice(&[0xde, 0xad]);
     let store_root = proof::existence_root(inner).unwrap();
     let (outer, forged_app) = testkit::multistore_existence(&store, &store_root, 3, 9).unwrap();
     assert_ne!(forged_app, app);
@@ -551,15 +599,23 @@ fn leaf_prefix_outside_the_pinned_iavl_spec_is_refused() {
         proof: Some(commitment_proof::Proof::Exist(p)),
     }
     .encode_to_vec();
-    let err = proof::verify_commitment_proof(SpecKind::Tendermint, &root, b"ibc", Some(&[7u8; 32]), &bytes)
-        .unwrap_err();
+    let err = proof::verify_commitment_proof(
+        SpecKind::Tendermint,
+        &root,
+        b"ibc",
+        Some(&[7u8; 32]),
+        &bytes,
+    )
+    .unwrap_err();
     assert_eq!(err.name(), "inner_prefix", "{err}");
 }
 
 #[test]
 fn batch_and_compressed_proofs_are_refused() {
     let batch = CommitmentProof {
-        proof: Some(commitment_proof::Proof::Batch(ics23::BatchProof { entries: vec![] })),
+        proof: Some(commitment_proof::Proof::Batch(ics23::BatchProof {
+            entries: vec![],
+        })),
     }
     .encode_to_vec();
     let err = proof::verify_commitment_proof(SpecKind::Iavl, &[1; 32], b"k", Some(b"v"), &batch)
@@ -612,7 +668,8 @@ fn legacy_proof_ops_are_not_ics23_proofs() {
                     err.name()
                 );
             }
-            let err = proof::verify_membership(&root, &[b"ibc", &key], &value, &data).expect_err(&rel);
+            let err =
+                proof::verify_membership(&root, &[b"ibc", &key], &value, &data).expect_err(&rel);
             assert_ne!(err.name(), "", "{rel}");
         }
     }
@@ -649,12 +706,19 @@ fn every_byte_flip_of_a_chained_proof_is_refused() {
     flip_each_byte("cosmos_membership", &bytes, |p| {
         proof::verify_membership(&app, &[&store, &key], &value, p)
     });
-    for v in spec_vectors("iavl").into_iter().filter(|v| v.value.is_none()) {
+    for v in spec_vectors("iavl")
+        .into_iter()
+        .filter(|v| v.value.is_none())
+    {
         let (outer, app) = testkit::multistore_existence(b"ibc", &v.root, 3, 5).unwrap();
         let cp = CommitmentProof::decode(v.proof.as_slice()).unwrap();
-        let bytes =
-            testkit::encode_merkle_proof(vec![cp.proof.unwrap(), commitment_proof::Proof::Exist(outer)]);
-        flip_each_byte(&v.label, &bytes, |p| proof::verify_non_membership(&app, &[b"ibc", &v.key], p));
+        let bytes = testkit::encode_merkle_proof(vec![
+            cp.proof.unwrap(),
+            commitment_proof::Proof::Exist(outer),
+        ]);
+        flip_each_byte(&v.label, &bytes, |p| {
+            proof::verify_non_membership(&app, &[b"ibc", &v.key], p)
+        });
     }
 }
 
@@ -739,7 +803,10 @@ fn every_inner_step_removed_or_duplicated_is_refused() {
 fn identical_neighbour_paths_are_refused_without_panic() {
     // The reference crate's neighbour walk unwraps on paths that never diverge; ours must
     // refuse such a proof with a named error before the crate ever sees it.
-    for v in spec_vectors("iavl").into_iter().filter(|v| v.value.is_none()) {
+    for v in spec_vectors("iavl")
+        .into_iter()
+        .filter(|v| v.value.is_none())
+    {
         let cp = CommitmentProof::decode(v.proof.as_slice()).unwrap();
         let Some(commitment_proof::Proof::Nonexist(mut n)) = cp.proof else {
             panic!()

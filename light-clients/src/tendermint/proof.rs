@@ -243,7 +243,11 @@ pub enum ProofError {
     #[error("the proof is about another value")]
     ValueMismatch,
     /// The proof leads to another root.
-    #[error("root mismatch: expected {}, computed {}", hex::encode(expected), hex::encode(computed))]
+    #[error(
+        "root mismatch: expected {}, computed {}",
+        hex::encode(expected),
+        hex::encode(computed)
+    )]
     RootMismatch {
         /// The trusted root.
         expected: Vec<u8>,
@@ -356,13 +360,14 @@ pub fn verify_chained_non_membership(
     check_root(root)?;
     let merkle = decode_merkle_proof(proof)?;
     check_path(specs, path, merkle.proofs.len())?;
-    let (first_proof, rest_proofs) = merkle
-        .proofs
-        .split_first()
-        .ok_or(ProofError::PathLengthMismatch {
-            proofs: 0,
-            segments: path.len(),
-        })?;
+    let (first_proof, rest_proofs) =
+        merkle
+            .proofs
+            .split_first()
+            .ok_or(ProofError::PathLengthMismatch {
+                proofs: 0,
+                segments: path.len(),
+            })?;
     let (first_spec, rest_specs) = specs.split_first().ok_or(ProofError::EmptyPath)?;
     let key = path_key(path, 0)?;
     let non = match &first_proof.proof {
@@ -375,11 +380,13 @@ pub fn verify_chained_non_membership(
         other => return Err(unsupported(other)),
     };
     let spec = first_spec.spec();
-    let neighbour = non
-        .left
-        .as_ref()
-        .or(non.right.as_ref())
-        .ok_or(ProofError::NonExistenceInvalid("neither left nor right neighbour"))?;
+    let neighbour =
+        non.left
+            .as_ref()
+            .or(non.right.as_ref())
+            .ok_or(ProofError::NonExistenceInvalid(
+                "neither left nor right neighbour",
+            ))?;
     let mut value = existence_root_for_spec(neighbour, Some(&spec))?;
     verify_non_existence_kind(non, *first_spec, &value, key)?;
     for (i, (cp, spec)) in rest_proofs.iter().zip(rest_specs).enumerate() {
@@ -637,7 +644,11 @@ fn do_length(op: LengthOp, data: Vec<u8>) -> Result<Vec<u8>, ProofError> {
     let mut out = match op {
         LengthOp::NoPrefix => return Ok(data),
         LengthOp::Require32Bytes | LengthOp::Require64Bytes => {
-            let need = if op == LengthOp::Require32Bytes { 32 } else { 64 };
+            let need = if op == LengthOp::Require32Bytes {
+                32
+            } else {
+                64
+            };
             if len != need {
                 return Err(ProofError::SpecMismatch {
                     what: "required data length",
@@ -783,7 +794,9 @@ pub fn check_leaf(leaf: &LeafOp, leaf_spec: &LeafOp) -> Result<(), ProofError> {
         });
     }
     if !leaf.prefix.starts_with(&leaf_spec.prefix) {
-        return Err(ProofError::LeafPrefix("does not start with the spec's prefix"));
+        return Err(ProofError::LeafPrefix(
+            "does not start with the spec's prefix",
+        ));
     }
     Ok(())
 }
@@ -897,7 +910,7 @@ fn check_inner(
             reason: "longer than the spec's maximum",
         });
     }
-    if inner.suffix.len() % child_size != 0 || inner.suffix.len() > max_left {
+    if !inner.suffix.len().is_multiple_of(child_size) || inner.suffix.len() > max_left {
         return Err(ProofError::InnerSuffix { step });
     }
     Ok(())
@@ -912,7 +925,11 @@ pub fn check_existence_spec(proof: &ExistenceProof, spec: &ProofSpec) -> Result<
     if iavl {
         match iavl_prefix_rest(&leaf.prefix, 0) {
             Ok(0) => {}
-            Ok(_) => return Err(ProofError::LeafPrefix("trailing bytes after the IAVL prefix")),
+            Ok(_) => {
+                return Err(ProofError::LeafPrefix(
+                    "trailing bytes after the IAVL prefix",
+                ))
+            }
             Err(reason) => return Err(ProofError::LeafPrefix(reason)),
         }
     }
@@ -1029,11 +1046,7 @@ fn padding(spec: &InnerSpec, branch: usize) -> Result<Padding, ProofError> {
     let idx = position(spec, branch)?;
     let size = child_size(spec)?;
     let prefix = idx.saturating_mul(size);
-    let right = spec
-        .child_order
-        .len()
-        .saturating_sub(1)
-        .saturating_sub(idx);
+    let right = spec.child_order.len().saturating_sub(1).saturating_sub(idx);
     Ok(Padding {
         min_prefix: prefix.saturating_add(usize::try_from(spec.min_prefix_length).unwrap_or(0)),
         max_prefix: prefix.saturating_add(usize::try_from(spec.max_prefix_length).unwrap_or(0)),
@@ -1054,9 +1067,7 @@ fn order_from_padding(spec: &InnerSpec, op: &InnerOp) -> Result<usize, ProofErro
             return Ok(branch);
         }
     }
-    Err(ProofError::NonExistenceInvalid(
-        "padding matches no branch",
-    ))
+    Err(ProofError::NonExistenceInvalid("padding matches no branch"))
 }
 
 /// Whether every branch left of this step's child is the spec's empty child (a
@@ -1091,11 +1102,7 @@ pub fn right_branches_are_empty(spec: &InnerSpec, op: &InnerOp) -> bool {
     let Ok(size) = child_size(spec) else {
         return false;
     };
-    let right = spec
-        .child_order
-        .len()
-        .saturating_sub(1)
-        .saturating_sub(idx);
+    let right = spec.child_order.len().saturating_sub(1).saturating_sub(idx);
     if right == 0 || op.suffix.len() != size {
         return false;
     }
@@ -1327,15 +1334,14 @@ pub mod testkit {
         .encode_to_vec()
     }
 
+    /// `(app_hash, store_name, key, value, merkle_proof_bytes)`.
+    pub type CosmosCase = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+
     /// A Cosmos SDK membership case: `(app_hash, store_name, key, value, merkle_proof_bytes)`
     /// with an IAVL proof of `depth` steps inside a multistore of `n_stores` stores.
-    pub fn cosmos_membership(
-        depth: usize,
-        n_stores: usize,
-        seed: u64,
-    ) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>)> {
-        let key = format!("commitments/ports/transfer/channels/channel-0/sequences/{seed}")
-            .into_bytes();
+    pub fn cosmos_membership(depth: usize, n_stores: usize, seed: u64) -> Option<CosmosCase> {
+        let key =
+            format!("commitments/ports/transfer/channels/channel-0/sequences/{seed}").into_bytes();
         let value = seeded(seed, u64::MAX).to_vec();
         let store = b"ibc".to_vec();
         let (inner, store_root) = iavl_existence(&key, &value, depth, seed)?;
