@@ -1,1 +1,0 @@
-//! hub light client (in progress).
