@@ -567,7 +567,7 @@ fn summa_merkle_vectors() {
         let want = c["output"].as_bool().unwrap();
         // proof = txid || siblings || root; fewer than one hash, or a single txid that is
         // also the root, are summa's degenerate cases.
-        let got = if proof.len() < 32 || proof.len() % 32 != 0 {
+        let got = if proof.len() < 32 || !proof.len().is_multiple_of(32) {
             false
         } else if proof.len() == 32 {
             index == 0

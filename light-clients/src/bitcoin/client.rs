@@ -105,7 +105,7 @@ impl StoredHeader {
     fn child(&self, header: BlockHeader, hash: Hash32, work: U256, params: &Params) -> Self {
         let height = self.height.saturating_add(1);
         let at_period_start =
-            params.retarget_interval != 0 && height % params.retarget_interval == 0;
+            params.retarget_interval != 0 && height.is_multiple_of(params.retarget_interval);
         let mut recent_times = [0u32; MEDIAN_TIME_SPAN];
         let len = usize::from(self.recent_len).min(MEDIAN_TIME_SPAN);
         let keep = len.min(MEDIAN_TIME_SPAN - 1);
@@ -247,7 +247,7 @@ impl BitcoinClient {
         }
         let interval = config.params.retarget_interval;
         if interval != 0
-            && checkpoint.height % interval == 0
+            && checkpoint.height.is_multiple_of(interval)
             && checkpoint.period_first_time != checkpoint.header.time
         {
             return Err(invalid("a period's first block starts its own period"));

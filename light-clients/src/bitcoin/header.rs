@@ -70,7 +70,7 @@ impl BlockHeader {
 /// Decodes concatenated 80-byte headers (at most `max` of them) and checks that each links to
 /// the one before. Linking is all this checks; proof of work is [`super::pow`]'s job.
 pub fn decode_header_chain(bytes: &[u8], max: usize) -> Result<Vec<BlockHeader>, BitcoinError> {
-    if bytes.len() % HEADER_LEN != 0 {
+    if !bytes.len().is_multiple_of(HEADER_LEN) {
         return Err(BitcoinError::WrongLength {
             what: "header chain (multiple of 80)",
             expected: bytes.len() - bytes.len() % HEADER_LEN,

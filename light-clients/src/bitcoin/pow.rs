@@ -150,18 +150,30 @@ pub fn retarget(
     period_last_time: u32,
     params: &Params,
 ) -> Result<u32, BitcoinError> {
-    if params.no_retargeting {
+    // A zero timespan is a malformed custom parameter set; treat it as no retargeting
+    // rather than divide by zero.
+    if params.no_retargeting || params.target_timespan == 0 {
         return Ok(last_bits);
     }
     let span = i64::from(period_last_time) - i64::from(period_first_time);
     let t = params.target_timespan as i64;
     let span = span.clamp(t / 4, t * 4) as u64;
     let old = decode_compact(last_bits)?;
-    // old ≤ 2^256 and span < 2^23 could overflow in principle; saturate then cap at the
-    // limit, which is what any finite computation would do for such a target.
-    let scaled = old.saturating_mul(U256::from(span)) / U256::from(params.target_timespan);
     let limit = params.pow_limit();
-    let new = if scaled > limit { limit } else { scaled };
+    // On mainnet (limit < 2^224, span < 2^23) the product fits, as in Core. With easier
+    // limits (test networks) it may not: split old = q·t + r so the quotient is exact, and
+    // saturate where it exceeds 2^256, which is above any limit anyway.
+    let new = match old.checked_mul(U256::from(span)) {
+        Some(product) => product / U256::from(params.target_timespan),
+        None => {
+            let t = U256::from(params.target_timespan);
+            let s = U256::from(span);
+            (old / t)
+                .saturating_mul(s)
+                .saturating_add((old % t) * s / t)
+        }
+    };
+    let new = if new > limit { limit } else { new };
     Ok(encode_compact(new))
 }
 
@@ -189,7 +201,7 @@ pub fn next_work_required(
     params: &Params,
 ) -> Result<u32, BitcoinError> {
     let child_height = ctx.parent_height.saturating_add(1);
-    if params.retarget_interval == 0 || child_height % params.retarget_interval != 0 {
+    if params.retarget_interval == 0 || !child_height.is_multiple_of(params.retarget_interval) {
         if params.allow_min_difficulty_blocks {
             let deadline =
                 u64::from(ctx.parent_time).saturating_add(params.target_spacing.saturating_mul(2));

@@ -80,7 +80,7 @@ pub fn verify_claimed_header(claimed: &ClaimedHeader) -> Result<BlockHeader, Bit
 
 /// Splits concatenated siblings into hashes.
 pub fn split_nodes(nodes: &[u8]) -> Result<Vec<Hash32>, BitcoinError> {
-    if nodes.len() % 32 != 0 {
+    if !nodes.len().is_multiple_of(32) {
         return Err(BitcoinError::WrongLength {
             what: "intermediate nodes (multiple of 32)",
             expected: nodes.len() - nodes.len() % 32,
