@@ -156,8 +156,8 @@ pub fn retarget(
         return Ok(last_bits);
     }
     let span = i64::from(period_last_time) - i64::from(period_first_time);
-    let t = params.target_timespan as i64;
-    let span = span.clamp(t / 4, t * 4) as u64;
+    let t = i64::try_from(params.target_timespan).unwrap_or(i64::MAX);
+    let span = span.clamp(t / 4, t.saturating_mul(4)).unsigned_abs();
     let old = decode_compact(last_bits)?;
     let limit = params.pow_limit();
     // On mainnet (limit < 2^224, span < 2^23) the product fits, as in Core. With easier
