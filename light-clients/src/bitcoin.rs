@@ -1,1 +1,0 @@
-//! bitcoin light client (in progress).
