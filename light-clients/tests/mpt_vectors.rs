@@ -239,8 +239,13 @@ fn block_3_receipts_trie_rebuilds_header_root_and_every_receipt_proof_verifies()
     for (i, proof) in proofs.iter().enumerate() {
         let got = mpt::verify_receipt(&root, i as u64, proof).unwrap();
         assert_eq!(got.as_deref(), Some(&b.receipts[i][..]), "receipt {i}");
-        mpt::verify_proof_with_alloy(&root, &testkit::key_of(i as u64), Some(&b.receipts[i]), proof)
-            .unwrap();
+        mpt::verify_proof_with_alloy(
+            &root,
+            &testkit::key_of(i as u64),
+            Some(&b.receipts[i]),
+            proof,
+        )
+        .unwrap();
         let p = EvmProof {
             receipt_proof: proof.iter().map(|n| n.to_vec()).collect(),
             ..EvmProof::default()
@@ -256,12 +261,20 @@ fn block_3_receipts_trie_rebuilds_header_root_and_every_receipt_proof_verifies()
         );
         // The proof of receipt i does not prove another position.
         let j = (i as u64 + 1) % 3;
-        let err = mpt::verify_state(&[1; 32], &root, &EvmPath::Receipt { index: j }, &b.receipts[j as usize], &p)
-            .unwrap_err();
+        let err = mpt::verify_state(
+            &[1; 32],
+            &root,
+            &EvmPath::Receipt { index: j },
+            &b.receipts[j as usize],
+            &p,
+        )
+        .unwrap_err();
         assert!(
             matches!(
                 err,
-                MptError::ValueMismatch | MptError::MissingNode { .. } | MptError::NodeHashMismatch { .. }
+                MptError::ValueMismatch
+                    | MptError::MissingNode { .. }
+                    | MptError::NodeHashMismatch { .. }
             ),
             "receipt {i} as {j}: {}",
             err.name()
@@ -300,7 +313,10 @@ fn parse_str(s: &str) -> Vec<u8> {
     }
 }
 
-fn trie_cases(file: &Path) -> Vec<(String, Vec<(Vec<u8>, Vec<u8>)>, [u8; 32])> {
+/// One trie test: name, entries in order, expected root.
+type TrieCase = (String, Vec<(Vec<u8>, Vec<u8>)>, [u8; 32]);
+
+fn trie_cases(file: &Path) -> Vec<TrieCase> {
     let json: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
     let mut out = Vec::new();
     for (name, case) in json.as_object().unwrap() {
@@ -370,10 +386,14 @@ fn ethereum_tests_trie_roots_and_proofs_of_every_key() {
                 "{file}/{name}: absent probe"
             );
             // Where HashBuilder can build it (prefix-free keys), it gives the same root.
-            let keys: Vec<&Vec<u8>> = last.iter().filter(|(_, v)| !v.is_empty()).map(|(k, _)| k).collect();
-            let prefix_free = keys.iter().all(|a| {
-                keys.iter().all(|b| a == b || !b.starts_with(a)) && a.len() <= 32
-            });
+            let keys: Vec<&Vec<u8>> = last
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, _)| k)
+                .collect();
+            let prefix_free = keys
+                .iter()
+                .all(|a| keys.iter().all(|b| a == b || !b.starts_with(a)) && a.len() <= 32);
             if prefix_free && !keys.is_empty() {
                 let live: Vec<(Vec<u8>, Vec<u8>)> = last
                     .iter()

@@ -187,7 +187,9 @@ fn read_item(buf: &[u8]) -> Result<Item<'_>, MptError> {
         .get(head..end)
         .ok_or(MptError::Decode("item runs past the input"))?;
     if !list && payload_len == 1 && payload.first().is_some_and(|&p| p < 0x80) {
-        return Err(MptError::NonCanonical("single byte below 0x80 wrapped in a string"));
+        return Err(MptError::NonCanonical(
+            "single byte below 0x80 wrapped in a string",
+        ));
     }
     Ok(Item {
         list,
@@ -275,9 +277,13 @@ fn canonical_uint<const N: usize>(item: &Item<'_>) -> Result<[u8; N], MptError> 
 /// Nibble `i` of `bytes` (high nibble first); `None` past the end.
 #[inline(always)]
 fn nibble(bytes: &[u8], i: usize) -> Option<u8> {
-    bytes
-        .get(i / 2)
-        .map(|b| if i % 2 == 0 { b >> 4 } else { b & 0x0f })
+    bytes.get(i / 2).map(|b| {
+        if i.is_multiple_of(2) {
+            b >> 4
+        } else {
+            b & 0x0f
+        }
+    })
 }
 
 /// A reference from a node to a child.
@@ -304,7 +310,9 @@ fn child_ref<'a>(item: &Item<'a>, encoded: &'a [u8]) -> Result<ChildRef<'a>, Mpt
     } else if item.payload.len() == 32 {
         Ok(ChildRef::Hash(item.payload))
     } else {
-        Err(MptError::InvalidNode("child reference is neither a hash nor a node"))
+        Err(MptError::InvalidNode(
+            "child reference is neither a hash nor a node",
+        ))
     }
 }
 
@@ -411,7 +419,9 @@ fn walk_entry<'a>(
                 let odd = flag & 1 == 1;
                 let leaf = flag & 2 == 2;
                 if !odd && flag_byte & 0x0f != 0 {
-                    return Err(MptError::NonCanonical("even hex-prefix with a non-zero pad"));
+                    return Err(MptError::NonCanonical(
+                        "even hex-prefix with a non-zero pad",
+                    ));
                 }
                 let skip = if odd { 1 } else { 2 };
                 let path_len = hp.len() * 2 - skip;
@@ -565,7 +575,12 @@ pub fn verify_proof_with_alloy(
         });
     }
     let nibbles = alloy_trie::Nibbles::unpack(key);
-    alloy_check(B256::from(*root), nibbles, expected.map(<[u8]>::to_vec), proof)
+    alloy_check(
+        B256::from(*root),
+        nibbles,
+        expected.map(<[u8]>::to_vec),
+        proof,
+    )
 }
 
 fn alloy_check(
@@ -987,7 +1002,7 @@ pub mod testkit {
             }
         }
         // Stable sort after reversing keeps the last write of a key first; dedup keeps it.
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        sorted.sort_by_key(|a| a.0);
         sorted.dedup_by(|a, b| a.0 == b.0);
         let wanted: Vec<Nibbles> = targets
             .iter()
@@ -1009,9 +1024,10 @@ pub mod testkit {
                 nodes
                     .matching_nodes_sorted(&Nibbles::unpack(t))
                     .into_iter()
+                    // The builder retains embedded nodes too; a proof lists hashed ones only
+                    // (the root is always hashed, whatever its size).
+                    .filter(|(path, n)| path.is_empty() || n.len() >= 32)
                     .map(|(_, n)| n)
-                    // The builder retains embedded nodes too; a proof lists hashed ones only.
-                    .filter(|n| n.len() >= 32)
                     .collect()
             })
             .collect();
