@@ -90,15 +90,19 @@ fn measure_floors(budget: Budget) -> eyre::Result<Floors> {
     let keys: Vec<ed25519_consensus::SigningKey> = (0u8..64)
         .map(|i| ed25519_consensus::SigningKey::from([i.wrapping_add(1); 32]))
         .collect();
-    let signed: Vec<(ed25519_consensus::VerificationKey, [u8; 40], ed25519_consensus::Signature)> =
-        keys.iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let mut msg = [0u8; 40];
-                msg[..8].copy_from_slice(&(i as u64).to_be_bytes());
-                (k.verification_key(), msg, k.sign(&msg))
-            })
-            .collect();
+    let signed: Vec<(
+        ed25519_consensus::VerificationKey,
+        [u8; 40],
+        ed25519_consensus::Signature,
+    )> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let mut msg = [0u8; 40];
+            msg[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            (k.verification_key(), msg, k.sign(&msg))
+        })
+        .collect();
     let mut i = 0usize;
     let ed25519_single = measure(budget, || {
         let (vk, msg, sig) = &signed[i % signed.len()];

@@ -1,6 +1,8 @@
 //! Attested headers: k-of-n attesters, continuity, the full-header check, misbehaviour.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use alloy_primitives::U256;
 use junction_light_clients::evm::attested::testkit;
 use junction_light_clients::evm::attested::{
@@ -9,6 +11,7 @@ use junction_light_clients::evm::attested::{
     ATTESTATION_PREIMAGE_LEN, DOMAIN_TAG,
 };
 use junction_light_clients::evm::header::keccak256;
+use junction_light_clients::evm::mpt::{EvmPath, EvmProof};
 use junction_light_clients::{ClientStatus, LightClient, NamedError, Timestamp};
 
 const CHAIN: u64 = 31337;
@@ -272,19 +275,75 @@ fn conflicting_attested_headers_freeze_the_client() {
 }
 
 #[test]
-fn proofs_are_not_wired_yet() {
-    let c = client(3, 2);
+fn storage_membership_is_proven_through_the_clients_verified_state_root() {
+    // The real eth_getProof capture (block 54) against an attested header carrying its root.
+    let Some(dir) = common::vector_path("ethereum-mpt/execution-apis") else {
+        return;
+    };
+    let read = |rel: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(dir.join(rel)).unwrap();
+        let line = text.lines().find(|l| l.starts_with("<<")).unwrap();
+        serde_json::from_str(line.trim_start_matches("<<").trim()).unwrap()
+    };
+    let word = |v: &serde_json::Value| -> [u8; 32] {
+        let h = v.as_str().unwrap().trim_start_matches("0x");
+        let mut out = [0u8; 32];
+        let raw = hex::decode(format!("{h:0>64}")).unwrap();
+        out.copy_from_slice(&raw);
+        out
+    };
+    let nodes = |v: &serde_json::Value| -> Vec<Vec<u8>> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| hex::decode(n.as_str().unwrap().trim_start_matches("0x")).unwrap())
+            .collect()
+    };
+    let latest = read("eth_getBlockByNumber/get-latest.io");
+    let r = read("eth_getProof/get-account-proof-with-storage.io")["result"].clone();
+    let mut trusted = genesis();
+    trusted.state_root = word(&latest["result"]["stateRoot"]);
+    let c = AttestedClient::new(
+        testkit::config(CHAIN),
+        testkit::attester_set(3, 2).unwrap(),
+        &trusted,
+    )
+    .unwrap();
+    let address: [u8; 20] = hex::decode(r["address"].as_str().unwrap().trim_start_matches("0x"))
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let sp = &r["storageProof"][0];
+    let path = EvmPath::Storage {
+        address,
+        slot: word(&sp["key"]),
+    };
+    let proof = EvmProof {
+        account_proof: nodes(&r["accountProof"]),
+        storage_proof: nodes(&sp["proof"]),
+        receipt_proof: Vec::new(),
+    };
+    let value = word(&sp["value"]);
+    c.verify_membership(0, &path, &value, &proof).unwrap();
+    let mut wrong = value;
+    wrong[31] ^= 1;
     assert_eq!(
-        name(c.verify_membership(0, b"k", b"v", b"p")),
-        "proofs_not_wired"
+        name(c.verify_membership(0, &path, &wrong, &proof)),
+        "value_mismatch"
     );
     assert_eq!(
-        name(c.verify_non_membership(0, b"k", b"p")),
-        "proofs_not_wired"
+        name(c.verify_non_membership(0, &path, &proof)),
+        "value_mismatch"
     );
     assert_eq!(
-        name(c.verify_membership(9, b"k", b"v", b"p")),
+        name(c.verify_membership(9, &path, &value, &proof)),
         "unknown_height"
+    );
+    // The same proof against a header whose root differs is refused at the root.
+    let other = client(3, 2);
+    assert_eq!(
+        name(other.verify_membership(0, &path, &value, &proof)),
+        "root_mismatch"
     );
 }
 

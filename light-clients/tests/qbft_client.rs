@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use alloy_primitives::U256;
+use junction_light_clients::evm::mpt::{EvmPath, EvmProof};
 use junction_light_clients::evm::qbft::testkit::{self, HeaderSpec};
 use junction_light_clients::evm::qbft::{
     quorum, verify_sealed_header, QbftClient, QbftError, QbftHeader, QbftMisbehaviour, Vote,
@@ -354,18 +355,18 @@ fn misbehaviour_at_a_recorded_height_uses_the_recorded_validators() {
 }
 
 #[test]
-fn proofs_are_not_wired_yet_and_unknown_heights_are_refused() {
+fn proofs_reach_the_mpt_verifier_and_unknown_heights_are_refused() {
     let (client, _, _) = setup(4);
-    assert_eq!(
-        err_name(client.verify_membership(0, b"k", b"v", b"p")),
-        "proofs_not_wired"
+    let path = EvmPath::Receipt { index: 0 };
+    let empty = EvmProof::default();
+    // A generated header's receipts root is not the empty trie, so an empty proof misses.
+    let got = err_name(client.verify_membership(0, &path, b"v", &empty));
+    assert!(
+        ["missing_node", "empty_root", "root_mismatch"].contains(&got),
+        "{got}"
     );
     assert_eq!(
-        err_name(client.verify_non_membership(0, b"k", b"p")),
-        "proofs_not_wired"
-    );
-    assert_eq!(
-        err_name(client.verify_membership(5, b"k", b"v", b"p")),
+        err_name(client.verify_membership(5, &path, b"v", &empty)),
         "unknown_height"
     );
 }

@@ -29,7 +29,6 @@ use thiserror::Error;
 
 use super::header::{keccak256, EvmHeader, HeaderError};
 use super::secp::{recover_address, SigError};
-use super::wiring;
 use crate::{ClientStatus, LightClient, NamedError, Timestamp};
 
 /// Domain tag in front of every attestation digest.
@@ -195,9 +194,9 @@ pub enum AttestedError {
     /// The evidence names one block twice.
     #[error("misbehaviour headers have the same hash")]
     MisbehaviourSameHeader,
-    /// Proofs are not wired to the MPT verifier yet.
-    #[error("state proofs are not wired to the MPT verifier yet")]
-    ProofsNotWired,
+    /// The Merkle-Patricia proof was refused.
+    #[error("state proof: {0}")]
+    Proof(#[from] crate::evm::mpt::MptError),
     /// Configuration out of bounds.
     #[error("invalid configuration: {what}")]
     InvalidConfig {
@@ -233,7 +232,7 @@ impl NamedError for AttestedError {
             AttestedError::UnknownHeight { .. } => "unknown_height",
             AttestedError::MisbehaviourHeightMismatch { .. } => "misbehaviour_height_mismatch",
             AttestedError::MisbehaviourSameHeader => "misbehaviour_same_header",
-            AttestedError::ProofsNotWired => "proofs_not_wired",
+            AttestedError::Proof(e) => e.name(),
             AttestedError::InvalidConfig { .. } => "invalid_config",
         }
     }
@@ -552,8 +551,8 @@ impl AttestedClient {
 impl LightClient for AttestedClient {
     type Header = SignedAttestedHeader;
     type Verified = VerifiedAttestedHeader;
-    type Path = [u8];
-    type Proof = [u8];
+    type Path = crate::evm::mpt::EvmPath;
+    type Proof = crate::evm::mpt::EvmProof;
     type Misbehaviour = AttestedMisbehaviour;
     type Error = AttestedError;
 
@@ -638,30 +637,24 @@ impl LightClient for AttestedClient {
     fn verify_membership(
         &self,
         height: u64,
-        path: &[u8],
+        path: &crate::evm::mpt::EvmPath,
         value: &[u8],
-        proof: &[u8],
+        proof: &crate::evm::mpt::EvmProof,
     ) -> Result<(), AttestedError> {
         let state = self.proof_state(height)?;
-        wiring::prove(
-            &state.state_root,
-            &state.receipts_root,
-            path,
-            Some(value),
-            proof,
-        )
-        .map_err(|wiring::ProofsNotWired| AttestedError::ProofsNotWired)
+        crate::evm::mpt::verify_state(&state.state_root, &state.receipts_root, path, value, proof)?;
+        Ok(())
     }
 
     fn verify_non_membership(
         &self,
         height: u64,
-        path: &[u8],
-        proof: &[u8],
+        path: &crate::evm::mpt::EvmPath,
+        proof: &crate::evm::mpt::EvmProof,
     ) -> Result<(), AttestedError> {
         let state = self.proof_state(height)?;
-        wiring::prove(&state.state_root, &state.receipts_root, path, None, proof)
-            .map_err(|wiring::ProofsNotWired| AttestedError::ProofsNotWired)
+        crate::evm::mpt::verify_state_absent(&state.state_root, &state.receipts_root, path, proof)?;
+        Ok(())
     }
 
     fn verify_misbehaviour(

@@ -6,4 +6,3 @@ pub mod header;
 pub mod mpt;
 pub mod qbft;
 pub mod secp;
-mod wiring;

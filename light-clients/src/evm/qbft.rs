@@ -28,7 +28,6 @@ use thiserror::Error;
 
 use super::header::{keccak256, take_bytes, take_fixed, take_list, EvmHeader, HeaderError};
 use super::secp::{recover_address, SigError};
-use super::wiring;
 use crate::{ClientStatus, LightClient, NamedError, Timestamp};
 
 /// Most validators a QBFT header may list.
@@ -188,9 +187,9 @@ pub enum QbftError {
     /// Misbehaviour evidence names one block twice.
     #[error("misbehaviour headers have the same hash")]
     MisbehaviourSameHeader,
-    /// Membership proofs are not connected to the MPT verifier yet.
-    #[error("state proofs are not wired to the MPT verifier yet")]
-    ProofsNotWired,
+    /// The Merkle-Patricia proof was refused.
+    #[error("state proof: {0}")]
+    Proof(#[from] crate::evm::mpt::MptError),
     /// The configuration is out of bounds.
     #[error("invalid configuration: {what}")]
     InvalidConfig {
@@ -226,7 +225,7 @@ impl NamedError for QbftError {
             QbftError::UnknownHeight { .. } => "unknown_height",
             QbftError::MisbehaviourHeightMismatch { .. } => "misbehaviour_height_mismatch",
             QbftError::MisbehaviourSameHeader => "misbehaviour_same_header",
-            QbftError::ProofsNotWired => "proofs_not_wired",
+            QbftError::Proof(e) => e.name(),
             QbftError::InvalidConfig { .. } => "invalid_config",
         }
     }
@@ -801,8 +800,8 @@ fn consensus_state(header: &QbftHeader) -> QbftConsensusState {
 impl LightClient for QbftClient {
     type Header = Vec<u8>;
     type Verified = VerifiedQbftHeader;
-    type Path = [u8];
-    type Proof = [u8];
+    type Path = crate::evm::mpt::EvmPath;
+    type Proof = crate::evm::mpt::EvmProof;
     type Misbehaviour = QbftMisbehaviour;
     type Error = QbftError;
 
@@ -873,30 +872,24 @@ impl LightClient for QbftClient {
     fn verify_membership(
         &self,
         height: u64,
-        path: &[u8],
+        path: &crate::evm::mpt::EvmPath,
         value: &[u8],
-        proof: &[u8],
+        proof: &crate::evm::mpt::EvmProof,
     ) -> Result<(), QbftError> {
         let state = self.proof_state(height)?;
-        wiring::prove(
-            &state.state_root,
-            &state.receipts_root,
-            path,
-            Some(value),
-            proof,
-        )
-        .map_err(|wiring::ProofsNotWired| QbftError::ProofsNotWired)
+        crate::evm::mpt::verify_state(&state.state_root, &state.receipts_root, path, value, proof)?;
+        Ok(())
     }
 
     fn verify_non_membership(
         &self,
         height: u64,
-        path: &[u8],
-        proof: &[u8],
+        path: &crate::evm::mpt::EvmPath,
+        proof: &crate::evm::mpt::EvmProof,
     ) -> Result<(), QbftError> {
         let state = self.proof_state(height)?;
-        wiring::prove(&state.state_root, &state.receipts_root, path, None, proof)
-            .map_err(|wiring::ProofsNotWired| QbftError::ProofsNotWired)
+        crate::evm::mpt::verify_state_absent(&state.state_root, &state.receipts_root, path, proof)?;
+        Ok(())
     }
 
     fn verify_misbehaviour(

@@ -13,7 +13,10 @@ pub fn vectors_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("skipping: vectors folder {} not found (set JUNCTION_VECTORS)", dir.display());
+        println!(
+            "skipping: vectors folder {} not found (set JUNCTION_VECTORS)",
+            dir.display()
+        );
         None
     }
 }
