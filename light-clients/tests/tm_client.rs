@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use ed25519_consensus::SigningKey;
-use junction_light_clients::tendermint::bisection::{verify_to_target, BisectionError, LightBlockSource};
+use junction_light_clients::tendermint::bisection::{
+    verify_to_target, BisectionError, LightBlockSource,
+};
 use junction_light_clients::tendermint::client::{
     verify_commit, ClientConfig, ConsensusState, Engine, Header, Misbehaviour, TendermintClient,
     TendermintError,
@@ -49,9 +51,17 @@ fn client_with(b: &LightBlock, cfg: &ClientConfig) -> TendermintClient {
 }
 
 /// Verify with both engines; they must agree; return the verdict.
-fn verify_both(client: &TendermintClient, h: &Header, now: Timestamp) -> Result<(), TendermintError> {
+fn verify_both(
+    client: &TendermintClient,
+    h: &Header,
+    now: Timestamp,
+) -> Result<(), TendermintError> {
     let batch = client.verify_header(h, now).map(|_| ());
-    let reference = client.clone().with_engine(Engine::Reference).verify_header(h, now).map(|_| ());
+    let reference = client
+        .clone()
+        .with_engine(Engine::Reference)
+        .verify_header(h, now)
+        .map(|_| ());
     assert_eq!(batch, reference, "batch and reference engines disagree");
     batch
 }
@@ -130,10 +140,16 @@ fn signatures_below_two_thirds_are_insufficient_signers_overlap() {
         let mut b = block(target, 20, &k);
         set_sig(&mut b, 0, |s| *s = CommitSig::BlockIdFlagAbsent);
         set_sig(&mut b, 1, |s| *s = CommitSig::BlockIdFlagAbsent);
-        expect_err(verify_both(&c, &header_from(&b, &b1), ts(30)), "insufficient_signers_overlap");
+        expect_err(
+            verify_both(&c, &header_from(&b, &b1), ts(30)),
+            "insufficient_signers_overlap",
+        );
         assert!(matches!(
             c.verify_header(&header_from(&b, &b1), ts(30)),
-            Err(TendermintError::InsufficientSignersOverlap { tallied: 20, total: 40 })
+            Err(TendermintError::InsufficientSignersOverlap {
+                tallied: 20,
+                total: 40
+            })
         ));
     }
 }
@@ -146,7 +162,10 @@ fn duplicate_signer_in_commit_is_not_counted_twice() {
     let mut b = block(2, 5, &k);
     let first = b.signed_header.commit.signatures[0].clone();
     set_sig(&mut b, 1, |s| *s = first);
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(10)), "duplicate_validator");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(10)),
+        "duplicate_validator",
+    );
 }
 
 #[test]
@@ -178,11 +197,17 @@ fn signer_outside_the_validator_set_is_refused() {
     let c = client_at(&b1);
     let mut b = block(2, 5, &k);
     set_sig(&mut b, 3, |s| {
-        if let CommitSig::BlockIdFlagCommit { validator_address, .. } = s {
+        if let CommitSig::BlockIdFlagCommit {
+            validator_address, ..
+        } = s
+        {
             *validator_address = tendermint::account::Id::new([0xAB; 20]);
         }
     });
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(10)), "signer_not_in_validator_set");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(10)),
+        "signer_not_in_validator_set",
+    );
 }
 
 #[test]
@@ -191,7 +216,10 @@ fn wrong_chain_id_is_chain_id_mismatch() {
     let b1 = block(1, 0, &k);
     let c = client_at(&b1);
     let b = signed_light_block("other-chain", 2, ts(5), &k, &k, &[2; 32]).unwrap();
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(10)), "chain_id_mismatch");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(10)),
+        "chain_id_mismatch",
+    );
 }
 
 #[test]
@@ -201,7 +229,10 @@ fn expired_trusting_period_is_trust_expired() {
     let c = client_at(&b1);
     let b = block(2, 5, &k);
     let fifteen_days = 15 * 86_400;
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(fifteen_days)), "trust_expired");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(fifteen_days)),
+        "trust_expired",
+    );
     assert_eq!(c.status(ts(fifteen_days)), ClientStatus::Expired);
     assert_eq!(c.status(ts(60)), ClientStatus::Active);
 }
@@ -213,7 +244,10 @@ fn header_beyond_clock_drift_is_from_the_future() {
     let c = client_at(&b1);
     let b = block(2, 100, &k);
     // drift is 10 s: 89 s before the header is too early, 91 s is fine.
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(89)), "header_from_the_future");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(89)),
+        "header_from_the_future",
+    );
     assert!(verify_both(&c, &header_from(&b, &b1), ts(91)).is_ok());
 }
 
@@ -226,11 +260,17 @@ fn validator_and_commit_mismatches_are_named() {
 
     let mut b = good.clone();
     b.validators = block(2, 5, &validator_keys(9, 4)).validators;
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(10)), "validators_hash_mismatch");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(10)),
+        "validators_hash_mismatch",
+    );
 
     let mut b = good.clone();
     b.signed_header.header.app_hash = vec![7u8; 32].try_into().unwrap();
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(10)), "header_commit_mismatch");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(10)),
+        "header_commit_mismatch",
+    );
 
     let mut h = header_from(&good, &b1);
     h.trusted_next_validator_set = block(1, 0, &validator_keys(9, 4)).validators;
@@ -243,21 +283,33 @@ fn validator_and_commit_mismatches_are_named() {
     // Adjacent header signed by a set other than the trusted next set.
     let other = validator_keys(9, 4);
     let b = block(2, 5, &other);
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(10)), "next_validators_hash_mismatch");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(10)),
+        "next_validators_hash_mismatch",
+    );
 
     // A later header whose time is not after the trusted one.
     let b = block(3, 0, &k);
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(10)), "non_monotonic_bft_time");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(10)),
+        "non_monotonic_bft_time",
+    );
 
     let mut b = good.clone();
     for s in &mut b.signed_header.commit.signatures {
         *s = CommitSig::BlockIdFlagAbsent;
     }
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(10)), "no_signature_for_commit");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(10)),
+        "no_signature_for_commit",
+    );
 
     let mut b = good;
     b.signed_header.commit.signatures.pop();
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(10)), "signature_count_mismatch");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(10)),
+        "signature_count_mismatch",
+    );
 }
 
 #[test]
@@ -266,7 +318,10 @@ fn skipping_to_a_disjoint_validator_set_is_not_enough_trust() {
     let b1 = block(1, 0, &k);
     let c = client_at(&b1);
     let b = block(8, 40, &validator_keys(2, 4));
-    expect_err(verify_both(&c, &header_from(&b, &b1), ts(50)), "not_enough_trust");
+    expect_err(
+        verify_both(&c, &header_from(&b, &b1), ts(50)),
+        "not_enough_trust",
+    );
 }
 
 #[test]
@@ -289,12 +344,21 @@ fn trust_level_below_one_third_and_bad_periods_are_refused_at_construction() {
     assert!(mk(1, 1).is_ok());
     let mut cfg = default_config(CHAIN);
     cfg.trusting_period_ns = cfg.unbonding_period_ns;
-    expect_err(TendermintClient::new(&cfg, 1, cs.clone()).map(|_| ()), "invalid_trusting_period");
+    expect_err(
+        TendermintClient::new(&cfg, 1, cs.clone()).map(|_| ()),
+        "invalid_trusting_period",
+    );
     cfg.trusting_period_ns = 0;
-    expect_err(TendermintClient::new(&cfg, 1, cs.clone()).map(|_| ()), "invalid_trusting_period");
+    expect_err(
+        TendermintClient::new(&cfg, 1, cs.clone()).map(|_| ()),
+        "invalid_trusting_period",
+    );
     let mut cfg = default_config("");
     cfg.chain_id = String::new();
-    expect_err(TendermintClient::new(&cfg, 1, cs).map(|_| ()), "invalid_chain_id");
+    expect_err(
+        TendermintClient::new(&cfg, 1, cs).map(|_| ()),
+        "invalid_chain_id",
+    );
 }
 
 #[test]
@@ -309,7 +373,10 @@ fn trust_level_two_thirds_needs_more_overlap_than_one_third() {
     let mut cfg = default_config(CHAIN);
     cfg.trust_numerator = 2;
     cfg.trust_denominator = 3;
-    expect_err(verify_both(&client_with(&b1, &cfg), &header_from(&b8, &b1), ts(50)), "not_enough_trust");
+    expect_err(
+        verify_both(&client_with(&b1, &cfg), &header_from(&b8, &b1), ts(50)),
+        "not_enough_trust",
+    );
 }
 
 #[test]
@@ -324,19 +391,40 @@ fn conflicting_headers_at_one_height_freeze_the_client() {
     // The honest one is applied first; the fork then cannot be applied.
     let v = c.verify_header(&header_from(&a, &b1), ts(30)).unwrap();
     c.apply_header(v);
-    expect_err(c.verify_header(&header_from(&b, &b1), ts(30)).map(|_| ()), "conflicting_consensus_state");
+    expect_err(
+        c.verify_header(&header_from(&b, &b1), ts(30)).map(|_| ()),
+        "conflicting_consensus_state",
+    );
 
-    let ev = Misbehaviour { header1: header_from(&a, &b1), header2: header_from(&b, &b1) };
+    let ev = Misbehaviour {
+        header1: header_from(&a, &b1),
+        header2: header_from(&b, &b1),
+    };
     assert_eq!(c.verify_misbehaviour(&ev, ts(30)), Ok(5));
-    let same = Misbehaviour { header1: header_from(&a, &b1), header2: header_from(&a, &b1) };
-    expect_err(c.verify_misbehaviour(&same, ts(30)).map(|_| ()), "headers_not_conflicting");
+    let same = Misbehaviour {
+        header1: header_from(&a, &b1),
+        header2: header_from(&a, &b1),
+    };
+    expect_err(
+        c.verify_misbehaviour(&same, ts(30)).map(|_| ()),
+        "headers_not_conflicting",
+    );
 
     c.freeze(5);
     assert_eq!(c.status(ts(30)), ClientStatus::Frozen { height: 5 });
     let b6 = block(6, 25, &k);
-    expect_err(c.verify_header(&header_from(&b6, &a), ts(30)).map(|_| ()), "frozen");
-    expect_err(c.verify_membership(5, &[b"ibc".to_vec()], b"v", b"p"), "frozen");
-    expect_err(c.verify_non_membership(5, &[b"ibc".to_vec()], b"p"), "frozen");
+    expect_err(
+        c.verify_header(&header_from(&b6, &a), ts(30)).map(|_| ()),
+        "frozen",
+    );
+    expect_err(
+        c.verify_membership(5, &[b"ibc".to_vec()], b"v", b"p"),
+        "frozen",
+    );
+    expect_err(
+        c.verify_non_membership(5, &[b"ibc".to_vec()], b"p"),
+        "frozen",
+    );
     expect_err(c.verify_misbehaviour(&ev, ts(30)).map(|_| ()), "frozen");
 }
 
@@ -349,8 +437,14 @@ fn misbehaviour_with_a_forged_header_is_refused_and_does_not_freeze() {
     // The fork is signed by keys the client never trusted.
     let mut b = block(5, 20, &validator_keys(7, 4));
     b.next_validators = a.next_validators.clone();
-    let ev = Misbehaviour { header1: header_from(&a, &b1), header2: header_from(&b, &b1) };
-    expect_err(c.verify_misbehaviour(&ev, ts(30)).map(|_| ()), "not_enough_trust");
+    let ev = Misbehaviour {
+        header1: header_from(&a, &b1),
+        header2: header_from(&b, &b1),
+    };
+    expect_err(
+        c.verify_misbehaviour(&ev, ts(30)).map(|_| ()),
+        "not_enough_trust",
+    );
     // A fork with a bad signature.
     let mut b = a.clone();
     b.signed_header.header.app_hash = vec![0xEE; 32].try_into().unwrap();
@@ -360,8 +454,14 @@ fn misbehaviour_with_a_forged_header_is_refused_and_does_not_freeze() {
             *signature = tendermint::Signature::new([3u8; 64]).unwrap();
         }
     });
-    let ev = Misbehaviour { header1: header_from(&a, &b1), header2: header_from(&b, &b1) };
-    expect_err(c.verify_misbehaviour(&ev, ts(30)).map(|_| ()), "invalid_commit_signature");
+    let ev = Misbehaviour {
+        header1: header_from(&a, &b1),
+        header2: header_from(&b, &b1),
+    };
+    expect_err(
+        c.verify_misbehaviour(&ev, ts(30)).map(|_| ()),
+        "invalid_commit_signature",
+    );
     assert_eq!(c.status(ts(30)), ClientStatus::Active);
 }
 
@@ -372,15 +472,27 @@ fn bft_time_violation_is_misbehaviour() {
     let mut c = client_at(&b1);
     let high = block(6, 20, &k);
     let low = block(5, 25, &k);
-    let ev = Misbehaviour { header1: header_from(&high, &b1), header2: header_from(&low, &b1) };
+    let ev = Misbehaviour {
+        header1: header_from(&high, &b1),
+        header2: header_from(&low, &b1),
+    };
     assert_eq!(c.verify_misbehaviour(&ev, ts(30)), Ok(6));
     let ok_low = block(5, 15, &k);
-    let ev = Misbehaviour { header1: header_from(&high, &b1), header2: header_from(&ok_low, &b1) };
-    expect_err(c.verify_misbehaviour(&ev, ts(30)).map(|_| ()), "no_time_violation");
+    let ev = Misbehaviour {
+        header1: header_from(&high, &b1),
+        header2: header_from(&ok_low, &b1),
+    };
+    expect_err(
+        c.verify_misbehaviour(&ev, ts(30)).map(|_| ()),
+        "no_time_violation",
+    );
     // The same rule guards updates: a header between stored heights must fit in time.
     let v = c.verify_header(&header_from(&high, &b1), ts(30)).unwrap();
     c.apply_header(v);
-    expect_err(c.verify_header(&header_from(&low, &b1), ts(30)).map(|_| ()), "time_monotonicity_violation");
+    expect_err(
+        c.verify_header(&header_from(&low, &b1), ts(30)).map(|_| ()),
+        "time_monotonicity_violation",
+    );
     assert!(c.verify_header(&header_from(&ok_low, &b1), ts(30)).is_ok());
 }
 
@@ -394,7 +506,9 @@ fn consensus_states_are_bounded_and_keep_the_latest() {
     let mut trusted = b1;
     for h in 2..=7u64 {
         let b = block(h, h * 5, &k);
-        let v = c.verify_header(&header_from(&b, &trusted), ts(100)).unwrap();
+        let v = c
+            .verify_header(&header_from(&b, &trusted), ts(100))
+            .unwrap();
         c.apply_header(v);
         trusted = b;
     }
@@ -407,7 +521,10 @@ fn proofs_delegate_to_ics23_and_bound_paths() {
     let k = keys();
     let b1 = block(1, 0, &k);
     let c = client_at(&b1);
-    expect_err(c.verify_membership(3, &[b"ibc".to_vec()], b"v", b"p"), "consensus_state_not_found");
+    expect_err(
+        c.verify_membership(3, &[b"ibc".to_vec()], b"v", b"p"),
+        "consensus_state_not_found",
+    );
     let long: Vec<Vec<u8>> = (0..17).map(|i| vec![i]).collect();
     expect_err(c.verify_membership(1, &long, b"v", b"p"), "path_too_long");
     // At a verified height the ICS-23 verifier judges (a garbage proof must be refused).
@@ -429,7 +546,10 @@ fn testkit_blocks_are_deterministic_and_verify_with_both_engines() {
     }
     let c = light_block(CHAIN, 10, ts(0), 4, 43).unwrap();
     let a = light_block(CHAIN, 10, ts(0), 4, 42).unwrap();
-    assert_ne!(a.signed_header.header.validators_hash, c.signed_header.header.validators_hash);
+    assert_ne!(
+        a.signed_header.header.validators_hash,
+        c.signed_header.header.validators_hash
+    );
     // Commit-only check: a bad signature early in set order is named by both engines.
     let mut bad = a.clone();
     set_sig(&mut bad, 0, |s| {
@@ -438,7 +558,10 @@ fn testkit_blocks_are_deterministic_and_verify_with_both_engines() {
         }
     });
     for engine in [Engine::Batch, Engine::Reference] {
-        expect_err(verify_commit(&bad.signed_header, &bad.validators, engine), "invalid_commit_signature");
+        expect_err(
+            verify_commit(&bad.signed_header, &bad.validators, engine),
+            "invalid_commit_signature",
+        );
     }
 }
 
@@ -449,8 +572,14 @@ fn oversized_validator_sets_are_refused_by_name() {
     let c = client_at(&b1);
     let mut b = block(2, 5, &k);
     let extra = b.signed_header.commit.signatures[0].clone();
-    b.signed_header.commit.signatures.extend(std::iter::repeat_n(extra, 1100));
-    expect_err(c.verify_header(&header_from(&b, &b1), ts(10)).map(|_| ()), "too_many_validators");
+    b.signed_header
+        .commit
+        .signatures
+        .extend(std::iter::repeat_n(extra, 1100));
+    expect_err(
+        c.verify_header(&header_from(&b, &b1), ts(10)).map(|_| ()),
+        "too_many_validators",
+    );
 }
 
 struct MapSource(BTreeMap<u64, LightBlock>);
@@ -458,7 +587,10 @@ struct MapSource(BTreeMap<u64, LightBlock>);
 impl LightBlockSource for MapSource {
     type Error = String;
     fn fetch(&mut self, height: u64) -> Result<LightBlock, String> {
-        self.0.get(&height).cloned().ok_or_else(|| format!("no block at {height}"))
+        self.0
+            .get(&height)
+            .cloned()
+            .ok_or_else(|| format!("no block at {height}"))
     }
 }
 
@@ -469,8 +601,15 @@ fn rotating_chain(n: u64) -> BTreeMap<u64, LightBlock> {
     (1..=n)
         .map(|h| {
             let i = h as usize;
-            let b = signed_light_block(CHAIN, h, ts(h * 10), &all[i..i + 4], &all[i + 1..i + 5], &[h as u8; 32])
-                .unwrap();
+            let b = signed_light_block(
+                CHAIN,
+                h,
+                ts(h * 10),
+                &all[i..i + 4],
+                &all[i + 1..i + 5],
+                &[h as u8; 32],
+            )
+            .unwrap();
             (h, b)
         })
         .collect()
@@ -483,7 +622,8 @@ fn bisection_finds_a_verified_path_through_rotating_validators() {
     let c = client_at(&trusted);
     let opts = c.options();
     let mut src = MapSource(chain.clone());
-    let trace = verify_to_target(&trusted, 16, &mut src, &opts, ts(200), 64, Engine::Batch).unwrap();
+    let trace =
+        verify_to_target(&trusted, 16, &mut src, &opts, ts(200), 64, Engine::Batch).unwrap();
     let heights: Vec<u64> = trace.verified.iter().map(|b| b.height().value()).collect();
     assert_eq!(heights.last(), Some(&16));
     assert!(heights.len() >= 2, "must bisect: {heights:?}");
@@ -492,12 +632,23 @@ fn bisection_finds_a_verified_path_through_rotating_validators() {
     let mut client = c;
     let mut prev = trusted;
     for b in &trace.verified {
-        let v = client.verify_header(&header_from(b, &prev), ts(200)).unwrap();
+        let v = client
+            .verify_header(&header_from(b, &prev), ts(200))
+            .unwrap();
         client.apply_header(v);
         prev = b.clone();
     }
     assert_eq!(client.latest_height(), 16);
-    let reference = verify_to_target(&chain[&1], 16, &mut MapSource(chain.clone()), &opts, ts(200), 64, Engine::Reference).unwrap();
+    let reference = verify_to_target(
+        &chain[&1],
+        16,
+        &mut MapSource(chain.clone()),
+        &opts,
+        ts(200),
+        64,
+        Engine::Reference,
+    )
+    .unwrap();
     assert_eq!(reference, trace);
 }
 
@@ -506,11 +657,38 @@ fn bisection_is_bounded_and_names_its_failures() {
     let chain = rotating_chain(16);
     let trusted = chain[&1].clone();
     let opts = client_at(&trusted).options();
-    let r = verify_to_target(&trusted, 16, &mut MapSource(chain.clone()), &opts, ts(200), 2, Engine::Batch);
-    assert!(matches!(r, Err(BisectionError::TooManySteps { max: 2 })), "{r:?}");
-    let r = verify_to_target(&trusted, 1, &mut MapSource(chain.clone()), &opts, ts(200), 64, Engine::Batch);
+    let r = verify_to_target(
+        &trusted,
+        16,
+        &mut MapSource(chain.clone()),
+        &opts,
+        ts(200),
+        2,
+        Engine::Batch,
+    );
+    assert!(
+        matches!(r, Err(BisectionError::TooManySteps { max: 2 })),
+        "{r:?}"
+    );
+    let r = verify_to_target(
+        &trusted,
+        1,
+        &mut MapSource(chain.clone()),
+        &opts,
+        ts(200),
+        64,
+        Engine::Batch,
+    );
     assert_eq!(r.unwrap_err().name(), "target_not_above_trusted");
-    let r = verify_to_target(&trusted, 30, &mut MapSource(chain.clone()), &opts, ts(400), 64, Engine::Batch);
+    let r = verify_to_target(
+        &trusted,
+        30,
+        &mut MapSource(chain.clone()),
+        &opts,
+        ts(400),
+        64,
+        Engine::Batch,
+    );
     assert_eq!(r.unwrap_err().name(), "source_failed");
     // Height 4 is on the path (16 and 8 lack trust); garbage signatures there stop it.
     let mut broken = chain.clone();
@@ -521,13 +699,24 @@ fn bisection_is_bounded_and_names_its_failures() {
         }
     }
     broken.insert(4, b4);
-    let r = verify_to_target(&trusted, 16, &mut MapSource(broken), &opts, ts(200), 64, Engine::Batch);
+    let r = verify_to_target(
+        &trusted,
+        16,
+        &mut MapSource(broken),
+        &opts,
+        ts(200),
+        64,
+        Engine::Batch,
+    );
     match r {
         Err(BisectionError::Verification { height: 4, error }) => {
             assert_eq!(error.name(), "invalid_commit_signature")
         }
         Err(e) => panic!("expected failure at 4, got {e}"),
-        Ok(t) => panic!("expected failure at 4, got a trace of {} blocks", t.verified.len()),
+        Ok(t) => panic!(
+            "expected failure at 4, got a trace of {} blocks",
+            t.verified.len()
+        ),
     }
 }
 

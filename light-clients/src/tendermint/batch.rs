@@ -286,7 +286,11 @@ impl VotingPowerCalculator for BatchVotingPowerCalculator {
         if !is_enough_power(trusted.tallied, trusted.total, &trusted.trust_threshold) {
             return Err(VerificationError::not_enough_trust(trusted));
         }
-        if !is_enough_power(untrusted.tallied, untrusted.total, &untrusted.trust_threshold) {
+        if !is_enough_power(
+            untrusted.tallied,
+            untrusted.total,
+            &untrusted.trust_threshold,
+        ) {
             return Err(VerificationError::insufficient_signers_overlap(untrusted));
         }
         Ok(())
@@ -342,7 +346,11 @@ pub fn verify_ed25519_batch(items: &[(&[u8], &[u8], &[u8])]) -> bool {
             transcript.update((part.len() as u64).to_be_bytes());
             transcript.update(part);
         }
-        verifier.queue((VerificationKeyBytes::from(key), EdSignature::from(sig), *msg));
+        verifier.queue((
+            VerificationKeyBytes::from(key),
+            EdSignature::from(sig),
+            *msg,
+        ));
     }
     let seed: [u8; 32] = transcript.finalize().into();
     verifier.verify(ChaCha20Rng::from_seed(seed)).is_ok()

@@ -69,7 +69,9 @@ pub enum TendermintError {
         denominator: u64,
     },
     /// The trusting period is zero or not shorter than the unbonding period.
-    #[error("trusting period {trusting_ns} ns must be > 0 and < unbonding period {unbonding_ns} ns")]
+    #[error(
+        "trusting period {trusting_ns} ns must be > 0 and < unbonding period {unbonding_ns} ns"
+    )]
     InvalidTrustingPeriod {
         /// Trusting period in ns.
         trusting_ns: u64,
@@ -386,7 +388,8 @@ pub fn map_verdict(verdict: Verdict) -> Result<(), TendermintError> {
 /// `Timestamp` → Tendermint time.
 pub fn to_tm_time(ts: Timestamp) -> Result<Time, TendermintError> {
     let secs = i64::try_from(ts.secs()).map_err(|_| TendermintError::TimeOutOfRange)?;
-    let nanos = u32::try_from(ts.nanos() % 1_000_000_000).map_err(|_| TendermintError::TimeOutOfRange)?;
+    let nanos =
+        u32::try_from(ts.nanos() % 1_000_000_000).map_err(|_| TendermintError::TimeOutOfRange)?;
     Time::from_unix_timestamp(secs, nanos).map_err(|_| TendermintError::TimeOutOfRange)
 }
 
@@ -398,7 +401,10 @@ pub fn from_tm_time(time: Time) -> Result<Timestamp, TendermintError> {
 }
 
 /// Check a trust level: `1/3 <= numerator/denominator <= 1`, terms bounded.
-pub fn trust_level(numerator: u64, denominator: u64) -> Result<TrustThresholdFraction, TendermintError> {
+pub fn trust_level(
+    numerator: u64,
+    denominator: u64,
+) -> Result<TrustThresholdFraction, TendermintError> {
     let bad = TendermintError::InvalidTrustLevel {
         numerator,
         denominator,
@@ -637,7 +643,8 @@ impl TendermintClient {
         consensus_state: ConsensusState,
     ) -> Result<Self, TendermintError> {
         let trust_level = trust_level(config.trust_numerator, config.trust_denominator)?;
-        if config.trusting_period_ns == 0 || config.trusting_period_ns >= config.unbonding_period_ns {
+        if config.trusting_period_ns == 0 || config.trusting_period_ns >= config.unbonding_period_ns
+        {
             return Err(TendermintError::InvalidTrustingPeriod {
                 trusting_ns: config.trusting_period_ns,
                 unbonding_ns: config.unbonding_period_ns,
@@ -713,12 +720,11 @@ impl TendermintClient {
         now: Timestamp,
         for_misbehaviour: bool,
     ) -> Result<ConsensusState, TendermintError> {
-        let trusted = self
-            .consensus_states
-            .get(&header.trusted_height)
-            .ok_or(TendermintError::ConsensusStateNotFound {
+        let trusted = self.consensus_states.get(&header.trusted_height).ok_or(
+            TendermintError::ConsensusStateNotFound {
                 height: header.trusted_height,
-            })?;
+            },
+        )?;
         check_validator_set_bounds(&header.trusted_next_validator_set)?;
         if header.trusted_next_validator_set.hash() != trusted.next_validators_hash {
             return Err(TendermintError::TrustedValidatorsMismatch);
@@ -793,7 +799,11 @@ impl LightClient for TendermintClient {
         }
     }
 
-    fn verify_header(&self, header: &Header, now: Timestamp) -> Result<VerifiedHeader, TendermintError> {
+    fn verify_header(
+        &self,
+        header: &Header,
+        now: Timestamp,
+    ) -> Result<VerifiedHeader, TendermintError> {
         self.ensure_not_frozen()?;
         let consensus_state = self.verify_against_trusted(header, now, false)?;
         let height = header.height();
@@ -865,7 +875,11 @@ impl LightClient for TendermintClient {
         Ok(())
     }
 
-    fn verify_misbehaviour(&self, evidence: &Misbehaviour, now: Timestamp) -> Result<u64, TendermintError> {
+    fn verify_misbehaviour(
+        &self,
+        evidence: &Misbehaviour,
+        now: Timestamp,
+    ) -> Result<u64, TendermintError> {
         self.ensure_not_frozen()?;
         let (h1, h2) = (&evidence.header1, &evidence.header2);
         let height = if h1.height() == h2.height() {
@@ -874,7 +888,11 @@ impl LightClient for TendermintClient {
             }
             h1.height()
         } else {
-            let (high, low) = if h1.height() > h2.height() { (h1, h2) } else { (h2, h1) };
+            let (high, low) = if h1.height() > h2.height() {
+                (h1, h2)
+            } else {
+                (h2, h1)
+            };
             if high.signed_header.header.time > low.signed_header.header.time {
                 return Err(TendermintError::NoTimeViolation);
             }

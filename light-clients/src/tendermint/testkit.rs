@@ -65,7 +65,8 @@ pub fn signed_light_block(
 ) -> Result<LightBlock, TendermintError> {
     let chain_id_tm =
         chain::Id::try_from(chain_id.to_owned()).map_err(|_| TendermintError::InvalidChainId)?;
-    let tm_height = Height::try_from(height).map_err(|_| TendermintError::HeightOutOfRange { height })?;
+    let tm_height =
+        Height::try_from(height).map_err(|_| TendermintError::HeightOutOfRange { height })?;
     let tm_time = to_tm_time(time)?;
     let validators = validator_set(keys, VALIDATOR_POWER)?;
     let next_validators = validator_set(next_keys, VALIDATOR_POWER)?;
@@ -78,8 +79,11 @@ pub fn signed_light_block(
     let last_block_id = if height > 1 {
         Some(block::Id {
             hash: hash_of(&[b"block", chain_id.as_bytes(), &prev]),
-            part_set_header: parts::Header::new(1, hash_of(&[b"parts", chain_id.as_bytes(), &prev]))
-                .map_err(|e| TendermintError::VerifierInternal(e.to_string()))?,
+            part_set_header: parts::Header::new(
+                1,
+                hash_of(&[b"parts", chain_id.as_bytes(), &prev]),
+            )
+            .map_err(|e| TendermintError::VerifierInternal(e.to_string()))?,
         })
     } else {
         None
