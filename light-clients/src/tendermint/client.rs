@@ -259,6 +259,17 @@ pub enum TendermintError {
     /// The ICS-23 proof was refused.
     #[error("proof refused: {0}")]
     Proof(#[from] ProofError),
+    /// An encoding is larger than accepted.
+    #[error("encoding of {got} bytes exceeds {max}")]
+    EncodingTooLarge {
+        /// Bytes given.
+        got: usize,
+        /// Maximum.
+        max: usize,
+    },
+    /// An encoding does not decode to a valid value.
+    #[error("decode failed: {0}")]
+    Decode(String),
     /// Bisection needs an intermediate height between two adjacent ones (cannot happen on
     /// a valid chain: adjacent headers need no trust overlap).
     #[error("bisection could not split between heights {low} and {high}")]
@@ -309,6 +320,8 @@ impl NamedError for TendermintError {
             PathTooLong { .. } => "path_too_long",
             Proof(e) => e.name(),
             CannotBisect { .. } => "cannot_bisect",
+            EncodingTooLarge { .. } => "encoding_too_large",
+            Decode(_) => "decode_failed",
         }
     }
 }

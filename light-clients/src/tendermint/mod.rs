@@ -5,5 +5,6 @@
 pub mod batch;
 pub mod bisection;
 pub mod client;
+pub mod codec;
 pub mod proof;
 pub mod testkit;

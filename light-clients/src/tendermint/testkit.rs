@@ -53,6 +53,26 @@ fn hash_of(parts: &[&[u8]]) -> Hash {
     Hash::Sha256(h.finalize().into())
 }
 
+/// The validator set of `keys` with one power each (`powers` shorter than `keys` gives
+/// the remaining keys [`VALIDATOR_POWER`]).
+pub fn weighted_validator_set(
+    keys: &[SigningKey],
+    powers: &[u64],
+) -> Result<ValidatorSet, TendermintError> {
+    let mut infos = Vec::with_capacity(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        let p = powers.get(i).copied().unwrap_or(VALIDATOR_POWER);
+        let power = vote::Power::try_from(p).map_err(|_| TendermintError::VotingPowerTooLarge {
+            max: super::client::MAX_TOTAL_VOTING_POWER,
+        })?;
+        infos.push(validator::Info::new(
+            PublicKey::from(k.verification_key()),
+            power,
+        ));
+    }
+    Ok(ValidatorSet::without_proposer(infos))
+}
+
 /// A light block at `height` signed by every key of `keys` (all with
 /// [`VALIDATOR_POWER`]), naming `next_keys` as the next validator set.
 pub fn signed_light_block(
@@ -63,13 +83,33 @@ pub fn signed_light_block(
     next_keys: &[SigningKey],
     app_hash: &[u8],
 ) -> Result<LightBlock, TendermintError> {
+    signed_light_block_with_sets(
+        chain_id,
+        height,
+        time,
+        validator_set(keys, VALIDATOR_POWER)?,
+        validator_set(next_keys, VALIDATOR_POWER)?,
+        keys,
+        app_hash,
+    )
+}
+
+/// A light block at `height` for explicit validator sets, signed by those of `keys` that
+/// are in `validators` (others absent).
+pub fn signed_light_block_with_sets(
+    chain_id: &str,
+    height: u64,
+    time: Timestamp,
+    validators: ValidatorSet,
+    next_validators: ValidatorSet,
+    keys: &[SigningKey],
+    app_hash: &[u8],
+) -> Result<LightBlock, TendermintError> {
     let chain_id_tm =
         chain::Id::try_from(chain_id.to_owned()).map_err(|_| TendermintError::InvalidChainId)?;
     let tm_height =
         Height::try_from(height).map_err(|_| TendermintError::HeightOutOfRange { height })?;
     let tm_time = to_tm_time(time)?;
-    let validators = validator_set(keys, VALIDATOR_POWER)?;
-    let next_validators = validator_set(next_keys, VALIDATOR_POWER)?;
     let proposer = validators
         .validators()
         .first()
