@@ -2,6 +2,9 @@
 //! `tendermint-light-client-verifier`, ICS-23 state proofs, misbehaviour, and the pure
 //! bisection driver the relayer uses to pick intermediate heights.
 
+pub mod batch;
 pub mod bisection;
 pub mod client;
+pub mod codec;
 pub mod proof;
+pub mod testkit;
