@@ -725,3 +725,46 @@ fn every_byte_of_a_proof_block_flipped_is_refused_or_same_verdict() {
     // Only flips inside the unread orderer-signature metadata can keep the verdict.
     assert!(accepted <= sig_md.len() / 16 + 1, "accepted {accepted}");
 }
+
+#[test]
+fn oversized_inputs_are_refused_by_name() {
+    use junction_light_clients::fabric::{
+        MAX_ATTESTATIONS, MAX_BLOCK_BYTES, MAX_ORDERER_SIGNATURES,
+    };
+    let big = vec![0u8; MAX_BLOCK_BYTES + 1];
+    assert_eq!(block::decode_block(&big).unwrap_err().name(), "too_large");
+
+    let net = net();
+    let c = client(&net);
+    let b1 = net.block(1, &c.latest_hash(), vec![endorsed_tx(&net, &[0, 1])], &[0]);
+    let many: Vec<usize> = vec![0; MAX_ORDERER_SIGNATURES + 1];
+    let mut crowded = b1.clone();
+    crowded.metadata.as_mut().unwrap().metadata[0] =
+        net.orderer_metadata(&b1, &many).encode_to_vec();
+    assert_eq!(
+        verify_orderer_signatures(&crowded, &c.config().orderer_orgs, 1).unwrap_err(),
+        FabricError::TooLarge {
+            what: "orderer signatures",
+            got: MAX_ORDERER_SIGNATURES + 1,
+            max: MAX_ORDERER_SIGNATURES
+        }
+    );
+
+    let one = net.attest(0, 1, TX, 0).unwrap();
+    let atts = vec![one; MAX_ATTESTATIONS + 1];
+    let e =
+        verify_validation_attestations("junction-ch", 1, TX, &atts, &net.peer_msps().unwrap(), 1)
+            .unwrap_err();
+    assert_eq!(e.name(), "too_large");
+}
+
+#[test]
+fn testkit_is_deterministic() {
+    let a = net();
+    let b = net();
+    let ba = a.block(1, &[1; 32], vec![endorsed_tx(&a, &[0, 1])], &[0, 1]);
+    let bb = b.block(1, &[1; 32], vec![endorsed_tx(&b, &[0, 1])], &[0, 1]);
+    assert_eq!(enc(&ba), enc(&bb));
+    let other_seed = TestNetwork::new("junction-ch", 8, 3, 3).unwrap();
+    assert_ne!(other_seed.peers[0].identity, a.peers[0].identity);
+}

@@ -47,7 +47,11 @@ impl ValidationAttestation {
     /// The canonical encoding (see the module docs); the bytes a peer signs.
     pub fn signing_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(
-            VALIDATION_DOMAIN.len() + 24 + self.channel.len() + self.tx_id.len(),
+            VALIDATION_DOMAIN
+                .len()
+                .saturating_add(24)
+                .saturating_add(self.channel.len())
+                .saturating_add(self.tx_id.len()),
         );
         out.extend_from_slice(VALIDATION_DOMAIN);
         put_str(&mut out, &self.channel);

@@ -28,7 +28,13 @@ pub const TX_VALID: u32 = 0;
 /// The DER encoding Fabric hashes for a block header (`protoutil.BlockHeaderBytes`):
 /// `SEQUENCE { INTEGER number, OCTET STRING previous_hash, OCTET STRING data_hash }`.
 pub fn block_header_bytes(header: &BlockHeader) -> Vec<u8> {
-    let mut body = Vec::with_capacity(16 + header.previous_hash.len() + header.data_hash.len());
+    let mut body = Vec::with_capacity(
+        header
+            .previous_hash
+            .len()
+            .saturating_add(header.data_hash.len())
+            .saturating_add(16),
+    );
     // INTEGER: minimal big-endian two's complement of a non-negative number.
     let be = header.number.to_be_bytes();
     let first = be.iter().position(|b| *b != 0).unwrap_or(be.len() - 1);
@@ -41,13 +47,15 @@ pub fn block_header_bytes(header: &BlockHeader) -> Vec<u8> {
     );
     der_tlv(&mut body, 0x04, &[&header.previous_hash]);
     der_tlv(&mut body, 0x04, &[&header.data_hash]);
-    let mut out = Vec::with_capacity(body.len() + 6);
+    let mut out = Vec::with_capacity(body.len().saturating_add(6));
     der_tlv(&mut out, 0x30, &[&body]);
     out
 }
 
 fn der_tlv(out: &mut Vec<u8>, tag: u8, parts: &[&[u8]]) {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let len = parts
+        .iter()
+        .fold(0usize, |acc, p| acc.saturating_add(p.len()));
     out.push(tag);
     if len < 0x80 {
         out.push(len as u8);

@@ -62,7 +62,7 @@ impl Msp {
                 what: "MSP root certificates",
             });
         }
-        let mut cas = Vec::with_capacity(roots.len() + intermediates.len());
+        let mut cas = Vec::with_capacity(roots.len().saturating_add(intermediates.len()));
         for r in roots {
             let cert = parse_certificate(r)?;
             let key = certificate_key(&cert)?;

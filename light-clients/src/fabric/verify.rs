@@ -19,7 +19,12 @@ use super::{
 /// The bytes an orderer signs for a block: `metadata.value || signature_header ||
 /// BlockHeaderBytes(header)` (Fabric's `BlockSignatureVerifier`).
 pub fn orderer_signed_bytes(value: &[u8], signature_header: &[u8], header_der: &[u8]) -> Vec<u8> {
-    let mut msg = Vec::with_capacity(value.len() + signature_header.len() + header_der.len());
+    let mut msg = Vec::with_capacity(
+        value
+            .len()
+            .saturating_add(signature_header.len())
+            .saturating_add(header_der.len()),
+    );
     msg.extend_from_slice(value);
     msg.extend_from_slice(signature_header);
     msg.extend_from_slice(header_der);
@@ -85,6 +90,19 @@ pub fn verify_orderer_signatures(
     Ok(orgs.into_iter().collect())
 }
 
+/// Decode a block, check its data hash and its orderer signatures (see
+/// [`verify_orderer_signatures`]). Returns the block and the signing orderer orgs.
+pub fn verify_block(
+    bytes: &[u8],
+    orderer_orgs: &BTreeMap<String, Msp>,
+    threshold: usize,
+) -> Result<(Block, Vec<String>), FabricError> {
+    let block = block::decode_block(bytes)?;
+    block::check_data_hash(&block)?;
+    let orgs = verify_orderer_signatures(&block, orderer_orgs, threshold)?;
+    Ok((block, orgs))
+}
+
 /// Check the creator's signature over the envelope payload; the creator must belong to one
 /// of `orgs`. Returns the creator's MSP id.
 pub fn verify_envelope_signature(
@@ -120,7 +138,11 @@ pub fn verify_endorsement(
     signature: &[u8],
     application_orgs: &BTreeMap<String, Msp>,
 ) -> Result<String, FabricError> {
-    let mut msg = Vec::with_capacity(proposal_response_payload.len() + endorser.len());
+    let mut msg = Vec::with_capacity(
+        proposal_response_payload
+            .len()
+            .saturating_add(endorser.len()),
+    );
     msg.extend_from_slice(proposal_response_payload);
     msg.extend_from_slice(endorser);
     verify_signed_by_member(
