@@ -1,1 +1,0 @@
-//! fabric light client (in progress).
