@@ -269,7 +269,12 @@ fn conflicting_attested_headers_freeze_the_client() {
     assert_eq!(c.status(now()), ClientStatus::Frozen { height: 1 });
     assert_eq!(name(c.verify_header(&a, now())), "client_frozen");
     assert_eq!(
-        name(c.verify_membership(0, b"k", b"v", b"p")),
+        name(c.verify_membership(
+            0,
+            &EvmPath::Receipt { index: 0 },
+            b"v",
+            &EvmProof::default()
+        )),
         "client_frozen"
     );
 }

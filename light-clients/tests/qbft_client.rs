@@ -321,7 +321,12 @@ fn conflicting_sealed_headers_freeze_the_client() {
         "client_frozen"
     );
     assert_eq!(
-        err_name(client.verify_membership(0, b"k", b"v", b"p")),
+        err_name(client.verify_membership(
+            0,
+            &EvmPath::Receipt { index: 0 },
+            b"v",
+            &EvmProof::default()
+        )),
         "client_frozen"
     );
 }

@@ -832,3 +832,33 @@ fn primary_and_witness_forks_are_detected_as_misbehaviour_and_freeze() {
         );
     }
 }
+
+#[test]
+fn ics23_membership_is_proven_against_a_verified_headers_app_hash() {
+    use junction_light_clients::tendermint::proof::testkit::cosmos_membership;
+    let (app_hash, store, key, value, proof) = cosmos_membership(12, 8, 7).unwrap();
+    let app_hash: [u8; 32] = app_hash.try_into().unwrap();
+    let k = keys();
+    let b1 = block(1, 0, &k);
+    let mut c = client_at(&b1);
+    // Height 2 commits the multistore root as its app hash; the client learns it by update.
+    let b2 = signed_light_block(CHAIN, 2, ts(5), &k, &k, &app_hash).unwrap();
+    let v = c.verify_header(&header_from(&b2, &b1), ts(10)).unwrap();
+    c.apply_header(v);
+    let path = [store.clone(), key.clone()];
+    c.verify_membership(2, &path, &value, &proof).unwrap();
+    let mut wrong = value.clone();
+    wrong[0] ^= 1;
+    assert!(matches!(
+        c.verify_membership(2, &path, &wrong, &proof),
+        Err(TendermintError::Proof(_))
+    ));
+    // The same proof at a height whose app hash differs is refused.
+    let r = c.verify_membership(1, &path, &value, &proof);
+    assert_eq!(r.unwrap_err().name(), "root_mismatch");
+    // Present keys are not absent.
+    assert!(matches!(
+        c.verify_non_membership(2, &path, &proof),
+        Err(TendermintError::Proof(_))
+    ));
+}
