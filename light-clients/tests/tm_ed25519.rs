@@ -165,3 +165,60 @@ fn supercop_sign_input_lines_verify_and_a_flipped_bit_does_not() {
     }
     assert_eq!(count, 256);
 }
+
+/// Wycheproof's verdicts are strict RFC 8032. Under ZIP-215 every "valid" case must verify,
+/// and every "invalid" one must fail except where the only defect is an encoding ZIP-215
+/// deliberately accepts (non-canonical point encodings); those are listed and counted.
+#[test]
+fn wycheproof_cases_under_zip215_single_and_batch() {
+    let Some(dir) = common::vector_path("ed25519/wycheproof") else {
+        return;
+    };
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ed25519_test.json")).unwrap())
+            .unwrap();
+    let mut valid = 0;
+    let mut rejected = 0;
+    let mut zip215_accepts = Vec::new();
+    for group in file["testGroups"].as_array().unwrap() {
+        let pk = unhex(group["publicKey"]["pk"].as_str().unwrap());
+        for case in group["tests"].as_array().unwrap() {
+            let id = case["tcId"].as_u64().unwrap();
+            let msg = unhex(case["msg"].as_str().unwrap());
+            let sig = unhex(case["sig"].as_str().unwrap());
+            let flags: Vec<&str> = case["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+                .collect();
+            let single = verify_ed25519_single(&pk, &sig, &msg);
+            let batch = verify_ed25519_batch(&[(&pk[..], &sig[..], &msg[..])]);
+            assert_eq!(single, batch, "tcId {id}: single and batch disagree");
+            match case["result"].as_str().unwrap() {
+                "valid" => {
+                    assert!(single, "tcId {id} ({flags:?}) must verify");
+                    valid += 1;
+                }
+                _ if !single => rejected += 1,
+                _ => {
+                    // Only a non-canonical encoding of a point may pass under ZIP-215; a
+                    // malleable S (≥ L), truncation, garbage or a wrong signature never.
+                    assert_eq!(
+                        flags,
+                        ["InvalidEncoding"],
+                        "tcId {id}: ZIP-215 accepted an invalid case that is not an encoding issue"
+                    );
+                    assert!(sig.len() == 64 && pk.len() == 32, "tcId {id}: lengths");
+                    zip215_accepts.push(id);
+                }
+            }
+        }
+    }
+    println!("valid {valid}, rejected {rejected}, accepted by ZIP-215 only: {zip215_accepts:?}");
+    assert_eq!(valid, 88);
+    // tcId 151: R encodes y = 1 with the sign bit of x set ("-0"), a non-canonical encoding
+    // that ZIP-215 accepts by design so that every validator agrees on it.
+    assert_eq!(zip215_accepts, [151]);
+    assert_eq!(valid + rejected + zip215_accepts.len(), 151);
+}
