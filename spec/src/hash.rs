@@ -39,11 +39,15 @@ pub enum HashTag {
     BlockBody,
     /// One entry of the message log, before it becomes an RFC 6962 leaf.
     LogEntry,
+    /// A packet key (source chain, source app, destination chain, sequence).
+    PacketKey,
+    /// What a destination gateway stores once a packet ran (or its app reverted).
+    AckCommitment,
 }
 
 impl HashTag {
     /// Every tag, in declaration order.
-    pub const ALL: [HashTag; 13] = [
+    pub const ALL: [HashTag; 15] = [
         HashTag::BlockHeader,
         HashTag::TxBody,
         HashTag::TxEnvelope,
@@ -57,6 +61,8 @@ impl HashTag {
         HashTag::TxSignBytes,
         HashTag::BlockBody,
         HashTag::LogEntry,
+        HashTag::PacketKey,
+        HashTag::AckCommitment,
     ];
 
     /// The ASCII tag string hashed into the prefix.
@@ -75,6 +81,8 @@ impl HashTag {
             HashTag::TxSignBytes => "junction/tx-sign-bytes/v1",
             HashTag::BlockBody => "junction/block-body/v1",
             HashTag::LogEntry => "junction/log-entry/v1",
+            HashTag::PacketKey => "junction/packet-key/v1",
+            HashTag::AckCommitment => "junction/ack-commitment/v1",
         }
     }
 

@@ -12,6 +12,7 @@ pub mod attestation;
 pub mod encoding;
 pub mod gov;
 pub mod hash;
+pub mod log;
 pub mod merkle;
 pub mod serde_hex;
 pub mod types;
@@ -22,5 +23,6 @@ pub use encoding::{
 };
 pub use gov::*;
 pub use hash::{tagged_hash, tagged_hash_parts, Hash32, HashTag};
+pub use log::{ack_commitment, EntryKind, LogEntry, LogEntryError, PacketKey, MAX_RESULT_BYTES};
 pub use merkle::{MerkleError, MerkleFrontier};
 pub use types::*;

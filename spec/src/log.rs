@@ -1,0 +1,233 @@
+//! The message log: typed entries the hub appends (RFC 6962 leaves) and gateways consume.
+//!
+//! Every entry names the one chain whose gateway may act on it (`target_chain`), so an
+//! entry proven to one chain can never be replayed on another. Exactly-once state is keyed
+//! by the [`PacketKey`] (source chain, source app, destination chain, sequence), never by a
+//! route or a log index: closing and reopening a route cannot replay an old packet.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::encoding::{encode_bytes, Decode, DecodeError, Encode, Reader};
+use crate::hash::{tagged_hash, Hash32, HashTag};
+use crate::merkle::leaf_hash;
+use crate::types::{ChainId, Packet};
+
+/// Longest acknowledgement or error reason an entry carries.
+pub const MAX_RESULT_BYTES: usize = 1_024;
+
+/// What a log entry tells its target gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// Deliver the packet to the destination app (target: destination chain).
+    Packet = 1,
+    /// The destination app ran; `result` is its acknowledgement (target: source chain).
+    Ack = 2,
+    /// The packet will never run: its app reverted, or it broke its route's policy;
+    /// `result` names the reason (target: source chain).
+    ErrorAck = 3,
+    /// The packet passed its deadline undelivered (target: source chain).
+    Timeout = 4,
+    /// On an ordered route, the sequence was used up without delivery (timeout or
+    /// policy error), so the destination's next expected sequence moves past it
+    /// (target: destination chain).
+    SequenceSkip = 5,
+}
+
+impl EntryKind {
+    /// The kind's tag byte.
+    pub fn tag(self) -> u8 {
+        self as u8
+    }
+
+    /// The kind for a tag byte.
+    pub fn from_tag(tag: u8) -> Option<Self> {
+        Some(match tag {
+            1 => Self::Packet,
+            2 => Self::Ack,
+            3 => Self::ErrorAck,
+            4 => Self::Timeout,
+            5 => Self::SequenceSkip,
+            _ => return None,
+        })
+    }
+
+    /// Whether the entry is addressed to the packet's destination (else to its source).
+    pub fn goes_to_destination(self) -> bool {
+        matches!(self, Self::Packet | Self::SequenceSkip)
+    }
+
+    /// Whether this kind is the packet's one final outcome for the source app.
+    pub fn is_outcome(self) -> bool {
+        matches!(self, Self::Ack | Self::ErrorAck | Self::Timeout)
+    }
+}
+
+/// The exactly-once key of a packet.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PacketKey {
+    /// Source chain.
+    pub source_chain: ChainId,
+    /// Sending app on the source chain.
+    #[serde(with = "crate::serde_hex::bytes")]
+    pub source_app: Vec<u8>,
+    /// Destination chain.
+    pub dest_chain: ChainId,
+    /// Sequence per (source chain, source app, destination chain).
+    pub sequence: u64,
+}
+
+impl PacketKey {
+    /// `tagged_hash(PacketKey, encoding)`: the key gateways store commitments under.
+    pub fn hash(&self) -> Hash32 {
+        tagged_hash(HashTag::PacketKey, &self.to_bytes())
+    }
+}
+
+impl Encode for PacketKey {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.source_chain.encode_to(out);
+        encode_bytes(&self.source_app, out);
+        self.dest_chain.encode_to(out);
+        self.sequence.encode_to(out);
+    }
+}
+
+impl Decode for PacketKey {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            source_chain: Decode::decode_from(r)?,
+            source_app: r.read_bytes(crate::MAX_APP_ID_LEN)?.to_vec(),
+            dest_chain: Decode::decode_from(r)?,
+            sequence: Decode::decode_from(r)?,
+        })
+    }
+}
+
+impl Packet {
+    /// The packet's exactly-once key.
+    pub fn key(&self) -> PacketKey {
+        PacketKey {
+            source_chain: self.source_chain.clone(),
+            source_app: self.source_app.clone(),
+            dest_chain: self.dest_chain.clone(),
+            sequence: self.sequence,
+        }
+    }
+}
+
+/// What a destination gateway stores under the packet key once the packet is handled
+/// there: `tagged_hash(AckCommitment, kind || u32 len || result)`, with kind `Ack` when the
+/// app ran and `ErrorAck` when it reverted. The hub proves it to log the source's outcome.
+pub fn ack_commitment(kind: EntryKind, result: &[u8]) -> Hash32 {
+    let mut bytes = Vec::with_capacity(5 + result.len());
+    bytes.push(kind.tag());
+    encode_bytes(result, &mut bytes);
+    tagged_hash(HashTag::AckCommitment, &bytes)
+}
+
+/// Why an entry breaks the log's rules.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum LogEntryError {
+    /// The target chain is not the one the kind requires.
+    #[error("a {kind:?} entry must target chain {expected}, not {got}")]
+    WrongTarget {
+        /// The entry kind.
+        kind: EntryKind,
+        /// The chain it must target.
+        expected: ChainId,
+        /// The chain it names.
+        got: ChainId,
+    },
+    /// `result` is set on a kind that carries none.
+    #[error("a {0:?} entry carries no result")]
+    UnexpectedResult(EntryKind),
+}
+
+/// One entry of the hub's message log. Its RFC 6962 leaf is `SHA256(0x00 || encoding)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// What the entry says.
+    pub kind: EntryKind,
+    /// The only chain whose gateway may act on it.
+    pub target_chain: ChainId,
+    /// The packet it concerns, in full (gateways compare its hash with their commitment).
+    pub packet: Packet,
+    /// Acknowledgement bytes (`Ack`) or the reason (`ErrorAck`); empty otherwise.
+    #[serde(with = "crate::serde_hex::bytes")]
+    pub result: Vec<u8>,
+}
+
+impl LogEntry {
+    /// Builds an entry, targeting the chain its kind requires.
+    pub fn new(kind: EntryKind, packet: Packet, result: Vec<u8>) -> Self {
+        let target_chain = if kind.goes_to_destination() {
+            packet.dest_chain.clone()
+        } else {
+            packet.source_chain.clone()
+        };
+        Self {
+            kind,
+            target_chain,
+            packet,
+            result,
+        }
+    }
+
+    /// Checks that the target matches the kind and that only acks and error-acks carry
+    /// a result.
+    pub fn validate(&self) -> Result<(), LogEntryError> {
+        let expected = if self.kind.goes_to_destination() {
+            &self.packet.dest_chain
+        } else {
+            &self.packet.source_chain
+        };
+        if &self.target_chain != expected {
+            return Err(LogEntryError::WrongTarget {
+                kind: self.kind,
+                expected: expected.clone(),
+                got: self.target_chain.clone(),
+            });
+        }
+        if !matches!(self.kind, EntryKind::Ack | EntryKind::ErrorAck) && !self.result.is_empty() {
+            return Err(LogEntryError::UnexpectedResult(self.kind));
+        }
+        Ok(())
+    }
+
+    /// The entry id: `tagged_hash(LogEntry, encoding)` (for indexes and RPC, not the leaf).
+    pub fn id(&self) -> Hash32 {
+        tagged_hash(HashTag::LogEntry, &self.to_bytes())
+    }
+
+    /// The RFC 6962 leaf hash of this entry.
+    pub fn leaf_hash(&self) -> Hash32 {
+        leaf_hash(&self.to_bytes())
+    }
+}
+
+impl Encode for LogEntry {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.kind.tag().encode_to(out);
+        self.target_chain.encode_to(out);
+        self.packet.encode_to(out);
+        encode_bytes(&self.result, out);
+    }
+}
+
+impl Decode for LogEntry {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let tag = r.read_u8()?;
+        let kind = EntryKind::from_tag(tag).ok_or(DecodeError::InvalidTag {
+            what: "log entry kind",
+            tag,
+        })?;
+        Ok(Self {
+            kind,
+            target_chain: Decode::decode_from(r)?,
+            packet: Decode::decode_from(r)?,
+            result: r.read_bytes(MAX_RESULT_BYTES)?.to_vec(),
+        })
+    }
+}

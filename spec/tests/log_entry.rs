@@ -1,0 +1,108 @@
+//! Message-log entries: targets follow the kind, encodings round-trip and reject unknown
+//! kinds, packet keys ignore everything but the key fields.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use junction_spec::merkle::leaf_hash;
+use junction_spec::{
+    ack_commitment, tagged_hash, ChainId, Decode, DecodeError, Encode, EntryKind, HashTag,
+    LogEntry, LogEntryError, Packet, Timeout,
+};
+
+fn packet(seq: u64) -> Packet {
+    Packet {
+        version: Packet::VERSION,
+        source_chain: ChainId::new("chain-a").unwrap(),
+        source_app: vec![0xaa; 20],
+        sequence: seq,
+        dest_chain: ChainId::new("chain-b").unwrap(),
+        dest_app: vec![0xbb; 20],
+        payload: b"hello".to_vec(),
+        timeout: Timeout {
+            height: 100,
+            time_ms: 0,
+        },
+        fee: 7,
+    }
+}
+
+const KINDS: [EntryKind; 5] = [
+    EntryKind::Packet,
+    EntryKind::Ack,
+    EntryKind::ErrorAck,
+    EntryKind::Timeout,
+    EntryKind::SequenceSkip,
+];
+
+#[test]
+fn each_kind_targets_the_chain_that_must_act_on_it() {
+    for kind in KINDS {
+        let result = if matches!(kind, EntryKind::Ack | EntryKind::ErrorAck) {
+            b"r".to_vec()
+        } else {
+            Vec::new()
+        };
+        let e = LogEntry::new(kind, packet(1), result);
+        e.validate().unwrap();
+        let expected = if matches!(kind, EntryKind::Packet | EntryKind::SequenceSkip) {
+            "chain-b"
+        } else {
+            "chain-a"
+        };
+        assert_eq!(e.target_chain.as_str(), expected, "{kind:?}");
+        let mut wrong = e.clone();
+        wrong.target_chain = ChainId::new("chain-c").unwrap();
+        assert!(matches!(
+            wrong.validate(),
+            Err(LogEntryError::WrongTarget { .. })
+        ));
+    }
+    let e = LogEntry::new(EntryKind::Timeout, packet(1), b"x".to_vec());
+    assert_eq!(
+        e.validate(),
+        Err(LogEntryError::UnexpectedResult(EntryKind::Timeout))
+    );
+}
+
+#[test]
+fn entries_round_trip_and_unknown_kinds_are_refused() {
+    for kind in KINDS {
+        let e = LogEntry::new(kind, packet(3), Vec::new());
+        let bytes = e.to_bytes();
+        assert_eq!(LogEntry::from_bytes(&bytes).unwrap(), e);
+        assert_eq!(e.leaf_hash(), leaf_hash(&bytes));
+        assert_eq!(e.id(), tagged_hash(HashTag::LogEntry, &bytes));
+        for bad in [0u8, 6, 0xff] {
+            let mut b = bytes.clone();
+            b[0] = bad;
+            assert!(matches!(
+                LogEntry::from_bytes(&b),
+                Err(DecodeError::InvalidTag { .. })
+            ));
+        }
+        for cut in 0..bytes.len() {
+            assert!(LogEntry::from_bytes(&bytes[..cut]).is_err());
+        }
+    }
+}
+
+#[test]
+fn packet_key_depends_only_on_the_key_fields() {
+    let a = packet(5);
+    let mut b = packet(5);
+    b.payload = b"other".to_vec();
+    b.fee = 99;
+    b.timeout.height = 1;
+    assert_eq!(a.key().hash(), b.key().hash());
+    assert_ne!(a.hash(), b.hash());
+    assert_ne!(a.key().hash(), packet(6).key().hash());
+}
+
+#[test]
+fn ack_commitment_matches_its_definition() {
+    let got = ack_commitment(EntryKind::Ack, b"ok");
+    let mut bytes = vec![2u8];
+    bytes.extend_from_slice(&2u32.to_be_bytes());
+    bytes.extend_from_slice(b"ok");
+    assert_eq!(got, tagged_hash(HashTag::AckCommitment, &bytes));
+    assert_ne!(got, ack_commitment(EntryKind::ErrorAck, b"ok"));
+}
