@@ -132,6 +132,7 @@ pub fn sample_packet() -> (RouteId, Packet, PacketContext) {
             height: 0,
             time_ms: DEST_TIME_MS + 60_000,
         },
+        gas_limit: 100_000,
         fee: 0,
     };
     let ctx = PacketContext {

@@ -244,6 +244,7 @@ fn packet_for(c: &Council, route: &RouteId, len: usize) -> Packet {
             height: 0,
             time_ms: 10_000,
         },
+        gas_limit: 100_000,
         fee: 0,
     }
 }

@@ -152,6 +152,10 @@ pub struct LogEntry {
     pub kind: EntryKind,
     /// The only chain whose gateway may act on it.
     pub target_chain: ChainId,
+    /// Whether the packet's route is ordered: the destination gateway then runs packets
+    /// of one (source chain, source app) strictly by sequence, `SequenceSkip` entries
+    /// moving past sequences that will never run.
+    pub ordered: bool,
     /// The packet it concerns, in full (gateways compare its hash with their commitment).
     pub packet: Packet,
     /// Acknowledgement bytes (`Ack`) or the reason (`ErrorAck`); empty otherwise.
@@ -161,7 +165,7 @@ pub struct LogEntry {
 
 impl LogEntry {
     /// Builds an entry, targeting the chain its kind requires.
-    pub fn new(kind: EntryKind, packet: Packet, result: Vec<u8>) -> Self {
+    pub fn new(kind: EntryKind, ordered: bool, packet: Packet, result: Vec<u8>) -> Self {
         let target_chain = if kind.goes_to_destination() {
             packet.dest_chain.clone()
         } else {
@@ -170,6 +174,7 @@ impl LogEntry {
         Self {
             kind,
             target_chain,
+            ordered,
             packet,
             result,
         }
@@ -211,6 +216,7 @@ impl Encode for LogEntry {
     fn encode_to(&self, out: &mut Vec<u8>) {
         self.kind.tag().encode_to(out);
         self.target_chain.encode_to(out);
+        self.ordered.encode_to(out);
         self.packet.encode_to(out);
         encode_bytes(&self.result, out);
     }
@@ -226,6 +232,7 @@ impl Decode for LogEntry {
         Ok(Self {
             kind,
             target_chain: Decode::decode_from(r)?,
+            ordered: Decode::decode_from(r)?,
             packet: Decode::decode_from(r)?,
             result: r.read_bytes(MAX_RESULT_BYTES)?.to_vec(),
         })

@@ -675,6 +675,9 @@ pub struct Packet {
     pub payload: Vec<u8>,
     /// Deadline on the destination chain.
     pub timeout: Timeout,
+    /// Gas the destination gateway must give the destination app (EVM gas; other
+    /// ledgers interpret it in their own unit, 0 where they have none).
+    pub gas_limit: u64,
     /// Fee offered to relayers, in the source chain's smallest unit.
     #[serde(with = "crate::serde_hex::u128_str")]
     pub fee: u128,
@@ -737,6 +740,7 @@ impl Encode for Packet {
         encode_bytes(&self.dest_app, out);
         encode_bytes(&self.payload, out);
         self.timeout.encode_to(out);
+        self.gas_limit.encode_to(out);
         self.fee.encode_to(out);
     }
 }
@@ -759,6 +763,7 @@ impl Decode for Packet {
             dest_app: decode_bytes(r, MAX_APP_ID_LEN)?,
             payload: decode_bytes(r, MAX_PAYLOAD_BYTES)?,
             timeout: Decode::decode_from(r)?,
+            gas_limit: Decode::decode_from(r)?,
             fee: Decode::decode_from(r)?,
         })
     }

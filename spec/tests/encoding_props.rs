@@ -129,10 +129,19 @@ fn packet() -> impl Strategy<Value = Packet> {
         vec(any::<u8>(), 0..=MAX_APP_ID_LEN),
         vec(any::<u8>(), 0..300),
         timeout(),
-        any::<u128>(),
+        (any::<u64>(), any::<u128>()),
     )
         .prop_map(
-            |(source_chain, source_app, sequence, dest_chain, dest_app, payload, timeout, fee)| {
+            |(
+                source_chain,
+                source_app,
+                sequence,
+                dest_chain,
+                dest_app,
+                payload,
+                timeout,
+                (gas_limit, fee),
+            )| {
                 Packet {
                     version: Packet::VERSION,
                     source_chain,
@@ -142,6 +151,7 @@ fn packet() -> impl Strategy<Value = Packet> {
                     dest_app,
                     payload,
                     timeout,
+                    gas_limit,
                     fee,
                 }
             },
@@ -446,6 +456,7 @@ fn sample_packet() -> Packet {
             height: 10,
             time_ms: 0,
         },
+        gas_limit: 100_000,
         fee: 0,
     }
 }
@@ -535,6 +546,7 @@ fn timeout_is_reached_on_either_bounded_axis() {
 #[test]
 fn serde_json_round_trip_uses_hex_and_decimal_strings() {
     let p = Packet {
+        gas_limit: 100_000,
         fee: u128::MAX,
         payload: vec![0xab, 0xcd],
         ..sample_packet()

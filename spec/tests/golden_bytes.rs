@@ -125,6 +125,7 @@ fn packet_golden_bytes() {
             height: 1000,
             time_ms: 0,
         },
+        gas_limit: 100_000,
         fee: 500,
     };
     let expected = hex_of(&[
@@ -142,13 +143,14 @@ fn packet_golden_bytes() {
         "010203",                           // payload
         "00000000000003e8",                 // timeout height 1000
         "0000000000000000",                 // timeout time_ms (none)
+        "00000000000186a0",                 // gas limit 100,000
         "000000000000000000000000000001f4", // fee 500 (u128)
     ]);
     assert_eq!(hex::encode(packet.to_bytes()), expected);
     assert_eq!(Packet::from_bytes(&packet.to_bytes()).unwrap(), packet);
     assert_eq!(
         hex::encode(packet.hash()),
-        "d4bd28764d58addcb1c6c344e84b4234c146bcb57b7501b1e60dac2f732d4a46"
+        "e6a17186dea9c13c9f0efac31b42cd6671f8086767c604d2ad20cd2bd20e1699"
     );
 }
 

@@ -21,6 +21,7 @@ fn packet(seq: u64) -> Packet {
             height: 100,
             time_ms: 0,
         },
+        gas_limit: 100_000,
         fee: 7,
     }
 }
@@ -41,7 +42,7 @@ fn each_kind_targets_the_chain_that_must_act_on_it() {
         } else {
             Vec::new()
         };
-        let e = LogEntry::new(kind, packet(1), result);
+        let e = LogEntry::new(kind, true, packet(1), result);
         e.validate().unwrap();
         let expected = if matches!(kind, EntryKind::Packet | EntryKind::SequenceSkip) {
             "chain-b"
@@ -56,7 +57,7 @@ fn each_kind_targets_the_chain_that_must_act_on_it() {
             Err(LogEntryError::WrongTarget { .. })
         ));
     }
-    let e = LogEntry::new(EntryKind::Timeout, packet(1), b"x".to_vec());
+    let e = LogEntry::new(EntryKind::Timeout, false, packet(1), b"x".to_vec());
     assert_eq!(
         e.validate(),
         Err(LogEntryError::UnexpectedResult(EntryKind::Timeout))
@@ -66,7 +67,7 @@ fn each_kind_targets_the_chain_that_must_act_on_it() {
 #[test]
 fn entries_round_trip_and_unknown_kinds_are_refused() {
     for kind in KINDS {
-        let e = LogEntry::new(kind, packet(3), Vec::new());
+        let e = LogEntry::new(kind, false, packet(3), Vec::new());
         let bytes = e.to_bytes();
         assert_eq!(LogEntry::from_bytes(&bytes).unwrap(), e);
         assert_eq!(e.leaf_hash(), leaf_hash(&bytes));

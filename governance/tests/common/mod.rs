@@ -132,6 +132,7 @@ pub fn packet(payload_len: usize) -> Packet {
             height: 0,
             time_ms: DEST_TIME_MS + 10_000,
         },
+        gas_limit: 100_000,
         fee: 5,
     }
 }
