@@ -30,9 +30,9 @@ use malachitebft_app_channel::{
     RequestContext, Signer, SyncContext, WalContext,
 };
 
-use junction_spec::BlockHeader;
+use junction_spec::{BlockHeader, Hash32};
 
-use crate::chain::{checkpoint_of, now_ms, tx_root, Block};
+use crate::chain::{now_ms, tx_root, Block};
 use crate::codec::{decode_extended_cert, encode_extended_cert, JunctionCodec, MAX_BLOCK_BYTES};
 use crate::context::{
     part_sign_bytes, Address, BlockHash, Height, JunctionContext as Ctx, PrivateKey, ProposalPart,
@@ -161,6 +161,7 @@ const MAX_OPEN_STREAMS: usize = 128;
 struct App {
     shared: Arc<Shared>,
     signer: Ed25519Signer,
+    attest_key: k256::ecdsa::SigningKey,
     address: Address,
     timeouts: LinearTimeouts,
     target_time: Option<Duration>,
@@ -415,12 +416,19 @@ impl App {
         }
     }
 
-    fn checkpoint_extension(&self, value: &BlockHash) -> Option<Bytes> {
-        let header = match self.undecided.get(value) {
-            Some(u) => u.block.header.clone(),
-            None => return None,
-        };
-        Some(Bytes::copy_from_slice(&checkpoint_of(&header).hash()))
+    /// The checkpoint hash of a block this node holds (undecided, or already committed).
+    fn checkpoint_hash(&self, height: Height, value: &BlockHash) -> Option<Hash32> {
+        let attestation = &self.shared.attestation;
+        if let Some(u) = self.undecided.get(value) {
+            return Some(attestation.checkpoint(&u.block.header).hash());
+        }
+        // Already committed (late precommits) or synced: read it back.
+        self.shared
+            .block(height.0)
+            .ok()
+            .flatten()
+            .filter(|b| b.hash() == value.0)
+            .map(|b| attestation.checkpoint(&b.header).hash())
     }
 
     fn commit_decided(&mut self, cert: ExtendedCommitCertificate<Ctx>) -> Result<(), eyre::Report> {
@@ -551,10 +559,25 @@ impl App {
                     }
                 }
                 AppMsg::ExtendVote {
-                    value_id, reply, ..
+                    height,
+                    value_id,
+                    reply,
+                    ..
                 } => {
-                    // The extension attests the checkpoint of the block voted for.
-                    let ext = self.checkpoint_extension(&value_id).unwrap_or_default();
+                    // The extension is this validator's signature over the checkpoint of
+                    // the block it precommits.
+                    // An empty extension (block unknown here, which consensus should never
+                    // ask about) is refused by every peer rather than signed blindly.
+                    let ext = match self.checkpoint_hash(height, &value_id) {
+                        Some(h) => match crate::attest::sign(&self.attest_key, &h) {
+                            Ok(sig) => Bytes::copy_from_slice(&sig),
+                            Err(e) => {
+                                error!(%e, "could not sign the checkpoint");
+                                Bytes::new()
+                            }
+                        },
+                        None => Bytes::new(),
+                    };
                     if reply.send(Some(ext)).is_err() {
                         error!("consensus dropped the ExtendVote reply");
                     }
@@ -566,23 +589,16 @@ impl App {
                     reply,
                     ..
                 } => {
-                    let expected = self.checkpoint_extension(&value_id).or_else(|| {
-                        // Already committed (late precommits) or synced: read it back.
-                        self.shared
-                            .block(height.0)
-                            .ok()
-                            .flatten()
-                            .filter(|b| b.hash() == value_id.0)
-                            .map(|b| Bytes::copy_from_slice(&checkpoint_of(&b.header).hash()))
-                    });
+                    let expected = self.checkpoint_hash(height, &value_id);
+                    let attestation = &self.shared.attestation;
                     let verdicts = extensions
                         .into_iter()
                         .map(|(addr, ext)| {
                             let ok = match &expected {
-                                Some(e) => ext == *e,
+                                Some(h) => attestation.check(&addr, h, &ext),
                                 // Block not known yet (sync delivers the certificate before
                                 // the block): only the shape can be checked now.
-                                None => ext.len() == 32,
+                                None => ext.len() == crate::attest::ATTESTATION_LEN,
                             };
                             (
                                 addr,
@@ -750,7 +766,11 @@ fn block_error_name(e: &crate::chain::BlockError) -> &'static str {
 }
 
 /// Starts Malachite for this validator and runs the application loop until it fails.
-pub async fn run_consensus(shared: Arc<Shared>, key: PrivateKey) -> eyre::Result<()> {
+pub async fn run_consensus(
+    shared: Arc<Shared>,
+    key: PrivateKey,
+    attest_key: k256::ecdsa::SigningKey,
+) -> eyre::Result<()> {
     let cfg = &shared.config;
     let public_key = key.public_key();
     let address = Address::from_public_key(&public_key);
@@ -833,6 +853,7 @@ pub async fn run_consensus(shared: Arc<Shared>, key: PrivateKey) -> eyre::Result
     let current_height = Height(read(&shared.chain).tip.height + 1);
     let mut app = App {
         signer,
+        attest_key,
         address,
         timeouts,
         target_time: Some(Duration::from_millis(c.target_block_time_ms)),

@@ -67,17 +67,17 @@ pub fn tx_root(txs: &[SignedTx]) -> Hash32 {
     root_from_leaf_hashes(&leaves)
 }
 
-/// The checkpoint validators attest for a block (DESIGN §4). Until the secp256k1
-/// attestation set exists, the set hashes are the validator-set hashes.
-pub fn checkpoint_of(header: &BlockHeader) -> Checkpoint {
+/// The checkpoint validators attest for a block (DESIGN §4), naming the attestation set
+/// that signs it. The set does not change yet, so the next-set hash is the same set.
+pub fn checkpoint_of(header: &BlockHeader, attestation_set_hash: Hash32) -> Checkpoint {
     Checkpoint {
         hub_chain_id: header.chain_id.clone(),
         height: header.height,
         time_ms: header.time_ms,
         log_size: header.log_size,
         log_root: header.log_root,
-        attestation_set_hash: header.validators_hash,
-        next_attestation_set_hash: header.next_validators_hash,
+        attestation_set_hash,
+        next_attestation_set_hash: attestation_set_hash,
     }
 }
 
@@ -859,6 +859,7 @@ mod tests {
                 name: "v".into(),
                 pub_key: validator.public_key.clone(),
                 power: 10,
+                attestation_address: "11".repeat(20),
             }],
             governance: crate::config::GenesisGovernance::local(&[member_file]),
         };

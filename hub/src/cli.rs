@@ -9,7 +9,9 @@ use serde_json::json;
 use junction_spec::{ChainId, Encode, SignedTx, TxBody, TxKind};
 
 use crate::client::RpcClient;
-use crate::config::{Config, Genesis, GenesisGovernance, GenesisValidator, Home, KeyFile};
+use crate::config::{
+    AttestationKeyFile, Config, Genesis, GenesisGovernance, GenesisValidator, Home, KeyFile,
+};
 
 /// Junction: a relay hub for consortium blockchains.
 #[derive(Debug, Parser)]
@@ -225,6 +227,9 @@ pub fn testnet_init(
     let keys: Vec<KeyFile> = (0..validators)
         .map(|i| KeyFile::generate(&format!("validator{i}")))
         .collect();
+    let attest_keys: Vec<AttestationKeyFile> = (0..validators)
+        .map(|_| AttestationKeyFile::generate())
+        .collect();
     // One council member per validator operator, each with an account key in its home.
     let members: Vec<KeyFile> = (0..validators)
         .map(|_| KeyFile::generate("member"))
@@ -234,10 +239,12 @@ pub fn testnet_init(
         genesis_time_ms: crate::chain::now_ms(),
         validators: keys
             .iter()
-            .map(|k| GenesisValidator {
+            .zip(&attest_keys)
+            .map(|(k, a)| GenesisValidator {
                 name: k.name.clone(),
                 pub_key: k.public_key.clone(),
                 power: 10,
+                attestation_address: a.address.clone(),
             })
             .collect(),
         governance: GenesisGovernance::local(&members),
@@ -261,7 +268,7 @@ pub fn testnet_init(
         cfg.gossip.peers = others().map(|c| c.gossip.listen).collect();
         urls.push(format!("http://{}", cfg.rpc.listen));
         let home = Home::new(out.join(format!("node{i}")));
-        home.write(&cfg, &genesis, key)?;
+        home.write(&cfg, &genesis, key, &attest_keys[i])?;
         members[i].save(&home.keys_dir().join("member.json"))?;
     }
     Ok(urls)
@@ -289,6 +296,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             }
             ChainId::new(chain_id.clone()).map_err(|e| eyre!("--chain-id: {e}"))?;
             let key = KeyFile::generate("validator0");
+            let attest = AttestationKeyFile::generate();
             let member = KeyFile::generate("member");
             let genesis = Genesis {
                 chain_id,
@@ -297,11 +305,12 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                     name: key.name.clone(),
                     pub_key: key.public_key.clone(),
                     power: 10,
+                    attestation_address: attest.address.clone(),
                 }],
                 governance: GenesisGovernance::local(std::slice::from_ref(&member)),
             };
             let cfg = Config::local(&moniker, base_port);
-            h.write(&cfg, &genesis, &key)?;
+            h.write(&cfg, &genesis, &key, &attest)?;
             member.save(&h.keys_dir().join("member.json"))?;
             println!(
                 "initialized {} (rpc http://{})",

@@ -10,6 +10,7 @@ use junction_governance::{Council, GovGenesis, Member};
 use junction_spec::gov::{
     ChainRegistration, GovParams, MemberStatus, OrgId, Role, RouteId, RoutePolicy,
 };
+use junction_spec::attestation::{AttestationSet, Attester};
 use junction_spec::{tagged_hash, ChainId, Encode, Hash32, HashTag};
 
 use crate::context::{PrivateKey, PublicKey, Validator, ValidatorSet};
@@ -177,6 +178,10 @@ pub struct GenesisValidator {
     pub pub_key: String,
     /// Voting power.
     pub power: u64,
+    /// Ethereum address (hex) of the validator's secp256k1 attestation key: the key that
+    /// signs checkpoints in its precommit vote extensions, checked by gateways with
+    /// `ecrecover`.
+    pub attestation_address: String,
 }
 
 /// A founding council member.
@@ -271,6 +276,15 @@ pub struct Genesis {
     pub governance: GenesisGovernance,
 }
 
+fn address20(hex_address: &str, validator: &str) -> Result<[u8; 20], String> {
+    hex::decode(hex_address.trim_start_matches("0x"))
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            format!("validator {validator}: attestation_address `{hex_address}` is not 20 bytes of hex")
+        })
+}
+
 fn key32(hex_key: &str, what: &str) -> Result<[u8; 32], String> {
     hex::decode(hex_key)
         .ok()
@@ -297,6 +311,29 @@ impl Genesis {
             vals.push(Validator::new(pk, v.power));
         }
         ValidatorSet::new(vals).map_err(|e| e.to_string())
+    }
+
+    /// The attestation set: each validator's attestation address with its voting power.
+    pub fn attestation_set(&self) -> Result<AttestationSet, String> {
+        let mut attesters = Vec::with_capacity(self.validators.len());
+        for v in &self.validators {
+            attesters.push(Attester {
+                address: address20(&v.attestation_address, &v.name)?,
+                power: v.power,
+            });
+        }
+        attesters.sort();
+        let set = AttestationSet { attesters };
+        set.validate().map_err(|e| format!("attestation set: {e}"))?;
+        Ok(set)
+    }
+
+    /// Each validator's attestation address, by consensus public key (hex).
+    pub fn attestation_addresses(&self) -> Result<Vec<(String, [u8; 20])>, String> {
+        self.validators
+            .iter()
+            .map(|v| Ok((v.pub_key.clone(), address20(&v.attestation_address, &v.name)?)))
+            .collect()
     }
 
     /// The council at genesis (checked by the governance rules).
@@ -363,6 +400,7 @@ impl Genesis {
         let g: Genesis = serde_json::from_str(&text).map_err(|e| invalid(path, e))?;
         g.chain_id().map_err(|e| invalid(path, e))?;
         g.validator_set().map_err(|e| invalid(path, e))?;
+        g.attestation_set().map_err(|e| invalid(path, e))?;
         g.council().map_err(|e| invalid(path, e))?;
         Ok(g)
     }
@@ -427,6 +465,62 @@ impl KeyFile {
     }
 }
 
+/// A validator's secp256k1 attestation key: it signs checkpoints in precommit vote
+/// extensions. Its address is what genesis lists and what gateways recover.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AttestationKeyFile {
+    /// Secret scalar, hex. Keep this file private.
+    pub private_key: String,
+    /// Ethereum address of the key, hex.
+    pub address: String,
+}
+
+impl AttestationKeyFile {
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        let key = k256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng);
+        Self::from_key(&key)
+    }
+
+    /// The file for an existing key.
+    pub fn from_key(key: &k256::ecdsa::SigningKey) -> Self {
+        Self {
+            private_key: hex::encode(key.to_bytes()),
+            address: hex::encode(junction_light_clients::hub::eth_address(key.verifying_key())),
+        }
+    }
+
+    /// The signing key, checked against the stored address.
+    pub fn signing_key(&self) -> Result<k256::ecdsa::SigningKey, String> {
+        let bytes = hex::decode(&self.private_key)
+            .map_err(|_| "private_key is not hex".to_string())?;
+        let key = k256::ecdsa::SigningKey::from_slice(&bytes)
+            .map_err(|_| "private_key is not a secp256k1 secret".to_string())?;
+        let address = hex::encode(junction_light_clients::hub::eth_address(key.verifying_key()));
+        if address != self.address.trim_start_matches("0x").to_lowercase() {
+            return Err(format!(
+                "address {} does not belong to the key (it is {address})",
+                self.address
+            ));
+        }
+        Ok(key)
+    }
+
+    /// Reads and checks a key file.
+    pub fn load(path: &Path) -> Result<Self, HomeError> {
+        let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+        let k: AttestationKeyFile = serde_json::from_str(&text).map_err(|e| invalid(path, e))?;
+        k.signing_key().map_err(|e| invalid(path, e))?;
+        Ok(k)
+    }
+
+    /// Writes the key file, readable by the owner only.
+    pub fn save(&self, path: &Path) -> Result<(), HomeError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| invalid(path, e))?;
+        write_private(path, &text)
+    }
+}
+
 fn write_private(path: &Path, text: &str) -> Result<(), HomeError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
@@ -464,6 +558,10 @@ impl Home {
     pub fn validator_key_file(&self) -> PathBuf {
         self.root.join("config").join("validator_key.json")
     }
+    /// `config/attestation_key.json`.
+    pub fn attestation_key_file(&self) -> PathBuf {
+        self.root.join("config").join("attestation_key.json")
+    }
     /// `keys/`.
     pub fn keys_dir(&self) -> PathBuf {
         self.root.join("keys")
@@ -483,12 +581,13 @@ impl Home {
         toml::from_str(&text).map_err(|e| invalid(&path, e))
     }
 
-    /// Writes a complete home: config, genesis, validator key.
+    /// Writes a complete home: config, genesis, validator key, attestation key.
     pub fn write(
         &self,
         config: &Config,
         genesis: &Genesis,
         key: &KeyFile,
+        attestation: &AttestationKeyFile,
     ) -> Result<(), HomeError> {
         for d in [self.root.join("config"), self.data_dir(), self.keys_dir()] {
             std::fs::create_dir_all(&d).map_err(io_err(&d))?;
@@ -499,7 +598,8 @@ impl Home {
         let gen = self.genesis_file();
         let text = serde_json::to_string_pretty(genesis).map_err(|e| invalid(&gen, e))?;
         std::fs::write(&gen, text).map_err(io_err(&gen))?;
-        key.save(&self.validator_key_file())
+        key.save(&self.validator_key_file())?;
+        attestation.save(&self.attestation_key_file())
     }
 }
 
@@ -514,6 +614,7 @@ mod tests {
         let home = Home::new(dir.path().join("n0"));
         assert!(matches!(home.load_config(), Err(HomeError::Missing(_))));
         let key = KeyFile::generate("v0");
+        let attest = AttestationKeyFile::generate();
         let genesis = Genesis {
             chain_id: "junction-local".into(),
             genesis_time_ms: 1,
@@ -521,11 +622,17 @@ mod tests {
                 name: "v0".into(),
                 pub_key: key.public_key.clone(),
                 power: 10,
+                attestation_address: attest.address.clone(),
             }],
             governance: GenesisGovernance::local(std::slice::from_ref(&key)),
         };
         let config = Config::local("n0", 27000);
-        home.write(&config, &genesis, &key).unwrap();
+        home.write(&config, &genesis, &key, &attest).unwrap();
+        assert_eq!(
+            AttestationKeyFile::load(&home.attestation_key_file()).unwrap(),
+            attest
+        );
+        assert_eq!(genesis.attestation_set().unwrap().attesters.len(), 1);
         assert_eq!(home.load_config().unwrap(), config);
         assert_eq!(Genesis::load(&home.genesis_file()).unwrap(), genesis);
         assert_eq!(KeyFile::load(&home.validator_key_file()).unwrap(), key);

@@ -7,6 +7,7 @@
 //! directory; `cli`, `testnet` and `bench` the operator commands.
 
 pub mod app;
+pub mod attest;
 pub mod bench;
 pub mod bench_verify;
 mod bench_verify_clients;

@@ -75,6 +75,8 @@ pub struct Shared {
     pub rules: ChainRules,
     /// Validator set.
     pub validator_set: ValidatorSet,
+    /// The attestation set that signs checkpoints.
+    pub attestation: crate::attest::Attestation,
     /// Durable store.
     pub store: Arc<dyn Store>,
     /// Metrics.

@@ -231,6 +231,54 @@ fn block_json(shared: &Shared, height: u64, block: &Block) -> Value {
     })
 }
 
+/// A committed block's checkpoint with the attestations its commit certificate carries:
+/// what a relayer hands to a gateway.
+fn checkpoint_json(shared: &Shared, height: u64, tip: u64) -> Result<Value, RpcError> {
+    use junction_spec::Encode as _;
+    if height == 0 {
+        return Err(RpcError::params("checkpoints start at height 1"));
+    }
+    let block = shared
+        .block(height)
+        .map_err(RpcError::internal)?
+        .ok_or_else(|| RpcError::not_found(format!("no block at height {height} (tip is {tip})")))?;
+    let cert = shared
+        .store
+        .certificate(height)
+        .map_err(|e| RpcError::internal(e.to_string()))?
+        .ok_or_else(|| RpcError::not_found(format!("no commit certificate at height {height}")))?;
+    let cert = crate::codec::decode_extended_cert(&mut crate::wire::Reader::new(&cert))
+        .map_err(|e| RpcError::internal(format!("stored certificate {height}: {e}")))?;
+    let attestation = &shared.attestation;
+    let checkpoint = attestation.checkpoint(&block.header);
+    let digest = checkpoint.hash();
+    // Only attestations that verify are served, one per attester, in set order.
+    let mut by_attester = std::collections::BTreeMap::new();
+    for s in &cert.commit_signatures {
+        let Some(ext) = &s.extension else { continue };
+        if attestation.check(&s.address, &digest, &ext.message) {
+            if let Some(a) = attestation.address_of(&s.address) {
+                by_attester.insert(a, hex::encode(&ext.message));
+            }
+        }
+    }
+    let signed: u64 = by_attester
+        .keys()
+        .filter_map(|a| attestation.set.power_of(a))
+        .sum();
+    let total: u64 = attestation.set.attesters.iter().map(|a| a.power).sum();
+    Ok(json!({
+        "height": height,
+        "checkpoint": checkpoint,
+        "checkpoint_hex": hex::encode(checkpoint.to_bytes()),
+        "hash": hex::encode(digest),
+        "signatures": by_attester.values().collect::<Vec<_>>(),
+        "attestation_set_hex": hex::encode(attestation.set.to_bytes()),
+        "signed_power": signed,
+        "total_power": total,
+    }))
+}
+
 /// Handles one method call.
 pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<Value, RpcError> {
     match method {
@@ -258,6 +306,11 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 .map_err(RpcError::internal)?
                 .ok_or_else(|| RpcError::not_found(format!("no block at height {height} (tip is {tip})")))?;
             Ok(block_json(shared, height, &block))
+        }
+        "checkpoint" => {
+            let tip = read(&shared.chain).tip.height;
+            let height = param_u64(p, "height")?.unwrap_or(tip);
+            checkpoint_json(shared, height, tip)
         }
         "block_events" => {
             let height = param_u64(p, "height")?

@@ -42,6 +42,20 @@ pub async fn run(home: Home) -> eyre::Result<()> {
     let key = KeyFile::load(&home.validator_key_file())?
         .private_key()
         .map_err(|e| eyre!("{}: {e}", home.validator_key_file().display()))?;
+    let attest_key = crate::config::AttestationKeyFile::load(&home.attestation_key_file())?;
+    let attestation =
+        crate::attest::Attestation::from_genesis(&genesis).map_err(|e| eyre!("genesis: {e}"))?;
+    let own = crate::context::Address::from_public_key(&key.public_key());
+    if attestation.address_of(&own).map(hex::encode) != Some(attest_key.address.to_lowercase()) {
+        return Err(eyre!(
+            "{} holds attestation address {}, but genesis lists another (or none) for this validator: restore the key that genesis names",
+            home.attestation_key_file().display(),
+            attest_key.address
+        ));
+    }
+    let attest_key = attest_key
+        .signing_key()
+        .map_err(|e| eyre!("{}: {e}", home.attestation_key_file().display()))?;
     let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
     let validator_set = genesis.validator_set().map_err(|e| eyre!("genesis: {e}"))?;
     let genesis_hash = genesis.hash().map_err(|e| eyre!("genesis: {e}"))?;
@@ -106,6 +120,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
             max_clock_drift_ms: config.consensus.max_clock_drift_ms,
         },
         validator_set,
+        attestation,
         store,
         metrics,
         chain: RwLock::new(ChainView {
@@ -134,7 +149,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
     let rpc = tokio::spawn(async move { axum::serve(rpc_listener, router).await });
     info!(rpc = %shared.config.rpc.listen, "RPC listening");
 
-    let consensus = crate::app::run_consensus(shared.clone(), key);
+    let consensus = crate::app::run_consensus(shared.clone(), key, attest_key);
     tokio::select! {
         r = consensus => r,
         r = rpc => Err(eyre!("RPC server stopped: {r:?}")),
