@@ -313,7 +313,10 @@ impl PacketState {
     /// outcome, for `next_dest`).
     pub(crate) fn advance_channel(&mut self, key: &ChannelKey) {
         let mut ch = self.channel(key);
-        while self.records.contains_key(&key.packet_key(ch.next_recv).hash()) {
+        while self
+            .records
+            .contains_key(&key.packet_key(ch.next_recv).hash())
+        {
             match ch.next_recv.checked_add(1) {
                 Some(n) => ch.next_recv = n,
                 None => break,
