@@ -105,6 +105,13 @@ pub enum PacketInvariantViolation {
         /// Its index.
         index: u64,
     },
+    /// On an ordered route, a `Packet` entry has a sequence not above the previous one
+    /// logged for its channel.
+    #[error("log entry {index} delivers an ordered channel's packets out of sequence")]
+    OrderedOutOfSequence {
+        /// Its index.
+        index: u64,
+    },
     /// A packet key has two entries of one kind (two deliveries, two outcomes, two skips).
     #[error("log entry {index} is a second {what} entry for one packet key")]
     DuplicateEntry {

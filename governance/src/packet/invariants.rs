@@ -34,6 +34,7 @@ impl PacketState {
 
         let mut seen: BTreeMap<Hash32, Seen> = BTreeMap::new();
         let mut counters: BTreeMap<RouteId, RouteCounters> = BTreeMap::new();
+        let mut last_ordered: BTreeMap<ChannelKey, u64> = BTreeMap::new();
         for (i, (entry, leaf)) in log.entries.iter().zip(&log.leaves).enumerate() {
             let index = u64::try_from(i).unwrap_or(u64::MAX);
             if entry.leaf_hash() != *leaf {
@@ -41,6 +42,15 @@ impl PacketState {
             }
             if entry.validate().is_err() {
                 return Err(V::MalformedEntry { index });
+            }
+            if entry.ordered && entry.kind == EntryKind::Packet {
+                let last = last_ordered
+                    .entry(ChannelKey::of(&entry.packet))
+                    .or_default();
+                if entry.packet.sequence <= *last {
+                    return Err(V::OrderedOutOfSequence { index });
+                }
+                *last = entry.packet.sequence;
             }
             let key_hash = entry.packet.key().hash();
             let record = self
