@@ -116,10 +116,10 @@ fn step() -> impl Strategy<Value = Step> {
         }),
         1 => Just(Step::DeliverAllToA),
         2 => (0u16..2_000).prop_map(|ms| Step::AdvanceHub { ms }),
-        1 => Just(Step::Pause),
+        1 => any::<bool>().prop_map(|b| if b { Step::Pause } else { Step::RecvNext { rogue: false } }),
         1 => Just(Step::Resume),
         // Closing ends the schedule's interesting part; keep it rare.
-        1 => any::<u8>().prop_filter_map("rare", |b| (b < 64).then_some(Step::Close)),
+        1 => any::<u8>().prop_map(|b| if b < 32 { Step::Close } else { Step::UpdateClientB }),
     ]
 }
 
