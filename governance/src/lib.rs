@@ -12,6 +12,8 @@
 //! methods [`Council::propose`], [`Council::vote`], [`Council::emergency_pause`],
 //! [`Council::emergency_freeze`], [`Council::tick`]), and for packets
 //! [`Council::check_packet`] (read-only) and [`Council::execute_packet`] (takes tokens).
+//! The hub's packet handling built on that policy is the [`packet`] module
+//! ([`packet::PacketState`]).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -23,6 +25,7 @@ pub mod event;
 mod execute;
 pub mod invariants;
 pub mod member;
+pub mod packet;
 pub mod proposal;
 pub mod registry;
 pub mod route;

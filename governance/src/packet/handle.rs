@@ -1,0 +1,466 @@
+//! The three handlers, each split ibc-rs style into `validate` (reads the packet state
+//! and the council, returns a [`Plan`] or a named error) and `execute` (applies a plan,
+//! writes only). `execute` must be given a plan validated against the same states.
+
+use junction_spec::{EntryKind, Hash32, LogEntry, Packet, RouteId, MAX_RESULT_BYTES};
+
+use crate::route::{PacketContext, PolicyRejection, Route, RouteState};
+use crate::state::Council;
+
+use super::error::PacketError;
+use super::input::{AckKind, AckPacket, PacketEvent, PacketInput, RecvPacket, TimeoutPacket};
+use super::state::{ChannelKey, Outcome, PacketRecord, PacketState, APP_REVERTED};
+
+/// Most entries one input appends (an outcome and a sequence skip).
+const MAX_ENTRIES_PER_INPUT: u64 = 2;
+
+/// What validation decided; [`PacketState::execute`] carries it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanStep {
+    /// Take the route's tokens and log the packet for its destination.
+    Deliver {
+        /// The policy context the packet was checked under.
+        ctx: PacketContext,
+    },
+    /// Rule (a): the destination's latest verified header is already past the deadline;
+    /// log the timeout for the source (and a sequence skip on an ordered route).
+    TimeoutOnArrival,
+    /// The packet breaks its route's policy: a final error-ack naming the rule (and a
+    /// sequence skip on an ordered route).
+    PolicyErrorAck {
+        /// The broken rule.
+        rejection: PolicyRejection,
+    },
+    /// The destination gateway's ack commitment was proven: log it for the source.
+    Acknowledge {
+        /// Ran or reverted.
+        kind: AckKind,
+        /// The acknowledgement bytes.
+        result: Vec<u8>,
+    },
+    /// Rule (b) on a logged packet: the destination is past the deadline without a
+    /// receipt; log the timeout (and a sequence skip on an ordered route).
+    TimeoutPending,
+    /// Rule (b) on a packet the hub never received: log the timeout (and a sequence skip
+    /// on an ordered route) and mark the key so that no `RecvPacket` is taken later.
+    TimeoutUnreceived,
+}
+
+impl PlanStep {
+    /// Stable snake_case name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PlanStep::Deliver { .. } => "deliver",
+            PlanStep::TimeoutOnArrival => "timeout_on_arrival",
+            PlanStep::PolicyErrorAck { .. } => "policy_error_ack",
+            PlanStep::Acknowledge { .. } => "acknowledge",
+            PlanStep::TimeoutPending => "timeout_pending",
+            PlanStep::TimeoutUnreceived => "timeout_unreceived",
+        }
+    }
+}
+
+/// A validated input, ready to execute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    packet: Packet,
+    key_hash: Hash32,
+    route: RouteId,
+    ordered: bool,
+    step: PlanStep,
+}
+
+impl Plan {
+    /// What will happen.
+    pub fn step(&self) -> &PlanStep {
+        &self.step
+    }
+
+    /// The route the packet is handled on.
+    pub fn route(&self) -> &RouteId {
+        &self.route
+    }
+
+    /// Whether that route is ordered.
+    pub fn ordered(&self) -> bool {
+        self.ordered
+    }
+
+    /// The packet.
+    pub fn packet(&self) -> &Packet {
+        &self.packet
+    }
+
+    /// `PacketKey::hash` of the packet.
+    pub fn key_hash(&self) -> &Hash32 {
+        &self.key_hash
+    }
+}
+
+/// The route a packet travels on: among the routes joining its source chain to its
+/// destination chain, the first by (allows both of its apps, state open → paused →
+/// closed, route id). `None` when no route joins the two chains.
+pub fn route_for<'c>(council: &'c Council, packet: &Packet) -> Option<&'c Route> {
+    let state_rank = |s: RouteState| match s {
+        RouteState::Open => 0u8,
+        RouteState::Paused => 1,
+        RouteState::Closed => 2,
+    };
+    council
+        .routes()
+        .filter(|r| {
+            r.policy.source_chain == packet.source_chain && r.policy.dest_chain == packet.dest_chain
+        })
+        .min_by_key(|r| {
+            let allows = r.policy.allows_source_app(&packet.source_app)
+                && r.policy.allows_dest_app(&packet.dest_app);
+            (!allows, state_rank(r.state), &r.id)
+        })
+}
+
+fn lookup_route<'c>(council: &'c Council, packet: &Packet) -> Result<&'c Route, PacketError> {
+    route_for(council, packet).ok_or_else(|| PacketError::UnknownRoute {
+        source_chain: packet.source_chain.clone(),
+        dest_chain: packet.dest_chain.clone(),
+    })
+}
+
+impl PacketState {
+    fn check_room(&self) -> Result<(), PacketError> {
+        if self.log.has_room(MAX_ENTRIES_PER_INPUT) {
+            Ok(())
+        } else {
+            Err(PacketError::LogFull)
+        }
+    }
+
+    /// The record under the packet's key, after checking it holds this very packet.
+    fn matching_record(
+        &self,
+        key_hash: &Hash32,
+        packet: &Packet,
+    ) -> Result<Option<&PacketRecord>, PacketError> {
+        match self.records.get(key_hash) {
+            None => Ok(None),
+            Some(r) => {
+                let got = packet.hash();
+                if r.packet_hash != got {
+                    return Err(PacketError::PacketMismatch {
+                        expected: r.packet_hash,
+                        got,
+                    });
+                }
+                Ok(Some(r))
+            }
+        }
+    }
+
+    /// Validates a `RecvPacket` at hub time `now_ms`: packet rules, exactly-once by key,
+    /// route lookup, sequence order on ordered routes, then timeout rule (a), then the
+    /// route policy (a rejection plans a final error-ack, not an error).
+    pub fn validate_recv(
+        &self,
+        council: &Council,
+        input: &RecvPacket,
+        now_ms: u64,
+    ) -> Result<Plan, PacketError> {
+        let packet = &input.packet;
+        packet.validate().map_err(PacketError::Malformed)?;
+        let key_hash = packet.key().hash();
+        if let Some(r) = self.records.get(&key_hash) {
+            return Err(if r.received_on_hub {
+                PacketError::AlreadyReceived
+            } else {
+                PacketError::AlreadyTimedOut
+            });
+        }
+        let route = lookup_route(council, packet)?;
+        let ordered = route.policy.ordered;
+        if ordered {
+            let expected = self.channel(&ChannelKey::of(packet)).next_recv;
+            if packet.sequence != expected {
+                return Err(PacketError::OutOfOrder {
+                    expected,
+                    got: packet.sequence,
+                });
+            }
+        }
+        self.check_room()?;
+        let step = if packet
+            .timeout
+            .is_reached(input.dest_latest_height, input.dest_latest_time_ms)
+        {
+            PlanStep::TimeoutOnArrival
+        } else {
+            let ctx = PacketContext {
+                now_ms,
+                proof_height: input.proof_height,
+                source_latest_height: input.source_latest_height,
+                dest_latest_height: input.dest_latest_height,
+                dest_latest_time_ms: input.dest_latest_time_ms,
+            };
+            match council.check_packet(&route.id, packet, &ctx) {
+                Ok(()) => PlanStep::Deliver { ctx },
+                Err(rejection) => PlanStep::PolicyErrorAck { rejection },
+            }
+        };
+        Ok(Plan {
+            packet: packet.clone(),
+            key_hash,
+            route: route.id.clone(),
+            ordered,
+            step,
+        })
+    }
+
+    /// Validates an `AckPacket`: the packet was logged for its destination and has no
+    /// outcome yet.
+    pub fn validate_ack(&self, input: &AckPacket) -> Result<Plan, PacketError> {
+        let packet = &input.packet;
+        packet.validate().map_err(PacketError::Malformed)?;
+        if input.result.len() > MAX_RESULT_BYTES {
+            return Err(PacketError::ResultTooLarge {
+                len: input.result.len(),
+            });
+        }
+        let key_hash = packet.key().hash();
+        let record = self
+            .matching_record(&key_hash, packet)?
+            .ok_or(PacketError::NoPendingPacket)?;
+        if record.outcome.is_some() {
+            return Err(PacketError::OutcomeAlreadyLogged);
+        }
+        if record.packet_index.is_none() {
+            return Err(PacketError::NoPendingPacket);
+        }
+        self.check_room()?;
+        Ok(Plan {
+            packet: packet.clone(),
+            key_hash,
+            route: record.route.clone(),
+            ordered: record.ordered,
+            step: PlanStep::Acknowledge {
+                kind: input.kind,
+                result: input.result.clone(),
+            },
+        })
+    }
+
+    /// Validates a `TimeoutPacket`: the destination header is at or past the deadline,
+    /// and the packet has no outcome yet (whether or not the hub received it).
+    pub fn validate_timeout(
+        &self,
+        council: &Council,
+        input: &TimeoutPacket,
+    ) -> Result<Plan, PacketError> {
+        let packet = &input.packet;
+        packet.validate().map_err(PacketError::Malformed)?;
+        if !packet
+            .timeout
+            .is_reached(input.dest_height, input.dest_time_ms)
+        {
+            return Err(PacketError::NotYetTimedOut {
+                height: input.dest_height,
+                time_ms: input.dest_time_ms,
+            });
+        }
+        let key_hash = packet.key().hash();
+        let (route, ordered, step) = match self.matching_record(&key_hash, packet)? {
+            Some(record) => {
+                if record.outcome.is_some() {
+                    return Err(PacketError::OutcomeAlreadyLogged);
+                }
+                (
+                    record.route.clone(),
+                    record.ordered,
+                    PlanStep::TimeoutPending,
+                )
+            }
+            None => {
+                let route = lookup_route(council, packet)?;
+                (
+                    route.id.clone(),
+                    route.policy.ordered,
+                    PlanStep::TimeoutUnreceived,
+                )
+            }
+        };
+        self.check_room()?;
+        Ok(Plan {
+            packet: packet.clone(),
+            key_hash,
+            route,
+            ordered,
+            step,
+        })
+    }
+
+    /// Validates any input (reads only).
+    pub fn validate(
+        &self,
+        council: &Council,
+        input: &PacketInput,
+        now_ms: u64,
+    ) -> Result<Plan, PacketError> {
+        match input {
+            PacketInput::Recv(i) => self.validate_recv(council, i, now_ms),
+            PacketInput::Ack(i) => self.validate_ack(i),
+            PacketInput::Timeout(i) => self.validate_timeout(council, i),
+        }
+    }
+
+    /// Validates, then executes.
+    pub fn apply(
+        &mut self,
+        council: &mut Council,
+        input: &PacketInput,
+        now_ms: u64,
+    ) -> Result<Vec<PacketEvent>, PacketError> {
+        let plan = self.validate(council, input, now_ms)?;
+        Ok(self.execute(council, plan))
+    }
+
+    /// Carries out a plan from `validate` on the same states: takes route tokens for a
+    /// delivery, appends the entries, updates the record, the channel and the counters.
+    pub fn execute(&mut self, council: &mut Council, plan: Plan) -> Vec<PacketEvent> {
+        let Plan {
+            packet,
+            key_hash,
+            route,
+            ordered,
+            step,
+        } = plan;
+        let packet_hash = packet.hash();
+        let channel = ChannelKey::of(&packet);
+        let mut events = Vec::new();
+        let mut log = |state: &mut PacketState, kind: EntryKind, result: Vec<u8>, reason: &str| {
+            let entry = LogEntry::new(kind, ordered, packet.clone(), result);
+            let log_index = state.log.append(entry);
+            events.push(PacketEvent {
+                action: PacketEvent::action_of(kind),
+                kind,
+                log_index,
+                route: route.clone(),
+                key_hash,
+                packet_hash,
+                reason: reason.to_owned(),
+            });
+            log_index
+        };
+        // A final outcome without delivery: timeout or policy error-ack, plus a sequence
+        // skip on an ordered route.
+        let mut settle_undelivered =
+            |state: &mut PacketState, kind: EntryKind, reason: &str, received: bool| {
+                let result = if kind == EntryKind::ErrorAck {
+                    reason.as_bytes().to_vec()
+                } else {
+                    Vec::new()
+                };
+                let log_index = log(state, kind, result, reason);
+                let skip_index =
+                    ordered.then(|| log(state, EntryKind::SequenceSkip, Vec::new(), reason));
+                state.records.insert(
+                    key_hash,
+                    PacketRecord {
+                        packet_hash,
+                        route: route.clone(),
+                        ordered,
+                        received_on_hub: received,
+                        packet_index: None,
+                        outcome: Some(Outcome { kind, log_index }),
+                        skip_index,
+                    },
+                );
+                let counters = state.counters_mut(&route);
+                if kind == EntryKind::Timeout {
+                    counters.timed_out = counters.timed_out.saturating_add(1);
+                } else {
+                    let n = counters.error_acked.entry(reason.to_owned()).or_default();
+                    *n = n.saturating_add(1);
+                }
+                if ordered {
+                    counters.sequence_skips = counters.sequence_skips.saturating_add(1);
+                }
+            };
+        match step {
+            PlanStep::Deliver { ctx } => match council.execute_packet(&route, &packet, &ctx) {
+                Ok(()) => {
+                    let packet_index = log(self, EntryKind::Packet, Vec::new(), "");
+                    self.records.insert(
+                        key_hash,
+                        PacketRecord {
+                            packet_hash,
+                            route: route.clone(),
+                            ordered,
+                            received_on_hub: true,
+                            packet_index: Some(packet_index),
+                            outcome: None,
+                            skip_index: None,
+                        },
+                    );
+                    let counters = self.counters_mut(&route);
+                    counters.received = counters.received.saturating_add(1);
+                }
+                // Only if the council changed since validation: the rejection is final
+                // all the same.
+                Err(rejection) => {
+                    settle_undelivered(self, EntryKind::ErrorAck, rejection.name(), true)
+                }
+            },
+            PlanStep::TimeoutOnArrival => {
+                settle_undelivered(self, EntryKind::Timeout, "timeout_on_arrival", true)
+            }
+            PlanStep::PolicyErrorAck { rejection } => {
+                settle_undelivered(self, EntryKind::ErrorAck, rejection.name(), true)
+            }
+            PlanStep::TimeoutUnreceived => {
+                settle_undelivered(self, EntryKind::Timeout, "timeout_unreceived", false)
+            }
+            PlanStep::Acknowledge { kind, result } => {
+                let entry_kind = kind.entry_kind();
+                let reason = if kind == AckKind::ErrorAck {
+                    APP_REVERTED
+                } else {
+                    ""
+                };
+                let log_index = log(self, entry_kind, result, reason);
+                if let Some(r) = self.records.get_mut(&key_hash) {
+                    r.outcome = Some(Outcome {
+                        kind: entry_kind,
+                        log_index,
+                    });
+                }
+                let counters = self.counters_mut(&route);
+                match kind {
+                    AckKind::Ack => counters.acked = counters.acked.saturating_add(1),
+                    AckKind::ErrorAck => {
+                        let n = counters
+                            .error_acked
+                            .entry(APP_REVERTED.to_owned())
+                            .or_default();
+                        *n = n.saturating_add(1);
+                    }
+                }
+            }
+            PlanStep::TimeoutPending => {
+                let log_index = log(self, EntryKind::Timeout, Vec::new(), "timeout_proven");
+                let skip_index = ordered
+                    .then(|| log(self, EntryKind::SequenceSkip, Vec::new(), "timeout_proven"));
+                if let Some(r) = self.records.get_mut(&key_hash) {
+                    r.outcome = Some(Outcome {
+                        kind: EntryKind::Timeout,
+                        log_index,
+                    });
+                    r.skip_index = skip_index;
+                }
+                let counters = self.counters_mut(&route);
+                counters.timed_out = counters.timed_out.saturating_add(1);
+                if ordered {
+                    counters.sequence_skips = counters.sequence_skips.saturating_add(1);
+                }
+            }
+        }
+        self.advance_channel(&channel);
+        events
+    }
+}

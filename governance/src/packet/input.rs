@@ -1,0 +1,112 @@
+//! What can happen to the packet state (inputs) and what it reports (events).
+//!
+//! Inputs carry *facts* the hub has already established with its light clients: the
+//! source commitment of a packet, a destination gateway's ack commitment, a destination
+//! header and the absence of a receipt at it. The packet core checks the packet rules,
+//! exactly-once, ordering, timeouts and route policy on top of them.
+
+use junction_spec::{EntryKind, Hash32, Packet, RouteId};
+
+/// A relayer submits a packet whose commitment the hub proved on the source chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecvPacket {
+    /// The packet.
+    pub packet: Packet,
+    /// Source-chain height at which its commitment was proven.
+    pub proof_height: u64,
+    /// Latest verified height of the source chain's light client.
+    pub source_latest_height: u64,
+    /// Latest verified height of the destination chain's light client.
+    pub dest_latest_height: u64,
+    /// Time of that destination header, in ms.
+    pub dest_latest_time_ms: u64,
+}
+
+/// What the destination gateway stored for a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AckKind {
+    /// The destination app ran.
+    Ack,
+    /// The destination app reverted.
+    ErrorAck,
+}
+
+impl AckKind {
+    /// The log-entry kind carrying it to the source.
+    pub fn entry_kind(self) -> EntryKind {
+        match self {
+            AckKind::Ack => EntryKind::Ack,
+            AckKind::ErrorAck => EntryKind::ErrorAck,
+        }
+    }
+}
+
+/// A relayer proves the destination gateway's ack commitment
+/// (`ack_commitment(kind, result)` under the packet key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AckPacket {
+    /// The packet.
+    pub packet: Packet,
+    /// Whether the app ran or reverted.
+    pub kind: AckKind,
+    /// The acknowledgement bytes (at most `MAX_RESULT_BYTES`).
+    pub result: Vec<u8>,
+}
+
+/// A relayer proves a destination header at or past the packet's deadline and that the
+/// destination gateway holds no receipt for the packet key at it. For a packet the hub
+/// never received, the hub has also proven its source commitment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeoutPacket {
+    /// The packet.
+    pub packet: Packet,
+    /// Height of the destination header.
+    pub dest_height: u64,
+    /// Time of the destination header, in ms.
+    pub dest_time_ms: u64,
+}
+
+/// Any packet input, for [`crate::packet::PacketState::apply`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PacketInput {
+    /// See [`RecvPacket`].
+    Recv(RecvPacket),
+    /// See [`AckPacket`].
+    Ack(AckPacket),
+    /// See [`TimeoutPacket`].
+    Timeout(TimeoutPacket),
+}
+
+/// One entry appended to the message log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PacketEvent {
+    /// Stable name: `packet_logged`, `ack_logged`, `error_ack_logged`, `timeout_logged`
+    /// or `sequence_skip_logged`.
+    pub action: &'static str,
+    /// The entry kind.
+    pub kind: EntryKind,
+    /// Its log index.
+    pub log_index: u64,
+    /// The route the packet is handled on.
+    pub route: RouteId,
+    /// `PacketKey::hash` of the packet.
+    pub key_hash: Hash32,
+    /// `Packet::hash`.
+    pub packet_hash: Hash32,
+    /// Why, for error-acks and timeouts (`timeout_on_arrival`, `timeout_proven`); empty
+    /// otherwise.
+    pub reason: String,
+}
+
+impl PacketEvent {
+    /// The stable action name of an entry kind.
+    pub fn action_of(kind: EntryKind) -> &'static str {
+        match kind {
+            EntryKind::Packet => "packet_logged",
+            EntryKind::Ack => "ack_logged",
+            EntryKind::ErrorAck => "error_ack_logged",
+            EntryKind::Timeout => "timeout_logged",
+            EntryKind::SequenceSkip => "sequence_skip_logged",
+        }
+    }
+}

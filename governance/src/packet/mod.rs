@@ -1,0 +1,42 @@
+//! The hub's packet handling (DESIGN §4) as a pure state machine: `RecvPacket`,
+//! `AckPacket` and `TimeoutPacket` in, typed message-log entries out.
+//!
+//! The hub verifies light-client headers and proofs first and hands this core the
+//! *facts* (see [`input`]). The core then decides, deterministically:
+//!
+//! - **Exactly once**: one [`PacketRecord`] per packet key hash (source chain, source app,
+//!   destination chain, sequence), never per route or log index. A second `RecvPacket`
+//!   is refused (`already_received`, or `already_timed_out` for a key the hub timed out
+//!   before it ever arrived).
+//! - **Ordered routes**: per channel (source chain, source app, destination chain) the
+//!   hub accepts only `next_recv`; every sequence used up, delivered or not, moves it.
+//! - **Timeouts**: rule (a) — a `RecvPacket` whose destination's latest verified header
+//!   is already past the deadline is timed out on arrival; rule (b) — `TimeoutPacket`
+//!   (destination header past the deadline, no receipt there) times out a logged packet,
+//!   or a packet the hub never received.
+//! - **Policy**: a proven packet that breaks its route's policy
+//!   ([`crate::Council::check_packet`]) gets a final error-ack whose result is the rule's
+//!   name; its sequence is used up. Otherwise the route's tokens are taken
+//!   ([`crate::Council::execute_packet`]) and the packet is logged for its destination.
+//! - **Exactly one outcome**: each key gets at most one `Ack` / `ErrorAck` / `Timeout`
+//!   entry; on an ordered route every outcome without delivery is followed by a
+//!   `SequenceSkip` entry for the destination, so the route never blocks.
+//!
+//! Each handler is split into `validate` (reads) and `execute` (writes), like ibc-rs;
+//! [`PacketState::apply`] does both. [`PacketState::check_invariants`] re-derives the
+//! records, channels and counters from the log. The rules are written out in
+//! `spec/packets.md`.
+
+pub mod error;
+pub mod handle;
+pub mod input;
+mod invariants;
+pub mod state;
+
+pub use error::{PacketError, PacketInvariantViolation};
+pub use handle::{route_for, Plan, PlanStep};
+pub use input::{AckKind, AckPacket, PacketEvent, PacketInput, RecvPacket, TimeoutPacket};
+pub use state::{
+    Channel, ChannelKey, MessageLog, Outcome, PacketRecord, PacketState, PacketStatus,
+    RouteCounters, APP_REVERTED,
+};

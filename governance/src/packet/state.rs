@@ -1,0 +1,335 @@
+//! The packet state: one record per packet key, the per-channel sequence counters, the
+//! message log and the per-route counters. Everything is in `BTreeMap`s and `Vec`s, so
+//! iteration order, and anything derived from it, is the same on every node.
+
+use std::collections::BTreeMap;
+
+use junction_spec::merkle::{consistency_proof, inclusion_proof, root_from_leaf_hashes};
+use junction_spec::{
+    ChainId, EntryKind, Hash32, LogEntry, MerkleError, MerkleFrontier, Packet, PacketKey, RouteId,
+};
+
+/// The hub's message log: an RFC 6962 frontier for the root, and every entry with its
+/// leaf hash so that inclusion and consistency proofs can be served.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MessageLog {
+    pub(crate) frontier: MerkleFrontier,
+    pub(crate) leaves: Vec<Hash32>,
+    pub(crate) entries: Vec<LogEntry>,
+}
+
+impl MessageLog {
+    /// The empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of entries.
+    pub fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// The current root (what the block header and the checkpoint commit to).
+    pub fn root(&self) -> Hash32 {
+        self.frontier.root()
+    }
+
+    /// The frontier (size and subtree roots).
+    pub fn frontier(&self) -> &MerkleFrontier {
+        &self.frontier
+    }
+
+    /// Entry `index`, if the log has it.
+    pub fn entry(&self, index: u64) -> Option<&LogEntry> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+    }
+
+    /// Every entry, in log order.
+    pub fn entries(&self) -> &[LogEntry] {
+        &self.entries
+    }
+
+    /// Every leaf hash, in log order.
+    pub fn leaf_hashes(&self) -> &[Hash32] {
+        &self.leaves
+    }
+
+    fn prefix(&self, tree_size: u64) -> Result<&[Hash32], MerkleError> {
+        usize::try_from(tree_size)
+            .ok()
+            .and_then(|n| self.leaves.get(..n))
+            .ok_or(MerkleError::InvalidSizes {
+                old_size: tree_size,
+                new_size: self.size(),
+            })
+    }
+
+    /// The root of the log when it held `tree_size` entries.
+    pub fn root_at(&self, tree_size: u64) -> Result<Hash32, MerkleError> {
+        Ok(root_from_leaf_hashes(self.prefix(tree_size)?))
+    }
+
+    /// The audit path of entry `index` in the log as it was at `tree_size` entries (the
+    /// size of the checkpoint a gateway holds).
+    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash32>, MerkleError> {
+        inclusion_proof(self.prefix(tree_size)?, index)
+    }
+
+    /// The consistency proof from the log at `old_size` entries to the log at `new_size`.
+    pub fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<Vec<Hash32>, MerkleError> {
+        consistency_proof(self.prefix(new_size)?, old_size)
+    }
+
+    /// Whether `n` more entries fit.
+    pub(crate) fn has_room(&self, n: u64) -> bool {
+        self.size().checked_add(n).is_some()
+    }
+
+    /// Appends `entry` and returns its index. The caller has checked [`Self::has_room`].
+    pub(crate) fn append(&mut self, entry: LogEntry) -> u64 {
+        let index = self.size();
+        let leaf = entry.leaf_hash();
+        self.frontier.append(leaf);
+        self.leaves.push(leaf);
+        self.entries.push(entry);
+        index
+    }
+}
+
+/// A packet's one outcome for its source app, and where the log holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// `Ack`, `ErrorAck` or `Timeout`.
+    pub kind: EntryKind,
+    /// Log index of the outcome entry.
+    pub log_index: u64,
+}
+
+/// Where a packet stands on the hub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PacketStatus {
+    /// Logged for the destination, no outcome yet.
+    Received {
+        /// Log index of the `Packet` entry.
+        log_index: u64,
+    },
+    /// Its one outcome is in the log.
+    Outcome {
+        /// `Ack`, `ErrorAck` or `Timeout`.
+        kind: EntryKind,
+        /// Log index of the outcome entry.
+        log_index: u64,
+    },
+}
+
+/// What the hub holds under one packet key hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PacketRecord {
+    /// `Packet::hash` of the packet the key stands for.
+    pub packet_hash: Hash32,
+    /// The route it was handled on.
+    pub route: RouteId,
+    /// Whether that route is ordered (fixed when the record is made).
+    pub ordered: bool,
+    /// Whether a `RecvPacket` made this record (false: timed out before any arrived).
+    pub received_on_hub: bool,
+    /// Log index of the `Packet` entry, if the packet was logged for the destination.
+    pub packet_index: Option<u64>,
+    /// The outcome, once logged.
+    pub outcome: Option<Outcome>,
+    /// Log index of the `SequenceSkip` entry (ordered routes, packets that never ran).
+    pub skip_index: Option<u64>,
+}
+
+impl PacketRecord {
+    /// The status the record stands for.
+    pub fn status(&self) -> PacketStatus {
+        match (self.outcome, self.packet_index) {
+            (Some(o), _) => PacketStatus::Outcome {
+                kind: o.kind,
+                log_index: o.log_index,
+            },
+            (None, Some(log_index)) => PacketStatus::Received { log_index },
+            // A record always has a delivery or an outcome (an invariant); report the
+            // degenerate case as received at index 0 rather than panicking.
+            (None, None) => PacketStatus::Received { log_index: 0 },
+        }
+    }
+}
+
+/// The sequence space of packets: (source chain, source app, destination chain).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ChannelKey {
+    /// Source chain.
+    pub source_chain: ChainId,
+    /// Sending app.
+    pub source_app: Vec<u8>,
+    /// Destination chain.
+    pub dest_chain: ChainId,
+}
+
+impl ChannelKey {
+    /// The channel of `packet`.
+    pub fn of(packet: &Packet) -> Self {
+        Self {
+            source_chain: packet.source_chain.clone(),
+            source_app: packet.source_app.clone(),
+            dest_chain: packet.dest_chain.clone(),
+        }
+    }
+
+    /// The packet key of `sequence` on this channel.
+    pub fn packet_key(&self, sequence: u64) -> PacketKey {
+        PacketKey {
+            source_chain: self.source_chain.clone(),
+            source_app: self.source_app.clone(),
+            dest_chain: self.dest_chain.clone(),
+            sequence,
+        }
+    }
+}
+
+/// Sequence counters of one channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Channel {
+    /// The lowest sequence the hub holds no record of: on an ordered route, the only
+    /// sequence a `RecvPacket` may carry.
+    pub next_recv: u64,
+    /// The lowest sequence without a logged outcome: every sequence below it is settled
+    /// (on an ordered route, the destination gateway has moved past it or will on the
+    /// entries already logged).
+    pub next_dest: u64,
+}
+
+impl Default for Channel {
+    fn default() -> Self {
+        Self {
+            next_recv: 1,
+            next_dest: 1,
+        }
+    }
+}
+
+/// Error-ack reason counted for a destination app's revert (policy rejections are
+/// counted under their `PolicyRejection::name`).
+pub const APP_REVERTED: &str = "app_reverted";
+
+/// Per-route packet counters (the metrics of DESIGN §8).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RouteCounters {
+    /// Packets logged for the destination.
+    pub received: u64,
+    /// Acks logged (the destination app ran).
+    pub acked: u64,
+    /// Error-acks logged, by reason: a policy rejection's name or [`APP_REVERTED`].
+    pub error_acked: BTreeMap<String, u64>,
+    /// Timeouts logged.
+    pub timed_out: u64,
+    /// Sequence skips logged for the destination (ordered routes).
+    pub sequence_skips: u64,
+}
+
+impl RouteCounters {
+    /// Error-acks of every reason.
+    pub fn error_acked_total(&self) -> u64 {
+        self.error_acked
+            .values()
+            .fold(0u64, |acc, n| acc.saturating_add(*n))
+    }
+}
+
+/// The hub's packet state machine (DESIGN §4): exactly-once receipt by packet key,
+/// ordered-route sequencing, exactly one outcome per packet, the message log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PacketState {
+    pub(crate) records: BTreeMap<Hash32, PacketRecord>,
+    pub(crate) channels: BTreeMap<ChannelKey, Channel>,
+    pub(crate) log: MessageLog,
+    pub(crate) counters: BTreeMap<RouteId, RouteCounters>,
+}
+
+impl PacketState {
+    /// No packets, an empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The record under `key_hash` (`PacketKey::hash`).
+    pub fn record(&self, key_hash: &Hash32) -> Option<&PacketRecord> {
+        self.records.get(key_hash)
+    }
+
+    /// The record of `key`.
+    pub fn record_of(&self, key: &PacketKey) -> Option<&PacketRecord> {
+        self.records.get(&key.hash())
+    }
+
+    /// Every record, by key hash.
+    pub fn records(&self) -> impl Iterator<Item = (&Hash32, &PacketRecord)> {
+        self.records.iter()
+    }
+
+    /// The counters of `channel` (the initial ones if it has seen no packet).
+    pub fn channel(&self, channel: &ChannelKey) -> Channel {
+        self.channels.get(channel).copied().unwrap_or_default()
+    }
+
+    /// Every channel that has seen a packet.
+    pub fn channels(&self) -> impl Iterator<Item = (&ChannelKey, &Channel)> {
+        self.channels.iter()
+    }
+
+    /// The message log.
+    pub fn log(&self) -> &MessageLog {
+        &self.log
+    }
+
+    /// The counters of `route` (zero if it has seen no packet).
+    pub fn counters(&self, route: &RouteId) -> RouteCounters {
+        self.counters.get(route).cloned().unwrap_or_default()
+    }
+
+    /// Every route's counters.
+    pub fn all_counters(&self) -> impl Iterator<Item = (&RouteId, &RouteCounters)> {
+        self.counters.iter()
+    }
+
+    /// Packets logged for their destination and still without an outcome.
+    pub fn pending(&self) -> impl Iterator<Item = (&Hash32, &PacketRecord)> {
+        self.records.iter().filter(|(_, r)| r.outcome.is_none())
+    }
+
+    pub(crate) fn counters_mut(&mut self, route: &RouteId) -> &mut RouteCounters {
+        self.counters.entry(route.clone()).or_default()
+    }
+
+    /// Moves the channel's counters past every sequence that now has a record (and an
+    /// outcome, for `next_dest`).
+    pub(crate) fn advance_channel(&mut self, key: &ChannelKey) {
+        let mut ch = self.channel(key);
+        while self
+            .records
+            .contains_key(&key.packet_key(ch.next_recv).hash())
+        {
+            match ch.next_recv.checked_add(1) {
+                Some(n) => ch.next_recv = n,
+                None => break,
+            }
+        }
+        while ch.next_dest < ch.next_recv
+            && self
+                .records
+                .get(&key.packet_key(ch.next_dest).hash())
+                .is_some_and(|r| r.outcome.is_some())
+        {
+            ch.next_dest = ch.next_dest.saturating_add(1);
+        }
+        self.channels.insert(key.clone(), ch);
+    }
+}
