@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use junction_governance::{Council, GovGenesis, Member};
+use junction_spec::attestation::{AttestationSet, Attester};
 use junction_spec::gov::{
     ChainRegistration, GovParams, MemberStatus, OrgId, Role, RouteId, RoutePolicy,
 };
-use junction_spec::attestation::{AttestationSet, Attester};
 use junction_spec::{tagged_hash, ChainId, Encode, Hash32, HashTag};
 
 use crate::context::{PrivateKey, PublicKey, Validator, ValidatorSet};
@@ -281,7 +281,9 @@ fn address20(hex_address: &str, validator: &str) -> Result<[u8; 20], String> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| {
-            format!("validator {validator}: attestation_address `{hex_address}` is not 20 bytes of hex")
+            format!(
+                "validator {validator}: attestation_address `{hex_address}` is not 20 bytes of hex"
+            )
         })
 }
 
@@ -324,7 +326,8 @@ impl Genesis {
         }
         attesters.sort();
         let set = AttestationSet { attesters };
-        set.validate().map_err(|e| format!("attestation set: {e}"))?;
+        set.validate()
+            .map_err(|e| format!("attestation set: {e}"))?;
         Ok(set)
     }
 
@@ -332,7 +335,12 @@ impl Genesis {
     pub fn attestation_addresses(&self) -> Result<Vec<(String, [u8; 20])>, String> {
         self.validators
             .iter()
-            .map(|v| Ok((v.pub_key.clone(), address20(&v.attestation_address, &v.name)?)))
+            .map(|v| {
+                Ok((
+                    v.pub_key.clone(),
+                    address20(&v.attestation_address, &v.name)?,
+                ))
+            })
             .collect()
     }
 
@@ -486,17 +494,21 @@ impl AttestationKeyFile {
     pub fn from_key(key: &k256::ecdsa::SigningKey) -> Self {
         Self {
             private_key: hex::encode(key.to_bytes()),
-            address: hex::encode(junction_light_clients::hub::eth_address(key.verifying_key())),
+            address: hex::encode(junction_light_clients::hub::eth_address(
+                key.verifying_key(),
+            )),
         }
     }
 
     /// The signing key, checked against the stored address.
     pub fn signing_key(&self) -> Result<k256::ecdsa::SigningKey, String> {
-        let bytes = hex::decode(&self.private_key)
-            .map_err(|_| "private_key is not hex".to_string())?;
+        let bytes =
+            hex::decode(&self.private_key).map_err(|_| "private_key is not hex".to_string())?;
         let key = k256::ecdsa::SigningKey::from_slice(&bytes)
             .map_err(|_| "private_key is not a secp256k1 secret".to_string())?;
-        let address = hex::encode(junction_light_clients::hub::eth_address(key.verifying_key()));
+        let address = hex::encode(junction_light_clients::hub::eth_address(
+            key.verifying_key(),
+        ));
         if address != self.address.trim_start_matches("0x").to_lowercase() {
             return Err(format!(
                 "address {} does not belong to the key (it is {address})",

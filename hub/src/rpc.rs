@@ -241,7 +241,9 @@ fn checkpoint_json(shared: &Shared, height: u64, tip: u64) -> Result<Value, RpcE
     let block = shared
         .block(height)
         .map_err(RpcError::internal)?
-        .ok_or_else(|| RpcError::not_found(format!("no block at height {height} (tip is {tip})")))?;
+        .ok_or_else(|| {
+            RpcError::not_found(format!("no block at height {height} (tip is {tip})"))
+        })?;
     let cert = shared
         .store
         .certificate(height)

@@ -37,6 +37,51 @@ fn four_validators_agree_on_every_block_to_height_50() {
         app_hashes.len() > 1,
         "transactions must change the app hash"
     );
+    checkpoints_verify_with_the_hub_light_client(&net, 50);
+}
+
+/// Every committed height carries a checkpoint signed by more than 2/3 of the attestation
+/// set's power (from the precommit vote extensions), and the hub light client that gateways
+/// mirror accepts it; a forged signature is refused.
+fn checkpoints_verify_with_the_hub_light_client(net: &Net, up_to: u64) {
+    use junction_light_clients::hub::{verify_signatures, HubError};
+    use junction_spec::attestation::AttestationSet;
+    use junction_spec::{Checkpoint, Decode};
+    for height in [1, up_to / 2, up_to] {
+        let r = net
+            .rpc(0, "checkpoint", json!({ "height": height }))
+            .unwrap();
+        let unhex = |k: &str| hex::decode(r[k].as_str().unwrap()).unwrap();
+        let checkpoint = Checkpoint::from_bytes(&unhex("checkpoint_hex")).unwrap();
+        let set = AttestationSet::from_bytes(&unhex("attestation_set_hex")).unwrap();
+        assert_eq!(checkpoint.height, height);
+        assert_eq!(checkpoint.attestation_set_hash, set.hash());
+        assert_eq!(hex::encode(checkpoint.hash()), r["hash"].as_str().unwrap());
+        let sigs: Vec<[u8; 65]> = r["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                hex::decode(s.as_str().unwrap())
+                    .unwrap()
+                    .try_into()
+                    .unwrap()
+            })
+            .collect();
+        let power = verify_signatures(&set, &checkpoint, &sigs).unwrap();
+        assert!(power * 3 > r["total_power"].as_u64().unwrap() * 2);
+        // The same checkpoint as the other nodes serve it.
+        let other = net
+            .rpc(3, "checkpoint", json!({ "height": height }))
+            .unwrap();
+        assert_eq!(other["checkpoint_hex"], r["checkpoint_hex"]);
+        let mut forged = sigs.clone();
+        forged[0][5] ^= 1;
+        assert!(matches!(
+            verify_signatures(&set, &checkpoint, &forged),
+            Err(HubError::UnknownSigner { .. } | HubError::InvalidSignature { .. })
+        ));
+    }
 }
 
 /// One of four down: the others go on; back up: it catches up to the same chain.
