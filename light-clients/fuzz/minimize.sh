@@ -9,7 +9,7 @@ set -eu
 cap=200
 if [[ ${1:-} =~ ^[0-9]+$ ]]; then cap=$1; shift; fi
 cd "$(dirname "$0")"
-bin=${CARGO_TARGET_DIR:-/work/fuzz-target}/x86_64-unknown-linux-gnu/release
+bin=${CARGO_TARGET_DIR:-$(cd "$(dirname "$0")" && pwd)/target}/x86_64-unknown-linux-gnu/release
 for t in "$@"; do
   tmp=$(mktemp -d)
   mkdir "$tmp/scratch" "$tmp/seeds"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Run fuzz targets one after another (one libFuzzer job: the machines have 2 cores).
 # Usage: fuzz/run.sh SECONDS TARGET...   (from anywhere; logs go to $FUZZ_LOG_DIR or /tmp)
-# Build output goes to $CARGO_TARGET_DIR (default /work/fuzz-target, outside the repo).
+# Build output goes to $CARGO_TARGET_DIR (default fuzz/target, ignored by git).
 set -u
 secs=${1:?seconds per target}; shift
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/fuzz-target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$(cd "$(dirname "$0")" && pwd)/target}
 logs=${FUZZ_LOG_DIR:-/tmp}
 for t in "$@"; do
   start=$(date +%s)

@@ -1,4 +1,4 @@
-//! The Consensys qbft-tests vectors (see /work/shared/vectors/qbft/PROVENANCE.md).
+//! The Consensys qbft-tests vectors (see ../shared/vectors/qbft/PROVENANCE.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

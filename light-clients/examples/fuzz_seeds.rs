@@ -1,15 +1,16 @@
 //! Writes the seed inputs of the fuzz targets into `light-clients/fuzz/corpus/<target>/`
 //! (files `seed-*`), in the layouts `tests/fuzz_bodies/mod.rs` reads, from the shared
 //! vectors (real captures) and the testkits (inputs valid against the bodies' fixtures).
-//! Ignored by default; run by hand when a layout or a fixture changes:
+//! Run by hand when a layout or a fixture changes (from the project root):
 //!
 //! ```text
-//! JUNCTION_VECTORS=/work/shared/vectors cargo test -p junction-light-clients \
-//!     --test fuzz_seeds -- --ignored --nocapture
+//! cargo run -p junction-light-clients --example fuzz_seeds
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/fuzz_bodies/mod.rs"]
 mod fuzz_bodies;
 
 use std::path::{Path, PathBuf};
@@ -646,9 +647,7 @@ fn hub_seeds(vectors: Option<&Path>) {
     }
 }
 
-#[test]
-#[ignore = "writes the seed corpora; run by hand"]
-fn write_fuzz_seeds() {
+fn main() {
     let vectors = common::vectors_dir();
     let vectors = vectors.as_deref();
     mpt_seeds(vectors);
