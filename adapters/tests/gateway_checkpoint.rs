@@ -79,11 +79,15 @@ async fn a_high_s_signature_is_refused() {
     let sig = &mut proof.signatures[2];
     let s = alloy::primitives::U256::from_be_slice(&sig[32..64]);
     sig[32..64].copy_from_slice(&(n - s).to_be_bytes::<32>());
-    sig[64] ^= 1;
+    sig[64] = if sig[64] == 27 { 28 } else { 27 };
     let err = deliver(&env.provider, env.gw_b, &proof, &[], None)
         .await
         .unwrap_err();
-    assert!(matches!(err.revert(), Some(GatewayRevert::HighS(e)) if e.index == alloy::primitives::U256::from(2)));
+    let got = err.revert();
+    assert!(
+        matches!(got, Some(GatewayRevert::HighS(ref e)) if e.index == alloy::primitives::U256::from(2)),
+        "{got:?}"
+    );
 }
 
 #[tokio::test]

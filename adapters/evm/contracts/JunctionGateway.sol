@@ -734,7 +734,7 @@ contract JunctionGateway is IJunctionGateway {
         (, e.destChainLen, o) = _chain(d, o, index);
         (e.destAppStart, e.destAppLen, o) = _bytes(d, o, MAX_APP_ID_LEN, index);
         (e.payloadStart, e.payloadLen, o) = _bytes(d, o, MAX_PAYLOAD_BYTES, index);
-        if (o + 48 > n) revert MalformedEntry(index);
+        if (o + 40 > n) revert MalformedEntry(index);
         e.timeoutHeight = uint64(_load(d, o) >> 192);
         e.timeoutTimeMs = uint64(_load(d, o + 8) >> 192);
         e.gasLimit = uint64(_load(d, o + 16) >> 192);

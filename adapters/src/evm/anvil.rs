@@ -69,6 +69,7 @@ pub fn anvil_binary() -> Option<PathBuf> {
 pub struct Anvil {
     child: Child,
     port: u16,
+    log_path: PathBuf,
 }
 
 impl Anvil {
@@ -78,6 +79,9 @@ impl Anvil {
         let mut last = String::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port()?;
+            // anvil's output goes to a file: a pipe nobody reads would fill up and stall it.
+            let log_path = std::env::temp_dir().join(format!("junction-anvil-{port}.log"));
+            let log = std::fs::File::create(&log_path)?;
             let child = Command::new(&bin)
                 .args(["--host", "127.0.0.1", "--port", &port.to_string()])
                 // Room for large batches; the default block gas limit is 30M.
@@ -85,9 +89,13 @@ impl Anvil {
                 .args(extra_args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
-                .stderr(Stdio::piped())
+                .stderr(Stdio::from(log))
                 .spawn()?;
-            let mut anvil = Anvil { child, port };
+            let mut anvil = Anvil {
+                child,
+                port,
+                log_path,
+            };
             match anvil.wait_ready() {
                 Ok(()) => return Ok(anvil),
                 Err(e) => last = e,
@@ -101,10 +109,7 @@ impl Anvil {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut stderr) = self.child.stderr.take() {
-                    let _ = io::Read::read_to_string(&mut stderr, &mut err);
-                }
+                let err = std::fs::read_to_string(&self.log_path).unwrap_or_default();
                 return Err(format!("exited with {status}: {}", err.trim()));
             }
             if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
@@ -130,6 +135,7 @@ impl Drop for Anvil {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log_path);
     }
 }
 

@@ -207,6 +207,10 @@ pub async fn deploy_escrow<P: Provider>(
 
 /// Sends `deliver` as a transaction with `gas` (or the node's estimate) and waits for it.
 /// Returns the receipt; a mined but failed transaction is [`GatewayError::Reverted`].
+///
+/// Without `gas`, the call is first simulated (`eth_call`), so a batch the gateway would
+/// refuse costs nothing and its named error comes back as [`GatewayError::Contract`]
+/// before a nonce is taken (a failed gas estimate would leave a gap in a cached nonce).
 pub async fn deliver<P: Provider>(
     provider: P,
     gateway: Address,
@@ -217,8 +221,11 @@ pub async fn deliver<P: Provider>(
     let contract = JunctionGateway::new(gateway, provider);
     let call = deliver_call(checkpoint, entries);
     let mut builder = contract.deliver(call.signed, call.entries);
-    if let Some(gas) = gas {
-        builder = builder.gas(gas);
+    match gas {
+        Some(gas) => builder = builder.gas(gas),
+        None => {
+            builder.call().await?;
+        }
     }
     let receipt = builder
         .send()
