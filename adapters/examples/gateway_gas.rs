@@ -16,7 +16,8 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolValue;
 use junction_adapters::evm::anvil::{Anvil, DEV_KEY_0};
 use junction_adapters::evm::gateway::{
-    deliver, deploy_escrow, deploy_gateway, evm_app_id, CheckpointProof, EntryProof, JunctionGateway,
+    deliver, deploy_escrow, deploy_gateway, evm_app_id, CheckpointProof, EntryProof,
+    JunctionGateway,
 };
 use junction_light_clients::hub::testkit;
 use junction_spec::log::{EntryKind, LogEntry};
@@ -55,8 +56,12 @@ async fn measure(batch: usize) -> (u64, u64) {
     let (set, keys) = testkit::attestation_set(4, 7).unwrap();
     let h = set.hash();
     let genesis = testkit::checkpoint(&hub, 1, 0, empty_root(), h, h);
-    let gw = deploy_gateway(&provider, &here, &hub, &genesis, &set).await.unwrap();
-    let escrow = deploy_escrow(&provider, gw, U256::from(1u64)).await.unwrap();
+    let gw = deploy_gateway(&provider, &here, &hub, &genesis, &set)
+        .await
+        .unwrap();
+    let escrow = deploy_escrow(&provider, gw, U256::from(1u64))
+        .await
+        .unwrap();
 
     let entries: Vec<LogEntry> = (0..LOG_SIZE)
         .map(|i| {
@@ -67,7 +72,11 @@ async fn measure(batch: usize) -> (u64, u64) {
                 sequence: i as u64 + 1,
                 dest_chain: here.clone(),
                 dest_app: evm_app_id(escrow),
-                payload: (Address::repeat_byte(1), Address::repeat_byte(2), U256::from(10u64))
+                payload: (
+                    Address::repeat_byte(1),
+                    Address::repeat_byte(2),
+                    U256::from(10u64),
+                )
                     .abi_encode(),
                 timeout: Timeout {
                     height: 1_000_000,
@@ -80,7 +89,14 @@ async fn measure(batch: usize) -> (u64, u64) {
         })
         .collect();
     let leaves: Vec<[u8; 32]> = entries.iter().map(LogEntry::leaf_hash).collect();
-    let cp = testkit::checkpoint(&hub, 2, LOG_SIZE as u64, root_from_leaf_hashes(&leaves), h, h);
+    let cp = testkit::checkpoint(
+        &hub,
+        2,
+        LOG_SIZE as u64,
+        root_from_leaf_hashes(&leaves),
+        h,
+        h,
+    );
     let signed = testkit::sign_with(cp, &keys).unwrap();
     let proof = CheckpointProof {
         checkpoint: signed.checkpoint,
@@ -95,7 +111,9 @@ async fn measure(batch: usize) -> (u64, u64) {
             proof: inclusion_proof(&leaves, i as u64).unwrap(),
         })
         .collect();
-    let receipt = deliver(&provider, gw, &proof, &proven, Some(250_000_000)).await.unwrap();
+    let receipt = deliver(&provider, gw, &proof, &proven, Some(250_000_000))
+        .await
+        .unwrap();
     let app: u64 = receipt
         .inner
         .logs()

@@ -22,18 +22,28 @@ async fn valid_batch_runs_the_app_once_and_a_replay_is_already_delivered() {
     let cp = env.hub.certify();
     let proof = env.hub.prove(i);
 
-    let receipt = deliver(&env.provider, env.gw_b, &cp, std::slice::from_ref(&proof), None)
-        .await
-        .unwrap();
+    let receipt = deliver(
+        &env.provider,
+        env.gw_b,
+        &cp,
+        std::slice::from_ref(&proof),
+        None,
+    )
+    .await
+    .unwrap();
     let received = events::<JunctionGateway::PacketReceived>(&receipt);
     assert_eq!(received.len(), 1);
     assert!(received[0].appSucceeded);
     let ack = U256::from(70).abi_encode();
     assert_eq!(received[0].result.as_ref(), ack.as_slice());
-    assert_eq!(env.ack_of(env.gw_b, key).await, ack_commitment(EntryKind::Ack, &ack));
+    assert_eq!(
+        env.ack_of(env.gw_b, key).await,
+        ack_commitment(EntryKind::Ack, &ack)
+    );
     assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(70));
     // The receipt sits where GATEWAY.md says the hub finds it: mapping `acks` at slot 1.
-    let slot = alloy::primitives::keccak256([key.as_slice(), &U256::from(1).to_be_bytes::<32>()].concat());
+    let slot =
+        alloy::primitives::keccak256([key.as_slice(), &U256::from(1).to_be_bytes::<32>()].concat());
     let proof_of = env.provider.get_proof(env.gw_b, vec![slot]).await.unwrap();
     assert_eq!(
         proof_of.storage_proof[0].value.to_be_bytes::<32>(),
@@ -42,9 +52,15 @@ async fn valid_batch_runs_the_app_once_and_a_replay_is_already_delivered() {
 
     // Same batch again (same checkpoint, now the held one; and the fully signed form).
     for again in [CheckpointProof::held(cp.checkpoint.clone()), cp.clone()] {
-        let err = deliver(&env.provider, env.gw_b, &again, std::slice::from_ref(&proof), None)
-            .await
-            .unwrap_err();
+        let err = deliver(
+            &env.provider,
+            env.gw_b,
+            &again,
+            std::slice::from_ref(&proof),
+            None,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(err.revert_name(), Some("AlreadyDelivered"));
         assert!(matches!(err.revert(), Some(GatewayRevert::AlreadyDelivered(e)) if e.key.0 == key));
     }
@@ -75,7 +91,11 @@ async fn a_packet_past_its_deadline_is_refused_by_the_gateway_clock() {
         .raw_request("evm_increaseTime".into(), (120u64,))
         .await
         .unwrap();
-    let _: serde_json::Value = env.provider.raw_request("evm_mine".into(), ()).await.unwrap();
+    let _: serde_json::Value = env
+        .provider
+        .raw_request("evm_mine".into(), ())
+        .await
+        .unwrap();
 
     let receipt = deliver(&env.provider, env.gw_b, &cp, &[env.hub.prove(i)], None)
         .await
@@ -115,7 +135,14 @@ async fn a_relayer_cannot_starve_the_app_of_its_gas() {
         junction_adapters::evm::gateway::revert_name(&data),
         Some("InsufficientGasForApp")
     );
-    let mined = deliver(&env.provider, env.gw_b, &cp, std::slice::from_ref(&proof), Some(600_000)).await;
+    let mined = deliver(
+        &env.provider,
+        env.gw_b,
+        &cp,
+        std::slice::from_ref(&proof),
+        Some(600_000),
+    )
+    .await;
     assert_eq!(mined.unwrap_err().name(), "reverted");
     // Nothing was delivered: no receipt, no mint, not even the checkpoint.
     assert_eq!(env.ack_of(env.gw_b, key).await, [0u8; 32]);
@@ -140,21 +167,33 @@ async fn an_app_revert_becomes_an_error_ack_and_the_batch_goes_on() {
     let i = env.hub.append(packet_entry(bad, false));
     let j = env.hub.append(packet_entry(good.clone(), false));
     let cp = env.hub.certify();
-    let receipt = deliver(&env.provider, env.gw_b, &cp, &[env.hub.prove(i), env.hub.prove(j)], None)
-        .await
-        .unwrap();
+    let receipt = deliver(
+        &env.provider,
+        env.gw_b,
+        &cp,
+        &[env.hub.prove(i), env.hub.prove(j)],
+        None,
+    )
+    .await
+    .unwrap();
     let received = events::<JunctionGateway::PacketReceived>(&receipt);
     assert_eq!(received.len(), 2);
     assert!(!received[0].appSucceeded);
     // The reason is the app's revert data: TokenEscrow.ZeroRecipient().
     let reason = received[0].result.to_vec();
-    assert_eq!(reason, alloy::primitives::keccak256("ZeroRecipient()")[..4].to_vec());
+    assert_eq!(
+        reason,
+        alloy::primitives::keccak256("ZeroRecipient()")[..4].to_vec()
+    );
     assert_eq!(
         env.ack_of(env.gw_b, bad_key).await,
         ack_commitment(EntryKind::ErrorAck, &reason)
     );
     assert!(received[1].appSucceeded);
-    assert_eq!(env.balance(env.escrow_b, good_recipient).await, U256::from(4));
+    assert_eq!(
+        env.balance(env.escrow_b, good_recipient).await,
+        U256::from(4)
+    );
 }
 
 #[tokio::test]
@@ -172,7 +211,9 @@ async fn an_ack_at_the_source_runs_the_callback_once_and_deletes_the_commitment(
         .await
         .unwrap();
     let ack = U256::from(40).abi_encode();
-    let a = env.hub.append(LogEntry::new(EntryKind::Ack, false, packet, ack));
+    let a = env
+        .hub
+        .append(LogEntry::new(EntryKind::Ack, false, packet, ack));
     let cp2 = env.hub.certify();
     let receipt = deliver(&env.provider, env.gw_a, &cp2, &[env.hub.prove(a)], None)
         .await
@@ -187,9 +228,15 @@ async fn an_ack_at_the_source_runs_the_callback_once_and_deletes_the_commitment(
     assert_eq!(escrow.escrowed().call().await.unwrap(), U256::from(40));
 
     // A second outcome for the same packet finds nothing pending.
-    let err = deliver(&env.provider, env.gw_a, &CheckpointProof::held(cp2.checkpoint.clone()), &[env.hub.prove(a)], None)
-        .await
-        .unwrap_err();
+    let err = deliver(
+        &env.provider,
+        env.gw_a,
+        &CheckpointProof::held(cp2.checkpoint.clone()),
+        &[env.hub.prove(a)],
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.revert_name(), Some("PacketNotPending"));
     assert_eq!(escrow.escrowed().call().await.unwrap(), U256::from(40));
 }
@@ -199,13 +246,25 @@ async fn a_timeout_at_the_source_refunds_the_escrow() {
     let Some(mut env) = env().await else { return };
     let recipient = Address::repeat_byte(0x16);
     let packet = env
-        .lock_and_send(recipient, 500, Timeout { height: 3, time_ms: 0 })
+        .lock_and_send(
+            recipient,
+            500,
+            Timeout {
+                height: 3,
+                time_ms: 0,
+            },
+        )
         .await;
     assert_eq!(
         env.balance(env.escrow_a, env.user).await,
         U256::from(SUPPLY - 500)
     );
-    let t = env.hub.append(LogEntry::new(EntryKind::Timeout, false, packet.clone(), vec![]));
+    let t = env.hub.append(LogEntry::new(
+        EntryKind::Timeout,
+        false,
+        packet.clone(),
+        vec![],
+    ));
     let cp = env.hub.certify();
     let receipt = deliver(&env.provider, env.gw_a, &cp, &[env.hub.prove(t)], None)
         .await
@@ -213,9 +272,18 @@ async fn a_timeout_at_the_source_refunds_the_escrow() {
     let outcomes = events::<JunctionGateway::OutcomeDelivered>(&receipt);
     assert_eq!(outcomes.len(), 1);
     assert!(outcomes[0].callbackSucceeded);
-    assert_eq!(env.balance(env.escrow_a, env.user).await, U256::from(SUPPLY));
-    assert_eq!(env.escrow(env.escrow_a).pending().call().await.unwrap(), U256::ZERO);
-    assert_eq!(env.commitment_of(env.gw_a, packet.key().hash()).await, [0u8; 32]);
+    assert_eq!(
+        env.balance(env.escrow_a, env.user).await,
+        U256::from(SUPPLY)
+    );
+    assert_eq!(
+        env.escrow(env.escrow_a).pending().call().await.unwrap(),
+        U256::ZERO
+    );
+    assert_eq!(
+        env.commitment_of(env.gw_a, packet.key().hash()).await,
+        [0u8; 32]
+    );
 }
 
 #[tokio::test]
@@ -234,7 +302,10 @@ async fn an_error_ack_at_the_source_refunds_the_escrow() {
     deliver(&env.provider, env.gw_a, &cp, &[env.hub.prove(e)], None)
         .await
         .unwrap();
-    assert_eq!(env.balance(env.escrow_a, env.user).await, U256::from(SUPPLY));
+    assert_eq!(
+        env.balance(env.escrow_a, env.user).await,
+        U256::from(SUPPLY)
+    );
 }
 
 #[tokio::test]
@@ -268,7 +339,12 @@ async fn an_ordered_route_runs_by_sequence_and_a_skip_unblocks_it() {
     assert_eq!(env.ack_of(env.gw_b, second.key().hash()).await, [0u8; 32]);
 
     // The hub skips sequence 1 (it timed out); then 2 runs, in the same batch.
-    let s1 = env.hub.append(LogEntry::new(EntryKind::SequenceSkip, true, first.clone(), vec![]));
+    let s1 = env.hub.append(LogEntry::new(
+        EntryKind::SequenceSkip,
+        true,
+        first.clone(),
+        vec![],
+    ));
     let cp2 = env.hub.certify();
     let receipt = deliver(
         &env.provider,
@@ -279,7 +355,10 @@ async fn an_ordered_route_runs_by_sequence_and_a_skip_unblocks_it() {
     )
     .await
     .unwrap();
-    assert_eq!(events::<JunctionGateway::SequenceSkipped>(&receipt).len(), 1);
+    assert_eq!(
+        events::<JunctionGateway::SequenceSkipped>(&receipt).len(),
+        1
+    );
     assert_eq!(events::<JunctionGateway::PacketReceived>(&receipt).len(), 1);
     assert_eq!(next().await, 3);
     assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(2));
@@ -333,6 +412,8 @@ async fn a_bad_inclusion_proof_is_refused() {
         );
     }
     assert_eq!(env.balance(env.escrow_b, recipient).await, U256::ZERO);
-    deliver(&env.provider, env.gw_b, &cp, &[good], None).await.unwrap();
+    deliver(&env.provider, env.gw_b, &cp, &[good], None)
+        .await
+        .unwrap();
     assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(2));
 }

@@ -32,12 +32,20 @@ async fn rust_and_solidity_hashes_agree() {
         gas_limit: 123_456,
         fee: u128::MAX - 5,
     };
-    let got = gw.hashPacket(bytes(&packet.to_bytes())).call().await.unwrap();
+    let got = gw
+        .hashPacket(bytes(&packet.to_bytes()))
+        .call()
+        .await
+        .unwrap();
     assert_eq!(got.packetHash.0, packet.hash(), "packet hash");
     assert_eq!(got.key.0, packet.key().hash(), "packet key hash");
 
     let cp = env.hub.genesis.clone();
-    let h = gw.checkpointHash(bytes(&cp.to_bytes())).call().await.unwrap();
+    let h = gw
+        .checkpointHash(bytes(&cp.to_bytes()))
+        .call()
+        .await
+        .unwrap();
     assert_eq!(h.0, cp.hash(), "checkpoint hash");
 
     let s = gw
@@ -57,12 +65,19 @@ async fn rust_and_solidity_hashes_agree() {
             .call()
             .await
             .unwrap();
-        assert_eq!(c.0, ack_commitment(kind, &result), "ack commitment {kind:?}");
+        assert_eq!(
+            c.0,
+            ack_commitment(kind, &result),
+            "ack commitment {kind:?}"
+        );
     }
 
     // The gateway holds what it was given.
     assert_eq!(gw.heldCheckpointHash().call().await.unwrap().0, cp.hash());
-    assert_eq!(gw.attestationSetHash().call().await.unwrap().0, env.hub.set.hash());
+    assert_eq!(
+        gw.attestationSetHash().call().await.unwrap().0,
+        env.hub.set.hash()
+    );
     assert_eq!(gw.chainId().call().await.unwrap(), "evm-b");
     assert_eq!(gw.hubChainId().call().await.unwrap(), "junction-hub");
 }
@@ -86,13 +101,23 @@ async fn send_stores_the_commitment_and_emits_the_spec_encoding() {
     let sent = env.lock_and_send(recipient, 250, timeout).await;
     // The event's bytes decode to exactly the packet escrow A asked for.
     assert_eq!(sent, env.packet_a_to_b(1, recipient, 250, timeout));
-    assert_eq!(env.commitment_of(env.gw_a, sent.key().hash()).await, sent.hash());
+    assert_eq!(
+        env.commitment_of(env.gw_a, sent.key().hash()).await,
+        sent.hash()
+    );
     // ... in mapping `commitments` at slot 0, where the hub proves it with eth_getProof.
     let slot = alloy::primitives::keccak256(
-        [sent.key().hash().as_slice(), &U256::ZERO.to_be_bytes::<32>()].concat(),
+        [
+            sent.key().hash().as_slice(),
+            &U256::ZERO.to_be_bytes::<32>(),
+        ]
+        .concat(),
     );
     let proof = env.provider.get_proof(env.gw_a, vec![slot]).await.unwrap();
-    assert_eq!(proof.storage_proof[0].value.to_be_bytes::<32>(), sent.hash());
+    assert_eq!(
+        proof.storage_proof[0].value.to_be_bytes::<32>(),
+        sent.hash()
+    );
     // Sequences count per (app, destination).
     let second = env.lock_and_send(recipient, 1, timeout).await;
     assert_eq!(second.sequence, 2);
@@ -145,7 +170,9 @@ async fn send_refuses_packets_the_hub_could_not_accept() {
 fn committed_artifacts_match_a_fresh_compile() {
     let evm = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("evm");
     if !evm.join("node_modules/solc").is_dir() {
-        eprintln!("SKIPPED: adapters/evm/node_modules is absent; run scripts/setup-evm.sh (CI does)");
+        eprintln!(
+            "SKIPPED: adapters/evm/node_modules is absent; run scripts/setup-evm.sh (CI does)"
+        );
         return;
     }
     let out = std::env::temp_dir().join(format!("junction-artifacts-{}", std::process::id()));

@@ -286,10 +286,19 @@ contract JunctionGateway is IJunctionGateway {
         bool acted;
         for (uint256 i = 0; i < entries.length; i++) {
             ProvenEntry calldata p = entries[i];
+            // Memory is never freed in Solidity and its price grows with the square of its
+            // size; what one entry allocates is dead once it is handled, so hand it back.
+            uint256 freeMemory;
+            assembly ("memory-safe") {
+                freeMemory := mload(0x40)
+            }
             if (!_included(p.entry, p.leafIndex, p.proof, logRoot, logSize)) revert InclusionProofInvalid(i);
             (bytes32 key, bytes memory skip) = _handle(i, p.entry);
             if (skip.length == 0) {
                 acted = true;
+                assembly ("memory-safe") {
+                    mstore(0x40, freeMemory)
+                }
             } else {
                 emit EntrySkipped(i, key, skip);
                 if (firstSkip.length == 0) firstSkip = skip;

@@ -117,7 +117,10 @@ impl Anvil {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Err(format!("no answer on port {} within {START_TIMEOUT:?}", self.port))
+        Err(format!(
+            "no answer on port {} within {START_TIMEOUT:?}",
+            self.port
+        ))
     }
 
     /// The port anvil listens on.

@@ -24,19 +24,25 @@ use junction_spec::log::LogEntry;
 use junction_spec::{ChainId, Checkpoint, Hash32};
 use thiserror::Error;
 
-alloy::sol!(
-    #[sol(rpc)]
-    #[derive(Debug, PartialEq, Eq)]
-    JunctionGateway,
-    "evm/artifacts/JunctionGateway.json"
-);
+/// Bindings generated from the committed artifacts (the ABI decides the argument counts).
+#[allow(clippy::too_many_arguments, missing_docs)]
+mod bindings {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        JunctionGateway,
+        "evm/artifacts/JunctionGateway.json"
+    );
 
-alloy::sol!(
-    #[sol(rpc)]
-    #[derive(Debug, PartialEq, Eq)]
-    TokenEscrow,
-    "evm/artifacts/TokenEscrow.json"
-);
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        TokenEscrow,
+        "evm/artifacts/TokenEscrow.json"
+    );
+}
+
+pub use bindings::{JunctionGateway, TokenEscrow};
 
 pub use JunctionGateway::JunctionGatewayErrors as GatewayRevert;
 
@@ -158,7 +164,10 @@ impl EntryProof {
 }
 
 /// The `deliver` call for a checkpoint and a batch of proven entries.
-pub fn deliver_call(checkpoint: &CheckpointProof, entries: &[EntryProof]) -> JunctionGateway::deliverCall {
+pub fn deliver_call(
+    checkpoint: &CheckpointProof,
+    entries: &[EntryProof],
+) -> JunctionGateway::deliverCall {
     JunctionGateway::deliverCall {
         signed: checkpoint.to_abi(),
         entries: entries.iter().map(EntryProof::to_abi).collect(),

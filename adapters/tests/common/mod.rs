@@ -150,8 +150,12 @@ pub async fn env_with(hub: TestHub) -> Option<Env> {
     let gw_b = deploy_gateway(&provider, &chain_b, &hub.chain, &hub.genesis, &hub.set)
         .await
         .unwrap();
-    let escrow_a = deploy_escrow(&provider, gw_a, U256::from(SUPPLY)).await.unwrap();
-    let escrow_b = deploy_escrow(&provider, gw_b, U256::from(SUPPLY)).await.unwrap();
+    let escrow_a = deploy_escrow(&provider, gw_a, U256::from(SUPPLY))
+        .await
+        .unwrap();
+    let escrow_b = deploy_escrow(&provider, gw_b, U256::from(SUPPLY))
+        .await
+        .unwrap();
     Some(Env {
         anvil,
         provider,
@@ -188,7 +192,13 @@ impl Env {
     }
 
     /// A packet from escrow A to escrow B (as escrow A would send it), without sending it.
-    pub fn packet_a_to_b(&self, sequence: u64, recipient: Address, amount: u64, timeout: Timeout) -> Packet {
+    pub fn packet_a_to_b(
+        &self,
+        sequence: u64,
+        recipient: Address,
+        amount: u64,
+        timeout: Timeout,
+    ) -> Packet {
         Packet {
             version: 1,
             source_chain: self.chain_a.clone(),
@@ -243,7 +253,12 @@ impl Env {
     }
 
     pub async fn commitment_of(&self, gw: Address, key: [u8; 32]) -> [u8; 32] {
-        self.gateway(gw).commitments(key.into()).call().await.unwrap().0
+        self.gateway(gw)
+            .commitments(key.into())
+            .call()
+            .await
+            .unwrap()
+            .0
     }
 }
 
@@ -264,7 +279,9 @@ pub fn bytes(b: &[u8]) -> Bytes {
 }
 
 /// Events of one type in a receipt.
-pub fn events<E: alloy::sol_types::SolEvent>(receipt: &alloy::rpc::types::TransactionReceipt) -> Vec<E> {
+pub fn events<E: alloy::sol_types::SolEvent>(
+    receipt: &alloy::rpc::types::TransactionReceipt,
+) -> Vec<E> {
     receipt
         .inner
         .logs()
