@@ -1,0 +1,419 @@
+//! Delivering hub log entries to a gateway on a real anvil: exactly once, one outcome,
+//! deadlines by the gateway's own clock, the gas rule, ordered routes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use alloy::primitives::{Address, U256};
+use alloy::providers::Provider;
+use alloy::sol_types::SolValue;
+use common::*;
+use junction_adapters::evm::gateway::{deliver, CheckpointProof, GatewayRevert, JunctionGateway};
+use junction_spec::log::{ack_commitment, EntryKind, LogEntry};
+use junction_spec::Timeout;
+
+#[tokio::test]
+async fn valid_batch_runs_the_app_once_and_a_replay_is_already_delivered() {
+    let Some(mut env) = env().await else { return };
+    let recipient = Address::repeat_byte(0x11);
+    let packet = env.packet_a_to_b(1, recipient, 70, far_timeout());
+    let key = packet.key().hash();
+    let i = env.hub.append(packet_entry(packet, false));
+    let cp = env.hub.certify();
+    let proof = env.hub.prove(i);
+
+    let receipt = deliver(
+        &env.provider,
+        env.gw_b,
+        &cp,
+        std::slice::from_ref(&proof),
+        None,
+    )
+    .await
+    .unwrap();
+    let received = events::<JunctionGateway::PacketReceived>(&receipt);
+    assert_eq!(received.len(), 1);
+    assert!(received[0].appSucceeded);
+    let ack = U256::from(70).abi_encode();
+    assert_eq!(received[0].result.as_ref(), ack.as_slice());
+    assert_eq!(
+        env.ack_of(env.gw_b, key).await,
+        ack_commitment(EntryKind::Ack, &ack)
+    );
+    assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(70));
+    // The receipt sits where GATEWAY.md says the hub finds it: mapping `acks` at slot 1.
+    let slot =
+        alloy::primitives::keccak256([key.as_slice(), &U256::from(1).to_be_bytes::<32>()].concat());
+    let proof_of = env.provider.get_proof(env.gw_b, vec![slot]).await.unwrap();
+    assert_eq!(
+        proof_of.storage_proof[0].value.to_be_bytes::<32>(),
+        ack_commitment(EntryKind::Ack, &ack)
+    );
+
+    // Same batch again (same checkpoint, now the held one; and the fully signed form).
+    for again in [CheckpointProof::held(cp.checkpoint.clone()), cp.clone()] {
+        let err = deliver(
+            &env.provider,
+            env.gw_b,
+            &again,
+            std::slice::from_ref(&proof),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.revert_name(), Some("AlreadyDelivered"));
+        assert!(matches!(err.revert(), Some(GatewayRevert::AlreadyDelivered(e)) if e.key.0 == key));
+    }
+    // The app ran once.
+    assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(70));
+    assert_eq!(
+        env.escrow(env.escrow_b).minted().call().await.unwrap(),
+        U256::from(70)
+    );
+}
+
+#[tokio::test]
+async fn a_packet_past_its_deadline_is_refused_by_the_gateway_clock() {
+    let Some(mut env) = env().await else { return };
+    let (_, now) = env.clock().await;
+    let recipient = Address::repeat_byte(0x12);
+    let deadline = Timeout {
+        height: 0,
+        time_ms: (now + 60) * 1000,
+    };
+    let packet = env.packet_a_to_b(1, recipient, 5, deadline);
+    let key = packet.key().hash();
+    let i = env.hub.append(packet_entry(packet, false));
+    let cp = env.hub.certify();
+    // The destination chain's clock passes the deadline.
+    let _: serde_json::Value = env
+        .provider
+        .raw_request("evm_increaseTime".into(), (120u64,))
+        .await
+        .unwrap();
+    let _: serde_json::Value = env
+        .provider
+        .raw_request("evm_mine".into(), ())
+        .await
+        .unwrap();
+
+    let receipt = deliver(&env.provider, env.gw_b, &cp, &[env.hub.prove(i)], None)
+        .await
+        .unwrap();
+    let refused = events::<JunctionGateway::PacketRefused>(&receipt);
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].key.0, key);
+    assert_eq!(refused[0].reason.as_ref(), b"junction: deadline passed");
+    assert!(events::<JunctionGateway::PacketReceived>(&receipt).is_empty());
+    // No receipt: the hub can prove non-membership and log a timeout.
+    assert_eq!(env.ack_of(env.gw_b, key).await, [0u8; 32]);
+    assert_eq!(env.balance(env.escrow_b, recipient).await, U256::ZERO);
+}
+
+#[tokio::test]
+async fn a_relayer_cannot_starve_the_app_of_its_gas() {
+    let Some(mut env) = env().await else { return };
+    let recipient = Address::repeat_byte(0x13);
+    let mut packet = env.packet_a_to_b(1, recipient, 9, far_timeout());
+    packet.gas_limit = 1_000_000;
+    let key = packet.key().hash();
+    let i = env.hub.append(packet_entry(packet, false));
+    let cp = env.hub.certify();
+    let proof = env.hub.prove(i);
+    let call = junction_adapters::evm::gateway::deliver_call(&cp, std::slice::from_ref(&proof));
+    let gw = env.gateway(env.gw_b);
+
+    // Enough for the checkpoint and the proof, not for the app's million.
+    let err = gw
+        .deliver(call.signed.clone(), call.entries.clone())
+        .gas(600_000)
+        .call()
+        .await
+        .unwrap_err();
+    let data = err.as_revert_data().unwrap();
+    assert_eq!(
+        junction_adapters::evm::gateway::revert_name(&data),
+        Some("InsufficientGasForApp")
+    );
+    let mined = deliver(
+        &env.provider,
+        env.gw_b,
+        &cp,
+        std::slice::from_ref(&proof),
+        Some(600_000),
+    )
+    .await;
+    assert_eq!(mined.unwrap_err().name(), "reverted");
+    // Nothing was delivered: no receipt, no mint, not even the checkpoint.
+    assert_eq!(env.ack_of(env.gw_b, key).await, [0u8; 32]);
+    assert_eq!(env.balance(env.escrow_b, recipient).await, U256::ZERO);
+    assert_eq!(gw.heldHeight().call().await.unwrap(), 1);
+
+    // With enough gas the same batch goes through.
+    deliver(&env.provider, env.gw_b, &cp, &[proof], Some(2_000_000))
+        .await
+        .unwrap();
+    assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(9));
+}
+
+#[tokio::test]
+async fn an_app_revert_becomes_an_error_ack_and_the_batch_goes_on() {
+    let Some(mut env) = env().await else { return };
+    let good_recipient = Address::repeat_byte(0x14);
+    // The escrow reverts on a zero recipient.
+    let bad = env.packet_a_to_b(1, Address::ZERO, 3, far_timeout());
+    let good = env.packet_a_to_b(2, good_recipient, 4, far_timeout());
+    let bad_key = bad.key().hash();
+    let i = env.hub.append(packet_entry(bad, false));
+    let j = env.hub.append(packet_entry(good.clone(), false));
+    let cp = env.hub.certify();
+    let receipt = deliver(
+        &env.provider,
+        env.gw_b,
+        &cp,
+        &[env.hub.prove(i), env.hub.prove(j)],
+        None,
+    )
+    .await
+    .unwrap();
+    let received = events::<JunctionGateway::PacketReceived>(&receipt);
+    assert_eq!(received.len(), 2);
+    assert!(!received[0].appSucceeded);
+    // The reason is the app's revert data: TokenEscrow.ZeroRecipient().
+    let reason = received[0].result.to_vec();
+    assert_eq!(
+        reason,
+        alloy::primitives::keccak256("ZeroRecipient()")[..4].to_vec()
+    );
+    assert_eq!(
+        env.ack_of(env.gw_b, bad_key).await,
+        ack_commitment(EntryKind::ErrorAck, &reason)
+    );
+    assert!(received[1].appSucceeded);
+    assert_eq!(
+        env.balance(env.escrow_b, good_recipient).await,
+        U256::from(4)
+    );
+}
+
+#[tokio::test]
+async fn an_ack_at_the_source_runs_the_callback_once_and_deletes_the_commitment() {
+    let Some(mut env) = env().await else { return };
+    let recipient = Address::repeat_byte(0x15);
+    let packet = env.lock_and_send(recipient, 40, far_timeout()).await;
+    let key = packet.key().hash();
+    assert_eq!(env.commitment_of(env.gw_a, key).await, packet.hash());
+
+    // Hub: the packet, then (after B ran it) its ack.
+    let p = env.hub.append(packet_entry(packet.clone(), false));
+    let cp = env.hub.certify();
+    deliver(&env.provider, env.gw_b, &cp, &[env.hub.prove(p)], None)
+        .await
+        .unwrap();
+    let ack = U256::from(40).abi_encode();
+    let a = env
+        .hub
+        .append(LogEntry::new(EntryKind::Ack, false, packet, ack));
+    let cp2 = env.hub.certify();
+    let receipt = deliver(&env.provider, env.gw_a, &cp2, &[env.hub.prove(a)], None)
+        .await
+        .unwrap();
+    let outcomes = events::<JunctionGateway::OutcomeDelivered>(&receipt);
+    assert_eq!(outcomes.len(), 1);
+    assert!(outcomes[0].callbackSucceeded);
+    assert_eq!(outcomes[0].kind, EntryKind::Ack.tag());
+    assert_eq!(env.commitment_of(env.gw_a, key).await, [0u8; 32]);
+    let escrow = env.escrow(env.escrow_a);
+    assert_eq!(escrow.pending().call().await.unwrap(), U256::ZERO);
+    assert_eq!(escrow.escrowed().call().await.unwrap(), U256::from(40));
+
+    // A second outcome for the same packet finds nothing pending.
+    let err = deliver(
+        &env.provider,
+        env.gw_a,
+        &CheckpointProof::held(cp2.checkpoint.clone()),
+        &[env.hub.prove(a)],
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.revert_name(), Some("PacketNotPending"));
+    assert_eq!(escrow.escrowed().call().await.unwrap(), U256::from(40));
+}
+
+#[tokio::test]
+async fn a_timeout_at_the_source_refunds_the_escrow() {
+    let Some(mut env) = env().await else { return };
+    let recipient = Address::repeat_byte(0x16);
+    let packet = env
+        .lock_and_send(
+            recipient,
+            500,
+            Timeout {
+                height: 3,
+                time_ms: 0,
+            },
+        )
+        .await;
+    assert_eq!(
+        env.balance(env.escrow_a, env.user).await,
+        U256::from(SUPPLY - 500)
+    );
+    let t = env.hub.append(LogEntry::new(
+        EntryKind::Timeout,
+        false,
+        packet.clone(),
+        vec![],
+    ));
+    let cp = env.hub.certify();
+    let receipt = deliver(&env.provider, env.gw_a, &cp, &[env.hub.prove(t)], None)
+        .await
+        .unwrap();
+    let outcomes = events::<JunctionGateway::OutcomeDelivered>(&receipt);
+    assert_eq!(outcomes.len(), 1);
+    assert!(outcomes[0].callbackSucceeded);
+    assert_eq!(
+        env.balance(env.escrow_a, env.user).await,
+        U256::from(SUPPLY)
+    );
+    assert_eq!(
+        env.escrow(env.escrow_a).pending().call().await.unwrap(),
+        U256::ZERO
+    );
+    assert_eq!(
+        env.commitment_of(env.gw_a, packet.key().hash()).await,
+        [0u8; 32]
+    );
+}
+
+#[tokio::test]
+async fn an_error_ack_at_the_source_refunds_the_escrow() {
+    let Some(mut env) = env().await else { return };
+    let packet = env
+        .lock_and_send(Address::repeat_byte(0x17), 60, far_timeout())
+        .await;
+    let e = env.hub.append(LogEntry::new(
+        EntryKind::ErrorAck,
+        false,
+        packet,
+        b"route paused".to_vec(),
+    ));
+    let cp = env.hub.certify();
+    deliver(&env.provider, env.gw_a, &cp, &[env.hub.prove(e)], None)
+        .await
+        .unwrap();
+    assert_eq!(
+        env.balance(env.escrow_a, env.user).await,
+        U256::from(SUPPLY)
+    );
+}
+
+#[tokio::test]
+async fn an_ordered_route_runs_by_sequence_and_a_skip_unblocks_it() {
+    let Some(mut env) = env().await else { return };
+    let recipient = Address::repeat_byte(0x18);
+    let first = env.packet_a_to_b(1, recipient, 1, far_timeout());
+    let second = env.packet_a_to_b(2, recipient, 2, far_timeout());
+    let i2 = env.hub.append(packet_entry(second.clone(), true));
+    let cp = env.hub.certify();
+    let gw = env.gateway(env.gw_b);
+    let next = || async {
+        gw.nextReceiveSequence("evm-a".into(), env.escrow_a.as_slice().to_vec().into())
+            .call()
+            .await
+            .unwrap()
+    };
+    assert_eq!(next().await, 1);
+
+    // Sequence 2 before sequence 1: refused.
+    let err = deliver(&env.provider, env.gw_b, &cp, &[env.hub.prove(i2)], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.revert_name(), Some("OutOfOrder"));
+    match err.revert() {
+        Some(GatewayRevert::OutOfOrder(e)) => {
+            assert_eq!((e.expected, e.got), (1, 2));
+        }
+        other => panic!("expected OutOfOrder, got {other:?}"),
+    }
+    assert_eq!(env.ack_of(env.gw_b, second.key().hash()).await, [0u8; 32]);
+
+    // The hub skips sequence 1 (it timed out); then 2 runs, in the same batch.
+    let s1 = env.hub.append(LogEntry::new(
+        EntryKind::SequenceSkip,
+        true,
+        first.clone(),
+        vec![],
+    ));
+    let cp2 = env.hub.certify();
+    let receipt = deliver(
+        &env.provider,
+        env.gw_b,
+        &cp2,
+        &[env.hub.prove(s1), env.hub.prove(i2)],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        events::<JunctionGateway::SequenceSkipped>(&receipt).len(),
+        1
+    );
+    assert_eq!(events::<JunctionGateway::PacketReceived>(&receipt).len(), 1);
+    assert_eq!(next().await, 3);
+    assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(2));
+    // The skipped sequence can never run afterwards.
+    let late = env.hub.append(packet_entry(first, true));
+    let cp3 = env.hub.certify();
+    let err = deliver(&env.provider, env.gw_b, &cp3, &[env.hub.prove(late)], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.revert_name(), Some("AlreadyDelivered"));
+}
+
+#[tokio::test]
+async fn an_entry_for_another_chain_is_refused() {
+    let Some(mut env) = env().await else { return };
+    let packet = env.packet_a_to_b(1, Address::repeat_byte(0x19), 1, far_timeout());
+    let i = env.hub.append(packet_entry(packet, false));
+    let cp = env.hub.certify();
+    // Proven fine, but addressed to evm-b: gateway A must not act on it.
+    let err = deliver(&env.provider, env.gw_a, &cp, &[env.hub.prove(i)], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.revert_name(), Some("WrongTargetChain"));
+}
+
+#[tokio::test]
+async fn a_bad_inclusion_proof_is_refused() {
+    let Some(mut env) = env().await else { return };
+    let recipient = Address::repeat_byte(0x1a);
+    for s in 1..=3 {
+        let p = env.packet_a_to_b(s, recipient, s, far_timeout());
+        env.hub.append(packet_entry(p, false));
+    }
+    let cp = env.hub.certify();
+    let good = env.hub.prove(1);
+    let mut flipped = good.clone();
+    flipped.proof[0][0] ^= 1;
+    let mut wrong_index = good.clone();
+    wrong_index.index = 2;
+    let mut short = good.clone();
+    short.proof.pop();
+    let mut tampered = good.clone();
+    tampered.entry.packet.payload[31] ^= 1;
+    for bad in [flipped, wrong_index, short, tampered] {
+        let err = deliver(&env.provider, env.gw_b, &cp, &[env.hub.prove(0), bad], None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.revert(), Some(GatewayRevert::InclusionProofInvalid(e)) if e.index == U256::from(1)),
+            "{err:?}"
+        );
+    }
+    assert_eq!(env.balance(env.escrow_b, recipient).await, U256::ZERO);
+    deliver(&env.provider, env.gw_b, &cp, &[good], None)
+        .await
+        .unwrap();
+    assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(2));
+}
