@@ -10,6 +10,9 @@ if ! command -v cargo-nextest >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 
+# The EVM gateway tests need anvil and solc-js from the pinned npm packages.
+bash scripts/setup-evm.sh >/dev/null
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The end-to-end tests run the real binary.
