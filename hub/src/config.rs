@@ -246,8 +246,10 @@ impl GenesisGovernance {
                 })
                 .collect(),
             params: GovParams {
-                voting_period_ms: 8_000,
-                expedited_voting_period_ms: 4_000,
+                // Long enough for a handful of CLI votes on a loaded machine, short
+                // enough to watch a proposal pass.
+                voting_period_ms: 15_000,
+                expedited_voting_period_ms: 8_000,
                 timelock_ms: 2_000,
                 quorum: frac(1, 3),
                 threshold: frac(51, 100),

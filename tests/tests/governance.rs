@@ -99,7 +99,9 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
     let rpc = |i: usize| format!("http://{}", net.rpc[i]);
     let files = net.dir.path();
 
-    // Member 1 (node0's organization) proposes registering both chains.
+    // Member 1 (node0's organization) proposes registering each chain; members 2-4 vote
+    // yes right away, each through its own node, well inside the voting period.
+    let mut ids = Vec::new();
     for id in ["chain-a", "chain-b"] {
         let f = register_chain_file(files, id);
         cli_ok(&[
@@ -112,16 +114,15 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
             "--rpc",
             &rpc(0),
         ]);
-    }
-    let ids = proposal_ids(&net, "register_chain");
-    assert_eq!(ids.len(), 2);
-    // Members 2-4 vote yes, each through its own node.
-    for id in &ids {
+        let proposal = proposal_ids(&net, "register_chain")
+            .into_iter()
+            .max()
+            .unwrap();
         for i in 1..4 {
             cli_ok(&[
                 "gov",
                 "vote",
-                &id.to_string(),
+                &proposal.to_string(),
                 "yes",
                 "--home",
                 &home(i),
@@ -129,7 +130,10 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
                 &rpc(i),
             ]);
         }
+        ids.push(proposal);
     }
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1]);
     wait_until("both chains registered", || {
         (0..4).all(|i| {
             net.rpc(i, "chain_list", json!({}))
