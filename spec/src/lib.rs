@@ -14,6 +14,7 @@ pub mod gov;
 pub mod hash;
 pub mod log;
 pub mod merkle;
+pub mod relay;
 pub mod serde_hex;
 pub mod types;
 
@@ -25,4 +26,5 @@ pub use gov::*;
 pub use hash::{tagged_hash, tagged_hash_parts, Hash32, HashTag};
 pub use log::{ack_commitment, EntryKind, LogEntry, LogEntryError, PacketKey, MAX_RESULT_BYTES};
 pub use merkle::{MerkleError, MerkleFrontier};
+pub use relay::{RelayMsg, SourceProof};
 pub use types::*;

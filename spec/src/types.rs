@@ -245,6 +245,9 @@ pub enum TxError {
     /// A proposal's content breaks its own bounds.
     #[error("invalid proposal: {0}")]
     InvalidProposal(crate::gov::ParamsError),
+    /// A relay transaction without messages.
+    #[error("relay transaction carries no message")]
+    EmptyRelay,
     /// The encoded transaction is longer than [`MAX_TX_BYTES`].
     #[error("encoded transaction is {len} bytes, the maximum is {max}")]
     TooLarge {
@@ -293,6 +296,12 @@ pub enum TxKind {
         /// The chain whose client is frozen.
         chain: ChainId,
     },
+    /// Tag `0x06`: a registered relayer's messages (1 to [`crate::relay::MAX_RELAY_MSGS`]),
+    /// executed in order; each succeeds or is refused on its own.
+    Relay {
+        /// The messages.
+        msgs: Vec<crate::relay::RelayMsg>,
+    },
 }
 
 impl TxKind {
@@ -306,6 +315,8 @@ impl TxKind {
     pub const TAG_EMERGENCY_PAUSE: u8 = 0x04;
     /// Tag byte of [`TxKind::EmergencyFreeze`].
     pub const TAG_EMERGENCY_FREEZE: u8 = 0x05;
+    /// Tag byte of [`TxKind::Relay`].
+    pub const TAG_RELAY: u8 = 0x06;
 
     /// The tag byte of this kind.
     pub fn tag(&self) -> u8 {
@@ -315,6 +326,7 @@ impl TxKind {
             TxKind::Vote { .. } => Self::TAG_VOTE,
             TxKind::EmergencyPause { .. } => Self::TAG_EMERGENCY_PAUSE,
             TxKind::EmergencyFreeze { .. } => Self::TAG_EMERGENCY_FREEZE,
+            TxKind::Relay { .. } => Self::TAG_RELAY,
         }
     }
 
@@ -326,6 +338,7 @@ impl TxKind {
             TxKind::Vote { .. } => "vote",
             TxKind::EmergencyPause { .. } => "emergency_pause",
             TxKind::EmergencyFreeze { .. } => "emergency_freeze",
+            TxKind::Relay { .. } => "relay",
         }
     }
 
@@ -340,6 +353,8 @@ impl TxKind {
             }
             TxKind::Remark { .. } => Ok(()),
             TxKind::Propose { proposal, .. } => proposal.check().map_err(TxError::InvalidProposal),
+            TxKind::Relay { msgs } if msgs.is_empty() => Err(TxError::EmptyRelay),
+            TxKind::Relay { .. } => Ok(()),
             TxKind::Vote { .. }
             | TxKind::EmergencyPause { .. }
             | TxKind::EmergencyFreeze { .. } => Ok(()),
@@ -370,6 +385,7 @@ impl Encode for TxKind {
             }
             TxKind::EmergencyPause { route } => route.encode_to(out),
             TxKind::EmergencyFreeze { chain } => chain.encode_to(out),
+            TxKind::Relay { msgs } => crate::encoding::encode_vec(msgs, out),
         }
     }
 }
@@ -394,6 +410,9 @@ impl Decode for TxKind {
             }),
             Self::TAG_EMERGENCY_FREEZE => Ok(TxKind::EmergencyFreeze {
                 chain: Decode::decode_from(r)?,
+            }),
+            Self::TAG_RELAY => Ok(TxKind::Relay {
+                msgs: crate::encoding::decode_vec(r, crate::relay::MAX_RELAY_MSGS)?,
             }),
             tag => Err(DecodeError::InvalidTag {
                 what: "tx kind",

@@ -18,8 +18,9 @@
 //! ```
 //!
 //! Signatures are 65-byte `r || s || v` (v ∈ {0, 1, 27, 28}), low S, by distinct registered
-//! attesters. The client follows headers strictly one by one (number = latest + 1,
-//! parent_hash = latest hash); two attested headers at one height with different hashes are
+//! attesters. The client moves forward only (number > latest; an adjacent header must name
+//! the latest hash as its parent, a later one may skip: the attesters vouch for each
+//! header's finality, so relayers need not submit every block); two attested headers at one height with different hashes are
 //! misbehaviour and freeze it.
 
 use std::collections::BTreeMap;
@@ -523,6 +524,54 @@ impl AttestedClient {
         })
     }
 
+    /// The client's fields, for its canonical encoding.
+    #[allow(clippy::type_complexity)]
+    pub fn parts(
+        &self,
+    ) -> (
+        &AttestedConfig,
+        &AttesterSet,
+        &BTreeMap<u64, AttestedConsensusState>,
+        u64,
+        Option<u64>,
+    ) {
+        (&self.config, &self.set, &self.states, self.latest, self.frozen)
+    }
+
+    /// Rebuild a client from its fields (a decoded client state), checking that they fit
+    /// together: a kept state at `latest`, history within `max_history`.
+    pub fn from_parts(
+        config: AttestedConfig,
+        set: AttesterSet,
+        states: BTreeMap<u64, AttestedConsensusState>,
+        latest: u64,
+        frozen: Option<u64>,
+    ) -> Result<Self, AttestedError> {
+        if config.max_history == 0
+            || config.max_history > MAX_HISTORY
+            || states.len() > config.max_history
+        {
+            return Err(AttestedError::InvalidConfig {
+                what: "max_history must be in 1..=MAX_HISTORY and hold every kept state",
+            });
+        }
+        if !states.contains_key(&latest) || states.keys().next_back() != Some(&latest) {
+            return Err(AttestedError::UnknownHeight { height: latest });
+        }
+        Ok(AttestedClient {
+            config,
+            set,
+            states,
+            latest,
+            frozen,
+        })
+    }
+
+    /// The council-set configuration.
+    pub fn config(&self) -> &AttestedConfig {
+        &self.config
+    }
+
     /// The consensus state at `height`, if kept.
     pub fn consensus_state(&self, height: u64) -> Option<&AttestedConsensusState> {
         self.states.get(&height)
@@ -594,13 +643,15 @@ impl LightClient for AttestedClient {
                 got: h.chain_id,
             });
         }
-        if Some(h.number) != self.latest.checked_add(1) {
+        if h.number <= self.latest {
             return Err(AttestedError::NonSequential {
                 trusted: self.latest,
                 got: h.number,
             });
         }
-        if h.parent_hash != trusted.hash {
+        // Attesters vouch for each header's finality on their own; a header that skips
+        // ahead needs nothing more, an adjacent one must also link to the trusted one.
+        if h.number == self.latest + 1 && h.parent_hash != trusted.hash {
             return Err(AttestedError::ParentHashMismatch);
         }
         if h.timestamp <= trusted.timestamp {

@@ -2,6 +2,7 @@
 //! seals, and the Merkle-Patricia proofs (EIP-1186 account/storage, receipts) both use.
 
 pub mod attested;
+pub mod codec;
 pub mod header;
 pub mod mpt;
 pub mod qbft;

@@ -1,0 +1,315 @@
+//! Canonical encodings (spec/encoding.md rules) of what the hub stores and relayers send for
+//! an attested EVM chain: the council's trust root, the client state, signed headers and
+//! EIP-1186 proofs. Every list and byte string is bounded.
+
+use std::collections::BTreeMap;
+
+use junction_spec::encoding::{decode_bytes, decode_vec, encode_bytes, encode_len, encode_vec};
+use junction_spec::{Decode, DecodeError, Encode, Reader};
+
+use super::attested::{
+    AttestedClient, AttestedConfig, AttestedConsensusState, AttestedHeader, AttesterSet,
+    SignedAttestedHeader, MAX_ATTESTERS, MAX_HISTORY, MAX_SIGNATURES,
+};
+use super::mpt::EvmProof;
+
+/// Largest trie node a proof may carry (a full branch node is 532 bytes).
+pub const MAX_PROOF_NODE_BYTES: usize = 1_024;
+/// Most nodes in one proof section (64 nibbles of path, plus an extension or two).
+pub const MAX_PROOF_NODES: usize = 72;
+/// Largest full RLP header an update may carry.
+pub const MAX_FULL_HEADER_BYTES: usize = 2_048;
+
+impl Encode for AttestedHeader {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.chain_id.encode_to(out);
+        self.number.encode_to(out);
+        self.hash.encode_to(out);
+        self.parent_hash.encode_to(out);
+        self.state_root.encode_to(out);
+        self.receipts_root.encode_to(out);
+        self.timestamp.encode_to(out);
+    }
+}
+
+impl Decode for AttestedHeader {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            chain_id: Decode::decode_from(r)?,
+            number: Decode::decode_from(r)?,
+            hash: Decode::decode_from(r)?,
+            parent_hash: Decode::decode_from(r)?,
+            state_root: Decode::decode_from(r)?,
+            receipts_root: Decode::decode_from(r)?,
+            timestamp: Decode::decode_from(r)?,
+        })
+    }
+}
+
+/// `header || u32 count || 65-byte signatures || optional full RLP header`.
+impl Encode for SignedAttestedHeader {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.header.encode_to(out);
+        encode_vec(&self.signatures, out);
+        match &self.full_header {
+            None => out.push(0),
+            Some(rlp) => {
+                out.push(1);
+                encode_bytes(rlp, out);
+            }
+        }
+    }
+}
+
+impl Decode for SignedAttestedHeader {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let header = AttestedHeader::decode_from(r)?;
+        let signatures = decode_vec(r, MAX_SIGNATURES)?;
+        let full_header = match r.read_u8()? {
+            0 => None,
+            1 => Some(decode_bytes(r, MAX_FULL_HEADER_BYTES)?),
+            tag => {
+                return Err(DecodeError::InvalidTag {
+                    what: "optional full header",
+                    tag,
+                })
+            }
+        };
+        Ok(Self {
+            header,
+            signatures,
+            full_header,
+        })
+    }
+}
+
+fn encode_nodes(nodes: &[Vec<u8>], out: &mut Vec<u8>) {
+    encode_len(nodes.len(), out);
+    for n in nodes {
+        encode_bytes(n, out);
+    }
+}
+
+fn decode_nodes(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, DecodeError> {
+    let n = r.read_len(MAX_PROOF_NODES)?;
+    (0..n)
+        .map(|_| decode_bytes(r, MAX_PROOF_NODE_BYTES))
+        .collect()
+}
+
+/// `account_proof || storage_proof || receipt_proof`, each a counted list of nodes.
+impl Encode for EvmProof {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        encode_nodes(&self.account_proof, out);
+        encode_nodes(&self.storage_proof, out);
+        encode_nodes(&self.receipt_proof, out);
+    }
+}
+
+impl Decode for EvmProof {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            account_proof: decode_nodes(r)?,
+            storage_proof: decode_nodes(r)?,
+            receipt_proof: decode_nodes(r)?,
+        })
+    }
+}
+
+/// What the council registers for an `evm_attested` chain (`ChainRegistration::trust_root`):
+/// the EVM chain id, the gateway whose storage the hub proves, the attesters, and the
+/// header the client starts from. The threshold comes from the registration's parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttestedTrustRoot {
+    /// EIP-155 chain id.
+    pub evm_chain_id: u64,
+    /// The Junction gateway contract.
+    pub gateway: [u8; 20],
+    /// Attester addresses (distinct).
+    pub attesters: Vec<[u8; 20]>,
+    /// The trusted starting header.
+    pub trusted: AttestedHeader,
+}
+
+impl Encode for AttestedTrustRoot {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.evm_chain_id.encode_to(out);
+        self.gateway.encode_to(out);
+        encode_vec(&self.attesters, out);
+        self.trusted.encode_to(out);
+    }
+}
+
+impl Decode for AttestedTrustRoot {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            evm_chain_id: Decode::decode_from(r)?,
+            gateway: Decode::decode_from(r)?,
+            attesters: decode_vec(r, MAX_ATTESTERS)?,
+            trusted: Decode::decode_from(r)?,
+        })
+    }
+}
+
+impl Encode for AttestedConsensusState {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.hash.encode_to(out);
+        self.state_root.encode_to(out);
+        self.receipts_root.encode_to(out);
+        self.timestamp.encode_to(out);
+    }
+}
+
+impl Decode for AttestedConsensusState {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            hash: Decode::decode_from(r)?,
+            state_root: Decode::decode_from(r)?,
+            receipts_root: Decode::decode_from(r)?,
+            timestamp: Decode::decode_from(r)?,
+        })
+    }
+}
+
+/// `config || attesters || threshold || latest || frozen || u32 count || (height, state)*`
+/// with heights strictly increasing.
+impl Encode for AttestedClient {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        let (config, set, states, latest, frozen) = self.parts();
+        config.chain_id.encode_to(out);
+        config.max_clock_drift_secs.encode_to(out);
+        config.trusting_period_secs.encode_to(out);
+        (config.max_history as u64).encode_to(out);
+        encode_vec(set.attesters(), out);
+        (set.threshold() as u64).encode_to(out);
+        latest.encode_to(out);
+        frozen.encode_to(out);
+        encode_len(states.len(), out);
+        for (h, s) in states {
+            h.encode_to(out);
+            s.encode_to(out);
+        }
+    }
+}
+
+impl Decode for AttestedClient {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let chain_id = u64::decode_from(r)?;
+        let max_clock_drift_secs = u64::decode_from(r)?;
+        let trusting_period_secs = u64::decode_from(r)?;
+        let max_history = usize::try_from(u64::decode_from(r)?)
+            .map_err(|_| DecodeError::NonCanonical("max_history does not fit"))?;
+        let attesters: Vec<[u8; 20]> = decode_vec(r, MAX_ATTESTERS)?;
+        let threshold = usize::try_from(u64::decode_from(r)?)
+            .map_err(|_| DecodeError::NonCanonical("threshold does not fit"))?;
+        let latest = u64::decode_from(r)?;
+        let frozen = Option::<u64>::decode_from(r)?;
+        let n = r.read_len(MAX_HISTORY)?;
+        let mut states = BTreeMap::new();
+        let mut prev: Option<u64> = None;
+        for _ in 0..n {
+            let h = u64::decode_from(r)?;
+            if prev.is_some_and(|p| p >= h) {
+                return Err(DecodeError::NonCanonical(
+                    "client state heights not increasing",
+                ));
+            }
+            prev = Some(h);
+            states.insert(h, AttestedConsensusState::decode_from(r)?);
+        }
+        let set = AttesterSet::new(attesters, threshold)
+            .map_err(|_| DecodeError::NonCanonical("invalid attester set"))?;
+        let config = AttestedConfig {
+            chain_id,
+            max_clock_drift_secs,
+            trusting_period_secs,
+            max_history,
+        };
+        AttestedClient::from_parts(config, set, states, latest, frozen)
+            .map_err(|_| DecodeError::NonCanonical("inconsistent attested client state"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evm::attested::testkit;
+    use crate::{LightClient, Timestamp};
+
+    fn header(number: u64, parent: [u8; 32]) -> AttestedHeader {
+        AttestedHeader {
+            chain_id: 7,
+            number,
+            hash: [number as u8; 32],
+            parent_hash: parent,
+            state_root: [0xaa; 32],
+            receipts_root: [0xbb; 32],
+            timestamp: 1_000 + number,
+        }
+    }
+
+    #[test]
+    fn client_state_round_trips_and_refuses_trailing_bytes() {
+        let keys = testkit::attester_keys(3);
+        let set = AttesterSet::new(keys.iter().map(testkit::address).collect(), 2)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let config = AttestedConfig {
+            chain_id: 7,
+            max_clock_drift_secs: 10,
+            trusting_period_secs: 3_600,
+            max_history: 4,
+        };
+        let mut client =
+            AttestedClient::new(config, set, &header(1, [0; 32])).unwrap_or_else(|e| panic!("{e}"));
+        for n in [2u64, 5, 6] {
+            let parent = [(n - 1) as u8; 32];
+            let h = header(n, parent);
+            let signed = SignedAttestedHeader {
+                header: h,
+                signatures: keys.iter().take(2).map(|k| testkit::sign(k, &h)).collect(),
+                full_header: None,
+            };
+            let v = client
+                .verify_header(&signed, Timestamp::from_secs(1_010))
+                .unwrap_or_else(|e| panic!("header {n}: {e}"));
+            client.apply_header(v);
+            let bytes = signed.to_bytes();
+            assert_eq!(SignedAttestedHeader::from_bytes(&bytes), Ok(signed));
+        }
+        let bytes = client.to_bytes();
+        let back = AttestedClient::from_bytes(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.to_bytes(), bytes);
+        assert_eq!(back.latest_height(), 6);
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(matches!(
+            AttestedClient::from_bytes(&long),
+            Err(DecodeError::TrailingBytes { .. })
+        ));
+    }
+
+    #[test]
+    fn proof_and_trust_root_round_trip_and_bound_their_sizes() {
+        let proof = EvmProof {
+            account_proof: vec![vec![1; 100], vec![2; 532]],
+            storage_proof: vec![vec![3; 40]],
+            receipt_proof: vec![],
+        };
+        assert_eq!(EvmProof::from_bytes(&proof.to_bytes()), Ok(proof));
+        let big = EvmProof {
+            account_proof: vec![vec![0; MAX_PROOF_NODE_BYTES + 1]],
+            ..EvmProof::default()
+        };
+        assert!(matches!(
+            EvmProof::from_bytes(&big.to_bytes()),
+            Err(DecodeError::LengthTooLarge { .. })
+        ));
+        let root = AttestedTrustRoot {
+            evm_chain_id: 31_337,
+            gateway: [9; 20],
+            attesters: vec![[1; 20], [2; 20]],
+            trusted: header(3, [2; 32]),
+        };
+        assert_eq!(AttestedTrustRoot::from_bytes(&root.to_bytes()), Ok(root));
+    }
+}
