@@ -6,11 +6,14 @@ use std::collections::BTreeMap;
 
 use junction_spec::merkle::{empty_root, leaf_hash, root_from_leaf_hashes};
 use junction_spec::{
-    tagged_hash, Address, BlockHeader, ChainId, Checkpoint, Decode, DecodeError, Encode, Hash32,
-    HashTag, Reader, SignedTx, TxKind,
+    address_from_ed25519, tagged_hash, Address, BlockHeader, ChainId, Checkpoint, Decode,
+    DecodeError, Encode, Hash32, HashTag, Reader, SignedTx, TxKind,
 };
 
+use junction_governance::packet::PacketState;
 use junction_governance::{Council, GovError, GovEvent};
+
+use crate::relay::{RelayError, RelayExec, LOG_FRONTIER_KEY};
 
 use crate::wire::{Reader as WireReader, WireError, Writer};
 
@@ -189,6 +192,19 @@ pub enum TxError {
         /// What happened.
         message: String,
     },
+    /// A relayer message is refused (the whole transaction is refused at admission, so the
+    /// relayer can drop that message and resubmit the rest).
+    #[error("relay message {index} ({msg}) refused: {message}")]
+    Relay {
+        /// Position of the message in the transaction.
+        index: usize,
+        /// The message kind.
+        msg: &'static str,
+        /// Stable name of the error.
+        name: &'static str,
+        /// What happened.
+        message: String,
+    },
     /// The transaction's content breaks its own bounds (e.g. an invalid proposal).
     #[error("invalid transaction content: {0}")]
     InvalidContent(String),
@@ -217,6 +233,7 @@ impl TxError {
             TxError::AlreadyCommitted(_) => 1009,
             TxError::MempoolFull { .. } => 1010,
             TxError::Governance { .. } => 2001,
+            TxError::Relay { .. } => 3001,
             TxError::InvalidContent(_) => 1011,
         }
     }
@@ -234,7 +251,7 @@ impl TxError {
             TxError::AlreadyKnown => "tx_already_known",
             TxError::AlreadyCommitted(_) => "tx_already_committed",
             TxError::MempoolFull { .. } => "mempool_full",
-            TxError::Governance { name, .. } => name,
+            TxError::Governance { name, .. } | TxError::Relay { name, .. } => name,
             TxError::InvalidContent(_) => "invalid_tx_content",
         }
     }
@@ -417,14 +434,14 @@ impl<'a> Overlay<'a> {
         }
     }
 
-    fn get(&self, key: &[u8]) -> Option<&[u8]> {
+    pub(crate) fn get(&self, key: &[u8]) -> Option<&[u8]> {
         match self.writes.get(key) {
             Some(v) => v.as_deref(),
             None => self.base.get(key),
         }
     }
 
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+    pub(crate) fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.writes.insert(key, Some(value));
     }
 
@@ -499,6 +516,8 @@ pub fn apply_gov_tx(
         } => council.vote(signer, *proposal_id, *option, now_ms),
         TxKind::EmergencyPause { route } => council.emergency_pause(signer, route, now_ms),
         TxKind::EmergencyFreeze { chain } => council.emergency_freeze(signer, chain, now_ms),
+        // Relayer messages are not council actions (see `execute_relay`).
+        TxKind::Relay { .. } => Ok(vec![]),
     }
 }
 
@@ -525,6 +544,8 @@ pub fn gov_event(e: GovEvent, tx_hash: Option<&Hash32>) -> Event {
 fn execute_tx(
     view: &mut Overlay<'_>,
     council: &mut Option<Council>,
+    packets: &mut Option<PacketState>,
+    base_packets: &PacketState,
     tx: &SignedTx,
     tx_hash: &Hash32,
     now_ms: u64,
@@ -555,6 +576,16 @@ fn execute_tx(
     let Some(c) = council.as_mut() else {
         return vec![failed("no_council", "the state holds no council".into())];
     };
+    if let TxKind::Relay { msgs } = &tx.body.kind {
+        let packets = packets.get_or_insert_with(|| base_packets.clone());
+        return execute_relay(view, c, packets, &tx.body.signer, msgs, now_ms)
+            .into_iter()
+            .map(|mut e| {
+                e.tx = hex::encode(tx_hash);
+                e
+            })
+            .collect();
+    }
     // Apply to a copy so that a refused action leaves the council untouched.
     let mut next = c.clone();
     match apply_gov_tx(&mut next, tx, now_ms) {
@@ -569,6 +600,96 @@ fn execute_tx(
     }
 }
 
+/// Runs a relayer's messages in order: the signer must be a registered relayer with
+/// room in its rate-limit bucket; each message then succeeds or is refused on its own
+/// (`relay/rejected` with the error's name), changing nothing when refused.
+pub fn execute_relay(
+    view: &mut Overlay<'_>,
+    council: &mut Council,
+    packets: &mut PacketState,
+    signer: &[u8; 32],
+    msgs: &[junction_spec::RelayMsg],
+    now_ms: u64,
+) -> Vec<Event> {
+    let refused = |name: &str, message: String, index: Option<(usize, &str)>| {
+        let mut attributes = Vec::with_capacity(4);
+        if let Some((i, msg)) = index {
+            attributes.push(("index".into(), i.to_string()));
+            attributes.push(("msg".into(), msg.to_string()));
+        }
+        attributes.push(("error".into(), name.to_string()));
+        attributes.push(("message".into(), message));
+        Event {
+            kind: "relay/rejected".into(),
+            tx: String::new(),
+            attributes,
+        }
+    };
+    if !council.is_relayer(signer) {
+        let e = RelayError::UnregisteredRelayer;
+        return vec![refused(e.name(), e.to_string(), None)];
+    }
+    let mut exec = RelayExec {
+        view,
+        council,
+        packets,
+        now_ms,
+    };
+    let account = address_from_ed25519(signer);
+    if let Err(e) = exec.take_tokens(&account, msgs.len() as u64) {
+        return vec![refused(e.name(), e.to_string(), None)];
+    }
+    let mut events = Vec::new();
+    for (i, m) in msgs.iter().enumerate() {
+        match exec.run(m) {
+            Ok(evs) => events.extend(evs),
+            Err(e) => events.push(refused(e.name(), e.to_string(), Some((i, m.name())))),
+        }
+    }
+    events
+}
+
+/// Admission check of a relay transaction: runs it against a copy of the state and
+/// refuses it by the first message that fails (or the signer check / rate limit).
+pub fn check_relay(
+    state: &AppState,
+    council: &Council,
+    packets: &PacketState,
+    signer: &[u8; 32],
+    msgs: &[junction_spec::RelayMsg],
+    now_ms: u64,
+) -> Result<(), TxError> {
+    let whole = |e: RelayError| TxError::Relay {
+        index: 0,
+        msg: "relay",
+        name: e.name(),
+        message: e.to_string(),
+    };
+    if !council.is_relayer(signer) {
+        return Err(whole(RelayError::UnregisteredRelayer));
+    }
+    let mut view = Overlay::new(state);
+    let mut council = council.clone();
+    let mut packets = packets.clone();
+    let mut exec = RelayExec {
+        view: &mut view,
+        council: &mut council,
+        packets: &mut packets,
+        now_ms,
+    };
+    exec.take_tokens(&address_from_ed25519(signer), msgs.len() as u64)
+        .map_err(whole)?;
+    for (index, m) in msgs.iter().enumerate() {
+        exec.run(m).map_err(|e| TxError::Relay {
+            index,
+            msg: m.name(),
+            name: e.name(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(())
+}
+
 /// What executing a block produced.
 #[derive(Debug, Clone)]
 pub struct Executed {
@@ -578,6 +699,8 @@ pub struct Executed {
     pub events: Vec<Event>,
     /// Transaction hashes in block order.
     pub tx_hashes: Vec<Hash32>,
+    /// The packet state after the block, when the block changed it.
+    pub packets: Option<PacketState>,
 }
 
 /// Chain parameters the block rules need.
@@ -598,6 +721,7 @@ pub fn execute_block(
     rules: &ChainRules,
     tip: &Tip,
     state: &AppState,
+    packets: &PacketState,
     block: &Block,
     now_ms: Option<u64>,
 ) -> Result<Executed, BlockError> {
@@ -639,7 +763,7 @@ pub fn execute_block(
     if h.tx_root != tx_root(&block.txs) {
         return Err(BlockError::WrongTxRoot);
     }
-    // No message-log entries exist yet: the log carries over unchanged.
+    // The header commits to the log as the previous block left it (like the app hash).
     if h.log_size != tip.log_size || h.log_root != tip.log_root {
         return Err(BlockError::WrongLog);
     }
@@ -659,11 +783,20 @@ pub fn execute_block(
     if let Some(c) = council.as_mut() {
         events.extend(c.tick(h.time_ms).into_iter().map(|e| gov_event(e, None)));
     }
+    let mut new_packets: Option<PacketState> = None;
     for (index, tx) in block.txs.iter().enumerate() {
         validate_tx(&rules.chain_id, &view, tx)
             .map_err(|error| BlockError::BadTx { index, error })?;
         let hash = tx.hash();
-        events.extend(execute_tx(&mut view, &mut council, tx, &hash, h.time_ms));
+        events.extend(execute_tx(
+            &mut view,
+            &mut council,
+            &mut new_packets,
+            packets,
+            tx,
+            &hash,
+            h.time_ms,
+        ));
         tx_hashes.push(hash);
     }
     if let Some(c) = council {
@@ -672,10 +805,16 @@ pub fn execute_block(
             view.put(COUNCIL_KEY.to_vec(), bytes);
         }
     }
+    if let Some(p) = &new_packets {
+        if p.log().size() != packets.log().size() {
+            view.put(LOG_FRONTIER_KEY.to_vec(), p.log().frontier().to_bytes());
+        }
+    }
     Ok(Executed {
         writes: view.into_writes(),
         events,
         tx_hashes,
+        packets: new_packets,
     })
 }
 
@@ -766,6 +905,7 @@ mod tests {
             &rules(),
             &genesis_tip(),
             &state,
+            &PacketState::default(),
             &block_with(txs, 2000),
             Some(2000),
         )
@@ -781,6 +921,7 @@ mod tests {
             &rules(),
             &genesis_tip(),
             &state,
+            &PacketState::default(),
             &block_with(replay, 2000),
             None,
         )
@@ -804,6 +945,7 @@ mod tests {
             &rules(),
             &genesis_tip(),
             &state,
+            &PacketState::default(),
             &block_with(vec![], 1000),
             None,
         )
@@ -819,6 +961,7 @@ mod tests {
             &rules(),
             &genesis_tip(),
             &state,
+            &PacketState::default(),
             &block_with(vec![], 9000),
             Some(5000),
         )
@@ -830,8 +973,15 @@ mod tests {
     fn wrong_chain_tx_is_refused_in_a_block() {
         let key = ed25519_consensus::SigningKey::from([3u8; 32]);
         let b = block_with(vec![signed(&key, "other", 0)], 2000);
-        let err =
-            execute_block(&rules(), &genesis_tip(), &AppState::default(), &b, None).unwrap_err();
+        let err = execute_block(
+            &rules(),
+            &genesis_tip(),
+            &AppState::default(),
+            &PacketState::default(),
+            &b,
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(
             err,
             BlockError::BadTx {
@@ -880,7 +1030,15 @@ mod tests {
         tip.app_hash = state.root();
         let mut block = block_with(vec![tx.clone()], 2000);
         block.header.app_hash = tip.app_hash;
-        let out = execute_block(&rules(), &tip, &state, &block, None).unwrap();
+        let out = execute_block(
+            &rules(),
+            &tip,
+            &state,
+            &PacketState::default(),
+            &block,
+            None,
+        )
+        .unwrap();
         let failed = out
             .events
             .iter()

@@ -40,6 +40,14 @@ pub struct Metrics {
     pub invalid_blocks: Family<ReasonLabel, Counter>,
     /// RPC requests refused before dispatch (too large, bad JSON, batch too big).
     pub rpc_rejected: Family<ReasonLabel, Counter>,
+    /// Entries in the message log.
+    pub log_size: Gauge,
+    /// Packet-log entries appended, by action (`packet_logged`, `ack_logged`, ...).
+    pub packet_entries: Family<ReasonLabel, Counter>,
+    /// Relayer messages refused in committed blocks, by reason.
+    pub relay_rejected: Family<ReasonLabel, Counter>,
+    /// Light-client updates applied.
+    pub client_updates: Counter,
 }
 
 impl Default for Metrics {
@@ -64,6 +72,10 @@ impl Metrics {
             p2p_dropped_frames: Family::default(),
             invalid_blocks: Family::default(),
             rpc_rejected: Family::default(),
+            log_size: Gauge::default(),
+            packet_entries: Family::default(),
+            relay_rejected: Family::default(),
+            client_updates: Counter::default(),
             registry: Registry::default(),
         };
         registry.register("height", "Last committed block height", m.height.clone());
@@ -109,6 +121,22 @@ impl Metrics {
             "RPC requests refused before dispatch, by reason",
             m.rpc_rejected.clone(),
         );
+        registry.register("log_size", "Entries in the message log", m.log_size.clone());
+        registry.register(
+            "packet_entries",
+            "Message-log entries appended, by action",
+            m.packet_entries.clone(),
+        );
+        registry.register(
+            "relay_rejected",
+            "Relayer messages refused in committed blocks, by reason",
+            m.relay_rejected.clone(),
+        );
+        registry.register(
+            "client_updates",
+            "Light-client headers applied",
+            m.client_updates.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -119,6 +147,22 @@ impl Metrics {
                 reason: reason.to_string(),
             })
             .inc();
+    }
+
+    /// Counts a committed block event in the packet and relay metrics.
+    pub fn count_event(&self, e: &crate::chain::Event) {
+        if let Some(action) = e.kind.strip_prefix("packet/") {
+            Self::count(&self.packet_entries, action);
+        } else if e.kind == "relay/rejected" {
+            let reason = e
+                .attributes
+                .iter()
+                .find(|(k, _)| k == "error")
+                .map_or("unknown", |(_, v)| v.as_str());
+            Self::count(&self.relay_rejected, reason);
+        } else if e.kind == "client/updated" {
+            self.client_updates.inc();
+        }
     }
 
     /// Prometheus text exposition.

@@ -39,6 +39,8 @@ pub struct ChainView {
     pub tip: Tip,
     /// State after it.
     pub state: AppState,
+    /// The packet state and message log the state entries and the tip describe.
+    pub packets: junction_governance::packet::PacketState,
     /// Current consensus round.
     pub round: i64,
 }
@@ -181,6 +183,16 @@ impl Shared {
                 )?;
             let now = crate::chain::now_ms().max(chain.tip.time_ms + 1);
             council.tick(now);
+            if let junction_spec::TxKind::Relay { msgs } = &tx.body.kind {
+                crate::chain::check_relay(
+                    &chain.state,
+                    &council,
+                    &chain.packets,
+                    &tx.body.signer,
+                    msgs,
+                    now,
+                )?;
+            }
             crate::chain::apply_gov_tx(&mut council, &tx, now).map_err(|e| {
                 TxError::Governance {
                     name: e.name(),
@@ -207,7 +219,15 @@ impl Shared {
             });
         }
         let chain = read(&self.chain);
-        execute_block(&self.rules, &chain.tip, &chain.state, block, now_ms).map(|_| ())
+        execute_block(
+            &self.rules,
+            &chain.tip,
+            &chain.state,
+            &chain.packets,
+            block,
+            now_ms,
+        )
+        .map(|_| ())
     }
 
     /// Executes and durably commits the next block with its certificate, then updates the
@@ -234,7 +254,30 @@ impl Shared {
                     got: height,
                 });
             }
-            let executed = execute_block(&self.rules, &chain.tip, &chain.state, block, None)?;
+            let executed = execute_block(
+                &self.rules,
+                &chain.tip,
+                &chain.state,
+                &chain.packets,
+                block,
+                None,
+            )?;
+            let old_log_size = chain.packets.log().size();
+            let (log_size, log_root, log_entries) = match &executed.packets {
+                Some(p) => (
+                    p.log().size(),
+                    p.log().root(),
+                    p.log()
+                        .entries()
+                        .iter()
+                        .enumerate()
+                        .skip(usize::try_from(old_log_size).unwrap_or(usize::MAX))
+                        .map(|(i, e)| (i as u64, e.to_bytes()))
+                        .collect(),
+                ),
+                None => (chain.tip.log_size, chain.tip.log_root, Vec::new()),
+            };
+            let packet_steps = packet_steps(height, &executed.events);
             let undo: Vec<(Vec<u8>, Option<Vec<u8>>)> = executed
                 .writes
                 .iter()
@@ -247,8 +290,8 @@ impl Shared {
                 block_hash,
                 time_ms: block.header.time_ms,
                 app_hash: chain.state.root(),
-                log_size: block.header.log_size,
-                log_root: block.header.log_root,
+                log_size,
+                log_root,
                 total_txs: chain.tip.total_txs + block.txs.len() as u64,
             };
             let events = serde_json::to_vec(&executed.events).unwrap_or_default();
@@ -260,6 +303,8 @@ impl Shared {
                 state_writes: executed.writes,
                 tx_hashes: executed.tx_hashes,
                 tip: tip.encode(),
+                log_entries,
+                packet_steps,
             };
             if let Err(e) = self.store.commit_block(&commit) {
                 chain.state.apply(&undo);
@@ -276,7 +321,14 @@ impl Shared {
             self.metrics.height.set(height as i64);
             self.metrics.last_block_time_ms.set(tip.time_ms as i64);
             self.metrics.committed_txs.set(tip.total_txs as i64);
+            self.metrics.log_size.set(tip.log_size as i64);
+            for e in &executed.events {
+                self.metrics.count_event(e);
+            }
             chain.tip = tip;
+            if let Some(p) = executed.packets {
+                chain.packets = p;
+            }
         }
         {
             let chain = read(&self.chain);
@@ -343,6 +395,7 @@ pub fn audit_chain(
     rules: &ChainRules,
 ) -> Result<u64, String> {
     let (mut tip, mut state) = genesis_tip(genesis)?;
+    let mut packets = junction_governance::packet::PacketState::default();
     let stored_tip = match store.tip().map_err(|e| e.to_string())? {
         None => return Ok(0),
         Some(b) => Tip::decode(&b).map_err(|e| format!("tip row: {e}"))?,
@@ -356,7 +409,7 @@ pub fn audit_chain(
         if store.certificate(h).map_err(|e| e.to_string())?.is_none() {
             return Err(format!("certificate {h} missing"));
         }
-        let ex = execute_block(rules, &tip, &state, &block, None)
+        let ex = execute_block(rules, &tip, &state, &packets, &block, None)
             .map_err(|e| format!("block {h}: {e}"))?;
         for (i, th) in ex.tx_hashes.iter().enumerate() {
             if store.tx_location(th).map_err(|e| e.to_string())? != Some((h, i as u32)) {
@@ -364,13 +417,16 @@ pub fn audit_chain(
             }
         }
         state.apply(&ex.writes);
+        if let Some(p) = ex.packets {
+            packets = p;
+        }
         tip = Tip {
             height: h,
             block_hash: block.hash(),
             time_ms: block.header.time_ms,
             app_hash: state.root(),
-            log_size: block.header.log_size,
-            log_root: block.header.log_root,
+            log_size: packets.log().size(),
+            log_root: packets.log().root(),
             total_txs: tip.total_txs + block.txs.len() as u64,
         };
     }
@@ -390,4 +446,64 @@ pub fn audit_chain(
 /// Encodes a transaction for RPC (hex of the canonical bytes).
 pub fn tx_hex(tx: &junction_spec::SignedTx) -> String {
     hex::encode(tx.to_bytes())
+}
+
+/// The hub-side lifecycle steps of a block's packet events, by packet key hash.
+fn packet_steps(height: u64, events: &[Event]) -> Vec<(Hash32, serde_json::Value)> {
+    let mut out = Vec::new();
+    for e in events {
+        let Some(action) = e.kind.strip_prefix("packet/") else {
+            continue;
+        };
+        let attr = |name: &str| {
+            e.attributes
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let Some(key) = hex::decode(attr("key"))
+            .ok()
+            .and_then(|b| <Hash32>::try_from(b).ok())
+        else {
+            continue;
+        };
+        out.push((
+            key,
+            serde_json::json!({
+                "height": height,
+                "action": action,
+                "log_index": attr("log_index").parse::<u64>().unwrap_or_default(),
+                "reason": attr("reason"),
+                "tx": e.tx,
+            }),
+        ));
+    }
+    out
+}
+
+/// The packet state a store holds: state entries plus the message log, checked against
+/// the tip's log size and root.
+pub fn load_packets(
+    store: &dyn Store,
+    state: &AppState,
+    tip: &Tip,
+) -> Result<junction_governance::packet::PacketState, String> {
+    let rows = store.log_entries().map_err(|e| e.to_string())?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        entries.push(
+            <junction_spec::LogEntry as junction_spec::Decode>::from_bytes(r)
+                .map_err(|e| format!("log entry {i}: {e}"))?,
+        );
+    }
+    let packets = crate::relay::load_packet_state(state.entries(), entries)?;
+    if packets.log().size() != tip.log_size || packets.log().root() != tip.log_root {
+        return Err(format!(
+            "stored message log ({} entries) does not match the tip's log ({} entries)",
+            packets.log().size(),
+            tip.log_size
+        ));
+    }
+    Ok(packets)
 }

@@ -45,13 +45,13 @@ impl RpcError {
             message: message.into(),
         }
     }
-    fn params(msg: impl Into<String>) -> Self {
+    pub(crate) fn params(msg: impl Into<String>) -> Self {
         Self::new(-32602, "invalid_params", msg)
     }
-    fn internal(msg: impl ToString) -> Self {
+    pub(crate) fn internal(msg: impl ToString) -> Self {
         Self::new(-32603, "internal_error", msg.to_string())
     }
-    fn not_found(msg: impl Into<String>) -> Self {
+    pub(crate) fn not_found(msg: impl Into<String>) -> Self {
         Self::new(-32004, "not_found", msg)
     }
     fn to_json(&self) -> Value {
@@ -424,11 +424,11 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
         }
         "gov_list" | "gov_show" | "gov_params" | "council_list" | "chain_list" | "chain_show"
         | "route_list" | "route_show" => gov_query(shared, method, p),
-        other => Err(RpcError::new(
+        other => crate::rpc_packets::dispatch(shared, other, p).unwrap_or_else(|| Err(RpcError::new(
             -32601,
             "method_not_found",
-            format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account, gov_list, gov_show, gov_params, council_list, chain_list, chain_show, route_list, route_show (and subscribe over WebSocket)"),
-        )),
+            format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account, gov_list, gov_show, gov_params, council_list, chain_list, chain_show, route_list, route_show, log_info, log_entries, log_proof, client_state, packet_show, packet_list (and subscribe over WebSocket)"),
+        ))),
     }
 }
 

@@ -100,7 +100,10 @@ pub async fn run(home: Home) -> eyre::Result<()> {
             tip.height
         ));
     }
+    let packets = crate::node::load_packets(store.as_ref(), &state, &tip)
+        .map_err(|e| eyre!("store is corrupt: {e}"))?;
     let metrics = Metrics::new();
+    metrics.log_size.set(tip.log_size as i64);
     metrics.height.set(tip.height as i64);
     metrics.last_block_time_ms.set(tip.time_ms as i64);
     metrics.committed_txs.set(tip.total_txs as i64);
@@ -126,6 +129,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
         chain: RwLock::new(ChainView {
             tip,
             state,
+            packets,
             round: 0,
         }),
         mempool: Mutex::new(Mempool::new(MempoolLimits {

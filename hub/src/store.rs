@@ -22,6 +22,10 @@ const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 const TXS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const UNDECIDED: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undecided");
+/// Message-log entries by index (committed through the header's log root).
+const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("message_log");
+/// Packet lifecycle on the hub, by packet key hash: JSON list of steps.
+const PACKETS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("packet_index");
 
 /// A store failure: the node stops rather than guess.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +73,10 @@ pub struct BlockCommit {
     pub tx_hashes: Vec<Hash32>,
     /// The encoded chain tip after this block.
     pub tip: Vec<u8>,
+    /// Message-log entries appended by this block: (index, canonical encoding).
+    pub log_entries: Vec<(u64, Vec<u8>)>,
+    /// Packet lifecycle steps of this block, by packet key hash (JSON objects).
+    pub packet_steps: Vec<(Hash32, serde_json::Value)>,
 }
 
 /// The node's persistence. One implementation writes redb; tests may wrap it.
@@ -99,6 +107,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn undecided(&self) -> Result<Vec<(Hash32, Vec<u8>)>, StoreError>;
     /// Drops undecided records.
     fn remove_undecided(&self, hashes: &[Hash32]) -> Result<(), StoreError>;
+    /// Every message-log entry, in index order.
+    fn log_entries(&self) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// The packet's lifecycle steps on the hub (JSON list), if the hub has seen it.
+    fn packet_steps(&self, key_hash: &Hash32) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 /// The redb-backed store.
@@ -162,6 +174,20 @@ impl Store for RedbStore {
             let mut txs = tx.open_table(TXS)?;
             for (i, h) in c.tx_hashes.iter().enumerate() {
                 txs.insert(h, (c.height, i as u32))?;
+            }
+            let mut log = tx.open_table(LOG)?;
+            for (i, e) in &c.log_entries {
+                log.insert(*i, e.as_slice())?;
+            }
+            let mut packets = tx.open_table(PACKETS)?;
+            for (key, step) in &c.packet_steps {
+                let mut steps: Vec<serde_json::Value> = match packets.get(key)? {
+                    Some(v) => serde_json::from_slice(v.value()).unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                steps.push(step.clone());
+                let bytes = serde_json::to_vec(&steps).unwrap_or_default();
+                packets.insert(key, bytes.as_slice())?;
             }
             tx.open_table(META)?.insert("tip", c.tip.as_slice())?;
             // Undecided proposals at or below this height can never be decided now.
@@ -256,6 +282,36 @@ impl Store for RedbStore {
             out.push((*k.value(), v.value().to_vec()));
         }
         Ok(out)
+    }
+
+    fn log_entries(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = match tx.open_table(LOG) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for (expected, row) in t.iter()?.enumerate() {
+            let (k, v) = row?;
+            if k.value() != expected as u64 {
+                return Err(StoreError::Corrupt(format!(
+                    "message log has a gap at index {expected}"
+                )));
+            }
+            out.push(v.value().to_vec());
+        }
+        Ok(out)
+    }
+
+    fn packet_steps(&self, key_hash: &Hash32) -> Result<Option<Vec<u8>>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let t = match tx.open_table(PACKETS) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(t.get(key_hash)?.map(|v| v.value().to_vec()))
     }
 
     fn remove_undecided(&self, hashes: &[Hash32]) -> Result<(), StoreError> {

@@ -333,3 +333,221 @@ impl PacketState {
         self.channels.insert(key.clone(), ch);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Canonical encodings: the hub stores each record, channel and route's counters as one
+// state entry, so that the app hash commits to exactly-once receipts and sequences.
+
+use junction_spec::encoding::{decode_string, encode_len, encode_str};
+use junction_spec::{Decode, DecodeError, Encode, Reader};
+
+/// Most error-ack reasons counted per route (there are a handful of stable names).
+const MAX_REASONS: usize = 64;
+/// Longest reason name.
+const MAX_REASON_LEN: usize = 64;
+
+impl Encode for Outcome {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        out.push(self.kind.tag());
+        self.log_index.encode_to(out);
+    }
+}
+
+impl Decode for Outcome {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let tag = r.read_u8()?;
+        let kind =
+            EntryKind::from_tag(tag)
+                .filter(|k| k.is_outcome())
+                .ok_or(DecodeError::InvalidTag {
+                    what: "outcome kind",
+                    tag,
+                })?;
+        Ok(Self {
+            kind,
+            log_index: Decode::decode_from(r)?,
+        })
+    }
+}
+
+/// `packet_hash || route || ordered || received_on_hub || packet_index? || outcome? ||
+/// skip_index?`.
+impl Encode for PacketRecord {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.packet_hash.encode_to(out);
+        self.route.encode_to(out);
+        self.ordered.encode_to(out);
+        self.received_on_hub.encode_to(out);
+        self.packet_index.encode_to(out);
+        self.outcome.encode_to(out);
+        self.skip_index.encode_to(out);
+    }
+}
+
+impl Decode for PacketRecord {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            packet_hash: Decode::decode_from(r)?,
+            route: Decode::decode_from(r)?,
+            ordered: Decode::decode_from(r)?,
+            received_on_hub: Decode::decode_from(r)?,
+            packet_index: Decode::decode_from(r)?,
+            outcome: Decode::decode_from(r)?,
+            skip_index: Decode::decode_from(r)?,
+        })
+    }
+}
+
+/// `source_chain || source_app || dest_chain` (also the channel's state-key suffix).
+impl Encode for ChannelKey {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.source_chain.encode_to(out);
+        junction_spec::encoding::encode_bytes(&self.source_app, out);
+        self.dest_chain.encode_to(out);
+    }
+}
+
+impl Decode for ChannelKey {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            source_chain: Decode::decode_from(r)?,
+            source_app: junction_spec::encoding::decode_bytes(r, junction_spec::MAX_APP_ID_LEN)?,
+            dest_chain: Decode::decode_from(r)?,
+        })
+    }
+}
+
+/// `next_recv || next_dest`.
+impl Encode for Channel {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.next_recv.encode_to(out);
+        self.next_dest.encode_to(out);
+    }
+}
+
+impl Decode for Channel {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            next_recv: Decode::decode_from(r)?,
+            next_dest: Decode::decode_from(r)?,
+        })
+    }
+}
+
+/// `received || acked || (reason, count)* sorted by reason || timed_out || sequence_skips`.
+impl Encode for RouteCounters {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.received.encode_to(out);
+        self.acked.encode_to(out);
+        encode_len(self.error_acked.len(), out);
+        for (reason, n) in &self.error_acked {
+            encode_str(reason, out);
+            n.encode_to(out);
+        }
+        self.timed_out.encode_to(out);
+        self.sequence_skips.encode_to(out);
+    }
+}
+
+impl Decode for RouteCounters {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let received = Decode::decode_from(r)?;
+        let acked = Decode::decode_from(r)?;
+        let pairs = crate::codec::decode_sorted(
+            r,
+            MAX_REASONS,
+            "error-ack reasons not sorted",
+            |r| Ok((decode_string(r, MAX_REASON_LEN)?, u64::decode_from(r)?)),
+            |(reason, _)| reason.as_str(),
+        )?;
+        Ok(Self {
+            received,
+            acked,
+            error_acked: pairs.into_iter().collect(),
+            timed_out: Decode::decode_from(r)?,
+            sequence_skips: Decode::decode_from(r)?,
+        })
+    }
+}
+
+impl MessageLog {
+    /// The log holding `entries` in order (rebuilt from storage).
+    pub fn from_entries(entries: Vec<LogEntry>) -> Self {
+        let leaves: Vec<Hash32> = entries.iter().map(LogEntry::leaf_hash).collect();
+        Self {
+            frontier: MerkleFrontier::from_leaf_hashes(&leaves),
+            leaves,
+            entries,
+        }
+    }
+}
+
+impl PacketState {
+    /// A packet state rebuilt from storage. The caller checks the result against what
+    /// the chain committed to (the log root in the header, the app hash).
+    pub fn from_parts(
+        records: BTreeMap<Hash32, PacketRecord>,
+        channels: BTreeMap<ChannelKey, Channel>,
+        counters: BTreeMap<RouteId, RouteCounters>,
+        log_entries: Vec<LogEntry>,
+    ) -> Self {
+        Self {
+            records,
+            channels,
+            log: MessageLog::from_entries(log_entries),
+            counters,
+        }
+    }
+}
+
+#[cfg(test)]
+mod codec_tests {
+    use super::*;
+
+    #[test]
+    fn records_channels_and_counters_round_trip() {
+        let route = RouteId::new("a-to-b").unwrap_or_else(|e| panic!("{e}"));
+        let rec = PacketRecord {
+            packet_hash: [7; 32],
+            route: route.clone(),
+            ordered: true,
+            received_on_hub: true,
+            packet_index: Some(3),
+            outcome: Some(Outcome {
+                kind: EntryKind::ErrorAck,
+                log_index: 9,
+            }),
+            skip_index: Some(10),
+        };
+        assert_eq!(PacketRecord::from_bytes(&rec.to_bytes()), Ok(rec));
+        let mut counters = RouteCounters {
+            received: 4,
+            acked: 2,
+            timed_out: 1,
+            sequence_skips: 1,
+            ..RouteCounters::default()
+        };
+        counters.error_acked.insert("route_paused".into(), 1);
+        counters.error_acked.insert("app_reverted".into(), 2);
+        assert_eq!(
+            RouteCounters::from_bytes(&counters.to_bytes()),
+            Ok(counters)
+        );
+        let ch = Channel {
+            next_recv: 5,
+            next_dest: 4,
+        };
+        assert_eq!(Channel::from_bytes(&ch.to_bytes()), Ok(ch));
+        // An outcome must be an outcome kind.
+        let mut bad = Outcome {
+            kind: EntryKind::Ack,
+            log_index: 1,
+        }
+        .to_bytes();
+        bad[0] = EntryKind::Packet.tag();
+        assert!(matches!(
+            Outcome::from_bytes(&bad),
+            Err(DecodeError::InvalidTag { .. })
+        ));
+    }
+}

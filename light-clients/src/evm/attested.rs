@@ -535,7 +535,13 @@ impl AttestedClient {
         u64,
         Option<u64>,
     ) {
-        (&self.config, &self.set, &self.states, self.latest, self.frozen)
+        (
+            &self.config,
+            &self.set,
+            &self.states,
+            self.latest,
+            self.frozen,
+        )
     }
 
     /// Rebuild a client from its fields (a decoded client state), checking that they fit

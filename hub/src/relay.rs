@@ -1,0 +1,555 @@
+//! Relayer transactions (DESIGN §4): light-client updates and proven packets, acks and
+//! timeouts. Each message is checked by the light client of the chain it concerns, then by
+//! the packet core (`junction_governance::packet`), and appends typed entries to the
+//! message log. A refused message changes nothing and is reported by name; the other
+//! messages of the transaction still run.
+//!
+//! State entries (all inside the app hash):
+//! - `client/<chain id>`: hash of the registration the client was built from, then the
+//!   client's canonical encoding (a `RecoverClient` proposal changes the registration, and
+//!   the client restarts from its new trust root);
+//! - `pkt/rec/<packet key hash>`, `pkt/chan/<channel key>`, `pkt/ctr/<route id>`: the
+//!   packet core's records, sequence counters and per-route counters;
+//! - `log/frontier`: the message log's RFC 6962 frontier (the entries themselves are in
+//!   the store, committed through the header's log root);
+//! - `relayer/bucket/<account>`: the relayer's rate-limit bucket.
+
+use std::collections::BTreeMap;
+
+use junction_governance::packet::{
+    AckKind, AckPacket, Channel, ChannelKey, PacketError, PacketEvent, PacketInput, PacketRecord,
+    PacketState, RecvPacket, RouteCounters, TimeoutPacket,
+};
+use junction_governance::Council;
+use junction_light_clients::evm::attested::{AttestedClient, AttestedConfig, AttesterSet};
+use junction_light_clients::evm::codec::AttestedTrustRoot;
+use junction_light_clients::evm::header::keccak256;
+use junction_light_clients::evm::mpt::{EvmPath, EvmProof};
+use junction_light_clients::{LightClient, NamedError, Timestamp};
+use junction_spec::{
+    ack_commitment, tagged_hash, ChainId, ChainRegistration, Decode, DecodeError, Encode,
+    EntryKind, Hash32, HashTag, LedgerKind, LogEntry, Packet, RelayMsg, RouteId, SourceProof,
+};
+
+use crate::chain::{Event, Overlay};
+
+/// Prefix of light-client states.
+pub const CLIENT_PREFIX: &[u8] = b"client/";
+/// Prefix of packet records.
+pub const RECORD_PREFIX: &[u8] = b"pkt/rec/";
+/// Prefix of channel counters.
+pub const CHANNEL_PREFIX: &[u8] = b"pkt/chan/";
+/// Prefix of per-route counters.
+pub const COUNTERS_PREFIX: &[u8] = b"pkt/ctr/";
+/// Key of the message log's frontier.
+pub const LOG_FRONTIER_KEY: &[u8] = b"log/frontier";
+/// Prefix of relayer rate-limit buckets.
+pub const BUCKET_PREFIX: &[u8] = b"relayer/bucket/";
+
+/// Messages a relayer may submit in a burst.
+pub const RELAYER_BURST: u64 = 20_000;
+/// Messages a relayer's bucket regains per second of hub time.
+pub const RELAYER_REFILL_PER_SEC: u64 = 4_000;
+/// Consensus states an attested client keeps.
+pub const CLIENT_HISTORY: usize = 256;
+/// Storage slot of the gateway's `commitments` mapping.
+pub const COMMITMENTS_SLOT: u8 = 0;
+/// Storage slot of the gateway's `acks` mapping.
+pub const ACKS_SLOT: u8 = 1;
+
+/// Why a relayer message was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The signer is not a council-registered relayer.
+    #[error("signer is not a registered relayer")]
+    UnregisteredRelayer,
+    /// The relayer's bucket is empty.
+    #[error("relayer rate limit: {needed} messages, {available} available")]
+    RateLimited {
+        /// Messages in the transaction.
+        needed: u64,
+        /// Messages left in the bucket.
+        available: u64,
+    },
+    /// No registered chain has this id.
+    #[error("chain {0} is not registered")]
+    UnknownChain(ChainId),
+    /// The council froze the chain's client.
+    #[error("the client of chain {0} is frozen")]
+    ChainFrozen(ChainId),
+    /// The ledger kind has no hub client yet.
+    #[error("ledger kind {0} is not supported by the hub yet")]
+    UnsupportedLedgerKind(&'static str),
+    /// The registration's trust root does not decode or start a client.
+    #[error("bad trust root of chain {chain}: {reason}")]
+    BadTrustRoot {
+        /// The chain.
+        chain: ChainId,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A header, proof or stored client does not decode.
+    #[error("{what} does not decode: {error}")]
+    Malformed {
+        /// What.
+        what: &'static str,
+        /// The decode error.
+        error: DecodeError,
+    },
+    /// The light client refused a header or proof.
+    #[error("light client of {chain} refused the {what}: {message}")]
+    Client {
+        /// The chain.
+        chain: ChainId,
+        /// `header` or `proof`.
+        what: &'static str,
+        /// The client's error name.
+        name: &'static str,
+        /// Its message.
+        message: String,
+    },
+    /// A timeout proof's height is not kept by the destination client.
+    #[error("the destination client keeps no header at height {0}")]
+    UnknownHeight(u64),
+    /// A timeout for a packet the hub never received needs its commitment proof.
+    #[error("the hub never received this packet: prove its commitment too")]
+    MissingCommitmentProof,
+    /// The packet core refused the input.
+    #[error(transparent)]
+    Packet(#[from] PacketError),
+}
+
+impl RelayError {
+    /// Stable name (events, metrics, RPC errors).
+    pub fn name(&self) -> &'static str {
+        match self {
+            RelayError::UnregisteredRelayer => "unregistered_relayer",
+            RelayError::RateLimited { .. } => "relayer_rate_limited",
+            RelayError::UnknownChain(_) => "unknown_chain",
+            RelayError::ChainFrozen(_) => "chain_frozen",
+            RelayError::UnsupportedLedgerKind(_) => "unsupported_ledger_kind",
+            RelayError::BadTrustRoot { .. } => "bad_trust_root",
+            RelayError::Malformed { .. } => "malformed_relay_input",
+            RelayError::Client { name, .. } => name,
+            RelayError::UnknownHeight(_) => "unknown_height",
+            RelayError::MissingCommitmentProof => "missing_commitment_proof",
+            RelayError::Packet(e) => e.name(),
+        }
+    }
+}
+
+fn key(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + suffix.len());
+    k.extend_from_slice(prefix);
+    k.extend_from_slice(suffix);
+    k
+}
+
+/// The storage slot of `mapping[key_hash]` for a Solidity mapping at `slot`.
+pub fn mapping_slot(key_hash: &Hash32, slot: u8) -> [u8; 32] {
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(key_hash);
+    buf[63] = slot;
+    keccak256(&buf)
+}
+
+/// A loaded attested client with the gateway whose storage it proves.
+struct LoadedClient {
+    client: AttestedClient,
+    gateway: [u8; 20],
+    registration_hash: Hash32,
+}
+
+fn registration_hash(reg: &ChainRegistration) -> Hash32 {
+    tagged_hash(HashTag::StateEntry, &reg.to_bytes())
+}
+
+/// Starts an attested client from a council registration.
+pub fn client_from_registration(
+    reg: &ChainRegistration,
+) -> Result<(AttestedClient, [u8; 20]), RelayError> {
+    if reg.kind != LedgerKind::EvmAttested {
+        return Err(RelayError::UnsupportedLedgerKind(reg.kind.as_str()));
+    }
+    let bad = |reason: String| RelayError::BadTrustRoot {
+        chain: reg.chain_id.clone(),
+        reason,
+    };
+    let root = AttestedTrustRoot::from_bytes(&reg.trust_root).map_err(|e| bad(e.to_string()))?;
+    let n = root.attesters.len() as u128;
+    let t = reg.params.threshold;
+    // ceil(n × num / den), at least one attester.
+    let threshold = (n * u128::from(t.num))
+        .div_ceil(u128::from(t.den.max(1)))
+        .clamp(1, n.max(1));
+    let set = AttesterSet::new(root.attesters.clone(), threshold as usize)
+        .map_err(|e| bad(e.to_string()))?;
+    let config = AttestedConfig {
+        chain_id: root.evm_chain_id,
+        max_clock_drift_secs: reg.params.max_clock_drift_ms / 1000,
+        trusting_period_secs: (reg.params.trusting_period_ms / 1000).max(1),
+        max_history: CLIENT_HISTORY,
+    };
+    let client = AttestedClient::new(config, set, &root.trusted).map_err(|e| bad(e.to_string()))?;
+    Ok((client, root.gateway))
+}
+
+/// Reads and writes what relayer messages touch, over a state overlay.
+#[derive(Debug)]
+pub struct RelayExec<'v, 'a> {
+    /// The state view.
+    pub view: &'v mut Overlay<'a>,
+    /// The council (route policy takes its tokens).
+    pub council: &'v mut Council,
+    /// The packet state.
+    pub packets: &'v mut PacketState,
+    /// Hub time (the block time).
+    pub now_ms: u64,
+}
+
+impl RelayExec<'_, '_> {
+    fn load_client(&self, chain: &ChainId) -> Result<LoadedClient, RelayError> {
+        let state = self
+            .council
+            .chain(chain)
+            .ok_or_else(|| RelayError::UnknownChain(chain.clone()))?;
+        if state.frozen {
+            return Err(RelayError::ChainFrozen(chain.clone()));
+        }
+        let reg = &state.registration;
+        let reg_hash = registration_hash(reg);
+        let (fresh, gateway) = client_from_registration(reg)?;
+        if let Some(bytes) = self
+            .view
+            .get(&key(CLIENT_PREFIX, chain.as_str().as_bytes()))
+        {
+            if bytes.len() >= 32 && bytes[..32] == reg_hash {
+                let client = AttestedClient::from_bytes(&bytes[32..]).map_err(|error| {
+                    RelayError::Malformed {
+                        what: "stored client state",
+                        error,
+                    }
+                })?;
+                return Ok(LoadedClient {
+                    client,
+                    gateway,
+                    registration_hash: reg_hash,
+                });
+            }
+        }
+        Ok(LoadedClient {
+            client: fresh,
+            gateway,
+            registration_hash: reg_hash,
+        })
+    }
+
+    /// The chain's client as the state holds it (or as its registration starts it), and
+    /// the gateway whose storage it proves.
+    pub fn client_and_gateway(
+        &self,
+        chain: &ChainId,
+    ) -> Result<(AttestedClient, [u8; 20]), RelayError> {
+        let c = self.load_client(chain)?;
+        Ok((c.client, c.gateway))
+    }
+
+    fn store_client(&mut self, chain: &ChainId, c: &LoadedClient) {
+        let mut v = c.registration_hash.to_vec();
+        c.client.encode_to(&mut v);
+        self.view
+            .put(key(CLIENT_PREFIX, chain.as_str().as_bytes()), v);
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.now_ms)
+    }
+
+    fn client_error<E: NamedError + std::fmt::Display>(
+        chain: &ChainId,
+        what: &'static str,
+        e: E,
+    ) -> RelayError {
+        RelayError::Client {
+            chain: chain.clone(),
+            what,
+            name: e.name(),
+            message: e.to_string(),
+        }
+    }
+
+    fn decode_proof(proof: &SourceProof) -> Result<EvmProof, RelayError> {
+        EvmProof::from_bytes(&proof.proof).map_err(|error| RelayError::Malformed {
+            what: "proof",
+            error,
+        })
+    }
+
+    /// Proves `slot` of the chain's gateway holds `value` (membership) or nothing.
+    fn prove_slot(
+        &self,
+        chain: &ChainId,
+        proof: &SourceProof,
+        slot: [u8; 32],
+        value: Option<&Hash32>,
+    ) -> Result<LoadedClient, RelayError> {
+        let c = self.load_client(chain)?;
+        let evm_proof = Self::decode_proof(proof)?;
+        let path = EvmPath::Storage {
+            address: c.gateway,
+            slot,
+        };
+        let res = match value {
+            Some(v) => c
+                .client
+                .verify_membership(proof.height, &path, v, &evm_proof),
+            None => c
+                .client
+                .verify_non_membership(proof.height, &path, &evm_proof),
+        };
+        res.map_err(|e| Self::client_error(chain, "proof", e))?;
+        Ok(c)
+    }
+
+    fn update_client(&mut self, chain: &ChainId, header: &[u8]) -> Result<Vec<Event>, RelayError> {
+        let mut c = self.load_client(chain)?;
+        let signed =
+            junction_light_clients::evm::attested::SignedAttestedHeader::from_bytes(header)
+                .map_err(|error| RelayError::Malformed {
+                    what: "header",
+                    error,
+                })?;
+        let verified = c
+            .client
+            .verify_header(&signed, self.now())
+            .map_err(|e| Self::client_error(chain, "header", e))?;
+        let height = verified.number;
+        c.client.apply_header(verified);
+        self.store_client(chain, &c);
+        Ok(vec![Event {
+            kind: "client/updated".into(),
+            tx: String::new(),
+            attributes: vec![
+                ("chain".into(), chain.as_str().to_string()),
+                ("height".into(), height.to_string()),
+            ],
+        }])
+    }
+
+    fn latest_of(&self, chain: &ChainId) -> Result<(u64, u64), RelayError> {
+        let c = self.load_client(chain)?;
+        let h = c.client.latest_height();
+        let ts = c
+            .client
+            .consensus_state(h)
+            .map_or(0, |s| s.timestamp.saturating_mul(1000));
+        Ok((h, ts))
+    }
+
+    fn run_packet_input(&mut self, input: PacketInput) -> Result<Vec<Event>, RelayError> {
+        let plan = self.packets.validate(self.council, &input, self.now_ms)?;
+        let packet = plan.packet().clone();
+        let route = plan.route().clone();
+        let key_hash = *plan.key_hash();
+        let events = self.packets.execute(self.council, plan);
+        self.write_packet(&packet, &key_hash, &route);
+        Ok(events
+            .into_iter()
+            .map(|e| packet_event(&e, &packet))
+            .collect())
+    }
+
+    fn write_packet(&mut self, packet: &Packet, key_hash: &Hash32, route: &RouteId) {
+        if let Some(r) = self.packets.record(key_hash) {
+            self.view.put(key(RECORD_PREFIX, key_hash), r.to_bytes());
+        }
+        let ch = ChannelKey::of(packet);
+        let channel = self.packets.channel(&ch);
+        self.view
+            .put(key(CHANNEL_PREFIX, &ch.to_bytes()), channel.to_bytes());
+        let counters = self.packets.counters(route);
+        self.view.put(
+            key(COUNTERS_PREFIX, route.as_str().as_bytes()),
+            counters.to_bytes(),
+        );
+    }
+
+    /// Runs one message.
+    pub fn run(&mut self, msg: &RelayMsg) -> Result<Vec<Event>, RelayError> {
+        match msg {
+            RelayMsg::UpdateClient { chain, header } => self.update_client(chain, header),
+            RelayMsg::RecvPacket { packet, proof } => {
+                let key_hash = packet.key().hash();
+                let source = self.prove_slot(
+                    &packet.source_chain,
+                    proof,
+                    mapping_slot(&key_hash, COMMITMENTS_SLOT),
+                    Some(&packet.hash()),
+                )?;
+                let (dest_height, dest_time) = self.latest_of(&packet.dest_chain)?;
+                self.run_packet_input(PacketInput::Recv(RecvPacket {
+                    packet: packet.clone(),
+                    proof_height: proof.height,
+                    source_latest_height: source.client.latest_height(),
+                    dest_latest_height: dest_height,
+                    dest_latest_time_ms: dest_time,
+                }))
+            }
+            RelayMsg::AckPacket {
+                packet,
+                app_succeeded,
+                result,
+                proof,
+            } => {
+                let kind = if *app_succeeded {
+                    AckKind::Ack
+                } else {
+                    AckKind::ErrorAck
+                };
+                let key_hash = packet.key().hash();
+                self.prove_slot(
+                    &packet.dest_chain,
+                    proof,
+                    mapping_slot(&key_hash, ACKS_SLOT),
+                    Some(&ack_commitment(kind.entry_kind(), result)),
+                )?;
+                self.run_packet_input(PacketInput::Ack(AckPacket {
+                    packet: packet.clone(),
+                    kind,
+                    result: result.clone(),
+                }))
+            }
+            RelayMsg::TimeoutPacket {
+                packet,
+                absence,
+                commitment,
+            } => {
+                let key_hash = packet.key().hash();
+                let dest = self.prove_slot(
+                    &packet.dest_chain,
+                    absence,
+                    mapping_slot(&key_hash, ACKS_SLOT),
+                    None,
+                )?;
+                let dest_time_ms = dest
+                    .client
+                    .consensus_state(absence.height)
+                    .ok_or(RelayError::UnknownHeight(absence.height))?
+                    .timestamp
+                    .saturating_mul(1000);
+                if self.packets.record(&key_hash).is_none() {
+                    let proof = commitment
+                        .as_ref()
+                        .ok_or(RelayError::MissingCommitmentProof)?;
+                    self.prove_slot(
+                        &packet.source_chain,
+                        proof,
+                        mapping_slot(&key_hash, COMMITMENTS_SLOT),
+                        Some(&packet.hash()),
+                    )?;
+                }
+                self.run_packet_input(PacketInput::Timeout(TimeoutPacket {
+                    packet: packet.clone(),
+                    dest_height: absence.height,
+                    dest_time_ms,
+                }))
+            }
+        }
+    }
+
+    /// Takes `n` messages from the relayer's bucket.
+    pub fn take_tokens(&mut self, account: &[u8], n: u64) -> Result<(), RelayError> {
+        let k = key(BUCKET_PREFIX, account);
+        let (tokens, last_ms) = match self.view.get(&k) {
+            Some(b) if b.len() == 16 => {
+                let mut t = [0u8; 8];
+                let mut l = [0u8; 8];
+                t.copy_from_slice(&b[..8]);
+                l.copy_from_slice(&b[8..]);
+                (u64::from_be_bytes(t), u64::from_be_bytes(l))
+            }
+            _ => (RELAYER_BURST, self.now_ms),
+        };
+        let elapsed = self.now_ms.saturating_sub(last_ms);
+        let refill = elapsed.saturating_mul(RELAYER_REFILL_PER_SEC) / 1000;
+        let available = tokens.saturating_add(refill).min(RELAYER_BURST);
+        if available < n {
+            return Err(RelayError::RateLimited {
+                needed: n,
+                available,
+            });
+        }
+        let mut v = (available - n).to_be_bytes().to_vec();
+        v.extend_from_slice(&self.now_ms.to_be_bytes());
+        self.view.put(k, v);
+        Ok(())
+    }
+}
+
+/// A packet-core event as a block event (`packet/<action>`).
+pub fn packet_event(e: &PacketEvent, packet: &Packet) -> Event {
+    Event {
+        kind: format!("packet/{}", e.action),
+        tx: String::new(),
+        attributes: vec![
+            ("key".into(), hex::encode(e.key_hash)),
+            ("packet".into(), hex::encode(e.packet_hash)),
+            ("route".into(), e.route.as_str().to_string()),
+            (
+                "source_chain".into(),
+                packet.source_chain.as_str().to_string(),
+            ),
+            ("dest_chain".into(), packet.dest_chain.as_str().to_string()),
+            ("sequence".into(), packet.sequence.to_string()),
+            ("log_index".into(), e.log_index.to_string()),
+            ("reason".into(), e.reason.clone()),
+        ],
+    }
+}
+
+/// The packet state stored in `entries` (state rows in key order) plus the log entries.
+pub fn load_packet_state<'a>(
+    entries: impl Iterator<Item = (&'a Vec<u8>, &'a Vec<u8>)>,
+    log_entries: Vec<LogEntry>,
+) -> Result<PacketState, String> {
+    let mut records = BTreeMap::new();
+    let mut channels = BTreeMap::new();
+    let mut counters = BTreeMap::new();
+    for (k, v) in entries {
+        if let Some(h) = k.strip_prefix(RECORD_PREFIX) {
+            let h: Hash32 = h
+                .try_into()
+                .map_err(|_| "packet record key is not 32 bytes".to_string())?;
+            let r = PacketRecord::from_bytes(v).map_err(|e| format!("packet record: {e}"))?;
+            records.insert(h, r);
+        } else if let Some(c) = k.strip_prefix(CHANNEL_PREFIX) {
+            let ck = ChannelKey::from_bytes(c).map_err(|e| format!("channel key: {e}"))?;
+            let ch = Channel::from_bytes(v).map_err(|e| format!("channel: {e}"))?;
+            channels.insert(ck, ch);
+        } else if let Some(r) = k.strip_prefix(COUNTERS_PREFIX) {
+            let id = std::str::from_utf8(r)
+                .ok()
+                .and_then(|s| RouteId::new(s).ok())
+                .ok_or_else(|| "route counters key is not a route id".to_string())?;
+            let c = RouteCounters::from_bytes(v).map_err(|e| format!("route counters: {e}"))?;
+            counters.insert(id, c);
+        }
+    }
+    Ok(PacketState::from_parts(
+        records,
+        channels,
+        counters,
+        log_entries,
+    ))
+}
+
+/// The kind of a log entry as the name `junction packet` prints.
+pub fn entry_kind_name(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Packet => "packet",
+        EntryKind::Ack => "ack",
+        EntryKind::ErrorAck => "error_ack",
+        EntryKind::Timeout => "timeout",
+        EntryKind::SequenceSkip => "sequence_skip",
+    }
+}

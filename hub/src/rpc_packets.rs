@@ -1,0 +1,215 @@
+//! RPC methods of the message path: the log (entries, inclusion proofs), light-client
+//! heights, and the packet index (`packet_show`, `packet_list`).
+
+use serde_json::{json, Value};
+
+use junction_governance::packet::{PacketRecord, PacketStatus};
+use junction_spec::{ChainId, Encode, Hash32, LogEntry, RouteId};
+
+use crate::node::{read, Shared};
+use crate::relay::entry_kind_name;
+use crate::rpc::RpcError;
+
+/// Most entries one `log_entries` call returns.
+pub const MAX_LOG_ENTRIES_PER_CALL: u64 = 1_000;
+/// Most packets one `packet_list` call returns.
+pub const MAX_PACKETS_PER_CALL: usize = 1_000;
+
+fn u64_param(p: &Value, name: &str) -> Result<Option<u64>, RpcError> {
+    match p.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .map(Some)
+            .ok_or_else(|| RpcError::params(format!("`{name}` must be a non-negative integer"))),
+    }
+}
+
+fn str_param<'a>(p: &'a Value, name: &str) -> Option<&'a str> {
+    p.get(name).and_then(Value::as_str)
+}
+
+fn entry_json(index: u64, e: &LogEntry) -> Value {
+    json!({
+        "index": index,
+        "kind": entry_kind_name(e.kind),
+        "target_chain": e.target_chain.as_str(),
+        "ordered": e.ordered,
+        "key": hex::encode(e.packet.key().hash()),
+        "packet": e.packet,
+        "result_hex": hex::encode(&e.result),
+        "entry_hex": hex::encode(e.to_bytes()),
+    })
+}
+
+fn record_state(r: &PacketRecord) -> &'static str {
+    match r.status() {
+        PacketStatus::Received { .. } => "pending",
+        PacketStatus::Outcome { kind, .. } => entry_kind_name(kind),
+    }
+}
+
+fn record_json(key: &Hash32, r: &PacketRecord, entry: Option<&LogEntry>) -> Value {
+    json!({
+        "key": hex::encode(key),
+        "packet_hash": hex::encode(r.packet_hash),
+        "route": r.route.as_str(),
+        "ordered": r.ordered,
+        "state": record_state(r),
+        "received_on_hub": r.received_on_hub,
+        "packet_index": r.packet_index,
+        "outcome": r.outcome.map(|o| json!({"kind": entry_kind_name(o.kind), "log_index": o.log_index})),
+        "skip_index": r.skip_index,
+        "packet": entry.map(|e| &e.packet),
+    })
+}
+
+fn parse_key(p: &Value) -> Result<Hash32, RpcError> {
+    let s = str_param(p, "key").ok_or_else(|| RpcError::params("`key` (hex) is required"))?;
+    let b = hex::decode(s.trim_start_matches("0x"))
+        .map_err(|e| RpcError::params(format!("`key` is not hex: {e}")))?;
+    Hash32::try_from(b).map_err(|_| RpcError::params("`key` must be 32 bytes"))
+}
+
+/// Handles the message-path methods; `None` when `method` is not one of them.
+pub fn dispatch(shared: &Shared, method: &str, p: &Value) -> Option<Result<Value, RpcError>> {
+    let r = match method {
+        "log_info" => log_info(shared),
+        "log_entries" => log_entries(shared, p),
+        "log_proof" => log_proof(shared, p),
+        "client_state" => client_state(shared, p),
+        "packet_show" => packet_show(shared, p),
+        "packet_list" => packet_list(shared, p),
+        _ => return None,
+    };
+    Some(r)
+}
+
+fn log_info(shared: &Shared) -> Result<Value, RpcError> {
+    let chain = read(&shared.chain);
+    Ok(json!({
+        "size": chain.packets.log().size(),
+        "root": hex::encode(chain.packets.log().root()),
+        "committed_size": chain.tip.log_size,
+        "height": chain.tip.height,
+    }))
+}
+
+fn log_entries(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
+    let from = u64_param(p, "from")?.unwrap_or(0);
+    let chain = read(&shared.chain);
+    let size = chain.packets.log().size();
+    let to = u64_param(p, "to")?
+        .unwrap_or(size)
+        .min(size)
+        .min(from.saturating_add(MAX_LOG_ENTRIES_PER_CALL));
+    let target = str_param(p, "target_chain");
+    let entries: Vec<Value> = (from..to)
+        .filter_map(|i| chain.packets.log().entry(i).map(|e| (i, e)))
+        .filter(|(_, e)| target.is_none_or(|t| e.target_chain.as_str() == t))
+        .map(|(i, e)| entry_json(i, e))
+        .collect();
+    Ok(json!({"from": from, "to": to, "size": size, "entries": entries}))
+}
+
+fn log_proof(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
+    let index = u64_param(p, "index")?.ok_or_else(|| RpcError::params("`index` is required"))?;
+    let tree_size =
+        u64_param(p, "tree_size")?.ok_or_else(|| RpcError::params("`tree_size` is required"))?;
+    let chain = read(&shared.chain);
+    let log = chain.packets.log();
+    let proof = log
+        .inclusion_proof(index, tree_size)
+        .map_err(|e| RpcError::params(format!("no inclusion proof: {e}")))?;
+    let entry = log
+        .entry(index)
+        .ok_or_else(|| RpcError::not_found(format!("no log entry {index}")))?;
+    Ok(json!({
+        "index": index,
+        "tree_size": tree_size,
+        "entry_hex": hex::encode(entry.to_bytes()),
+        "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+    }))
+}
+
+fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
+    use junction_light_clients::LightClient as _;
+    let id = ChainId::new(str_param(p, "chain").unwrap_or_default())
+        .map_err(|e| RpcError::params(format!("`chain`: {e}")))?;
+    let chain = read(&shared.chain);
+    let council = crate::chain::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
+        .map_err(RpcError::internal)?;
+    let mut view = crate::chain::Overlay::new(&chain.state);
+    let mut packets = junction_governance::packet::PacketState::default();
+    let mut council_copy = council.clone();
+    let exec = crate::relay::RelayExec {
+        view: &mut view,
+        council: &mut council_copy,
+        packets: &mut packets,
+        now_ms: chain.tip.time_ms,
+    };
+    let (client, gateway) = exec
+        .client_and_gateway(&id)
+        .map_err(|e| RpcError::not_found(format!("{}: {e}", e.name())))?;
+    let latest = client.latest_height();
+    let ts = client.consensus_state(latest).map(|s| s.timestamp);
+    Ok(json!({
+        "chain": id.as_str(),
+        "latest_height": latest,
+        "latest_timestamp": ts,
+        "gateway": hex::encode(gateway),
+        "frozen": council.chain(&id).is_some_and(|c| c.frozen),
+    }))
+}
+
+fn packet_show(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
+    let key = parse_key(p)?;
+    let chain = read(&shared.chain);
+    let record = chain.packets.record(&key).ok_or_else(|| {
+        RpcError::not_found(format!("the hub has no packet {}", hex::encode(key)))
+    })?;
+    let entry_index = record.packet_index.or(record.outcome.map(|o| o.log_index));
+    let entry = entry_index.and_then(|i| chain.packets.log().entry(i));
+    let steps: Value = shared
+        .store
+        .packet_steps(&key)
+        .map_err(|e| RpcError::internal(e.to_string()))?
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Array(vec![]));
+    let mut v = record_json(&key, record, entry);
+    v["hub_steps"] = steps;
+    v["committed_log_size"] = json!(chain.tip.log_size);
+    Ok(v)
+}
+
+fn packet_list(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
+    let route = match str_param(p, "route") {
+        Some(r) => Some(RouteId::new(r).map_err(|e| RpcError::params(format!("`route`: {e}")))?),
+        None => None,
+    };
+    let state = str_param(p, "state");
+    let limit = u64_param(p, "limit")?
+        .map_or(MAX_PACKETS_PER_CALL, |n| n as usize)
+        .min(MAX_PACKETS_PER_CALL);
+    let chain = read(&shared.chain);
+    let mut out = Vec::new();
+    let mut total = 0usize;
+    for (key, r) in chain.packets.records() {
+        if route.as_ref().is_some_and(|id| &r.route != id) {
+            continue;
+        }
+        if state.is_some_and(|s| s != record_state(r)) {
+            continue;
+        }
+        total += 1;
+        if out.len() < limit {
+            let entry = r
+                .packet_index
+                .or(r.outcome.map(|o| o.log_index))
+                .and_then(|i| chain.packets.log().entry(i));
+            out.push(record_json(key, r, entry));
+        }
+    }
+    Ok(json!({"total": total, "packets": out}))
+}
