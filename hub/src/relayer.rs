@@ -1,0 +1,660 @@
+//! `junction relay --config relayer.toml`: moves packets between EVM gateways through the
+//! hub (DESIGN §4, §7).
+//!
+//! Each cycle derives its work from chain state alone, so a restart loses and repeats
+//! nothing that matters:
+//! - packets whose commitment is still set on a source gateway (rebuilt with
+//!   `pending_packets` at start, then followed through `PacketSent` events) are proven to
+//!   the hub (`RecvPacket`), answered (`AckPacket` from the destination's receipt) or timed
+//!   out (`TimeoutPacket` with the destination's proven absence of a receipt), with the
+//!   light-client updates they need in the same transaction;
+//! - hub log entries addressed to a chain are delivered to its gateway under the latest
+//!   signed checkpoint; entries another relayer (or an earlier run) delivered are skipped
+//!   by the gateway itself, so the delivery cursor can restart from zero.
+//!
+//! The backlog (source packets without an outcome delivered back, plus log entries not
+//! yet delivered) is exported as the `junction_relayer_backlog` gauge.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eyre::{eyre, WrapErr};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracing::{info, warn};
+
+use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
+use junction_adapters::{Adapter, AdapterError, CheckpointProof, EntryProof, SentPacket};
+use junction_spec::attestation::AttestationSet;
+use junction_spec::{
+    ChainId, Checkpoint, Decode, Encode, Hash32, LogEntry, Packet, RelayMsg, TxKind,
+    MAX_TX_BYTES,
+};
+
+use crate::client::{ClientError, RpcClient};
+use crate::metrics::ReasonLabel;
+
+/// One chain the relayer serves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// The chain's id on the hub.
+    pub id: String,
+    /// JSON-RPC endpoint (127.0.0.1).
+    pub rpc: String,
+    /// EIP-155 chain id.
+    pub evm_chain_id: u64,
+    /// Gateway address (hex).
+    pub gateway: String,
+    /// Block the gateway was deployed in.
+    pub deploy_block: u64,
+    /// secp256k1 key (hex) paying for `deliver`.
+    pub sender_key: String,
+    /// Attester keys (hex) this relayer signs headers with (a local testnet holds one per
+    /// council member; in production attesters sign elsewhere).
+    pub attester_keys: Vec<String>,
+}
+
+/// `relayer.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayerConfig {
+    /// Hub JSON-RPC endpoint.
+    pub hub_rpc: String,
+    /// Hub chain id.
+    pub hub_chain_id: String,
+    /// Path of the relayer's hub key file (a council-registered relayer account).
+    pub relayer_key_file: String,
+    /// Pause between cycles.
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+    /// Most log entries per gateway `deliver`.
+    #[serde(default = "default_batch")]
+    pub max_batch: usize,
+    /// Where `/metrics` is served (127.0.0.1 only), if anywhere.
+    #[serde(default)]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The chains.
+    pub chains: Vec<ChainConfig>,
+}
+
+fn default_poll_ms() -> u64 {
+    300
+}
+
+fn default_batch() -> usize {
+    100
+}
+
+impl RelayerConfig {
+    /// Reads and checks `relayer.toml`.
+    pub fn load(path: &Path) -> eyre::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .wrap_err_with(|| format!("reading {}", path.display()))?;
+        let c: RelayerConfig =
+            toml::from_str(&text).wrap_err_with(|| format!("parsing {}", path.display()))?;
+        if c.chains.len() < 2 {
+            return Err(eyre!("{}: at least two chains are needed", path.display()));
+        }
+        if c.max_batch == 0 || c.max_batch > 500 {
+            return Err(eyre!("{}: max_batch must be 1..=500", path.display()));
+        }
+        if let Some(a) = c.metrics_listen {
+            if !a.ip().is_loopback() {
+                return Err(eyre!("metrics_listen must be a loopback address"));
+            }
+        }
+        Ok(c)
+    }
+}
+
+fn parse_secp(hex_key: &str, what: &str) -> eyre::Result<k256::ecdsa::SigningKey> {
+    let b = hex::decode(hex_key.trim_start_matches("0x"))
+        .map_err(|e| eyre!("{what}: not hex: {e}"))?;
+    k256::ecdsa::SigningKey::from_slice(&b).map_err(|e| eyre!("{what}: not a secp256k1 key: {e}"))
+}
+
+/// Relayer metrics.
+#[derive(Debug, Default)]
+pub struct RelayerMetrics {
+    registry: Registry,
+    /// Packets and log entries waiting.
+    pub backlog: Gauge,
+    /// Relay messages accepted by the hub.
+    pub hub_msgs: Counter,
+    /// Log entries delivered to gateways.
+    pub delivered: Counter,
+    /// Errors by name.
+    pub errors: Family<ReasonLabel, Counter>,
+}
+
+impl RelayerMetrics {
+    fn new() -> Self {
+        let mut registry = Registry::with_prefix("junction_relayer");
+        let m = RelayerMetrics::default();
+        registry.register("backlog", "Packets and log entries waiting", m.backlog.clone());
+        registry.register("hub_msgs", "Relay messages the hub admitted", m.hub_msgs.clone());
+        registry.register("delivered", "Log entries delivered to gateways", m.delivered.clone());
+        registry.register("errors", "Errors by name", m.errors.clone());
+        RelayerMetrics { registry, ..m }
+    }
+
+    fn error(&self, name: &str) {
+        crate::metrics::Metrics::count(&self.errors, name);
+    }
+
+    /// Prometheus text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// A source packet the relayer follows until its commitment is cleared.
+#[derive(Debug, Clone)]
+struct Tracked {
+    packet: Packet,
+}
+
+/// The relayer.
+pub struct Relayer {
+    hub: RpcClient,
+    hub_chain: ChainId,
+    key: crate::context::PrivateKey,
+    chains: BTreeMap<ChainId, Arc<EvmAdapter>>,
+    max_batch: usize,
+    /// Next block to scan for `PacketSent`, per chain.
+    scanned: BTreeMap<ChainId, u64>,
+    /// Source packets without a delivered outcome, by packet key hash.
+    tracked: BTreeMap<Hash32, Tracked>,
+    /// Next log index to consider, per destination chain.
+    cursor: BTreeMap<ChainId, u64>,
+    /// Metrics.
+    pub metrics: Arc<RelayerMetrics>,
+}
+
+impl std::fmt::Debug for Relayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relayer")
+            .field("hub", &self.hub.url())
+            .field("chains", &self.chains.keys().collect::<Vec<_>>())
+            .field("tracked", &self.tracked.len())
+            .finish()
+    }
+}
+
+fn named(e: &AdapterError) -> String {
+    format!("{}: {e}", e.name())
+}
+
+fn hex32(v: &Value, what: &str) -> eyre::Result<Hash32> {
+    let s = v.as_str().ok_or_else(|| eyre!("{what} is not a string"))?;
+    let b = hex::decode(s).map_err(|e| eyre!("{what}: {e}"))?;
+    Hash32::try_from(b).map_err(|_| eyre!("{what} is not 32 bytes"))
+}
+
+impl Relayer {
+    /// Connects to the hub and every chain, and rebuilds the pending packets from the
+    /// chains' gateway commitments.
+    pub async fn connect(config: &RelayerConfig) -> eyre::Result<Self> {
+        let key_file = crate::config::KeyFile::load(Path::new(&config.relayer_key_file))
+            .map_err(|e| eyre!("{e}"))?;
+        let key = key_file.private_key().map_err(|e| eyre!(e))?;
+        let hub_chain = ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
+        let mut chains = BTreeMap::new();
+        for c in &config.chains {
+            let id = ChainId::new(&c.id).map_err(|e| eyre!("chain id {}: {e}", c.id))?;
+            let gateway: [u8; 20] = hex::decode(c.gateway.trim_start_matches("0x"))
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| eyre!("chain {}: gateway is not a 20-byte hex address", c.id))?;
+            let attester_keys = c
+                .attester_keys
+                .iter()
+                .map(|k| parse_secp(k, "attester key"))
+                .collect::<eyre::Result<Vec<_>>>()?;
+            let adapter = EvmAdapter::connect(EvmAdapterConfig {
+                rpc_url: c.rpc.clone(),
+                chain: id.clone(),
+                evm_chain_id: c.evm_chain_id,
+                gateway: gateway.into(),
+                deploy_block: c.deploy_block,
+                attester_keys,
+                sender_key: parse_secp(&c.sender_key, "sender key")?,
+            })
+            .await
+            .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
+            chains.insert(id, Arc::new(adapter));
+        }
+        let mut r = Relayer {
+            hub: RpcClient::new(config.hub_rpc.clone()),
+            hub_chain,
+            key,
+            chains,
+            max_batch: config.max_batch,
+            scanned: BTreeMap::new(),
+            tracked: BTreeMap::new(),
+            cursor: BTreeMap::new(),
+            metrics: Arc::new(RelayerMetrics::new()),
+        };
+        r.rebuild().await?;
+        Ok(r)
+    }
+
+    /// Pending work from on-chain state: every packet whose commitment is still set.
+    async fn rebuild(&mut self) -> eyre::Result<()> {
+        for (id, a) in &self.chains {
+            let pending = a
+                .pending_packets()
+                .await
+                .map_err(|e| eyre!("chain {}: {}", id.as_str(), named(&e)))?;
+            let latest = a
+                .latest_height()
+                .await
+                .map_err(|e| eyre!("chain {}: {}", id.as_str(), named(&e)))?;
+            for SentPacket { packet, .. } in pending {
+                self.tracked.insert(packet.key().hash(), Tracked { packet });
+            }
+            self.scanned.insert(id.clone(), latest + 1);
+        }
+        info!(pending = self.tracked.len(), "relayer rebuilt pending packets from gateway commitments");
+        Ok(())
+    }
+
+    fn adapter(&self, chain: &ChainId) -> eyre::Result<&Arc<EvmAdapter>> {
+        self.chains
+            .get(chain)
+            .ok_or_else(|| eyre!("no adapter for chain {}", chain.as_str()))
+    }
+
+    /// Runs cycles until the process is stopped.
+    pub async fn run(mut self, poll: Duration) -> eyre::Result<()> {
+        loop {
+            if let Err(e) = self.cycle().await {
+                warn!("relayer cycle: {e:#}");
+                self.metrics.error("cycle_failed");
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
+    /// One pass: follow new sends, relay to the hub, deliver hub entries to gateways.
+    pub async fn cycle(&mut self) -> eyre::Result<()> {
+        let mut heights = BTreeMap::new();
+        for (id, a) in &self.chains {
+            let h = a.latest_height().await.map_err(|e| eyre!(named(&e)))?;
+            heights.insert(id.clone(), h);
+            let from = self.scanned.get(id).copied().unwrap_or(0);
+            if from <= h {
+                let sent = a.sent_packets(from, h).await.map_err(|e| eyre!(named(&e)))?;
+                for s in sent {
+                    self.tracked
+                        .insert(s.packet.key().hash(), Tracked { packet: s.packet });
+                }
+                self.scanned.insert(id.clone(), h + 1);
+            }
+        }
+        self.to_hub(&heights).await?;
+        let undelivered = self.to_gateways().await?;
+        self.metrics
+            .backlog
+            .set((self.tracked.len() as u64 + undelivered) as i64);
+        Ok(())
+    }
+
+    async fn client_height(&self, chain: &ChainId) -> eyre::Result<u64> {
+        let v = self
+            .hub
+            .call("client_state", json!({"chain": chain.as_str()}))
+            .await?;
+        v.get("latest_height")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| eyre!("client_state of {} has no latest_height", chain.as_str()))
+    }
+
+    async fn hub_state(&self, key: &Hash32) -> eyre::Result<Option<String>> {
+        match self
+            .hub
+            .call("packet_show", json!({"key": hex::encode(key)}))
+            .await
+        {
+            Ok(v) => Ok(v.get("state").and_then(Value::as_str).map(str::to_owned)),
+            Err(ClientError::Rpc { name, .. }) if name == "not_found" => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Builds and submits the hub messages this cycle needs.
+    async fn to_hub(&mut self, heights: &BTreeMap<ChainId, u64>) -> eyre::Result<()> {
+        let mut hub_heights = BTreeMap::new();
+        for id in self.chains.keys() {
+            hub_heights.insert(id.clone(), self.client_height(id).await?);
+        }
+        // Proofs are taken at each chain's latest height; a client update to that height
+        // goes first in the same transaction.
+        let mut msgs = Vec::new();
+        let mut needs_update: BTreeMap<ChainId, bool> = BTreeMap::new();
+        let mut done = Vec::new();
+        for (key, t) in &self.tracked {
+            let p = &t.packet;
+            let (Some(src), Some(dst)) = (self.chains.get(&p.source_chain), self.chains.get(&p.dest_chain)) else {
+                continue;
+            };
+            let h_src = heights.get(&p.source_chain).copied().unwrap_or(0);
+            let h_dst = heights.get(&p.dest_chain).copied().unwrap_or(0);
+            let state = self.hub_state(key).await?;
+            match state.as_deref() {
+                None => {
+                    let dest_header = dst.attested_header(h_dst).await.map_err(|e| eyre!(named(&e)))?;
+                    let past = p
+                        .timeout
+                        .is_reached(h_dst, dest_header.timestamp.saturating_mul(1000));
+                    let commitment = match src.prove_commitment(p, h_src).await {
+                        Ok(c) => c,
+                        // Cleared meanwhile (an outcome reached the source): done.
+                        Err(e) if e.name() == "not_committed" => {
+                            done.push(*key);
+                            continue;
+                        }
+                        Err(e) => return Err(eyre!(named(&e))),
+                    };
+                    needs_update.insert(p.source_chain.clone(), true);
+                    needs_update.insert(p.dest_chain.clone(), true);
+                    if past {
+                        let absence = dst.prove_no_receipt(p, h_dst).await.map_err(|e| eyre!(named(&e)))?;
+                        msgs.push(RelayMsg::TimeoutPacket {
+                            packet: p.clone(),
+                            absence,
+                            commitment: Some(commitment),
+                        });
+                    } else {
+                        msgs.push(RelayMsg::RecvPacket {
+                            packet: p.clone(),
+                            proof: commitment,
+                        });
+                    }
+                }
+                Some("pending") => match dst.receipt(p).await.map_err(|e| eyre!(named(&e)))? {
+                    Some(r) if r.height <= h_dst => {
+                        let proof = dst.prove_receipt(p, h_dst).await.map_err(|e| eyre!(named(&e)))?;
+                        needs_update.insert(p.dest_chain.clone(), true);
+                        msgs.push(RelayMsg::AckPacket {
+                            packet: p.clone(),
+                            app_succeeded: r.app_succeeded,
+                            result: r.result,
+                            proof,
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        let dest_header = dst.attested_header(h_dst).await.map_err(|e| eyre!(named(&e)))?;
+                        if p.timeout.is_reached(h_dst, dest_header.timestamp.saturating_mul(1000)) {
+                            let absence = dst.prove_no_receipt(p, h_dst).await.map_err(|e| eyre!(named(&e)))?;
+                            needs_update.insert(p.dest_chain.clone(), true);
+                            msgs.push(RelayMsg::TimeoutPacket {
+                                packet: p.clone(),
+                                absence,
+                                commitment: None,
+                            });
+                        }
+                    }
+                },
+                // An outcome is on the hub: it reaches the source through the log; the
+                // packet is done once the source's commitment is cleared.
+                Some(_) => {
+                    if src.prove_commitment(p, h_src).await.is_err() {
+                        done.push(*key);
+                    }
+                }
+            }
+        }
+        for k in done {
+            self.tracked.remove(&k);
+        }
+        if msgs.is_empty() {
+            return Ok(());
+        }
+        let mut updates = Vec::new();
+        for (chain, _) in needs_update.iter().filter(|(_, n)| **n) {
+            let h = heights.get(chain).copied().unwrap_or(0);
+            if h > hub_heights.get(chain).copied().unwrap_or(0) {
+                let a = self.adapter(chain)?;
+                updates.push(RelayMsg::UpdateClient {
+                    chain: chain.clone(),
+                    header: a.header_update(h).await.map_err(|e| eyre!(named(&e)))?,
+                });
+            }
+        }
+        self.submit(updates, msgs).await
+    }
+
+    async fn next_nonce(&self) -> eyre::Result<u64> {
+        let addr = junction_spec::address_from_ed25519(self.key.public_key().as_bytes());
+        let v = self
+            .hub
+            .call("account", json!({"address": hex::encode(addr)}))
+            .await?;
+        v.get("next_nonce")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| eyre!("account has no next_nonce"))
+    }
+
+    /// Submits `updates` then `msgs` in transactions of at most `MAX_RELAY_MSGS`
+    /// messages and `MAX_TX_BYTES`; a message the hub refuses at admission is dropped by
+    /// its index (and counted), the rest resubmitted.
+    async fn submit(&self, updates: Vec<RelayMsg>, msgs: Vec<RelayMsg>) -> eyre::Result<()> {
+        let mut chunks: Vec<Vec<RelayMsg>> = Vec::new();
+        let mut cur: Vec<RelayMsg> = updates;
+        let mut bytes: usize = cur.iter().map(|m| m.to_bytes().len()).sum();
+        for m in msgs {
+            let len = m.to_bytes().len();
+            if cur.len() + 1 > junction_spec::relay::MAX_RELAY_MSGS
+                || bytes + len > MAX_TX_BYTES - 1_024
+            {
+                chunks.push(std::mem::take(&mut cur));
+                bytes = 0;
+            }
+            bytes += len;
+            cur.push(m);
+        }
+        if !cur.is_empty() {
+            chunks.push(cur);
+        }
+        for mut chunk in chunks {
+            for _attempt in 0..8 {
+                if chunk.is_empty() {
+                    break;
+                }
+                let nonce = self.next_nonce().await?;
+                let tx = crate::cli::sign_tx(
+                    &self.key,
+                    &self.hub_chain,
+                    nonce,
+                    TxKind::Relay {
+                        msgs: chunk.clone(),
+                    },
+                );
+                let res = self
+                    .hub
+                    .call(
+                        "broadcast_tx",
+                        json!({"tx": hex::encode(tx.to_bytes()), "mode": "commit"}),
+                    )
+                    .await;
+                match res {
+                    Ok(_) => {
+                        self.metrics.hub_msgs.inc_by(chunk.len() as u64);
+                        break;
+                    }
+                    Err(ClientError::Rpc { code: 3001, name, message }) => {
+                        self.metrics.error(&name);
+                        let index = message
+                            .strip_prefix("relay message ")
+                            .and_then(|s| s.split(' ').next())
+                            .and_then(|s| s.parse::<usize>().ok());
+                        match index {
+                            Some(i) if i < chunk.len() => {
+                                warn!(error = %name, "hub refused relay message {i}: {message}");
+                                chunk.remove(i);
+                            }
+                            _ => return Err(eyre!("hub refused the relay transaction: {name}: {message}")),
+                        }
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Delivers the hub's committed log entries to their gateways; returns how many
+    /// entries are still undelivered.
+    async fn to_gateways(&mut self) -> eyre::Result<u64> {
+        let cp = self.hub.call("checkpoint", json!({})).await?;
+        let checkpoint_hex = cp
+            .get("checkpoint_hex")
+            .and_then(Value::as_str)
+            .ok_or_else(|| eyre!("checkpoint without checkpoint_hex"))?;
+        let checkpoint = Checkpoint::from_bytes(
+            &hex::decode(checkpoint_hex).map_err(|e| eyre!("checkpoint_hex: {e}"))?,
+        )
+        .map_err(|e| eyre!("checkpoint: {e}"))?;
+        let signatures: Vec<[u8; 65]> = cp
+            .get("signatures")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str())
+                    .filter_map(|s| hex::decode(s).ok())
+                    .filter_map(|b| <[u8; 65]>::try_from(b).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let set_hex = cp
+            .get("attestation_set_hex")
+            .and_then(Value::as_str)
+            .ok_or_else(|| eyre!("checkpoint without attestation_set_hex"))?;
+        let set = AttestationSet::from_bytes(
+            &hex::decode(set_hex).map_err(|e| eyre!("attestation_set_hex: {e}"))?,
+        )
+        .map_err(|e| eyre!("attestation set: {e}"))?;
+        let proof_cp = CheckpointProof {
+            checkpoint: checkpoint.clone(),
+            signatures,
+            attestation_set: Some(set),
+            next_set: None,
+        };
+        let size = checkpoint.log_size;
+        let mut undelivered = 0u64;
+        let ids: Vec<ChainId> = self.chains.keys().cloned().collect();
+        for id in ids {
+            let from = self.cursor.get(&id).copied().unwrap_or(0);
+            if from >= size {
+                continue;
+            }
+            let v = self
+                .hub
+                .call(
+                    "log_entries",
+                    json!({"from": from, "to": size, "target_chain": id.as_str()}),
+                )
+                .await?;
+            let to = v.get("to").and_then(Value::as_u64).unwrap_or(from);
+            let entries = v
+                .get("entries")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let mut proven = Vec::with_capacity(entries.len());
+            for e in &entries {
+                let index = e
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| eyre!("log entry without index"))?;
+                let p = self
+                    .hub
+                    .call("log_proof", json!({"index": index, "tree_size": size}))
+                    .await?;
+                let entry = LogEntry::from_bytes(
+                    &hex::decode(p.get("entry_hex").and_then(Value::as_str).unwrap_or(""))
+                        .map_err(|e| eyre!("entry_hex: {e}"))?,
+                )
+                .map_err(|e| eyre!("log entry {index}: {e}"))?;
+                let proof = p
+                    .get("proof")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().map(|h| hex32(h, "proof node")).collect())
+                    .unwrap_or_else(|| Ok(Vec::new()))?;
+                proven.push(EntryProof {
+                    entry,
+                    index,
+                    proof,
+                });
+            }
+            let a = self.adapter(&id)?.clone();
+            let mut all_ok = true;
+            for batch in proven.chunks(self.max_batch) {
+                match a.deliver(&proof_cp, batch).await {
+                    Ok(out) => {
+                        self.metrics
+                            .delivered
+                            .inc_by((batch.len() - out.skipped.len()) as u64);
+                    }
+                    Err(e) => match e.revert_name() {
+                        // Everything in the batch was already there.
+                        Some("AlreadyDelivered") | Some("PacketNotPending") => {}
+                        Some(name) => {
+                            self.metrics.error(name);
+                            warn!(chain = id.as_str(), "gateway refused a batch: {}", named(&e));
+                            all_ok = false;
+                            undelivered += batch.len() as u64;
+                        }
+                        None => {
+                            self.metrics.error(e.name());
+                            warn!(chain = id.as_str(), "delivery failed: {}", named(&e));
+                            all_ok = false;
+                            undelivered += batch.len() as u64;
+                        }
+                    },
+                }
+            }
+            if all_ok {
+                self.cursor.insert(id.clone(), to);
+            }
+        }
+        Ok(undelivered)
+    }
+}
+
+/// `junction relay --config relayer.toml`.
+pub async fn run(config_path: &Path) -> eyre::Result<()> {
+    let config = RelayerConfig::load(config_path)?;
+    let relayer = Relayer::connect(&config).await?;
+    if let Some(addr) = config.metrics_listen {
+        let metrics = relayer.metrics.clone();
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .wrap_err_with(|| format!("binding metrics_listen {addr}"))?;
+        let app = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || {
+                let m = metrics.clone();
+                async move { m.render() }
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+    }
+    info!(chains = config.chains.len(), "relayer started");
+    relayer.run(Duration::from_millis(config.poll_ms)).await
+}
