@@ -129,7 +129,11 @@ pub enum AdapterError {
         height: u64,
     },
     /// The header the node returned does not hash to the block hash it reported.
-    #[error("block {height}: the node reports hash 0x{}, its header hashes to 0x{}", hex::encode(reported), hex::encode(computed))]
+    #[error(
+        "block {height}: the node reports hash 0x{}, its header hashes to 0x{}",
+        hex::encode(reported),
+        hex::encode(computed)
+    )]
     HeaderHashMismatch {
         /// The height.
         height: u64,
@@ -159,7 +163,11 @@ pub enum AdapterError {
         what: String,
     },
     /// The packet has no commitment on the source gateway at this height.
-    #[error("packet key 0x{} has no commitment at height {height} (found 0x{})", hex::encode(key), hex::encode(found))]
+    #[error(
+        "packet key 0x{} has no commitment at height {height} (found 0x{})",
+        hex::encode(key),
+        hex::encode(found)
+    )]
     NotCommitted {
         /// The packet key hash.
         key: [u8; 32],
@@ -177,7 +185,10 @@ pub enum AdapterError {
         height: u64,
     },
     /// Non-membership was asked for but the destination gateway holds a receipt.
-    #[error("packet key 0x{} already has a receipt at height {height}", hex::encode(key))]
+    #[error(
+        "packet key 0x{} already has a receipt at height {height}",
+        hex::encode(key)
+    )]
     ReceiptExists {
         /// The packet key hash.
         key: [u8; 32],
@@ -281,8 +292,11 @@ pub trait Adapter: Send + Sync {
     async fn receipt(&self, packet: &Packet) -> Result<Option<Receipt>, AdapterError>;
 
     /// Proof of this (destination) gateway's receipt for the packet at `height`.
-    async fn prove_receipt(&self, packet: &Packet, height: u64)
-        -> Result<SourceProof, AdapterError>;
+    async fn prove_receipt(
+        &self,
+        packet: &Packet,
+        height: u64,
+    ) -> Result<SourceProof, AdapterError>;
 
     /// Proof that this (destination) gateway holds no receipt for the packet at `height`.
     async fn prove_no_receipt(

@@ -179,10 +179,12 @@ fn log_meta(log: &Log) -> Result<(u64, [u8; 32]), AdapterError> {
     let tx_hash = log
         .transaction_hash
         .ok_or_else(|| AdapterError::Rpc("a log without its transaction hash".into()))?;
-    let height = log.block_number.ok_or_else(|| AdapterError::MalformedEvent {
-        tx_hash: tx_hash.0,
-        what: "log without a block number".into(),
-    })?;
+    let height = log
+        .block_number
+        .ok_or_else(|| AdapterError::MalformedEvent {
+            tx_hash: tx_hash.0,
+            what: "log without a block number".into(),
+        })?;
     Ok((height, tx_hash.0))
 }
 
@@ -705,7 +707,10 @@ mod tests {
             loopback_url("https://127.0.0.1:8545").unwrap_err().name(),
             "invalid_config"
         );
-        assert_eq!(loopback_url("not a url").unwrap_err().name(), "invalid_config");
+        assert_eq!(
+            loopback_url("not a url").unwrap_err().name(),
+            "invalid_config"
+        );
     }
 
     #[test]

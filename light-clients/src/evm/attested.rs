@@ -293,7 +293,8 @@ pub fn sign_attested_header(
     key: &SigningKey,
     header: &AttestedHeader,
 ) -> Result<[u8; 65], AttestedError> {
-    let mut sig = sign_digest(key, &attestation_digest(header)).ok_or(AttestedError::SigningFailed)?;
+    let mut sig =
+        sign_digest(key, &attestation_digest(header)).ok_or(AttestedError::SigningFailed)?;
     sig[64] = sig[64].saturating_add(27);
     Ok(sig)
 }
@@ -553,7 +554,13 @@ impl AttestedClient {
         u64,
         Option<u64>,
     ) {
-        (&self.config, &self.set, &self.states, self.latest, self.frozen)
+        (
+            &self.config,
+            &self.set,
+            &self.states,
+            self.latest,
+            self.frozen,
+        )
     }
 
     /// Rebuild a client from its fields (a decoded client state), checking that they fit
