@@ -282,10 +282,11 @@ async fn a_packet_round_trip_through_the_adapters_is_accepted_by_the_light_clien
         );
     }
     let hn = a.latest_height().await.unwrap();
-    assert!(matches!(
-        a.prove_commitment(&packet, hn).await.unwrap_err(),
-        AdapterError::NotCommitted { found, .. } if found == [0u8; 32]
-    ));
+    let err = a.prove_commitment(&packet, hn).await.unwrap_err();
+    assert!(
+        matches!(err, AdapterError::NotCommitted { found, .. } if found == [0u8; 32]),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ use junction_light_clients::evm::attested::{
     attest_from_rlp, sign_attested_header, AttestedHeader, SignedAttestedHeader,
 };
 use junction_light_clients::evm::codec::AttestedTrustRoot;
-use junction_light_clients::evm::mpt::EvmProof;
+use junction_light_clients::evm::mpt::{verify_state, verify_state_absent, EvmPath, EvmProof};
 use junction_light_clients::evm::secp::address_of_key;
 use junction_spec::encoding::{Decode, Encode};
 use junction_spec::log::{ack_commitment, EntryKind};
@@ -411,7 +411,8 @@ impl EvmAdapter {
         })
     }
 
-    /// The word at `slot` of the gateway's storage at `height`, with its EIP-1186 proof.
+    /// The word at `slot` of the gateway's storage at `height`, with its EIP-1186 proof
+    /// (not yet checked: see [`Self::check_proof`]).
     async fn storage_proof(
         &self,
         slot: [u8; 32],
@@ -446,6 +447,39 @@ impl EvmAdapter {
             receipt_proof: Vec::new(),
         };
         Ok((entry.value.to_be_bytes::<32>(), proof))
+    }
+
+    /// Checks the node's proof that `slot` holds `value` (zero: nothing) against the state
+    /// root of block `height` before it goes to the hub: a proof the hub would refuse is a
+    /// bug or a lying node, found here.
+    async fn check_proof(
+        &self,
+        slot: [u8; 32],
+        value: &[u8; 32],
+        proof: &EvmProof,
+        height: u64,
+    ) -> Result<(), AdapterError> {
+        let header = self.attested_header(height).await?;
+        let path = EvmPath::Storage {
+            address: self.gateway.0 .0,
+            slot,
+        };
+        let checked = if *value == [0u8; 32] {
+            verify_state_absent(&header.state_root, &header.receipts_root, &path, proof)
+        } else {
+            verify_state(
+                &header.state_root,
+                &header.receipts_root,
+                &path,
+                value,
+                proof,
+            )
+        };
+        checked.map_err(|e| {
+            AdapterError::MalformedProof(format!(
+                "the node's proof does not verify against block {height}'s state root: {e}"
+            ))
+        })
     }
 
     /// The proof in the form the hub accepts, within a relayer message's bounds.
@@ -527,10 +561,12 @@ impl Adapter for EvmAdapter {
         height: u64,
     ) -> Result<SourceProof, AdapterError> {
         let key = packet.key().hash();
-        let (found, proof) = self.storage_proof(commitment_slot(&key), height).await?;
+        let slot = commitment_slot(&key);
+        let (found, proof) = self.storage_proof(slot, height).await?;
         if found != packet.hash() {
             return Err(AdapterError::NotCommitted { key, height, found });
         }
+        self.check_proof(slot, &found, &proof, height).await?;
         Self::source_proof(height, &proof)
     }
 
@@ -561,10 +597,12 @@ impl Adapter for EvmAdapter {
         height: u64,
     ) -> Result<SourceProof, AdapterError> {
         let key = packet.key().hash();
-        let (found, proof) = self.storage_proof(receipt_slot(&key), height).await?;
+        let slot = receipt_slot(&key);
+        let (found, proof) = self.storage_proof(slot, height).await?;
         if found == [0u8; 32] {
             return Err(AdapterError::NoReceipt { key, height });
         }
+        self.check_proof(slot, &found, &proof, height).await?;
         Self::source_proof(height, &proof)
     }
 
@@ -574,10 +612,12 @@ impl Adapter for EvmAdapter {
         height: u64,
     ) -> Result<SourceProof, AdapterError> {
         let key = packet.key().hash();
-        let (found, proof) = self.storage_proof(receipt_slot(&key), height).await?;
+        let slot = receipt_slot(&key);
+        let (found, proof) = self.storage_proof(slot, height).await?;
         if found != [0u8; 32] {
             return Err(AdapterError::ReceiptExists { key, height });
         }
+        self.check_proof(slot, &found, &proof, height).await?;
         Self::source_proof(height, &proof)
     }
 
