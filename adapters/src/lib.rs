@@ -1,7 +1,320 @@
 //! Adapters for other ledgers and the relayer (DESIGN §7).
 //!
-//! So far: the EVM gateway ([`evm::gateway`]): bindings to the Solidity contracts in
-//! `adapters/evm/contracts`, deployment, and the encoding of a hub checkpoint and log
-//! entries into one `deliver` call; and [`evm::anvil`], a local anvil process for tests.
+//! - [`Adapter`]: what a relayer needs from one chain — its headers for the hub's light
+//!   client, the packets its gateway sent, proofs of its gateway's storage, receipts and
+//!   outcomes, and the delivery of hub batches to its gateway.
+//! - [`evm::adapter::EvmAdapter`]: the adapter of an EVM chain in attested mode.
+//! - [`evm::gateway`]: bindings to the Solidity contracts in `adapters/evm/contracts`,
+//!   deployment, and the encoding of a hub checkpoint and log entries into one `deliver`
+//!   call; [`evm::anvil`], a local anvil process for tests.
 
 pub mod evm;
+
+use async_trait::async_trait;
+use junction_spec::log::EntryKind;
+use junction_spec::{ChainId, LedgerKind, Packet, SourceProof};
+use thiserror::Error;
+
+pub use evm::gateway::{CheckpointProof, EntryProof};
+
+/// A packet the chain's gateway sent (its `PacketSent` event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentPacket {
+    /// The packet, decoded from the event and checked against its key and hash.
+    pub packet: Packet,
+    /// Block of the sending transaction.
+    pub height: u64,
+    /// The sending transaction.
+    pub tx_hash: [u8; 32],
+}
+
+/// The destination gateway's receipt for a packet (its `PacketReceived` event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The packet key hash the receipt is stored under.
+    pub key: [u8; 32],
+    /// True when the destination app ran (ack), false when it reverted (error-ack).
+    pub app_succeeded: bool,
+    /// The ack, or the revert reason.
+    pub result: Vec<u8>,
+    /// What the gateway stored: `ack_commitment(Ack | ErrorAck, result)`.
+    pub ack_commitment: [u8; 32],
+    /// Block of the delivering transaction.
+    pub height: u64,
+    /// The delivering transaction.
+    pub tx_hash: [u8; 32],
+}
+
+impl Receipt {
+    /// `Ack` when the app ran, `ErrorAck` when it reverted.
+    pub fn kind(&self) -> EntryKind {
+        if self.app_succeeded {
+            EntryKind::Ack
+        } else {
+            EntryKind::ErrorAck
+        }
+    }
+}
+
+/// An outcome delivered back to the source app (its gateway's `OutcomeDelivered` event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The packet key hash.
+    pub key: [u8; 32],
+    /// `Ack`, `ErrorAck` or `Timeout`.
+    pub kind: EntryKind,
+    /// Whether the source app's callback returned normally.
+    pub callback_succeeded: bool,
+    /// The callback's revert data when it did not.
+    pub callback_error: Vec<u8>,
+    /// Block of the delivering transaction.
+    pub height: u64,
+    /// The delivering transaction.
+    pub tx_hash: [u8; 32],
+}
+
+/// An entry of a delivered batch that the gateway left alone (another relayer was first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedEntry {
+    /// Position of the entry in the batch.
+    pub index: u64,
+    /// The packet key hash.
+    pub key: [u8; 32],
+    /// The gateway error naming the reason (`AlreadyDelivered`, `OutOfOrder`,
+    /// `PacketNotPending`), or `unknown`.
+    pub reason: &'static str,
+}
+
+/// What a delivered batch did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliverOutcome {
+    /// The transaction.
+    pub tx_hash: [u8; 32],
+    /// Its block.
+    pub height: u64,
+    /// Gas it used.
+    pub gas_used: u64,
+    /// Packet keys whose app ran here (ack or error-ack stored).
+    pub received: Vec<Receipt>,
+    /// Outcomes delivered to source apps here.
+    pub outcomes: Vec<Outcome>,
+    /// Entries skipped because they lost a race.
+    pub skipped: Vec<SkippedEntry>,
+}
+
+/// Why an adapter operation failed. [`AdapterError::name`] is stable (logs, metrics, tests).
+#[derive(Debug, Error)]
+pub enum AdapterError {
+    /// The configuration is unusable.
+    #[error("invalid adapter configuration: {0}")]
+    InvalidConfig(String),
+    /// The RPC endpoint is not on the loopback interface.
+    #[error("RPC endpoint {0} is not on 127.0.0.1: adapters talk only to a node the operator runs locally")]
+    NonLoopbackRpc(String),
+    /// The node follows another EVM chain than configured.
+    #[error("the node is on EVM chain {got}, the adapter is configured for {expected}")]
+    ChainIdMismatch {
+        /// Configured chain id.
+        expected: u64,
+        /// The node's `eth_chainId`.
+        got: u64,
+    },
+    /// The node failed or refused a request.
+    #[error("node RPC failed: {0}")]
+    Rpc(String),
+    /// The node has no block at this height.
+    #[error("the node has no block {height}")]
+    BlockNotFound {
+        /// The height asked for.
+        height: u64,
+    },
+    /// The header the node returned does not hash to the block hash it reported.
+    #[error(
+        "block {height}: the node reports hash 0x{}, its header hashes to 0x{}",
+        hex::encode(reported),
+        hex::encode(computed)
+    )]
+    HeaderHashMismatch {
+        /// The height.
+        height: u64,
+        /// The hash the node reported.
+        reported: [u8; 32],
+        /// keccak256 of the RLP header.
+        computed: [u8; 32],
+    },
+    /// The header could not be turned into an attested header.
+    #[error("block {height}: invalid header: {reason}")]
+    InvalidHeader {
+        /// The height.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
+    /// An attester key failed to sign.
+    #[error("an attester key could not sign the header")]
+    SigningFailed,
+    /// A gateway event disagrees with itself (packet bytes vs key or hash) or with the
+    /// chain the adapter serves.
+    #[error("malformed gateway event in tx 0x{}: {what}", hex::encode(tx_hash))]
+    MalformedEvent {
+        /// The transaction.
+        tx_hash: [u8; 32],
+        /// What was wrong.
+        what: String,
+    },
+    /// The packet has no commitment on the source gateway at this height.
+    #[error(
+        "packet key 0x{} has no commitment at height {height} (found 0x{})",
+        hex::encode(key),
+        hex::encode(found)
+    )]
+    NotCommitted {
+        /// The packet key hash.
+        key: [u8; 32],
+        /// The height.
+        height: u64,
+        /// The stored word (zero when not pending, another hash when another packet).
+        found: [u8; 32],
+    },
+    /// A receipt was asked to be proven but the destination gateway holds none.
+    #[error("packet key 0x{} has no receipt at height {height}", hex::encode(key))]
+    NoReceipt {
+        /// The packet key hash.
+        key: [u8; 32],
+        /// The height.
+        height: u64,
+    },
+    /// Non-membership was asked for but the destination gateway holds a receipt.
+    #[error(
+        "packet key 0x{} already has a receipt at height {height}",
+        hex::encode(key)
+    )]
+    ReceiptExists {
+        /// The packet key hash.
+        key: [u8; 32],
+        /// The height.
+        height: u64,
+    },
+    /// The node's `eth_getProof` answer is not for the asked slot, or not shaped as the hub
+    /// accepts.
+    #[error("unusable storage proof: {0}")]
+    MalformedProof(String),
+    /// The encoded header or proof is larger than a relayer message may carry.
+    #[error("{what} is {got} bytes, more than the {max} a relayer message may carry")]
+    TooLarge {
+        /// What was too large.
+        what: &'static str,
+        /// Its size.
+        got: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// The gateway refused the call with a named error (e.g. `AlreadyDelivered`); nothing
+    /// was sent.
+    #[error("the gateway refused the call: {revert} ({detail})")]
+    GatewayRevert {
+        /// The Solidity name of the gateway error, or `unknown`.
+        revert: &'static str,
+        /// The node's message.
+        detail: String,
+    },
+    /// The transaction was mined but reverted (gas was set by hand, so it was not
+    /// simulated first).
+    #[error("transaction 0x{} reverted", hex::encode(tx_hash))]
+    TxReverted {
+        /// The transaction.
+        tx_hash: [u8; 32],
+    },
+}
+
+impl AdapterError {
+    /// Stable snake_case name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AdapterError::InvalidConfig(_) => "invalid_config",
+            AdapterError::NonLoopbackRpc(_) => "non_loopback_rpc",
+            AdapterError::ChainIdMismatch { .. } => "chain_id_mismatch",
+            AdapterError::Rpc(_) => "rpc",
+            AdapterError::BlockNotFound { .. } => "block_not_found",
+            AdapterError::HeaderHashMismatch { .. } => "header_hash_mismatch",
+            AdapterError::InvalidHeader { .. } => "invalid_header",
+            AdapterError::SigningFailed => "signing_failed",
+            AdapterError::MalformedEvent { .. } => "malformed_event",
+            AdapterError::NotCommitted { .. } => "not_committed",
+            AdapterError::NoReceipt { .. } => "no_receipt",
+            AdapterError::ReceiptExists { .. } => "receipt_exists",
+            AdapterError::MalformedProof(_) => "malformed_proof",
+            AdapterError::TooLarge { .. } => "too_large",
+            AdapterError::GatewayRevert { .. } => "gateway_revert",
+            AdapterError::TxReverted { .. } => "tx_reverted",
+        }
+    }
+
+    /// The gateway's named error when the gateway refused the call.
+    pub fn revert_name(&self) -> Option<&'static str> {
+        match self {
+            AdapterError::GatewayRevert { revert, .. } => Some(revert),
+            _ => None,
+        }
+    }
+}
+
+/// One chain as a relayer sees it (DESIGN §7). Heights are the chain's own block numbers.
+#[async_trait]
+pub trait Adapter: Send + Sync {
+    /// The chain's id on the hub.
+    fn chain(&self) -> &ChainId;
+
+    /// The chain's ledger kind (selects the hub's light client).
+    fn kind(&self) -> LedgerKind;
+
+    /// The newest height the adapter will build headers and proofs at.
+    async fn latest_height(&self) -> Result<u64, AdapterError>;
+
+    /// The encoded header for a hub `RelayMsg::UpdateClient` at `height`.
+    async fn header_update(&self, height: u64) -> Result<Vec<u8>, AdapterError>;
+
+    /// Packets the gateway sent in blocks `from..=to`, in chain order.
+    async fn sent_packets(&self, from: u64, to: u64) -> Result<Vec<SentPacket>, AdapterError>;
+
+    /// Every sent packet still waiting for its outcome at the latest height, rebuilt from
+    /// on-chain state alone (how a restarted relayer recovers its work).
+    async fn pending_packets(&self) -> Result<Vec<SentPacket>, AdapterError>;
+
+    /// Proof of the packet's commitment on this (source) chain at `height`.
+    async fn prove_commitment(
+        &self,
+        packet: &Packet,
+        height: u64,
+    ) -> Result<SourceProof, AdapterError>;
+
+    /// This (destination) gateway's receipt for the packet, if it has one.
+    async fn receipt(&self, packet: &Packet) -> Result<Option<Receipt>, AdapterError>;
+
+    /// Proof of this (destination) gateway's receipt for the packet at `height`.
+    async fn prove_receipt(
+        &self,
+        packet: &Packet,
+        height: u64,
+    ) -> Result<SourceProof, AdapterError>;
+
+    /// Proof that this (destination) gateway holds no receipt for the packet at `height`.
+    async fn prove_no_receipt(
+        &self,
+        packet: &Packet,
+        height: u64,
+    ) -> Result<SourceProof, AdapterError>;
+
+    /// Delivers a hub checkpoint and a batch of proven log entries to the gateway.
+    async fn deliver(
+        &self,
+        checkpoint: &CheckpointProof,
+        entries: &[EntryProof],
+    ) -> Result<DeliverOutcome, AdapterError>;
+
+    /// Outcomes (ack, error-ack, timeout) delivered to source apps in blocks `from..=to`.
+    async fn outcomes(&self, from: u64, to: u64) -> Result<Vec<Outcome>, AdapterError>;
+
+    /// Receipts this (destination) gateway stored in blocks `from..=to`.
+    async fn receipts(&self, from: u64, to: u64) -> Result<Vec<Receipt>, AdapterError>;
+}

@@ -6,9 +6,9 @@ mod common;
 use alloy_primitives::U256;
 use junction_light_clients::evm::attested::testkit;
 use junction_light_clients::evm::attested::{
-    attest_from_rlp, attestation_digest, attestation_preimage, AttestedClient, AttestedError,
-    AttestedHeader, AttestedMisbehaviour, AttesterSet, SignedAttestedHeader,
-    ATTESTATION_PREIMAGE_LEN, DOMAIN_TAG,
+    attest_from_rlp, attestation_digest, attestation_preimage, sign_attested_header,
+    AttestedClient, AttestedError, AttestedHeader, AttestedMisbehaviour, AttesterSet,
+    SignedAttestedHeader, ATTESTATION_PREIMAGE_LEN, DOMAIN_TAG,
 };
 use junction_light_clients::evm::header::keccak256;
 use junction_light_clients::evm::mpt::{EvmPath, EvmProof};
@@ -127,6 +127,28 @@ fn signature_over_other_fields_is_refused() {
 }
 
 #[test]
+fn sign_attested_header_is_low_s_with_v_27_or_28_and_recovers_the_attester() {
+    let half_order = U256::from_str_radix(
+        "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0",
+        16,
+    )
+    .unwrap();
+    let header = genesis();
+    for seed in 0..16 {
+        let key = testkit::attester_key(seed);
+        let sig = sign_attested_header(&key, &header).unwrap();
+        assert!(matches!(sig[64], 27 | 28), "v = {}", sig[64]);
+        assert!(U256::from_be_slice(&sig[32..64]) <= half_order);
+        let set = AttesterSet::new(vec![testkit::address(&key)], 1).unwrap();
+        assert_eq!(
+            set.verify(&header, &[sig]).unwrap(),
+            vec![testkit::address(&key)]
+        );
+        assert_eq!(testkit::sign(&key, &header), sig);
+    }
+}
+
+#[test]
 fn high_s_and_legacy_v() {
     let order = U256::from_str_radix(
         "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
@@ -135,13 +157,15 @@ fn high_s_and_legacy_v() {
     .unwrap();
     let c = client(3, 2);
     let mut s = next(2);
-    // v = 27/28 (eth_sign convention) is accepted.
-    s.signatures[0][64] += 27;
+    // The kit signs with v = 27/28 (eth_sign convention); v = 0/1 is accepted too.
+    assert!(matches!(s.signatures[0][64], 27 | 28));
+    s.signatures[0][64] -= 27;
     c.verify_header(&s, now()).unwrap();
     let mut s = next(2);
     let sv = U256::from_be_slice(&s.signatures[0][32..64]);
     s.signatures[0][32..64].copy_from_slice(&(order - sv).to_be_bytes::<32>());
-    s.signatures[0][64] ^= 1;
+    // The twin signature: negated S, flipped parity (27 <-> 28).
+    s.signatures[0][64] = if s.signatures[0][64] == 27 { 28 } else { 27 };
     assert_eq!(name(c.verify_header(&s, now())), "high_s");
     let mut s = next(2);
     s.signatures[1][64] = 5;

@@ -1,4 +1,6 @@
-//! EVM chains: the Junction gateway contract and the local node used to test it.
+//! EVM chains: the Junction gateway contract, the adapter relayers use, and the local node
+//! used to test them.
 
+pub mod adapter;
 pub mod anvil;
 pub mod gateway;

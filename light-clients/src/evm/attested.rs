@@ -29,7 +29,7 @@ use k256::ecdsa::SigningKey;
 use thiserror::Error;
 
 use super::header::{keccak256, EvmHeader, HeaderError};
-use super::secp::{recover_address, SigError};
+use super::secp::{recover_address, sign_digest, SigError};
 use crate::{ClientStatus, LightClient, NamedError, Timestamp};
 
 /// Domain tag in front of every attestation digest.
@@ -204,6 +204,10 @@ pub enum AttestedError {
         /// What was wrong.
         what: &'static str,
     },
+    /// The attester key could not sign the digest (k256 refuses only on a degenerate nonce,
+    /// which RFC 6979 practically never yields).
+    #[error("the attester key could not sign the header")]
+    SigningFailed,
 }
 
 impl NamedError for AttestedError {
@@ -235,6 +239,7 @@ impl NamedError for AttestedError {
             AttestedError::MisbehaviourSameHeader => "misbehaviour_same_header",
             AttestedError::Proof(e) => e.name(),
             AttestedError::InvalidConfig { .. } => "invalid_config",
+            AttestedError::SigningFailed => "signing_failed",
         }
     }
 }
@@ -278,6 +283,20 @@ pub fn attestation_preimage(h: &AttestedHeader) -> Vec<u8> {
 /// The digest attesters sign.
 pub fn attestation_digest(h: &AttestedHeader) -> [u8; 32] {
     keccak256(&attestation_preimage(h))
+}
+
+/// An attester's signature over [`attestation_digest`] of `header`: 65 bytes `r || s || v`,
+/// low S, `v = 27 + recovery id` (the `eth_sign` convention, which [`AttesterSet::verify`]
+/// accepts like 0/1). Pure: the caller holds the key (an attester's own signer, an
+/// adapter, or the test kit).
+pub fn sign_attested_header(
+    key: &SigningKey,
+    header: &AttestedHeader,
+) -> Result<[u8; 65], AttestedError> {
+    let mut sig =
+        sign_digest(key, &attestation_digest(header)).ok_or(AttestedError::SigningFailed)?;
+    sig[64] = sig[64].saturating_add(27);
+    Ok(sig)
 }
 
 /// The attested fields of a full RLP header for `chain_id`; the hash is keccak256 of the
@@ -746,7 +765,7 @@ impl LightClient for AttestedClient {
 /// public seeds: nothing here is secret).
 pub mod testkit {
     use super::*;
-    use crate::evm::secp::{address_of_key, key_from_seed, sign_digest};
+    use crate::evm::secp::{address_of_key, key_from_seed};
 
     /// The key of test attester `seed`.
     pub fn attester_key(seed: u64) -> SigningKey {
@@ -768,10 +787,10 @@ pub mod testkit {
         AttesterSet::new(attester_keys(n).iter().map(address).collect(), k)
     }
 
-    /// A signature by `key` over the header's digest (all zero, hence refused, if signing
-    /// failed).
+    /// A signature by `key` over the header's digest ([`sign_attested_header`]: low S,
+    /// `v` 27/28); all zero, hence refused, if signing failed.
     pub fn sign(key: &SigningKey, header: &AttestedHeader) -> [u8; 65] {
-        sign_digest(key, &attestation_digest(header)).unwrap_or([0u8; 65])
+        sign_attested_header(key, header).unwrap_or([0u8; 65])
     }
 
     /// An attested header at `number` over `parent_hash` (hash and roots derived from the
