@@ -94,11 +94,48 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::govcli::RegistryCommand,
     },
+    /// Relay packets between chains through the hub.
+    Relay {
+        /// The relayer's configuration (`relayer.toml`).
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Packets on the hub: lifecycle and pending lists.
+    Packet {
+        /// Query.
+        #[command(subcommand)]
+        command: PacketCommand,
+    },
     /// Benchmarks.
     Bench {
         /// Which benchmark.
         #[command(subcommand)]
         command: BenchCommand,
+    },
+}
+
+/// `packet` verbs.
+#[derive(Debug, Subcommand)]
+pub enum PacketCommand {
+    /// A packet's lifecycle on the hub (by packet key hash).
+    Show {
+        /// Packet key hash (hex).
+        key: String,
+        /// Node RPC endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:26602")]
+        rpc: String,
+    },
+    /// Packets the hub holds, filtered by route and state.
+    List {
+        /// Route id.
+        #[arg(long)]
+        route: Option<String>,
+        /// `pending`, `ack`, `error_ack` or `timeout`.
+        #[arg(long)]
+        state: Option<String>,
+        /// Node RPC endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:26602")]
+        rpc: String,
     },
 }
 
@@ -336,6 +373,23 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             }
             TestnetCommand::Start { dir } => crate::testnet::supervise(&dir).await,
         },
+        Command::Relay { config } => crate::relayer::run(&config).await,
+        Command::Packet { command } => {
+            let v = match command {
+                PacketCommand::Show { key, rpc } => {
+                    RpcClient::new(rpc)
+                        .call("packet_show", json!({"key": key}))
+                        .await?
+                }
+                PacketCommand::List { route, state, rpc } => {
+                    RpcClient::new(rpc)
+                        .call("packet_list", json!({"route": route, "state": state}))
+                        .await?
+                }
+            };
+            print_json(&v);
+            Ok(())
+        }
         Command::Status { rpc } => {
             let s = RpcClient::new(rpc).call("status", json!({})).await?;
             print_json(&s);

@@ -23,6 +23,7 @@ pub mod mempool;
 pub mod metrics;
 pub mod node;
 pub mod relay;
+pub mod relayer;
 pub mod rpc;
 pub mod rpc_packets;
 pub mod signing;
