@@ -423,8 +423,9 @@ async fn the_adapter_refuses_a_wrong_configuration_by_name() {
     let shown = format!("{:?}", config(&env, &env.chain_a, env.gw_a, 1));
     assert!(!shown.contains(DEV_KEY_1));
     assert!(shown.contains(&hex::encode(testkit::address(&testkit::attester_key(0)))));
-    // A block the node does not have.
-    let a = adapter(&env, &env.chain_a.clone(), env.gw_a).await;
+    // A block the node does not have; and the adapter works behind `dyn Adapter`.
+    let a: Box<dyn Adapter> = Box::new(adapter(&env, &env.chain_a.clone(), env.gw_a).await);
+    assert_eq!(a.kind(), LedgerKind::EvmAttested);
     assert_eq!(
         a.header_update(1_000_000).await.unwrap_err().name(),
         "block_not_found"
