@@ -423,10 +423,104 @@ async fn the_adapter_refuses_a_wrong_configuration_by_name() {
     let shown = format!("{:?}", config(&env, &env.chain_a, env.gw_a, 1));
     assert!(!shown.contains(DEV_KEY_1));
     assert!(shown.contains(&hex::encode(testkit::address(&testkit::attester_key(0)))));
-    // A block the node does not have.
-    let a = adapter(&env, &env.chain_a.clone(), env.gw_a).await;
+    // A block the node does not have; and the adapter works behind `dyn Adapter`.
+    let a: Box<dyn Adapter> = Box::new(adapter(&env, &env.chain_a.clone(), env.gw_a).await);
+    assert_eq!(a.kind(), LedgerKind::EvmAttested);
     assert_eq!(
         a.header_update(1_000_000).await.unwrap_err().name(),
         "block_not_found"
+    );
+}
+
+#[tokio::test]
+async fn an_error_ack_and_a_timeout_are_proven_and_reported() {
+    let Some(mut env) = timed_env().await else {
+        return;
+    };
+    let a = adapter(&env, &env.chain_a.clone(), env.gw_a).await;
+    let b = adapter(&env, &env.chain_b.clone(), env.gw_b).await;
+    let h0 = b.latest_height().await.unwrap();
+    let mut client_b = client_from(&b.trust_root(h0).await.unwrap());
+
+    // Error-ack: escrow B reverts on a zero recipient; the receipt says so and is proven
+    // with the error-ack commitment.
+    let bad = env.packet_a_to_b(7, Address::ZERO, 3, far_timeout());
+    let i = env.hub.append(packet_entry(bad.clone(), false));
+    let cp = env.hub.certify();
+    let delivered = b.deliver(&cp, &[env.hub.prove(i)]).await.unwrap();
+    let receipt = b.receipt(&bad).await.unwrap().expect("a receipt");
+    assert_eq!(delivered.received, vec![receipt.clone()]);
+    assert!(!receipt.app_succeeded);
+    assert_eq!(receipt.kind(), EntryKind::ErrorAck);
+    let hr = b.latest_height().await.unwrap();
+    update(&mut client_b, &b, hr).await;
+    let proof = b.prove_receipt(&bad, hr).await.unwrap();
+    client_b
+        .verify_membership(
+            hr,
+            &receipt_path(env.gw_b, &bad),
+            &ack_commitment(EntryKind::ErrorAck, &receipt.result),
+            &evm_proof(&proof),
+        )
+        .unwrap();
+    // Not the ack commitment of the same result.
+    assert_eq!(
+        client_b
+            .verify_membership(
+                hr,
+                &receipt_path(env.gw_b, &bad),
+                &ack_commitment(EntryKind::Ack, &receipt.result),
+                &evm_proof(&proof),
+            )
+            .unwrap_err()
+            .name(),
+        "value_mismatch"
+    );
+
+    // Timeout: a packet due by a destination height that passes without delivery.
+    let deadline = b.latest_height().await.unwrap() + 3;
+    let late = env
+        .lock_and_send(
+            Address::repeat_byte(0x51),
+            5,
+            junction_spec::Timeout {
+                height: deadline,
+                time_ms: 0,
+            },
+        )
+        .await;
+    assert_eq!(a.pending_packets().await.unwrap().len(), 1);
+    while b.latest_height().await.unwrap() < deadline {
+        use alloy::providers::Provider;
+        let _: serde_json::Value = env
+            .provider
+            .raw_request("evm_mine".into(), ())
+            .await
+            .unwrap();
+    }
+    let ht = b.latest_height().await.unwrap();
+    update(&mut client_b, &b, ht).await;
+    let absence = b.prove_no_receipt(&late, ht).await.unwrap();
+    assert!(absence.height >= deadline);
+    client_b
+        .verify_non_membership(ht, &receipt_path(env.gw_b, &late), &evm_proof(&absence))
+        .unwrap();
+    // The hub logs the timeout; the source gets its refund and the packet leaves the
+    // pending list.
+    let t = env.hub.append(LogEntry::new(
+        EntryKind::Timeout,
+        false,
+        late.clone(),
+        vec![],
+    ));
+    let cp2 = env.hub.certify();
+    let back = a.deliver(&cp2, &[env.hub.prove(t)]).await.unwrap();
+    assert_eq!(back.outcomes.len(), 1);
+    assert_eq!(back.outcomes[0].kind, EntryKind::Timeout);
+    assert!(back.outcomes[0].callback_succeeded);
+    assert!(a.pending_packets().await.unwrap().is_empty());
+    assert_eq!(
+        env.balance(env.escrow_a, env.user).await,
+        U256::from(SUPPLY)
     );
 }

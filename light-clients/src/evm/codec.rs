@@ -231,6 +231,7 @@ impl Decode for AttestedClient {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
     use crate::evm::attested::testkit;
