@@ -33,8 +33,7 @@ use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
 use junction_adapters::{Adapter, AdapterError, CheckpointProof, EntryProof, SentPacket};
 use junction_spec::attestation::AttestationSet;
 use junction_spec::{
-    ChainId, Checkpoint, Decode, Encode, Hash32, LogEntry, Packet, RelayMsg, TxKind,
-    MAX_TX_BYTES,
+    ChainId, Checkpoint, Decode, Encode, Hash32, LogEntry, Packet, RelayMsg, TxKind, MAX_TX_BYTES,
 };
 
 use crate::client::{ClientError, RpcClient};
@@ -115,8 +114,8 @@ impl RelayerConfig {
 }
 
 fn parse_secp(hex_key: &str, what: &str) -> eyre::Result<k256::ecdsa::SigningKey> {
-    let b = hex::decode(hex_key.trim_start_matches("0x"))
-        .map_err(|e| eyre!("{what}: not hex: {e}"))?;
+    let b =
+        hex::decode(hex_key.trim_start_matches("0x")).map_err(|e| eyre!("{what}: not hex: {e}"))?;
     k256::ecdsa::SigningKey::from_slice(&b).map_err(|e| eyre!("{what}: not a secp256k1 key: {e}"))
 }
 
@@ -138,9 +137,21 @@ impl RelayerMetrics {
     fn new() -> Self {
         let mut registry = Registry::with_prefix("junction_relayer");
         let m = RelayerMetrics::default();
-        registry.register("backlog", "Packets and log entries waiting", m.backlog.clone());
-        registry.register("hub_msgs", "Relay messages the hub admitted", m.hub_msgs.clone());
-        registry.register("delivered", "Log entries delivered to gateways", m.delivered.clone());
+        registry.register(
+            "backlog",
+            "Packets and log entries waiting",
+            m.backlog.clone(),
+        );
+        registry.register(
+            "hub_msgs",
+            "Relay messages the hub admitted",
+            m.hub_msgs.clone(),
+        );
+        registry.register(
+            "delivered",
+            "Log entries delivered to gateways",
+            m.delivered.clone(),
+        );
         registry.register("errors", "Errors by name", m.errors.clone());
         RelayerMetrics { registry, ..m }
     }
@@ -209,7 +220,8 @@ impl Relayer {
         let key_file = crate::config::KeyFile::load(Path::new(&config.relayer_key_file))
             .map_err(|e| eyre!("{e}"))?;
         let key = key_file.private_key().map_err(|e| eyre!(e))?;
-        let hub_chain = ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
+        let hub_chain =
+            ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
         let mut chains = BTreeMap::new();
         for c in &config.chains {
             let id = ChainId::new(&c.id).map_err(|e| eyre!("chain id {}: {e}", c.id))?;
@@ -266,7 +278,10 @@ impl Relayer {
             }
             self.scanned.insert(id.clone(), latest + 1);
         }
-        info!(pending = self.tracked.len(), "relayer rebuilt pending packets from gateway commitments");
+        info!(
+            pending = self.tracked.len(),
+            "relayer rebuilt pending packets from gateway commitments"
+        );
         Ok(())
     }
 
@@ -295,7 +310,10 @@ impl Relayer {
             heights.insert(id.clone(), h);
             let from = self.scanned.get(id).copied().unwrap_or(0);
             if from <= h {
-                let sent = a.sent_packets(from, h).await.map_err(|e| eyre!(named(&e)))?;
+                let sent = a
+                    .sent_packets(from, h)
+                    .await
+                    .map_err(|e| eyre!(named(&e)))?;
                 for s in sent {
                     self.tracked
                         .insert(s.packet.key().hash(), Tracked { packet: s.packet });
@@ -303,22 +321,29 @@ impl Relayer {
                 self.scanned.insert(id.clone(), h + 1);
             }
         }
-        self.to_hub(&heights).await?;
-        let undelivered = self.to_gateways().await?;
+        self.relay_to_hub(&heights).await?;
+        let undelivered = self.deliver_to_gateways().await?;
         self.metrics
             .backlog
             .set((self.tracked.len() as u64 + undelivered) as i64);
         Ok(())
     }
 
-    async fn client_height(&self, chain: &ChainId) -> eyre::Result<u64> {
+    /// The hub client's latest height and header timestamp (seconds) for `chain`.
+    async fn client_height(&self, chain: &ChainId) -> eyre::Result<(u64, u64)> {
         let v = self
             .hub
             .call("client_state", json!({"chain": chain.as_str()}))
             .await?;
-        v.get("latest_height")
+        let h = v
+            .get("latest_height")
             .and_then(Value::as_u64)
-            .ok_or_else(|| eyre!("client_state of {} has no latest_height", chain.as_str()))
+            .ok_or_else(|| eyre!("client_state of {} has no latest_height", chain.as_str()))?;
+        let ts = v
+            .get("latest_timestamp")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        Ok((h, ts))
     }
 
     async fn hub_state(&self, key: &Hash32) -> eyre::Result<Option<String>> {
@@ -334,7 +359,7 @@ impl Relayer {
     }
 
     /// Builds and submits the hub messages this cycle needs.
-    async fn to_hub(&mut self, heights: &BTreeMap<ChainId, u64>) -> eyre::Result<()> {
+    async fn relay_to_hub(&mut self, heights: &BTreeMap<ChainId, u64>) -> eyre::Result<()> {
         let mut hub_heights = BTreeMap::new();
         for id in self.chains.keys() {
             hub_heights.insert(id.clone(), self.client_height(id).await?);
@@ -346,7 +371,10 @@ impl Relayer {
         let mut done = Vec::new();
         for (key, t) in &self.tracked {
             let p = &t.packet;
-            let (Some(src), Some(dst)) = (self.chains.get(&p.source_chain), self.chains.get(&p.dest_chain)) else {
+            let (Some(src), Some(dst)) = (
+                self.chains.get(&p.source_chain),
+                self.chains.get(&p.dest_chain),
+            ) else {
                 continue;
             };
             let h_src = heights.get(&p.source_chain).copied().unwrap_or(0);
@@ -354,7 +382,10 @@ impl Relayer {
             let state = self.hub_state(key).await?;
             match state.as_deref() {
                 None => {
-                    let dest_header = dst.attested_header(h_dst).await.map_err(|e| eyre!(named(&e)))?;
+                    let dest_header = dst
+                        .attested_header(h_dst)
+                        .await
+                        .map_err(|e| eyre!(named(&e)))?;
                     let past = p
                         .timeout
                         .is_reached(h_dst, dest_header.timestamp.saturating_mul(1000));
@@ -370,7 +401,10 @@ impl Relayer {
                     needs_update.insert(p.source_chain.clone(), true);
                     needs_update.insert(p.dest_chain.clone(), true);
                     if past {
-                        let absence = dst.prove_no_receipt(p, h_dst).await.map_err(|e| eyre!(named(&e)))?;
+                        let absence = dst
+                            .prove_no_receipt(p, h_dst)
+                            .await
+                            .map_err(|e| eyre!(named(&e)))?;
                         msgs.push(RelayMsg::TimeoutPacket {
                             packet: p.clone(),
                             absence,
@@ -385,7 +419,10 @@ impl Relayer {
                 }
                 Some("pending") => match dst.receipt(p).await.map_err(|e| eyre!(named(&e)))? {
                     Some(r) if r.height <= h_dst => {
-                        let proof = dst.prove_receipt(p, h_dst).await.map_err(|e| eyre!(named(&e)))?;
+                        let proof = dst
+                            .prove_receipt(p, h_dst)
+                            .await
+                            .map_err(|e| eyre!(named(&e)))?;
                         needs_update.insert(p.dest_chain.clone(), true);
                         msgs.push(RelayMsg::AckPacket {
                             packet: p.clone(),
@@ -396,9 +433,17 @@ impl Relayer {
                     }
                     Some(_) => {}
                     None => {
-                        let dest_header = dst.attested_header(h_dst).await.map_err(|e| eyre!(named(&e)))?;
-                        if p.timeout.is_reached(h_dst, dest_header.timestamp.saturating_mul(1000)) {
-                            let absence = dst.prove_no_receipt(p, h_dst).await.map_err(|e| eyre!(named(&e)))?;
+                        let dest_header = dst
+                            .attested_header(h_dst)
+                            .await
+                            .map_err(|e| eyre!(named(&e)))?;
+                        if p.timeout
+                            .is_reached(h_dst, dest_header.timestamp.saturating_mul(1000))
+                        {
+                            let absence = dst
+                                .prove_no_receipt(p, h_dst)
+                                .await
+                                .map_err(|e| eyre!(named(&e)))?;
                             needs_update.insert(p.dest_chain.clone(), true);
                             msgs.push(RelayMsg::TimeoutPacket {
                                 packet: p.clone(),
@@ -426,8 +471,17 @@ impl Relayer {
         let mut updates = Vec::new();
         for (chain, _) in needs_update.iter().filter(|(_, n)| **n) {
             let h = heights.get(chain).copied().unwrap_or(0);
-            if h > hub_heights.get(chain).copied().unwrap_or(0) {
-                let a = self.adapter(chain)?;
+            let (hub_h, hub_ts) = hub_heights.get(chain).copied().unwrap_or((0, 0));
+            let a = self.adapter(chain)?;
+            // A header the client cannot take (not newer, or a chain that mined several
+            // blocks in one second) is left out; proofs then wait for a later block.
+            let newer = h > hub_h
+                && a.attested_header(h)
+                    .await
+                    .map_err(|e| eyre!(named(&e)))?
+                    .timestamp
+                    > hub_ts;
+            if newer {
                 updates.push(RelayMsg::UpdateClient {
                     chain: chain.clone(),
                     header: a.header_update(h).await.map_err(|e| eyre!(named(&e)))?,
@@ -495,7 +549,11 @@ impl Relayer {
                         self.metrics.hub_msgs.inc_by(chunk.len() as u64);
                         break;
                     }
-                    Err(ClientError::Rpc { code: 3001, name, message }) => {
+                    Err(ClientError::Rpc {
+                        code: 3001,
+                        name,
+                        message,
+                    }) => {
                         self.metrics.error(&name);
                         let index = message
                             .strip_prefix("relay message ")
@@ -506,7 +564,11 @@ impl Relayer {
                                 warn!(error = %name, "hub refused relay message {i}: {message}");
                                 chunk.remove(i);
                             }
-                            _ => return Err(eyre!("hub refused the relay transaction: {name}: {message}")),
+                            _ => {
+                                return Err(eyre!(
+                                    "hub refused the relay transaction: {name}: {message}"
+                                ))
+                            }
                         }
                     }
                     Err(e) => return Err(e.into()),
@@ -518,7 +580,7 @@ impl Relayer {
 
     /// Delivers the hub's committed log entries to their gateways; returns how many
     /// entries are still undelivered.
-    async fn to_gateways(&mut self) -> eyre::Result<u64> {
+    async fn deliver_to_gateways(&mut self) -> eyre::Result<u64> {
         let cp = self.hub.call("checkpoint", json!({})).await?;
         let checkpoint_hex = cp
             .get("checkpoint_hex")
@@ -614,7 +676,11 @@ impl Relayer {
                         Some("AlreadyDelivered") | Some("PacketNotPending") => {}
                         Some(name) => {
                             self.metrics.error(name);
-                            warn!(chain = id.as_str(), "gateway refused a batch: {}", named(&e));
+                            warn!(
+                                chain = id.as_str(),
+                                "gateway refused a batch: {}",
+                                named(&e)
+                            );
                             all_ok = false;
                             undelivered += batch.len() as u64;
                         }

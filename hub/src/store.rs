@@ -358,10 +358,16 @@ mod tests {
                 state_writes: vec![(b"k".to_vec(), Some(b"v".to_vec()))],
                 tx_hashes: vec![[7; 32]],
                 tip: vec![42],
+                log_entries: vec![(0, vec![5, 5])],
+                packet_steps: vec![([3; 32], serde_json::json!({"action": "packet_logged"}))],
             })
             .unwrap();
         }
         let s = RedbStore::open(&path).unwrap();
+        assert_eq!(s.log_entries().unwrap(), vec![vec![5, 5]]);
+        let steps: serde_json::Value =
+            serde_json::from_slice(&s.packet_steps(&[3; 32]).unwrap().unwrap()).unwrap();
+        assert_eq!(steps[0]["action"], "packet_logged");
         assert_eq!(s.block(1).unwrap(), Some(vec![1, 2, 3]));
         assert_eq!(s.tip().unwrap(), Some(vec![42]));
         assert_eq!(s.tx_location(&[7; 32]).unwrap(), Some((1, 0)));

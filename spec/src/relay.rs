@@ -192,6 +192,7 @@ impl Decode for RelayMsg {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
     use crate::types::Timeout;

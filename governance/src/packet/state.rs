@@ -501,6 +501,7 @@ impl PacketState {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod codec_tests {
     use super::*;
 
