@@ -161,6 +161,11 @@ pub enum TestnetCommand {
     Start {
         /// Directory made by `testnet init`.
         dir: PathBuf,
+        /// Also start this many local EVM chains (anvil) with gateways, register them and
+        /// routes between them by council vote, start a relayer and send one packet
+        /// round trip.
+        #[arg(long, default_value_t = 0)]
+        evm: usize,
     },
 }
 
@@ -312,7 +317,13 @@ pub fn testnet_init(
 }
 
 pub(crate) fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    use std::io::Write as _;
+    // A closed pipe (`| head`) ends the output quietly.
+    let _ = writeln!(
+        std::io::stdout(),
+        "{}",
+        serde_json::to_string_pretty(v).unwrap_or_default()
+    );
 }
 
 /// Runs a parsed command line.
@@ -371,7 +382,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 }
                 Ok(())
             }
-            TestnetCommand::Start { dir } => crate::testnet::supervise(&dir).await,
+            TestnetCommand::Start { dir, evm } => crate::testnet::supervise(&dir, evm).await,
         },
         Command::Relay { config } => crate::relayer::run(&config).await,
         Command::Packet { command } => {

@@ -17,6 +17,7 @@ pub mod client;
 pub mod codec;
 pub mod config;
 pub mod context;
+pub mod evmnet;
 pub mod gossip;
 pub mod govcli;
 pub mod mempool;

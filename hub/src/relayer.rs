@@ -40,7 +40,7 @@ use crate::client::{ClientError, RpcClient};
 use crate::metrics::ReasonLabel;
 
 /// One chain the relayer serves.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
     /// The chain's id on the hub.
@@ -61,7 +61,7 @@ pub struct ChainConfig {
 }
 
 /// `relayer.toml`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelayerConfig {
     /// Hub JSON-RPC endpoint.
@@ -92,6 +92,11 @@ fn default_batch() -> usize {
 }
 
 impl RelayerConfig {
+    /// The configuration as `relayer.toml` text.
+    pub fn to_toml(&self) -> eyre::Result<String> {
+        toml::to_string(self).map_err(|e| eyre!("relayer.toml: {e}"))
+    }
+
     /// Reads and checks `relayer.toml`.
     pub fn load(path: &Path) -> eyre::Result<Self> {
         let text = std::fs::read_to_string(path)

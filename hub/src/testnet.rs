@@ -99,7 +99,7 @@ const MAX_RESTARTS: u32 = 5;
 
 /// Runs every validator of `dir`, restarts one that dies (up to a limit), prints progress,
 /// and stops them all cleanly on Ctrl-C or SIGTERM.
-pub async fn supervise(dir: &Path) -> eyre::Result<()> {
+pub async fn supervise(dir: &Path, evm: usize) -> eyre::Result<()> {
     let homes = node_homes(dir)?;
     let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
     let mut rpcs = Vec::new();
@@ -117,6 +117,34 @@ pub async fn supervise(dir: &Path) -> eyre::Result<()> {
     );
     for (h, r) in homes.iter().zip(&rpcs) {
         println!("  {}  rpc {}", h.display(), r.url());
+    }
+    // Kept alive (anvils, relayer) for as long as the validators run.
+    let mut _evm = None;
+    if evm > 0 {
+        let opts = crate::evmnet::EvmNetOptions {
+            chains: evm,
+            ..Default::default()
+        };
+        println!(
+            "starting {evm} EVM chains, deploying gateways, registering them by council vote..."
+        );
+        let net = crate::evmnet::setup(dir, &opts).await?;
+        for c in &net.chains {
+            println!(
+                "  {}  rpc {}  gateway {:#x}  escrow {:#x}",
+                c.id.as_str(),
+                c.anvil.endpoint(),
+                c.gateway,
+                c.escrow
+            );
+        }
+        let relayer = crate::evmnet::spawn_relayer(&exe, &net)?;
+        println!(
+            "relayer started: {} (log beside it)",
+            net.relayer_toml.display()
+        );
+        crate::evmnet::demo_round_trip(&net, Duration::from_secs(120)).await?;
+        _evm = Some((net, relayer));
     }
     println!("press Ctrl-C to stop");
     let mut restarts = vec![0u32; homes.len()];

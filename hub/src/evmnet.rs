@@ -1,0 +1,710 @@
+//! EVM chains beside a local hub testnet (`junction testnet start --evm N`, the end-to-end
+//! tests and `junction bench e2e`): N anvil processes, a gateway and the sample escrow app
+//! on each, the chains, a relayer and routes between every pair registered by council
+//! vote, and the relayer's `relayer.toml`.
+//!
+//! Keys in a local testnet: the hub validators' attestation keys sign checkpoints (in
+//! their homes); one secp256k1 attester key per council member signs EVM headers (held
+//! here by the relayer, written to `relayer/relayer.toml`, because one machine plays every
+//! member); anvil's first dev account deploys and sends, its second pays the relayer's
+//! deliveries; the relayer's hub account key signs relay transactions.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use eyre::{eyre, WrapErr};
+use serde_json::{json, Value};
+
+use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
+use junction_adapters::evm::anvil::{Anvil, DEV_KEY_0, DEV_KEY_1};
+use junction_adapters::evm::gateway::{deploy_escrow, deploy_gateway};
+use junction_spec::attestation::AttestationSet;
+use junction_spec::gov::{
+    Fraction, LedgerKind, LightClientParams, ProposalKind, RateLimit, RouteId, RoutePolicy,
+    VoteOption,
+};
+use junction_spec::{ChainId, ChainRegistration, Checkpoint, Decode, Encode, TxKind};
+
+use crate::client::RpcClient;
+use crate::config::{Genesis, Home, KeyFile};
+use crate::relayer::{ChainConfig, RelayerConfig};
+
+/// Tokens minted to the deployer of each escrow.
+pub const ESCROW_SUPPLY: u64 = 1_000_000_000;
+/// First EIP-155 chain id of the local chains.
+pub const FIRST_EVM_CHAIN_ID: u64 = 31_337;
+
+/// How to set up the chains.
+#[derive(Debug, Clone)]
+pub struct EvmNetOptions {
+    /// Number of chains (2 or more).
+    pub chains: usize,
+    /// Whether the routes are ordered.
+    pub ordered: bool,
+    /// Seconds between anvil blocks (0 = a block per transaction).
+    pub block_time_secs: u64,
+    /// Route rate limit.
+    pub rate: RateLimit,
+    /// Route payload cap.
+    pub max_payload: u32,
+}
+
+impl Default for EvmNetOptions {
+    fn default() -> Self {
+        Self {
+            chains: 2,
+            ordered: false,
+            block_time_secs: 1,
+            rate: RateLimit {
+                messages: 100_000,
+                bytes: 100_000_000,
+                window_ms: 1_000,
+            },
+            max_payload: 4_096,
+        }
+    }
+}
+
+/// One local EVM chain.
+#[derive(Debug)]
+pub struct EvmChain {
+    /// Its id on the hub (`evm-a`, `evm-b`, ...).
+    pub id: ChainId,
+    /// The anvil process (stopped on drop).
+    pub anvil: Anvil,
+    /// EIP-155 chain id.
+    pub evm_chain_id: u64,
+    /// The gateway.
+    pub gateway: Address,
+    /// The sample escrow app.
+    pub escrow: Address,
+    /// A block at or before the gateway's deployment.
+    pub deploy_block: u64,
+}
+
+/// The chains, their registration on the hub and the relayer's configuration.
+#[derive(Debug)]
+pub struct EvmNet {
+    /// The chains.
+    pub chains: Vec<EvmChain>,
+    /// The relayer's configuration, also written to `relayer_toml`.
+    pub relayer: RelayerConfig,
+    /// Where the relayer's configuration is.
+    pub relayer_toml: PathBuf,
+    /// The hub RPC endpoint used.
+    pub hub_rpc: String,
+    /// The hub chain id.
+    pub hub_chain_id: ChainId,
+}
+
+/// The hub id of the `i`-th local chain.
+pub fn chain_name(i: usize) -> String {
+    format!("evm-{}", (b'a' + (i % 26) as u8) as char)
+}
+
+/// A provider for `endpoint` signing with anvil dev key `key`.
+pub fn provider(endpoint: &str, key: &str) -> eyre::Result<DynProvider> {
+    let signer: PrivateKeySigner = key.parse().map_err(|e| eyre!("dev key: {e}"))?;
+    let url = endpoint
+        .parse()
+        .map_err(|e| eyre!("endpoint {endpoint}: {e}"))?;
+    Ok(ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url)
+        .erased())
+}
+
+fn secp_hex(k: &k256::ecdsa::SigningKey) -> String {
+    hex::encode(k.to_bytes())
+}
+
+/// Waits until the hub at `rpc` has committed `height`.
+pub async fn wait_height(rpc: &RpcClient, height: u64, timeout: Duration) -> eyre::Result<u64> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(s) = rpc.call("status", json!({})).await {
+            let h = s.get("height").and_then(Value::as_u64).unwrap_or(0);
+            if h >= height {
+                return Ok(h);
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(eyre!(
+                "the hub did not reach height {height} in {timeout:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn send(
+    rpc: &RpcClient,
+    key: &KeyFile,
+    chain: &ChainId,
+    kind: TxKind,
+) -> eyre::Result<Value> {
+    let pk = key.private_key().map_err(|e| eyre!(e))?;
+    let addr = junction_spec::address_from_ed25519(pk.public_key().as_bytes());
+    let acct = rpc
+        .call("account", json!({"address": hex::encode(addr)}))
+        .await?;
+    let nonce = acct.get("next_nonce").and_then(Value::as_u64).unwrap_or(0);
+    let tx = crate::cli::sign_tx(&pk, chain, nonce, kind);
+    Ok(rpc
+        .call(
+            "broadcast_tx",
+            json!({"tx": hex::encode(tx.to_bytes()), "mode": "commit"}),
+        )
+        .await?)
+}
+
+/// Proposes `kinds` (expedited) from the first member, has every member vote yes, and
+/// waits until each has executed.
+pub async fn pass_proposals(
+    rpc: &RpcClient,
+    members: &[KeyFile],
+    hub_chain: &ChainId,
+    kinds: Vec<ProposalKind>,
+) -> eyre::Result<()> {
+    let proposer = members
+        .first()
+        .ok_or_else(|| eyre!("the council has no member key"))?;
+    let before: Vec<u64> = proposal_ids(rpc).await?;
+    for kind in kinds {
+        send(
+            rpc,
+            proposer,
+            hub_chain,
+            TxKind::Propose {
+                proposal: Box::new(kind),
+                expedited: true,
+                deposit: 0,
+            },
+        )
+        .await
+        .wrap_err("proposing")?;
+    }
+    let ids: Vec<u64> = proposal_ids(rpc)
+        .await?
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .collect();
+    for m in members {
+        for id in &ids {
+            send(
+                rpc,
+                m,
+                hub_chain,
+                TxKind::Vote {
+                    proposal_id: *id,
+                    option: VoteOption::Yes,
+                },
+            )
+            .await
+            .wrap_err_with(|| format!("voting on proposal {id}"))?;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let list = rpc.call("gov_list", json!({})).await?;
+        let statuses: Vec<String> = list
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|p| {
+                        p.get("id")
+                            .and_then(Value::as_u64)
+                            .is_some_and(|id| ids.contains(&id))
+                    })
+                    .map(|p| status_name(p.get("status")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if statuses.iter().all(|s| s == "executed") && statuses.len() == ids.len() {
+            return Ok(());
+        }
+        if let Some(bad) = statuses
+            .iter()
+            .find(|s| s.starts_with("failed") || *s == "rejected" || *s == "vetoed")
+        {
+            return Err(eyre!("a setup proposal ended {bad}"));
+        }
+        if Instant::now() > deadline {
+            return Err(eyre!(
+                "setup proposals did not execute in time: {statuses:?}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn status_name(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(o)) => o
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        _ => String::new(),
+    }
+}
+
+async fn proposal_ids(rpc: &RpcClient) -> eyre::Result<Vec<u64>> {
+    let list = rpc.call("gov_list", json!({})).await?;
+    Ok(list
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.get("id").and_then(Value::as_u64))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// The member key files of a testnet made by `junction testnet init`.
+pub fn member_keys(dir: &Path) -> eyre::Result<Vec<KeyFile>> {
+    crate::testnet::node_homes(dir)?
+        .iter()
+        .map(|h| {
+            KeyFile::load(&Home::new(h).keys_dir().join("member.json")).map_err(|e| eyre!("{e}"))
+        })
+        .collect()
+}
+
+/// Starts the chains and registers everything on the running hub testnet in `dir`.
+pub async fn setup(dir: &Path, opts: &EvmNetOptions) -> eyre::Result<EvmNet> {
+    if opts.chains < 2 {
+        return Err(eyre!("--evm needs at least 2 chains"));
+    }
+    let homes = crate::testnet::node_homes(dir)?;
+    let home0 = Home::new(&homes[0]);
+    let cfg = home0.load_config()?;
+    let genesis = Genesis::load(&home0.genesis_file())?;
+    let hub_chain = ChainId::new(&genesis.chain_id).map_err(|e| eyre!("genesis: {e}"))?;
+    let hub_rpc = format!("http://{}", cfg.rpc.listen);
+    let rpc = RpcClient::new(hub_rpc.clone());
+    let members = member_keys(dir)?;
+    wait_height(&rpc, 2, Duration::from_secs(60)).await?;
+
+    // The gateways start from a checkpoint the validators signed.
+    let cp = rpc.call("checkpoint", json!({})).await?;
+    let cp_bytes = hex::decode(
+        cp.get("checkpoint_hex")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    )
+    .map_err(|e| eyre!("checkpoint_hex: {e}"))?;
+    let checkpoint = Checkpoint::from_bytes(&cp_bytes).map_err(|e| eyre!("checkpoint: {e}"))?;
+    let set_bytes = hex::decode(
+        cp.get("attestation_set_hex")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    )
+    .map_err(|e| eyre!("attestation_set_hex: {e}"))?;
+    let set = AttestationSet::from_bytes(&set_bytes).map_err(|e| eyre!("attestation set: {e}"))?;
+
+    let attesters: Vec<k256::ecdsa::SigningKey> = members
+        .iter()
+        .map(|_| k256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng))
+        .collect();
+    let relayer_dir = dir.join("relayer");
+    std::fs::create_dir_all(&relayer_dir)
+        .wrap_err_with(|| format!("creating {}", relayer_dir.display()))?;
+    let relayer_key = KeyFile::generate("relayer");
+    let relayer_key_path = relayer_dir.join("key.json");
+    relayer_key.save(&relayer_key_path)?;
+
+    let mut chains = Vec::new();
+    let mut registrations = Vec::new();
+    for i in 0..opts.chains {
+        let evm_chain_id = FIRST_EVM_CHAIN_ID + i as u64;
+        let id = ChainId::new(chain_name(i)).map_err(|e| eyre!("{e}"))?;
+        let mut args = vec!["--chain-id".to_string(), evm_chain_id.to_string()];
+        if opts.block_time_secs > 0 {
+            args.push("--block-time".into());
+            args.push(opts.block_time_secs.to_string());
+        }
+        let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let anvil = Anvil::spawn(&arg_refs).map_err(|e| eyre!("anvil: {e}"))?;
+        let p = provider(&anvil.endpoint(), DEV_KEY_0)?;
+        let deploy_block = p.get_block_number().await?;
+        let gateway = deploy_gateway(&p, &id, &hub_chain, &checkpoint, &set)
+            .await
+            .map_err(|e| eyre!("deploying the gateway on {}: {e}", id.as_str()))?;
+        let escrow = deploy_escrow(&p, gateway, U256::from(ESCROW_SUPPLY))
+            .await
+            .map_err(|e| eyre!("deploying the escrow on {}: {e}", id.as_str()))?;
+        let adapter = EvmAdapter::connect(EvmAdapterConfig {
+            rpc_url: anvil.endpoint(),
+            chain: id.clone(),
+            evm_chain_id,
+            gateway,
+            deploy_block,
+            attester_keys: attesters.clone(),
+            sender_key: k256::ecdsa::SigningKey::from_slice(
+                &hex::decode(DEV_KEY_1).map_err(|e| eyre!("{e}"))?,
+            )
+            .map_err(|e| eyre!("{e}"))?,
+        })
+        .await
+        .map_err(|e| eyre!("{}: {e}", e.name()))?;
+        let latest = p.get_block_number().await?;
+        let root = adapter
+            .trust_root(latest)
+            .await
+            .map_err(|e| eyre!("{}: {e}", e.name()))?;
+        registrations.push(ChainRegistration {
+            chain_id: id.clone(),
+            kind: LedgerKind::EvmAttested,
+            params: LightClientParams {
+                trust_level: Fraction { num: 2, den: 3 },
+                trusting_period_ms: 7 * 24 * 3_600_000,
+                max_clock_drift_ms: 15_000,
+                min_confirmations: 0,
+                threshold: Fraction { num: 2, den: 3 },
+            },
+            trust_root: root.to_bytes(),
+        });
+        chains.push(EvmChain {
+            id,
+            anvil,
+            evm_chain_id,
+            gateway,
+            escrow,
+            deploy_block,
+        });
+    }
+
+    let mut kinds: Vec<ProposalKind> = registrations
+        .into_iter()
+        .map(ProposalKind::RegisterChain)
+        .collect();
+    let relayer_pk = relayer_key.private_key().map_err(|e| eyre!(e))?;
+    kinds.push(ProposalKind::RegisterRelayer {
+        account: *relayer_pk.public_key().as_bytes(),
+    });
+    pass_proposals(&rpc, &members, &hub_chain, kinds).await?;
+    let mut routes = Vec::new();
+    for a in &chains {
+        for b in &chains {
+            if a.id == b.id {
+                continue;
+            }
+            routes.push(ProposalKind::OpenRoute {
+                route: RouteId::new(format!("{}-to-{}", a.id.as_str(), b.id.as_str()))
+                    .map_err(|e| eyre!("{e}"))?,
+                policy: RoutePolicy {
+                    source_chain: a.id.clone(),
+                    source_apps: vec![a.escrow.to_vec()],
+                    dest_chain: b.id.clone(),
+                    dest_apps: vec![b.escrow.to_vec()],
+                    ordered: opts.ordered,
+                    max_payload: opts.max_payload,
+                    rate: opts.rate.clone(),
+                    min_timeout_ms: 0,
+                    max_timeout_ms: 7 * 24 * 3_600_000,
+                    min_confirmations: 0,
+                    fee: 0,
+                },
+            });
+        }
+    }
+    pass_proposals(&rpc, &members, &hub_chain, routes).await?;
+
+    let relayer = RelayerConfig {
+        hub_rpc: hub_rpc.clone(),
+        hub_chain_id: hub_chain.as_str().to_string(),
+        relayer_key_file: relayer_key_path.display().to_string(),
+        poll_ms: 300,
+        max_batch: 100,
+        metrics_listen: None,
+        chains: chains
+            .iter()
+            .map(|c| ChainConfig {
+                id: c.id.as_str().to_string(),
+                rpc: c.anvil.endpoint(),
+                evm_chain_id: c.evm_chain_id,
+                gateway: format!("{:#x}", c.gateway),
+                deploy_block: c.deploy_block,
+                sender_key: DEV_KEY_1.to_string(),
+                attester_keys: attesters.iter().map(secp_hex).collect(),
+            })
+            .collect(),
+    };
+    let relayer_toml = relayer_dir.join("relayer.toml");
+    std::fs::write(&relayer_toml, relayer.to_toml()?)
+        .wrap_err_with(|| format!("writing {}", relayer_toml.display()))?;
+    Ok(EvmNet {
+        chains,
+        relayer,
+        relayer_toml,
+        hub_rpc,
+        hub_chain_id: hub_chain,
+    })
+}
+
+/// A packet an escrow sent, with its sending transaction.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// The packet as the gateway emitted it.
+    pub packet: junction_spec::Packet,
+    /// The sending transaction.
+    pub tx_hash: [u8; 32],
+    /// Its block.
+    pub height: u64,
+}
+
+/// Gas the destination gateway gives the escrow app.
+pub const ESCROW_APP_GAS: u64 = 200_000;
+
+impl EvmNet {
+    /// The chain called `id`.
+    pub fn chain(&self, id: &str) -> eyre::Result<&EvmChain> {
+        self.chains
+            .iter()
+            .find(|c| c.id.as_str() == id)
+            .ok_or_else(|| eyre!("no local chain {id}"))
+    }
+
+    /// An adapter of chain `id` (attesters and sender as the relayer has them).
+    pub async fn adapter(&self, id: &str) -> eyre::Result<EvmAdapter> {
+        let c = self
+            .relayer
+            .chains
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or_else(|| eyre!("no local chain {id}"))?;
+        let keys = c
+            .attester_keys
+            .iter()
+            .map(|k| {
+                hex::decode(k)
+                    .ok()
+                    .and_then(|b| k256::ecdsa::SigningKey::from_slice(&b).ok())
+                    .ok_or_else(|| eyre!("attester key"))
+            })
+            .collect::<eyre::Result<Vec<_>>>()?;
+        let chain = self.chain(id)?;
+        EvmAdapter::connect(EvmAdapterConfig {
+            rpc_url: c.rpc.clone(),
+            chain: chain.id.clone(),
+            evm_chain_id: c.evm_chain_id,
+            gateway: chain.gateway,
+            deploy_block: c.deploy_block,
+            attester_keys: keys,
+            sender_key: k256::ecdsa::SigningKey::from_slice(
+                &hex::decode(DEV_KEY_1).map_err(|e| eyre!("{e}"))?,
+            )
+            .map_err(|e| eyre!("{e}"))?,
+        })
+        .await
+        .map_err(|e| eyre!("{}: {e}", e.name()))
+    }
+
+    /// Locks `amount` escrow tokens on `from` for `recipient` on `to` and sends the
+    /// packet, with a deadline `timeout_ms` after `from`'s latest block time.
+    pub async fn escrow_send(
+        &self,
+        from: &str,
+        to: &str,
+        recipient: Address,
+        amount: u64,
+        timeout: junction_spec::Timeout,
+    ) -> eyre::Result<Sent> {
+        use junction_adapters::evm::gateway::{JunctionGateway, TokenEscrow};
+        let src = self.chain(from)?;
+        let dst = self.chain(to)?;
+        let p = provider(&src.anvil.endpoint(), DEV_KEY_0)?;
+        let receipt = TokenEscrow::new(src.escrow, &p)
+            .lockAndSend(
+                dst.id.as_str().to_owned(),
+                dst.escrow,
+                recipient,
+                U256::from(amount),
+                timeout.height,
+                timeout.time_ms,
+                ESCROW_APP_GAS,
+            )
+            .send()
+            .await
+            .map_err(|e| eyre!("lockAndSend: {e}"))?
+            .get_receipt()
+            .await
+            .map_err(|e| eyre!("lockAndSend receipt: {e}"))?;
+        if !receipt.status() {
+            return Err(eyre!("lockAndSend reverted"));
+        }
+        let sent = receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|l| l.log_decode::<JunctionGateway::PacketSent>().ok())
+            .ok_or_else(|| eyre!("no PacketSent event"))?;
+        let packet = junction_spec::Packet::from_bytes(&sent.inner.data.packet)
+            .map_err(|e| eyre!("PacketSent packet: {e}"))?;
+        Ok(Sent {
+            packet,
+            tx_hash: receipt.transaction_hash.0,
+            height: receipt.block_number.unwrap_or_default(),
+        })
+    }
+
+    /// The latest block time of chain `id`, in ms.
+    pub async fn time_ms(&self, id: &str) -> eyre::Result<u64> {
+        let c = self.chain(id)?;
+        let p = provider(&c.anvil.endpoint(), DEV_KEY_0)?;
+        let n = p.get_block_number().await?;
+        let b = p
+            .get_block_by_number(n.into())
+            .await?
+            .ok_or_else(|| eyre!("no block {n}"))?;
+        Ok(b.header.timestamp.saturating_mul(1000))
+    }
+}
+
+/// A packet's lifecycle as the chains and the hub show it.
+#[derive(Debug, Clone, Default)]
+pub struct Lifecycle {
+    /// Hub height at which the packet (or its outcome) was first logged.
+    pub hub_height: Option<u64>,
+    /// The hub's state name (`pending`, `ack`, `error_ack`, `timeout`).
+    pub hub_state: Option<String>,
+    /// Delivering transaction on the destination, and whether the app ran.
+    pub delivered: Option<([u8; 32], bool)>,
+    /// The outcome delivered back to the source app: kind name and transaction.
+    pub outcome: Option<(String, [u8; 32])>,
+}
+
+/// Reads the lifecycle of `sent` from the hub and both chains.
+pub async fn lifecycle(
+    rpc: &RpcClient,
+    src: &EvmAdapter,
+    dst: &EvmAdapter,
+    sent: &Sent,
+) -> eyre::Result<Lifecycle> {
+    use junction_adapters::Adapter as _;
+    let key = sent.packet.key().hash();
+    let mut l = Lifecycle::default();
+    if let Ok(v) = rpc
+        .call("packet_show", json!({"key": hex::encode(key)}))
+        .await
+    {
+        l.hub_state = v.get("state").and_then(Value::as_str).map(str::to_owned);
+        l.hub_height = v.pointer("/hub_steps/0/height").and_then(Value::as_u64);
+    }
+    if let Some(r) = dst
+        .receipt(&sent.packet)
+        .await
+        .map_err(|e| eyre!("{}: {e}", e.name()))?
+    {
+        l.delivered = Some((r.tx_hash, r.app_succeeded));
+    }
+    let latest = src
+        .latest_height()
+        .await
+        .map_err(|e| eyre!("{}: {e}", e.name()))?;
+    let outcomes = src
+        .outcomes(sent.height, latest)
+        .await
+        .map_err(|e| eyre!("{}: {e}", e.name()))?;
+    if let Some(o) = outcomes.into_iter().find(|o| o.key == key) {
+        l.outcome = Some((crate::relay::entry_kind_name(o.kind).to_string(), o.tx_hash));
+    }
+    Ok(l)
+}
+
+/// Spawns `junction relay --config <net.relayer_toml>`, logging to `relayer.log` beside it.
+pub fn spawn_relayer(exe: &Path, net: &EvmNet) -> eyre::Result<tokio::process::Child> {
+    let log_path = net
+        .relayer_toml
+        .parent()
+        .map(|d| d.join("relayer.log"))
+        .ok_or_else(|| eyre!("relayer.toml has no directory"))?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .wrap_err_with(|| format!("opening {}", log_path.display()))?;
+    let err = log.try_clone()?;
+    tokio::process::Command::new(exe)
+        .arg("relay")
+        .arg("--config")
+        .arg(&net.relayer_toml)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::from(log))
+        .stderr(std::process::Stdio::from(err))
+        .kill_on_drop(true)
+        .spawn()
+        .wrap_err("starting the relayer")
+}
+
+/// Sends one escrow transfer from the first chain to the second and prints its way
+/// through the hub and back, until the ack reaches the source (or `timeout`).
+pub async fn demo_round_trip(net: &EvmNet, timeout: Duration) -> eyre::Result<Lifecycle> {
+    let a = chain_name(0);
+    let b = chain_name(1);
+    let deadline_ms = net.time_ms(&b).await? + 600_000;
+    let recipient = Address::repeat_byte(0x42);
+    let sent = net
+        .escrow_send(
+            &a,
+            &b,
+            recipient,
+            100,
+            junction_spec::Timeout {
+                height: 0,
+                time_ms: deadline_ms,
+            },
+        )
+        .await?;
+    let key = sent.packet.key().hash();
+    println!(
+        "sent      {a} → {b}: sequence {} key {} (tx 0x{} in block {})",
+        sent.packet.sequence,
+        hex::encode(key),
+        hex::encode(sent.tx_hash),
+        sent.height
+    );
+    let rpc = RpcClient::new(net.hub_rpc.clone());
+    let src = net.adapter(&a).await?;
+    let dst = net.adapter(&b).await?;
+    let start = Instant::now();
+    let mut shown = (false, false);
+    loop {
+        let l = lifecycle(&rpc, &src, &dst, &sent).await?;
+        if let (Some(h), false) = (l.hub_height, shown.0) {
+            println!("received  on the hub at height {h}");
+            shown.0 = true;
+        }
+        if let (Some((tx, ran)), false) = (l.delivered, shown.1) {
+            println!(
+                "delivered on {b}: app {} (tx 0x{})",
+                if ran { "ran" } else { "reverted" },
+                hex::encode(tx)
+            );
+            shown.1 = true;
+        }
+        if let Some((kind, tx)) = &l.outcome {
+            println!(
+                "{kind:<9} back on {a} (tx 0x{}) after {:?}",
+                hex::encode(tx),
+                start.elapsed()
+            );
+            println!(
+                "see it again with: junction packet show {} --rpc {}",
+                hex::encode(key),
+                net.hub_rpc
+            );
+            return Ok(l);
+        }
+        if start.elapsed() > timeout {
+            return Err(eyre!("the round trip did not finish in {timeout:?}: {l:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
