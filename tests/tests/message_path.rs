@@ -1,0 +1,446 @@
+//! The message path on real processes: 4 hub validators, two anvil chains with gateways
+//! and the sample escrow app, chains/relayer/routes registered by council vote, and the
+//! `junction relay` process. Loopback only.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, U256};
+use junction_adapters::evm::adapter::EvmAdapter;
+use junction_adapters::evm::gateway::{CheckpointProof, EntryProof, TokenEscrow};
+use junction_adapters::Adapter;
+use junction_hub::config::KeyFile;
+use junction_hub::context::PrivateKey;
+use junction_hub::evmnet::{self, EvmNet, EvmNetOptions, Lifecycle, Sent};
+use junction_spec::attestation::AttestationSet;
+use junction_spec::{Checkpoint, Decode, Encode, LogEntry, RelayMsg, Timeout, TxKind};
+use junction_tests::{junction_bin, Net};
+use serde_json::{json, Value};
+
+struct Env {
+    net: Net,
+    evm: EvmNet,
+    rt: tokio::runtime::Runtime,
+    relayer: Option<Child>,
+}
+
+fn setup(base_port: u16, ordered: bool) -> Option<Env> {
+    if junction_adapters::evm::anvil::anvil_binary().is_none() {
+        eprintln!("SKIPPED: no anvil binary; run scripts/setup-evm.sh (CI does)");
+        return None;
+    }
+    let mut net = Net::init(4, base_port);
+    net.start_all();
+    net.wait_height(0, 2, Duration::from_secs(60));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = net.dir.path().join("net");
+    let opts = EvmNetOptions {
+        ordered,
+        ..Default::default()
+    };
+    let evm = rt.block_on(evmnet::setup(&dir, &opts)).unwrap();
+    Some(Env {
+        net,
+        evm,
+        rt,
+        relayer: None,
+    })
+}
+
+impl Env {
+    fn start_relayer(&mut self) {
+        assert!(self.relayer.is_none());
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.evm.relayer_toml.with_file_name("relayer.log"))
+            .unwrap();
+        let child = Command::new(junction_bin())
+            .args(["relay", "--config", self.evm.relayer_toml.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        self.relayer = Some(child);
+    }
+
+    fn kill_relayer(&mut self) {
+        if let Some(mut c) = self.relayer.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn relayer_log(&self) -> String {
+        let text = std::fs::read_to_string(self.evm.relayer_toml.with_file_name("relayer.log"))
+            .unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    fn relayer_key(&self) -> PrivateKey {
+        KeyFile::load(&self.evm.relayer_toml.with_file_name("key.json"))
+            .unwrap()
+            .private_key()
+            .unwrap()
+    }
+
+    fn adapter(&self, id: &str) -> EvmAdapter {
+        self.rt.block_on(self.evm.adapter(id)).unwrap()
+    }
+
+    fn send(
+        &self,
+        from: &str,
+        to: &str,
+        recipient: Address,
+        amount: u64,
+        timeout: Timeout,
+    ) -> Sent {
+        self.rt
+            .block_on(self.evm.escrow_send(from, to, recipient, amount, timeout))
+            .unwrap()
+    }
+
+    fn far(&self, chain: &str) -> Timeout {
+        Timeout {
+            height: 0,
+            time_ms: self.rt.block_on(self.evm.time_ms(chain)).unwrap() + 3_600_000,
+        }
+    }
+
+    fn lifecycle(&self, sent: &Sent, src: &str, dst: &str) -> Lifecycle {
+        let rpc = junction_hub::client::RpcClient::new(self.evm.hub_rpc.clone());
+        let (a, b) = (self.adapter(src), self.adapter(dst));
+        self.rt
+            .block_on(evmnet::lifecycle(&rpc, &a, &b, sent))
+            .unwrap()
+    }
+
+    /// Waits until the source app got an outcome; returns the lifecycle.
+    fn wait_outcome(&self, sent: &Sent, src: &str, dst: &str, limit: Duration) -> Lifecycle {
+        let start = Instant::now();
+        loop {
+            let l = self.lifecycle(sent, src, dst);
+            if l.outcome.is_some() {
+                return l;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "no outcome for sequence {} within {limit:?}: {l:?}\nrelayer log:\n{}",
+                sent.packet.sequence,
+                self.relayer_log()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    fn balance(&self, chain: &str, who: Address) -> U256 {
+        let c = self.evm.chain(chain).unwrap();
+        let p = evmnet::provider(
+            &c.anvil.endpoint(),
+            junction_adapters::evm::anvil::DEV_KEY_0,
+        )
+        .unwrap();
+        self.rt
+            .block_on(async { TokenEscrow::new(c.escrow, &p).balanceOf(who).call().await })
+            .unwrap()
+    }
+
+    /// Signs `msgs` as a relay transaction with `key` and submits it (commit mode); the
+    /// JSON-RPC result or error object.
+    fn relay(&self, key: &PrivateKey, msgs: Vec<RelayMsg>) -> Result<Value, Value> {
+        let addr = junction_spec::address_from_ed25519(key.public_key().as_bytes());
+        let nonce = self
+            .net
+            .rpc(0, "account", json!({"address": hex::encode(addr)}))
+            .unwrap()["next_nonce"]
+            .as_u64()
+            .unwrap();
+        let tx =
+            junction_hub::cli::sign_tx(key, &self.net.chain_id(), nonce, TxKind::Relay { msgs });
+        let v = self
+            .net
+            .rpc_raw(
+                0,
+                "broadcast_tx",
+                json!({"tx": hex::encode(tx.to_bytes()), "mode": "commit"}),
+            )
+            .unwrap();
+        match v.get("error") {
+            Some(e) => Err(e.clone()),
+            None => Ok(v["result"].clone()),
+        }
+    }
+
+    /// A client update of `chain` to its latest block (waiting for a block whose time is
+    /// after the hub client's latest), and that height.
+    fn update(&self, chain: &str) -> (RelayMsg, u64) {
+        let a = self.adapter(chain);
+        let hub_ts = self
+            .net
+            .rpc(0, "client_state", json!({"chain": chain}))
+            .unwrap()["latest_timestamp"]
+            .as_u64()
+            .unwrap_or(0);
+        let start = Instant::now();
+        loop {
+            let h = self.rt.block_on(a.latest_height()).unwrap();
+            let header = self.rt.block_on(a.attested_header(h)).unwrap();
+            if header.timestamp > hub_ts {
+                let bytes = self.rt.block_on(a.header_update(h)).unwrap();
+                return (
+                    RelayMsg::UpdateClient {
+                        chain: junction_spec::ChainId::new(chain).unwrap(),
+                        header: bytes,
+                    },
+                    h,
+                );
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{chain} makes no blocks"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn hub_events_named(&self, kind: &str) -> Vec<Value> {
+        let tip = self.net.height(0).unwrap();
+        let mut out = Vec::new();
+        for h in 1..=tip {
+            if let Some(v) = self.net.rpc(0, "block_events", json!({"height": h})) {
+                for e in v["events"].as_array().cloned().unwrap_or_default() {
+                    if e["kind"] == kind {
+                        out.push(e);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.kill_relayer();
+    }
+}
+
+fn error_name(e: &Value) -> String {
+    e.pointer("/data/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The packet entry of `sent` as the hub logged it, proven under the latest checkpoint.
+fn entry_proof(env: &Env, sent: &Sent) -> (CheckpointProof, EntryProof) {
+    let cp = env.net.rpc(0, "checkpoint", json!({})).unwrap();
+    let checkpoint =
+        Checkpoint::from_bytes(&hex::decode(cp["checkpoint_hex"].as_str().unwrap()).unwrap())
+            .unwrap();
+    let set = AttestationSet::from_bytes(
+        &hex::decode(cp["attestation_set_hex"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let signatures = cp["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| <[u8; 65]>::try_from(hex::decode(s.as_str().unwrap()).unwrap()).unwrap())
+        .collect();
+    let key = hex::encode(sent.packet.key().hash());
+    let show = env.net.rpc(0, "packet_show", json!({"key": key})).unwrap();
+    let index = show["packet_index"].as_u64().unwrap();
+    let p = env
+        .net
+        .rpc(
+            0,
+            "log_proof",
+            json!({"index": index, "tree_size": checkpoint.log_size}),
+        )
+        .unwrap();
+    let entry =
+        LogEntry::from_bytes(&hex::decode(p["entry_hex"].as_str().unwrap()).unwrap()).unwrap();
+    let proof = p["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| <[u8; 32]>::try_from(hex::decode(h.as_str().unwrap()).unwrap()).unwrap())
+        .collect();
+    (
+        CheckpointProof {
+            checkpoint,
+            signatures,
+            attestation_set: Some(set),
+            next_set: None,
+        },
+        EntryProof {
+            entry,
+            index,
+            proof,
+        },
+    )
+}
+
+/// A → B and B → A delivered and acked; the hub and the gateway each refuse a second
+/// delivery by name and the app runs once; forged hub input is refused by name and
+/// counted.
+#[test]
+fn round_trips_exactly_once_and_forged_input() {
+    let Some(mut env) = setup(31_800, false) else {
+        return;
+    };
+    let recipient = Address::repeat_byte(0x42);
+    let t = env.far("evm-b");
+    let sent = env.send("evm-a", "evm-b", recipient, 100, t);
+
+    // Relay it by hand first: updates and the proof in one transaction.
+    let key = env.relayer_key();
+    let (upd_a, h_a) = env.update("evm-a");
+    let (upd_b, _) = env.update("evm-b");
+    let a = env.adapter("evm-a");
+    let proof = env
+        .rt
+        .block_on(a.prove_commitment(&sent.packet, h_a))
+        .unwrap();
+    let recv = RelayMsg::RecvPacket {
+        packet: sent.packet.clone(),
+        proof: proof.clone(),
+    };
+    env.relay(&key, vec![upd_a, upd_b, recv.clone()]).unwrap();
+    let show = env
+        .net
+        .rpc(
+            0,
+            "packet_show",
+            json!({"key": hex::encode(sent.packet.key().hash())}),
+        )
+        .unwrap();
+    assert_eq!(show["state"], "pending", "{show}");
+
+    // The same packet again: refused at admission, by name.
+    let e = env.relay(&key, vec![recv.clone()]).unwrap_err();
+    assert_eq!(error_name(&e), "already_received", "{e}");
+
+    // A packet that differs from the committed one (same key, other payload): the proof
+    // shows another value under its slot.
+    let mut forged = sent.packet.clone();
+    forged.payload[95] ^= 1;
+    let e = env
+        .relay(
+            &key,
+            vec![RelayMsg::RecvPacket {
+                packet: forged.clone(),
+                proof: proof.clone(),
+            }],
+        )
+        .unwrap_err();
+    assert_eq!(error_name(&e), "value_mismatch", "{e}");
+
+    // A packet never sent (next sequence): its slot is empty.
+    let mut absent = sent.packet.clone();
+    absent.sequence += 1;
+    let e = env
+        .relay(
+            &key,
+            vec![RelayMsg::RecvPacket {
+                packet: absent,
+                proof: proof.clone(),
+            }],
+        )
+        .unwrap_err();
+    assert!(
+        ["node_hash_mismatch", "extra_node", "key_mismatch"].contains(&error_name(&e).as_str()),
+        "{e}"
+    );
+
+    // The right proof claimed at a later height: another send changed the gateway's
+    // storage, so the state root there differs.
+    let t = env.far("evm-b");
+    let sent2 = env.send("evm-a", "evm-b", recipient, 7, t);
+    let (upd_a2, h_a2) = env.update("evm-a");
+    assert!(h_a2 >= sent2.height);
+    env.relay(&key, vec![upd_a2]).unwrap();
+    let e = env
+        .relay(
+            &key,
+            vec![RelayMsg::RecvPacket {
+                packet: sent.packet.clone(),
+                proof: junction_spec::SourceProof {
+                    height: h_a2,
+                    proof: proof.proof.clone(),
+                },
+            }],
+        )
+        .unwrap_err();
+    assert_eq!(error_name(&e), "root_mismatch", "{e}");
+
+    // A relay transaction from an account the council never registered.
+    let outsider = junction_tests::account(77);
+    let e = env.relay(&outsider, vec![recv]).unwrap_err();
+    assert_eq!(error_name(&e), "unregistered_relayer", "{e}");
+    assert!(
+        env.net
+            .metric(0, "junction_rejected_txs_total", "unregistered_relayer")
+            >= 1.0
+    );
+    assert!(
+        env.net
+            .metric(0, "junction_rejected_txs_total", "already_received")
+            >= 1.0
+    );
+
+    // The relayer takes it from here: delivery to B, ack back to A.
+    env.start_relayer();
+    let l = env.wait_outcome(&sent, "evm-a", "evm-b", Duration::from_secs(90));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("ack"),
+        "{l:?}"
+    );
+    assert_eq!(l.delivered.map(|d| d.1), Some(true));
+    assert_eq!(l.hub_state.as_deref(), Some("ack"));
+
+    // B → A as well.
+    let t = env.far("evm-a");
+    let back = env.send("evm-b", "evm-a", recipient, 40, t);
+    let l = env.wait_outcome(&back, "evm-b", "evm-a", Duration::from_secs(90));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("ack"),
+        "{l:?}"
+    );
+    assert_eq!(env.balance("evm-a", recipient), U256::from(40));
+
+    // The gateway refuses the same delivery again by name; the app ran once.
+    let (cp, entry) = entry_proof(&env, &sent);
+    let b = env.adapter("evm-b");
+    let e = env.rt.block_on(b.deliver(&cp, &[entry])).unwrap_err();
+    assert_eq!(e.revert_name(), Some("AlreadyDelivered"), "{e}");
+    let receipts = env
+        .rt
+        .block_on(b.receipts(0, env.rt.block_on(b.latest_height()).unwrap()))
+        .unwrap();
+    assert_eq!(
+        receipts
+            .iter()
+            .filter(|r| r.key == sent.packet.key().hash())
+            .count(),
+        1
+    );
+    let l = env.wait_outcome(&sent2, "evm-a", "evm-b", Duration::from_secs(60));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("ack"),
+        "{l:?}"
+    );
+    // Each app ran once: 100 + 7 minted on B, nothing twice.
+    assert_eq!(env.balance("evm-b", recipient), U256::from(107));
+    let logged = env.hub_events_named("packet/packet_logged");
+    assert_eq!(logged.len(), 3, "{logged:?}");
+    let acked = env.hub_events_named("packet/ack_logged");
+    assert_eq!(acked.len(), 3, "{acked:?}");
+}
