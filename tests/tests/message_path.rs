@@ -444,3 +444,206 @@ fn round_trips_exactly_once_and_forged_input() {
     let acked = env.hub_events_named("packet/ack_logged");
     assert_eq!(acked.len(), 3, "{acked:?}");
 }
+
+impl Env {
+    /// Waits until chain `id`'s latest block time is at or past `time_ms`.
+    fn wait_time(&self, id: &str, time_ms: u64) {
+        let start = Instant::now();
+        while self.rt.block_on(self.evm.time_ms(id)).unwrap() < time_ms {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{id} time stands still"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn user(&self) -> Address {
+        "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+            .parse()
+            .unwrap()
+    }
+
+    fn outcomes_for(&self, chain: &str, sent: &Sent) -> usize {
+        let a = self.adapter(chain);
+        let latest = self.rt.block_on(a.latest_height()).unwrap();
+        self.rt
+            .block_on(a.outcomes(0, latest))
+            .unwrap()
+            .iter()
+            .filter(|o| o.key == sent.packet.key().hash())
+            .count()
+    }
+
+    fn hub_steps(&self, sent: &Sent) -> Vec<Value> {
+        let show = self
+            .net
+            .rpc(
+                0,
+                "packet_show",
+                json!({"key": hex::encode(sent.packet.key().hash())}),
+            )
+            .unwrap();
+        show["hub_steps"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// On an ordered route: a withheld packet times out at the source exactly once (refund)
+/// and the next packet still flows; a `RecvPacket` that reaches the hub after the
+/// destination's deadline is timed out directly; a packet on a paused route gets a final
+/// error-ack with that reason (refund).
+#[test]
+fn timeouts_and_policy_error_acks_on_an_ordered_route() {
+    let Some(mut env) = setup(31_900, true) else {
+        return;
+    };
+    let user = env.user();
+    let recipient = Address::repeat_byte(0x24);
+    let start_balance = env.balance("evm-a", user);
+
+    // Withheld past its deadline (no relayer), then relayed: timeout, refund.
+    let deadline = env.rt.block_on(env.evm.time_ms("evm-b")).unwrap() + 2_500;
+    let p1 = env.send(
+        "evm-a",
+        "evm-b",
+        recipient,
+        10,
+        Timeout {
+            height: 0,
+            time_ms: deadline,
+        },
+    );
+    assert_eq!(env.balance("evm-a", user), start_balance - U256::from(10));
+    env.wait_time("evm-b", deadline);
+    env.start_relayer();
+    let l = env.wait_outcome(&p1, "evm-a", "evm-b", Duration::from_secs(60));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("timeout"),
+        "{l:?}"
+    );
+    assert_eq!(
+        l.delivered, None,
+        "a timed-out packet never reaches the app"
+    );
+    assert_eq!(env.balance("evm-a", user), start_balance);
+    let steps = env.hub_steps(&p1);
+    assert_eq!(steps[0]["action"], "timeout_logged", "{steps:?}");
+    assert_eq!(steps[0]["reason"], "timeout_unreceived", "{steps:?}");
+
+    // The next packet on the ordered route still flows (the hub logged a sequence skip).
+    let t = env.far("evm-b");
+    let p2 = env.send("evm-a", "evm-b", recipient, 20, t);
+    assert_eq!(p2.packet.sequence, p1.packet.sequence + 1);
+    let l = env.wait_outcome(&p2, "evm-a", "evm-b", Duration::from_secs(60));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("ack"),
+        "{l:?}"
+    );
+    assert_eq!(env.balance("evm-b", recipient), U256::from(20));
+    assert_eq!(env.hub_events_named("packet/sequence_skip_logged").len(), 1);
+
+    // Rule (a): the proof reaches the hub after the destination's deadline.
+    env.kill_relayer();
+    let deadline = env.rt.block_on(env.evm.time_ms("evm-b")).unwrap() + 2_500;
+    let p3 = env.send(
+        "evm-a",
+        "evm-b",
+        recipient,
+        30,
+        Timeout {
+            height: 0,
+            time_ms: deadline,
+        },
+    );
+    env.wait_time("evm-b", deadline);
+    let key = env.relayer_key();
+    let (upd_a, h_a) = env.update("evm-a");
+    let (upd_b, _) = env.update("evm-b");
+    let proof = env
+        .rt
+        .block_on(env.adapter("evm-a").prove_commitment(&p3.packet, h_a))
+        .unwrap();
+    env.relay(
+        &key,
+        vec![
+            upd_a,
+            upd_b,
+            RelayMsg::RecvPacket {
+                packet: p3.packet.clone(),
+                proof,
+            },
+        ],
+    )
+    .unwrap();
+    let steps = env.hub_steps(&p3);
+    assert_eq!(steps[0]["action"], "timeout_logged", "{steps:?}");
+    assert_eq!(steps[0]["reason"], "timeout_on_arrival", "{steps:?}");
+    env.start_relayer();
+    let l = env.wait_outcome(&p3, "evm-a", "evm-b", Duration::from_secs(60));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("timeout"),
+        "{l:?}"
+    );
+
+    // Policy: two members pull the emergency brake on the route; the next packet gets a
+    // final error-ack naming the reason, and its escrow is refunded.
+    let members = evmnet::member_keys(&env.net.dir.path().join("net")).unwrap();
+    for m in members.iter().take(2) {
+        let pk = m.private_key().unwrap();
+        let addr = junction_spec::address_from_ed25519(pk.public_key().as_bytes());
+        let nonce = env
+            .net
+            .rpc(0, "account", json!({"address": hex::encode(addr)}))
+            .unwrap()["next_nonce"]
+            .as_u64()
+            .unwrap();
+        let tx = junction_hub::cli::sign_tx(
+            &pk,
+            &env.net.chain_id(),
+            nonce,
+            TxKind::EmergencyPause {
+                route: junction_spec::gov::RouteId::new("evm-a-to-evm-b").unwrap(),
+            },
+        );
+        env.net
+            .rpc(
+                0,
+                "broadcast_tx",
+                json!({"tx": hex::encode(tx.to_bytes()), "mode": "commit"}),
+            )
+            .unwrap();
+    }
+    let route = env
+        .net
+        .rpc(0, "route_show", json!({"id": "evm-a-to-evm-b"}))
+        .unwrap();
+    assert_eq!(route["state"], "paused", "{route}");
+    let before = env.balance("evm-a", user);
+    let t = env.far("evm-b");
+    let p4 = env.send("evm-a", "evm-b", recipient, 40, t);
+    let l = env.wait_outcome(&p4, "evm-a", "evm-b", Duration::from_secs(60));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("error_ack"),
+        "{l:?}"
+    );
+    assert_eq!(l.delivered, None, "the paused route never reached the app");
+    let steps = env.hub_steps(&p4);
+    assert_eq!(steps[0]["action"], "error_ack_logged", "{steps:?}");
+    assert_eq!(steps[0]["reason"], "route_paused", "{steps:?}");
+    assert_eq!(env.balance("evm-a", user), before);
+
+    // Exactly one outcome each at the source.
+    for p in [&p1, &p2, &p3, &p4] {
+        assert_eq!(
+            env.outcomes_for("evm-a", p),
+            1,
+            "sequence {}",
+            p.packet.sequence
+        );
+    }
+    assert_eq!(env.balance("evm-b", recipient), U256::from(20));
+}
