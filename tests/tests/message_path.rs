@@ -647,3 +647,135 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
     }
     assert_eq!(env.balance("evm-b", recipient), U256::from(20));
 }
+
+/// Sends `n` escrow packets from A to B without waiting for each to be mined.
+fn send_many(env: &Env, n: usize, recipient: Address, amount: u64) -> Vec<Sent> {
+    use alloy::providers::Provider as _;
+    use junction_adapters::evm::gateway::JunctionGateway;
+    let src = env.evm.chain("evm-a").unwrap();
+    let dst = env.evm.chain("evm-b").unwrap();
+    let t = env.far("evm-b");
+    env.rt.block_on(async {
+        let p = evmnet::provider(
+            &src.anvil.endpoint(),
+            junction_adapters::evm::anvil::DEV_KEY_0,
+        )
+        .unwrap();
+        let escrow = TokenEscrow::new(src.escrow, &p);
+        let mut pending = Vec::with_capacity(n);
+        for _ in 0..n {
+            let tx = escrow
+                .lockAndSend(
+                    dst.id.as_str().to_owned(),
+                    dst.escrow,
+                    recipient,
+                    U256::from(amount),
+                    t.height,
+                    t.time_ms,
+                    evmnet::ESCROW_APP_GAS,
+                )
+                .send()
+                .await
+                .unwrap();
+            pending.push(*tx.tx_hash());
+        }
+        let mut out = Vec::with_capacity(n);
+        for h in pending {
+            let receipt = loop {
+                if let Some(r) = p.get_transaction_receipt(h).await.unwrap() {
+                    break r;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert!(receipt.status());
+            let sent = receipt
+                .inner
+                .logs()
+                .iter()
+                .find_map(|l| l.log_decode::<JunctionGateway::PacketSent>().ok())
+                .unwrap();
+            out.push(Sent {
+                packet: junction_spec::Packet::from_bytes(&sent.inner.data.packet).unwrap(),
+                tx_hash: receipt.transaction_hash.0,
+                height: receipt.block_number.unwrap(),
+            });
+        }
+        out
+    })
+}
+
+/// 200 packets; the relayer and one validator are killed in the middle of the flow and
+/// restarted: every packet ends acked, none twice, and the app ran once per packet.
+#[test]
+fn relayer_and_validator_restarts_lose_and_repeat_nothing() {
+    const N: usize = 200;
+    let Some(mut env) = setup(32_100, false) else {
+        return;
+    };
+    let recipient = Address::repeat_byte(0x77);
+    env.start_relayer();
+    let sent = send_many(&env, N, recipient, 3);
+    let keys: std::collections::BTreeSet<[u8; 32]> =
+        sent.iter().map(|s| s.packet.key().hash()).collect();
+    assert_eq!(keys.len(), N);
+    let a = env.adapter("evm-a");
+    let b = env.adapter("evm-b");
+    let from = sent.iter().map(|s| s.height).min().unwrap();
+    let count_outcomes = |env: &Env| {
+        let latest = env.rt.block_on(a.latest_height()).unwrap();
+        env.rt.block_on(a.outcomes(from, latest)).unwrap()
+    };
+
+    // Let part of the flow through, then kill the relayer and a validator mid-flow.
+    let start = Instant::now();
+    while count_outcomes(&env).len() < 20 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no progress:\n{}",
+            env.relayer_log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    env.kill_relayer();
+    env.net.kill(3);
+    std::thread::sleep(Duration::from_secs(3));
+    env.net.start(3);
+    env.start_relayer();
+
+    let start = Instant::now();
+    loop {
+        let outcomes = count_outcomes(&env);
+        if outcomes.len() >= N {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "{} of {N} outcomes after restarts:\n{}",
+            outcomes.len(),
+            env.relayer_log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Settle: nothing more may arrive.
+    std::thread::sleep(Duration::from_secs(3));
+    let outcomes = count_outcomes(&env);
+    assert_eq!(outcomes.len(), N, "an outcome was delivered twice");
+    let got: std::collections::BTreeSet<[u8; 32]> = outcomes.iter().map(|o| o.key).collect();
+    assert_eq!(got, keys, "every packet has exactly one outcome");
+    assert!(outcomes
+        .iter()
+        .all(|o| o.kind == junction_spec::EntryKind::Ack && o.callback_succeeded));
+    let latest_b = env.rt.block_on(b.latest_height()).unwrap();
+    let receipts = env.rt.block_on(b.receipts(0, latest_b)).unwrap();
+    assert_eq!(receipts.len(), N, "an app ran twice");
+    assert_eq!(env.balance("evm-b", recipient), U256::from(3 * N as u64));
+    let list = env
+        .net
+        .rpc(0, "packet_list", json!({"state": "ack"}))
+        .unwrap();
+    assert_eq!(list["total"], N as u64);
+    // The restarted validator caught up on the same chain.
+    let h = env.net.height(0).unwrap();
+    env.net.wait_height(3, h, Duration::from_secs(60));
+    env.net.assert_same_chain(&[0, 3], h.saturating_sub(5)..=h);
+}
