@@ -33,6 +33,9 @@ use crate::client::RpcClient;
 use crate::config::{Genesis, Home, KeyFile};
 use crate::relayer::{ChainConfig, RelayerConfig};
 
+/// anvil's third dev account (public, well known): pays the second relayer's deliveries.
+pub const DEV_KEY_2: &str = "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+
 /// Tokens minted to the deployer of each escrow.
 pub const ESCROW_SUPPLY: u64 = 1_000_000_000;
 /// First EIP-155 chain id of the local chains.
@@ -95,6 +98,9 @@ pub struct EvmNet {
     pub relayer: RelayerConfig,
     /// Where the relayer's configuration is.
     pub relayer_toml: PathBuf,
+    /// A second registered relayer (own hub key, own EVM sender), for races; not started
+    /// by `testnet start`.
+    pub second_relayer_toml: PathBuf,
     /// The hub RPC endpoint used.
     pub hub_rpc: String,
     /// The hub chain id.
@@ -313,11 +319,16 @@ pub async fn setup(dir: &Path, opts: &EvmNetOptions) -> eyre::Result<EvmNet> {
         .map(|_| k256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng))
         .collect();
     let relayer_dir = dir.join("relayer");
-    std::fs::create_dir_all(&relayer_dir)
-        .wrap_err_with(|| format!("creating {}", relayer_dir.display()))?;
+    let second_dir = dir.join("relayer2");
+    for d in [&relayer_dir, &second_dir] {
+        std::fs::create_dir_all(d).wrap_err_with(|| format!("creating {}", d.display()))?;
+    }
     let relayer_key = KeyFile::generate("relayer");
     let relayer_key_path = relayer_dir.join("key.json");
     relayer_key.save(&relayer_key_path)?;
+    let second_key = KeyFile::generate("relayer2");
+    let second_key_path = second_dir.join("key.json");
+    second_key.save(&second_key_path)?;
 
     let mut chains = Vec::new();
     let mut registrations = Vec::new();
@@ -388,6 +399,10 @@ pub async fn setup(dir: &Path, opts: &EvmNetOptions) -> eyre::Result<EvmNet> {
     kinds.push(ProposalKind::RegisterRelayer {
         account: *relayer_pk.public_key().as_bytes(),
     });
+    let second_pk = second_key.private_key().map_err(|e| eyre!(e))?;
+    kinds.push(ProposalKind::RegisterRelayer {
+        account: *second_pk.public_key().as_bytes(),
+    });
     pass_proposals(&rpc, &members, &hub_chain, kinds).await?;
     let mut routes = Vec::new();
     for a in &chains {
@@ -439,10 +454,19 @@ pub async fn setup(dir: &Path, opts: &EvmNetOptions) -> eyre::Result<EvmNet> {
     let relayer_toml = relayer_dir.join("relayer.toml");
     std::fs::write(&relayer_toml, relayer.to_toml()?)
         .wrap_err_with(|| format!("writing {}", relayer_toml.display()))?;
+    let mut second = relayer.clone();
+    second.relayer_key_file = second_key_path.display().to_string();
+    for c in &mut second.chains {
+        c.sender_key = DEV_KEY_2.to_string();
+    }
+    let second_relayer_toml = second_dir.join("relayer.toml");
+    std::fs::write(&second_relayer_toml, second.to_toml()?)
+        .wrap_err_with(|| format!("writing {}", second_relayer_toml.display()))?;
     Ok(EvmNet {
         chains,
         relayer,
         relayer_toml,
+        second_relayer_toml,
         hub_rpc,
         hub_chain_id: hub_chain,
     })

@@ -22,6 +22,7 @@ struct Env {
     evm: EvmNet,
     rt: tokio::runtime::Runtime,
     relayer: Option<Child>,
+    second_relayer: Option<Child>,
 }
 
 fn setup(base_port: u16, ordered: bool) -> Option<Env> {
@@ -44,6 +45,7 @@ fn setup(base_port: u16, ordered: bool) -> Option<Env> {
         evm,
         rt,
         relayer: None,
+        second_relayer: None,
     })
 }
 
@@ -63,6 +65,25 @@ impl Env {
             .spawn()
             .unwrap();
         self.relayer = Some(child);
+    }
+
+    /// Starts the second registered relayer, racing the first.
+    fn start_second_relayer(&mut self) {
+        assert!(self.second_relayer.is_none());
+        let toml = &self.evm.second_relayer_toml;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(toml.with_file_name("relayer.log"))
+            .unwrap();
+        let child = Command::new(junction_bin())
+            .args(["relay", "--config", toml.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        self.second_relayer = Some(child);
     }
 
     fn kill_relayer(&mut self) {
@@ -225,6 +246,10 @@ impl Env {
 impl Drop for Env {
     fn drop(&mut self) {
         self.kill_relayer();
+        if let Some(mut c) = self.second_relayer.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 
@@ -704,8 +729,9 @@ fn send_many(env: &Env, n: usize, recipient: Address, amount: u64) -> Vec<Sent> 
     })
 }
 
-/// 200 packets; the relayer and one validator are killed in the middle of the flow and
-/// restarted: every packet ends acked, none twice, and the app ran once per packet.
+/// 200 packets relayed by two relayers racing; one relayer and one validator are killed
+/// in the middle of the flow and restarted: every packet ends acked, none twice, and the
+/// app ran once per packet.
 #[test]
 fn relayer_and_validator_restarts_lose_and_repeat_nothing() {
     const N: usize = 200;
@@ -714,6 +740,7 @@ fn relayer_and_validator_restarts_lose_and_repeat_nothing() {
     };
     let recipient = Address::repeat_byte(0x77);
     env.start_relayer();
+    env.start_second_relayer();
     let sent = send_many(&env, N, recipient, 3);
     let keys: std::collections::BTreeSet<[u8; 32]> =
         sent.iter().map(|s| s.packet.key().hash()).collect();
@@ -774,6 +801,23 @@ fn relayer_and_validator_restarts_lose_and_repeat_nothing() {
         .rpc(0, "packet_list", json!({"state": "ack"}))
         .unwrap();
     assert_eq!(list["total"], N as u64);
+    // Both relayers took part: each relayer account committed relay transactions.
+    for toml in [&env.evm.relayer_toml, &env.evm.second_relayer_toml] {
+        let pk = KeyFile::load(&toml.with_file_name("key.json"))
+            .unwrap()
+            .private_key()
+            .unwrap();
+        let addr = junction_spec::address_from_ed25519(pk.public_key().as_bytes());
+        let acct = env
+            .net
+            .rpc(0, "account", json!({"address": hex::encode(addr)}))
+            .unwrap();
+        assert!(
+            acct["next_nonce"].as_u64().unwrap() > 0,
+            "{}",
+            toml.display()
+        );
+    }
     // The restarted validator caught up on the same chain.
     let h = env.net.height(0).unwrap();
     env.net.wait_height(3, h, Duration::from_secs(60));
