@@ -23,7 +23,6 @@ use junction_governance::packet::{
 use junction_governance::Council;
 use junction_light_clients::evm::attested::{AttestedClient, AttestedConfig, AttesterSet};
 use junction_light_clients::evm::codec::AttestedTrustRoot;
-use junction_light_clients::evm::header::keccak256;
 use junction_light_clients::evm::mpt::{EvmPath, EvmProof};
 use junction_light_clients::{LightClient, NamedError, Timestamp};
 use junction_spec::{
@@ -145,12 +144,9 @@ fn key(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
     k
 }
 
-/// The storage slot of `mapping[key_hash]` for a Solidity mapping at `slot`.
+/// The storage slot of `mapping[key_hash]` for the gateway mapping at `slot`.
 pub fn mapping_slot(key_hash: &Hash32, slot: u8) -> [u8; 32] {
-    let mut buf = [0u8; 64];
-    buf[..32].copy_from_slice(key_hash);
-    buf[63] = slot;
-    keccak256(&buf)
+    junction_light_clients::evm::mpt::mapping_slot(key_hash, u64::from(slot))
 }
 
 /// A loaded attested client with the gateway whose storage it proves.
@@ -551,5 +547,147 @@ pub fn entry_kind_name(kind: EntryKind) -> &'static str {
         EntryKind::ErrorAck => "error_ack",
         EntryKind::Timeout => "timeout",
         EntryKind::SequenceSkip => "sequence_skip",
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::chain::AppState;
+    use junction_light_clients::evm::attested::{testkit, AttestedHeader};
+    use junction_spec::gov::{Fraction, LightClientParams};
+
+    fn registration(kind: LedgerKind, attesters: usize, threshold: Fraction) -> ChainRegistration {
+        let keys = testkit::attester_keys(attesters);
+        let root = AttestedTrustRoot {
+            evm_chain_id: 31_337,
+            gateway: [7; 20],
+            attesters: keys.iter().map(testkit::address).collect(),
+            trusted: AttestedHeader {
+                chain_id: 31_337,
+                number: 5,
+                hash: [1; 32],
+                parent_hash: [0; 32],
+                state_root: [2; 32],
+                receipts_root: [3; 32],
+                timestamp: 1_000,
+            },
+        };
+        ChainRegistration {
+            chain_id: ChainId::new("evm-a").unwrap(),
+            kind,
+            params: LightClientParams {
+                trust_level: Fraction { num: 2, den: 3 },
+                trusting_period_ms: 3_600_000,
+                max_clock_drift_ms: 10_000,
+                min_confirmations: 0,
+                threshold,
+            },
+            trust_root: root.to_bytes(),
+        }
+    }
+
+    fn council() -> Council {
+        let member = crate::config::KeyFile::generate("member");
+        let validator = crate::config::KeyFile::generate("validator");
+        let attest = crate::config::AttestationKeyFile::generate();
+        crate::config::Genesis {
+            chain_id: "hub".into(),
+            genesis_time_ms: 1,
+            validators: vec![crate::config::GenesisValidator {
+                name: validator.name.clone(),
+                pub_key: validator.public_key.clone(),
+                power: 10,
+                attestation_address: attest.address.clone(),
+            }],
+            governance: crate::config::GenesisGovernance::local(&[member]),
+        }
+        .council()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_slot_is_solidity_mapping_layout() {
+        // keccak256(key ‖ uint256(1)) for key = 32 zero bytes, computed independently.
+        let mut pre = [0u8; 64];
+        pre[63] = 1;
+        assert_eq!(
+            mapping_slot(&[0; 32], ACKS_SLOT),
+            junction_light_clients::evm::header::keccak256(&pre)
+        );
+        assert_ne!(
+            mapping_slot(&[9; 32], ACKS_SLOT),
+            mapping_slot(&[9; 32], COMMITMENTS_SLOT)
+        );
+    }
+
+    #[test]
+    fn a_registration_starts_a_client_with_the_rounded_up_threshold() {
+        for (n, num, den, want) in [(4, 2, 3, 3), (3, 2, 3, 2), (4, 1, 1, 4), (5, 1, 2, 3)] {
+            let reg = registration(LedgerKind::EvmAttested, n, Fraction { num, den });
+            let (client, gateway) = client_from_registration(&reg).unwrap();
+            assert_eq!(gateway, [7; 20]);
+            assert_eq!(client.parts().1.threshold(), want, "{n} × {num}/{den}");
+            assert_eq!(client.latest_height(), 5);
+        }
+        let e = client_from_registration(&registration(
+            LedgerKind::Tendermint,
+            4,
+            Fraction { num: 2, den: 3 },
+        ))
+        .unwrap_err();
+        assert_eq!(e.name(), "unsupported_ledger_kind");
+        let mut bad = registration(LedgerKind::EvmAttested, 4, Fraction { num: 2, den: 3 });
+        bad.trust_root.truncate(10);
+        assert_eq!(
+            client_from_registration(&bad).unwrap_err().name(),
+            "bad_trust_root"
+        );
+    }
+
+    #[test]
+    fn the_relayer_bucket_empties_and_refills_with_hub_time() {
+        let state = AppState::default();
+        let mut view = Overlay::new(&state);
+        let mut council = council();
+        let mut packets = PacketState::default();
+        let mut exec = RelayExec {
+            view: &mut view,
+            council: &mut council,
+            packets: &mut packets,
+            now_ms: 1_000,
+        };
+        exec.take_tokens(&[1; 20], RELAYER_BURST).unwrap();
+        let e = exec.take_tokens(&[1; 20], 1).unwrap_err();
+        assert_eq!(e.name(), "relayer_rate_limited");
+        // Another account has its own bucket.
+        exec.take_tokens(&[2; 20], 10).unwrap();
+        // Half a second refills half the per-second rate.
+        exec.now_ms = 1_500;
+        exec.take_tokens(&[1; 20], RELAYER_REFILL_PER_SEC / 2)
+            .unwrap();
+        assert!(exec.take_tokens(&[1; 20], 1).is_err());
+    }
+
+    #[test]
+    fn an_unregistered_chain_or_a_malformed_header_is_refused_by_name() {
+        let state = AppState::default();
+        let mut view = Overlay::new(&state);
+        let mut council = council();
+        let mut packets = PacketState::default();
+        let mut exec = RelayExec {
+            view: &mut view,
+            council: &mut council,
+            packets: &mut packets,
+            now_ms: 1_000,
+        };
+        let e = exec
+            .run(&RelayMsg::UpdateClient {
+                chain: ChainId::new("evm-z").unwrap(),
+                header: vec![1, 2, 3],
+            })
+            .unwrap_err();
+        assert_eq!(e.name(), "unknown_chain");
     }
 }

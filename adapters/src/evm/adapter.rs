@@ -16,7 +16,7 @@
 //! Every answer of the node is checked before use; nothing here panics on RPC data.
 
 use alloy::network::EthereumWallet;
-use alloy::primitives::{keccak256, Address, B256, U256};
+use alloy::primitives::{keccak256, Address, B256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{BlockId, BlockNumberOrTag, Filter, Log};
 use alloy::signers::local::PrivateKeySigner;
@@ -49,10 +49,7 @@ pub const LOG_RANGE: u64 = 10_000;
 
 /// The storage slot of `key` in the mapping at `slot`: `keccak256(key ‖ uint256(slot))`.
 pub fn mapping_slot(key: &[u8; 32], slot: u64) -> [u8; 32] {
-    let mut preimage = [0u8; 64];
-    preimage[..32].copy_from_slice(key);
-    preimage[32..].copy_from_slice(&U256::from(slot).to_be_bytes::<32>());
-    keccak256(preimage).0
+    junction_light_clients::evm::mpt::mapping_slot(key, slot)
 }
 
 /// Where the gateway stores the commitment of the packet with key hash `key`.

@@ -805,6 +805,15 @@ pub enum EvmPath {
     },
 }
 
+/// The storage slot of `key` in a Solidity mapping declared at slot `slot`:
+/// `keccak256(key ‖ uint256(slot))`.
+pub fn mapping_slot(key: &[u8; 32], slot: u64) -> [u8; 32] {
+    let mut preimage = [0u8; 64];
+    preimage[..32].copy_from_slice(key);
+    preimage[56..].copy_from_slice(&slot.to_be_bytes());
+    super::header::keccak256(&preimage)
+}
+
 /// The proof that goes with an [`EvmPath`]. Sections the path does not use must be empty.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EvmProof {
