@@ -420,7 +420,7 @@ pub async fn setup(dir: &Path, opts: &EvmNetOptions) -> eyre::Result<EvmNet> {
                     dest_apps: vec![b.escrow.to_vec()],
                     ordered: opts.ordered,
                     max_payload: opts.max_payload,
-                    rate: opts.rate.clone(),
+                    rate: opts.rate,
                     min_timeout_ms: 0,
                     max_timeout_ms: 7 * 24 * 3_600_000,
                     min_confirmations: 0,
