@@ -2,6 +2,8 @@
 //! and the sample escrow app, chains/relayer/routes registered by council vote, and the
 //! `junction relay` process. Loopback only.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
