@@ -94,6 +94,22 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::govcli::RegistryCommand,
     },
+    /// Attest an EVM header with a council member's attester key: prints the attested
+    /// fields, the digest and the 65-byte signature a relayer puts in an `UpdateClient`.
+    Attest {
+        /// EVM JSON-RPC endpoint (127.0.0.1).
+        #[arg(long)]
+        rpc: String,
+        /// EIP-155 chain id the council registered.
+        #[arg(long)]
+        evm_chain_id: u64,
+        /// Block number (default: latest).
+        #[arg(long)]
+        height: Option<u64>,
+        /// File holding the attester's secp256k1 key as hex.
+        #[arg(long)]
+        key_file: PathBuf,
+    },
     /// Relay packets between chains through the hub.
     Relay {
         /// The relayer's configuration (`relayer.toml`).
@@ -385,6 +401,16 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             TestnetCommand::Start { dir, evm } => crate::testnet::supervise(&dir, evm).await,
         },
         Command::Relay { config } => crate::relayer::run(&config).await,
+        Command::Attest {
+            rpc,
+            evm_chain_id,
+            height,
+            key_file,
+        } => {
+            let v = attest(&rpc, evm_chain_id, height, &key_file).await?;
+            print_json(&v);
+            Ok(())
+        }
         Command::Packet { command } => {
             let v = match command {
                 PacketCommand::Show { key, rpc } => {
@@ -557,4 +583,57 @@ pub async fn send_tx(send: &SendArgs, kind: TxKind) -> eyre::Result<serde_json::
             json!({"tx": hex::encode(tx.to_bytes()), "mode": mode}),
         )
         .await?)
+}
+
+/// `junction attest`: fetch a header, check its hash, sign its attested fields.
+async fn attest(
+    rpc: &str,
+    evm_chain_id: u64,
+    height: Option<u64>,
+    key_file: &std::path::Path,
+) -> eyre::Result<serde_json::Value> {
+    use alloy::providers::{Provider, ProviderBuilder};
+    use junction_light_clients::evm::attested::{
+        attest_from_rlp, attestation_digest, sign_attested_header,
+    };
+    if !rpc.starts_with("http://127.0.0.1") {
+        return Err(eyre!("--rpc must be a 127.0.0.1 endpoint"));
+    }
+    let text = std::fs::read_to_string(key_file)
+        .map_err(|e| eyre!("reading {}: {e}", key_file.display()))?;
+    let bytes = hex::decode(text.trim().trim_start_matches("0x"))
+        .map_err(|e| eyre!("{}: not hex: {e}", key_file.display()))?;
+    let key = k256::ecdsa::SigningKey::from_slice(&bytes)
+        .map_err(|e| eyre!("{}: not a secp256k1 key: {e}", key_file.display()))?;
+    let provider =
+        ProviderBuilder::new().connect_http(rpc.parse().map_err(|e| eyre!("--rpc {rpc}: {e}"))?);
+    let chain = provider.get_chain_id().await?;
+    if chain != evm_chain_id {
+        return Err(eyre!("the node serves chain {chain}, not {evm_chain_id}"));
+    }
+    let number = match height {
+        Some(h) => h,
+        None => provider.get_block_number().await?,
+    };
+    let block = provider
+        .get_block_by_number(number.into())
+        .await?
+        .ok_or_else(|| eyre!("no block {number}"))?;
+    let rlp = junction_adapters::evm::adapter::checked_header_rlp(number, &block.header)
+        .map_err(|e| eyre!("{}: {e}", e.name()))?;
+    let header = attest_from_rlp(evm_chain_id, &rlp).map_err(|e| eyre!("{e}"))?;
+    let signature = sign_attested_header(&key, &header).map_err(|e| eyre!("{e}"))?;
+    let signer = junction_light_clients::hub::eth_address(key.verifying_key());
+    Ok(json!({
+        "evm_chain_id": header.chain_id,
+        "number": header.number,
+        "hash": hex::encode(header.hash),
+        "parent_hash": hex::encode(header.parent_hash),
+        "state_root": hex::encode(header.state_root),
+        "receipts_root": hex::encode(header.receipts_root),
+        "timestamp": header.timestamp,
+        "digest": hex::encode(attestation_digest(&header)),
+        "signature": hex::encode(signature),
+        "attester": format!("0x{}", hex::encode(signer)),
+    }))
 }

@@ -420,6 +420,42 @@ fn round_trips_exactly_once_and_forged_input() {
             >= 1.0
     );
 
+    // `junction attest`: a member's attester key signs a header the attested client
+    // accepts from that attester.
+    let attester_hex = env.evm.relayer.chains[0].attester_keys[0].clone();
+    let key_path = env.net.dir.path().join("attester0.hex");
+    std::fs::write(&key_path, &attester_hex).unwrap();
+    let endpoint = env.evm.chain("evm-a").unwrap().anvil.endpoint();
+    let (ok, out) = junction_tests::run_cli(&[
+        "attest",
+        "--rpc",
+        &endpoint,
+        "--evm-chain-id",
+        "31337",
+        "--key-file",
+        key_path.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let h32 = |k: &str| <[u8; 32]>::try_from(hex::decode(v[k].as_str().unwrap()).unwrap()).unwrap();
+    let header = junction_light_clients::evm::attested::AttestedHeader {
+        chain_id: 31_337,
+        number: v["number"].as_u64().unwrap(),
+        hash: h32("hash"),
+        parent_hash: h32("parent_hash"),
+        state_root: h32("state_root"),
+        receipts_root: h32("receipts_root"),
+        timestamp: v["timestamp"].as_u64().unwrap(),
+    };
+    let signer = <[u8; 20]>::try_from(
+        hex::decode(v["attester"].as_str().unwrap().trim_start_matches("0x")).unwrap(),
+    )
+    .unwrap();
+    let signature =
+        <[u8; 65]>::try_from(hex::decode(v["signature"].as_str().unwrap()).unwrap()).unwrap();
+    let set = junction_light_clients::evm::attested::AttesterSet::new(vec![signer], 1).unwrap();
+    assert_eq!(set.verify(&header, &[signature]).unwrap(), vec![signer]);
+
     // The relayer takes it from here: delivery to B, ack back to A.
     env.start_relayer();
     let l = env.wait_outcome(&sent, "evm-a", "evm-b", Duration::from_secs(90));
