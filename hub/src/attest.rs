@@ -73,21 +73,9 @@ impl Attestation {
 
 /// Signs a checkpoint hash: low-S, `v` = 27 + recovery id, as gateways expect.
 pub fn sign(key: &SigningKey, checkpoint_hash: &Hash32) -> Result<[u8; ATTESTATION_LEN], String> {
-    let (sig, recid) = key
-        .sign_prehash_recoverable(checkpoint_hash)
-        .map_err(|e| format!("signing the checkpoint: {e}"))?;
-    // k256 signs with low S already; normalising again keeps the rule explicit.
-    let (sig, recid) = match sig.normalize_s() {
-        Some(low) => (
-            low,
-            k256::ecdsa::RecoveryId::from_byte(recid.to_byte() ^ 1)
-                .ok_or_else(|| "recovery id".to_string())?,
-        ),
-        None => (sig, recid),
-    };
-    let mut out = [0u8; ATTESTATION_LEN];
-    out[..64].copy_from_slice(&sig.to_bytes());
-    out[64] = 27 + recid.to_byte();
+    let mut out = junction_light_clients::evm::secp::sign_digest(key, checkpoint_hash)
+        .ok_or_else(|| "signing the checkpoint failed".to_string())?;
+    out[64] = out[64].saturating_add(27);
     Ok(out)
 }
 

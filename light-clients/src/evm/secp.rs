@@ -55,8 +55,9 @@ pub fn recover_address(
     Ok(address_of_key(&key))
 }
 
-/// Sign `digest` with `key`, giving `r || s || v` with low S and `v` in {0, 1}. Used by the
-/// test kits; `None` only if the signer fails, which k256 does not do for a 32-byte digest.
+/// Sign `digest` with `key`, giving `r || s || v` with low S and `v` in {0, 1} (callers add
+/// 27 for the `eth_sign` convention). Used by attesters, hub validators' checkpoint
+/// attestations and the test kits; `None` only if the signer fails, which k256 does not do for a 32-byte digest.
 pub fn sign_digest(key: &SigningKey, digest: &[u8; 32]) -> Option<[u8; 65]> {
     let (sig, recid) = key.sign_prehash_recoverable(digest).ok()?;
     // k256 already returns low-S signatures; normalising again keeps this true whatever

@@ -69,17 +69,8 @@ pub fn attestation_set(n: usize, seed: u64) -> Option<(AttestationSet, Vec<Signi
 
 /// A low-S `r || s || v` signature (v in {27, 28}) of `checkpoint.hash()`.
 pub fn sign_checkpoint(key: &SigningKey, checkpoint: &Checkpoint) -> Option<RecoverableSignature> {
-    let (sig, recid) = key.sign_prehash_recoverable(&checkpoint.hash()).ok()?;
-    let (sig, recid) = match sig.normalize_s() {
-        Some(low) => (
-            low,
-            k256::ecdsa::RecoveryId::from_byte(recid.to_byte() ^ 1)?,
-        ),
-        None => (sig, recid),
-    };
-    let mut out = [0u8; 65];
-    out.get_mut(..64)?.copy_from_slice(&sig.to_bytes());
-    *out.get_mut(64)? = 27u8.checked_add(recid.to_byte())?;
+    let mut out = crate::evm::secp::sign_digest(key, &checkpoint.hash())?;
+    out[64] = out[64].checked_add(27)?;
     Some(out)
 }
 
