@@ -178,7 +178,7 @@ async fn handle_one(s: &RpcState, req: Value) -> Value {
     }
 }
 
-fn param_u64(p: &Value, name: &str) -> Result<Option<u64>, RpcError> {
+pub(crate) fn param_u64(p: &Value, name: &str) -> Result<Option<u64>, RpcError> {
     match p.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => v

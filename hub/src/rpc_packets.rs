@@ -8,23 +8,13 @@ use junction_spec::{ChainId, Encode, Hash32, LogEntry, RouteId};
 
 use crate::node::{read, Shared};
 use crate::relay::entry_kind_name;
-use crate::rpc::RpcError;
+use crate::rpc::{param_u64, RpcError};
 
 /// Most entries one `log_entries` call returns.
 pub const MAX_LOG_ENTRIES_PER_CALL: u64 = 1_000;
 /// Most packets one `packet_list` call returns.
 pub const MAX_PACKETS_PER_CALL: usize = 1_000;
 
-fn u64_param(p: &Value, name: &str) -> Result<Option<u64>, RpcError> {
-    match p.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .map(Some)
-            .ok_or_else(|| RpcError::params(format!("`{name}` must be a non-negative integer"))),
-    }
-}
 
 fn str_param<'a>(p: &'a Value, name: &str) -> Option<&'a str> {
     p.get(name).and_then(Value::as_str)
@@ -97,10 +87,10 @@ fn log_info(shared: &Shared) -> Result<Value, RpcError> {
 }
 
 fn log_entries(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
-    let from = u64_param(p, "from")?.unwrap_or(0);
+    let from = param_u64(p, "from")?.unwrap_or(0);
     let chain = read(&shared.chain);
     let size = chain.packets.log().size();
-    let to = u64_param(p, "to")?
+    let to = param_u64(p, "to")?
         .unwrap_or(size)
         .min(size)
         .min(from.saturating_add(MAX_LOG_ENTRIES_PER_CALL));
@@ -114,9 +104,9 @@ fn log_entries(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
 }
 
 fn log_proof(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
-    let index = u64_param(p, "index")?.ok_or_else(|| RpcError::params("`index` is required"))?;
+    let index = param_u64(p, "index")?.ok_or_else(|| RpcError::params("`index` is required"))?;
     let tree_size =
-        u64_param(p, "tree_size")?.ok_or_else(|| RpcError::params("`tree_size` is required"))?;
+        param_u64(p, "tree_size")?.ok_or_else(|| RpcError::params("`tree_size` is required"))?;
     let chain = read(&shared.chain);
     let log = chain.packets.log();
     let proof = log
@@ -189,7 +179,7 @@ fn packet_list(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
         None => None,
     };
     let state = str_param(p, "state");
-    let limit = u64_param(p, "limit")?
+    let limit = param_u64(p, "limit")?
         .map_or(MAX_PACKETS_PER_CALL, |n| n as usize)
         .min(MAX_PACKETS_PER_CALL);
     let chain = read(&shared.chain);
