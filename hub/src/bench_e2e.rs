@@ -54,8 +54,9 @@ pub struct E2eOptions {
     pub packets: usize,
     /// Packets sent one at a time in the latency phase.
     pub latency_samples: usize,
-    /// Anvil block time in seconds (0: automine, a block per transaction).
-    pub block_time_secs: u64,
+    /// Anvil block time in seconds, fractions allowed (0: automine, a block per
+    /// transaction).
+    pub block_time_secs: f64,
     /// The relayer's pause between cycles.
     pub relayer_poll_ms: u64,
     /// The relayer's most entries per `deliver`.
@@ -248,6 +249,9 @@ pub async fn e2e(opts: E2eOptions) -> eyre::Result<()> {
     if opts.validators == 0 || opts.packets == 0 {
         return Err(eyre!("--validators and --packets must be at least 1"));
     }
+    if !(opts.block_time_secs >= 0.0 && opts.block_time_secs.is_finite()) {
+        return Err(eyre!("--block-time must be 0 (automine) or a positive number of seconds"));
+    }
     if junction_adapters::evm::anvil::anvil_binary().is_none() {
         return Err(eyre!(
             "no anvil binary: run scripts/setup-evm.sh (or put anvil on PATH, or set JUNCTION_ANVIL)"
@@ -309,17 +313,25 @@ async fn run(dir: &Path, exe: &Path, opts: &E2eOptions) -> eyre::Result<()> {
     println!(
         "starting {} validators, 2 anvil chains ({}), deploying and registering by council vote...",
         opts.validators,
-        if opts.block_time_secs == 0 {
-            "automine".to_string()
-        } else {
-            format!("{} s blocks", opts.block_time_secs)
-        }
+        block_time_name(opts.block_time_secs)
     );
+    // Whole seconds go through the usual option; a fraction is passed to anvil as is.
+    let whole = opts.block_time_secs.fract() == 0.0;
     let net_opts = EvmNetOptions {
-        block_time_secs: opts.block_time_secs,
+        block_time_secs: if whole {
+            opts.block_time_secs as u64
+        } else {
+            0
+        },
         ..Default::default()
     };
-    let mut net = evmnet::setup(dir, &net_opts).await?;
+    let fraction = opts.block_time_secs.to_string();
+    let extra: Vec<&str> = if whole {
+        Vec::new()
+    } else {
+        vec!["--block-time", fraction.as_str()]
+    };
+    let mut net = evmnet::setup_with_anvil_args(dir, &net_opts, &extra).await?;
     net.relayer.poll_ms = opts.relayer_poll_ms;
     net.relayer.max_batch = opts.max_batch;
     std::fs::write(&net.relayer_toml, net.relayer.to_toml()?)
@@ -546,6 +558,14 @@ async fn controlled_gas(batch: usize) -> eyre::Result<(u64, u64)> {
     Ok((receipt.gas_used, app))
 }
 
+fn block_time_name(secs: f64) -> String {
+    if secs <= 0.0 {
+        "automine".to_string()
+    } else {
+        format!("{secs} s blocks")
+    }
+}
+
 fn ms(v: f64) -> String {
     if v.is_nan() {
         "n/a".into()
@@ -579,11 +599,7 @@ fn report(
     println!(
         "junction bench e2e: {} validators, anvil {}, relayer poll {} ms, max batch {}, watcher every {} ms",
         opts.validators,
-        if opts.block_time_secs == 0 {
-            "automine".to_string()
-        } else {
-            format!("{} s blocks", opts.block_time_secs)
-        },
+        block_time_name(opts.block_time_secs),
         opts.relayer_poll_ms,
         opts.max_batch,
         opts.watch_ms

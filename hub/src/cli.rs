@@ -254,9 +254,10 @@ pub enum BenchCommand {
         /// Hub validators.
         #[arg(long, default_value_t = 4)]
         validators: usize,
-        /// Anvil block time in seconds (0: automine, a block per transaction).
-        #[arg(long, default_value_t = 1)]
-        block_time: u64,
+        /// Anvil block time in seconds, fractions allowed (0: automine, a block per
+        /// transaction).
+        #[arg(long, default_value_t = 1.0)]
+        block_time: f64,
         /// The relayer's pause between cycles, in ms.
         #[arg(long, default_value_t = 300)]
         relayer_poll_ms: u64,
