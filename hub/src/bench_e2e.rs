@@ -119,8 +119,7 @@ async fn watch(a: Arc<EvmAdapter>, b: Arc<EvmAdapter>, seen: Arc<Mutex<Seen>>, p
                     s.app_failed += 1;
                 }
                 s.recv.entry(r.key).or_insert(now);
-                if s.deliver_txs.last() != Some(&r.tx_hash) && !s.deliver_txs.contains(&r.tx_hash)
-                {
+                if s.deliver_txs.last() != Some(&r.tx_hash) && !s.deliver_txs.contains(&r.tx_hash) {
                     s.deliver_txs.push(r.tx_hash);
                 }
             }
@@ -250,7 +249,9 @@ pub async fn e2e(opts: E2eOptions) -> eyre::Result<()> {
         return Err(eyre!("--validators and --packets must be at least 1"));
     }
     if !(opts.block_time_secs >= 0.0 && opts.block_time_secs.is_finite()) {
-        return Err(eyre!("--block-time must be 0 (automine) or a positive number of seconds"));
+        return Err(eyre!(
+            "--block-time must be 0 (automine) or a positive number of seconds"
+        ));
     }
     if junction_adapters::evm::anvil::anvil_binary().is_none() {
         return Err(eyre!(
@@ -416,15 +417,26 @@ async fn phases(
         .filter_map(|k| s.sent.get(k))
         .min()
         .copied();
-    let last_ack = load_keys.iter().filter_map(|k| s.acked.get(k)).max().copied();
-    let last_recv = load_keys.iter().filter_map(|k| s.recv.get(k)).max().copied();
+    let last_ack = load_keys
+        .iter()
+        .filter_map(|k| s.acked.get(k))
+        .max()
+        .copied();
+    let last_recv = load_keys
+        .iter()
+        .filter_map(|k| s.recv.get(k))
+        .max()
+        .copied();
     let span_of = |end: Option<Instant>| match (first, end) {
         (Some(f), Some(e)) => e.saturating_duration_since(f),
         _ => Duration::ZERO,
     };
     let thr = Throughput {
         packets: opts.packets,
-        acked: load_keys.iter().filter(|k| s.acked.contains_key(*k)).count(),
+        acked: load_keys
+            .iter()
+            .filter(|k| s.acked.contains_key(*k))
+            .count(),
         span: span_of(last_ack),
         recv_span: span_of(last_recv),
         submit,
@@ -604,10 +616,7 @@ fn report(
         opts.max_batch,
         opts.watch_ms
     );
-    println!(
-        "{:<44} {:>16}  {:<22} {}",
-        "figure", "measured", "goal", ""
-    );
+    println!("{:<44} {:>16}  {:<22} {}", "figure", "measured", "goal", "");
     let row = |name: &str, v: String, goal: &str, ok: Option<bool>| {
         println!(
             "{name:<44} {v:>16}  {goal:<22} {}",
@@ -672,7 +681,11 @@ fn report(
     for (batch, (total, app)) in controlled {
         let n = *batch as u64;
         let per = total.saturating_sub(*app) / n.max(1);
-        let goal = if *batch == 100 { "≤ 50,000 gas/packet" } else { "" };
+        let goal = if *batch == 100 {
+            "≤ 50,000 gas/packet"
+        } else {
+            ""
+        };
         row(
             &format!("gas/packet w/o app, batch {batch} (controlled)"),
             format!("{per}"),

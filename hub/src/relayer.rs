@@ -31,9 +31,7 @@ use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
-use junction_adapters::{
-    Adapter, AdapterError, CheckpointProof, EntryProof, Receipt, SentPacket,
-};
+use junction_adapters::{Adapter, AdapterError, CheckpointProof, EntryProof, Receipt, SentPacket};
 use junction_spec::attestation::AttestationSet;
 use junction_spec::{
     ChainId, Checkpoint, Decode, Encode, Hash32, LogEntry, Packet, RelayMsg, TxKind, MAX_TX_BYTES,
@@ -408,7 +406,9 @@ impl Relayer {
                     return Err(into_result(other)
                         .err()
                         .map(eyre::Report::from)
-                        .unwrap_or_else(|| eyre!("{method} batch: the hub did not answer a list")));
+                        .unwrap_or_else(|| {
+                            eyre!("{method} batch: the hub did not answer a list")
+                        }));
                 }
             };
             let mut by_id: BTreeMap<u64, Value> = answers
@@ -503,11 +503,16 @@ impl Relayer {
         }
         // Source order (ordered routes expect sequence order), then proofs in parallel.
         work.sort_by(|a, b| {
-            (&a.packet.source_chain, &a.packet.dest_chain, a.packet.sequence).cmp(&(
-                &b.packet.source_chain,
-                &b.packet.dest_chain,
-                b.packet.sequence,
-            ))
+            (
+                &a.packet.source_chain,
+                &a.packet.dest_chain,
+                a.packet.sequence,
+            )
+                .cmp(&(
+                    &b.packet.source_chain,
+                    &b.packet.dest_chain,
+                    b.packet.sequence,
+                ))
         });
         let built: Vec<eyre::Result<Built>> = futures::stream::iter(work)
             .map(Job::build)
@@ -540,8 +545,7 @@ impl Relayer {
             let a = self.adapter(chain)?;
             // A header the client cannot take (not newer, or a chain that mined several
             // blocks in one second) is left out; proofs then wait for a later block.
-            let newer =
-                h > hub_h && headers.get(chain).is_some_and(|hd| hd.timestamp > hub_ts);
+            let newer = h > hub_h && headers.get(chain).is_some_and(|hd| hd.timestamp > hub_ts);
             if newer {
                 updates.push(RelayMsg::UpdateClient {
                     chain: chain.clone(),
@@ -591,7 +595,11 @@ impl Relayer {
         let last = chunks.len().saturating_sub(1);
         let mut nonce = self.next_nonce().await?;
         for (i, mut chunk) in chunks.into_iter().enumerate() {
-            let mode = if i == 0 || i == last { "commit" } else { "sync" };
+            let mode = if i == 0 || i == last {
+                "commit"
+            } else {
+                "sync"
+            };
             for _attempt in 0..8 {
                 if chunk.is_empty() {
                     break;
@@ -795,7 +803,6 @@ impl Relayer {
         }
         Ok(undelivered)
     }
-
 }
 
 /// Most requests in one JSON-RPC batch to the hub (its default `rpc.max_batch`).
