@@ -616,7 +616,7 @@ fn report(
         opts.max_batch,
         opts.watch_ms
     );
-    println!("{:<44} {:>16}  {:<22} {}", "figure", "measured", "goal", "");
+    println!("{:<44} {:>16}  {:<22}", "figure", "measured", "goal");
     let row = |name: &str, v: String, goal: &str, ok: Option<bool>| {
         println!(
             "{name:<44} {v:>16}  {goal:<22} {}",

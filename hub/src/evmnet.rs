@@ -416,7 +416,7 @@ pub async fn setup_with_anvil_args(
                     dest_apps: vec![b.escrow.to_vec()],
                     ordered: opts.ordered,
                     max_payload: opts.max_payload,
-                    rate: opts.rate.clone(),
+                    rate: opts.rate,
                     min_timeout_ms: 0,
                     max_timeout_ms: 7 * 24 * 3_600_000,
                     min_confirmations: 0,

@@ -527,7 +527,7 @@ impl Relayer {
                     for c in update {
                         needs_update.insert(c, true);
                     }
-                    msgs.push(msg);
+                    msgs.push(*msg);
                 }
                 Built::Done(key) => {
                     self.tracked.remove(&key);
@@ -833,7 +833,10 @@ struct Job {
 
 enum Built {
     /// A message, and the chains whose clients must be updated to the proof heights.
-    Msg { msg: RelayMsg, update: Vec<ChainId> },
+    Msg {
+        msg: Box<RelayMsg>,
+        update: Vec<ChainId>,
+    },
     /// Its commitment is gone: an outcome reached the source.
     Done(Hash32),
 }
@@ -869,7 +872,7 @@ impl Job {
                     }
                 };
                 Ok(Built::Msg {
-                    msg,
+                    msg: Box::new(msg),
                     update: vec![src_chain, dst_chain],
                 })
             }
@@ -880,12 +883,12 @@ impl Job {
                     .await
                     .map_err(|e| eyre!(named(&e)))?;
                 Ok(Built::Msg {
-                    msg: RelayMsg::AckPacket {
+                    msg: Box::new(RelayMsg::AckPacket {
                         packet: p,
                         app_succeeded: r.app_succeeded,
                         result: r.result,
                         proof,
-                    },
+                    }),
                     update: vec![dst_chain],
                 })
             }
@@ -896,11 +899,11 @@ impl Job {
                     .await
                     .map_err(|e| eyre!(named(&e)))?;
                 Ok(Built::Msg {
-                    msg: RelayMsg::TimeoutPacket {
+                    msg: Box::new(RelayMsg::TimeoutPacket {
                         packet: p,
                         absence,
                         commitment: None,
-                    },
+                    }),
                     update: vec![dst_chain],
                 })
             }
