@@ -521,8 +521,23 @@ impl Relayer {
             .await;
         let mut msgs = Vec::new();
         let mut needs_update: BTreeMap<ChainId, bool> = BTreeMap::new();
+        // A packet whose proof failed (e.g. a node's proof that does not verify against
+        // its own state root, seen from anvil under load) waits for the next cycle; the
+        // others go ahead.
+        let mut failed = 0usize;
         for b in built {
-            match b? {
+            let b = match b {
+                Ok(b) => b,
+                Err(e) => {
+                    failed += 1;
+                    if failed == 1 {
+                        warn!("relayer: a packet's proof failed, retried next cycle: {e:#}");
+                    }
+                    self.metrics.error("proof_failed");
+                    continue;
+                }
+            };
+            match b {
                 Built::Msg { msg, update } => {
                     for c in update {
                         needs_update.insert(c, true);
