@@ -19,6 +19,17 @@
 //!    - *observed*: the relayer's own `deliver` transactions on B during phase 2, grouped by
 //!      the batch sizes the relayer happened to make.
 //!
+//! **Block time.** `--block-time 1` (the default, as `junction testnet start`) bounds
+//! one-way latency from below: the send waits for A's block, the delivery for B's (about
+//! 1.1 s one way measured). `--block-time 0` (automine) mines each transaction at once, but
+//! many blocks then share a one-second timestamp and the attested light client takes only
+//! headers whose timestamp increases: the relayer leaves such updates out and waits for a
+//! later block, which under automine comes only with the next transaction — one run stalled
+//! on its first packet for 60 s, another gave 0.56 s one way. A fractional block time
+//! (`--block-time 0.25`) keeps blocks coming while cutting the wait for inclusion; it gave
+//! the lowest latency (about 0.33 s one way, idle) and is what the figures in the report
+//! use beside the 1 s default.
+//!
 //! Not run by any test (it takes minutes); see README.md, "Benchmark".
 
 use std::collections::{BTreeMap, HashMap};
