@@ -258,6 +258,38 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         millis: u64,
     },
+    /// The whole path on real processes: validators, two anvil chains, `junction relay`;
+    /// one-way and round-trip latency, packets per second, gas per delivered packet.
+    E2e {
+        /// Packets sent back to back in the throughput phase.
+        #[arg(long, default_value_t = 1000)]
+        packets: usize,
+        /// Packets sent one at a time (each after the previous ack) for latency.
+        #[arg(long, default_value_t = 20)]
+        latency_samples: usize,
+        /// Hub validators.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Anvil block time in seconds, fractions allowed (0: automine, a block per
+        /// transaction).
+        #[arg(long, default_value_t = 1.0)]
+        block_time: f64,
+        /// The relayer's pause between cycles, in ms.
+        #[arg(long, default_value_t = 300)]
+        relayer_poll_ms: u64,
+        /// The relayer's most log entries per gateway `deliver`.
+        #[arg(long, default_value_t = 100)]
+        max_batch: usize,
+        /// How often the benchmark polls both chains for events, in ms.
+        #[arg(long, default_value_t = 20)]
+        watch_ms: u64,
+        /// Give up on a phase after this many seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+        /// Keep the temporary directory (node and relayer logs).
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 fn key_path(home: &std::path::Path, name: &str) -> PathBuf {
@@ -511,6 +543,30 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             } => crate::bench::chain(validators, seconds, accounts, rate).await,
             BenchCommand::Governance => crate::bench::governance(),
             BenchCommand::Verify { millis } => crate::bench_verify::verify(millis),
+            BenchCommand::E2e {
+                packets,
+                latency_samples,
+                validators,
+                block_time,
+                relayer_poll_ms,
+                max_batch,
+                watch_ms,
+                timeout,
+                keep,
+            } => {
+                crate::bench_e2e::e2e(crate::bench_e2e::E2eOptions {
+                    validators,
+                    packets,
+                    latency_samples,
+                    block_time_secs: block_time,
+                    relayer_poll_ms,
+                    max_batch,
+                    watch_ms,
+                    timeout_secs: timeout,
+                    keep,
+                })
+                .await
+            }
         },
     }
 }

@@ -284,6 +284,16 @@ pub fn member_keys(dir: &Path) -> eyre::Result<Vec<KeyFile>> {
 
 /// Starts the chains and registers everything on the running hub testnet in `dir`.
 pub async fn setup(dir: &Path, opts: &EvmNetOptions) -> eyre::Result<EvmNet> {
+    setup_with_anvil_args(dir, opts, &[]).await
+}
+
+/// [`setup`], with `extra` appended to every anvil command line (e.g. a fractional
+/// `--block-time` for `junction bench e2e`).
+pub async fn setup_with_anvil_args(
+    dir: &Path,
+    opts: &EvmNetOptions,
+    extra: &[&str],
+) -> eyre::Result<EvmNet> {
     if opts.chains < 2 {
         return Err(eyre!("--evm needs at least 2 chains"));
     }
@@ -340,6 +350,7 @@ pub async fn setup(dir: &Path, opts: &EvmNetOptions) -> eyre::Result<EvmNet> {
             args.push("--block-time".into());
             args.push(opts.block_time_secs.to_string());
         }
+        args.extend(extra.iter().map(|a| a.to_string()));
         let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let anvil = Anvil::spawn(&arg_refs).map_err(|e| eyre!("anvil: {e}"))?;
         let p = provider(&anvil.endpoint(), DEV_KEY_0)?;

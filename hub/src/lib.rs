@@ -9,6 +9,7 @@
 pub mod app;
 pub mod attest;
 pub mod bench;
+pub mod bench_e2e;
 pub mod bench_verify;
 mod bench_verify_clients;
 pub mod chain;

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eyre::{eyre, WrapErr};
+use futures::StreamExt as _;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -30,13 +31,13 @@ use serde_json::{json, Value};
 use tracing::{info, warn};
 
 use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
-use junction_adapters::{Adapter, AdapterError, CheckpointProof, EntryProof, SentPacket};
+use junction_adapters::{Adapter, AdapterError, CheckpointProof, EntryProof, Receipt, SentPacket};
 use junction_spec::attestation::AttestationSet;
 use junction_spec::{
     ChainId, Checkpoint, Decode, Encode, Hash32, LogEntry, Packet, RelayMsg, TxKind, MAX_TX_BYTES,
 };
 
-use crate::client::{ClientError, RpcClient};
+use crate::client::{into_result, ClientError, RpcClient};
 use crate::metrics::ReasonLabel;
 
 /// One chain the relayer serves.
@@ -194,6 +195,11 @@ pub struct Relayer {
     tracked: BTreeMap<Hash32, Tracked>,
     /// Next log index to consider, per destination chain.
     cursor: BTreeMap<ChainId, u64>,
+    /// Receipts of tracked packets seen on each destination gateway, by packet key hash
+    /// (a cache of `PacketReceived` events, rebuilt by scanning from the deployment block).
+    receipts: BTreeMap<Hash32, Receipt>,
+    /// Next block to scan for `PacketReceived`, per chain.
+    receipts_scanned: BTreeMap<ChainId, u64>,
     /// Metrics.
     pub metrics: Arc<RelayerMetrics>,
 }
@@ -261,6 +267,8 @@ impl Relayer {
             scanned: BTreeMap::new(),
             tracked: BTreeMap::new(),
             cursor: BTreeMap::new(),
+            receipts: BTreeMap::new(),
+            receipts_scanned: BTreeMap::new(),
             metrics: Arc::new(RelayerMetrics::new()),
         };
         r.rebuild().await?;
@@ -307,7 +315,8 @@ impl Relayer {
         }
     }
 
-    /// One pass: follow new sends, relay to the hub, deliver hub entries to gateways.
+    /// One pass: follow new sends, outcomes and receipts, relay to the hub, deliver hub
+    /// entries to gateways.
     pub async fn cycle(&mut self) -> eyre::Result<()> {
         let mut heights = BTreeMap::new();
         for (id, a) in &self.chains {
@@ -323,7 +332,31 @@ impl Relayer {
                     self.tracked
                         .insert(s.packet.key().hash(), Tracked { packet: s.packet });
                 }
+                // An outcome delivered to the source clears the packet's commitment: the
+                // packet is done.
+                let outcomes = a.outcomes(from, h).await.map_err(|e| eyre!(named(&e)))?;
+                for o in outcomes {
+                    self.tracked.remove(&o.key);
+                    self.receipts.remove(&o.key);
+                }
                 self.scanned.insert(id.clone(), h + 1);
+            }
+        }
+        for (id, a) in &self.chains {
+            let h = heights.get(id).copied().unwrap_or(0);
+            let from = self.receipts_scanned.get(id).copied().unwrap_or(0);
+            if from <= h {
+                let found = a.receipts(from, h).await.map_err(|e| eyre!(named(&e)))?;
+                for r in found {
+                    if self
+                        .tracked
+                        .get(&r.key)
+                        .is_some_and(|t| &t.packet.dest_chain == id)
+                    {
+                        self.receipts.insert(r.key, r);
+                    }
+                }
+                self.receipts_scanned.insert(id.clone(), h + 1);
             }
         }
         self.relay_to_hub(&heights).await?;
@@ -351,30 +384,87 @@ impl Relayer {
         Ok((h, ts))
     }
 
-    async fn hub_state(&self, key: &Hash32) -> eyre::Result<Option<String>> {
-        match self
-            .hub
-            .call("packet_show", json!({"key": hex::encode(key)}))
-            .await
-        {
-            Ok(v) => Ok(v.get("state").and_then(Value::as_str).map(str::to_owned)),
-            Err(ClientError::Rpc { name, .. }) if name == "not_found" => Ok(None),
-            Err(e) => Err(e.into()),
+    /// Calls `method` once per `params` in JSON-RPC batches of [`HUB_BATCH`]; answers in
+    /// the order of `params`.
+    async fn hub_batch(
+        &self,
+        method: &str,
+        params: Vec<Value>,
+    ) -> eyre::Result<Vec<Result<Value, ClientError>>> {
+        let mut out = Vec::with_capacity(params.len());
+        for chunk in params.chunks(HUB_BATCH) {
+            let reqs: Vec<Value> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, p)| json!({"jsonrpc": "2.0", "id": i, "method": method, "params": p}))
+                .collect();
+            let v = self.hub.raw(&Value::Array(reqs)).await?;
+            let answers = match v {
+                Value::Array(a) => a,
+                other => {
+                    // A refused batch comes back as one error object.
+                    return Err(into_result(other)
+                        .err()
+                        .map(eyre::Report::from)
+                        .unwrap_or_else(|| {
+                            eyre!("{method} batch: the hub did not answer a list")
+                        }));
+                }
+            };
+            let mut by_id: BTreeMap<u64, Value> = answers
+                .into_iter()
+                .filter_map(|a| Some((a.get("id").and_then(Value::as_u64)?, a)))
+                .collect();
+            for i in 0..chunk.len() {
+                let a = by_id
+                    .remove(&(i as u64))
+                    .ok_or_else(|| eyre!("{method} batch: no answer to request {i}"))?;
+                out.push(into_result(a));
+            }
         }
+        Ok(out)
+    }
+
+    /// The hub's state name of each packet (`None`: the hub has not seen it).
+    async fn hub_states(&self, keys: &[Hash32]) -> eyre::Result<Vec<Option<String>>> {
+        let params = keys
+            .iter()
+            .map(|k| json!({"key": hex::encode(k)}))
+            .collect();
+        self.hub_batch("packet_show", params)
+            .await?
+            .into_iter()
+            .map(|r| match r {
+                Ok(v) => Ok(v.get("state").and_then(Value::as_str).map(str::to_owned)),
+                Err(ClientError::Rpc { name, .. }) if name == "not_found" => Ok(None),
+                Err(e) => Err(e.into()),
+            })
+            .collect()
     }
 
     /// Builds and submits the hub messages this cycle needs.
     async fn relay_to_hub(&mut self, heights: &BTreeMap<ChainId, u64>) -> eyre::Result<()> {
-        let mut hub_heights = BTreeMap::new();
-        for id in self.chains.keys() {
-            hub_heights.insert(id.clone(), self.client_height(id).await?);
+        if self.tracked.is_empty() {
+            return Ok(());
         }
+        let mut hub_heights = BTreeMap::new();
+        // Each chain's header at the height proofs are taken at, fetched once per cycle.
+        let mut headers = BTreeMap::new();
+        for (id, a) in &self.chains {
+            hub_heights.insert(id.clone(), self.client_height(id).await?);
+            let h = heights.get(id).copied().unwrap_or(0);
+            let header = a.attested_header(h).await.map_err(|e| eyre!(named(&e)))?;
+            headers.insert(id.clone(), header);
+        }
+        let keys: Vec<Hash32> = self.tracked.keys().copied().collect();
+        let states = self.hub_states(&keys).await?;
         // Proofs are taken at each chain's latest height; a client update to that height
         // goes first in the same transaction.
-        let mut msgs = Vec::new();
-        let mut needs_update: BTreeMap<ChainId, bool> = BTreeMap::new();
-        let mut done = Vec::new();
-        for (key, t) in &self.tracked {
+        let mut work = Vec::new();
+        for (key, state) in keys.iter().zip(states) {
+            let Some(t) = self.tracked.get(key) else {
+                continue;
+            };
             let p = &t.packet;
             let (Some(src), Some(dst)) = (
                 self.chains.get(&p.source_chain),
@@ -384,91 +474,81 @@ impl Relayer {
             };
             let h_src = heights.get(&p.source_chain).copied().unwrap_or(0);
             let h_dst = heights.get(&p.dest_chain).copied().unwrap_or(0);
-            let state = self.hub_state(key).await?;
-            match state.as_deref() {
-                None => {
-                    let dest_header = dst
-                        .attested_header(h_dst)
-                        .await
-                        .map_err(|e| eyre!(named(&e)))?;
-                    let past = p
-                        .timeout
-                        .is_reached(h_dst, dest_header.timestamp.saturating_mul(1000));
-                    let commitment = match src.prove_commitment(p, h_src).await {
-                        Ok(c) => c,
-                        // Cleared meanwhile (an outcome reached the source): done.
-                        Err(e) if e.name() == "not_committed" => {
-                            done.push(*key);
-                            continue;
-                        }
-                        Err(e) => return Err(eyre!(named(&e))),
-                    };
-                    needs_update.insert(p.source_chain.clone(), true);
-                    needs_update.insert(p.dest_chain.clone(), true);
-                    if past {
-                        let absence = dst
-                            .prove_no_receipt(p, h_dst)
-                            .await
-                            .map_err(|e| eyre!(named(&e)))?;
-                        msgs.push(RelayMsg::TimeoutPacket {
-                            packet: p.clone(),
-                            absence,
-                            commitment: Some(commitment),
-                        });
-                    } else {
-                        msgs.push(RelayMsg::RecvPacket {
-                            packet: p.clone(),
-                            proof: commitment,
-                        });
-                    }
-                }
-                Some("pending") => match dst.receipt(p).await.map_err(|e| eyre!(named(&e)))? {
-                    Some(r) if r.height <= h_dst => {
-                        let proof = dst
-                            .prove_receipt(p, h_dst)
-                            .await
-                            .map_err(|e| eyre!(named(&e)))?;
-                        needs_update.insert(p.dest_chain.clone(), true);
-                        msgs.push(RelayMsg::AckPacket {
-                            packet: p.clone(),
-                            app_succeeded: r.app_succeeded,
-                            result: r.result,
-                            proof,
-                        });
-                    }
-                    Some(_) => {}
-                    None => {
-                        let dest_header = dst
-                            .attested_header(h_dst)
-                            .await
-                            .map_err(|e| eyre!(named(&e)))?;
-                        if p.timeout
-                            .is_reached(h_dst, dest_header.timestamp.saturating_mul(1000))
-                        {
-                            let absence = dst
-                                .prove_no_receipt(p, h_dst)
-                                .await
-                                .map_err(|e| eyre!(named(&e)))?;
-                            needs_update.insert(p.dest_chain.clone(), true);
-                            msgs.push(RelayMsg::TimeoutPacket {
-                                packet: p.clone(),
-                                absence,
-                                commitment: None,
-                            });
-                        }
-                    }
+            let dst_ms = headers
+                .get(&p.dest_chain)
+                .map(|h| h.timestamp.saturating_mul(1000))
+                .unwrap_or(0);
+            let past = p.timeout.is_reached(h_dst, dst_ms);
+            let kind = match state.as_deref() {
+                None => Work::Recv { past },
+                Some("pending") => match self.receipts.get(key) {
+                    Some(r) if r.height <= h_dst => Work::Ack(r.clone()),
+                    Some(_) => continue,
+                    None if past => Work::Timeout,
+                    None => continue,
                 },
                 // An outcome is on the hub: it reaches the source through the log; the
-                // packet is done once the source's commitment is cleared.
-                Some(_) => {
-                    if src.prove_commitment(p, h_src).await.is_err() {
-                        done.push(*key);
+                // packet is done once the source gateway reports the outcome delivered.
+                Some(_) => continue,
+            };
+            work.push(Job {
+                key: *key,
+                packet: p.clone(),
+                src: src.clone(),
+                dst: dst.clone(),
+                h_src,
+                h_dst,
+                work: kind,
+            });
+        }
+        // Source order (ordered routes expect sequence order), then proofs in parallel.
+        work.sort_by(|a, b| {
+            (
+                &a.packet.source_chain,
+                &a.packet.dest_chain,
+                a.packet.sequence,
+            )
+                .cmp(&(
+                    &b.packet.source_chain,
+                    &b.packet.dest_chain,
+                    b.packet.sequence,
+                ))
+        });
+        let built: Vec<eyre::Result<Built>> = futures::stream::iter(work)
+            .map(Job::build)
+            .buffered(PROOF_CONCURRENCY)
+            .collect()
+            .await;
+        let mut msgs = Vec::new();
+        let mut needs_update: BTreeMap<ChainId, bool> = BTreeMap::new();
+        // A packet whose proof failed (e.g. a node's proof that does not verify against
+        // its own state root, seen from anvil under load) waits for the next cycle; the
+        // others go ahead.
+        let mut failed = 0usize;
+        for b in built {
+            let b = match b {
+                Ok(b) => b,
+                Err(e) => {
+                    failed += 1;
+                    if failed == 1 {
+                        warn!("relayer: a packet's proof failed, retried next cycle: {e:#}");
                     }
+                    self.metrics.error("proof_failed");
+                    continue;
+                }
+            };
+            match b {
+                Built::Msg { msg, update } => {
+                    for c in update {
+                        needs_update.insert(c, true);
+                    }
+                    msgs.push(*msg);
+                }
+                Built::Done(key) => {
+                    self.tracked.remove(&key);
+                    self.receipts.remove(&key);
                 }
             }
-        }
-        for k in done {
-            self.tracked.remove(&k);
         }
         if msgs.is_empty() {
             return Ok(());
@@ -480,12 +560,7 @@ impl Relayer {
             let a = self.adapter(chain)?;
             // A header the client cannot take (not newer, or a chain that mined several
             // blocks in one second) is left out; proofs then wait for a later block.
-            let newer = h > hub_h
-                && a.attested_header(h)
-                    .await
-                    .map_err(|e| eyre!(named(&e)))?
-                    .timestamp
-                    > hub_ts;
+            let newer = h > hub_h && headers.get(chain).is_some_and(|hd| hd.timestamp > hub_ts);
             if newer {
                 updates.push(RelayMsg::UpdateClient {
                     chain: chain.clone(),
@@ -510,6 +585,10 @@ impl Relayer {
     /// Submits `updates` then `msgs` in transactions of at most `MAX_RELAY_MSGS`
     /// messages and `MAX_TX_BYTES`; a message the hub refuses at admission is dropped by
     /// its index (and counted), the rest resubmitted.
+    ///
+    /// The first transaction (with the client updates) is awaited until committed, since
+    /// the hub admits a proof only against a committed client height; the others are then
+    /// admitted back to back with consecutive nonces, and the last is awaited.
     async fn submit(&self, updates: Vec<RelayMsg>, msgs: Vec<RelayMsg>) -> eyre::Result<()> {
         let mut chunks: Vec<Vec<RelayMsg>> = Vec::new();
         let mut cur: Vec<RelayMsg> = updates;
@@ -528,12 +607,18 @@ impl Relayer {
         if !cur.is_empty() {
             chunks.push(cur);
         }
-        for mut chunk in chunks {
+        let last = chunks.len().saturating_sub(1);
+        let mut nonce = self.next_nonce().await?;
+        for (i, mut chunk) in chunks.into_iter().enumerate() {
+            let mode = if i == 0 || i == last {
+                "commit"
+            } else {
+                "sync"
+            };
             for _attempt in 0..8 {
                 if chunk.is_empty() {
                     break;
                 }
-                let nonce = self.next_nonce().await?;
                 let tx = crate::cli::sign_tx(
                     &self.key,
                     &self.hub_chain,
@@ -546,12 +631,13 @@ impl Relayer {
                     .hub
                     .call(
                         "broadcast_tx",
-                        json!({"tx": hex::encode(tx.to_bytes()), "mode": "commit"}),
+                        json!({"tx": hex::encode(tx.to_bytes()), "mode": mode}),
                     )
                     .await;
                 match res {
                     Ok(_) => {
                         self.metrics.hub_msgs.inc_by(chunk.len() as u64);
+                        nonce += 1;
                         break;
                     }
                     Err(ClientError::Rpc {
@@ -621,8 +707,8 @@ impl Relayer {
             next_set: None,
         };
         let size = checkpoint.log_size;
-        let mut undelivered = 0u64;
         let ids: Vec<ChainId> = self.chains.keys().cloned().collect();
+        let mut jobs = Vec::new();
         for id in ids {
             let from = self.cursor.get(&id).copied().unwrap_or(0);
             if from >= size {
@@ -641,16 +727,24 @@ impl Relayer {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
-            let mut proven = Vec::with_capacity(entries.len());
-            for e in &entries {
-                let index = e
-                    .get("index")
-                    .and_then(Value::as_u64)
-                    .ok_or_else(|| eyre!("log entry without index"))?;
-                let p = self
-                    .hub
-                    .call("log_proof", json!({"index": index, "tree_size": size}))
-                    .await?;
+            let params = entries
+                .iter()
+                .map(|e| {
+                    let index = e
+                        .get("index")
+                        .and_then(Value::as_u64)
+                        .ok_or_else(|| eyre!("log entry without index"))?;
+                    Ok(json!({"index": index, "tree_size": size}))
+                })
+                .collect::<eyre::Result<Vec<_>>>()?;
+            let indices: Vec<u64> = params
+                .iter()
+                .filter_map(|p| p.get("index").and_then(Value::as_u64))
+                .collect();
+            let answers = self.hub_batch("log_proof", params).await?;
+            let mut proven = Vec::with_capacity(answers.len());
+            for (index, p) in indices.into_iter().zip(answers) {
+                let p = p?;
                 let entry = LogEntry::from_bytes(
                     &hex::decode(p.get("entry_hex").and_then(Value::as_str).unwrap_or(""))
                         .map_err(|e| eyre!("entry_hex: {e}"))?,
@@ -667,42 +761,168 @@ impl Relayer {
                     proof,
                 });
             }
-            let a = self.adapter(&id)?.clone();
-            let mut all_ok = true;
-            for batch in proven.chunks(self.max_batch) {
-                match a.deliver(&proof_cp, batch).await {
-                    Ok(out) => {
-                        self.metrics
-                            .delivered
-                            .inc_by((batch.len() - out.skipped.len()) as u64);
+            jobs.push((id, to, proven));
+        }
+        // Chains are delivered to concurrently; each chain's batches one after another.
+        let max_batch = self.max_batch;
+        let metrics = self.metrics.clone();
+        let results = futures::future::join_all(jobs.into_iter().map(|(id, to, proven)| {
+            let a = self.chains.get(&id).cloned();
+            let proof_cp = &proof_cp;
+            let metrics = metrics.clone();
+            async move {
+                let Some(a) = a else {
+                    return (id, to, true, 0u64);
+                };
+                let mut all_ok = true;
+                let mut undelivered = 0u64;
+                for batch in proven.chunks(max_batch) {
+                    match a.deliver(proof_cp, batch).await {
+                        Ok(out) => {
+                            metrics
+                                .delivered
+                                .inc_by((batch.len() - out.skipped.len()) as u64);
+                        }
+                        Err(e) => match e.revert_name() {
+                            // Everything in the batch was already there.
+                            Some("AlreadyDelivered") | Some("PacketNotPending") => {}
+                            Some(name) => {
+                                metrics.error(name);
+                                warn!(
+                                    chain = id.as_str(),
+                                    "gateway refused a batch: {}",
+                                    named(&e)
+                                );
+                                all_ok = false;
+                                undelivered += batch.len() as u64;
+                            }
+                            None => {
+                                metrics.error(e.name());
+                                warn!(chain = id.as_str(), "delivery failed: {}", named(&e));
+                                all_ok = false;
+                                undelivered += batch.len() as u64;
+                            }
+                        },
                     }
-                    Err(e) => match e.revert_name() {
-                        // Everything in the batch was already there.
-                        Some("AlreadyDelivered") | Some("PacketNotPending") => {}
-                        Some(name) => {
-                            self.metrics.error(name);
-                            warn!(
-                                chain = id.as_str(),
-                                "gateway refused a batch: {}",
-                                named(&e)
-                            );
-                            all_ok = false;
-                            undelivered += batch.len() as u64;
-                        }
-                        None => {
-                            self.metrics.error(e.name());
-                            warn!(chain = id.as_str(), "delivery failed: {}", named(&e));
-                            all_ok = false;
-                            undelivered += batch.len() as u64;
-                        }
-                    },
                 }
+                (id, to, all_ok, undelivered)
             }
+        }))
+        .await;
+        let mut undelivered = 0u64;
+        for (id, to, all_ok, n) in results {
+            undelivered += n;
             if all_ok {
-                self.cursor.insert(id.clone(), to);
+                self.cursor.insert(id, to);
             }
         }
         Ok(undelivered)
+    }
+}
+
+/// Most requests in one JSON-RPC batch to the hub (its default `rpc.max_batch`).
+const HUB_BATCH: usize = 64;
+/// Storage proofs fetched from the chains at once.
+const PROOF_CONCURRENCY: usize = 16;
+
+/// What a tracked packet needs this cycle.
+#[derive(Debug)]
+enum Work {
+    /// Prove its commitment (or, past its deadline, the destination's missing receipt).
+    Recv { past: bool },
+    /// Prove the destination's receipt.
+    Ack(Receipt),
+    /// Prove the destination's missing receipt after the deadline.
+    Timeout,
+}
+
+struct Job {
+    key: Hash32,
+    packet: Packet,
+    src: Arc<EvmAdapter>,
+    dst: Arc<EvmAdapter>,
+    h_src: u64,
+    h_dst: u64,
+    work: Work,
+}
+
+enum Built {
+    /// A message, and the chains whose clients must be updated to the proof heights.
+    Msg {
+        msg: Box<RelayMsg>,
+        update: Vec<ChainId>,
+    },
+    /// Its commitment is gone: an outcome reached the source.
+    Done(Hash32),
+}
+
+impl Job {
+    async fn build(self) -> eyre::Result<Built> {
+        let p = self.packet;
+        let src_chain = p.source_chain.clone();
+        let dst_chain = p.dest_chain.clone();
+        match self.work {
+            Work::Recv { past } => {
+                let commitment = match self.src.prove_commitment(&p, self.h_src).await {
+                    Ok(c) => c,
+                    // Cleared meanwhile (an outcome reached the source): done.
+                    Err(e) if e.name() == "not_committed" => return Ok(Built::Done(self.key)),
+                    Err(e) => return Err(eyre!(named(&e))),
+                };
+                let msg = if past {
+                    let absence = self
+                        .dst
+                        .prove_no_receipt(&p, self.h_dst)
+                        .await
+                        .map_err(|e| eyre!(named(&e)))?;
+                    RelayMsg::TimeoutPacket {
+                        packet: p,
+                        absence,
+                        commitment: Some(commitment),
+                    }
+                } else {
+                    RelayMsg::RecvPacket {
+                        packet: p,
+                        proof: commitment,
+                    }
+                };
+                Ok(Built::Msg {
+                    msg: Box::new(msg),
+                    update: vec![src_chain, dst_chain],
+                })
+            }
+            Work::Ack(r) => {
+                let proof = self
+                    .dst
+                    .prove_receipt(&p, self.h_dst)
+                    .await
+                    .map_err(|e| eyre!(named(&e)))?;
+                Ok(Built::Msg {
+                    msg: Box::new(RelayMsg::AckPacket {
+                        packet: p,
+                        app_succeeded: r.app_succeeded,
+                        result: r.result,
+                        proof,
+                    }),
+                    update: vec![dst_chain],
+                })
+            }
+            Work::Timeout => {
+                let absence = self
+                    .dst
+                    .prove_no_receipt(&p, self.h_dst)
+                    .await
+                    .map_err(|e| eyre!(named(&e)))?;
+                Ok(Built::Msg {
+                    msg: Box::new(RelayMsg::TimeoutPacket {
+                        packet: p,
+                        absence,
+                        commitment: None,
+                    }),
+                    update: vec![dst_chain],
+                })
+            }
+        }
     }
 }
 

@@ -1,0 +1,724 @@
+//! `junction bench e2e`: the whole message path on real processes.
+//!
+//! Starts N hub validators (one process each) on free loopback ports, two anvil chains with
+//! gateways and escrows registered by council vote (`evmnet::setup`), and `junction relay`
+//! as a child process, then sends escrow packets from chain A to chain B:
+//!
+//! 1. **Latency** (idle path): one packet at a time, the next once the previous is acked.
+//!    A watcher polls both chains' gateway events every `--watch-ms` and timestamps, per
+//!    packet key, the first sight of `PacketSent` on A (the send mined), `PacketReceived`
+//!    on B (the app ran: one way) and `OutcomeDelivered` on A (the ack back: round trip).
+//!    Every time is read by the same watcher, so the figures carry its polling resolution.
+//! 2. **Throughput**: `--packets` sends submitted back to back (explicit nonces, no waiting
+//!    for receipts); packets per second = N / (first send seen → last ack seen).
+//! 3. **Gas per delivered packet**, two ways, app gas (`PacketReceived.appGasUsed`)
+//!    excluded, calldata and the 21,000 base included:
+//!    - *controlled*: `deliver` of exactly 1, 10 and 100 escrow packets on a fresh gateway
+//!      (a third anvil) under a checkpoint signed by 4 attesters over a 1,024-entry log, as
+//!      `adapters/examples/gateway_gas.rs` does;
+//!    - *observed*: the relayer's own `deliver` transactions on B during phase 2, grouped by
+//!      the batch sizes the relayer happened to make.
+//!
+//! **Block time.** `--block-time 1` (the default, as `junction testnet start`) bounds
+//! one-way latency from below: the send waits for A's block, the delivery for B's (about
+//! 1.1 s one way measured). `--block-time 0` (automine) mines each transaction at once, but
+//! many blocks then share a one-second timestamp and the attested light client takes only
+//! headers whose timestamp increases: the relayer leaves such updates out and waits for a
+//! later block, which under automine comes only with the next transaction — one run stalled
+//! on its first packet for 60 s, another gave 0.56 s one way. A fractional block time
+//! (`--block-time 0.25`) keeps blocks coming while cutting the wait for inclusion; it gave
+//! the lowest latency (about 0.33 s one way, idle) and is what the figures in the report
+//! use beside the 1 s default.
+//!
+//! Not run by any test (it takes minutes); see README.md, "Benchmark".
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::providers::Provider;
+use eyre::{eyre, WrapErr};
+use tokio::sync::Mutex;
+
+use junction_adapters::evm::adapter::EvmAdapter;
+use junction_adapters::evm::anvil::{Anvil, DEV_KEY_0};
+use junction_adapters::evm::gateway::{
+    deliver, deploy_escrow, deploy_gateway, evm_app_id, CheckpointProof, EntryProof,
+    JunctionGateway, TokenEscrow,
+};
+use junction_adapters::Adapter as _;
+use junction_light_clients::hub::testkit;
+use junction_spec::log::{EntryKind, LogEntry};
+use junction_spec::merkle::{empty_root, inclusion_proof, root_from_leaf_hashes};
+use junction_spec::{ChainId, Packet, Timeout};
+
+use crate::evmnet::{self, EvmNet, EvmNetOptions, ESCROW_APP_GAS};
+
+/// What `junction bench e2e` runs.
+#[derive(Debug, Clone)]
+pub struct E2eOptions {
+    /// Hub validators.
+    pub validators: usize,
+    /// Packets sent back to back in the throughput phase.
+    pub packets: usize,
+    /// Packets sent one at a time in the latency phase.
+    pub latency_samples: usize,
+    /// Anvil block time in seconds, fractions allowed (0: automine, a block per
+    /// transaction).
+    pub block_time_secs: f64,
+    /// The relayer's pause between cycles.
+    pub relayer_poll_ms: u64,
+    /// The relayer's most entries per `deliver`.
+    pub max_batch: usize,
+    /// The watcher's polling period.
+    pub watch_ms: u64,
+    /// Give up on a phase after this long.
+    pub timeout_secs: u64,
+    /// Keep the temporary directory (logs) even on success.
+    pub keep: bool,
+}
+
+type Key = [u8; 32];
+
+/// First sightings, per packet key.
+#[derive(Debug, Default)]
+struct Seen {
+    sent: HashMap<Key, Instant>,
+    /// Order in which sends were seen.
+    sent_order: Vec<Key>,
+    recv: HashMap<Key, Instant>,
+    acked: HashMap<Key, Instant>,
+    /// Delivering transactions on B.
+    deliver_txs: Vec<[u8; 32]>,
+    /// App reverts seen on B (should stay 0).
+    app_failed: u64,
+    /// Watcher errors (RPC hiccups), retried.
+    errors: u64,
+}
+
+async fn watch(a: Arc<EvmAdapter>, b: Arc<EvmAdapter>, seen: Arc<Mutex<Seen>>, period: Duration) {
+    let mut next_a: Option<u64> = None;
+    let mut next_b: Option<u64> = None;
+    loop {
+        let step = async {
+            let ha = a.latest_height().await?;
+            let hb = b.latest_height().await?;
+            let fa = *next_a.get_or_insert(ha);
+            let fb = *next_b.get_or_insert(hb);
+            let (sent, outcomes) = if fa <= ha {
+                (a.sent_packets(fa, ha).await?, a.outcomes(fa, ha).await?)
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            let receipts = if fb <= hb {
+                b.receipts(fb, hb).await?
+            } else {
+                Vec::new()
+            };
+            let now = Instant::now();
+            let mut s = seen.lock().await;
+            for p in sent {
+                let k = p.packet.key().hash();
+                if s.sent.insert(k, now).is_none() {
+                    s.sent_order.push(k);
+                }
+            }
+            for r in receipts {
+                if !r.app_succeeded {
+                    s.app_failed += 1;
+                }
+                s.recv.entry(r.key).or_insert(now);
+                if s.deliver_txs.last() != Some(&r.tx_hash) && !s.deliver_txs.contains(&r.tx_hash) {
+                    s.deliver_txs.push(r.tx_hash);
+                }
+            }
+            for o in outcomes {
+                s.acked.entry(o.key).or_insert(now);
+            }
+            drop(s);
+            next_a = Some(ha + 1);
+            next_b = Some(hb + 1);
+            Ok::<(), junction_adapters::AdapterError>(())
+        };
+        if step.await.is_err() {
+            seen.lock().await.errors += 1;
+        }
+        tokio::time::sleep(period).await;
+    }
+}
+
+/// Sends escrow packets from A to B with explicit nonces and fees, without waiting.
+struct Sender {
+    provider: alloy::providers::DynProvider,
+    escrow: Address,
+    dest: String,
+    dest_escrow: Address,
+    nonce: u64,
+    gas: u64,
+    max_fee: u128,
+    timeout_ms: u64,
+}
+
+impl Sender {
+    async fn new(net: &EvmNet) -> eyre::Result<Self> {
+        let a = &net.chains[0];
+        let b = &net.chains[1];
+        let provider = evmnet::provider(&a.anvil.endpoint(), DEV_KEY_0)?;
+        let from: alloy::signers::local::PrivateKeySigner =
+            DEV_KEY_0.parse().map_err(|e| eyre!("dev key: {e}"))?;
+        let nonce = provider.get_transaction_count(from.address()).await?;
+        let timeout_ms = net.time_ms(b.id.as_str()).await? + 3_600_000;
+        let gas = TokenEscrow::new(a.escrow, &provider)
+            .lockAndSend(
+                b.id.as_str().to_owned(),
+                b.escrow,
+                Address::repeat_byte(0x42),
+                U256::from(1u64),
+                0,
+                timeout_ms,
+                ESCROW_APP_GAS,
+            )
+            .estimate_gas()
+            .await
+            .map_err(|e| eyre!("estimating lockAndSend: {e}"))?;
+        let price = provider.get_gas_price().await?;
+        Ok(Self {
+            provider,
+            escrow: a.escrow,
+            dest: b.id.as_str().to_owned(),
+            dest_escrow: b.escrow,
+            nonce,
+            gas: gas.saturating_mul(3) / 2,
+            max_fee: price.saturating_mul(20).max(10_000_000_000),
+            timeout_ms,
+        })
+    }
+
+    /// Submits one `lockAndSend`; returns its transaction hash.
+    async fn send(&mut self) -> eyre::Result<B256> {
+        let pending = TokenEscrow::new(self.escrow, &self.provider)
+            .lockAndSend(
+                self.dest.clone(),
+                self.dest_escrow,
+                Address::repeat_byte(0x42),
+                U256::from(1u64),
+                0,
+                self.timeout_ms,
+                ESCROW_APP_GAS,
+            )
+            .nonce(self.nonce)
+            .gas(self.gas)
+            .max_fee_per_gas(self.max_fee)
+            .max_priority_fee_per_gas(1_000_000_000)
+            .send()
+            .await
+            .map_err(|e| eyre!("lockAndSend (nonce {}): {e}", self.nonce))?;
+        self.nonce += 1;
+        Ok(*pending.tx_hash())
+    }
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 * p / 100.0).ceil() as usize).saturating_sub(1);
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+#[derive(Debug, Default, Clone)]
+struct Latencies {
+    one_way: Vec<f64>,
+    round_trip: Vec<f64>,
+}
+
+impl Latencies {
+    fn of(seen: &Seen, keys: &[Key]) -> Self {
+        let mut l = Latencies::default();
+        for k in keys {
+            let Some(s) = seen.sent.get(k) else { continue };
+            if let Some(r) = seen.recv.get(k) {
+                l.one_way
+                    .push(r.saturating_duration_since(*s).as_secs_f64() * 1e3);
+            }
+            if let Some(a) = seen.acked.get(k) {
+                l.round_trip
+                    .push(a.saturating_duration_since(*s).as_secs_f64() * 1e3);
+            }
+        }
+        l.one_way.sort_by(f64::total_cmp);
+        l.round_trip.sort_by(f64::total_cmp);
+        l
+    }
+}
+
+/// Runs `junction bench e2e`.
+pub async fn e2e(opts: E2eOptions) -> eyre::Result<()> {
+    if opts.validators == 0 || opts.packets == 0 {
+        return Err(eyre!("--validators and --packets must be at least 1"));
+    }
+    if !(opts.block_time_secs >= 0.0 && opts.block_time_secs.is_finite()) {
+        return Err(eyre!(
+            "--block-time must be 0 (automine) or a positive number of seconds"
+        ));
+    }
+    if junction_adapters::evm::anvil::anvil_binary().is_none() {
+        return Err(eyre!(
+            "no anvil binary: run scripts/setup-evm.sh (or put anvil on PATH, or set JUNCTION_ANVIL)"
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("junction-bench-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let base = 40000 + (std::process::id() % 1000) as u16 * 3;
+    crate::cli::testnet_init(&dir, opts.validators, "junction-bench", base)?;
+    let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
+    let mut children = Vec::new();
+    for i in 0..opts.validators {
+        children.push(crate::testnet::spawn_node(
+            &exe,
+            &dir.join(format!("node{i}")),
+        )?);
+    }
+    let result = run(&dir, &exe, &opts).await;
+    for c in children.iter_mut() {
+        crate::testnet::stop_child(c).await;
+    }
+    if result.is_ok() && !opts.keep {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!(
+            "logs kept in {} (nodeI/node.log, relayer/relayer.log)",
+            dir.display()
+        );
+    }
+    result
+}
+
+async fn wait_acked(
+    seen: &Arc<Mutex<Seen>>,
+    count: usize,
+    timeout: Duration,
+    what: &str,
+) -> eyre::Result<()> {
+    let start = Instant::now();
+    loop {
+        let (sent, recv, acked) = {
+            let s = seen.lock().await;
+            (s.sent.len(), s.recv.len(), s.acked.len())
+        };
+        if acked >= count {
+            return Ok(());
+        }
+        if start.elapsed() > timeout {
+            return Err(eyre!(
+                "{what}: after {timeout:?}, {sent} sends seen, {recv} received on B, {acked} acked of {count}"
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn run(dir: &Path, exe: &Path, opts: &E2eOptions) -> eyre::Result<()> {
+    let t_setup = Instant::now();
+    println!(
+        "starting {} validators, 2 anvil chains ({}), deploying and registering by council vote...",
+        opts.validators,
+        block_time_name(opts.block_time_secs)
+    );
+    // Whole seconds go through the usual option; a fraction is passed to anvil as is.
+    let whole = opts.block_time_secs.fract() == 0.0;
+    let net_opts = EvmNetOptions {
+        block_time_secs: if whole {
+            opts.block_time_secs as u64
+        } else {
+            0
+        },
+        ..Default::default()
+    };
+    let fraction = opts.block_time_secs.to_string();
+    let extra: Vec<&str> = if whole {
+        Vec::new()
+    } else {
+        vec!["--block-time", fraction.as_str()]
+    };
+    let mut net = evmnet::setup_with_anvil_args(dir, &net_opts, &extra).await?;
+    net.relayer.poll_ms = opts.relayer_poll_ms;
+    net.relayer.max_batch = opts.max_batch;
+    std::fs::write(&net.relayer_toml, net.relayer.to_toml()?)
+        .wrap_err_with(|| format!("writing {}", net.relayer_toml.display()))?;
+    let mut relayer = evmnet::spawn_relayer(exe, &net)?;
+    println!("set up in {:.1?}; relayer started", t_setup.elapsed());
+
+    let a_id = evmnet::chain_name(0);
+    let b_id = evmnet::chain_name(1);
+    let a = Arc::new(net.adapter(&a_id).await?);
+    let b = Arc::new(net.adapter(&b_id).await?);
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let watcher = tokio::spawn(watch(
+        a.clone(),
+        b.clone(),
+        seen.clone(),
+        Duration::from_millis(opts.watch_ms),
+    ));
+    let outcome = phases(&net, opts, &seen).await;
+    watcher.abort();
+    crate::testnet::stop_child(&mut relayer).await;
+    let (lat, load, thr, observed) = outcome?;
+    println!("measuring deliver gas at batch 1, 10, 100 on a fresh gateway...");
+    let mut controlled = Vec::new();
+    for batch in [1usize, 10, 100] {
+        controlled.push((batch, controlled_gas(batch).await?));
+    }
+    report(opts, &lat, &load, &thr, &observed, &controlled);
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+struct Throughput {
+    packets: usize,
+    acked: usize,
+    /// First send seen → last ack seen.
+    span: Duration,
+    /// First send seen → last receipt seen on B.
+    recv_span: Duration,
+    /// Time spent submitting the sends.
+    submit: Duration,
+    app_failed: u64,
+    watch_errors: u64,
+}
+
+/// (batch size, transactions, packets, gas, app gas) of the relayer's deliveries on B.
+type Observed = Vec<(usize, u64, u64, u64, u64)>;
+
+async fn phases(
+    net: &EvmNet,
+    opts: &E2eOptions,
+    seen: &Arc<Mutex<Seen>>,
+) -> eyre::Result<(Latencies, Latencies, Throughput, Observed)> {
+    let timeout = Duration::from_secs(opts.timeout_secs);
+    let mut sender = Sender::new(net).await?;
+
+    println!(
+        "latency: {} packets one at a time (each after the previous ack)...",
+        opts.latency_samples
+    );
+    for i in 0..opts.latency_samples {
+        sender.send().await?;
+        wait_acked(seen, i + 1, timeout, "latency phase").await?;
+    }
+    let lat_keys: Vec<Key> = seen.lock().await.sent_order.clone();
+    let lat = Latencies::of(&*seen.lock().await, &lat_keys);
+    let before = lat_keys.len();
+    let deliver_before = seen.lock().await.deliver_txs.len();
+
+    println!("throughput: {} packets back to back...", opts.packets);
+    let t0 = Instant::now();
+    for _ in 0..opts.packets {
+        sender.send().await?;
+    }
+    let submit = t0.elapsed();
+    let waited = wait_acked(seen, before + opts.packets, timeout, "throughput phase").await;
+    let s = seen.lock().await;
+    let load_keys: Vec<Key> = s.sent_order.iter().skip(before).copied().collect();
+    let load = Latencies::of(&s, &load_keys);
+    let first = load_keys
+        .iter()
+        .filter_map(|k| s.sent.get(k))
+        .min()
+        .copied();
+    let last_ack = load_keys
+        .iter()
+        .filter_map(|k| s.acked.get(k))
+        .max()
+        .copied();
+    let last_recv = load_keys
+        .iter()
+        .filter_map(|k| s.recv.get(k))
+        .max()
+        .copied();
+    let span_of = |end: Option<Instant>| match (first, end) {
+        (Some(f), Some(e)) => e.saturating_duration_since(f),
+        _ => Duration::ZERO,
+    };
+    let thr = Throughput {
+        packets: opts.packets,
+        acked: load_keys
+            .iter()
+            .filter(|k| s.acked.contains_key(*k))
+            .count(),
+        span: span_of(last_ack),
+        recv_span: span_of(last_recv),
+        submit,
+        app_failed: s.app_failed,
+        watch_errors: s.errors,
+    };
+    let txs: Vec<[u8; 32]> = s.deliver_txs.iter().skip(deliver_before).copied().collect();
+    drop(s);
+    if let Err(e) = waited {
+        eprintln!("warning: {e:#}");
+    }
+    let observed = observed_gas(net, &txs).await?;
+    Ok((lat, load, thr, observed))
+}
+
+/// Gas of the relayer's `deliver` transactions on B, grouped by how many packets each held.
+async fn observed_gas(net: &EvmNet, txs: &[[u8; 32]]) -> eyre::Result<Observed> {
+    let b = &net.chains[1];
+    let p = evmnet::provider(&b.anvil.endpoint(), DEV_KEY_0)?;
+    let mut by: BTreeMap<usize, (u64, u64, u64, u64)> = BTreeMap::new();
+    for tx in txs {
+        let Some(r) = p.get_transaction_receipt(B256::from(*tx)).await? else {
+            continue;
+        };
+        let mut n = 0u64;
+        let mut app = 0u64;
+        for l in r.inner.logs() {
+            if let Ok(e) = l.log_decode::<JunctionGateway::PacketReceived>() {
+                n += 1;
+                app += u64::try_from(e.inner.data.appGasUsed).unwrap_or(0);
+            }
+        }
+        if n == 0 {
+            continue;
+        }
+        let e = by.entry(n as usize).or_default();
+        e.0 += 1;
+        e.1 += n;
+        e.2 += r.gas_used;
+        e.3 += app;
+    }
+    Ok(by
+        .into_iter()
+        .map(|(k, (t, n, g, a))| (k, t, n, g, a))
+        .collect())
+}
+
+/// (total gas, app gas) of one `deliver` of `batch` escrow packets on a fresh gateway, under
+/// a checkpoint signed by 4 attesters over a 1,024-entry log (as `gateway_gas`).
+async fn controlled_gas(batch: usize) -> eyre::Result<(u64, u64)> {
+    const LOG_SIZE: usize = 1024;
+    let anvil = Anvil::spawn(&[]).map_err(|e| eyre!("anvil: {e}"))?;
+    let provider = evmnet::provider(&anvil.endpoint(), DEV_KEY_0)?;
+    let hub = ChainId::new("junction-hub").map_err(|e| eyre!("{e}"))?;
+    let here = ChainId::new("evm-b").map_err(|e| eyre!("{e}"))?;
+    let src = ChainId::new("evm-a").map_err(|e| eyre!("{e}"))?;
+    let (set, keys) =
+        testkit::attestation_set(4, 7).ok_or_else(|| eyre!("test attestation set"))?;
+    let h = set.hash();
+    let genesis = testkit::checkpoint(&hub, 1, 0, empty_root(), h, h);
+    let gw = deploy_gateway(&provider, &here, &hub, &genesis, &set)
+        .await
+        .map_err(|e| eyre!("deploying a gateway: {e}"))?;
+    let escrow = deploy_escrow(&provider, gw, U256::from(1u64))
+        .await
+        .map_err(|e| eyre!("deploying an escrow: {e}"))?;
+    use alloy::sol_types::SolValue as _;
+    let entries: Vec<LogEntry> = (0..LOG_SIZE)
+        .map(|i| {
+            let packet = Packet {
+                version: 1,
+                source_chain: src.clone(),
+                source_app: vec![0x5a; 20],
+                sequence: i as u64 + 1,
+                dest_chain: here.clone(),
+                dest_app: evm_app_id(escrow),
+                payload: (
+                    Address::repeat_byte(1),
+                    Address::repeat_byte(2),
+                    U256::from(10u64),
+                )
+                    .abi_encode(),
+                timeout: Timeout {
+                    height: 1_000_000,
+                    time_ms: 0,
+                },
+                gas_limit: 100_000,
+                fee: 0,
+            };
+            LogEntry::new(EntryKind::Packet, false, packet, vec![])
+        })
+        .collect();
+    let leaves: Vec<[u8; 32]> = entries.iter().map(LogEntry::leaf_hash).collect();
+    let cp = testkit::checkpoint(
+        &hub,
+        2,
+        LOG_SIZE as u64,
+        root_from_leaf_hashes(&leaves),
+        h,
+        h,
+    );
+    let signed = testkit::sign_with(cp, &keys).ok_or_else(|| eyre!("signing a checkpoint"))?;
+    let proof = CheckpointProof {
+        checkpoint: signed.checkpoint,
+        signatures: signed.signatures,
+        attestation_set: Some(set),
+        next_set: None,
+    };
+    let proven = entries
+        .iter()
+        .take(batch)
+        .enumerate()
+        .map(|(i, e)| {
+            Ok(EntryProof {
+                entry: e.clone(),
+                index: i as u64,
+                proof: inclusion_proof(&leaves, i as u64).map_err(|e| eyre!("{e:?}"))?,
+            })
+        })
+        .collect::<eyre::Result<Vec<_>>>()?;
+    let receipt = deliver(&provider, gw, &proof, &proven, None)
+        .await
+        .map_err(|e| eyre!("deliver of {batch}: {e}"))?;
+    let app: u64 = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter_map(|l| l.log_decode::<JunctionGateway::PacketReceived>().ok())
+        .map(|e| u64::try_from(e.inner.data.appGasUsed).unwrap_or(0))
+        .sum();
+    Ok((receipt.gas_used, app))
+}
+
+fn block_time_name(secs: f64) -> String {
+    if secs <= 0.0 {
+        "automine".to_string()
+    } else {
+        format!("{secs} s blocks")
+    }
+}
+
+fn ms(v: f64) -> String {
+    if v.is_nan() {
+        "n/a".into()
+    } else if v >= 10_000.0 {
+        format!("{:.1} s", v / 1e3)
+    } else {
+        format!("{v:.0} ms")
+    }
+}
+
+fn report(
+    opts: &E2eOptions,
+    lat: &Latencies,
+    load: &Latencies,
+    thr: &Throughput,
+    observed: &Observed,
+    controlled: &[(usize, (u64, u64))],
+) {
+    let rate = if thr.span.is_zero() {
+        0.0
+    } else {
+        thr.acked as f64 / thr.span.as_secs_f64()
+    };
+    let recv_rate = if thr.recv_span.is_zero() {
+        0.0
+    } else {
+        thr.acked as f64 / thr.recv_span.as_secs_f64()
+    };
+    let verdict = |ok: bool| if ok { "met" } else { "not met" };
+    println!();
+    println!(
+        "junction bench e2e: {} validators, anvil {}, relayer poll {} ms, max batch {}, watcher every {} ms",
+        opts.validators,
+        block_time_name(opts.block_time_secs),
+        opts.relayer_poll_ms,
+        opts.max_batch,
+        opts.watch_ms
+    );
+    println!("{:<44} {:>16}  {:<22}", "figure", "measured", "goal");
+    let row = |name: &str, v: String, goal: &str, ok: Option<bool>| {
+        println!(
+            "{name:<44} {v:>16}  {goal:<22} {}",
+            ok.map(verdict).unwrap_or("")
+        );
+    };
+    let p50 = pct(&lat.one_way, 50.0);
+    row(
+        &format!("one-way p50, idle ({} packets)", lat.one_way.len()),
+        ms(p50),
+        "< 1 s",
+        Some(p50 < 1000.0),
+    );
+    row("one-way p99, idle", ms(pct(&lat.one_way, 99.0)), "", None);
+    row(
+        "round trip p50, idle",
+        ms(pct(&lat.round_trip, 50.0)),
+        "",
+        None,
+    );
+    row(
+        "round trip p99, idle",
+        ms(pct(&lat.round_trip, 99.0)),
+        "",
+        None,
+    );
+    row(
+        &format!("one-way p50 / p99, {} back to back", thr.packets),
+        format!(
+            "{} / {}",
+            ms(pct(&load.one_way, 50.0)),
+            ms(pct(&load.one_way, 99.0))
+        ),
+        "",
+        None,
+    );
+    row(
+        &format!("round trip p50 / p99, {} back to back", thr.packets),
+        format!(
+            "{} / {}",
+            ms(pct(&load.round_trip, 50.0)),
+            ms(pct(&load.round_trip, 99.0))
+        ),
+        "",
+        None,
+    );
+    row(
+        &format!(
+            "packets/s, send → ack ({}/{} acked in {:.1?})",
+            thr.acked, thr.packets, thr.span
+        ),
+        format!("{rate:.1}"),
+        "≥ 1,000 packets/s",
+        Some(rate >= 1000.0),
+    );
+    row(
+        "packets/s, send → app ran on B",
+        format!("{recv_rate:.1}"),
+        "",
+        None,
+    );
+    for (batch, (total, app)) in controlled {
+        let n = *batch as u64;
+        let per = total.saturating_sub(*app) / n.max(1);
+        let goal = if *batch == 100 {
+            "≤ 50,000 gas/packet"
+        } else {
+            ""
+        };
+        row(
+            &format!("gas/packet w/o app, batch {batch} (controlled)"),
+            format!("{per}"),
+            goal,
+            (*batch == 100).then_some(per <= 50_000),
+        );
+    }
+    println!();
+    println!(
+        "sends submitted in {:.1?}; app reverts on B: {}; watcher retries: {}",
+        thr.submit, thr.app_failed, thr.watch_errors
+    );
+    if observed.is_empty() {
+        println!("observed deliveries on B: none");
+    } else {
+        println!("relayer's own deliveries on B during the throughput phase (gas w/o app):");
+        println!("  batch  txs  packets  gas/packet");
+        for (size, txs, n, gas, app) in observed {
+            println!(
+                "  {size:>5}  {txs:>3}  {n:>7}  {:>10}",
+                gas.saturating_sub(*app) / (*n).max(1)
+            );
+        }
+    }
+}
