@@ -27,7 +27,7 @@
 //! later block, which under automine comes only with the next transaction — one run stalled
 //! on its first packet for 60 s, another gave 0.56 s one way. A fractional block time
 //! (`--block-time 0.25`) keeps blocks coming while cutting the wait for inclusion; it gave
-//! the lowest latency (0.33–0.44 s one way p50, idle, over three runs) and is reported
+//! the lowest latency (0.33–0.44 s one way p50, idle, in two runs) and is reported
 //! beside the 1 s default.
 //!
 //! Not run by any test (it takes minutes); see README.md, "Benchmark".
