@@ -27,8 +27,8 @@
 //! later block, which under automine comes only with the next transaction — one run stalled
 //! on its first packet for 60 s, another gave 0.56 s one way. A fractional block time
 //! (`--block-time 0.25`) keeps blocks coming while cutting the wait for inclusion; it gave
-//! the lowest latency (about 0.33 s one way, idle) and is what the figures in the report
-//! use beside the 1 s default.
+//! the lowest latency (0.33–0.44 s one way p50, idle, in two runs) and is reported
+//! beside the 1 s default.
 //!
 //! Not run by any test (it takes minutes); see README.md, "Benchmark".
 
