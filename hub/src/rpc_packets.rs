@@ -15,7 +15,6 @@ pub const MAX_LOG_ENTRIES_PER_CALL: u64 = 1_000;
 /// Most packets one `packet_list` call returns.
 pub const MAX_PACKETS_PER_CALL: usize = 1_000;
 
-
 fn str_param<'a>(p: &'a Value, name: &str) -> Option<&'a str> {
     p.get(name).and_then(Value::as_str)
 }
