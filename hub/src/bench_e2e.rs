@@ -43,16 +43,9 @@ use eyre::{eyre, WrapErr};
 use tokio::sync::Mutex;
 
 use junction_adapters::evm::adapter::EvmAdapter;
-use junction_adapters::evm::anvil::{Anvil, DEV_KEY_0};
-use junction_adapters::evm::gateway::{
-    deliver, deploy_escrow, deploy_gateway, evm_app_id, CheckpointProof, EntryProof,
-    JunctionGateway, TokenEscrow,
-};
+use junction_adapters::evm::anvil::DEV_KEY_0;
+use junction_adapters::evm::gateway::{JunctionGateway, TokenEscrow};
 use junction_adapters::Adapter as _;
-use junction_light_clients::hub::testkit;
-use junction_spec::log::{EntryKind, LogEntry};
-use junction_spec::merkle::{empty_root, inclusion_proof, root_from_leaf_hashes};
-use junction_spec::{ChainId, Packet, Timeout};
 
 use crate::evmnet::{self, EvmNet, EvmNetOptions, ESCROW_APP_GAS};
 
@@ -495,90 +488,13 @@ async fn observed_gas(net: &EvmNet, txs: &[[u8; 32]]) -> eyre::Result<Observed> 
         .collect())
 }
 
-/// (total gas, app gas) of one `deliver` of `batch` escrow packets on a fresh gateway, under
-/// a checkpoint signed by 4 attesters over a 1,024-entry log (as `gateway_gas`).
+/// (total gas, app gas) of one `deliver` of `batch` escrow packets on a fresh gateway
+/// (the `gateway_gas` measurement).
 async fn controlled_gas(batch: usize) -> eyre::Result<(u64, u64)> {
-    const LOG_SIZE: usize = 1024;
-    let anvil = Anvil::spawn(&[]).map_err(|e| eyre!("anvil: {e}"))?;
-    let provider = evmnet::provider(&anvil.endpoint(), DEV_KEY_0)?;
-    let hub = ChainId::new("junction-hub").map_err(|e| eyre!("{e}"))?;
-    let here = ChainId::new("evm-b").map_err(|e| eyre!("{e}"))?;
-    let src = ChainId::new("evm-a").map_err(|e| eyre!("{e}"))?;
-    let (set, keys) =
-        testkit::attestation_set(4, 7).ok_or_else(|| eyre!("test attestation set"))?;
-    let h = set.hash();
-    let genesis = testkit::checkpoint(&hub, 1, 0, empty_root(), h, h);
-    let gw = deploy_gateway(&provider, &here, &hub, &genesis, &set)
+    let gas = junction_adapters::evm::gas::measure_delivery(batch)
         .await
-        .map_err(|e| eyre!("deploying a gateway: {e}"))?;
-    let escrow = deploy_escrow(&provider, gw, U256::from(1u64))
-        .await
-        .map_err(|e| eyre!("deploying an escrow: {e}"))?;
-    use alloy::sol_types::SolValue as _;
-    let entries: Vec<LogEntry> = (0..LOG_SIZE)
-        .map(|i| {
-            let packet = Packet {
-                version: 1,
-                source_chain: src.clone(),
-                source_app: vec![0x5a; 20],
-                sequence: i as u64 + 1,
-                dest_chain: here.clone(),
-                dest_app: evm_app_id(escrow),
-                payload: (
-                    Address::repeat_byte(1),
-                    Address::repeat_byte(2),
-                    U256::from(10u64),
-                )
-                    .abi_encode(),
-                timeout: Timeout {
-                    height: 1_000_000,
-                    time_ms: 0,
-                },
-                gas_limit: 100_000,
-                fee: 0,
-            };
-            LogEntry::new(EntryKind::Packet, false, packet, vec![])
-        })
-        .collect();
-    let leaves: Vec<[u8; 32]> = entries.iter().map(LogEntry::leaf_hash).collect();
-    let cp = testkit::checkpoint(
-        &hub,
-        2,
-        LOG_SIZE as u64,
-        root_from_leaf_hashes(&leaves),
-        h,
-        h,
-    );
-    let signed = testkit::sign_with(cp, &keys).ok_or_else(|| eyre!("signing a checkpoint"))?;
-    let proof = CheckpointProof {
-        checkpoint: signed.checkpoint,
-        signatures: signed.signatures,
-        attestation_set: Some(set),
-        next_set: None,
-    };
-    let proven = entries
-        .iter()
-        .take(batch)
-        .enumerate()
-        .map(|(i, e)| {
-            Ok(EntryProof {
-                entry: e.clone(),
-                index: i as u64,
-                proof: inclusion_proof(&leaves, i as u64).map_err(|e| eyre!("{e:?}"))?,
-            })
-        })
-        .collect::<eyre::Result<Vec<_>>>()?;
-    let receipt = deliver(&provider, gw, &proof, &proven, None)
-        .await
-        .map_err(|e| eyre!("deliver of {batch}: {e}"))?;
-    let app: u64 = receipt
-        .inner
-        .logs()
-        .iter()
-        .filter_map(|l| l.log_decode::<JunctionGateway::PacketReceived>().ok())
-        .map(|e| u64::try_from(e.inner.data.appGasUsed).unwrap_or(0))
-        .sum();
-    Ok((receipt.gas_used, app))
+        .map_err(|e| eyre!(e))?;
+    Ok((gas.total, gas.app))
 }
 
 fn block_time_name(secs: f64) -> String {

@@ -3,4 +3,5 @@
 
 pub mod adapter;
 pub mod anvil;
+pub mod gas;
 pub mod gateway;
