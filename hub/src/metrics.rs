@@ -167,10 +167,15 @@ impl Metrics {
 
     /// Prometheus text exposition.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        if encode(&mut out, &self.registry).is_err() {
-            out.clear();
-        }
-        out
+        render_registry(&self.registry)
     }
+}
+
+/// Prometheus text exposition of a registry (empty if encoding fails).
+pub fn render_registry(registry: &Registry) -> String {
+    let mut out = String::new();
+    if encode(&mut out, registry).is_err() {
+        out.clear();
+    }
+    out
 }

@@ -168,11 +168,7 @@ impl RelayerMetrics {
 
     /// Prometheus text.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
-            out.clear();
-        }
-        out
+        crate::metrics::render_registry(&self.registry)
     }
 }
 
