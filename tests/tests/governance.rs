@@ -88,6 +88,14 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// `gov propose` returns once node 0 has committed the proposal; another node may be a
+/// block behind, and its admission check would refuse a vote for a proposal it has not seen.
+fn wait_until_proposal_seen(net: &Net, node: usize, proposal: u64) {
+    wait_until(&format!("proposal {proposal} on node {node}"), || {
+        net.rpc(node, "gov_show", json!({"id": proposal})).is_some()
+    });
+}
+
 #[test]
 fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
     let mut net = Net::init(4, 31700);
@@ -119,6 +127,7 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
             .max()
             .unwrap();
         for i in 1..4 {
+            wait_until_proposal_seen(&net, i, proposal);
             cli_ok(&[
                 "gov",
                 "vote",
@@ -159,6 +168,7 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
     ]);
     let route_id = proposal_ids(&net, "open_route")[0];
     for i in 1..4 {
+        wait_until_proposal_seen(&net, i, route_id);
         cli_ok(&[
             "gov",
             "vote",
