@@ -107,6 +107,28 @@ pub struct EvmNet {
     pub hub_chain_id: ChainId,
 }
 
+/// The id of the route from `a` to `b` (`evm-a-to-evm-b`).
+pub fn route_id(a: &EvmChain, b: &EvmChain) -> eyre::Result<RouteId> {
+    RouteId::new(format!("{}-to-{}", a.id.as_str(), b.id.as_str())).map_err(|e| eyre!("{e}"))
+}
+
+/// The policy the council opens the route from `a` to `b` with: the escrow apps only.
+pub fn route_policy(a: &EvmChain, b: &EvmChain, opts: &EvmNetOptions) -> RoutePolicy {
+    RoutePolicy {
+        source_chain: a.id.clone(),
+        source_apps: vec![a.escrow.to_vec()],
+        dest_chain: b.id.clone(),
+        dest_apps: vec![b.escrow.to_vec()],
+        ordered: opts.ordered,
+        max_payload: opts.max_payload,
+        rate: opts.rate,
+        min_timeout_ms: 0,
+        max_timeout_ms: 7 * 24 * 3_600_000,
+        min_confirmations: 0,
+        fee: 0,
+    }
+}
+
 /// The hub id of the `i`-th local chain.
 pub fn chain_name(i: usize) -> String {
     format!("evm-{}", (b'a' + (i % 26) as u8) as char)
@@ -422,21 +444,8 @@ pub async fn setup_with_anvil_args(
                 continue;
             }
             routes.push(ProposalKind::OpenRoute {
-                route: RouteId::new(format!("{}-to-{}", a.id.as_str(), b.id.as_str()))
-                    .map_err(|e| eyre!("{e}"))?,
-                policy: RoutePolicy {
-                    source_chain: a.id.clone(),
-                    source_apps: vec![a.escrow.to_vec()],
-                    dest_chain: b.id.clone(),
-                    dest_apps: vec![b.escrow.to_vec()],
-                    ordered: opts.ordered,
-                    max_payload: opts.max_payload,
-                    rate: opts.rate,
-                    min_timeout_ms: 0,
-                    max_timeout_ms: 7 * 24 * 3_600_000,
-                    min_confirmations: 0,
-                    fee: 0,
-                },
+                route: route_id(a, b)?,
+                policy: route_policy(a, b, opts),
             });
         }
     }
@@ -542,10 +551,26 @@ impl EvmNet {
     }
 
     /// Locks `amount` escrow tokens on `from` for `recipient` on `to` and sends the
-    /// packet, with a deadline `timeout_ms` after `from`'s latest block time.
+    /// packet with `timeout`.
     pub async fn escrow_send(
         &self,
         from: &str,
+        to: &str,
+        recipient: Address,
+        amount: u64,
+        timeout: junction_spec::Timeout,
+    ) -> eyre::Result<Sent> {
+        let app = self.chain(from)?.escrow;
+        self.escrow_send_from(from, app, to, recipient, amount, timeout)
+            .await
+    }
+
+    /// [`EvmNet::escrow_send`] through the escrow contract `app` on `from` (e.g. one the
+    /// route's policy does not name), to the escrow the setup deployed on `to`.
+    pub async fn escrow_send_from(
+        &self,
+        from: &str,
+        app: Address,
         to: &str,
         recipient: Address,
         amount: u64,
@@ -555,7 +580,7 @@ impl EvmNet {
         let src = self.chain(from)?;
         let dst = self.chain(to)?;
         let p = provider(&src.anvil.endpoint(), DEV_KEY_0)?;
-        let receipt = TokenEscrow::new(src.escrow, &p)
+        let receipt = TokenEscrow::new(app, &p)
             .lockAndSend(
                 dst.id.as_str().to_owned(),
                 dst.escrow,
@@ -587,6 +612,16 @@ impl EvmNet {
             tx_hash: receipt.transaction_hash.0,
             height: receipt.block_number.unwrap_or_default(),
         })
+    }
+
+    /// Deploys another escrow app on chain `id` (its whole supply to the first dev
+    /// account), which no route's policy names.
+    pub async fn deploy_other_escrow(&self, id: &str) -> eyre::Result<Address> {
+        let c = self.chain(id)?;
+        let p = provider(&c.anvil.endpoint(), DEV_KEY_0)?;
+        deploy_escrow(&p, c.gateway, U256::from(ESCROW_SUPPLY))
+            .await
+            .map_err(|e| eyre!("deploying an escrow on {id}: {e}"))
     }
 
     /// The latest block time of chain `id`, in ms.

@@ -15,6 +15,7 @@ use junction_hub::config::KeyFile;
 use junction_hub::context::PrivateKey;
 use junction_hub::evmnet::{self, EvmNet, EvmNetOptions, Lifecycle, Sent};
 use junction_spec::attestation::AttestationSet;
+use junction_spec::gov::{ProposalKind, RateLimit};
 use junction_spec::{Checkpoint, Decode, Encode, LogEntry, RelayMsg, Timeout, TxKind};
 use junction_tests::{junction_bin, Net};
 use serde_json::{json, Value};
@@ -160,6 +161,11 @@ impl Env {
     }
 
     fn balance(&self, chain: &str, who: Address) -> U256 {
+        self.balance_in(chain, self.evm.chain(chain).unwrap().escrow, who)
+    }
+
+    /// `who`'s balance in the escrow contract `app` on `chain`.
+    fn balance_in(&self, chain: &str, app: Address, who: Address) -> U256 {
         let c = self.evm.chain(chain).unwrap();
         let p = evmnet::provider(
             &c.anvil.endpoint(),
@@ -167,7 +173,7 @@ impl Env {
         )
         .unwrap();
         self.rt
-            .block_on(async { TokenEscrow::new(c.escrow, &p).balanceOf(who).call().await })
+            .block_on(async { TokenEscrow::new(app, &p).balanceOf(who).call().await })
             .unwrap()
     }
 
@@ -312,9 +318,9 @@ fn entry_proof(env: &Env, sent: &Sent) -> (CheckpointProof, EntryProof) {
     )
 }
 
-/// A → B and B → A delivered and acked; the hub and the gateway each refuse a second
-/// delivery by name and the app runs once; forged hub input is refused by name and
-/// counted.
+/// A → B and B → A delivered and acked; the unordered route takes packets in any order;
+/// the hub and the gateway each refuse a second delivery by name and the app runs once;
+/// forged hub input is refused by name and counted.
 #[test]
 fn round_trips_exactly_once_and_forged_input() {
     let Some(mut env) = setup(31_800, false) else {
@@ -404,6 +410,38 @@ fn round_trips_exactly_once_and_forged_input() {
         )
         .unwrap_err();
     assert_eq!(error_name(&e), "root_mismatch", "{e}");
+
+    // The route is unordered: a later packet is taken while an earlier one (sent2) has
+    // not reached the hub.
+    let t = env.far("evm-b");
+    let sent3 = env.send("evm-a", "evm-b", recipient, 3, t);
+    assert_eq!(sent3.packet.sequence, sent2.packet.sequence + 1);
+    let (upd_a3, h_a3) = env.update("evm-a");
+    let proof3 = env
+        .rt
+        .block_on(a.prove_commitment(&sent3.packet, h_a3))
+        .unwrap();
+    env.relay(
+        &key,
+        vec![
+            upd_a3,
+            RelayMsg::RecvPacket {
+                packet: sent3.packet.clone(),
+                proof: proof3,
+            },
+        ],
+    )
+    .unwrap();
+    let unseen = env
+        .net
+        .rpc_raw(
+            0,
+            "packet_show",
+            json!({"key": hex::encode(sent2.packet.key().hash())}),
+        )
+        .unwrap();
+    assert_eq!(error_name(&unseen["error"]), "not_found", "{unseen}");
+    assert_eq!(env.hub_steps(&sent3)[0]["action"], "packet_logged");
 
     // A relay transaction from an account the council never registered.
     let outsider = junction_tests::account(77);
@@ -500,12 +538,18 @@ fn round_trips_exactly_once_and_forged_input() {
         Some("ack"),
         "{l:?}"
     );
-    // Each app ran once: 100 + 7 minted on B, nothing twice.
-    assert_eq!(env.balance("evm-b", recipient), U256::from(107));
+    let l = env.wait_outcome(&sent3, "evm-a", "evm-b", Duration::from_secs(60));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("ack"),
+        "{l:?}"
+    );
+    // Each app ran once: 100 + 7 + 3 minted on B, nothing twice.
+    assert_eq!(env.balance("evm-b", recipient), U256::from(110));
     let logged = env.hub_events_named("packet/packet_logged");
-    assert_eq!(logged.len(), 3, "{logged:?}");
+    assert_eq!(logged.len(), 4, "{logged:?}");
     let acked = env.hub_events_named("packet/ack_logged");
-    assert_eq!(acked.len(), 3, "{acked:?}");
+    assert_eq!(acked.len(), 4, "{acked:?}");
 }
 
 impl Env {
@@ -538,6 +582,38 @@ impl Env {
             .count()
     }
 
+    /// Waits for `sent`'s outcome at the source and checks its kind; for an error-ack,
+    /// also that the hub's first step was that error-ack with `reason` and that the
+    /// destination app never ran.
+    fn expect_outcome(&self, sent: &Sent, src: &str, dst: &str, kind: &str, reason: &str) {
+        let l = self.wait_outcome(sent, src, dst, Duration::from_secs(60));
+        assert_eq!(
+            l.outcome.as_ref().map(|o| o.0.as_str()),
+            Some(kind),
+            "{l:?}"
+        );
+        if kind == "error_ack" {
+            assert_eq!(l.delivered, None, "{l:?}");
+            let steps = self.hub_steps(sent);
+            assert_eq!(steps[0]["action"], "error_ack_logged", "{steps:?}");
+            assert_eq!(steps[0]["reason"], reason, "{steps:?}");
+        }
+    }
+
+    /// Passes `kinds` by an expedited council vote.
+    fn pass(&self, kinds: Vec<ProposalKind>) {
+        let members = evmnet::member_keys(&self.net.dir.path().join("net")).unwrap();
+        let rpc = junction_hub::client::RpcClient::new(self.evm.hub_rpc.clone());
+        self.rt
+            .block_on(evmnet::pass_proposals(
+                &rpc,
+                &members,
+                &self.evm.hub_chain_id,
+                kinds,
+            ))
+            .unwrap();
+    }
+
     fn hub_steps(&self, sent: &Sent) -> Vec<Value> {
         let show = self
             .net
@@ -551,10 +627,12 @@ impl Env {
     }
 }
 
-/// On an ordered route: a withheld packet times out at the source exactly once (refund)
+/// On ordered routes: a withheld packet times out at the source exactly once (refund)
 /// and the next packet still flows; a `RecvPacket` that reaches the hub after the
-/// destination's deadline is timed out directly; a packet on a paused route gets a final
-/// error-ack with that reason (refund).
+/// destination's deadline is timed out directly; a packet ahead of its turn is refused by
+/// name; a packet on a paused or closed route, over the payload cap, from an app the
+/// policy does not name or over the rate limit gets a final error-ack with that reason
+/// (refund), and the next packet on the channel still flows.
 #[test]
 fn timeouts_and_policy_error_acks_on_an_ordered_route() {
     let Some(mut env) = setup(31_900, true) else {
@@ -699,13 +777,123 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
     assert_eq!(steps[0]["reason"], "route_paused", "{steps:?}");
     assert_eq!(env.balance("evm-a", user), before);
 
+    // Order on the ordered route B → A: the hub refuses a packet ahead of its turn by
+    // name; the relayer then brings both, in order.
+    env.kill_relayer();
+    let t = env.far("evm-a");
+    let o1 = env.send("evm-b", "evm-a", recipient, 1, t);
+    let o2 = env.send("evm-b", "evm-a", recipient, 2, t);
+    let (upd_b, h_b) = env.update("evm-b");
+    let (upd_a, _) = env.update("evm-a");
+    let proof = env
+        .rt
+        .block_on(env.adapter("evm-b").prove_commitment(&o2.packet, h_b))
+        .unwrap();
+    let e = env
+        .relay(
+            &key,
+            vec![
+                upd_b,
+                upd_a,
+                RelayMsg::RecvPacket {
+                    packet: o2.packet.clone(),
+                    proof,
+                },
+            ],
+        )
+        .unwrap_err();
+    assert_eq!(error_name(&e), "out_of_order", "{e}");
+    env.start_relayer();
+    for o in [&o1, &o2] {
+        env.expect_outcome(o, "evm-b", "evm-a", "ack", "");
+    }
+    assert_eq!(env.balance("evm-a", recipient), U256::from(3));
+
+    // The council closes A → B and caps B → A's payload below the escrow's 96 bytes.
+    let (chain_a, chain_b) = (
+        env.evm.chain("evm-a").unwrap(),
+        env.evm.chain("evm-b").unwrap(),
+    );
+    let (a_to_b, b_to_a) = (
+        evmnet::route_id(chain_a, chain_b).unwrap(),
+        evmnet::route_id(chain_b, chain_a).unwrap(),
+    );
+    let opts = EvmNetOptions {
+        ordered: true,
+        ..Default::default()
+    };
+    let mut capped = evmnet::route_policy(chain_b, chain_a, &opts);
+    capped.max_payload = 64;
+    env.pass(vec![
+        ProposalKind::CloseRoute { route: a_to_b },
+        ProposalKind::UpdateRoute {
+            route: b_to_a.clone(),
+            policy: capped,
+        },
+    ]);
+    let before_b = env.balance("evm-b", user);
+    let t = env.far("evm-b");
+    let p5 = env.send("evm-a", "evm-b", recipient, 50, t);
+    let t = env.far("evm-a");
+    let q1 = env.send("evm-b", "evm-a", recipient, 60, t);
+    env.expect_outcome(&p5, "evm-a", "evm-b", "error_ack", "route_closed");
+    env.expect_outcome(&q1, "evm-b", "evm-a", "error_ack", "payload_over_cap");
+    assert_eq!(env.balance("evm-a", user), before);
+    assert_eq!(env.balance("evm-b", user), before_b);
+
+    // Then B → A takes any payload again but one message per hour; an escrow the policy
+    // does not name is refused, the next packet of the named one still flows on the
+    // ordered route (q1's sequence was used up), the one after it is over the limit.
+    let mut limited = evmnet::route_policy(chain_b, chain_a, &opts);
+    limited.rate = RateLimit {
+        messages: 1,
+        bytes: 1_000_000,
+        window_ms: 3_600_000,
+    };
+    env.pass(vec![ProposalKind::UpdateRoute {
+        route: b_to_a,
+        policy: limited,
+    }]);
+    let other = env
+        .rt
+        .block_on(env.evm.deploy_other_escrow("evm-b"))
+        .unwrap();
+    let t = env.far("evm-a");
+    let q2 = env
+        .rt
+        .block_on(
+            env.evm
+                .escrow_send_from("evm-b", other, "evm-a", recipient, 70, t),
+        )
+        .unwrap();
+    let q3 = env.send("evm-b", "evm-a", recipient, 80, t);
+    assert_eq!(q3.packet.sequence, q1.packet.sequence + 1);
+    let q4 = env.send("evm-b", "evm-a", recipient, 90, t);
+    env.expect_outcome(&q2, "evm-b", "evm-a", "error_ack", "source_app_not_allowed");
+    env.expect_outcome(&q3, "evm-b", "evm-a", "ack", "");
+    env.expect_outcome(&q4, "evm-b", "evm-a", "error_ack", "rate_limit_exceeded");
+    assert_eq!(
+        env.balance_in("evm-b", other, user),
+        U256::from(evmnet::ESCROW_SUPPLY)
+    );
+    assert_eq!(env.balance("evm-b", user), before_b - U256::from(80));
+    assert_eq!(env.balance("evm-a", recipient), U256::from(3 + 80));
+
     // Exactly one outcome each at the source.
-    for p in [&p1, &p2, &p3, &p4] {
+    for p in [&p1, &p2, &p3, &p4, &p5] {
         assert_eq!(
             env.outcomes_for("evm-a", p),
             1,
             "sequence {}",
             p.packet.sequence
+        );
+    }
+    for q in [&o1, &o2, &q1, &q2, &q3, &q4] {
+        assert_eq!(
+            env.outcomes_for("evm-b", q),
+            1,
+            "sequence {}",
+            q.packet.sequence
         );
     }
     assert_eq!(env.balance("evm-b", recipient), U256::from(20));
