@@ -26,7 +26,7 @@ const input = {
   language: 'Solidity',
   sources,
   settings: {
-    optimizer: { enabled: true, runs: 200 },
+    optimizer: { enabled: true, runs: 1000000 },
     viaIR: true,
     evmVersion: 'cancun',
     // No metadata hash: the bytecode depends on the code, not on comments or file paths.

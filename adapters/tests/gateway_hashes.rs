@@ -82,6 +82,76 @@ async fn rust_and_solidity_hashes_agree() {
     assert_eq!(gw.hubChainId().call().await.unwrap(), "junction-hub");
 }
 
+/// The gateway's inclusion check (assembly, run for every level of every delivered entry)
+/// gives the spec's verdict for every leaf of every tree up to 40 leaves (and a few larger
+/// ones), and for proofs altered in each way a relayer could alter them.
+#[tokio::test]
+async fn the_inclusion_check_agrees_with_the_spec_on_every_leaf() {
+    use junction_spec::merkle::{
+        inclusion_proof, leaf_hash, root_from_leaf_hashes, verify_inclusion,
+    };
+    let Some(env) = env().await else { return };
+    let gw = env.gateway(env.gw_b);
+    let sizes: Vec<u64> = (1..=40).chain([63, 64, 65, 100, 1024]).collect();
+    let mut checked = 0usize;
+    for size in sizes {
+        // Entries of varied lengths (0 to 70 bytes), so the leaf hash sees several words.
+        let entries: Vec<Vec<u8>> = (0..size)
+            .map(|i| vec![(i % 251) as u8; (i % 71) as usize])
+            .collect();
+        let leaves: Vec<[u8; 32]> = entries.iter().map(|e| leaf_hash(e)).collect();
+        let root = root_from_leaf_hashes(&leaves);
+        let indices: Vec<u64> = if size <= 40 {
+            (0..size).collect()
+        } else {
+            vec![0, 1, size / 2, size - 2, size - 1]
+        };
+        for index in indices {
+            let proof = inclusion_proof(&leaves, index).unwrap();
+            let mut cases: Vec<(u64, Vec<[u8; 32]>, [u8; 32], u64, &str)> = vec![
+                (index, proof.clone(), root, size, "as proven"),
+                (index, proof.clone(), root, size + 1, "another size"),
+                (index + 1, proof.clone(), root, size, "another index"),
+                (size, proof.clone(), root, size, "index at size"),
+            ];
+            if !proof.is_empty() {
+                let mut flipped = proof.clone();
+                flipped[proof.len() - 1][31] ^= 1;
+                cases.push((index, flipped, root, size, "a sibling flipped"));
+                cases.push((
+                    index,
+                    proof[..proof.len() - 1].to_vec(),
+                    root,
+                    size,
+                    "one sibling short",
+                ));
+            }
+            let mut longer = proof.clone();
+            longer.push([7; 32]);
+            cases.push((index, longer, root, size, "one sibling extra"));
+            let mut other_root = root;
+            other_root[0] ^= 0x80;
+            cases.push((index, proof.clone(), other_root, size, "another root"));
+            for (i, p, r, n, what) in cases {
+                let spec_ok = verify_inclusion(&leaves[index as usize], i, n, &p, &r).is_ok();
+                let sol: Vec<alloy::primitives::FixedBytes<32>> =
+                    p.iter().map(|h| (*h).into()).collect();
+                let got = gw
+                    .verifyInclusion(bytes(&entries[index as usize]), i, sol, r.into(), n)
+                    .call()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    got, spec_ok,
+                    "size {size}, leaf {index}, {what}: gateway {got}, spec {spec_ok}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 6_000, "{checked}");
+}
+
 #[tokio::test]
 async fn send_stores_the_commitment_and_emits_the_spec_encoding() {
     let Some(env) = env().await else { return };

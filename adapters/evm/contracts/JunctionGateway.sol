@@ -521,40 +521,60 @@ contract JunctionGateway is IJunctionGateway {
     function _included(bytes calldata entry, uint64 index, bytes32[] calldata proof, bytes32 root, uint64 size)
         private
         view
-        returns (bool)
+        returns (bool ok)
     {
         if (index >= size) return false;
         uint256 last = size - 1;
         uint256 inner = _bitLen(index ^ last);
         uint256 border = _popCount(index >> inner);
         if (proof.length != inner + border) return false;
-        bytes32 h = sha256(abi.encodePacked(uint8(0), entry));
-        for (uint256 level = 0; level < proof.length; level++) {
-            bool right = level >= inner || (index >> level) & 1 == 1;
-            h = right ? _node(proof[level], h) : _node(h, proof[level]);
-        }
-        return h == root;
-    }
-
-    function _node(bytes32 l, bytes32 r) private view returns (bytes32 out) {
+        // One scratch buffer past the free memory pointer serves the leaf and every node:
+        // this loop runs for every level of every delivered entry, and Solidity's own
+        // encoding and bounds checks cost more than the SHA-256 calls themselves.
         assembly ("memory-safe") {
             let p := mload(0x40)
+            mstore8(p, 0)
+            calldatacopy(add(p, 1), entry.offset, entry.length)
+            if iszero(staticcall(gas(), 2, p, add(entry.length, 1), 0, 32)) { revert(0, 0) }
+            let h := mload(0)
             mstore8(p, 1)
-            mstore(add(p, 1), l)
-            mstore(add(p, 33), r)
-            if iszero(staticcall(gas(), 2, p, 65, 0, 32)) { revert(0, 0) }
-            out := mload(0)
+            for { let level := 0 } lt(level, proof.length) { level := add(level, 1) } {
+                let sibling := calldataload(add(proof.offset, shl(5, level)))
+                // Above the inner levels the path only climbs right borders.
+                switch or(iszero(lt(level, inner)), and(shr(level, index), 1))
+                case 0 {
+                    mstore(add(p, 1), h)
+                    mstore(add(p, 33), sibling)
+                }
+                default {
+                    mstore(add(p, 1), sibling)
+                    mstore(add(p, 33), h)
+                }
+                if iszero(staticcall(gas(), 2, p, 65, 0, 32)) { revert(0, 0) }
+                h := mload(0)
+            }
+            ok := eq(h, root)
         }
+    }
+
+    /// Whether `entry` is at `index` of the log of `size` entries with `root`, by the check
+    /// `deliver` runs; for relayers and cross-checks.
+    function verifyInclusion(bytes calldata entry, uint64 index, bytes32[] calldata proof, bytes32 root, uint64 size)
+        external
+        view
+        returns (bool)
+    {
+        return _included(entry, index, proof, root, size);
     }
 
     function _handle(uint256 i, bytes calldata entry) private returns (bytes32 key, bytes memory skip) {
         Entry memory e = _parseEntry(entry, i);
         // An entry names the one chain that may act on it; the packet's own side must agree.
-        if (keccak256(entry[e.targetStart:e.targetStart + e.targetLen]) != CHAIN_ID_HASH) revert WrongTargetChain(i);
+        if (_keccakAt(entry, e.targetStart, e.targetLen) != CHAIN_ID_HASH) revert WrongTargetChain(i);
         bool toDestination = e.kind == KIND_PACKET || e.kind == KIND_SEQUENCE_SKIP;
         (uint256 side, uint256 sideLen) =
             toDestination ? (e.destChainStart, e.destChainLen) : (e.sourceChainStart, e.sourceChainLen);
-        if (keccak256(entry[side + 4:side + 4 + sideLen]) != CHAIN_ID_HASH) revert WrongTargetChain(i);
+        if (_keccakAt(entry, side + 4, sideLen) != CHAIN_ID_HASH) revert WrongTargetChain(i);
         key = _keyHash(entry, e);
         if (e.kind == KIND_PACKET) {
             skip = _receive(entry, e, key);
@@ -660,16 +680,11 @@ contract JunctionGateway is IJunctionGateway {
             len := mload(add(ret, 64))
         }
         if (offset != 32 || len > MAX_RESULT_BYTES || ret.length < 64 + len) return (false, "");
-        bytes memory ack = new bytes(len);
-        for (uint256 k = 0; k < len; k += 32) {
-            assembly ("memory-safe") {
-                mstore(add(add(ack, 32), k), mload(add(add(ret, 96), k)))
-            }
-        }
-        // the loop may write up to 31 bytes past `len` into free memory; trim the length back
+        // The length word of the encoding sits right before its bytes: read the ack in
+        // place instead of copying it.
+        bytes memory ack;
         assembly ("memory-safe") {
-            mstore(ack, len)
-            mstore(0x40, add(add(ack, 32), and(add(len, 31), not(31))))
+            ack := add(ret, 64)
         }
         return (true, ack);
     }
@@ -769,10 +784,13 @@ contract JunctionGateway is IJunctionGateway {
         pure
         returns (uint256, uint256, uint256)
     {
-        if (o + 4 > d.length) revert MalformedEntry(index);
-        uint256 len = _u32(d, o);
-        if (len > max || o + 4 + len > d.length) revert MalformedEntry(index);
-        return (o + 4, len, o + 4 + len);
+        // Offsets stay within calldata and lengths within u32, so nothing here can overflow.
+        unchecked {
+            if (o + 4 > d.length) revert MalformedEntry(index);
+            uint256 len = _u32(d, o);
+            if (len > max || o + 4 + len > d.length) revert MalformedEntry(index);
+            return (o + 4, len, o + 4 + len);
+        }
     }
 
     /// PacketKey encoding = source chain || source app || destination chain || sequence,
@@ -820,6 +838,16 @@ contract JunctionGateway is IJunctionGateway {
         }
     }
 
+    /// keccak256 of `d[start:start + len]`, for fields the parser already bounded (a slice
+    /// would check the bounds again on every entry).
+    function _keccakAt(bytes calldata d, uint256 start, uint256 len) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, add(d.offset, start), len)
+            h := keccak256(p, len)
+        }
+    }
+
     /// 32 bytes of memory from `d[o]` (may read past the end; callers check lengths).
     function _mload(bytes memory d, uint256 o) private pure returns (uint256 w) {
         assembly ("memory-safe") {
@@ -831,10 +859,32 @@ contract JunctionGateway is IJunctionGateway {
         return _load(d, o) >> 224;
     }
 
+    /// Bits needed to write `x` (0 for 0), by halving the width instead of one bit a step.
     function _bitLen(uint256 x) private pure returns (uint256 n) {
-        while (x != 0) {
-            n++;
-            x >>= 1;
+        assembly ("memory-safe") {
+            let b := shl(7, gt(x, 0xffffffffffffffffffffffffffffffff))
+            x := shr(b, x)
+            n := b
+            b := shl(6, gt(x, 0xffffffffffffffff))
+            x := shr(b, x)
+            n := or(n, b)
+            b := shl(5, gt(x, 0xffffffff))
+            x := shr(b, x)
+            n := or(n, b)
+            b := shl(4, gt(x, 0xffff))
+            x := shr(b, x)
+            n := or(n, b)
+            b := shl(3, gt(x, 0xff))
+            x := shr(b, x)
+            n := or(n, b)
+            b := shl(2, gt(x, 0xf))
+            x := shr(b, x)
+            n := or(n, b)
+            b := shl(1, gt(x, 0x3))
+            x := shr(b, x)
+            n := or(n, b)
+            // x is now 0..3
+            n := add(n, add(gt(x, 1), iszero(iszero(x))))
         }
     }
 
