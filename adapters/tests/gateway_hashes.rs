@@ -108,7 +108,9 @@ async fn the_inclusion_check_agrees_with_the_spec_on_every_leaf() {
         };
         for index in indices {
             let proof = inclusion_proof(&leaves, index).unwrap();
-            let mut cases: Vec<(u64, Vec<[u8; 32]>, [u8; 32], u64, &str)> = vec![
+            // (claimed index, proof, root, tree size, what was altered)
+            type Case = (u64, Vec<[u8; 32]>, [u8; 32], u64, &'static str);
+            let mut cases: Vec<Case> = vec![
                 (index, proof.clone(), root, size, "as proven"),
                 (index, proof.clone(), root, size + 1, "another size"),
                 (index + 1, proof.clone(), root, size, "another index"),
