@@ -759,7 +759,8 @@ impl Relayer {
             }
             jobs.push((id, to, proven));
         }
-        // Chains are delivered to concurrently; each chain's batches one after another.
+        // Chains are delivered to concurrently; a chain's batches are mined together unless
+        // an ordered route makes them wait for each other.
         let max_batch = self.max_batch;
         let metrics = self.metrics.clone();
         let results = futures::future::join_all(jobs.into_iter().map(|(id, to, proven)| {
@@ -772,8 +773,10 @@ impl Relayer {
                 };
                 let mut all_ok = true;
                 let mut undelivered = 0u64;
-                for batch in proven.chunks(max_batch) {
-                    match a.deliver(proof_cp, batch).await {
+                let batches: Vec<&[EntryProof]> = proven.chunks(max_batch).collect();
+                let results = a.deliver_batches(proof_cp, &batches).await;
+                for (batch, result) in batches.iter().zip(results) {
+                    match result {
                         Ok(out) => {
                             metrics
                                 .delivered

@@ -253,7 +253,14 @@ impl EvmAdapter {
             .collect();
         let signer = PrivateKeySigner::from_signing_key(config.sender_key.clone());
         let sender = signer.address();
+        // Nonces come from the node's pending count on every send, not from a local cache:
+        // a send that fails after taking a cached nonce would leave a gap that holds back
+        // every later transaction, and sends here are serialized by `send_lock` anyway.
         let provider = ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .with_gas_estimation()
+            .with_simple_nonce_management()
+            .fetch_chain_id()
             .wallet(EthereumWallet::from(signer))
             .connect_http(url)
             .erased();
@@ -298,6 +305,87 @@ impl EvmAdapter {
     }
 
     /// The provider (sending from the sender key).
+    /// Delivers `batches` under one checkpoint. Batches with an entry of an ordered route
+    /// go one at a time, each mined before the next is simulated (a later one may depend
+    /// on an earlier one's sequence); otherwise all are sent back to back with consecutive
+    /// nonces and mined together, which takes one block instead of one per batch. Each
+    /// batch is simulated before it is sent, so a refused batch costs nothing and the
+    /// others go ahead.
+    pub async fn deliver_batches(
+        &self,
+        checkpoint: &CheckpointProof,
+        batches: &[&[EntryProof]],
+    ) -> Vec<Result<DeliverOutcome, AdapterError>> {
+        let ordered = batches
+            .iter()
+            .flat_map(|b| b.iter())
+            .any(|e| e.entry.ordered);
+        if ordered || batches.len() < 2 {
+            let mut out = Vec::with_capacity(batches.len());
+            for b in batches {
+                out.push(self.deliver(checkpoint, b).await);
+            }
+            return out;
+        }
+        let sent = {
+            let _one_at_a_time = self.send_lock.lock().await;
+            let mut sent = Vec::with_capacity(batches.len());
+            for b in batches {
+                sent.push(
+                    gateway::send_deliver(&self.provider, self.gateway, checkpoint, b, None)
+                        .await
+                        .map_err(deliver_error),
+                );
+            }
+            sent
+        };
+        futures::future::join_all(sent.into_iter().map(|s| async move {
+            let receipt = gateway::mined(s?).await.map_err(deliver_error)?;
+            self.deliver_outcome(&receipt)
+        }))
+        .await
+    }
+
+    /// What a mined `deliver` did, from its events.
+    fn deliver_outcome(
+        &self,
+        receipt: &alloy::rpc::types::TransactionReceipt,
+    ) -> Result<DeliverOutcome, AdapterError> {
+        let tx_hash = receipt.transaction_hash.0;
+        let height = receipt
+            .block_number
+            .ok_or_else(|| AdapterError::Rpc("a mined receipt without a block number".into()))?;
+        let mut out = DeliverOutcome {
+            tx_hash,
+            height,
+            gas_used: receipt.gas_used,
+            received: Vec::new(),
+            outcomes: Vec::new(),
+            skipped: Vec::new(),
+        };
+        for log in receipt.inner.logs() {
+            if log.address() != self.gateway {
+                continue;
+            }
+            let Some(topic) = log.topic0() else { continue };
+            if *topic == JunctionGateway::PacketReceived::SIGNATURE_HASH {
+                let ev: JunctionGateway::PacketReceived = decode_event(log)?;
+                out.received.push(receipt_of(&ev, height, tx_hash)?);
+            } else if *topic == JunctionGateway::OutcomeDelivered::SIGNATURE_HASH {
+                let ev: JunctionGateway::OutcomeDelivered = decode_event(log)?;
+                out.outcomes.push(outcome_of(&ev, height, tx_hash)?);
+            } else if *topic == JunctionGateway::EntrySkipped::SIGNATURE_HASH {
+                let ev: JunctionGateway::EntrySkipped = decode_event(log)?;
+                out.skipped.push(SkippedEntry {
+                    index: u64::try_from(ev.index).unwrap_or(u64::MAX),
+                    key: ev.key.0,
+                    reason: gateway::revert_name(&ev.reason).unwrap_or("unknown"),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     pub fn provider(&self) -> &DynProvider {
         &self.provider
     }
@@ -626,56 +714,8 @@ impl Adapter for EvmAdapter {
         let _one_at_a_time = self.send_lock.lock().await;
         let receipt = gateway::deliver(&self.provider, self.gateway, checkpoint, entries, None)
             .await
-            .map_err(|e| match &e {
-                GatewayError::Contract(c) => match (e.revert_name(), c.as_revert_data()) {
-                    (Some(revert), _) => AdapterError::GatewayRevert {
-                        revert,
-                        detail: e.to_string(),
-                    },
-                    (None, Some(_)) => AdapterError::GatewayRevert {
-                        revert: "unknown",
-                        detail: e.to_string(),
-                    },
-                    (None, None) => rpc(&e),
-                },
-                GatewayError::Reverted(tx) => AdapterError::TxReverted {
-                    tx_hash: tx.parse::<B256>().map(|h| h.0).unwrap_or_default(),
-                },
-                GatewayError::Unexpected(_) => rpc(&e),
-            })?;
-        let tx_hash = receipt.transaction_hash.0;
-        let height = receipt
-            .block_number
-            .ok_or_else(|| AdapterError::Rpc("a mined receipt without a block number".into()))?;
-        let mut out = DeliverOutcome {
-            tx_hash,
-            height,
-            gas_used: receipt.gas_used,
-            received: Vec::new(),
-            outcomes: Vec::new(),
-            skipped: Vec::new(),
-        };
-        for log in receipt.inner.logs() {
-            if log.address() != self.gateway {
-                continue;
-            }
-            let Some(topic) = log.topic0() else { continue };
-            if *topic == JunctionGateway::PacketReceived::SIGNATURE_HASH {
-                let ev: JunctionGateway::PacketReceived = decode_event(log)?;
-                out.received.push(receipt_of(&ev, height, tx_hash)?);
-            } else if *topic == JunctionGateway::OutcomeDelivered::SIGNATURE_HASH {
-                let ev: JunctionGateway::OutcomeDelivered = decode_event(log)?;
-                out.outcomes.push(outcome_of(&ev, height, tx_hash)?);
-            } else if *topic == JunctionGateway::EntrySkipped::SIGNATURE_HASH {
-                let ev: JunctionGateway::EntrySkipped = decode_event(log)?;
-                out.skipped.push(SkippedEntry {
-                    index: u64::try_from(ev.index).unwrap_or(u64::MAX),
-                    key: ev.key.0,
-                    reason: gateway::revert_name(&ev.reason).unwrap_or("unknown"),
-                });
-            }
-        }
-        Ok(out)
+            .map_err(deliver_error)?;
+        self.deliver_outcome(&receipt)
     }
 
     async fn outcomes(&self, from: u64, to: u64) -> Result<Vec<Outcome>, AdapterError> {
@@ -712,6 +752,27 @@ impl Adapter for EvmAdapter {
                 receipt_of(&decode_event(log)?, height, tx_hash)
             })
             .collect()
+    }
+}
+
+/// An adapter error for a failed `deliver`, with the gateway's revert name when it has one.
+fn deliver_error(e: GatewayError) -> AdapterError {
+    match &e {
+        GatewayError::Contract(c) => match (e.revert_name(), c.as_revert_data()) {
+            (Some(revert), _) => AdapterError::GatewayRevert {
+                revert,
+                detail: e.to_string(),
+            },
+            (None, Some(_)) => AdapterError::GatewayRevert {
+                revert: "unknown",
+                detail: e.to_string(),
+            },
+            (None, None) => rpc(&e),
+        },
+        GatewayError::Reverted(tx) => AdapterError::TxReverted {
+            tx_hash: tx.parse::<B256>().map(|h| h.0).unwrap_or_default(),
+        },
+        GatewayError::Unexpected(_) => rpc(&e),
     }
 }
 

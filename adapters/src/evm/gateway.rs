@@ -227,6 +227,20 @@ pub async fn deliver<P: Provider>(
     entries: &[EntryProof],
     gas: Option<u64>,
 ) -> Result<alloy::rpc::types::TransactionReceipt, GatewayError> {
+    let pending = send_deliver(provider, gateway, checkpoint, entries, gas).await?;
+    mined(pending).await
+}
+
+/// The first half of [`deliver`]: simulates (without `gas`) and sends the transaction,
+/// without waiting for it to be mined. Several sends from one provider take consecutive
+/// nonces, so their batches run in the order sent.
+pub async fn send_deliver<P: Provider>(
+    provider: P,
+    gateway: Address,
+    checkpoint: &CheckpointProof,
+    entries: &[EntryProof],
+    gas: Option<u64>,
+) -> Result<alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>, GatewayError> {
     let contract = JunctionGateway::new(gateway, provider);
     let call = deliver_call(checkpoint, entries);
     let mut builder = contract.deliver(call.signed, call.entries);
@@ -236,9 +250,15 @@ pub async fn deliver<P: Provider>(
             builder.call().await?;
         }
     }
-    let receipt = builder
-        .send()
-        .await?
+    Ok(builder.send().await?)
+}
+
+/// The second half of [`deliver`]: waits for the transaction to be mined; a failed one is
+/// [`GatewayError::Reverted`].
+pub async fn mined(
+    pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>,
+) -> Result<alloy::rpc::types::TransactionReceipt, GatewayError> {
+    let receipt = pending
         .get_receipt()
         .await
         .map_err(|e| GatewayError::Unexpected(e.to_string()))?;
