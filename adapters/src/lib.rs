@@ -103,7 +103,7 @@ pub struct DeliverOutcome {
 }
 
 /// Why an adapter operation failed. [`AdapterError::name`] is stable (logs, metrics, tests).
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum AdapterError {
     /// The configuration is unusable.
     #[error("invalid adapter configuration: {0}")]

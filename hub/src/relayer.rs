@@ -21,20 +21,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eyre::{eyre, WrapErr};
-use futures::StreamExt as _;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
-use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
+use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig, SlotClaim};
 use junction_adapters::{Adapter, AdapterError, CheckpointProof, EntryProof, Receipt, SentPacket};
 use junction_spec::attestation::AttestationSet;
 use junction_spec::{
-    ChainId, Checkpoint, Decode, Encode, Hash32, LogEntry, Packet, RelayMsg, TxKind, MAX_TX_BYTES,
+    ChainId, Checkpoint, Decode, Encode, Hash32, LogEntry, Packet, RelayMsg, SourceProof, TxKind,
+    MAX_TX_BYTES,
 };
 
 use crate::client::{into_result, ClientError, RpcClient};
@@ -314,6 +314,7 @@ impl Relayer {
     /// One pass: follow new sends, outcomes and receipts, relay to the hub, deliver hub
     /// entries to gateways.
     pub async fn cycle(&mut self) -> eyre::Result<()> {
+        let started = std::time::Instant::now();
         let mut heights = BTreeMap::new();
         for (id, a) in &self.chains {
             let h = a.latest_height().await.map_err(|e| eyre!(named(&e)))?;
@@ -355,8 +356,18 @@ impl Relayer {
                 self.receipts_scanned.insert(id.clone(), h + 1);
             }
         }
+        let scanned = started.elapsed();
         self.relay_to_hub(&heights).await?;
+        let relayed = started.elapsed();
         let undelivered = self.deliver_to_gateways().await?;
+        debug!(
+            tracked = self.tracked.len(),
+            undelivered,
+            scan_ms = scanned.as_millis() as u64,
+            hub_ms = (relayed - scanned).as_millis() as u64,
+            deliver_ms = (started.elapsed() - relayed).as_millis() as u64,
+            "relayer cycle"
+        );
         self.metrics
             .backlog
             .set((self.tracked.len() as u64 + undelivered) as i64);
@@ -510,11 +521,9 @@ impl Relayer {
                     b.packet.sequence,
                 ))
         });
-        let built: Vec<eyre::Result<Built>> = futures::stream::iter(work)
-            .map(Job::build)
-            .buffered(PROOF_CONCURRENCY)
-            .collect()
-            .await;
+        let proving = std::time::Instant::now();
+        let jobs = work.len();
+        let built = build_all(work).await;
         let mut msgs = Vec::new();
         let mut needs_update: BTreeMap<ChainId, bool> = BTreeMap::new();
         // A packet whose proof failed (e.g. a node's proof that does not verify against
@@ -564,7 +573,17 @@ impl Relayer {
                 });
             }
         }
-        self.submit(updates, msgs).await
+        let proved = proving.elapsed();
+        let n = msgs.len();
+        self.submit(updates, msgs).await?;
+        debug!(
+            jobs,
+            msgs = n,
+            proofs_ms = proved.as_millis() as u64,
+            submit_ms = (proving.elapsed() - proved).as_millis() as u64,
+            "relayed to the hub"
+        );
+        Ok(())
     }
 
     async fn next_nonce(&self) -> eyre::Result<u64> {
@@ -821,8 +840,6 @@ impl Relayer {
 
 /// Most requests in one JSON-RPC batch to the hub (its default `rpc.max_batch`).
 const HUB_BATCH: usize = 64;
-/// Storage proofs fetched from the chains at once.
-const PROOF_CONCURRENCY: usize = 16;
 
 /// What a tracked packet needs this cycle.
 #[derive(Debug)]
@@ -855,25 +872,85 @@ enum Built {
     Done(Hash32),
 }
 
+/// One slot proof a job needs (grouped by the chain and height it is taken at).
+struct ProofNeed {
+    job: usize,
+    claim: SlotClaim,
+}
+
+/// Builds every job's message. Proofs are grouped by chain and height and fetched with one
+/// `eth_getProof` per group chunk (the gateway's storage trie is walked once for many
+/// slots, and the header is fetched once), the groups concurrently.
+async fn build_all(work: Vec<Job>) -> Vec<eyre::Result<Built>> {
+    let mut groups: BTreeMap<(ChainId, u64), (Arc<EvmAdapter>, Vec<ProofNeed>)> = BTreeMap::new();
+    for (i, job) in work.iter().enumerate() {
+        let mut need = |adapter: &Arc<EvmAdapter>, height: u64, claim: SlotClaim| {
+            groups
+                .entry((adapter.chain().clone(), height))
+                .or_insert_with(|| (adapter.clone(), Vec::new()))
+                .1
+                .push(ProofNeed { job: i, claim });
+        };
+        match job.work {
+            Work::Recv { past } => {
+                need(&job.src, job.h_src, SlotClaim::Commitment);
+                if past {
+                    need(&job.dst, job.h_dst, SlotClaim::NoReceipt);
+                }
+            }
+            Work::Ack(_) => need(&job.dst, job.h_dst, SlotClaim::Receipt),
+            Work::Timeout => need(&job.dst, job.h_dst, SlotClaim::NoReceipt),
+        }
+    }
+    let proven = futures::future::join_all(groups.into_iter().map(|((_, height), (a, needs))| {
+        let work = &work;
+        async move {
+            let claims: Vec<(SlotClaim, &Packet)> = needs
+                .iter()
+                .map(|n| (n.claim, &work[n.job].packet))
+                .collect();
+            let proofs = a.prove_slots(&claims, height).await;
+            needs.into_iter().zip(proofs).collect::<Vec<_>>()
+        }
+    }))
+    .await;
+    // (job, claim) -> its proof; a job has at most one proof per claim.
+    let mut by_job: BTreeMap<(usize, u8), Result<SourceProof, AdapterError>> = BTreeMap::new();
+    for (need, proof) in proven.into_iter().flatten() {
+        by_job.insert((need.job, need.claim as u8), proof);
+    }
+    work.into_iter()
+        .enumerate()
+        .map(|(i, job)| {
+            let mut take = |claim: SlotClaim| {
+                by_job
+                    .remove(&(i, claim as u8))
+                    .unwrap_or_else(|| Err(AdapterError::Rpc("proof not fetched".into())))
+            };
+            job.assemble(&mut take)
+        })
+        .collect()
+}
+
 impl Job {
-    async fn build(self) -> eyre::Result<Built> {
+    /// The job's message from its proofs (`take` hands over the proof of each claim).
+    fn assemble(
+        self,
+        take: &mut impl FnMut(SlotClaim) -> Result<SourceProof, AdapterError>,
+    ) -> eyre::Result<Built> {
         let p = self.packet;
         let src_chain = p.source_chain.clone();
         let dst_chain = p.dest_chain.clone();
         match self.work {
             Work::Recv { past } => {
-                let commitment = match self.src.prove_commitment(&p, self.h_src).await {
+                let commitment = match take(SlotClaim::Commitment) {
                     Ok(c) => c,
                     // Cleared meanwhile (an outcome reached the source): done.
                     Err(e) if e.name() == "not_committed" => return Ok(Built::Done(self.key)),
                     Err(e) => return Err(eyre!(named(&e))),
                 };
                 let msg = if past {
-                    let absence = self
-                        .dst
-                        .prove_no_receipt(&p, self.h_dst)
-                        .await
-                        .map_err(|e| eyre!(named(&e)))?;
+                    let absence = take(SlotClaim::NoReceipt).map_err(|e| eyre!(named(&e)))?;
                     RelayMsg::TimeoutPacket {
                         packet: p,
                         absence,
@@ -891,11 +968,7 @@ impl Job {
                 })
             }
             Work::Ack(r) => {
-                let proof = self
-                    .dst
-                    .prove_receipt(&p, self.h_dst)
-                    .await
-                    .map_err(|e| eyre!(named(&e)))?;
+                let proof = take(SlotClaim::Receipt).map_err(|e| eyre!(named(&e)))?;
                 Ok(Built::Msg {
                     msg: Box::new(RelayMsg::AckPacket {
                         packet: p,
@@ -907,11 +980,7 @@ impl Job {
                 })
             }
             Work::Timeout => {
-                let absence = self
-                    .dst
-                    .prove_no_receipt(&p, self.h_dst)
-                    .await
-                    .map_err(|e| eyre!(named(&e)))?;
+                let absence = take(SlotClaim::NoReceipt).map_err(|e| eyre!(named(&e)))?;
                 Ok(Built::Msg {
                     msg: Box::new(RelayMsg::TimeoutPacket {
                         packet: p,

@@ -496,16 +496,16 @@ impl EvmAdapter {
         })
     }
 
-    /// The word at `slot` of the gateway's storage at `height`, with its EIP-1186 proof
-    /// (not yet checked: see [`Self::check_proof`]).
-    async fn storage_proof(
+    /// The words at `slots` of the gateway's storage at `height`, with their EIP-1186
+    /// proofs, from one `eth_getProof` (not yet checked: see [`Self::check_proof`]).
+    async fn storage_proofs(
         &self,
-        slot: [u8; 32],
+        slots: &[[u8; 32]],
         height: u64,
-    ) -> Result<([u8; 32], EvmProof), AdapterError> {
+    ) -> Result<Vec<([u8; 32], EvmProof)>, AdapterError> {
         let resp = self
             .provider
-            .get_proof(self.gateway, vec![B256::from(slot)])
+            .get_proof(self.gateway, slots.iter().map(|s| B256::from(*s)).collect())
             .block_id(BlockId::number(height))
             .await
             .map_err(rpc)?;
@@ -515,38 +515,105 @@ impl EvmAdapter {
                 resp.address
             )));
         }
-        let [entry] = resp.storage_proof.as_slice() else {
+        if resp.storage_proof.len() != slots.len() {
             return Err(AdapterError::MalformedProof(format!(
-                "{} storage proofs for one slot",
-                resp.storage_proof.len()
+                "{} storage proofs for {} slots",
+                resp.storage_proof.len(),
+                slots.len()
             )));
-        };
-        if entry.key.as_b256().0 != slot {
-            return Err(AdapterError::MalformedProof(
-                "storage proof of another slot".into(),
-            ));
         }
-        let proof = EvmProof {
-            account_proof: resp.account_proof.iter().map(|n| n.to_vec()).collect(),
-            storage_proof: entry.proof.iter().map(|n| n.to_vec()).collect(),
-            receipt_proof: Vec::new(),
-        };
-        Ok((entry.value.to_be_bytes::<32>(), proof))
+        let account_proof: Vec<Vec<u8>> = resp.account_proof.iter().map(|n| n.to_vec()).collect();
+        slots
+            .iter()
+            .zip(&resp.storage_proof)
+            .map(|(slot, entry)| {
+                if entry.key.as_b256().0 != *slot {
+                    return Err(AdapterError::MalformedProof(
+                        "storage proof of another slot".into(),
+                    ));
+                }
+                let proof = EvmProof {
+                    account_proof: account_proof.clone(),
+                    storage_proof: entry.proof.iter().map(|n| n.to_vec()).collect(),
+                    receipt_proof: Vec::new(),
+                };
+                Ok((entry.value.to_be_bytes::<32>(), proof))
+            })
+            .collect()
     }
 
-    /// Checks the node's proof that `slot` holds `value` (zero: nothing) against the state
-    /// root of block `height` before it goes to the hub: a proof the hub would refuse is a
-    /// bug or a lying node, found here.
-    async fn check_proof(
+    /// Proves each claim about a packet's slots at `height`: one `eth_getProof` per
+    /// [`MAX_SLOTS_PER_PROOF_REQUEST`] claims and one header for all, instead of a request
+    /// and a header per packet. Each claim gets its own result (a packet whose slot says
+    /// otherwise does not fail the others); every proof is checked against the attested
+    /// header's state root before it is returned.
+    pub async fn prove_slots(
         &self,
+        claims: &[(SlotClaim, &Packet)],
+        height: u64,
+    ) -> Vec<Result<SourceProof, AdapterError>> {
+        let header = match self.attested_header(height).await {
+            Ok(h) => h,
+            Err(e) => return claims.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let header = &header;
+        let chunks = claims
+            .chunks(MAX_SLOTS_PER_PROOF_REQUEST)
+            .map(|chunk| async move {
+                let slots: Vec<[u8; 32]> = chunk
+                    .iter()
+                    .map(|(claim, p)| claim.slot(&p.key().hash()))
+                    .collect();
+                match self.storage_proofs(&slots, height).await {
+                    Err(e) => chunk.iter().map(|_| Err(e.clone())).collect::<Vec<_>>(),
+                    Ok(found) => chunk
+                        .iter()
+                        .zip(slots.iter().zip(found))
+                        .map(|((claim, packet), (slot, (value, proof)))| {
+                            claim.check_value(packet, &value, height)?;
+                            Self::check_proof_against(
+                                header,
+                                self.gateway,
+                                *slot,
+                                &value,
+                                &proof,
+                                height,
+                            )?;
+                            Self::source_proof(height, &proof)
+                        })
+                        .collect(),
+                }
+            });
+        futures::future::join_all(chunks)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// One claim through [`Self::prove_slots`].
+    async fn prove_one(
+        &self,
+        claim: SlotClaim,
+        packet: &Packet,
+        height: u64,
+    ) -> Result<SourceProof, AdapterError> {
+        self.prove_slots(&[(claim, packet)], height)
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(AdapterError::Rpc("no proof came back".into())))
+    }
+
+    fn check_proof_against(
+        header: &AttestedHeader,
+        gateway: Address,
         slot: [u8; 32],
         value: &[u8; 32],
         proof: &EvmProof,
         height: u64,
     ) -> Result<(), AdapterError> {
-        let header = self.attested_header(height).await?;
         let path = EvmPath::Storage {
-            address: self.gateway.0 .0,
+            address: gateway.0 .0,
             slot,
         };
         let checked = if *value == [0u8; 32] {
@@ -645,14 +712,7 @@ impl Adapter for EvmAdapter {
         packet: &Packet,
         height: u64,
     ) -> Result<SourceProof, AdapterError> {
-        let key = packet.key().hash();
-        let slot = commitment_slot(&key);
-        let (found, proof) = self.storage_proof(slot, height).await?;
-        if found != packet.hash() {
-            return Err(AdapterError::NotCommitted { key, height, found });
-        }
-        self.check_proof(slot, &found, &proof, height).await?;
-        Self::source_proof(height, &proof)
+        self.prove_one(SlotClaim::Commitment, packet, height).await
     }
 
     async fn receipt(&self, packet: &Packet) -> Result<Option<Receipt>, AdapterError> {
@@ -681,14 +741,7 @@ impl Adapter for EvmAdapter {
         packet: &Packet,
         height: u64,
     ) -> Result<SourceProof, AdapterError> {
-        let key = packet.key().hash();
-        let slot = receipt_slot(&key);
-        let (found, proof) = self.storage_proof(slot, height).await?;
-        if found == [0u8; 32] {
-            return Err(AdapterError::NoReceipt { key, height });
-        }
-        self.check_proof(slot, &found, &proof, height).await?;
-        Self::source_proof(height, &proof)
+        self.prove_one(SlotClaim::Receipt, packet, height).await
     }
 
     async fn prove_no_receipt(
@@ -696,14 +749,7 @@ impl Adapter for EvmAdapter {
         packet: &Packet,
         height: u64,
     ) -> Result<SourceProof, AdapterError> {
-        let key = packet.key().hash();
-        let slot = receipt_slot(&key);
-        let (found, proof) = self.storage_proof(slot, height).await?;
-        if found != [0u8; 32] {
-            return Err(AdapterError::ReceiptExists { key, height });
-        }
-        self.check_proof(slot, &found, &proof, height).await?;
-        Self::source_proof(height, &proof)
+        self.prove_one(SlotClaim::NoReceipt, packet, height).await
     }
 
     async fn deliver(
@@ -752,6 +798,54 @@ impl Adapter for EvmAdapter {
                 receipt_of(&decode_event(log)?, height, tx_hash)
             })
             .collect()
+    }
+}
+
+/// Storage proofs fetched in one `eth_getProof` (a response of a few hundred KiB).
+pub const MAX_SLOTS_PER_PROOF_REQUEST: usize = 128;
+
+/// What a proof of a packet's gateway slot is to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotClaim {
+    /// The source holds the packet's commitment (slot 0): it was sent and has no outcome.
+    Commitment,
+    /// The destination holds a receipt (slot 1): the packet ran or its app reverted.
+    Receipt,
+    /// The destination holds no receipt (slot 1 empty): what a timeout proves.
+    NoReceipt,
+}
+
+impl SlotClaim {
+    /// The gateway storage slot of the claim about the packet with key hash `key`.
+    pub fn slot(&self, key: &[u8; 32]) -> [u8; 32] {
+        match self {
+            SlotClaim::Commitment => commitment_slot(key),
+            SlotClaim::Receipt | SlotClaim::NoReceipt => receipt_slot(key),
+        }
+    }
+
+    /// Whether the word found in the slot is what the claim needs, as a named error.
+    fn check_value(
+        &self,
+        packet: &Packet,
+        found: &[u8; 32],
+        height: u64,
+    ) -> Result<(), AdapterError> {
+        let key = packet.key().hash();
+        match self {
+            SlotClaim::Commitment if *found != packet.hash() => Err(AdapterError::NotCommitted {
+                key,
+                height,
+                found: *found,
+            }),
+            SlotClaim::Receipt if *found == [0u8; 32] => {
+                Err(AdapterError::NoReceipt { key, height })
+            }
+            SlotClaim::NoReceipt if *found != [0u8; 32] => {
+                Err(AdapterError::ReceiptExists { key, height })
+            }
+            _ => Ok(()),
+        }
     }
 }
 
