@@ -357,15 +357,30 @@ impl Relayer {
             }
         }
         let scanned = started.elapsed();
-        self.relay_to_hub(&heights).await?;
-        let relayed = started.elapsed();
-        let undelivered = self.deliver_to_gateways().await?;
+        // Proving new work to the hub and delivering what the hub already logged do not
+        // wait for each other: one waits on hub blocks, the other on chain blocks.
+        let (relayed, delivered) =
+            tokio::join!(self.relay_to_hub(&heights), self.deliver_to_gateways());
+        let undelivered = match delivered {
+            Ok((undelivered, cursors)) => {
+                self.cursor.extend(cursors);
+                undelivered
+            }
+            Err(e) => {
+                warn!("relayer delivery: {e:#}");
+                self.metrics.error("delivery_failed");
+                0
+            }
+        };
+        for key in relayed? {
+            self.tracked.remove(&key);
+            self.receipts.remove(&key);
+        }
         debug!(
             tracked = self.tracked.len(),
             undelivered,
             scan_ms = scanned.as_millis() as u64,
-            hub_ms = (relayed - scanned).as_millis() as u64,
-            deliver_ms = (started.elapsed() - relayed).as_millis() as u64,
+            cycle_ms = started.elapsed().as_millis() as u64,
             "relayer cycle"
         );
         self.metrics
@@ -450,9 +465,12 @@ impl Relayer {
     }
 
     /// Builds and submits the hub messages this cycle needs.
-    async fn relay_to_hub(&mut self, heights: &BTreeMap<ChainId, u64>) -> eyre::Result<()> {
+    /// Proves tracked packets' next steps to the hub; returns the keys found done (their
+    /// commitment is gone from the source).
+    async fn relay_to_hub(&self, heights: &BTreeMap<ChainId, u64>) -> eyre::Result<Vec<Hash32>> {
+        let mut done = Vec::new();
         if self.tracked.is_empty() {
-            return Ok(());
+            return Ok(done);
         }
         let mut hub_heights = BTreeMap::new();
         // Each chain's header at the height proofs are taken at, fetched once per cycle.
@@ -549,14 +567,11 @@ impl Relayer {
                     }
                     msgs.push(*msg);
                 }
-                Built::Done(key) => {
-                    self.tracked.remove(&key);
-                    self.receipts.remove(&key);
-                }
+                Built::Done(key) => done.push(key),
             }
         }
         if msgs.is_empty() {
-            return Ok(());
+            return Ok(done);
         }
         let mut updates = Vec::new();
         for (chain, _) in needs_update.iter().filter(|(_, n)| **n) {
@@ -583,7 +598,7 @@ impl Relayer {
             submit_ms = (proving.elapsed() - proved).as_millis() as u64,
             "relayed to the hub"
         );
-        Ok(())
+        Ok(done)
     }
 
     async fn next_nonce(&self) -> eyre::Result<u64> {
@@ -686,7 +701,8 @@ impl Relayer {
 
     /// Delivers the hub's committed log entries to their gateways; returns how many
     /// entries are still undelivered.
-    async fn deliver_to_gateways(&mut self) -> eyre::Result<u64> {
+    async fn deliver_to_gateways(&self) -> eyre::Result<(u64, Vec<(ChainId, u64)>)> {
+        let fetching = std::time::Instant::now();
         let cp = self.hub.call("checkpoint", json!({})).await?;
         let checkpoint_hex = cp
             .get("checkpoint_hex")
@@ -778,6 +794,8 @@ impl Relayer {
             }
             jobs.push((id, to, proven));
         }
+        let fetched = fetching.elapsed();
+        let entries: usize = jobs.iter().map(|(_, _, p)| p.len()).sum();
         // Chains are delivered to concurrently; a chain's batches are mined together unless
         // an ordered route makes them wait for each other.
         let max_batch = self.max_batch;
@@ -827,14 +845,23 @@ impl Relayer {
             }
         }))
         .await;
+        if entries > 0 {
+            debug!(
+                entries,
+                fetch_ms = fetched.as_millis() as u64,
+                deliver_ms = (fetching.elapsed() - fetched).as_millis() as u64,
+                "delivered to the gateways"
+            );
+        }
         let mut undelivered = 0u64;
+        let mut cursors = Vec::new();
         for (id, to, all_ok, n) in results {
             undelivered += n;
             if all_ok {
-                self.cursor.insert(id, to);
+                cursors.push((id, to));
             }
         }
-        Ok(undelivered)
+        Ok((undelivered, cursors))
     }
 }
 

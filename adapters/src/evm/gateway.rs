@@ -217,9 +217,9 @@ pub async fn deploy_escrow<P: Provider>(
 /// Sends `deliver` as a transaction with `gas` (or the node's estimate) and waits for it.
 /// Returns the receipt; a mined but failed transaction is [`GatewayError::Reverted`].
 ///
-/// Without `gas`, the call is first simulated (`eth_call`), so a batch the gateway would
-/// refuse costs nothing and its named error comes back as [`GatewayError::Contract`]
-/// before a nonce is taken (a failed gas estimate would leave a gap in a cached nonce).
+/// Without `gas`, the gas is estimated first (`eth_estimateGas` runs the batch), so a batch
+/// the gateway would refuse costs nothing and its named error comes back as
+/// [`GatewayError::Contract`] before anything is sent.
 pub async fn deliver<P: Provider>(
     provider: P,
     gateway: Address,
@@ -231,7 +231,7 @@ pub async fn deliver<P: Provider>(
     mined(pending).await
 }
 
-/// The first half of [`deliver`]: simulates (without `gas`) and sends the transaction,
+/// The first half of [`deliver`]: estimates the gas (without `gas`) and sends the transaction,
 /// without waiting for it to be mined. Several sends from one provider take consecutive
 /// nonces, so their batches run in the order sent.
 pub async fn send_deliver<P: Provider>(
@@ -244,12 +244,13 @@ pub async fn send_deliver<P: Provider>(
     let contract = JunctionGateway::new(gateway, provider);
     let call = deliver_call(checkpoint, entries);
     let mut builder = contract.deliver(call.signed, call.entries);
-    match gas {
-        Some(gas) => builder = builder.gas(gas),
-        None => {
-            builder.call().await?;
-        }
-    }
+    // The estimate runs the batch: a refused one comes back here with the gateway's
+    // error, before anything is sent.
+    let gas = match gas {
+        Some(gas) => gas,
+        None => builder.estimate_gas().await?,
+    };
+    builder = builder.gas(gas);
     Ok(builder.send().await?)
 }
 
