@@ -758,39 +758,48 @@ impl Relayer {
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
-            let params = entries
+            let indices = entries
                 .iter()
                 .map(|e| {
-                    let index = e
-                        .get("index")
+                    e.get("index")
                         .and_then(Value::as_u64)
-                        .ok_or_else(|| eyre!("log entry without index"))?;
-                    Ok(json!({"index": index, "tree_size": size}))
+                        .ok_or_else(|| eyre!("log entry without index"))
                 })
-                .collect::<eyre::Result<Vec<_>>>()?;
-            let indices: Vec<u64> = params
-                .iter()
-                .filter_map(|p| p.get("index").and_then(Value::as_u64))
-                .collect();
-            let answers = self.hub_batch("log_proof", params).await?;
-            let mut proven = Vec::with_capacity(answers.len());
-            for (index, p) in indices.into_iter().zip(answers) {
-                let p = p?;
-                let entry = LogEntry::from_bytes(
-                    &hex::decode(p.get("entry_hex").and_then(Value::as_str).unwrap_or(""))
-                        .map_err(|e| eyre!("entry_hex: {e}"))?,
-                )
-                .map_err(|e| eyre!("log entry {index}: {e}"))?;
-                let proof = p
-                    .get("proof")
+                .collect::<eyre::Result<Vec<u64>>>()?;
+            let mut proven = Vec::with_capacity(indices.len());
+            for chunk in indices.chunks(crate::rpc_packets::MAX_LOG_PROOFS) {
+                let v = self
+                    .hub
+                    .call("log_proofs", json!({"indices": chunk, "tree_size": size}))
+                    .await?;
+                let answers = v
+                    .get("proofs")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().map(|h| hex32(h, "proof node")).collect())
-                    .unwrap_or_else(|| Ok(Vec::new()))?;
-                proven.push(EntryProof {
-                    entry,
-                    index,
-                    proof,
-                });
+                    .ok_or_else(|| eyre!("log_proofs answer without proofs"))?;
+                if answers.len() != chunk.len() {
+                    return Err(eyre!(
+                        "log_proofs answered {} proofs for {} indices",
+                        answers.len(),
+                        chunk.len()
+                    ));
+                }
+                for (index, p) in chunk.iter().zip(answers) {
+                    let entry = LogEntry::from_bytes(
+                        &hex::decode(p.get("entry_hex").and_then(Value::as_str).unwrap_or(""))
+                            .map_err(|e| eyre!("entry_hex: {e}"))?,
+                    )
+                    .map_err(|e| eyre!("log entry {index}: {e}"))?;
+                    let proof = p
+                        .get("proof")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().map(|h| hex32(h, "proof node")).collect())
+                        .unwrap_or_else(|| Ok(Vec::new()))?;
+                    proven.push(EntryProof {
+                        entry,
+                        index: *index,
+                        proof,
+                    });
+                }
             }
             jobs.push((id, to, proven));
         }

@@ -427,7 +427,7 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
         other => crate::rpc_packets::dispatch(shared, other, p).unwrap_or_else(|| Err(RpcError::new(
             -32601,
             "method_not_found",
-            format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account, gov_list, gov_show, gov_params, council_list, chain_list, chain_show, route_list, route_show, log_info, log_entries, log_proof, client_state, packet_show, packet_list (and subscribe over WebSocket)"),
+            format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account, gov_list, gov_show, gov_params, council_list, chain_list, chain_show, route_list, route_show, log_info, log_entries, log_proof, log_proofs, client_state, packet_show, packet_list (and subscribe over WebSocket)"),
         ))),
     }
 }

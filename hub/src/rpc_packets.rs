@@ -67,6 +67,7 @@ pub fn dispatch(shared: &Shared, method: &str, p: &Value) -> Option<Result<Value
         "log_info" => log_info(shared),
         "log_entries" => log_entries(shared, p),
         "log_proof" => log_proof(shared, p),
+        "log_proofs" => log_proofs(shared, p),
         "client_state" => client_state(shared, p),
         "packet_show" => packet_show(shared, p),
         "packet_list" => packet_list(shared, p),
@@ -120,6 +121,54 @@ fn log_proof(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
         "entry_hex": hex::encode(entry.to_bytes()),
         "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
     }))
+}
+
+/// Most entries one `log_proofs` call proves.
+pub const MAX_LOG_PROOFS: usize = 1_024;
+
+/// The entries at `indices` (at most [`MAX_LOG_PROOFS`]) with their inclusion proofs in
+/// the log at `tree_size`: what a relayer delivers under one checkpoint, in one request
+/// and one pass over the tree instead of one per entry.
+fn log_proofs(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
+    let tree_size =
+        param_u64(p, "tree_size")?.ok_or_else(|| RpcError::params("`tree_size` is required"))?;
+    let indices = p
+        .get("indices")
+        .and_then(Value::as_array)
+        .ok_or_else(|| RpcError::params("`indices` (an array of entry indices) is required"))?;
+    if indices.len() > MAX_LOG_PROOFS {
+        return Err(RpcError::params(format!(
+            "at most {MAX_LOG_PROOFS} indices per call, got {}",
+            indices.len()
+        )));
+    }
+    let indices = indices
+        .iter()
+        .map(|v| {
+            v.as_u64()
+                .ok_or_else(|| RpcError::params("`indices` must hold unsigned integers"))
+        })
+        .collect::<Result<Vec<u64>, RpcError>>()?;
+    let chain = read(&shared.chain);
+    let log = chain.packets.log();
+    let proofs = log
+        .inclusion_proofs(&indices, tree_size)
+        .map_err(|e| RpcError::params(format!("no inclusion proof: {e}")))?;
+    let out = indices
+        .iter()
+        .zip(proofs)
+        .map(|(index, proof)| {
+            let entry = log
+                .entry(*index)
+                .ok_or_else(|| RpcError::not_found(format!("no log entry {index}")))?;
+            Ok(json!({
+                "index": index,
+                "entry_hex": hex::encode(entry.to_bytes()),
+                "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
+            }))
+        })
+        .collect::<Result<Vec<Value>, RpcError>>()?;
+    Ok(json!({"tree_size": tree_size, "proofs": out}))
 }
 
 fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {

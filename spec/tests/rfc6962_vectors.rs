@@ -256,6 +256,32 @@ fn test_leaves(n: usize) -> Vec<Hash32> {
 
 /// Every generated inclusion proof verifies, and only at its own index and size.
 #[test]
+fn shared_inclusion_proofs_equal_one_at_a_time_proofs() {
+    for n in [1usize, 2, 3, 5, 8, 13, 64, 100, 257] {
+        let leaves = test_leaves(n);
+        // Every index once, out of order and with repeats, as a relayer might ask.
+        let mut indices: Vec<u64> = (0..n as u64).rev().collect();
+        indices.extend([0, (n as u64) / 2, n as u64 - 1]);
+        let many = junction_spec::merkle::inclusion_proofs(&leaves, &indices).unwrap();
+        assert_eq!(many.len(), indices.len());
+        for (index, proof) in indices.iter().zip(&many) {
+            assert_eq!(
+                proof,
+                &inclusion_proof(&leaves, *index).unwrap(),
+                "size {n} index {index}"
+            );
+        }
+        assert!(matches!(
+            junction_spec::merkle::inclusion_proofs(&leaves, &[0, n as u64]),
+            Err(MerkleError::IndexOutOfRange { .. })
+        ));
+    }
+    assert!(junction_spec::merkle::inclusion_proofs(&[], &[])
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
 fn generated_inclusion_proofs_verify_for_every_small_tree() {
     for n in 0..=64usize {
         let leaves = test_leaves(n);

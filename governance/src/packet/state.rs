@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use junction_spec::merkle::{consistency_proof, inclusion_proof, root_from_leaf_hashes};
+use junction_spec::merkle::{
+    consistency_proof, inclusion_proof, inclusion_proofs, root_from_leaf_hashes,
+};
 use junction_spec::{
     ChainId, EntryKind, Hash32, LogEntry, MerkleError, MerkleFrontier, Packet, PacketKey, RouteId,
 };
@@ -75,6 +77,16 @@ impl MessageLog {
     /// size of the checkpoint a gateway holds).
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash32>, MerkleError> {
         inclusion_proof(self.prefix(tree_size)?, index)
+    }
+
+    /// The inclusion proofs of the entries at `indices` in the log at `tree_size` entries,
+    /// hashing the subtrees they share once.
+    pub fn inclusion_proofs(
+        &self,
+        indices: &[u64],
+        tree_size: u64,
+    ) -> Result<Vec<Vec<Hash32>>, MerkleError> {
+        inclusion_proofs(self.prefix(tree_size)?, indices)
     }
 
     /// The consistency proof from the log at `old_size` entries to the log at `new_size`.
