@@ -183,6 +183,8 @@ impl RelayerMetrics {
 #[derive(Debug, Clone)]
 struct Tracked {
     packet: Packet,
+    /// The source block that holds its `send`.
+    height: u64,
 }
 
 /// The relayer.
@@ -289,8 +291,9 @@ impl Relayer {
                 .latest_height()
                 .await
                 .map_err(|e| eyre!("chain {}: {}", id.as_str(), named(&e)))?;
-            for SentPacket { packet, .. } in pending {
-                self.tracked.insert(packet.key().hash(), Tracked { packet });
+            for SentPacket { packet, height, .. } in pending {
+                self.tracked
+                    .insert(packet.key().hash(), Tracked { packet, height });
             }
             self.scanned.insert(id.clone(), latest + 1);
         }
@@ -333,8 +336,13 @@ impl Relayer {
                     .await
                     .map_err(|e| eyre!(named(&e)))?;
                 for s in sent {
-                    self.tracked
-                        .insert(s.packet.key().hash(), Tracked { packet: s.packet });
+                    self.tracked.insert(
+                        s.packet.key().hash(),
+                        Tracked {
+                            packet: s.packet,
+                            height: s.height,
+                        },
+                    );
                 }
                 // An outcome delivered to the source clears the packet's commitment: the
                 // packet is done.
@@ -471,7 +479,6 @@ impl Relayer {
             .collect()
     }
 
-    /// Builds and submits the hub messages this cycle needs.
     /// Proves tracked packets' next steps to the hub; returns the keys found done (their
     /// commitment is gone from the source).
     async fn relay_to_hub(&self, heights: &BTreeMap<ChainId, u64>) -> eyre::Result<Vec<Hash32>> {
@@ -479,19 +486,34 @@ impl Relayer {
         if self.tracked.is_empty() {
             return Ok(done);
         }
-        let mut hub_heights = BTreeMap::new();
-        // Each chain's header at the height proofs are taken at, fetched once per cycle.
+        // Per chain, the height proofs are taken at and whether a client update to it goes
+        // first: the latest block when the hub's client can take its header; otherwise the
+        // client's own latest height (e.g. several blocks stamped in one second), whose
+        // root the hub already holds. A chain whose client is ahead of what this node has
+        // seen gets no proofs this cycle. Each proof height's header is fetched once.
+        let mut proof_at: BTreeMap<ChainId, (u64, bool)> = BTreeMap::new();
         let mut headers = BTreeMap::new();
         for (id, a) in &self.chains {
-            hub_heights.insert(id.clone(), self.client_height(id).await?);
+            let (hub_h, hub_ts) = self.client_height(id).await?;
             let h = heights.get(id).copied().unwrap_or(0);
-            let header = a.attested_header(h).await.map_err(|e| eyre!(named(&e)))?;
-            headers.insert(id.clone(), header);
+            let latest = a.attested_header(h).await.map_err(|e| eyre!(named(&e)))?;
+            if h > hub_h && latest.timestamp > hub_ts {
+                proof_at.insert(id.clone(), (h, true));
+                headers.insert(id.clone(), latest);
+            } else if hub_h <= h {
+                let header = if hub_h == h {
+                    latest
+                } else {
+                    a.attested_header(hub_h)
+                        .await
+                        .map_err(|e| eyre!(named(&e)))?
+                };
+                proof_at.insert(id.clone(), (hub_h, false));
+                headers.insert(id.clone(), header);
+            }
         }
         let keys: Vec<Hash32> = self.tracked.keys().copied().collect();
         let states = self.hub_states(&keys).await?;
-        // Proofs are taken at each chain's latest height; a client update to that height
-        // goes first in the same transaction.
         let mut work = Vec::new();
         for (key, state) in keys.iter().zip(states) {
             let Some(t) = self.tracked.get(key) else {
@@ -504,14 +526,19 @@ impl Relayer {
             ) else {
                 continue;
             };
-            let h_src = heights.get(&p.source_chain).copied().unwrap_or(0);
-            let h_dst = heights.get(&p.dest_chain).copied().unwrap_or(0);
+            let (Some(&(h_src, _)), Some(&(h_dst, _))) =
+                (proof_at.get(&p.source_chain), proof_at.get(&p.dest_chain))
+            else {
+                continue;
+            };
             let dst_ms = headers
                 .get(&p.dest_chain)
                 .map(|h| h.timestamp.saturating_mul(1000))
                 .unwrap_or(0);
             let past = p.timeout.is_reached(h_dst, dst_ms);
             let kind = match state.as_deref() {
+                // Sent after the proof height: its commitment is not in that state yet.
+                None if t.height > h_src => continue,
                 None => Work::Recv { past },
                 Some("pending") => match self.receipts.get(key) {
                     Some(r) if r.height <= h_dst => Work::Ack(r.clone()),
@@ -582,18 +609,14 @@ impl Relayer {
         }
         let mut updates = Vec::new();
         for (chain, _) in needs_update.iter().filter(|(_, n)| **n) {
-            let h = heights.get(chain).copied().unwrap_or(0);
-            let (hub_h, hub_ts) = hub_heights.get(chain).copied().unwrap_or((0, 0));
+            let Some(&(h, true)) = proof_at.get(chain) else {
+                continue;
+            };
             let a = self.adapter(chain)?;
-            // A header the client cannot take (not newer, or a chain that mined several
-            // blocks in one second) is left out; proofs then wait for a later block.
-            let newer = h > hub_h && headers.get(chain).is_some_and(|hd| hd.timestamp > hub_ts);
-            if newer {
-                updates.push(RelayMsg::UpdateClient {
-                    chain: chain.clone(),
-                    header: a.header_update(h).await.map_err(|e| eyre!(named(&e)))?,
-                });
-            }
+            updates.push(RelayMsg::UpdateClient {
+                chain: chain.clone(),
+                header: a.header_update(h).await.map_err(|e| eyre!(named(&e)))?,
+            });
         }
         let proved = proving.elapsed();
         let n = msgs.len();
