@@ -27,7 +27,7 @@
 //! later block, which under automine comes only with the next transaction — one run stalled
 //! on its first packet for 60 s, another gave 0.56 s one way. A fractional block time
 //! (`--block-time 0.25`) keeps blocks coming while cutting the wait for inclusion; it gave
-//! the lowest latency (0.33–0.44 s one way p50, idle, in two runs) and is reported
+//! the lowest latency (0.33–0.58 s one way p50, idle, over several runs) and is reported
 //! beside the 1 s default.
 //!
 //! Not run by any test (it takes minutes); see README.md, "Benchmark".
@@ -570,23 +570,16 @@ fn report(
         "",
         None,
     );
+    let p50_p99 = |sorted: &[f64]| format!("{} / {}", ms(pct(sorted, 50.0)), ms(pct(sorted, 99.0)));
     row(
         &format!("one-way p50 / p99, {} back to back", thr.packets),
-        format!(
-            "{} / {}",
-            ms(pct(&load.one_way, 50.0)),
-            ms(pct(&load.one_way, 99.0))
-        ),
+        p50_p99(&load.one_way),
         "",
         None,
     );
     row(
         &format!("round trip p50 / p99, {} back to back", thr.packets),
-        format!(
-            "{} / {}",
-            ms(pct(&load.round_trip, 50.0)),
-            ms(pct(&load.round_trip, 99.0))
-        ),
+        p50_p99(&load.round_trip),
         "",
         None,
     );

@@ -129,6 +129,28 @@ pub fn route_policy(a: &EvmChain, b: &EvmChain, opts: &EvmNetOptions) -> RoutePo
     }
 }
 
+/// The packet a mined `send` (e.g. `lockAndSend`) put on its chain, from the gateway's
+/// `PacketSent` event in `receipt`.
+pub fn sent_in(receipt: &alloy::rpc::types::TransactionReceipt) -> eyre::Result<Sent> {
+    use junction_adapters::evm::gateway::JunctionGateway;
+    if !receipt.status() {
+        return Err(eyre!("the send reverted"));
+    }
+    let sent = receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|l| l.log_decode::<JunctionGateway::PacketSent>().ok())
+        .ok_or_else(|| eyre!("no PacketSent event"))?;
+    let packet = junction_spec::Packet::from_bytes(&sent.inner.data.packet)
+        .map_err(|e| eyre!("PacketSent packet: {e}"))?;
+    Ok(Sent {
+        packet,
+        tx_hash: receipt.transaction_hash.0,
+        height: receipt.block_number.unwrap_or_default(),
+    })
+}
+
 /// The hub id of the `i`-th local chain.
 pub fn chain_name(i: usize) -> String {
     format!("evm-{}", (b'a' + (i % 26) as u8) as char)
@@ -576,7 +598,7 @@ impl EvmNet {
         amount: u64,
         timeout: junction_spec::Timeout,
     ) -> eyre::Result<Sent> {
-        use junction_adapters::evm::gateway::{JunctionGateway, TokenEscrow};
+        use junction_adapters::evm::gateway::TokenEscrow;
         let src = self.chain(from)?;
         let dst = self.chain(to)?;
         let p = provider(&src.anvil.endpoint(), DEV_KEY_0)?;
@@ -596,22 +618,7 @@ impl EvmNet {
             .get_receipt()
             .await
             .map_err(|e| eyre!("lockAndSend receipt: {e}"))?;
-        if !receipt.status() {
-            return Err(eyre!("lockAndSend reverted"));
-        }
-        let sent = receipt
-            .inner
-            .logs()
-            .iter()
-            .find_map(|l| l.log_decode::<JunctionGateway::PacketSent>().ok())
-            .ok_or_else(|| eyre!("no PacketSent event"))?;
-        let packet = junction_spec::Packet::from_bytes(&sent.inner.data.packet)
-            .map_err(|e| eyre!("PacketSent packet: {e}"))?;
-        Ok(Sent {
-            packet,
-            tx_hash: receipt.transaction_hash.0,
-            height: receipt.block_number.unwrap_or_default(),
-        })
+        sent_in(&receipt)
     }
 
     /// Deploys another escrow app on chain `id` (its whole supply to the first dev

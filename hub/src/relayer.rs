@@ -13,7 +13,7 @@
 //!   by the gateway itself, so the delivery cursor can restart from zero.
 //!
 //! Throughput comes from doing each kind of work in bulk: storage proofs are fetched with
-//! one `eth_getProof` per chain, height and 128 slots; log entries are proven with one
+//! one `eth_getProof` per chain and 128 slots (checked against the header fetched once); log entries are proven with one
 //! `log_proofs` request per 1,024; a chain's delivery batches are sent back to back and
 //! mined together (one at a time only when an ordered route makes a batch depend on the
 //! previous one); and proving to the hub runs beside delivering to the gateways. With
@@ -22,7 +22,7 @@
 //! The backlog (source packets without an outcome delivered back, plus log entries not
 //! yet delivered) is exported as the `junction_relayer_backlog` gauge.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +38,7 @@ use tracing::{debug, info, warn};
 
 use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig, SlotClaim};
 use junction_adapters::{Adapter, AdapterError, CheckpointProof, EntryProof, Receipt, SentPacket};
+use junction_light_clients::evm::attested::AttestedHeader;
 use junction_spec::attestation::AttestationSet;
 use junction_spec::{
     ChainId, Checkpoint, Decode, Encode, Hash32, LogEntry, Packet, RelayMsg, SourceProof, TxKind,
@@ -486,19 +487,20 @@ impl Relayer {
         if self.tracked.is_empty() {
             return Ok(done);
         }
-        // Per chain, the height proofs are taken at and whether a client update to it goes
-        // first: the latest block when the hub's client can take its header; otherwise the
-        // client's own latest height (e.g. several blocks stamped in one second), whose
-        // root the hub already holds. A chain whose client is ahead of what this node has
-        // seen gets no proofs this cycle. Each proof height's header is fetched once.
-        let mut proof_at: BTreeMap<ChainId, (u64, bool)> = BTreeMap::new();
-        let mut headers = BTreeMap::new();
+        // Per chain, the header of the height proofs are taken at: the latest block when
+        // the hub's client can take it (`updatable`: a client update goes first in the same
+        // transaction); otherwise the client's own latest height (e.g. several blocks
+        // stamped in one second), whose root the hub already holds. A chain whose client is
+        // ahead of what this node has seen gets no proofs this cycle. Each header is
+        // fetched once and serves deadlines and proof checks alike.
+        let mut headers: BTreeMap<ChainId, AttestedHeader> = BTreeMap::new();
+        let mut updatable: BTreeSet<ChainId> = BTreeSet::new();
         for (id, a) in &self.chains {
             let (hub_h, hub_ts) = self.client_height(id).await?;
             let h = heights.get(id).copied().unwrap_or(0);
             let latest = a.attested_header(h).await.map_err(|e| eyre!(named(&e)))?;
             if h > hub_h && latest.timestamp > hub_ts {
-                proof_at.insert(id.clone(), (h, true));
+                updatable.insert(id.clone());
                 headers.insert(id.clone(), latest);
             } else if hub_h <= h {
                 let header = if hub_h == h {
@@ -508,7 +510,6 @@ impl Relayer {
                         .await
                         .map_err(|e| eyre!(named(&e)))?
                 };
-                proof_at.insert(id.clone(), (hub_h, false));
                 headers.insert(id.clone(), header);
             }
         }
@@ -526,16 +527,15 @@ impl Relayer {
             ) else {
                 continue;
             };
-            let (Some(&(h_src, _)), Some(&(h_dst, _))) =
-                (proof_at.get(&p.source_chain), proof_at.get(&p.dest_chain))
+            let (Some(src_header), Some(dst_header)) =
+                (headers.get(&p.source_chain), headers.get(&p.dest_chain))
             else {
                 continue;
             };
-            let dst_ms = headers
-                .get(&p.dest_chain)
-                .map(|h| h.timestamp.saturating_mul(1000))
-                .unwrap_or(0);
-            let past = p.timeout.is_reached(h_dst, dst_ms);
+            let (h_src, h_dst) = (src_header.number, dst_header.number);
+            let past = p
+                .timeout
+                .is_reached(h_dst, dst_header.timestamp.saturating_mul(1000));
             let kind = match state.as_deref() {
                 // Sent after the proof height: its commitment is not in that state yet.
                 None if t.height > h_src => continue,
@@ -555,12 +555,10 @@ impl Relayer {
                 packet: p.clone(),
                 src: src.clone(),
                 dst: dst.clone(),
-                h_src,
-                h_dst,
                 work: kind,
             });
         }
-        // Source order (ordered routes expect sequence order), then proofs in parallel.
+        // Source order: ordered routes expect sequence order.
         work.sort_by(|a, b| {
             (
                 &a.packet.source_chain,
@@ -575,9 +573,9 @@ impl Relayer {
         });
         let proving = std::time::Instant::now();
         let jobs = work.len();
-        let built = build_all(work).await;
+        let built = build_all(work, &headers).await;
         let mut msgs = Vec::new();
-        let mut needs_update: BTreeMap<ChainId, bool> = BTreeMap::new();
+        let mut needs_update: BTreeSet<ChainId> = BTreeSet::new();
         // A packet whose proof failed (e.g. a node's proof that does not verify against
         // its own state root, seen from anvil under load) waits for the next cycle; the
         // others go ahead.
@@ -596,9 +594,7 @@ impl Relayer {
             };
             match b {
                 Built::Msg { msg, update } => {
-                    for c in update {
-                        needs_update.insert(c, true);
-                    }
+                    needs_update.extend(update);
                     msgs.push(*msg);
                 }
                 Built::Done(key) => done.push(key),
@@ -608,14 +604,16 @@ impl Relayer {
             return Ok(done);
         }
         let mut updates = Vec::new();
-        for (chain, _) in needs_update.iter().filter(|(_, n)| **n) {
-            let Some(&(h, true)) = proof_at.get(chain) else {
+        for chain in needs_update.intersection(&updatable) {
+            let (Some(header), a) = (headers.get(chain), self.adapter(chain)?) else {
                 continue;
             };
-            let a = self.adapter(chain)?;
             updates.push(RelayMsg::UpdateClient {
                 chain: chain.clone(),
-                header: a.header_update(h).await.map_err(|e| eyre!(named(&e)))?,
+                header: a
+                    .header_update(header.number)
+                    .await
+                    .map_err(|e| eyre!(named(&e)))?,
             });
         }
         let proved = proving.elapsed();
@@ -923,8 +921,6 @@ struct Job {
     packet: Packet,
     src: Arc<EvmAdapter>,
     dst: Arc<EvmAdapter>,
-    h_src: u64,
-    h_dst: u64,
     work: Work,
 }
 
@@ -938,59 +934,70 @@ enum Built {
     Done(Hash32),
 }
 
-/// One slot proof a job needs (grouped by the chain and height it is taken at).
+/// One slot proof a job needs (grouped by the chain it is taken on).
 struct ProofNeed {
     job: usize,
     claim: SlotClaim,
 }
 
-/// Builds every job's message. Proofs are grouped by chain and height and fetched with one
+/// Builds every job's message. Proofs are grouped by chain and fetched with one
 /// `eth_getProof` per group chunk (the gateway's storage trie is walked once for many
-/// slots, and the header is fetched once), the groups concurrently.
-async fn build_all(work: Vec<Job>) -> Vec<eyre::Result<Built>> {
-    let mut groups: BTreeMap<(ChainId, u64), (Arc<EvmAdapter>, Vec<ProofNeed>)> = BTreeMap::new();
+/// slots), the groups concurrently, each checked against the chain's header in `headers`
+/// (the proof height this cycle chose, whose time also decided the deadlines).
+async fn build_all(
+    work: Vec<Job>,
+    headers: &BTreeMap<ChainId, AttestedHeader>,
+) -> Vec<eyre::Result<Built>> {
+    let mut groups: BTreeMap<ChainId, (Arc<EvmAdapter>, Vec<ProofNeed>)> = BTreeMap::new();
     for (i, job) in work.iter().enumerate() {
-        let mut need = |adapter: &Arc<EvmAdapter>, height: u64, claim: SlotClaim| {
+        let mut need = |adapter: &Arc<EvmAdapter>, claim: SlotClaim| {
             groups
-                .entry((adapter.chain().clone(), height))
+                .entry(adapter.chain().clone())
                 .or_insert_with(|| (adapter.clone(), Vec::new()))
                 .1
                 .push(ProofNeed { job: i, claim });
         };
         match job.work {
             Work::Recv { past } => {
-                need(&job.src, job.h_src, SlotClaim::Commitment);
+                need(&job.src, SlotClaim::Commitment);
                 if past {
-                    need(&job.dst, job.h_dst, SlotClaim::NoReceipt);
+                    need(&job.dst, SlotClaim::NoReceipt);
                 }
             }
-            Work::Ack(_) => need(&job.dst, job.h_dst, SlotClaim::Receipt),
-            Work::Timeout => need(&job.dst, job.h_dst, SlotClaim::NoReceipt),
+            Work::Ack(_) => need(&job.dst, SlotClaim::Receipt),
+            Work::Timeout => need(&job.dst, SlotClaim::NoReceipt),
         }
     }
-    let proven = futures::future::join_all(groups.into_iter().map(|((_, height), (a, needs))| {
+    let proven = futures::future::join_all(groups.into_iter().map(|(chain, (a, needs))| {
         let work = &work;
         async move {
             let claims: Vec<(SlotClaim, &Packet)> = needs
                 .iter()
                 .map(|n| (n.claim, &work[n.job].packet))
                 .collect();
-            let proofs = a.prove_slots(&claims, height).await;
+            let proofs = match headers.get(&chain) {
+                Some(header) => a.prove_slots_under(header, &claims).await,
+                None => claims
+                    .iter()
+                    .map(|_| Err(AdapterError::Rpc("no header at the proof height".into())))
+                    .collect(),
+            };
             needs.into_iter().zip(proofs).collect::<Vec<_>>()
         }
     }))
     .await;
     // (job, claim) -> its proof; a job has at most one proof per claim.
-    let mut by_job: BTreeMap<(usize, u8), Result<SourceProof, AdapterError>> = BTreeMap::new();
+    let mut by_job: BTreeMap<(usize, SlotClaim), Result<SourceProof, AdapterError>> =
+        BTreeMap::new();
     for (need, proof) in proven.into_iter().flatten() {
-        by_job.insert((need.job, need.claim as u8), proof);
+        by_job.insert((need.job, need.claim), proof);
     }
     work.into_iter()
         .enumerate()
         .map(|(i, job)| {
             let mut take = |claim: SlotClaim| {
                 by_job
-                    .remove(&(i, claim as u8))
+                    .remove(&(i, claim))
                     .unwrap_or_else(|| Err(AdapterError::Rpc("proof not fetched".into())))
             };
             job.assemble(&mut take)

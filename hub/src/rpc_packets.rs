@@ -112,12 +112,22 @@ fn log_proof(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
     let proof = log
         .inclusion_proof(index, tree_size)
         .map_err(|e| RpcError::params(format!("no inclusion proof: {e}")))?;
+    let mut out = proven_entry(log, index, &proof)?;
+    out["tree_size"] = json!(tree_size);
+    Ok(out)
+}
+
+/// `{index, entry_hex, proof}` of the log entry at `index` with its inclusion proof.
+fn proven_entry(
+    log: &junction_governance::packet::MessageLog,
+    index: u64,
+    proof: &[Hash32],
+) -> Result<Value, RpcError> {
     let entry = log
         .entry(index)
         .ok_or_else(|| RpcError::not_found(format!("no log entry {index}")))?;
     Ok(json!({
         "index": index,
-        "tree_size": tree_size,
         "entry_hex": hex::encode(entry.to_bytes()),
         "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
     }))
@@ -157,16 +167,7 @@ fn log_proofs(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
     let out = indices
         .iter()
         .zip(proofs)
-        .map(|(index, proof)| {
-            let entry = log
-                .entry(*index)
-                .ok_or_else(|| RpcError::not_found(format!("no log entry {index}")))?;
-            Ok(json!({
-                "index": index,
-                "entry_hex": hex::encode(entry.to_bytes()),
-                "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
-            }))
-        })
+        .map(|(index, proof)| proven_entry(log, *index, &proof))
         .collect::<Result<Vec<Value>, RpcError>>()?;
     Ok(json!({"tree_size": tree_size, "proofs": out}))
 }

@@ -170,7 +170,9 @@ pub fn inclusion_proofs(
         .collect()
 }
 
-/// [`audit_path`] with subtree roots kept in `roots` by (offset, length).
+/// [`audit_path`] with subtree roots kept in `roots` by (offset, length). One path alone
+/// keeps the plain recursion: the table would only cost it (up to 2n entries for a log of
+/// n) without ever being read twice.
 fn shared_audit_path(
     position: usize,
     offset: usize,

@@ -902,7 +902,6 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
 /// Sends `n` escrow packets from A to B without waiting for each to be mined.
 fn send_many(env: &Env, n: usize, recipient: Address, amount: u64) -> Vec<Sent> {
     use alloy::providers::Provider as _;
-    use junction_adapters::evm::gateway::JunctionGateway;
     let src = env.evm.chain("evm-a").unwrap();
     let dst = env.evm.chain("evm-b").unwrap();
     let t = env.far("evm-b");
@@ -938,18 +937,8 @@ fn send_many(env: &Env, n: usize, recipient: Address, amount: u64) -> Vec<Sent> 
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             };
-            assert!(receipt.status());
-            let sent = receipt
-                .inner
-                .logs()
-                .iter()
-                .find_map(|l| l.log_decode::<JunctionGateway::PacketSent>().ok())
-                .unwrap();
-            out.push(Sent {
-                packet: junction_spec::Packet::from_bytes(&sent.inner.data.packet).unwrap(),
-                tx_hash: receipt.transaction_hash.0,
-                height: receipt.block_number.unwrap(),
-            });
+            assert!(receipt.block_number.is_some());
+            out.push(evmnet::sent_in(&receipt).unwrap());
         }
         out
     })

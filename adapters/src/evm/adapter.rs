@@ -304,13 +304,12 @@ impl EvmAdapter {
         self.sender
     }
 
-    /// The provider (sending from the sender key).
     /// Delivers `batches` under one checkpoint. Batches with an entry of an ordered route
-    /// go one at a time, each mined before the next is simulated (a later one may depend
+    /// go one at a time, each mined before the next is estimated (a later one may depend
     /// on an earlier one's sequence); otherwise all are sent back to back with consecutive
     /// nonces and mined together, which takes one block instead of one per batch. Each
-    /// batch is simulated before it is sent, so a refused batch costs nothing and the
-    /// others go ahead.
+    /// batch's gas estimate runs it before it is sent, so a refused batch costs nothing
+    /// and the others go ahead.
     pub async fn deliver_batches(
         &self,
         checkpoint: &CheckpointProof,
@@ -386,6 +385,7 @@ impl EvmAdapter {
         Ok(out)
     }
 
+    /// The provider (sending from the sender key).
     pub fn provider(&self) -> &DynProvider {
         &self.provider
     }
@@ -497,7 +497,7 @@ impl EvmAdapter {
     }
 
     /// The words at `slots` of the gateway's storage at `height`, with their EIP-1186
-    /// proofs, from one `eth_getProof` (not yet checked: see [`Self::check_proof`]).
+    /// proofs, from one `eth_getProof` (not yet checked: see [`Self::check_proof_against`]).
     async fn storage_proofs(
         &self,
         slots: &[[u8; 32]],
@@ -542,21 +542,30 @@ impl EvmAdapter {
             .collect()
     }
 
-    /// Proves each claim about a packet's slots at `height`: one `eth_getProof` per
-    /// [`MAX_SLOTS_PER_PROOF_REQUEST`] claims and one header for all, instead of a request
-    /// and a header per packet. Each claim gets its own result (a packet whose slot says
-    /// otherwise does not fail the others); every proof is checked against the attested
-    /// header's state root before it is returned.
+    /// [`Self::prove_slots_under`] the attested header at `height`, fetched here.
     pub async fn prove_slots(
         &self,
         claims: &[(SlotClaim, &Packet)],
         height: u64,
     ) -> Vec<Result<SourceProof, AdapterError>> {
-        let header = match self.attested_header(height).await {
-            Ok(h) => h,
-            Err(e) => return claims.iter().map(|_| Err(e.clone())).collect(),
-        };
-        let header = &header;
+        match self.attested_header(height).await {
+            Ok(header) => self.prove_slots_under(&header, claims).await,
+            Err(e) => claims.iter().map(|_| Err(e.clone())).collect(),
+        }
+    }
+
+    /// Proves each claim about a packet's slots at `header`'s height: one `eth_getProof`
+    /// per [`MAX_SLOTS_PER_PROOF_REQUEST`] claims, instead of a request (and a header) per
+    /// packet. Each claim gets its own result (a packet whose slot says otherwise does not
+    /// fail the others); every proof is checked against `header`'s state root before it is
+    /// returned. `header` must come from [`Self::attested_header`], which checks it against
+    /// the block hash.
+    pub async fn prove_slots_under(
+        &self,
+        header: &AttestedHeader,
+        claims: &[(SlotClaim, &Packet)],
+    ) -> Vec<Result<SourceProof, AdapterError>> {
+        let height = header.number;
         let chunks = claims
             .chunks(MAX_SLOTS_PER_PROOF_REQUEST)
             .map(|chunk| async move {
@@ -604,6 +613,9 @@ impl EvmAdapter {
             .unwrap_or_else(|| Err(AdapterError::Rpc("no proof came back".into())))
     }
 
+    /// Checks the node's proof that `slot` holds `value` (zero: nothing) against the state
+    /// root of `header` before it goes to the hub: a proof the hub would refuse is a bug
+    /// or a lying node, found here.
     fn check_proof_against(
         header: &AttestedHeader,
         gateway: Address,
@@ -805,7 +817,7 @@ impl Adapter for EvmAdapter {
 pub const MAX_SLOTS_PER_PROOF_REQUEST: usize = 128;
 
 /// What a proof of a packet's gateway slot is to show.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SlotClaim {
     /// The source holds the packet's commitment (slot 0): it was sent and has no outcome.
     Commitment,
