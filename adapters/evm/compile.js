@@ -14,12 +14,17 @@ const outFlag = args.indexOf('--out');
 const outDir = outFlag >= 0 ? path.resolve(args[outFlag + 1]) : path.join(here, 'artifacts');
 const contractsDir = path.join(here, 'contracts');
 
-// Which contracts get an artifact (interfaces have no bytecode of their own).
-const DEPLOYABLE = ['JunctionGateway', 'TokenEscrow'];
+// Which contracts get an artifact (interfaces have no bytecode of their own). HostileApp
+// (contracts/test/) exists only for the gateway's tests.
+const DEPLOYABLE = ['JunctionGateway', 'TokenEscrow', 'HostileApp'];
 
 const sources = {};
-for (const file of fs.readdirSync(contractsDir).filter((f) => f.endsWith('.sol')).sort()) {
-  sources[`contracts/${file}`] = { content: fs.readFileSync(path.join(contractsDir, file), 'utf8') };
+for (const dir of ['', 'test']) {
+  const full = path.join(contractsDir, dir);
+  for (const file of fs.readdirSync(full).filter((f) => f.endsWith('.sol')).sort()) {
+    const name = dir ? `${dir}/${file}` : file;
+    sources[`contracts/${name}`] = { content: fs.readFileSync(path.join(full, file), 'utf8') };
+  }
 }
 
 const input = {

@@ -21,7 +21,7 @@ use junction_light_clients::evm::codec::AttestedTrustRoot;
 use junction_light_clients::evm::mpt::{EvmPath, EvmProof};
 use junction_light_clients::{LightClient, NamedError, Timestamp};
 use junction_spec::encoding::{Decode, Encode};
-use junction_spec::log::{ack_commitment, EntryKind, LogEntry};
+use junction_spec::log::{ack_commitment, EntryKind};
 use junction_spec::{ChainId, LedgerKind, Packet, SourceProof};
 use k256::ecdsa::SigningKey;
 
@@ -256,7 +256,7 @@ async fn a_packet_round_trip_through_the_adapters_is_accepted_by_the_light_clien
     assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(10));
 
     // The hub logs the ack; A's adapter delivers it back.
-    let k = env.hub.append(LogEntry::new(
+    let k = env.hub.append(entry(
         EntryKind::Ack,
         false,
         packet.clone(),
@@ -507,12 +507,9 @@ async fn an_error_ack_and_a_timeout_are_proven_and_reported() {
         .unwrap();
     // The hub logs the timeout; the source gets its refund and the packet leaves the
     // pending list.
-    let t = env.hub.append(LogEntry::new(
-        EntryKind::Timeout,
-        false,
-        late.clone(),
-        vec![],
-    ));
+    let t = env
+        .hub
+        .append(entry(EntryKind::Timeout, false, late.clone(), vec![]));
     let cp2 = env.hub.certify();
     let back = a.deliver(&cp2, &[env.hub.prove(t)]).await.unwrap();
     assert_eq!(back.outcomes.len(), 1);

@@ -8,8 +8,10 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolValue;
 use common::*;
-use junction_adapters::evm::gateway::{deliver, CheckpointProof, GatewayRevert, JunctionGateway};
-use junction_spec::log::{ack_commitment, EntryKind, LogEntry};
+use junction_adapters::evm::gateway::{
+    deliver, deploy_gateway, evm_app_id, CheckpointProof, GatewayRevert, JunctionGateway,
+};
+use junction_spec::log::{ack_commitment, EntryKind};
 use junction_spec::Timeout;
 
 #[tokio::test]
@@ -211,9 +213,7 @@ async fn an_ack_at_the_source_runs_the_callback_once_and_deletes_the_commitment(
         .await
         .unwrap();
     let ack = U256::from(40).abi_encode();
-    let a = env
-        .hub
-        .append(LogEntry::new(EntryKind::Ack, false, packet, ack));
+    let a = env.hub.append(entry(EntryKind::Ack, false, packet, ack));
     let cp2 = env.hub.certify();
     let receipt = deliver(&env.provider, env.gw_a, &cp2, &[env.hub.prove(a)], None)
         .await
@@ -259,12 +259,9 @@ async fn a_timeout_at_the_source_refunds_the_escrow() {
         env.balance(env.escrow_a, env.user).await,
         U256::from(SUPPLY - 500)
     );
-    let t = env.hub.append(LogEntry::new(
-        EntryKind::Timeout,
-        false,
-        packet.clone(),
-        vec![],
-    ));
+    let t = env
+        .hub
+        .append(entry(EntryKind::Timeout, false, packet.clone(), vec![]));
     let cp = env.hub.certify();
     let receipt = deliver(&env.provider, env.gw_a, &cp, &[env.hub.prove(t)], None)
         .await
@@ -292,7 +289,7 @@ async fn an_error_ack_at_the_source_refunds_the_escrow() {
     let packet = env
         .lock_and_send(Address::repeat_byte(0x17), 60, far_timeout())
         .await;
-    let e = env.hub.append(LogEntry::new(
+    let e = env.hub.append(entry(
         EntryKind::ErrorAck,
         false,
         packet,
@@ -339,12 +336,9 @@ async fn an_ordered_route_runs_by_sequence_and_a_skip_unblocks_it() {
     assert_eq!(env.ack_of(env.gw_b, second.key().hash()).await, [0u8; 32]);
 
     // The hub skips sequence 1 (it timed out); then 2 runs, in the same batch.
-    let s1 = env.hub.append(LogEntry::new(
-        EntryKind::SequenceSkip,
-        true,
-        first.clone(),
-        vec![],
-    ));
+    let s1 = env
+        .hub
+        .append(entry(EntryKind::SequenceSkip, true, first.clone(), vec![]));
     let cp2 = env.hub.certify();
     let receipt = deliver(
         &env.provider,
@@ -375,13 +369,58 @@ async fn an_ordered_route_runs_by_sequence_and_a_skip_unblocks_it() {
 async fn an_entry_for_another_chain_is_refused() {
     let Some(mut env) = env().await else { return };
     let packet = env.packet_a_to_b(1, Address::repeat_byte(0x19), 1, far_timeout());
-    let i = env.hub.append(packet_entry(packet, false));
+    // Addressed to evm-b and bound to gateway B: at gateway A its leaf is another one.
+    let i = env.hub.append(packet_entry(packet.clone(), false));
+    // Addressed to evm-b but (wrongly) bound to gateway A: proven there, and still refused
+    // by its target chain.
+    let mut mislabelled = packet_entry(packet, false);
+    mislabelled.target_binding = env.hub.bindings[&env.chain_a];
+    let j = env.hub.append_raw(mislabelled);
     let cp = env.hub.certify();
-    // Proven fine, but addressed to evm-b: gateway A must not act on it.
     let err = deliver(&env.provider, env.gw_a, &cp, &[env.hub.prove(i)], None)
         .await
         .unwrap_err();
+    assert_eq!(err.revert_name(), Some("InclusionProofInvalid"));
+    let err = deliver(&env.provider, env.gw_a, &cp, &[env.hub.prove(j)], None)
+        .await
+        .unwrap_err();
     assert_eq!(err.revert_name(), Some("WrongTargetChain"));
+}
+
+/// Issue 11, item 12: entries were bound to a chain-id string only, so a second gateway
+/// deployed under the same chain name (on this or another EVM chain) accepted the same
+/// checkpoints and entries. Each entry's leaf now commits to the registered gateway's
+/// binding (EIP-155 id and address): the second gateway cannot prove it.
+#[tokio::test]
+async fn a_second_gateway_with_the_same_chain_name_cannot_replay_entries() {
+    let Some(mut env) = env().await else { return };
+    let recipient = Address::repeat_byte(0x1c);
+    let twin = deploy_gateway(
+        &env.provider,
+        &env.chain_b,
+        &env.hub.chain,
+        &env.hub.genesis,
+        &env.hub.set,
+    )
+    .await
+    .unwrap();
+    let twin_escrow =
+        junction_adapters::evm::gateway::deploy_escrow(&env.provider, twin, U256::from(SUPPLY))
+            .await
+            .unwrap();
+    assert_eq!(
+        env.gateway(twin).chainId().call().await.unwrap(),
+        env.chain_b.as_str()
+    );
+    let mut packet = env.packet_a_to_b(1, recipient, 5, far_timeout());
+    packet.dest_app = evm_app_id(twin_escrow);
+    let i = env.hub.append(packet_entry(packet, false));
+    let cp = env.hub.certify();
+    let err = deliver(&env.provider, twin, &cp, &[env.hub.prove(i)], None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.revert_name(), Some("InclusionProofInvalid"));
+    assert_eq!(env.balance(twin_escrow, recipient).await, U256::ZERO);
 }
 
 #[tokio::test]
@@ -416,4 +455,233 @@ async fn a_bad_inclusion_proof_is_refused() {
         .await
         .unwrap();
     assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(2));
+}
+
+/// Issue 11, item 1: nothing capped a packet's gas limit, so one `lockAndSend` with
+/// `gasLimit = 2**63` made every delivery batch holding it revert. The gateway refuses
+/// such a packet at `send`, where nothing is committed yet.
+#[tokio::test]
+async fn send_above_the_gateway_gas_cap_is_refused() {
+    let Some(env) = env().await else { return };
+    let cap = env.gateway(env.gw_a).MAX_GAS_LIMIT().call().await.unwrap();
+    assert_eq!(cap, junction_spec::MAX_PACKET_GAS_LIMIT);
+    for gas in [cap + 1, 1u64 << 63] {
+        let err = env
+            .escrow(env.escrow_a)
+            .lockAndSend(
+                env.chain_b.as_str().to_owned(),
+                env.escrow_b,
+                Address::repeat_byte(0x1d),
+                U256::from(5u64),
+                1_000_000,
+                0,
+                gas,
+            )
+            .call()
+            .await
+            .unwrap_err();
+        let data = err.as_revert_data().unwrap();
+        assert_eq!(
+            junction_adapters::evm::gateway::revert_name(&data),
+            Some("GasLimitTooHigh"),
+            "gas limit {gas}"
+        );
+    }
+    // At the cap a packet is committed.
+    let receipt = env
+        .escrow(env.escrow_a)
+        .lockAndSend(
+            env.chain_b.as_str().to_owned(),
+            env.escrow_b,
+            Address::repeat_byte(0x1d),
+            U256::from(5u64),
+            1_000_000,
+            0,
+            cap,
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status());
+}
+
+/// Issue 11, item 2: an app whose ack was invalid (oversized, not `bytes`, a return bomb)
+/// kept its effects while the source was refunded through the error-ack: one packet paid
+/// out on both chains. The app now runs in a frame of its own that rolls back unless its
+/// return is a valid ack: its state is unchanged, the outcome is one error-ack, and the
+/// source refunds once.
+#[tokio::test]
+async fn an_invalid_ack_rolls_the_app_back_and_the_source_is_refunded_once() {
+    let Some(mut env) = env().await else { return };
+    let hostile = hostile::HostileApp::deploy(env.provider.clone(), env.gw_b)
+        .await
+        .unwrap();
+    let modes: [(u8, &str); 4] = [
+        (1, "ack over the cap"),
+        (2, "not bytes"),
+        (3, "return bomb"),
+        (4, "revert"),
+    ];
+    let before = env.balance(env.escrow_a, env.user).await;
+    let (provider, escrow_a, chain_b) = (env.provider.clone(), env.escrow_a, env.chain_b.clone());
+    let send = |mode: u8| {
+        let escrow = junction_adapters::evm::gateway::TokenEscrow::new(escrow_a, provider.clone());
+        let dest = chain_b.as_str().to_owned();
+        let app = *hostile.address();
+        async move {
+            // The hostile app reads its mode from the recipient's last byte.
+            let mut recipient = [0x20u8; 20];
+            recipient[19] = mode;
+            let receipt = escrow
+                .lockAndSend(
+                    dest,
+                    app,
+                    Address::from(recipient),
+                    U256::from(10u64),
+                    1_000_000,
+                    0,
+                    APP_GAS,
+                )
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap();
+            use junction_spec::encoding::Decode;
+            let ev = events::<JunctionGateway::PacketSent>(&receipt);
+            junction_spec::Packet::from_bytes(&ev[0].packet).unwrap()
+        }
+    };
+    let mut sent = Vec::new();
+    for (mode, _) in modes {
+        sent.push(send(mode).await);
+    }
+    let indices: Vec<u64> = sent
+        .iter()
+        .map(|p| env.hub.append(packet_entry(p.clone(), false)))
+        .collect();
+    let cp = env.hub.certify();
+    let proofs: Vec<_> = indices.iter().map(|i| env.hub.prove(*i)).collect();
+    let receipt = deliver(&env.provider, env.gw_b, &cp, &proofs, None)
+        .await
+        .unwrap();
+    let received = events::<JunctionGateway::PacketReceived>(&receipt);
+    assert_eq!(received.len(), modes.len());
+    for ((_, what), r) in modes.iter().zip(&received) {
+        assert!(!r.appSucceeded, "{what}");
+        if *what != "revert" {
+            assert_eq!(
+                r.result.as_ref(),
+                b"junction: app returned a malformed or oversized ack",
+                "{what}"
+            );
+        }
+    }
+    // The app's effects did not stand.
+    assert_eq!(hostile.runs().call().await.unwrap(), U256::ZERO);
+    assert_eq!(hostile.credited().call().await.unwrap(), U256::ZERO);
+    // A valid ack keeps them.
+    let fine = send(0).await;
+    let i = env.hub.append(packet_entry(fine, false));
+    let cp = env.hub.certify();
+    let receipt = deliver(&env.provider, env.gw_b, &cp, &[env.hub.prove(i)], None)
+        .await
+        .unwrap();
+    assert!(events::<JunctionGateway::PacketReceived>(&receipt)[0].appSucceeded);
+    assert_eq!(hostile.runs().call().await.unwrap(), U256::from(1));
+    // Each error-ack reaches escrow A once: the 4 × 10 locked come back, once.
+    let acks: Vec<u64> = sent
+        .iter()
+        .zip(&received)
+        .map(|(p, r)| {
+            env.hub.append(entry(
+                EntryKind::ErrorAck,
+                false,
+                p.clone(),
+                r.result.to_vec(),
+            ))
+        })
+        .collect();
+    let cp = env.hub.certify();
+    let proofs: Vec<_> = acks.iter().map(|i| env.hub.prove(*i)).collect();
+    let receipt = deliver(&env.provider, env.gw_a, &cp, &proofs, None)
+        .await
+        .unwrap();
+    let outcomes = events::<JunctionGateway::OutcomeDelivered>(&receipt);
+    assert_eq!(outcomes.len(), modes.len());
+    assert!(outcomes.iter().all(|o| o.callbackSucceeded));
+    // Only the valid packet's 10 are still locked.
+    assert_eq!(
+        env.balance(env.escrow_a, env.user).await,
+        before - U256::from(10u64)
+    );
+    let err = deliver(
+        &env.provider,
+        env.gw_a,
+        &CheckpointProof::held(cp.checkpoint.clone()),
+        &proofs,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.revert_name(), Some("PacketNotPending"));
+    assert_eq!(
+        env.balance(env.escrow_a, env.user).await,
+        before - U256::from(10u64)
+    );
+}
+
+/// Issue 11, item 1: the source-side callbacks ran with the packet's own gas limit, so a
+/// packet at a huge limit could never get its outcome delivered (the timeout reverted too).
+/// They now run with a bounded gas of their own.
+#[tokio::test]
+async fn outcome_callbacks_run_with_their_own_bounded_gas() {
+    let Some(mut env) = env().await else { return };
+    let escrow = env.escrow(env.escrow_a);
+    let receipt = escrow
+        .lockAndSend(
+            env.chain_b.as_str().to_owned(),
+            env.escrow_b,
+            Address::repeat_byte(0x1f),
+            U256::from(12u64),
+            1_000_000,
+            0,
+            junction_spec::MAX_PACKET_GAS_LIMIT,
+        )
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    let ev = events::<JunctionGateway::PacketSent>(&receipt);
+    let packet = {
+        use junction_spec::encoding::Decode;
+        junction_spec::Packet::from_bytes(&ev[0].packet).unwrap()
+    };
+    let before = env.balance(env.escrow_a, env.user).await;
+    let t = env
+        .hub
+        .append(entry(EntryKind::Timeout, false, packet, vec![]));
+    let cp = env.hub.certify();
+    // Far less than the packet's 10 M: the refund still runs.
+    let receipt = deliver(
+        &env.provider,
+        env.gw_a,
+        &cp,
+        &[env.hub.prove(t)],
+        Some(1_500_000),
+    )
+    .await
+    .unwrap();
+    let outcomes = events::<JunctionGateway::OutcomeDelivered>(&receipt);
+    assert!(outcomes[0].callbackSucceeded);
+    assert_eq!(
+        env.balance(env.escrow_a, env.user).await,
+        before + U256::from(12u64)
+    );
 }

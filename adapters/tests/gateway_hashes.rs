@@ -92,6 +92,10 @@ async fn the_inclusion_check_agrees_with_the_spec_on_every_leaf() {
     };
     let Some(env) = env().await else { return };
     let gw = env.gateway(env.gw_b);
+    // The gateway hashes each leaf as SHA256(0x00 || its binding || delivered bytes).
+    let binding = env.hub.bindings[&env.chain_b];
+    let other_binding = env.hub.bindings[&env.chain_a];
+    assert_eq!(gw.BINDING().call().await.unwrap().0, binding);
     let sizes: Vec<u64> = (1..=40).chain([63, 64, 65, 100, 1024]).collect();
     let mut checked = 0usize;
     for size in sizes {
@@ -99,7 +103,8 @@ async fn the_inclusion_check_agrees_with_the_spec_on_every_leaf() {
         let entries: Vec<Vec<u8>> = (0..size)
             .map(|i| vec![(i % 251) as u8; (i % 71) as usize])
             .collect();
-        let leaves: Vec<[u8; 32]> = entries.iter().map(|e| leaf_hash(e)).collect();
+        let bound = |b: &[u8; 32], e: &[u8]| leaf_hash(&[b.as_slice(), e].concat());
+        let leaves: Vec<[u8; 32]> = entries.iter().map(|e| bound(&binding, e)).collect();
         let root = root_from_leaf_hashes(&leaves);
         let indices: Vec<u64> = if size <= 40 {
             (0..size).collect()
@@ -134,6 +139,17 @@ async fn the_inclusion_check_agrees_with_the_spec_on_every_leaf() {
             let mut other_root = root;
             other_root[0] ^= 0x80;
             cases.push((index, proof.clone(), other_root, size, "another root"));
+            // The same entry logged for another gateway: its tree's root.
+            let mut foreign = leaves.clone();
+            foreign[index as usize] = bound(&other_binding, &entries[index as usize]);
+            let foreign_root = root_from_leaf_hashes(&foreign);
+            cases.push((
+                index,
+                proof.clone(),
+                foreign_root,
+                size,
+                "bound to another gateway",
+            ));
             for (i, p, r, n, what) in cases {
                 let spec_ok = verify_inclusion(&leaves[index as usize], i, n, &p, &r).is_ok();
                 let sol: Vec<alloy::primitives::FixedBytes<32>> =
@@ -242,6 +258,10 @@ async fn send_refuses_packets_the_hub_could_not_accept() {
 fn committed_artifacts_match_a_fresh_compile() {
     let evm = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("evm");
     if !evm.join("node_modules/solc").is_dir() {
+        assert!(
+            !in_ci(),
+            "CI=true and adapters/evm/node_modules is missing: scripts/setup-evm.sh installs it"
+        );
         eprintln!(
             "SKIPPED: adapters/evm/node_modules is absent; run scripts/setup-evm.sh (CI does)"
         );
@@ -255,7 +275,7 @@ fn committed_artifacts_match_a_fresh_compile() {
         .status()
         .expect("node runs");
     assert!(status.success(), "compile.js failed");
-    for name in ["JunctionGateway", "TokenEscrow"] {
+    for name in ["JunctionGateway", "TokenEscrow", "HostileApp"] {
         let fresh = std::fs::read(out.join(format!("{name}.json"))).unwrap();
         let committed = std::fs::read(evm.join(format!("artifacts/{name}.json"))).unwrap();
         assert!(

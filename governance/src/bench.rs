@@ -45,6 +45,19 @@ pub fn sample_params() -> GovParams {
         veto: Fraction::new(1, 3),
         min_deposit: 0,
         max_active_proposals: 16,
+        max_route_gas_limit: junction_spec::MAX_PACKET_GAS_LIMIT,
+    }
+}
+
+/// Genesis bounds of the samples: quorum at least 1/3, veto at most 1/3, votes of at least
+/// 10 s (5 s expedited), no least timelock.
+pub fn sample_floors() -> junction_spec::GovFloors {
+    junction_spec::GovFloors {
+        min_quorum: Fraction::new(1, 3),
+        max_veto: Fraction::new(1, 3),
+        min_voting_period_ms: 10_000,
+        min_expedited_voting_period_ms: 5_000,
+        min_timelock_ms: 0,
     }
 }
 
@@ -74,11 +87,13 @@ pub fn sample_policy() -> RoutePolicy {
         dest_apps: vec![b"bank".to_vec()],
         ordered: false,
         max_payload: 65_536,
+        max_gas_limit: 1_000_000,
         rate: RateLimit {
             messages: 1 << 40,
             bytes: 1 << 56,
             window_ms: 1_000,
         },
+        app_rate: None,
         min_timeout_ms: 1_000,
         max_timeout_ms: 86_400_000,
         min_confirmations: 1,
@@ -104,6 +119,7 @@ pub fn sample_council(members: usize) -> Council {
     Council::genesis(GovGenesis {
         members,
         params: sample_params(),
+        floors: sample_floors(),
         chains: vec![
             registration(SOURCE, LedgerKind::Tendermint),
             registration(DEST, LedgerKind::EvmQbft),
@@ -114,6 +130,7 @@ pub fn sample_council(members: usize) -> Council {
         )],
         validators: vec![([0x11; 32], 10)],
         relayers: vec![[0x22; 32]],
+        accounts: Vec::new(),
     })
     .expect("the sample genesis is valid")
 }

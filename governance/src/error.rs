@@ -99,6 +99,16 @@ pub enum GovError {
     /// A genesis route names a chain that genesis does not register.
     #[error("a genesis route names a chain that genesis does not register")]
     GenesisRouteChainUnknown,
+    /// A route would give a sequence space a second ordering (`route` is the route with
+    /// the other ordering over one of its source apps).
+    #[error("route {route} already orders this sequence space the other way")]
+    OrderingConflict {
+        /// The conflicting route.
+        route: junction_spec::RouteId,
+    },
+    /// The hub cannot start a light client from the registration.
+    #[error("the light client cannot be started: {0}")]
+    ClientRefused(String),
     /// The resulting state breaks an invariant.
     #[error("invariant violated: {0}")]
     Invariant(InvariantViolation),
@@ -131,6 +141,8 @@ impl GovError {
             GovError::DuplicateGenesisEntry { .. } => "duplicate_genesis_entry",
             GovError::TooManyGenesisEntries { .. } => "too_many_genesis_entries",
             GovError::GenesisRouteChainUnknown => "genesis_route_chain_unknown",
+            GovError::OrderingConflict { .. } => "ordering_conflict",
+            GovError::ClientRefused(_) => "client_refused",
             GovError::Invariant(_) => "invariant_violation",
         }
     }

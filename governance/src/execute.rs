@@ -9,7 +9,7 @@ use crate::member::Member;
 use crate::registry::{total_power, validator_change_allowed, ClientState, ScheduledUpgrade};
 use crate::route::{Route, RouteState, TokenBucket};
 use crate::state::Council;
-use crate::{MAX_CHAINS, MAX_MEMBERS, MAX_RELAYERS, MAX_ROUTES, MAX_VALIDATORS};
+use crate::{MAX_ACCOUNTS, MAX_CHAINS, MAX_MEMBERS, MAX_RELAYERS, MAX_ROUTES, MAX_VALIDATORS};
 
 /// Either the effect events, or why the change cannot apply.
 type Executed = Result<Vec<GovEvent>, String>;
@@ -174,6 +174,43 @@ impl Council {
                     format!("account={} amount={amount} total={total}", hex(account)),
                 )
             }
+            ProposalKind::ReplaceClient {
+                chain,
+                params,
+                trust_root,
+            } => {
+                let client = self
+                    .chains
+                    .get_mut(chain)
+                    .ok_or_else(|| format!("chain {chain} is not registered"))?;
+                client.registration.params = params.clone();
+                client.registration.trust_root = trust_root.clone();
+                let was_frozen = client.frozen;
+                client.frozen = false;
+                self.freeze_signatures.remove(chain);
+                effect(
+                    "client_replaced",
+                    id,
+                    format!("chain={chain} was_frozen={was_frozen}"),
+                )
+            }
+            ProposalKind::AdmitAccount { account } => match self.accounts.binary_search(account) {
+                Ok(_) => Err("the account is already admitted".to_owned()),
+                Err(_) if self.accounts.len() >= MAX_ACCOUNTS => {
+                    Err(format!("the account registry is full ({MAX_ACCOUNTS})"))
+                }
+                Err(at) => {
+                    self.accounts.insert(at, *account);
+                    effect("account_admitted", id, format!("account={}", hex(account)))
+                }
+            },
+            ProposalKind::RemoveAccount { account } => match self.accounts.binary_search(account) {
+                Ok(at) => {
+                    self.accounts.remove(at);
+                    effect("account_removed", id, format!("account={}", hex(account)))
+                }
+                Err(_) => Err("the account is not admitted".to_owned()),
+            },
             ProposalKind::ScheduleUpgrade { name, height } => {
                 self.upgrade = Some(ScheduledUpgrade {
                     name: name.clone(),
@@ -320,6 +357,7 @@ impl Council {
                 policy: policy.clone(),
                 state: RouteState::Open,
                 bucket: TokenBucket::full(&policy.rate, now_ms),
+                app_buckets: Vec::new(),
             },
         );
         effect(
@@ -333,7 +371,7 @@ impl Council {
     }
 
     /// Replaces the policy of an open or paused route. The chains and the ordering cannot
-    /// change (that would be another route); the bucket keeps its whole tokens, capped at
+    /// change (that would be another route); the buckets keep their whole tokens, capped at
     /// the new capacities.
     fn update_route(
         &mut self,
@@ -355,7 +393,7 @@ impl Council {
         {
             return Err("a route's chains and ordering cannot change".to_owned());
         }
-        r.bucket = r.bucket.rescaled(&r.policy.rate, &policy.rate, now_ms);
+        r.rescale_to(policy, now_ms);
         r.policy = policy.clone();
         effect("route_updated", id, format!("route={route}"))
     }

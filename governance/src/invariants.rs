@@ -130,6 +130,20 @@ pub enum InvariantViolation {
     /// A pending emergency signature list is empty or names an unknown member.
     #[error("a pending emergency signature list is empty or names an unknown member")]
     SignatureInvalid,
+    /// The genesis bounds are weaker than the protocol allows, or the parameters cross them.
+    #[error("genesis bounds: {0}")]
+    Bounds(ParamsError),
+    /// The admitted-account list is not strictly sorted.
+    #[error("admitted accounts are not strictly sorted")]
+    AccountsNotSorted,
+    /// Two routes give one sequence space different orderings.
+    #[error("routes {a} and {b} order one sequence space differently")]
+    OrderingConflict {
+        /// One route.
+        a: RouteId,
+        /// The other.
+        b: RouteId,
+    },
 }
 
 impl InvariantViolation {
@@ -158,6 +172,9 @@ impl InvariantViolation {
             InvariantViolation::ChainInvalid { .. } => "chain_invalid",
             InvariantViolation::RouteInvalid { .. } => "route_invalid",
             InvariantViolation::SignatureInvalid => "emergency_signature_invalid",
+            InvariantViolation::Bounds(_) => "genesis_bounds_violated",
+            InvariantViolation::AccountsNotSorted => "accounts_not_sorted",
+            InvariantViolation::OrderingConflict { .. } => "ordering_conflict",
         }
     }
 }
@@ -183,7 +200,10 @@ impl Council {
     ///   weights of known members; votes are sorted and come from the snapshot;
     /// - no id is recorded as executed twice, and the executed record matches exactly the
     ///   proposals whose status is `Executed`;
-    /// - registered chains and route policies pass their checks;
+    /// - the genesis bounds hold and the parameters are within them;
+    /// - admitted accounts are sorted and unique;
+    /// - registered chains and route policies pass their checks, and no two routes give
+    ///   one sequence space different orderings;
     /// - pending emergency signatures are non-empty lists of known members.
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
         self.check_params()?;
@@ -195,6 +215,10 @@ impl Council {
 
     fn check_params(&self) -> Result<(), InvariantViolation> {
         self.params.check().map_err(InvariantViolation::Params)?;
+        self.floors.check().map_err(InvariantViolation::Bounds)?;
+        self.params
+            .check_within(&self.floors)
+            .map_err(InvariantViolation::Bounds)?;
         let probe = ProposalKind::RemoveValidator { pub_key: [0; 32] };
         for expedited in [false, true] {
             let t = required_threshold(&self.params, &probe, expedited);
@@ -311,6 +335,9 @@ impl Council {
         {
             return Err(InvariantViolation::RelayersNotSorted);
         }
+        if !strictly_sorted(&self.accounts, |k| k) {
+            return Err(InvariantViolation::AccountsNotSorted);
+        }
         for (id, client) in &self.chains {
             client
                 .registration
@@ -328,6 +355,20 @@ impl Council {
                     route: id.clone(),
                     error,
                 })?;
+            let p = &route.policy;
+            let other = self.routes.values().find(|r| {
+                r.id > *id
+                    && r.policy.source_chain == p.source_chain
+                    && r.policy.dest_chain == p.dest_chain
+                    && r.policy.ordered != p.ordered
+                    && r.policy.source_apps.iter().any(|a| p.allows_source_app(a))
+            });
+            if let Some(r) = other {
+                return Err(InvariantViolation::OrderingConflict {
+                    a: id.clone(),
+                    b: r.id.clone(),
+                });
+            }
         }
         let lists = self
             .pause_signatures

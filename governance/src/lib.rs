@@ -40,8 +40,10 @@ pub use proposal::{Proposal, ProposalStatus, MAX_FAILURE_REASON_LEN};
 pub use registry::{
     total_power, validator_change_allowed, ClientState, EmergencySignature, ScheduledUpgrade,
 };
-pub use route::{PacketContext, PolicyRejection, Route, RouteState, TokenBucket};
-pub use state::{Council, GovGenesis, GovInput, COUNCIL_STATE_VERSION};
+pub use route::{
+    route_choice, PacketContext, PolicyRejection, Route, RouteChoice, RouteState, TokenBucket,
+};
+pub use state::{ClientCheck, Council, GovGenesis, GovInput, NoClientCheck, COUNCIL_STATE_VERSION};
 pub use tally::{required_threshold, Outcome, Tally};
 
 /// Most members (of any status) a council holds.
@@ -54,5 +56,7 @@ pub const MAX_CHAINS: usize = 4_096;
 pub const MAX_ROUTES: usize = 4_096;
 /// Most registered relayers.
 pub const MAX_RELAYERS: usize = 4_096;
+/// Most admitted accounts (besides members and relayers).
+pub const MAX_ACCOUNTS: usize = 4_096;
 /// Most proposals kept in the state.
 pub const MAX_PROPOSALS: usize = 1 << 20;

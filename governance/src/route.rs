@@ -17,12 +17,15 @@
 
 use std::collections::BTreeMap;
 
+use junction_spec::encoding::{decode_bytes, encode_bytes, encode_len};
 use junction_spec::{
-    ChainId, Decode, DecodeError, Encode, Packet, RateLimit, Reader, RouteId, RoutePolicy,
+    ChainId, Decode, DecodeError, Encode, GovParams, Packet, RateLimit, Reader, RouteId,
+    RoutePolicy, MAX_APP_ID_LEN, MAX_ROUTE_APPS,
 };
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::error::GovError;
 use crate::registry::ClientState;
 
 /// Whether packets may use a route.
@@ -187,17 +190,85 @@ pub struct Route {
     pub policy: RoutePolicy,
     /// Open, paused or closed.
     pub state: RouteState,
-    /// Rate-limit buckets.
+    /// Rate-limit buckets of the whole route.
     pub bucket: TokenBucket,
+    /// Rate-limit buckets of each source app that has sent on the route (under
+    /// `policy.app_rate`), sorted by app; an app without one has a full bucket.
+    pub app_buckets: Vec<(Vec<u8>, TokenBucket)>,
 }
 
-/// `id || policy || state (u8) || bucket (u128 messages, u128 bytes, u64 updated_ms)`.
+impl Route {
+    /// The bucket of source `app` under `policy.app_rate`, as of `now_ms` (a full one if
+    /// the app has not sent yet). `None` when the route has no per-app limit.
+    pub fn app_bucket(&self, app: &[u8], now_ms: u64) -> Option<(RateLimit, TokenBucket)> {
+        let rate = self.policy.app_rate?;
+        let bucket = self
+            .app_buckets
+            .binary_search_by(|(a, _)| a.as_slice().cmp(app))
+            .ok()
+            .and_then(|i| self.app_buckets.get(i))
+            .map_or_else(|| TokenBucket::full(&rate, now_ms), |(_, b)| *b);
+        Some((rate, bucket))
+    }
+
+    /// Takes one message and `len` bytes from the route's bucket and from `app`'s, or
+    /// changes nothing and says which one is empty.
+    pub(crate) fn take(
+        &mut self,
+        app: &[u8],
+        now_ms: u64,
+        len: u64,
+    ) -> Result<(), PolicyRejection> {
+        let mut route_bucket = self.bucket;
+        route_bucket.take(&self.policy.rate, now_ms, len)?;
+        if let Some((rate, mut bucket)) = self.app_bucket(app, now_ms) {
+            bucket.take(&rate, now_ms, len)?;
+            match self
+                .app_buckets
+                .binary_search_by(|(a, _)| a.as_slice().cmp(app))
+            {
+                Ok(i) => {
+                    if let Some(slot) = self.app_buckets.get_mut(i) {
+                        slot.1 = bucket;
+                    }
+                }
+                Err(i) => self.app_buckets.insert(i, (app.to_vec(), bucket)),
+            }
+        }
+        self.bucket = route_bucket;
+        Ok(())
+    }
+
+    /// Carries the buckets over to `new` (a policy update): whole tokens available now,
+    /// capped at the new capacities; per-app buckets of apps the new policy drops, or of a
+    /// per-app limit that is added or removed, are forgotten.
+    pub(crate) fn rescale_to(&mut self, new: &RoutePolicy, now_ms: u64) {
+        self.bucket = self.bucket.rescaled(&self.policy.rate, &new.rate, now_ms);
+        self.app_buckets = match (self.policy.app_rate, new.app_rate) {
+            (Some(old), Some(next)) => self
+                .app_buckets
+                .iter()
+                .filter(|(app, _)| new.allows_source_app(app))
+                .map(|(app, b)| (app.clone(), b.rescaled(&old, &next, now_ms)))
+                .collect(),
+            _ => Vec::new(),
+        };
+    }
+}
+
+/// `id || policy || state (u8) || bucket (u128 messages, u128 bytes, u64 updated_ms) ||
+/// app buckets (u32 count, then app (bytes) and bucket each, sorted by app)`.
 impl Encode for Route {
     fn encode_to(&self, out: &mut Vec<u8>) {
         self.id.encode_to(out);
         self.policy.encode_to(out);
         self.state.encode_to(out);
         self.bucket.encode_to(out);
+        encode_len(self.app_buckets.len(), out);
+        for (app, bucket) in &self.app_buckets {
+            encode_bytes(app, out);
+            bucket.encode_to(out);
+        }
     }
 }
 
@@ -208,7 +279,109 @@ impl Decode for Route {
             policy: Decode::decode_from(r)?,
             state: Decode::decode_from(r)?,
             bucket: Decode::decode_from(r)?,
+            app_buckets: crate::codec::decode_sorted(
+                r,
+                MAX_ROUTE_APPS,
+                "app buckets not strictly sorted by app",
+                |r| {
+                    Ok((
+                        decode_bytes(r, MAX_APP_ID_LEN)?,
+                        TokenBucket::decode_from(r)?,
+                    ))
+                },
+                |(app, _)| app.as_slice(),
+            )?,
         })
+    }
+}
+
+/// Checks a route policy against the rest of the council's routes, at proposal and at
+/// execution: its gas cap within the council's `max_route_gas_limit`, and one ordering per
+/// sequence space — no other route (of any state: routes are never deleted, so a space
+/// keeps its ordering for good) joining the same two chains and allowing one of its
+/// source apps may have the other ordering. `id` is the route itself (skipped).
+pub(crate) fn check_route_against(
+    params: &GovParams,
+    routes: &BTreeMap<RouteId, Route>,
+    id: &RouteId,
+    policy: &RoutePolicy,
+) -> Result<(), GovError> {
+    if policy.max_gas_limit > params.max_route_gas_limit {
+        return Err(GovError::InvalidProposal(
+            junction_spec::ParamsError::GasLimitOverCap {
+                what: "max_gas_limit",
+                value: policy.max_gas_limit,
+                cap: params.max_route_gas_limit,
+            },
+        ));
+    }
+    let conflict = routes.values().find(|r| {
+        &r.id != id
+            && r.policy.source_chain == policy.source_chain
+            && r.policy.dest_chain == policy.dest_chain
+            && r.policy.ordered != policy.ordered
+            && r.policy
+                .source_apps
+                .iter()
+                .any(|app| policy.allows_source_app(app))
+    });
+    match conflict {
+        Some(r) => Err(GovError::OrderingConflict {
+            route: r.id.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// How the council's routes stand to a packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RouteChoice<'c> {
+    /// Routes join the packet's chains and allow its source app: its sequence space has
+    /// their ordering, and `route` is the one it travels on (or whose rule refuses it).
+    Covered(&'c Route),
+    /// No route joining its chains allows its source app (`SourceAppNotAllowed`), or no
+    /// route joins them at all (`NoRoute`): a final refusal, and a space with no
+    /// ordering yet.
+    Unassigned(PolicyRejection),
+}
+
+/// The route a packet travels on. Among the routes joining its source chain to its
+/// destination chain that allow its source app, those also allowing its destination app
+/// come first, and among them a **paused** one before an open one, an open one before a
+/// closed one (then by id): a pause holds the traffic it covers, and never falls through
+/// to an overlapping open route, while a closed route gives way to its replacement.
+pub fn route_choice<'c>(
+    routes: impl Iterator<Item = &'c Route>,
+    packet: &Packet,
+) -> RouteChoice<'c> {
+    let rank = |r: &Route| {
+        let state = match r.state {
+            RouteState::Paused => 0u8,
+            RouteState::Open => 1,
+            RouteState::Closed => 2,
+        };
+        (!r.policy.allows_dest_app(&packet.dest_app), state)
+    };
+    let mut joins = false;
+    let mut best: Option<&'c Route> = None;
+    for r in routes {
+        if r.policy.source_chain != packet.source_chain || r.policy.dest_chain != packet.dest_chain
+        {
+            continue;
+        }
+        joins = true;
+        if !r.policy.allows_source_app(&packet.source_app) {
+            continue;
+        }
+        // Routes come by id, so the first of equal rank wins.
+        if best.is_none_or(|b| rank(r) < rank(b)) {
+            best = Some(r);
+        }
+    }
+    match (best, joins) {
+        (Some(r), _) => RouteChoice::Covered(r),
+        (None, true) => RouteChoice::Unassigned(PolicyRejection::SourceAppNotAllowed),
+        (None, false) => RouteChoice::Unassigned(PolicyRejection::NoRoute),
     }
 }
 
@@ -228,16 +401,20 @@ pub struct PacketContext {
     pub dest_latest_time_ms: u64,
 }
 
-/// Why a proven packet is outside its route's policy. Each gets a final error-ack and is
-/// counted by [`PolicyRejection::name`].
+/// Why a proven packet does not pass its route's policy. A rejection is **final** when the
+/// packet and the route as voted fix it for good (see [`PolicyRejection::is_final`]): the
+/// packet then gets an error-ack naming it, counted by [`PolicyRejection::name`]. Any
+/// other rejection can change with time or with a relayer's choice: the packet is refused
+/// without an outcome, stays pending, and times out by the rules if it never passes.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PolicyRejection {
     /// No route has that id.
     #[error("unknown route")]
     UnknownRoute,
-    /// The route names a chain that is not registered.
-    #[error("the route's source or destination chain is not registered")]
-    UnknownChain,
+    /// No route joins the packet's chains, or its destination chain is unknown to the hub
+    /// or of a kind that cannot receive.
+    #[error("no route to the packet's destination")]
+    NoRoute,
     /// The packet's source or destination chain is not the route's.
     #[error("the packet's chains are not the route's chains")]
     ChainMismatch,
@@ -262,6 +439,14 @@ pub enum PolicyRejection {
         /// Payload length.
         len: u64,
         /// The route's `max_payload`.
+        max: u64,
+    },
+    /// The packet asks more gas of the destination than the route allows.
+    #[error("gas limit {gas_limit} is over the route's cap of {max}")]
+    GasLimitOverCap {
+        /// The packet's gas limit.
+        gas_limit: u64,
+        /// The route's cap (within the council's ceiling).
         max: u64,
     },
     /// The packet offers less than the route's fee.
@@ -324,7 +509,7 @@ impl PolicyRejection {
     pub fn name(&self) -> &'static str {
         match self {
             PolicyRejection::UnknownRoute => "unknown_route",
-            PolicyRejection::UnknownChain => "unknown_chain",
+            PolicyRejection::NoRoute => "no_route",
             PolicyRejection::ChainMismatch => "chain_mismatch",
             PolicyRejection::ClientFrozen => "client_frozen",
             PolicyRejection::RoutePaused => "route_paused",
@@ -332,6 +517,7 @@ impl PolicyRejection {
             PolicyRejection::SourceAppNotAllowed => "source_app_not_allowed",
             PolicyRejection::DestAppNotAllowed => "dest_app_not_allowed",
             PolicyRejection::PayloadTooLarge { .. } => "payload_over_cap",
+            PolicyRejection::GasLimitOverCap { .. } => "gas_limit_over_cap",
             PolicyRejection::FeeTooLow { .. } => "fee_too_low",
             PolicyRejection::TimeoutReached => "timeout_reached",
             PolicyRejection::TimeoutWithoutTime => "timeout_without_time",
@@ -344,16 +530,50 @@ impl PolicyRejection {
             }
         }
     }
+
+    /// Whether the rejection is fixed for good by the packet and the route as voted, so
+    /// that the packet ends with an error-ack: route paused or closed, an app not allowed,
+    /// payload or gas over the route's cap, fee below the route's, no timeout time where
+    /// the route bounds it, no route. Everything else (frozen clients, timeout bounds
+    /// measured against a destination client a relayer may or may not update, the proof's
+    /// height and confirmations, an empty rate-limit bucket) may pass later.
+    pub fn is_final(&self) -> bool {
+        match self {
+            PolicyRejection::UnknownRoute
+            | PolicyRejection::NoRoute
+            | PolicyRejection::ChainMismatch
+            | PolicyRejection::RoutePaused
+            | PolicyRejection::RouteClosed
+            | PolicyRejection::SourceAppNotAllowed
+            | PolicyRejection::DestAppNotAllowed
+            | PolicyRejection::PayloadTooLarge { .. }
+            | PolicyRejection::GasLimitOverCap { .. }
+            | PolicyRejection::FeeTooLow { .. }
+            | PolicyRejection::TimeoutWithoutTime => true,
+            PolicyRejection::ClientFrozen
+            | PolicyRejection::TimeoutReached
+            | PolicyRejection::TimeoutTooShort { .. }
+            | PolicyRejection::TimeoutTooLong { .. }
+            | PolicyRejection::ProofAboveClientHeight { .. }
+            | PolicyRejection::NotEnoughConfirmations { .. }
+            | PolicyRejection::RateLimitedMessages
+            | PolicyRejection::RateLimitedBytes => false,
+        }
+    }
 }
 
-/// Checks `packet` against `route` and the registered `chains`, in this order: route
-/// state (closed, paused), chains match the route, both chains registered, neither client
-/// frozen, source app, destination app, payload cap, fee, timeout (not reached, has a
-/// time, within the bounds), proof height and confirmations, rate limit. Read-only and
+/// Checks `packet` against `route` and the registered `chains`. Every final rule comes
+/// before every retryable one, so a packet that breaks a rule fixed for good gets its
+/// error-ack whatever the moment: route state (paused, closed), chains match the route,
+/// destination registered (else `no_route`), source app, destination app, payload cap, gas
+/// cap (the route's, within the council's `max_route_gas_limit`), fee, a timeout time;
+/// then neither client frozen, timeout (not reached, within the bounds), proof height and
+/// confirmations, the route's and the source app's rate limits. Read-only and
 /// allocation-free.
 pub(crate) fn check_packet(
     route: &Route,
     chains: &BTreeMap<ChainId, ClientState>,
+    params: &GovParams,
     packet: &Packet,
     ctx: &PacketContext,
 ) -> Result<(), PolicyRejection> {
@@ -370,11 +590,8 @@ pub(crate) fn check_packet(
         chains.get(&policy.source_chain),
         chains.get(&policy.dest_chain),
     ) else {
-        return Err(PolicyRejection::UnknownChain);
+        return Err(PolicyRejection::NoRoute);
     };
-    if source.frozen || dest.frozen {
-        return Err(PolicyRejection::ClientFrozen);
-    }
     if !policy.allows_source_app(&packet.source_app) {
         return Err(PolicyRejection::SourceAppNotAllowed);
     }
@@ -388,20 +605,31 @@ pub(crate) fn check_packet(
             max: u64::from(policy.max_payload),
         });
     }
+    let max_gas = policy.max_gas_limit.min(params.max_route_gas_limit);
+    if packet.gas_limit > max_gas {
+        return Err(PolicyRejection::GasLimitOverCap {
+            gas_limit: packet.gas_limit,
+            max: max_gas,
+        });
+    }
     if packet.fee < policy.fee {
         return Err(PolicyRejection::FeeTooLow {
             offered: packet.fee,
             need: policy.fee,
         });
     }
+    if packet.timeout.time_ms == 0 {
+        return Err(PolicyRejection::TimeoutWithoutTime);
+    }
+    // Final rules end here; what follows may pass later.
+    if source.frozen || dest.frozen {
+        return Err(PolicyRejection::ClientFrozen);
+    }
     if packet
         .timeout
         .is_reached(ctx.dest_latest_height, ctx.dest_latest_time_ms)
     {
         return Err(PolicyRejection::TimeoutReached);
-    }
-    if packet.timeout.time_ms == 0 {
-        return Err(PolicyRejection::TimeoutWithoutTime);
     }
     // Not reached, so the timeout time is after the destination's latest time.
     let remaining_ms = packet
@@ -436,5 +664,9 @@ pub(crate) fn check_packet(
     if have < need {
         return Err(PolicyRejection::NotEnoughConfirmations { have, need });
     }
-    route.bucket.check(&policy.rate, ctx.now_ms, len)
+    route.bucket.check(&policy.rate, ctx.now_ms, len)?;
+    match route.app_bucket(&packet.source_app, ctx.now_ms) {
+        Some((rate, bucket)) => bucket.check(&rate, ctx.now_ms, len),
+        None => Ok(()),
+    }
 }

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use junction_spec::encoding::{decode_string, encode_len, encode_str};
 use junction_spec::{
-    ChainId, ChainRegistration, Decode, DecodeError, Encode, GovParams, MemberStatus, OrgId,
-    Packet, ProposalKind, Reader, Role, RouteId, RoutePolicy, VoteOption, MAX_UPGRADE_NAME_LEN,
+    ChainId, ChainRegistration, Decode, DecodeError, Encode, GovFloors, GovParams, MemberStatus,
+    OrgId, Packet, ProposalKind, Reader, Role, RouteId, RoutePolicy, VoteOption,
+    MAX_UPGRADE_NAME_LEN,
 };
 use serde::{Deserialize, Serialize};
 
@@ -16,12 +17,17 @@ use crate::event::GovEvent;
 use crate::member::Member;
 use crate::proposal::{Proposal, ProposalStatus};
 use crate::registry::{ClientState, EmergencySignature, ScheduledUpgrade};
-use crate::route::{check_packet, PacketContext, PolicyRejection, Route, RouteState, TokenBucket};
+use crate::route::{
+    check_packet, check_route_against, route_choice, PacketContext, PolicyRejection, Route,
+    RouteChoice, RouteState, TokenBucket,
+};
 use crate::tally::{required_threshold, Outcome, Tally};
-use crate::{MAX_CHAINS, MAX_MEMBERS, MAX_PROPOSALS, MAX_RELAYERS, MAX_ROUTES, MAX_VALIDATORS};
+use crate::{
+    MAX_ACCOUNTS, MAX_CHAINS, MAX_MEMBERS, MAX_PROPOSALS, MAX_RELAYERS, MAX_ROUTES, MAX_VALIDATORS,
+};
 
 /// Format version of the council state encoding.
-pub const COUNCIL_STATE_VERSION: u8 = 1;
+pub const COUNCIL_STATE_VERSION: u8 = 2;
 
 /// The starting state of the council.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +36,8 @@ pub struct GovGenesis {
     pub members: Vec<Member>,
     /// Governance parameters.
     pub params: GovParams,
+    /// Bounds no vote can move the parameters past.
+    pub floors: GovFloors,
     /// Chains registered from the start.
     pub chains: Vec<ChainRegistration>,
     /// Routes open from the start (their chains must be in `chains`).
@@ -40,6 +48,9 @@ pub struct GovGenesis {
     /// Registered relayer accounts.
     #[serde(with = "junction_spec::serde_lists::keys")]
     pub relayers: Vec<[u8; 32]>,
+    /// Accounts admitted to submit transactions besides members and relayers.
+    #[serde(default, with = "junction_spec::serde_lists::keys")]
+    pub accounts: Vec<[u8; 32]>,
 }
 
 /// Everything that can happen to the council, for [`Council::apply`].
@@ -83,6 +94,29 @@ pub enum GovInput {
     Tick,
 }
 
+/// Judges the light client a chain registration (`current` is `None`) or a trust-root
+/// replacement (`current` is the registration it replaces) would start. The council is
+/// pure and knows no ledger; the hub, which does, constructs the client, at proposal and
+/// again at execution.
+pub trait ClientCheck {
+    /// `Ok` when a client can be started from `next`; otherwise why not.
+    fn check(
+        &self,
+        next: &ChainRegistration,
+        current: Option<&ChainRegistration>,
+    ) -> Result<(), String>;
+}
+
+/// Accepts every registration (for tests and tools without light clients).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoClientCheck;
+
+impl ClientCheck for NoClientCheck {
+    fn check(&self, _: &ChainRegistration, _: Option<&ChainRegistration>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 /// The council: members, parameters, proposals, registries and routes.
 ///
 /// Every method is deterministic and takes hub time as a parameter. A method that returns
@@ -91,6 +125,8 @@ pub enum GovInput {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Council {
     pub(crate) params: GovParams,
+    /// Fixed at genesis.
+    pub(crate) floors: GovFloors,
     /// Sorted by org.
     pub(crate) members: Vec<Member>,
     pub(crate) next_proposal_id: u64,
@@ -103,6 +139,8 @@ pub struct Council {
     pub(crate) validators: Vec<([u8; 32], u64)>,
     /// Sorted.
     pub(crate) relayers: Vec<[u8; 32]>,
+    /// Admitted accounts (neither members nor relayers), sorted.
+    pub(crate) accounts: Vec<[u8; 32]>,
     /// Total penalties per relayer, sorted by key.
     pub(crate) penalties: Vec<([u8; 32], u128)>,
     /// Pending emergency-pause signatures per route; lists are non-empty, sorted by org.
@@ -116,6 +154,10 @@ impl Council {
     /// Builds the council from genesis, checking every entry and then every invariant.
     pub fn genesis(g: GovGenesis) -> Result<Self, GovError> {
         g.params.check().map_err(GovError::InvalidGenesis)?;
+        g.floors.check().map_err(GovError::InvalidGenesis)?;
+        g.params
+            .check_within(&g.floors)
+            .map_err(GovError::InvalidGenesis)?;
         let mut members = g.members;
         if members.len() > MAX_MEMBERS {
             return Err(GovError::TooManyGenesisEntries {
@@ -159,6 +201,7 @@ impl Council {
         }
         for (id, policy) in g.routes {
             policy.check().map_err(GovError::InvalidGenesis)?;
+            crate::route::check_route_against(&g.params, &routes, &id, &policy)?;
             if !chains.contains_key(&policy.source_chain)
                 || !chains.contains_key(&policy.dest_chain)
             {
@@ -167,6 +210,7 @@ impl Council {
             let route = Route {
                 id: id.clone(),
                 bucket: TokenBucket::full(&policy.rate, 0),
+                app_buckets: Vec::new(),
                 policy,
                 state: RouteState::Open,
             };
@@ -201,9 +245,21 @@ impl Council {
         if relayers.windows(2).any(|w| w[0] == w[1]) {
             return Err(GovError::DuplicateGenesisEntry { what: "relayer" });
         }
+        let mut accounts = g.accounts;
+        if accounts.len() > MAX_ACCOUNTS {
+            return Err(GovError::TooManyGenesisEntries {
+                what: "accounts",
+                max: MAX_ACCOUNTS,
+            });
+        }
+        accounts.sort();
+        if accounts.windows(2).any(|w| w[0] == w[1]) {
+            return Err(GovError::DuplicateGenesisEntry { what: "account" });
+        }
 
         let council = Council {
             params: g.params,
+            floors: g.floors,
             members,
             next_proposal_id: 1,
             proposals: BTreeMap::new(),
@@ -212,6 +268,7 @@ impl Council {
             routes,
             validators,
             relayers,
+            accounts,
             penalties: Vec::new(),
             pause_signatures: BTreeMap::new(),
             freeze_signatures: BTreeMap::new(),
@@ -254,6 +311,43 @@ impl Council {
     /// The governance parameters.
     pub fn params(&self) -> &GovParams {
         &self.params
+    }
+
+    /// The bounds fixed at genesis.
+    pub fn floors(&self) -> &GovFloors {
+        &self.floors
+    }
+
+    /// Accounts admitted besides members and relayers, sorted.
+    pub fn admitted_accounts(&self) -> &[[u8; 32]] {
+        &self.accounts
+    }
+
+    /// Whether `key` may submit transactions: an account key of a member that has not
+    /// exited, a registered relayer, or an admitted account. Anything else is refused
+    /// before any of its content is looked at.
+    pub fn is_known_account(&self, key: &[u8; 32]) -> bool {
+        self.is_relayer(key)
+            || self.accounts.binary_search(key).is_ok()
+            || self
+                .member_of_key(key)
+                .is_some_and(|m| m.status != MemberStatus::Exited)
+    }
+
+    /// Every key [`Council::is_known_account`] accepts (members' keys, relayers, admitted
+    /// accounts), sorted and without duplicates.
+    pub fn known_accounts(&self) -> Vec<[u8; 32]> {
+        let mut keys: Vec<[u8; 32]> = self
+            .members
+            .iter()
+            .filter(|m| m.status != MemberStatus::Exited)
+            .flat_map(|m| m.keys.iter().copied())
+            .chain(self.relayers.iter().copied())
+            .chain(self.accounts.iter().copied())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
     }
 
     /// The proposal with id `id`.
@@ -372,6 +466,21 @@ impl Council {
         deposit: u128,
         now_ms: u64,
     ) -> Result<(u64, Vec<GovEvent>), GovError> {
+        self.propose_with(signer, kind, expedited, deposit, now_ms, &NoClientCheck)
+    }
+
+    /// [`Council::propose`], with `clients` judging the light client a chain registration
+    /// or trust-root replacement would start (the hub constructs it), so that no vote can
+    /// be taken on a client that cannot work.
+    pub fn propose_with(
+        &mut self,
+        signer: &[u8; 32],
+        kind: ProposalKind,
+        expedited: bool,
+        deposit: u128,
+        now_ms: u64,
+        clients: &dyn ClientCheck,
+    ) -> Result<(u64, Vec<GovEvent>), GovError> {
         let proposer = self
             .acting_member(signer, GovError::ObserverCannotPropose)?
             .org
@@ -383,6 +492,7 @@ impl Council {
             });
         }
         kind.check().map_err(GovError::InvalidProposal)?;
+        self.check_against_state(&kind, clients)?;
         let voting = self
             .proposals
             .values()
@@ -603,6 +713,46 @@ impl Council {
             .fold(0u64, |acc, m| acc.saturating_add(m.weight))
     }
 
+    /// The rules a proposal must meet against the current state, at proposal and again
+    /// at execution: parameters within the genesis bounds, a route's gas cap within the
+    /// council's ceiling and one ordering per sequence space, a registration or
+    /// trust-root replacement whose client can be constructed.
+    pub(crate) fn check_against_state(
+        &self,
+        kind: &ProposalKind,
+        clients: &dyn ClientCheck,
+    ) -> Result<(), GovError> {
+        match kind {
+            ProposalKind::SetParams(params) => params
+                .check_within(&self.floors)
+                .map_err(GovError::InvalidProposal),
+            ProposalKind::OpenRoute { route, policy }
+            | ProposalKind::UpdateRoute { route, policy } => {
+                check_route_against(&self.params, &self.routes, route, policy)
+            }
+            ProposalKind::RegisterChain(registration) => clients
+                .check(registration, None)
+                .map_err(GovError::ClientRefused),
+            ProposalKind::ReplaceClient {
+                chain,
+                params,
+                trust_root,
+            } => {
+                let current = self.chains.get(chain).ok_or(GovError::UnknownChain)?;
+                let next = ChainRegistration {
+                    chain_id: chain.clone(),
+                    kind: current.registration.kind,
+                    params: params.clone(),
+                    trust_root: trust_root.clone(),
+                };
+                clients
+                    .check(&next, Some(&current.registration))
+                    .map_err(GovError::ClientRefused)
+            }
+            _ => Ok(()),
+        }
+    }
+
     // ------------------------------------------------------------------ time
 
     /// Advances governance to hub time `now_ms`. Proposals are visited by increasing id;
@@ -612,6 +762,12 @@ impl Council {
     /// completely and becomes `Executed`, or changes nothing and becomes `Failed` with the
     /// reason. Lapsed emergency signatures are dropped.
     pub fn tick(&mut self, now_ms: u64) -> Vec<GovEvent> {
+        self.tick_with(now_ms, &NoClientCheck)
+    }
+
+    /// [`Council::tick`], with `clients` judging again, at execution, the light client a
+    /// passed chain registration or trust-root replacement would start.
+    pub fn tick_with(&mut self, now_ms: u64, clients: &dyn ClientCheck) -> Vec<GovEvent> {
         self.drop_lapsed_signatures(now_ms);
         let mut events = Vec::new();
         let open: Vec<u64> = self
@@ -622,7 +778,7 @@ impl Council {
             .collect();
         for id in open {
             self.close_if_due(id, now_ms, &mut events);
-            self.execute_if_due(id, now_ms, &mut events);
+            self.execute_if_due(id, now_ms, &mut events, clients);
         }
         events
     }
@@ -676,7 +832,13 @@ impl Council {
         events.push(GovEvent::new(action, Some(id), None, detail));
     }
 
-    fn execute_if_due(&mut self, id: u64, now_ms: u64, events: &mut Vec<GovEvent>) {
+    fn execute_if_due(
+        &mut self,
+        id: u64,
+        now_ms: u64,
+        events: &mut Vec<GovEvent>,
+        clients: &dyn ClientCheck,
+    ) {
         let Some(proposal) = self.proposals.get(&id) else {
             return;
         };
@@ -688,12 +850,14 @@ impl Council {
         }
         let kind = proposal.kind.clone();
         let before = self.clone();
-        let result =
-            self.apply_kind(id, &kind, now_ms)
-                .and_then(|effects| match self.check_invariants() {
-                    Ok(()) => Ok(effects),
-                    Err(v) => Err(v.to_string()),
-                });
+        let result = self
+            .check_against_state(&kind, clients)
+            .map_err(|e| e.to_string())
+            .and_then(|()| self.apply_kind(id, &kind, now_ms))
+            .and_then(|effects| match self.check_invariants() {
+                Ok(()) => Ok(effects),
+                Err(v) => Err(v.to_string()),
+            });
         match result {
             Ok(effects) => {
                 if let Err(at) = self.executed.binary_search(&id) {
@@ -730,6 +894,12 @@ impl Council {
 
     // ------------------------------------------------------------------ packets
 
+    /// How the routes stand to `packet`: the route it travels on, or why no route covers
+    /// its sequence space (see [`route_choice`]).
+    pub fn route_for(&self, packet: &Packet) -> RouteChoice<'_> {
+        route_choice(self.routes.values(), packet)
+    }
+
     /// Checks `packet` against the policy of `route` (see `spec/governance.md` for the
     /// order of the checks). Read-only and allocation-free.
     pub fn check_packet(
@@ -742,11 +912,12 @@ impl Council {
             .routes
             .get(route)
             .ok_or(PolicyRejection::UnknownRoute)?;
-        check_packet(r, &self.chains, packet, ctx)
+        check_packet(r, &self.chains, &self.params, packet, ctx)
     }
 
     /// Checks `packet` like [`Council::check_packet`], then takes one message and the
-    /// payload length in bytes from the route's bucket. On rejection nothing changes.
+    /// payload length in bytes from the route's bucket and from its source app's. On
+    /// rejection nothing changes.
     pub fn execute_packet(
         &mut self,
         route: &RouteId,
@@ -759,7 +930,7 @@ impl Council {
             .get_mut(route)
             .ok_or(PolicyRejection::UnknownRoute)?;
         let len = u64::try_from(packet.payload.len()).unwrap_or(u64::MAX);
-        r.bucket.take(&r.policy.rate, ctx.now_ms, len)
+        r.take(&packet.source_app, ctx.now_ms, len)
     }
 
     // ------------------------------------------------------------------ one entry point
@@ -836,6 +1007,7 @@ impl Encode for Council {
     fn encode_to(&self, out: &mut Vec<u8>) {
         COUNCIL_STATE_VERSION.encode_to(out);
         self.params.encode_to(out);
+        self.floors.encode_to(out);
         encode_len(self.members.len(), out);
         for m in &self.members {
             m.encode_to(out);
@@ -864,6 +1036,10 @@ impl Encode for Council {
         }
         encode_len(self.relayers.len(), out);
         for key in &self.relayers {
+            key.encode_to(out);
+        }
+        encode_len(self.accounts.len(), out);
+        for key in &self.accounts {
             key.encode_to(out);
         }
         encode_len(self.penalties.len(), out);
@@ -906,6 +1082,7 @@ impl Decode for Council {
             });
         }
         let params = GovParams::decode_from(r)?;
+        let floors = GovFloors::decode_from(r)?;
         let members = decode_sorted(
             r,
             MAX_MEMBERS,
@@ -956,6 +1133,13 @@ impl Decode for Council {
             <[u8; 32]>::decode_from,
             |key| key,
         )?;
+        let accounts = decode_sorted(
+            r,
+            MAX_ACCOUNTS,
+            "admitted accounts not strictly sorted",
+            <[u8; 32]>::decode_from,
+            |key| key,
+        )?;
         let penalties = decode_sorted(
             r,
             MAX_RELAYERS,
@@ -993,6 +1177,7 @@ impl Decode for Council {
         };
         Ok(Council {
             params,
+            floors,
             members,
             next_proposal_id,
             proposals: proposals.into_iter().map(|p| (p.id, p)).collect(),
@@ -1004,6 +1189,7 @@ impl Decode for Council {
             routes: routes.into_iter().map(|r| (r.id.clone(), r)).collect(),
             validators,
             relayers,
+            accounts,
             penalties,
             pause_signatures: pause_signatures.into_iter().collect(),
             freeze_signatures: freeze_signatures.into_iter().collect(),

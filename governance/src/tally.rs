@@ -125,15 +125,16 @@ impl Tally {
 
 /// The least share of yes over `yes + no + veto` (strictly exceeded) a proposal needs:
 /// `params.expedited_threshold` for expedited proposals, `params.threshold` otherwise, and
-/// at least 2/3 for council and validator-set changes (so they need strictly more than
-/// 2/3 whatever the parameters say).
+/// at least 2/3 for the kinds of [`ProposalKind::needs_supermajority`] — council,
+/// validator-set, parameter, chain-registration and trust-root changes — so they need
+/// strictly more than 2/3 whatever the parameters say.
 pub fn required_threshold(params: &GovParams, kind: &ProposalKind, expedited: bool) -> Fraction {
     let base = if expedited {
         params.expedited_threshold
     } else {
         params.threshold
     };
-    if kind.is_council_or_validator_change() {
+    if kind.needs_supermajority() {
         base.max_value(Fraction::TWO_THIRDS)
     } else {
         base

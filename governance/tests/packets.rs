@@ -5,14 +5,27 @@ mod common;
 
 use common::*;
 use junction_governance::packet::{
-    route_for, AckKind, AckPacket, ChannelKey, PacketError, PacketEvent, PacketInput, PacketState,
-    PacketStatus, PlanStep, RecvPacket, TimeoutPacket, APP_REVERTED,
+    route_for, AckKind, AckPacket, Bindings, ChannelKey, DestHead, PacketError, PacketEvent,
+    PacketInput, PacketState, PacketStatus, PlanStep, RecvPacket, TimeoutPacket, APP_REVERTED,
 };
 use junction_governance::{Council, GovGenesis, Member, PolicyRejection};
 use junction_spec::merkle::verify_inclusion;
 use junction_spec::{EntryKind, MemberStatus, Packet, ProposalKind, Role, RoutePolicy};
 
 const NOW: u64 = 5_000;
+
+/// The bindings the hub would pass for chain-a (source) and chain-b (destination).
+const BINDINGS: Bindings = Bindings {
+    source: [0xaa; 32],
+    dest: [0xbb; 32],
+};
+
+fn dest_head() -> Option<DestHead> {
+    Some(DestHead {
+        height: 100,
+        time_ms: DEST_TIME_MS,
+    })
+}
 
 /// The fixture council (members of weight 1 and 1; route `a-to-b`), with the route
 /// ordered or not.
@@ -36,10 +49,12 @@ fn council_with_routes(routes: Vec<(junction_spec::RouteId, RoutePolicy)>) -> Co
     Council::genesis(GovGenesis {
         members,
         params: params(),
+        floors: floors(),
         chains: vec![registration("chain-a"), registration("chain-b")],
         routes,
         validators: validators(),
         relayers: vec![[0xee; 32]],
+        accounts: Vec::new(),
     })
     .unwrap()
 }
@@ -57,8 +72,8 @@ fn recv(p: &Packet) -> PacketInput {
         packet: p.clone(),
         proof_height: 10,
         source_latest_height: 11,
-        dest_latest_height: 100,
-        dest_latest_time_ms: DEST_TIME_MS,
+        dest: dest_head(),
+        bindings: BINDINGS,
     })
 }
 
@@ -67,6 +82,7 @@ fn ack(p: &Packet, kind: AckKind, result: &[u8]) -> PacketInput {
         packet: p.clone(),
         kind,
         result: result.to_vec(),
+        bindings: BINDINGS,
     })
 }
 
@@ -76,6 +92,7 @@ fn timeout(p: &Packet) -> PacketInput {
         packet: p.clone(),
         dest_height: 100,
         dest_time_ms: p.timeout.time_ms,
+        bindings: BINDINGS,
     })
 }
 
@@ -121,7 +138,10 @@ fn recv_logs_the_packet_for_its_destination_and_takes_route_tokens() {
     let entry = s.log().entry(0).unwrap();
     assert_eq!(entry.target_chain, p.dest_chain);
     assert_eq!(entry.packet, p);
-    assert!(!entry.ordered);
+    assert!(!entry.is_ordered());
+    // Bound to the destination's registered identity; its outcome will be bound to the
+    // source's.
+    assert_eq!(entry.target_binding, BINDINGS.dest);
     assert_eq!(status(&s, &p), PacketStatus::Received { log_index: 0 });
     assert_eq!(s.counters(&route()).received, 1);
     // One message and ten bytes taken from the bucket of 3 messages / 2,000 bytes.
@@ -155,13 +175,118 @@ fn malformed_packet_is_refused_without_outcome() {
     assert_eq!(s.log().size(), 0);
 }
 
+/// A proven packet to a chain the hub does not know (a typo) or that no route reaches
+/// gets a final error-ack `no_route`, bound to its source, so its escrow is refunded; the
+/// space has no ordering yet, so its sequences are used up in order.
 #[test]
-fn packet_between_chains_without_a_route_is_unknown_route() {
+fn packet_without_a_route_gets_a_final_error_ack_no_route() {
     let (mut s, mut c) = (PacketState::new(), council_with(false));
     let mut p = seq(1);
     p.dest_chain = chain("chain-c");
-    refused(&mut s, &mut c, &recv(&p), "unknown_route");
-    refused(&mut s, &mut c, &timeout(&p), "unknown_route");
+    let mut q = p.clone();
+    q.sequence = 2;
+    // The hub knows no chain-c: no destination header.
+    let unknown = |p: &Packet| {
+        PacketInput::Recv(RecvPacket {
+            packet: p.clone(),
+            proof_height: 10,
+            source_latest_height: 11,
+            dest: None,
+            bindings: Bindings {
+                source: BINDINGS.source,
+                dest: [0; 32],
+            },
+        })
+    };
+    refused(&mut s, &mut c, &unknown(&q), "out_of_order");
+    let events = s.apply(&mut c, &unknown(&p), NOW).unwrap();
+    s.check_invariants().unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].kind, events[0].reason.as_str(), &events[0].route),
+        (EntryKind::ErrorAck, "no_route", &None)
+    );
+    let entry = s.log().entry(0).unwrap();
+    assert_eq!(entry.result, b"no_route");
+    assert_eq!(entry.target_chain, p.source_chain);
+    assert_eq!(entry.target_binding, BINDINGS.source);
+    refused(&mut s, &mut c, &unknown(&p), "already_received");
+    // A registered destination that no route reaches: the same, final.
+    let events = s.apply(&mut c, &recv(&q), NOW).unwrap();
+    s.check_invariants().unwrap();
+    assert_eq!(events[0].reason, "no_route");
+    // A timeout of a packet no route covers is taken in order too.
+    let mut r5 = p.clone();
+    r5.sequence = 5;
+    refused(&mut s, &mut c, &timeout(&r5), "out_of_order");
+    let mut r3 = p.clone();
+    r3.sequence = 3;
+    assert_eq!(ok(&mut s, &mut c, &timeout(&r3)), [EntryKind::Timeout]);
+    assert_eq!(s.channel(&ChannelKey::of(&p)).next_recv, 4);
+}
+
+/// Sequences used up while no route covered a space are below the first one an ordered
+/// route later runs: every ordered entry names that first sequence, so the destination
+/// gateway starts there instead of waiting for sequence 1 forever.
+#[test]
+fn an_ordered_route_opened_after_unrouted_packets_starts_past_them() {
+    let (mut s, mut c) = (PacketState::new(), council_with(false));
+    let mut p = seq(1);
+    p.dest_chain = chain("chain-c");
+    let to_c = |n: u64| {
+        let mut q = p.clone();
+        q.sequence = n;
+        q
+    };
+    ok(&mut s, &mut c, &recv(&to_c(1)));
+    ok(&mut s, &mut c, &recv(&to_c(2)));
+    let mut policy_c = policy();
+    policy_c.dest_chain = chain("chain-c");
+    policy_c.ordered = true;
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::RegisterChain(registration("chain-c")),
+        false,
+        0,
+        &[
+            (1, junction_spec::VoteOption::Yes),
+            (2, junction_spec::VoteOption::Yes),
+        ],
+    );
+    let id2 = propose_and_vote(
+        &mut c,
+        ProposalKind::OpenRoute {
+            route: route_id("a-to-c"),
+            policy: policy_c,
+        },
+        false,
+        0,
+        &[
+            (1, junction_spec::VoteOption::Yes),
+            (2, junction_spec::VoteOption::Yes),
+        ],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    for id in [id, id2] {
+        assert!(matches!(
+            c.proposal(id).unwrap().status,
+            junction_governance::ProposalStatus::Executed { .. }
+        ));
+    }
+    assert_eq!(ok(&mut s, &mut c, &recv(&to_c(3))), [EntryKind::Packet]);
+    let entry = s.log().entry(2).unwrap();
+    assert!(entry.is_ordered());
+    assert_eq!(entry.ordered_from, 3);
+    assert_eq!(s.channel(&ChannelKey::of(&p)).ordered_from, 3);
+    // A later timeout's skip names the same first sequence.
+    let mut late = to_c(4);
+    late.timeout.time_ms = DEST_TIME_MS;
+    assert_eq!(
+        ok(&mut s, &mut c, &recv(&late)),
+        [EntryKind::Timeout, EntryKind::SequenceSkip]
+    );
+    assert_eq!(s.log().entry(4).unwrap().ordered_from, 3);
 }
 
 #[test]
@@ -179,7 +304,8 @@ fn ordered_route_takes_sequences_strictly_in_order() {
     ok(&mut s, &mut c, &recv(&seq(2)));
     let ch = s.channel(&ChannelKey::of(&seq(1)));
     assert_eq!((ch.next_recv, ch.next_dest), (3, 1));
-    assert!(s.log().entry(1).unwrap().ordered);
+    assert!(s.log().entry(1).unwrap().is_ordered());
+    assert_eq!(s.log().entry(1).unwrap().ordered_from, 1);
 }
 
 #[test]
@@ -201,8 +327,11 @@ fn recv_after_the_destination_passed_the_deadline_is_timed_out_on_arrival() {
             packet: p.clone(),
             proof_height: 10,
             source_latest_height: 11,
-            dest_latest_height: 100,
-            dest_latest_time_ms: p.timeout.time_ms,
+            dest: Some(DestHead {
+                height: 100,
+                time_ms: p.timeout.time_ms,
+            }),
+            bindings: BINDINGS,
         });
         let plan = s.validate(&c, &late, NOW).unwrap();
         assert_eq!(plan.step(), &PlanStep::TimeoutOnArrival);
@@ -306,8 +435,17 @@ fn recv_from_an_app_not_allowed_gets_a_final_error_ack() {
     let (mut s, mut c) = (PacketState::new(), council_with(false));
     let mut p = seq(1);
     p.source_app = b"rogue".to_vec();
-    assert_eq!(route_for(&c, &p).unwrap().id, route());
-    assert_policy_error_ack(&mut s, &mut c, &p, "source_app_not_allowed");
+    // No route covers the rogue app's space: refused for good, counted by the hub (not
+    // per route), and its sequences are taken in order.
+    assert!(route_for(&c, &p).is_none());
+    let events = s.apply(&mut c, &recv(&p), NOW).unwrap();
+    s.check_invariants().unwrap();
+    assert_eq!(
+        (events[0].kind, events[0].reason.as_str(), &events[0].route),
+        (EntryKind::ErrorAck, "source_app_not_allowed", &None)
+    );
+    assert_eq!(s.log().entry(0).unwrap().result, b"source_app_not_allowed");
+    refused(&mut s, &mut c, &recv(&p), "already_received");
     let mut q = seq(1);
     q.dest_app = b"vault".to_vec();
     assert_policy_error_ack(&mut s, &mut c, &q, "dest_app_not_allowed");
@@ -330,13 +468,109 @@ fn recv_over_the_payload_cap_gets_a_final_error_ack() {
 }
 
 #[test]
-fn recv_over_the_rate_limit_gets_a_final_error_ack() {
+fn recv_over_the_gas_cap_gets_a_final_error_ack() {
+    let (mut s, mut c) = (PacketState::new(), council_with(true));
+    let mut p = seq(1);
+    p.gas_limit = policy().max_gas_limit + 1;
+    assert_policy_error_ack(&mut s, &mut c, &p, "gas_limit_over_cap");
+    // At the cap it passes.
+    let mut q = seq(2);
+    q.gas_limit = policy().max_gas_limit;
+    assert_eq!(ok(&mut s, &mut c, &recv(&q)), [EntryKind::Packet]);
+}
+
+/// An empty bucket is no reason to end a packet: anyone can drain a bucket with tiny
+/// sends. The packet is refused without an outcome and passes once tokens are back.
+#[test]
+fn recv_over_the_rate_limit_is_refused_until_the_bucket_refills() {
     let (mut s, mut c) = (PacketState::new(), council_with(false));
     for n in 1..=3 {
         assert_eq!(ok(&mut s, &mut c, &recv(&seq(n))), [EntryKind::Packet]);
     }
-    assert_policy_error_ack(&mut s, &mut c, &seq(4), "rate_limit_exceeded");
-    assert_eq!(s.counters(&route()).received, 3);
+    let err = refused(&mut s, &mut c, &recv(&seq(4)), "rate_limit_exceeded");
+    assert!(matches!(err, PacketError::Retry(_)));
+    assert_eq!(s.channel(&ChannelKey::of(&seq(4))).next_recv, 4);
+    let later = NOW + 1_000;
+    assert_eq!(
+        s.apply(&mut c, &recv(&seq(4)), later).unwrap()[0].kind,
+        EntryKind::Packet
+    );
+    assert_eq!(s.counters(&route()).received, 4);
+    assert!(s.counters(&route()).error_acked.is_empty());
+}
+
+/// What a relayer chooses (the proof height, whether to update the destination client)
+/// and what time changes can only delay a packet, never end it.
+#[test]
+fn rejections_a_relayer_or_time_can_change_are_retryable() {
+    let (mut s, mut c) = (PacketState::new(), council_with(true));
+    let base = RecvPacket {
+        packet: seq(1),
+        proof_height: 10,
+        source_latest_height: 11,
+        dest: dest_head(),
+        bindings: BINDINGS,
+    };
+    let cases: Vec<(&str, RecvPacket)> = vec![
+        // The route needs 2 confirmations: a proof at the client's latest height has 1.
+        (
+            "not_enough_confirmations",
+            RecvPacket {
+                proof_height: 11,
+                ..base.clone()
+            },
+        ),
+        (
+            "proof_above_client_height",
+            RecvPacket {
+                proof_height: 12,
+                ..base.clone()
+            },
+        ),
+        // A stale destination client makes the deadline look further than the route's
+        // maximum; a fresher one would not.
+        (
+            "timeout_too_long",
+            RecvPacket {
+                dest: Some(DestHead {
+                    height: 1,
+                    time_ms: 1,
+                }),
+                ..base.clone()
+            },
+        ),
+    ];
+    for (name, input) in cases {
+        let err = refused(&mut s, &mut c, &PacketInput::Recv(input), name);
+        assert!(matches!(err, PacketError::Retry(_)), "{err:?}");
+    }
+    // A frozen destination client: packets wait for its recovery.
+    c.emergency_freeze(&key(1), &chain("chain-b"), 0).unwrap();
+    let err = refused(&mut s, &mut c, &recv(&seq(1)), "client_frozen");
+    assert!(matches!(err, PacketError::Retry(_)));
+    assert_eq!(s.log().size(), 0);
+}
+
+/// Each source app has its own bucket on top of the route's: an app that drains its share
+/// waits alone.
+#[test]
+fn one_app_draining_its_bucket_delays_only_itself() {
+    let mut p = policy();
+    p.source_apps = vec![b"app".to_vec(), b"other".to_vec()];
+    p.rate.messages = 10;
+    p.app_rate = Some(junction_spec::RateLimit {
+        messages: 2,
+        bytes: 1_000,
+        window_ms: 1_000,
+    });
+    let (mut s, mut c) = (PacketState::new(), council_with_routes(vec![(route(), p)]));
+    for n in 1..=2 {
+        ok(&mut s, &mut c, &recv(&seq(n)));
+    }
+    refused(&mut s, &mut c, &recv(&seq(3)), "rate_limit_exceeded");
+    let mut other = seq(1);
+    other.source_app = b"other".to_vec();
+    assert_eq!(ok(&mut s, &mut c, &recv(&other)), [EntryKind::Packet]);
 }
 
 #[test]
@@ -349,11 +583,11 @@ fn validate_reads_only() {
 }
 
 #[test]
-fn route_lookup_prefers_an_open_route_that_allows_the_apps() {
-    let mut closed_first = policy();
-    closed_first.dest_apps = vec![b"other".to_vec()];
+fn route_lookup_prefers_a_route_that_allows_both_apps() {
+    let mut other_dest = policy();
+    other_dest.dest_apps = vec![b"other".to_vec()];
     let mut c = council_with_routes(vec![
-        (route_id("a-to-b-0"), closed_first),
+        (route_id("a-to-b-0"), other_dest),
         (route_id("a-to-b-1"), policy()),
     ]);
     assert_eq!(route_for(&c, &seq(1)).unwrap().id, route_id("a-to-b-1"));
@@ -361,6 +595,32 @@ fn route_lookup_prefers_an_open_route_that_allows_the_apps() {
         .unwrap();
     // Paused but allowing the apps still wins over open but not allowing them.
     assert_eq!(route_for(&c, &seq(1)).unwrap().id, route_id("a-to-b-1"));
+}
+
+/// Two routes over one space: pausing one holds the space's traffic. It must not fall
+/// through to the other, open route (the pause would be bypassed).
+#[test]
+fn a_paused_route_never_falls_through_to_an_overlapping_open_route() {
+    for ordered in [false, true] {
+        let mut p = policy();
+        p.ordered = ordered;
+        let (mut s, mut c) = (
+            PacketState::new(),
+            council_with_routes(vec![
+                (route_id("a-to-b-0"), p.clone()),
+                (route_id("a-to-b-1"), p),
+            ]),
+        );
+        c.emergency_pause(&key(1), &route_id("a-to-b-1"), 0)
+            .unwrap();
+        assert_eq!(route_for(&c, &seq(1)).unwrap().id, route_id("a-to-b-1"));
+        let events = s.apply(&mut c, &recv(&seq(1)), NOW).unwrap();
+        s.check_invariants().unwrap();
+        assert_eq!(
+            (events[0].kind, events[0].reason.as_str()),
+            (EntryKind::ErrorAck, "route_paused")
+        );
+    }
 }
 
 // ---------------------------------------------------------------- AckPacket
@@ -475,6 +735,7 @@ fn timeout_before_the_deadline_is_not_yet_timed_out() {
         packet: p.clone(),
         dest_height: 1_000_000,
         dest_time_ms: p.timeout.time_ms - 1,
+        bindings: BINDINGS,
     });
     let err = refused(&mut s, &mut c, &early, "not_yet_timed_out");
     assert_eq!(
@@ -492,6 +753,7 @@ fn timeout_before_the_deadline_is_not_yet_timed_out() {
         packet: by_height.clone(),
         dest_height: 500,
         dest_time_ms: DEST_TIME_MS,
+        bindings: BINDINGS,
     });
     assert_eq!(ok(&mut s, &mut c, &at_height), [EntryKind::Timeout]);
 }

@@ -224,7 +224,7 @@ fn route_closed() {
 }
 
 #[test]
-fn unknown_chain_when_the_route_names_an_unregistered_chain() {
+fn no_route_when_the_route_names_an_unregistered_chain() {
     let mut c = weighted(&[1, 1]);
     let mut p = policy();
     p.dest_chain = chain("chain-c");
@@ -239,8 +239,10 @@ fn unknown_chain_when_the_route_names_an_unregistered_chain() {
     let mut pk = packet(1);
     pk.dest_chain = chain("chain-c");
     let got = c.check_packet(&route_id("a-to-c"), &pk, &ctx(t));
-    assert_eq!(got, Err(PolicyRejection::UnknownChain));
-    assert_eq!(PolicyRejection::UnknownChain.name(), "unknown_chain");
+    // The hub knows no chain-c: the packet has nowhere to go, for good.
+    assert_eq!(got, Err(PolicyRejection::NoRoute));
+    assert_eq!(PolicyRejection::NoRoute.name(), "no_route");
+    assert!(PolicyRejection::NoRoute.is_final());
     // Once the chain is registered, the same packet passes.
     let t = enact(
         &mut c,
@@ -435,7 +437,7 @@ fn update_route_keeps_chains_and_rescales_the_bucket() {
 fn every_rejection_has_a_distinct_snake_case_name_except_the_rate_limits() {
     let all = [
         PolicyRejection::UnknownRoute,
-        PolicyRejection::UnknownChain,
+        PolicyRejection::NoRoute,
         PolicyRejection::ChainMismatch,
         PolicyRejection::ClientFrozen,
         PolicyRejection::RoutePaused,
@@ -443,6 +445,10 @@ fn every_rejection_has_a_distinct_snake_case_name_except_the_rate_limits() {
         PolicyRejection::SourceAppNotAllowed,
         PolicyRejection::DestAppNotAllowed,
         PolicyRejection::PayloadTooLarge { len: 0, max: 0 },
+        PolicyRejection::GasLimitOverCap {
+            gas_limit: 0,
+            max: 0,
+        },
         PolicyRejection::FeeTooLow {
             offered: 0,
             need: 0,

@@ -729,10 +729,12 @@ fn genesis_refuses_broken_states() {
     let base = GovGenesis {
         members: vec![member(1, 1)],
         params: params(),
+        floors: floors(),
         chains: vec![registration("chain-a"), registration("chain-b")],
         routes: vec![(route_id("a-to-b"), policy())],
         validators: validators(),
         relayers: vec![],
+        accounts: vec![],
     };
     assert!(Council::genesis(base.clone()).is_ok());
 
@@ -891,7 +893,7 @@ fn council_encoding_round_trips_and_rejects_trailing_bytes() {
         assert!(Council::from_bytes(&bytes[..cut]).is_err(), "prefix {cut}");
     }
     let mut wrong_version = bytes;
-    wrong_version[0] = 2;
+    wrong_version[0] = COUNCIL_STATE_VERSION + 1;
     assert!(matches!(
         Council::from_bytes(&wrong_version),
         Err(DecodeError::InvalidTag { .. })
@@ -911,4 +913,383 @@ fn bench_samples_are_valid() {
         assert_eq!(t.voted(), n as u64);
         assert_eq!(t.total_snapshot, n as u64);
     }
+}
+
+// ------------------------------------------------------------------ attacks on the council
+
+/// The council takeover of issue 11: a bare majority passes `SetParams` with a tiny
+/// quorum, no veto, 1 ms votes and no timelock, then adds a member of huge weight with its
+/// own votes alone. Parameters need more than 2/3 and cannot cross the genesis bounds, so
+/// the sequence ends with the council unchanged.
+#[test]
+fn majority_cannot_vote_away_the_council_rules() {
+    // Weights 3, 1, 1: member 1 holds 3/5 of the weight (a majority, less than 2/3).
+    let mut c = weighted(&[3, 1, 1]);
+    let before = c.clone();
+    let takeover = GovParams {
+        quorum: Fraction::new(1, 1_000_000_000_000),
+        veto: Fraction::ONE,
+        voting_period_ms: 1,
+        expedited_voting_period_ms: 1,
+        timelock_ms: 0,
+        ..params()
+    };
+    // The attack's parameters cross the genesis bounds: refused at proposal, by name.
+    let e = c
+        .propose(
+            &key(1),
+            ProposalKind::SetParams(takeover.clone()),
+            false,
+            10,
+            0,
+        )
+        .unwrap_err();
+    assert_eq!(e.name(), "invalid_proposal");
+    assert!(matches!(
+        e,
+        GovError::InvalidProposal(ParamsError::OutOfGenesisBounds { .. })
+    ));
+    // Parameters inside the bounds but shortening the vote still need more than 2/3:
+    // the majority alone does not pass them.
+    let mut shorter = params();
+    shorter.voting_period_ms = 2;
+    shorter.expedited_voting_period_ms = 1;
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::SetParams(shorter),
+        false,
+        0,
+        &[(1, Yes), (2, No), (3, No)],
+    );
+    c.tick(VOTING_MS);
+    assert_eq!(status(&c, id), ProposalStatus::Rejected);
+    assert_eq!(
+        required_threshold(c.params(), &c.proposal(id).unwrap().kind, false),
+        Fraction::TWO_THIRDS
+    );
+    // The second step: a member of huge weight. The vote lasts the full period (no
+    // parameter change shortened it), so the others get to vote against it.
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::AddMember {
+            org: org(9),
+            name: "Mallory".into(),
+            weight: MAX_WEIGHT,
+            role: Role::Member,
+            keys: vec![key(9)],
+        },
+        false,
+        VOTING_MS,
+        &[(1, Yes), (2, No), (3, No)],
+    );
+    c.tick(2 * VOTING_MS);
+    c.tick(2 * VOTING_MS + TIMELOCK_MS);
+    assert_eq!(status(&c, id), ProposalStatus::Rejected);
+    assert_eq!(c.params(), before.params());
+    assert_eq!(c.members(), before.members());
+    assert!(c.member(&org(9)).is_none());
+}
+
+/// A `SetParams` that a vote passed is checked against the genesis bounds again when it
+/// executes, and the bounds themselves can never change.
+#[test]
+fn parameters_stay_within_the_genesis_bounds() {
+    let mut c = weighted(&[1, 1]);
+    let genesis_floors = *c.floors();
+    for bad in [
+        GovParams {
+            quorum: Fraction::new(1, 4),
+            ..params()
+        },
+        GovParams {
+            veto: Fraction::new(2, 3),
+            ..params()
+        },
+    ] {
+        let e = c
+            .propose(&key(1), ProposalKind::SetParams(bad), false, 10, 0)
+            .unwrap_err();
+        assert_eq!(e.name(), "invalid_proposal", "{e}");
+    }
+    let ok = GovParams {
+        quorum: Fraction::new(1, 3),
+        veto: Fraction::new(1, 2),
+        ..params()
+    };
+    propose_and_vote(
+        &mut c,
+        ProposalKind::SetParams(ok.clone()),
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert_eq!(c.params(), &ok);
+    assert_eq!(c.floors(), &genesis_floors);
+    // Genesis itself refuses bounds weaker than the protocol's.
+    let mut g = GovGenesis {
+        members: c.members().to_vec(),
+        params: params(),
+        floors: floors(),
+        chains: vec![],
+        routes: vec![],
+        validators: validators(),
+        relayers: vec![],
+        accounts: vec![],
+    };
+    g.floors.min_quorum = Fraction::new(1, 4);
+    assert_eq!(
+        Council::genesis(g.clone()).map_err(|e| e.name()),
+        Err("invalid_genesis")
+    );
+    g.floors = floors();
+    g.params.quorum = Fraction::new(1, 4);
+    assert_eq!(
+        Council::genesis(g).map_err(|e| e.name()),
+        Err("invalid_genesis")
+    );
+}
+
+/// Ordering is a property of a (source chain, source app, destination chain) space: a
+/// route over a space another route (open, paused or closed) orders the other way is
+/// refused at proposal, and again at execution if the other was opened meanwhile.
+#[test]
+fn a_route_that_gives_a_space_a_second_ordering_is_refused() {
+    let mut c = weighted(&[1, 1]);
+    let mut ordered = policy();
+    ordered.ordered = true;
+    // Same chains, overlapping source apps, other ordering than route a-to-b.
+    ordered.source_apps = vec![b"app".to_vec(), b"other".to_vec()];
+    let e = c
+        .propose(
+            &key(1),
+            ProposalKind::OpenRoute {
+                route: route_id("a-to-b-2"),
+                policy: ordered.clone(),
+            },
+            false,
+            10,
+            0,
+        )
+        .unwrap_err();
+    assert_eq!(e.name(), "ordering_conflict");
+    // Disjoint apps: another space, any ordering.
+    let mut disjoint = ordered.clone();
+    disjoint.source_apps = vec![b"other".to_vec()];
+    let first = propose_and_vote(
+        &mut c,
+        ProposalKind::OpenRoute {
+            route: route_id("a-to-b-2"),
+            policy: disjoint.clone(),
+        },
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    // An unordered route over "other", proposed while the ordered one is still voting:
+    // it passes the proposal check, and fails at execution.
+    let mut unordered_other = policy();
+    unordered_other.source_apps = vec![b"other".to_vec()];
+    let second = propose_and_vote(
+        &mut c,
+        ProposalKind::OpenRoute {
+            route: route_id("a-to-b-3"),
+            policy: unordered_other.clone(),
+        },
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert!(matches!(status(&c, first), ProposalStatus::Executed { .. }));
+    match status(&c, second) {
+        ProposalStatus::Failed { reason } => assert!(reason.contains("other way"), "{reason}"),
+        s => panic!("expected a failed proposal, got {s:?}"),
+    }
+    // Closing the ordered route does not free its space for the other ordering.
+    let close = propose_and_vote(
+        &mut c,
+        ProposalKind::CloseRoute {
+            route: route_id("a-to-b-2"),
+        },
+        false,
+        VOTING_MS + TIMELOCK_MS,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(2 * VOTING_MS + TIMELOCK_MS);
+    c.tick(2 * VOTING_MS + 2 * TIMELOCK_MS);
+    assert!(matches!(status(&c, close), ProposalStatus::Executed { .. }));
+    let e = c
+        .propose(
+            &key(1),
+            ProposalKind::OpenRoute {
+                route: route_id("a-to-b-4"),
+                policy: unordered_other,
+            },
+            false,
+            10,
+            2 * VOTING_MS + 2 * TIMELOCK_MS,
+        )
+        .unwrap_err();
+    assert_eq!(e.name(), "ordering_conflict");
+    // Nor may an update add an app of that space to a route of the other ordering.
+    let mut widened = policy();
+    widened.source_apps.push(b"other".to_vec());
+    let e = c
+        .propose(
+            &key(1),
+            ProposalKind::UpdateRoute {
+                route: route_id("a-to-b"),
+                policy: widened,
+            },
+            false,
+            10,
+            2 * VOTING_MS + 2 * TIMELOCK_MS,
+        )
+        .unwrap_err();
+    assert_eq!(e.name(), "ordering_conflict");
+    c.check_invariants().unwrap();
+}
+
+#[test]
+fn a_route_gas_cap_above_the_council_ceiling_is_refused() {
+    let mut c = weighted(&[1, 1]);
+    let mut p = policy();
+    p.max_gas_limit = params().max_route_gas_limit + 1;
+    let e = c
+        .propose(
+            &key(1),
+            ProposalKind::OpenRoute {
+                route: route_id("a-to-b-2"),
+                policy: p,
+            },
+            false,
+            10,
+            0,
+        )
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        GovError::InvalidProposal(ParamsError::GasLimitOverCap { .. })
+    ));
+}
+
+/// `ReplaceClient` swaps a chain's parameters and trust root (e.g. a new attester set),
+/// recovers a frozen client, keeps the chain's routes, and needs more than 2/3.
+#[test]
+fn replace_client_swaps_the_trust_root_and_recovers_the_client() {
+    let mut c = weighted(&[2, 1]);
+    c.emergency_freeze(&key(1), &chain("chain-a"), 0).unwrap();
+    assert!(c.chain(&chain("chain-a")).unwrap().frozen);
+    let mut params_a = registration("chain-a").params;
+    params_a.trusting_period_ms = 7;
+    let kind = ProposalKind::ReplaceClient {
+        chain: chain("chain-a"),
+        params: params_a.clone(),
+        trust_root: vec![9; 40],
+    };
+    // 2 of 3 is not more than 2/3.
+    let id = propose_and_vote(&mut c, kind.clone(), false, 0, &[(1, Yes), (2, No)]);
+    c.tick(VOTING_MS);
+    assert_eq!(status(&c, id), ProposalStatus::Rejected);
+    let id = propose_and_vote(&mut c, kind, false, VOTING_MS, &[(1, Yes), (2, Yes)]);
+    c.tick(2 * VOTING_MS);
+    let events = c.tick(2 * VOTING_MS + TIMELOCK_MS);
+    assert!(matches!(status(&c, id), ProposalStatus::Executed { .. }));
+    assert!(actions(&events).contains(&"client_replaced"));
+    let a = c.chain(&chain("chain-a")).unwrap();
+    assert!(!a.frozen);
+    assert_eq!(a.registration.trust_root, vec![9; 40]);
+    assert_eq!(a.registration.params, params_a);
+    assert_eq!(a.registration.kind, registration("chain-a").kind);
+    assert!(c.route(&route_id("a-to-b")).is_some());
+    // An unknown chain cannot be replaced.
+    let e = c
+        .propose(
+            &key(1),
+            ProposalKind::ReplaceClient {
+                chain: chain("chain-z"),
+                params: params_a,
+                trust_root: vec![9; 40],
+            },
+            false,
+            10,
+            3 * VOTING_MS,
+        )
+        .unwrap_err();
+    assert_eq!(e.name(), "unknown_chain");
+}
+
+/// The hub's client check runs at proposal and again at execution.
+#[test]
+fn a_registration_the_hub_cannot_start_is_refused_at_proposal_and_execution() {
+    struct Refuse(bool);
+    impl ClientCheck for Refuse {
+        fn check(
+            &self,
+            next: &ChainRegistration,
+            _: Option<&ChainRegistration>,
+        ) -> Result<(), String> {
+            if self.0 {
+                Err(format!("no client for {}", next.chain_id))
+            } else {
+                Ok(())
+            }
+        }
+    }
+    let mut c = weighted(&[1, 1]);
+    let kind = ProposalKind::RegisterChain(registration("chain-c"));
+    let e = c
+        .propose_with(&key(1), kind.clone(), false, 10, 0, &Refuse(true))
+        .unwrap_err();
+    assert_eq!(e.name(), "client_refused");
+    let (id, _) = c
+        .propose_with(&key(1), kind, false, 10, 0, &Refuse(false))
+        .unwrap();
+    for who in [1, 2] {
+        c.vote(&key(who), id, Yes, 0).unwrap();
+    }
+    c.tick_with(VOTING_MS, &Refuse(true));
+    c.tick_with(VOTING_MS + TIMELOCK_MS, &Refuse(true));
+    assert!(matches!(status(&c, id), ProposalStatus::Failed { .. }));
+    assert!(c.chain(&chain("chain-c")).is_none());
+}
+
+/// Only accounts the council knows may submit: members (not exited), registered relayers
+/// and accounts admitted by vote.
+#[test]
+fn accounts_are_admitted_and_removed_by_vote() {
+    let mut c = weighted(&[1, 1]);
+    assert!(c.is_known_account(&key(1)));
+    assert!(c.is_known_account(&[0xee; 32]), "the relayer");
+    assert!(!c.is_known_account(&[0x55; 32]));
+    propose_and_vote(
+        &mut c,
+        ProposalKind::AdmitAccount {
+            account: [0x55; 32],
+        },
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert!(c.is_known_account(&[0x55; 32]));
+    assert_eq!(c.known_accounts().len(), 4);
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::RemoveAccount {
+            account: [0x55; 32],
+        },
+        false,
+        VOTING_MS + TIMELOCK_MS,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(2 * VOTING_MS + TIMELOCK_MS);
+    c.tick(2 * VOTING_MS + 2 * TIMELOCK_MS);
+    assert!(matches!(status(&c, id), ProposalStatus::Executed { .. }));
+    assert!(!c.is_known_account(&[0x55; 32]));
+    c.check_invariants().unwrap();
 }

@@ -26,6 +26,17 @@ fn params(voting_period_ms: u64, timelock_ms: u64, max_active_proposals: u32) ->
         veto: Fraction::new(1, 3),
         min_deposit: 5,
         max_active_proposals,
+        max_route_gas_limit: MAX_PACKET_GAS_LIMIT,
+    }
+}
+
+fn floors() -> GovFloors {
+    GovFloors {
+        min_quorum: Fraction::new(1, 3),
+        max_veto: Fraction::new(1, 3),
+        min_voting_period_ms: 100,
+        min_expedited_voting_period_ms: 100,
+        min_timelock_ms: 0,
     }
 }
 
@@ -37,11 +48,13 @@ fn policy(source: &str, dest: &str, messages: u64) -> RoutePolicy {
         dest_apps: vec![b"bank".to_vec()],
         ordered: false,
         max_payload: 512,
+        max_gas_limit: 100_000,
         rate: RateLimit {
             messages,
             bytes: 2_048,
             window_ms: 1_000,
         },
+        app_rate: None,
         min_timeout_ms: 0,
         max_timeout_ms: 1_000_000,
         min_confirmations: 1,
@@ -74,6 +87,7 @@ fn genesis(weights: [u64; 5]) -> Council {
     Council::genesis(GovGenesis {
         members,
         params: params(VOTING, TIMELOCK, 6),
+        floors: floors(),
         chains: vec![registration("chain-a"), registration("chain-b")],
         routes: vec![
             (route_id("a-to-b"), policy("chain-a", "chain-b", 3)),
@@ -81,6 +95,7 @@ fn genesis(weights: [u64; 5]) -> Council {
         ],
         validators: validators(),
         relayers: vec![[0xee; 32]],
+        accounts: Vec::new(),
     })
     .unwrap()
 }
@@ -169,7 +184,7 @@ fn proposal_kind() -> impl Strategy<Value = ProposalKind> {
 enum Step {
     Propose {
         who: u8,
-        kind: ProposalKind,
+        kind: Box<ProposalKind>,
         expedited: bool,
         deposit: u128,
     },
@@ -216,7 +231,7 @@ fn vote_option() -> impl Strategy<Value = VoteOption> {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => (signer(), proposal_kind(), any::<bool>(), 3u128..30).prop_map(
-            |(who, kind, expedited, deposit)| Step::Propose { who, kind, expedited, deposit }
+            |(who, kind, expedited, deposit)| Step::Propose { who, kind: Box::new(kind), expedited, deposit }
         ),
         10 => (signer(), any::<u8>(), vote_option())
             .prop_map(|(who, pick, option)| Step::Vote { who, pick, option }),
@@ -258,7 +273,7 @@ fn run(c: &mut Council, step: &Step, now: &mut u64) -> Result<Vec<GovEvent>, Str
             expedited,
             deposit,
         } => c
-            .propose(&key(*who), kind.clone(), *expedited, *deposit, *now)
+            .propose(&key(*who), (**kind).clone(), *expedited, *deposit, *now)
             .map(|(_, events)| events)
             .map_err(|e| e.name().to_owned()),
         Step::Vote { who, pick, option } => {
@@ -361,7 +376,7 @@ fn check_close(event: &GovEvent, proposal: &Proposal) -> Result<(), TestCaseErro
     };
     // Expected threshold: 3/4 expedited, 3/5 normal; council changes at least 2/3.
     let (en, ed) = if proposal.expedited { (3, 4) } else { (3, 5) };
-    let (en, ed) = if proposal.kind.is_council_or_validator_change() && en * 3 < 2 * ed {
+    let (en, ed) = if proposal.kind.needs_supermajority() && en * 3 < 2 * ed {
         (2, 3)
     } else {
         (en, ed)

@@ -41,6 +41,7 @@ use crate::context::{
 use crate::metrics::Metrics;
 use crate::node::{lock, read, write, Shared};
 use crate::signing::{Ed25519Signer, Ed25519Verifier};
+use crate::streams::{PartStream, PartStreams, StreamCaps};
 use crate::wire::{Reader, WireError, Writer};
 
 /// Malachite's view of our configuration.
@@ -146,18 +147,6 @@ impl Undecided {
     }
 }
 
-/// Parts of one proposal stream being reassembled.
-#[derive(Debug, Default)]
-struct PartStream {
-    parts: BTreeMap<u64, StreamContent<ProposalPart>>,
-    fin_seq: Option<u64>,
-    bytes: usize,
-    opened: u64,
-}
-
-/// Most proposal streams reassembled at once (oldest dropped first).
-const MAX_OPEN_STREAMS: usize = 128;
-
 struct App {
     shared: Arc<Shared>,
     signer: Ed25519Signer,
@@ -167,8 +156,7 @@ struct App {
     target_time: Option<Duration>,
     undecided: HashMap<BlockHash, Undecided>,
     built: BTreeMap<(u64, i64), BlockHash>,
-    streams: HashMap<(PeerId, StreamId), PartStream>,
-    stream_counter: u64,
+    streams: PartStreams,
     current_height: Height,
 }
 
@@ -274,57 +262,24 @@ impl App {
         }
     }
 
-    /// Adds a received part; returns the whole proposal once every part is in.
+    /// Adds a received part; returns the whole proposal once every part is in. Parts
+    /// beyond the stream caps, or of a proposal for a height outside the window above the
+    /// tip, are dropped and counted.
     fn received_part(
         &mut self,
         peer: PeerId,
         msg: StreamMessage<ProposalPart>,
     ) -> Option<ProposedValue<Ctx>> {
-        let key = (peer, msg.stream_id.clone());
-        if !self.streams.contains_key(&key) && self.streams.len() >= MAX_OPEN_STREAMS {
-            if let Some(oldest) = self
-                .streams
-                .iter()
-                .min_by_key(|(_, s)| s.opened)
-                .map(|(k, _)| k.clone())
-            {
-                self.streams.remove(&oldest);
-                Metrics::count(
-                    &self.shared.metrics.p2p_dropped_frames,
-                    "proposal_stream_evicted",
-                );
-            }
+        let tip = read(&self.shared.chain).tip.height;
+        let added = self.streams.add(peer, msg, tip);
+        let dropped = &self.shared.metrics.p2p_dropped_frames;
+        for _ in 0..added.evicted {
+            Metrics::count(dropped, "proposal_stream_evicted");
         }
-        self.stream_counter += 1;
-        let counter = self.stream_counter;
-        let stream = self
-            .streams
-            .entry(key.clone())
-            .or_insert_with(|| PartStream {
-                opened: counter,
-                ..Default::default()
-            });
-        if let StreamContent::Data(ProposalPart::Data(b)) = &msg.content {
-            stream.bytes += b.len();
+        if let Some(reason) = added.dropped {
+            Metrics::count(dropped, reason.name());
         }
-        if stream.bytes > MAX_BLOCK_BYTES || stream.parts.len() > MAX_BLOCK_BYTES / 1024 {
-            self.streams.remove(&key);
-            Metrics::count(
-                &self.shared.metrics.p2p_dropped_frames,
-                "proposal_too_large",
-            );
-            return None;
-        }
-        if matches!(msg.content, StreamContent::Fin) {
-            stream.fin_seq = Some(msg.sequence);
-        }
-        stream.parts.insert(msg.sequence, msg.content);
-        let fin = stream.fin_seq?;
-        if stream.parts.len() as u64 != fin + 1 {
-            return None;
-        }
-        let stream = self.streams.remove(&key)?;
-        self.assemble(stream)
+        self.assemble(added.complete?)
     }
 
     fn assemble(&mut self, stream: PartStream) -> Option<ProposedValue<Ctx>> {
@@ -388,7 +343,12 @@ impl App {
             return None;
         }
         let tip_height = read(&self.shared.chain).tip.height;
-        if height.0 <= tip_height {
+        let window = self.shared.config.consensus.future_height_window;
+        if height.0 <= tip_height || height.0 > tip_height.saturating_add(window) {
+            Metrics::count(
+                &self.shared.metrics.p2p_dropped_frames,
+                "proposal_height_out_of_window",
+            );
             return None;
         }
         let validity = if height.0 == tip_height + 1 {
@@ -431,6 +391,8 @@ impl App {
             .map(|b| attestation.checkpoint(&b.header).hash())
     }
 
+    /// Commits a decided block, or fails with the named reason the node stops for
+    /// (`commit_failed: <name>: ...`).
     fn commit_decided(&mut self, cert: ExtendedCommitCertificate<Ctx>) -> Result<(), eyre::Report> {
         let height = cert.height;
         if read(&self.shared.chain).tip.height >= height.0 {
@@ -441,14 +403,16 @@ impl App {
             .get(&cert.value_id)
             .ok_or_else(|| {
                 eyre!(
-                    "decided block {} at height {height} is unknown here",
+                    "commit_failed: decided_block_unknown: decided block {} at height {height} is unknown here",
                     cert.value_id
                 )
             })?
             .clone();
         let mut w = Writer::new();
         encode_extended_cert(&mut w, &cert);
-        self.shared.commit(&u.block, w.into_bytes())?;
+        self.shared
+            .commit(&u.block, w.into_bytes())
+            .map_err(|e| eyre!("commit_failed: {}: height {height}: {e}", e.name()))?;
         self.current_height = Height(height.0 + 1);
         let done: Vec<BlockHash> = self
             .undecided
@@ -631,9 +595,9 @@ impl App {
                         certificate,
                         extensions,
                     );
-                    if let Err(e) = self.commit_decided(cert) {
-                        error!(%e, "commit failed; the height will be restarted");
-                    }
+                    // A decided block that cannot be committed is not retried in a loop:
+                    // the node stops, by name, and a restart replays the WAL.
+                    self.commit_decided(cert)?;
                     if reply.send(()).is_err() {
                         error!("consensus dropped the Decided reply");
                     }
@@ -649,9 +613,7 @@ impl App {
                         certificate,
                         extensions,
                     );
-                    if let Err(e) = self.commit_decided(cert) {
-                        error!(%e, "commit failed at finalization");
-                    }
+                    self.commit_decided(cert)?;
                     let tip = read(&self.shared.chain).tip.height;
                     let next = if tip >= height.0 {
                         Next::Start(Height(tip + 1), self.params())
@@ -705,6 +667,18 @@ impl App {
                             SyncedValueOutcome::PeerFault
                         }
                         Ok(block) if block.header.height != height.0 => {
+                            SyncedValueOutcome::PeerFault
+                        }
+                        Ok(_)
+                            if height.0
+                                > read(&self.shared.chain).tip.height.saturating_add(
+                                    self.shared.config.consensus.future_height_window,
+                                ) =>
+                        {
+                            Metrics::count(
+                                &self.shared.metrics.p2p_dropped_frames,
+                                "synced_block_height_out_of_window",
+                            );
                             SyncedValueOutcome::PeerFault
                         }
                         Ok(block) => {
@@ -859,8 +833,13 @@ pub async fn run_consensus(
         target_time: Some(Duration::from_millis(c.target_block_time_ms)),
         undecided,
         built: BTreeMap::new(),
-        streams: HashMap::new(),
-        stream_counter: 0,
+        streams: PartStreams::new(StreamCaps {
+            per_peer: c.max_part_streams_per_peer,
+            total: c.max_part_streams,
+            stream_bytes: c.max_stream_bytes.min(MAX_BLOCK_BYTES),
+            total_bytes: c.max_stream_bytes_total,
+            window: c.future_height_window,
+        }),
         current_height,
         shared,
     };

@@ -17,7 +17,6 @@ use junction_spec::{Encode, Hash32};
 
 use crate::client::{into_result, ClientError, RpcClient};
 use crate::config::{Genesis, Home};
-use crate::context::PrivateKey;
 
 fn percentile(sorted: &[u64], p: usize) -> u64 {
     if sorted.is_empty() {
@@ -98,6 +97,12 @@ async fn run_load(
     let chain_id = genesis.chain_id().map_err(|e| eyre!("{e}"))?;
 
     // Pre-sign so that signing does not compete with the nodes during the run.
+    if accounts == 0 || accounts > usize::from(crate::testnet::DEV_ACCOUNTS) {
+        return Err(eyre!(
+            "--accounts must be 1..={}: the testnet admits that many development accounts",
+            crate::testnet::DEV_ACCOUNTS
+        ));
+    }
     let per_account = (seconds as usize * 12_000).div_ceil(accounts.max(1)).max(1);
     println!(
         "signing {} transactions for {accounts} accounts...",
@@ -105,10 +110,7 @@ async fn run_load(
     );
     let mut queues: Vec<Vec<(Hash32, String)>> = Vec::with_capacity(accounts);
     for a in 0..accounts {
-        let mut seed = [0u8; 32];
-        seed[..8].copy_from_slice(&(a as u64 + 1).to_be_bytes());
-        seed[8] = 0xbe;
-        let key = PrivateKey::from(seed);
+        let key = crate::testnet::dev_account(u8::try_from(a + 1).unwrap_or(u8::MAX));
         let q = (0..per_account as u64)
             .map(|n| {
                 let tx = crate::cli::sign_remark(&key, &chain_id, n, vec![0xab; 32]);

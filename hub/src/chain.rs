@@ -208,6 +208,22 @@ pub enum TxError {
     /// The transaction's content breaks its own bounds (e.g. an invalid proposal).
     #[error("invalid transaction content: {0}")]
     InvalidContent(String),
+    /// The signer is no account the council knows (a member, a registered relayer or an
+    /// admitted account): refused before anything else in the transaction is looked at.
+    #[error("the signer is not an account the council knows: members, registered relayers and accounts admitted by an admit_account vote may submit")]
+    UnknownAccount,
+    /// The signer already has as many pending transactions (or bytes) as one account may.
+    #[error("the account already has {txs} pending transactions ({bytes} bytes), its mempool quota: wait for them to commit")]
+    AccountQuota {
+        /// Its pending transactions.
+        txs: usize,
+        /// Its pending bytes.
+        bytes: usize,
+    },
+    /// The node's store could not answer a check admission needs (e.g. whether the
+    /// transaction is already committed): nothing is admitted on a guess.
+    #[error("the node's store cannot answer: {0}; retry, or ask another node")]
+    StoreUnavailable(String),
     /// The mempool is at its cap.
     #[error("mempool is full ({txs} transactions, {bytes} bytes): retry later")]
     MempoolFull {
@@ -232,6 +248,9 @@ impl TxError {
             TxError::AlreadyKnown => 1008,
             TxError::AlreadyCommitted(_) => 1009,
             TxError::MempoolFull { .. } => 1010,
+            TxError::StoreUnavailable(_) => 1012,
+            TxError::UnknownAccount => 1013,
+            TxError::AccountQuota { .. } => 1014,
             TxError::Governance { .. } => 2001,
             TxError::Relay { .. } => 3001,
             TxError::InvalidContent(_) => 1011,
@@ -251,6 +270,9 @@ impl TxError {
             TxError::AlreadyKnown => "tx_already_known",
             TxError::AlreadyCommitted(_) => "tx_already_committed",
             TxError::MempoolFull { .. } => "mempool_full",
+            TxError::StoreUnavailable(_) => "store_unavailable",
+            TxError::UnknownAccount => "unknown_account",
+            TxError::AccountQuota { .. } => "account_mempool_quota",
             TxError::Governance { name, .. } | TxError::Relay { name, .. } => name,
             TxError::InvalidContent(_) => "invalid_tx_content",
         }
@@ -508,7 +530,14 @@ pub fn apply_gov_tx(
             expedited,
             deposit,
         } => council
-            .propose(signer, (**proposal).clone(), *expedited, *deposit, now_ms)
+            .propose_with(
+                signer,
+                (**proposal).clone(),
+                *expedited,
+                *deposit,
+                now_ms,
+                &crate::relay::HubClientCheck,
+            )
             .map(|(_, events)| events),
         TxKind::Vote {
             proposal_id,
@@ -551,6 +580,23 @@ fn execute_tx(
     now_ms: u64,
 ) -> Vec<Event> {
     let addr = tx.body.signer_address();
+    // Only accounts the council knows may act; a block carrying another signer's
+    // transaction (no honest node admits one) records it as failed and nothing else, not
+    // even the nonce.
+    if council
+        .as_ref()
+        .is_some_and(|c| !c.is_known_account(&tx.body.signer))
+    {
+        return vec![Event {
+            kind: "tx_failed".into(),
+            tx: hex::encode(tx_hash),
+            attributes: vec![
+                ("kind".into(), tx.body.kind.name().into()),
+                ("error".into(), TxError::UnknownAccount.name().into()),
+                ("message".into(), TxError::UnknownAccount.to_string()),
+            ],
+        }];
+    }
     view.put(nonce_key(&addr), (tx.body.nonce + 1).to_be_bytes().to_vec());
     if let TxKind::Remark { data } = &tx.body.kind {
         view.put(remark_key(&addr), data.clone());
@@ -781,7 +827,11 @@ pub fn execute_block(
             None => None,
         };
     if let Some(c) = council.as_mut() {
-        events.extend(c.tick(h.time_ms).into_iter().map(|e| gov_event(e, None)));
+        events.extend(
+            c.tick_with(h.time_ms, &crate::relay::HubClientCheck)
+                .into_iter()
+                .map(|e| gov_event(e, None)),
+        );
     }
     let mut new_packets: Option<PacketState> = None;
     for (index, tx) in block.txs.iter().enumerate() {

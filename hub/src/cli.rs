@@ -111,10 +111,16 @@ pub enum Command {
         key_file: PathBuf,
     },
     /// Relay packets between chains through the hub.
+    /// Run the relayer (`junction relay --config relayer.toml`), or ask a running one
+    /// (`junction relay status --config relayer.toml`).
+    #[command(args_conflicts_with_subcommands = true)]
     Relay {
         /// The relayer's configuration (`relayer.toml`).
         #[arg(long)]
-        config: PathBuf,
+        config: Option<PathBuf>,
+        /// A question for the running relayer.
+        #[command(subcommand)]
+        command: Option<RelayCommand>,
     },
     /// Packets on the hub: lifecycle and pending lists.
     Packet {
@@ -233,6 +239,19 @@ pub enum TxCommand {
 }
 
 /// `bench` verbs.
+/// Questions for a running relayer.
+#[derive(Debug, Subcommand)]
+pub enum RelayCommand {
+    /// What the running relayer reports: entries stuck on a gateway (with the reason and
+    /// when they are retried), packets the hub refused for now, the backlog per chain. It
+    /// asks the relayer's `metrics_listen` address.
+    Status {
+        /// The relayer's configuration (`relayer.toml`).
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Start a local network and measure block time, throughput and commit latency.
@@ -337,7 +356,12 @@ pub fn testnet_init(
                 attestation_address: a.address.clone(),
             })
             .collect(),
-        governance: GenesisGovernance::local(&members),
+        governance: GenesisGovernance {
+            // A local testnet admits the public development accounts (examples, tests,
+            // benchmarks); `junction init` and real genesis ceremonies admit none.
+            accounts: crate::testnet::dev_account_keys(),
+            ..GenesisGovernance::local(&members)
+        },
     };
     let configs: Vec<Config> = ports
         .iter()
@@ -432,7 +456,16 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             }
             TestnetCommand::Start { dir, evm } => crate::testnet::supervise(&dir, evm).await,
         },
-        Command::Relay { config } => crate::relayer::run(&config).await,
+        Command::Relay { config, command } => match (command, config) {
+            (Some(RelayCommand::Status { config }), _) => {
+                print_json(&crate::relayer::status(&config).await?);
+                Ok(())
+            }
+            (None, Some(config)) => crate::relayer::run(&config).await,
+            (None, None) => Err(eyre!(
+                "junction relay needs --config relayer.toml (or `junction relay status --config relayer.toml`)"
+            )),
+        },
         Command::Attest {
             rpc,
             evm_chain_id,
@@ -655,12 +688,20 @@ async fn attest(
     if !rpc.starts_with("http://127.0.0.1") {
         return Err(eyre!("--rpc must be a 127.0.0.1 endpoint"));
     }
+    // A key file (`{"private_key", "address"}`, as the relayer's), or a bare hex secret.
     let text = std::fs::read_to_string(key_file)
         .map_err(|e| eyre!("reading {}: {e}", key_file.display()))?;
-    let bytes = hex::decode(text.trim().trim_start_matches("0x"))
-        .map_err(|e| eyre!("{}: not hex: {e}", key_file.display()))?;
-    let key = k256::ecdsa::SigningKey::from_slice(&bytes)
-        .map_err(|e| eyre!("{}: not a secp256k1 key: {e}", key_file.display()))?;
+    let key = match serde_json::from_str::<crate::config::AttestationKeyFile>(&text) {
+        Ok(file) => file
+            .signing_key()
+            .map_err(|e| eyre!("{}: {e}", key_file.display()))?,
+        Err(_) => {
+            let bytes = hex::decode(text.trim().trim_start_matches("0x"))
+                .map_err(|e| eyre!("{}: neither a key file nor hex: {e}", key_file.display()))?;
+            k256::ecdsa::SigningKey::from_slice(&bytes)
+                .map_err(|e| eyre!("{}: not a secp256k1 key: {e}", key_file.display()))?
+        }
+    };
     let provider =
         ProviderBuilder::new().connect_http(rpc.parse().map_err(|e| eyre!("--rpc {rpc}: {e}"))?);
     let chain = provider.get_chain_id().await?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use junction_governance::{Council, GovGenesis, Member};
 use junction_spec::attestation::{AttestationSet, Attester};
 use junction_spec::gov::{
-    ChainRegistration, GovParams, MemberStatus, OrgId, Role, RouteId, RoutePolicy,
+    ChainRegistration, GovFloors, GovParams, MemberStatus, OrgId, Role, RouteId, RoutePolicy,
 };
 use junction_spec::{tagged_hash, ChainId, Encode, Hash32, HashTag};
 
@@ -112,6 +112,20 @@ pub struct MempoolConfig {
     pub max_bytes: usize,
     /// Largest single transaction.
     pub max_tx_bytes: usize,
+    /// Most pending transactions of one account.
+    #[serde(default = "default_account_txs")]
+    pub max_account_txs: usize,
+    /// Most pending bytes of one account (a relayer sends bursts of 64 KiB transactions).
+    #[serde(default = "default_account_bytes")]
+    pub max_account_bytes: usize,
+}
+
+fn default_account_txs() -> usize {
+    1_000
+}
+
+fn default_account_bytes() -> usize {
+    8 * 1024 * 1024
 }
 
 /// Block production parameters.
@@ -129,6 +143,43 @@ pub struct ConsensusParams {
     pub timeout_propose_ms: u64,
     /// Prevote and precommit timeouts of round 0.
     pub timeout_vote_ms: u64,
+    /// Most proposal-part streams one consensus peer may hold open (its oldest is dropped
+    /// for a new one).
+    #[serde(default = "default_streams_per_peer")]
+    pub max_part_streams_per_peer: usize,
+    /// Most proposal-part streams open from all peers together.
+    #[serde(default = "default_streams")]
+    pub max_part_streams: usize,
+    /// Most bytes one proposal stream may carry (it is dropped past them).
+    #[serde(default = "default_stream_bytes")]
+    pub max_stream_bytes: usize,
+    /// Most bytes all open proposal streams may hold together.
+    #[serde(default = "default_stream_bytes_total")]
+    pub max_stream_bytes_total: usize,
+    /// Most heights above the tip a proposal (or a synced block) may be for; anything
+    /// further is refused and counted, never kept until that height.
+    #[serde(default = "default_future_window")]
+    pub future_height_window: u64,
+}
+
+fn default_streams_per_peer() -> usize {
+    4
+}
+
+fn default_streams() -> usize {
+    32
+}
+
+fn default_stream_bytes() -> usize {
+    16 * 1024 * 1024
+}
+
+fn default_stream_bytes_total() -> usize {
+    64 * 1024 * 1024
+}
+
+fn default_future_window() -> u64 {
+    2
 }
 
 impl Config {
@@ -156,6 +207,8 @@ impl Config {
                 max_txs: 100_000,
                 max_bytes: 64 * 1024 * 1024,
                 max_tx_bytes: junction_spec::encoding::MAX_TX_BYTES,
+                max_account_txs: default_account_txs(),
+                max_account_bytes: default_account_bytes(),
             },
             consensus: ConsensusParams {
                 target_block_time_ms: 150,
@@ -164,6 +217,11 @@ impl Config {
                 max_clock_drift_ms: 2_000,
                 timeout_propose_ms: 1_500,
                 timeout_vote_ms: 500,
+                max_part_streams_per_peer: default_streams_per_peer(),
+                max_part_streams: default_streams(),
+                max_stream_bytes: default_stream_bytes(),
+                max_stream_bytes_total: default_stream_bytes_total(),
+                future_height_window: default_future_window(),
             },
         }
     }
@@ -215,6 +273,8 @@ pub struct GenesisGovernance {
     pub members: Vec<GenesisMember>,
     /// Governance parameters.
     pub params: GovParams,
+    /// Bounds no vote can move the parameters past.
+    pub floors: GovFloors,
     /// Registered chains.
     #[serde(default)]
     pub chains: Vec<ChainRegistration>,
@@ -224,6 +284,9 @@ pub struct GenesisGovernance {
     /// Registered relayer account keys (hex).
     #[serde(default)]
     pub relayers: Vec<String>,
+    /// Accounts admitted to submit transactions besides members and relayers (hex keys).
+    #[serde(default)]
+    pub accounts: Vec<String>,
 }
 
 impl GenesisGovernance {
@@ -257,10 +320,22 @@ impl GenesisGovernance {
                 veto: frac(1, 3),
                 min_deposit: 0,
                 max_active_proposals: 64,
+                max_route_gas_limit: junction_spec::MAX_PACKET_GAS_LIMIT,
+            },
+            // What no vote can cross on a local network: a third of the weight must vote,
+            // a minority of at most half can veto, and votes and timelocks stay long
+            // enough for every member to see them.
+            floors: GovFloors {
+                min_quorum: frac(1, 3),
+                max_veto: frac(1, 2),
+                min_voting_period_ms: 5_000,
+                min_expedited_voting_period_ms: 2_000,
+                min_timelock_ms: 1_000,
             },
             chains: vec![],
             routes: vec![],
             relayers: vec![],
+            accounts: vec![],
         }
     }
 }
@@ -375,6 +450,7 @@ impl Genesis {
         Council::genesis(GovGenesis {
             members,
             params: g.params.clone(),
+            floors: g.floors,
             chains: g.chains.clone(),
             routes: g
                 .routes
@@ -386,6 +462,11 @@ impl Genesis {
                 .relayers
                 .iter()
                 .map(|k| key32(k, "relayer"))
+                .collect::<Result<Vec<_>, _>>()?,
+            accounts: g
+                .accounts
+                .iter()
+                .map(|k| key32(k, "account"))
                 .collect::<Result<Vec<_>, _>>()?,
         })
         .map_err(|e| format!("governance: {e}"))
@@ -537,7 +618,7 @@ impl AttestationKeyFile {
 
 fn write_private(path: &Path, text: &str) -> Result<(), HomeError> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -545,7 +626,31 @@ fn write_private(path: &Path, text: &str) -> Result<(), HomeError> {
         .mode(0o600)
         .open(path)
         .map_err(io_err(path))?;
+    // An existing file keeps its mode on open: make it private too.
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(io_err(path))?;
     f.write_all(text.as_bytes()).map_err(io_err(path))
+}
+
+/// Refuses a key file that others than its owner may read or write (as ssh does): a
+/// secret in a world-readable file is no longer one.
+pub fn check_private(path: &Path) -> Result<(), HomeError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path)
+        .map_err(io_err(path))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        return Err(invalid(
+            path,
+            format!(
+                "key file mode is {:o}: others may read it; run `chmod 600 {}`",
+                mode & 0o777,
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Paths inside a home directory.

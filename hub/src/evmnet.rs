@@ -54,6 +54,12 @@ pub struct EvmNetOptions {
     pub rate: RateLimit,
     /// Route payload cap.
     pub max_payload: u32,
+    /// Route gas cap.
+    pub max_gas_limit: u64,
+    /// Confirmations the routes require of a packet's proof.
+    pub min_confirmations: u64,
+    /// How long the hub's client of each chain trusts its latest header without an update.
+    pub trusting_period_ms: u64,
 }
 
 impl Default for EvmNetOptions {
@@ -68,6 +74,9 @@ impl Default for EvmNetOptions {
                 window_ms: 1_000,
             },
             max_payload: 4_096,
+            max_gas_limit: ROUTE_GAS_LIMIT,
+            min_confirmations: 0,
+            trusting_period_ms: 7 * 24 * 3_600_000,
         }
     }
 }
@@ -121,10 +130,12 @@ pub fn route_policy(a: &EvmChain, b: &EvmChain, opts: &EvmNetOptions) -> RoutePo
         dest_apps: vec![b.escrow.to_vec()],
         ordered: opts.ordered,
         max_payload: opts.max_payload,
+        max_gas_limit: opts.max_gas_limit,
         rate: opts.rate,
+        app_rate: None,
         min_timeout_ms: 0,
         max_timeout_ms: 7 * 24 * 3_600_000,
-        min_confirmations: 0,
+        min_confirmations: opts.min_confirmations,
         fee: 0,
     }
 }
@@ -168,8 +179,21 @@ pub fn provider(endpoint: &str, key: &str) -> eyre::Result<DynProvider> {
         .erased())
 }
 
-fn secp_hex(k: &k256::ecdsa::SigningKey) -> String {
-    hex::encode(k.to_bytes())
+/// Writes `key` as a private (0600) key file at `path`; returns the path as text.
+fn save_secp(key: &k256::ecdsa::SigningKey, path: &Path) -> eyre::Result<String> {
+    crate::config::AttestationKeyFile::from_key(key).save(path)?;
+    Ok(path.display().to_string())
+}
+
+fn secp_from_hex(hex_key: &str) -> eyre::Result<k256::ecdsa::SigningKey> {
+    k256::ecdsa::SigningKey::from_slice(&hex::decode(hex_key).map_err(|e| eyre!("{e}"))?)
+        .map_err(|e| eyre!("{e}"))
+}
+
+/// A free loopback port for a relayer's metrics and status.
+fn free_loopback() -> eyre::Result<std::net::SocketAddr> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").wrap_err("finding a free port")?;
+    Ok(l.local_addr()?)
 }
 
 /// Waits until the hub at `rpc` has committed `height`.
@@ -429,7 +453,7 @@ pub async fn setup_with_anvil_args(
             kind: LedgerKind::EvmAttested,
             params: LightClientParams {
                 trust_level: Fraction { num: 2, den: 3 },
-                trusting_period_ms: 7 * 24 * 3_600_000,
+                trusting_period_ms: opts.trusting_period_ms,
                 max_clock_drift_ms: 15_000,
                 min_confirmations: 0,
                 threshold: Fraction { num: 2, den: 3 },
@@ -473,13 +497,24 @@ pub async fn setup_with_anvil_args(
     }
     pass_proposals(&rpc, &members, &hub_chain, routes).await?;
 
+    // Keys live in private key files the configuration names; the configuration holds
+    // no secret.
+    let attester_files = attesters
+        .iter()
+        .enumerate()
+        .map(|(i, k)| save_secp(k, &relayer_dir.join(format!("attester{i}.json"))))
+        .collect::<eyre::Result<Vec<String>>>()?;
+    let sender_file = save_secp(&secp_from_hex(DEV_KEY_1)?, &relayer_dir.join("sender.json"))?;
+    let second_sender_file =
+        save_secp(&secp_from_hex(DEV_KEY_2)?, &second_dir.join("sender.json"))?;
     let relayer = RelayerConfig {
         hub_rpc: hub_rpc.clone(),
         hub_chain_id: hub_chain.as_str().to_string(),
         relayer_key_file: relayer_key_path.display().to_string(),
         poll_ms: 300,
         max_batch: 100,
-        metrics_listen: None,
+        batch_gas_percent: 50,
+        metrics_listen: Some(free_loopback()?),
         chains: chains
             .iter()
             .map(|c| ChainConfig {
@@ -488,8 +523,8 @@ pub async fn setup_with_anvil_args(
                 evm_chain_id: c.evm_chain_id,
                 gateway: format!("{:#x}", c.gateway),
                 deploy_block: c.deploy_block,
-                sender_key: DEV_KEY_1.to_string(),
-                attester_keys: attesters.iter().map(secp_hex).collect(),
+                sender_key_file: sender_file.clone(),
+                attester_key_files: attester_files.clone(),
             })
             .collect(),
     };
@@ -498,8 +533,9 @@ pub async fn setup_with_anvil_args(
         .wrap_err_with(|| format!("writing {}", relayer_toml.display()))?;
     let mut second = relayer.clone();
     second.relayer_key_file = second_key_path.display().to_string();
+    second.metrics_listen = Some(free_loopback()?);
     for c in &mut second.chains {
-        c.sender_key = DEV_KEY_2.to_string();
+        c.sender_key_file = second_sender_file.clone();
     }
     let second_relayer_toml = second_dir.join("relayer.toml");
     std::fs::write(&second_relayer_toml, second.to_toml()?)
@@ -527,6 +563,8 @@ pub struct Sent {
 
 /// Gas the destination gateway gives the escrow app.
 pub const ESCROW_APP_GAS: u64 = 200_000;
+/// The gas cap of the routes the local chains open.
+pub const ROUTE_GAS_LIMIT: u64 = 1_000_000;
 
 impl EvmNet {
     /// The chain called `id`.
@@ -546,14 +584,9 @@ impl EvmNet {
             .find(|c| c.id == id)
             .ok_or_else(|| eyre!("no local chain {id}"))?;
         let keys = c
-            .attester_keys
+            .attester_key_files
             .iter()
-            .map(|k| {
-                hex::decode(k)
-                    .ok()
-                    .and_then(|b| k256::ecdsa::SigningKey::from_slice(&b).ok())
-                    .ok_or_else(|| eyre!("attester key"))
-            })
+            .map(|k| crate::relayer::load_secp_key(k, "attester key file"))
             .collect::<eyre::Result<Vec<_>>>()?;
         let chain = self.chain(id)?;
         EvmAdapter::connect(EvmAdapterConfig {

@@ -31,5 +31,6 @@ pub mod rpc_packets;
 pub mod signing;
 pub mod start;
 pub mod store;
+pub mod streams;
 pub mod testnet;
 pub mod wire;

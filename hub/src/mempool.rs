@@ -20,6 +20,10 @@ pub struct MempoolLimits {
     pub max_bytes: usize,
     /// Largest single transaction.
     pub max_tx_bytes: usize,
+    /// Most pending transactions of one account.
+    pub max_account_txs: usize,
+    /// Most pending bytes of one account.
+    pub max_account_bytes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +142,8 @@ pub struct Mempool {
     limits: MempoolLimits,
     by_hash: HashMap<Hash32, Pending>,
     by_sender: BTreeMap<Address, BTreeMap<u64, Hash32>>,
+    /// Pending bytes per sender (for its quota).
+    sender_bytes: HashMap<Address, usize>,
     bytes: usize,
 }
 
@@ -148,6 +154,7 @@ impl Mempool {
             limits,
             by_hash: HashMap::new(),
             by_sender: BTreeMap::new(),
+            sender_bytes: HashMap::new(),
             bytes: 0,
         }
     }
@@ -205,6 +212,17 @@ impl Mempool {
         {
             return Err(TxError::NonceAlreadyPending(nonce));
         }
+        // One account cannot fill the pool and crowd the others out.
+        let own_txs = self.by_sender.get(&sender).map_or(0, BTreeMap::len);
+        let own_bytes = self.sender_bytes.get(&sender).copied().unwrap_or(0);
+        if own_txs >= self.limits.max_account_txs
+            || own_bytes.saturating_add(size) > self.limits.max_account_bytes
+        {
+            return Err(TxError::AccountQuota {
+                txs: own_txs,
+                bytes: own_bytes,
+            });
+        }
         if self.by_hash.len() >= self.limits.max_txs
             || self.bytes.saturating_add(size) > self.limits.max_bytes
         {
@@ -217,6 +235,7 @@ impl Mempool {
             .entry(sender)
             .or_default()
             .insert(nonce, hash);
+        *self.sender_bytes.entry(sender).or_default() += size;
         self.bytes += size;
         self.by_hash.insert(hash, Pending { tx, size, sender });
         Ok(())
@@ -260,37 +279,51 @@ impl Mempool {
         }
     }
 
-    /// Drops committed transactions and every pending one whose nonce is now used.
-    pub fn remove_committed(&mut self, committed: &[Hash32], next_nonce: impl Fn(&Address) -> u64) {
-        let mut senders = Vec::new();
-        for h in committed {
-            if let Some(p) = self.by_hash.remove(h) {
-                self.bytes -= p.size;
-                if let Some(m) = self.by_sender.get_mut(&p.sender) {
-                    m.remove(&p.tx.body.nonce);
+    fn forget(&mut self, hash: &Hash32) {
+        if let Some(p) = self.by_hash.remove(hash) {
+            self.bytes -= p.size;
+            if let Some(m) = self.by_sender.get_mut(&p.sender) {
+                m.remove(&p.tx.body.nonce);
+                if m.is_empty() {
+                    self.by_sender.remove(&p.sender);
                 }
-                senders.push(p.sender);
             }
+            if let Some(b) = self.sender_bytes.get_mut(&p.sender) {
+                *b = b.saturating_sub(p.size);
+                if *b == 0 {
+                    self.sender_bytes.remove(&p.sender);
+                }
+            }
+        }
+    }
+
+    /// Drops committed transactions, every pending one whose nonce is now used, and those
+    /// of signers the council no longer knows (`known` is false for them).
+    pub fn remove_committed(
+        &mut self,
+        committed: &[Hash32],
+        next_nonce: impl Fn(&Address) -> u64,
+        known: impl Fn(&[u8; 32]) -> bool,
+    ) {
+        for h in committed {
+            self.forget(h);
         }
         // Transactions from the same senders committed by other nodes' blocks may have
         // made pending nonces stale.
-        let all: Vec<Address> = self.by_sender.keys().copied().collect();
-        for sender in all {
-            let next = next_nonce(&sender);
-            let Some(m) = self.by_sender.get_mut(&sender) else {
-                continue;
-            };
-            let stale: Vec<u64> = m.range(..next).map(|(n, _)| *n).collect();
-            for n in stale {
-                if let Some(h) = m.remove(&n) {
-                    if let Some(p) = self.by_hash.remove(&h) {
-                        self.bytes -= p.size;
-                    }
-                }
+        let mut drop: Vec<Hash32> = Vec::new();
+        for (sender, m) in &self.by_sender {
+            let next = next_nonce(sender);
+            drop.extend(m.range(..next).map(|(_, h)| *h));
+            let unknown = m
+                .values()
+                .filter_map(|h| self.by_hash.get(h))
+                .any(|p| !known(&p.tx.body.signer));
+            if unknown {
+                drop.extend(m.values().copied());
             }
-            if m.is_empty() {
-                self.by_sender.remove(&sender);
-            }
+        }
+        for h in drop {
+            self.forget(&h);
         }
     }
 }
@@ -318,6 +351,8 @@ mod tests {
             max_txs: 3,
             max_bytes: 10_000,
             max_tx_bytes: 1000,
+            max_account_txs: 1_000,
+            max_account_bytes: 1 << 20,
         }
     }
 
@@ -353,12 +388,50 @@ mod tests {
         ));
         let reaped = m.reap(10, 100_000, |_| 0);
         assert_eq!(reaped.len(), 3);
-        m.remove_committed(&[t0.hash()], |_| 1);
+        m.remove_committed(&[t0.hash()], |_| 1, |_| true);
         assert_eq!(
             m.len(),
             1,
             "sender 1 nonce 1 stays only if still >= next; seed 3 stale"
         );
+    }
+
+    /// One account filling the pool crowds out everyone else (error 1010 for all): each
+    /// account has a quota of its own, in transactions and bytes.
+    #[test]
+    fn one_account_cannot_fill_the_pool() {
+        let mut m = Mempool::new(MempoolLimits {
+            max_txs: 100,
+            max_bytes: 100_000,
+            max_tx_bytes: 1_000,
+            max_account_txs: 3,
+            max_account_bytes: 10_000,
+        });
+        for n in 0..3 {
+            let t = tx(1, n);
+            let size = t.to_bytes().len();
+            m.insert(t.clone(), t.hash(), size, 0).unwrap();
+        }
+        let t = tx(1, 3);
+        let size = t.to_bytes().len();
+        let e = m.insert(t.clone(), t.hash(), size, 0).unwrap_err();
+        assert_eq!(e.name(), "account_mempool_quota");
+        // Another account is not affected.
+        let other = tx(2, 0);
+        m.insert(other.clone(), other.hash(), size, 0).unwrap();
+        // Bytes count too.
+        let big = tx(3, 0);
+        assert_eq!(
+            m.insert(big.clone(), big.hash(), 10_001, 0)
+                .unwrap_err()
+                .name(),
+            "account_mempool_quota"
+        );
+        // Committing frees the quota; a signer the council no longer knows is dropped.
+        m.remove_committed(&[tx(1, 0).hash()], |_| 1, |k| *k != tx(2, 0).body.signer);
+        assert_eq!(m.len(), 2);
+        m.insert(t.clone(), t.hash(), size, 1).unwrap();
+        assert_eq!(m.len(), 3);
     }
 
     #[test]

@@ -166,16 +166,60 @@ impl Metrics {
     }
 
     /// Prometheus text exposition.
-    pub fn render(&self) -> String {
+    pub fn render(&self) -> Result<String, MetricsError> {
         render_registry(&self.registry)
     }
 }
 
-/// Prometheus text exposition of a registry (empty if encoding fails).
-pub fn render_registry(registry: &Registry) -> String {
+/// The metrics could not be rendered (a scrape then gets HTTP 500 with this text, never an
+/// empty page that would read as "no metrics").
+#[derive(Debug, thiserror::Error)]
+#[error("metrics_render_failed: the Prometheus text encoding failed: {0}")]
+pub struct MetricsError(String);
+
+/// Prometheus text exposition of a registry.
+pub fn render_registry(registry: &Registry) -> Result<String, MetricsError> {
     let mut out = String::new();
-    if encode(&mut out, registry).is_err() {
-        out.clear();
+    encode(&mut out, registry).map_err(|e| MetricsError(e.to_string()))?;
+    Ok(out)
+}
+
+/// The `/metrics` answer: the exposition, or HTTP 500 with the error's name and text.
+pub fn metrics_response(
+    rendered: Result<String, MetricsError>,
+) -> (
+    axum::http::StatusCode,
+    [(axum::http::HeaderName, &'static str); 1],
+    String,
+) {
+    let ct = (
+        axum::http::header::CONTENT_TYPE,
+        "text/plain; version=0.0.4",
+    );
+    match rendered {
+        Ok(text) => (axum::http::StatusCode::OK, [ct], text),
+        Err(e) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            [ct],
+            e.to_string(),
+        ),
     }
-    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A failed render answered an empty page, which reads as "no metrics"; it is now
+    /// HTTP 500 with the error's name.
+    #[test]
+    fn a_failed_render_is_an_error_page_not_an_empty_one() {
+        let (status, _, body) = metrics_response(Err(MetricsError("boom".into())));
+        assert_eq!(status, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(body.starts_with("metrics_render_failed"), "{body}");
+        let (status, _, body) = metrics_response(Metrics::new().render());
+        assert_eq!(status, axum::http::StatusCode::OK);
+        assert!(body.contains("junction_height"), "{body}");
+    }
 }

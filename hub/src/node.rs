@@ -41,6 +41,9 @@ pub struct ChainView {
     pub state: AppState,
     /// The packet state and message log the state entries and the tip describe.
     pub packets: junction_governance::packet::PacketState,
+    /// The accounts the council knows, who alone may submit transactions (kept beside the
+    /// state so admission refuses a stranger before decoding anything).
+    pub accounts: std::collections::BTreeSet<[u8; 32]>,
     /// Current consensus round.
     pub round: i64,
 }
@@ -62,6 +65,26 @@ pub enum CommitError {
         /// Given height.
         got: u64,
     },
+    /// The block's events could not be encoded for the store.
+    #[error("events of block {height} do not encode: {reason}")]
+    EventsEncoding {
+        /// The block.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl CommitError {
+    /// Stable name: the reason a node stops when a decided block cannot be committed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CommitError::Execution(_) => "decided_block_does_not_execute",
+            CommitError::Store(e) => e.name(),
+            CommitError::Gap { .. } => "commit_gap",
+            CommitError::EventsEncoding { .. } => "events_encoding_failed",
+        }
+    }
 }
 
 /// State shared by the consensus loop, RPC and gossip.
@@ -155,12 +178,18 @@ impl Shared {
                 got: tx.body.chain_id.as_str().to_string(),
             });
         }
+        if !read(&self.chain).accounts.contains(&tx.body.signer) {
+            return Err(TxError::UnknownAccount);
+        }
         let hash = tx.hash();
         if lock(&self.mempool).contains(&hash) {
             return Err(TxError::AlreadyKnown);
         }
-        if let Ok(Some((h, _))) = self.store.tx_location(&hash) {
-            return Err(TxError::AlreadyCommitted(h));
+        // A store that cannot answer is no proof that the transaction is new.
+        match self.store.tx_location(&hash) {
+            Ok(Some((h, _))) => return Err(TxError::AlreadyCommitted(h)),
+            Ok(None) => {}
+            Err(e) => return Err(TxError::StoreUnavailable(e.to_string())),
         }
         if !lock(&self.sig_cache).contains(&hash) {
             verify_signature(&tx)?;
@@ -182,7 +211,7 @@ impl Shared {
                     },
                 )?;
             let now = crate::chain::now_ms().max(chain.tip.time_ms + 1);
-            council.tick(now);
+            council.tick_with(now, &crate::relay::HubClientCheck);
             if let junction_spec::TxKind::Relay { msgs } = &tx.body.kind {
                 crate::chain::check_relay(
                     &chain.state,
@@ -278,6 +307,15 @@ impl Shared {
                 None => (chain.tip.log_size, chain.tip.log_root, Vec::new()),
             };
             let packet_steps = packet_steps(height, &executed.events);
+            let council_changed = executed
+                .writes
+                .iter()
+                .any(|(k, _)| k.as_slice() == crate::chain::COUNCIL_KEY);
+            let events =
+                serde_json::to_vec(&executed.events).map_err(|e| CommitError::EventsEncoding {
+                    height,
+                    reason: e.to_string(),
+                })?;
             let undo: Vec<(Vec<u8>, Option<Vec<u8>>)> = executed
                 .writes
                 .iter()
@@ -294,7 +332,6 @@ impl Shared {
                 log_root,
                 total_txs: chain.tip.total_txs + block.txs.len() as u64,
             };
-            let events = serde_json::to_vec(&executed.events).unwrap_or_default();
             let commit = BlockCommit {
                 height,
                 block: block.encode(),
@@ -329,11 +366,18 @@ impl Shared {
             if let Some(p) = executed.packets {
                 chain.packets = p;
             }
+            if council_changed {
+                chain.accounts = known_accounts(&chain.state);
+            }
         }
         {
             let chain = read(&self.chain);
             let mut pool = lock(&self.mempool);
-            pool.remove_committed(&new_block.tx_hashes, |a| chain.state.next_nonce(a));
+            pool.remove_committed(
+                &new_block.tx_hashes,
+                |a| chain.state.next_nonce(a),
+                |k| chain.accounts.contains(k),
+            );
             self.metrics.mempool_txs.set(pool.len() as i64);
             self.metrics.mempool_bytes.set(pool.bytes() as i64);
         }
@@ -360,6 +404,13 @@ impl Shared {
                 .map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))),
         }
     }
+}
+
+/// The accounts the council in `state` knows (none without a council).
+pub fn known_accounts(state: &AppState) -> std::collections::BTreeSet<[u8; 32]> {
+    crate::chain::load_council(|k| state.get(k).map(<[u8]>::to_vec))
+        .map(|c| c.known_accounts().into_iter().collect())
+        .unwrap_or_default()
 }
 
 /// The state before block 1: the genesis council.

@@ -6,8 +6,9 @@
 //!
 //! State entries (all inside the app hash):
 //! - `client/<chain id>`: hash of the registration the client was built from, then the
-//!   client's canonical encoding (a `RecoverClient` proposal changes the registration, and
-//!   the client restarts from its new trust root);
+//!   client's canonical encoding. A `ReplaceClient` proposal changes the registration
+//!   (parameters and trust root), so the client restarts from the new trust root; a
+//!   `RecoverClient` proposal only lifts a freeze and keeps the stored client as it is;
 //! - `pkt/rec/<packet key hash>`, `pkt/chan/<channel key>`, `pkt/ctr/<route id>`: the
 //!   packet core's records, sequence counters and per-route counters;
 //! - `log/frontier`: the message log's RFC 6962 frontier (the entries themselves are in
@@ -17,17 +18,18 @@
 use std::collections::BTreeMap;
 
 use junction_governance::packet::{
-    AckKind, AckPacket, Channel, ChannelKey, PacketError, PacketEvent, PacketInput, PacketRecord,
-    PacketState, RecvPacket, RouteCounters, TimeoutPacket,
+    AckKind, AckPacket, Bindings, Channel, ChannelKey, DestHead, PacketError, PacketEvent,
+    PacketInput, PacketRecord, PacketState, RecvPacket, RouteCounters, TimeoutPacket,
 };
-use junction_governance::Council;
+use junction_governance::{ClientCheck, Council};
 use junction_light_clients::evm::attested::{AttestedClient, AttestedConfig, AttesterSet};
 use junction_light_clients::evm::codec::AttestedTrustRoot;
 use junction_light_clients::evm::mpt::{EvmPath, EvmProof};
-use junction_light_clients::{LightClient, NamedError, Timestamp};
+use junction_light_clients::{ClientStatus, LightClient, NamedError, Timestamp};
 use junction_spec::{
-    ack_commitment, tagged_hash, ChainId, ChainRegistration, Decode, DecodeError, Encode,
-    EntryKind, Hash32, HashTag, LedgerKind, LogEntry, Packet, RelayMsg, RouteId, SourceProof,
+    ack_commitment, evm_target_binding, tagged_hash, ChainId, ChainRegistration, Decode,
+    DecodeError, Encode, EntryKind, Hash32, HashTag, LedgerKind, LogEntry, Packet, RelayMsg,
+    RouteId, SourceProof,
 };
 
 use crate::chain::{Event, Overlay};
@@ -73,9 +75,13 @@ pub enum RelayError {
     /// No registered chain has this id.
     #[error("chain {0} is not registered")]
     UnknownChain(ChainId),
-    /// The council froze the chain's client.
-    #[error("the client of chain {0} is frozen")]
+    /// The council froze the chain's client (packets wait until a vote recovers it).
+    #[error("the client of chain {0} is frozen: packets wait until a vote recovers it")]
     ChainFrozen(ChainId),
+    /// The chain's client received no update within its trusting period; only a council
+    /// vote (`replace_client`) recovers it, and packets wait until then.
+    #[error("the client of chain {0} has expired (no update within its trusting period): a replace_client vote recovers it")]
+    ClientExpired(ChainId),
     /// The ledger kind has no hub client yet.
     #[error("ledger kind {0} is not supported by the hub yet")]
     UnsupportedLedgerKind(&'static str),
@@ -126,6 +132,7 @@ impl RelayError {
             RelayError::RateLimited { .. } => "relayer_rate_limited",
             RelayError::UnknownChain(_) => "unknown_chain",
             RelayError::ChainFrozen(_) => "chain_frozen",
+            RelayError::ClientExpired(_) => "client_expired",
             RelayError::UnsupportedLedgerKind(_) => "unsupported_ledger_kind",
             RelayError::BadTrustRoot { .. } => "bad_trust_root",
             RelayError::Malformed { .. } => "malformed_relay_input",
@@ -188,6 +195,51 @@ pub fn client_from_registration(
     };
     let client = AttestedClient::new(config, set, &root.trusted).map_err(|e| bad(e.to_string()))?;
     Ok((client, root.gateway))
+}
+
+/// The registered identity of a chain's gateway, which every log entry for the chain is
+/// bound to (`LogEntry::target_binding`): for an attested EVM chain the EIP-155 id and the
+/// gateway address of its trust root; all zero for a chain the hub has no gateway of.
+pub fn target_binding(registration: Option<&ChainRegistration>) -> Hash32 {
+    match registration {
+        Some(reg) if reg.kind == LedgerKind::EvmAttested => {
+            AttestedTrustRoot::from_bytes(&reg.trust_root)
+                .map(|root| evm_target_binding(root.evm_chain_id, &root.gateway))
+                .unwrap_or([0; 32])
+        }
+        _ => [0; 32],
+    }
+}
+
+/// The hub's judgement of a chain registration or trust-root replacement
+/// ([`ClientCheck`]): a kind the hub follows must start a client from it, and a
+/// replacement keeps the chain's gateway (its EIP-155 id and address), since routes,
+/// packets and the entries already logged are bound to it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HubClientCheck;
+
+impl ClientCheck for HubClientCheck {
+    fn check(
+        &self,
+        next: &ChainRegistration,
+        current: Option<&ChainRegistration>,
+    ) -> Result<(), String> {
+        if next.kind != LedgerKind::EvmAttested {
+            // No hub client of that kind yet: nothing to construct (its packets have no
+            // route until one exists).
+            return Ok(());
+        }
+        client_from_registration(next).map_err(|e| format!("{}: {e}", e.name()))?;
+        if let Some(cur) = current {
+            if target_binding(Some(cur)) != target_binding(Some(next)) {
+                return Err(
+                    "a replacement trust root must keep the chain's EIP-155 id and gateway"
+                        .to_owned(),
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Reads and writes what relayer messages touch, over a state overlay.
@@ -290,6 +342,9 @@ impl RelayExec<'_, '_> {
         value: Option<&Hash32>,
     ) -> Result<LoadedClient, RelayError> {
         let c = self.load_client(chain)?;
+        if c.client.status(self.now()) == ClientStatus::Expired {
+            return Err(RelayError::ClientExpired(chain.clone()));
+        }
         let evm_proof = Self::decode_proof(proof)?;
         let path = EvmPath::Storage {
             address: c.gateway,
@@ -332,30 +387,51 @@ impl RelayExec<'_, '_> {
         }])
     }
 
-    fn latest_of(&self, chain: &ChainId) -> Result<(u64, u64), RelayError> {
+    /// The destination's latest verified header, or `None` when the destination is not a
+    /// chain the hub can deliver to (not registered, or of a kind without a hub client):
+    /// such a packet has no route. A frozen or expired destination client refuses the
+    /// message instead (the packet waits for the council to recover the client).
+    fn dest_head(&self, chain: &ChainId) -> Result<Option<DestHead>, RelayError> {
+        match self.council.chain(chain) {
+            None => return Ok(None),
+            Some(c) if c.registration.kind != LedgerKind::EvmAttested => return Ok(None),
+            Some(_) => {}
+        }
         let c = self.load_client(chain)?;
-        let h = c.client.latest_height();
-        let ts = c
+        if c.client.status(self.now()) == ClientStatus::Expired {
+            return Err(RelayError::ClientExpired(chain.clone()));
+        }
+        let height = c.client.latest_height();
+        let time_ms = c
             .client
-            .consensus_state(h)
+            .consensus_state(height)
             .map_or(0, |s| s.timestamp.saturating_mul(1000));
-        Ok((h, ts))
+        Ok(Some(DestHead { height, time_ms }))
+    }
+
+    fn bindings(&self, packet: &Packet) -> Bindings {
+        let binding =
+            |chain: &ChainId| target_binding(self.council.chain(chain).map(|c| &c.registration));
+        Bindings {
+            source: binding(&packet.source_chain),
+            dest: binding(&packet.dest_chain),
+        }
     }
 
     fn run_packet_input(&mut self, input: PacketInput) -> Result<Vec<Event>, RelayError> {
         let plan = self.packets.validate(self.council, &input, self.now_ms)?;
         let packet = plan.packet().clone();
-        let route = plan.route().clone();
+        let route = plan.route().cloned();
         let key_hash = *plan.key_hash();
         let events = self.packets.execute(self.council, plan);
-        self.write_packet(&packet, &key_hash, &route);
+        self.write_packet(&packet, &key_hash, route.as_ref());
         Ok(events
             .into_iter()
             .map(|e| packet_event(&e, &packet))
             .collect())
     }
 
-    fn write_packet(&mut self, packet: &Packet, key_hash: &Hash32, route: &RouteId) {
+    fn write_packet(&mut self, packet: &Packet, key_hash: &Hash32, route: Option<&RouteId>) {
         if let Some(r) = self.packets.record(key_hash) {
             self.view.put(key(RECORD_PREFIX, key_hash), r.to_bytes());
         }
@@ -363,11 +439,13 @@ impl RelayExec<'_, '_> {
         let channel = self.packets.channel(&ch);
         self.view
             .put(key(CHANNEL_PREFIX, &ch.to_bytes()), channel.to_bytes());
-        let counters = self.packets.counters(route);
-        self.view.put(
-            key(COUNTERS_PREFIX, route.as_str().as_bytes()),
-            counters.to_bytes(),
-        );
+        if let Some(route) = route {
+            let counters = self.packets.counters(route);
+            self.view.put(
+                key(COUNTERS_PREFIX, route.as_str().as_bytes()),
+                counters.to_bytes(),
+            );
+        }
     }
 
     /// Runs one message.
@@ -382,13 +460,14 @@ impl RelayExec<'_, '_> {
                     mapping_slot(&key_hash, COMMITMENTS_SLOT),
                     Some(&packet.hash()),
                 )?;
-                let (dest_height, dest_time) = self.latest_of(&packet.dest_chain)?;
+                let dest = self.dest_head(&packet.dest_chain)?;
+                let bindings = self.bindings(packet);
                 self.run_packet_input(PacketInput::Recv(RecvPacket {
                     packet: packet.clone(),
                     proof_height: proof.height,
                     source_latest_height: source.client.latest_height(),
-                    dest_latest_height: dest_height,
-                    dest_latest_time_ms: dest_time,
+                    dest,
+                    bindings,
                 }))
             }
             RelayMsg::AckPacket {
@@ -409,10 +488,12 @@ impl RelayExec<'_, '_> {
                     mapping_slot(&key_hash, ACKS_SLOT),
                     Some(&ack_commitment(kind.entry_kind(), result)),
                 )?;
+                let bindings = self.bindings(packet);
                 self.run_packet_input(PacketInput::Ack(AckPacket {
                     packet: packet.clone(),
                     kind,
                     result: result.clone(),
+                    bindings,
                 }))
             }
             RelayMsg::TimeoutPacket {
@@ -444,10 +525,12 @@ impl RelayExec<'_, '_> {
                         Some(&packet.hash()),
                     )?;
                 }
+                let bindings = self.bindings(packet);
                 self.run_packet_input(PacketInput::Timeout(TimeoutPacket {
                     packet: packet.clone(),
                     dest_height: absence.height,
                     dest_time_ms,
+                    bindings,
                 }))
             }
         }
@@ -490,7 +573,10 @@ pub fn packet_event(e: &PacketEvent, packet: &Packet) -> Event {
         attributes: vec![
             ("key".into(), hex::encode(e.key_hash)),
             ("packet".into(), hex::encode(e.packet_hash)),
-            ("route".into(), e.route.as_str().to_string()),
+            (
+                "route".into(),
+                e.route.as_ref().map_or("", |r| r.as_str()).to_string(),
+            ),
             (
                 "source_chain".into(),
                 packet.source_chain.as_str().to_string(),

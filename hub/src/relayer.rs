@@ -62,11 +62,22 @@ pub struct ChainConfig {
     pub gateway: String,
     /// Block the gateway was deployed in.
     pub deploy_block: u64,
-    /// secp256k1 key (hex) paying for `deliver`.
-    pub sender_key: String,
-    /// Attester keys (hex) this relayer signs headers with (a local testnet holds one per
-    /// council member; in production attesters sign elsewhere).
-    pub attester_keys: Vec<String>,
+    /// Key file (secp256k1, `{"private_key", "address"}`, mode 0600) of the account
+    /// paying for `deliver`.
+    pub sender_key_file: String,
+    /// Key files of the attesters whose signatures this relayer collects (a local testnet
+    /// holds one per council member; in production attesters sign elsewhere).
+    pub attester_key_files: Vec<String>,
+}
+
+/// Loads a secp256k1 key file, refusing one that others may read.
+pub fn load_secp_key(path: &str, what: &str) -> eyre::Result<k256::ecdsa::SigningKey> {
+    let path = Path::new(path);
+    crate::config::check_private(path).map_err(|e| eyre!("{what}: {e}"))?;
+    crate::config::AttestationKeyFile::load(path)
+        .map_err(|e| eyre!("{what}: {e}"))?
+        .signing_key()
+        .map_err(|e| eyre!("{what} {}: {e}", path.display()))
 }
 
 /// `relayer.toml`.
@@ -85,6 +96,10 @@ pub struct RelayerConfig {
     /// Most log entries per gateway `deliver`.
     #[serde(default = "default_batch")]
     pub max_batch: usize,
+    /// Share (percent, 1 to 90) of a destination block's gas limit one delivery batch may
+    /// plan for: the entries' gas limits plus overheads must fit in it.
+    #[serde(default = "default_batch_gas_percent")]
+    pub batch_gas_percent: u64,
     /// Where `/metrics` is served (127.0.0.1 only), if anywhere.
     #[serde(default)]
     pub metrics_listen: Option<std::net::SocketAddr>,
@@ -98,6 +113,10 @@ fn default_poll_ms() -> u64 {
 
 fn default_batch() -> usize {
     100
+}
+
+fn default_batch_gas_percent() -> u64 {
+    50
 }
 
 impl RelayerConfig {
@@ -118,6 +137,12 @@ impl RelayerConfig {
         if c.max_batch == 0 || c.max_batch > 500 {
             return Err(eyre!("{}: max_batch must be 1..=500", path.display()));
         }
+        if c.batch_gas_percent == 0 || c.batch_gas_percent > 90 {
+            return Err(eyre!(
+                "{}: batch_gas_percent must be 1..=90",
+                path.display()
+            ));
+        }
         if let Some(a) = c.metrics_listen {
             if !a.ip().is_loopback() {
                 return Err(eyre!("metrics_listen must be a loopback address"));
@@ -125,12 +150,6 @@ impl RelayerConfig {
         }
         Ok(c)
     }
-}
-
-fn parse_secp(hex_key: &str, what: &str) -> eyre::Result<k256::ecdsa::SigningKey> {
-    let b =
-        hex::decode(hex_key.trim_start_matches("0x")).map_err(|e| eyre!("{what}: not hex: {e}"))?;
-    k256::ecdsa::SigningKey::from_slice(&b).map_err(|e| eyre!("{what}: not a secp256k1 key: {e}"))
 }
 
 /// Relayer metrics.
@@ -145,6 +164,10 @@ pub struct RelayerMetrics {
     pub delivered: Counter,
     /// Errors by name.
     pub errors: Family<ReasonLabel, Counter>,
+    /// Log entries whose delivery failed and that wait to be retried alone.
+    pub stuck: Gauge,
+    /// Packets the hub refused for now (retried later), by the hub's reason.
+    pub refused: Family<ReasonLabel, Counter>,
 }
 
 impl RelayerMetrics {
@@ -167,6 +190,16 @@ impl RelayerMetrics {
             m.delivered.clone(),
         );
         registry.register("errors", "Errors by name", m.errors.clone());
+        registry.register(
+            "stuck_entries",
+            "Log entries whose delivery failed, waiting to be retried alone",
+            m.stuck.clone(),
+        );
+        registry.register(
+            "hub_refusals",
+            "Packets the hub refused for now, by reason",
+            m.refused.clone(),
+        );
         RelayerMetrics { registry, ..m }
     }
 
@@ -175,7 +208,7 @@ impl RelayerMetrics {
     }
 
     /// Prometheus text.
-    pub fn render(&self) -> String {
+    pub fn render(&self) -> Result<String, crate::metrics::MetricsError> {
         crate::metrics::render_registry(&self.registry)
     }
 }
@@ -199,8 +232,14 @@ pub struct Relayer {
     scanned: BTreeMap<ChainId, u64>,
     /// Source packets without a delivered outcome, by packet key hash.
     tracked: BTreeMap<Hash32, Tracked>,
-    /// Next log index to consider, per destination chain.
-    cursor: BTreeMap<ChainId, u64>,
+    /// Log entries waiting for delivery, per destination chain.
+    deliveries: BTreeMap<ChainId, Delivery>,
+    /// Share (percent) of a destination block's gas limit one delivery batch may plan for.
+    batch_gas_percent: u64,
+    /// Packets the hub refused for now, by packet key: retried after a pause.
+    hub_backoff: std::sync::Mutex<BTreeMap<Hash32, Backoff>>,
+    /// What `junction relay status` shows, refreshed every cycle.
+    pub status: Arc<std::sync::Mutex<Value>>,
     /// Receipts of tracked packets seen on each destination gateway, by packet key hash
     /// (a cache of `PacketReceived` events, rebuilt by scanning from the deployment block).
     receipts: BTreeMap<Hash32, Receipt>,
@@ -234,8 +273,9 @@ impl Relayer {
     /// Connects to the hub and every chain, and rebuilds the pending packets from the
     /// chains' gateway commitments.
     pub async fn connect(config: &RelayerConfig) -> eyre::Result<Self> {
-        let key_file = crate::config::KeyFile::load(Path::new(&config.relayer_key_file))
-            .map_err(|e| eyre!("{e}"))?;
+        let key_path = Path::new(&config.relayer_key_file);
+        crate::config::check_private(key_path).map_err(|e| eyre!("relayer_key_file: {e}"))?;
+        let key_file = crate::config::KeyFile::load(key_path).map_err(|e| eyre!("{e}"))?;
         let key = key_file.private_key().map_err(|e| eyre!(e))?;
         let hub_chain =
             ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
@@ -247,9 +287,9 @@ impl Relayer {
                 .and_then(|b| b.try_into().ok())
                 .ok_or_else(|| eyre!("chain {}: gateway is not a 20-byte hex address", c.id))?;
             let attester_keys = c
-                .attester_keys
+                .attester_key_files
                 .iter()
-                .map(|k| parse_secp(k, "attester key"))
+                .map(|k| load_secp_key(k, "attester key file"))
                 .collect::<eyre::Result<Vec<_>>>()?;
             let adapter = EvmAdapter::connect(EvmAdapterConfig {
                 rpc_url: c.rpc.clone(),
@@ -258,7 +298,7 @@ impl Relayer {
                 gateway: gateway.into(),
                 deploy_block: c.deploy_block,
                 attester_keys,
-                sender_key: parse_secp(&c.sender_key, "sender key")?,
+                sender_key: load_secp_key(&c.sender_key_file, "sender key file")?,
             })
             .await
             .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
@@ -272,7 +312,10 @@ impl Relayer {
             max_batch: config.max_batch,
             scanned: BTreeMap::new(),
             tracked: BTreeMap::new(),
-            cursor: BTreeMap::new(),
+            deliveries: BTreeMap::new(),
+            batch_gas_percent: config.batch_gas_percent,
+            hub_backoff: std::sync::Mutex::new(BTreeMap::new()),
+            status: Arc::new(std::sync::Mutex::new(json!({}))),
             receipts: BTreeMap::new(),
             receipts_scanned: BTreeMap::new(),
             metrics: Arc::new(RelayerMetrics::new()),
@@ -309,6 +352,61 @@ impl Relayer {
         self.chains
             .get(chain)
             .ok_or_else(|| eyre!("no adapter for chain {}", chain.as_str()))
+    }
+
+    /// Refreshes what `junction relay status` shows: per chain the delivery cursor, the
+    /// entries waiting and those stuck (with why and when they are retried), and the
+    /// packets the hub refused for now.
+    fn publish_status(&self) {
+        let now = std::time::Instant::now();
+        let retry_ms = |b: &Backoff| b.next_try.saturating_duration_since(now).as_millis() as u64;
+        let mut chains = serde_json::Map::new();
+        for (id, d) in &self.deliveries {
+            let stuck: Vec<Value> = d
+                .pending
+                .iter()
+                .filter_map(|(i, p)| p.backoff.as_ref().map(|b| (i, p, b)))
+                .take(STATUS_LIST)
+                .map(|(i, p, b)| {
+                    json!({
+                        "index": i,
+                        "kind": crate::relay::entry_kind_name(p.entry.kind),
+                        "key": hex::encode(p.entry.packet.key().hash()),
+                        "source_chain": p.entry.packet.source_chain.as_str(),
+                        "sequence": p.entry.packet.sequence,
+                        "gas_limit": p.entry.packet.gas_limit,
+                        "reason": b.reason,
+                        "attempts": b.attempts,
+                        "retry_in_ms": retry_ms(b),
+                    })
+                })
+                .collect();
+            chains.insert(
+                id.as_str().to_owned(),
+                json!({
+                    "cursor": d.cursor,
+                    "waiting": d.pending.len(),
+                    "stuck": stuck,
+                }),
+            );
+        }
+        let refusals: Vec<Value> = lock(&self.hub_backoff)
+            .iter()
+            .take(STATUS_LIST)
+            .map(|(k, b)| {
+                json!({
+                    "key": hex::encode(k),
+                    "reason": b.reason,
+                    "attempts": b.attempts,
+                    "retry_in_ms": retry_ms(b),
+                })
+            })
+            .collect();
+        *lock(&self.status) = json!({
+            "tracked": self.tracked.len(),
+            "chains": chains,
+            "hub_refusals": refusals,
+        });
     }
 
     /// Runs cycles until the process is stopped.
@@ -375,13 +473,15 @@ impl Relayer {
         let scanned = started.elapsed();
         // Proving new work to the hub and delivering what the hub already logged do not
         // wait for each other: one waits on hub blocks, the other on chain blocks.
-        let (relayed, delivered) =
-            tokio::join!(self.relay_to_hub(&heights), self.deliver_to_gateways());
+        let mut deliveries = std::mem::take(&mut self.deliveries);
+        let (relayed, delivered) = tokio::join!(
+            self.relay_to_hub(&heights),
+            self.deliver_to_gateways(&mut deliveries)
+        );
+        self.deliveries = deliveries;
+        self.publish_status();
         let undelivered = match delivered {
-            Ok((undelivered, cursors)) => {
-                self.cursor.extend(cursors);
-                undelivered
-            }
+            Ok(undelivered) => undelivered,
             Err(e) => {
                 warn!("relayer delivery: {e:#}");
                 self.metrics.error("delivery_failed");
@@ -391,6 +491,7 @@ impl Relayer {
         for key in relayed? {
             self.tracked.remove(&key);
             self.receipts.remove(&key);
+            lock(&self.hub_backoff).remove(&key);
         }
         debug!(
             tracked = self.tracked.len(),
@@ -405,21 +506,52 @@ impl Relayer {
         Ok(())
     }
 
-    /// The hub client's latest height and header timestamp (seconds) for `chain`.
-    async fn client_height(&self, chain: &ChainId) -> eyre::Result<(u64, u64)> {
+    /// What the hub's light client of `chain` holds.
+    async fn hub_client(&self, chain: &ChainId) -> eyre::Result<HubClient> {
         let v = self
             .hub
             .call("client_state", json!({"chain": chain.as_str()}))
             .await?;
-        let h = v
+        let latest = v
             .get("latest_height")
             .and_then(Value::as_u64)
             .ok_or_else(|| eyre!("client_state of {} has no latest_height", chain.as_str()))?;
-        let ts = v
-            .get("latest_timestamp")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
-        Ok((h, ts))
+        Ok(HubClient {
+            latest,
+            timestamp: v
+                .get("latest_timestamp")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+            heights: v
+                .get("heights")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default(),
+            min_confirmations: v
+                .get("min_confirmations")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+        })
+    }
+
+    /// Per source chain, the most confirmations any route from it asks of a proof.
+    async fn confirmations_needed(&self) -> eyre::Result<BTreeMap<ChainId, u64>> {
+        let routes = self.hub.call("route_list", json!({})).await?;
+        let mut out: BTreeMap<ChainId, u64> = BTreeMap::new();
+        for r in routes.as_array().cloned().unwrap_or_default() {
+            let (Some(chain), Some(n)) = (
+                r.pointer("/policy/source_chain")
+                    .and_then(Value::as_str)
+                    .and_then(|c| ChainId::new(c).ok()),
+                r.pointer("/policy/min_confirmations")
+                    .and_then(Value::as_u64),
+            ) else {
+                continue;
+            };
+            let e = out.entry(chain).or_default();
+            *e = (*e).max(n);
+        }
+        Ok(out)
     }
 
     /// Calls `method` once per `params` in JSON-RPC batches of [`HUB_BATCH`]; answers in
@@ -493,26 +625,65 @@ impl Relayer {
         // stamped in one second), whose root the hub already holds. A chain whose client is
         // ahead of what this node has seen gets no proofs this cycle. Each header is
         // fetched once and serves deadlines and proof checks alike.
+        //
+        // Commitments are proven at a height with the confirmations the chain's routes and
+        // client ask for, once the client (with this cycle's update) is ahead of it: the
+        // highest height the client holds that is that deep (or the new latest when no depth
+        // is asked). A packet sent after it waits; its chain's client is kept moving so that
+        // such heights exist.
+        let confirmations = self.confirmations_needed().await?;
         let mut headers: BTreeMap<ChainId, AttestedHeader> = BTreeMap::new();
+        let mut commit_headers: BTreeMap<ChainId, AttestedHeader> = BTreeMap::new();
         let mut updatable: BTreeSet<ChainId> = BTreeSet::new();
         for (id, a) in &self.chains {
-            let (hub_h, hub_ts) = self.client_height(id).await?;
+            let hc = self.hub_client(id).await?;
             let h = heights.get(id).copied().unwrap_or(0);
             let latest = a.attested_header(h).await.map_err(|e| eyre!(named(&e)))?;
-            if h > hub_h && latest.timestamp > hub_ts {
+            let after = if h > hc.latest && latest.timestamp > hc.timestamp {
                 updatable.insert(id.clone());
                 headers.insert(id.clone(), latest);
-            } else if hub_h <= h {
-                let header = if hub_h == h {
+                h
+            } else if hc.latest <= h {
+                let header = if hc.latest == h {
                     latest
                 } else {
-                    a.attested_header(hub_h)
+                    a.attested_header(hc.latest)
                         .await
                         .map_err(|e| eyre!(named(&e)))?
                 };
                 headers.insert(id.clone(), header);
+                hc.latest
+            } else {
+                continue;
+            };
+            let need = confirmations
+                .get(id)
+                .copied()
+                .unwrap_or(0)
+                .max(hc.min_confirmations)
+                .max(1);
+            let deep = hc
+                .heights
+                .iter()
+                .copied()
+                .chain(updatable.contains(id).then_some(h))
+                .filter(|c| *c <= h && after.saturating_sub(*c).saturating_add(1) >= need)
+                .max();
+            if let Some(c) = deep {
+                let header = match headers.get(id) {
+                    Some(x) if x.number == c => *x,
+                    _ => a.attested_header(c).await.map_err(|e| eyre!(named(&e)))?,
+                };
+                commit_headers.insert(id.clone(), header);
             }
         }
+        let now = std::time::Instant::now();
+        let waiting: BTreeSet<Hash32> = lock(&self.hub_backoff)
+            .iter()
+            .filter(|(_, b)| b.next_try > now)
+            .map(|(k, _)| *k)
+            .collect();
+        let mut want_update: BTreeSet<ChainId> = BTreeSet::new();
         let keys: Vec<Hash32> = self.tracked.keys().copied().collect();
         let states = self.hub_states(&keys).await?;
         let mut work = Vec::new();
@@ -527,18 +698,25 @@ impl Relayer {
             ) else {
                 continue;
             };
-            let (Some(src_header), Some(dst_header)) =
-                (headers.get(&p.source_chain), headers.get(&p.dest_chain))
-            else {
+            let Some(dst_header) = headers.get(&p.dest_chain) else {
                 continue;
             };
-            let (h_src, h_dst) = (src_header.number, dst_header.number);
+            // The hub refused this packet lately for a reason that may pass: wait.
+            if waiting.contains(key) {
+                continue;
+            }
+            let h_src = commit_headers.get(&p.source_chain).map(|h| h.number);
+            let h_dst = dst_header.number;
             let past = p
                 .timeout
                 .is_reached(h_dst, dst_header.timestamp.saturating_mul(1000));
             let kind = match state.as_deref() {
-                // Sent after the proof height: its commitment is not in that state yet.
-                None if t.height > h_src => continue,
+                // Sent after the proof height (or no height is deep enough yet): its
+                // commitment is not in that state; keep the source client moving.
+                None if h_src.is_none_or(|h| t.height > h) => {
+                    want_update.insert(p.source_chain.clone());
+                    continue;
+                }
                 None => Work::Recv { past },
                 Some("pending") => match self.receipts.get(key) {
                     Some(r) if r.height <= h_dst => Work::Ack(r.clone()),
@@ -573,7 +751,7 @@ impl Relayer {
         });
         let proving = std::time::Instant::now();
         let jobs = work.len();
-        let built = build_all(work, &headers).await;
+        let built = build_all(work, &headers, &commit_headers).await;
         let mut msgs = Vec::new();
         let mut needs_update: BTreeSet<ChainId> = BTreeSet::new();
         // A packet whose proof failed (e.g. a node's proof that does not verify against
@@ -600,9 +778,7 @@ impl Relayer {
                 Built::Done(key) => done.push(key),
             }
         }
-        if msgs.is_empty() {
-            return Ok(done);
-        }
+        needs_update.extend(want_update);
         let mut updates = Vec::new();
         for chain in needs_update.intersection(&updatable) {
             let (Some(header), a) = (headers.get(chain), self.adapter(chain)?) else {
@@ -615,6 +791,9 @@ impl Relayer {
                     .await
                     .map_err(|e| eyre!(named(&e)))?,
             });
+        }
+        if msgs.is_empty() && updates.is_empty() {
+            return Ok(done);
         }
         let proved = proving.elapsed();
         let n = msgs.len();
@@ -695,6 +874,12 @@ impl Relayer {
                 match res {
                     Ok(_) => {
                         self.metrics.hub_msgs.inc_by(chunk.len() as u64);
+                        let mut backoff = lock(&self.hub_backoff);
+                        for m in &chunk {
+                            if let Some(k) = msg_key(m) {
+                                backoff.remove(&k);
+                            }
+                        }
                         nonce += 1;
                         break;
                     }
@@ -710,8 +895,34 @@ impl Relayer {
                             .and_then(|s| s.parse::<usize>().ok());
                         match index {
                             Some(i) if i < chunk.len() => {
-                                warn!(error = %name, "hub refused relay message {i}: {message}");
-                                chunk.remove(i);
+                                let refused = chunk.remove(i);
+                                // A refusal without an outcome: the packet may pass later
+                                // (confirmations, a rate limit, a client to recover). It
+                                // waits, with a growing pause, instead of being proven
+                                // again every cycle.
+                                if let Some(k) = msg_key(&refused) {
+                                    crate::metrics::Metrics::count(&self.metrics.refused, &name);
+                                    let mut backoff = lock(&self.hub_backoff);
+                                    let attempts =
+                                        backoff.get(&k).map_or(0, |b| b.attempts).saturating_add(1);
+                                    if attempts == 1 || attempts.is_multiple_of(10) {
+                                        warn!(
+                                            error = %name,
+                                            attempts,
+                                            "hub refused relay message {i}: {message}"
+                                        );
+                                    }
+                                    backoff.insert(
+                                        k,
+                                        Backoff::after(
+                                            attempts,
+                                            name.clone(),
+                                            std::time::Instant::now(),
+                                        ),
+                                    );
+                                } else {
+                                    warn!(error = %name, "hub refused relay message {i}: {message}");
+                                }
                             }
                             _ => {
                                 return Err(eyre!(
@@ -727,10 +938,8 @@ impl Relayer {
         Ok(())
     }
 
-    /// Delivers the hub's committed log entries to their gateways; returns how many
-    /// entries are still undelivered.
-    async fn deliver_to_gateways(&self) -> eyre::Result<(u64, Vec<(ChainId, u64)>)> {
-        let fetching = std::time::Instant::now();
+    /// The latest checkpoint with what proves it to a gateway.
+    async fn signed_checkpoint(&self) -> eyre::Result<CheckpointProof> {
         let cp = self.hub.call("checkpoint", json!({})).await?;
         let checkpoint_hex = cp
             .get("checkpoint_hex")
@@ -759,129 +968,184 @@ impl Relayer {
             &hex::decode(set_hex).map_err(|e| eyre!("attestation_set_hex: {e}"))?,
         )
         .map_err(|e| eyre!("attestation set: {e}"))?;
-        let proof_cp = CheckpointProof {
-            checkpoint: checkpoint.clone(),
+        Ok(CheckpointProof {
+            checkpoint,
             signatures,
             attestation_set: Some(set),
             next_set: None,
-        };
-        let size = checkpoint.log_size;
-        let ids: Vec<ChainId> = self.chains.keys().cloned().collect();
-        let mut jobs = Vec::new();
-        for id in ids {
-            let from = self.cursor.get(&id).copied().unwrap_or(0);
-            if from >= size {
-                continue;
-            }
+        })
+    }
+
+    /// New log entries for `chain` from its cursor up to `size` (a bounded number per
+    /// call, and none while the chain already has [`MAX_PENDING_ENTRIES`] waiting).
+    async fn fetch_entries(
+        &self,
+        chain: &ChainId,
+        d: &mut Delivery,
+        size: u64,
+    ) -> eyre::Result<()> {
+        while d.cursor < size && d.pending.len() < MAX_PENDING_ENTRIES {
             let v = self
                 .hub
                 .call(
                     "log_entries",
-                    json!({"from": from, "to": size, "target_chain": id.as_str()}),
+                    json!({"from": d.cursor, "to": size, "target_chain": chain.as_str()}),
                 )
                 .await?;
-            let to = v.get("to").and_then(Value::as_u64).unwrap_or(from);
-            let entries = v
+            let to = v.get("to").and_then(Value::as_u64).unwrap_or(d.cursor);
+            for e in v
                 .get("entries")
                 .and_then(Value::as_array)
                 .cloned()
-                .unwrap_or_default();
-            let indices = entries
-                .iter()
-                .map(|e| {
-                    e.get("index")
-                        .and_then(Value::as_u64)
-                        .ok_or_else(|| eyre!("log entry without index"))
-                })
-                .collect::<eyre::Result<Vec<u64>>>()?;
-            let mut proven = Vec::with_capacity(indices.len());
-            for chunk in indices.chunks(crate::rpc_packets::MAX_LOG_PROOFS) {
-                let v = self
-                    .hub
-                    .call("log_proofs", json!({"indices": chunk, "tree_size": size}))
-                    .await?;
-                let answers = v
-                    .get("proofs")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| eyre!("log_proofs answer without proofs"))?;
-                if answers.len() != chunk.len() {
-                    return Err(eyre!(
-                        "log_proofs answered {} proofs for {} indices",
-                        answers.len(),
-                        chunk.len()
-                    ));
-                }
-                for (index, p) in chunk.iter().zip(answers) {
-                    let entry = LogEntry::from_bytes(
-                        &hex::decode(p.get("entry_hex").and_then(Value::as_str).unwrap_or(""))
-                            .map_err(|e| eyre!("entry_hex: {e}"))?,
-                    )
-                    .map_err(|e| eyre!("log entry {index}: {e}"))?;
-                    let proof = p
-                        .get("proof")
-                        .and_then(Value::as_array)
-                        .map(|a| a.iter().map(|h| hex32(h, "proof node")).collect())
-                        .unwrap_or_else(|| Ok(Vec::new()))?;
-                    proven.push(EntryProof {
+                .unwrap_or_default()
+            {
+                let index = e
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| eyre!("log entry without index"))?;
+                let bytes = hex::decode(e.get("entry_hex").and_then(Value::as_str).unwrap_or(""))
+                    .map_err(|err| eyre!("entry_hex of {index}: {err}"))?;
+                let entry = LogEntry::from_bytes(&bytes)
+                    .map_err(|err| eyre!("log entry {index}: {err}"))?;
+                d.pending.insert(
+                    index,
+                    PendingEntry {
                         entry,
-                        index: *index,
-                        proof,
-                    });
-                }
+                        backoff: None,
+                    },
+                );
             }
-            jobs.push((id, to, proven));
+            if to <= d.cursor {
+                break;
+            }
+            d.cursor = to;
+        }
+        Ok(())
+    }
+
+    /// Proves the entries at `indices` under the checkpoint of `size` entries.
+    async fn prove_entries(&self, indices: &[u64], size: u64) -> eyre::Result<Vec<EntryProof>> {
+        let mut proven = Vec::with_capacity(indices.len());
+        for chunk in indices.chunks(crate::rpc_packets::MAX_LOG_PROOFS) {
+            let v = self
+                .hub
+                .call("log_proofs", json!({"indices": chunk, "tree_size": size}))
+                .await?;
+            let answers = v
+                .get("proofs")
+                .and_then(Value::as_array)
+                .ok_or_else(|| eyre!("log_proofs answer without proofs"))?;
+            if answers.len() != chunk.len() {
+                return Err(eyre!(
+                    "log_proofs answered {} proofs for {} indices",
+                    answers.len(),
+                    chunk.len()
+                ));
+            }
+            for (index, p) in chunk.iter().zip(answers) {
+                let entry = LogEntry::from_bytes(
+                    &hex::decode(p.get("entry_hex").and_then(Value::as_str).unwrap_or(""))
+                        .map_err(|e| eyre!("entry_hex: {e}"))?,
+                )
+                .map_err(|e| eyre!("log entry {index}: {e}"))?;
+                let proof = p
+                    .get("proof")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().map(|h| hex32(h, "proof node")).collect())
+                    .unwrap_or_else(|| Ok(Vec::new()))?;
+                proven.push(EntryProof {
+                    entry,
+                    index: *index,
+                    proof,
+                });
+            }
+        }
+        Ok(proven)
+    }
+
+    /// Delivers the hub's committed log entries to their gateways; returns how many are
+    /// still waiting. Entries are packed into batches by gas (see [`pack_batches`]); a batch
+    /// the gateway refuses is split in halves until the failing entry stands alone, and that
+    /// entry is retried alone with a growing pause while everything else goes on (in an
+    /// ordered sequence space the later entries wait for it). An entry the gateway skipped
+    /// as out of order is kept and retried; only entries the gateway has acted on (or that
+    /// another relayer delivered first) leave the queue.
+    async fn deliver_to_gateways(
+        &self,
+        deliveries: &mut BTreeMap<ChainId, Delivery>,
+    ) -> eyre::Result<u64> {
+        let fetching = std::time::Instant::now();
+        let proof_cp = self.signed_checkpoint().await?;
+        let size = proof_cp.checkpoint.log_size;
+        let now = std::time::Instant::now();
+        let mut jobs = Vec::new();
+        for (id, a) in &self.chains {
+            let d = deliveries.entry(id.clone()).or_default();
+            self.fetch_entries(id, d, size).await?;
+            let selected = d.select(now);
+            if selected.is_empty() {
+                continue;
+            }
+            let proven = self.prove_entries(&selected, size).await?;
+            let budget = match a.block_gas_limit().await {
+                Ok(limit) => limit.saturating_mul(self.batch_gas_percent) / 100,
+                Err(e) => {
+                    warn!(chain = id.as_str(), "no block gas limit: {}", named(&e));
+                    continue;
+                }
+            };
+            jobs.push((
+                id.clone(),
+                a.clone(),
+                pack_batches(proven, self.max_batch, budget),
+            ));
         }
         let fetched = fetching.elapsed();
-        let entries: usize = jobs.iter().map(|(_, _, p)| p.len()).sum();
+        let entries: usize = jobs
+            .iter()
+            .map(|(_, _, b)| b.iter().map(Vec::len).sum::<usize>())
+            .sum();
         // Chains are delivered to concurrently; a chain's batches are mined together unless
-        // an ordered route makes them wait for each other.
-        let max_batch = self.max_batch;
-        let metrics = self.metrics.clone();
-        let results = futures::future::join_all(jobs.into_iter().map(|(id, to, proven)| {
-            let a = self.chains.get(&id).cloned();
-            let proof_cp = &proof_cp;
-            let metrics = metrics.clone();
-            async move {
-                let Some(a) = a else {
-                    return (id, to, true, 0u64);
-                };
-                let mut all_ok = true;
-                let mut undelivered = 0u64;
-                let batches: Vec<&[EntryProof]> = proven.chunks(max_batch).collect();
-                let results = a.deliver_batches(proof_cp, &batches).await;
-                for (batch, result) in batches.iter().zip(results) {
-                    match result {
-                        Ok(out) => {
-                            metrics
-                                .delivered
-                                .inc_by((batch.len() - out.skipped.len()) as u64);
-                        }
-                        Err(e) => match e.revert_name() {
-                            // Everything in the batch was already there.
-                            Some("AlreadyDelivered") | Some("PacketNotPending") => {}
-                            Some(name) => {
-                                metrics.error(name);
+        // an ordered space makes them wait for each other.
+        let proof_cp = &proof_cp;
+        let results =
+            futures::future::join_all(jobs.into_iter().map(|(id, a, batches)| async move {
+                let verdicts = deliver_isolating(&a, proof_cp, batches).await;
+                (id, verdicts)
+            }))
+            .await;
+        let now = std::time::Instant::now();
+        for (id, verdicts) in results {
+            let Some(d) = deliveries.get_mut(&id) else {
+                continue;
+            };
+            for (index, verdict) in verdicts {
+                match verdict {
+                    Verdict::Done => {
+                        d.pending.remove(&index);
+                        self.metrics.delivered.inc();
+                    }
+                    Verdict::Gone => {
+                        d.pending.remove(&index);
+                    }
+                    Verdict::Retry(reason) => {
+                        self.metrics.error(&reason);
+                        if let Some(p) = d.pending.get_mut(&index) {
+                            let attempts = p.backoff.as_ref().map_or(0, |b| b.attempts) + 1;
+                            if attempts == 1 || attempts.is_multiple_of(10) {
                                 warn!(
                                     chain = id.as_str(),
-                                    "gateway refused a batch: {}",
-                                    named(&e)
+                                    index,
+                                    attempts,
+                                    "entry not delivered, retried alone later: {reason}"
                                 );
-                                all_ok = false;
-                                undelivered += batch.len() as u64;
                             }
-                            None => {
-                                metrics.error(e.name());
-                                warn!(chain = id.as_str(), "delivery failed: {}", named(&e));
-                                all_ok = false;
-                                undelivered += batch.len() as u64;
-                            }
-                        },
+                            p.backoff = Some(Backoff::after(attempts, reason, now));
+                        }
                     }
                 }
-                (id, to, all_ok, undelivered)
             }
-        }))
-        .await;
+        }
         if entries > 0 {
             debug!(
                 entries,
@@ -890,16 +1154,240 @@ impl Relayer {
                 "delivered to the gateways"
             );
         }
-        let mut undelivered = 0u64;
-        let mut cursors = Vec::new();
-        for (id, to, all_ok, n) in results {
-            undelivered += n;
-            if all_ok {
-                cursors.push((id, to));
+        let waiting: usize = deliveries.values().map(|d| d.pending.len()).sum();
+        let stuck: usize = deliveries
+            .values()
+            .map(|d| d.pending.values().filter(|p| p.backoff.is_some()).count())
+            .sum();
+        self.metrics.stuck.set(stuck as i64);
+        Ok(waiting as u64)
+    }
+}
+
+/// Most entries a chain may have waiting for delivery before the relayer stops fetching
+/// more for it (a destination that is down must not grow the relayer without bound).
+pub const MAX_PENDING_ENTRIES: usize = 20_000;
+/// Gas a delivery batch needs besides its entries: the call, the checkpoint's signatures.
+pub const BATCH_OVERHEAD_GAS: u64 = 300_000;
+/// Gas one entry needs besides what its app or callback gets: calldata, the inclusion
+/// proof, the receipt, the events, the app's frame.
+pub const ENTRY_OVERHEAD_GAS: u64 = 120_000;
+/// The gas a source app's outcome callback runs with (`CALLBACK_GAS_LIMIT` of the gateway).
+pub const CALLBACK_GAS: u64 = 300_000;
+
+/// What delivering an entry needs at most: its app's or callback's gas (with the 64/63
+/// the gateway keeps back) plus the per-entry overhead.
+pub fn entry_gas(e: &LogEntry) -> u64 {
+    let app = match e.kind {
+        junction_spec::EntryKind::Packet => e.packet.gas_limit,
+        junction_spec::EntryKind::SequenceSkip => 0,
+        _ => CALLBACK_GAS,
+    };
+    app.saturating_mul(64) / 63 + ENTRY_OVERHEAD_GAS
+}
+
+/// Packs entries (in log order) into batches of at most `max_batch` entries whose gas
+/// (`BATCH_OVERHEAD_GAS` plus each [`entry_gas`]) stays within `budget` (a share of the
+/// destination's block gas limit). An entry over the budget on its own gets a batch of its
+/// own (the gateway then judges it).
+pub fn pack_batches(
+    entries: Vec<EntryProof>,
+    max_batch: usize,
+    budget: u64,
+) -> Vec<Vec<EntryProof>> {
+    let mut batches: Vec<Vec<EntryProof>> = Vec::new();
+    let mut cur: Vec<EntryProof> = Vec::new();
+    let mut gas = BATCH_OVERHEAD_GAS;
+    for e in entries {
+        let g = entry_gas(&e.entry);
+        if !cur.is_empty() && (cur.len() >= max_batch || gas.saturating_add(g) > budget) {
+            batches.push(std::mem::take(&mut cur));
+            gas = BATCH_OVERHEAD_GAS;
+        }
+        gas = gas.saturating_add(g);
+        cur.push(e);
+    }
+    if !cur.is_empty() {
+        batches.push(cur);
+    }
+    batches
+}
+
+/// What became of one entry in a delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The gateway acted on it.
+    Done,
+    /// It needs nothing more: already delivered, or its outcome already reached the source.
+    Gone,
+    /// Not delivered now (the gateway's reason or the transport's); retried later.
+    Retry(String),
+}
+
+/// The gateway's skip reasons that settle an entry.
+fn settled(reason: &str) -> bool {
+    matches!(reason, "AlreadyDelivered" | "PacketNotPending")
+}
+
+/// Delivers `batches` on `a` under `cp` and says what became of each entry (by log
+/// index). A batch refused as a whole is split in halves and each half tried again, so the
+/// entry that fails stands alone and the others are delivered.
+pub async fn deliver_isolating(
+    a: &EvmAdapter,
+    cp: &CheckpointProof,
+    batches: Vec<Vec<EntryProof>>,
+) -> Vec<(u64, Verdict)> {
+    let refs: Vec<&[EntryProof]> = batches.iter().map(Vec::as_slice).collect();
+    let results = a.deliver_batches(cp, &refs).await;
+    let mut out = Vec::new();
+    let mut redo: Vec<&[EntryProof]> = Vec::new();
+    for (batch, result) in refs.iter().zip(results) {
+        judge_batch(batch, result, &mut out, &mut redo);
+    }
+    // Splitting, one batch at a time (each is simulated before it is sent).
+    while let Some(batch) = redo.pop() {
+        let result = a.deliver(cp, batch).await;
+        judge_batch(batch, result, &mut out, &mut redo);
+    }
+    out
+}
+
+fn judge_batch<'b>(
+    batch: &'b [EntryProof],
+    result: Result<junction_adapters::DeliverOutcome, AdapterError>,
+    out: &mut Vec<(u64, Verdict)>,
+    redo: &mut Vec<&'b [EntryProof]>,
+) {
+    match result {
+        Ok(o) => {
+            for (i, e) in batch.iter().enumerate() {
+                let skip = o.skipped.iter().find(|s| s.index == i as u64);
+                let v = match skip {
+                    None => Verdict::Done,
+                    Some(s) if settled(s.reason) => Verdict::Gone,
+                    Some(s) => Verdict::Retry(s.reason.to_owned()),
+                };
+                out.push((e.index, v));
             }
         }
-        Ok((undelivered, cursors))
+        Err(e) => {
+            let reason = e.revert_name().unwrap_or(e.name()).to_owned();
+            if batch.len() > 1 {
+                // Which entries failed (or were skipped) is learnt by halving.
+                let (x, y) = batch.split_at(batch.len() / 2);
+                redo.push(y);
+                redo.push(x);
+            } else if let Some(entry) = batch.first() {
+                let v = if settled(&reason) {
+                    Verdict::Gone
+                } else {
+                    Verdict::Retry(reason)
+                };
+                out.push((entry.index, v));
+            }
+        }
     }
+}
+
+/// A pause before trying something again, growing with each failure.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    /// Failures so far.
+    pub attempts: u32,
+    /// The last failure's reason.
+    pub reason: String,
+    /// Not before then.
+    pub next_try: std::time::Instant,
+}
+
+impl Backoff {
+    /// The pause after `attempts` failures: 1 s, doubling, at most a minute.
+    pub fn delay(attempts: u32) -> Duration {
+        Duration::from_secs(1u64 << attempts.saturating_sub(1).min(6)).min(Duration::from_secs(60))
+    }
+
+    fn after(attempts: u32, reason: String, now: std::time::Instant) -> Self {
+        Self {
+            attempts,
+            reason,
+            next_try: now + Self::delay(attempts),
+        }
+    }
+}
+
+/// One log entry waiting for delivery.
+#[derive(Debug, Clone)]
+pub struct PendingEntry {
+    /// The entry.
+    pub entry: LogEntry,
+    /// Set once a delivery of it failed: when to try again, and why it failed.
+    pub backoff: Option<Backoff>,
+}
+
+/// Delivery state of one destination chain.
+#[derive(Debug, Default)]
+pub struct Delivery {
+    /// The next log index to fetch for the chain.
+    pub cursor: u64,
+    /// Entries fetched and not yet delivered, by log index.
+    pub pending: BTreeMap<u64, PendingEntry>,
+}
+
+impl Delivery {
+    /// The entries to try now, in log order: all but those waiting out a pause, and, in an
+    /// ordered sequence space, none after one that waits (ordered means in order).
+    pub fn select(&self, now: std::time::Instant) -> Vec<u64> {
+        let mut held: BTreeSet<(ChainId, Vec<u8>)> = BTreeSet::new();
+        let mut out = Vec::new();
+        for (index, p) in &self.pending {
+            let space = (
+                p.entry.packet.source_chain.clone(),
+                p.entry.packet.source_app.clone(),
+            );
+            let ordered = p.entry.is_ordered();
+            if ordered && held.contains(&space) {
+                continue;
+            }
+            if p.backoff.as_ref().is_some_and(|b| b.next_try > now) {
+                if ordered {
+                    held.insert(space);
+                }
+                continue;
+            }
+            out.push(*index);
+        }
+        out
+    }
+}
+
+/// The packet key a relay message is about.
+fn msg_key(m: &RelayMsg) -> Option<Hash32> {
+    match m {
+        RelayMsg::UpdateClient { .. } => None,
+        RelayMsg::RecvPacket { packet, .. }
+        | RelayMsg::AckPacket { packet, .. }
+        | RelayMsg::TimeoutPacket { packet, .. } => Some(packet.key().hash()),
+    }
+}
+
+/// Locks a mutex, also after a panicking holder (the state is rebuilt from chains).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Most entries each list of the status shows.
+const STATUS_LIST: usize = 100;
+
+/// What a hub client holds.
+#[derive(Debug, Clone)]
+struct HubClient {
+    latest: u64,
+    /// Seconds.
+    timestamp: u64,
+    /// Every height it keeps a header of.
+    heights: Vec<u64>,
+    /// The registration's least confirmations.
+    min_confirmations: u64,
 }
 
 /// Most requests in one JSON-RPC batch to the hub (its default `rpc.max_batch`).
@@ -947,12 +1435,16 @@ struct ProofNeed {
 async fn build_all(
     work: Vec<Job>,
     headers: &BTreeMap<ChainId, AttestedHeader>,
+    commit_headers: &BTreeMap<ChainId, AttestedHeader>,
 ) -> Vec<eyre::Result<Built>> {
-    let mut groups: BTreeMap<ChainId, (Arc<EvmAdapter>, Vec<ProofNeed>)> = BTreeMap::new();
+    // Grouped by (chain, whether it is a commitment): commitments are proven at their
+    // chain's deep-enough height, receipts and their absence at the latest.
+    type Group = (Arc<EvmAdapter>, Vec<ProofNeed>);
+    let mut groups: BTreeMap<(ChainId, bool), Group> = BTreeMap::new();
     for (i, job) in work.iter().enumerate() {
         let mut need = |adapter: &Arc<EvmAdapter>, claim: SlotClaim| {
             groups
-                .entry(adapter.chain().clone())
+                .entry((adapter.chain().clone(), claim == SlotClaim::Commitment))
                 .or_insert_with(|| (adapter.clone(), Vec::new()))
                 .1
                 .push(ProofNeed { job: i, claim });
@@ -968,24 +1460,26 @@ async fn build_all(
             Work::Timeout => need(&job.dst, SlotClaim::NoReceipt),
         }
     }
-    let proven = futures::future::join_all(groups.into_iter().map(|(chain, (a, needs))| {
-        let work = &work;
-        async move {
-            let claims: Vec<(SlotClaim, &Packet)> = needs
-                .iter()
-                .map(|n| (n.claim, &work[n.job].packet))
-                .collect();
-            let proofs = match headers.get(&chain) {
-                Some(header) => a.prove_slots_under(header, &claims).await,
-                None => claims
+    let proven =
+        futures::future::join_all(groups.into_iter().map(|((chain, commit), (a, needs))| {
+            let work = &work;
+            async move {
+                let claims: Vec<(SlotClaim, &Packet)> = needs
                     .iter()
-                    .map(|_| Err(AdapterError::Rpc("no header at the proof height".into())))
-                    .collect(),
-            };
-            needs.into_iter().zip(proofs).collect::<Vec<_>>()
-        }
-    }))
-    .await;
+                    .map(|n| (n.claim, &work[n.job].packet))
+                    .collect();
+                let at = if commit { commit_headers } else { headers };
+                let proofs = match at.get(&chain) {
+                    Some(header) => a.prove_slots_under(header, &claims).await,
+                    None => claims
+                        .iter()
+                        .map(|_| Err(AdapterError::Rpc("no header at the proof height".into())))
+                        .collect(),
+                };
+                needs.into_iter().zip(proofs).collect::<Vec<_>>()
+            }
+        }))
+        .await;
     // (job, claim) -> its proof; a job has at most one proof per claim.
     let mut by_job: BTreeMap<(usize, SlotClaim), Result<SourceProof, AdapterError>> =
         BTreeMap::new();
@@ -1073,20 +1567,256 @@ pub async fn run(config_path: &Path) -> eyre::Result<()> {
     let relayer = Relayer::connect(&config).await?;
     if let Some(addr) = config.metrics_listen {
         let metrics = relayer.metrics.clone();
+        let status = relayer.status.clone();
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .wrap_err_with(|| format!("binding metrics_listen {addr}"))?;
-        let app = axum::Router::new().route(
-            "/metrics",
-            axum::routing::get(move || {
-                let m = metrics.clone();
-                async move { m.render() }
-            }),
-        );
+        let app = axum::Router::new()
+            .route(
+                "/metrics",
+                axum::routing::get(move || {
+                    let m = metrics.clone();
+                    async move { crate::metrics::metrics_response(m.render()) }
+                }),
+            )
+            .route(
+                "/status",
+                axum::routing::get(move || {
+                    let s = status.clone();
+                    async move { axum::Json(lock(&s).clone()) }
+                }),
+            );
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
     }
     info!(chains = config.chains.len(), "relayer started");
     relayer.run(Duration::from_millis(config.poll_ms)).await
+}
+
+/// `junction relay status --config relayer.toml`: what the running relayer reports on its
+/// `metrics_listen` address (`/status`): stuck entries with their reasons, packets the hub
+/// refused for now, the backlog per chain.
+pub async fn status(config_path: &Path) -> eyre::Result<Value> {
+    let config = RelayerConfig::load(config_path)?;
+    let addr = config.metrics_listen.ok_or_else(|| {
+        eyre!(
+            "{} sets no metrics_listen: set it (e.g. \"127.0.0.1:26690\") and restart the relayer to query its status",
+            config_path.display()
+        )
+    })?;
+    let url = format!("http://{addr}/status");
+    let resp = reqwest::Client::new()
+        .get(&url)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| {
+            eyre!("cannot reach the relayer at {url}: {e}. Is `junction relay` running?")
+        })?;
+    resp.json::<Value>()
+        .await
+        .map_err(|e| eyre!("{url} answered no status: {e}"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use junction_spec::{EntryKind, Timeout};
+
+    fn entry(
+        index: u64,
+        kind: EntryKind,
+        gas_limit: u64,
+        app: u8,
+        ordered_from: u64,
+    ) -> EntryProof {
+        let packet = Packet {
+            version: 1,
+            source_chain: ChainId::new("evm-a").unwrap(),
+            source_app: vec![app; 20],
+            sequence: index + 1,
+            dest_chain: ChainId::new("evm-b").unwrap(),
+            dest_app: vec![9; 20],
+            payload: vec![],
+            timeout: Timeout {
+                height: 10,
+                time_ms: 0,
+            },
+            gas_limit,
+            fee: 0,
+        };
+        EntryProof {
+            entry: LogEntry::new(kind, [0; 32], ordered_from, packet, vec![]),
+            index,
+            proof: vec![],
+        }
+    }
+
+    /// 100 honest entries and one whose gas limit alone fills most of the budget: batches
+    /// stay within the budget, in log order, and the big one travels alone.
+    #[test]
+    fn batches_are_packed_by_gas_within_the_budget() {
+        let mut all: Vec<EntryProof> = (0..100)
+            .map(|i| entry(i, EntryKind::Packet, 200_000, 1, 0))
+            .collect();
+        all.insert(50, entry(1_000, EntryKind::Packet, 9_000_000, 1, 0));
+        let budget = 15_000_000;
+        let batches = pack_batches(all.clone(), 100, budget);
+        let flat: Vec<u64> = batches.iter().flatten().map(|e| e.index).collect();
+        assert_eq!(flat, all.iter().map(|e| e.index).collect::<Vec<_>>());
+        for b in &batches {
+            let gas: u64 = BATCH_OVERHEAD_GAS + b.iter().map(|e| entry_gas(&e.entry)).sum::<u64>();
+            assert!(
+                gas <= budget || b.len() == 1,
+                "{gas} in a batch of {}",
+                b.len()
+            );
+        }
+        assert!(batches.len() >= 3, "{}", batches.len());
+        // Count caps too.
+        assert!(pack_batches(all, 10, u64::MAX)
+            .iter()
+            .all(|b| b.len() <= 10));
+        // Outcomes budget their callback's gas, skips none.
+        assert!(entry_gas(&entry(0, EntryKind::Ack, 9_000_000, 1, 0).entry) < 1_000_000);
+        assert_eq!(
+            entry_gas(&entry(0, EntryKind::SequenceSkip, 9_000_000, 1, 1).entry),
+            ENTRY_OVERHEAD_GAS
+        );
+    }
+
+    fn pending(entries: &[EntryProof]) -> Delivery {
+        Delivery {
+            cursor: 0,
+            pending: entries
+                .iter()
+                .map(|e| {
+                    (
+                        e.index,
+                        PendingEntry {
+                            entry: e.entry.clone(),
+                            backoff: None,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// A failing entry waits out its pause alone; in an ordered space the later entries
+    /// wait with it, in other spaces nothing waits.
+    #[test]
+    fn a_stuck_entry_holds_back_only_its_own_ordered_space() {
+        let now = std::time::Instant::now();
+        let entries = vec![
+            entry(0, EntryKind::Packet, 1, 1, 1),
+            entry(1, EntryKind::Packet, 1, 1, 1),
+            entry(2, EntryKind::Packet, 1, 2, 0),
+            entry(3, EntryKind::Packet, 1, 2, 0),
+            entry(4, EntryKind::Packet, 1, 3, 1),
+        ];
+        let mut d = pending(&entries);
+        assert_eq!(d.select(now), vec![0, 1, 2, 3, 4]);
+        for i in [0, 2] {
+            d.pending.get_mut(&i).unwrap().backoff =
+                Some(Backoff::after(1, "InsufficientGasForApp".into(), now));
+        }
+        // 0 waits and holds 1 (same ordered space); 2 waits alone (unordered); 3 and 4 go.
+        assert_eq!(d.select(now), vec![3, 4]);
+        // Once the pause is over, everything is tried again.
+        assert_eq!(
+            d.select(now + Backoff::delay(1) + Duration::from_millis(1)),
+            vec![0, 1, 2, 3, 4]
+        );
+    }
+
+    /// Delivery keys lived as hex in `relayer.toml`, written with the default umask. They
+    /// now live in key files the configuration names, and a key file others may read is
+    /// refused.
+    #[test]
+    fn a_key_file_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sender.json");
+        let key = k256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+        crate::config::AttestationKeyFile::from_key(&key)
+            .save(&path)
+            .unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let p = path.to_str().unwrap();
+        assert_eq!(load_secp_key(p, "sender key file").unwrap(), key);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = load_secp_key(p, "sender key file").unwrap_err().to_string();
+        assert!(e.contains("chmod 600"), "{e}");
+    }
+
+    #[test]
+    fn pauses_grow_and_are_capped() {
+        assert_eq!(Backoff::delay(1), Duration::from_secs(1));
+        assert_eq!(Backoff::delay(2), Duration::from_secs(2));
+        assert_eq!(Backoff::delay(5), Duration::from_secs(16));
+        assert_eq!(Backoff::delay(40), Duration::from_secs(60));
+    }
+
+    /// The gateway's verdicts per entry: a batch it refused as a whole is split until each
+    /// entry has its own verdict; skips that settle an entry end it, others retry it.
+    #[test]
+    fn a_refused_batch_is_split_and_skips_are_judged_by_reason() {
+        let batch: Vec<EntryProof> = (0..4)
+            .map(|i| entry(i, EntryKind::Packet, 1, 1, 0))
+            .collect();
+        let mut out = Vec::new();
+        let mut redo = Vec::new();
+        judge_batch(
+            &batch,
+            Err(AdapterError::Rpc("estimate failed".into())),
+            &mut out,
+            &mut redo,
+        );
+        assert!(out.is_empty());
+        assert_eq!(redo.iter().map(|b| b.len()).collect::<Vec<_>>(), vec![2, 2]);
+        let ok = junction_adapters::DeliverOutcome {
+            tx_hash: [0; 32],
+            height: 1,
+            gas_used: 1,
+            received: vec![],
+            outcomes: vec![],
+            skipped: vec![
+                junction_adapters::SkippedEntry {
+                    index: 1,
+                    key: [0; 32],
+                    reason: "OutOfOrder",
+                },
+                junction_adapters::SkippedEntry {
+                    index: 2,
+                    key: [0; 32],
+                    reason: "AlreadyDelivered",
+                },
+            ],
+        };
+        let mut out = Vec::new();
+        judge_batch(&batch, Ok(ok), &mut out, &mut redo);
+        assert_eq!(
+            out,
+            vec![
+                (0, Verdict::Done),
+                (1, Verdict::Retry("OutOfOrder".into())),
+                (2, Verdict::Gone),
+                (3, Verdict::Done),
+            ]
+        );
+        let mut out = Vec::new();
+        let mut redo = Vec::new();
+        judge_batch(
+            &batch[..1],
+            Err(AdapterError::Rpc("x".into())),
+            &mut out,
+            &mut redo,
+        );
+        assert!(redo.is_empty());
+        assert!(matches!(out[0].1, Verdict::Retry(_)));
+    }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::body::{to_bytes, Body};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -86,10 +86,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn metrics(State(s): State<RpcState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.shared.metrics.render(),
-    )
+    crate::metrics::metrics_response(s.shared.metrics.render())
 }
 
 fn error_response(id: Value, e: &RpcError) -> Value {

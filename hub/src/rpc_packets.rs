@@ -24,7 +24,9 @@ fn entry_json(index: u64, e: &LogEntry) -> Value {
         "index": index,
         "kind": entry_kind_name(e.kind),
         "target_chain": e.target_chain.as_str(),
-        "ordered": e.ordered,
+        "ordered": e.is_ordered(),
+        "ordered_from": e.ordered_from,
+        "target_binding": hex::encode(e.target_binding),
         "key": hex::encode(e.packet.key().hash()),
         "packet": e.packet,
         "result_hex": hex::encode(&e.result),
@@ -43,7 +45,7 @@ fn record_json(key: &Hash32, r: &PacketRecord, entry: Option<&LogEntry>) -> Valu
     json!({
         "key": hex::encode(key),
         "packet_hash": hex::encode(r.packet_hash),
-        "route": r.route.as_str(),
+        "route": r.route.as_ref().map(|r| r.as_str()),
         "ordered": r.ordered,
         "state": record_state(r),
         "received_on_hub": r.received_on_hub,
@@ -193,11 +195,24 @@ fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
         .map_err(|e| RpcError::not_found(format!("{}: {e}", e.name())))?;
     let latest = client.latest_height();
     let ts = client.consensus_state(latest).map(|s| s.timestamp);
+    let heights: Vec<u64> = client.parts().2.keys().copied().collect();
+    let status = match client.status(junction_light_clients::Timestamp::from_millis(
+        chain.tip.time_ms,
+    )) {
+        junction_light_clients::ClientStatus::Active => "active",
+        junction_light_clients::ClientStatus::Expired => "expired",
+        junction_light_clients::ClientStatus::Frozen { .. } => "frozen",
+    };
+    let registration = council.chain(&id).map(|c| &c.registration);
     Ok(json!({
         "chain": id.as_str(),
         "latest_height": latest,
         "latest_timestamp": ts,
+        "heights": heights,
+        "status": status,
+        "min_confirmations": registration.map(|r| r.params.min_confirmations),
         "gateway": hex::encode(gateway),
+        "binding": hex::encode(crate::relay::target_binding(registration)),
         "frozen": council.chain(&id).is_some_and(|c| c.frozen),
     }))
 }
@@ -235,7 +250,10 @@ fn packet_list(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
     let mut out = Vec::new();
     let mut total = 0usize;
     for (key, r) in chain.packets.records() {
-        if route.as_ref().is_some_and(|id| &r.route != id) {
+        if route
+            .as_ref()
+            .is_some_and(|id| r.route.as_ref() != Some(id))
+        {
             continue;
         }
         if state.is_some_and(|s| s != record_state(r)) {

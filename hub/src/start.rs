@@ -128,6 +128,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
         metrics,
         chain: RwLock::new(ChainView {
             tip,
+            accounts: crate::node::known_accounts(&state),
             state,
             packets,
             round: 0,
@@ -136,6 +137,8 @@ pub async fn run(home: Home) -> eyre::Result<()> {
             max_txs: config.mempool.max_txs,
             max_bytes: config.mempool.max_bytes,
             max_tx_bytes: config.mempool.max_tx_bytes,
+            max_account_txs: config.mempool.max_account_txs,
+            max_account_bytes: config.mempool.max_account_bytes,
         })),
         // Twice the mempool cap: verdicts outlive admission until the block that includes them.
         sig_cache: Mutex::new(SigCache::new(config.mempool.max_txs.saturating_mul(2))),

@@ -36,6 +36,20 @@ pub enum StoreError {
     /// A stored row did not decode: the data directory is damaged.
     #[error("store is corrupt: {0}")]
     Corrupt(String),
+    /// A value could not be encoded for storage.
+    #[error("store: cannot encode {0}")]
+    Encode(String),
+}
+
+impl StoreError {
+    /// Stable name (logs, RPC errors, the node's exit reason).
+    pub fn name(&self) -> &'static str {
+        match self {
+            StoreError::Db(_) => "store_unavailable",
+            StoreError::Corrupt(_) => "store_corrupt",
+            StoreError::Encode(_) => "store_encode_failed",
+        }
+    }
 }
 
 macro_rules! db_err {
@@ -181,12 +195,20 @@ impl Store for RedbStore {
             }
             let mut packets = tx.open_table(PACKETS)?;
             for (key, step) in &c.packet_steps {
+                // A row that does not decode is damage, not a reason to start the packet's
+                // history afresh: the block's commit fails and the node stops.
                 let mut steps: Vec<serde_json::Value> = match packets.get(key)? {
-                    Some(v) => serde_json::from_slice(v.value()).unwrap_or_default(),
+                    Some(v) => serde_json::from_slice(v.value()).map_err(|e| {
+                        StoreError::Corrupt(format!(
+                            "packet lifecycle row {}: {e}",
+                            hex::encode(key)
+                        ))
+                    })?,
                     None => Vec::new(),
                 };
                 steps.push(step.clone());
-                let bytes = serde_json::to_vec(&steps).unwrap_or_default();
+                let bytes = serde_json::to_vec(&steps)
+                    .map_err(|e| StoreError::Encode(format!("packet lifecycle: {e}")))?;
                 packets.insert(key, bytes.as_slice())?;
             }
             tx.open_table(META)?.insert("tip", c.tip.as_slice())?;
@@ -379,5 +401,44 @@ mod tests {
             s.undecided().unwrap().is_empty(),
             "undecided at height 1 pruned"
         );
+    }
+
+    fn commit(height: u64, steps: Vec<(Hash32, serde_json::Value)>) -> BlockCommit {
+        BlockCommit {
+            height,
+            block: vec![1],
+            certificate: vec![],
+            events: vec![],
+            state_writes: vec![],
+            tx_hashes: vec![],
+            tip: vec![height as u8],
+            log_entries: vec![],
+            packet_steps: steps,
+        }
+    }
+
+    /// A packet's lifecycle row that does not decode was silently started afresh, losing
+    /// the packet's history. It is damage: the block's commit now fails by name (and the
+    /// node stops), and nothing of the block is written.
+    #[test]
+    fn a_damaged_packet_row_fails_the_commit_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = RedbStore::open(&dir.path().join("store.redb")).unwrap();
+        let step = serde_json::json!({"action": "packet_logged"});
+        s.commit_block(&commit(1, vec![([3; 32], step.clone())]))
+            .unwrap();
+        {
+            let tx = s.db.begin_write().unwrap();
+            tx.open_table(PACKETS)
+                .unwrap()
+                .insert(&[3u8; 32], &b"{not json"[..])
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let e = s
+            .commit_block(&commit(2, vec![([3; 32], step)]))
+            .unwrap_err();
+        assert_eq!(e.name(), "store_corrupt", "{e}");
+        assert_eq!(s.tip().unwrap(), Some(vec![1]), "the block was not written");
     }
 }

@@ -14,6 +14,24 @@ use crate::config::Home;
 /// Ports each validator uses: p2p, gossip, rpc.
 pub const PORTS_PER_NODE: u16 = 3;
 
+/// Development accounts a local testnet admits in its genesis (besides its members and
+/// relayers), for examples, tests and `junction bench chain`: account `i` (1 to
+/// [`DEV_ACCOUNTS`]) has the ed25519 secret key of 32 bytes `i`. The keys are public: a
+/// production genesis admits none of them.
+pub const DEV_ACCOUNTS: u8 = 255;
+
+/// Development account `i` (1 to [`DEV_ACCOUNTS`]; see there).
+pub fn dev_account(i: u8) -> crate::context::PrivateKey {
+    crate::context::PrivateKey::from([i; 32])
+}
+
+/// The public keys (hex) of every development account.
+pub fn dev_account_keys() -> Vec<String> {
+    (1..=DEV_ACCOUNTS)
+        .map(|i| hex::encode(dev_account(i).public_key().as_bytes()))
+        .collect()
+}
+
 fn free(port: u16) -> bool {
     std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
 }

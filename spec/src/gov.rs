@@ -34,6 +34,12 @@ pub const MAX_UPGRADE_NAME_LEN: usize = 64;
 pub const MAX_WEIGHT: u64 = 1_000_000_000_000;
 /// Largest voting power of one validator (keeps every power sum far below `u64::MAX`).
 pub const MAX_POWER: u64 = 1_000_000_000_000;
+/// Largest gas limit any packet may carry: what an EVM gateway refuses at `send`, and the
+/// ceiling of every route's `max_gas_limit`. Well below an EVM block's gas limit (30 M
+/// and more on public chains), so a delivery of one packet always fits in a block.
+pub const MAX_PACKET_GAS_LIMIT: u64 = 10_000_000;
+/// A route's `max_gas_limit` when its policy file does not name one.
+pub const DEFAULT_ROUTE_GAS_LIMIT: u64 = 1_000_000;
 
 // ---------------------------------------------------------------------------------------
 // Identifiers
@@ -560,6 +566,37 @@ pub enum ParamsError {
     /// An upgrade at height zero.
     #[error("upgrade height must be greater than zero")]
     ZeroUpgradeHeight,
+    /// A route's gas cap is zero.
+    #[error("max_gas_limit must be greater than zero")]
+    ZeroGasLimit,
+    /// A gas cap is above the one that bounds it ([`MAX_PACKET_GAS_LIMIT`], or the
+    /// council's `max_route_gas_limit` for a route).
+    #[error("{what} {value} is above the cap {cap}")]
+    GasLimitOverCap {
+        /// Which cap.
+        what: &'static str,
+        /// The value given.
+        value: u64,
+        /// The cap.
+        cap: u64,
+    },
+    /// A governance parameter crosses a floor or ceiling fixed at genesis.
+    #[error("{what} crosses the bound fixed at genesis ({bound})")]
+    OutOfGenesisBounds {
+        /// Which parameter.
+        what: &'static str,
+        /// The bound, as text.
+        bound: String,
+    },
+    /// A genesis bound is weaker than the protocol allows (quorum floor below 1/3, veto
+    /// ceiling above 1/2).
+    #[error("genesis bound {what} is weaker than the protocol allows ({rule})")]
+    WeakGenesisBound {
+        /// Which bound.
+        what: &'static str,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
 }
 
 impl ParamsError {
@@ -602,6 +639,10 @@ impl ParamsError {
             ParamsError::EmptyUpgradeName => "empty_upgrade_name",
             ParamsError::UpgradeNameTooLong { .. } => "upgrade_name_too_long",
             ParamsError::ZeroUpgradeHeight => "zero_upgrade_height",
+            ParamsError::ZeroGasLimit => "zero_gas_limit",
+            ParamsError::GasLimitOverCap { .. } => "gas_limit_over_cap",
+            ParamsError::OutOfGenesisBounds { .. } => "params_out_of_genesis_bounds",
+            ParamsError::WeakGenesisBound { .. } => "weak_genesis_bound",
         }
     }
 }
@@ -789,21 +830,30 @@ pub struct ChainRegistration {
 impl ChainRegistration {
     /// Checks the light-client parameters and the trust root.
     pub fn check(&self) -> Result<(), ParamsError> {
-        self.params.check()?;
-        if self.trust_root.is_empty() {
-            return Err(ParamsError::EmptyTrustRoot);
-        }
-        if self.trust_root.len() > MAX_TRUST_ROOT_LEN {
-            return Err(ParamsError::TrustRootTooLong {
-                len: self.trust_root.len(),
-                max: MAX_TRUST_ROOT_LEN,
-            });
-        }
-        if self.trust_root.iter().all(|b| *b == 0) {
-            return Err(ParamsError::ZeroTrustRoot);
-        }
-        Ok(())
+        check_client_trust(&self.params, &self.trust_root)
     }
+}
+
+/// Checks light-client parameters and a trust root (1 to [`MAX_TRUST_ROOT_LEN`] bytes, not
+/// all zero), as a registration or a trust-root replacement carries them.
+pub fn check_client_trust(
+    params: &LightClientParams,
+    trust_root: &[u8],
+) -> Result<(), ParamsError> {
+    params.check()?;
+    if trust_root.is_empty() {
+        return Err(ParamsError::EmptyTrustRoot);
+    }
+    if trust_root.len() > MAX_TRUST_ROOT_LEN {
+        return Err(ParamsError::TrustRootTooLong {
+            len: trust_root.len(),
+            max: MAX_TRUST_ROOT_LEN,
+        });
+    }
+    if trust_root.iter().all(|b| *b == 0) {
+        return Err(ParamsError::ZeroTrustRoot);
+    }
+    Ok(())
 }
 
 impl Encode for ChainRegistration {
@@ -894,8 +944,17 @@ pub struct RoutePolicy {
     pub ordered: bool,
     /// Largest payload in bytes (`1..=MAX_PAYLOAD_BYTES`).
     pub max_payload: u32,
-    /// Token-bucket rate limit.
+    /// Largest gas limit a packet may ask of the destination (`1..=MAX_PACKET_GAS_LIMIT`,
+    /// and at most the council's `max_route_gas_limit`). A packet above it gets a final
+    /// error-ack `gas_limit_over_cap`.
+    #[serde(default = "default_route_gas_limit")]
+    pub max_gas_limit: u64,
+    /// Token-bucket rate limit of the whole route.
     pub rate: RateLimit,
+    /// Token-bucket rate limit of each source app on the route, on top of the route's:
+    /// an app that empties its own bucket waits alone. `None`: no per-app limit.
+    #[serde(default)]
+    pub app_rate: Option<RateLimit>,
     /// Least time, in ms, between the destination's latest known time and the packet's
     /// timeout time.
     pub min_timeout_ms: u64,
@@ -908,6 +967,25 @@ pub struct RoutePolicy {
     /// Least fee a packet must offer.
     #[serde(with = "crate::serde_hex::u128_str")]
     pub fee: u128,
+}
+
+fn default_route_gas_limit() -> u64 {
+    DEFAULT_ROUTE_GAS_LIMIT
+}
+
+fn default_max_route_gas_limit() -> u64 {
+    MAX_PACKET_GAS_LIMIT
+}
+
+/// Checks `0 < value <= cap` for a gas cap named `what`.
+fn check_gas_cap(what: &'static str, value: u64, cap: u64) -> Result<(), ParamsError> {
+    if value == 0 {
+        return Err(ParamsError::ZeroGasLimit);
+    }
+    if value > cap {
+        return Err(ParamsError::GasLimitOverCap { what, value, cap });
+    }
+    Ok(())
 }
 
 fn check_app_list(which: &'static str, apps: &[Vec<u8>]) -> Result<(), ParamsError> {
@@ -941,8 +1019,10 @@ fn check_app_list(which: &'static str, apps: &[Vec<u8>]) -> Result<(), ParamsErr
 
 impl RoutePolicy {
     /// Checks the policy: distinct chains, non-empty app lists within caps and without
-    /// duplicates, `0 < max_payload <= MAX_PAYLOAD_BYTES`, a positive rate whose byte budget
-    /// holds at least one maximal payload, and `min_timeout_ms <= max_timeout_ms`.
+    /// duplicates, `0 < max_payload <= MAX_PAYLOAD_BYTES`,
+    /// `0 < max_gas_limit <= MAX_PACKET_GAS_LIMIT`, positive rates (route and per app) whose
+    /// byte budget holds at least one maximal payload, and `min_timeout_ms <= max_timeout_ms`.
+    /// (The council's own `max_route_gas_limit` is checked against its state.)
     pub fn check(&self) -> Result<(), ParamsError> {
         if self.source_chain == self.dest_chain {
             return Err(ParamsError::SameSourceAndDest);
@@ -958,12 +1038,15 @@ impl RoutePolicy {
                 cap: MAX_PAYLOAD_BYTES,
             });
         }
-        self.rate.check()?;
-        if self.rate.bytes < u64::from(self.max_payload) {
-            return Err(ParamsError::RateBelowMaxPayload {
-                bytes: self.rate.bytes,
-                max_payload: self.max_payload,
-            });
+        check_gas_cap("max_gas_limit", self.max_gas_limit, MAX_PACKET_GAS_LIMIT)?;
+        for rate in core::iter::once(&self.rate).chain(self.app_rate.as_ref()) {
+            rate.check()?;
+            if rate.bytes < u64::from(self.max_payload) {
+                return Err(ParamsError::RateBelowMaxPayload {
+                    bytes: rate.bytes,
+                    max_payload: self.max_payload,
+                });
+            }
         }
         if self.min_timeout_ms > self.max_timeout_ms {
             return Err(ParamsError::TimeoutBoundsInverted {
@@ -1009,7 +1092,9 @@ impl Encode for RoutePolicy {
         encode_app_list(&self.dest_apps, out);
         self.ordered.encode_to(out);
         self.max_payload.encode_to(out);
+        self.max_gas_limit.encode_to(out);
         self.rate.encode_to(out);
+        self.app_rate.encode_to(out);
         self.min_timeout_ms.encode_to(out);
         self.max_timeout_ms.encode_to(out);
         self.min_confirmations.encode_to(out);
@@ -1026,7 +1111,9 @@ impl Decode for RoutePolicy {
             dest_apps: decode_app_list(r)?,
             ordered: Decode::decode_from(r)?,
             max_payload: Decode::decode_from(r)?,
+            max_gas_limit: Decode::decode_from(r)?,
             rate: Decode::decode_from(r)?,
+            app_rate: Decode::decode_from(r)?,
             min_timeout_ms: Decode::decode_from(r)?,
             max_timeout_ms: Decode::decode_from(r)?,
             min_confirmations: Decode::decode_from(r)?,
@@ -1062,6 +1149,9 @@ pub struct GovParams {
     pub min_deposit: u128,
     /// Most proposals in their voting period at once (`>= 1`).
     pub max_active_proposals: u32,
+    /// Largest `max_gas_limit` a route may be given (`1..=MAX_PACKET_GAS_LIMIT`).
+    #[serde(default = "default_max_route_gas_limit")]
+    pub max_route_gas_limit: u64,
 }
 
 impl GovParams {
@@ -1102,7 +1192,124 @@ impl GovParams {
         if self.max_active_proposals == 0 {
             return Err(ParamsError::ZeroMaxActiveProposals);
         }
+        check_gas_cap(
+            "max_route_gas_limit",
+            self.max_route_gas_limit,
+            MAX_PACKET_GAS_LIMIT,
+        )
+    }
+
+    /// Checks these parameters against the bounds fixed at genesis: the quorum is at least
+    /// the floor, the veto share at most the ceiling, and each period at least its
+    /// minimum. No vote can move the parameters past them.
+    pub fn check_within(&self, floors: &GovFloors) -> Result<(), ParamsError> {
+        let out =
+            |what: &'static str, bound: String| ParamsError::OutOfGenesisBounds { what, bound };
+        if self.quorum.cmp_value(&floors.min_quorum) == Ordering::Less {
+            return Err(out(
+                "quorum",
+                format!(
+                    "at least {}/{}",
+                    floors.min_quorum.num, floors.min_quorum.den
+                ),
+            ));
+        }
+        if self.veto.cmp_value(&floors.max_veto) == Ordering::Greater {
+            return Err(out(
+                "veto",
+                format!("at most {}/{}", floors.max_veto.num, floors.max_veto.den),
+            ));
+        }
+        for (what, value, min) in [
+            (
+                "voting_period_ms",
+                self.voting_period_ms,
+                floors.min_voting_period_ms,
+            ),
+            (
+                "expedited_voting_period_ms",
+                self.expedited_voting_period_ms,
+                floors.min_expedited_voting_period_ms,
+            ),
+            ("timelock_ms", self.timelock_ms, floors.min_timelock_ms),
+        ] {
+            if value < min {
+                return Err(out(what, format!("at least {min} ms")));
+            }
+        }
         Ok(())
+    }
+}
+
+/// Bounds fixed at genesis that no vote can cross (DESIGN §6): a coalition that passes a
+/// `SetParams` cannot lower the quorum, raise the veto share or shorten the periods and
+/// timelock past them, and so cannot vote away the rules that protect the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GovFloors {
+    /// Least quorum (`>= 1/3`).
+    pub min_quorum: Fraction,
+    /// Largest veto share (`0 < max_veto <= 1/2`).
+    pub max_veto: Fraction,
+    /// Least normal voting period, in ms (`> 0`).
+    pub min_voting_period_ms: u64,
+    /// Least expedited voting period, in ms (`> 0`).
+    pub min_expedited_voting_period_ms: u64,
+    /// Least timelock, in ms.
+    pub min_timelock_ms: u64,
+}
+
+impl GovFloors {
+    /// Checks the bounds themselves: quorum floor in `[1/3, 1]`, veto ceiling in
+    /// `(0, 1/2]`, positive minimum periods.
+    pub fn check(&self) -> Result<(), ParamsError> {
+        self.min_quorum.check_unit_interval("min_quorum")?;
+        if self.min_quorum.cmp_value(&Fraction::ONE_THIRD) == Ordering::Less {
+            return Err(ParamsError::WeakGenesisBound {
+                what: "min_quorum",
+                rule: "at least 1/3",
+            });
+        }
+        self.max_veto.check_unit_interval("max_veto")?;
+        if self.max_veto.cmp_value(&Fraction::HALF) == Ordering::Greater {
+            return Err(ParamsError::WeakGenesisBound {
+                what: "max_veto",
+                rule: "at most 1/2",
+            });
+        }
+        for (what, value) in [
+            ("min_voting_period_ms", self.min_voting_period_ms),
+            (
+                "min_expedited_voting_period_ms",
+                self.min_expedited_voting_period_ms,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ParamsError::ZeroPeriod { what });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Encode for GovFloors {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.min_quorum.encode_to(out);
+        self.max_veto.encode_to(out);
+        self.min_voting_period_ms.encode_to(out);
+        self.min_expedited_voting_period_ms.encode_to(out);
+        self.min_timelock_ms.encode_to(out);
+    }
+}
+
+impl Decode for GovFloors {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            min_quorum: Decode::decode_from(r)?,
+            max_veto: Decode::decode_from(r)?,
+            min_voting_period_ms: Decode::decode_from(r)?,
+            min_expedited_voting_period_ms: Decode::decode_from(r)?,
+            min_timelock_ms: Decode::decode_from(r)?,
+        })
     }
 }
 
@@ -1117,6 +1324,7 @@ impl Encode for GovParams {
         self.veto.encode_to(out);
         self.min_deposit.encode_to(out);
         self.max_active_proposals.encode_to(out);
+        self.max_route_gas_limit.encode_to(out);
     }
 }
 
@@ -1132,6 +1340,7 @@ impl Decode for GovParams {
             veto: Decode::decode_from(r)?,
             min_deposit: Decode::decode_from(r)?,
             max_active_proposals: Decode::decode_from(r)?,
+            max_route_gas_limit: Decode::decode_from(r)?,
         })
     }
 }
@@ -1271,6 +1480,32 @@ pub enum ProposalKind {
         /// Hub height (`> 0`).
         height: u64,
     },
+    /// `0x15`: replace a registered chain's light-client parameters and trust root (a new
+    /// attester set, a new trusted header). The chain keeps its kind, routes, packets and
+    /// gateway; its client restarts from the new trust root, which also recovers an
+    /// expired or frozen client.
+    ReplaceClient {
+        /// The chain.
+        chain: ChainId,
+        /// New light-client parameters.
+        params: LightClientParams,
+        /// New kind-specific trust root (1 to [`MAX_TRUST_ROOT_LEN`] bytes, not all zero).
+        #[serde(with = "crate::serde_hex::bytes")]
+        trust_root: Vec<u8>,
+    },
+    /// `0x16`: admit an account that is neither a member nor a relayer (an operator's
+    /// tooling, a monitor) to submit transactions.
+    AdmitAccount {
+        /// ed25519 account key.
+        #[serde(with = "crate::serde_hex::array")]
+        account: [u8; 32],
+    },
+    /// `0x17`: withdraw an admitted account.
+    RemoveAccount {
+        /// ed25519 account key.
+        #[serde(with = "crate::serde_hex::array")]
+        account: [u8; 32],
+    },
 }
 
 fn check_keys(keys: &[[u8; 32]]) -> Result<(), ParamsError> {
@@ -1384,6 +1619,12 @@ impl ProposalKind {
     pub const TAG_PENALIZE_RELAYER: u8 = 0x13;
     /// Tag of [`ProposalKind::ScheduleUpgrade`].
     pub const TAG_SCHEDULE_UPGRADE: u8 = 0x14;
+    /// Tag of [`ProposalKind::ReplaceClient`].
+    pub const TAG_REPLACE_CLIENT: u8 = 0x15;
+    /// Tag of [`ProposalKind::AdmitAccount`].
+    pub const TAG_ADMIT_ACCOUNT: u8 = 0x16;
+    /// Tag of [`ProposalKind::RemoveAccount`].
+    pub const TAG_REMOVE_ACCOUNT: u8 = 0x17;
 
     /// The tag byte of this kind.
     pub fn tag(&self) -> u8 {
@@ -1408,6 +1649,9 @@ impl ProposalKind {
             ProposalKind::RegisterRelayer { .. } => Self::TAG_REGISTER_RELAYER,
             ProposalKind::PenalizeRelayer { .. } => Self::TAG_PENALIZE_RELAYER,
             ProposalKind::ScheduleUpgrade { .. } => Self::TAG_SCHEDULE_UPGRADE,
+            ProposalKind::ReplaceClient { .. } => Self::TAG_REPLACE_CLIENT,
+            ProposalKind::AdmitAccount { .. } => Self::TAG_ADMIT_ACCOUNT,
+            ProposalKind::RemoveAccount { .. } => Self::TAG_REMOVE_ACCOUNT,
         }
     }
 
@@ -1434,13 +1678,18 @@ impl ProposalKind {
             ProposalKind::RegisterRelayer { .. } => "register_relayer",
             ProposalKind::PenalizeRelayer { .. } => "penalize_relayer",
             ProposalKind::ScheduleUpgrade { .. } => "schedule_upgrade",
+            ProposalKind::ReplaceClient { .. } => "replace_client",
+            ProposalKind::AdmitAccount { .. } => "admit_account",
+            ProposalKind::RemoveAccount { .. } => "remove_account",
         }
     }
 
-    /// True for kinds that change the council (members, weights, keys) or the validator
-    /// set. They pass only with more than 2/3 of the non-abstaining weight, whatever the
-    /// configured threshold.
-    pub fn is_council_or_validator_change(&self) -> bool {
+    /// True for kinds that change who decides or whom the hub trusts: the council
+    /// (members, weights, keys), the validator set, the governance parameters, and the
+    /// trust in other chains (registering a chain, replacing a trust root, unfreezing a
+    /// client — whoever chooses a chain's attesters can drain its escrows). They pass only
+    /// with more than 2/3 of the non-abstaining weight, whatever the configured threshold.
+    pub fn needs_supermajority(&self) -> bool {
         matches!(
             self,
             ProposalKind::AddMember { .. }
@@ -1451,6 +1700,10 @@ impl ProposalKind {
                 | ProposalKind::AddValidator { .. }
                 | ProposalKind::RemoveValidator { .. }
                 | ProposalKind::ChangePower { .. }
+                | ProposalKind::SetParams(_)
+                | ProposalKind::RegisterChain(_)
+                | ProposalKind::ReplaceClient { .. }
+                | ProposalKind::RecoverClient { .. }
         )
     }
 
@@ -1464,6 +1717,9 @@ impl ProposalKind {
             ProposalKind::ChangeWeight { weight, .. } => check_weight(*weight),
             ProposalKind::ResetMemberKey { keys, .. } => check_keys(keys),
             ProposalKind::RegisterChain(registration) => registration.check(),
+            ProposalKind::ReplaceClient {
+                params, trust_root, ..
+            } => check_client_trust(params, trust_root),
             ProposalKind::OpenRoute { policy, .. } | ProposalKind::UpdateRoute { policy, .. } => {
                 policy.check()
             }
@@ -1501,7 +1757,9 @@ impl ProposalKind {
             | ProposalKind::ResumeRoute { .. }
             | ProposalKind::CloseRoute { .. }
             | ProposalKind::RemoveValidator { .. }
-            | ProposalKind::RegisterRelayer { .. } => Ok(()),
+            | ProposalKind::RegisterRelayer { .. }
+            | ProposalKind::AdmitAccount { .. }
+            | ProposalKind::RemoveAccount { .. } => Ok(()),
         }
     }
 }
@@ -1561,6 +1819,18 @@ impl Encode for ProposalKind {
             ProposalKind::ScheduleUpgrade { name, height } => {
                 encode_str(name, out);
                 height.encode_to(out);
+            }
+            ProposalKind::ReplaceClient {
+                chain,
+                params,
+                trust_root,
+            } => {
+                chain.encode_to(out);
+                params.encode_to(out);
+                encode_bytes(trust_root, out);
+            }
+            ProposalKind::AdmitAccount { account } | ProposalKind::RemoveAccount { account } => {
+                account.encode_to(out)
             }
         }
     }
@@ -1637,6 +1907,17 @@ impl Decode for ProposalKind {
             Self::TAG_SCHEDULE_UPGRADE => ProposalKind::ScheduleUpgrade {
                 name: decode_string(r, MAX_UPGRADE_NAME_LEN)?,
                 height: Decode::decode_from(r)?,
+            },
+            Self::TAG_REPLACE_CLIENT => ProposalKind::ReplaceClient {
+                chain: Decode::decode_from(r)?,
+                params: Decode::decode_from(r)?,
+                trust_root: decode_bytes(r, MAX_TRUST_ROOT_LEN)?,
+            },
+            Self::TAG_ADMIT_ACCOUNT => ProposalKind::AdmitAccount {
+                account: Decode::decode_from(r)?,
+            },
+            Self::TAG_REMOVE_ACCOUNT => ProposalKind::RemoveAccount {
+                account: Decode::decode_from(r)?,
             },
             tag => {
                 return Err(DecodeError::InvalidTag {

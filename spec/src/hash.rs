@@ -43,11 +43,14 @@ pub enum HashTag {
     PacketKey,
     /// What a destination gateway stores once a packet ran (or its app reverted).
     AckCommitment,
+    /// The registered identity of a log entry's target (for EVM: the EIP-155 chain id and
+    /// the gateway address), so that no other contract can act on the entry.
+    TargetBinding,
 }
 
 impl HashTag {
     /// Every tag, in declaration order.
-    pub const ALL: [HashTag; 15] = [
+    pub const ALL: [HashTag; 16] = [
         HashTag::BlockHeader,
         HashTag::TxBody,
         HashTag::TxEnvelope,
@@ -63,6 +66,7 @@ impl HashTag {
         HashTag::LogEntry,
         HashTag::PacketKey,
         HashTag::AckCommitment,
+        HashTag::TargetBinding,
     ];
 
     /// The ASCII tag string hashed into the prefix.
@@ -83,6 +87,7 @@ impl HashTag {
             HashTag::LogEntry => "junction/log-entry/v1",
             HashTag::PacketKey => "junction/packet-key/v1",
             HashTag::AckCommitment => "junction/ack-commitment/v1",
+            HashTag::TargetBinding => "junction/target-binding/v1",
         }
     }
 

@@ -24,7 +24,10 @@ pub use encoding::{
 };
 pub use gov::*;
 pub use hash::{tagged_hash, tagged_hash_parts, Hash32, HashTag};
-pub use log::{ack_commitment, EntryKind, LogEntry, LogEntryError, PacketKey, MAX_RESULT_BYTES};
+pub use log::{
+    ack_commitment, evm_target_binding, EntryKind, LogEntry, LogEntryError, PacketKey,
+    MAX_RESULT_BYTES,
+};
 pub use merkle::{MerkleError, MerkleFrontier};
 pub use relay::{RelayMsg, SourceProof};
 pub use types::*;

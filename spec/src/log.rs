@@ -145,17 +145,36 @@ pub enum LogEntryError {
     UnexpectedResult(EntryKind),
 }
 
-/// One entry of the hub's message log. Its RFC 6962 leaf is `SHA256(0x00 || encoding)`.
+/// The binding of an EVM gateway: `tagged_hash(TargetBinding, "evm" || eip155 chain id
+/// (u64) || gateway address (20 bytes))`. A gateway computes it from `block.chainid` and
+/// its own address, so it acts only on entries logged for it.
+pub fn evm_target_binding(evm_chain_id: u64, gateway: &[u8; 20]) -> Hash32 {
+    crate::hash::tagged_hash_parts(
+        HashTag::TargetBinding,
+        &[b"evm", &evm_chain_id.to_be_bytes(), gateway],
+    )
+}
+
+/// One entry of the hub's message log. Its RFC 6962 leaf is `SHA256(0x00 || encoding)`;
+/// the encoding starts with the target's 32-byte binding, which a gateway does not
+/// receive but supplies itself (see [`LogEntry::delivered_bytes`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntry {
+    /// The registered identity of the target (e.g. [`evm_target_binding`] of the target
+    /// chain's gateway); all zero when the target has none.
+    #[serde(with = "crate::serde_hex::array")]
+    pub target_binding: Hash32,
     /// What the entry says.
     pub kind: EntryKind,
     /// The only chain whose gateway may act on it.
     pub target_chain: ChainId,
-    /// Whether the packet's route is ordered: the destination gateway then runs packets
-    /// of one (source chain, source app) strictly by sequence, `SequenceSkip` entries
-    /// moving past sequences that will never run.
-    pub ordered: bool,
+    /// 0 when the packet's sequence space (source chain, source app, destination chain) is
+    /// unordered. Otherwise the space is ordered and this is the first sequence its
+    /// destination runs in order: the gateway then runs the space's packets strictly by
+    /// sequence from it, `SequenceSkip` entries moving past sequences that will never run.
+    /// It is the same in every entry of the space (sequences below it were used up before
+    /// the space had an ordering, and never reach the destination).
+    pub ordered_from: u64,
     /// The packet it concerns, in full (gateways compare its hash with their commitment).
     pub packet: Packet,
     /// Acknowledgement bytes (`Ack`) or the reason (`ErrorAck`); empty otherwise.
@@ -164,20 +183,73 @@ pub struct LogEntry {
 }
 
 impl LogEntry {
-    /// Builds an entry, targeting the chain its kind requires.
-    pub fn new(kind: EntryKind, ordered: bool, packet: Packet, result: Vec<u8>) -> Self {
+    /// Builds an entry, targeting the chain its kind requires, bound to that chain's
+    /// `target_binding`.
+    pub fn new(
+        kind: EntryKind,
+        target_binding: Hash32,
+        ordered_from: u64,
+        packet: Packet,
+        result: Vec<u8>,
+    ) -> Self {
         let target_chain = if kind.goes_to_destination() {
             packet.dest_chain.clone()
         } else {
             packet.source_chain.clone()
         };
         Self {
+            target_binding,
             kind,
             target_chain,
-            ordered,
+            ordered_from,
             packet,
             result,
         }
+    }
+
+    /// Whether the packet's sequence space is ordered.
+    pub fn is_ordered(&self) -> bool {
+        self.ordered_from != 0
+    }
+
+    /// The bytes a gateway receives: the encoding without its leading binding, which the
+    /// gateway puts back from its own identity before hashing the leaf.
+    pub fn delivered_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_body(&mut out);
+        out
+    }
+
+    fn encode_body(&self, out: &mut Vec<u8>) {
+        self.kind.tag().encode_to(out);
+        self.target_chain.encode_to(out);
+        self.ordered_from.encode_to(out);
+        self.packet.encode_to(out);
+        encode_bytes(&self.result, out);
+    }
+
+    /// The entry a gateway bound by `target_binding` rebuilds from its delivered bytes.
+    pub fn from_delivered(target_binding: Hash32, bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let e = Self::decode_body(target_binding, &mut r)?;
+        r.finish()?;
+        Ok(e)
+    }
+
+    fn decode_body(target_binding: Hash32, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let tag = r.read_u8()?;
+        let kind = EntryKind::from_tag(tag).ok_or(DecodeError::InvalidTag {
+            what: "log entry kind",
+            tag,
+        })?;
+        Ok(Self {
+            target_binding,
+            kind,
+            target_chain: Decode::decode_from(r)?,
+            ordered_from: Decode::decode_from(r)?,
+            packet: Decode::decode_from(r)?,
+            result: r.read_bytes(MAX_RESULT_BYTES)?.to_vec(),
+        })
     }
 
     /// Checks that the target matches the kind and that only acks and error-acks carry
@@ -212,29 +284,18 @@ impl LogEntry {
     }
 }
 
+/// `target_binding (32 bytes) || kind (u8) || target_chain || ordered_from (u64) || packet
+/// || result (bytes)`.
 impl Encode for LogEntry {
     fn encode_to(&self, out: &mut Vec<u8>) {
-        self.kind.tag().encode_to(out);
-        self.target_chain.encode_to(out);
-        self.ordered.encode_to(out);
-        self.packet.encode_to(out);
-        encode_bytes(&self.result, out);
+        out.extend_from_slice(&self.target_binding);
+        self.encode_body(out);
     }
 }
 
 impl Decode for LogEntry {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let tag = r.read_u8()?;
-        let kind = EntryKind::from_tag(tag).ok_or(DecodeError::InvalidTag {
-            what: "log entry kind",
-            tag,
-        })?;
-        Ok(Self {
-            kind,
-            target_chain: Decode::decode_from(r)?,
-            ordered: Decode::decode_from(r)?,
-            packet: Decode::decode_from(r)?,
-            result: r.read_bytes(MAX_RESULT_BYTES)?.to_vec(),
-        })
+        let target_binding = Decode::decode_from(r)?;
+        Self::decode_body(target_binding, r)
     }
 }

@@ -109,11 +109,13 @@ fn policy() -> impl Strategy<Value = RoutePolicy> {
             any::<u64>(),
             any::<u128>(),
         ),
+        (any::<u64>(), proptest::option::of(rate())),
     )
         .prop_map(
             |(
                 (source_chain, source_apps, dest_chain, dest_apps, ordered),
                 (max_payload, rate, min_timeout_ms, max_timeout_ms, min_confirmations, fee),
+                (max_gas_limit, app_rate),
             )| RoutePolicy {
                 source_chain,
                 source_apps,
@@ -121,7 +123,9 @@ fn policy() -> impl Strategy<Value = RoutePolicy> {
                 dest_apps,
                 ordered,
                 max_payload,
+                max_gas_limit,
                 rate,
+                app_rate,
                 min_timeout_ms,
                 max_timeout_ms,
                 min_confirmations,
@@ -134,14 +138,15 @@ fn gov_params() -> impl Strategy<Value = GovParams> {
     (
         (any::<u64>(), any::<u64>(), any::<u64>()),
         (fraction(), fraction(), fraction(), fraction()),
-        (any::<u128>(), any::<u32>()),
+        (any::<u128>(), any::<u32>(), any::<u64>()),
     )
         .prop_map(
             |(
                 (voting_period_ms, expedited_voting_period_ms, timelock_ms),
                 (quorum, threshold, expedited_threshold, veto),
-                (min_deposit, max_active_proposals),
+                (min_deposit, max_active_proposals, max_route_gas_limit),
             )| GovParams {
+                max_route_gas_limit,
                 voting_period_ms,
                 expedited_voting_period_ms,
                 timelock_ms,
@@ -192,6 +197,13 @@ fn proposal_kind() -> impl Strategy<Value = ProposalKind> {
             .prop_map(|(account, amount)| ProposalKind::PenalizeRelayer { account, amount }),
         ("[a-z0-9.-]{0,64}", any::<u64>())
             .prop_map(|(name, height)| ProposalKind::ScheduleUpgrade { name, height }),
+        registration().prop_map(|r| ProposalKind::ReplaceClient {
+            chain: r.chain_id,
+            params: r.params,
+            trust_root: r.trust_root
+        }),
+        any::<[u8; 32]>().prop_map(|account| ProposalKind::AdmitAccount { account }),
+        any::<[u8; 32]>().prop_map(|account| ProposalKind::RemoveAccount { account }),
     ]
 }
 
@@ -259,15 +271,36 @@ fn valid_policy() -> RoutePolicy {
         dest_apps: vec![b"bank".to_vec()],
         ordered: true,
         max_payload: 1_024,
+        max_gas_limit: 500_000,
         rate: RateLimit {
             messages: 10,
             bytes: 10_240,
             window_ms: 1_000,
         },
+        app_rate: Some(RateLimit {
+            messages: 5,
+            bytes: 5_120,
+            window_ms: 1_000,
+        }),
         min_timeout_ms: 1_000,
         max_timeout_ms: 60_000,
         min_confirmations: 2,
         fee: 7,
+    }
+}
+
+fn valid_registration() -> ChainRegistration {
+    ChainRegistration {
+        chain_id: ChainId::new("evm-a").unwrap(),
+        kind: LedgerKind::EvmAttested,
+        params: LightClientParams {
+            trust_level: Fraction::TWO_THIRDS,
+            trusting_period_ms: 3_600_000,
+            max_clock_drift_ms: 0,
+            min_confirmations: 0,
+            threshold: Fraction::TWO_THIRDS,
+        },
+        trust_root: vec![1; 8],
     }
 }
 
@@ -282,6 +315,7 @@ fn valid_params() -> GovParams {
         veto: Fraction::new(1, 3),
         min_deposit: 100,
         max_active_proposals: 8,
+        max_route_gas_limit: 2_000_000,
     }
 }
 
@@ -328,9 +362,9 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<ProposalKind>(&json).unwrap(), v);
     }
 
-    // Only the 20 defined proposal-kind tags decode.
+    // Only the 23 defined proposal-kind tags decode.
     #[test]
-    fn proposal_kind_rejects_unknown_tags(tag in prop_oneof![Just(0u8), 0x15u8..=0xff], v in proposal_kind()) {
+    fn proposal_kind_rejects_unknown_tags(tag in prop_oneof![Just(0u8), 0x18u8..=0xff], v in proposal_kind()) {
         let mut bytes = v.to_bytes();
         bytes[0] = tag;
         prop_assert_eq!(
@@ -531,6 +565,27 @@ fn route_policy_check_names_the_rule() {
         ("zero_rate", Box::new(|p| p.rate.window_ms = 0)),
         ("rate_below_max_payload", Box::new(|p| p.rate.bytes = 1_023)),
         (
+            "zero_rate",
+            Box::new(|p| {
+                if let Some(r) = p.app_rate.as_mut() {
+                    r.bytes = 0
+                }
+            }),
+        ),
+        (
+            "rate_below_max_payload",
+            Box::new(|p| {
+                if let Some(r) = p.app_rate.as_mut() {
+                    r.bytes = 1_023
+                }
+            }),
+        ),
+        ("zero_gas_limit", Box::new(|p| p.max_gas_limit = 0)),
+        (
+            "gas_limit_over_cap",
+            Box::new(|p| p.max_gas_limit = MAX_PACKET_GAS_LIMIT + 1),
+        ),
+        (
             "timeout_bounds_inverted",
             Box::new(|p| p.min_timeout_ms = p.max_timeout_ms + 1),
         ),
@@ -575,11 +630,88 @@ fn gov_params_check_names_the_rule() {
             "zero_max_active_proposals",
             Box::new(|g| g.max_active_proposals = 0),
         ),
+        ("zero_gas_limit", Box::new(|g| g.max_route_gas_limit = 0)),
+        (
+            "gas_limit_over_cap",
+            Box::new(|g| g.max_route_gas_limit = MAX_PACKET_GAS_LIMIT + 1),
+        ),
     ];
     for (name, mutate) in cases {
         let mut g = valid_params();
         mutate(&mut g);
         assert_eq!(g.check().map_err(|e| e.name()), Err(name), "{g:?}");
+    }
+}
+
+fn floors() -> GovFloors {
+    GovFloors {
+        min_quorum: Fraction::new(1, 3),
+        max_veto: Fraction::new(1, 3),
+        min_voting_period_ms: 30_000,
+        min_expedited_voting_period_ms: 5_000,
+        min_timelock_ms: 1_000,
+    }
+}
+
+/// The parameter set of the council-takeover attack (quorum 10^-12, veto 1, 1 ms votes,
+/// no timelock) passes the plain parameter check but crosses every genesis bound.
+#[test]
+fn genesis_bounds_refuse_what_the_plain_check_accepts() {
+    assert_eq!(floors().check(), Ok(()));
+    assert_eq!(valid_params().check_within(&floors()), Ok(()));
+    let attack = GovParams {
+        quorum: Fraction::new(1, 1_000_000_000_000),
+        veto: Fraction::ONE,
+        voting_period_ms: 1,
+        expedited_voting_period_ms: 1,
+        timelock_ms: 0,
+        ..valid_params()
+    };
+    assert_eq!(attack.check(), Ok(()), "the rules alone allow it");
+    let cases: Vec<(&str, Mutation<GovParams>)> = vec![
+        ("quorum", Box::new(|g| g.quorum = Fraction::new(1, 4))),
+        ("veto", Box::new(|g| g.veto = Fraction::new(1, 2))),
+        (
+            "voting_period_ms",
+            Box::new(|g| g.voting_period_ms = 29_999),
+        ),
+        (
+            "expedited_voting_period_ms",
+            Box::new(|g| g.expedited_voting_period_ms = 4_999),
+        ),
+        ("timelock_ms", Box::new(|g| g.timelock_ms = 999)),
+    ];
+    for (what, mutate) in cases {
+        let mut g = valid_params();
+        mutate(&mut g);
+        let e = g.check_within(&floors()).unwrap_err();
+        assert_eq!(e.name(), "params_out_of_genesis_bounds");
+        assert!(
+            matches!(&e, ParamsError::OutOfGenesisBounds { what: w, .. } if *w == what),
+            "{e:?}"
+        );
+    }
+    assert!(attack.check_within(&floors()).is_err());
+    // The bounds themselves: no floor may be weaker than the protocol's.
+    let weak: Vec<(&str, Mutation<GovFloors>)> = vec![
+        (
+            "weak_genesis_bound",
+            Box::new(|f| f.min_quorum = Fraction::new(33, 100)),
+        ),
+        (
+            "weak_genesis_bound",
+            Box::new(|f| f.max_veto = Fraction::new(51, 100)),
+        ),
+        (
+            "zero_fraction",
+            Box::new(|f| f.max_veto = Fraction::new(0, 1)),
+        ),
+        ("zero_period", Box::new(|f| f.min_voting_period_ms = 0)),
+    ];
+    for (name, mutate) in weak {
+        let mut f = floors();
+        mutate(&mut f);
+        assert_eq!(f.check().map_err(|e| e.name()), Err(name), "{f:?}");
     }
 }
 
@@ -700,16 +832,30 @@ fn council_and_validator_kinds_are_marked() {
             pub_key: [1; 32],
             power: 1,
         },
+        // Parameters and the trust in other chains need the same 2/3 as the council.
+        ProposalKind::SetParams(valid_params()),
+        ProposalKind::RecoverClient {
+            chain: ChainId::new("evm-a").unwrap(),
+        },
+        ProposalKind::ReplaceClient {
+            chain: ChainId::new("evm-a").unwrap(),
+            params: valid_registration().params,
+            trust_root: vec![1; 8],
+        },
+        ProposalKind::RegisterChain(valid_registration()),
     ];
     for kind in &marked {
-        assert!(kind.is_council_or_validator_change(), "{}", kind.name());
+        assert!(kind.needs_supermajority(), "{}", kind.name());
     }
     for kind in [
         ProposalKind::PauseRoute { route },
-        ProposalKind::SetParams(valid_params()),
         ProposalKind::RegisterRelayer { account: [1; 32] },
+        ProposalKind::AdmitAccount { account: [1; 32] },
+        ProposalKind::FreezeClient {
+            chain: ChainId::new("evm-a").unwrap(),
+        },
     ] {
-        assert!(!kind.is_council_or_validator_change(), "{}", kind.name());
+        assert!(!kind.needs_supermajority(), "{}", kind.name());
     }
 }
 
@@ -761,9 +907,14 @@ fn open_route_golden_bytes() {
         "62616e6b",                         // "bank"
         "01",                               // ordered
         "00000400",                         // max_payload 1024
+        "000000000007a120",                 // max_gas_limit 500000
         "000000000000000a",                 // rate.messages 10
         "0000000000002800",                 // rate.bytes 10240
         "00000000000003e8",                 // rate.window_ms 1000
+        "01",                               // app_rate: some
+        "0000000000000005",                 // app_rate.messages 5
+        "0000000000001400",                 // app_rate.bytes 5120
+        "00000000000003e8",                 // app_rate.window_ms 1000
         "00000000000003e8",                 // min_timeout_ms 1000
         "000000000000ea60",                 // max_timeout_ms 60000
         "0000000000000002",                 // min_confirmations 2

@@ -4,9 +4,11 @@
 
 use junction_spec::merkle::leaf_hash;
 use junction_spec::{
-    ack_commitment, tagged_hash, ChainId, Decode, DecodeError, Encode, EntryKind, HashTag,
-    LogEntry, LogEntryError, Packet, Timeout,
+    ack_commitment, evm_target_binding, tagged_hash, ChainId, Decode, DecodeError, Encode,
+    EntryKind, HashTag, LogEntry, LogEntryError, Packet, Timeout,
 };
+
+const BINDING: [u8; 32] = [0x5b; 32];
 
 fn packet(seq: u64) -> Packet {
     Packet {
@@ -42,7 +44,7 @@ fn each_kind_targets_the_chain_that_must_act_on_it() {
         } else {
             Vec::new()
         };
-        let e = LogEntry::new(kind, true, packet(1), result);
+        let e = LogEntry::new(kind, BINDING, 1, packet(1), result);
         e.validate().unwrap();
         let expected = if matches!(kind, EntryKind::Packet | EntryKind::SequenceSkip) {
             "chain-b"
@@ -57,7 +59,7 @@ fn each_kind_targets_the_chain_that_must_act_on_it() {
             Err(LogEntryError::WrongTarget { .. })
         ));
     }
-    let e = LogEntry::new(EntryKind::Timeout, false, packet(1), b"x".to_vec());
+    let e = LogEntry::new(EntryKind::Timeout, BINDING, 0, packet(1), b"x".to_vec());
     assert_eq!(
         e.validate(),
         Err(LogEntryError::UnexpectedResult(EntryKind::Timeout))
@@ -67,14 +69,21 @@ fn each_kind_targets_the_chain_that_must_act_on_it() {
 #[test]
 fn entries_round_trip_and_unknown_kinds_are_refused() {
     for kind in KINDS {
-        let e = LogEntry::new(kind, false, packet(3), Vec::new());
+        let e = LogEntry::new(kind, BINDING, 0, packet(3), Vec::new());
         let bytes = e.to_bytes();
         assert_eq!(LogEntry::from_bytes(&bytes).unwrap(), e);
         assert_eq!(e.leaf_hash(), leaf_hash(&bytes));
         assert_eq!(e.id(), tagged_hash(HashTag::LogEntry, &bytes));
+        // What a gateway receives is the encoding without the binding, which it supplies.
+        assert_eq!(bytes[..32], BINDING);
+        assert_eq!(e.delivered_bytes(), bytes[32..]);
+        assert_eq!(
+            LogEntry::from_delivered(BINDING, &e.delivered_bytes()).unwrap(),
+            e
+        );
         for bad in [0u8, 6, 0xff] {
             let mut b = bytes.clone();
-            b[0] = bad;
+            b[32] = bad;
             assert!(matches!(
                 LogEntry::from_bytes(&b),
                 Err(DecodeError::InvalidTag { .. })
@@ -106,4 +115,26 @@ fn ack_commitment_matches_its_definition() {
     bytes.extend_from_slice(b"ok");
     assert_eq!(got, tagged_hash(HashTag::AckCommitment, &bytes));
     assert_ne!(got, ack_commitment(EntryKind::ErrorAck, b"ok"));
+}
+
+/// An entry bound to one gateway has another leaf under any other binding: a second
+/// gateway (another address, or the same address on another EIP-155 chain) cannot prove it.
+#[test]
+fn the_binding_is_part_of_the_leaf() {
+    let a = evm_target_binding(31_337, &[0x11; 20]);
+    let other_address = evm_target_binding(31_337, &[0x12; 20]);
+    let other_chain = evm_target_binding(31_338, &[0x11; 20]);
+    assert_ne!(a, other_address);
+    assert_ne!(a, other_chain);
+    let mut pre = b"evm".to_vec();
+    pre.extend_from_slice(&31_337u64.to_be_bytes());
+    pre.extend_from_slice(&[0x11; 20]);
+    assert_eq!(a, tagged_hash(HashTag::TargetBinding, &pre));
+    let e = LogEntry::new(EntryKind::Packet, a, 0, packet(1), Vec::new());
+    for other in [other_address, other_chain] {
+        let mut rebound = e.clone();
+        rebound.target_binding = other;
+        assert_eq!(rebound.delivered_bytes(), e.delivered_bytes());
+        assert_ne!(rebound.leaf_hash(), e.leaf_hash());
+    }
 }

@@ -22,6 +22,11 @@ fn vectors_dir() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
+        assert!(
+            !in_ci(),
+            "CI=true and the vectors folder {} is missing",
+            dir.display()
+        );
         println!(
             "skipping: vectors folder {} not found (set JUNCTION_VECTORS)",
             dir.display()
@@ -30,11 +35,21 @@ fn vectors_dir() -> Option<PathBuf> {
     }
 }
 
+/// Whether the tests run in CI (`CI=true`): there nothing may be skipped.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
 fn rfc6962_dir() -> Option<PathBuf> {
     let dir = vectors_dir()?.join("rfc6962/transparency-dev-merkle");
     if dir.is_dir() {
         Some(dir)
     } else {
+        assert!(
+            !in_ci(),
+            "CI=true and the vector {} is missing",
+            dir.display()
+        );
         println!("skipping: {} not found", dir.display());
         None
     }

@@ -1,8 +1,9 @@
 //! Harness for end-to-end tests: real `junction` validator processes on 127.0.0.1, driven
 //! over their JSON-RPC, killed and restarted with real signals.
 //!
-//! The binary is found through `JUNCTION_BIN`, or at `target/debug/junction` of this
-//! workspace; the project's test command builds it first.
+//! The binary is `JUNCTION_BIN` when set; otherwise the tests build the current one
+//! (`cargo build -p junction-hub --bin junction`, once per test process: a no-op when it is
+//! up to date), so they never run a stale binary.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -14,18 +15,36 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// Path of the `junction` binary under test.
+/// Path of the `junction` binary under test: `JUNCTION_BIN`, or the workspace's current
+/// build (built here if it is missing or stale).
 pub fn junction_bin() -> PathBuf {
     if let Ok(p) = std::env::var("JUNCTION_BIN") {
         return PathBuf::from(p);
     }
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/junction");
-    assert!(
-        p.exists(),
-        "{} is missing: build it with `cargo build -p junction-hub` (the README's test command does)",
-        p.display()
-    );
-    p
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "junction-hub",
+                    "--bin",
+                    "junction",
+                ])
+                .current_dir(&root)
+                .status()
+                .expect("running cargo to build the junction binary");
+            assert!(status.success(), "building the junction binary failed");
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join("target"));
+            target.join("debug/junction")
+        })
+        .clone()
 }
 
 /// Runs `junction <args>` to completion and returns (success, stdout+stderr).

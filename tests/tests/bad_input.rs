@@ -75,6 +75,16 @@ fn bad_rpc_and_p2p_input_is_refused_by_name_and_the_chain_goes_on() {
         error_of(&send(remark_hex(&key, &chain, 1_000_000, b"x"))),
         (1006, "nonce_too_far_ahead".into())
     );
+    // A key the council does not know (not a member, relayer or admitted account): refused
+    // by name before anything in it is looked at, however well formed.
+    let mut seed = [7u8; 32];
+    seed[0] = 0;
+    let stranger = junction_hub::context::PrivateKey::from(seed);
+    assert_eq!(
+        error_of(&send(remark_hex(&stranger, &chain, 0, b"spam"))),
+        (1013, "unknown_account".into())
+    );
+    assert!(net.metric(1, "junction_rejected_txs_total", "unknown_account") >= 1.0);
     // Unknown method.
     let v = net.rpc_raw(1, "no_such_method", json!({})).unwrap();
     assert_eq!(error_of(&v), (-32601, "method_not_found".into()));

@@ -28,7 +28,37 @@ fn cli_err(args: &[&str]) -> String {
     text
 }
 
+/// An attested EVM chain's trust root the hub can start a client from: four test
+/// attesters, a gateway address and a trusted header.
+fn attested_trust_root() -> Vec<u8> {
+    use junction_light_clients::evm::attested::{testkit, AttestedHeader};
+    use junction_light_clients::evm::codec::AttestedTrustRoot;
+    use junction_spec::Encode;
+    AttestedTrustRoot {
+        evm_chain_id: 31_337,
+        gateway: [0x33; 20],
+        attesters: testkit::attester_keys(4)
+            .iter()
+            .map(testkit::address)
+            .collect(),
+        trusted: AttestedHeader {
+            chain_id: 31_337,
+            number: 1,
+            hash: [1; 32],
+            parent_hash: [0; 32],
+            state_root: [2; 32],
+            receipts_root: [3; 32],
+            timestamp: 1_000,
+        },
+    }
+    .to_bytes()
+}
+
 fn register_chain_file(dir: &Path, id: &str) -> String {
+    register_chain_file_with(dir, id, attested_trust_root())
+}
+
+fn register_chain_file_with(dir: &Path, id: &str, trust_root: Vec<u8>) -> String {
     let p = ProposalKind::RegisterChain(ChainRegistration {
         chain_id: ChainId::new(id).unwrap(),
         kind: LedgerKind::EvmAttested,
@@ -39,7 +69,7 @@ fn register_chain_file(dir: &Path, id: &str) -> String {
             min_confirmations: 1,
             threshold: Fraction { num: 2, den: 3 },
         },
-        trust_root: vec![0xab; 32],
+        trust_root,
     });
     let path = dir.join(format!("{id}.toml"));
     std::fs::write(&path, toml::to_string(&p).unwrap()).unwrap();
@@ -47,24 +77,30 @@ fn register_chain_file(dir: &Path, id: &str) -> String {
 }
 
 fn policy_file(dir: &Path) -> String {
+    policy_file_with(dir, "policy.toml", true)
+}
+
+fn policy_file_with(dir: &Path, name: &str, ordered: bool) -> String {
     let policy = RoutePolicy {
         source_chain: ChainId::new("chain-a").unwrap(),
         source_apps: vec![b"escrow".to_vec()],
         dest_chain: ChainId::new("chain-b").unwrap(),
         dest_apps: vec![b"escrow".to_vec()],
-        ordered: true,
+        ordered,
         max_payload: 1024,
+        max_gas_limit: 500_000,
         rate: RateLimit {
             messages: 100,
             bytes: 100_000,
             window_ms: 60_000,
         },
+        app_rate: None,
         min_timeout_ms: 1_000,
         max_timeout_ms: 3_600_000,
         min_confirmations: 1,
         fee: 0,
     };
-    let path = dir.join("policy.toml");
+    let path = dir.join(name);
     std::fs::write(&path, toml::to_string(&policy).unwrap()).unwrap();
     path.to_str().unwrap().to_string()
 }
@@ -206,7 +242,8 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
         "--rpc",
         &rpc(2),
     ]);
-    assert!(outsider.contains("not_a_member"), "{outsider}");
+    // A fresh key is no account the council knows: refused before its content is read.
+    assert!(outsider.contains("unknown_account"), "{outsider}");
     let outsider_vote = cli_err(&[
         "gov",
         "vote",
@@ -219,7 +256,7 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
         "--rpc",
         &rpc(2),
     ]);
-    assert!(outsider_vote.contains("not_a_member"), "{outsider_vote}");
+    assert!(outsider_vote.contains("unknown_account"), "{outsider_vote}");
     let late = cli_err(&[
         "gov",
         "vote",
@@ -231,6 +268,52 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
         &rpc(0),
     ]);
     assert!(late.contains("voting_closed"), "{late}");
+    // A majority cannot vote away the council's rules: parameters past the genesis bounds
+    // (a quorum of 10^-12, no veto, 1 ms votes, no timelock) are refused at proposal.
+    let takeover = ProposalKind::SetParams(junction_spec::gov::GovParams {
+        voting_period_ms: 1,
+        expedited_voting_period_ms: 1,
+        timelock_ms: 0,
+        quorum: Fraction {
+            num: 1,
+            den: 1_000_000_000_000,
+        },
+        threshold: Fraction { num: 51, den: 100 },
+        expedited_threshold: Fraction { num: 2, den: 3 },
+        veto: Fraction { num: 1, den: 1 },
+        min_deposit: 0,
+        max_active_proposals: 64,
+        max_route_gas_limit: junction_spec::MAX_PACKET_GAS_LIMIT,
+    });
+    let takeover_file = files.join("takeover.toml");
+    std::fs::write(&takeover_file, toml::to_string(&takeover).unwrap()).unwrap();
+    let refused = cli_err(&[
+        "gov",
+        "propose",
+        "file",
+        takeover_file.to_str().unwrap(),
+        "--home",
+        &home(0),
+        "--rpc",
+        &rpc(0),
+    ]);
+    assert!(
+        refused.contains("invalid_proposal") && refused.contains("fixed at genesis"),
+        "{refused}"
+    );
+    // No vote is taken on a chain whose light client the hub cannot start.
+    let broken = register_chain_file_with(files, "chain-c", vec![0xab; 32]);
+    let refused = cli_err(&[
+        "gov",
+        "propose",
+        "file",
+        &broken,
+        "--home",
+        &home(0),
+        "--rpc",
+        &rpc(0),
+    ]);
+    assert!(refused.contains("client_refused"), "{refused}");
 
     // A replayed transaction: the exact bytes of a committed vote.
     let show = net.rpc(1, "gov_show", json!({"id": route_id})).unwrap();
@@ -259,6 +342,23 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
     );
     let show = net.rpc(0, "gov_show", json!({"id": route_id})).unwrap();
     assert_eq!(show["proposal"]["status"]["status"], "executed", "{show}");
+    // One ordering per sequence space: an unordered route over the ordered route's apps is
+    // refused at proposal.
+    let unordered = policy_file_with(files, "unordered.toml", false);
+    let conflict = cli_err(&[
+        "gov",
+        "propose",
+        "open-route",
+        "--route",
+        "a-to-b-unordered",
+        "--policy",
+        &unordered,
+        "--home",
+        &home(0),
+        "--rpc",
+        &rpc(0),
+    ]);
+    assert!(conflict.contains("ordering_conflict"), "{conflict}");
 
     // Every governance action is an event with its proposal and signer.
     let mut seen_vote_event = false;

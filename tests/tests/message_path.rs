@@ -29,7 +29,21 @@ struct Env {
 }
 
 fn setup(base_port: u16, ordered: bool) -> Option<Env> {
+    setup_with(
+        base_port,
+        EvmNetOptions {
+            ordered,
+            ..Default::default()
+        },
+    )
+}
+
+fn setup_with(base_port: u16, opts: EvmNetOptions) -> Option<Env> {
     if junction_adapters::evm::anvil::anvil_binary().is_none() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI=true and no anvil binary: scripts/setup-evm.sh installs it"
+        );
         eprintln!("SKIPPED: no anvil binary; run scripts/setup-evm.sh (CI does)");
         return None;
     }
@@ -38,10 +52,6 @@ fn setup(base_port: u16, ordered: bool) -> Option<Env> {
     net.wait_height(0, 2, Duration::from_secs(60));
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = net.dir.path().join("net");
-    let opts = EvmNetOptions {
-        ordered,
-        ..Default::default()
-    };
     let evm = rt.block_on(evmnet::setup(&dir, &opts)).unwrap();
     Some(Env {
         net,
@@ -460,9 +470,8 @@ fn round_trips_exactly_once_and_forged_input() {
 
     // `junction attest`: a member's attester key signs a header the attested client
     // accepts from that attester.
-    let attester_hex = env.evm.relayer.chains[0].attester_keys[0].clone();
-    let key_path = env.net.dir.path().join("attester0.hex");
-    std::fs::write(&key_path, &attester_hex).unwrap();
+    let key_path =
+        std::path::PathBuf::from(env.evm.relayer.chains[0].attester_key_files[0].clone());
     let endpoint = env.evm.chain("evm-a").unwrap().anvil.endpoint();
     let (ok, out) = junction_tests::run_cli(&[
         "attest",
@@ -630,9 +639,9 @@ impl Env {
 /// On ordered routes: a withheld packet times out at the source exactly once (refund)
 /// and the next packet still flows; a `RecvPacket` that reaches the hub after the
 /// destination's deadline is timed out directly; a packet ahead of its turn is refused by
-/// name; a packet on a paused or closed route, over the payload cap, from an app the
-/// policy does not name or over the rate limit gets a final error-ack with that reason
-/// (refund), and the next packet on the channel still flows.
+/// name; a packet on a paused or closed route, over the payload cap or from an app the
+/// policy does not name gets a final error-ack with that reason (refund), and the next
+/// packet on the channel still flows; one over the rate limit waits and times out.
 #[test]
 fn timeouts_and_policy_error_acks_on_an_ordered_route() {
     let Some(mut env) = setup(31_900, true) else {
@@ -842,8 +851,10 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
     assert_eq!(env.balance("evm-b", user), before_b);
 
     // Then B → A takes any payload again but one message per hour; an escrow the policy
-    // does not name is refused, the next packet of the named one still flows on the
-    // ordered route (q1's sequence was used up), the one after it is over the limit.
+    // does not name is refused for good, the next packet of the named one still flows on
+    // the ordered route (q1's sequence was used up), and the one after it finds the
+    // bucket empty: an empty bucket is no reason to end a packet (anyone can drain one),
+    // so the hub refuses it for now, it waits, and it times out by the rules.
     let mut limited = evmnet::route_policy(chain_b, chain_a, &opts);
     limited.rate = RateLimit {
         messages: 1,
@@ -868,10 +879,21 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
         .unwrap();
     let q3 = env.send("evm-b", "evm-a", recipient, 80, t);
     assert_eq!(q3.packet.sequence, q1.packet.sequence + 1);
-    let q4 = env.send("evm-b", "evm-a", recipient, 90, t);
+    let soon = Timeout {
+        height: 0,
+        time_ms: env.rt.block_on(env.evm.time_ms("evm-a")).unwrap() + 12_000,
+    };
+    let q4 = env.send("evm-b", "evm-a", recipient, 90, soon);
     env.expect_outcome(&q2, "evm-b", "evm-a", "error_ack", "source_app_not_allowed");
     env.expect_outcome(&q3, "evm-b", "evm-a", "ack", "");
-    env.expect_outcome(&q4, "evm-b", "evm-a", "error_ack", "rate_limit_exceeded");
+    env.expect_outcome(&q4, "evm-b", "evm-a", "timeout", "");
+    assert!(
+        env.net
+            .metric(0, "junction_rejected_txs_total", "rate_limit_exceeded")
+            >= 1.0
+    );
+    let steps = env.hub_steps(&q4);
+    assert_eq!(steps[0]["action"], "timeout_logged", "{steps:?}");
     assert_eq!(
         env.balance_in("evm-b", other, user),
         U256::from(evmnet::ESCROW_SUPPLY)
@@ -1037,4 +1059,243 @@ fn relayer_and_validator_restarts_lose_and_repeat_nothing() {
     let h = env.net.height(0).unwrap();
     env.net.wait_height(3, h, Duration::from_secs(60));
     env.net.assert_same_chain(&[0, 3], h.saturating_sub(5)..=h);
+}
+
+impl Env {
+    /// Locks `amount` in the escrow of `from` and sends it to `dest_chain` (any name, even
+    /// one the hub does not know) for `dest_escrow`, with the app gas `gas_limit`.
+    #[allow(clippy::too_many_arguments)]
+    fn send_raw(
+        &self,
+        from: &str,
+        dest_chain: &str,
+        dest_escrow: Address,
+        recipient: Address,
+        amount: u64,
+        timeout: Timeout,
+        gas_limit: u64,
+    ) -> Sent {
+        let src = self.evm.chain(from).unwrap();
+        self.rt.block_on(async {
+            let p = evmnet::provider(
+                &src.anvil.endpoint(),
+                junction_adapters::evm::anvil::DEV_KEY_0,
+            )
+            .unwrap();
+            let receipt = TokenEscrow::new(src.escrow, &p)
+                .lockAndSend(
+                    dest_chain.to_owned(),
+                    dest_escrow,
+                    recipient,
+                    U256::from(amount),
+                    timeout.height,
+                    timeout.time_ms,
+                    gas_limit,
+                )
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap();
+            evmnet::sent_in(&receipt).unwrap()
+        })
+    }
+
+    /// Waits until `sent` has its outcome at the source `src` (its kind, and the hub's
+    /// reason for a policy error-ack).
+    fn wait_source_outcome(&self, sent: &Sent, src: &str, limit: Duration) -> (String, String) {
+        let a = self.adapter(src);
+        let start = Instant::now();
+        loop {
+            let latest = self.rt.block_on(a.latest_height()).unwrap();
+            let found = self
+                .rt
+                .block_on(a.outcomes(sent.height, latest))
+                .unwrap()
+                .into_iter()
+                .find(|o| o.key == sent.packet.key().hash());
+            if let Some(o) = found {
+                let steps = self.hub_steps(sent);
+                let reason = steps
+                    .iter()
+                    .find(|s| s["action"] == "error_ack_logged")
+                    .and_then(|s| s["reason"].as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                return (
+                    junction_hub::relay::entry_kind_name(o.kind).to_string(),
+                    reason,
+                );
+            }
+            assert!(
+                start.elapsed() < limit,
+                "no outcome at {src} for sequence {}\nrelayer log:\n{}",
+                sent.packet.sequence,
+                self.relayer_log()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+/// Attacks on delivery and on the outcome of packets, against the running relayer:
+/// - a packet asking more gas than its route allows (but less than the gateway's cap) among
+///   100 honest ones: before, nothing capped a packet's gas, and one such packet made every
+///   batch holding it revert, stalling the whole chain's deliveries; now the 100 are
+///   delivered and acked and it gets a final error-ack `gas_limit_over_cap` and its refund;
+/// - a packet to a chain the hub does not know (a typo'd destination): before, it never got
+///   an outcome and its escrow stayed locked; now a final error-ack `no_route`, refunded;
+/// - the routes ask for 3 confirmations: before, a relayer's proof at a shallow height
+///   ended the packet with a final error-ack; now the relayer proves at a deep enough
+///   height and every packet is delivered;
+/// - `junction relay status` shows the relayer's backlog and what it is waiting on.
+#[test]
+fn poison_packets_and_confirmations_never_stall_or_end_honest_packets() {
+    let Some(mut env) = setup_with(
+        32_300,
+        EvmNetOptions {
+            min_confirmations: 3,
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    let user = env.user();
+    let recipient = Address::repeat_byte(0x61);
+    let start_balance = env.balance("evm-a", user);
+    env.start_relayer();
+    // The poison packet first, then the honest ones, then the lost one.
+    let t = env.far("evm-b");
+    let b_escrow = env.evm.chain("evm-b").unwrap().escrow;
+    let poison = env.send_raw(
+        "evm-a",
+        "evm-b",
+        b_escrow,
+        recipient,
+        1_000,
+        t,
+        evmnet::ROUTE_GAS_LIMIT * 5,
+    );
+    let honest = send_many(&env, 100, recipient, 3);
+    let lost = env.send_raw(
+        "evm-a",
+        "evm-c",
+        Address::repeat_byte(0x0c),
+        recipient,
+        500,
+        t,
+        evmnet::ESCROW_APP_GAS,
+    );
+    assert_eq!(
+        env.balance("evm-a", user),
+        start_balance - U256::from(1_000 + 300 + 500)
+    );
+
+    let (kind, reason) = env.wait_source_outcome(&poison, "evm-a", Duration::from_secs(120));
+    assert_eq!(
+        (kind.as_str(), reason.as_str()),
+        ("error_ack", "gas_limit_over_cap")
+    );
+    let (kind, reason) = env.wait_source_outcome(&lost, "evm-a", Duration::from_secs(60));
+    assert_eq!((kind.as_str(), reason.as_str()), ("error_ack", "no_route"));
+    for s in &honest {
+        let (kind, _) = env.wait_source_outcome(s, "evm-a", Duration::from_secs(120));
+        assert_eq!(kind, "ack", "sequence {}", s.packet.sequence);
+    }
+    assert_eq!(env.balance("evm-b", recipient), U256::from(300));
+    // Refunded once each: only the honest 300 left the sender for good.
+    assert_eq!(env.balance("evm-a", user), start_balance - U256::from(300));
+    // The hub never took a shallow proof: nothing was refused as a final outcome for it,
+    // and every honest packet was logged.
+    assert_eq!(env.hub_events_named("packet/packet_logged").len(), 100);
+
+    let (ok, out) = junction_tests::run_cli(&[
+        "relay",
+        "status",
+        "--config",
+        env.evm.relayer_toml.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    let status: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        status["chains"]["evm-b"]["cursor"].as_u64().unwrap() > 0,
+        "{status}"
+    );
+    assert!(status["hub_refusals"].is_array(), "{status}");
+}
+
+/// An attested client that gets no update within its trusting period expires; before,
+/// it stayed expired for good (and `recover_client` only lifted freezes). A council vote
+/// now replaces the chain's trust root, which restarts the client; the packet that waited
+/// then completes, and proofs at the expired client were refused by name meanwhile.
+#[test]
+fn an_expired_client_is_recovered_by_a_vote_and_waiting_packets_complete() {
+    let Some(mut env) = setup_with(
+        32_500,
+        EvmNetOptions {
+            trusting_period_ms: 20_000,
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    let recipient = Address::repeat_byte(0x62);
+    // No relayer runs: nobody updates the clients for longer than their trusting period.
+    let until = Instant::now() + Duration::from_secs(24);
+    while Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let state = env
+        .net
+        .rpc(0, "client_state", json!({"chain": "evm-a"}))
+        .unwrap();
+    assert_eq!(state["status"], "expired", "{state}");
+    let t = env.far("evm-b");
+    let sent = env.send("evm-a", "evm-b", recipient, 25, t);
+    // Refused by name, and nothing else happens.
+    let key = env.relayer_key();
+    let (upd_a, _) = env.update("evm-a");
+    let e = env.relay(&key, vec![upd_a]).unwrap_err();
+    assert_eq!(error_name(&e), "client_expired", "{e}");
+    env.start_relayer();
+    std::thread::sleep(Duration::from_secs(5));
+    let l = env.lifecycle(&sent, "evm-a", "evm-b");
+    assert_eq!(l.outcome, None, "{l:?}");
+    assert!(
+        env.net
+            .metric(0, "junction_rejected_txs_total", "client_expired")
+            >= 1.0
+    );
+
+    // The council replaces both chains' trust roots (a fresh trusted header each, the same
+    // attesters and gateway, a longer trusting period).
+    let mut kinds = Vec::new();
+    for id in ["evm-a", "evm-b"] {
+        let a = env.adapter(id);
+        let latest = env.rt.block_on(a.latest_height()).unwrap();
+        let root = env.rt.block_on(a.trust_root(latest)).unwrap();
+        let reg: Value = env.net.rpc(0, "chain_show", json!({"id": id})).unwrap();
+        let mut params: junction_spec::gov::LightClientParams =
+            serde_json::from_value(reg["registration"]["params"].clone()).unwrap();
+        params.trusting_period_ms = 3_600_000;
+        kinds.push(ProposalKind::ReplaceClient {
+            chain: junction_spec::ChainId::new(id).unwrap(),
+            params,
+            trust_root: root.to_bytes(),
+        });
+    }
+    env.pass(kinds);
+    let state = env
+        .net
+        .rpc(0, "client_state", json!({"chain": "evm-a"}))
+        .unwrap();
+    assert_eq!(state["status"], "active", "{state}");
+    let l = env.wait_outcome(&sent, "evm-a", "evm-b", Duration::from_secs(90));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("ack"),
+        "{l:?}"
+    );
+    assert_eq!(env.balance("evm-b", recipient), U256::from(25));
 }

@@ -30,7 +30,8 @@ contract JunctionGateway is IJunctionGateway {
     /// keccak256(app, destination chain) => last sequence sent.
     mapping(bytes32 => uint64) private _sentSequence;
     /// keccak256(encoded source chain, encoded source app) => last sequence run or skipped
-    /// on an ordered route.
+    /// in an ordered sequence space (0: none yet; the space then starts at the first
+    /// sequence its entries name, `ordered_from`).
     mapping(bytes32 => uint64) private _receivedSequence;
     /// Relayer fees earned by delivering outcomes, withdrawable by the relayer.
     mapping(address => uint256) public fees;
@@ -59,6 +60,11 @@ contract JunctionGateway is IJunctionGateway {
     bytes32 private immutable TAG_PACKET_KEY;
     bytes32 private immutable TAG_ATTESTATION_SET;
     bytes32 private immutable TAG_ACK_COMMITMENT;
+    /// This gateway's identity as the hub registered it: `tagged_hash(TargetBinding,
+    /// "evm" || uint64(block.chainid) || address(this))`. Every leaf this gateway proves
+    /// is `SHA256(0x00 || BINDING || entry)`, so an entry logged for another gateway (with
+    /// the same chain name, on this or another EVM chain) never proves here.
+    bytes32 public immutable BINDING;
 
     uint256 private constant MAX_CHAIN_ID_LEN = 64;
     uint256 private constant MAX_APP_ID_LEN = 64;
@@ -69,6 +75,15 @@ contract JunctionGateway is IJunctionGateway {
     /// Gas kept back on top of `gas_limit * 64 / 63` before calling an app: it pays for the
     /// call itself (cold account, memory) so the app really gets its whole limit.
     uint256 public constant APP_CALL_GAS_MARGIN = 10_000;
+    /// Gas the app's own frame (`runApp`) needs besides the app's limit: the self-call,
+    /// copying the call data in, and checking and returning the ack.
+    uint256 public constant APP_FRAME_GAS = 40_000;
+    /// Largest gas limit a packet may carry (`spec` `MAX_PACKET_GAS_LIMIT`), far below a
+    /// block's gas limit, so a delivery of one packet always fits in a block.
+    uint64 public constant MAX_GAS_LIMIT = 10_000_000;
+    /// Gas a source app's `onAck`, `onError` or `onTimeout` runs with, whatever the
+    /// packet's own limit (that one is for the destination app).
+    uint64 public constant CALLBACK_GAS_LIMIT = 300_000;
     /// Half the secp256k1 group order: a larger `s` is the malleable twin of a valid one.
     uint256 private constant HALF_ORDER = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
@@ -84,6 +99,7 @@ contract JunctionGateway is IJunctionGateway {
     error InvalidAppId();
     error PayloadTooLarge(uint256 len);
     error NoTimeout();
+    error GasLimitTooHigh(uint64 gasLimit, uint64 max);
     error InvalidAttestationSet(string why);
     error MalformedCheckpoint();
     error WrongHubChain();
@@ -108,6 +124,13 @@ contract JunctionGateway is IJunctionGateway {
     error CommitmentMismatch(bytes32 key);
     error InsufficientGasForApp(uint256 need, uint256 left);
     error Reentrant();
+    error OnlyGateway();
+    /// How the app's frame (`runApp`) ends when the app's effects must not stand: the app
+    /// reverted (`reason`), or returned something that is not a valid ack.
+    error AppReverted(bytes reason, uint256 used);
+    error InvalidAck(uint256 used);
+    /// The app's frame failed in a way no app can cause (never expected).
+    error AppFrameFailed();
     // Reasons an entry is skipped (see EntrySkipped); a batch that skips every entry reverts
     // with the first of them.
     error AlreadyDelivered(bytes32 key);
@@ -125,11 +148,10 @@ contract JunctionGateway is IJunctionGateway {
     event PacketSent(bytes32 indexed key, address indexed app, uint64 sequence, bytes32 packetHash, bytes packet);
     event CheckpointAccepted(uint64 indexed height, bytes32 checkpointHash, bytes32 logRoot, uint64 logSize);
     event AttestationSetChanged(bytes32 oldHash, bytes32 newHash);
-    /// The app ran (`appSucceeded`) or reverted; `result` is the ack or the reason the ack
-    /// commitment covers; `appGasUsed` is the gas the app call consumed.
-    event PacketReceived(
-        bytes32 indexed key, bool appSucceeded, bytes32 ackCommitment, bytes result, uint256 appGasUsed
-    );
+    /// The app ran (`appSucceeded`) or reverted (or its ack was invalid); `result` is the
+    /// ack or the reason, and `acks[key]` = `ackCommitment(appSucceeded ? 2 : 3, result)`;
+    /// `appGasUsed` is the gas the app call consumed.
+    event PacketReceived(bytes32 indexed key, bool appSucceeded, bytes result, uint256 appGasUsed);
     /// The packet was not run and left no receipt (its deadline passed by this chain's clock).
     event PacketRefused(bytes32 indexed key, bytes reason);
     event SequenceSkipped(bytes32 indexed key, uint64 sequence);
@@ -162,6 +184,7 @@ contract JunctionGateway is IJunctionGateway {
     struct Entry {
         uint8 kind;
         bool ordered;
+        uint64 orderedFrom; // the space's first sequence run in order (0: unordered)
         uint256 targetStart; // the target chain's bytes
         uint256 targetLen;
         uint256 packetStart; // the version byte
@@ -204,6 +227,8 @@ contract JunctionGateway is IJunctionGateway {
         TAG_PACKET_KEY = sha256("junction/packet-key/v1");
         TAG_ATTESTATION_SET = sha256("junction/attestation-set/v1");
         TAG_ACK_COMMITMENT = sha256("junction/ack-commitment/v1");
+        bytes32 tagBinding = sha256("junction/target-binding/v1");
+        BINDING = sha256(abi.encodePacked(tagBinding, tagBinding, "evm", uint64(block.chainid), address(this)));
 
         // The checkpoint is trusted (chosen like a genesis), but it must still be well formed,
         // and the set must be canonical and the one it names as the next signer.
@@ -246,6 +271,8 @@ contract JunctionGateway is IJunctionGateway {
         if (destApp.length == 0 || destApp.length > MAX_APP_ID_LEN) revert InvalidAppId();
         if (payload.length > MAX_PAYLOAD_BYTES) revert PayloadTooLarge(payload.length);
         if (timeoutHeight == 0 && timeoutTimeMs == 0) revert NoTimeout();
+        // A limit no block could hold would make every delivery of the packet revert.
+        if (gasLimit > MAX_GAS_LIMIT) revert GasLimitTooHigh(gasLimit, MAX_GAS_LIMIT);
 
         bytes32 seqSlot = keccak256(abi.encodePacked(msg.sender, destChain));
         sequence = _sentSequence[seqSlot] + 1;
@@ -349,7 +376,7 @@ contract JunctionGateway is IJunctionGateway {
     /// uses (wrapped in a packet entry); for relayers and cross-checks.
     function hashPacket(bytes calldata packet) external view returns (bytes32 packetHash, bytes32 key) {
         packetHash = _tagged(TAG_PACKET, packet);
-        key = this.packetKeyOfEntry(abi.encodePacked(uint8(1), uint32(1), "x", uint8(0), packet, uint32(0)));
+        key = this.packetKeyOfEntry(abi.encodePacked(uint8(1), uint32(1), "x", uint64(0), packet, uint32(0)));
     }
 
     /// Helper of `hashPacket`: the packet key hash of an encoded entry.
@@ -530,12 +557,15 @@ contract JunctionGateway is IJunctionGateway {
         if (proof.length != inner + border) return false;
         // One scratch buffer past the free memory pointer serves the leaf and every node:
         // this loop runs for every level of every delivered entry, and Solidity's own
-        // encoding and bounds checks cost more than the SHA-256 calls themselves.
+        // encoding and bounds checks cost more than the SHA-256 calls themselves. The
+        // leaf is SHA256(0x00 || BINDING || entry): the binding is this gateway's own.
+        bytes32 binding = BINDING;
         assembly ("memory-safe") {
             let p := mload(0x40)
             mstore8(p, 0)
-            calldatacopy(add(p, 1), entry.offset, entry.length)
-            if iszero(staticcall(gas(), 2, p, add(entry.length, 1), 0, 32)) { revert(0, 0) }
+            mstore(add(p, 1), binding)
+            calldatacopy(add(p, 33), entry.offset, entry.length)
+            if iszero(staticcall(gas(), 2, p, add(entry.length, 33), 0, 32)) { revert(0, 0) }
             let h := mload(0)
             mstore8(p, 1)
             for { let level := 0 } lt(level, proof.length) { level := add(level, 1) } {
@@ -589,7 +619,7 @@ contract JunctionGateway is IJunctionGateway {
         if (acks[key] != 0) return abi.encodeWithSelector(AlreadyDelivered.selector, key);
         if (e.ordered) {
             bytes32 slot = _routeSlot(entry, e);
-            uint64 expected = _receivedSequence[slot] + 1;
+            uint64 expected = _expectedSequence(slot, e);
             if (e.sequence < expected) return abi.encodeWithSelector(AlreadyDelivered.selector, key);
             if (e.sequence > expected) {
                 return abi.encodeWithSelector(OutOfOrder.selector, key, expected, e.sequence);
@@ -609,7 +639,7 @@ contract JunctionGateway is IJunctionGateway {
         (bool ok, bytes memory result, uint256 used) = _runApp(entry, e);
         bytes32 commitment = _ackCommitmentMemory(ok ? KIND_ACK : KIND_ERROR_ACK, result);
         acks[key] = commitment;
-        emit PacketReceived(key, ok, commitment, result, used);
+        emit PacketReceived(key, ok, result, used);
         return "";
     }
 
@@ -618,12 +648,21 @@ contract JunctionGateway is IJunctionGateway {
             || (e.timeoutTimeMs != 0 && block.timestamp * 1000 >= e.timeoutTimeMs);
     }
 
-    /// Calls the destination app's onReceive with exactly the packet's gas limit. Returns
-    /// whether it succeeded, the ack (or the revert reason) and the gas it used.
+    /// Calls the destination app's onReceive with exactly the packet's gas limit, in a frame
+    /// of its own (`runApp`), so that the app's effects stand only together with a valid
+    /// ack: a revert, or a return that is not an ack, rolls the app back and becomes an
+    /// error-ack. Returns whether the app ran, the ack (or the reason) and the gas it used.
     function _runApp(bytes calldata entry, Entry memory e) private returns (bool, bytes memory, uint256) {
         if (e.destAppLen != 20) return (false, REASON_BAD_APP_ID, 0);
         address app = address(bytes20(entry[e.destAppStart:e.destAppStart + 20]));
         if (app.code.length == 0) return (false, REASON_NO_CODE, 0);
+        // Room for the frame's selector and first argument right before the app's call data,
+        // so the frame's call data is built in place (see below).
+        uint256 room;
+        assembly ("memory-safe") {
+            room := mload(0x40)
+            mstore(0x40, add(room, 36))
+        }
         bytes memory data = abi.encodeCall(
             IJunctionApp.onReceive,
             (
@@ -633,11 +672,134 @@ contract JunctionGateway is IJunctionGateway {
                 entry[e.payloadStart:e.payloadStart + e.payloadLen]
             )
         );
-        (bool ok, bytes memory ret, uint256 used) = _callApp(app, e.gasLimit, data);
-        if (!ok) return (false, ret, used);
-        (bool valid, bytes memory ack) = _decodeAck(ret);
-        if (!valid) return (false, REASON_BAD_ACK, used);
-        return (true, ack, used);
+        // The frame gets what the app's own call needs (the gas rule inside `runApp`) plus
+        // its overhead; the whole transaction reverts if that is not left, so a relayer
+        // cannot starve the app into an error-ack.
+        uint64 gasLimit = e.gasLimit;
+        uint256 frameGas = (uint256(gasLimit) * 64) / 63 + APP_CALL_GAS_MARGIN + APP_FRAME_GAS;
+        uint256 need = (frameGas * 64) / 63 + APP_CALL_GAS_MARGIN;
+        uint256 left = gasleft();
+        if (left < need) revert InsufficientGasForApp(need, left);
+        // The frame's call data: runApp(app, gasLimit), then the app's call data as is.
+        bytes4 selector = this.runApp.selector;
+        bool ok;
+        bytes memory ret;
+        assembly ("memory-safe") {
+            let len := mload(data)
+            let frame := mload(0x40)
+            // The encoding normally lands right after the room: then the frame's header
+            // (selector, app, and the gas limit over the length word) goes in front of it.
+            switch eq(data, add(room, 36))
+            case 1 { frame := room }
+            default { mcopy(add(frame, 68), add(data, 32), len) }
+            mstore(frame, selector)
+            mstore(add(frame, 4), app)
+            mstore(add(frame, 36), gasLimit)
+            ok := call(frameGas, address(), 0, frame, add(len, 68), 0, 0)
+            // What the frame returns is this contract's own encoding, bounded by the ack
+            // cap (see runApp).
+            let size := returndatasize()
+            ret := mload(0x40)
+            mstore(ret, size)
+            returndatacopy(add(ret, 32), 0, size)
+            mstore(0x40, add(add(ret, 32), size))
+        }
+        // ok: [used][ack]. Otherwise [selector][used][reason] for AppReverted, [selector][used]
+        // for InvalidAck, or InsufficientGasForApp as it is.
+        // (`_tail` overwrites the word before the tail: read the gas used first.)
+        uint256 n = ret.length;
+        if (ok && n >= 32) {
+            uint256 used = _word(ret, 0);
+            return (true, _tail(ret, 32), used);
+        }
+        bytes4 kind = n >= 4 ? bytes4(ret) : bytes4(0);
+        if (n >= 36 && kind == AppReverted.selector) {
+            uint256 used = _word(ret, 4);
+            return (false, _tail(ret, 36), used);
+        }
+        if (n >= 36 && kind == InvalidAck.selector) return (false, REASON_BAD_ACK, _word(ret, 4));
+        if (kind == InsufficientGasForApp.selector) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), n)
+            }
+        }
+        revert AppFrameFailed();
+    }
+
+    /// The app's frame: runs the call data that follows its two arguments on `app` with
+    /// exactly `gasLimit`, and returns `[gas used (32 bytes)][ack]` when the app returned
+    /// abi-encoded `bytes` of at most 1,024 bytes. Otherwise it reverts, rolling the app
+    /// back, with `[AppReverted selector][used][reason]` when the app reverted and
+    /// `[InvalidAck selector][used]` for any other return. Only the gateway may call it.
+    function runApp(address app, uint64 gasLimit) external {
+        if (msg.sender != address(this)) revert OnlyGateway();
+        uint256 need = (uint256(gasLimit) * 64) / 63 + APP_CALL_GAS_MARGIN;
+        uint256 left = gasleft();
+        if (left < need) revert InsufficientGasForApp(need, left);
+        bool ok;
+        uint256 used;
+        uint256 got;
+        assembly ("memory-safe") {
+            let len := sub(calldatasize(), 68)
+            let p := mload(0x40)
+            calldatacopy(p, 68, len)
+            let before := gas()
+            ok := call(gasLimit, app, 0, p, len, 0, 0)
+            used := sub(before, gas())
+            got := returndatasize()
+        }
+        bytes memory ret = _returned(ok, got);
+        bytes4 tag;
+        uint256 start;
+        uint256 size;
+        if (!ok) {
+            (tag, start, size) = (AppReverted.selector, 0, ret.length);
+        } else {
+            (bool valid, bytes memory ack) = _decodeAck(ret);
+            if (!valid) {
+                (tag, start, size) = (InvalidAck.selector, 0, 0);
+            } else {
+                assembly ("memory-safe") {
+                    start := sub(add(ack, 32), add(ret, 32))
+                    size := mload(ack)
+                }
+            }
+        }
+        // Write the header right before the payload bytes (the words before them are the
+        // return's own ABI head, or a fresh word), then return or revert raw.
+        assembly ("memory-safe") {
+            let body := add(add(ret, 32), start)
+            let head := sub(body, 32)
+            switch tag
+            case 0 {
+                mstore(head, used)
+                return(head, add(size, 32))
+            }
+            default {
+                let p := mload(0x40)
+                mstore(p, tag)
+                mstore(add(p, 4), used)
+                mcopy(add(p, 36), body, size)
+                revert(p, add(size, 36))
+            }
+        }
+    }
+
+    /// The 32-byte word at `data[o:o + 32]` (callers check the length).
+    function _word(bytes memory data, uint256 o) private pure returns (uint256 w) {
+        assembly ("memory-safe") {
+            w := mload(add(add(data, 32), o))
+        }
+    }
+
+    /// `data[o:]` as bytes, in place: overwrites the word before it with its length
+    /// (callers are done with what was there).
+    function _tail(bytes memory data, uint256 o) private pure returns (bytes memory rest) {
+        uint256 n = data.length - o;
+        assembly ("memory-safe") {
+            rest := add(data, o)
+            mstore(rest, n)
+        }
     }
 
     /// The gas rule of DESIGN §4: the app gets exactly `gasLimit`, and the whole call reverts
@@ -658,11 +820,19 @@ contract JunctionGateway is IJunctionGateway {
             size := returndatasize()
         }
         used = before - gasleft();
-        // An ack is abi-encoded bytes of at most MAX_RESULT_BYTES: offset, length, padded data.
+        ret = _returned(ok, size);
+    }
+
+    /// The last call's return data (`size` bytes), copied only up to what an entry can
+    /// carry, so an app cannot make the gateway pay for a huge return: an ack is abi-encoded
+    /// bytes of at most MAX_RESULT_BYTES (offset, length, padded data), and an oversized
+    /// one comes back empty (which `_decodeAck` refuses); a revert reason is cut to the
+    /// longest result an entry can carry.
+    function _returned(bool ok, uint256 size) private pure returns (bytes memory ret) {
         uint256 cap = ok ? 64 + MAX_RESULT_BYTES : MAX_RESULT_BYTES;
         if (size > cap) {
-            if (ok) return (true, "", used); // an oversized ack: _decodeAck refuses the empty return
-            size = cap; // a revert reason is cut to the longest result an entry can carry
+            if (ok) return "";
+            size = cap;
         }
         ret = new bytes(size);
         assembly ("memory-safe") {
@@ -689,9 +859,16 @@ contract JunctionGateway is IJunctionGateway {
         return (true, ack);
     }
 
+    /// The sequence an ordered space runs next: after the last one it ran or skipped, or,
+    /// before any, the first one the hub's entries name.
+    function _expectedSequence(bytes32 slot, Entry memory e) private view returns (uint64) {
+        uint64 last = _receivedSequence[slot];
+        return last == 0 ? e.orderedFrom : last + 1;
+    }
+
     function _skipSequence(bytes calldata entry, Entry memory e, bytes32 key) private returns (bytes memory) {
         bytes32 slot = _routeSlot(entry, e);
-        uint64 expected = _receivedSequence[slot] + 1;
+        uint64 expected = _expectedSequence(slot, e);
         if (e.sequence < expected) return abi.encodeWithSelector(AlreadyDelivered.selector, key);
         if (e.sequence > expected) return abi.encodeWithSelector(OutOfOrder.selector, key, expected, e.sequence);
         _receivedSequence[slot] = e.sequence;
@@ -724,7 +901,8 @@ contract JunctionGateway is IJunctionGateway {
             data = abi.encodeCall(IJunctionApp.onTimeout, (dest, e.sequence, payload));
         }
         // A failing callback is recorded, never allowed to block the batch or the outcome.
-        (bool ok, bytes memory err,) = _callApp(app, e.gasLimit, data);
+        // It runs with a bounded gas of its own: the packet's limit is the destination's.
+        (bool ok, bytes memory err,) = _callApp(app, CALLBACK_GAS_LIMIT, data);
         emit OutcomeDelivered(key, e.kind, ok, ok ? bytes("") : err);
         return "";
     }
@@ -739,13 +917,12 @@ contract JunctionGateway is IJunctionGateway {
         uint256 o = 1;
         (e.targetStart, e.targetLen, o) = _chain(d, o, index);
         e.targetStart += 4;
-        if (o + 2 > n) revert MalformedEntry(index);
-        uint8 ordered = uint8(d[o]);
-        if (ordered > 1) revert MalformedEntry(index);
-        e.ordered = ordered == 1;
-        e.packetStart = o + 1;
-        if (uint8(d[o + 1]) != 1) revert MalformedEntry(index); // packet version
-        o += 2;
+        if (o + 9 > n) revert MalformedEntry(index);
+        e.orderedFrom = uint64(_load(d, o) >> 192);
+        e.ordered = e.orderedFrom != 0;
+        e.packetStart = o + 8;
+        if (uint8(d[o + 8]) != 1) revert MalformedEntry(index); // packet version
+        o += 9;
         e.sourceChainStart = o;
         (, e.sourceChainLen, o) = _chain(d, o, index);
         e.sourceAppStart = o;
@@ -825,8 +1002,21 @@ contract JunctionGateway is IJunctionGateway {
         return sha256(abi.encodePacked(TAG_ACK_COMMITMENT, TAG_ACK_COMMITMENT, kind, uint32(result.length), result));
     }
 
-    function _ackCommitmentMemory(uint8 kind, bytes memory result) private view returns (bytes32) {
-        return sha256(abi.encodePacked(TAG_ACK_COMMITMENT, TAG_ACK_COMMITMENT, kind, uint32(result.length), result));
+    /// `_ackCommitment` of a result in memory, hashed from a scratch buffer past the free
+    /// memory pointer (it runs once per delivered packet).
+    function _ackCommitmentMemory(uint8 kind, bytes memory result) private view returns (bytes32 h) {
+        bytes32 tag = TAG_ACK_COMMITMENT;
+        assembly ("memory-safe") {
+            let len := mload(result)
+            let p := mload(0x40)
+            mstore(p, tag)
+            mstore(add(p, 32), tag)
+            mstore8(add(p, 64), kind)
+            mstore(add(p, 65), shl(224, len))
+            mcopy(add(p, 69), add(result, 32), len)
+            if iszero(staticcall(gas(), 2, p, add(len, 69), 0, 32)) { revert(0, 0) }
+            h := mload(0)
+        }
     }
 
     // ------------------------------------------------------------------ bytes helpers

@@ -199,21 +199,25 @@ fn receipt_of(
     height: u64,
     tx_hash: [u8; 32],
 ) -> Result<Receipt, AdapterError> {
-    let receipt = Receipt {
+    let kind = if ev.appSucceeded {
+        EntryKind::Ack
+    } else {
+        EntryKind::ErrorAck
+    };
+    if ev.result.len() > junction_spec::MAX_RESULT_BYTES {
+        return Err(AdapterError::MalformedEvent {
+            tx_hash,
+            what: "PacketReceived: result over the entry cap".into(),
+        });
+    }
+    Ok(Receipt {
         key: ev.key.0,
         app_succeeded: ev.appSucceeded,
         result: ev.result.to_vec(),
-        ack_commitment: ev.ackCommitment.0,
+        ack_commitment: ack_commitment(kind, &ev.result),
         height,
         tx_hash,
-    };
-    if ack_commitment(receipt.kind(), &receipt.result) != receipt.ack_commitment {
-        return Err(AdapterError::MalformedEvent {
-            tx_hash,
-            what: "PacketReceived: ack commitment does not match its result".into(),
-        });
-    }
-    Ok(receipt)
+    })
 }
 
 fn outcome_of(
@@ -304,6 +308,17 @@ impl EvmAdapter {
         self.sender
     }
 
+    /// The gas limit of the chain's latest block: what one delivery can use at most.
+    pub async fn block_gas_limit(&self) -> Result<u64, AdapterError> {
+        let block = self
+            .provider
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .map_err(rpc)?
+            .ok_or(AdapterError::BlockNotFound { height: 0 })?;
+        Ok(block.header.gas_limit)
+    }
+
     /// Delivers `batches` under one checkpoint. Batches with an entry of an ordered route
     /// go one at a time, each mined before the next is estimated (a later one may depend
     /// on an earlier one's sequence); otherwise all are sent back to back with consecutive
@@ -318,7 +333,7 @@ impl EvmAdapter {
         let ordered = batches
             .iter()
             .flat_map(|b| b.iter())
-            .any(|e| e.entry.ordered);
+            .any(|e| e.entry.is_ordered());
         if ordered || batches.len() < 2 {
             let mut out = Vec::with_capacity(batches.len());
             for b in batches {

@@ -13,7 +13,7 @@ use alloy::sol_types::SolValue;
 use junction_light_clients::hub::testkit;
 use junction_spec::log::{EntryKind, LogEntry};
 use junction_spec::merkle::{empty_root, inclusion_proof, root_from_leaf_hashes};
-use junction_spec::{ChainId, Packet, Timeout};
+use junction_spec::{evm_target_binding, ChainId, Packet, Timeout};
 
 use super::anvil::{Anvil, DEV_KEY_0};
 use super::gateway::{
@@ -64,6 +64,11 @@ pub async fn measure_delivery(batch: usize) -> Result<DeliveryGas, String> {
     let escrow = deploy_escrow(&provider, gw, U256::from(1u64))
         .await
         .map_err(|e| format!("deploying an escrow: {e}"))?;
+    let evm_chain_id = provider
+        .get_chain_id()
+        .await
+        .map_err(|e| format!("eth_chainId: {e}"))?;
+    let binding = evm_target_binding(evm_chain_id, &gw.0 .0);
     let entries: Vec<LogEntry> = (0..LOG_SIZE)
         .map(|i| {
             let packet = Packet {
@@ -86,7 +91,7 @@ pub async fn measure_delivery(batch: usize) -> Result<DeliveryGas, String> {
                 gas_limit: 100_000,
                 fee: 0,
             };
-            LogEntry::new(EntryKind::Packet, false, packet, vec![])
+            LogEntry::new(EntryKind::Packet, binding, 0, packet, vec![])
         })
         .collect();
     let leaves: Vec<[u8; 32]> = entries.iter().map(LogEntry::leaf_hash).collect();

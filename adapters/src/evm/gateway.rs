@@ -156,7 +156,7 @@ impl EntryProof {
     /// The ABI struct of one element of `deliver`'s second argument.
     pub fn to_abi(&self) -> JunctionGateway::ProvenEntry {
         JunctionGateway::ProvenEntry {
-            entry: Bytes::from(self.entry.to_bytes()),
+            entry: Bytes::from(self.entry.delivered_bytes()),
             leafIndex: self.index,
             proof: self.proof.iter().map(|h| FixedBytes::from(*h)).collect(),
         }

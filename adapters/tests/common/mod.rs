@@ -26,10 +26,19 @@ pub const APP_GAS: u64 = 200_000;
 /// Starts anvil, or returns `None` (with a note) when no anvil binary exists.
 pub fn anvil() -> Option<Anvil> {
     if junction_adapters::evm::anvil::anvil_binary().is_none() {
+        assert!(
+            !in_ci(),
+            "CI=true and no anvil binary: scripts/setup-evm.sh installs it"
+        );
         eprintln!("SKIPPED: no anvil binary; run scripts/setup-evm.sh (CI does)");
         return None;
     }
     Some(Anvil::spawn(&[]).expect("anvil starts"))
+}
+
+/// Whether the tests run in CI (`CI=true`): there nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
 pub fn chain(s: &str) -> ChainId {
@@ -44,6 +53,9 @@ pub struct TestHub {
     pub height: u64,
     pub log: Vec<LogEntry>,
     pub genesis: Checkpoint,
+    /// The registered binding of each chain's gateway (as the hub's registration gives
+    /// it); `append` binds entries for these chains.
+    pub bindings: std::collections::BTreeMap<ChainId, [u8; 32]>,
 }
 
 impl TestHub {
@@ -59,11 +71,21 @@ impl TestHub {
             height: 1,
             log: Vec::new(),
             genesis,
+            bindings: std::collections::BTreeMap::new(),
         }
     }
 
-    /// Appends an entry; returns its index.
-    pub fn append(&mut self, entry: LogEntry) -> u64 {
+    /// Appends an entry bound to its target's gateway (as the hub binds it, when the
+    /// target has a gateway here); returns its index.
+    pub fn append(&mut self, mut entry: LogEntry) -> u64 {
+        if let Some(b) = self.bindings.get(&entry.target_chain) {
+            entry.target_binding = *b;
+        }
+        self.append_raw(entry)
+    }
+
+    /// Appends an entry exactly as given (e.g. bound to another gateway).
+    pub fn append_raw(&mut self, entry: LogEntry) -> u64 {
         self.log.push(entry);
         (self.log.len() - 1) as u64
     }
@@ -134,7 +156,7 @@ pub async fn env() -> Option<Env> {
     env_with(TestHub::new(4)).await
 }
 
-pub async fn env_with(hub: TestHub) -> Option<Env> {
+pub async fn env_with(mut hub: TestHub) -> Option<Env> {
     let anvil = anvil()?;
     let signer: PrivateKeySigner = DEV_KEY_0.parse().unwrap();
     let user = signer.address();
@@ -156,6 +178,15 @@ pub async fn env_with(hub: TestHub) -> Option<Env> {
     let escrow_b = deploy_escrow(&provider, gw_b, U256::from(SUPPLY))
         .await
         .unwrap();
+    let evm_chain_id = provider.get_chain_id().await.unwrap();
+    hub.bindings.insert(
+        chain_a.clone(),
+        junction_spec::evm_target_binding(evm_chain_id, &gw_a.0 .0),
+    );
+    hub.bindings.insert(
+        chain_b.clone(),
+        junction_spec::evm_target_binding(evm_chain_id, &gw_b.0 .0),
+    );
     Some(Env {
         anvil,
         provider,
@@ -270,8 +301,14 @@ pub fn far_timeout() -> Timeout {
     }
 }
 
+/// A packet entry (bound when appended), ordered from sequence 1 when `ordered`.
 pub fn packet_entry(packet: Packet, ordered: bool) -> LogEntry {
-    LogEntry::new(EntryKind::Packet, ordered, packet, vec![])
+    entry(EntryKind::Packet, ordered, packet, vec![])
+}
+
+/// An entry of `kind` (bound when appended), ordered from sequence 1 when `ordered`.
+pub fn entry(kind: EntryKind, ordered: bool, packet: Packet, result: Vec<u8>) -> LogEntry {
+    LogEntry::new(kind, [0; 32], u64::from(ordered), packet, result)
 }
 
 pub fn bytes(b: &[u8]) -> Bytes {
@@ -289,4 +326,15 @@ pub fn events<E: alloy::sol_types::SolEvent>(
         .filter_map(|l| l.log_decode::<E>().ok())
         .map(|l| l.inner.data)
         .collect()
+}
+
+/// The gateway tests' hostile destination app (`contracts/test/HostileApp.sol`).
+#[allow(clippy::too_many_arguments, missing_docs)]
+pub mod hostile {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug, PartialEq, Eq)]
+        HostileApp,
+        "evm/artifacts/HostileApp.json"
+    );
 }

@@ -1,27 +1,26 @@
 //! Why a packet input is refused. A refused input changes nothing and logs nothing.
 
-use junction_spec::{ChainId, Hash32, MAX_RESULT_BYTES};
+use junction_spec::{Hash32, MAX_RESULT_BYTES};
 use thiserror::Error;
+
+use crate::route::PolicyRejection;
 
 /// Why a `RecvPacket`, `AckPacket` or `TimeoutPacket` is refused. Each variant has a stable
 /// snake_case [`PacketError::name`] (RPC code and metrics label).
 ///
-/// These are rejections *without* an outcome: the input is malformed, a duplicate, or
-/// early. A proven packet that breaks its route's policy is not refused: it gets a final
-/// error-ack (see the module docs).
+/// These are rejections *without* an outcome: the input is malformed, a duplicate, early,
+/// or (`Retry`) refused by a policy rule that may pass later. A proven packet that breaks a
+/// rule fixed for good is not refused: it gets a final error-ack (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PacketError {
     /// The packet breaks the packet format rules (`Packet::validate`).
     #[error("malformed packet: {0}")]
     Malformed(junction_spec::PacketError),
-    /// No route, in any state, joins the packet's source and destination chains.
-    #[error("no route joins {source_chain} to {dest_chain}")]
-    UnknownRoute {
-        /// The packet's source chain.
-        source_chain: ChainId,
-        /// The packet's destination chain.
-        dest_chain: ChainId,
-    },
+    /// A route-policy rule that may pass later refuses the packet now (its name is the
+    /// rule's: `not_enough_confirmations`, `rate_limit_exceeded`, ...). The packet stays
+    /// pending, and times out by the rules if it never passes.
+    #[error("refused for now: {0}")]
+    Retry(PolicyRejection),
     /// The hub already received a packet with this key (it was logged, or given its
     /// final outcome on arrival).
     #[error("a packet with this key was already received")]
@@ -30,8 +29,9 @@ pub enum PacketError {
     /// can never be received now.
     #[error("this packet key was already timed out; it can no longer be received")]
     AlreadyTimedOut,
-    /// On an ordered route the hub accepts sequences strictly in order.
-    #[error("out of order on an ordered route: expected sequence {expected}, got {got}")]
+    /// In an ordered sequence space (and in one no route covers yet) the hub accepts
+    /// sequences strictly in order.
+    #[error("out of order in an ordered sequence space: expected sequence {expected}, got {got}")]
     OutOfOrder {
         /// The next sequence the hub accepts on this (source chain, source app,
         /// destination chain).
@@ -78,7 +78,7 @@ impl PacketError {
     pub fn name(&self) -> &'static str {
         match self {
             PacketError::Malformed(_) => "malformed_packet",
-            PacketError::UnknownRoute { .. } => "unknown_route",
+            PacketError::Retry(r) => r.name(),
             PacketError::AlreadyReceived => "already_received",
             PacketError::AlreadyTimedOut => "already_timed_out",
             PacketError::OutOfOrder { .. } => "out_of_order",

@@ -4,11 +4,13 @@
 
 use junction_spec::{EntryKind, Hash32, LogEntry, Packet, RouteId, MAX_RESULT_BYTES};
 
-use crate::route::{PacketContext, PolicyRejection, Route, RouteState};
+use crate::route::{PacketContext, PolicyRejection, RouteChoice};
 use crate::state::Council;
 
 use super::error::PacketError;
-use super::input::{AckKind, AckPacket, PacketEvent, PacketInput, RecvPacket, TimeoutPacket};
+use super::input::{
+    AckKind, AckPacket, Bindings, PacketEvent, PacketInput, RecvPacket, TimeoutPacket,
+};
 use super::state::{ChannelKey, Outcome, PacketRecord, PacketState, APP_REVERTED};
 
 /// Most entries one input appends (an outcome and a sequence skip).
@@ -25,8 +27,8 @@ pub enum PlanStep {
     /// Rule (a): the destination's latest verified header is already past the deadline;
     /// log the timeout for the source (and a sequence skip on an ordered route).
     TimeoutOnArrival,
-    /// The packet breaks its route's policy: a final error-ack naming the rule (and a
-    /// sequence skip on an ordered route).
+    /// The packet breaks a rule fixed for good (of its route, or no route covers it): a
+    /// final error-ack naming the rule (and a sequence skip on an ordered route).
     PolicyErrorAck {
         /// The broken rule.
         rejection: PolicyRejection,
@@ -65,8 +67,9 @@ impl PlanStep {
 pub struct Plan {
     packet: Packet,
     key_hash: Hash32,
-    route: RouteId,
+    route: Option<RouteId>,
     ordered: bool,
+    bindings: Bindings,
     step: PlanStep,
 }
 
@@ -76,12 +79,12 @@ impl Plan {
         &self.step
     }
 
-    /// The route the packet is handled on.
-    pub fn route(&self) -> &RouteId {
-        &self.route
+    /// The route the packet is handled on (`None`: no route covers its sequence space).
+    pub fn route(&self) -> Option<&RouteId> {
+        self.route.as_ref()
     }
 
-    /// Whether that route is ordered.
+    /// Whether the packet's sequence space is ordered (its entries are).
     pub fn ordered(&self) -> bool {
         self.ordered
     }
@@ -97,32 +100,44 @@ impl Plan {
     }
 }
 
-/// The route a packet travels on: among the routes joining its source chain to its
-/// destination chain, the first by (allows both of its apps, state open → paused →
-/// closed, route id). `None` when no route joins the two chains.
-pub fn route_for<'c>(council: &'c Council, packet: &Packet) -> Option<&'c Route> {
-    let state_rank = |s: RouteState| match s {
-        RouteState::Open => 0u8,
-        RouteState::Paused => 1,
-        RouteState::Closed => 2,
-    };
-    council
-        .routes()
-        .filter(|r| {
-            r.policy.source_chain == packet.source_chain && r.policy.dest_chain == packet.dest_chain
-        })
-        .min_by_key(|r| {
-            let allows = r.policy.allows_source_app(&packet.source_app)
-                && r.policy.allows_dest_app(&packet.dest_app);
-            (!allows, state_rank(r.state), &r.id)
-        })
+/// How a packet's sequence space stands: the route it travels on and the space's
+/// ordering, or no route (then the space has no ordering yet, and the hub takes its
+/// sequences in order so that a route opened later, of either ordering, finds every
+/// sequence below its first one used up).
+struct Space {
+    route: Option<RouteId>,
+    /// Whether entries are ordered (a covering route is ordered).
+    ordered: bool,
+    /// Whether the hub takes the space's sequences strictly in order.
+    in_order: bool,
+    /// Why no route covers the space.
+    unrouted: Option<PolicyRejection>,
 }
 
-fn lookup_route<'c>(council: &'c Council, packet: &Packet) -> Result<&'c Route, PacketError> {
-    route_for(council, packet).ok_or_else(|| PacketError::UnknownRoute {
-        source_chain: packet.source_chain.clone(),
-        dest_chain: packet.dest_chain.clone(),
-    })
+fn space_of(council: &Council, packet: &Packet) -> Space {
+    match council.route_for(packet) {
+        RouteChoice::Covered(r) => Space {
+            route: Some(r.id.clone()),
+            ordered: r.policy.ordered,
+            in_order: r.policy.ordered,
+            unrouted: None,
+        },
+        RouteChoice::Unassigned(rejection) => Space {
+            route: None,
+            ordered: false,
+            in_order: true,
+            unrouted: Some(rejection),
+        },
+    }
+}
+
+/// The route a packet travels on, if any route covers its sequence space (see
+/// [`crate::route::route_choice`]).
+pub fn route_for<'c>(council: &'c Council, packet: &Packet) -> Option<&'c crate::Route> {
+    match council.route_for(packet) {
+        RouteChoice::Covered(r) => Some(r),
+        RouteChoice::Unassigned(_) => None,
+    }
 }
 
 impl PacketState {
@@ -156,8 +171,10 @@ impl PacketState {
     }
 
     /// Validates a `RecvPacket` at hub time `now_ms`: packet rules, exactly-once by key,
-    /// route lookup, sequence order on ordered routes, then timeout rule (a), then the
-    /// route policy (a rejection plans a final error-ack, not an error).
+    /// the route (or none), sequence order where the space is ordered or has no route yet,
+    /// then no destination (`no_route`), timeout rule (a), and the route policy: a rule
+    /// fixed for good plans a final error-ack, one that may pass later refuses the input
+    /// ([`PacketError::Retry`]).
     pub fn validate_recv(
         &self,
         council: &Council,
@@ -174,9 +191,8 @@ impl PacketState {
                 PacketError::AlreadyTimedOut
             });
         }
-        let route = lookup_route(council, packet)?;
-        let ordered = route.policy.ordered;
-        if ordered {
+        let space = space_of(council, packet);
+        if space.in_order {
             let expected = self.channel(&ChannelKey::of(packet)).next_recv;
             if packet.sequence != expected {
                 return Err(PacketError::OutOfOrder {
@@ -186,29 +202,42 @@ impl PacketState {
             }
         }
         self.check_room()?;
-        let step = if packet
-            .timeout
-            .is_reached(input.dest_latest_height, input.dest_latest_time_ms)
-        {
-            PlanStep::TimeoutOnArrival
-        } else {
-            let ctx = PacketContext {
-                now_ms,
-                proof_height: input.proof_height,
-                source_latest_height: input.source_latest_height,
-                dest_latest_height: input.dest_latest_height,
-                dest_latest_time_ms: input.dest_latest_time_ms,
-            };
-            match council.check_packet(&route.id, packet, &ctx) {
-                Ok(()) => PlanStep::Deliver { ctx },
-                Err(rejection) => PlanStep::PolicyErrorAck { rejection },
+        let step = match (input.dest, &space.unrouted, &space.route) {
+            (None, _, _) => PlanStep::PolicyErrorAck {
+                rejection: PolicyRejection::NoRoute,
+            },
+            (Some(dest), _, _) if packet.timeout.is_reached(dest.height, dest.time_ms) => {
+                PlanStep::TimeoutOnArrival
             }
+            (Some(_), Some(rejection), _) => PlanStep::PolicyErrorAck {
+                rejection: rejection.clone(),
+            },
+            (Some(dest), None, Some(route)) => {
+                let ctx = PacketContext {
+                    now_ms,
+                    proof_height: input.proof_height,
+                    source_latest_height: input.source_latest_height,
+                    dest_latest_height: dest.height,
+                    dest_latest_time_ms: dest.time_ms,
+                };
+                match council.check_packet(route, packet, &ctx) {
+                    Ok(()) => PlanStep::Deliver { ctx },
+                    Err(rejection) if rejection.is_final() => {
+                        PlanStep::PolicyErrorAck { rejection }
+                    }
+                    Err(rejection) => return Err(PacketError::Retry(rejection)),
+                }
+            }
+            (Some(_), None, None) => PlanStep::PolicyErrorAck {
+                rejection: PolicyRejection::NoRoute,
+            },
         };
         Ok(Plan {
             packet: packet.clone(),
             key_hash,
-            route: route.id.clone(),
-            ordered,
+            route: space.route,
+            ordered: space.ordered,
+            bindings: input.bindings,
             step,
         })
     }
@@ -239,6 +268,7 @@ impl PacketState {
             key_hash,
             route: record.route.clone(),
             ordered: record.ordered,
+            bindings: input.bindings,
             step: PlanStep::Acknowledge {
                 kind: input.kind,
                 result: input.result.clone(),
@@ -277,12 +307,20 @@ impl PacketState {
                 )
             }
             None => {
-                let route = lookup_route(council, packet)?;
-                (
-                    route.id.clone(),
-                    route.policy.ordered,
-                    PlanStep::TimeoutUnreceived,
-                )
+                let space = space_of(council, packet);
+                // An ordered route may time a later sequence out first (the destination
+                // waits for the earlier ones anyway); a space without a route may not, so
+                // that its used-up sequences stay a prefix.
+                if space.route.is_none() {
+                    let expected = self.channel(&ChannelKey::of(packet)).next_recv;
+                    if packet.sequence != expected {
+                        return Err(PacketError::OutOfOrder {
+                            expected,
+                            got: packet.sequence,
+                        });
+                    }
+                }
+                (space.route, space.ordered, PlanStep::TimeoutUnreceived)
             }
         };
         self.check_room()?;
@@ -291,6 +329,7 @@ impl PacketState {
             key_hash,
             route,
             ordered,
+            bindings: input.bindings,
             step,
         })
     }
@@ -328,13 +367,25 @@ impl PacketState {
             key_hash,
             route,
             ordered,
+            bindings,
             step,
         } = plan;
         let packet_hash = packet.hash();
         let channel = ChannelKey::of(&packet);
         let mut events = Vec::new();
         let mut log = |state: &mut PacketState, kind: EntryKind, result: Vec<u8>, reason: &str| {
-            let entry = LogEntry::new(kind, ordered, packet.clone(), result);
+            let ordered_from = if ordered {
+                state.ordered_from(&channel)
+            } else {
+                0
+            };
+            let entry = LogEntry::new(
+                kind,
+                bindings.of(kind),
+                ordered_from,
+                packet.clone(),
+                result,
+            );
             let log_index = state.log.append(entry);
             events.push(PacketEvent {
                 action: PacketEvent::action_of(kind),
@@ -371,42 +422,50 @@ impl PacketState {
                         skip_index,
                     },
                 );
-                let counters = state.counters_mut(&route);
-                if kind == EntryKind::Timeout {
-                    counters.timed_out = counters.timed_out.saturating_add(1);
-                } else {
-                    let n = counters.error_acked.entry(reason.to_owned()).or_default();
-                    *n = n.saturating_add(1);
-                }
-                if ordered {
-                    counters.sequence_skips = counters.sequence_skips.saturating_add(1);
-                }
+                state.count(route.as_ref(), |counters| {
+                    if kind == EntryKind::Timeout {
+                        counters.timed_out = counters.timed_out.saturating_add(1);
+                    } else {
+                        let n = counters.error_acked.entry(reason.to_owned()).or_default();
+                        *n = n.saturating_add(1);
+                    }
+                    if ordered {
+                        counters.sequence_skips = counters.sequence_skips.saturating_add(1);
+                    }
+                });
             };
         match step {
-            PlanStep::Deliver { ctx } => match council.execute_packet(&route, &packet, &ctx) {
-                Ok(()) => {
-                    let packet_index = log(self, EntryKind::Packet, Vec::new(), "");
-                    self.records.insert(
-                        key_hash,
-                        PacketRecord {
-                            packet_hash,
-                            route: route.clone(),
-                            ordered,
-                            received_on_hub: true,
-                            packet_index: Some(packet_index),
-                            outcome: None,
-                            skip_index: None,
-                        },
-                    );
-                    let counters = self.counters_mut(&route);
-                    counters.received = counters.received.saturating_add(1);
+            PlanStep::Deliver { ctx } => {
+                let taken = match &route {
+                    Some(r) => council.execute_packet(r, &packet, &ctx),
+                    None => Err(PolicyRejection::NoRoute),
+                };
+                match taken {
+                    Ok(()) => {
+                        let packet_index = log(self, EntryKind::Packet, Vec::new(), "");
+                        self.records.insert(
+                            key_hash,
+                            PacketRecord {
+                                packet_hash,
+                                route: route.clone(),
+                                ordered,
+                                received_on_hub: true,
+                                packet_index: Some(packet_index),
+                                outcome: None,
+                                skip_index: None,
+                            },
+                        );
+                        self.count(route.as_ref(), |c| {
+                            c.received = c.received.saturating_add(1)
+                        });
+                    }
+                    // Only if the council changed since validation (the caller validates
+                    // and executes on the same states): settle it as the rule says.
+                    Err(rejection) => {
+                        settle_undelivered(self, EntryKind::ErrorAck, rejection.name(), true)
+                    }
                 }
-                // Only if the council changed since validation: the rejection is final
-                // all the same.
-                Err(rejection) => {
-                    settle_undelivered(self, EntryKind::ErrorAck, rejection.name(), true)
-                }
-            },
+            }
             PlanStep::TimeoutOnArrival => {
                 settle_undelivered(self, EntryKind::Timeout, "timeout_on_arrival", true)
             }
@@ -430,8 +489,7 @@ impl PacketState {
                         log_index,
                     });
                 }
-                let counters = self.counters_mut(&route);
-                match kind {
+                self.count(route.as_ref(), |counters| match kind {
                     AckKind::Ack => counters.acked = counters.acked.saturating_add(1),
                     AckKind::ErrorAck => {
                         let n = counters
@@ -440,7 +498,7 @@ impl PacketState {
                             .or_default();
                         *n = n.saturating_add(1);
                     }
-                }
+                });
             }
             PlanStep::TimeoutPending => {
                 let log_index = log(self, EntryKind::Timeout, Vec::new(), "timeout_proven");
@@ -453,11 +511,12 @@ impl PacketState {
                     });
                     r.skip_index = skip_index;
                 }
-                let counters = self.counters_mut(&route);
-                counters.timed_out = counters.timed_out.saturating_add(1);
-                if ordered {
-                    counters.sequence_skips = counters.sequence_skips.saturating_add(1);
-                }
+                self.count(route.as_ref(), |counters| {
+                    counters.timed_out = counters.timed_out.saturating_add(1);
+                    if ordered {
+                        counters.sequence_skips = counters.sequence_skips.saturating_add(1);
+                    }
+                });
             }
         }
         self.advance_channel(&channel);

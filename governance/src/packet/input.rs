@@ -7,6 +7,36 @@
 
 use junction_spec::{EntryKind, Hash32, Packet, RouteId};
 
+/// The registered identities of a packet's two chains (`LogEntry::target_binding`): every
+/// entry for the source carries `source`, every entry for the destination `dest`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bindings {
+    /// The source chain's binding.
+    pub source: Hash32,
+    /// The destination chain's binding (all zero when the hub knows no destination).
+    pub dest: Hash32,
+}
+
+impl Bindings {
+    /// The binding of the chain an entry of `kind` goes to.
+    pub fn of(&self, kind: EntryKind) -> Hash32 {
+        if kind.goes_to_destination() {
+            self.dest
+        } else {
+            self.source
+        }
+    }
+}
+
+/// The destination's latest verified header, as the hub's light client holds it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DestHead {
+    /// Latest verified height of the destination chain's light client.
+    pub height: u64,
+    /// Time of that header, in ms.
+    pub time_ms: u64,
+}
+
 /// A relayer submits a packet whose commitment the hub proved on the source chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecvPacket {
@@ -16,10 +46,11 @@ pub struct RecvPacket {
     pub proof_height: u64,
     /// Latest verified height of the source chain's light client.
     pub source_latest_height: u64,
-    /// Latest verified height of the destination chain's light client.
-    pub dest_latest_height: u64,
-    /// Time of that destination header, in ms.
-    pub dest_latest_time_ms: u64,
+    /// The destination's latest header; `None` when the destination chain is not
+    /// registered or of a kind that cannot receive (the packet then has no route).
+    pub dest: Option<DestHead>,
+    /// The bindings of the packet's chains.
+    pub bindings: Bindings,
 }
 
 /// What the destination gateway stored for a packet.
@@ -51,6 +82,8 @@ pub struct AckPacket {
     pub kind: AckKind,
     /// The acknowledgement bytes (at most `MAX_RESULT_BYTES`).
     pub result: Vec<u8>,
+    /// The bindings of the packet's chains.
+    pub bindings: Bindings,
 }
 
 /// A relayer proves a destination header at or past the packet's deadline and that the
@@ -64,6 +97,8 @@ pub struct TimeoutPacket {
     pub dest_height: u64,
     /// Time of the destination header, in ms.
     pub dest_time_ms: u64,
+    /// The bindings of the packet's chains.
+    pub bindings: Bindings,
 }
 
 /// Any packet input, for [`crate::packet::PacketState::apply`].
@@ -87,8 +122,8 @@ pub struct PacketEvent {
     pub kind: EntryKind,
     /// Its log index.
     pub log_index: u64,
-    /// The route the packet is handled on.
-    pub route: RouteId,
+    /// The route the packet is handled on (`None`: no route covers its sequence space).
+    pub route: Option<RouteId>,
     /// `PacketKey::hash` of the packet.
     pub key_hash: Hash32,
     /// `Packet::hash`.

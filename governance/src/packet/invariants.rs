@@ -43,7 +43,17 @@ impl PacketState {
             if entry.validate().is_err() {
                 return Err(V::MalformedEntry { index });
             }
-            if entry.ordered && entry.kind == EntryKind::Packet {
+            if entry.is_ordered() {
+                // Every ordered entry of a space names the one first sequence the hub fixed
+                // for it, and none is below it.
+                let channel = self.channel(&ChannelKey::of(&entry.packet));
+                if entry.ordered_from != channel.ordered_from
+                    || entry.packet.sequence < entry.ordered_from
+                {
+                    return Err(V::OrderedOutOfSequence { index });
+                }
+            }
+            if entry.is_ordered() && entry.kind == EntryKind::Packet {
                 let last = last_ordered
                     .entry(ChannelKey::of(&entry.packet))
                     .or_default();
@@ -56,7 +66,7 @@ impl PacketState {
             let record = self
                 .records
                 .get(&key_hash)
-                .filter(|r| r.packet_hash == entry.packet.hash() && r.ordered == entry.ordered)
+                .filter(|r| r.packet_hash == entry.packet.hash() && r.ordered == entry.is_ordered())
                 .ok_or(V::EntryWithoutRecord { index })?;
             let s = seen.entry(key_hash).or_default();
             s.channel = Some(ChannelKey::of(&entry.packet));
@@ -82,7 +92,11 @@ impl PacketState {
             if !points_here {
                 return Err(V::RecordMismatch { key_hash });
             }
-            let c = counters.entry(record.route.clone()).or_default();
+            // Packets no route covers are counted by reason on the hub, not per route.
+            let Some(route) = &record.route else {
+                continue;
+            };
+            let c = counters.entry(route.clone()).or_default();
             match entry.kind {
                 EntryKind::Packet => c.received += 1,
                 EntryKind::Ack => c.acked += 1,

@@ -35,7 +35,9 @@ pub mod state;
 
 pub use error::{PacketError, PacketInvariantViolation};
 pub use handle::{route_for, Plan, PlanStep};
-pub use input::{AckKind, AckPacket, PacketEvent, PacketInput, RecvPacket, TimeoutPacket};
+pub use input::{
+    AckKind, AckPacket, Bindings, DestHead, PacketEvent, PacketInput, RecvPacket, TimeoutPacket,
+};
 pub use state::{
     Channel, ChannelKey, MessageLog, Outcome, PacketRecord, PacketState, PacketStatus,
     RouteCounters, APP_REVERTED,

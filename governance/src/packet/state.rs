@@ -145,9 +145,10 @@ pub enum PacketStatus {
 pub struct PacketRecord {
     /// `Packet::hash` of the packet the key stands for.
     pub packet_hash: Hash32,
-    /// The route it was handled on.
-    pub route: RouteId,
-    /// Whether that route is ordered (fixed when the record is made).
+    /// The route it was handled on (`None`: no route covered its sequence space).
+    pub route: Option<RouteId>,
+    /// Whether its entries are ordered (its space's ordering, fixed when the record is
+    /// made).
     pub ordered: bool,
     /// Whether a `RecvPacket` made this record (false: timed out before any arrived).
     pub received_on_hub: bool,
@@ -217,6 +218,10 @@ pub struct Channel {
     /// (on an ordered route, the destination gateway has moved past it or will on the
     /// entries already logged).
     pub next_dest: u64,
+    /// 0 until the channel's first ordered entry; then `next_recv` as it was at that
+    /// entry: the first sequence the destination runs in order (sequences below it were
+    /// used up before the space had an ordering). Every ordered entry carries it.
+    pub ordered_from: u64,
 }
 
 impl Default for Channel {
@@ -224,6 +229,7 @@ impl Default for Channel {
         Self {
             next_recv: 1,
             next_dest: 1,
+            ordered_from: 0,
         }
     }
 }
@@ -317,8 +323,22 @@ impl PacketState {
         self.records.iter().filter(|(_, r)| r.outcome.is_none())
     }
 
-    pub(crate) fn counters_mut(&mut self, route: &RouteId) -> &mut RouteCounters {
-        self.counters.entry(route.clone()).or_default()
+    /// The counters of `route`; `None` (no route covered the packet) counts nowhere.
+    pub(crate) fn count(&mut self, route: Option<&RouteId>, f: impl FnOnce(&mut RouteCounters)) {
+        if let Some(route) = route {
+            f(self.counters.entry(route.clone()).or_default());
+        }
+    }
+
+    /// The `ordered_from` of `key` for an ordered entry logged now: fixed to `next_recv`
+    /// by the channel's first ordered entry.
+    pub(crate) fn ordered_from(&mut self, key: &ChannelKey) -> u64 {
+        let mut ch = self.channel(key);
+        if ch.ordered_from == 0 {
+            ch.ordered_from = ch.next_recv;
+            self.channels.insert(key.clone(), ch);
+        }
+        ch.ordered_from
     }
 
     /// Moves the channel's counters past every sequence that now has a record (and an
@@ -382,7 +402,7 @@ impl Decode for Outcome {
     }
 }
 
-/// `packet_hash || route || ordered || received_on_hub || packet_index? || outcome? ||
+/// `packet_hash || route? || ordered || received_on_hub || packet_index? || outcome? ||
 /// skip_index?`.
 impl Encode for PacketRecord {
     fn encode_to(&self, out: &mut Vec<u8>) {
@@ -429,11 +449,12 @@ impl Decode for ChannelKey {
     }
 }
 
-/// `next_recv || next_dest`.
+/// `next_recv || next_dest || ordered_from`.
 impl Encode for Channel {
     fn encode_to(&self, out: &mut Vec<u8>) {
         self.next_recv.encode_to(out);
         self.next_dest.encode_to(out);
+        self.ordered_from.encode_to(out);
     }
 }
 
@@ -442,6 +463,7 @@ impl Decode for Channel {
         Ok(Self {
             next_recv: Decode::decode_from(r)?,
             next_dest: Decode::decode_from(r)?,
+            ordered_from: Decode::decode_from(r)?,
         })
     }
 }
@@ -522,7 +544,7 @@ mod codec_tests {
         let route = RouteId::new("a-to-b").unwrap_or_else(|e| panic!("{e}"));
         let rec = PacketRecord {
             packet_hash: [7; 32],
-            route: route.clone(),
+            route: Some(route.clone()),
             ordered: true,
             received_on_hub: true,
             packet_index: Some(3),
@@ -549,6 +571,7 @@ mod codec_tests {
         let ch = Channel {
             next_recv: 5,
             next_dest: 4,
+            ordered_from: 3,
         };
         assert_eq!(Channel::from_bytes(&ch.to_bytes()), Ok(ch));
         // An outcome must be an outcome kind.

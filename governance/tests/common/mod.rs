@@ -39,6 +39,19 @@ pub fn params() -> GovParams {
         veto: Fraction::new(1, 3),
         min_deposit: 10,
         max_active_proposals: 4,
+        max_route_gas_limit: 2_000_000,
+    }
+}
+
+/// Genesis bounds: quorum at least 1/3, veto at most 1/2, any positive period, no least
+/// timelock.
+pub fn floors() -> GovFloors {
+    GovFloors {
+        min_quorum: Fraction::new(1, 3),
+        max_veto: Fraction::new(1, 2),
+        min_voting_period_ms: 1,
+        min_expedited_voting_period_ms: 1,
+        min_timelock_ms: 0,
     }
 }
 
@@ -67,11 +80,13 @@ pub fn policy() -> RoutePolicy {
         dest_apps: vec![b"bank".to_vec()],
         ordered: false,
         max_payload: 1_000,
+        max_gas_limit: 1_000_000,
         rate: RateLimit {
             messages: 3,
             bytes: 2_000,
             window_ms: 1_000,
         },
+        app_rate: None,
         min_timeout_ms: 1_000,
         max_timeout_ms: 100_000,
         min_confirmations: 2,
@@ -104,10 +119,12 @@ pub fn council(members: &[(u64, Role)]) -> Council {
     Council::genesis(GovGenesis {
         members,
         params: params(),
+        floors: floors(),
         chains: vec![registration("chain-a"), registration("chain-b")],
         routes: vec![(route_id("a-to-b"), policy())],
         validators: validators(),
         relayers: vec![[0xee; 32]],
+        accounts: Vec::new(),
     })
     .unwrap()
 }
