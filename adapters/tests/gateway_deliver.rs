@@ -387,7 +387,7 @@ async fn an_entry_for_another_chain_is_refused() {
     assert_eq!(err.revert_name(), Some("WrongTargetChain"));
 }
 
-/// Issue 11, item 12: entries were bound to a chain-id string only, so a second gateway
+/// Replay at a twin gateway (spec/security.md): entries were bound to a chain-id string only, so a second gateway
 /// deployed under the same chain name (on this or another EVM chain) accepted the same
 /// checkpoints and entries. Each entry's leaf now commits to the registered gateway's
 /// binding (EIP-155 id and address): the second gateway cannot prove it.
@@ -457,7 +457,7 @@ async fn a_bad_inclusion_proof_is_refused() {
     assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(2));
 }
 
-/// Issue 11, item 1: nothing capped a packet's gas limit, so one `lockAndSend` with
+/// The poison packet (spec/security.md): nothing capped a packet's gas limit, so one `lockAndSend` with
 /// `gasLimit = 2**63` made every delivery batch holding it revert. The gateway refuses
 /// such a packet at `send`, where nothing is committed yet.
 #[tokio::test]
@@ -508,7 +508,7 @@ async fn send_above_the_gateway_gas_cap_is_refused() {
     assert!(receipt.status());
 }
 
-/// Issue 11, item 2: an app whose ack was invalid (oversized, not `bytes`, a return bomb)
+/// Effects kept with an invalid ack (spec/security.md): an app whose ack was invalid (oversized, not `bytes`, a return bomb)
 /// kept its effects while the source was refunded through the error-ack: one packet paid
 /// out on both chains. The app now runs in a frame of its own that rolls back unless its
 /// return is a valid ack: its state is unchanged, the outcome is one error-ack, and the
@@ -635,7 +635,7 @@ async fn an_invalid_ack_rolls_the_app_back_and_the_source_is_refunded_once() {
     );
 }
 
-/// Issue 11, item 1: the source-side callbacks ran with the packet's own gas limit, so a
+/// Outcomes held back by a huge gas limit (spec/security.md): the source-side callbacks ran with the packet's own gas limit, so a
 /// packet at a huge limit could never get its outcome delivered (the timeout reverted too).
 /// They now run with a bounded gas of their own.
 #[tokio::test]

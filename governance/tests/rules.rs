@@ -917,7 +917,7 @@ fn bench_samples_are_valid() {
 
 // ------------------------------------------------------------------ attacks on the council
 
-/// The council takeover of issue 11: a bare majority passes `SetParams` with a tiny
+/// The council takeover (spec/security.md): a bare majority passes `SetParams` with a tiny
 /// quorum, no veto, 1 ms votes and no timelock, then adds a member of huge weight with its
 /// own votes alone. Parameters need more than 2/3 and cannot cross the genesis bounds, so
 /// the sequence ends with the council unchanged.

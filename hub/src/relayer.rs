@@ -692,24 +692,26 @@ impl Relayer {
                 continue;
             };
             let p = &t.packet;
-            let (Some(src), Some(dst)) = (
-                self.chains.get(&p.source_chain),
-                self.chains.get(&p.dest_chain),
-            ) else {
+            let Some(src) = self.chains.get(&p.source_chain) else {
                 continue;
             };
-            let Some(dst_header) = headers.get(&p.dest_chain) else {
+            // A destination this relayer does not serve (e.g. one the hub does not know
+            // either): the packet is still proven, and the hub answers it (`no_route`).
+            let dst = self.chains.get(&p.dest_chain);
+            let dst_header = headers.get(&p.dest_chain);
+            if dst.is_some() && dst_header.is_none() {
                 continue;
-            };
+            }
             // The hub refused this packet lately for a reason that may pass: wait.
             if waiting.contains(key) {
                 continue;
             }
             let h_src = commit_headers.get(&p.source_chain).map(|h| h.number);
-            let h_dst = dst_header.number;
-            let past = p
-                .timeout
-                .is_reached(h_dst, dst_header.timestamp.saturating_mul(1000));
+            let h_dst = dst_header.map_or(0, |h| h.number);
+            let past = dst_header.is_some_and(|h| {
+                p.timeout
+                    .is_reached(h.number, h.timestamp.saturating_mul(1000))
+            });
             let kind = match state.as_deref() {
                 // Sent after the proof height (or no height is deep enough yet): its
                 // commitment is not in that state; keep the source client moving.
@@ -718,6 +720,7 @@ impl Relayer {
                     continue;
                 }
                 None => Work::Recv { past },
+                Some("pending") if dst.is_none() => continue,
                 Some("pending") => match self.receipts.get(key) {
                     Some(r) if r.height <= h_dst => Work::Ack(r.clone()),
                     Some(_) => continue,
@@ -732,7 +735,7 @@ impl Relayer {
                 key: *key,
                 packet: p.clone(),
                 src: src.clone(),
-                dst: dst.clone(),
+                dst: dst.cloned(),
                 work: kind,
             });
         }
@@ -912,12 +915,16 @@ impl Relayer {
                                             "hub refused relay message {i}: {message}"
                                         );
                                     }
+                                    // Short pauses: what refuses a packet now (a client to
+                                    // recover, a bucket, confirmations) lets it through
+                                    // within seconds once it passes.
                                     backoff.insert(
                                         k,
-                                        Backoff::after(
+                                        Backoff::after_at_most(
                                             attempts,
                                             name.clone(),
                                             std::time::Instant::now(),
+                                            HUB_RETRY_CAP,
                                         ),
                                     );
                                 } else {
@@ -1164,6 +1171,9 @@ impl Relayer {
     }
 }
 
+/// The longest pause before a packet the hub refused for now is proven again.
+pub const HUB_RETRY_CAP: Duration = Duration::from_secs(8);
+
 /// Most entries a chain may have waiting for delivery before the relayer stops fetching
 /// more for it (a destination that is down must not grow the relayer without bound).
 pub const MAX_PENDING_ENTRIES: usize = 20_000;
@@ -1307,10 +1317,20 @@ impl Backoff {
     }
 
     fn after(attempts: u32, reason: String, now: std::time::Instant) -> Self {
+        Self::after_at_most(attempts, reason, now, Duration::from_secs(60))
+    }
+
+    /// [`Backoff::after`], with the pause capped at `cap`.
+    fn after_at_most(
+        attempts: u32,
+        reason: String,
+        now: std::time::Instant,
+        cap: Duration,
+    ) -> Self {
         Self {
             attempts,
             reason,
-            next_try: now + Self::delay(attempts),
+            next_try: now + Self::delay(attempts).min(cap),
         }
     }
 }
@@ -1408,7 +1428,8 @@ struct Job {
     key: Hash32,
     packet: Packet,
     src: Arc<EvmAdapter>,
-    dst: Arc<EvmAdapter>,
+    /// `None` for a destination this relayer does not serve (only `Recv`, not past).
+    dst: Option<Arc<EvmAdapter>>,
     work: Work,
 }
 
@@ -1449,15 +1470,17 @@ async fn build_all(
                 .1
                 .push(ProofNeed { job: i, claim });
         };
-        match job.work {
-            Work::Recv { past } => {
+        match (&job.work, &job.dst) {
+            (Work::Recv { past }, dst) => {
                 need(&job.src, SlotClaim::Commitment);
-                if past {
-                    need(&job.dst, SlotClaim::NoReceipt);
+                if let (true, Some(dst)) = (*past, dst) {
+                    need(dst, SlotClaim::NoReceipt);
                 }
             }
-            Work::Ack(_) => need(&job.dst, SlotClaim::Receipt),
-            Work::Timeout => need(&job.dst, SlotClaim::NoReceipt),
+            (Work::Ack(_), Some(dst)) => need(dst, SlotClaim::Receipt),
+            (Work::Timeout, Some(dst)) => need(dst, SlotClaim::NoReceipt),
+            // Not built without a destination (see relay_to_hub).
+            (_, None) => {}
         }
     }
     let proven =
