@@ -457,26 +457,18 @@ async fn a_bad_inclusion_proof_is_refused() {
     assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(2));
 }
 
-/// The poison packet (spec/security.md): nothing capped a packet's gas limit, so one `lockAndSend` with
-/// `gasLimit = 2**63` made every delivery batch holding it revert. The gateway refuses
-/// such a packet at `send`, where nothing is committed yet.
+/// The poison packet (spec/security.md): nothing capped a packet's gas limit, so one
+/// `lockAndSend` with `gasLimit = 2**63` made every delivery batch holding it revert. The
+/// gateway refuses such a packet at `send`, where nothing is committed yet.
 #[tokio::test]
 async fn send_above_the_gateway_gas_cap_is_refused() {
     let Some(env) = env().await else { return };
     let cap = env.gateway(env.gw_a).MAX_GAS_LIMIT().call().await.unwrap();
     assert_eq!(cap, junction_spec::MAX_PACKET_GAS_LIMIT);
+    let to = Address::repeat_byte(0x1d);
     for gas in [cap + 1, 1u64 << 63] {
         let err = env
-            .escrow(env.escrow_a)
-            .lockAndSend(
-                env.chain_b.as_str().to_owned(),
-                env.escrow_b,
-                Address::repeat_byte(0x1d),
-                U256::from(5u64),
-                1_000_000,
-                0,
-                gas,
-            )
+            .lock_and_send_call(env.escrow_b, to, 5, far_timeout(), gas)
             .call()
             .await
             .unwrap_err();
@@ -488,31 +480,17 @@ async fn send_above_the_gateway_gas_cap_is_refused() {
         );
     }
     // At the cap a packet is committed.
-    let receipt = env
-        .escrow(env.escrow_a)
-        .lockAndSend(
-            env.chain_b.as_str().to_owned(),
-            env.escrow_b,
-            Address::repeat_byte(0x1d),
-            U256::from(5u64),
-            1_000_000,
-            0,
-            cap,
-        )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status());
+    let sent = env
+        .lock_and_send_to(env.escrow_b, to, 5, far_timeout(), cap)
+        .await;
+    assert_eq!(sent.gas_limit, cap);
 }
 
-/// Effects kept with an invalid ack (spec/security.md): an app whose ack was invalid (oversized, not `bytes`, a return bomb)
-/// kept its effects while the source was refunded through the error-ack: one packet paid
-/// out on both chains. The app now runs in a frame of its own that rolls back unless its
-/// return is a valid ack: its state is unchanged, the outcome is one error-ack, and the
-/// source refunds once.
+/// Effects kept with an invalid ack (spec/security.md): an app whose ack was invalid
+/// (oversized, not `bytes`, a return bomb) kept its effects while the source was refunded
+/// through the error-ack: one packet paid out on both chains. The app now runs in a frame
+/// of its own that rolls back unless its return is a valid ack: its state is unchanged, the
+/// outcome is one error-ack, and the source refunds once.
 #[tokio::test]
 async fn an_invalid_ack_rolls_the_app_back_and_the_source_is_refunded_once() {
     let Some(mut env) = env().await else { return };
@@ -526,39 +504,24 @@ async fn an_invalid_ack_rolls_the_app_back_and_the_source_is_refunded_once() {
         (4, "revert"),
     ];
     let before = env.balance(env.escrow_a, env.user).await;
-    let (provider, escrow_a, chain_b) = (env.provider.clone(), env.escrow_a, env.chain_b.clone());
-    let send = |mode: u8| {
-        let escrow = junction_adapters::evm::gateway::TokenEscrow::new(escrow_a, provider.clone());
-        let dest = chain_b.as_str().to_owned();
-        let app = *hostile.address();
-        async move {
-            // The hostile app reads its mode from the recipient's last byte.
-            let mut recipient = [0x20u8; 20];
-            recipient[19] = mode;
-            let receipt = escrow
-                .lockAndSend(
-                    dest,
-                    app,
-                    Address::from(recipient),
-                    U256::from(10u64),
-                    1_000_000,
-                    0,
-                    APP_GAS,
-                )
-                .send()
-                .await
-                .unwrap()
-                .get_receipt()
-                .await
-                .unwrap();
-            use junction_spec::encoding::Decode;
-            let ev = events::<JunctionGateway::PacketSent>(&receipt);
-            junction_spec::Packet::from_bytes(&ev[0].packet).unwrap()
-        }
+    // The hostile app reads its mode from the recipient's last byte.
+    let recipient = |mode: u8| {
+        let mut r = [0x20u8; 20];
+        r[19] = mode;
+        Address::from(r)
     };
     let mut sent = Vec::new();
     for (mode, _) in modes {
-        sent.push(send(mode).await);
+        sent.push(
+            env.lock_and_send_to(
+                *hostile.address(),
+                recipient(mode),
+                10,
+                far_timeout(),
+                APP_GAS,
+            )
+            .await,
+        );
     }
     let indices: Vec<u64> = sent
         .iter()
@@ -585,7 +548,9 @@ async fn an_invalid_ack_rolls_the_app_back_and_the_source_is_refunded_once() {
     assert_eq!(hostile.runs().call().await.unwrap(), U256::ZERO);
     assert_eq!(hostile.credited().call().await.unwrap(), U256::ZERO);
     // A valid ack keeps them.
-    let fine = send(0).await;
+    let fine = env
+        .lock_and_send_to(*hostile.address(), recipient(0), 10, far_timeout(), APP_GAS)
+        .await;
     let i = env.hub.append(packet_entry(fine, false));
     let cp = env.hub.certify();
     let receipt = deliver(&env.provider, env.gw_b, &cp, &[env.hub.prove(i)], None)
@@ -635,34 +600,22 @@ async fn an_invalid_ack_rolls_the_app_back_and_the_source_is_refunded_once() {
     );
 }
 
-/// Outcomes held back by a huge gas limit (spec/security.md): the source-side callbacks ran with the packet's own gas limit, so a
-/// packet at a huge limit could never get its outcome delivered (the timeout reverted too).
-/// They now run with a bounded gas of their own.
+/// Outcomes held back by a huge gas limit (spec/security.md): the source-side callbacks
+/// ran with the packet's own gas limit, so a packet at a huge limit could never get its
+/// outcome delivered (the timeout reverted too). They now run with a bounded gas of their
+/// own.
 #[tokio::test]
 async fn outcome_callbacks_run_with_their_own_bounded_gas() {
     let Some(mut env) = env().await else { return };
-    let escrow = env.escrow(env.escrow_a);
-    let receipt = escrow
-        .lockAndSend(
-            env.chain_b.as_str().to_owned(),
+    let packet = env
+        .lock_and_send_to(
             env.escrow_b,
             Address::repeat_byte(0x1f),
-            U256::from(12u64),
-            1_000_000,
-            0,
+            12,
+            far_timeout(),
             junction_spec::MAX_PACKET_GAS_LIMIT,
         )
-        .send()
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    let ev = events::<JunctionGateway::PacketSent>(&receipt);
-    let packet = {
-        use junction_spec::encoding::Decode;
-        junction_spec::Packet::from_bytes(&ev[0].packet).unwrap()
-    };
+        .await;
     let before = env.balance(env.escrow_a, env.user).await;
     let t = env
         .hub

@@ -234,28 +234,8 @@ impl Council {
             return Err(GovError::DuplicateGenesisEntry { what: "validator" });
         }
 
-        let mut relayers = g.relayers;
-        if relayers.len() > MAX_RELAYERS {
-            return Err(GovError::TooManyGenesisEntries {
-                what: "relayers",
-                max: MAX_RELAYERS,
-            });
-        }
-        relayers.sort();
-        if relayers.windows(2).any(|w| w[0] == w[1]) {
-            return Err(GovError::DuplicateGenesisEntry { what: "relayer" });
-        }
-        let mut accounts = g.accounts;
-        if accounts.len() > MAX_ACCOUNTS {
-            return Err(GovError::TooManyGenesisEntries {
-                what: "accounts",
-                max: MAX_ACCOUNTS,
-            });
-        }
-        accounts.sort();
-        if accounts.windows(2).any(|w| w[0] == w[1]) {
-            return Err(GovError::DuplicateGenesisEntry { what: "account" });
-        }
+        let relayers = genesis_keys(g.relayers, MAX_RELAYERS, "relayer")?;
+        let accounts = genesis_keys(g.accounts, MAX_ACCOUNTS, "account")?;
 
         let council = Council {
             params: g.params,
@@ -957,6 +937,30 @@ impl Council {
             GovInput::Tick => Ok(self.tick(now_ms)),
         }
     }
+}
+
+/// A genesis key list (`what`: "relayer", "account"), sorted, within `max` and without
+/// duplicates.
+fn genesis_keys(
+    mut keys: Vec<[u8; 32]>,
+    max: usize,
+    what: &'static str,
+) -> Result<Vec<[u8; 32]>, GovError> {
+    if keys.len() > max {
+        return Err(GovError::TooManyGenesisEntries {
+            what: if what == "relayer" {
+                "relayers"
+            } else {
+                "accounts"
+            },
+            max,
+        });
+    }
+    keys.sort();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        return Err(GovError::DuplicateGenesisEntry { what });
+    }
+    Ok(keys)
 }
 
 /// Shortens a failure reason to [`crate::proposal::MAX_FAILURE_REASON_LEN`] bytes, at a

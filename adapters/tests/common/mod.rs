@@ -247,17 +247,21 @@ impl Env {
     /// Locks `amount` in escrow A for `recipient` on B; returns the packet the gateway
     /// emitted (decoded from its event).
     pub async fn lock_and_send(&self, recipient: Address, amount: u64, timeout: Timeout) -> Packet {
+        self.lock_and_send_to(self.escrow_b, recipient, amount, timeout, APP_GAS)
+            .await
+    }
+
+    /// [`Env::lock_and_send`] to the app `dest` on B, with the app gas `gas_limit`.
+    pub async fn lock_and_send_to(
+        &self,
+        dest: Address,
+        recipient: Address,
+        amount: u64,
+        timeout: Timeout,
+        gas_limit: u64,
+    ) -> Packet {
         let receipt = self
-            .escrow(self.escrow_a)
-            .lockAndSend(
-                self.chain_b.as_str().to_owned(),
-                self.escrow_b,
-                recipient,
-                U256::from(amount),
-                timeout.height,
-                timeout.time_ms,
-                APP_GAS,
-            )
+            .lock_and_send_call(dest, recipient, amount, timeout, gas_limit)
             .send()
             .await
             .unwrap()
@@ -273,6 +277,27 @@ impl Env {
             .expect("PacketSent event");
         use junction_spec::encoding::Decode;
         Packet::from_bytes(&sent.inner.data.packet).unwrap()
+    }
+
+    /// The `lockAndSend` call on escrow A (to send, or to simulate).
+    pub fn lock_and_send_call(
+        &self,
+        dest: Address,
+        recipient: Address,
+        amount: u64,
+        timeout: Timeout,
+        gas_limit: u64,
+    ) -> alloy::contract::SolCallBuilder<&DynProvider, TokenEscrow::lockAndSendCall> {
+        let call = TokenEscrow::lockAndSendCall {
+            destChain: self.chain_b.as_str().to_owned(),
+            destEscrow: dest,
+            recipient,
+            amount: U256::from(amount),
+            timeoutHeight: timeout.height,
+            timeoutTimeMs: timeout.time_ms,
+            gasLimit: gas_limit,
+        };
+        alloy::contract::SolCallBuilder::new_sol(&self.provider, &self.escrow_a, &call)
     }
 
     pub async fn balance(&self, escrow: Address, who: Address) -> U256 {
