@@ -215,25 +215,32 @@ pub async fn wait_height(rpc: &RpcClient, height: u64, timeout: Duration) -> eyr
     }
 }
 
-async fn send(
+/// Signs `kinds` as consecutive transactions of `key` and submits them back to back: each
+/// admitted at once, the last one waited for until committed (which commits the earlier
+/// ones, whose nonces come first).
+async fn send_all(
     rpc: &RpcClient,
     key: &KeyFile,
     chain: &ChainId,
-    kind: TxKind,
-) -> eyre::Result<Value> {
+    kinds: Vec<TxKind>,
+) -> eyre::Result<()> {
     let pk = key.private_key().map_err(|e| eyre!(e))?;
     let addr = junction_spec::address_from_ed25519(pk.public_key().as_bytes());
     let acct = rpc
         .call("account", json!({"address": hex::encode(addr)}))
         .await?;
-    let nonce = acct.get("next_nonce").and_then(Value::as_u64).unwrap_or(0);
-    let tx = crate::cli::sign_tx(&pk, chain, nonce, kind);
-    Ok(rpc
-        .call(
+    let first = acct.get("next_nonce").and_then(Value::as_u64).unwrap_or(0);
+    let last = kinds.len().saturating_sub(1);
+    for (i, kind) in kinds.into_iter().enumerate() {
+        let tx = crate::cli::sign_tx(&pk, chain, first + i as u64, kind);
+        let mode = if i == last { "commit" } else { "sync" };
+        rpc.call(
             "broadcast_tx",
-            json!({"tx": hex::encode(tx.to_bytes()), "mode": "commit"}),
+            json!({"tx": hex::encode(tx.to_bytes()), "mode": mode}),
         )
-        .await?)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Proposes `kinds` (expedited) from the first member, has every member vote yes, and
@@ -248,39 +255,37 @@ pub async fn pass_proposals(
         .first()
         .ok_or_else(|| eyre!("the council has no member key"))?;
     let before: Vec<u64> = proposal_ids(rpc).await?;
-    for kind in kinds {
-        send(
-            rpc,
-            proposer,
-            hub_chain,
-            TxKind::Propose {
-                proposal: Box::new(kind),
-                expedited: true,
-                deposit: 0,
-            },
-        )
+    let proposals = kinds
+        .into_iter()
+        .map(|kind| TxKind::Propose {
+            proposal: Box::new(kind),
+            expedited: true,
+            deposit: 0,
+        })
+        .collect();
+    send_all(rpc, proposer, hub_chain, proposals)
         .await
         .wrap_err("proposing")?;
-    }
     let ids: Vec<u64> = proposal_ids(rpc)
         .await?
         .into_iter()
         .filter(|id| !before.contains(id))
         .collect();
-    for m in members {
-        for id in &ids {
-            send(
-                rpc,
-                m,
-                hub_chain,
-                TxKind::Vote {
-                    proposal_id: *id,
-                    option: VoteOption::Yes,
-                },
-            )
-            .await
-            .wrap_err_with(|| format!("voting on proposal {id}"))?;
-        }
+    // Every member votes on every proposal at once (a vote a block would take well inside
+    // the expedited voting period even on a loaded machine).
+    let votes = futures::future::join_all(members.iter().map(|m| {
+        let ballots = ids
+            .iter()
+            .map(|id| TxKind::Vote {
+                proposal_id: *id,
+                option: VoteOption::Yes,
+            })
+            .collect();
+        send_all(rpc, m, hub_chain, ballots)
+    }))
+    .await;
+    for v in votes {
+        v.wrap_err_with(|| format!("voting on proposals {ids:?}"))?;
     }
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {

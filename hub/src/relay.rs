@@ -264,6 +264,15 @@ impl RelayExec<'_, '_> {
         if state.frozen {
             return Err(RelayError::ChainFrozen(chain.clone()));
         }
+        self.stored_client(chain)
+    }
+
+    /// The chain's client as stored (or as its registration starts it), frozen or not.
+    fn stored_client(&self, chain: &ChainId) -> Result<LoadedClient, RelayError> {
+        let state = self
+            .council
+            .chain(chain)
+            .ok_or_else(|| RelayError::UnknownChain(chain.clone()))?;
         let reg = &state.registration;
         let reg_hash = registration_hash(reg);
         let (fresh, gateway) = client_from_registration(reg)?;
@@ -299,6 +308,16 @@ impl RelayExec<'_, '_> {
         chain: &ChainId,
     ) -> Result<(AttestedClient, [u8; 20]), RelayError> {
         let c = self.load_client(chain)?;
+        Ok((c.client, c.gateway))
+    }
+
+    /// [`RelayExec::client_and_gateway`], also for a frozen chain (for queries: what the
+    /// client holds while it waits for a recovery vote).
+    pub fn client_and_gateway_even_frozen(
+        &self,
+        chain: &ChainId,
+    ) -> Result<(AttestedClient, [u8; 20]), RelayError> {
+        let c = self.stored_client(chain)?;
         Ok((c.client, c.gateway))
     }
 

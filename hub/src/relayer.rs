@@ -636,7 +636,15 @@ impl Relayer {
         let mut commit_headers: BTreeMap<ChainId, AttestedHeader> = BTreeMap::new();
         let mut updatable: BTreeSet<ChainId> = BTreeSet::new();
         for (id, a) in &self.chains {
-            let hc = self.hub_client(id).await?;
+            // A chain the hub cannot answer for (e.g. not registered yet) holds back only
+            // its own packets.
+            let hc = match self.hub_client(id).await {
+                Ok(hc) => hc,
+                Err(e) => {
+                    debug!(chain = id.as_str(), "no hub client: {e:#}");
+                    continue;
+                }
+            };
             let h = heights.get(id).copied().unwrap_or(0);
             let latest = a.attested_header(h).await.map_err(|e| eyre!(named(&e)))?;
             let after = if h > hc.latest && latest.timestamp > hc.timestamp {

@@ -191,14 +191,16 @@ fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
         now_ms: chain.tip.time_ms,
     };
     let (client, gateway) = exec
-        .client_and_gateway(&id)
+        .client_and_gateway_even_frozen(&id)
         .map_err(|e| RpcError::not_found(format!("{}: {e}", e.name())))?;
     let latest = client.latest_height();
     let ts = client.consensus_state(latest).map(|s| s.timestamp);
     let heights: Vec<u64> = client.parts().2.keys().copied().collect();
+    let frozen_by_vote = council.chain(&id).is_some_and(|c| c.frozen);
     let status = match client.status(junction_light_clients::Timestamp::from_millis(
         chain.tip.time_ms,
     )) {
+        _ if frozen_by_vote => "frozen",
         junction_light_clients::ClientStatus::Active => "active",
         junction_light_clients::ClientStatus::Expired => "expired",
         junction_light_clients::ClientStatus::Frozen { .. } => "frozen",
@@ -213,7 +215,7 @@ fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
         "min_confirmations": registration.map(|r| r.params.min_confirmations),
         "gateway": hex::encode(gateway),
         "binding": hex::encode(crate::relay::target_binding(registration)),
-        "frozen": council.chain(&id).is_some_and(|c| c.frozen),
+        "frozen": frozen_by_vote,
     }))
 }
 

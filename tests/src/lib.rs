@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// Path of the `junction` binary under test: `JUNCTION_BIN`, or the workspace's current
-/// build (built here if it is missing or stale).
+/// Path of the `junction` binary under test: `JUNCTION_BIN`, or the workspace's build when
+/// it is newer than every source it is built from, else built here first (so a test never
+/// runs a stale binary).
 pub fn junction_bin() -> PathBuf {
     if let Ok(p) = std::env::var("JUNCTION_BIN") {
         return PathBuf::from(p);
@@ -25,26 +26,72 @@ pub fn junction_bin() -> PathBuf {
     BUILT
         .get_or_init(|| {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "junction-hub",
-                    "--bin",
-                    "junction",
-                ])
-                .current_dir(&root)
-                .status()
-                .expect("running cargo to build the junction binary");
-            assert!(status.success(), "building the junction binary failed");
             let target = std::env::var_os("CARGO_TARGET_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| root.join("target"));
-            target.join("debug/junction")
+            let bin = target.join("debug/junction");
+            let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+            let stale = match (built, newest_source(&root)) {
+                (Some(b), Some(src)) => src > b,
+                _ => true,
+            };
+            if stale {
+                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+                let status = Command::new(cargo)
+                    .args([
+                        "build",
+                        "--quiet",
+                        "-p",
+                        "junction-hub",
+                        "--bin",
+                        "junction",
+                    ])
+                    .current_dir(&root)
+                    .status()
+                    .expect("running cargo to build the junction binary");
+                assert!(status.success(), "building the junction binary failed");
+            }
+            bin
         })
         .clone()
+}
+
+/// The newest modification time among the sources the binary is built from.
+fn newest_source(root: &Path) -> Option<std::time::SystemTime> {
+    fn walk(dir: &Path, newest: &mut Option<std::time::SystemTime>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let name = e.file_name();
+            if matches!(
+                name.to_str(),
+                Some("target" | "node_modules" | "fuzz" | "tests" | ".git")
+            ) {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, newest);
+            } else if let Ok(t) = e.metadata().and_then(|m| m.modified()) {
+                if newest.is_none_or(|n| t > n) {
+                    *newest = Some(t);
+                }
+            }
+        }
+    }
+    let mut newest = None;
+    for part in ["spec", "light-clients", "governance", "adapters", "hub"] {
+        walk(&root.join(part), &mut newest);
+    }
+    for file in ["Cargo.toml", "Cargo.lock"] {
+        if let Ok(t) = std::fs::metadata(root.join(file)).and_then(|m| m.modified()) {
+            if newest.is_none_or(|n| t > n) {
+                newest = Some(t);
+            }
+        }
+    }
+    newest
 }
 
 /// Runs `junction <args>` to completion and returns (success, stdout+stderr).
@@ -326,6 +373,18 @@ impl Drop for Net {
         for c in self.children.iter_mut().flatten() {
             let _ = c.kill();
             let _ = c.wait();
+        }
+        // A failing test shows what each validator said last (its directory goes with it).
+        if std::thread::panicking() {
+            for h in &self.homes {
+                let text = std::fs::read_to_string(h.join("node.log")).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                eprintln!(
+                    "--- {} (last lines) ---\n{}",
+                    h.display(),
+                    lines[lines.len().saturating_sub(15)..].join("\n")
+                );
+            }
         }
     }
 }
