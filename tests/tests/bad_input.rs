@@ -35,7 +35,11 @@ fn bad_rpc_and_p2p_input_is_refused_by_name_and_the_chain_goes_on() {
     let r = net
         .rpc(0, "broadcast_tx", json!({"tx": good, "mode": "commit"}))
         .expect("good tx commits");
-    assert!(r["height"].as_u64().unwrap() >= 1);
+    let committed_at = r["height"].as_u64().unwrap();
+    assert!(committed_at >= 1);
+    // Node 1 answers the checks below: they are about committed state, so it must have
+    // committed that block too (until then the transaction is only pending there).
+    net.wait_height(1, committed_at, LONG);
 
     let send = |tx: String| net.rpc_raw(1, "broadcast_tx", json!({"tx": tx})).unwrap();
 
