@@ -12,20 +12,18 @@
 //! methods [`Council::propose`], [`Council::vote`], [`Council::emergency_pause`],
 //! [`Council::emergency_freeze`], [`Council::tick`]), and for packets
 //! [`Council::check_packet`] (read-only) and [`Council::execute_packet`] (takes tokens).
-//! The hub's packet handling built on that policy is the [`packet`] module
-//! ([`packet::PacketState`]).
+//! The packet core (`junction-packets`) reaches that policy through its `RouteTable`
+//! trait, which [`Council`] implements.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod bench;
-mod codec;
 pub mod error;
 pub mod event;
 mod execute;
 pub mod invariants;
 pub mod member;
-pub mod packet;
 pub mod proposal;
 pub mod registry;
 pub mod route;

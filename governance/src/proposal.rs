@@ -5,8 +5,8 @@ use junction_spec::encoding::{decode_string, encode_len, encode_str};
 use junction_spec::{Decode, DecodeError, Encode, OrgId, ProposalKind, Reader, VoteOption};
 use serde::{Deserialize, Serialize};
 
-use crate::codec::decode_sorted;
 use crate::MAX_MEMBERS;
+use junction_spec::encoding::decode_sorted;
 
 /// Maximum length in bytes of the reason recorded for a failed execution.
 pub const MAX_FAILURE_REASON_LEN: usize = 256;

@@ -11,7 +11,6 @@ use junction_spec::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::codec::decode_sorted;
 use crate::error::GovError;
 use crate::event::GovEvent;
 use crate::member::Member;
@@ -25,6 +24,7 @@ use crate::tally::{required_threshold, Outcome, Tally};
 use crate::{
     MAX_ACCOUNTS, MAX_CHAINS, MAX_MEMBERS, MAX_PROPOSALS, MAX_RELAYERS, MAX_ROUTES, MAX_VALIDATORS,
 };
+use junction_spec::encoding::decode_sorted;
 
 /// Format version of the council state encoding.
 pub const COUNCIL_STATE_VERSION: u8 = 2;
@@ -1007,6 +1007,40 @@ fn decode_signatures(r: &mut Reader<'_>) -> Result<Vec<EmergencySignature>, Deco
 }
 
 /// See `spec/governance.md` ("State encoding") for the layout.
+/// The packet core's view of route policy: the council's routes, their policy checks
+/// and their token buckets.
+impl junction_packets::RouteTable for Council {
+    fn cover(&self, packet: &Packet) -> junction_packets::RouteCover {
+        match self.route_for(packet) {
+            RouteChoice::Covered(r) => junction_packets::RouteCover::Covered {
+                route: r.id.clone(),
+                ordered: r.policy.ordered,
+            },
+            RouteChoice::Unassigned(rejection) => {
+                junction_packets::RouteCover::Unassigned(rejection)
+            }
+        }
+    }
+
+    fn check_packet(
+        &self,
+        route: &RouteId,
+        packet: &Packet,
+        ctx: &PacketContext,
+    ) -> Result<(), PolicyRejection> {
+        Council::check_packet(self, route, packet, ctx)
+    }
+
+    fn execute_packet(
+        &mut self,
+        route: &RouteId,
+        packet: &Packet,
+        ctx: &PacketContext,
+    ) -> Result<(), PolicyRejection> {
+        Council::execute_packet(self, route, packet, ctx)
+    }
+}
+
 impl Encode for Council {
     fn encode_to(&self, out: &mut Vec<u8>) {
         COUNCIL_STATE_VERSION.encode_to(out);

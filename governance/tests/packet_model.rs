@@ -16,11 +16,11 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
-use junction_governance::packet::{
+use junction_governance::{Council, GovGenesis, Member};
+use junction_packets::{
     AckKind, AckPacket, Bindings, DestHead, PacketError, PacketInput, PacketState, RecvPacket,
     TimeoutPacket, APP_REVERTED,
 };
-use junction_governance::{Council, GovGenesis, Member};
 use junction_spec::merkle::verify_inclusion;
 use junction_spec::{
     EntryKind, Hash32, LogEntry, MemberStatus, Packet, ProposalKind, RateLimit, Role, RouteId,

@@ -10,8 +10,8 @@ use junction_spec::{
     DecodeError, Encode, Hash32, HashTag, Reader, SignedTx, TxKind,
 };
 
-use junction_governance::packet::PacketState;
 use junction_governance::{Council, GovError, GovEvent};
+use junction_packets::PacketState;
 
 use crate::relay::{RelayError, RelayExec, LOG_FRONTIER_KEY};
 

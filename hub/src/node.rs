@@ -40,7 +40,7 @@ pub struct ChainView {
     /// State after it.
     pub state: AppState,
     /// The packet state and message log the state entries and the tip describe.
-    pub packets: junction_governance::packet::PacketState,
+    pub packets: junction_packets::PacketState,
     /// The accounts the council knows, who alone may submit transactions (kept beside the
     /// state so admission refuses a stranger before decoding anything).
     pub accounts: std::collections::BTreeSet<[u8; 32]>,
@@ -446,7 +446,7 @@ pub fn audit_chain(
     rules: &ChainRules,
 ) -> Result<u64, String> {
     let (mut tip, mut state) = genesis_tip(genesis)?;
-    let mut packets = junction_governance::packet::PacketState::default();
+    let mut packets = junction_packets::PacketState::default();
     let stored_tip = match store.tip().map_err(|e| e.to_string())? {
         None => return Ok(0),
         Some(b) => Tip::decode(&b).map_err(|e| format!("tip row: {e}"))?,
@@ -539,7 +539,7 @@ pub fn load_packets(
     store: &dyn Store,
     state: &AppState,
     tip: &Tip,
-) -> Result<junction_governance::packet::PacketState, String> {
+) -> Result<junction_packets::PacketState, String> {
     let rows = store.log_entries().map_err(|e| e.to_string())?;
     let mut entries = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {

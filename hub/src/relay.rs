@@ -1,6 +1,6 @@
 //! Relayer transactions (DESIGN §4): light-client updates and proven packets, acks and
 //! timeouts. Each message is checked by the light client of the chain it concerns, then by
-//! the packet core (`junction_governance::packet`), and appends typed entries to the
+//! the packet core (`junction_packets`), and appends typed entries to the
 //! message log. A refused message changes nothing and is reported by name; the other
 //! messages of the transaction still run.
 //!
@@ -17,15 +17,15 @@
 
 use std::collections::BTreeMap;
 
-use junction_governance::packet::{
-    AckKind, AckPacket, Bindings, Channel, ChannelKey, DestHead, PacketError, PacketEvent,
-    PacketInput, PacketRecord, PacketState, RecvPacket, RouteCounters, TimeoutPacket,
-};
 use junction_governance::{ClientCheck, Council};
 use junction_light_clients::evm::attested::{AttestedClient, AttestedConfig, AttesterSet};
 use junction_light_clients::evm::codec::AttestedTrustRoot;
 use junction_light_clients::evm::mpt::{EvmPath, EvmProof};
 use junction_light_clients::{ClientStatus, LightClient, NamedError, Timestamp};
+use junction_packets::{
+    AckKind, AckPacket, Bindings, Channel, ChannelKey, DestHead, PacketError, PacketEvent,
+    PacketInput, PacketRecord, PacketState, RecvPacket, RouteCounters, TimeoutPacket,
+};
 use junction_spec::{
     ack_commitment, evm_target_binding, tagged_hash, ChainId, ChainRegistration, Decode,
     DecodeError, Encode, EntryKind, Hash32, HashTag, LedgerKind, LogEntry, Packet, RelayMsg,

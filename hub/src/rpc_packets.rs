@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use junction_governance::packet::{PacketRecord, PacketStatus};
+use junction_packets::{PacketRecord, PacketStatus};
 use junction_spec::{ChainId, Encode, Hash32, LogEntry, RouteId};
 
 use crate::node::{read, Shared};
@@ -121,7 +121,7 @@ fn log_proof(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
 
 /// `{index, entry_hex, proof}` of the log entry at `index` with its inclusion proof.
 fn proven_entry(
-    log: &junction_governance::packet::MessageLog,
+    log: &junction_packets::MessageLog,
     index: u64,
     proof: &[Hash32],
 ) -> Result<Value, RpcError> {
@@ -182,7 +182,7 @@ fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
     let council = crate::chain::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
         .map_err(RpcError::internal)?;
     let mut view = crate::chain::Overlay::new(&chain.state);
-    let mut packets = junction_governance::packet::PacketState::default();
+    let mut packets = junction_packets::PacketState::default();
     let mut council_copy = council.clone();
     let exec = crate::relay::RelayExec {
         view: &mut view,

@@ -223,6 +223,30 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Reads a `u32` count (at most `max`) and that many items with `item`, and rejects the
+/// sequence unless `key` strictly increases from one item to the next, so that a sorted
+/// collection has exactly one encoding.
+pub fn decode_sorted<T, K: Ord + ?Sized>(
+    r: &mut Reader<'_>,
+    max: usize,
+    unsorted: &'static str,
+    mut item: impl FnMut(&mut Reader<'_>) -> Result<T, DecodeError>,
+    key: impl Fn(&T) -> &K,
+) -> Result<Vec<T>, DecodeError> {
+    let count = r.read_len(max)?;
+    let mut items: Vec<T> = Vec::with_capacity(count.min(r.remaining()));
+    for _ in 0..count {
+        let next = item(r)?;
+        if let Some(last) = items.last() {
+            if key(last) >= key(&next) {
+                return Err(DecodeError::NonCanonical(unsorted));
+            }
+        }
+        items.push(next);
+    }
+    Ok(items)
+}
+
 /// Writes a `u32` length or count prefix.
 ///
 /// A length that does not fit in `u32` is written as `u32::MAX`; since every cap is far

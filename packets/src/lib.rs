@@ -1,5 +1,6 @@
-//! The hub's packet handling (DESIGN §4) as a pure state machine: `RecvPacket`,
-//! `AckPacket` and `TimeoutPacket` in, typed message-log entries out.
+//! Junction's packet core (DESIGN §4) as a pure state machine: `RecvPacket`,
+//! `AckPacket` and `TimeoutPacket` in, typed message-log entries out. No I/O, no clock
+//! (hub time is a parameter), no floats, no hash-map iteration.
 //!
 //! The hub verifies light-client headers and proofs first and hands this core the
 //! *facts* (see [`input`]). The core then decides, deterministically:
@@ -15,9 +16,9 @@
 //!   (destination header past the deadline, no receipt there) times out a logged packet,
 //!   or a packet the hub never received.
 //! - **Policy**: a proven packet that breaks its route's policy
-//!   ([`crate::Council::check_packet`]) gets a final error-ack whose result is the rule's
+//!   ([`RouteTable::check_packet`], which the council implements) gets a final error-ack whose result is the rule's
 //!   name; its sequence is used up. Otherwise the route's tokens are taken
-//!   ([`crate::Council::execute_packet`]) and the packet is logged for its destination.
+//!   ([`RouteTable::execute_packet`]) and the packet is logged for its destination.
 //! - **Exactly one outcome**: each key gets at most one `Ack` / `ErrorAck` / `Timeout`
 //!   entry; on an ordered route every outcome without delivery is followed by a
 //!   `SequenceSkip` entry for the destination, so the route never blocks.
@@ -27,17 +28,22 @@
 //! records, channels and counters from the log. The rules are written out in
 //! `spec/packets.md`.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod error;
 pub mod handle;
 pub mod input;
 mod invariants;
+pub mod policy;
 pub mod state;
 
 pub use error::{PacketError, PacketInvariantViolation};
-pub use handle::{route_for, Plan, PlanStep};
+pub use handle::{Plan, PlanStep};
 pub use input::{
     AckKind, AckPacket, Bindings, DestHead, PacketEvent, PacketInput, RecvPacket, TimeoutPacket,
 };
+pub use policy::{PacketContext, PolicyRejection, RouteCover, RouteTable};
 pub use state::{
     Channel, ChannelKey, MessageLog, Outcome, PacketRecord, PacketState, PacketStatus,
     RouteCounters, APP_REVERTED,

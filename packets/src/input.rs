@@ -101,7 +101,7 @@ pub struct TimeoutPacket {
     pub bindings: Bindings,
 }
 
-/// Any packet input, for [`crate::packet::PacketState::apply`].
+/// Any packet input, for [`crate::PacketState::apply`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PacketInput {
     /// See [`RecvPacket`].

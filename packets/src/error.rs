@@ -3,7 +3,7 @@
 use junction_spec::{Hash32, MAX_RESULT_BYTES};
 use thiserror::Error;
 
-use crate::route::PolicyRejection;
+use crate::policy::PolicyRejection;
 
 /// Why a `RecvPacket`, `AckPacket` or `TimeoutPacket` is refused. Each variant has a stable
 /// snake_case [`PacketError::name`] (RPC code and metrics label).
@@ -93,7 +93,7 @@ impl PacketError {
 }
 
 /// A broken invariant of the packet state (found by
-/// [`crate::packet::PacketState::check_invariants`]); never expected, always a bug.
+/// [`crate::PacketState::check_invariants`]); never expected, always a bug.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PacketInvariantViolation {
     /// The frontier, the leaf hashes and the entries disagree on the log.

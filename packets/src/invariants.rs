@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use junction_spec::merkle::root_from_leaf_hashes;
 use junction_spec::{EntryKind, Hash32, RouteId};
 
-use super::error::PacketInvariantViolation as V;
-use super::state::{ChannelKey, PacketState, RouteCounters, APP_REVERTED};
+use crate::error::PacketInvariantViolation as V;
+use crate::state::{ChannelKey, PacketState, RouteCounters, APP_REVERTED};
 
 #[derive(Default)]
 struct Seen {
@@ -21,7 +21,7 @@ struct Seen {
 }
 
 impl PacketState {
-    /// Checks every invariant (see the module docs of [`crate::packet`]).
+    /// Checks every invariant (see the crate docs).
     pub fn check_invariants(&self) -> Result<(), V> {
         let log = &self.log;
         let n = log.entries.len();

@@ -1,17 +1,15 @@
 //! The three handlers, each split ibc-rs style into `validate` (reads the packet state
-//! and the council, returns a [`Plan`] or a named error) and `execute` (applies a plan,
+//! and the route table, returns a [`Plan`] or a named error) and `execute` (applies a plan,
 //! writes only). `execute` must be given a plan validated against the same states.
 
 use junction_spec::{EntryKind, Hash32, LogEntry, Packet, RouteId, MAX_RESULT_BYTES};
 
-use crate::route::{PacketContext, PolicyRejection, RouteChoice};
-use crate::state::Council;
-
-use super::error::PacketError;
-use super::input::{
+use crate::error::PacketError;
+use crate::input::{
     AckKind, AckPacket, Bindings, PacketEvent, PacketInput, RecvPacket, TimeoutPacket,
 };
-use super::state::{ChannelKey, Outcome, PacketRecord, PacketState, APP_REVERTED};
+use crate::policy::{PacketContext, PolicyRejection, RouteCover, RouteTable};
+use crate::state::{ChannelKey, Outcome, PacketRecord, PacketState, APP_REVERTED};
 
 /// Most entries one input appends (an outcome and a sequence skip).
 const MAX_ENTRIES_PER_INPUT: u64 = 2;
@@ -114,29 +112,20 @@ struct Space {
     unrouted: Option<PolicyRejection>,
 }
 
-fn space_of(council: &Council, packet: &Packet) -> Space {
-    match council.route_for(packet) {
-        RouteChoice::Covered(r) => Space {
-            route: Some(r.id.clone()),
-            ordered: r.policy.ordered,
-            in_order: r.policy.ordered,
+fn space_of(routes: &(impl RouteTable + ?Sized), packet: &Packet) -> Space {
+    match routes.cover(packet) {
+        RouteCover::Covered { route, ordered } => Space {
+            route: Some(route),
+            ordered,
+            in_order: ordered,
             unrouted: None,
         },
-        RouteChoice::Unassigned(rejection) => Space {
+        RouteCover::Unassigned(rejection) => Space {
             route: None,
             ordered: false,
             in_order: true,
             unrouted: Some(rejection),
         },
-    }
-}
-
-/// The route a packet travels on, if any route covers its sequence space (see
-/// [`crate::route::route_choice`]).
-pub fn route_for<'c>(council: &'c Council, packet: &Packet) -> Option<&'c crate::Route> {
-    match council.route_for(packet) {
-        RouteChoice::Covered(r) => Some(r),
-        RouteChoice::Unassigned(_) => None,
     }
 }
 
@@ -177,7 +166,7 @@ impl PacketState {
     /// ([`PacketError::Retry`]).
     pub fn validate_recv(
         &self,
-        council: &Council,
+        routes: &(impl RouteTable + ?Sized),
         input: &RecvPacket,
         now_ms: u64,
     ) -> Result<Plan, PacketError> {
@@ -191,7 +180,7 @@ impl PacketState {
                 PacketError::AlreadyTimedOut
             });
         }
-        let space = space_of(council, packet);
+        let space = space_of(routes, packet);
         if space.in_order {
             let expected = self.channel(&ChannelKey::of(packet)).next_recv;
             if packet.sequence != expected {
@@ -220,7 +209,7 @@ impl PacketState {
                     dest_latest_height: dest.height,
                     dest_latest_time_ms: dest.time_ms,
                 };
-                match council.check_packet(route, packet, &ctx) {
+                match routes.check_packet(route, packet, &ctx) {
                     Ok(()) => PlanStep::Deliver { ctx },
                     Err(rejection) if rejection.is_final() => {
                         PlanStep::PolicyErrorAck { rejection }
@@ -280,7 +269,7 @@ impl PacketState {
     /// and the packet has no outcome yet (whether or not the hub received it).
     pub fn validate_timeout(
         &self,
-        council: &Council,
+        routes: &(impl RouteTable + ?Sized),
         input: &TimeoutPacket,
     ) -> Result<Plan, PacketError> {
         let packet = &input.packet;
@@ -307,7 +296,7 @@ impl PacketState {
                 )
             }
             None => {
-                let space = space_of(council, packet);
+                let space = space_of(routes, packet);
                 // An ordered route may time a later sequence out first (the destination
                 // waits for the earlier ones anyway); a space without a route may not, so
                 // that its used-up sequences stay a prefix.
@@ -337,31 +326,35 @@ impl PacketState {
     /// Validates any input (reads only).
     pub fn validate(
         &self,
-        council: &Council,
+        routes: &(impl RouteTable + ?Sized),
         input: &PacketInput,
         now_ms: u64,
     ) -> Result<Plan, PacketError> {
         match input {
-            PacketInput::Recv(i) => self.validate_recv(council, i, now_ms),
+            PacketInput::Recv(i) => self.validate_recv(routes, i, now_ms),
             PacketInput::Ack(i) => self.validate_ack(i),
-            PacketInput::Timeout(i) => self.validate_timeout(council, i),
+            PacketInput::Timeout(i) => self.validate_timeout(routes, i),
         }
     }
 
     /// Validates, then executes.
     pub fn apply(
         &mut self,
-        council: &mut Council,
+        routes: &mut (impl RouteTable + ?Sized),
         input: &PacketInput,
         now_ms: u64,
     ) -> Result<Vec<PacketEvent>, PacketError> {
-        let plan = self.validate(council, input, now_ms)?;
-        Ok(self.execute(council, plan))
+        let plan = self.validate(&*routes, input, now_ms)?;
+        Ok(self.execute(routes, plan))
     }
 
     /// Carries out a plan from `validate` on the same states: takes route tokens for a
     /// delivery, appends the entries, updates the record, the channel and the counters.
-    pub fn execute(&mut self, council: &mut Council, plan: Plan) -> Vec<PacketEvent> {
+    pub fn execute(
+        &mut self,
+        routes: &mut (impl RouteTable + ?Sized),
+        plan: Plan,
+    ) -> Vec<PacketEvent> {
         let Plan {
             packet,
             key_hash,
@@ -437,7 +430,7 @@ impl PacketState {
         match step {
             PlanStep::Deliver { ctx } => {
                 let taken = match &route {
-                    Some(r) => council.execute_packet(r, &packet, &ctx),
+                    Some(r) => routes.execute_packet(r, &packet, &ctx),
                     None => Err(PolicyRejection::NoRoute),
                 };
                 match taken {
@@ -459,7 +452,7 @@ impl PacketState {
                             c.received = c.received.saturating_add(1)
                         });
                     }
-                    // Only if the council changed since validation (the caller validates
+                    // Only if the routes changed since validation (the caller validates
                     // and executes on the same states): settle it as the rule says.
                     Err(rejection) => {
                         settle_undelivered(self, EntryKind::ErrorAck, rejection.name(), true)

@@ -487,7 +487,7 @@ impl Decode for RouteCounters {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let received = Decode::decode_from(r)?;
         let acked = Decode::decode_from(r)?;
-        let pairs = crate::codec::decode_sorted(
+        let pairs = junction_spec::encoding::decode_sorted(
             r,
             MAX_REASONS,
             "error-ack reasons not sorted",
