@@ -3,7 +3,7 @@
 # Ctrl-C, printing every node's height as blocks commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p junction-hub --bin junction
+cargo build --release -p junction-cli --bin junction
 if [ ! -d localnet/node0 ]; then
   ./target/release/junction testnet init --validators 4 --out localnet
 fi

@@ -16,5 +16,5 @@ bash scripts/setup-evm.sh >/dev/null
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The end-to-end tests run the real binary.
-cargo build -p junction-hub --bin junction
+cargo build -p junction-cli --bin junction
 cargo nextest run --workspace --no-fail-fast

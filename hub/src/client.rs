@@ -1,4 +1,5 @@
-//! A small JSON-RPC client for the CLI, the testnet supervisor and the benchmark.
+//! A small JSON-RPC client for the CLI, the relayer, the testnet supervisor and the
+//! benchmarks, and the signing of the transactions they submit.
 
 use serde_json::{json, Value};
 
@@ -98,4 +99,31 @@ pub fn into_result(v: Value) -> Result<Value, ClientError> {
     v.get("result")
         .cloned()
         .ok_or_else(|| ClientError::Protocol(v.to_string()))
+}
+
+/// Signs a transaction.
+pub fn sign_tx(
+    key: &crate::context::PrivateKey,
+    chain_id: &junction_spec::ChainId,
+    nonce: u64,
+    kind: junction_spec::TxKind,
+) -> junction_spec::SignedTx {
+    let body = junction_spec::TxBody {
+        chain_id: chain_id.clone(),
+        signer: *key.public_key().as_bytes(),
+        nonce,
+        kind,
+    };
+    let signature = key.sign(&body.sign_bytes()).to_bytes();
+    junction_spec::SignedTx { body, signature }
+}
+
+/// Signs a `Remark` transaction.
+pub fn sign_remark(
+    key: &crate::context::PrivateKey,
+    chain_id: &junction_spec::ChainId,
+    nonce: u64,
+    data: Vec<u8>,
+) -> junction_spec::SignedTx {
+    sign_tx(key, chain_id, nonce, junction_spec::TxKind::Remark { data })
 }

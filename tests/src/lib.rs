@@ -2,7 +2,7 @@
 //! over their JSON-RPC, killed and restarted with real signals.
 //!
 //! The binary is `JUNCTION_BIN` when set; otherwise the tests build the current one
-//! (`cargo build -p junction-hub --bin junction`, once per test process: a no-op when it is
+//! (`cargo build -p junction-cli --bin junction`, once per test process: a no-op when it is
 //! up to date), so they never run a stale binary.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -42,7 +42,7 @@ pub fn junction_bin() -> PathBuf {
                         "build",
                         "--quiet",
                         "-p",
-                        "junction-hub",
+                        "junction-cli",
                         "--bin",
                         "junction",
                     ])
@@ -81,7 +81,17 @@ fn newest_source(root: &Path) -> Option<std::time::SystemTime> {
         }
     }
     let mut newest = None;
-    for part in ["spec", "light-clients", "governance", "adapters", "hub"] {
+    for part in [
+        "spec",
+        "light-clients",
+        "packets",
+        "governance",
+        "adapters",
+        "hub",
+        "relayer",
+        "devtools",
+        "cli",
+    ] {
         walk(&root.join(part), &mut newest);
     }
     for file in ["Cargo.toml", "Cargo.lock"] {
@@ -402,5 +412,5 @@ pub fn remark_hex(
     data: &[u8],
 ) -> String {
     use junction_spec::Encode;
-    hex::encode(junction_hub::cli::sign_remark(key, chain, nonce, data.to_vec()).to_bytes())
+    hex::encode(junction_hub::client::sign_remark(key, chain, nonce, data.to_vec()).to_bytes())
 }

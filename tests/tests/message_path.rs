@@ -11,9 +11,9 @@ use alloy::primitives::{Address, U256};
 use junction_adapters::evm::adapter::EvmAdapter;
 use junction_adapters::evm::gateway::{CheckpointProof, EntryProof, TokenEscrow};
 use junction_adapters::Adapter;
+use junction_devtools::evmnet::{self, EvmNet, EvmNetOptions, Lifecycle, Sent};
 use junction_hub::config::KeyFile;
 use junction_hub::context::PrivateKey;
-use junction_hub::evmnet::{self, EvmNet, EvmNetOptions, Lifecycle, Sent};
 use junction_spec::attestation::AttestationSet;
 use junction_spec::gov::{ProposalKind, RateLimit};
 use junction_spec::{Checkpoint, Decode, Encode, LogEntry, RelayMsg, Timeout, TxKind};
@@ -198,7 +198,7 @@ impl Env {
             .as_u64()
             .unwrap();
         let tx =
-            junction_hub::cli::sign_tx(key, &self.net.chain_id(), nonce, TxKind::Relay { msgs });
+            junction_hub::client::sign_tx(key, &self.net.chain_id(), nonce, TxKind::Relay { msgs });
         let v = self
             .net
             .rpc_raw(
@@ -750,7 +750,7 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
             .unwrap()["next_nonce"]
             .as_u64()
             .unwrap();
-        let tx = junction_hub::cli::sign_tx(
+        let tx = junction_hub::client::sign_tx(
             &pk,
             &env.net.chain_id(),
             nonce,

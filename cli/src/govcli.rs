@@ -10,7 +10,7 @@ use junction_spec::gov::{OrgId, ProposalKind, RouteId, RoutePolicy, VoteOption};
 use junction_spec::{ChainId, TxKind};
 
 use crate::cli::{print_json, send_tx, SendArgs};
-use crate::client::RpcClient;
+use junction_hub::client::RpcClient;
 
 /// `gov` verbs.
 #[derive(Debug, Subcommand)]

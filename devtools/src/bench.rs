@@ -15,8 +15,8 @@ use tokio::sync::Mutex;
 
 use junction_spec::{Encode, Hash32};
 
-use crate::client::{into_result, ClientError, RpcClient};
-use crate::config::{Genesis, Home};
+use junction_hub::client::{into_result, ClientError, RpcClient};
+use junction_hub::config::{Genesis, Home};
 
 fn percentile(sorted: &[u64], p: usize) -> u64 {
     if sorted.is_empty() {
@@ -60,7 +60,7 @@ pub async fn chain(
     let dir = std::env::temp_dir().join(format!("junction-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let base = 36000 + (std::process::id() % 2000) as u16 * 3;
-    let urls = crate::cli::testnet_init(&dir, validators, "junction-bench", base)?;
+    let urls = crate::testnet::init(&dir, validators, "junction-bench", base)?;
     let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
     let mut children = Vec::new();
     for i in 0..validators {
@@ -113,7 +113,7 @@ async fn run_load(
         let key = crate::testnet::dev_account(u8::try_from(a + 1).unwrap_or(u8::MAX));
         let q = (0..per_account as u64)
             .map(|n| {
-                let tx = crate::cli::sign_remark(&key, &chain_id, n, vec![0xab; 32]);
+                let tx = junction_hub::client::sign_remark(&key, &chain_id, n, vec![0xab; 32]);
                 (tx.hash(), hex::encode(tx.to_bytes()))
             })
             .collect();

@@ -6,10 +6,10 @@ use clap::{Args, Parser, Subcommand};
 use eyre::{eyre, WrapErr};
 use serde_json::json;
 
-use junction_spec::{ChainId, Encode, SignedTx, TxBody, TxKind};
+use junction_spec::{ChainId, Encode, TxKind};
 
-use crate::client::RpcClient;
-use crate::config::{
+use junction_hub::client::{sign_tx, RpcClient};
+use junction_hub::config::{
     AttestationKeyFile, Config, Genesis, GenesisGovernance, GenesisValidator, Home, KeyFile,
 };
 
@@ -315,79 +315,6 @@ fn key_path(home: &std::path::Path, name: &str) -> PathBuf {
     Home::new(home).keys_dir().join(format!("{name}.json"))
 }
 
-/// Writes the homes of a new testnet; returns the RPC URLs.
-pub fn testnet_init(
-    out: &std::path::Path,
-    validators: usize,
-    chain_id: &str,
-    base_port: u16,
-) -> eyre::Result<Vec<String>> {
-    if validators == 0 {
-        return Err(eyre!("--validators must be at least 1"));
-    }
-    ChainId::new(chain_id).map_err(|e| eyre!("--chain-id: {e}"))?;
-    if out.join("node0").exists() {
-        return Err(eyre!(
-            "{} already holds a testnet: remove it or choose another --out",
-            out.display()
-        ));
-    }
-    let ports = crate::testnet::free_port_blocks(base_port, validators)?;
-    let keys: Vec<KeyFile> = (0..validators)
-        .map(|i| KeyFile::generate(&format!("validator{i}")))
-        .collect();
-    let attest_keys: Vec<AttestationKeyFile> = (0..validators)
-        .map(|_| AttestationKeyFile::generate())
-        .collect();
-    // One council member per validator operator, each with an account key in its home.
-    let members: Vec<KeyFile> = (0..validators)
-        .map(|_| KeyFile::generate("member"))
-        .collect();
-    let genesis = Genesis {
-        chain_id: chain_id.to_string(),
-        genesis_time_ms: crate::chain::now_ms(),
-        validators: keys
-            .iter()
-            .zip(&attest_keys)
-            .map(|(k, a)| GenesisValidator {
-                name: k.name.clone(),
-                pub_key: k.public_key.clone(),
-                power: 10,
-                attestation_address: a.address.clone(),
-            })
-            .collect(),
-        governance: GenesisGovernance {
-            // A local testnet admits the public development accounts (examples, tests,
-            // benchmarks); `junction init` and real genesis ceremonies admit none.
-            accounts: crate::testnet::dev_account_keys(),
-            ..GenesisGovernance::local(&members)
-        },
-    };
-    let configs: Vec<Config> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Config::local(&format!("node{i}"), *p))
-        .collect();
-    let mut urls = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
-        let mut cfg = configs[i].clone();
-        let others = || {
-            configs
-                .iter()
-                .enumerate()
-                .filter(move |(j, _)| *j != i)
-                .map(|(_, c)| c)
-        };
-        cfg.p2p.persistent_peers = others().map(|c| c.p2p.listen).collect();
-        cfg.gossip.peers = others().map(|c| c.gossip.listen).collect();
-        urls.push(format!("http://{}", cfg.rpc.listen));
-        let home = Home::new(out.join(format!("node{i}")));
-        home.write(&cfg, &genesis, key, &attest_keys[i])?;
-        members[i].save(&home.keys_dir().join("member.json"))?;
-    }
-    Ok(urls)
-}
-
 pub(crate) fn print_json(v: &serde_json::Value) {
     use std::io::Write as _;
     // A closed pipe (`| head`) ends the output quietly.
@@ -420,7 +347,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             let member = KeyFile::generate("member");
             let genesis = Genesis {
                 chain_id,
-                genesis_time_ms: crate::chain::now_ms(),
+                genesis_time_ms: junction_hub::chain::now_ms(),
                 validators: vec![GenesisValidator {
                     name: key.name.clone(),
                     pub_key: key.public_key.clone(),
@@ -439,7 +366,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             );
             Ok(())
         }
-        Command::Start { home } => crate::start::run(Home::new(home)).await,
+        Command::Start { home } => junction_hub::start::run(Home::new(home)).await,
         Command::Testnet { command } => match command {
             TestnetCommand::Init {
                 validators,
@@ -447,21 +374,21 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 chain_id,
                 base_port,
             } => {
-                let urls = testnet_init(&out, validators, &chain_id, base_port)?;
+                let urls = junction_devtools::testnet::init(&out, validators, &chain_id, base_port)?;
                 println!("wrote {validators} validator homes to {}", out.display());
                 for (i, u) in urls.iter().enumerate() {
                     println!("  node{i}: rpc {u}");
                 }
                 Ok(())
             }
-            TestnetCommand::Start { dir, evm } => crate::testnet::supervise(&dir, evm).await,
+            TestnetCommand::Start { dir, evm } => junction_devtools::testnet::supervise(&dir, evm).await,
         },
         Command::Relay { config, command } => match (command, config) {
             (Some(RelayCommand::Status { config }), _) => {
-                print_json(&crate::relayer::status(&config).await?);
+                print_json(&junction_relayer::status(&config).await?);
                 Ok(())
             }
-            (None, Some(config)) => crate::relayer::run(&config).await,
+            (None, Some(config)) => junction_relayer::run(&config).await,
             (None, None) => Err(eyre!(
                 "junction relay needs --config relayer.toml (or `junction relay status --config relayer.toml`)"
             )),
@@ -573,9 +500,9 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 seconds,
                 accounts,
                 rate,
-            } => crate::bench::chain(validators, seconds, accounts, rate).await,
-            BenchCommand::Governance => crate::bench::governance(),
-            BenchCommand::Verify { millis } => crate::bench_verify::verify(millis),
+            } => junction_devtools::bench::chain(validators, seconds, accounts, rate).await,
+            BenchCommand::Governance => junction_devtools::bench::governance(),
+            BenchCommand::Verify { millis } => junction_devtools::bench_verify::verify(millis),
             BenchCommand::E2e {
                 packets,
                 latency_samples,
@@ -587,7 +514,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 timeout,
                 keep,
             } => {
-                crate::bench_e2e::e2e(crate::bench_e2e::E2eOptions {
+                junction_devtools::bench_e2e::e2e(junction_devtools::bench_e2e::E2eOptions {
                     validators,
                     packets,
                     latency_samples,
@@ -602,33 +529,6 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             }
         },
     }
-}
-
-/// Signs a transaction.
-pub fn sign_tx(
-    key: &crate::context::PrivateKey,
-    chain_id: &ChainId,
-    nonce: u64,
-    kind: TxKind,
-) -> SignedTx {
-    let body = TxBody {
-        chain_id: chain_id.clone(),
-        signer: *key.public_key().as_bytes(),
-        nonce,
-        kind,
-    };
-    let signature = key.sign(&body.sign_bytes()).to_bytes();
-    SignedTx { body, signature }
-}
-
-/// Signs a `Remark` transaction.
-pub fn sign_remark(
-    key: &crate::context::PrivateKey,
-    chain_id: &ChainId,
-    nonce: u64,
-    data: Vec<u8>,
-) -> SignedTx {
-    sign_tx(key, chain_id, nonce, TxKind::Remark { data })
 }
 
 /// Who signs a transaction and where it goes.
@@ -691,7 +591,7 @@ async fn attest(
     // A key file (`{"private_key", "address"}`, as the relayer's), or a bare hex secret.
     let text = std::fs::read_to_string(key_file)
         .map_err(|e| eyre!("reading {}: {e}", key_file.display()))?;
-    let key = match serde_json::from_str::<crate::config::AttestationKeyFile>(&text) {
+    let key = match serde_json::from_str::<junction_hub::config::AttestationKeyFile>(&text) {
         Ok(file) => file
             .signing_key()
             .map_err(|e| eyre!("{}: {e}", key_file.display()))?,

@@ -8,8 +8,11 @@ use eyre::{eyre, WrapErr};
 use serde_json::json;
 use tokio::process::{Child, Command};
 
-use crate::client::RpcClient;
-use crate::config::Home;
+use junction_hub::client::RpcClient;
+use junction_hub::config::{
+    AttestationKeyFile, Config, Genesis, GenesisGovernance, GenesisValidator, Home, KeyFile,
+};
+use junction_spec::ChainId;
 
 /// Ports each validator uses: p2p, gossip, rpc.
 pub const PORTS_PER_NODE: u16 = 3;
@@ -21,8 +24,8 @@ pub const PORTS_PER_NODE: u16 = 3;
 pub const DEV_ACCOUNTS: u8 = 255;
 
 /// Development account `i` (1 to [`DEV_ACCOUNTS`]; see there).
-pub fn dev_account(i: u8) -> crate::context::PrivateKey {
-    crate::context::PrivateKey::from([i; 32])
+pub fn dev_account(i: u8) -> junction_hub::context::PrivateKey {
+    junction_hub::context::PrivateKey::from([i; 32])
 }
 
 /// The public keys (hex) of every development account.
@@ -207,4 +210,77 @@ pub async fn supervise(dir: &Path, evm: usize) -> eyre::Result<()> {
     }
     println!("stopped");
     result
+}
+
+/// Writes the homes of a new testnet; returns the RPC URLs.
+pub fn init(
+    out: &std::path::Path,
+    validators: usize,
+    chain_id: &str,
+    base_port: u16,
+) -> eyre::Result<Vec<String>> {
+    if validators == 0 {
+        return Err(eyre!("--validators must be at least 1"));
+    }
+    ChainId::new(chain_id).map_err(|e| eyre!("--chain-id: {e}"))?;
+    if out.join("node0").exists() {
+        return Err(eyre!(
+            "{} already holds a testnet: remove it or choose another --out",
+            out.display()
+        ));
+    }
+    let ports = free_port_blocks(base_port, validators)?;
+    let keys: Vec<KeyFile> = (0..validators)
+        .map(|i| KeyFile::generate(&format!("validator{i}")))
+        .collect();
+    let attest_keys: Vec<AttestationKeyFile> = (0..validators)
+        .map(|_| AttestationKeyFile::generate())
+        .collect();
+    // One council member per validator operator, each with an account key in its home.
+    let members: Vec<KeyFile> = (0..validators)
+        .map(|_| KeyFile::generate("member"))
+        .collect();
+    let genesis = Genesis {
+        chain_id: chain_id.to_string(),
+        genesis_time_ms: junction_hub::chain::now_ms(),
+        validators: keys
+            .iter()
+            .zip(&attest_keys)
+            .map(|(k, a)| GenesisValidator {
+                name: k.name.clone(),
+                pub_key: k.public_key.clone(),
+                power: 10,
+                attestation_address: a.address.clone(),
+            })
+            .collect(),
+        governance: GenesisGovernance {
+            // A local testnet admits the public development accounts (examples, tests,
+            // benchmarks); `junction init` and real genesis ceremonies admit none.
+            accounts: dev_account_keys(),
+            ..GenesisGovernance::local(&members)
+        },
+    };
+    let configs: Vec<Config> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Config::local(&format!("node{i}"), *p))
+        .collect();
+    let mut urls = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let mut cfg = configs[i].clone();
+        let others = || {
+            configs
+                .iter()
+                .enumerate()
+                .filter(move |(j, _)| *j != i)
+                .map(|(_, c)| c)
+        };
+        cfg.p2p.persistent_peers = others().map(|c| c.p2p.listen).collect();
+        cfg.gossip.peers = others().map(|c| c.gossip.listen).collect();
+        urls.push(format!("http://{}", cfg.rpc.listen));
+        let home = Home::new(out.join(format!("node{i}")));
+        home.write(&cfg, &genesis, key, &attest_keys[i])?;
+        members[i].save(&home.keys_dir().join("member.json"))?;
+    }
+    Ok(urls)
 }

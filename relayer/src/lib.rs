@@ -45,8 +45,8 @@ use junction_spec::{
     MAX_TX_BYTES,
 };
 
-use crate::client::{into_result, ClientError, RpcClient};
-use crate::metrics::ReasonLabel;
+use junction_hub::client::{into_result, ClientError, RpcClient};
+use junction_hub::metrics::ReasonLabel;
 
 /// One chain the relayer serves.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -73,8 +73,8 @@ pub struct ChainConfig {
 /// Loads a secp256k1 key file, refusing one that others may read.
 pub fn load_secp_key(path: &str, what: &str) -> eyre::Result<k256::ecdsa::SigningKey> {
     let path = Path::new(path);
-    crate::config::check_private(path).map_err(|e| eyre!("{what}: {e}"))?;
-    crate::config::AttestationKeyFile::load(path)
+    junction_hub::config::check_private(path).map_err(|e| eyre!("{what}: {e}"))?;
+    junction_hub::config::AttestationKeyFile::load(path)
         .map_err(|e| eyre!("{what}: {e}"))?
         .signing_key()
         .map_err(|e| eyre!("{what} {}: {e}", path.display()))
@@ -204,12 +204,12 @@ impl RelayerMetrics {
     }
 
     fn error(&self, name: &str) {
-        crate::metrics::Metrics::count(&self.errors, name);
+        junction_hub::metrics::Metrics::count(&self.errors, name);
     }
 
     /// Prometheus text.
-    pub fn render(&self) -> Result<String, crate::metrics::MetricsError> {
-        crate::metrics::render_registry(&self.registry)
+    pub fn render(&self) -> Result<String, junction_hub::metrics::MetricsError> {
+        junction_hub::metrics::render_registry(&self.registry)
     }
 }
 
@@ -225,7 +225,7 @@ struct Tracked {
 pub struct Relayer {
     hub: RpcClient,
     hub_chain: ChainId,
-    key: crate::context::PrivateKey,
+    key: junction_hub::context::PrivateKey,
     chains: BTreeMap<ChainId, Arc<EvmAdapter>>,
     max_batch: usize,
     /// Next block to scan for `PacketSent`, per chain.
@@ -274,8 +274,9 @@ impl Relayer {
     /// chains' gateway commitments.
     pub async fn connect(config: &RelayerConfig) -> eyre::Result<Self> {
         let key_path = Path::new(&config.relayer_key_file);
-        crate::config::check_private(key_path).map_err(|e| eyre!("relayer_key_file: {e}"))?;
-        let key_file = crate::config::KeyFile::load(key_path).map_err(|e| eyre!("{e}"))?;
+        junction_hub::config::check_private(key_path)
+            .map_err(|e| eyre!("relayer_key_file: {e}"))?;
+        let key_file = junction_hub::config::KeyFile::load(key_path).map_err(|e| eyre!("{e}"))?;
         let key = key_file.private_key().map_err(|e| eyre!(e))?;
         let hub_chain =
             ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
@@ -370,7 +371,7 @@ impl Relayer {
                 .map(|(i, p, b)| {
                     json!({
                         "index": i,
-                        "kind": crate::relay::entry_kind_name(p.entry.kind),
+                        "kind": junction_hub::relay::entry_kind_name(p.entry.kind),
                         "key": hex::encode(p.entry.packet.key().hash()),
                         "source_chain": p.entry.packet.source_chain.as_str(),
                         "sequence": p.entry.packet.sequence,
@@ -867,7 +868,7 @@ impl Relayer {
                 if chunk.is_empty() {
                     break;
                 }
-                let tx = crate::cli::sign_tx(
+                let tx = junction_hub::client::sign_tx(
                     &self.key,
                     &self.hub_chain,
                     nonce,
@@ -912,7 +913,10 @@ impl Relayer {
                                 // waits, with a growing pause, instead of being proven
                                 // again every cycle.
                                 if let Some(k) = msg_key(&refused) {
-                                    crate::metrics::Metrics::count(&self.metrics.refused, &name);
+                                    junction_hub::metrics::Metrics::count(
+                                        &self.metrics.refused,
+                                        &name,
+                                    );
                                     let mut backoff = lock(&self.hub_backoff);
                                     let attempts =
                                         backoff.get(&k).map_or(0, |b| b.attempts).saturating_add(1);
@@ -1041,7 +1045,7 @@ impl Relayer {
     /// Proves the entries at `indices` under the checkpoint of `size` entries.
     async fn prove_entries(&self, indices: &[u64], size: u64) -> eyre::Result<Vec<EntryProof>> {
         let mut proven = Vec::with_capacity(indices.len());
-        for chunk in indices.chunks(crate::rpc_packets::MAX_LOG_PROOFS) {
+        for chunk in indices.chunks(junction_hub::rpc_packets::MAX_LOG_PROOFS) {
             let v = self
                 .hub
                 .call("log_proofs", json!({"indices": chunk, "tree_size": size}))
@@ -1607,7 +1611,7 @@ pub async fn run(config_path: &Path) -> eyre::Result<()> {
                 "/metrics",
                 axum::routing::get(move || {
                     let m = metrics.clone();
-                    async move { crate::metrics::metrics_response(m.render()) }
+                    async move { junction_hub::metrics::metrics_response(m.render()) }
                 }),
             )
             .route(
@@ -1772,7 +1776,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sender.json");
         let key = k256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
-        crate::config::AttestationKeyFile::from_key(&key)
+        junction_hub::config::AttestationKeyFile::from_key(&key)
             .save(&path)
             .unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();

@@ -29,9 +29,9 @@ use junction_spec::gov::{
 };
 use junction_spec::{ChainId, ChainRegistration, Checkpoint, Decode, Encode, TxKind};
 
-use crate::client::RpcClient;
-use crate::config::{Genesis, Home, KeyFile};
-use crate::relayer::{ChainConfig, RelayerConfig};
+use junction_hub::client::RpcClient;
+use junction_hub::config::{Genesis, Home, KeyFile};
+use junction_relayer::{ChainConfig, RelayerConfig};
 
 /// anvil's third dev account (public, well known): pays the second relayer's deliveries.
 pub const DEV_KEY_2: &str = "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
@@ -181,7 +181,7 @@ pub fn provider(endpoint: &str, key: &str) -> eyre::Result<DynProvider> {
 
 /// Writes `key` as a private (0600) key file at `path`; returns the path as text.
 fn save_secp(key: &k256::ecdsa::SigningKey, path: &Path) -> eyre::Result<String> {
-    crate::config::AttestationKeyFile::from_key(key).save(path)?;
+    junction_hub::config::AttestationKeyFile::from_key(key).save(path)?;
     Ok(path.display().to_string())
 }
 
@@ -232,7 +232,7 @@ async fn send_all(
     let first = acct.get("next_nonce").and_then(Value::as_u64).unwrap_or(0);
     let last = kinds.len().saturating_sub(1);
     for (i, kind) in kinds.into_iter().enumerate() {
-        let tx = crate::cli::sign_tx(&pk, chain, first + i as u64, kind);
+        let tx = junction_hub::client::sign_tx(&pk, chain, first + i as u64, kind);
         let mode = if i == last { "commit" } else { "sync" };
         rpc.call(
             "broadcast_tx",
@@ -591,7 +591,7 @@ impl EvmNet {
         let keys = c
             .attester_key_files
             .iter()
-            .map(|k| crate::relayer::load_secp_key(k, "attester key file"))
+            .map(|k| junction_relayer::load_secp_key(k, "attester key file"))
             .collect::<eyre::Result<Vec<_>>>()?;
         let chain = self.chain(id)?;
         EvmAdapter::connect(EvmAdapterConfig {
@@ -728,7 +728,10 @@ pub async fn lifecycle(
         .await
         .map_err(|e| eyre!("{}: {e}", e.name()))?;
     if let Some(o) = outcomes.into_iter().find(|o| o.key == key) {
-        l.outcome = Some((crate::relay::entry_kind_name(o.kind).to_string(), o.tx_hash));
+        l.outcome = Some((
+            junction_hub::relay::entry_kind_name(o.kind).to_string(),
+            o.tx_hash,
+        ));
     }
     Ok(l)
 }

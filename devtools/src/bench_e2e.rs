@@ -265,7 +265,7 @@ pub async fn e2e(opts: E2eOptions) -> eyre::Result<()> {
     let dir = std::env::temp_dir().join(format!("junction-bench-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let base = 40000 + (std::process::id() % 1000) as u16 * 3;
-    crate::cli::testnet_init(&dir, opts.validators, "junction-bench", base)?;
+    crate::testnet::init(&dir, opts.validators, "junction-bench", base)?;
     let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
     let mut children = Vec::new();
     for i in 0..opts.validators {

@@ -1,0 +1,11 @@
+//! Development tools behind `junction testnet` and `junction bench`: local testnets of
+//! validator processes on 127.0.0.1 (`testnet`), anvil chains with deployed gateways and a
+//! relayer (`evmnet`), and the benchmarks (`bench`, `bench_e2e`, `bench_verify`). No
+//! production crate depends on this one.
+
+pub mod bench;
+pub mod bench_e2e;
+pub mod bench_verify;
+mod bench_verify_clients;
+pub mod evmnet;
+pub mod testnet;
