@@ -42,7 +42,7 @@ use crate::metrics::Metrics;
 use crate::node::{lock, read, write, Shared};
 use crate::signing::{Ed25519Signer, Ed25519Verifier};
 use crate::streams::{PartStream, PartStreams, StreamCaps};
-use crate::wire::{Reader, WireError, Writer};
+use junction_spec::encoding::{DecodeError, Put, Reader};
 
 /// Malachite's view of our configuration.
 #[derive(Debug, Clone)]
@@ -92,37 +92,37 @@ struct Undecided {
 impl Undecided {
     /// Row format; starts with the height so the store can prune without decoding.
     fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u64(self.height.0);
-        w.i64(self.round.as_i64());
-        w.i64(self.pol_round.as_i64());
-        w.array(&self.proposer.0);
+        let mut w = Vec::new();
+        w.put_u64(self.height.0);
+        w.put_i64(self.round.as_i64());
+        w.put_i64(self.pol_round.as_i64());
+        w.put_raw(&self.proposer.0);
         match &self.fin {
             Some(s) => {
-                w.u8(1);
-                w.array(&s.to_bytes());
+                w.put_u8(1);
+                w.put_raw(&s.to_bytes());
             }
-            None => w.u8(0),
+            None => w.put_u8(0),
         }
-        w.u8(u8::from(self.validity.is_valid()));
-        w.bytes(&self.block.encode());
-        w.into_bytes()
+        w.put_u8(u8::from(self.validity.is_valid()));
+        w.put_bytes(&self.block.encode());
+        w
     }
 
-    fn decode(b: &[u8]) -> Result<Self, WireError> {
+    fn decode(b: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(b);
-        let height = Height(r.u64()?);
+        let height = Height(r.read_u64()?);
         let round = crate::context::decode_round(&mut r)?;
         let pol_round = crate::context::decode_round(&mut r)?;
-        let proposer = Address(r.array()?);
-        let fin = match r.u8()? {
+        let proposer = Address(r.read_array()?);
+        let fin = match r.read_u8()? {
             0 => None,
-            1 => Some(Signature::from_bytes(r.array()?)),
-            _ => return Err(WireError::Invalid("fin tag")),
+            1 => Some(Signature::from_bytes(r.read_array()?)),
+            _ => return Err(DecodeError::InvalidValue("fin tag")),
         };
-        let validity = Validity::from_bool(r.u8()? == 1);
-        let block = Block::decode(r.bytes(MAX_BLOCK_BYTES)?)
-            .map_err(|_| WireError::Invalid("undecided block"))?;
+        let validity = Validity::from_bool(r.read_u8()? == 1);
+        let block = Block::decode(r.read_bytes(MAX_BLOCK_BYTES)?)
+            .map_err(|_| DecodeError::InvalidValue("undecided block"))?;
         r.finish()?;
         Ok(Self {
             height,
@@ -408,10 +408,10 @@ impl App {
                 )
             })?
             .clone();
-        let mut w = Writer::new();
+        let mut w = Vec::new();
         encode_extended_cert(&mut w, &cert);
         self.shared
-            .commit(&u.block, w.into_bytes())
+            .commit(&u.block, w)
             .map_err(|e| eyre!("commit_failed: {}: height {height}: {e}", e.name()))?;
         self.current_height = Height(height.0 + 1);
         let done: Vec<BlockHash> = self

@@ -15,7 +15,7 @@ use junction_packets::PacketState;
 
 use crate::relay::{RelayError, RelayExec, LOG_FRONTIER_KEY};
 
-use crate::wire::{Reader as WireReader, WireError, Writer};
+use junction_spec::encoding::Put;
 
 /// Most transactions in one block.
 pub const MAX_BLOCK_TXS: usize = 20_000;
@@ -106,28 +106,28 @@ pub struct Tip {
 impl Tip {
     /// Row format of the `tip` metadata entry.
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.u64(self.height);
-        w.array(&self.block_hash);
-        w.u64(self.time_ms);
-        w.array(&self.app_hash);
-        w.u64(self.log_size);
-        w.array(&self.log_root);
-        w.u64(self.total_txs);
-        w.into_bytes()
+        let mut w = Vec::new();
+        w.put_u64(self.height);
+        w.put_raw(&self.block_hash);
+        w.put_u64(self.time_ms);
+        w.put_raw(&self.app_hash);
+        w.put_u64(self.log_size);
+        w.put_raw(&self.log_root);
+        w.put_u64(self.total_txs);
+        w
     }
 
     /// Reads the `tip` row.
-    pub fn decode(b: &[u8]) -> Result<Self, WireError> {
-        let mut r = WireReader::new(b);
+    pub fn decode(b: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(b);
         let t = Tip {
-            height: r.u64()?,
-            block_hash: r.array()?,
-            time_ms: r.u64()?,
-            app_hash: r.array()?,
-            log_size: r.u64()?,
-            log_root: r.array()?,
-            total_txs: r.u64()?,
+            height: r.read_u64()?,
+            block_hash: r.read_array()?,
+            time_ms: r.read_u64()?,
+            app_hash: r.read_array()?,
+            log_size: r.read_u64()?,
+            log_root: r.read_array()?,
+            total_txs: r.read_u64()?,
         };
         r.finish()?;
         Ok(t)

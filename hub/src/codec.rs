@@ -1,8 +1,8 @@
 //! The byte encoding of every message Malachite sends or writes for us: consensus messages,
 //! liveness certificates, proposal-part streams, sync requests and responses, WAL entries.
 //!
-//! Everything goes through [`crate::wire`]: bounded lengths, no trailing bytes, and a named
-//! error for bad input from a peer instead of a panic.
+//! Everything goes through the `spec` encoding (`Reader`, `Put`): bounded lengths, no
+//! trailing bytes, and a named error for bad input from a peer instead of a panic.
 
 use bytes::Bytes;
 use malachitebft_app_channel::app::consensus::{LivenessMsg, ProposedValue, SignedConsensusMsg};
@@ -24,7 +24,7 @@ use crate::context::{
     encode_nil_or_hash, encode_proposal, encode_round, encode_vote_body, encode_vote_type, Address,
     BlockHash, Height, JunctionContext as Ctx, ProposalPart, Signature, Vote, PART_CHUNK_BYTES,
 };
-use crate::wire::{Reader, WireError, Writer};
+use junction_spec::encoding::{DecodeError, Put, Reader};
 
 /// Largest vote extension accepted from a peer (a checkpoint attestation is far smaller).
 pub const MAX_EXTENSION_BYTES: usize = 1024;
@@ -39,64 +39,64 @@ pub const MAX_BLOCK_BYTES: usize = 32 * 1024 * 1024;
 #[derive(Copy, Clone, Debug, Default)]
 pub struct JunctionCodec;
 
-fn sig(w: &mut Writer, s: &Signature) {
-    w.array(&s.to_bytes());
+fn sig(w: &mut Vec<u8>, s: &Signature) {
+    w.put_raw(&s.to_bytes());
 }
 
-fn read_sig(r: &mut Reader<'_>) -> Result<Signature, WireError> {
-    Ok(Signature::from_bytes(r.array()?))
+fn read_sig(r: &mut Reader<'_>) -> Result<Signature, DecodeError> {
+    Ok(Signature::from_bytes(r.read_array()?))
 }
 
-fn addr(r: &mut Reader<'_>) -> Result<Address, WireError> {
-    Ok(Address(r.array()?))
+fn addr(r: &mut Reader<'_>) -> Result<Address, DecodeError> {
+    Ok(Address(r.read_array()?))
 }
 
-fn finish<T>(r: Reader<'_>, v: T) -> Result<T, WireError> {
+fn finish<T>(r: Reader<'_>, v: T) -> Result<T, DecodeError> {
     r.finish()?;
     Ok(v)
 }
 
-fn encode_extension(w: &mut Writer, e: &SignedExtension<Ctx>) {
-    w.bytes(&e.message);
+fn encode_extension(w: &mut Vec<u8>, e: &SignedExtension<Ctx>) {
+    w.put_bytes(&e.message);
     sig(w, &e.signature);
 }
 
-fn decode_extension(r: &mut Reader<'_>) -> Result<SignedExtension<Ctx>, WireError> {
-    let msg = Bytes::copy_from_slice(r.bytes(MAX_EXTENSION_BYTES)?);
+fn decode_extension(r: &mut Reader<'_>) -> Result<SignedExtension<Ctx>, DecodeError> {
+    let msg = Bytes::copy_from_slice(r.read_bytes(MAX_EXTENSION_BYTES)?);
     Ok(SignedMessage::new(msg, read_sig(r)?))
 }
 
-fn encode_opt_extension(w: &mut Writer, e: &Option<SignedExtension<Ctx>>) {
+fn encode_opt_extension(w: &mut Vec<u8>, e: &Option<SignedExtension<Ctx>>) {
     match e {
-        None => w.u8(0),
+        None => w.put_u8(0),
         Some(e) => {
-            w.u8(1);
+            w.put_u8(1);
             encode_extension(w, e);
         }
     }
 }
 
-fn decode_opt_extension(r: &mut Reader<'_>) -> Result<Option<SignedExtension<Ctx>>, WireError> {
-    match r.u8()? {
+fn decode_opt_extension(r: &mut Reader<'_>) -> Result<Option<SignedExtension<Ctx>>, DecodeError> {
+    match r.read_u8()? {
         0 => Ok(None),
         1 => Ok(Some(decode_extension(r)?)),
-        _ => Err(WireError::Invalid("extension tag")),
+        _ => Err(DecodeError::InvalidValue("extension tag")),
     }
 }
 
-fn encode_signed_vote(w: &mut Writer, v: &SignedVote<Ctx>) {
+fn encode_signed_vote(w: &mut Vec<u8>, v: &SignedVote<Ctx>) {
     encode_vote_body(w, &v.message);
     encode_opt_extension(w, &v.message.extension);
     sig(w, &v.signature);
 }
 
-fn decode_signed_vote(r: &mut Reader<'_>) -> Result<SignedVote<Ctx>, WireError> {
+fn decode_signed_vote(r: &mut Reader<'_>) -> Result<SignedVote<Ctx>, DecodeError> {
     let mut vote: Vote = decode_vote_body(r)?;
     vote.extension = decode_opt_extension(r)?;
     Ok(SignedVote::new(vote, read_sig(r)?))
 }
 
-fn encode_part(w: &mut Writer, p: &ProposalPart) {
+fn encode_part(w: &mut Vec<u8>, p: &ProposalPart) {
     match p {
         ProposalPart::Init {
             height,
@@ -104,57 +104,57 @@ fn encode_part(w: &mut Writer, p: &ProposalPart) {
             pol_round,
             proposer,
         } => {
-            w.u8(1);
-            w.u64(height.0);
+            w.put_u8(1);
+            w.put_u64(height.0);
             encode_round(w, *round);
             encode_round(w, *pol_round);
-            w.array(&proposer.0);
+            w.put_raw(&proposer.0);
         }
         ProposalPart::Data(b) => {
-            w.u8(2);
-            w.bytes(b);
+            w.put_u8(2);
+            w.put_bytes(b);
         }
         ProposalPart::Fin { signature } => {
-            w.u8(3);
+            w.put_u8(3);
             sig(w, signature);
         }
     }
 }
 
-fn decode_part(r: &mut Reader<'_>) -> Result<ProposalPart, WireError> {
-    match r.u8()? {
+fn decode_part(r: &mut Reader<'_>) -> Result<ProposalPart, DecodeError> {
+    match r.read_u8()? {
         1 => Ok(ProposalPart::Init {
-            height: Height(r.u64()?),
+            height: Height(r.read_u64()?),
             round: decode_round(r)?,
             pol_round: decode_round(r)?,
             proposer: addr(r)?,
         }),
         2 => Ok(ProposalPart::Data(Bytes::copy_from_slice(
-            r.bytes(PART_CHUNK_BYTES)?,
+            r.read_bytes(PART_CHUNK_BYTES)?,
         ))),
         3 => Ok(ProposalPart::Fin {
             signature: read_sig(r)?,
         }),
-        _ => Err(WireError::Invalid("proposal part tag")),
+        _ => Err(DecodeError::InvalidValue("proposal part tag")),
     }
 }
 
-fn encode_polka(w: &mut Writer, c: &PolkaCertificate<Ctx>) {
-    w.u64(c.height.0);
+fn encode_polka(w: &mut Vec<u8>, c: &PolkaCertificate<Ctx>) {
+    w.put_u64(c.height.0);
     encode_round(w, c.round);
-    w.array(&c.value_id.0);
-    w.u32(c.polka_signatures.len() as u32);
+    w.put_raw(&c.value_id.0);
+    w.put_u32(c.polka_signatures.len() as u32);
     for s in &c.polka_signatures {
-        w.array(&s.address.0);
+        w.put_raw(&s.address.0);
         sig(w, &s.signature);
     }
 }
 
-fn decode_polka(r: &mut Reader<'_>) -> Result<PolkaCertificate<Ctx>, WireError> {
-    let height = Height(r.u64()?);
+fn decode_polka(r: &mut Reader<'_>) -> Result<PolkaCertificate<Ctx>, DecodeError> {
+    let height = Height(r.read_u64()?);
     let round = decode_round(r)?;
-    let value_id = BlockHash(r.array()?);
-    let n = r.count(MAX_SIGNATURES, 84)?;
+    let value_id = BlockHash(r.read_array()?);
+    let n = r.read_count(MAX_SIGNATURES, 84)?;
     let mut polka_signatures = Vec::with_capacity(n);
     for _ in 0..n {
         polka_signatures.push(PolkaSignature::new(addr(r)?, read_sig(r)?));
@@ -167,31 +167,31 @@ fn decode_polka(r: &mut Reader<'_>) -> Result<PolkaCertificate<Ctx>, WireError> 
     })
 }
 
-fn encode_round_cert(w: &mut Writer, c: &RoundCertificate<Ctx>) {
-    w.u64(c.height.0);
+fn encode_round_cert(w: &mut Vec<u8>, c: &RoundCertificate<Ctx>) {
+    w.put_u64(c.height.0);
     encode_round(w, c.round);
-    w.u8(match c.cert_type {
+    w.put_u8(match c.cert_type {
         RoundCertificateType::Skip => 1,
         RoundCertificateType::Precommit => 2,
     });
-    w.u32(c.round_signatures.len() as u32);
+    w.put_u32(c.round_signatures.len() as u32);
     for s in &c.round_signatures {
         encode_vote_type(w, s.vote_type);
         encode_nil_or_hash(w, &s.value_id);
-        w.array(&s.address.0);
+        w.put_raw(&s.address.0);
         sig(w, &s.signature);
     }
 }
 
-fn decode_round_cert(r: &mut Reader<'_>) -> Result<RoundCertificate<Ctx>, WireError> {
-    let height = Height(r.u64()?);
+fn decode_round_cert(r: &mut Reader<'_>) -> Result<RoundCertificate<Ctx>, DecodeError> {
+    let height = Height(r.read_u64()?);
     let round = decode_round(r)?;
-    let cert_type = match r.u8()? {
+    let cert_type = match r.read_u8()? {
         1 => RoundCertificateType::Skip,
         2 => RoundCertificateType::Precommit,
-        _ => return Err(WireError::Invalid("round certificate type")),
+        _ => return Err(DecodeError::InvalidValue("round certificate type")),
     };
-    let n = r.count(MAX_SIGNATURES, 86)?;
+    let n = r.read_count(MAX_SIGNATURES, 86)?;
     let mut round_signatures = Vec::with_capacity(n);
     for _ in 0..n {
         let vote_type = decode_vote_type(r)?;
@@ -209,13 +209,13 @@ fn decode_round_cert(r: &mut Reader<'_>) -> Result<RoundCertificate<Ctx>, WireEr
 }
 
 /// Encodes a commit certificate with its vote extensions (stored with each block).
-pub fn encode_extended_cert(w: &mut Writer, c: &ExtendedCommitCertificate<Ctx>) {
-    w.u64(c.height.0);
+pub fn encode_extended_cert(w: &mut Vec<u8>, c: &ExtendedCommitCertificate<Ctx>) {
+    w.put_u64(c.height.0);
     encode_round(w, c.round);
-    w.array(&c.value_id.0);
-    w.u32(c.commit_signatures.len() as u32);
+    w.put_raw(&c.value_id.0);
+    w.put_u32(c.commit_signatures.len() as u32);
     for s in &c.commit_signatures {
-        w.array(&s.address.0);
+        w.put_raw(&s.address.0);
         sig(w, &s.signature);
         encode_opt_extension(w, &s.extension);
     }
@@ -224,11 +224,11 @@ pub fn encode_extended_cert(w: &mut Writer, c: &ExtendedCommitCertificate<Ctx>) 
 /// Decodes what [`encode_extended_cert`] wrote.
 pub fn decode_extended_cert(
     r: &mut Reader<'_>,
-) -> Result<ExtendedCommitCertificate<Ctx>, WireError> {
-    let height = Height(r.u64()?);
+) -> Result<ExtendedCommitCertificate<Ctx>, DecodeError> {
+    let height = Height(r.read_u64()?);
     let round = decode_round(r)?;
-    let value_id = BlockHash(r.array()?);
-    let n = r.count(MAX_SIGNATURES, 85)?;
+    let value_id = BlockHash(r.read_array()?);
+    let n = r.read_count(MAX_SIGNATURES, 85)?;
     let mut commit_signatures = Vec::with_capacity(n);
     for _ in 0..n {
         let address = addr(r)?;
@@ -258,12 +258,12 @@ pub fn plain_certificate(c: &ExtendedCommitCertificate<Ctx>) -> CommitCertificat
     }
 }
 
-fn encode_response(w: &mut Writer, resp: &sync::Response<Ctx>) {
+fn encode_response(w: &mut Vec<u8>, resp: &sync::Response<Ctx>) {
     let sync::Response::ValueResponse(v) = resp;
-    w.u64(v.start_height.0);
-    w.u32(v.values.len() as u32);
+    w.put_u64(v.start_height.0);
+    w.put_u32(v.values.len() as u32);
     for raw in &v.values {
-        w.bytes(&raw.value_bytes);
+        w.put_bytes(&raw.value_bytes);
         encode_extended_cert(w, &raw.certificate);
     }
 }
@@ -271,18 +271,18 @@ fn encode_response(w: &mut Writer, resp: &sync::Response<Ctx>) {
 macro_rules! codec_impl {
     ($t:ty, |$w:ident, $m:ident| $enc:block, |$r:ident| $dec:block) => {
         impl Codec<$t> for JunctionCodec {
-            type Error = WireError;
+            type Error = DecodeError;
 
-            fn decode(&self, bytes: Bytes) -> Result<$t, WireError> {
+            fn decode(&self, bytes: Bytes) -> Result<$t, DecodeError> {
                 let mut $r = Reader::new(&bytes);
                 let v = $dec;
                 finish($r, v)
             }
 
-            fn encode(&self, $m: &$t) -> Result<Bytes, WireError> {
-                let mut $w = Writer::new();
+            fn encode(&self, $m: &$t) -> Result<Bytes, DecodeError> {
+                let mut $w = Vec::new();
                 $enc;
-                Ok(Bytes::from($w.into_bytes()))
+                Ok(Bytes::from($w))
             }
         }
     };
@@ -297,24 +297,24 @@ codec_impl!(
     |w, m| {
         match m {
             SignedConsensusMsg::Vote(v) => {
-                w.u8(1);
+                w.put_u8(1);
                 encode_signed_vote(&mut w, v);
             }
             SignedConsensusMsg::Proposal(p) => {
-                w.u8(2);
+                w.put_u8(2);
                 encode_proposal(&mut w, &p.message);
                 sig(&mut w, &p.signature);
             }
         }
     },
     |r| {
-        match r.u8()? {
+        match r.read_u8()? {
             1 => SignedConsensusMsg::Vote(decode_signed_vote(&mut r)?),
             2 => {
                 let p = decode_proposal(&mut r)?;
                 SignedConsensusMsg::Proposal(SignedProposal::new(p, read_sig(&mut r)?))
             }
-            _ => return Err(WireError::Invalid("consensus message tag")),
+            _ => return Err(DecodeError::InvalidValue("consensus message tag")),
         }
     }
 );
@@ -324,25 +324,25 @@ codec_impl!(
     |w, m| {
         match m {
             LivenessMsg::Vote(v) => {
-                w.u8(1);
+                w.put_u8(1);
                 encode_signed_vote(&mut w, v);
             }
             LivenessMsg::PolkaCertificate(c) => {
-                w.u8(2);
+                w.put_u8(2);
                 encode_polka(&mut w, c);
             }
             LivenessMsg::SkipRoundCertificate(c) => {
-                w.u8(3);
+                w.put_u8(3);
                 encode_round_cert(&mut w, c);
             }
         }
     },
     |r| {
-        match r.u8()? {
+        match r.read_u8()? {
             1 => LivenessMsg::Vote(decode_signed_vote(&mut r)?),
             2 => LivenessMsg::PolkaCertificate(decode_polka(&mut r)?),
             3 => LivenessMsg::SkipRoundCertificate(decode_round_cert(&mut r)?),
-            _ => return Err(WireError::Invalid("liveness message tag")),
+            _ => return Err(DecodeError::InvalidValue("liveness message tag")),
         }
     }
 );
@@ -350,23 +350,23 @@ codec_impl!(
 codec_impl!(
     StreamMessage<ProposalPart>,
     |w, m| {
-        w.bytes(&m.stream_id.to_bytes());
-        w.u64(m.sequence);
+        w.put_bytes(&m.stream_id.to_bytes());
+        w.put_u64(m.sequence);
         match &m.content {
             StreamContent::Data(p) => {
-                w.u8(1);
+                w.put_u8(1);
                 encode_part(&mut w, p);
             }
-            StreamContent::Fin => w.u8(2),
+            StreamContent::Fin => w.put_u8(2),
         }
     },
     |r| {
-        let stream_id = StreamId::new(Bytes::copy_from_slice(r.bytes(64)?));
-        let sequence = r.u64()?;
-        let content = match r.u8()? {
+        let stream_id = StreamId::new(Bytes::copy_from_slice(r.read_bytes(64)?));
+        let sequence = r.read_u64()?;
+        let content = match r.read_u8()? {
             1 => StreamContent::Data(decode_part(&mut r)?),
             2 => StreamContent::Fin,
-            _ => return Err(WireError::Invalid("stream content tag")),
+            _ => return Err(DecodeError::InvalidValue("stream content tag")),
         };
         StreamMessage {
             stream_id,
@@ -379,13 +379,13 @@ codec_impl!(
 codec_impl!(
     ValidatorProof<Ctx>,
     |w, m| {
-        w.bytes(&m.public_key);
-        w.bytes(&m.peer_id);
+        w.put_bytes(&m.public_key);
+        w.put_bytes(&m.peer_id);
         sig(&mut w, &m.signature);
     },
     |r| {
-        let public_key = r.bytes(64)?.to_vec();
-        let peer_id = r.bytes(128)?.to_vec();
+        let public_key = r.read_bytes(64)?.to_vec();
+        let peer_id = r.read_bytes(128)?.to_vec();
         ValidatorProof::new(public_key, peer_id, read_sig(&mut r)?)
     }
 );
@@ -393,24 +393,24 @@ codec_impl!(
 codec_impl!(
     ProposedValue<Ctx>,
     |w, m| {
-        w.u64(m.height.0);
+        w.put_u64(m.height.0);
         encode_round(&mut w, m.round);
         encode_round(&mut w, m.valid_round);
-        w.array(&m.proposer.0);
-        w.array(&m.value.0);
-        w.u8(u8::from(m.validity.is_valid()));
+        w.put_raw(&m.proposer.0);
+        w.put_raw(&m.value.0);
+        w.put_u8(u8::from(m.validity.is_valid()));
     },
     |r| {
         ProposedValue {
-            height: Height(r.u64()?),
+            height: Height(r.read_u64()?),
             round: decode_round(&mut r)?,
             valid_round: decode_round(&mut r)?,
             proposer: addr(&mut r)?,
-            value: BlockHash(r.array()?),
-            validity: match r.u8()? {
+            value: BlockHash(r.read_array()?),
+            validity: match r.read_u8()? {
                 0 => Validity::Invalid,
                 1 => Validity::Valid,
-                _ => return Err(WireError::Invalid("validity")),
+                _ => return Err(DecodeError::InvalidValue("validity")),
             },
         }
     }
@@ -425,17 +425,17 @@ codec_impl!(
 codec_impl!(
     sync::Status<Ctx>,
     |w, m| {
-        w.bytes(&m.peer_id.to_bytes());
-        w.u64(m.tip_height.0);
-        w.u64(m.history_min_height.0);
+        w.put_bytes(&m.peer_id.to_bytes());
+        w.put_u64(m.tip_height.0);
+        w.put_u64(m.history_min_height.0);
     },
     |r| {
-        let peer_id =
-            PeerId::from_bytes(r.bytes(128)?).map_err(|_| WireError::Invalid("peer id"))?;
+        let peer_id = PeerId::from_bytes(r.read_bytes(128)?)
+            .map_err(|_| DecodeError::InvalidValue("peer id"))?;
         sync::Status {
             peer_id,
-            tip_height: Height(r.u64()?),
-            history_min_height: Height(r.u64()?),
+            tip_height: Height(r.read_u64()?),
+            history_min_height: Height(r.read_u64()?),
         }
     }
 );
@@ -444,14 +444,14 @@ codec_impl!(
     sync::Request<Ctx>,
     |w, m| {
         let sync::Request::ValueRequest(req) = m;
-        w.u64(req.range.start().0);
-        w.u64(req.range.end().0);
+        w.put_u64(req.range.start().0);
+        w.put_u64(req.range.end().0);
     },
     |r| {
-        let start = r.u64()?;
-        let end = r.u64()?;
+        let start = r.read_u64()?;
+        let end = r.read_u64()?;
         if end < start {
-            return Err(WireError::Invalid("sync range"));
+            return Err(DecodeError::InvalidValue("sync range"));
         }
         sync::Request::ValueRequest(ValueRequest::new(Height(start)..=Height(end)))
     }
@@ -461,11 +461,11 @@ codec_impl!(
     sync::Response<Ctx>,
     |w, m| { encode_response(&mut w, m) },
     |r| {
-        let start_height = Height(r.u64()?);
-        let n = r.count(MAX_SYNC_VALUES, 4)?;
+        let start_height = Height(r.read_u64()?);
+        let n = r.read_count(MAX_SYNC_VALUES, 4)?;
         let mut values = Vec::with_capacity(n);
         for _ in 0..n {
-            let value_bytes = Bytes::copy_from_slice(r.bytes(MAX_BLOCK_BYTES)?);
+            let value_bytes = Bytes::copy_from_slice(r.read_bytes(MAX_BLOCK_BYTES)?);
             let certificate = decode_extended_cert(&mut r)?;
             values.push(RawDecidedValue::new(value_bytes, certificate));
         }
@@ -474,10 +474,10 @@ codec_impl!(
 );
 
 impl HasEncodedLen<sync::Response<Ctx>> for JunctionCodec {
-    fn encoded_len(&self, msg: &sync::Response<Ctx>) -> Result<usize, WireError> {
-        let mut w = Writer::new();
+    fn encoded_len(&self, msg: &sync::Response<Ctx>) -> Result<usize, DecodeError> {
+        let mut w = Vec::new();
         encode_response(&mut w, msg);
-        Ok(w.into_bytes().len())
+        Ok(w.len())
     }
 }
 
@@ -518,15 +518,15 @@ mod tests {
         let mut long = bytes.to_vec();
         long.push(0);
         let r: Result<SignedConsensusMsg<Ctx>, _> = JunctionCodec.decode(Bytes::from(long));
-        assert_eq!(r.err(), Some(WireError::Trailing(1)));
+        assert_eq!(r.err(), Some(DecodeError::TrailingBytes { remaining: 1 }));
     }
 
     #[test]
     fn sync_request_with_reversed_range_is_refused() {
-        let mut w = Writer::new();
-        w.u64(10);
-        w.u64(3);
-        let r: Result<sync::Request<Ctx>, _> = JunctionCodec.decode(Bytes::from(w.into_bytes()));
-        assert_eq!(r.err(), Some(WireError::Invalid("sync range")));
+        let mut w = Vec::new();
+        w.put_u64(10);
+        w.put_u64(3);
+        let r: Result<sync::Request<Ctx>, _> = JunctionCodec.decode(Bytes::from(w));
+        assert_eq!(r.err(), Some(DecodeError::InvalidValue("sync range")));
     }
 }

@@ -16,7 +16,7 @@ pub use malachitebft_signing_ed25519::{Ed25519, PrivateKey, PublicKey, Signature
 
 use junction_spec::{tagged_hash, Hash32, HashTag};
 
-use crate::wire::{Reader, WireError, Writer};
+use junction_spec::encoding::{DecodeError, Put, Reader};
 
 /// A hub block height; height 1 is the first block after genesis.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -163,13 +163,13 @@ impl ValidatorSet {
 
     /// Commits to every (key, power) pair in address order.
     pub fn hash(&self) -> Hash32 {
-        let mut w = Writer::new();
-        w.u32(self.validators.len() as u32);
+        let mut w = Vec::new();
+        w.put_u32(self.validators.len() as u32);
         for v in self.validators.iter() {
-            w.array(v.public_key.as_bytes());
-            w.u64(v.voting_power);
+            w.put_raw(v.public_key.as_bytes());
+            w.put_u64(v.voting_power);
         }
-        tagged_hash(HashTag::ValidatorSet, &w.into_bytes())
+        tagged_hash(HashTag::ValidatorSet, &w)
     }
 }
 
@@ -236,10 +236,10 @@ pub struct Proposal {
 impl Proposal {
     /// The bytes the proposer signs (domain-separated from votes and parts).
     pub fn to_sign_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.raw(b"junction/proposal/v1");
+        let mut w = Vec::new();
+        w.put_raw(b"junction/proposal/v1");
         encode_proposal(&mut w, self);
-        w.into_bytes()
+        w
     }
 }
 
@@ -284,10 +284,10 @@ pub struct Vote {
 impl Vote {
     /// The bytes the voter signs: everything but the extension, which is signed on its own.
     pub fn to_sign_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.raw(b"junction/vote/v1");
+        let mut w = Vec::new();
+        w.put_raw(b"junction/vote/v1");
         encode_vote_body(&mut w, self);
-        w.into_bytes()
+        w
     }
 }
 
@@ -353,12 +353,12 @@ pub enum ProposalPart {
 
 /// What the proposer signs for its proposal parts.
 pub fn part_sign_bytes(height: Height, round: Round, block_hash: &BlockHash) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.raw(b"junction/proposal-parts/v1");
-    w.u64(height.0);
-    w.i64(round.as_i64());
-    w.array(&block_hash.0);
-    w.into_bytes()
+    let mut w = Vec::new();
+    w.put_raw(b"junction/proposal-parts/v1");
+    w.put_u64(height.0);
+    w.put_i64(round.as_i64());
+    w.put_raw(&block_hash.0);
+    w
 }
 
 impl mc::ProposalPart<JunctionContext> for ProposalPart {
@@ -454,87 +454,87 @@ impl mc::Context for JunctionContext {
 
 // ---- shared encodings used by sign bytes and by the codec ----
 
-pub(crate) fn encode_round(w: &mut Writer, round: Round) {
-    w.i64(round.as_i64());
+pub(crate) fn encode_round(w: &mut Vec<u8>, round: Round) {
+    w.put_i64(round.as_i64());
 }
 
-pub(crate) fn decode_round(r: &mut Reader<'_>) -> Result<Round, WireError> {
-    let v = r.i64()?;
+pub(crate) fn decode_round(r: &mut Reader<'_>) -> Result<Round, DecodeError> {
+    let v = r.read_i64()?;
     if v == -1 {
         Ok(Round::Nil)
     } else if (0..=u32::MAX as i64).contains(&v) {
         Ok(Round::new(v as u32))
     } else {
-        Err(WireError::Invalid("round"))
+        Err(DecodeError::InvalidValue("round"))
     }
 }
 
-pub(crate) fn encode_proposal(w: &mut Writer, p: &Proposal) {
-    w.u64(p.height.0);
+pub(crate) fn encode_proposal(w: &mut Vec<u8>, p: &Proposal) {
+    w.put_u64(p.height.0);
     encode_round(w, p.round);
-    w.array(&p.value.0);
+    w.put_raw(&p.value.0);
     encode_round(w, p.pol_round);
-    w.array(&p.validator_address.0);
+    w.put_raw(&p.validator_address.0);
 }
 
-pub(crate) fn decode_proposal(r: &mut Reader<'_>) -> Result<Proposal, WireError> {
+pub(crate) fn decode_proposal(r: &mut Reader<'_>) -> Result<Proposal, DecodeError> {
     Ok(Proposal {
-        height: Height(r.u64()?),
+        height: Height(r.read_u64()?),
         round: decode_round(r)?,
-        value: BlockHash(r.array()?),
+        value: BlockHash(r.read_array()?),
         pol_round: decode_round(r)?,
-        validator_address: Address(r.array()?),
+        validator_address: Address(r.read_array()?),
     })
 }
 
-pub(crate) fn encode_vote_type(w: &mut Writer, t: VoteType) {
-    w.u8(match t {
+pub(crate) fn encode_vote_type(w: &mut Vec<u8>, t: VoteType) {
+    w.put_u8(match t {
         VoteType::Prevote => 1,
         VoteType::Precommit => 2,
     });
 }
 
-pub(crate) fn decode_vote_type(r: &mut Reader<'_>) -> Result<VoteType, WireError> {
-    match r.u8()? {
+pub(crate) fn decode_vote_type(r: &mut Reader<'_>) -> Result<VoteType, DecodeError> {
+    match r.read_u8()? {
         1 => Ok(VoteType::Prevote),
         2 => Ok(VoteType::Precommit),
-        _ => Err(WireError::Invalid("vote type")),
+        _ => Err(DecodeError::InvalidValue("vote type")),
     }
 }
 
-pub(crate) fn encode_nil_or_hash(w: &mut Writer, v: &NilOrVal<BlockHash>) {
+pub(crate) fn encode_nil_or_hash(w: &mut Vec<u8>, v: &NilOrVal<BlockHash>) {
     match v {
-        NilOrVal::Nil => w.u8(0),
+        NilOrVal::Nil => w.put_u8(0),
         NilOrVal::Val(h) => {
-            w.u8(1);
-            w.array(&h.0);
+            w.put_u8(1);
+            w.put_raw(&h.0);
         }
     }
 }
 
-pub(crate) fn decode_nil_or_hash(r: &mut Reader<'_>) -> Result<NilOrVal<BlockHash>, WireError> {
-    match r.u8()? {
+pub(crate) fn decode_nil_or_hash(r: &mut Reader<'_>) -> Result<NilOrVal<BlockHash>, DecodeError> {
+    match r.read_u8()? {
         0 => Ok(NilOrVal::Nil),
-        1 => Ok(NilOrVal::Val(BlockHash(r.array()?))),
-        _ => Err(WireError::Invalid("nil-or-value tag")),
+        1 => Ok(NilOrVal::Val(BlockHash(r.read_array()?))),
+        _ => Err(DecodeError::InvalidValue("nil-or-value tag")),
     }
 }
 
-pub(crate) fn encode_vote_body(w: &mut Writer, v: &Vote) {
+pub(crate) fn encode_vote_body(w: &mut Vec<u8>, v: &Vote) {
     encode_vote_type(w, v.typ);
-    w.u64(v.height.0);
+    w.put_u64(v.height.0);
     encode_round(w, v.round);
     encode_nil_or_hash(w, &v.value);
-    w.array(&v.validator_address.0);
+    w.put_raw(&v.validator_address.0);
 }
 
-pub(crate) fn decode_vote_body(r: &mut Reader<'_>) -> Result<Vote, WireError> {
+pub(crate) fn decode_vote_body(r: &mut Reader<'_>) -> Result<Vote, DecodeError> {
     Ok(Vote {
         typ: decode_vote_type(r)?,
-        height: Height(r.u64()?),
+        height: Height(r.read_u64()?),
         round: decode_round(r)?,
         value: decode_nil_or_hash(r)?,
-        validator_address: Address(r.array()?),
+        validator_address: Address(r.read_array()?),
         extension: None,
     })
 }

@@ -18,22 +18,22 @@ use tracing::{debug, warn};
 
 use crate::metrics::Metrics;
 use crate::node::Shared;
-use crate::wire::{Reader, WireError, Writer};
+use junction_spec::encoding::{DecodeError, Put, Reader};
 
 const KIND_TXS: u8 = 1;
 /// Most transactions in one gossip frame.
 const MAX_TXS_PER_FRAME: usize = 4096;
 
 /// Parses a frame body into transactions.
-pub fn parse_frame(body: &[u8], max_tx: usize) -> Result<Vec<&[u8]>, WireError> {
+pub fn parse_frame(body: &[u8], max_tx: usize) -> Result<Vec<&[u8]>, DecodeError> {
     let mut r = Reader::new(body);
-    if r.u8()? != KIND_TXS {
-        return Err(WireError::Invalid("frame kind"));
+    if r.read_u8()? != KIND_TXS {
+        return Err(DecodeError::InvalidValue("frame kind"));
     }
-    let n = r.count(MAX_TXS_PER_FRAME, 4)?;
+    let n = r.read_count(MAX_TXS_PER_FRAME, 4)?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        out.push(r.bytes(max_tx)?);
+        out.push(r.read_bytes(max_tx)?);
     }
     r.finish()?;
     Ok(out)
@@ -41,13 +41,13 @@ pub fn parse_frame(body: &[u8], max_tx: usize) -> Result<Vec<&[u8]>, WireError> 
 
 /// Builds one frame (length prefix included).
 pub fn build_frame(txs: &[Arc<Vec<u8>>]) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.u8(KIND_TXS);
-    w.u32(txs.len() as u32);
+    let mut w = Vec::new();
+    w.put_u8(KIND_TXS);
+    w.put_u32(txs.len() as u32);
     for t in txs {
-        w.bytes(t);
+        w.put_bytes(t);
     }
-    let body = w.into_bytes();
+    let body = w;
     let mut out = Vec::with_capacity(body.len() + 4);
     out.extend_from_slice(&(body.len() as u32).to_be_bytes());
     out.extend_from_slice(&body);
@@ -151,7 +151,7 @@ mod tests {
         assert!(parse_frame(&frame[4..frame.len() - 1], 100).is_err());
         assert!(matches!(
             parse_frame(&frame[4..], 2),
-            Err(WireError::TooLong { len: 3, max: 2 })
+            Err(DecodeError::LengthTooLarge { len: 3, max: 2 })
         ));
     }
 }

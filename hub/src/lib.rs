@@ -25,4 +25,3 @@ pub mod signing;
 pub mod start;
 pub mod store;
 pub mod streams;
-pub mod wire;

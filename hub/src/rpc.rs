@@ -202,7 +202,7 @@ fn block_json(shared: &Shared, height: u64, block: &Block) -> Value {
         .certificate(height)
         .ok()
         .flatten()
-        .and_then(|c| crate::codec::decode_extended_cert(&mut crate::wire::Reader::new(&c)).ok());
+        .and_then(|c| crate::codec::decode_extended_cert(&mut junction_spec::Reader::new(&c)).ok());
     json!({
         "height": h.height,
         "hash": hex::encode(block.hash()),
@@ -246,7 +246,7 @@ fn checkpoint_json(shared: &Shared, height: u64, tip: u64) -> Result<Value, RpcE
         .certificate(height)
         .map_err(|e| RpcError::internal(e.to_string()))?
         .ok_or_else(|| RpcError::not_found(format!("no commit certificate at height {height}")))?;
-    let cert = crate::codec::decode_extended_cert(&mut crate::wire::Reader::new(&cert))
+    let cert = crate::codec::decode_extended_cert(&mut junction_spec::Reader::new(&cert))
         .map_err(|e| RpcError::internal(format!("stored certificate {height}: {e}")))?;
     let attestation = &shared.attestation;
     let checkpoint = attestation.checkpoint(&block.header);

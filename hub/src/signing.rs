@@ -8,19 +8,19 @@ use malachitebft_app_channel::app::types::core::{
 use malachitebft_signing::{Error, Signer, VerificationResult, Verifier};
 
 use crate::context::{JunctionContext as Ctx, PrivateKey, Proposal, PublicKey, Signature, Vote};
-use crate::wire::Writer;
+use junction_spec::encoding::Put;
 
 /// Extension sign bytes bind the extension to the precommit it rides on, so an extension
 /// cannot be replayed onto another height, round, block or validator.
 pub fn extension_sign_bytes(scope: &VoteExtensionScope<Ctx>, extension: &Bytes) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.raw(b"junction/vote-extension/v1");
-    w.u64(scope.height.0);
-    w.i64(scope.round.as_i64());
-    w.array(&scope.value_id.0);
-    w.array(&scope.validator_address.0);
-    w.bytes(extension);
-    w.into_bytes()
+    let mut w = Vec::new();
+    w.put_raw(b"junction/vote-extension/v1");
+    w.put_u64(scope.height.0);
+    w.put_i64(scope.round.as_i64());
+    w.put_raw(&scope.value_id.0);
+    w.put_raw(&scope.validator_address.0);
+    w.put_bytes(extension);
+    w
 }
 
 /// Checks consensus signatures.

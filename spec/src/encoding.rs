@@ -90,6 +90,10 @@ pub enum DecodeError {
     /// Any other type-specific canonical-form rule, named by the message.
     #[error("non-canonical encoding: {0}")]
     NonCanonical(&'static str),
+    /// A field holds a value outside its domain (an unknown tag of a node message, a
+    /// round out of range, a peer id that does not parse).
+    #[error("invalid {0}")]
+    InvalidValue(&'static str),
 }
 
 /// A value with a canonical binary encoding.
@@ -197,6 +201,27 @@ impl<'a> Reader<'a> {
         Ok(u128::from_be_bytes(self.read_array()?))
     }
 
+    /// Reads a big-endian `i64`.
+    pub fn read_i64(&mut self) -> Result<i64, DecodeError> {
+        Ok(i64::from_be_bytes(self.read_array()?))
+    }
+
+    /// Reads a `u32` count of items, each at least `min_item_bytes` long, and refuses a
+    /// count over `max` or over what the remaining input could hold (so a forged count
+    /// cannot make the caller reserve memory the input does not back).
+    pub fn read_count(&mut self, max: usize, min_item_bytes: usize) -> Result<usize, DecodeError> {
+        let raw = self.read_u32()?;
+        let count = usize::try_from(raw).unwrap_or(usize::MAX);
+        let fits = self.remaining() / min_item_bytes.max(1);
+        if count > max || count > fits {
+            return Err(DecodeError::LengthTooLarge {
+                len: count,
+                max: max.min(fits),
+            });
+        }
+        Ok(count)
+    }
+
     /// Reads a bool: `0x00` is false, `0x01` is true, anything else is rejected.
     pub fn read_bool(&mut self) -> Result<bool, DecodeError> {
         match self.read_u8()? {
@@ -245,6 +270,44 @@ pub fn decode_sorted<T, K: Ord + ?Sized>(
         items.push(next);
     }
     Ok(items)
+}
+
+/// Appends values to a buffer in this encoding, for the node's own messages and rows that
+/// are written field by field rather than through [`Encode`].
+pub trait Put {
+    /// Appends one byte.
+    fn put_u8(&mut self, v: u8);
+    /// Appends a big-endian `u32`.
+    fn put_u32(&mut self, v: u32);
+    /// Appends a big-endian `u64`.
+    fn put_u64(&mut self, v: u64);
+    /// Appends a big-endian `i64`.
+    fn put_i64(&mut self, v: i64);
+    /// Appends bytes as they are (fixed-width fields).
+    fn put_raw(&mut self, v: &[u8]);
+    /// Appends a byte string: a `u32` length, then the bytes.
+    fn put_bytes(&mut self, v: &[u8]);
+}
+
+impl Put for Vec<u8> {
+    fn put_u8(&mut self, v: u8) {
+        self.push(v);
+    }
+    fn put_u32(&mut self, v: u32) {
+        v.encode_to(self);
+    }
+    fn put_u64(&mut self, v: u64) {
+        v.encode_to(self);
+    }
+    fn put_i64(&mut self, v: i64) {
+        v.encode_to(self);
+    }
+    fn put_raw(&mut self, v: &[u8]) {
+        self.extend_from_slice(v);
+    }
+    fn put_bytes(&mut self, v: &[u8]) {
+        encode_bytes(v, self);
+    }
 }
 
 /// Writes a `u32` length or count prefix.
@@ -302,7 +365,7 @@ pub fn decode_vec<T: Decode>(r: &mut Reader<'_>, max_count: usize) -> Result<Vec
     Ok(items)
 }
 
-macro_rules! impl_uint {
+macro_rules! impl_int {
     ($($t:ty => $read:ident),* $(,)?) => {$(
         impl Encode for $t {
             fn encode_to(&self, out: &mut Vec<u8>) {
@@ -317,7 +380,7 @@ macro_rules! impl_uint {
     )*};
 }
 
-impl_uint!(u8 => read_u8, u16 => read_u16, u32 => read_u32, u64 => read_u64, u128 => read_u128);
+impl_int!(u8 => read_u8, u16 => read_u16, u32 => read_u32, u64 => read_u64, u128 => read_u128, i64 => read_i64);
 
 impl Encode for bool {
     fn encode_to(&self, out: &mut Vec<u8>) {
@@ -397,6 +460,51 @@ impl<T: Encode + ?Sized> Encode for &T {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn put_and_read_agree_and_never_read_past_the_end() {
+        let mut w = Vec::new();
+        w.put_u64(7);
+        w.put_i64(-3);
+        w.put_bytes(b"abc");
+        for cut in 0..w.len() {
+            let mut r = Reader::new(&w[..cut]);
+            let res = r
+                .read_u64()
+                .and_then(|_| r.read_i64())
+                .and_then(|_| r.read_bytes(10).map(|_| ()));
+            assert!(
+                matches!(res, Err(DecodeError::UnexpectedEnd { .. })),
+                "cut {cut}"
+            );
+        }
+        let mut r = Reader::new(&w);
+        assert_eq!(r.read_u64(), Ok(7));
+        assert_eq!(r.read_i64(), Ok(-3));
+        assert_eq!(
+            r.read_bytes(2),
+            Err(DecodeError::LengthTooLarge { len: 3, max: 2 })
+        );
+    }
+
+    #[test]
+    fn a_count_the_input_cannot_hold_is_refused() {
+        let mut w = Vec::new();
+        w.put_u32(u32::MAX);
+        assert!(matches!(
+            Reader::new(&w).read_count(1_000_000, 1),
+            Err(DecodeError::LengthTooLarge { .. })
+        ));
+        let mut w = Vec::new();
+        w.put_u32(3);
+        w.put_raw(&[0; 8]);
+        // Three items of 4 bytes need 12; only 8 are there.
+        assert_eq!(
+            Reader::new(&w).read_count(10, 4),
+            Err(DecodeError::LengthTooLarge { len: 3, max: 2 })
+        );
+        assert_eq!(Reader::new(&w).read_count(10, 2), Ok(3));
+    }
 
     #[test]
     fn integers_are_big_endian_fixed_width() {
