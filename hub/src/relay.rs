@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use junction_governance::{ClientCheck, Council};
 use junction_light_clients::evm::attested::{AttestedClient, AttestedConfig, AttesterSet};
 use junction_light_clients::evm::codec::AttestedTrustRoot;
-use junction_light_clients::evm::mpt::{EvmPath, EvmProof};
+use junction_light_clients::evm::mpt::{commitment_slot, receipt_slot, EvmPath, EvmProof};
 use junction_light_clients::{ClientStatus, LightClient, NamedError, Timestamp};
 use junction_packets::{
     AckKind, AckPacket, Bindings, Channel, ChannelKey, DestHead, PacketError, PacketEvent,
@@ -53,10 +53,6 @@ pub const RELAYER_BURST: u64 = 20_000;
 pub const RELAYER_REFILL_PER_SEC: u64 = 4_000;
 /// Consensus states an attested client keeps.
 pub const CLIENT_HISTORY: usize = 256;
-/// Storage slot of the gateway's `commitments` mapping.
-pub const COMMITMENTS_SLOT: u8 = 0;
-/// Storage slot of the gateway's `acks` mapping.
-pub const ACKS_SLOT: u8 = 1;
 
 /// Why a relayer message was refused.
 #[derive(Debug, thiserror::Error)]
@@ -149,11 +145,6 @@ fn key(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
     k.extend_from_slice(prefix);
     k.extend_from_slice(suffix);
     k
-}
-
-/// The storage slot of `mapping[key_hash]` for the gateway mapping at `slot`.
-pub fn mapping_slot(key_hash: &Hash32, slot: u8) -> [u8; 32] {
-    junction_light_clients::evm::mpt::mapping_slot(key_hash, u64::from(slot))
 }
 
 /// A loaded attested client with the gateway whose storage it proves.
@@ -476,7 +467,7 @@ impl RelayExec<'_, '_> {
                 let source = self.prove_slot(
                     &packet.source_chain,
                     proof,
-                    mapping_slot(&key_hash, COMMITMENTS_SLOT),
+                    commitment_slot(&key_hash),
                     Some(&packet.hash()),
                 )?;
                 let dest = self.dest_head(&packet.dest_chain)?;
@@ -504,7 +495,7 @@ impl RelayExec<'_, '_> {
                 self.prove_slot(
                     &packet.dest_chain,
                     proof,
-                    mapping_slot(&key_hash, ACKS_SLOT),
+                    receipt_slot(&key_hash),
                     Some(&ack_commitment(kind.entry_kind(), result)),
                 )?;
                 let bindings = self.bindings(packet);
@@ -521,12 +512,8 @@ impl RelayExec<'_, '_> {
                 commitment,
             } => {
                 let key_hash = packet.key().hash();
-                let dest = self.prove_slot(
-                    &packet.dest_chain,
-                    absence,
-                    mapping_slot(&key_hash, ACKS_SLOT),
-                    None,
-                )?;
+                let dest =
+                    self.prove_slot(&packet.dest_chain, absence, receipt_slot(&key_hash), None)?;
                 let dest_time_ms = dest
                     .client
                     .consensus_state(absence.height)
@@ -540,7 +527,7 @@ impl RelayExec<'_, '_> {
                     self.prove_slot(
                         &packet.source_chain,
                         proof,
-                        mapping_slot(&key_hash, COMMITMENTS_SLOT),
+                        commitment_slot(&key_hash),
                         Some(&packet.hash()),
                     )?;
                 }
@@ -718,13 +705,10 @@ mod tests {
         let mut pre = [0u8; 64];
         pre[63] = 1;
         assert_eq!(
-            mapping_slot(&[0; 32], ACKS_SLOT),
+            receipt_slot(&[0; 32]),
             junction_light_clients::evm::header::keccak256(&pre)
         );
-        assert_ne!(
-            mapping_slot(&[9; 32], ACKS_SLOT),
-            mapping_slot(&[9; 32], COMMITMENTS_SLOT)
-        );
+        assert_ne!(receipt_slot(&[9; 32]), commitment_slot(&[9; 32]));
     }
 
     #[test]

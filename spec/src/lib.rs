@@ -16,6 +16,8 @@ pub mod log;
 pub mod merkle;
 pub mod relay;
 pub mod serde_hex;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod types;
 
 pub use encoding::{

@@ -9,50 +9,12 @@ use junction_spec::merkle::{
     consistency_proof, empty_root, inclusion_proof, leaf_hash, root_from_leaf_hashes,
     verify_consistency, verify_inclusion, MerkleError, MerkleFrontier,
 };
+use junction_spec::testkit::vector_path;
 use junction_spec::{Decode, Encode, Hash32};
 use serde_json::Value;
 
-/// The shared vectors folder: `$JUNCTION_VECTORS`, else `shared/vectors` beside the
-/// project root.
-fn vectors_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("JUNCTION_VECTORS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors")),
-    };
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        assert!(
-            !in_ci(),
-            "CI=true and the vectors folder {} is missing",
-            dir.display()
-        );
-        println!(
-            "skipping: vectors folder {} not found (set JUNCTION_VECTORS)",
-            dir.display()
-        );
-        None
-    }
-}
-
-/// Whether the tests run in CI (`CI=true`): there nothing may be skipped.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
 fn rfc6962_dir() -> Option<PathBuf> {
-    let dir = vectors_dir()?.join("rfc6962/transparency-dev-merkle");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        assert!(
-            !in_ci(),
-            "CI=true and the vector {} is missing",
-            dir.display()
-        );
-        println!("skipping: {} not found", dir.display());
-        None
-    }
+    vector_path("rfc6962/transparency-dev-merkle")
 }
 
 /// Every `.json` file under `dir`, sorted.

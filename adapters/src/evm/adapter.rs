@@ -40,27 +40,13 @@ use crate::{
     SentPacket, SkippedEntry,
 };
 
-/// Storage slot of the gateway's `commitments` mapping.
-pub const COMMITMENTS_SLOT: u64 = 0;
-/// Storage slot of the gateway's `acks` mapping.
-pub const ACKS_SLOT: u64 = 1;
 /// Most blocks asked for in one `eth_getLogs` (nodes cap the range).
 pub const LOG_RANGE: u64 = 10_000;
 
-/// The storage slot of `key` in the mapping at `slot`: `keccak256(key ‖ uint256(slot))`.
-pub fn mapping_slot(key: &[u8; 32], slot: u64) -> [u8; 32] {
-    junction_light_clients::evm::mpt::mapping_slot(key, slot)
-}
-
-/// Where the gateway stores the commitment of the packet with key hash `key`.
-pub fn commitment_slot(key: &[u8; 32]) -> [u8; 32] {
-    mapping_slot(key, COMMITMENTS_SLOT)
-}
-
-/// Where the gateway stores the receipt of the packet with key hash `key`.
-pub fn receipt_slot(key: &[u8; 32]) -> [u8; 32] {
-    mapping_slot(key, ACKS_SLOT)
-}
+pub use junction_light_clients::evm::mpt::{
+    commitment_slot, mapping_slot, receipt_slot, GATEWAY_ACKS_SLOT as ACKS_SLOT,
+    GATEWAY_COMMITMENTS_SLOT as COMMITMENTS_SLOT,
+};
 
 /// The canonical RLP of a block header, after checking that it hashes to the block hash the
 /// node reported for it.

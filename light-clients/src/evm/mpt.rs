@@ -805,6 +805,22 @@ pub enum EvmPath {
     },
 }
 
+/// Storage slot of the Junction gateway's `commitments` mapping (packet key hash → packet
+/// commitment), as laid out in `adapters/evm/GATEWAY.md`.
+pub const GATEWAY_COMMITMENTS_SLOT: u64 = 0;
+/// Storage slot of the Junction gateway's `acks` mapping (packet key hash → receipt).
+pub const GATEWAY_ACKS_SLOT: u64 = 1;
+
+/// Where the gateway stores the commitment of the packet with key hash `key`.
+pub fn commitment_slot(key: &[u8; 32]) -> [u8; 32] {
+    mapping_slot(key, GATEWAY_COMMITMENTS_SLOT)
+}
+
+/// Where the gateway stores the receipt (ack commitment) of the packet with key hash `key`.
+pub fn receipt_slot(key: &[u8; 32]) -> [u8; 32] {
+    mapping_slot(key, GATEWAY_ACKS_SLOT)
+}
+
 /// The storage slot of `key` in a Solidity mapping declared at slot `slot`:
 /// `keccak256(key ‖ uint256(slot))`.
 pub fn mapping_slot(key: &[u8; 32], slot: u64) -> [u8; 32] {

@@ -1,50 +1,10 @@
 //! Shared helpers for the vector tests.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    unused_imports,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
-use std::path::PathBuf;
-
-/// Whether the tests run in CI (`CI=true`): there nothing may be skipped.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// The shared vectors folder: `$JUNCTION_VECTORS`, else `../shared/vectors` beside the
-/// project root. `None` (with a note on stdout) when absent, so a clone elsewhere skips —
-/// except in CI, where a missing folder fails the test.
-pub fn vectors_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("JUNCTION_VECTORS") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors")),
-    };
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        assert!(
-            !in_ci(),
-            "CI=true and the vectors folder {} is missing",
-            dir.display()
-        );
-        println!(
-            "skipping: vectors folder {} not found (set JUNCTION_VECTORS)",
-            dir.display()
-        );
-        None
-    }
-}
-
-/// A sub-folder of the vectors, or `None` (skip) when it is absent — except in CI, where a
-/// missing sub-folder fails the test.
-pub fn vector_path(rel: &str) -> Option<PathBuf> {
-    let dir = vectors_dir()?.join(rel);
-    if dir.exists() {
-        Some(dir)
-    } else {
-        assert!(
-            !in_ci(),
-            "CI=true and the vector {} is missing",
-            dir.display()
-        );
-        println!("skipping: {} not found", dir.display());
-        None
-    }
-}
+pub use junction_spec::testkit::{in_ci, vector_path, vectors_dir};
