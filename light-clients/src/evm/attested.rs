@@ -25,6 +25,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::evm::history::{ConsensusHistory, HeaderTime, HistoryError};
+
 use k256::ecdsa::SigningKey;
 use thiserror::Error;
 
@@ -38,8 +40,7 @@ pub const DOMAIN_TAG: &[u8] = b"junction/evm-attested-header/v1";
 pub const MAX_ATTESTERS: usize = 64;
 /// Most signatures an update may carry.
 pub const MAX_SIGNATURES: usize = MAX_ATTESTERS;
-/// Most consensus states a client keeps.
-pub const MAX_HISTORY: usize = 1024;
+pub use crate::evm::history::MAX_HISTORY;
 
 /// Why an attested header, proof or misbehaviour was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -500,9 +501,23 @@ pub struct VerifiedAttestedHeader {
 pub struct AttestedClient {
     config: AttestedConfig,
     set: AttesterSet,
-    states: BTreeMap<u64, AttestedConsensusState>,
-    latest: u64,
-    frozen: Option<u64>,
+    history: ConsensusHistory<AttestedConsensusState>,
+}
+
+impl HeaderTime for AttestedConsensusState {
+    fn timestamp(&self) -> u64 {
+        self.timestamp
+    }
+}
+
+impl From<HistoryError> for AttestedError {
+    fn from(e: HistoryError) -> Self {
+        match e {
+            HistoryError::InvalidConfig { what } => AttestedError::InvalidConfig { what },
+            HistoryError::Frozen { height } => AttestedError::Frozen { height },
+            HistoryError::UnknownHeight { height } => AttestedError::UnknownHeight { height },
+        }
+    }
 }
 
 fn state_of(h: &AttestedHeader) -> AttestedConsensusState {
@@ -521,25 +536,18 @@ impl AttestedClient {
         set: AttesterSet,
         trusted: &AttestedHeader,
     ) -> Result<Self, AttestedError> {
-        if config.max_history == 0 || config.max_history > MAX_HISTORY {
-            return Err(AttestedError::InvalidConfig {
-                what: "max_history must be in 1..=MAX_HISTORY",
-            });
-        }
+        let history =
+            ConsensusHistory::start(config.max_history, trusted.number, state_of(trusted))?;
         if trusted.chain_id != config.chain_id {
             return Err(AttestedError::WrongChain {
                 expected: config.chain_id,
                 got: trusted.chain_id,
             });
         }
-        let mut states = BTreeMap::new();
-        states.insert(trusted.number, state_of(trusted));
         Ok(AttestedClient {
             config,
             set,
-            states,
-            latest: trusted.number,
-            frozen: None,
+            history,
         })
     }
 
@@ -557,9 +565,9 @@ impl AttestedClient {
         (
             &self.config,
             &self.set,
-            &self.states,
-            self.latest,
-            self.frozen,
+            self.history.states(),
+            self.history.latest(),
+            self.history.frozen(),
         )
     }
 
@@ -572,23 +580,11 @@ impl AttestedClient {
         latest: u64,
         frozen: Option<u64>,
     ) -> Result<Self, AttestedError> {
-        if config.max_history == 0
-            || config.max_history > MAX_HISTORY
-            || states.len() > config.max_history
-        {
-            return Err(AttestedError::InvalidConfig {
-                what: "max_history must be in 1..=MAX_HISTORY and hold every kept state",
-            });
-        }
-        if !states.contains_key(&latest) || states.keys().next_back() != Some(&latest) {
-            return Err(AttestedError::UnknownHeight { height: latest });
-        }
+        let history = ConsensusHistory::from_parts(config.max_history, states, latest, frozen)?;
         Ok(AttestedClient {
             config,
             set,
-            states,
-            latest,
-            frozen,
+            history,
         })
     }
 
@@ -599,7 +595,7 @@ impl AttestedClient {
 
     /// The consensus state at `height`, if kept.
     pub fn consensus_state(&self, height: u64) -> Option<&AttestedConsensusState> {
-        self.states.get(&height)
+        self.history.get(height)
     }
 
     fn check_signed(&self, signed: &SignedAttestedHeader) -> Result<Vec<[u8; 20]>, AttestedError> {
@@ -613,12 +609,7 @@ impl AttestedClient {
     }
 
     fn proof_state(&self, height: u64) -> Result<&AttestedConsensusState, AttestedError> {
-        if let Some(height) = self.frozen {
-            return Err(AttestedError::Frozen { height });
-        }
-        self.states
-            .get(&height)
-            .ok_or(AttestedError::UnknownHeight { height })
+        Ok(self.history.proof_state(height)?)
     }
 }
 
@@ -631,18 +622,11 @@ impl LightClient for AttestedClient {
     type Error = AttestedError;
 
     fn latest_height(&self) -> u64 {
-        self.latest
+        self.history.latest()
     }
 
     fn status(&self, now: Timestamp) -> ClientStatus {
-        if let Some(height) = self.frozen {
-            return ClientStatus::Frozen { height };
-        }
-        let latest_ts = self.states.get(&self.latest).map_or(0, |s| s.timestamp);
-        if now.secs() > latest_ts.saturating_add(self.config.trusting_period_secs) {
-            return ClientStatus::Expired;
-        }
-        ClientStatus::Active
+        self.history.status(now, self.config.trusting_period_secs)
     }
 
     fn verify_header(
@@ -655,12 +639,8 @@ impl LightClient for AttestedClient {
             ClientStatus::Expired => return Err(AttestedError::Expired),
             ClientStatus::Frozen { height } => return Err(AttestedError::Frozen { height }),
         }
-        let trusted = self
-            .states
-            .get(&self.latest)
-            .ok_or(AttestedError::UnknownHeight {
-                height: self.latest,
-            })?;
+        let trusted = self.history.latest_state()?;
+        let latest = self.history.latest();
         let h = &signed.header;
         if h.chain_id != self.config.chain_id {
             return Err(AttestedError::WrongChain {
@@ -668,15 +648,15 @@ impl LightClient for AttestedClient {
                 got: h.chain_id,
             });
         }
-        if h.number <= self.latest {
+        if h.number <= latest {
             return Err(AttestedError::NonSequential {
-                trusted: self.latest,
+                trusted: latest,
                 got: h.number,
             });
         }
         // Attesters vouch for each header's finality on their own; a header that skips
         // ahead needs nothing more, an adjacent one must also link to the trusted one.
-        if h.number == self.latest + 1 && h.parent_hash != trusted.hash {
+        if h.number == latest + 1 && h.parent_hash != trusted.hash {
             return Err(AttestedError::ParentHashMismatch);
         }
         if h.timestamp <= trusted.timestamp {
@@ -701,13 +681,7 @@ impl LightClient for AttestedClient {
     }
 
     fn apply_header(&mut self, verified: VerifiedAttestedHeader) {
-        self.states.insert(verified.number, verified.state);
-        self.latest = self.latest.max(verified.number);
-        while self.states.len() > self.config.max_history {
-            if self.states.pop_first().is_none() {
-                break;
-            }
-        }
+        self.history.record(verified.number, verified.state);
     }
 
     fn verify_membership(
@@ -738,9 +712,7 @@ impl LightClient for AttestedClient {
         evidence: &AttestedMisbehaviour,
         _now: Timestamp,
     ) -> Result<u64, AttestedError> {
-        if let Some(height) = self.frozen {
-            return Err(AttestedError::Frozen { height });
-        }
+        self.history.not_frozen()?;
         let (a, b) = (&evidence.a.header, &evidence.b.header);
         if a.number != b.number {
             return Err(AttestedError::MisbehaviourHeightMismatch {
@@ -757,7 +729,7 @@ impl LightClient for AttestedClient {
     }
 
     fn freeze(&mut self, height: u64) {
-        self.frozen = Some(self.frozen.map_or(height, |h| h.min(height)));
+        self.history.freeze(height);
     }
 }
 

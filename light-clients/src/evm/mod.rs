@@ -4,6 +4,7 @@
 pub mod attested;
 pub mod codec;
 pub mod header;
+pub mod history;
 pub mod mpt;
 pub mod qbft;
 pub mod secp;

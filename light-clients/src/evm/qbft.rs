@@ -20,7 +20,7 @@
 //! Whether that vote really reached Besu's majority tally is not re-counted, and contract-
 //! based validator selection is not covered at all.
 
-use std::collections::BTreeMap;
+use crate::evm::history::{ConsensusHistory, HeaderTime, HistoryError};
 
 use alloy_rlp::{BufMut, Encodable};
 use k256::ecdsa::SigningKey;
@@ -35,7 +35,7 @@ pub const MAX_VALIDATORS: usize = 128;
 /// Most commit seals a header may carry.
 pub const MAX_SEALS: usize = MAX_VALIDATORS;
 /// Most consensus states a client keeps; the oldest are dropped first.
-pub const MAX_HISTORY: usize = 1024;
+pub use crate::evm::history::MAX_HISTORY;
 /// Length of the vanity prefix of `extraData`.
 pub const VANITY_LEN: usize = 32;
 
@@ -700,9 +700,23 @@ pub struct QbftMisbehaviour {
 #[derive(Clone, Debug)]
 pub struct QbftClient {
     config: QbftConfig,
-    states: BTreeMap<u64, QbftConsensusState>,
-    latest: u64,
-    frozen: Option<u64>,
+    history: ConsensusHistory<QbftConsensusState>,
+}
+
+impl HeaderTime for QbftConsensusState {
+    fn timestamp(&self) -> u64 {
+        self.timestamp
+    }
+}
+
+impl From<HistoryError> for QbftError {
+    fn from(e: HistoryError) -> Self {
+        match e {
+            HistoryError::InvalidConfig { what } => QbftError::InvalidConfig { what },
+            HistoryError::Frozen { height } => QbftError::Frozen { height },
+            HistoryError::UnknownHeight { height } => QbftError::UnknownHeight { height },
+        }
+    }
 }
 
 impl QbftClient {
@@ -711,41 +725,29 @@ impl QbftClient {
     pub fn from_trusted_header(rlp: &[u8], config: QbftConfig) -> Result<Self, QbftError> {
         let header = QbftHeader::decode(rlp)?;
         check_validator_set(&header.extra.validators)?;
-        if config.max_history == 0 || config.max_history > MAX_HISTORY {
-            return Err(QbftError::InvalidConfig {
-                what: "max_history must be in 1..=MAX_HISTORY",
-            });
-        }
-        let mut states = BTreeMap::new();
-        let number = header.header.number;
-        states.insert(number, consensus_state(&header));
-        Ok(QbftClient {
-            config,
-            states,
-            latest: number,
-            frozen: None,
-        })
+        let history = ConsensusHistory::start(
+            config.max_history,
+            header.header.number,
+            consensus_state(&header),
+        )?;
+        Ok(QbftClient { config, history })
     }
 
     /// The consensus state at `height`, if kept.
     pub fn consensus_state(&self, height: u64) -> Option<&QbftConsensusState> {
-        self.states.get(&height)
+        self.history.get(height)
     }
 
     /// The validators trusted to seal the next header's list against.
     pub fn trusted_validators(&self) -> &[[u8; 20]] {
-        self.states
-            .get(&self.latest)
+        self.history
+            .latest_state()
             .map(|s| s.validators.as_slice())
             .unwrap_or_default()
     }
 
     fn latest_state(&self) -> Result<&QbftConsensusState, QbftError> {
-        self.states
-            .get(&self.latest)
-            .ok_or(QbftError::UnknownHeight {
-                height: self.latest,
-            })
+        Ok(self.history.latest_state()?)
     }
 
     /// Seal check of a header at `number`: against the recorded set when `number` is
@@ -753,10 +755,10 @@ impl QbftClient {
     /// next height.
     fn check_sealed_at(&self, header: &QbftHeader) -> Result<Vec<[u8; 20]>, QbftError> {
         let number = header.header.number;
-        if let Some(state) = self.states.get(&number) {
+        if let Some(state) = self.history.get(number) {
             return verify_seals(header, &state.validators);
         }
-        if Some(number) == self.latest.checked_add(1) {
+        if Some(number) == self.history.latest().checked_add(1) {
             let trusted = self.latest_state()?;
             allowed_next_validators(
                 &trusted.validators,
@@ -777,12 +779,7 @@ impl QbftClient {
     }
 
     fn proof_state(&self, height: u64) -> Result<&QbftConsensusState, QbftError> {
-        if let Some(height) = self.frozen {
-            return Err(QbftError::Frozen { height });
-        }
-        self.states
-            .get(&height)
-            .ok_or(QbftError::UnknownHeight { height })
+        Ok(self.history.proof_state(height)?)
     }
 }
 
@@ -806,18 +803,11 @@ impl LightClient for QbftClient {
     type Error = QbftError;
 
     fn latest_height(&self) -> u64 {
-        self.latest
+        self.history.latest()
     }
 
     fn status(&self, now: Timestamp) -> ClientStatus {
-        if let Some(height) = self.frozen {
-            return ClientStatus::Frozen { height };
-        }
-        let latest_ts = self.states.get(&self.latest).map_or(0, |s| s.timestamp);
-        if now.secs() > latest_ts.saturating_add(self.config.trusting_period_secs) {
-            return ClientStatus::Expired;
-        }
-        ClientStatus::Active
+        self.history.status(now, self.config.trusting_period_secs)
     }
 
     fn verify_header(
@@ -829,9 +819,9 @@ impl LightClient for QbftClient {
         let header = QbftHeader::decode(header)?;
         let trusted = self.latest_state()?;
         let number = header.header.number;
-        if Some(number) != self.latest.checked_add(1) {
+        if Some(number) != self.history.latest().checked_add(1) {
             return Err(QbftError::NonSequential {
-                trusted: self.latest,
+                trusted: self.history.latest(),
                 got: number,
             });
         }
@@ -860,13 +850,7 @@ impl LightClient for QbftClient {
     }
 
     fn apply_header(&mut self, verified: VerifiedQbftHeader) {
-        self.states.insert(verified.number, verified.state);
-        self.latest = self.latest.max(verified.number);
-        while self.states.len() > self.config.max_history {
-            if self.states.pop_first().is_none() {
-                break;
-            }
-        }
+        self.history.record(verified.number, verified.state);
     }
 
     fn verify_membership(
@@ -897,9 +881,7 @@ impl LightClient for QbftClient {
         evidence: &QbftMisbehaviour,
         _now: Timestamp,
     ) -> Result<u64, QbftError> {
-        if let Some(height) = self.frozen {
-            return Err(QbftError::Frozen { height });
-        }
+        self.history.not_frozen()?;
         let a = QbftHeader::decode(&evidence.header_a)?;
         let b = QbftHeader::decode(&evidence.header_b)?;
         if a.header.number != b.header.number {
@@ -917,7 +899,7 @@ impl LightClient for QbftClient {
     }
 
     fn freeze(&mut self, height: u64) {
-        self.frozen = Some(self.frozen.map_or(height, |h| h.min(height)));
+        self.history.freeze(height);
     }
 }
 
