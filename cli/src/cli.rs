@@ -347,7 +347,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             let member = KeyFile::generate("member");
             let genesis = Genesis {
                 chain_id,
-                genesis_time_ms: junction_hub::chain::now_ms(),
+                genesis_time_ms: junction_hub::node::now_ms(),
                 validators: vec![GenesisValidator {
                     name: key.name.clone(),
                     pub_key: key.public_key.clone(),

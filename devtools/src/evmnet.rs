@@ -729,7 +729,7 @@ pub async fn lifecycle(
         .map_err(|e| eyre!("{}: {e}", e.name()))?;
     if let Some(o) = outcomes.into_iter().find(|o| o.key == key) {
         l.outcome = Some((
-            junction_hub::relay::entry_kind_name(o.kind).to_string(),
+            junction_hub_app::relay::entry_kind_name(o.kind).to_string(),
             o.tx_hash,
         ));
     }

@@ -242,7 +242,7 @@ pub fn init(
         .collect();
     let genesis = Genesis {
         chain_id: chain_id.to_string(),
-        genesis_time_ms: junction_hub::chain::now_ms(),
+        genesis_time_ms: junction_hub::node::now_ms(),
         validators: keys
             .iter()
             .zip(&attest_keys)

@@ -32,13 +32,15 @@ use malachitebft_app_channel::{
 
 use junction_spec::{BlockHeader, Hash32};
 
-use crate::chain::{now_ms, tx_root, Block};
+use junction_hub_app::{tx_root, Block};
+
 use crate::codec::{decode_extended_cert, encode_extended_cert, JunctionCodec, MAX_BLOCK_BYTES};
 use crate::context::{
     part_sign_bytes, Address, BlockHash, Height, JunctionContext as Ctx, PrivateKey, ProposalPart,
     Signature, PART_CHUNK_BYTES,
 };
 use crate::metrics::Metrics;
+use crate::node::now_ms;
 use crate::node::{lock, read, write, Shared};
 use crate::signing::{Ed25519Signer, Ed25519Verifier};
 use crate::streams::{PartStream, PartStreams, StreamCaps};
@@ -721,8 +723,8 @@ impl App {
     }
 }
 
-fn block_error_name(e: &crate::chain::BlockError) -> &'static str {
-    use crate::chain::BlockError as E;
+fn block_error_name(e: &junction_hub_app::BlockError) -> &'static str {
+    use junction_hub_app::BlockError as E;
     match e {
         E::Malformed(_) => "malformed",
         E::WrongHeight { .. } => "wrong_height",

@@ -10,9 +10,9 @@ use junction_spec::attestation::AttestationSet;
 use junction_spec::{BlockHeader, Checkpoint, Hash32};
 use k256::ecdsa::SigningKey;
 
-use crate::chain::checkpoint_of;
 use crate::config::Genesis;
 use crate::context::{Address, PublicKey};
+use junction_hub_app::checkpoint_of;
 
 /// Length of one attestation: `r ‖ s ‖ v`.
 pub const ATTESTATION_LEN: usize = 65;

@@ -9,7 +9,6 @@
 
 pub mod app;
 pub mod attest;
-pub mod chain;
 pub mod client;
 pub mod codec;
 pub mod config;
@@ -18,7 +17,6 @@ pub mod gossip;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
-pub mod relay;
 pub mod rpc;
 pub mod rpc_packets;
 pub mod signing;

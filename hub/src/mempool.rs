@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use ed25519_consensus::{batch, Signature, VerificationKey, VerificationKeyBytes};
 use junction_spec::{Address, Decode, Hash32, SignedTx};
 
-use crate::chain::{TxError, MAX_NONCE_AHEAD};
 use crate::node::lock;
+use junction_hub_app::{TxError, MAX_NONCE_AHEAD};
 
 /// Size limits of the mempool.
 #[derive(Debug, Clone, Copy)]

@@ -150,7 +150,7 @@ impl Metrics {
     }
 
     /// Counts a committed block event in the packet and relay metrics.
-    pub fn count_event(&self, e: &crate::chain::Event) {
+    pub fn count_event(&self, e: &junction_hub_app::Event) {
         if let Some(action) = e.kind.strip_prefix("packet/") {
             Self::count(&self.packet_entries, action);
         } else if e.kind == "relay/rejected" {

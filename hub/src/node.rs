@@ -7,12 +7,14 @@ use tokio::sync::broadcast;
 
 use junction_spec::{ChainId, Encode, Hash32};
 
-use crate::chain::{execute_block, AppState, Block, BlockError, ChainRules, Event, Tip, TxError};
 use crate::config::{Config, Genesis};
 use crate::context::ValidatorSet;
 use crate::mempool::{decode_tx, verify_signature, verify_signatures_cached, Mempool, SigCache};
 use crate::metrics::Metrics;
 use crate::store::{BlockCommit, Store, StoreError};
+use junction_hub_app::{
+    execute_block, AppState, Block, BlockError, ChainRules, Event, Tip, TxError,
+};
 
 /// What a new committed block tells subscribers.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -204,16 +206,15 @@ impl Shared {
             // Governance actions are checked against the council now, so that a refused one
             // is answered with its rule's name instead of failing later in a block.
             let mut council =
-                crate::chain::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec)).map_err(
-                    |e| TxError::Governance {
+                junction_hub_app::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
+                    .map_err(|e| TxError::Governance {
                         name: "no_council",
                         message: e,
-                    },
-                )?;
-            let now = crate::chain::now_ms().max(chain.tip.time_ms + 1);
-            council.tick_with(now, &crate::relay::HubClientCheck);
+                    })?;
+            let now = now_ms().max(chain.tip.time_ms + 1);
+            council.tick_with(now, &junction_hub_app::relay::HubClientCheck);
             if let junction_spec::TxKind::Relay { msgs } = &tx.body.kind {
-                crate::chain::check_relay(
+                junction_hub_app::check_relay(
                     &chain.state,
                     &council,
                     &chain.packets,
@@ -222,7 +223,7 @@ impl Shared {
                     now,
                 )?;
             }
-            crate::chain::apply_gov_tx(&mut council, &tx, now).map_err(|e| {
+            junction_hub_app::apply_gov_tx(&mut council, &tx, now).map_err(|e| {
                 TxError::Governance {
                     name: e.name(),
                     message: e.to_string(),
@@ -310,7 +311,7 @@ impl Shared {
             let council_changed = executed
                 .writes
                 .iter()
-                .any(|(k, _)| k.as_slice() == crate::chain::COUNCIL_KEY);
+                .any(|(k, _)| k.as_slice() == junction_hub_app::COUNCIL_KEY);
             let events =
                 serde_json::to_vec(&executed.events).map_err(|e| CommitError::EventsEncoding {
                     height,
@@ -408,18 +409,14 @@ impl Shared {
 
 /// The accounts the council in `state` knows (none without a council).
 pub fn known_accounts(state: &AppState) -> std::collections::BTreeSet<[u8; 32]> {
-    crate::chain::load_council(|k| state.get(k).map(<[u8]>::to_vec))
+    junction_hub_app::load_council(|k| state.get(k).map(<[u8]>::to_vec))
         .map(|c| c.known_accounts().into_iter().collect())
         .unwrap_or_default()
 }
 
 /// The state before block 1: the genesis council.
 pub fn genesis_state(genesis: &Genesis) -> Result<AppState, String> {
-    let council = genesis.council()?;
-    Ok(AppState::from_entries(vec![(
-        crate::chain::COUNCIL_KEY.to_vec(),
-        council.to_bytes(),
-    )]))
+    Ok(junction_hub_app::genesis_state(&genesis.council()?))
 }
 
 /// The tip before block 1 and the state it commits to.
@@ -548,7 +545,7 @@ pub fn load_packets(
                 .map_err(|e| format!("log entry {i}: {e}"))?,
         );
     }
-    let packets = crate::relay::load_packet_state(state.entries(), entries)?;
+    let packets = junction_hub_app::relay::load_packet_state(state.entries(), entries)?;
     if packets.log().size() != tip.log_size || packets.log().root() != tip.log_root {
         return Err(format!(
             "stored message log ({} entries) does not match the tip's log ({} entries)",
@@ -557,4 +554,12 @@ pub fn load_packets(
         ));
     }
     Ok(packets)
+}
+
+/// Milliseconds since the Unix epoch from the system clock (the node's only clock read).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }

@@ -21,10 +21,10 @@ use axum::Router;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
-use crate::chain::{Block, TxError};
 use crate::context::Address;
 use crate::metrics::Metrics;
 use crate::node::{read, NewBlock, Shared};
+use junction_hub_app::{Block, TxError};
 
 /// A JSON-RPC error.
 #[derive(Debug, Clone)]
@@ -412,7 +412,7 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 .try_into()
                 .map_err(|_| RpcError::params("`address` must be 20 bytes"))?;
             let chain = read(&shared.chain);
-            let remark = chain.state.get(&crate::chain::remark_key(&addr)).map(hex::encode);
+            let remark = chain.state.get(&junction_hub_app::remark_key(&addr)).map(hex::encode);
             Ok(json!({
                 "address": Address(addr).to_string(),
                 "next_nonce": chain.state.next_nonce(&addr),
@@ -459,7 +459,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, RpcError> {
 fn gov_query(shared: &Shared, method: &str, p: &Value) -> Result<Value, RpcError> {
     let (council, now) = {
         let chain = read(&shared.chain);
-        let c = crate::chain::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
+        let c = junction_hub_app::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
             .map_err(RpcError::internal)?;
         (c, chain.tip.time_ms)
     };

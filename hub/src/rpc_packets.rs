@@ -7,8 +7,8 @@ use junction_packets::{PacketRecord, PacketStatus};
 use junction_spec::{ChainId, Encode, Hash32, LogEntry, RouteId};
 
 use crate::node::{read, Shared};
-use crate::relay::entry_kind_name;
 use crate::rpc::{param_u64, RpcError};
+use junction_hub_app::relay::entry_kind_name;
 
 /// Most entries one `log_entries` call returns.
 pub const MAX_LOG_ENTRIES_PER_CALL: u64 = 1_000;
@@ -179,12 +179,12 @@ fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
     let id = ChainId::new(str_param(p, "chain").unwrap_or_default())
         .map_err(|e| RpcError::params(format!("`chain`: {e}")))?;
     let chain = read(&shared.chain);
-    let council = crate::chain::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
+    let council = junction_hub_app::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
         .map_err(RpcError::internal)?;
-    let mut view = crate::chain::Overlay::new(&chain.state);
+    let mut view = junction_hub_app::Overlay::new(&chain.state);
     let mut packets = junction_packets::PacketState::default();
     let mut council_copy = council.clone();
-    let exec = crate::relay::RelayExec {
+    let exec = junction_hub_app::relay::RelayExec {
         view: &mut view,
         council: &mut council_copy,
         packets: &mut packets,
@@ -214,7 +214,7 @@ fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
         "status": status,
         "min_confirmations": registration.map(|r| r.params.min_confirmations),
         "gateway": hex::encode(gateway),
-        "binding": hex::encode(crate::relay::target_binding(registration)),
+        "binding": hex::encode(junction_hub_app::relay::target_binding(registration)),
         "frozen": frozen_by_vote,
     }))
 }

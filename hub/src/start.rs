@@ -7,12 +7,12 @@ use eyre::{eyre, WrapErr};
 use tokio::net::TcpListener;
 use tracing::info;
 
-use crate::chain::{AppState, ChainRules, Tip};
 use crate::config::{Genesis, Home, KeyFile};
 use crate::mempool::{Mempool, MempoolLimits, SigCache};
 use crate::metrics::Metrics;
 use crate::node::{genesis_tip, ChainView, Shared};
 use crate::store::{RedbStore, Store};
+use junction_hub_app::{AppState, ChainRules, Tip};
 
 async fn bind(addr: std::net::SocketAddr, what: &str) -> eyre::Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| {

@@ -371,7 +371,7 @@ impl Relayer {
                 .map(|(i, p, b)| {
                     json!({
                         "index": i,
-                        "kind": junction_hub::relay::entry_kind_name(p.entry.kind),
+                        "kind": junction_hub_app::relay::entry_kind_name(p.entry.kind),
                         "key": hex::encode(p.entry.packet.key().hash()),
                         "source_chain": p.entry.packet.source_chain.as_str(),
                         "sequence": p.entry.packet.sequence,

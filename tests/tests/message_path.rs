@@ -1124,7 +1124,7 @@ impl Env {
                     .unwrap_or_default()
                     .to_string();
                 return (
-                    junction_hub::relay::entry_kind_name(o.kind).to_string(),
+                    junction_hub_app::relay::entry_kind_name(o.kind).to_string(),
                     reason,
                 );
             }

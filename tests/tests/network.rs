@@ -143,7 +143,7 @@ fn sigkill_during_commits_loses_nothing() {
         &junction_hub::config::Home::new(&net.homes[3]).genesis_file(),
     )
     .unwrap();
-    let rules = junction_hub::chain::ChainRules {
+    let rules = junction_hub_app::ChainRules {
         chain_id: chain.clone(),
         validators_hash: genesis.validator_set().unwrap().hash(),
         max_clock_drift_ms: 2000,

@@ -32,7 +32,8 @@ use junction_spec::{
     RouteId, SourceProof,
 };
 
-use crate::chain::{Event, Overlay};
+use crate::event::Event;
+use crate::state::Overlay;
 
 /// Prefix of light-client states.
 pub const CLIENT_PREFIX: &[u8] = b"client/";
@@ -646,7 +647,7 @@ pub fn entry_kind_name(kind: EntryKind) -> &'static str {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::chain::AppState;
+    use crate::state::AppState;
     use junction_light_clients::evm::attested::{testkit, AttestedHeader};
     use junction_spec::gov::{Fraction, LightClientParams};
 
@@ -681,22 +682,7 @@ mod tests {
     }
 
     fn council() -> Council {
-        let member = crate::config::KeyFile::generate("member");
-        let validator = crate::config::KeyFile::generate("validator");
-        let attest = crate::config::AttestationKeyFile::generate();
-        crate::config::Genesis {
-            chain_id: "hub".into(),
-            genesis_time_ms: 1,
-            validators: vec![crate::config::GenesisValidator {
-                name: validator.name.clone(),
-                pub_key: validator.public_key.clone(),
-                power: 10,
-                attestation_address: attest.address.clone(),
-            }],
-            governance: crate::config::GenesisGovernance::local(&[member]),
-        }
-        .council()
-        .unwrap()
+        crate::testutil::council_with_member([1; 32])
     }
 
     #[test]

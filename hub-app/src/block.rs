@@ -1,0 +1,546 @@
+//! Blocks, the chain tip and the block rules: a block is validated against the tip and the
+//! state (header rules, then every transaction in order) and executed into an
+//! [`Executed`] result, which the node persists in one store transaction.
+
+use junction_governance::Council;
+use junction_packets::PacketState;
+use junction_spec::encoding::Put;
+use junction_spec::merkle::{leaf_hash, root_from_leaf_hashes};
+use junction_spec::{
+    BlockHeader, ChainId, Checkpoint, Decode, DecodeError, Encode, Hash32, Reader, SignedTx,
+};
+
+use crate::event::gov_event;
+use crate::event::Event;
+use crate::relay::LOG_FRONTIER_KEY;
+use crate::state::{AppState, Overlay, COUNCIL_KEY};
+use crate::tx::{execute_tx, validate_tx, TxError};
+
+/// Most transactions in one block.
+pub const MAX_BLOCK_TXS: usize = 20_000;
+
+/// A block: header and the signed transactions it orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The header consensus agrees on (through its hash).
+    pub header: BlockHeader,
+    /// Transactions in execution order.
+    pub txs: Vec<SignedTx>,
+}
+
+impl Block {
+    /// Canonical bytes: header, then a u32 count and each transaction length-prefixed.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        junction_spec::encoding::encode_bytes(&self.header.to_bytes(), &mut out);
+        out.extend_from_slice(&(self.txs.len() as u32).to_be_bytes());
+        for tx in &self.txs {
+            junction_spec::encoding::encode_bytes(&tx.to_bytes(), &mut out);
+        }
+        out
+    }
+
+    /// Decodes [`Block::encode`] output; rejects trailing bytes and any over-cap field.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let header = BlockHeader::from_bytes(r.read_bytes(4096)?)?;
+        let n = r.read_len(MAX_BLOCK_TXS)?;
+        let mut txs = Vec::with_capacity(n.min(r.remaining() / 4));
+        for _ in 0..n {
+            txs.push(SignedTx::from_bytes(
+                r.read_bytes(junction_spec::encoding::MAX_TX_BYTES)?,
+            )?);
+        }
+        r.finish()?;
+        Ok(Self { header, txs })
+    }
+
+    /// The block's identity: its header hash.
+    pub fn hash(&self) -> Hash32 {
+        self.header.hash()
+    }
+}
+
+/// Merkle root (RFC 6962) over the transaction hashes.
+pub fn tx_root(txs: &[SignedTx]) -> Hash32 {
+    let leaves: Vec<Hash32> = txs.iter().map(|t| leaf_hash(&t.hash())).collect();
+    root_from_leaf_hashes(&leaves)
+}
+
+/// The checkpoint validators attest for a block (DESIGN §4), naming the attestation set
+/// that signs it. The set does not change yet, so the next-set hash is the same set.
+pub fn checkpoint_of(header: &BlockHeader, attestation_set_hash: Hash32) -> Checkpoint {
+    Checkpoint {
+        hub_chain_id: header.chain_id.clone(),
+        height: header.height,
+        time_ms: header.time_ms,
+        log_size: header.log_size,
+        log_root: header.log_root,
+        attestation_set_hash,
+        next_attestation_set_hash: attestation_set_hash,
+    }
+}
+
+/// The last committed block as the node remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tip {
+    /// Height of the last committed block (0 = genesis).
+    pub height: u64,
+    /// Its hash (the genesis hash at height 0).
+    pub block_hash: Hash32,
+    /// Its time.
+    pub time_ms: u64,
+    /// State root after executing it.
+    pub app_hash: Hash32,
+    /// Message-log size after it.
+    pub log_size: u64,
+    /// Message-log root after it.
+    pub log_root: Hash32,
+    /// Transactions committed so far.
+    pub total_txs: u64,
+}
+
+impl Tip {
+    /// Row format of the `tip` metadata entry.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Vec::new();
+        w.put_u64(self.height);
+        w.put_raw(&self.block_hash);
+        w.put_u64(self.time_ms);
+        w.put_raw(&self.app_hash);
+        w.put_u64(self.log_size);
+        w.put_raw(&self.log_root);
+        w.put_u64(self.total_txs);
+        w
+    }
+
+    /// Reads the `tip` row.
+    pub fn decode(b: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(b);
+        let t = Tip {
+            height: r.read_u64()?,
+            block_hash: r.read_array()?,
+            time_ms: r.read_u64()?,
+            app_hash: r.read_array()?,
+            log_size: r.read_u64()?,
+            log_root: r.read_array()?,
+            total_txs: r.read_u64()?,
+        };
+        r.finish()?;
+        Ok(t)
+    }
+}
+
+/// Why a proposed or synced block is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// Bytes are not a canonical block.
+    #[error("malformed block: {0}")]
+    Malformed(String),
+    /// Not the next height.
+    #[error("block height {got}, expected {expected}")]
+    WrongHeight {
+        /// Next height.
+        expected: u64,
+        /// Given.
+        got: u64,
+    },
+    /// Another chain's block.
+    #[error("block for chain {0}")]
+    WrongChainId(String),
+    /// Does not extend our tip.
+    #[error("previous block hash does not match the tip")]
+    WrongPrevHash,
+    /// The state root in the header is not ours.
+    #[error("app hash does not match the state after the previous block")]
+    WrongAppHash,
+    /// Log fields wrong.
+    #[error("message-log size or root does not match")]
+    WrongLog,
+    /// Validator-set hashes wrong.
+    #[error("validator-set hash does not match")]
+    WrongValidatorsHash,
+    /// Header's transaction root does not match its transactions.
+    #[error("transaction root does not match the transactions")]
+    WrongTxRoot,
+    /// Time does not move forward.
+    #[error("block time {got} ms is not after the parent's {parent} ms")]
+    TimeNotAfterParent {
+        /// Parent time.
+        parent: u64,
+        /// Block time.
+        got: u64,
+    },
+    /// Time too far in this node's future.
+    #[error("block time {got} ms is more than {drift} ms ahead of local time {now} ms")]
+    TimeTooFarAhead {
+        /// Block time.
+        got: u64,
+        /// Local time.
+        now: u64,
+        /// Allowed drift.
+        drift: u64,
+    },
+    /// The header names a proposer other than the one who signed the parts.
+    #[error("block proposer does not match the signer of its parts")]
+    WrongProposer,
+    /// A transaction in the block is invalid.
+    #[error("transaction {index}: {error}")]
+    BadTx {
+        /// Position in the block.
+        index: usize,
+        /// What is wrong.
+        error: TxError,
+    },
+}
+
+/// What executing a block produced.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    /// State writes in key order.
+    pub writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Events in transaction order.
+    pub events: Vec<Event>,
+    /// Transaction hashes in block order.
+    pub tx_hashes: Vec<Hash32>,
+    /// The packet state after the block, when the block changed it.
+    pub packets: Option<PacketState>,
+}
+
+/// The state before block 1: the genesis council and nothing else.
+pub fn genesis_state(council: &Council) -> AppState {
+    AppState::from_entries(vec![(COUNCIL_KEY.to_vec(), council.to_bytes())])
+}
+
+/// Chain parameters the block rules need.
+#[derive(Debug, Clone)]
+pub struct ChainRules {
+    /// This hub's chain id.
+    pub chain_id: ChainId,
+    /// Hash of the (fixed, for now) validator set.
+    pub validators_hash: Hash32,
+    /// How far ahead of local time a block may be.
+    pub max_clock_drift_ms: u64,
+}
+
+/// Validates a block against the tip and state (header rules, then every transaction in
+/// order), and returns its execution result. `now_ms` is the validating node's clock;
+/// pass `None` to skip the drift rule (for blocks already decided by the network).
+pub fn execute_block(
+    rules: &ChainRules,
+    tip: &Tip,
+    state: &AppState,
+    packets: &PacketState,
+    block: &Block,
+    now_ms: Option<u64>,
+) -> Result<Executed, BlockError> {
+    let h = &block.header;
+    if h.chain_id != rules.chain_id {
+        return Err(BlockError::WrongChainId(h.chain_id.as_str().to_string()));
+    }
+    if h.height != tip.height + 1 {
+        return Err(BlockError::WrongHeight {
+            expected: tip.height + 1,
+            got: h.height,
+        });
+    }
+    if h.prev_block_hash != tip.block_hash {
+        return Err(BlockError::WrongPrevHash);
+    }
+    if h.app_hash != tip.app_hash {
+        return Err(BlockError::WrongAppHash);
+    }
+    if h.validators_hash != rules.validators_hash || h.next_validators_hash != rules.validators_hash
+    {
+        return Err(BlockError::WrongValidatorsHash);
+    }
+    if h.time_ms <= tip.time_ms {
+        return Err(BlockError::TimeNotAfterParent {
+            parent: tip.time_ms,
+            got: h.time_ms,
+        });
+    }
+    if let Some(now) = now_ms {
+        if h.time_ms > now.saturating_add(rules.max_clock_drift_ms) {
+            return Err(BlockError::TimeTooFarAhead {
+                got: h.time_ms,
+                now,
+                drift: rules.max_clock_drift_ms,
+            });
+        }
+    }
+    if h.tx_root != tx_root(&block.txs) {
+        return Err(BlockError::WrongTxRoot);
+    }
+    // The header commits to the log as the previous block left it (like the app hash).
+    if h.log_size != tip.log_size || h.log_root != tip.log_root {
+        return Err(BlockError::WrongLog);
+    }
+    let mut view = Overlay::new(state);
+    let mut events = Vec::with_capacity(block.txs.len());
+    let mut tx_hashes = Vec::with_capacity(block.txs.len());
+    // Hub time drives voting periods and timelocks: the council ticks at the block's time
+    // before the block's transactions.
+    let stored_council = state.get(COUNCIL_KEY);
+    let mut council =
+        match stored_council {
+            Some(b) => Some(Council::from_bytes(b).map_err(|e| {
+                BlockError::Malformed(format!("stored council does not decode: {e}"))
+            })?),
+            None => None,
+        };
+    if let Some(c) = council.as_mut() {
+        events.extend(
+            c.tick_with(h.time_ms, &crate::relay::HubClientCheck)
+                .into_iter()
+                .map(|e| gov_event(e, None)),
+        );
+    }
+    let mut new_packets: Option<PacketState> = None;
+    for (index, tx) in block.txs.iter().enumerate() {
+        validate_tx(&rules.chain_id, &view, tx)
+            .map_err(|error| BlockError::BadTx { index, error })?;
+        let hash = tx.hash();
+        events.extend(execute_tx(
+            &mut view,
+            &mut council,
+            &mut new_packets,
+            packets,
+            tx,
+            &hash,
+            h.time_ms,
+        ));
+        tx_hashes.push(hash);
+    }
+    if let Some(c) = council {
+        let bytes = c.to_bytes();
+        if stored_council != Some(bytes.as_slice()) {
+            view.put(COUNCIL_KEY.to_vec(), bytes);
+        }
+    }
+    if let Some(p) = &new_packets {
+        if p.log().size() != packets.log().size() {
+            view.put(LOG_FRONTIER_KEY.to_vec(), p.log().frontier().to_bytes());
+        }
+    }
+    Ok(Executed {
+        writes: view.into_writes(),
+        events,
+        tx_hashes,
+        packets: new_packets,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use junction_spec::merkle::empty_root;
+    use junction_spec::{TxBody, TxKind};
+
+    fn signed(key: &ed25519_consensus::SigningKey, chain: &str, nonce: u64) -> SignedTx {
+        let body = TxBody {
+            chain_id: ChainId::new(chain).unwrap(),
+            signer: key.verification_key().to_bytes(),
+            nonce,
+            kind: TxKind::Remark {
+                data: b"hi".to_vec(),
+            },
+        };
+        let signature = key.sign(&body.sign_bytes()).to_bytes();
+        SignedTx { body, signature }
+    }
+
+    fn genesis_tip() -> Tip {
+        Tip {
+            height: 0,
+            block_hash: [1; 32],
+            time_ms: 1000,
+            app_hash: AppState::default().root(),
+            log_size: 0,
+            log_root: empty_root(),
+            total_txs: 0,
+        }
+    }
+
+    fn rules() -> ChainRules {
+        ChainRules {
+            chain_id: ChainId::new("hub-test").unwrap(),
+            validators_hash: [5; 32],
+            max_clock_drift_ms: 2000,
+        }
+    }
+
+    fn block_with(txs: Vec<SignedTx>, time_ms: u64) -> Block {
+        let tip = genesis_tip();
+        Block {
+            header: BlockHeader {
+                chain_id: rules().chain_id,
+                height: 1,
+                time_ms,
+                prev_block_hash: tip.block_hash,
+                app_hash: tip.app_hash,
+                log_size: 0,
+                log_root: empty_root(),
+                validators_hash: [5; 32],
+                next_validators_hash: [5; 32],
+                proposer: [0; 20],
+                tx_root: tx_root(&txs),
+            },
+            txs,
+        }
+    }
+
+    #[test]
+    fn block_round_trips_and_rejects_trailing_bytes() {
+        let key = ed25519_consensus::SigningKey::from([3u8; 32]);
+        let b = block_with(vec![signed(&key, "hub-test", 0)], 2000);
+        let bytes = b.encode();
+        assert_eq!(Block::decode(&bytes).unwrap(), b);
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(Block::decode(&long).is_err());
+    }
+
+    #[test]
+    fn execution_enforces_nonce_order_and_changes_the_app_hash() {
+        let key = ed25519_consensus::SigningKey::from([3u8; 32]);
+        let txs = vec![signed(&key, "hub-test", 0), signed(&key, "hub-test", 1)];
+        let state = AppState::default();
+        let out = execute_block(
+            &rules(),
+            &genesis_tip(),
+            &state,
+            &PacketState::default(),
+            &block_with(txs, 2000),
+            Some(2000),
+        )
+        .unwrap();
+        let mut after = state.clone();
+        after.apply(&out.writes);
+        assert_ne!(after.root(), state.root());
+        let addr = junction_spec::address_from_ed25519(&key.verification_key().to_bytes());
+        assert_eq!(after.next_nonce(&addr), 2);
+
+        let replay = vec![signed(&key, "hub-test", 0), signed(&key, "hub-test", 0)];
+        let err = execute_block(
+            &rules(),
+            &genesis_tip(),
+            &state,
+            &PacketState::default(),
+            &block_with(replay, 2000),
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            BlockError::BadTx {
+                index: 1,
+                error: TxError::StaleNonce {
+                    expected: 1,
+                    got: 0
+                }
+            }
+        ));
+    }
+
+    #[test]
+    fn block_time_rules() {
+        let state = AppState::default();
+        let err = execute_block(
+            &rules(),
+            &genesis_tip(),
+            &state,
+            &PacketState::default(),
+            &block_with(vec![], 1000),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            BlockError::TimeNotAfterParent {
+                parent: 1000,
+                got: 1000
+            }
+        );
+        let err = execute_block(
+            &rules(),
+            &genesis_tip(),
+            &state,
+            &PacketState::default(),
+            &block_with(vec![], 9000),
+            Some(5000),
+        )
+        .unwrap_err();
+        assert!(matches!(err, BlockError::TimeTooFarAhead { .. }));
+    }
+
+    #[test]
+    fn wrong_chain_tx_is_refused_in_a_block() {
+        let key = ed25519_consensus::SigningKey::from([3u8; 32]);
+        let b = block_with(vec![signed(&key, "other", 0)], 2000);
+        let err = execute_block(
+            &rules(),
+            &genesis_tip(),
+            &AppState::default(),
+            &PacketState::default(),
+            &b,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            BlockError::BadTx {
+                error: TxError::WrongChainId { .. },
+                ..
+            }
+        ));
+    }
+
+    /// A governance action the council refuses uses up its nonce and leaves a named
+    /// `tx_failed` event; the block stays valid and the council unchanged.
+    #[test]
+    fn refused_governance_action_fails_by_name_without_invalidating_the_block() {
+        let member = ed25519_consensus::SigningKey::from([3u8; 32]);
+        let council = crate::testutil::council_with_member(member.verification_key().to_bytes());
+        let state = genesis_state(&council);
+        let council_before = state.get(COUNCIL_KEY).unwrap().to_vec();
+        let body = junction_spec::TxBody {
+            chain_id: rules().chain_id,
+            signer: member.verification_key().to_bytes(),
+            nonce: 0,
+            kind: TxKind::Vote {
+                proposal_id: 99,
+                option: junction_spec::gov::VoteOption::Yes,
+            },
+        };
+        let signature = member.sign(&body.sign_bytes()).to_bytes();
+        let tx = SignedTx { body, signature };
+        let mut tip = genesis_tip();
+        tip.app_hash = state.root();
+        let mut block = block_with(vec![tx.clone()], 2000);
+        block.header.app_hash = tip.app_hash;
+        let out = execute_block(
+            &rules(),
+            &tip,
+            &state,
+            &PacketState::default(),
+            &block,
+            None,
+        )
+        .unwrap();
+        let failed = out
+            .events
+            .iter()
+            .find(|e| e.kind == "tx_failed")
+            .expect("a tx_failed event");
+        assert!(failed
+            .attributes
+            .iter()
+            .any(|(k, v)| k == "error" && v == "unknown_proposal"));
+        let mut after = state.clone();
+        after.apply(&out.writes);
+        assert_eq!(after.next_nonce(&tx.body.signer_address()), 1);
+        assert_eq!(after.get(COUNCIL_KEY).unwrap(), council_before.as_slice());
+    }
+}

@@ -1,0 +1,53 @@
+//! The hub's application state machine, pure: no I/O, no clock (hub time comes in the block
+//! header; the validating node's clock is a parameter), no floats, and no hash-map
+//! iteration in anything hashed. The node crate persists what [`execute_block`] returns in
+//! one store transaction.
+//!
+//! Modules, each depending only on those listed after it:
+//! - `block`: blocks, the tip, the header rules and [`execute_block`];
+//! - `tx`: admission ([`validate_tx`]) and execution of each transaction kind;
+//! - `relay`: relayer messages — light-client updates, proven packets, acks, timeouts —
+//!   through the light clients and the packet core;
+//! - `event`: what transactions report;
+//! - `state`: the authenticated key/value state and its overlay of pending writes.
+
+pub mod block;
+pub mod event;
+pub mod relay;
+pub mod state;
+pub mod tx;
+
+pub use block::*;
+pub use event::*;
+pub use state::*;
+pub use tx::*;
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use junction_governance::bench::{sample_floors, sample_params};
+    use junction_governance::{Council, GovGenesis, Member};
+    use junction_spec::{MemberStatus, OrgId, Role};
+
+    /// A genesis council with one active member holding `member_key`.
+    pub fn council_with_member(member_key: [u8; 32]) -> Council {
+        let member = Member {
+            org: OrgId::new("org0").unwrap_or_else(|e| unreachable!("{e}")),
+            name: "Organization 0".into(),
+            weight: 10,
+            role: Role::Member,
+            status: MemberStatus::Active,
+            keys: vec![member_key],
+        };
+        Council::genesis(GovGenesis {
+            members: vec![member],
+            params: sample_params(),
+            floors: sample_floors(),
+            chains: vec![],
+            routes: vec![],
+            validators: vec![([4; 32], 10)],
+            relayers: vec![],
+            accounts: vec![],
+        })
+        .unwrap_or_else(|e| unreachable!("the test genesis is valid: {e}"))
+    }
+}

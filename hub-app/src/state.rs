@@ -1,0 +1,146 @@
+//! The application state: a sorted key/value map whose Merkle root is the app hash, an
+//! overlay of pending writes for validation and execution, and the keys of accounts and
+//! the council.
+
+use std::collections::BTreeMap;
+
+use junction_governance::Council;
+use junction_spec::merkle::{empty_root, leaf_hash, root_from_leaf_hashes};
+use junction_spec::{tagged_hash, Address, Decode, Hash32, HashTag};
+
+/// The application state: a sorted key/value map whose Merkle root is the app hash.
+#[derive(Debug, Clone, Default)]
+pub struct AppState {
+    entries: BTreeMap<Vec<u8>, Vec<u8>>,
+    leaf_hashes: BTreeMap<Vec<u8>, Hash32>,
+}
+
+fn entry_leaf(key: &[u8], value: &[u8]) -> Hash32 {
+    let mut buf = Vec::with_capacity(key.len() + value.len() + 8);
+    junction_spec::encoding::encode_bytes(key, &mut buf);
+    junction_spec::encoding::encode_bytes(value, &mut buf);
+    tagged_hash(HashTag::StateEntry, &buf)
+}
+
+/// Key of an account's next nonce.
+pub fn nonce_key(addr: &Address) -> Vec<u8> {
+    let mut k = b"acct/nonce/".to_vec();
+    k.extend_from_slice(addr);
+    k
+}
+
+/// Key of an account's last remark.
+pub fn remark_key(addr: &Address) -> Vec<u8> {
+    let mut k = b"acct/remark/".to_vec();
+    k.extend_from_slice(addr);
+    k
+}
+
+impl AppState {
+    /// Builds the state from stored entries.
+    pub fn from_entries(entries: Vec<(Vec<u8>, Vec<u8>)>) -> Self {
+        let mut s = Self::default();
+        for (k, v) in entries {
+            s.set(k, Some(v));
+        }
+        s
+    }
+
+    /// A value.
+    pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        self.entries.get(key).map(Vec::as_slice)
+    }
+
+    fn set(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        match value {
+            Some(v) => {
+                self.leaf_hashes.insert(key.clone(), entry_leaf(&key, &v));
+                self.entries.insert(key, v);
+            }
+            None => {
+                self.leaf_hashes.remove(&key);
+                self.entries.remove(&key);
+            }
+        }
+    }
+
+    /// Applies writes produced by [`execute_block`].
+    pub fn apply(&mut self, writes: &[(Vec<u8>, Option<Vec<u8>>)]) {
+        for (k, v) in writes {
+            self.set(k.clone(), v.clone());
+        }
+    }
+
+    /// The app hash: RFC 6962 root over the entries in key order, domain-tagged.
+    pub fn root(&self) -> Hash32 {
+        if self.entries.is_empty() {
+            return tagged_hash(HashTag::StateRoot, &empty_root());
+        }
+        let leaves: Vec<Hash32> = self.leaf_hashes.values().map(|h| leaf_hash(h)).collect();
+        tagged_hash(HashTag::StateRoot, &root_from_leaf_hashes(&leaves))
+    }
+
+    /// Every entry, in key order (for audits and tests).
+    pub fn entries(&self) -> impl Iterator<Item = (&Vec<u8>, &Vec<u8>)> {
+        self.entries.iter()
+    }
+
+    /// The next nonce of an account.
+    pub fn next_nonce(&self, addr: &Address) -> u64 {
+        self.get(&nonce_key(addr))
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0)
+    }
+}
+
+/// A view of the state with pending writes on top: validation runs against it and
+/// discards it; execution returns its writes for the store.
+#[derive(Debug)]
+pub struct Overlay<'a> {
+    base: &'a AppState,
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'a> Overlay<'a> {
+    /// An empty overlay over `base`.
+    pub fn new(base: &'a AppState) -> Self {
+        Self {
+            base,
+            writes: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        match self.writes.get(key) {
+            Some(v) => v.as_deref(),
+            None => self.base.get(key),
+        }
+    }
+
+    pub(crate) fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert(key, Some(value));
+    }
+
+    /// The next nonce of an account, with pending writes.
+    pub fn next_nonce(&self, addr: &Address) -> u64 {
+        self.get(&nonce_key(addr))
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0)
+    }
+
+    /// The writes, in key order.
+    pub fn into_writes(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.writes.into_iter().collect()
+    }
+}
+
+/// State key of the council (canonical encoding of [`Council`]).
+pub const COUNCIL_KEY: &[u8] = b"gov/council";
+
+/// The council as stored in a state view.
+pub fn load_council(get: impl Fn(&[u8]) -> Option<Vec<u8>>) -> Result<Council, String> {
+    let bytes = get(COUNCIL_KEY).ok_or("the state holds no council")?;
+    Council::from_bytes(&bytes).map_err(|e| format!("stored council does not decode: {e}"))
+}
