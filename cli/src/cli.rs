@@ -6,9 +6,11 @@ use clap::{Args, Parser, Subcommand};
 use eyre::{eyre, WrapErr};
 use serde_json::json;
 
-use junction_spec::{ChainId, Encode, TxKind};
+use junction_spec::{ChainId, TxKind};
 
-use junction_hub::client::{sign_tx, RpcClient};
+use junction_hub::client::RpcClient;
+
+use crate::send::{key_path, print_json, send_tx, SendArgs};
 use junction_hub::config::{
     AttestationKeyFile, Config, Genesis, GenesisGovernance, GenesisValidator, Home, KeyFile,
 };
@@ -311,20 +313,6 @@ pub enum BenchCommand {
     },
 }
 
-fn key_path(home: &std::path::Path, name: &str) -> PathBuf {
-    Home::new(home).keys_dir().join(format!("{name}.json"))
-}
-
-pub(crate) fn print_json(v: &serde_json::Value) {
-    use std::io::Write as _;
-    // A closed pipe (`| head`) ends the output quietly.
-    let _ = writeln!(
-        std::io::stdout(),
-        "{}",
-        serde_json::to_string_pretty(v).unwrap_or_default()
-    );
-}
-
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> eyre::Result<()> {
     match cli.command {
@@ -529,49 +517,6 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             }
         },
     }
-}
-
-/// Who signs a transaction and where it goes.
-#[derive(Debug, Clone, Args)]
-pub struct SendArgs {
-    /// Key name in `<home>/keys`.
-    #[arg(long, default_value = "member")]
-    pub from: String,
-    /// Home directory holding the key and the genesis (for the chain id).
-    #[arg(long)]
-    pub home: PathBuf,
-    /// Node RPC endpoint.
-    #[arg(long, default_value = "http://127.0.0.1:26602")]
-    pub rpc: String,
-    /// Return once admitted instead of waiting for the block.
-    #[arg(long)]
-    pub no_wait: bool,
-}
-
-/// Signs `kind` with the named key at the account's next nonce and broadcasts it.
-pub async fn send_tx(send: &SendArgs, kind: TxKind) -> eyre::Result<serde_json::Value> {
-    let key = KeyFile::load(&key_path(&send.home, &send.from))?
-        .private_key()
-        .map_err(|e| eyre!("key `{}`: {e}", send.from))?;
-    let genesis = Genesis::load(&Home::new(&send.home).genesis_file())?;
-    let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
-    let client = RpcClient::new(send.rpc.clone());
-    let addr = junction_spec::address_from_ed25519(key.public_key().as_bytes());
-    let acct = client
-        .call("account", json!({"address": hex::encode(addr)}))
-        .await?;
-    let nonce = acct
-        .get("next_nonce")
-        .and_then(serde_json::Value::as_u64)
-        .ok_or_else(|| eyre!("node returned no nonce"))?;
-    let tx = sign_tx(&key, &chain_id, nonce, kind);
-    let mode = if send.no_wait { "sync" } else { "commit" };
-    Ok(client
-        .call(
-            "broadcast_tx",
-            json!({"tx": hex::encode(tx.to_bytes()), "mode": mode}),
-        )
-        .await?)
 }
 
 /// `junction attest`: fetch a header, check its hash, sign its attested fields.

@@ -9,7 +9,7 @@ use serde_json::json;
 use junction_spec::gov::{OrgId, ProposalKind, RouteId, RoutePolicy, VoteOption};
 use junction_spec::{ChainId, TxKind};
 
-use crate::cli::{print_json, send_tx, SendArgs};
+use crate::send::{print_json, send_tx, SendArgs};
 use junction_hub::client::RpcClient;
 
 /// `gov` verbs.

@@ -2,6 +2,7 @@
 
 mod cli;
 mod govcli;
+mod send;
 
 use clap::Parser;
 

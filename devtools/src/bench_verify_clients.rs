@@ -7,7 +7,7 @@ use eyre::eyre;
 use junction_light_clients::{bitcoin, evm, fabric, hub, tendermint};
 use junction_spec::merkle::{leaf_hash, verify_inclusion};
 
-use crate::bench_verify::{format_rate, measure, print_row, Budget, Floors};
+use crate::bench_measure::{format_rate, measure, print_row, Budget, Floors};
 
 fn pct(part: f64, whole: f64) -> String {
     if whole > 0.0 {

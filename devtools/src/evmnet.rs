@@ -347,7 +347,7 @@ async fn proposal_ids(rpc: &RpcClient) -> eyre::Result<Vec<u64>> {
 
 /// The member key files of a testnet made by `junction testnet init`.
 pub fn member_keys(dir: &Path) -> eyre::Result<Vec<KeyFile>> {
-    crate::testnet::node_homes(dir)?
+    crate::homes::node_homes(dir)?
         .iter()
         .map(|h| {
             KeyFile::load(&Home::new(h).keys_dir().join("member.json")).map_err(|e| eyre!("{e}"))
@@ -370,7 +370,7 @@ pub async fn setup_with_anvil_args(
     if opts.chains < 2 {
         return Err(eyre!("--evm needs at least 2 chains"));
     }
-    let homes = crate::testnet::node_homes(dir)?;
+    let homes = crate::homes::node_homes(dir)?;
     let home0 = Home::new(&homes[0]);
     let cfg = home0.load_config()?;
     let genesis = Genesis::load(&home0.genesis_file())?;

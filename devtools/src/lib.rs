@@ -5,7 +5,9 @@
 
 pub mod bench;
 pub mod bench_e2e;
+mod bench_measure;
 pub mod bench_verify;
 mod bench_verify_clients;
 pub mod evmnet;
+pub mod homes;
 pub mod testnet;

@@ -1,6 +1,6 @@
 //! Local testnets: port allocation and the supervisor behind `junction testnet start`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -60,26 +60,6 @@ pub fn free_port_blocks(base: u16, n: usize) -> eyre::Result<Vec<u16>> {
     Ok(out)
 }
 
-/// The validator homes of a testnet directory, in order.
-pub fn node_homes(dir: &Path) -> eyre::Result<Vec<PathBuf>> {
-    let mut homes = Vec::new();
-    for i in 0.. {
-        let h = dir.join(format!("node{i}"));
-        if !h.exists() {
-            break;
-        }
-        homes.push(h);
-    }
-    if homes.is_empty() {
-        return Err(eyre!(
-            "{} holds no testnet: run `junction testnet init --out {}` first",
-            dir.display(),
-            dir.display()
-        ));
-    }
-    Ok(homes)
-}
-
 /// Starts `junction start --home <home>` with its output in `<home>/node.log`.
 pub fn spawn_node(exe: &Path, home: &Path) -> eyre::Result<Child> {
     let log = std::fs::OpenOptions::new()
@@ -121,7 +101,7 @@ const MAX_RESTARTS: u32 = 5;
 /// Runs every validator of `dir`, restarts one that dies (up to a limit), prints progress,
 /// and stops them all cleanly on Ctrl-C or SIGTERM.
 pub async fn supervise(dir: &Path, evm: usize) -> eyre::Result<()> {
-    let homes = node_homes(dir)?;
+    let homes = crate::homes::node_homes(dir)?;
     let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
     let mut rpcs = Vec::new();
     for h in &homes {

@@ -41,9 +41,10 @@ use crate::context::{
 };
 use crate::metrics::Metrics;
 use crate::node::now_ms;
-use crate::node::{lock, read, write, Shared};
+use crate::node::Shared;
 use crate::signing::{Ed25519Signer, Ed25519Verifier};
 use crate::streams::{PartStream, PartStreams, StreamCaps};
+use crate::sync::{lock, read, write};
 use junction_spec::encoding::{DecodeError, Put, Reader};
 
 /// Malachite's view of our configuration.

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use ed25519_consensus::{batch, Signature, VerificationKey, VerificationKeyBytes};
 use junction_spec::{Address, Decode, Hash32, SignedTx};
 
-use crate::node::lock;
+use crate::sync::lock;
 use junction_hub_app::{TxError, MAX_NONCE_AHEAD};
 
 /// Size limits of the mempool.

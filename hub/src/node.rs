@@ -12,6 +12,7 @@ use crate::context::ValidatorSet;
 use crate::mempool::{decode_tx, verify_signature, verify_signatures_cached, Mempool, SigCache};
 use crate::metrics::Metrics;
 use crate::store::{BlockCommit, Store, StoreError};
+use crate::sync::{lock, read, write};
 use junction_hub_app::{
     execute_block, AppState, Block, BlockError, ChainRules, Event, Tip, TxError,
 };
@@ -118,22 +119,6 @@ pub struct Shared {
     pub blocks: broadcast::Sender<Arc<NewBlock>>,
     /// Transactions to forward to gossip peers.
     pub outbound_txs: broadcast::Sender<Arc<Vec<u8>>>,
-}
-
-/// Reads from a lock even if a thread panicked while holding it: the data is rebuilt
-/// from the store on restart, and refusing service would only hide the cause.
-pub fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    l.read().unwrap_or_else(|e| e.into_inner())
-}
-
-/// See [`read`].
-pub fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(|e| e.into_inner())
-}
-
-/// See [`read`].
-pub fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    l.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Shared {

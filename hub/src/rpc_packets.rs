@@ -6,8 +6,9 @@ use serde_json::{json, Value};
 use junction_packets::{PacketRecord, PacketStatus};
 use junction_spec::{ChainId, Encode, Hash32, LogEntry, RouteId};
 
-use crate::node::{read, Shared};
-use crate::rpc::{param_u64, RpcError};
+use crate::node::Shared;
+use crate::rpc_error::{param_u64, RpcError};
+use crate::sync::read;
 use junction_hub_app::relay::entry_kind_name;
 
 /// Most entries one `log_entries` call returns.
