@@ -8,10 +8,12 @@
 //! - `tx`: admission ([`validate_tx`]) and execution of each transaction kind;
 //! - `relay`: relayer messages — light-client updates, proven packets, acks, timeouts —
 //!   through the light clients and the packet core;
+//! - `clients`: the light clients of every ledger kind behind one enum (`AnyClient`);
 //! - `event`: what transactions report;
 //! - `state`: the authenticated key/value state and its overlay of pending writes.
 
 pub mod block;
+pub mod clients;
 pub mod event;
 pub mod relay;
 pub mod state;

@@ -18,20 +18,17 @@
 use std::collections::BTreeMap;
 
 use junction_governance::{ClientCheck, Council};
-use junction_light_clients::evm::attested::{AttestedClient, AttestedConfig, AttesterSet};
-use junction_light_clients::evm::codec::AttestedTrustRoot;
-use junction_light_clients::evm::mpt::{commitment_slot, receipt_slot, EvmPath, EvmProof};
-use junction_light_clients::{ClientStatus, LightClient, NamedError, Timestamp};
+use junction_light_clients::{ClientStatus, Timestamp};
 use junction_packets::{
     AckKind, AckPacket, Bindings, Channel, ChannelKey, DestHead, PacketError, PacketEvent,
     PacketInput, PacketRecord, PacketState, RecvPacket, RouteCounters, TimeoutPacket,
 };
 use junction_spec::{
-    ack_commitment, evm_target_binding, tagged_hash, ChainId, ChainRegistration, Decode,
-    DecodeError, Encode, EntryKind, Hash32, HashTag, LedgerKind, LogEntry, Packet, RelayMsg,
-    RouteId, SourceProof,
+    ack_commitment, tagged_hash, ChainId, ChainRegistration, Decode, DecodeError, Encode,
+    EntryKind, Hash32, HashTag, LogEntry, Packet, RelayMsg, RouteId, SourceProof,
 };
 
+use crate::clients::{has_hub_client, target_binding, AnyClient, ClientError, PacketSlot};
 use crate::event::Event;
 use crate::state::Overlay;
 
@@ -52,8 +49,6 @@ pub const BUCKET_PREFIX: &[u8] = b"relayer/bucket/";
 pub const RELAYER_BURST: u64 = 20_000;
 /// Messages a relayer's bucket regains per second of hub time.
 pub const RELAYER_REFILL_PER_SEC: u64 = 4_000;
-/// Consensus states an attested client keeps.
-pub const CLIENT_HISTORY: usize = 256;
 
 /// Why a relayer message was refused.
 #[derive(Debug, thiserror::Error)]
@@ -148,10 +143,9 @@ fn key(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
     k
 }
 
-/// A loaded attested client with the gateway whose storage it proves.
+/// A chain's client as loaded from the state, with the registration it was built from.
 struct LoadedClient {
-    client: AttestedClient,
-    gateway: [u8; 20],
+    client: AnyClient,
     registration_hash: Hash32,
 }
 
@@ -159,48 +153,32 @@ fn registration_hash(reg: &ChainRegistration) -> Hash32 {
     tagged_hash(HashTag::StateEntry, &reg.to_bytes())
 }
 
-/// Starts an attested client from a council registration.
-pub fn client_from_registration(
-    reg: &ChainRegistration,
-) -> Result<(AttestedClient, [u8; 20]), RelayError> {
-    if reg.kind != LedgerKind::EvmAttested {
-        return Err(RelayError::UnsupportedLedgerKind(reg.kind.as_str()));
+impl RelayError {
+    fn of_client(chain: &ChainId, e: ClientError) -> Self {
+        match e {
+            ClientError::UnsupportedKind(kind) => RelayError::UnsupportedLedgerKind(kind),
+            ClientError::BadTrustRoot(reason) => RelayError::BadTrustRoot {
+                chain: chain.clone(),
+                reason,
+            },
+            ClientError::Malformed { what, error } => RelayError::Malformed { what, error },
+            ClientError::Refused {
+                what,
+                name,
+                message,
+            } => RelayError::Client {
+                chain: chain.clone(),
+                what,
+                name,
+                message,
+            },
+        }
     }
-    let bad = |reason: String| RelayError::BadTrustRoot {
-        chain: reg.chain_id.clone(),
-        reason,
-    };
-    let root = AttestedTrustRoot::from_bytes(&reg.trust_root).map_err(|e| bad(e.to_string()))?;
-    let n = root.attesters.len() as u128;
-    let t = reg.params.threshold;
-    // ceil(n × num / den), at least one attester.
-    let threshold = (n * u128::from(t.num))
-        .div_ceil(u128::from(t.den.max(1)))
-        .clamp(1, n.max(1));
-    let set = AttesterSet::new(root.attesters.clone(), threshold as usize)
-        .map_err(|e| bad(e.to_string()))?;
-    let config = AttestedConfig {
-        chain_id: root.evm_chain_id,
-        max_clock_drift_secs: reg.params.max_clock_drift_ms / 1000,
-        trusting_period_secs: (reg.params.trusting_period_ms / 1000).max(1),
-        max_history: CLIENT_HISTORY,
-    };
-    let client = AttestedClient::new(config, set, &root.trusted).map_err(|e| bad(e.to_string()))?;
-    Ok((client, root.gateway))
 }
 
-/// The registered identity of a chain's gateway, which every log entry for the chain is
-/// bound to (`LogEntry::target_binding`): for an attested EVM chain the EIP-155 id and the
-/// gateway address of its trust root; all zero for a chain the hub has no gateway of.
-pub fn target_binding(registration: Option<&ChainRegistration>) -> Hash32 {
-    match registration {
-        Some(reg) if reg.kind == LedgerKind::EvmAttested => {
-            AttestedTrustRoot::from_bytes(&reg.trust_root)
-                .map(|root| evm_target_binding(root.evm_chain_id, &root.gateway))
-                .unwrap_or([0; 32])
-        }
-        _ => [0; 32],
-    }
+/// Starts a chain's client from its council registration.
+pub fn client_from_registration(reg: &ChainRegistration) -> Result<AnyClient, RelayError> {
+    AnyClient::from_registration(reg).map_err(|e| RelayError::of_client(&reg.chain_id, e))
 }
 
 /// The hub's judgement of a chain registration or trust-root replacement
@@ -216,7 +194,7 @@ impl ClientCheck for HubClientCheck {
         next: &ChainRegistration,
         current: Option<&ChainRegistration>,
     ) -> Result<(), String> {
-        if next.kind != LedgerKind::EvmAttested {
+        if !has_hub_client(next.kind) {
             // No hub client of that kind yet: nothing to construct (its packets have no
             // route until one exists).
             return Ok(());
@@ -267,50 +245,30 @@ impl RelayExec<'_, '_> {
             .ok_or_else(|| RelayError::UnknownChain(chain.clone()))?;
         let reg = &state.registration;
         let reg_hash = registration_hash(reg);
-        let (fresh, gateway) = client_from_registration(reg)?;
-        if let Some(bytes) = self
+        let stored = self
             .view
             .get(&key(CLIENT_PREFIX, chain.as_str().as_bytes()))
-        {
-            if bytes.len() >= 32 && bytes[..32] == reg_hash {
-                let client = AttestedClient::from_bytes(&bytes[32..]).map_err(|error| {
-                    RelayError::Malformed {
-                        what: "stored client state",
-                        error,
-                    }
-                })?;
-                return Ok(LoadedClient {
-                    client,
-                    gateway,
-                    registration_hash: reg_hash,
-                });
-            }
+            .filter(|bytes| bytes.len() >= 32 && bytes[..32] == reg_hash);
+        let client = match stored {
+            Some(bytes) => AnyClient::decode_stored(reg, &bytes[32..]),
+            None => AnyClient::from_registration(reg),
         }
+        .map_err(|e| RelayError::of_client(chain, e))?;
         Ok(LoadedClient {
-            client: fresh,
-            gateway,
+            client,
             registration_hash: reg_hash,
         })
     }
 
-    /// The chain's client as the state holds it (or as its registration starts it), and
-    /// the gateway whose storage it proves.
-    pub fn client_and_gateway(
-        &self,
-        chain: &ChainId,
-    ) -> Result<(AttestedClient, [u8; 20]), RelayError> {
-        let c = self.load_client(chain)?;
-        Ok((c.client, c.gateway))
+    /// The chain's client as the state holds it (or as its registration starts it).
+    pub fn client(&self, chain: &ChainId) -> Result<AnyClient, RelayError> {
+        Ok(self.load_client(chain)?.client)
     }
 
-    /// [`RelayExec::client_and_gateway`], also for a frozen chain (for queries: what the
-    /// client holds while it waits for a recovery vote).
-    pub fn client_and_gateway_even_frozen(
-        &self,
-        chain: &ChainId,
-    ) -> Result<(AttestedClient, [u8; 20]), RelayError> {
-        let c = self.stored_client(chain)?;
-        Ok((c.client, c.gateway))
+    /// [`RelayExec::client`], also for a frozen chain (for queries: what the client holds
+    /// while it waits for a recovery vote).
+    pub fn client_even_frozen(&self, chain: &ChainId) -> Result<AnyClient, RelayError> {
+        Ok(self.stored_client(chain)?.client)
     }
 
     fn store_client(&mut self, chain: &ChainId, c: &LoadedClient) {
@@ -324,69 +282,31 @@ impl RelayExec<'_, '_> {
         Timestamp::from_millis(self.now_ms)
     }
 
-    fn client_error<E: NamedError + std::fmt::Display>(
-        chain: &ChainId,
-        what: &'static str,
-        e: E,
-    ) -> RelayError {
-        RelayError::Client {
-            chain: chain.clone(),
-            what,
-            name: e.name(),
-            message: e.to_string(),
-        }
-    }
-
-    fn decode_proof(proof: &SourceProof) -> Result<EvmProof, RelayError> {
-        EvmProof::from_bytes(&proof.proof).map_err(|error| RelayError::Malformed {
-            what: "proof",
-            error,
-        })
-    }
-
-    /// Proves `slot` of the chain's gateway holds `value` (membership) or nothing.
+    /// Proves the packet's `slot` on `chain` holds `value` (membership) or nothing.
     fn prove_slot(
         &self,
         chain: &ChainId,
         proof: &SourceProof,
-        slot: [u8; 32],
+        slot: PacketSlot,
+        key_hash: &Hash32,
         value: Option<&Hash32>,
     ) -> Result<LoadedClient, RelayError> {
         let c = self.load_client(chain)?;
         if c.client.status(self.now()) == ClientStatus::Expired {
             return Err(RelayError::ClientExpired(chain.clone()));
         }
-        let evm_proof = Self::decode_proof(proof)?;
-        let path = EvmPath::Storage {
-            address: c.gateway,
-            slot,
-        };
-        let res = match value {
-            Some(v) => c
-                .client
-                .verify_membership(proof.height, &path, v, &evm_proof),
-            None => c
-                .client
-                .verify_non_membership(proof.height, &path, &evm_proof),
-        };
-        res.map_err(|e| Self::client_error(chain, "proof", e))?;
+        c.client
+            .verify_packet_slot(proof.height, &proof.proof, slot, key_hash, value)
+            .map_err(|e| RelayError::of_client(chain, e))?;
         Ok(c)
     }
 
     fn update_client(&mut self, chain: &ChainId, header: &[u8]) -> Result<Vec<Event>, RelayError> {
         let mut c = self.load_client(chain)?;
-        let signed =
-            junction_light_clients::evm::attested::SignedAttestedHeader::from_bytes(header)
-                .map_err(|error| RelayError::Malformed {
-                    what: "header",
-                    error,
-                })?;
-        let verified = c
+        let height = c
             .client
-            .verify_header(&signed, self.now())
-            .map_err(|e| Self::client_error(chain, "header", e))?;
-        let height = verified.number;
-        c.client.apply_header(verified);
+            .update(header, self.now())
+            .map_err(|e| RelayError::of_client(chain, e))?;
         self.store_client(chain, &c);
         Ok(vec![Event {
             kind: "client/updated".into(),
@@ -405,7 +325,7 @@ impl RelayExec<'_, '_> {
     fn dest_head(&self, chain: &ChainId) -> Result<Option<DestHead>, RelayError> {
         match self.council.chain(chain) {
             None => return Ok(None),
-            Some(c) if c.registration.kind != LedgerKind::EvmAttested => return Ok(None),
+            Some(c) if !has_hub_client(c.registration.kind) => return Ok(None),
             Some(_) => {}
         }
         let c = self.load_client(chain)?;
@@ -413,10 +333,7 @@ impl RelayExec<'_, '_> {
             return Err(RelayError::ClientExpired(chain.clone()));
         }
         let height = c.client.latest_height();
-        let time_ms = c
-            .client
-            .consensus_state(height)
-            .map_or(0, |s| s.timestamp.saturating_mul(1000));
+        let time_ms = c.client.time_ms_at(height).unwrap_or(0);
         Ok(Some(DestHead { height, time_ms }))
     }
 
@@ -468,7 +385,8 @@ impl RelayExec<'_, '_> {
                 let source = self.prove_slot(
                     &packet.source_chain,
                     proof,
-                    commitment_slot(&key_hash),
+                    PacketSlot::Commitment,
+                    &key_hash,
                     Some(&packet.hash()),
                 )?;
                 let dest = self.dest_head(&packet.dest_chain)?;
@@ -496,7 +414,8 @@ impl RelayExec<'_, '_> {
                 self.prove_slot(
                     &packet.dest_chain,
                     proof,
-                    receipt_slot(&key_hash),
+                    PacketSlot::Receipt,
+                    &key_hash,
                     Some(&ack_commitment(kind.entry_kind(), result)),
                 )?;
                 let bindings = self.bindings(packet);
@@ -513,14 +432,17 @@ impl RelayExec<'_, '_> {
                 commitment,
             } => {
                 let key_hash = packet.key().hash();
-                let dest =
-                    self.prove_slot(&packet.dest_chain, absence, receipt_slot(&key_hash), None)?;
+                let dest = self.prove_slot(
+                    &packet.dest_chain,
+                    absence,
+                    PacketSlot::Receipt,
+                    &key_hash,
+                    None,
+                )?;
                 let dest_time_ms = dest
                     .client
-                    .consensus_state(absence.height)
-                    .ok_or(RelayError::UnknownHeight(absence.height))?
-                    .timestamp
-                    .saturating_mul(1000);
+                    .time_ms_at(absence.height)
+                    .ok_or(RelayError::UnknownHeight(absence.height))?;
                 if self.packets.record(&key_hash).is_none() {
                     let proof = commitment
                         .as_ref()
@@ -528,7 +450,8 @@ impl RelayExec<'_, '_> {
                     self.prove_slot(
                         &packet.source_chain,
                         proof,
-                        commitment_slot(&key_hash),
+                        PacketSlot::Commitment,
+                        &key_hash,
                         Some(&packet.hash()),
                     )?;
                 }
@@ -649,7 +572,9 @@ mod tests {
     use super::*;
     use crate::state::AppState;
     use junction_light_clients::evm::attested::{testkit, AttestedHeader};
+    use junction_light_clients::evm::codec::AttestedTrustRoot;
     use junction_spec::gov::{Fraction, LightClientParams};
+    use junction_spec::LedgerKind;
 
     fn registration(kind: LedgerKind, attesters: usize, threshold: Fraction) -> ChainRegistration {
         let keys = testkit::attester_keys(attesters);
@@ -686,24 +611,47 @@ mod tests {
     }
 
     #[test]
-    fn the_slot_is_solidity_mapping_layout() {
-        // keccak256(key ‖ uint256(1)) for key = 32 zero bytes, computed independently.
-        let mut pre = [0u8; 64];
-        pre[63] = 1;
-        assert_eq!(
-            receipt_slot(&[0; 32]),
-            junction_light_clients::evm::header::keccak256(&pre)
+    fn a_stored_client_decodes_for_its_registration_and_garbage_is_refused_by_name() {
+        let reg = registration(LedgerKind::EvmAttested, 4, Fraction { num: 2, den: 3 });
+        let client = AnyClient::from_registration(&reg).unwrap();
+        let mut bytes = Vec::new();
+        client.encode_to(&mut bytes);
+        let back = AnyClient::decode_stored(&reg, &bytes).unwrap();
+        assert_eq!(back.kind(), LedgerKind::EvmAttested);
+        assert_eq!(back.latest_height(), 5);
+        assert_eq!(back.heights(), vec![5]);
+        assert_eq!(back.time_ms_at(5), Some(1_000_000));
+        assert_eq!(back.time_ms_at(6), None);
+        assert_eq!(back.gateway(), &[7; 20]);
+        let e = AnyClient::decode_stored(&reg, &bytes[..bytes.len() - 1]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ClientError::Malformed {
+                    what: "stored client state",
+                    ..
+                }
+            ),
+            "{e:?}"
         );
-        assert_ne!(receipt_slot(&[9; 32]), commitment_slot(&[9; 32]));
+        assert_eq!(
+            RelayError::of_client(&reg.chain_id, e).name(),
+            "malformed_relay_input"
+        );
     }
 
     #[test]
     fn a_registration_starts_a_client_with_the_rounded_up_threshold() {
         for (n, num, den, want) in [(4, 2, 3, 3), (3, 2, 3, 2), (4, 1, 1, 4), (5, 1, 2, 3)] {
             let reg = registration(LedgerKind::EvmAttested, n, Fraction { num, den });
-            let (client, gateway) = client_from_registration(&reg).unwrap();
-            assert_eq!(gateway, [7; 20]);
-            assert_eq!(client.parts().1.threshold(), want, "{n} × {num}/{den}");
+            let client = client_from_registration(&reg).unwrap();
+            assert_eq!(client.gateway(), &[7; 20]);
+            let AnyClient::EvmAttested(evm) = &client;
+            assert_eq!(
+                evm.client().parts().1.threshold(),
+                want,
+                "{n} × {num}/{den}"
+            );
             assert_eq!(client.latest_height(), 5);
         }
         let e = client_from_registration(&registration(

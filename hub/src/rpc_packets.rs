@@ -176,7 +176,6 @@ fn log_proofs(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
 }
 
 fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
-    use junction_light_clients::LightClient as _;
     let id = ChainId::new(str_param(p, "chain").unwrap_or_default())
         .map_err(|e| RpcError::params(format!("`chain`: {e}")))?;
     let chain = read(&shared.chain);
@@ -191,12 +190,12 @@ fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
         packets: &mut packets,
         now_ms: chain.tip.time_ms,
     };
-    let (client, gateway) = exec
-        .client_and_gateway_even_frozen(&id)
+    let client = exec
+        .client_even_frozen(&id)
         .map_err(|e| RpcError::not_found(format!("{}: {e}", e.name())))?;
     let latest = client.latest_height();
-    let ts = client.consensus_state(latest).map(|s| s.timestamp);
-    let heights: Vec<u64> = client.parts().2.keys().copied().collect();
+    let ts = client.time_ms_at(latest).map(|ms| ms / 1000);
+    let heights = client.heights();
     let frozen_by_vote = council.chain(&id).is_some_and(|c| c.frozen);
     let status = match client.status(junction_light_clients::Timestamp::from_millis(
         chain.tip.time_ms,
@@ -214,8 +213,8 @@ fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
         "heights": heights,
         "status": status,
         "min_confirmations": registration.map(|r| r.params.min_confirmations),
-        "gateway": hex::encode(gateway),
-        "binding": hex::encode(junction_hub_app::relay::target_binding(registration)),
+        "gateway": hex::encode(client.gateway()),
+        "binding": hex::encode(junction_hub_app::clients::target_binding(registration)),
         "frozen": frozen_by_vote,
     }))
 }

@@ -1272,3 +1272,17 @@ pub mod testkit {
         proof
     }
 }
+
+#[cfg(test)]
+mod slot_tests {
+    use super::*;
+
+    #[test]
+    fn the_slot_is_solidity_mapping_layout() {
+        // keccak256(key ‖ uint256(1)) for key = 32 zero bytes, computed independently.
+        let mut pre = [0u8; 64];
+        pre[63] = 1;
+        assert_eq!(receipt_slot(&[0; 32]), crate::evm::header::keccak256(&pre));
+        assert_ne!(receipt_slot(&[9; 32]), commitment_slot(&[9; 32]));
+    }
+}

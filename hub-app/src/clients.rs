@@ -1,0 +1,260 @@
+//! The hub's light clients of every ledger kind behind one enum (as ibc-rs holds client
+//! states as `AnyClientState`): the relayer-message handlers call [`AnyClient`]'s methods
+//! and never name a kind, so a new ledger kind is a new variant here and nothing else.
+//!
+//! A packet's commitment and its receipt live at a place each kind defines
+//! ([`PacketSlot`]); for EVM chains those are the gateway's storage slots.
+
+use junction_light_clients::evm::attested::{
+    AttestedClient, AttestedConfig, AttesterSet, SignedAttestedHeader,
+};
+use junction_light_clients::evm::codec::AttestedTrustRoot;
+use junction_light_clients::evm::mpt::{commitment_slot, receipt_slot, EvmPath, EvmProof};
+use junction_light_clients::{ClientStatus, LightClient, NamedError, Timestamp};
+use junction_spec::{
+    evm_target_binding, ChainRegistration, Decode, DecodeError, Encode, Hash32, LedgerKind,
+};
+
+/// Consensus states an attested client keeps.
+pub const CLIENT_HISTORY: usize = 256;
+
+/// Which of a packet's records on its ledger a proof is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PacketSlot {
+    /// The commitment the source ledger stores when the packet is sent.
+    Commitment,
+    /// The receipt (ack commitment) the destination ledger stores when it is delivered.
+    Receipt,
+}
+
+/// Why a client could not be built, decoded, updated or could not verify a proof. The
+/// relay handlers name the chain when they report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientError {
+    /// The ledger kind has no hub client yet.
+    UnsupportedKind(&'static str),
+    /// The registration's trust root does not decode or start a client.
+    BadTrustRoot(String),
+    /// A header, proof or stored client does not decode.
+    Malformed {
+        /// What.
+        what: &'static str,
+        /// The decode error.
+        error: DecodeError,
+    },
+    /// The light client refused a header or proof.
+    Refused {
+        /// `header` or `proof`.
+        what: &'static str,
+        /// The client's error name.
+        name: &'static str,
+        /// Its message.
+        message: String,
+    },
+}
+
+/// Whether the hub has a client of `kind` (and so can deliver to, and prove from, it).
+pub fn has_hub_client(kind: LedgerKind) -> bool {
+    kind == LedgerKind::EvmAttested
+}
+
+/// The registered identity of a chain's gateway, which every log entry for the chain is
+/// bound to (`LogEntry::target_binding`): for an attested EVM chain the EIP-155 id and the
+/// gateway address of its trust root; all zero for a chain the hub has no gateway of.
+pub fn target_binding(registration: Option<&ChainRegistration>) -> Hash32 {
+    match registration {
+        Some(reg) if reg.kind == LedgerKind::EvmAttested => {
+            AttestedTrustRoot::from_bytes(&reg.trust_root)
+                .map(|root| evm_target_binding(root.evm_chain_id, &root.gateway))
+                .unwrap_or([0; 32])
+        }
+        _ => [0; 32],
+    }
+}
+
+fn refused<E: NamedError + std::fmt::Display>(what: &'static str, e: E) -> ClientError {
+    ClientError::Refused {
+        what,
+        name: e.name(),
+        message: e.to_string(),
+    }
+}
+
+/// An attested EVM client and the gateway whose storage it proves.
+#[derive(Clone, Debug)]
+pub struct EvmAttestedHubClient {
+    client: AttestedClient,
+    gateway: [u8; 20],
+}
+
+impl EvmAttestedHubClient {
+    fn from_registration(reg: &ChainRegistration) -> Result<Self, ClientError> {
+        let bad = |reason: String| ClientError::BadTrustRoot(reason);
+        let root =
+            AttestedTrustRoot::from_bytes(&reg.trust_root).map_err(|e| bad(e.to_string()))?;
+        let n = root.attesters.len() as u128;
+        let t = reg.params.threshold;
+        // ceil(n × num / den), at least one attester.
+        let threshold = (n * u128::from(t.num))
+            .div_ceil(u128::from(t.den.max(1)))
+            .clamp(1, n.max(1));
+        let set = AttesterSet::new(root.attesters.clone(), threshold as usize)
+            .map_err(|e| bad(e.to_string()))?;
+        let config = AttestedConfig {
+            chain_id: root.evm_chain_id,
+            max_clock_drift_secs: reg.params.max_clock_drift_ms / 1000,
+            trusting_period_secs: (reg.params.trusting_period_ms / 1000).max(1),
+            max_history: CLIENT_HISTORY,
+        };
+        let client =
+            AttestedClient::new(config, set, &root.trusted).map_err(|e| bad(e.to_string()))?;
+        Ok(EvmAttestedHubClient {
+            client,
+            gateway: root.gateway,
+        })
+    }
+
+    /// The light client.
+    pub fn client(&self) -> &AttestedClient {
+        &self.client
+    }
+}
+
+/// A hub light client of any kind the hub follows.
+#[derive(Clone, Debug)]
+pub enum AnyClient {
+    /// An EVM chain followed through council-registered attesters.
+    EvmAttested(EvmAttestedHubClient),
+}
+
+impl AnyClient {
+    /// Starts a client from a council registration (its trust root and parameters).
+    pub fn from_registration(reg: &ChainRegistration) -> Result<Self, ClientError> {
+        match reg.kind {
+            LedgerKind::EvmAttested => Ok(AnyClient::EvmAttested(
+                EvmAttestedHubClient::from_registration(reg)?,
+            )),
+            other => Err(ClientError::UnsupportedKind(other.as_str())),
+        }
+    }
+
+    /// A client as stored (its canonical encoding), for the chain of `reg`.
+    pub fn decode_stored(reg: &ChainRegistration, bytes: &[u8]) -> Result<Self, ClientError> {
+        let malformed = |error| ClientError::Malformed {
+            what: "stored client state",
+            error,
+        };
+        match Self::from_registration(reg)? {
+            AnyClient::EvmAttested(fresh) => Ok(AnyClient::EvmAttested(EvmAttestedHubClient {
+                client: AttestedClient::from_bytes(bytes).map_err(malformed)?,
+                gateway: fresh.gateway,
+            })),
+        }
+    }
+
+    /// The canonical encoding of the client's state.
+    pub fn encode_to(&self, out: &mut Vec<u8>) {
+        match self {
+            AnyClient::EvmAttested(c) => c.client.encode_to(out),
+        }
+    }
+
+    /// The kind of ledger followed.
+    pub fn kind(&self) -> LedgerKind {
+        match self {
+            AnyClient::EvmAttested(_) => LedgerKind::EvmAttested,
+        }
+    }
+
+    /// Active, expired or frozen at hub time `now`.
+    pub fn status(&self, now: Timestamp) -> ClientStatus {
+        match self {
+            AnyClient::EvmAttested(c) => c.client.status(now),
+        }
+    }
+
+    /// The latest verified height.
+    pub fn latest_height(&self) -> u64 {
+        match self {
+            AnyClient::EvmAttested(c) => c.client.latest_height(),
+        }
+    }
+
+    /// The ledger's time at a kept height, in ms.
+    pub fn time_ms_at(&self, height: u64) -> Option<u64> {
+        match self {
+            AnyClient::EvmAttested(c) => c
+                .client
+                .consensus_state(height)
+                .map(|s| s.timestamp.saturating_mul(1000)),
+        }
+    }
+
+    /// Every height the client keeps a consensus state of.
+    pub fn heights(&self) -> Vec<u64> {
+        match self {
+            AnyClient::EvmAttested(c) => c.client.parts().2.keys().copied().collect(),
+        }
+    }
+
+    /// The on-ledger contract the hub delivers to and proves from (the EVM gateway).
+    pub fn gateway(&self) -> &[u8] {
+        match self {
+            AnyClient::EvmAttested(c) => &c.gateway,
+        }
+    }
+
+    /// Verifies a header in the ledger's format and applies it; returns its height.
+    pub fn update(&mut self, header: &[u8], now: Timestamp) -> Result<u64, ClientError> {
+        match self {
+            AnyClient::EvmAttested(c) => {
+                let signed = SignedAttestedHeader::from_bytes(header).map_err(|error| {
+                    ClientError::Malformed {
+                        what: "header",
+                        error,
+                    }
+                })?;
+                let verified = c
+                    .client
+                    .verify_header(&signed, now)
+                    .map_err(|e| refused("header", e))?;
+                let height = verified.number;
+                c.client.apply_header(verified);
+                Ok(height)
+            }
+        }
+    }
+
+    /// Verifies that the packet's `slot` at `height` holds `value` (membership), or nothing
+    /// (`None`: non-membership), with a proof in the ledger's format.
+    pub fn verify_packet_slot(
+        &self,
+        height: u64,
+        proof: &[u8],
+        slot: PacketSlot,
+        key_hash: &Hash32,
+        value: Option<&Hash32>,
+    ) -> Result<(), ClientError> {
+        match self {
+            AnyClient::EvmAttested(c) => {
+                let evm_proof =
+                    EvmProof::from_bytes(proof).map_err(|error| ClientError::Malformed {
+                        what: "proof",
+                        error,
+                    })?;
+                let path = EvmPath::Storage {
+                    address: c.gateway,
+                    slot: match slot {
+                        PacketSlot::Commitment => commitment_slot(key_hash),
+                        PacketSlot::Receipt => receipt_slot(key_hash),
+                    },
+                };
+                match value {
+                    Some(v) => c.client.verify_membership(height, &path, v, &evm_proof),
+                    None => c.client.verify_non_membership(height, &path, &evm_proof),
+                }
+                .map_err(|e| refused("proof", e))
+            }
+        }
+    }
+}
