@@ -1,9 +1,7 @@
 //! Why a signed governance action is refused. A refused action changes nothing.
 
-use junction_spec::{MemberStatus, ParamsError};
+use junction_spec::{ChainId, MemberStatus, OrgId, ParamsError, RouteId};
 use thiserror::Error;
-
-use crate::invariants::InvariantViolation;
 
 /// Why a genesis, proposal, vote or emergency action is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -144,6 +142,174 @@ impl GovError {
             GovError::OrderingConflict { .. } => "ordering_conflict",
             GovError::ClientRefused(_) => "client_refused",
             GovError::Invariant(_) => "invariant_violation",
+        }
+    }
+}
+
+/// A broken invariant of the council state.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InvariantViolation {
+    /// The governance parameters break their rules (among them `threshold > 1/2`).
+    #[error("governance parameters: {0}")]
+    Params(ParamsError),
+    /// Council and validator-set changes would pass with at most 2/3.
+    #[error("council changes would pass with {num}/{den}, which is not at least 2/3")]
+    CouncilThresholdTooLow {
+        /// Numerator of the effective threshold.
+        num: u64,
+        /// Denominator of the effective threshold.
+        den: u64,
+    },
+    /// More members than the cap.
+    #[error("more than {max} members")]
+    TooManyMembers {
+        /// The cap.
+        max: usize,
+    },
+    /// The member list is not strictly sorted by org.
+    #[error("members are not strictly sorted by org")]
+    MembersNotSorted,
+    /// A member has zero weight.
+    #[error("member {org} has zero weight")]
+    ZeroWeight {
+        /// The member.
+        org: OrgId,
+    },
+    /// A member breaks a field rule (name, weight cap, keys).
+    #[error("member {org}: {error}")]
+    MemberInvalid {
+        /// The member.
+        org: OrgId,
+        /// The rule.
+        error: ParamsError,
+    },
+    /// Two members hold the same account key.
+    #[error("member {org} shares an account key with another member")]
+    DuplicateMemberKey {
+        /// One of the members.
+        org: OrgId,
+    },
+    /// No active member can vote.
+    #[error("the council has no active voting member")]
+    EmptyCouncil,
+    /// The validator set is empty.
+    #[error("the validator set is empty")]
+    EmptyValidatorSet,
+    /// More validators than the cap.
+    #[error("more than {max} validators")]
+    TooManyValidators {
+        /// The cap.
+        max: usize,
+    },
+    /// The validator set is not strictly sorted by key.
+    #[error("validators are not strictly sorted by key")]
+    ValidatorsNotSorted,
+    /// A validator has zero power.
+    #[error("a validator has zero power")]
+    ZeroPower,
+    /// A validator's power is above the cap.
+    #[error("a validator's power is above {max}")]
+    PowerTooLarge {
+        /// The cap.
+        max: u64,
+    },
+    /// The relayer or penalty list is not strictly sorted.
+    #[error("relayers are not strictly sorted")]
+    RelayersNotSorted,
+    /// A proposal id is 0 or not below the next id.
+    #[error("proposal id {id} is outside 1..next_proposal_id")]
+    ProposalIdOutOfRange {
+        /// The id.
+        id: u64,
+    },
+    /// A proposal's snapshot is unsorted, has a zero weight or an unknown org.
+    #[error("proposal {id} has an invalid voter snapshot")]
+    SnapshotInvalid {
+        /// The proposal.
+        id: u64,
+    },
+    /// A proposal's votes are unsorted or come from outside its snapshot.
+    #[error("proposal {id} has a vote from outside its snapshot or unsorted votes")]
+    VotesInvalid {
+        /// The proposal.
+        id: u64,
+    },
+    /// An id appears twice in the executed record.
+    #[error("proposal {id} executed twice")]
+    ExecutedTwice {
+        /// The proposal.
+        id: u64,
+    },
+    /// The executed record and the proposal statuses disagree.
+    #[error("proposal {id}: executed record and status disagree")]
+    ExecutionRecordMismatch {
+        /// The proposal.
+        id: u64,
+    },
+    /// A registered chain breaks its rules.
+    #[error("chain {chain}: {error}")]
+    ChainInvalid {
+        /// The chain.
+        chain: ChainId,
+        /// The rule.
+        error: ParamsError,
+    },
+    /// A route's policy breaks its rules.
+    #[error("route {route}: {error}")]
+    RouteInvalid {
+        /// The route.
+        route: RouteId,
+        /// The rule.
+        error: ParamsError,
+    },
+    /// A pending emergency signature list is empty or names an unknown member.
+    #[error("a pending emergency signature list is empty or names an unknown member")]
+    SignatureInvalid,
+    /// The genesis bounds are weaker than the protocol allows, or the parameters cross them.
+    #[error("genesis bounds: {0}")]
+    Bounds(ParamsError),
+    /// The admitted-account list is not strictly sorted.
+    #[error("admitted accounts are not strictly sorted")]
+    AccountsNotSorted,
+    /// Two routes give one sequence space different orderings.
+    #[error("routes {a} and {b} order one sequence space differently")]
+    OrderingConflict {
+        /// One route.
+        a: RouteId,
+        /// The other.
+        b: RouteId,
+    },
+}
+
+impl InvariantViolation {
+    /// Stable snake_case name of the invariant.
+    pub fn name(&self) -> &'static str {
+        match self {
+            InvariantViolation::Params(_) => "params_invalid",
+            InvariantViolation::CouncilThresholdTooLow { .. } => "council_threshold_too_low",
+            InvariantViolation::TooManyMembers { .. } => "too_many_members",
+            InvariantViolation::MembersNotSorted => "members_not_sorted",
+            InvariantViolation::ZeroWeight { .. } => "zero_weight",
+            InvariantViolation::MemberInvalid { .. } => "member_invalid",
+            InvariantViolation::DuplicateMemberKey { .. } => "duplicate_member_key",
+            InvariantViolation::EmptyCouncil => "empty_council",
+            InvariantViolation::EmptyValidatorSet => "empty_validator_set",
+            InvariantViolation::TooManyValidators { .. } => "too_many_validators",
+            InvariantViolation::ValidatorsNotSorted => "validators_not_sorted",
+            InvariantViolation::ZeroPower => "zero_power",
+            InvariantViolation::PowerTooLarge { .. } => "power_too_large",
+            InvariantViolation::RelayersNotSorted => "relayers_not_sorted",
+            InvariantViolation::ProposalIdOutOfRange { .. } => "proposal_id_out_of_range",
+            InvariantViolation::SnapshotInvalid { .. } => "snapshot_invalid",
+            InvariantViolation::VotesInvalid { .. } => "votes_invalid",
+            InvariantViolation::ExecutedTwice { .. } => "executed_twice",
+            InvariantViolation::ExecutionRecordMismatch { .. } => "execution_record_mismatch",
+            InvariantViolation::ChainInvalid { .. } => "chain_invalid",
+            InvariantViolation::RouteInvalid { .. } => "route_invalid",
+            InvariantViolation::SignatureInvalid => "emergency_signature_invalid",
+            InvariantViolation::Bounds(_) => "genesis_bounds_violated",
+            InvariantViolation::AccountsNotSorted => "accounts_not_sorted",
+            InvariantViolation::OrderingConflict { .. } => "ordering_conflict",
         }
     }
 }

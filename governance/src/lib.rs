@@ -31,8 +31,8 @@ pub mod state;
 pub mod tally;
 
 pub use error::GovError;
+pub use error::InvariantViolation;
 pub use event::GovEvent;
-pub use invariants::InvariantViolation;
 pub use member::Member;
 pub use proposal::{Proposal, ProposalStatus, MAX_FAILURE_REASON_LEN};
 pub use registry::{
