@@ -48,6 +48,9 @@ pub struct Metrics {
     pub relay_rejected: Family<ReasonLabel, Counter>,
     /// Light-client updates applied.
     pub client_updates: Counter,
+    /// Blocks executed, by phase: `validate` (a proposal), `commit` (a decided block whose
+    /// validation result was not at hand) and `commit_reused` (the validation result was).
+    pub block_executions: Family<ReasonLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -76,6 +79,7 @@ impl Metrics {
             packet_entries: Family::default(),
             relay_rejected: Family::default(),
             client_updates: Counter::default(),
+            block_executions: Family::default(),
             registry: Registry::default(),
         };
         registry.register("height", "Last committed block height", m.height.clone());
@@ -136,6 +140,11 @@ impl Metrics {
             "client_updates",
             "Light-client headers applied",
             m.client_updates.clone(),
+        );
+        registry.register(
+            "block_executions",
+            "Block executions by phase (validate, commit, commit_reused)",
+            m.block_executions.clone(),
         );
         Metrics { registry, ..m }
     }

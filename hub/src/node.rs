@@ -14,7 +14,7 @@ use crate::metrics::Metrics;
 use crate::store::{BlockCommit, Store, StoreError};
 use crate::sync::{lock, read, write};
 use junction_hub_app::{
-    execute_block, AppState, Block, BlockError, ChainRules, Event, Tip, TxError,
+    execute_block, AppState, Block, BlockError, ChainRules, Event, Executed, Tip, TxError,
 };
 
 /// What a new committed block tells subscribers.
@@ -119,6 +119,19 @@ pub struct Shared {
     pub blocks: broadcast::Sender<Arc<NewBlock>>,
     /// Transactions to forward to gossip peers.
     pub outbound_txs: broadcast::Sender<Arc<Vec<u8>>>,
+    /// The last block validation executed, so that its commit does not execute it again.
+    pub validated: Mutex<Option<ValidatedBlock>>,
+}
+
+/// A block's execution result, valid only on top of the tip it was executed on.
+#[derive(Debug)]
+pub struct ValidatedBlock {
+    /// Hash of the block.
+    pub block_hash: Hash32,
+    /// Hash of the tip it was executed on.
+    pub parent_hash: Hash32,
+    /// What executing it produced.
+    pub executed: Executed,
 }
 
 impl Shared {
@@ -234,15 +247,56 @@ impl Shared {
             });
         }
         let chain = read(&self.chain);
-        execute_block(
+        let executed = execute_block(
             &self.rules,
             &chain.tip,
             &chain.state,
             &chain.packets,
             block,
             now_ms,
+        )?;
+        self.count_execution("validate");
+        *lock(&self.validated) = Some(ValidatedBlock {
+            block_hash: block.hash(),
+            parent_hash: chain.tip.block_hash,
+            executed,
+        });
+        Ok(())
+    }
+
+    fn count_execution(&self, phase: &str) {
+        self.metrics
+            .block_executions
+            .get_or_create(&crate::metrics::ReasonLabel {
+                reason: phase.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The execution of `block` on top of `tip`: the one validation produced when it was of
+    /// this very block on this very tip, else a fresh one.
+    fn execution_for_commit(
+        &self,
+        chain: &ChainView,
+        block: &Block,
+    ) -> Result<Executed, BlockError> {
+        let block_hash = block.hash();
+        let cached = lock(&self.validated).take();
+        if let Some(v) = cached {
+            if v.block_hash == block_hash && v.parent_hash == chain.tip.block_hash {
+                self.count_execution("commit_reused");
+                return Ok(v.executed);
+            }
+        }
+        self.count_execution("commit");
+        execute_block(
+            &self.rules,
+            &chain.tip,
+            &chain.state,
+            &chain.packets,
+            block,
+            None,
         )
-        .map(|_| ())
     }
 
     /// Executes and durably commits the next block with its certificate, then updates the
@@ -269,14 +323,7 @@ impl Shared {
                     got: height,
                 });
             }
-            let executed = execute_block(
-                &self.rules,
-                &chain.tip,
-                &chain.state,
-                &chain.packets,
-                block,
-                None,
-            )?;
+            let executed = self.execution_for_commit(&chain, block)?;
             let old_log_size = chain.packets.log().size();
             let (log_size, log_root, log_entries) = match &executed.packets {
                 Some(p) => (

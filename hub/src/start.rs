@@ -143,6 +143,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
         // Twice the mempool cap: verdicts outlive admission until the block that includes them.
         sig_cache: Mutex::new(SigCache::new(config.mempool.max_txs.saturating_mul(2))),
         blocks,
+        validated: Mutex::new(None),
         outbound_txs,
         genesis,
         config,

@@ -212,7 +212,10 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 fn no_crate_imports_its_own_modules_in_a_circle() {
     // `spec`'s protocol types (encoding, types, gov, relay) still refer to each other; they
     // are the one exception until they are split.
-    assert!(module_graph("hub").len() > 10, "the scan finds the node's modules");
+    assert!(
+        module_graph("hub").len() > 10,
+        "the scan finds the node's modules"
+    );
     for (dir, _) in ALLOWED.iter().filter(|(d, _)| *d != "spec") {
         let graph = module_graph(dir);
         if let Some(cycle) = find_cycle(&graph) {

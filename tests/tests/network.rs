@@ -38,6 +38,24 @@ fn four_validators_agree_on_every_block_to_height_50() {
         "transactions must change the app hash"
     );
     checkpoints_verify_with_the_hub_light_client(&net, 50);
+    blocks_validated_are_not_executed_again_at_commit(&net);
+}
+
+/// A validator executes a proposal once to validate it and commits that result: a decided
+/// block is executed again only when its validation result is not at hand (its own
+/// proposal, or a block it synced).
+fn blocks_validated_are_not_executed_again_at_commit(net: &Net) {
+    let metric = "junction_block_executions_total";
+    let (mut reused, mut fresh) = (0.0, 0.0);
+    for i in 0..4 {
+        reused += net.metric(i, metric, "reason=\"commit_reused\"");
+        fresh += net.metric(i, metric, "reason=\"commit\"");
+    }
+    assert!(
+        reused >= fresh,
+        "most commits reuse the validation's execution: {reused} reused, {fresh} executed again"
+    );
+    assert!(reused + fresh >= 4.0 * 50.0, "every commit is counted");
 }
 
 /// Every committed height carries a checkpoint signed by more than 2/3 of the attestation
