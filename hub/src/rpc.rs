@@ -246,7 +246,9 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
             let block = shared
                 .block(height)
                 .map_err(RpcError::internal)?
-                .ok_or_else(|| RpcError::not_found(format!("no block at height {height} (tip is {tip})")))?;
+                .ok_or_else(|| {
+                    RpcError::not_found(format!("no block at height {height} (tip is {tip})"))
+                })?;
             Ok(block_json(shared, height, &block))
         }
         "checkpoint" => {
@@ -255,8 +257,8 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
             checkpoint_json(shared, height, tip)
         }
         "block_events" => {
-            let height = param_u64(p, "height")?
-                .ok_or_else(|| RpcError::params("`height` is required"))?;
+            let height =
+                param_u64(p, "height")?.ok_or_else(|| RpcError::params("`height` is required"))?;
             let events = shared
                 .events(height)
                 .map_err(RpcError::internal)?
@@ -355,7 +357,10 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 .try_into()
                 .map_err(|_| RpcError::params("`address` must be 20 bytes"))?;
             let chain = read(&shared.chain);
-            let remark = chain.state.get(&junction_hub_app::remark_key(&addr)).map(hex::encode);
+            let remark = chain
+                .state
+                .get(&junction_hub_app::remark_key(&addr))
+                .map(hex::encode);
             Ok(json!({
                 "address": Address(addr).to_string(),
                 "next_nonce": chain.state.next_nonce(&addr),
@@ -364,11 +369,23 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
         }
         "gov_list" | "gov_show" | "gov_params" | "council_list" | "chain_list" | "chain_show"
         | "route_list" | "route_show" => gov_query(shared, method, p),
-        other => crate::rpc_packets::dispatch(shared, other, p).unwrap_or_else(|| Err(RpcError::new(
-            -32601,
-            "method_not_found",
-            format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account, gov_list, gov_show, gov_params, council_list, chain_list, chain_show, route_list, route_show, log_info, log_entries, log_proof, log_proofs, client_state, packet_show, packet_list (and subscribe over WebSocket)"),
-        ))),
+        other => {
+            // Log and packet queries read proofs and indexes: they run on the blocking
+            // workers so that a large one never stalls the async workers (consensus, gossip).
+            let (owned, method, params) = (Arc::clone(shared), other.to_owned(), p.clone());
+            let answer = tokio::task::spawn_blocking(move || {
+                crate::rpc_packets::dispatch(&owned, &method, &params)
+            })
+            .await
+            .map_err(|e| RpcError::internal(format!("the query worker stopped: {e}")))?;
+            answer.unwrap_or_else(|| {
+                Err(RpcError::new(
+                    -32601,
+                    "method_not_found",
+                    format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account, gov_list, gov_show, gov_params, council_list, chain_list, chain_show, route_list, route_show, log_info, log_entries, log_proof, log_proofs, client_state, packet_show, packet_list (and subscribe over WebSocket)"),
+                ))
+            })
+        }
     }
 }
 
