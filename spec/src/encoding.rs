@@ -19,10 +19,9 @@
 
 use thiserror::Error;
 
-use crate::types::ChainIdError;
+pub use crate::id::MAX_CHAIN_ID_LEN;
+use crate::id::{ChainId, ChainIdError};
 
-/// Maximum length in bytes of a chain id.
-pub const MAX_CHAIN_ID_LEN: usize = 64;
 /// Maximum length in bytes of the canonical encoding of a signed transaction.
 pub const MAX_TX_BYTES: usize = 65_536;
 /// Maximum length in bytes of a packet payload.
@@ -453,6 +452,23 @@ impl<T: Decode> Decode for Option<T> {
 impl<T: Encode + ?Sized> Encode for &T {
     fn encode_to(&self, out: &mut Vec<u8>) {
         (**self).encode_to(out);
+    }
+}
+
+/// `len (u32, 1..=64) || ASCII bytes of [a-z0-9._-]`.
+impl Encode for ChainId {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        encode_bytes(self.as_str().as_bytes(), out);
+    }
+}
+
+impl Decode for ChainId {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let bytes = r.read_bytes(MAX_CHAIN_ID_LEN)?;
+        Self::check(bytes)?;
+        // The alphabet is ASCII, so the bytes are UTF-8.
+        let s = core::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)?;
+        Ok(ChainId::new(s.to_owned())?)
     }
 }
 

@@ -16,7 +16,7 @@ use crate::encoding::{
     decode_bytes, decode_string, decode_vec, encode_bytes, encode_len, encode_str, encode_vec,
     Decode, DecodeError, Encode, Reader, MAX_APP_ID_LEN, MAX_PAYLOAD_BYTES,
 };
-use crate::types::ChainId;
+use crate::id::ChainId;
 
 /// Maximum length in bytes of an organization id or a route id.
 pub const MAX_GOV_ID_LEN: usize = 64;

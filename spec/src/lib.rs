@@ -12,12 +12,14 @@ pub mod attestation;
 pub mod encoding;
 pub mod gov;
 pub mod hash;
+pub mod id;
 pub mod log;
 pub mod merkle;
 pub mod relay;
 pub mod serde_hex;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod tx;
 pub mod types;
 
 pub use encoding::{
@@ -26,10 +28,12 @@ pub use encoding::{
 };
 pub use gov::*;
 pub use hash::{tagged_hash, tagged_hash_parts, Hash32, HashTag};
+pub use id::*;
 pub use log::{
     ack_commitment, evm_target_binding, EntryKind, LogEntry, LogEntryError, PacketKey,
     MAX_RESULT_BYTES,
 };
 pub use merkle::{MerkleError, MerkleFrontier};
 pub use relay::{RelayMsg, SourceProof};
+pub use tx::*;
 pub use types::*;

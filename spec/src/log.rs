@@ -10,8 +10,9 @@ use thiserror::Error;
 
 use crate::encoding::{encode_bytes, Decode, DecodeError, Encode, Reader};
 use crate::hash::{tagged_hash, Hash32, HashTag};
+use crate::id::ChainId;
 use crate::merkle::leaf_hash;
-use crate::types::{ChainId, Packet};
+use crate::types::Packet;
 
 /// Longest acknowledgement or error reason an entry carries.
 pub const MAX_RESULT_BYTES: usize = 1_024;

@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::{decode_bytes, encode_bytes, Decode, DecodeError, Encode, Reader};
+use crate::id::ChainId;
 use crate::log::MAX_RESULT_BYTES;
-use crate::types::{ChainId, Packet};
+use crate::types::Packet;
 
 /// Largest encoded header an `UpdateClient` may carry.
 pub const MAX_HEADER_BYTES: usize = 16_384;

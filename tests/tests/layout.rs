@@ -110,9 +110,14 @@ fn crates_depend_only_downward_and_pure_crates_do_no_io() {
     }
 }
 
-/// The `crate::<module>` names a source text refers to, outside its test modules.
+/// The `crate::<module>` names a source text refers to, outside comments and test modules.
 fn crate_refs(text: &str) -> BTreeSet<String> {
-    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+    let before_tests = text.split("#[cfg(test)]").next().unwrap_or("");
+    let code: String = before_tests
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut out = BTreeSet::new();
     for (i, _) in code.match_indices("crate::") {
         if code[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
