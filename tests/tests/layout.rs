@@ -110,14 +110,60 @@ fn crates_depend_only_downward_and_pure_crates_do_no_io() {
     }
 }
 
-/// The `crate::<module>` names a source text refers to, outside comments and test modules.
-fn crate_refs(text: &str) -> BTreeSet<String> {
+/// What a pure crate must not use outside its tests and test kits: a clock, the file
+/// system, the environment, floats, or hash maps (whose iteration order is random).
+const IMPURE: &[&str] = &[
+    "SystemTime",
+    "Instant::now",
+    "std::fs",
+    "std::env",
+    "std::net",
+    "f32",
+    "f64",
+    "HashMap",
+    "HashSet",
+];
+
+#[test]
+fn pure_crates_read_no_clock_files_or_environment_and_use_no_floats() {
+    for dir in PURE {
+        let mut files = Vec::new();
+        rust_files(&root().join(dir).join("src"), &mut files);
+        assert!(!files.is_empty(), "{dir}: no sources found");
+        for f in files
+            .iter()
+            .filter(|f| f.file_name().is_some_and(|n| n != "testkit.rs"))
+        {
+            let text = std::fs::read_to_string(f).unwrap();
+            let code = without_tests_and_comments(&text);
+            for word in IMPURE {
+                let used = code.match_indices(word).any(|(i, _)| {
+                    let before = code[..i].chars().next_back();
+                    let after = code[i + word.len()..].chars().next();
+                    let ident =
+                        |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    !ident(before) && !ident(after)
+                });
+                assert!(!used, "{}: the pure crate {dir} uses {word}", f.display());
+            }
+        }
+    }
+}
+
+/// A source text without its test modules (everything from the first `#[cfg(test)]`) and
+/// without comment lines.
+fn without_tests_and_comments(text: &str) -> String {
     let before_tests = text.split("#[cfg(test)]").next().unwrap_or("");
-    let code: String = before_tests
+    before_tests
         .lines()
         .filter(|l| !l.trim_start().starts_with("//"))
         .collect::<Vec<_>>()
-        .join("\n");
+        .join("\n")
+}
+
+/// The `crate::<module>` names a source text refers to, outside comments and test modules.
+fn crate_refs(text: &str) -> BTreeSet<String> {
+    let code = without_tests_and_comments(text);
     let mut out = BTreeSet::new();
     for (i, _) in code.match_indices("crate::") {
         if code[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
