@@ -3,5 +3,6 @@
 
 pub mod adapter;
 pub mod anvil;
+#[cfg(feature = "testkit")]
 pub mod gas;
 pub mod gateway;

@@ -20,6 +20,7 @@ pub mod header;
 pub mod merkle;
 pub mod pow;
 pub mod spv;
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod tx;
 

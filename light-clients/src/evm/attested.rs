@@ -735,6 +735,7 @@ impl LightClient for AttestedClient {
 
 /// Deterministic attesters and signed attested headers for tests and benchmarks (keys from
 /// public seeds: nothing here is secret).
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit {
     use super::*;
     use crate::evm::secp::{address_of_key, key_from_seed};

@@ -955,6 +955,7 @@ pub fn verify_state_absent(
 
 // ---------------------------------------------------------------------------------------
 
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit {
     //! Deterministic tries and proofs for tests and benchmarks (pure, no randomness).
     //!

@@ -23,6 +23,7 @@
 use crate::evm::history::{ConsensusHistory, HeaderTime, HistoryError};
 
 use alloy_rlp::{BufMut, Encodable};
+#[cfg(any(test, feature = "testkit"))]
 use k256::ecdsa::SigningKey;
 use thiserror::Error;
 
@@ -907,6 +908,7 @@ impl LightClient for QbftClient {
 ///
 /// The keys are derived from public seeds, so nothing here is secret; it exists so that a
 /// benchmark or another crate's test can build "a header sealed by n validators".
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit {
     use super::*;
     use crate::evm::secp::{address_of_key, key_from_seed, sign_digest};

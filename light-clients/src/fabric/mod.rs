@@ -24,6 +24,7 @@ pub mod client;
 pub mod config;
 pub mod msp;
 pub mod proto;
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod verify;
 

@@ -10,6 +10,7 @@
 //! and never by a key the relayer supplies. The set changes only through a checkpoint
 //! whose next-set hash names the new set, which the relayer must then supply in full.
 
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 
 use std::collections::BTreeMap;

@@ -7,4 +7,5 @@ pub mod bisection;
 pub mod client;
 pub mod codec;
 pub mod proof;
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

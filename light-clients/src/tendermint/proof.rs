@@ -1177,6 +1177,7 @@ fn ensure_left_neighbour(
 }
 
 /// Deterministic generators of valid proofs, for tests and benchmarks.
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit {
     use super::{apply_leaf, CommitmentProof, ExistenceProof, InnerOp, MerkleProof};
     use super::{commitment_proof, SpecKind};
