@@ -1,0 +1,382 @@
+//! The hub's authenticated state: a Jellyfish Merkle tree (SHA-256, the `jmt` crate) over
+//! the application's key/value entries. Its root is the app hash. A block's writes update
+//! the root in O(writes × log n) node reads; the nodes they create are a [`TreeUpdate`]
+//! the node stores in the same write transaction as the block. A committed height's tree
+//! answers [`prove`] with an ICS-23 commitment proof that anyone checks with
+//! [`verify_state_proof`] against that height's app hash (`spec/hub-chain.md`, "State
+//! proofs").
+//!
+//! Pure: no I/O. The node implements [`TreeReader`] over its store; [`MemoryTree`] is the
+//! in-memory one for genesis, audits and tests.
+
+use std::collections::BTreeMap;
+
+use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::Sha256Jmt;
+use prost::Message;
+
+pub use jmt::storage::{HasPreimage as KeyPreimages, TreeReader as StateTreeReader};
+pub use jmt::storage::{Node as TreeNode, NodeKey as TreeNodeKey};
+pub use jmt::{KeyHash, OwnedValue, Version};
+
+/// A 32-byte hash.
+pub type Hash32 = [u8; 32];
+
+/// Largest encoded state proof accepted for verification.
+pub const MAX_STATE_PROOF_BYTES: usize = 32 * 1024;
+/// Largest key a state proof is asked for.
+pub const MAX_STATE_KEY_BYTES: usize = 1024;
+
+/// Why the tree could not be read or updated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateTreeError {
+    /// The tree holds no root at this version: never written, or pruned.
+    #[error("the state tree has no root at version {0}")]
+    MissingRoot(u64),
+    /// ICS-23 has no absence proof in an empty tree (a hub's state always holds its
+    /// council, so its tree is never empty).
+    #[error("the state is empty at this version: there is nothing to prove against")]
+    EmptyTree,
+    /// A read of the underlying store failed, or a node the tree needs is not there.
+    #[error("state tree: {0}")]
+    Read(String),
+    /// A stored node or key does not decode.
+    #[error("state tree row does not decode: {0}")]
+    Corrupt(String),
+}
+
+impl StateTreeError {
+    fn from_jmt(e: anyhow::Error) -> Self {
+        match e.downcast_ref::<jmt::MissingRootError>() {
+            Some(m) => StateTreeError::MissingRoot(m.version),
+            None => StateTreeError::Read(format!("{e:#}")),
+        }
+    }
+}
+
+/// The tree's key for an application key: SHA-256 of the key.
+pub fn key_hash(key: &[u8]) -> KeyHash {
+    KeyHash::with::<sha2::Sha256>(key)
+}
+
+/// What one version's writes add to the tree, encoded for a key/value store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TreeUpdate {
+    /// The version (block height) these writes make.
+    pub version: u64,
+    /// The tree's root after them: the app hash.
+    pub root: Hash32,
+    /// New nodes: (encoded node key, encoded node).
+    pub nodes: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Values by (key hash, version); `None` records a deletion.
+    pub values: Vec<(Hash32, u64, Option<Vec<u8>>)>,
+    /// Nodes that this version made stale: (stale since version, encoded node key).
+    /// Pruning deletes them once no kept version needs them.
+    pub stale: Vec<(u64, Vec<u8>)>,
+    /// Keys written, by key hash: absence proofs name the neighbouring keys.
+    pub preimages: Vec<(Hash32, Vec<u8>)>,
+}
+
+/// Encodes a node key for storage.
+pub fn encode_node_key(k: &NodeKey) -> Result<Vec<u8>, StateTreeError> {
+    borsh::to_vec(k).map_err(|e| StateTreeError::Corrupt(format!("node key: {e}")))
+}
+
+/// Decodes a stored node.
+pub fn decode_node(bytes: &[u8]) -> Result<Node, StateTreeError> {
+    borsh::from_slice(bytes).map_err(|e| StateTreeError::Corrupt(format!("node: {e}")))
+}
+
+/// Decodes a stored node key.
+pub fn decode_node_key(bytes: &[u8]) -> Result<NodeKey, StateTreeError> {
+    borsh::from_slice(bytes).map_err(|e| StateTreeError::Corrupt(format!("node key: {e}")))
+}
+
+fn value_set(writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<(KeyHash, Option<OwnedValue>)> {
+    writes
+        .iter()
+        .map(|(k, v)| (key_hash(k), v.clone()))
+        .collect()
+}
+
+fn put<R: TreeReader>(
+    reader: &R,
+    version: u64,
+    writes: &[(Vec<u8>, Option<Vec<u8>>)],
+) -> Result<(Hash32, TreeUpdateBatch), StateTreeError> {
+    // jmt would start a version whose parent is missing from an empty tree; a missing
+    // parent is damage (or a skipped height), never a fresh start.
+    if let Some(parent) = version.checked_sub(1) {
+        root_at(reader, parent)?;
+    }
+    let (root, batch) = Sha256Jmt::new(reader)
+        .put_value_set(value_set(writes), version)
+        .map_err(StateTreeError::from_jmt)?;
+    Ok((root.0, batch))
+}
+
+/// Applies one version's writes (each key at most once) on top of the tree at
+/// `version - 1` (or on the empty tree at version 0) and returns what to store.
+pub fn update<R: TreeReader>(
+    reader: &R,
+    version: u64,
+    writes: &[(Vec<u8>, Option<Vec<u8>>)],
+) -> Result<TreeUpdate, StateTreeError> {
+    let (root, batch) = put(reader, version, writes)?;
+    let mut nodes = Vec::with_capacity(batch.node_batch.nodes().len());
+    for (k, n) in batch.node_batch.nodes() {
+        let node = borsh::to_vec(n).map_err(|e| StateTreeError::Corrupt(format!("node: {e}")))?;
+        nodes.push((encode_node_key(k)?, node));
+    }
+    let values = batch
+        .node_batch
+        .values()
+        .iter()
+        .map(|((v, kh), val)| (kh.0, *v, val.clone()))
+        .collect();
+    let mut stale = Vec::with_capacity(batch.stale_node_index_batch.len());
+    for s in &batch.stale_node_index_batch {
+        stale.push((s.stale_since_version, encode_node_key(&s.node_key)?));
+    }
+    let preimages = writes
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| (key_hash(k).0, k.clone()))
+        .collect();
+    Ok(TreeUpdate {
+        version,
+        root,
+        nodes,
+        values,
+        stale,
+        preimages,
+    })
+}
+
+/// The root of the tree at a version.
+pub fn root_at<R: TreeReader>(reader: &R, version: u64) -> Result<Hash32, StateTreeError> {
+    Sha256Jmt::new(reader)
+        .get_root_hash_option(version)
+        .map_err(StateTreeError::from_jmt)?
+        .map(|r| r.0)
+        .ok_or(StateTreeError::MissingRoot(version))
+}
+
+/// A key's value at a version with its ICS-23 proof (membership when the value is there,
+/// non-membership otherwise), encoded as protobuf `cosmos.ics23.v1.CommitmentProof`.
+pub fn prove<R: TreeReader + HasPreimage>(
+    reader: &R,
+    version: u64,
+    key: &[u8],
+) -> Result<(Option<Vec<u8>>, Vec<u8>), StateTreeError> {
+    // A missing root is named as such rather than as whatever node read failed first.
+    if root_at(reader, version)? == empty_root() {
+        return Err(StateTreeError::EmptyTree);
+    }
+    let (value, proof) = Sha256Jmt::new(reader)
+        .get_with_ics23_proof(key.to_vec(), version)
+        .map_err(StateTreeError::from_jmt)?;
+    Ok((value, proof.encode_to_vec()))
+}
+
+/// The root of a set of entries, built from nothing (genesis, audits, tests; the node
+/// updates its stored tree incrementally instead).
+pub fn root_of<'a>(entries: impl IntoIterator<Item = (&'a Vec<u8>, &'a Vec<u8>)>) -> Hash32 {
+    let writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = entries
+        .into_iter()
+        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .collect();
+    let mut tree = MemoryTree::default();
+    // Version 0 of an empty in-memory tree reads no node that could be missing.
+    tree.apply(0, &writes).unwrap_or_else(|_| empty_root())
+}
+
+/// The root of the empty state: jmt's placeholder hash.
+pub fn empty_root() -> Hash32 {
+    *b"SPARSE_MERKLE_PLACEHOLDER_HASH__"
+}
+
+/// The tree in memory, updated version by version.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryTree {
+    nodes: BTreeMap<NodeKey, Node>,
+    values: BTreeMap<(KeyHash, Version), Option<OwnedValue>>,
+    preimages: BTreeMap<Hash32, Vec<u8>>,
+}
+
+impl MemoryTree {
+    /// Applies one version's writes and returns the new root.
+    pub fn apply(
+        &mut self,
+        version: u64,
+        writes: &[(Vec<u8>, Option<Vec<u8>>)],
+    ) -> Result<Hash32, StateTreeError> {
+        let (root, batch) = put(self, version, writes)?;
+        for (k, n) in batch.node_batch.nodes() {
+            self.nodes.insert(k.clone(), n.clone());
+        }
+        for ((v, kh), val) in batch.node_batch.values() {
+            self.values.insert((*kh, *v), val.clone());
+        }
+        for (k, v) in writes {
+            if v.is_some() {
+                self.preimages.insert(key_hash(k).0, k.clone());
+            }
+        }
+        Ok(root)
+    }
+}
+
+impl TreeReader for MemoryTree {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        Ok(self.nodes.get(node_key).cloned())
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        Ok(self
+            .values
+            .range((key_hash, 0)..=(key_hash, max_version))
+            .next_back()
+            .and_then(|(_, v)| v.clone()))
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        // Only jmt's state-sync restore asks for this, and the hub does not restore trees.
+        anyhow::bail!("the rightmost leaf is not kept")
+    }
+}
+
+impl HasPreimage for MemoryTree {
+    fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(self.preimages.get(&key_hash.0).cloned())
+    }
+}
+
+/// Why a state proof does not prove what it is claimed to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateProofError {
+    /// Larger than [`MAX_STATE_PROOF_BYTES`].
+    #[error("state proof of {0} bytes is over the {MAX_STATE_PROOF_BYTES}-byte cap")]
+    TooLarge(usize),
+    /// Not a protobuf ICS-23 commitment proof.
+    #[error("state proof does not decode: {0}")]
+    Malformed(String),
+    /// A membership proof offered for an absent value, or the other way round.
+    #[error("state proof proves {proves} but {claimed} was claimed")]
+    WrongKind {
+        /// What the proof is.
+        proves: &'static str,
+        /// What the caller claims.
+        claimed: &'static str,
+    },
+    /// The proof is about another key.
+    #[error("state proof is for another key")]
+    KeyMismatch,
+    /// The proof is for another value.
+    #[error("state proof is for another value")]
+    ValueMismatch,
+    /// The proof's path leads to another root.
+    #[error("state proof leads to root {proven}, not {expected}")]
+    RootMismatch {
+        /// The root the proof computes.
+        proven: String,
+        /// The app hash it was checked against.
+        expected: String,
+    },
+    /// The proof does not follow the hub's proof spec (or its neighbours do not bracket
+    /// the key of an absence proof).
+    #[error("state proof does not follow the hub's proof spec")]
+    Invalid,
+}
+
+fn hex32(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Checks a state proof: `value` at `key` (or, with `None`, no value at `key`) under the
+/// app hash `root`.
+pub fn verify_state_proof(
+    root: &Hash32,
+    key: &[u8],
+    value: Option<&[u8]>,
+    proof: &[u8],
+) -> Result<(), StateProofError> {
+    use ics23::commitment_proof::Proof;
+    if proof.len() > MAX_STATE_PROOF_BYTES {
+        return Err(StateProofError::TooLarge(proof.len()));
+    }
+    let decoded = ics23::CommitmentProof::decode(proof)
+        .map_err(|e| StateProofError::Malformed(e.to_string()))?;
+    let spec = jmt::ics23_spec();
+    match (&decoded.proof, value) {
+        (Some(Proof::Exist(exist)), Some(value)) => {
+            if exist.key != key {
+                return Err(StateProofError::KeyMismatch);
+            }
+            if exist.value != value {
+                return Err(StateProofError::ValueMismatch);
+            }
+            let proven = ics23::calculate_existence_root::<ics23::HostFunctionsManager>(exist)
+                .map_err(|_| StateProofError::Invalid)?;
+            if proven.as_slice() != root.as_slice() {
+                return Err(StateProofError::RootMismatch {
+                    proven: hex32(&proven),
+                    expected: hex32(root),
+                });
+            }
+            if !ics23::verify_membership::<ics23::HostFunctionsManager>(
+                &decoded,
+                &spec,
+                &root.to_vec(),
+                key,
+                value,
+            ) {
+                return Err(StateProofError::Invalid);
+            }
+            Ok(())
+        }
+        (Some(Proof::Nonexist(non)), None) => {
+            if non.key != key {
+                return Err(StateProofError::KeyMismatch);
+            }
+            for neighbour in [&non.left, &non.right].into_iter().flatten() {
+                let proven =
+                    ics23::calculate_existence_root::<ics23::HostFunctionsManager>(neighbour)
+                        .map_err(|_| StateProofError::Invalid)?;
+                if proven.as_slice() != root.as_slice() {
+                    return Err(StateProofError::RootMismatch {
+                        proven: hex32(&proven),
+                        expected: hex32(root),
+                    });
+                }
+            }
+            if !ics23::verify_non_membership::<ics23::HostFunctionsManager>(
+                &decoded,
+                &spec,
+                &root.to_vec(),
+                key,
+            ) {
+                return Err(StateProofError::Invalid);
+            }
+            Ok(())
+        }
+        (Some(Proof::Exist(_)), None) => Err(StateProofError::WrongKind {
+            proves: "membership",
+            claimed: "absence",
+        }),
+        (Some(Proof::Nonexist(_)), Some(_)) => Err(StateProofError::WrongKind {
+            proves: "absence",
+            claimed: "membership",
+        }),
+        (_, _) => Err(StateProofError::Malformed(
+            "only existence and non-existence proofs are state proofs".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;
