@@ -22,6 +22,9 @@ pub use jmt::{KeyHash, OwnedValue, Version};
 /// A 32-byte hash.
 pub type Hash32 = [u8; 32];
 
+/// One state write: a key and its new value, `None` to delete it.
+pub type StateWrite = (Vec<u8>, Option<Vec<u8>>);
+
 /// Largest encoded state proof accepted for verification.
 pub const MAX_STATE_PROOF_BYTES: usize = 32 * 1024;
 /// Largest key a state proof is asked for.
@@ -92,7 +95,7 @@ pub fn decode_node_key(bytes: &[u8]) -> Result<NodeKey, StateTreeError> {
     borsh::from_slice(bytes).map_err(|e| StateTreeError::Corrupt(format!("node key: {e}")))
 }
 
-fn value_set(writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<(KeyHash, Option<OwnedValue>)> {
+fn value_set(writes: &[StateWrite]) -> Vec<(KeyHash, Option<OwnedValue>)> {
     writes
         .iter()
         .map(|(k, v)| (key_hash(k), v.clone()))
@@ -102,7 +105,7 @@ fn value_set(writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<(KeyHash, Option<Owne
 fn put<R: TreeReader>(
     reader: &R,
     version: u64,
-    writes: &[(Vec<u8>, Option<Vec<u8>>)],
+    writes: &[StateWrite],
 ) -> Result<(Hash32, TreeUpdateBatch), StateTreeError> {
     // jmt would start a version whose parent is missing from an empty tree; a missing
     // parent is damage (or a skipped height), never a fresh start.
@@ -120,7 +123,7 @@ fn put<R: TreeReader>(
 pub fn update<R: TreeReader>(
     reader: &R,
     version: u64,
-    writes: &[(Vec<u8>, Option<Vec<u8>>)],
+    writes: &[StateWrite],
 ) -> Result<TreeUpdate, StateTreeError> {
     let (root, batch) = put(reader, version, writes)?;
     let mut nodes = Vec::with_capacity(batch.node_batch.nodes().len());
@@ -182,7 +185,7 @@ pub fn prove<R: TreeReader + HasPreimage>(
 /// The root of a set of entries, built from nothing (genesis, audits, tests; the node
 /// updates its stored tree incrementally instead).
 pub fn root_of<'a>(entries: impl IntoIterator<Item = (&'a Vec<u8>, &'a Vec<u8>)>) -> Hash32 {
-    let writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = entries
+    let writes: Vec<StateWrite> = entries
         .into_iter()
         .map(|(k, v)| (k.clone(), Some(v.clone())))
         .collect();
@@ -209,7 +212,7 @@ impl MemoryTree {
     pub fn apply(
         &mut self,
         version: u64,
-        writes: &[(Vec<u8>, Option<Vec<u8>>)],
+        writes: &[StateWrite],
     ) -> Result<Hash32, StateTreeError> {
         let (root, batch) = put(self, version, writes)?;
         for (k, n) in batch.node_batch.nodes() {

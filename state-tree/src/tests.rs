@@ -3,11 +3,11 @@
 use super::*;
 use proptest::prelude::*;
 
-fn w(k: &str, v: Option<&str>) -> (Vec<u8>, Option<Vec<u8>>) {
+fn w(k: &str, v: Option<&str>) -> StateWrite {
     (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()))
 }
 
-fn tree_with(versions: &[Vec<(Vec<u8>, Option<Vec<u8>>)>]) -> (MemoryTree, Vec<Hash32>) {
+fn tree_with(versions: &[Vec<StateWrite>]) -> (MemoryTree, Vec<Hash32>) {
     let mut t = MemoryTree::default();
     let roots = versions
         .iter()
@@ -182,7 +182,7 @@ proptest! {
         let mut live: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         let mut root = empty_root();
         for (v, set) in versions.iter().enumerate() {
-            let writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = set
+            let writes: Vec<StateWrite> = set
                 .iter()
                 .map(|(k, val)| (vec![b'k', *k], val.map(|x| vec![x; 3])))
                 .collect();
