@@ -1,25 +1,17 @@
-//! The application state: a sorted key/value map whose Merkle root is the app hash, an
-//! overlay of pending writes for validation and execution, and the keys of accounts and
+//! The application state: a sorted key/value map whose Jellyfish Merkle root
+//! (`junction-state-tree`) is the app hash, an overlay of pending writes for validation and execution, and the keys of accounts and
 //! the council.
 
 use std::collections::BTreeMap;
 
 use junction_governance::Council;
-use junction_spec::merkle::{empty_root, leaf_hash, root_from_leaf_hashes};
-use junction_spec::{tagged_hash, Address, Decode, Hash32, HashTag};
+use junction_spec::{Address, Decode, Hash32};
 
-/// The application state: a sorted key/value map whose Merkle root is the app hash.
+/// The application state: a sorted key/value map whose Jellyfish Merkle root is the app
+/// hash.
 #[derive(Debug, Clone, Default)]
 pub struct AppState {
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
-    leaf_hashes: BTreeMap<Vec<u8>, Hash32>,
-}
-
-fn entry_leaf(key: &[u8], value: &[u8]) -> Hash32 {
-    let mut buf = Vec::with_capacity(key.len() + value.len() + 8);
-    junction_spec::encoding::encode_bytes(key, &mut buf);
-    junction_spec::encoding::encode_bytes(value, &mut buf);
-    tagged_hash(HashTag::StateEntry, &buf)
 }
 
 /// Key of an account's next nonce.
@@ -54,11 +46,9 @@ impl AppState {
     fn set(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
         match value {
             Some(v) => {
-                self.leaf_hashes.insert(key.clone(), entry_leaf(&key, &v));
                 self.entries.insert(key, v);
             }
             None => {
-                self.leaf_hashes.remove(&key);
                 self.entries.remove(&key);
             }
         }
@@ -71,13 +61,11 @@ impl AppState {
         }
     }
 
-    /// The app hash: RFC 6962 root over the entries in key order, domain-tagged.
+    /// The app hash of these entries: the Jellyfish Merkle root built from nothing, in
+    /// O(entries). For genesis, audits and tests; a node takes each block's app hash from
+    /// its stored tree, updated by the block's writes alone.
     pub fn root(&self) -> Hash32 {
-        if self.entries.is_empty() {
-            return tagged_hash(HashTag::StateRoot, &empty_root());
-        }
-        let leaves: Vec<Hash32> = self.leaf_hashes.values().map(|h| leaf_hash(h)).collect();
-        tagged_hash(HashTag::StateRoot, &root_from_leaf_hashes(&leaves))
+        junction_state_tree::root_of(self.entries.iter())
     }
 
     /// Every entry, in key order (for audits and tests).

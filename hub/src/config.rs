@@ -68,6 +68,20 @@ pub struct Config {
     pub mempool: MempoolConfig,
     /// Block production.
     pub consensus: ConsensusParams,
+    /// State history kept for proofs.
+    #[serde(default)]
+    pub state: StateConfig,
+}
+
+/// How much state history a node keeps.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct StateConfig {
+    /// Heights back from the tip whose state `state_proof` can still prove; older
+    /// heights' tree nodes are pruned. 0 (the default) keeps every height, as an
+    /// auditor's or regulator's node should. The current state, blocks, the message log
+    /// and packet receipts are never pruned.
+    #[serde(default)]
+    pub retention_blocks: u64,
 }
 
 /// Consensus P2P settings.
@@ -223,6 +237,7 @@ impl Config {
                 max_stream_bytes_total: default_stream_bytes_total(),
                 future_height_window: default_future_window(),
             },
+            state: StateConfig::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Layout: `context`/`signing`/`codec` adapt Malachite to our types; `chain` holds the pure
 //! block rules and `relay` the relayer transactions; `node` the shared state and commit
-//! path; `app` the consensus loop; `store` persistence; `mempool`, `gossip`, `rpc`,
+//! path; `app` the consensus loop; `store` persistence (`store_tree` the state tree's rows); `mempool`, `gossip`, `rpc`,
 //! `metrics` the rest of the node; `config` the home directory; `client` the RPC client
 //! and transaction signing that the CLI, the relayer and the dev tools share.
 
@@ -20,8 +20,10 @@ pub mod node;
 pub mod rpc;
 pub mod rpc_error;
 pub mod rpc_packets;
+pub mod rpc_state;
 pub mod signing;
 pub mod start;
 pub mod store;
+mod store_tree;
 pub mod streams;
 pub mod sync;

@@ -354,13 +354,16 @@ impl Shared {
                 .iter()
                 .map(|(k, _)| (k.clone(), chain.state.get(k).map(<[u8]>::to_vec)))
                 .collect();
+            // The app hash is the tree's root after the block's writes: O(writes × log n),
+            // whatever the size of the state.
+            let state_tree = self.store.state_tree_update(height, &executed.writes)?;
             chain.state.apply(&executed.writes);
             let block_hash = block.hash();
             let tip = Tip {
                 height,
                 block_hash,
                 time_ms: block.header.time_ms,
-                app_hash: chain.state.root(),
+                app_hash: state_tree.root,
                 log_size,
                 log_root,
                 total_txs: chain.tip.total_txs + block.txs.len() as u64,
@@ -375,6 +378,7 @@ impl Shared {
                 tip: tip.encode(),
                 log_entries,
                 packet_steps,
+                state_tree,
             };
             if let Err(e) = self.store.commit_block(&commit) {
                 chain.state.apply(&undo);
@@ -475,6 +479,12 @@ pub fn audit_chain(
     rules: &ChainRules,
 ) -> Result<u64, String> {
     let (mut tip, mut state) = genesis_tip(genesis)?;
+    let mut tree = junction_state_tree::MemoryTree::default();
+    let genesis_rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = state
+        .entries()
+        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .collect();
+    tree.apply(0, &genesis_rows).map_err(|e| e.to_string())?;
     let mut packets = junction_packets::PacketState::default();
     let stored_tip = match store.tip().map_err(|e| e.to_string())? {
         None => return Ok(0),
@@ -497,6 +507,7 @@ pub fn audit_chain(
             }
         }
         state.apply(&ex.writes);
+        let app_hash = tree.apply(h, &ex.writes).map_err(|e| e.to_string())?;
         if let Some(p) = ex.packets {
             packets = p;
         }
@@ -504,7 +515,7 @@ pub fn audit_chain(
             height: h,
             block_hash: block.hash(),
             time_ms: block.header.time_ms,
-            app_hash: state.root(),
+            app_hash,
             log_size: packets.log().size(),
             log_root: packets.log().root(),
             total_txs: tip.total_txs + block.txs.len() as u64,
@@ -519,6 +530,9 @@ pub fn audit_chain(
     let stored_state = AppState::from_entries(store.state_entries().map_err(|e| e.to_string())?);
     if stored_state.root() != tip.app_hash {
         return Err("stored state does not hash to the tip's app hash".into());
+    }
+    if store.state_root(tip.height).map_err(|e| e.to_string())? != Some(tip.app_hash) {
+        return Err("the stored state tree's root is not the tip's app hash".into());
     }
     Ok(tip.height)
 }

@@ -4,7 +4,7 @@
 //! Error codes are stable: JSON-RPC's own (-32700 parse, -32600 invalid request, -32601
 //! unknown method, -32602 bad params, -32603 internal), -32001 body too large, -32002 batch
 //! too large, -32004 not found, -32005 commit wait timed out, -32006 too many subscriptions,
-//! and 1001.. for transaction refusals (see `TxError::code`). `error.data.name` carries the
+//! -32010 state pruned, -32011 height not committed, and 1001.. for transaction refusals (see `TxError::code`). `error.data.name` carries the
 //! short name of the rule that refused the request.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -370,11 +370,12 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
         "gov_list" | "gov_show" | "gov_params" | "council_list" | "chain_list" | "chain_show"
         | "route_list" | "route_show" => gov_query(shared, method, p),
         other => {
-            // Log and packet queries read proofs and indexes: they run on the blocking
+            // Log, packet and state queries read proofs and indexes: they run on the blocking
             // workers so that a large one never stalls the async workers (consensus, gossip).
             let (owned, method, params) = (Arc::clone(shared), other.to_owned(), p.clone());
             let answer = tokio::task::spawn_blocking(move || {
                 crate::rpc_packets::dispatch(&owned, &method, &params)
+                    .or_else(|| crate::rpc_state::dispatch(&owned, &method, &params))
             })
             .await
             .map_err(|e| RpcError::internal(format!("the query worker stopped: {e}")))?;
@@ -382,7 +383,7 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 Err(RpcError::new(
                     -32601,
                     "method_not_found",
-                    format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account, gov_list, gov_show, gov_params, council_list, chain_list, chain_show, route_list, route_show, log_info, log_entries, log_proof, log_proofs, client_state, packet_show, packet_list (and subscribe over WebSocket)"),
+                    format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account, gov_list, gov_show, gov_params, council_list, chain_list, chain_show, route_list, route_show, log_info, log_entries, log_proof, log_proofs, client_state, packet_show, packet_list, state_proof (and subscribe over WebSocket)"),
                 ))
             })
         }

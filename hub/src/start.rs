@@ -67,7 +67,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
     let gossip_listener = bind(config.gossip.listen, "gossip.listen").await?;
 
     let store: Arc<dyn Store> = Arc::new(
-        RedbStore::open(&data.join("store.redb"))
+        RedbStore::open_with_retention(&data.join("store.redb"), config.state.retention_blocks)
             .wrap_err("opening the store (is another `junction start` using this home?)")?,
     );
     match store.meta("genesis_hash")? {
@@ -88,18 +88,34 @@ pub async fn run(home: Home) -> eyre::Result<()> {
                 .entries()
                 .map(|(k, v)| (k.clone(), Some(v.clone())))
                 .collect();
-            store.write_state(&rows)?;
+            let root = store.write_genesis_state(&rows)?;
+            if root != tip.app_hash {
+                return Err(eyre!(
+                    "genesis: the stored state tree's root is not the genesis app hash"
+                ));
+            }
             tip
         }
         Some(b) => Tip::decode(&b).map_err(|e| eyre!("store is corrupt (tip row): {e}"))?,
     };
-    let state = AppState::from_entries(store.state_entries()?);
-    if state.root() != tip.app_hash {
-        return Err(eyre!(
-            "store is corrupt: state does not hash to the app hash of height {}",
-            tip.height
-        ));
+    // The stored tree's root at the tip is read, not recomputed: O(1) at any state size.
+    match store.state_root(tip.height)? {
+        Some(root) if root == tip.app_hash => {}
+        Some(_) => {
+            return Err(eyre!(
+                "store is corrupt: the state tree's root at height {} is not the tip's app hash",
+                tip.height
+            ))
+        }
+        None => {
+            return Err(eyre!(
+                "store has no state tree at height {}: the data directory was made by an earlier version of the node; remove {} and resync",
+                tip.height,
+                data.display()
+            ))
+        }
     }
+    let state = AppState::from_entries(store.state_entries()?);
     let packets = crate::node::load_packets(store.as_ref(), &state, &tip)
         .map_err(|e| eyre!("store is corrupt: {e}"))?;
     let metrics = Metrics::new();

@@ -11,6 +11,9 @@ use std::path::Path;
 use redb::{Database, Durability, ReadableTable, TableDefinition};
 
 use junction_spec::Hash32;
+use junction_state_tree::{ProvenValue, StateTreeError, TreeUpdate};
+
+use crate::store_tree::{self, TreeView};
 
 /// Key/value rows of the application state.
 pub type StateRows = Vec<(Vec<u8>, Vec<u8>)>;
@@ -39,6 +42,23 @@ pub enum StoreError {
     /// A value could not be encoded for storage.
     #[error("store: cannot encode {0}")]
     Encode(String),
+    /// The state tree at this height was pruned (this node keeps `retention_blocks`).
+    #[error("the state at height {height} was pruned: this node proves heights from {oldest}")]
+    StatePruned {
+        /// Height asked for.
+        height: u64,
+        /// Oldest height this node still proves.
+        oldest: u64,
+    },
+}
+
+impl From<StateTreeError> for StoreError {
+    fn from(e: StateTreeError) -> Self {
+        match e {
+            StateTreeError::Read(m) => StoreError::Db(m),
+            other => StoreError::Corrupt(other.to_string()),
+        }
+    }
 }
 
 impl StoreError {
@@ -48,6 +68,7 @@ impl StoreError {
             StoreError::Db(_) => "store_unavailable",
             StoreError::Corrupt(_) => "store_corrupt",
             StoreError::Encode(_) => "store_encode_failed",
+            StoreError::StatePruned { .. } => "state_pruned",
         }
     }
 }
@@ -91,6 +112,8 @@ pub struct BlockCommit {
     pub log_entries: Vec<(u64, Vec<u8>)>,
     /// Packet lifecycle steps of this block, by packet key hash (JSON objects).
     pub packet_steps: Vec<(Hash32, serde_json::Value)>,
+    /// The state tree's new nodes for this height; its root is the tip's app hash.
+    pub state_tree: TreeUpdate,
 }
 
 /// The node's persistence. One implementation writes redb; tests may wrap it.
@@ -113,8 +136,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Writes a metadata value durably.
     fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
-    /// Writes state rows outside a block (the genesis state, before block 1).
-    fn write_state(&self, rows: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<(), StoreError>;
+    /// Writes the genesis state (before block 1) and its tree at version 0; returns the
+    /// tree's root.
+    fn write_genesis_state(
+        &self,
+        rows: &[(Vec<u8>, Option<Vec<u8>>)],
+    ) -> Result<Hash32, StoreError>;
+    /// What a block's state writes do to the tree at the last committed height: the new
+    /// nodes and root, computed from a snapshot (the caller holds the chain's write lock,
+    /// so no commit runs in between).
+    fn state_tree_update(
+        &self,
+        height: u64,
+        writes: &[(Vec<u8>, Option<Vec<u8>>)],
+    ) -> Result<TreeUpdate, StoreError>;
+    /// The tree's root at a height, if the tree holds it.
+    fn state_root(&self, height: u64) -> Result<Option<Hash32>, StoreError>;
+    /// A key's value at a committed height with its ICS-23 proof against that height's
+    /// app hash; refused by name below the oldest height this node keeps.
+    fn state_proof(&self, height: u64, key: &[u8]) -> Result<ProvenValue, StoreError>;
+    /// The oldest height whose state this node still proves (0 without pruning).
+    fn oldest_provable_height(&self) -> Result<u64, StoreError>;
     /// Keeps a proposed but undecided block, so a restart can give it back to consensus.
     fn put_undecided(&self, hash: &Hash32, record: &[u8]) -> Result<(), StoreError>;
     /// Every undecided record.
@@ -131,11 +173,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 #[derive(Debug)]
 pub struct RedbStore {
     db: Database,
+    /// Heights of state-tree history kept for proofs; 0 keeps every height.
+    retention_blocks: u64,
 }
 
+/// Meta key of the oldest height whose state tree is still whole.
+const OLDEST_PROVABLE: &str = "state_oldest_provable";
+
 impl RedbStore {
-    /// Opens (or creates) the database file and its tables.
+    /// Opens (or creates) the database file and its tables, keeping every height's state.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_retention(path, 0)
+    }
+
+    /// Opens the store and, when `retention_blocks` > 0, prunes state-tree history so that
+    /// only the last `retention_blocks` heights can be proven. Current state, blocks, the
+    /// message log and receipts are never pruned.
+    pub fn open_with_retention(path: &Path, retention_blocks: u64) -> Result<Self, StoreError> {
         let db = Database::create(path)?;
         let mut tx = db.begin_write()?;
         tx.set_durability(Durability::Immediate);
@@ -147,9 +201,13 @@ impl RedbStore {
             tx.open_table(TXS)?;
             tx.open_table(META)?;
             tx.open_table(UNDECIDED)?;
+            store_tree::create_tables(&tx)?;
         }
         tx.commit()?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            retention_blocks,
+        })
     }
 
     fn get_u64(
@@ -211,7 +269,20 @@ impl Store for RedbStore {
                     .map_err(|e| StoreError::Encode(format!("packet lifecycle: {e}")))?;
                 packets.insert(key, bytes.as_slice())?;
             }
-            tx.open_table(META)?.insert("tip", c.tip.as_slice())?;
+            if c.state_tree.version != c.height {
+                return Err(StoreError::Encode(format!(
+                    "state tree update for version {} in the commit of height {}",
+                    c.state_tree.version, c.height
+                )));
+            }
+            store_tree::write_update(&tx, &c.state_tree)?;
+            let mut meta = tx.open_table(META)?;
+            if self.retention_blocks > 0 && c.height > self.retention_blocks {
+                let oldest = c.height - self.retention_blocks;
+                store_tree::prune_through(&tx, oldest)?;
+                meta.insert(OLDEST_PROVABLE, oldest.to_be_bytes().as_slice())?;
+            }
+            meta.insert("tip", c.tip.as_slice())?;
             // Undecided proposals at or below this height can never be decided now.
             let mut und = tx.open_table(UNDECIDED)?;
             und.retain(|_, v| decode_undecided_height(v).is_none_or(|h| h > c.height))?;
@@ -267,10 +338,16 @@ impl Store for RedbStore {
         Ok(())
     }
 
-    fn write_state(&self, rows: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<(), StoreError> {
+    fn write_genesis_state(
+        &self,
+        rows: &[(Vec<u8>, Option<Vec<u8>>)],
+    ) -> Result<Hash32, StoreError> {
+        let tree =
+            junction_state_tree::update(&junction_state_tree::MemoryTree::default(), 0, rows)?;
         let mut tx = self.db.begin_write()?;
         tx.set_durability(Durability::Immediate);
         {
+            store_tree::write_update(&tx, &tree)?;
             let mut state = tx.open_table(STATE)?;
             for (k, v) in rows {
                 match v {
@@ -284,7 +361,41 @@ impl Store for RedbStore {
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(tree.root)
+    }
+
+    fn state_tree_update(
+        &self,
+        height: u64,
+        writes: &[(Vec<u8>, Option<Vec<u8>>)],
+    ) -> Result<TreeUpdate, StoreError> {
+        let tx = self.db.begin_read()?;
+        let view = TreeView::open(&tx)?;
+        Ok(junction_state_tree::update(&view, height, writes)?)
+    }
+
+    fn state_root(&self, height: u64) -> Result<Option<Hash32>, StoreError> {
+        let tx = self.db.begin_read()?;
+        let view = TreeView::open(&tx)?;
+        match junction_state_tree::root_at(&view, height) {
+            Ok(r) => Ok(Some(r)),
+            Err(StateTreeError::MissingRoot(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn state_proof(&self, height: u64, key: &[u8]) -> Result<ProvenValue, StoreError> {
+        let tx = self.db.begin_read()?;
+        let oldest = oldest_provable(&tx)?;
+        if height < oldest {
+            return Err(StoreError::StatePruned { height, oldest });
+        }
+        let view = TreeView::open(&tx)?;
+        Ok(junction_state_tree::prove(&view, height, key)?)
+    }
+
+    fn oldest_provable_height(&self) -> Result<u64, StoreError> {
+        oldest_provable(&self.db.begin_read()?)
     }
 
     fn put_undecided(&self, hash: &Hash32, record: &[u8]) -> Result<(), StoreError> {
@@ -350,6 +461,16 @@ impl Store for RedbStore {
     }
 }
 
+fn oldest_provable(tx: &redb::ReadTransaction) -> Result<u64, StoreError> {
+    let meta = tx.open_table(META)?;
+    let Some(v) = meta.get(OLDEST_PROVABLE)? else {
+        return Ok(0);
+    };
+    <[u8; 8]>::try_from(v.value())
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::Corrupt("oldest provable height row".into()))
+}
+
 /// Undecided records start with their height (big-endian u64), so pruning needs no decoder.
 fn decode_undecided_height(record: &[u8]) -> Option<u64> {
     record
@@ -362,6 +483,7 @@ fn decode_undecided_height(record: &[u8]) -> Option<u64> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use redb::ReadableTableMetadata;
 
     #[test]
     fn a_committed_block_is_readable_after_reopen() {
@@ -382,6 +504,10 @@ mod tests {
                 tip: vec![42],
                 log_entries: vec![(0, vec![5, 5])],
                 packet_steps: vec![([3; 32], serde_json::json!({"action": "packet_logged"}))],
+                state_tree: TreeUpdate {
+                    version: 1,
+                    ..TreeUpdate::default()
+                },
             })
             .unwrap();
         }
@@ -414,6 +540,10 @@ mod tests {
             tip: vec![height as u8],
             log_entries: vec![],
             packet_steps: steps,
+            state_tree: TreeUpdate {
+                version: height,
+                ..TreeUpdate::default()
+            },
         }
     }
 
@@ -440,5 +570,132 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.name(), "store_corrupt", "{e}");
         assert_eq!(s.tip().unwrap(), Some(vec![1]), "the block was not written");
+    }
+
+    fn tree_commit(s: &RedbStore, height: u64, writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Hash32 {
+        let mut c = commit(height, vec![]);
+        c.state_writes = writes.to_vec();
+        c.state_tree = s.state_tree_update(height, writes).unwrap();
+        let root = c.state_tree.root;
+        s.commit_block(&c).unwrap();
+        root
+    }
+
+    fn kv(k: &str, v: Option<&str>) -> (Vec<u8>, Option<Vec<u8>>) {
+        (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()))
+    }
+
+    /// The stored tree proves each committed height's values and absences against that
+    /// height's root, after a reopen too, and its roots are the roots of the entries.
+    #[test]
+    fn the_stored_tree_proves_every_committed_height() {
+        use junction_state_tree::verify_state_proof;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let roots = {
+            let s = RedbStore::open(&path).unwrap();
+            let g = s
+                .write_genesis_state(&[kv("gov/council", Some("c0"))])
+                .unwrap();
+            let r1 = tree_commit(&s, 1, &[kv("acct/a", Some("1")), kv("acct/b", Some("2"))]);
+            let r2 = tree_commit(&s, 2, &[kv("acct/a", Some("3")), kv("acct/b", None)]);
+            let r3 = tree_commit(&s, 3, &[]);
+            vec![g, r1, r2, r3]
+        };
+        let s = RedbStore::open(&path).unwrap();
+        assert_eq!(roots[2], roots[3], "an empty block keeps the root");
+        let mut state = junction_hub_app::AppState::default();
+        state.apply(&[kv("gov/council", Some("c0")), kv("acct/a", Some("3"))]);
+        assert_eq!(
+            roots[3],
+            state.root(),
+            "incremental root = root of the entries"
+        );
+        for (h, root) in roots.iter().enumerate() {
+            assert_eq!(s.state_root(h as u64).unwrap(), Some(*root));
+        }
+        let p = s.state_proof(1, b"acct/b").unwrap();
+        assert_eq!(p.root, roots[1]);
+        assert_eq!(p.value.as_deref(), Some(&b"2"[..]));
+        verify_state_proof(&roots[1], b"acct/b", Some(b"2"), &p.proof).unwrap();
+        let p = s.state_proof(3, b"acct/b").unwrap();
+        assert_eq!(p.value, None);
+        verify_state_proof(&roots[3], b"acct/b", None, &p.proof).unwrap();
+        assert!(verify_state_proof(&roots[1], b"acct/b", None, &p.proof).is_err());
+        assert_eq!(s.state_root(9).unwrap(), None);
+        assert_eq!(s.oldest_provable_height().unwrap(), 0);
+    }
+
+    /// With retention on, heights older than the window are refused by name; the ones in
+    /// it still prove, and so does the current state.
+    #[test]
+    fn pruned_heights_are_refused_by_name_and_the_window_still_proves() {
+        use junction_state_tree::verify_state_proof;
+        let dir = tempfile::tempdir().unwrap();
+        let s = RedbStore::open_with_retention(&dir.path().join("store.redb"), 2).unwrap();
+        s.write_genesis_state(&[kv("gov/council", Some("c0"))])
+            .unwrap();
+        let mut roots = vec![];
+        for h in 1..=6u64 {
+            let v = h.to_string();
+            roots.push(tree_commit(
+                &s,
+                h,
+                &[kv("acct/a", Some(&v)), kv(&format!("k{h}"), Some("x"))],
+            ));
+        }
+        assert_eq!(s.oldest_provable_height().unwrap(), 4);
+        let e = s.state_proof(3, b"acct/a").unwrap_err();
+        assert_eq!(e.name(), "state_pruned", "{e}");
+        assert!(matches!(
+            e,
+            StoreError::StatePruned {
+                height: 3,
+                oldest: 4
+            }
+        ));
+        for h in 4..=6u64 {
+            let p = s.state_proof(h, b"acct/a").unwrap();
+            assert_eq!(p.value, Some(h.to_string().into_bytes()));
+            verify_state_proof(
+                &roots[h as usize - 1],
+                b"acct/a",
+                p.value.as_deref(),
+                &p.proof,
+            )
+            .unwrap();
+            let p = s.state_proof(h, b"k1").unwrap();
+            verify_state_proof(&roots[h as usize - 1], b"k1", Some(b"x"), &p.proof).unwrap();
+        }
+        // Pruning removed nodes: the tree holds fewer rows than without it.
+        let tx = s.db.begin_read().unwrap();
+        let pruned_nodes = tx
+            .open_table(store_tree::TREE_NODES)
+            .unwrap()
+            .len()
+            .unwrap();
+        let dir2 = tempfile::tempdir().unwrap();
+        let full = RedbStore::open(&dir2.path().join("store.redb")).unwrap();
+        full.write_genesis_state(&[kv("gov/council", Some("c0"))])
+            .unwrap();
+        for h in 1..=6u64 {
+            let v = h.to_string();
+            tree_commit(
+                &full,
+                h,
+                &[kv("acct/a", Some(&v)), kv(&format!("k{h}"), Some("x"))],
+            );
+        }
+        let tx = full.db.begin_read().unwrap();
+        let all_nodes = tx
+            .open_table(store_tree::TREE_NODES)
+            .unwrap()
+            .len()
+            .unwrap();
+        assert!(pruned_nodes < all_nodes, "{pruned_nodes} vs {all_nodes}");
+        assert_eq!(
+            full.state_proof(1, b"acct/a").unwrap().value,
+            Some(b"1".to_vec())
+        );
     }
 }

@@ -16,7 +16,7 @@ use jmt::Sha256Jmt;
 use prost::Message;
 
 pub use jmt::storage::{HasPreimage as KeyPreimages, TreeReader as StateTreeReader};
-pub use jmt::storage::{Node as TreeNode, NodeKey as TreeNodeKey};
+pub use jmt::storage::{LeafNode as TreeLeafNode, Node as TreeNode, NodeKey as TreeNodeKey};
 pub use jmt::{KeyHash, OwnedValue, Version};
 
 /// A 32-byte hash.
@@ -165,21 +165,37 @@ pub fn root_at<R: TreeReader>(reader: &R, version: u64) -> Result<Hash32, StateT
         .ok_or(StateTreeError::MissingRoot(version))
 }
 
-/// A key's value at a version with its ICS-23 proof (membership when the value is there,
-/// non-membership otherwise), encoded as protobuf `cosmos.ics23.v1.CommitmentProof`.
+/// A key's value at a version, with the proof and the root it is proven against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvenValue {
+    /// The tree's root at the version: the app hash.
+    pub root: Hash32,
+    /// The value, or `None` when the key is absent.
+    pub value: Option<Vec<u8>>,
+    /// ICS-23 membership proof for a value, non-membership proof for an absence,
+    /// encoded as protobuf `cosmos.ics23.v1.CommitmentProof`.
+    pub proof: Vec<u8>,
+}
+
+/// A key's value (or absence) at a version with its ICS-23 proof.
 pub fn prove<R: TreeReader + HasPreimage>(
     reader: &R,
     version: u64,
     key: &[u8],
-) -> Result<(Option<Vec<u8>>, Vec<u8>), StateTreeError> {
+) -> Result<ProvenValue, StateTreeError> {
     // A missing root is named as such rather than as whatever node read failed first.
-    if root_at(reader, version)? == empty_root() {
+    let root = root_at(reader, version)?;
+    if root == empty_root() {
         return Err(StateTreeError::EmptyTree);
     }
     let (value, proof) = Sha256Jmt::new(reader)
         .get_with_ics23_proof(key.to_vec(), version)
         .map_err(StateTreeError::from_jmt)?;
-    Ok((value, proof.encode_to_vec()))
+    Ok(ProvenValue {
+        root,
+        value,
+        proof: proof.encode_to_vec(),
+    })
 }
 
 /// The root of a set of entries, built from nothing (genesis, audits, tests; the node
@@ -209,11 +225,7 @@ pub struct MemoryTree {
 
 impl MemoryTree {
     /// Applies one version's writes and returns the new root.
-    pub fn apply(
-        &mut self,
-        version: u64,
-        writes: &[StateWrite],
-    ) -> Result<Hash32, StateTreeError> {
+    pub fn apply(&mut self, version: u64, writes: &[StateWrite]) -> Result<Hash32, StateTreeError> {
         let (root, batch) = put(self, version, writes)?;
         for (k, n) in batch.node_batch.nodes() {
             self.nodes.insert(k.clone(), n.clone());

@@ -39,17 +39,26 @@ fn membership_and_absence_verify_at_each_version() {
     assert_ne!(roots[0], roots[1]);
     assert_eq!(roots[1], roots[2]);
 
-    let (v, p) = prove(&t, 0, b"acct/a").unwrap();
+    let ProvenValue {
+        value: v,
+        proof: p,
+        root,
+    } = prove(&t, 0, b"acct/a").unwrap();
+    assert_eq!(root, roots[0]);
     assert_eq!(v.as_deref(), Some(&b"1"[..]));
     verify_state_proof(&roots[0], b"acct/a", Some(b"1"), &p).unwrap();
 
-    let (v, p) = prove(&t, 2, b"acct/a").unwrap();
+    let ProvenValue {
+        value: v, proof: p, ..
+    } = prove(&t, 2, b"acct/a").unwrap();
     assert_eq!(v.as_deref(), Some(&b"3"[..]));
     verify_state_proof(&roots[2], b"acct/a", Some(b"3"), &p).unwrap();
 
     // A deleted key and a never-written key are absent, with proofs.
     for key in [&b"acct/b"[..], b"zzz", b"", b"acct/"] {
-        let (v, p) = prove(&t, 1, key).unwrap();
+        let ProvenValue {
+            value: v, proof: p, ..
+        } = prove(&t, 1, key).unwrap();
         assert_eq!(v, None);
         verify_state_proof(&roots[1], key, None, &p).unwrap();
     }
@@ -65,8 +74,8 @@ fn a_proof_is_refused_by_name_for_anything_it_does_not_prove() {
         ],
         vec![w("k1", Some("v1b"))],
     ]);
-    let (_, member) = prove(&t, 1, b"k1").unwrap();
-    let (_, absent) = prove(&t, 1, b"k9").unwrap();
+    let ProvenValue { proof: member, .. } = prove(&t, 1, b"k1").unwrap();
+    let ProvenValue { proof: absent, .. } = prove(&t, 1, b"k9").unwrap();
 
     // The old root does not hold the new value.
     assert!(matches!(
@@ -202,7 +211,7 @@ proptest! {
         }
         for k in 0u8..40 {
             let key = vec![b'k', k];
-            let (value, proof) = prove(&t, last, &key).unwrap();
+            let ProvenValue { value, proof, .. } = prove(&t, last, &key).unwrap();
             prop_assert_eq!(value.as_ref(), live.get(&key));
             prop_assert_eq!(verify_state_proof(&root, &key, value.as_deref(), &proof), Ok(()));
         }

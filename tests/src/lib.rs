@@ -86,6 +86,8 @@ fn newest_source(root: &Path) -> Option<std::time::SystemTime> {
         "light-clients",
         "packets",
         "governance",
+        "state-tree",
+        "hub-app",
         "adapters",
         "hub",
         "relayer",

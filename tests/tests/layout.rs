@@ -17,6 +17,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("light-clients", &["junction-spec"]),
     ("packets", &["junction-spec"]),
     ("governance", &["junction-spec", "junction-packets"]),
+    ("state-tree", &[]),
     (
         "hub-app",
         &[
@@ -24,6 +25,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-light-clients",
             "junction-packets",
             "junction-governance",
+            "junction-state-tree",
         ],
     ),
     (
@@ -33,6 +35,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-light-clients",
             "junction-packets",
             "junction-governance",
+            "junction-state-tree",
             "junction-hub-app",
         ],
     ),
@@ -73,7 +76,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
 ];
 
 /// The pure crates: no I/O, no clock, no async runtime.
-const PURE: &[&str] = &["spec", "light-clients", "packets", "governance", "hub-app"];
+const PURE: &[&str] = &[
+    "spec",
+    "light-clients",
+    "packets",
+    "governance",
+    "state-tree",
+    "hub-app",
+];
 const IO_CRATES: &[&str] = &[
     "tokio", "redb", "axum", "reqwest", "hyper", "nix", "alloy", "libp2p",
 ];

@@ -13,6 +13,15 @@ const LONG: Duration = Duration::from_secs(90);
 #[test]
 fn four_validators_agree_on_every_block_to_height_50() {
     let mut net = Net::init(4, 31000);
+    // One validator keeps only the last 10 heights of state history; the chain is the same.
+    let cfg = net.homes[3].join("config/config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(text.contains("retention_blocks = 0"), "{text}");
+    std::fs::write(
+        &cfg,
+        text.replace("retention_blocks = 0", "retention_blocks = 10"),
+    )
+    .unwrap();
     net.start_all();
     net.wait_height(0, 2, LONG);
     // Some state changes, sent through different nodes, so the app hash moves.
@@ -39,6 +48,92 @@ fn four_validators_agree_on_every_block_to_height_50() {
     );
     checkpoints_verify_with_the_hub_light_client(&net, 50);
     blocks_validated_are_not_executed_again_at_commit(&net);
+    state_proofs_verify_against_the_certified_app_hash(&net);
+}
+
+/// `state_proof` answers a value or an absence at a committed height with a proof that
+/// checks against the app hash in the next block's header, which the validators signed;
+/// the node that answered need not be trusted. A node that prunes refuses old heights by
+/// name.
+fn state_proofs_verify_against_the_certified_app_hash(net: &Net) {
+    use junction_state_tree::{verify_state_proof, StateProofError};
+    let unhex = |v: &serde_json::Value| hex::decode(v.as_str().unwrap()).unwrap();
+    let signer = junction_hub::client::sign_remark(&account(10), &net.chain_id(), 0, vec![])
+        .body
+        .signer_address();
+    let nonce_key = junction_hub_app::nonce_key(&signer);
+    let height = 30;
+    // The state after block 30 is what block 31's header commits to.
+    let certified: [u8; 32] = hex::decode(net.block_ids(1, height + 1).unwrap().1)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let r = net
+        .rpc(
+            0,
+            "state_proof",
+            json!({"key": hex::encode(&nonce_key), "height": height}),
+        )
+        .unwrap();
+    assert_eq!(r["height"], height);
+    assert_eq!(unhex(&r["app_hash"]), certified);
+    let value = unhex(&r["value"]);
+    assert_eq!(value, 1u64.to_be_bytes(), "one remark sent: next nonce 1");
+    let proof = unhex(&r["proof"]);
+    verify_state_proof(&certified, &nonce_key, Some(&value), &proof).unwrap();
+    // Against the genesis state (before any remark) the proof is refused by name.
+    let genesis: [u8; 32] = hex::decode(net.block_ids(1, 1).unwrap().1)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert!(matches!(
+        verify_state_proof(&genesis, &nonce_key, Some(&value), &proof),
+        Err(StateProofError::RootMismatch { .. })
+    ));
+    // Absence: an account that never sent anything.
+    let absent = junction_hub_app::nonce_key(&[0xee; 20]);
+    let r = net
+        .rpc(
+            2,
+            "state_proof",
+            json!({"key": hex::encode(&absent), "height": height}),
+        )
+        .unwrap();
+    assert!(r["value"].is_null());
+    verify_state_proof(&certified, &absent, None, &unhex(&r["proof"])).unwrap();
+    assert!(matches!(
+        verify_state_proof(&certified, &absent, Some(b"x"), &unhex(&r["proof"])),
+        Err(StateProofError::WrongKind { .. })
+    ));
+    // The pruning validator proves its recent heights and refuses old ones by name.
+    let tip = net.height(3).unwrap();
+    let r = net
+        .rpc(
+            3,
+            "state_proof",
+            json!({"key": hex::encode(&nonce_key), "height": tip}),
+        )
+        .unwrap();
+    verify_state_proof(
+        &unhex(&r["app_hash"]).try_into().unwrap(),
+        &nonce_key,
+        Some(&1u64.to_be_bytes()),
+        &unhex(&r["proof"]),
+    )
+    .unwrap();
+    let e = net
+        .rpc_raw(
+            3,
+            "state_proof",
+            json!({"key": hex::encode(&nonce_key), "height": height}),
+        )
+        .unwrap();
+    assert_eq!(e["error"]["data"]["name"], "state_pruned", "{e}");
+    assert_eq!(e["error"]["code"], -32010);
+    let e = net
+        .rpc_raw(0, "state_proof", json!({"key": "00", "height": 1_000_000}))
+        .unwrap();
+    assert_eq!(e["error"]["data"]["name"], "height_not_committed", "{e}");
 }
 
 /// A validator executes a proposal once to validate it and commits that result: a decided

@@ -1,0 +1,166 @@
+//! The state tree's rows in redb: nodes by node key, values by (key hash, version), key
+//! preimages, and the stale-node index that pruning reads. The store writes a block's
+//! [`TreeUpdate`] in the block's own write transaction; reads go through [`TreeView`], a
+//! read transaction's snapshot that `junction-state-tree` walks.
+
+use redb::{
+    ReadOnlyTable, ReadTransaction, ReadableTable, Table, TableDefinition, WriteTransaction,
+};
+
+use junction_state_tree::{
+    decode_node, encode_node_key, KeyHash, KeyPreimages, OwnedValue, StateTreeError,
+    StateTreeReader, TreeLeafNode, TreeNode, TreeNodeKey, TreeUpdate, Version,
+};
+
+/// Tree nodes: encoded node key → encoded node.
+pub(crate) const TREE_NODES: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("state_tree_nodes");
+/// Values: key hash ‖ version (big-endian) → tag (0 deleted, 1 present) ‖ value.
+pub(crate) const TREE_VALUES: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("state_tree_values");
+/// Keys by key hash, for absence proofs (which name the neighbouring keys).
+pub(crate) const TREE_PREIMAGES: TableDefinition<&[u8; 32], &[u8]> =
+    TableDefinition::new("state_tree_preimages");
+/// Stale nodes: stale-since version (big-endian) ‖ encoded node key → nothing.
+pub(crate) const TREE_STALE: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("state_tree_stale");
+
+fn value_key(key_hash: &[u8; 32], version: u64) -> [u8; 40] {
+    let mut k = [0u8; 40];
+    k[..32].copy_from_slice(key_hash);
+    k[32..].copy_from_slice(&version.to_be_bytes());
+    k
+}
+
+fn read_err(e: impl std::fmt::Display) -> StateTreeError {
+    StateTreeError::Read(e.to_string())
+}
+
+/// Creates the tree's tables (an empty database gets them on open).
+pub(crate) fn create_tables(tx: &WriteTransaction) -> Result<(), StateTreeError> {
+    tx.open_table(TREE_NODES).map_err(read_err)?;
+    tx.open_table(TREE_VALUES).map_err(read_err)?;
+    tx.open_table(TREE_PREIMAGES).map_err(read_err)?;
+    tx.open_table(TREE_STALE).map_err(read_err)?;
+    Ok(())
+}
+
+/// Writes one version's update inside the caller's write transaction.
+pub(crate) fn write_update(tx: &WriteTransaction, u: &TreeUpdate) -> Result<(), StateTreeError> {
+    let mut nodes = tx.open_table(TREE_NODES).map_err(read_err)?;
+    for (k, n) in &u.nodes {
+        nodes.insert(k.as_slice(), n.as_slice()).map_err(read_err)?;
+    }
+    let mut values = tx.open_table(TREE_VALUES).map_err(read_err)?;
+    let mut row = Vec::new();
+    for (kh, version, v) in &u.values {
+        row.clear();
+        match v {
+            Some(v) => {
+                row.push(1);
+                row.extend_from_slice(v);
+            }
+            None => row.push(0),
+        }
+        values
+            .insert(value_key(kh, *version).as_slice(), row.as_slice())
+            .map_err(read_err)?;
+    }
+    let mut pre = tx.open_table(TREE_PREIMAGES).map_err(read_err)?;
+    for (kh, key) in &u.preimages {
+        pre.insert(kh, key.as_slice()).map_err(read_err)?;
+    }
+    let mut stale = tx.open_table(TREE_STALE).map_err(read_err)?;
+    let mut k = Vec::new();
+    for (since, node_key) in &u.stale {
+        k.clear();
+        k.extend_from_slice(&since.to_be_bytes());
+        k.extend_from_slice(node_key);
+        stale.insert(k.as_slice(), &[][..]).map_err(read_err)?;
+    }
+    Ok(())
+}
+
+/// Deletes every node that went stale at or before `through`: the tree then proves
+/// versions from `through` on. Returns how many nodes went.
+pub(crate) fn prune_through(tx: &WriteTransaction, through: u64) -> Result<u64, StateTreeError> {
+    let mut stale: Table<&[u8], &[u8]> = tx.open_table(TREE_STALE).map_err(read_err)?;
+    let end = through.saturating_add(1).to_be_bytes();
+    let mut doomed = Vec::new();
+    for row in stale.range(..end.as_slice()).map_err(read_err)? {
+        let (k, _) = row.map_err(read_err)?;
+        doomed.push(k.value().to_vec());
+    }
+    let mut nodes = tx.open_table(TREE_NODES).map_err(read_err)?;
+    for k in &doomed {
+        nodes.remove(&k[8..]).map_err(read_err)?;
+        stale.remove(k.as_slice()).map_err(read_err)?;
+    }
+    Ok(doomed.len() as u64)
+}
+
+/// A read transaction's view of the tree.
+pub(crate) struct TreeView {
+    nodes: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    values: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    preimages: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
+}
+
+impl std::fmt::Debug for TreeView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TreeView")
+    }
+}
+
+impl TreeView {
+    pub(crate) fn open(tx: &ReadTransaction) -> Result<Self, StateTreeError> {
+        Ok(Self {
+            nodes: tx.open_table(TREE_NODES).map_err(read_err)?,
+            values: tx.open_table(TREE_VALUES).map_err(read_err)?,
+            preimages: tx.open_table(TREE_PREIMAGES).map_err(read_err)?,
+        })
+    }
+}
+
+impl StateTreeReader for TreeView {
+    fn get_node_option(&self, node_key: &TreeNodeKey) -> anyhow::Result<Option<TreeNode>> {
+        let key = encode_node_key(node_key)?;
+        match self.nodes.get(key.as_slice())? {
+            Some(v) => Ok(Some(decode_node(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        let lo = value_key(&key_hash.0, 0);
+        let hi = value_key(&key_hash.0, max_version);
+        let Some(row) = self
+            .values
+            .range(lo.as_slice()..=hi.as_slice())?
+            .next_back()
+        else {
+            return Ok(None);
+        };
+        let (_, v) = row?;
+        match v.value().split_first() {
+            Some((1, value)) => Ok(Some(value.to_vec())),
+            Some((0, [])) => Ok(None),
+            _ => Err(StateTreeError::Corrupt("state tree value row".into()).into()),
+        }
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(TreeNodeKey, TreeLeafNode)>> {
+        // Only jmt's state-sync restore asks for this, and the hub does not restore trees.
+        anyhow::bail!("the rightmost leaf is not kept")
+    }
+}
+
+impl KeyPreimages for TreeView {
+    fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(self.preimages.get(&key_hash.0)?.map(|v| v.value().to_vec()))
+    }
+}
