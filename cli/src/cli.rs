@@ -271,6 +271,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         rate: u64,
     },
+    /// The hub alone under verified relayer load (no anvil): validators whose genesis
+    /// registers two attested EVM chains; the benchmark signs attested headers and proves
+    /// packets with real MPT storage proofs as registered relayers. Packets per second,
+    /// block time, admission and execution per packet and RSS after each checkpoint of
+    /// packets already logged.
+    Hub {
+        /// Validators to start.
+        #[arg(long, default_value_t = 4)]
+        validators: usize,
+        /// Relayer accounts (each has its own rate-limit bucket on the hub).
+        #[arg(long, default_value_t = 4)]
+        relayers: usize,
+        /// Packets in each measured window.
+        #[arg(long, default_value_t = 10_000)]
+        window: u64,
+        /// Packets already logged before each measured window (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "0,10000,100000")]
+        checkpoints: Vec<u64>,
+    },
     /// Route-policy checks per second and tally time by council size.
     Governance,
     /// Light-client verifications per second on one core, beside their primitive floors.
@@ -489,6 +508,14 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 accounts,
                 rate,
             } => junction_devtools::bench::chain(validators, seconds, accounts, rate).await,
+            BenchCommand::Hub {
+                validators,
+                relayers,
+                window,
+                checkpoints,
+            } => {
+                junction_devtools::bench_hub::hub(validators, relayers, window, &checkpoints).await
+            }
             BenchCommand::Governance => junction_devtools::bench::governance(),
             BenchCommand::Verify { millis } => junction_devtools::bench_verify::verify(millis),
             BenchCommand::E2e {

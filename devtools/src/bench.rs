@@ -26,7 +26,7 @@ fn percentile(sorted: &[u64], p: usize) -> u64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
-async fn wait_for_height(rpc: &RpcClient, h: u64, limit: Duration) -> eyre::Result<u64> {
+pub(crate) async fn wait_for_height(rpc: &RpcClient, h: u64, limit: Duration) -> eyre::Result<u64> {
     let start = Instant::now();
     loop {
         if let Ok(s) = rpc.call("status", json!({})).await {

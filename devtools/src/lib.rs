@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod bench_e2e;
+pub mod bench_hub;
 mod bench_measure;
 pub mod bench_verify;
 mod bench_verify_clients;

@@ -199,6 +199,18 @@ pub fn init(
     chain_id: &str,
     base_port: u16,
 ) -> eyre::Result<Vec<String>> {
+    init_with(out, validators, chain_id, base_port, |_| {})
+}
+
+/// [`init`], with `customize` adding to the genesis council (chains, routes, relayers)
+/// before the homes are written.
+pub fn init_with(
+    out: &std::path::Path,
+    validators: usize,
+    chain_id: &str,
+    base_port: u16,
+    customize: impl FnOnce(&mut GenesisGovernance),
+) -> eyre::Result<Vec<String>> {
     if validators == 0 {
         return Err(eyre!("--validators must be at least 1"));
     }
@@ -220,7 +232,7 @@ pub fn init(
     let members: Vec<KeyFile> = (0..validators)
         .map(|_| KeyFile::generate("member"))
         .collect();
-    let genesis = Genesis {
+    let mut genesis = Genesis {
         chain_id: chain_id.to_string(),
         genesis_time_ms: junction_hub::node::now_ms(),
         validators: keys
@@ -240,6 +252,7 @@ pub fn init(
             ..GenesisGovernance::local(&members)
         },
     };
+    customize(&mut genesis.governance);
     let configs: Vec<Config> = ports
         .iter()
         .enumerate()

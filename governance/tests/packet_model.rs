@@ -415,7 +415,6 @@ impl World {
         self.hub
             .log()
             .entries()
-            .iter()
             .enumerate()
             .filter(|(_, e)| e.target_chain == target)
             .map(|(i, e)| (i as u64, e.clone()))

@@ -5,6 +5,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 /// Label of a rejection counter.
@@ -51,6 +52,16 @@ pub struct Metrics {
     /// Blocks executed, by phase: `validate` (a proposal), `commit` (a decided block whose
     /// validation result was not at hand) and `commit_reused` (the validation result was).
     pub block_executions: Family<ReasonLabel, Counter>,
+    /// Seconds spent admitting one transaction (decode, signature, dry run), accepted or
+    /// refused.
+    pub admission_seconds: Histogram,
+    /// Seconds spent executing one block (validation or a commit that could not reuse it).
+    pub block_execution_seconds: Histogram,
+}
+
+fn seconds_buckets() -> Histogram {
+    // 10 µs to about 5 s.
+    Histogram::new(exponential_buckets(0.000_01, 3.0, 13))
 }
 
 impl Default for Metrics {
@@ -80,6 +91,8 @@ impl Metrics {
             relay_rejected: Family::default(),
             client_updates: Counter::default(),
             block_executions: Family::default(),
+            admission_seconds: seconds_buckets(),
+            block_execution_seconds: seconds_buckets(),
             registry: Registry::default(),
         };
         registry.register("height", "Last committed block height", m.height.clone());
@@ -135,6 +148,16 @@ impl Metrics {
             "relay_rejected",
             "Relayer messages refused in committed blocks, by reason",
             m.relay_rejected.clone(),
+        );
+        registry.register(
+            "admission_seconds",
+            "Seconds spent admitting one transaction",
+            m.admission_seconds.clone(),
+        );
+        registry.register(
+            "block_execution_seconds",
+            "Seconds spent executing one block",
+            m.block_execution_seconds.clone(),
         );
         registry.register(
             "client_updates",

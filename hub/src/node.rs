@@ -143,7 +143,11 @@ impl Shared {
     /// Admits a transaction into the mempool (decode, size, chain id, replay, signature,
     /// nonce), counting every refusal by reason. `forward` sends it on to gossip peers.
     pub fn admit_tx(&self, bytes: &[u8], forward: bool) -> Result<Hash32, TxError> {
+        let started = std::time::Instant::now();
         let res = self.admit_inner(bytes);
+        self.metrics
+            .admission_seconds
+            .observe(started.elapsed().as_secs_f64());
         match &res {
             Ok(_) => {
                 if forward {
@@ -247,6 +251,7 @@ impl Shared {
             });
         }
         let chain = read(&self.chain);
+        let started = std::time::Instant::now();
         let executed = execute_block(
             &self.rules,
             &chain.tip,
@@ -254,7 +259,11 @@ impl Shared {
             &chain.packets,
             block,
             now_ms,
-        )?;
+        );
+        self.metrics
+            .block_execution_seconds
+            .observe(started.elapsed().as_secs_f64());
+        let executed = executed?;
         self.count_execution("validate");
         *lock(&self.validated) = Some(ValidatedBlock {
             block_hash: block.hash(),
@@ -289,14 +298,19 @@ impl Shared {
             }
         }
         self.count_execution("commit");
-        execute_block(
+        let started = std::time::Instant::now();
+        let executed = execute_block(
             &self.rules,
             &chain.tip,
             &chain.state,
             &chain.packets,
             block,
             None,
-        )
+        );
+        self.metrics
+            .block_execution_seconds
+            .observe(started.elapsed().as_secs_f64());
+        executed
     }
 
     /// Executes and durably commits the next block with its certificate, then updates the
@@ -330,11 +344,9 @@ impl Shared {
                     p.log().size(),
                     p.log().root(),
                     p.log()
-                        .entries()
-                        .iter()
-                        .enumerate()
-                        .skip(usize::try_from(old_log_size).unwrap_or(usize::MAX))
-                        .map(|(i, e)| (i as u64, e.to_bytes()))
+                        .entries_from(old_log_size)
+                        .zip(old_log_size..)
+                        .map(|(e, i)| (i, e.to_bytes()))
                         .collect(),
                 ),
                 None => (chain.tip.log_size, chain.tip.log_root, Vec::new()),
@@ -402,6 +414,8 @@ impl Shared {
             chain.tip = tip;
             if let Some(p) = executed.packets {
                 chain.packets = p;
+                // The previous state is gone, so the log's shared part grows in place.
+                chain.packets.settle();
             }
             if council_changed {
                 chain.accounts = known_accounts(&chain.state);
@@ -510,6 +524,7 @@ pub fn audit_chain(
         let app_hash = tree.apply(h, &ex.writes).map_err(|e| e.to_string())?;
         if let Some(p) = ex.packets {
             packets = p;
+            packets.settle();
         }
         tip = Tip {
             height: h,

@@ -24,10 +24,11 @@ impl PacketState {
     /// Checks every invariant (see the crate docs).
     pub fn check_invariants(&self) -> Result<(), V> {
         let log = &self.log;
-        let n = log.entries.len();
-        if log.leaves.len() != n
+        let leaves: Vec<Hash32> = log.leaf_hashes().copied().collect();
+        let n = log.entries().count();
+        if leaves.len() != n
             || usize::try_from(log.size()).ok() != Some(n)
-            || log.root() != root_from_leaf_hashes(&log.leaves)
+            || log.root() != root_from_leaf_hashes(&leaves)
         {
             return Err(V::LogInconsistent);
         }
@@ -35,7 +36,7 @@ impl PacketState {
         let mut seen: BTreeMap<Hash32, Seen> = BTreeMap::new();
         let mut counters: BTreeMap<RouteId, RouteCounters> = BTreeMap::new();
         let mut last_ordered: BTreeMap<ChannelKey, u64> = BTreeMap::new();
-        for (i, (entry, leaf)) in log.entries.iter().zip(&log.leaves).enumerate() {
+        for (i, (entry, leaf)) in log.entries().zip(&leaves).enumerate() {
             let index = u64::try_from(i).unwrap_or(u64::MAX);
             if entry.leaf_hash() != *leaf {
                 return Err(V::LogInconsistent);

@@ -1,8 +1,15 @@
 //! The packet state: one record per packet key, the per-channel sequence counters, the
-//! message log and the per-route counters. Everything is in `BTreeMap`s and `Vec`s, so
+//! message log and the per-route counters. Everything is in ordered maps and `Vec`s, so
 //! iteration order, and anything derived from it, is the same on every node.
+//!
+//! A block's execution and every admission dry run work on a copy of the state, so a copy
+//! must cost nothing that grows with history: the records are a persistent ordered map
+//! (`im::OrdMap`, shared structure, O(log n) writes), and the log keeps the entries of
+//! committed blocks behind an `Arc` with the entries appended since in a separate tail
+//! until [`PacketState::settle`] folds them in.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use junction_spec::merkle::{
     consistency_proof, inclusion_proof, inclusion_proofs, root_from_leaf_hashes,
@@ -11,14 +18,31 @@ use junction_spec::{
     ChainId, EntryKind, Hash32, LogEntry, MerkleError, MerkleFrontier, Packet, PacketKey, RouteId,
 };
 
-/// The hub's message log: an RFC 6962 frontier for the root, and every entry with its
-/// leaf hash so that inclusion and consistency proofs can be served.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct MessageLog {
-    pub(crate) frontier: MerkleFrontier,
+/// Leaf hashes and entries, in log order.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LogRows {
     pub(crate) leaves: Vec<Hash32>,
     pub(crate) entries: Vec<LogEntry>,
 }
+
+/// The hub's message log: an RFC 6962 frontier for the root, and every entry with its
+/// leaf hash so that inclusion and consistency proofs can be served.
+#[derive(Clone, Debug, Default)]
+pub struct MessageLog {
+    pub(crate) frontier: MerkleFrontier,
+    /// Entries of settled (committed) blocks, shared by every copy of the state.
+    pub(crate) settled: Arc<LogRows>,
+    /// Entries appended since the last [`MessageLog::settle`].
+    pub(crate) tail: LogRows,
+}
+
+impl PartialEq for MessageLog {
+    fn eq(&self, other: &Self) -> bool {
+        self.frontier == other.frontier && self.entries().eq(other.entries())
+    }
+}
+
+impl Eq for MessageLog {}
 
 impl MessageLog {
     /// The empty log.
@@ -43,40 +67,69 @@ impl MessageLog {
 
     /// Entry `index`, if the log has it.
     pub fn entry(&self, index: u64) -> Option<&LogEntry> {
-        usize::try_from(index)
-            .ok()
-            .and_then(|i| self.entries.get(i))
+        let i = usize::try_from(index).ok()?;
+        let settled = self.settled.entries.len();
+        if i < settled {
+            self.settled.entries.get(i)
+        } else {
+            self.tail.entries.get(i - settled)
+        }
     }
 
     /// Every entry, in log order.
-    pub fn entries(&self) -> &[LogEntry] {
-        &self.entries
+    pub fn entries(&self) -> impl Iterator<Item = &LogEntry> {
+        self.settled.entries.iter().chain(self.tail.entries.iter())
+    }
+
+    /// The entries from `index` on, in log order.
+    pub fn entries_from(&self, index: u64) -> impl Iterator<Item = &LogEntry> {
+        self.entries()
+            .skip(usize::try_from(index).unwrap_or(usize::MAX))
     }
 
     /// Every leaf hash, in log order.
-    pub fn leaf_hashes(&self) -> &[Hash32] {
-        &self.leaves
+    pub fn leaf_hashes(&self) -> impl Iterator<Item = &Hash32> {
+        self.settled.leaves.iter().chain(self.tail.leaves.iter())
     }
 
-    fn prefix(&self, tree_size: u64) -> Result<&[Hash32], MerkleError> {
-        usize::try_from(tree_size)
-            .ok()
-            .and_then(|n| self.leaves.get(..n))
-            .ok_or(MerkleError::InvalidSizes {
-                old_size: tree_size,
-                new_size: self.size(),
-            })
+    /// Folds the entries appended since the last call into the shared part. In place when
+    /// no other copy of the state shares it (the node calls this on its committed state
+    /// after dropping the previous one); otherwise the shared part is copied once.
+    pub fn settle(&mut self) {
+        if self.tail.entries.is_empty() {
+            return;
+        }
+        let rows = Arc::make_mut(&mut self.settled);
+        rows.leaves.append(&mut self.tail.leaves);
+        rows.entries.append(&mut self.tail.entries);
+    }
+
+    fn prefix(&self, tree_size: u64) -> Result<std::borrow::Cow<'_, [Hash32]>, MerkleError> {
+        let invalid = MerkleError::InvalidSizes {
+            old_size: tree_size,
+            new_size: self.size(),
+        };
+        let n = usize::try_from(tree_size).map_err(|_| invalid.clone())?;
+        if let Some(p) = self.settled.leaves.get(..n) {
+            return Ok(std::borrow::Cow::Borrowed(p));
+        }
+        if n > self.settled.leaves.len() + self.tail.leaves.len() {
+            return Err(invalid);
+        }
+        Ok(std::borrow::Cow::Owned(
+            self.leaf_hashes().take(n).copied().collect(),
+        ))
     }
 
     /// The root of the log when it held `tree_size` entries.
     pub fn root_at(&self, tree_size: u64) -> Result<Hash32, MerkleError> {
-        Ok(root_from_leaf_hashes(self.prefix(tree_size)?))
+        Ok(root_from_leaf_hashes(&self.prefix(tree_size)?))
     }
 
     /// The audit path of entry `index` in the log as it was at `tree_size` entries (the
     /// size of the checkpoint a gateway holds).
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash32>, MerkleError> {
-        inclusion_proof(self.prefix(tree_size)?, index)
+        inclusion_proof(&self.prefix(tree_size)?, index)
     }
 
     /// The inclusion proofs of the entries at `indices` in the log at `tree_size` entries,
@@ -86,7 +139,7 @@ impl MessageLog {
         indices: &[u64],
         tree_size: u64,
     ) -> Result<Vec<Vec<Hash32>>, MerkleError> {
-        inclusion_proofs(self.prefix(tree_size)?, indices)
+        inclusion_proofs(&self.prefix(tree_size)?, indices)
     }
 
     /// The consistency proof from the log at `old_size` entries to the log at `new_size`.
@@ -95,7 +148,7 @@ impl MessageLog {
         old_size: u64,
         new_size: u64,
     ) -> Result<Vec<Hash32>, MerkleError> {
-        consistency_proof(self.prefix(new_size)?, old_size)
+        consistency_proof(&self.prefix(new_size)?, old_size)
     }
 
     /// Whether `n` more entries fit.
@@ -108,8 +161,8 @@ impl MessageLog {
         let index = self.size();
         let leaf = entry.leaf_hash();
         self.frontier.append(leaf);
-        self.leaves.push(leaf);
-        self.entries.push(entry);
+        self.tail.leaves.push(leaf);
+        self.tail.entries.push(entry);
         index
     }
 }
@@ -266,7 +319,7 @@ impl RouteCounters {
 /// ordered-route sequencing, exactly one outcome per packet, the message log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PacketState {
-    pub(crate) records: BTreeMap<Hash32, PacketRecord>,
+    pub(crate) records: im::OrdMap<Hash32, PacketRecord>,
     pub(crate) channels: BTreeMap<ChannelKey, Channel>,
     pub(crate) log: MessageLog,
     pub(crate) counters: BTreeMap<RouteId, RouteCounters>,
@@ -276,6 +329,12 @@ impl PacketState {
     /// No packets, an empty log.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Folds the log entries appended since the last call into the part every copy
+    /// shares (see [`MessageLog::settle`]). The node calls it on each committed state.
+    pub fn settle(&mut self) {
+        self.log.settle();
     }
 
     /// The record under `key_hash` (`PacketKey::hash`).
@@ -510,8 +569,8 @@ impl MessageLog {
         let leaves: Vec<Hash32> = entries.iter().map(LogEntry::leaf_hash).collect();
         Self {
             frontier: MerkleFrontier::from_leaf_hashes(&leaves),
-            leaves,
-            entries,
+            settled: Arc::new(LogRows { leaves, entries }),
+            tail: LogRows::default(),
         }
     }
 }
@@ -526,7 +585,7 @@ impl PacketState {
         log_entries: Vec<LogEntry>,
     ) -> Self {
         Self {
-            records,
+            records: records.into_iter().collect(),
             channels,
             log: MessageLog::from_entries(log_entries),
             counters,

@@ -56,6 +56,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-spec",
             "junction-light-clients",
             "junction-governance",
+            "junction-state-tree",
             "junction-hub",
             "junction-hub-app",
             "junction-relayer",
