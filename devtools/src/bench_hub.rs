@@ -375,6 +375,7 @@ struct Window {
     block_times: Vec<u64>,
     admission: (f64, f64),
     execution: (f64, f64),
+    commit: (f64, f64),
 }
 
 async fn run(
@@ -470,6 +471,7 @@ async fn run(
             .collect();
         let before_adm = histogram(&urls[0], "junction_admission_seconds").await?;
         let before_exec = histogram(&urls[0], "junction_block_execution_seconds").await?;
+        let before_commit = histogram(&urls[0], "junction_block_commit_seconds").await?;
         let start_height = rpcs[0]
             .call("status", json!({}))
             .await?
@@ -503,6 +505,7 @@ async fn run(
         }
         let after_adm = histogram(&urls[0], "junction_admission_seconds").await?;
         let after_exec = histogram(&urls[0], "junction_block_execution_seconds").await?;
+        let after_commit = histogram(&urls[0], "junction_block_commit_seconds").await?;
         println!(
             "  phase {i}: packets {a}..{b} proven at source height {height}: {packets_done} committed"
         );
@@ -527,6 +530,8 @@ async fn run(
             w.admission.1 += after_adm.1 - before_adm.1;
             w.execution.0 += after_exec.0 - before_exec.0;
             w.execution.1 += after_exec.1 - before_exec.1;
+            w.commit.0 += after_commit.0 - before_commit.0;
+            w.commit.1 += after_commit.1 - before_commit.1;
             rss.push((at, rss_kib(pid)));
         }
     }
@@ -566,6 +571,11 @@ async fn run(
             "    block execution per packet:   {:.1} us (node 0, {} blocks)",
             w.execution.0 * 1e6 / w.packets.max(1) as f64,
             w.execution.1
+        );
+        println!(
+            "    commit per packet:            {:.1} us (node 0, {} blocks: state tree, store, memory)",
+            w.commit.0 * 1e6 / w.packets.max(1) as f64,
+            w.commit.1
         );
         println!("    validator RSS:                {} MiB", rss_at / 1024);
     }

@@ -57,6 +57,9 @@ pub struct Metrics {
     pub admission_seconds: Histogram,
     /// Seconds spent executing one block (validation or a commit that could not reuse it).
     pub block_execution_seconds: Histogram,
+    /// Seconds spent committing one block: the state tree's update, the store's write
+    /// transaction and the in-memory view.
+    pub block_commit_seconds: Histogram,
 }
 
 fn seconds_buckets() -> Histogram {
@@ -93,6 +96,7 @@ impl Metrics {
             block_executions: Family::default(),
             admission_seconds: seconds_buckets(),
             block_execution_seconds: seconds_buckets(),
+            block_commit_seconds: seconds_buckets(),
             registry: Registry::default(),
         };
         registry.register("height", "Last committed block height", m.height.clone());
@@ -158,6 +162,11 @@ impl Metrics {
             "block_execution_seconds",
             "Seconds spent executing one block",
             m.block_execution_seconds.clone(),
+        );
+        registry.register(
+            "block_commit_seconds",
+            "Seconds spent committing one block (state tree, store, memory)",
+            m.block_commit_seconds.clone(),
         );
         registry.register(
             "client_updates",

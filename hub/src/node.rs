@@ -338,6 +338,7 @@ impl Shared {
                 });
             }
             let executed = self.execution_for_commit(&chain, block)?;
+            let commit_started = std::time::Instant::now();
             let old_log_size = chain.packets.log().size();
             let (log_size, log_root, log_entries) = match &executed.packets {
                 Some(p) => (
@@ -420,6 +421,9 @@ impl Shared {
             if council_changed {
                 chain.accounts = known_accounts(&chain.state);
             }
+            self.metrics
+                .block_commit_seconds
+                .observe(commit_started.elapsed().as_secs_f64());
         }
         {
             let chain = read(&self.chain);

@@ -177,6 +177,9 @@ pub struct RedbStore {
     retention_blocks: u64,
 }
 
+/// redb page-cache size.
+const STORE_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 /// Meta key of the oldest height whose state tree is still whole.
 const OLDEST_PROVABLE: &str = "state_oldest_provable";
 
@@ -190,7 +193,11 @@ impl RedbStore {
     /// only the last `retention_blocks` heights can be proven. Current state, blocks, the
     /// message log and receipts are never pruned.
     pub fn open_with_retention(path: &Path, retention_blocks: u64) -> Result<Self, StoreError> {
-        let db = Database::create(path)?;
+        // redb's page cache would otherwise grow with the data toward a gigabyte; reads
+        // the node makes per block are few, so a bounded cache keeps memory flat.
+        let db = Database::builder()
+            .set_cache_size(STORE_CACHE_BYTES)
+            .create(path)?;
         let mut tx = db.begin_write()?;
         tx.set_durability(Durability::Immediate);
         {
