@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eyre::{eyre, WrapErr};
+use eyre::eyre;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
@@ -18,7 +18,7 @@ use junction_spec::{Encode, Hash32};
 use junction_hub::client::{into_result, ClientError, RpcClient};
 use junction_hub::config::{Genesis, Home};
 
-fn percentile(sorted: &[u64], p: usize) -> u64 {
+pub(crate) fn percentile(sorted: &[u64], p: usize) -> u64 {
     if sorted.is_empty() {
         return 0;
     }
@@ -61,23 +61,9 @@ pub async fn chain(
     let _ = std::fs::remove_dir_all(&dir);
     let base = 36000 + (std::process::id() % 2000) as u16 * 3;
     let urls = crate::testnet::init(&dir, validators, "junction-bench", base)?;
-    let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
-    let mut children = Vec::new();
-    for i in 0..validators {
-        children.push(crate::testnet::spawn_node(
-            &exe,
-            &dir.join(format!("node{i}")),
-        )?);
-    }
+    let mut children = crate::testnet::spawn_nodes(&dir, validators)?;
     let result = run_load(&dir, &urls, seconds, accounts, rate).await;
-    for c in children.iter_mut() {
-        crate::testnet::stop_child(c).await;
-    }
-    if result.is_ok() {
-        let _ = std::fs::remove_dir_all(&dir);
-    } else {
-        eprintln!("node logs kept in {}", dir.display());
-    }
+    crate::testnet::stop_nodes(&mut children, &dir, result.is_ok()).await;
     result
 }
 

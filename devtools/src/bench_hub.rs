@@ -26,6 +26,7 @@ use junction_spec::gov::{ChainRegistration, Fraction, LightClientParams, RateLim
 use junction_spec::relay::{RelayMsg, SourceProof};
 use junction_spec::{ChainId, Encode, Hash32, LedgerKind, Packet, RouteId, Timeout, TxKind};
 
+use crate::bench::percentile;
 use crate::bench_measure::format_rate;
 
 const EVM_CHAIN_ID: u64 = 31_337;
@@ -37,14 +38,6 @@ const DEST_APP: [u8; 20] = [0xbb; 20];
 const TX_BUDGET_BYTES: usize = 60_000;
 /// Most packets proven against one header (bounds the proofs held in memory).
 const MAX_PHASE_PACKETS: u64 = 20_000;
-
-fn percentile(sorted: &[u64], p: usize) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let idx = (sorted.len() * p).div_ceil(100).saturating_sub(1);
-    sorted[idx.min(sorted.len() - 1)]
-}
 
 fn now_secs() -> u64 {
     junction_hub::node::now_ms() / 1000
@@ -315,24 +308,10 @@ pub async fn hub(
         g.routes = vec![r];
         g.relayers = relayer_pubs;
     })?;
-    let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
-    let mut children = Vec::new();
-    for i in 0..validators {
-        children.push(crate::testnet::spawn_node(
-            &exe,
-            &dir.join(format!("node{i}")),
-        )?);
-    }
+    let mut children = crate::testnet::spawn_nodes(&dir, validators)?;
     let pid = children[0].id().unwrap_or(0);
     let result = run(&urls, pid, relayer_keys, window, checkpoints, start_secs).await;
-    for c in children.iter_mut() {
-        crate::testnet::stop_child(c).await;
-    }
-    if result.is_ok() {
-        let _ = std::fs::remove_dir_all(&dir);
-    } else {
-        eprintln!("node logs kept in {}", dir.display());
-    }
+    crate::testnet::stop_nodes(&mut children, &dir, result.is_ok()).await;
     result
 }
 

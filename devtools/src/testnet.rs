@@ -192,6 +192,27 @@ pub async fn supervise(dir: &Path, evm: usize) -> eyre::Result<()> {
     result
 }
 
+/// Starts `validators` nodes of the testnet in `dir` from this very binary.
+pub fn spawn_nodes(dir: &Path, validators: usize) -> eyre::Result<Vec<Child>> {
+    let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
+    (0..validators)
+        .map(|i| spawn_node(&exe, &dir.join(format!("node{i}"))))
+        .collect()
+}
+
+/// Stops the nodes; removes `dir` after a run that went well, keeps it (and says where)
+/// for the logs otherwise.
+pub async fn stop_nodes(children: &mut [Child], dir: &Path, succeeded: bool) {
+    for c in children.iter_mut() {
+        stop_child(c).await;
+    }
+    if succeeded {
+        let _ = std::fs::remove_dir_all(dir);
+    } else {
+        eprintln!("node logs kept in {}", dir.display());
+    }
+}
+
 /// Writes the homes of a new testnet; returns the RPC URLs.
 pub fn init(
     out: &std::path::Path,
