@@ -8,7 +8,10 @@ use serde_json::json;
 
 use junction_spec::{ChainId, TxKind};
 
-use junction_hub::client::RpcClient;
+use junction_rpc::methods::{
+    NoParams, PacketKeyParams, PacketList, PacketListParams, PacketShow, Status,
+};
+use junction_rpc::RpcClient;
 
 use crate::send::{key_path, print_json, send_tx, SendArgs};
 use junction_hub::config::{
@@ -144,7 +147,7 @@ pub enum PacketCommand {
     /// A packet's lifecycle on the hub (by packet key hash).
     Show {
         /// Packet key hash (hex).
-        key: String,
+        key: junction_rpc::Hex32,
         /// Node RPC endpoint.
         #[arg(long, default_value = "http://127.0.0.1:26602")]
         rpc: String,
@@ -411,23 +414,30 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             Ok(())
         }
         Command::Packet { command } => {
-            let v = match command {
+            match command {
                 PacketCommand::Show { key, rpc } => {
-                    RpcClient::new(rpc)
-                        .call("packet_show", json!({"key": key}))
-                        .await?
+                    print_json(
+                        &RpcClient::new(rpc)
+                            .call::<PacketShow>(&PacketKeyParams { key })
+                            .await?,
+                    );
                 }
                 PacketCommand::List { route, state, rpc } => {
-                    RpcClient::new(rpc)
-                        .call("packet_list", json!({"route": route, "state": state}))
-                        .await?
+                    print_json(
+                        &RpcClient::new(rpc)
+                            .call::<PacketList>(&PacketListParams {
+                                route,
+                                state,
+                                limit: None,
+                            })
+                            .await?,
+                    );
                 }
-            };
-            print_json(&v);
+            }
             Ok(())
         }
         Command::Status { rpc } => {
-            let s = RpcClient::new(rpc).call("status", json!({})).await?;
+            let s = RpcClient::new(rpc).call::<Status>(&NoParams {}).await?;
             print_json(&s);
             Ok(())
         }

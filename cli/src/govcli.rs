@@ -4,13 +4,16 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use eyre::{eyre, WrapErr};
-use serde_json::json;
 
 use junction_spec::gov::{OrgId, ProposalKind, RouteId, RoutePolicy, VoteOption};
 use junction_spec::{ChainId, TxKind};
 
 use crate::send::{print_json, send_tx, SendArgs};
-use junction_hub::client::RpcClient;
+use junction_rpc::methods::{
+    ChainList, ChainShow, CouncilList, GovList, GovShow, Method, NoParams, ProposalId, RouteList,
+    RouteShow, TextId,
+};
+use junction_rpc::RpcClient;
 
 /// `gov` verbs.
 #[derive(Debug, Subcommand)]
@@ -285,11 +288,17 @@ pub async fn run_gov(cmd: GovCommand) -> eyre::Result<()> {
             )
             .await?
         }
-        GovCommand::List { rpc } => RpcClient::new(rpc).call("gov_list", json!({})).await?,
+        GovCommand::List { rpc } => {
+            print_json(&RpcClient::new(rpc).call::<GovList>(&NoParams {}).await?);
+            return Ok(());
+        }
         GovCommand::Show { id, rpc } => {
-            RpcClient::new(rpc)
-                .call("gov_show", json!({"id": id}))
-                .await?
+            print_json(
+                &RpcClient::new(rpc)
+                    .call::<GovShow>(&ProposalId { id })
+                    .await?,
+            );
+            return Ok(());
         }
     };
     print_json(&r);
@@ -299,33 +308,37 @@ pub async fn run_gov(cmd: GovCommand) -> eyre::Result<()> {
 /// Runs a `council` verb.
 pub async fn run_council(cmd: CouncilCommand) -> eyre::Result<()> {
     let CouncilCommand::List { rpc } = cmd;
-    print_json(&RpcClient::new(rpc).call("council_list", json!({})).await?);
+    print_json(
+        &RpcClient::new(rpc)
+            .call::<CouncilList>(&NoParams {})
+            .await?,
+    );
     Ok(())
 }
 
-async fn registry(cmd: RegistryCommand, what: &str) -> eyre::Result<()> {
-    let r = match cmd {
+/// A `chain` or `route` verb: `L` lists, `S` shows one by id.
+async fn registry<L, S>(cmd: RegistryCommand) -> eyre::Result<()>
+where
+    L: Method<Params = NoParams>,
+    S: Method<Params = TextId>,
+{
+    match cmd {
         RegistryCommand::List { rpc } => {
-            RpcClient::new(rpc)
-                .call(&format!("{what}_list"), json!({}))
-                .await?
+            print_json(&RpcClient::new(rpc).call::<L>(&NoParams {}).await?);
         }
         RegistryCommand::Show { id, rpc } => {
-            RpcClient::new(rpc)
-                .call(&format!("{what}_show"), json!({"id": id}))
-                .await?
+            print_json(&RpcClient::new(rpc).call::<S>(&TextId { id }).await?);
         }
-    };
-    print_json(&r);
+    }
     Ok(())
 }
 
 /// Runs a `chain` verb.
 pub async fn run_chain(cmd: RegistryCommand) -> eyre::Result<()> {
-    registry(cmd, "chain").await
+    registry::<ChainList, ChainShow>(cmd).await
 }
 
 /// Runs a `route` verb.
 pub async fn run_route(cmd: RegistryCommand) -> eyre::Result<()> {
-    registry(cmd, "route").await
+    registry::<RouteList, RouteShow>(cmd).await
 }

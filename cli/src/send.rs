@@ -4,10 +4,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 use eyre::eyre;
-use serde_json::json;
 
-use junction_hub::client::{sign_tx, RpcClient};
 use junction_hub::config::{Genesis, Home, KeyFile};
+use junction_keys::sign_tx;
+use junction_rpc::methods::{
+    Account, AccountParams, BroadcastAnswer, BroadcastMode, BroadcastParams, BroadcastTx,
+};
+use junction_rpc::{Hex, HexBytes, RpcClient};
 use junction_spec::{Encode, TxKind};
 
 /// Path of the key file `name` in a home's key directory.
@@ -16,7 +19,7 @@ pub(crate) fn key_path(home: &std::path::Path, name: &str) -> PathBuf {
 }
 
 /// Prints a JSON value, pretty.
-pub(crate) fn print_json(v: &serde_json::Value) {
+pub(crate) fn print_json<T: serde::Serialize + ?Sized>(v: &T) {
     use std::io::Write as _;
     // A closed pipe (`| head`) ends the output quietly.
     let _ = writeln!(
@@ -44,7 +47,7 @@ pub struct SendArgs {
 }
 
 /// Signs `kind` with the named key at the account's next nonce and broadcasts it.
-pub async fn send_tx(send: &SendArgs, kind: TxKind) -> eyre::Result<serde_json::Value> {
+pub async fn send_tx(send: &SendArgs, kind: TxKind) -> eyre::Result<BroadcastAnswer> {
     let key = KeyFile::load(&key_path(&send.home, &send.from))?
         .private_key()
         .map_err(|e| eyre!("key `{}`: {e}", send.from))?;
@@ -52,19 +55,20 @@ pub async fn send_tx(send: &SendArgs, kind: TxKind) -> eyre::Result<serde_json::
     let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
     let client = RpcClient::new(send.rpc.clone());
     let addr = junction_spec::address_from_ed25519(key.public_key().as_bytes());
-    let acct = client
-        .call("account", json!({"address": hex::encode(addr)}))
-        .await?;
-    let nonce = acct
-        .get("next_nonce")
-        .and_then(serde_json::Value::as_u64)
-        .ok_or_else(|| eyre!("node returned no nonce"))?;
+    let nonce = client
+        .call::<Account>(&AccountParams { address: Hex(addr) })
+        .await?
+        .next_nonce;
     let tx = sign_tx(&key, &chain_id, nonce, kind);
-    let mode = if send.no_wait { "sync" } else { "commit" };
+    let mode = if send.no_wait {
+        BroadcastMode::Sync
+    } else {
+        BroadcastMode::Commit
+    };
     Ok(client
-        .call(
-            "broadcast_tx",
-            json!({"tx": hex::encode(tx.to_bytes()), "mode": mode}),
-        )
+        .call::<BroadcastTx>(&BroadcastParams {
+            tx: HexBytes(tx.to_bytes()),
+            mode,
+        })
         .await?)
 }

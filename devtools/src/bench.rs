@@ -10,13 +10,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eyre::eyre;
-use serde_json::{json, Value};
+
 use tokio::sync::Mutex;
 
 use junction_spec::{Encode, Hash32};
 
-use junction_hub::client::{into_result, ClientError, RpcClient};
 use junction_hub::config::{Genesis, Home};
+use junction_rpc::methods::{
+    AtHeight, BroadcastMode, BroadcastParams, BroadcastTx, GetBlock, NoParams, Status,
+};
+use junction_rpc::{ClientError, Hex, HexBytes, RpcClient};
 
 pub(crate) fn percentile(sorted: &[u64], p: usize) -> u64 {
     if sorted.is_empty() {
@@ -29,8 +32,8 @@ pub(crate) fn percentile(sorted: &[u64], p: usize) -> u64 {
 pub(crate) async fn wait_for_height(rpc: &RpcClient, h: u64, limit: Duration) -> eyre::Result<u64> {
     let start = Instant::now();
     loop {
-        if let Ok(s) = rpc.call("status", json!({})).await {
-            let got = s.get("height").and_then(Value::as_u64).unwrap_or(0);
+        if let Ok(s) = rpc.call::<Status>(&NoParams {}).await {
+            let got = s.height;
             if got >= h {
                 return Ok(got);
             }
@@ -94,13 +97,13 @@ async fn run_load(
         "signing {} transactions for {accounts} accounts...",
         per_account * accounts
     );
-    let mut queues: Vec<Vec<(Hash32, String)>> = Vec::with_capacity(accounts);
+    let mut queues: Vec<Vec<(Hash32, HexBytes)>> = Vec::with_capacity(accounts);
     for a in 0..accounts {
         let key = crate::testnet::dev_account(u8::try_from(a + 1).unwrap_or(u8::MAX));
         let q = (0..per_account as u64)
             .map(|n| {
-                let tx = junction_hub::client::sign_remark(&key, &chain_id, n, vec![0xab; 32]);
-                (tx.hash(), hex::encode(tx.to_bytes()))
+                let tx = junction_keys::sign_remark(&key, &chain_id, n, vec![0xab; 32]);
+                (tx.hash(), HexBytes(tx.to_bytes()))
             })
             .collect();
         queues.push(q);
@@ -117,7 +120,7 @@ async fn run_load(
     // One submitter per node, each owning the accounts assigned to that node.
     let mut submitters = Vec::new();
     let n = rpcs.len();
-    let mut per_node: Vec<Vec<Vec<(Hash32, String)>>> = (0..n).map(|_| Vec::new()).collect();
+    let mut per_node: Vec<Vec<Vec<(Hash32, HexBytes)>>> = (0..n).map(|_| Vec::new()).collect();
     for (i, q) in queues.into_iter().enumerate() {
         per_node[i % n].push(q);
     }
@@ -142,37 +145,27 @@ async fn run_load(
     let stop_following = deadline + Duration::from_secs(5);
     let mut prev_time: Option<u64> = None;
     while Instant::now() < stop_following {
-        match follower.call("block", json!({"height": next})).await {
+        match follower
+            .call::<GetBlock>(&AtHeight { height: Some(next) })
+            .await
+        {
             Ok(b) => {
                 let seen = Instant::now();
-                let time = b
-                    .pointer("/header/time_ms")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
+                let time = b.header.time_ms;
                 if let Some(p) = prev_time {
                     if seen <= deadline {
                         block_times.push(time.saturating_sub(p));
                     }
                 }
                 prev_time = Some(time);
-                let txs = b
-                    .get("txs")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                let txs = b.txs;
                 if seen <= deadline {
                     committed += txs.len() as u64;
                     first_time.get_or_insert(time);
                     last_time = time;
                 }
                 let mut p = pending.lock().await;
-                for t in txs {
-                    let Some(h) = t.as_str().and_then(|s| hex::decode(s).ok()) else {
-                        continue;
-                    };
-                    let Ok(h) = <[u8; 32]>::try_from(h) else {
-                        continue;
-                    };
+                for Hex(h) in txs {
                     if let Some(sent) = p.sent.remove(&h) {
                         latencies.push(seen.duration_since(sent).as_millis() as u64);
                     }
@@ -222,7 +215,7 @@ async fn run_load(
 
 async fn submit(
     rpc: RpcClient,
-    mut queues: Vec<Vec<(Hash32, String)>>,
+    mut queues: Vec<Vec<(Hash32, HexBytes)>>,
     pending: Arc<Mutex<Pending>>,
     deadline: Instant,
     rate: u64,
@@ -240,8 +233,11 @@ async fn submit(
                 if batch.len() >= BATCH {
                     break 'fill;
                 }
-                if let Some((h, hex)) = q.get(cursors[a]) {
-                    batch.push(json!({"jsonrpc": "2.0", "id": batch.len(), "method": "broadcast_tx", "params": {"tx": hex, "mode": "sync"}}));
+                if let Some((h, tx)) = q.get(cursors[a]) {
+                    batch.push(BroadcastParams {
+                        tx: tx.clone(),
+                        mode: BroadcastMode::Sync,
+                    });
                     picked.push((a, *h));
                     cursors[a] += 1;
                 }
@@ -259,12 +255,11 @@ async fn submit(
             tokio::time::sleep_until(due.into()).await;
         }
         let now = Instant::now();
-        let answer = rpc.raw(&Value::Array(batch)).await?;
-        let answers = answer.as_array().cloned().unwrap_or_default();
+        let answers = rpc.call_batch::<BroadcastTx>(&batch).await?;
         let mut backoff = false;
         let mut p = pending.lock().await;
         for ((a, h), ans) in picked.iter().zip(answers) {
-            match into_result(ans) {
+            match ans {
                 Ok(_) => {
                     accepted += 1;
                     p.sent.insert(*h, now);

@@ -13,15 +13,17 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use eyre::{eyre, WrapErr};
-use serde_json::{json, Value};
 
-use junction_hub::client::{ClientError, RpcClient};
 use junction_hub::config::GenesisRoute;
 use junction_light_clients::evm::attested::{testkit, AttestedHeader, SignedAttestedHeader};
 use junction_light_clients::evm::codec::AttestedTrustRoot;
 use junction_light_clients::evm::mpt::{
     commitment_slot, testkit as mpt_testkit, Account, EvmPath, EvmProof,
 };
+use junction_rpc::methods::{
+    AtHeight, BroadcastMode, BroadcastParams, BroadcastTx, GetBlock, LogInfo, NoParams, Status,
+};
+use junction_rpc::{ClientError, Hex, HexBytes, RpcClient};
 use junction_spec::gov::{ChainRegistration, Fraction, LightClientParams, RateLimit, RoutePolicy};
 use junction_spec::relay::{RelayMsg, SourceProof};
 use junction_spec::{ChainId, Encode, Hash32, LedgerKind, Packet, RouteId, Timeout, TxKind};
@@ -209,10 +211,10 @@ fn signed_header(number: u64, state_root: [u8; 32], timestamp: u64) -> SignedAtt
     }
 }
 
-/// A signed relay transaction: hash, hex, packets in it.
+/// A signed relay transaction: hash, encoding, packets in it.
 struct RelayTx {
     hash: Hash32,
-    hex: String,
+    tx: HexBytes,
     packets: u64,
 }
 
@@ -227,12 +229,11 @@ impl Relayer {
             .iter()
             .filter(|m| matches!(m, RelayMsg::RecvPacket { .. }))
             .count() as u64;
-        let tx =
-            junction_hub::client::sign_tx(&self.key, chain_id, self.nonce, TxKind::Relay { msgs });
+        let tx = junction_keys::sign_tx(&self.key, chain_id, self.nonce, TxKind::Relay { msgs });
         self.nonce += 1;
         RelayTx {
             hash: tx.hash(),
-            hex: hex::encode(tx.to_bytes()),
+            tx: HexBytes(tx.to_bytes()),
             packets,
         }
     }
@@ -369,13 +370,8 @@ async fn run(
     for r in &rpcs {
         crate::bench::wait_for_height(r, 2, Duration::from_secs(60)).await?;
     }
-    let status = rpcs[0].call("status", json!({})).await?;
-    let chain_id = chain(
-        status
-            .get("chain_id")
-            .and_then(Value::as_str)
-            .unwrap_or("junction-bench-hub"),
-    )?;
+    let status = rpcs[0].call::<Status>(&NoParams {}).await?;
+    let chain_id = chain(&status.chain_id)?;
     let mut relayers: Vec<Relayer> = keys
         .into_iter()
         .map(|key| Relayer { key, nonce: 0 })
@@ -407,7 +403,10 @@ async fn run(
             }],
         );
         rpcs[0]
-            .call("broadcast_tx", json!({"tx": update.hex, "mode": "commit"}))
+            .call::<BroadcastTx>(&BroadcastParams {
+                tx: update.tx,
+                mode: BroadcastMode::Commit,
+            })
             .await
             .wrap_err("the client update")?;
         if floor_sample.is_none() {
@@ -451,12 +450,7 @@ async fn run(
         let before_adm = histogram(&urls[0], "junction_admission_seconds").await?;
         let before_exec = histogram(&urls[0], "junction_block_execution_seconds").await?;
         let before_commit = histogram(&urls[0], "junction_block_commit_seconds").await?;
-        let start_height = rpcs[0]
-            .call("status", json!({}))
-            .await?
-            .get("height")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
+        let start_height = rpcs[0].call::<Status>(&NoParams {}).await?.height;
         let first_submit_ms = junction_hub::node::now_ms();
         let mut tasks = Vec::new();
         for (r, q) in queues.into_iter().enumerate() {
@@ -470,12 +464,7 @@ async fn run(
         let (packets_done, last_block_ms, block_times) = follow?;
         // Every packet must be in the log: a message refused inside a committed block
         // would otherwise count as throughput.
-        let logged = rpcs[0]
-            .call("log_info", json!({}))
-            .await?
-            .get("size")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
+        let logged = rpcs[0].call::<LogInfo>(&NoParams {}).await?.size;
         if logged != phase.range.end {
             return Err(eyre!(
                 "after packets {a}..{b} the hub logged {logged} entries, not {}: see junction_relay_rejected_total",
@@ -652,10 +641,13 @@ async fn submit(rpc: RpcClient, queue: Vec<RelayTx>) -> eyre::Result<()> {
         let end = (i + IN_FLIGHT).min(queue.len());
         let calls = queue[i..end].iter().map(|t| {
             let rpc = rpc.clone();
-            let hex = t.hex.clone();
+            let tx = t.tx.clone();
             async move {
-                rpc.call("broadcast_tx", json!({"tx": hex, "mode": "sync"}))
-                    .await
+                rpc.call::<BroadcastTx>(&BroadcastParams {
+                    tx,
+                    mode: BroadcastMode::Sync,
+                })
+                .await
             }
         });
         let answers = futures::future::join_all(calls).await;
@@ -702,22 +694,15 @@ async fn follow(
     let mut block_times = Vec::new();
     let mut idle = Instant::now();
     while !sizes.is_empty() {
-        match rpc.call("block", json!({"height": next})).await {
+        match rpc.call::<GetBlock>(&AtHeight { height: Some(next) }).await {
             Ok(b) => {
-                let time = b
-                    .pointer("/header/time_ms")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
+                let time = b.header.time_ms;
                 if let Some(p) = prev {
                     block_times.push(time.saturating_sub(p));
                 }
                 prev = Some(time);
-                for t in b.get("txs").and_then(Value::as_array).into_iter().flatten() {
-                    let h = t
-                        .as_str()
-                        .and_then(|s| hex::decode(s).ok())
-                        .and_then(|v| <Hash32>::try_from(v).ok());
-                    if let Some(n) = h.and_then(|h| sizes.remove(&h)) {
+                for Hex(h) in b.txs {
+                    if let Some(n) = sizes.remove(&h) {
                         packets += n;
                         last_time = time;
                     }

@@ -17,7 +17,6 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::local::PrivateKeySigner;
 use eyre::{eyre, WrapErr};
-use serde_json::{json, Value};
 
 use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
 use junction_adapters::evm::anvil::{Anvil, DEV_KEY_0, DEV_KEY_1};
@@ -29,9 +28,13 @@ use junction_spec::gov::{
 };
 use junction_spec::{ChainId, ChainRegistration, Checkpoint, Decode, Encode, TxKind};
 
-use junction_hub::client::RpcClient;
 use junction_hub::config::{Genesis, Home, KeyFile};
 use junction_relayer::{ChainConfig, RelayerConfig};
+use junction_rpc::methods::{
+    Account, AccountParams, AtHeight, BroadcastMode, BroadcastParams, BroadcastTx, GetCheckpoint,
+    GovList, NoParams, PacketKeyParams, PacketShow, Status,
+};
+use junction_rpc::{Hex, HexBytes, RpcClient};
 
 /// anvil's third dev account (public, well known): pays the second relayer's deliveries.
 pub const DEV_KEY_2: &str = "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
@@ -200,8 +203,8 @@ fn free_loopback() -> eyre::Result<std::net::SocketAddr> {
 pub async fn wait_height(rpc: &RpcClient, height: u64, timeout: Duration) -> eyre::Result<u64> {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Ok(s) = rpc.call("status", json!({})).await {
-            let h = s.get("height").and_then(Value::as_u64).unwrap_or(0);
+        if let Ok(s) = rpc.call::<Status>(&NoParams {}).await {
+            let h = s.height;
             if h >= height {
                 return Ok(h);
             }
@@ -226,18 +229,22 @@ async fn send_all(
 ) -> eyre::Result<()> {
     let pk = key.private_key().map_err(|e| eyre!(e))?;
     let addr = junction_spec::address_from_ed25519(pk.public_key().as_bytes());
-    let acct = rpc
-        .call("account", json!({"address": hex::encode(addr)}))
-        .await?;
-    let first = acct.get("next_nonce").and_then(Value::as_u64).unwrap_or(0);
+    let first = rpc
+        .call::<Account>(&AccountParams { address: Hex(addr) })
+        .await?
+        .next_nonce;
     let last = kinds.len().saturating_sub(1);
     for (i, kind) in kinds.into_iter().enumerate() {
-        let tx = junction_hub::client::sign_tx(&pk, chain, first + i as u64, kind);
-        let mode = if i == last { "commit" } else { "sync" };
-        rpc.call(
-            "broadcast_tx",
-            json!({"tx": hex::encode(tx.to_bytes()), "mode": mode}),
-        )
+        let tx = junction_keys::sign_tx(&pk, chain, first + i as u64, kind);
+        let mode = if i == last {
+            BroadcastMode::Commit
+        } else {
+            BroadcastMode::Sync
+        };
+        rpc.call::<BroadcastTx>(&BroadcastParams {
+            tx: HexBytes(tx.to_bytes()),
+            mode,
+        })
         .await?;
     }
     Ok(())
@@ -289,26 +296,18 @@ pub async fn pass_proposals(
     }
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let list = rpc.call("gov_list", json!({})).await?;
-        let statuses: Vec<String> = list
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter(|p| {
-                        p.get("id")
-                            .and_then(Value::as_u64)
-                            .is_some_and(|id| ids.contains(&id))
-                    })
-                    .map(|p| status_name(p.get("status")))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if statuses.iter().all(|s| s == "executed") && statuses.len() == ids.len() {
+        let list = rpc.call::<GovList>(&NoParams {}).await?;
+        let statuses: Vec<&'static str> = list
+            .iter()
+            .filter(|p| ids.contains(&p.id))
+            .map(|p| p.status.name())
+            .collect();
+        if statuses.iter().all(|s| *s == "executed") && statuses.len() == ids.len() {
             return Ok(());
         }
         if let Some(bad) = statuses
             .iter()
-            .find(|s| s.starts_with("failed") || *s == "rejected" || *s == "vetoed")
+            .find(|s| **s == "failed" || **s == "rejected" || **s == "vetoed")
         {
             return Err(eyre!("a setup proposal ended {bad}"));
         }
@@ -321,28 +320,9 @@ pub async fn pass_proposals(
     }
 }
 
-fn status_name(v: Option<&Value>) -> String {
-    match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Object(o)) => o
-            .get("status")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        _ => String::new(),
-    }
-}
-
 async fn proposal_ids(rpc: &RpcClient) -> eyre::Result<Vec<u64>> {
-    let list = rpc.call("gov_list", json!({})).await?;
-    Ok(list
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| p.get("id").and_then(Value::as_u64))
-                .collect()
-        })
-        .unwrap_or_default())
+    let list = rpc.call::<GovList>(&NoParams {}).await?;
+    Ok(list.iter().map(|p| p.id).collect())
 }
 
 /// The member key files of a testnet made by `junction testnet init`.
@@ -381,21 +361,11 @@ pub async fn setup_with_anvil_args(
     wait_height(&rpc, 2, Duration::from_secs(60)).await?;
 
     // The gateways start from a checkpoint the validators signed.
-    let cp = rpc.call("checkpoint", json!({})).await?;
-    let cp_bytes = hex::decode(
-        cp.get("checkpoint_hex")
-            .and_then(Value::as_str)
-            .unwrap_or(""),
-    )
-    .map_err(|e| eyre!("checkpoint_hex: {e}"))?;
-    let checkpoint = Checkpoint::from_bytes(&cp_bytes).map_err(|e| eyre!("checkpoint: {e}"))?;
-    let set_bytes = hex::decode(
-        cp.get("attestation_set_hex")
-            .and_then(Value::as_str)
-            .unwrap_or(""),
-    )
-    .map_err(|e| eyre!("attestation_set_hex: {e}"))?;
-    let set = AttestationSet::from_bytes(&set_bytes).map_err(|e| eyre!("attestation set: {e}"))?;
+    let cp = rpc.call::<GetCheckpoint>(&AtHeight::default()).await?;
+    let checkpoint =
+        Checkpoint::from_bytes(&cp.checkpoint_hex.0).map_err(|e| eyre!("checkpoint: {e}"))?;
+    let set = AttestationSet::from_bytes(&cp.attestation_set_hex.0)
+        .map_err(|e| eyre!("attestation set: {e}"))?;
 
     let attesters: Vec<k256::ecdsa::SigningKey> = members
         .iter()
@@ -706,11 +676,11 @@ pub async fn lifecycle(
     let key = sent.packet.key().hash();
     let mut l = Lifecycle::default();
     if let Ok(v) = rpc
-        .call("packet_show", json!({"key": hex::encode(key)}))
+        .call::<PacketShow>(&PacketKeyParams { key: Hex(key) })
         .await
     {
-        l.hub_state = v.get("state").and_then(Value::as_str).map(str::to_owned);
-        l.hub_height = v.pointer("/hub_steps/0/height").and_then(Value::as_u64);
+        l.hub_state = Some(v.packet.state);
+        l.hub_height = v.hub_steps.first().map(|s| s.height);
     }
     if let Some(r) = dst
         .receipt(&sent.packet)

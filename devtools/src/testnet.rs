@@ -5,13 +5,14 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use eyre::{eyre, WrapErr};
-use serde_json::json;
+
 use tokio::process::{Child, Command};
 
-use junction_hub::client::RpcClient;
 use junction_hub::config::{
     AttestationKeyFile, Config, Genesis, GenesisGovernance, GenesisValidator, Home, KeyFile,
 };
+use junction_rpc::methods::{NoParams, Status};
+use junction_rpc::RpcClient;
 use junction_spec::ChainId;
 
 /// Ports each validator uses: p2p, gossip, rpc.
@@ -171,12 +172,8 @@ pub async fn supervise(dir: &Path, evm: usize) -> eyre::Result<()> {
                 }
                 let mut line = Vec::new();
                 for (i, r) in rpcs.iter().enumerate() {
-                    match r.call("status", json!({})).await {
-                        Ok(s) => line.push(format!(
-                            "node{i} h={} txs={}",
-                            s.get("height").and_then(|v| v.as_u64()).unwrap_or(0),
-                            s.get("total_txs").and_then(|v| v.as_u64()).unwrap_or(0)
-                        )),
+                    match r.call::<Status>(&NoParams {}).await {
+                        Ok(s) => line.push(format!("node{i} h={} txs={}", s.height, s.total_txs)),
                         Err(_) => line.push(format!("node{i} starting")),
                     }
                 }

@@ -4,12 +4,11 @@
 //! Layout: `context`/`signing`/`codec` adapt Malachite to our types; `chain` holds the pure
 //! block rules and `relay` the relayer transactions; `node` the shared state and commit
 //! path; `app` the consensus loop; `store` persistence (`store_tree` the state tree's rows); `mempool`, `gossip`, `rpc`,
-//! `metrics` the rest of the node; `config` the home directory; `client` the RPC client
-//! and transaction signing that the CLI, the relayer and the dev tools share.
+//! `metrics` the rest of the node; `config` the home directory. The RPC's types and client
+//! are `junction-rpc`, key files and transaction signing `junction-keys`.
 
 pub mod app;
 pub mod attest;
-pub mod client;
 pub mod codec;
 pub mod config;
 pub mod context;

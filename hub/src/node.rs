@@ -581,16 +581,14 @@ fn packet_steps(height: u64, events: &[Event]) -> Vec<(Hash32, serde_json::Value
         else {
             continue;
         };
-        out.push((
-            key,
-            serde_json::json!({
-                "height": height,
-                "action": action,
-                "log_index": attr("log_index").parse::<u64>().unwrap_or_default(),
-                "reason": attr("reason"),
-                "tx": e.tx,
-            }),
-        ));
+        let step = junction_rpc::PacketStep {
+            height,
+            action: action.to_string(),
+            log_index: attr("log_index").parse::<u64>().unwrap_or_default(),
+            reason: attr("reason"),
+            tx: e.tx.clone(),
+        };
+        out.push((key, serde_json::to_value(step).unwrap_or_default()));
     }
     out
 }

@@ -21,12 +21,13 @@ use axum::Router;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
-use crate::context::Address;
 use crate::metrics::Metrics;
 use crate::node::{NewBlock, Shared};
-use crate::rpc_error::{param_hex, param_u64, RpcError};
+use crate::rpc_error::{params, serve, RpcError};
 use crate::sync::read;
 use junction_hub_app::Block;
+use junction_rpc::methods::*;
+use junction_rpc::{codes, Hex, HexBytes};
 
 #[derive(Clone)]
 struct RpcState {
@@ -138,7 +139,7 @@ async fn handle_one(s: &RpcState, req: Value) -> Value {
     }
 }
 
-fn block_json(shared: &Shared, height: u64, block: &Block) -> Value {
+fn block_answer(shared: &Shared, height: u64, block: &Block) -> BlockAnswer {
     let h = &block.header;
     let cert = shared
         .store
@@ -146,34 +147,38 @@ fn block_json(shared: &Shared, height: u64, block: &Block) -> Value {
         .ok()
         .flatten()
         .and_then(|c| crate::codec::decode_extended_cert(&mut junction_spec::Reader::new(&c)).ok());
-    json!({
-        "height": h.height,
-        "hash": hex::encode(block.hash()),
-        "header": {
-            "chain_id": h.chain_id.as_str(),
-            "height": h.height,
-            "time_ms": h.time_ms,
-            "prev_block_hash": hex::encode(h.prev_block_hash),
-            "app_hash": hex::encode(h.app_hash),
-            "log_size": h.log_size,
-            "log_root": hex::encode(h.log_root),
-            "validators_hash": hex::encode(h.validators_hash),
-            "next_validators_hash": hex::encode(h.next_validators_hash),
-            "proposer": hex::encode(h.proposer),
-            "tx_root": hex::encode(h.tx_root),
+    BlockAnswer {
+        height: h.height,
+        hash: Hex(block.hash()),
+        header: HeaderView {
+            chain_id: h.chain_id.as_str().to_string(),
+            height: h.height,
+            time_ms: h.time_ms,
+            prev_block_hash: Hex(h.prev_block_hash),
+            app_hash: Hex(h.app_hash),
+            log_size: h.log_size,
+            log_root: Hex(h.log_root),
+            validators_hash: Hex(h.validators_hash),
+            next_validators_hash: Hex(h.next_validators_hash),
+            proposer: Hex(h.proposer),
+            tx_root: Hex(h.tx_root),
         },
-        "txs": block.txs.iter().map(|t| hex::encode(t.hash())).collect::<Vec<_>>(),
-        "commit": cert.map(|c| json!({
-            "round": c.round.as_i64(),
-            "signatures": c.commit_signatures.len(),
-            "extensions": c.commit_signatures.iter().filter(|s| s.extension.is_some()).count(),
-        })),
-    })
+        txs: block.txs.iter().map(|t| Hex(t.hash())).collect(),
+        commit: cert.map(|c| CommitView {
+            round: c.round.as_i64(),
+            signatures: c.commit_signatures.len() as u64,
+            extensions: c
+                .commit_signatures
+                .iter()
+                .filter(|s| s.extension.is_some())
+                .count() as u64,
+        }),
+    }
 }
 
 /// A committed block's checkpoint with the attestations its commit certificate carries:
 /// what a relayer hands to a gateway.
-fn checkpoint_json(shared: &Shared, height: u64, tip: u64) -> Result<Value, RpcError> {
+fn checkpoint_answer(shared: &Shared, height: u64, tip: u64) -> Result<CheckpointAnswer, RpcError> {
     use junction_spec::Encode as _;
     if height == 0 {
         return Err(RpcError::params("checkpoints start at height 1"));
@@ -200,7 +205,7 @@ fn checkpoint_json(shared: &Shared, height: u64, tip: u64) -> Result<Value, RpcE
         let Some(ext) = &s.extension else { continue };
         if attestation.check(&s.address, &digest, &ext.message) {
             if let Some(a) = attestation.address_of(&s.address) {
-                by_attester.insert(a, hex::encode(&ext.message));
+                by_attester.insert(a, HexBytes(ext.message.to_vec()));
             }
         }
     }
@@ -209,112 +214,69 @@ fn checkpoint_json(shared: &Shared, height: u64, tip: u64) -> Result<Value, RpcE
         .filter_map(|a| attestation.set.power_of(a))
         .sum();
     let total: u64 = attestation.set.attesters.iter().map(|a| a.power).sum();
-    Ok(json!({
-        "height": height,
-        "checkpoint": checkpoint,
-        "checkpoint_hex": hex::encode(checkpoint.to_bytes()),
-        "hash": hex::encode(digest),
-        "signatures": by_attester.values().collect::<Vec<_>>(),
-        "attestation_set_hex": hex::encode(attestation.set.to_bytes()),
-        "signed_power": signed,
-        "total_power": total,
-    }))
+    Ok(CheckpointAnswer {
+        height,
+        checkpoint_hex: HexBytes(checkpoint.to_bytes()),
+        checkpoint,
+        hash: Hex(digest),
+        signatures: by_attester.into_values().collect(),
+        attestation_set_hex: HexBytes(attestation.set.to_bytes()),
+        signed_power: signed,
+        total_power: total,
+    })
 }
 
 /// Handles one method call.
 pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<Value, RpcError> {
     match method {
-        "status" => {
+        Status::NAME => serve::<Status>(p, |_| {
             let chain = read(&shared.chain);
             let pool = crate::sync::lock(&shared.mempool);
-            Ok(json!({
-                "chain_id": shared.chain_id().as_str(),
-                "moniker": shared.config.moniker,
-                "height": chain.tip.height,
-                "latest_block_hash": hex::encode(chain.tip.block_hash),
-                "latest_block_time_ms": chain.tip.time_ms,
-                "app_hash": hex::encode(chain.tip.app_hash),
-                "round": chain.round,
-                "total_txs": chain.tip.total_txs,
-                "mempool_txs": pool.len(),
-                "mempool_bytes": pool.bytes(),
-            }))
-        }
-        "block" => {
+            Ok(StatusAnswer {
+                chain_id: shared.chain_id().as_str().to_string(),
+                moniker: shared.config.moniker.clone(),
+                height: chain.tip.height,
+                latest_block_hash: Hex(chain.tip.block_hash),
+                latest_block_time_ms: chain.tip.time_ms,
+                app_hash: Hex(chain.tip.app_hash),
+                round: chain.round,
+                total_txs: chain.tip.total_txs,
+                mempool_txs: pool.len() as u64,
+                mempool_bytes: pool.bytes() as u64,
+            })
+        }),
+        GetBlock::NAME => serve::<GetBlock>(p, |q| {
             let tip = read(&shared.chain).tip.height;
-            let height = param_u64(p, "height")?.unwrap_or(tip);
+            let height = q.height.unwrap_or(tip);
             let block = shared
                 .block(height)
                 .map_err(RpcError::internal)?
                 .ok_or_else(|| {
                     RpcError::not_found(format!("no block at height {height} (tip is {tip})"))
                 })?;
-            Ok(block_json(shared, height, &block))
-        }
-        "checkpoint" => {
+            Ok(block_answer(shared, height, &block))
+        }),
+        GetCheckpoint::NAME => serve::<GetCheckpoint>(p, |q| {
             let tip = read(&shared.chain).tip.height;
-            let height = param_u64(p, "height")?.unwrap_or(tip);
-            checkpoint_json(shared, height, tip)
-        }
-        "block_events" => {
-            let height =
-                param_u64(p, "height")?.ok_or_else(|| RpcError::params("`height` is required"))?;
+            checkpoint_answer(shared, q.height.unwrap_or(tip), tip)
+        }),
+        BlockEvents::NAME => serve::<BlockEvents>(p, |q| {
             let events = shared
-                .events(height)
+                .events(q.height)
                 .map_err(RpcError::internal)?
-                .ok_or_else(|| RpcError::not_found(format!("no block at height {height}")))?;
-            Ok(json!({"height": height, "events": events}))
+                .ok_or_else(|| RpcError::not_found(format!("no block at height {}", q.height)))?;
+            Ok(BlockEventsAnswer {
+                height: q.height,
+                events,
+            })
+        }),
+        BroadcastTx::NAME => {
+            let q = params::<BroadcastTx>(p)?;
+            let answer = broadcast_tx(shared, q).await?;
+            serde_json::to_value(answer).map_err(RpcError::internal)
         }
-        "broadcast_tx" => {
-            let bytes = param_hex(p, "tx")?;
-            let mode = p.get("mode").and_then(Value::as_str).unwrap_or("sync");
-            if mode != "sync" && mode != "commit" {
-                return Err(RpcError::params("`mode` is `sync` or `commit`"));
-            }
-            // Subscribe before admission so the block that includes it cannot be missed.
-            let mut blocks = shared.blocks.subscribe();
-            let hash = shared.admit_tx(&bytes, true)?;
-            if mode == "sync" {
-                return Ok(json!({"hash": hex::encode(hash)}));
-            }
-            let wait = async {
-                loop {
-                    match blocks.recv().await {
-                        Ok(b) => {
-                            if let Some(i) = b.tx_hashes.iter().position(|h| h == &hash) {
-                                return Ok((b.height, i));
-                            }
-                        }
-                        Err(broadcast::error::RecvError::Lagged(_)) => {
-                            if let Ok(Some((h, i))) = shared.store.tx_location(&hash) {
-                                return Ok((h, i as usize));
-                            }
-                        }
-                        Err(broadcast::error::RecvError::Closed) => {
-                            return Err(RpcError::internal("node is shutting down"))
-                        }
-                    }
-                }
-            };
-            match tokio::time::timeout(Duration::from_secs(30), wait).await {
-                Ok(Ok((height, index))) => Ok(json!({
-                    "hash": hex::encode(hash),
-                    "height": height,
-                    "index": index,
-                    "result": tx_result(shared, height, &hash),
-                })),
-                Ok(Err(e)) => Err(e),
-                Err(_) => Err(RpcError::new(
-                    -32005,
-                    "commit_timeout",
-                    "transaction is in the mempool but was not committed within 30 s; query `tx` later",
-                )),
-            }
-        }
-        "tx" => {
-            let hash: [u8; 32] = param_hex(p, "hash")?
-                .try_into()
-                .map_err(|_| RpcError::params("`hash` must be 32 bytes"))?;
+        GetTx::NAME => serve::<GetTx>(p, |q| {
+            let hash = q.hash.0;
             let (height, index) = shared
                 .store
                 .tx_location(&hash)
@@ -328,47 +290,55 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 .txs
                 .get(index as usize)
                 .ok_or_else(|| RpcError::internal("indexed transaction missing"))?;
-            Ok(json!({
-                "hash": hex::encode(hash),
-                "height": height,
-                "index": index,
-                "tx": crate::node::tx_hex(tx),
-                "signer": hex::encode(tx.body.signer_address()),
-                "nonce": tx.body.nonce,
-                "kind": tx.body.kind.name(),
-                "result": tx_result(shared, height, &hash),
-            }))
-        }
-        "validators" => {
+            Ok(TxAnswer {
+                hash: q.hash,
+                height,
+                index: u64::from(index),
+                tx: HexBytes(junction_spec::Encode::to_bytes(tx)),
+                signer: Hex(tx.body.signer_address()),
+                nonce: tx.body.nonce,
+                kind: tx.body.kind.name().to_string(),
+                result: tx_result(shared, height, &hash),
+            })
+        }),
+        Validators::NAME => serve::<Validators>(p, |_| {
             let vs = &shared.validator_set;
-            Ok(json!({
-                "height": read(&shared.chain).tip.height,
-                "hash": hex::encode(vs.hash()),
-                "total_power": vs.validators().iter().map(|v| v.voting_power).sum::<u64>(),
-                "validators": vs.validators().iter().map(|v| json!({
-                    "address": v.address.to_string(),
-                    "pub_key": hex::encode(v.public_key.as_bytes()),
-                    "power": v.voting_power,
-                })).collect::<Vec<_>>(),
-            }))
-        }
-        "account" => {
-            let addr: [u8; 20] = param_hex(p, "address")?
-                .try_into()
-                .map_err(|_| RpcError::params("`address` must be 20 bytes"))?;
+            Ok(ValidatorsAnswer {
+                height: read(&shared.chain).tip.height,
+                hash: Hex(vs.hash()),
+                total_power: vs.validators().iter().map(|v| v.voting_power).sum::<u64>(),
+                validators: vs
+                    .validators()
+                    .iter()
+                    .map(|v| ValidatorView {
+                        address: Hex(v.address.0),
+                        pub_key: Hex(*v.public_key.as_bytes()),
+                        power: v.voting_power,
+                    })
+                    .collect(),
+            })
+        }),
+        Account::NAME => serve::<Account>(p, |q| {
+            let addr = q.address.0;
             let chain = read(&shared.chain);
             let remark = chain
                 .state
                 .get(&junction_hub_app::remark_key(&addr))
-                .map(hex::encode);
-            Ok(json!({
-                "address": Address(addr).to_string(),
-                "next_nonce": chain.state.next_nonce(&addr),
-                "remark": remark,
-            }))
-        }
-        "gov_list" | "gov_show" | "gov_params" | "council_list" | "chain_list" | "chain_show"
-        | "route_list" | "route_show" => gov_query(shared, method, p),
+                .map(|r| HexBytes(r.to_vec()));
+            Ok(AccountAnswer {
+                address: q.address,
+                next_nonce: chain.state.next_nonce(&addr),
+                remark,
+            })
+        }),
+        GovList::NAME
+        | GovShow::NAME
+        | GovParamsQuery::NAME
+        | CouncilList::NAME
+        | ChainList::NAME
+        | ChainShow::NAME
+        | RouteList::NAME
+        | RouteShow::NAME => gov_query(shared, method, p),
         other => {
             // Log, packet and state queries read proofs and indexes: they run on the blocking
             // workers so that a large one never stalls the async workers (consensus, gossip).
@@ -381,17 +351,67 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
             .map_err(|e| RpcError::internal(format!("the query worker stopped: {e}")))?;
             answer.unwrap_or_else(|| {
                 Err(RpcError::new(
-                    -32601,
+                    codes::METHOD_NOT_FOUND,
                     "method_not_found",
-                    format!("unknown method `{other}`; methods: status, block, block_events, broadcast_tx, tx, validators, account, gov_list, gov_show, gov_params, council_list, chain_list, chain_show, route_list, route_show, log_info, log_entries, log_proof, log_proofs, client_state, packet_show, packet_list, state_proof (and subscribe over WebSocket)"),
+                    format!(
+                        "unknown method `{other}`; methods: {} (and subscribe over WebSocket)",
+                        METHODS.join(", ")
+                    ),
                 ))
             })
         }
     }
 }
 
-/// `"ok"`, or the named rule that made a committed transaction fail (its nonce is used).
-fn tx_result(shared: &Shared, height: u64, hash: &[u8; 32]) -> Value {
+async fn broadcast_tx(shared: &Shared, q: BroadcastParams) -> Result<BroadcastAnswer, RpcError> {
+    // Subscribe before admission so the block that includes it cannot be missed.
+    let mut blocks = shared.blocks.subscribe();
+    let hash = shared.admit_tx(&q.tx.0, true)?;
+    if q.mode == BroadcastMode::Sync {
+        return Ok(BroadcastAnswer {
+            hash: Hex(hash),
+            height: None,
+            index: None,
+            result: None,
+        });
+    }
+    let wait = async {
+        loop {
+            match blocks.recv().await {
+                Ok(b) => {
+                    if let Some(i) = b.tx_hashes.iter().position(|h| h == &hash) {
+                        return Ok((b.height, i as u64));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if let Ok(Some((h, i))) = shared.store.tx_location(&hash) {
+                        return Ok((h, u64::from(i)));
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => {
+                    return Err(RpcError::internal("node is shutting down"))
+                }
+            }
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(30), wait).await {
+        Ok(Ok((height, index))) => Ok(BroadcastAnswer {
+            hash: Hex(hash),
+            height: Some(height),
+            index: Some(index),
+            result: Some(tx_result(shared, height, &hash)),
+        }),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(RpcError::new(
+            codes::COMMIT_TIMEOUT,
+            "commit_timeout",
+            "transaction is in the mempool but was not committed within 30 s; query `tx` later",
+        )),
+    }
+}
+
+/// `Ok`, or the named rule that made a committed transaction fail (its nonce is used).
+fn tx_result(shared: &Shared, height: u64, hash: &[u8; 32]) -> TxResult {
     let hex_hash = hex::encode(hash);
     let failed = shared.events(height).ok().flatten().and_then(|events| {
         events
@@ -399,7 +419,7 @@ fn tx_result(shared: &Shared, height: u64, hash: &[u8; 32]) -> Value {
             .find(|e| e.kind == "tx_failed" && e.tx == hex_hash)
     });
     match failed {
-        None => json!("ok"),
+        None => TxResult::Ok,
         Some(e) => {
             let attr = |k: &str| {
                 e.attributes
@@ -408,13 +428,12 @@ fn tx_result(shared: &Shared, height: u64, hash: &[u8; 32]) -> Value {
                     .map(|(_, v)| v.clone())
                     .unwrap_or_default()
             };
-            json!({"failed": attr("error"), "message": attr("message")})
+            TxResult::Failed {
+                failed: attr("error"),
+                message: attr("message"),
+            }
         }
     }
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, RpcError> {
-    serde_json::to_value(v).map_err(RpcError::internal)
 }
 
 fn gov_query(shared: &Shared, method: &str, p: &Value) -> Result<Value, RpcError> {
@@ -424,67 +443,57 @@ fn gov_query(shared: &Shared, method: &str, p: &Value) -> Result<Value, RpcError
             .map_err(RpcError::internal)?;
         (c, chain.tip.time_ms)
     };
-    let id_str = || {
-        p.get("id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| RpcError::params("`id` (string) is required"))
+    let chain_id = |id: &str| {
+        junction_spec::ChainId::new(id).map_err(|e| RpcError::params(format!("`id`: {e}")))
+    };
+    let route_id = |id: &str| {
+        junction_spec::gov::RouteId::new(id).map_err(|e| RpcError::params(format!("`id`: {e}")))
     };
     match method {
-        "gov_list" => Ok(Value::Array(
-            council
+        GovList::NAME => serve::<GovList>(p, |_| {
+            Ok(council
                 .proposals()
-                .map(|pr| {
-                    json!({
-                        "id": pr.id,
-                        "kind": pr.kind.name(),
-                        "proposer": pr.proposer.as_str(),
-                        "expedited": pr.expedited,
-                        "status": pr.status,
-                        "voting_ends_ms": pr.voting_ends_ms,
-                        "votes": pr.votes.len(),
-                    })
+                .map(|pr| ProposalSummary {
+                    id: pr.id,
+                    kind: pr.kind.name().to_string(),
+                    proposer: pr.proposer.as_str().to_string(),
+                    expedited: pr.expedited,
+                    status: pr.status.clone(),
+                    voting_ends_ms: pr.voting_ends_ms,
+                    votes: pr.votes.len() as u64,
                 })
-                .collect(),
-        )),
-        "gov_show" => {
-            let id = param_u64(p, "id")?.ok_or_else(|| RpcError::params("`id` is required"))?;
+                .collect())
+        }),
+        GovShow::NAME => serve::<GovShow>(p, |q| {
             let pr = council
-                .proposal(id)
-                .ok_or_else(|| RpcError::not_found(format!("no proposal {id}")))?;
-            Ok(json!({
-                "proposal": to_json(pr)?,
-                "tally": council.tally(id).map(|t| to_json(&t)).transpose()?,
-                "hub_time_ms": now,
-                "voting_time_left_ms": pr.voting_ends_ms.saturating_sub(now),
-                "timelock_ms": council.params().timelock_ms,
-            }))
-        }
-        "gov_params" => to_json(council.params()),
-        "council_list" => to_json(&council.members()),
-        "chain_list" => Ok(Value::Array(
-            council.chains().map(to_json).collect::<Result<_, _>>()?,
-        )),
-        "chain_show" => {
-            let id = junction_spec::ChainId::new(id_str()?)
-                .map_err(|e| RpcError::params(format!("`id`: {e}")))?;
-            to_json(
-                council
-                    .chain(&id)
-                    .ok_or_else(|| RpcError::not_found(format!("no chain {}", id.as_str())))?,
-            )
-        }
-        "route_list" => Ok(Value::Array(
-            council.routes().map(to_json).collect::<Result<_, _>>()?,
-        )),
-        _ => {
-            let id = junction_spec::gov::RouteId::new(id_str()?)
-                .map_err(|e| RpcError::params(format!("`id`: {e}")))?;
-            to_json(
-                council
-                    .route(&id)
-                    .ok_or_else(|| RpcError::not_found(format!("no route {}", id.as_str())))?,
-            )
-        }
+                .proposal(q.id)
+                .ok_or_else(|| RpcError::not_found(format!("no proposal {}", q.id)))?;
+            Ok(GovShowAnswer {
+                proposal: pr.clone(),
+                tally: council.tally(q.id),
+                hub_time_ms: now,
+                voting_time_left_ms: pr.voting_ends_ms.saturating_sub(now),
+                timelock_ms: council.params().timelock_ms,
+            })
+        }),
+        GovParamsQuery::NAME => serve::<GovParamsQuery>(p, |_| Ok(council.params().clone())),
+        CouncilList::NAME => serve::<CouncilList>(p, |_| Ok(council.members().to_vec())),
+        ChainList::NAME => serve::<ChainList>(p, |_| Ok(council.chains().cloned().collect())),
+        ChainShow::NAME => serve::<ChainShow>(p, |q| {
+            let id = chain_id(&q.id)?;
+            council
+                .chain(&id)
+                .cloned()
+                .ok_or_else(|| RpcError::not_found(format!("no chain {}", id.as_str())))
+        }),
+        RouteList::NAME => serve::<RouteList>(p, |_| Ok(council.routes().cloned().collect())),
+        _ => serve::<RouteShow>(p, |q| {
+            let id = route_id(&q.id)?;
+            council
+                .route(&id)
+                .cloned()
+                .ok_or_else(|| RpcError::not_found(format!("no route {}", id.as_str())))
+        }),
     }
 }
 

@@ -1,7 +1,12 @@
-//! The JSON-RPC error every method returns, and the parameter readers the method modules
-//! share.
+//! The JSON-RPC error every method returns, and the typed step every method goes through:
+//! parameters parsed into the method's type, its answer serialized from its type.
 
-use serde_json::{json, Value};
+use serde_json::Value;
+
+use serde::Deserialize as _;
+
+use junction_rpc::methods::Method;
+use junction_rpc::{codes, ErrorData, ErrorObject};
 
 use junction_hub_app::TxError;
 
@@ -25,16 +30,23 @@ impl RpcError {
         }
     }
     pub(crate) fn params(msg: impl Into<String>) -> Self {
-        Self::new(-32602, "invalid_params", msg)
+        Self::new(codes::INVALID_PARAMS, "invalid_params", msg)
     }
     pub(crate) fn internal(msg: impl ToString) -> Self {
-        Self::new(-32603, "internal_error", msg.to_string())
+        Self::new(codes::INTERNAL_ERROR, "internal_error", msg.to_string())
     }
     pub(crate) fn not_found(msg: impl Into<String>) -> Self {
-        Self::new(-32004, "not_found", msg)
+        Self::new(codes::NOT_FOUND, "not_found", msg)
     }
     pub(crate) fn to_json(&self) -> Value {
-        json!({"code": self.code, "message": self.message, "data": {"name": self.name}})
+        serde_json::to_value(ErrorObject {
+            code: self.code,
+            message: self.message.clone(),
+            data: Some(ErrorData {
+                name: self.name.to_string(),
+            }),
+        })
+        .unwrap_or(Value::Null)
     }
 }
 
@@ -44,22 +56,18 @@ impl From<TxError> for RpcError {
     }
 }
 
-pub(crate) fn param_u64(p: &Value, name: &str) -> Result<Option<u64>, RpcError> {
-    match p.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .map(Some)
-            .ok_or_else(|| RpcError::params(format!("`{name}` must be a non-negative integer"))),
-    }
+/// Parses `p` as the parameters of `M` (absent parameters read as `{}`).
+pub(crate) fn params<M: Method>(p: &Value) -> Result<M::Params, RpcError> {
+    let empty = Value::Object(serde_json::Map::new());
+    let p = if p.is_null() { &empty } else { p };
+    M::Params::deserialize(p).map_err(|e| RpcError::params(format!("{}: {e}", M::NAME)))
 }
 
-pub(crate) fn param_hex(p: &Value, name: &str) -> Result<Vec<u8>, RpcError> {
-    let s = p
-        .get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| RpcError::params(format!("`{name}` (hex string) is required")))?;
-    hex::decode(s.trim_start_matches("0x"))
-        .map_err(|e| RpcError::params(format!("`{name}` is not hex: {e}")))
+/// Answers `M`'s call: parses its parameters, runs `f`, serializes the answer.
+pub(crate) fn serve<M: Method>(
+    p: &Value,
+    f: impl FnOnce(M::Params) -> Result<M::Answer, RpcError>,
+) -> Result<Value, RpcError> {
+    let answer = f(params::<M>(p)?)?;
+    serde_json::to_value(answer).map_err(RpcError::internal)
 }

@@ -1,38 +1,31 @@
 //! RPC methods of the message path: the log (entries, inclusion proofs), light-client
 //! heights, and the packet index (`packet_show`, `packet_list`).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use junction_packets::{PacketRecord, PacketStatus};
 use junction_spec::{ChainId, Encode, Hash32, LogEntry, RouteId};
 
 use crate::node::Shared;
-use crate::rpc_error::{param_u64, RpcError};
+use crate::rpc_error::{serve, RpcError};
 use crate::sync::read;
 use junction_hub_app::relay::entry_kind_name;
+use junction_rpc::methods::*;
+use junction_rpc::{Hex, HexBytes};
 
-/// Most entries one `log_entries` call returns.
-pub const MAX_LOG_ENTRIES_PER_CALL: u64 = 1_000;
-/// Most packets one `packet_list` call returns.
-pub const MAX_PACKETS_PER_CALL: usize = 1_000;
-
-fn str_param<'a>(p: &'a Value, name: &str) -> Option<&'a str> {
-    p.get(name).and_then(Value::as_str)
-}
-
-fn entry_json(index: u64, e: &LogEntry) -> Value {
-    json!({
-        "index": index,
-        "kind": entry_kind_name(e.kind),
-        "target_chain": e.target_chain.as_str(),
-        "ordered": e.is_ordered(),
-        "ordered_from": e.ordered_from,
-        "target_binding": hex::encode(e.target_binding),
-        "key": hex::encode(e.packet.key().hash()),
-        "packet": e.packet,
-        "result_hex": hex::encode(&e.result),
-        "entry_hex": hex::encode(e.to_bytes()),
-    })
+fn entry_view(index: u64, e: &LogEntry) -> EntryView {
+    EntryView {
+        index,
+        kind: entry_kind_name(e.kind).to_string(),
+        target_chain: e.target_chain.as_str().to_string(),
+        ordered: e.is_ordered(),
+        ordered_from: e.ordered_from,
+        target_binding: Hex(e.target_binding),
+        key: Hex(e.packet.key().hash()),
+        packet: e.packet.clone(),
+        result_hex: HexBytes(e.result.clone()),
+        entry_hex: HexBytes(e.to_bytes()),
+    }
 }
 
 fn record_state(r: &PacketRecord) -> &'static str {
@@ -42,142 +35,129 @@ fn record_state(r: &PacketRecord) -> &'static str {
     }
 }
 
-fn record_json(key: &Hash32, r: &PacketRecord, entry: Option<&LogEntry>) -> Value {
-    json!({
-        "key": hex::encode(key),
-        "packet_hash": hex::encode(r.packet_hash),
-        "route": r.route.as_ref().map(|r| r.as_str()),
-        "ordered": r.ordered,
-        "state": record_state(r),
-        "received_on_hub": r.received_on_hub,
-        "packet_index": r.packet_index,
-        "outcome": r.outcome.map(|o| json!({"kind": entry_kind_name(o.kind), "log_index": o.log_index})),
-        "skip_index": r.skip_index,
-        "packet": entry.map(|e| &e.packet),
-    })
-}
-
-fn parse_key(p: &Value) -> Result<Hash32, RpcError> {
-    let s = str_param(p, "key").ok_or_else(|| RpcError::params("`key` (hex) is required"))?;
-    let b = hex::decode(s.trim_start_matches("0x"))
-        .map_err(|e| RpcError::params(format!("`key` is not hex: {e}")))?;
-    Hash32::try_from(b).map_err(|_| RpcError::params("`key` must be 32 bytes"))
+fn packet_view(key: &Hash32, r: &PacketRecord, entry: Option<&LogEntry>) -> PacketView {
+    PacketView {
+        key: Hex(*key),
+        packet_hash: Hex(r.packet_hash),
+        route: r.route.as_ref().map(|r| r.as_str().to_string()),
+        ordered: r.ordered,
+        state: record_state(r).to_string(),
+        received_on_hub: r.received_on_hub,
+        packet_index: r.packet_index,
+        outcome: r.outcome.map(|o| OutcomeView {
+            kind: entry_kind_name(o.kind).to_string(),
+            log_index: o.log_index,
+        }),
+        skip_index: r.skip_index,
+        packet: entry.map(|e| e.packet.clone()),
+    }
 }
 
 /// Handles the message-path methods; `None` when `method` is not one of them.
 pub fn dispatch(shared: &Shared, method: &str, p: &Value) -> Option<Result<Value, RpcError>> {
     let r = match method {
-        "log_info" => log_info(shared),
-        "log_entries" => log_entries(shared, p),
-        "log_proof" => log_proof(shared, p),
-        "log_proofs" => log_proofs(shared, p),
-        "client_state" => client_state(shared, p),
-        "packet_show" => packet_show(shared, p),
-        "packet_list" => packet_list(shared, p),
+        LogInfo::NAME => serve::<LogInfo>(p, |_| log_info(shared)),
+        LogEntries::NAME => serve::<LogEntries>(p, |q| log_entries(shared, q)),
+        LogProof::NAME => serve::<LogProof>(p, |q| log_proof(shared, q)),
+        LogProofs::NAME => serve::<LogProofs>(p, |q| log_proofs(shared, q)),
+        GetClientState::NAME => serve::<GetClientState>(p, |q| client_state(shared, q)),
+        PacketShow::NAME => serve::<PacketShow>(p, |q| packet_show(shared, q)),
+        PacketList::NAME => serve::<PacketList>(p, |q| packet_list(shared, q)),
         _ => return None,
     };
     Some(r)
 }
 
-fn log_info(shared: &Shared) -> Result<Value, RpcError> {
+fn log_info(shared: &Shared) -> Result<LogInfoAnswer, RpcError> {
     let chain = read(&shared.chain);
-    Ok(json!({
-        "size": chain.packets.log().size(),
-        "root": hex::encode(chain.packets.log().root()),
-        "committed_size": chain.tip.log_size,
-        "height": chain.tip.height,
-    }))
+    Ok(LogInfoAnswer {
+        size: chain.packets.log().size(),
+        root: Hex(chain.packets.log().root()),
+        committed_size: chain.tip.log_size,
+        height: chain.tip.height,
+    })
 }
 
-fn log_entries(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
-    let from = param_u64(p, "from")?.unwrap_or(0);
+fn log_entries(shared: &Shared, q: LogEntriesParams) -> Result<LogEntriesAnswer, RpcError> {
+    let from = q.from.unwrap_or(0);
     let chain = read(&shared.chain);
     let size = chain.packets.log().size();
-    let to = param_u64(p, "to")?
-        .unwrap_or(size)
-        .min(size)
-        .min(from.saturating_add(MAX_LOG_ENTRIES_PER_CALL));
-    let target = str_param(p, "target_chain");
-    let entries: Vec<Value> = (from..to)
+    let to =
+        q.to.unwrap_or(size)
+            .min(size)
+            .min(from.saturating_add(LogEntries::MAX));
+    let target = q.target_chain.as_deref();
+    let entries = (from..to)
         .filter_map(|i| chain.packets.log().entry(i).map(|e| (i, e)))
         .filter(|(_, e)| target.is_none_or(|t| e.target_chain.as_str() == t))
-        .map(|(i, e)| entry_json(i, e))
+        .map(|(i, e)| entry_view(i, e))
         .collect();
-    Ok(json!({"from": from, "to": to, "size": size, "entries": entries}))
+    Ok(LogEntriesAnswer {
+        from,
+        to,
+        size,
+        entries,
+    })
 }
 
-fn log_proof(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
-    let index = param_u64(p, "index")?.ok_or_else(|| RpcError::params("`index` is required"))?;
-    let tree_size =
-        param_u64(p, "tree_size")?.ok_or_else(|| RpcError::params("`tree_size` is required"))?;
+fn log_proof(shared: &Shared, q: LogProofParams) -> Result<LogProofAnswer, RpcError> {
     let chain = read(&shared.chain);
     let log = chain.packets.log();
     let proof = log
-        .inclusion_proof(index, tree_size)
+        .inclusion_proof(q.index, q.tree_size)
         .map_err(|e| RpcError::params(format!("no inclusion proof: {e}")))?;
-    let mut out = proven_entry(log, index, &proof)?;
-    out["tree_size"] = json!(tree_size);
-    Ok(out)
+    Ok(LogProofAnswer {
+        entry: proven_entry(log, q.index, &proof)?,
+        tree_size: q.tree_size,
+    })
 }
 
-/// `{index, entry_hex, proof}` of the log entry at `index` with its inclusion proof.
+/// The log entry at `index` with its inclusion proof.
 fn proven_entry(
     log: &junction_packets::MessageLog,
     index: u64,
     proof: &[Hash32],
-) -> Result<Value, RpcError> {
+) -> Result<ProvenEntry, RpcError> {
     let entry = log
         .entry(index)
         .ok_or_else(|| RpcError::not_found(format!("no log entry {index}")))?;
-    Ok(json!({
-        "index": index,
-        "entry_hex": hex::encode(entry.to_bytes()),
-        "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
-    }))
+    Ok(ProvenEntry {
+        index,
+        entry_hex: HexBytes(entry.to_bytes()),
+        proof: proof.iter().map(|h| Hex(*h)).collect(),
+    })
 }
 
-/// Most entries one `log_proofs` call proves.
-pub const MAX_LOG_PROOFS: usize = 1_024;
-
-/// The entries at `indices` (at most [`MAX_LOG_PROOFS`]) with their inclusion proofs in
+/// The entries at `indices` (at most [`LogProofs::MAX`]) with their inclusion proofs in
 /// the log at `tree_size`: what a relayer delivers under one checkpoint, in one request
 /// and one pass over the tree instead of one per entry.
-fn log_proofs(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
-    let tree_size =
-        param_u64(p, "tree_size")?.ok_or_else(|| RpcError::params("`tree_size` is required"))?;
-    let indices = p
-        .get("indices")
-        .and_then(Value::as_array)
-        .ok_or_else(|| RpcError::params("`indices` (an array of entry indices) is required"))?;
-    if indices.len() > MAX_LOG_PROOFS {
+fn log_proofs(shared: &Shared, q: LogProofsParams) -> Result<LogProofsAnswer, RpcError> {
+    if q.indices.len() > LogProofs::MAX {
         return Err(RpcError::params(format!(
-            "at most {MAX_LOG_PROOFS} indices per call, got {}",
-            indices.len()
+            "at most {} indices per call, got {}",
+            LogProofs::MAX,
+            q.indices.len()
         )));
     }
-    let indices = indices
-        .iter()
-        .map(|v| {
-            v.as_u64()
-                .ok_or_else(|| RpcError::params("`indices` must hold unsigned integers"))
-        })
-        .collect::<Result<Vec<u64>, RpcError>>()?;
     let chain = read(&shared.chain);
     let log = chain.packets.log();
     let proofs = log
-        .inclusion_proofs(&indices, tree_size)
+        .inclusion_proofs(&q.indices, q.tree_size)
         .map_err(|e| RpcError::params(format!("no inclusion proof: {e}")))?;
-    let out = indices
+    let proofs = q
+        .indices
         .iter()
         .zip(proofs)
         .map(|(index, proof)| proven_entry(log, *index, &proof))
-        .collect::<Result<Vec<Value>, RpcError>>()?;
-    Ok(json!({"tree_size": tree_size, "proofs": out}))
+        .collect::<Result<Vec<_>, RpcError>>()?;
+    Ok(LogProofsAnswer {
+        tree_size: q.tree_size,
+        proofs,
+    })
 }
 
-fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
-    let id = ChainId::new(str_param(p, "chain").unwrap_or_default())
-        .map_err(|e| RpcError::params(format!("`chain`: {e}")))?;
+fn client_state(shared: &Shared, q: ClientStateParams) -> Result<ClientStateAnswer, RpcError> {
+    let id = ChainId::new(&q.chain).map_err(|e| RpcError::params(format!("`chain`: {e}")))?;
     let chain = read(&shared.chain);
     let council = junction_hub_app::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
         .map_err(RpcError::internal)?;
@@ -194,8 +174,6 @@ fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
         .client_even_frozen(&id)
         .map_err(|e| RpcError::not_found(format!("{}: {e}", e.name())))?;
     let latest = client.latest_height();
-    let ts = client.time_ms_at(latest).map(|ms| ms / 1000);
-    let heights = client.heights();
     let frozen_by_vote = council.chain(&id).is_some_and(|c| c.frozen);
     let status = match client.status(junction_light_clients::Timestamp::from_millis(
         chain.tip.time_ms,
@@ -206,51 +184,55 @@ fn client_state(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
         junction_light_clients::ClientStatus::Frozen { .. } => "frozen",
     };
     let registration = council.chain(&id).map(|c| &c.registration);
-    Ok(json!({
-        "chain": id.as_str(),
-        "latest_height": latest,
-        "latest_timestamp": ts,
-        "heights": heights,
-        "status": status,
-        "min_confirmations": registration.map(|r| r.params.min_confirmations),
-        "gateway": hex::encode(client.gateway()),
-        "binding": hex::encode(junction_hub_app::clients::target_binding(registration)),
-        "frozen": frozen_by_vote,
-    }))
+    Ok(ClientStateAnswer {
+        chain: id.as_str().to_string(),
+        latest_height: latest,
+        latest_timestamp: client.time_ms_at(latest).map(|ms| ms / 1000),
+        heights: client.heights(),
+        status: status.to_string(),
+        min_confirmations: registration.map(|r| r.params.min_confirmations),
+        gateway: HexBytes(client.gateway().to_vec()),
+        binding: Hex(junction_hub_app::clients::target_binding(registration)),
+        frozen: frozen_by_vote,
+    })
 }
 
-fn packet_show(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
-    let key = parse_key(p)?;
+fn packet_show(shared: &Shared, q: PacketKeyParams) -> Result<PacketShowAnswer, RpcError> {
+    let key = q.key.0;
     let chain = read(&shared.chain);
     let record = chain.packets.record(&key).ok_or_else(|| {
         RpcError::not_found(format!("the hub has no packet {}", hex::encode(key)))
     })?;
     let entry_index = record.packet_index.or(record.outcome.map(|o| o.log_index));
     let entry = entry_index.and_then(|i| chain.packets.log().entry(i));
-    let steps: Value = shared
+    let hub_steps: Vec<PacketStep> = shared
         .store
         .packet_steps(&key)
         .map_err(|e| RpcError::internal(e.to_string()))?
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(Value::Array(vec![]));
-    let mut v = record_json(&key, record, entry);
-    v["hub_steps"] = steps;
-    v["committed_log_size"] = json!(chain.tip.log_size);
-    Ok(v)
+        .unwrap_or_default();
+    Ok(PacketShowAnswer {
+        packet: packet_view(&key, record, entry),
+        hub_steps,
+        committed_log_size: chain.tip.log_size,
+    })
 }
 
-fn packet_list(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
-    let route = match str_param(p, "route") {
+fn packet_list(shared: &Shared, q: PacketListParams) -> Result<PacketListAnswer, RpcError> {
+    let route = match &q.route {
         Some(r) => Some(RouteId::new(r).map_err(|e| RpcError::params(format!("`route`: {e}")))?),
         None => None,
     };
-    let state = str_param(p, "state");
-    let limit = param_u64(p, "limit")?
-        .map_or(MAX_PACKETS_PER_CALL, |n| n as usize)
-        .min(MAX_PACKETS_PER_CALL);
+    let state = q.state.as_deref();
+    let limit = q
+        .limit
+        .map_or(PacketList::MAX, |n| {
+            usize::try_from(n).unwrap_or(usize::MAX)
+        })
+        .min(PacketList::MAX);
     let chain = read(&shared.chain);
-    let mut out = Vec::new();
-    let mut total = 0usize;
+    let mut packets = Vec::new();
+    let mut total = 0u64;
     for (key, r) in chain.packets.records() {
         if route
             .as_ref()
@@ -262,13 +244,13 @@ fn packet_list(shared: &Shared, p: &Value) -> Result<Value, RpcError> {
             continue;
         }
         total += 1;
-        if out.len() < limit {
+        if packets.len() < limit {
             let entry = r
                 .packet_index
                 .or(r.outcome.map(|o| o.log_index))
                 .and_then(|i| chain.packets.log().entry(i));
-            out.push(record_json(key, r, entry));
+            packets.push(packet_view(key, r, entry));
         }
     }
-    Ok(json!({"total": total, "packets": out}))
+    Ok(PacketListAnswer { total, packets })
 }

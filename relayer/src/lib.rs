@@ -17,7 +17,7 @@
 //! `log_proofs` request per 1,024; a chain's delivery batches are sent back to back and
 //! mined together (one at a time only when an ordered route makes a batch depend on the
 //! previous one); and proving to the hub runs beside delivering to the gateways. With
-//! `RUST_LOG=junction_hub=debug` each cycle logs where its time went.
+//! `RUST_LOG=junction_relayer=debug` each cycle logs where its time went.
 //!
 //! The backlog (source packets without an outcome delivered back, plus log entries not
 //! yet delivered) is exported as the `junction_relayer_backlog` gauge.
@@ -45,8 +45,9 @@ use junction_spec::{
     MAX_TX_BYTES,
 };
 
-use junction_hub::client::{into_result, ClientError, RpcClient};
-use junction_hub::metrics::ReasonLabel;
+use junction_rpc::methods::*;
+use junction_rpc::{ClientError, Hex, HexBytes, RpcClient};
+use junction_telemetry::ReasonLabel;
 
 /// One chain the relayer serves.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -73,8 +74,8 @@ pub struct ChainConfig {
 /// Loads a secp256k1 key file, refusing one that others may read.
 pub fn load_secp_key(path: &str, what: &str) -> eyre::Result<k256::ecdsa::SigningKey> {
     let path = Path::new(path);
-    junction_hub::config::check_private(path).map_err(|e| eyre!("{what}: {e}"))?;
-    junction_hub::config::AttestationKeyFile::load(path)
+    junction_keys::check_private(path).map_err(|e| eyre!("{what}: {e}"))?;
+    junction_keys::AttestationKeyFile::load(path)
         .map_err(|e| eyre!("{what}: {e}"))?
         .signing_key()
         .map_err(|e| eyre!("{what} {}: {e}", path.display()))
@@ -204,12 +205,12 @@ impl RelayerMetrics {
     }
 
     fn error(&self, name: &str) {
-        junction_hub::metrics::Metrics::count(&self.errors, name);
+        junction_telemetry::count_reason(&self.errors, name);
     }
 
     /// Prometheus text.
-    pub fn render(&self) -> Result<String, junction_hub::metrics::MetricsError> {
-        junction_hub::metrics::render_registry(&self.registry)
+    pub fn render(&self) -> Result<String, junction_telemetry::MetricsError> {
+        junction_telemetry::render_registry(&self.registry)
     }
 }
 
@@ -225,7 +226,7 @@ struct Tracked {
 pub struct Relayer {
     hub: RpcClient,
     hub_chain: ChainId,
-    key: junction_hub::context::PrivateKey,
+    key: junction_keys::PrivateKey,
     chains: BTreeMap<ChainId, Arc<EvmAdapter>>,
     max_batch: usize,
     /// Next block to scan for `PacketSent`, per chain.
@@ -263,20 +264,13 @@ fn named(e: &AdapterError) -> String {
     format!("{}: {e}", e.name())
 }
 
-fn hex32(v: &Value, what: &str) -> eyre::Result<Hash32> {
-    let s = v.as_str().ok_or_else(|| eyre!("{what} is not a string"))?;
-    let b = hex::decode(s).map_err(|e| eyre!("{what}: {e}"))?;
-    Hash32::try_from(b).map_err(|_| eyre!("{what} is not 32 bytes"))
-}
-
 impl Relayer {
     /// Connects to the hub and every chain, and rebuilds the pending packets from the
     /// chains' gateway commitments.
     pub async fn connect(config: &RelayerConfig) -> eyre::Result<Self> {
         let key_path = Path::new(&config.relayer_key_file);
-        junction_hub::config::check_private(key_path)
-            .map_err(|e| eyre!("relayer_key_file: {e}"))?;
-        let key_file = junction_hub::config::KeyFile::load(key_path).map_err(|e| eyre!("{e}"))?;
+        junction_keys::check_private(key_path).map_err(|e| eyre!("relayer_key_file: {e}"))?;
+        let key_file = junction_keys::KeyFile::load(key_path).map_err(|e| eyre!("{e}"))?;
         let key = key_file.private_key().map_err(|e| eyre!(e))?;
         let hub_chain =
             ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
@@ -511,102 +505,41 @@ impl Relayer {
     async fn hub_client(&self, chain: &ChainId) -> eyre::Result<HubClient> {
         let v = self
             .hub
-            .call("client_state", json!({"chain": chain.as_str()}))
+            .call::<GetClientState>(&ClientStateParams {
+                chain: chain.as_str().to_string(),
+            })
             .await?;
-        let latest = v
-            .get("latest_height")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| eyre!("client_state of {} has no latest_height", chain.as_str()))?;
         Ok(HubClient {
-            latest,
-            timestamp: v
-                .get("latest_timestamp")
-                .and_then(Value::as_u64)
-                .unwrap_or(0),
-            heights: v
-                .get("heights")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_u64).collect())
-                .unwrap_or_default(),
-            min_confirmations: v
-                .get("min_confirmations")
-                .and_then(Value::as_u64)
-                .unwrap_or(0),
+            latest: v.latest_height,
+            timestamp: v.latest_timestamp.unwrap_or(0),
+            heights: v.heights,
+            min_confirmations: v.min_confirmations.unwrap_or(0),
         })
     }
 
     /// Per source chain, the most confirmations any route from it asks of a proof.
     async fn confirmations_needed(&self) -> eyre::Result<BTreeMap<ChainId, u64>> {
-        let routes = self.hub.call("route_list", json!({})).await?;
+        let routes = self.hub.call::<RouteList>(&NoParams {}).await?;
         let mut out: BTreeMap<ChainId, u64> = BTreeMap::new();
-        for r in routes.as_array().cloned().unwrap_or_default() {
-            let (Some(chain), Some(n)) = (
-                r.pointer("/policy/source_chain")
-                    .and_then(Value::as_str)
-                    .and_then(|c| ChainId::new(c).ok()),
-                r.pointer("/policy/min_confirmations")
-                    .and_then(Value::as_u64),
-            ) else {
-                continue;
-            };
-            let e = out.entry(chain).or_default();
-            *e = (*e).max(n);
-        }
-        Ok(out)
-    }
-
-    /// Calls `method` once per `params` in JSON-RPC batches of [`HUB_BATCH`]; answers in
-    /// the order of `params`.
-    async fn hub_batch(
-        &self,
-        method: &str,
-        params: Vec<Value>,
-    ) -> eyre::Result<Vec<Result<Value, ClientError>>> {
-        let mut out = Vec::with_capacity(params.len());
-        for chunk in params.chunks(HUB_BATCH) {
-            let reqs: Vec<Value> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, p)| json!({"jsonrpc": "2.0", "id": i, "method": method, "params": p}))
-                .collect();
-            let v = self.hub.raw(&Value::Array(reqs)).await?;
-            let answers = match v {
-                Value::Array(a) => a,
-                other => {
-                    // A refused batch comes back as one error object.
-                    return Err(into_result(other)
-                        .err()
-                        .map(eyre::Report::from)
-                        .unwrap_or_else(|| {
-                            eyre!("{method} batch: the hub did not answer a list")
-                        }));
-                }
-            };
-            let mut by_id: BTreeMap<u64, Value> = answers
-                .into_iter()
-                .filter_map(|a| Some((a.get("id").and_then(Value::as_u64)?, a)))
-                .collect();
-            for i in 0..chunk.len() {
-                let a = by_id
-                    .remove(&(i as u64))
-                    .ok_or_else(|| eyre!("{method} batch: no answer to request {i}"))?;
-                out.push(into_result(a));
-            }
+        for r in routes {
+            let e = out.entry(r.policy.source_chain.clone()).or_default();
+            *e = (*e).max(r.policy.min_confirmations);
         }
         Ok(out)
     }
 
     /// The hub's state name of each packet (`None`: the hub has not seen it).
     async fn hub_states(&self, keys: &[Hash32]) -> eyre::Result<Vec<Option<String>>> {
-        let params = keys
+        let params: Vec<PacketKeyParams> = keys
             .iter()
-            .map(|k| json!({"key": hex::encode(k)}))
+            .map(|k| PacketKeyParams { key: Hex(*k) })
             .collect();
-        self.hub_batch("packet_show", params)
+        self.hub
+            .call_batch::<PacketShow>(&params)
             .await?
             .into_iter()
             .map(|r| match r {
-                Ok(v) => Ok(v.get("state").and_then(Value::as_str).map(str::to_owned)),
+                Ok(v) => Ok(Some(v.packet.state)),
                 Err(ClientError::Rpc { name, .. }) if name == "not_found" => Ok(None),
                 Err(e) => Err(e.into()),
             })
@@ -824,11 +757,9 @@ impl Relayer {
         let addr = junction_spec::address_from_ed25519(self.key.public_key().as_bytes());
         let v = self
             .hub
-            .call("account", json!({"address": hex::encode(addr)}))
+            .call::<Account>(&AccountParams { address: Hex(addr) })
             .await?;
-        v.get("next_nonce")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| eyre!("account has no next_nonce"))
+        Ok(v.next_nonce)
     }
 
     /// Submits `updates` then `msgs` in transactions of at most `MAX_RELAY_MSGS`
@@ -860,15 +791,15 @@ impl Relayer {
         let mut nonce = self.next_nonce().await?;
         for (i, mut chunk) in chunks.into_iter().enumerate() {
             let mode = if i == 0 || i == last {
-                "commit"
+                BroadcastMode::Commit
             } else {
-                "sync"
+                BroadcastMode::Sync
             };
             for _attempt in 0..8 {
                 if chunk.is_empty() {
                     break;
                 }
-                let tx = junction_hub::client::sign_tx(
+                let tx = junction_keys::sign_tx(
                     &self.key,
                     &self.hub_chain,
                     nonce,
@@ -878,10 +809,10 @@ impl Relayer {
                 );
                 let res = self
                     .hub
-                    .call(
-                        "broadcast_tx",
-                        json!({"tx": hex::encode(tx.to_bytes()), "mode": mode}),
-                    )
+                    .call::<BroadcastTx>(&BroadcastParams {
+                        tx: HexBytes(tx.to_bytes()),
+                        mode,
+                    })
                     .await;
                 match res {
                     Ok(_) => {
@@ -913,10 +844,7 @@ impl Relayer {
                                 // waits, with a growing pause, instead of being proven
                                 // again every cycle.
                                 if let Some(k) = msg_key(&refused) {
-                                    junction_hub::metrics::Metrics::count(
-                                        &self.metrics.refused,
-                                        &name,
-                                    );
+                                    junction_telemetry::count_reason(&self.metrics.refused, &name);
                                     let mut backoff = lock(&self.hub_backoff);
                                     let attempts =
                                         backoff.get(&k).map_or(0, |b| b.attempts).saturating_add(1);
@@ -959,34 +887,16 @@ impl Relayer {
 
     /// The latest checkpoint with what proves it to a gateway.
     async fn signed_checkpoint(&self) -> eyre::Result<CheckpointProof> {
-        let cp = self.hub.call("checkpoint", json!({})).await?;
-        let checkpoint_hex = cp
-            .get("checkpoint_hex")
-            .and_then(Value::as_str)
-            .ok_or_else(|| eyre!("checkpoint without checkpoint_hex"))?;
-        let checkpoint = Checkpoint::from_bytes(
-            &hex::decode(checkpoint_hex).map_err(|e| eyre!("checkpoint_hex: {e}"))?,
-        )
-        .map_err(|e| eyre!("checkpoint: {e}"))?;
+        let cp = self.hub.call::<GetCheckpoint>(&AtHeight::default()).await?;
+        let checkpoint =
+            Checkpoint::from_bytes(&cp.checkpoint_hex.0).map_err(|e| eyre!("checkpoint: {e}"))?;
         let signatures: Vec<[u8; 65]> = cp
-            .get("signatures")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str())
-                    .filter_map(|s| hex::decode(s).ok())
-                    .filter_map(|b| <[u8; 65]>::try_from(b).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let set_hex = cp
-            .get("attestation_set_hex")
-            .and_then(Value::as_str)
-            .ok_or_else(|| eyre!("checkpoint without attestation_set_hex"))?;
-        let set = AttestationSet::from_bytes(
-            &hex::decode(set_hex).map_err(|e| eyre!("attestation_set_hex: {e}"))?,
-        )
-        .map_err(|e| eyre!("attestation set: {e}"))?;
+            .signatures
+            .into_iter()
+            .filter_map(|b| <[u8; 65]>::try_from(b.0).ok())
+            .collect();
+        let set = AttestationSet::from_bytes(&cp.attestation_set_hex.0)
+            .map_err(|e| eyre!("attestation set: {e}"))?;
         Ok(CheckpointProof {
             checkpoint,
             signatures,
@@ -1006,25 +916,16 @@ impl Relayer {
         while d.cursor < size && d.pending.len() < MAX_PENDING_ENTRIES {
             let v = self
                 .hub
-                .call(
-                    "log_entries",
-                    json!({"from": d.cursor, "to": size, "target_chain": chain.as_str()}),
-                )
+                .call::<LogEntries>(&LogEntriesParams {
+                    from: Some(d.cursor),
+                    to: Some(size),
+                    target_chain: Some(chain.as_str().to_string()),
+                })
                 .await?;
-            let to = v.get("to").and_then(Value::as_u64).unwrap_or(d.cursor);
-            for e in v
-                .get("entries")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-            {
-                let index = e
-                    .get("index")
-                    .and_then(Value::as_u64)
-                    .ok_or_else(|| eyre!("log entry without index"))?;
-                let bytes = hex::decode(e.get("entry_hex").and_then(Value::as_str).unwrap_or(""))
-                    .map_err(|err| eyre!("entry_hex of {index}: {err}"))?;
-                let entry = LogEntry::from_bytes(&bytes)
+            let to = v.to;
+            for e in v.entries {
+                let index = e.index;
+                let entry = LogEntry::from_bytes(&e.entry_hex.0)
                     .map_err(|err| eyre!("log entry {index}: {err}"))?;
                 d.pending.insert(
                     index,
@@ -1045,33 +946,28 @@ impl Relayer {
     /// Proves the entries at `indices` under the checkpoint of `size` entries.
     async fn prove_entries(&self, indices: &[u64], size: u64) -> eyre::Result<Vec<EntryProof>> {
         let mut proven = Vec::with_capacity(indices.len());
-        for chunk in indices.chunks(junction_hub::rpc_packets::MAX_LOG_PROOFS) {
+        for chunk in indices.chunks(LogProofs::MAX) {
             let v = self
                 .hub
-                .call("log_proofs", json!({"indices": chunk, "tree_size": size}))
+                .call::<LogProofs>(&LogProofsParams {
+                    indices: chunk.to_vec(),
+                    tree_size: size,
+                })
                 .await?;
-            let answers = v
-                .get("proofs")
-                .and_then(Value::as_array)
-                .ok_or_else(|| eyre!("log_proofs answer without proofs"))?;
-            if answers.len() != chunk.len() {
+            if v.proofs.len() != chunk.len() {
                 return Err(eyre!(
                     "log_proofs answered {} proofs for {} indices",
-                    answers.len(),
+                    v.proofs.len(),
                     chunk.len()
                 ));
             }
-            for (index, p) in chunk.iter().zip(answers) {
-                let entry = LogEntry::from_bytes(
-                    &hex::decode(p.get("entry_hex").and_then(Value::as_str).unwrap_or(""))
-                        .map_err(|e| eyre!("entry_hex: {e}"))?,
-                )
-                .map_err(|e| eyre!("log entry {index}: {e}"))?;
-                let proof = p
-                    .get("proof")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().map(|h| hex32(h, "proof node")).collect())
-                    .unwrap_or_else(|| Ok(Vec::new()))?;
+            for (index, p) in chunk.iter().zip(v.proofs) {
+                if p.index != *index {
+                    return Err(eyre!("log_proofs answered entry {} for {index}", p.index));
+                }
+                let entry = LogEntry::from_bytes(&p.entry_hex.0)
+                    .map_err(|e| eyre!("log entry {index}: {e}"))?;
+                let proof = p.proof.into_iter().map(|h| h.0).collect();
                 proven.push(EntryProof {
                     entry,
                     index: *index,
@@ -1422,9 +1318,6 @@ struct HubClient {
     min_confirmations: u64,
 }
 
-/// Most requests in one JSON-RPC batch to the hub (its default `rpc.max_batch`).
-const HUB_BATCH: usize = 64;
-
 /// What a tracked packet needs this cycle.
 #[derive(Debug)]
 enum Work {
@@ -1611,7 +1504,7 @@ pub async fn run(config_path: &Path) -> eyre::Result<()> {
                 "/metrics",
                 axum::routing::get(move || {
                     let m = metrics.clone();
-                    async move { junction_hub::metrics::metrics_response(m.render()) }
+                    async move { junction_telemetry::metrics_response(m.render()) }
                 }),
             )
             .route(
@@ -1776,7 +1669,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sender.json");
         let key = k256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
-        junction_hub::config::AttestationKeyFile::from_key(&key)
+        junction_keys::AttestationKeyFile::from_key(&key)
             .save(&path)
             .unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();

@@ -81,19 +81,19 @@ fn newest_source(root: &Path) -> Option<std::time::SystemTime> {
         }
     }
     let mut newest = None;
-    for part in [
-        "spec",
-        "light-clients",
-        "packets",
-        "governance",
-        "state-tree",
-        "hub-app",
-        "adapters",
-        "hub",
-        "relayer",
-        "devtools",
-        "cli",
-    ] {
+    // Every crate the workspace lists (the binary depends on nearly all of them).
+    let members: Vec<String> = std::fs::read_to_string(root.join("Cargo.toml"))
+        .ok()
+        .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
+        .and_then(|m| {
+            m.get("workspace")?.get("members")?.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+        })
+        .unwrap_or_default();
+    for part in members.iter().filter(|m| *m != "tests") {
         walk(&root.join(part), &mut newest);
     }
     for file in ["Cargo.toml", "Cargo.lock"] {
@@ -414,5 +414,5 @@ pub fn remark_hex(
     data: &[u8],
 ) -> String {
     use junction_spec::Encode;
-    hex::encode(junction_hub::client::sign_remark(key, chain, nonce, data.to_vec()).to_bytes())
+    hex::encode(junction_keys::sign_remark(key, chain, nonce, data.to_vec()).to_bytes())
 }

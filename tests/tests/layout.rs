@@ -18,6 +18,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("packets", &["junction-spec"]),
     ("governance", &["junction-spec", "junction-packets"]),
     ("state-tree", &[]),
+    ("telemetry", &[]),
+    ("keys", &["junction-spec", "junction-light-clients"]),
+    (
+        "rpc",
+        &["junction-spec", "junction-governance", "junction-hub-app"],
+    ),
     (
         "hub-app",
         &[
@@ -37,16 +43,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-governance",
             "junction-state-tree",
             "junction-hub-app",
+            "junction-rpc",
+            "junction-keys",
+            "junction-telemetry",
         ],
     ),
     ("adapters", &["junction-spec", "junction-light-clients"]),
+    // The relayer talks to the hub only through the typed RPC client: never the node crate.
     (
         "relayer",
         &[
             "junction-spec",
             "junction-light-clients",
-            "junction-hub",
             "junction-hub-app",
+            "junction-rpc",
+            "junction-keys",
+            "junction-telemetry",
             "junction-adapters",
         ],
     ),
@@ -59,6 +71,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-state-tree",
             "junction-hub",
             "junction-hub-app",
+            "junction-rpc",
+            "junction-keys",
             "junction-relayer",
             "junction-adapters",
         ],
@@ -70,6 +84,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-light-clients",
             "junction-adapters",
             "junction-hub",
+            "junction-rpc",
+            "junction-keys",
             "junction-relayer",
             "junction-devtools",
         ],
@@ -98,6 +114,30 @@ fn normal_dependencies(dir: &str) -> BTreeSet<String> {
         .and_then(|d| d.as_table())
         .map(|t| t.keys().cloned().collect())
         .unwrap_or_default()
+}
+
+/// The workspace members, as the root manifest lists them.
+fn workspace_members() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let manifest: toml::Table = toml::from_str(&text).unwrap();
+    manifest["workspace"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A new crate cannot slip past the dependency rules: every member has an entry.
+#[test]
+fn every_workspace_crate_has_dependency_rules() {
+    let listed: BTreeSet<String> = ALLOWED.iter().map(|(d, _)| d.to_string()).collect();
+    for member in workspace_members() {
+        assert!(
+            member == "tests" || listed.contains(&member),
+            "workspace crate {member} has no entry in ALLOWED (and docs/architecture.md)"
+        );
+    }
 }
 
 #[test]

@@ -145,7 +145,7 @@ impl Env {
     }
 
     fn lifecycle(&self, sent: &Sent, src: &str, dst: &str) -> Lifecycle {
-        let rpc = junction_hub::client::RpcClient::new(self.evm.hub_rpc.clone());
+        let rpc = junction_rpc::RpcClient::new(self.evm.hub_rpc.clone());
         let (a, b) = (self.adapter(src), self.adapter(dst));
         self.rt
             .block_on(evmnet::lifecycle(&rpc, &a, &b, sent))
@@ -197,8 +197,7 @@ impl Env {
             .unwrap()["next_nonce"]
             .as_u64()
             .unwrap();
-        let tx =
-            junction_hub::client::sign_tx(key, &self.net.chain_id(), nonce, TxKind::Relay { msgs });
+        let tx = junction_keys::sign_tx(key, &self.net.chain_id(), nonce, TxKind::Relay { msgs });
         let v = self
             .net
             .rpc_raw(
@@ -612,7 +611,7 @@ impl Env {
     /// Passes `kinds` by an expedited council vote.
     fn pass(&self, kinds: Vec<ProposalKind>) {
         let members = evmnet::member_keys(&self.net.dir.path().join("net")).unwrap();
-        let rpc = junction_hub::client::RpcClient::new(self.evm.hub_rpc.clone());
+        let rpc = junction_rpc::RpcClient::new(self.evm.hub_rpc.clone());
         self.rt
             .block_on(evmnet::pass_proposals(
                 &rpc,
@@ -750,7 +749,7 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
             .unwrap()["next_nonce"]
             .as_u64()
             .unwrap();
-        let tx = junction_hub::client::sign_tx(
+        let tx = junction_keys::sign_tx(
             &pk,
             &env.net.chain_id(),
             nonce,

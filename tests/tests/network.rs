@@ -58,7 +58,7 @@ fn four_validators_agree_on_every_block_to_height_50() {
 fn state_proofs_verify_against_the_certified_app_hash(net: &Net) {
     use junction_state_tree::{verify_state_proof, StateProofError};
     let unhex = |v: &serde_json::Value| hex::decode(v.as_str().unwrap()).unwrap();
-    let signer = junction_hub::client::sign_remark(&account(10), &net.chain_id(), 0, vec![])
+    let signer = junction_keys::sign_remark(&account(10), &net.chain_id(), 0, vec![])
         .body
         .signer_address();
     let nonce_key = junction_hub_app::nonce_key(&signer);
