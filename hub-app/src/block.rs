@@ -10,11 +10,13 @@ use junction_spec::{
     BlockHeader, ChainId, Checkpoint, Decode, DecodeError, Encode, Hash32, Reader, SignedTx,
 };
 
+use crate::context::{BlockContext, ValidationContext as _};
 use crate::event::gov_event;
 use crate::event::Event;
+use crate::handle::execute_tx;
 use crate::relay::LOG_FRONTIER_KEY;
-use crate::state::{AppState, Overlay, COUNCIL_KEY};
-use crate::tx::{execute_tx, validate_tx, TxError};
+use crate::state::{AppState, StateRead as _, StateWrite as _, COUNCIL_KEY};
+use crate::tx::{validate_tx, TxError};
 
 /// Most transactions in one block.
 pub const MAX_BLOCK_TXS: usize = 20_000;
@@ -276,7 +278,6 @@ pub fn execute_block(
     if h.log_size != tip.log_size || h.log_root != tip.log_root {
         return Err(BlockError::WrongLog);
     }
-    let mut view = Overlay::new(state);
     let mut events = Vec::with_capacity(block.txs.len());
     let mut tx_hashes = Vec::with_capacity(block.txs.len());
     // Hub time drives voting periods and timelocks: the council ticks at the block's time
@@ -296,22 +297,20 @@ pub fn execute_block(
                 .map(|e| gov_event(e, None)),
         );
     }
-    let mut new_packets: Option<PacketState> = None;
+    let mut ctx = BlockContext::new(state, council, packets, h.time_ms);
     for (index, tx) in block.txs.iter().enumerate() {
-        validate_tx(&rules.chain_id, &view, tx)
+        validate_tx(&rules.chain_id, ctx.state(), tx)
             .map_err(|error| BlockError::BadTx { index, error })?;
         let hash = tx.hash();
-        events.extend(execute_tx(
-            &mut view,
-            &mut council,
-            &mut new_packets,
-            packets,
-            tx,
-            &hash,
-            h.time_ms,
-        ));
+        events.extend(execute_tx(&mut ctx, tx, &hash));
         tx_hashes.push(hash);
     }
+    let BlockContext {
+        mut view,
+        council,
+        packets: new_packets,
+        ..
+    } = ctx;
     if let Some(c) = council {
         let bytes = c.to_bytes();
         if stored_council != Some(bytes.as_slice()) {

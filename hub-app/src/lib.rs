@@ -5,7 +5,13 @@
 //!
 //! Modules, each depending only on those listed after it:
 //! - `block`: blocks, the tip, the header rules and [`execute_block`];
-//! - `tx`: admission ([`validate_tx`]) and execution of each transaction kind;
+//! - `handle`: one handler per transaction kind (remark, council actions, relayer
+//!   messages), each a validate step over a read-only [`ValidationContext`] and an execute
+//!   step over a writing [`ExecutionContext`];
+//! - `context`: those contexts, for admission ([`AdmissionContext`]) and for a block
+//!   ([`BlockContext`]);
+//! - `tx`: the rules every transaction shares ([`validate_tx`]: chain id, nonce) and
+//!   [`TxError`];
 //! - `relay`: relayer messages — light-client updates, proven packets, acks, timeouts —
 //!   through the light clients and the packet core;
 //! - `clients`: the light clients of every ledger kind behind one enum (`AnyClient`);
@@ -14,13 +20,17 @@
 
 pub mod block;
 pub mod clients;
+pub mod context;
 pub mod event;
+pub mod handle;
 pub mod relay;
 pub mod state;
 pub mod tx;
 
 pub use block::*;
+pub use context::*;
 pub use event::*;
+pub use handle::{check_relay, execute_relay, validate_kind};
 pub use state::*;
 pub use tx::*;
 

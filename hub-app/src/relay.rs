@@ -30,7 +30,7 @@ use junction_spec::{
 
 use crate::clients::{has_hub_client, target_binding, AnyClient, ClientError, PacketSlot};
 use crate::event::Event;
-use crate::state::Overlay;
+use crate::state::StateWrite;
 
 /// Prefix of light-client states.
 pub const CLIENT_PREFIX: &[u8] = b"client/";
@@ -214,9 +214,9 @@ impl ClientCheck for HubClientCheck {
 
 /// Reads and writes what relayer messages touch, over a state overlay.
 #[derive(Debug)]
-pub struct RelayExec<'v, 'a> {
+pub struct RelayExec<'v> {
     /// The state view.
-    pub view: &'v mut Overlay<'a>,
+    pub view: &'v mut dyn StateWrite,
     /// The council (route policy takes its tokens).
     pub council: &'v mut Council,
     /// The packet state.
@@ -225,7 +225,7 @@ pub struct RelayExec<'v, 'a> {
     pub now_ms: u64,
 }
 
-impl RelayExec<'_, '_> {
+impl RelayExec<'_> {
     fn load_client(&self, chain: &ChainId) -> Result<LoadedClient, RelayError> {
         let state = self
             .council
@@ -570,7 +570,7 @@ pub fn entry_kind_name(kind: EntryKind) -> &'static str {
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::state::AppState;
+    use crate::state::{AppState, Overlay};
     use junction_light_clients::evm::attested::{testkit, AttestedHeader};
     use junction_light_clients::evm::codec::AttestedTrustRoot;
     use junction_spec::gov::{Fraction, LightClientParams};

@@ -28,6 +28,33 @@ pub fn remark_key(addr: &Address) -> Vec<u8> {
     k
 }
 
+/// Reads of the key/value state: the committed state, or an overlay of pending writes
+/// over a reader.
+pub trait StateRead: std::fmt::Debug {
+    /// A value.
+    fn get(&self, key: &[u8]) -> Option<&[u8]>;
+
+    /// The next nonce of an account.
+    fn next_nonce(&self, addr: &Address) -> u64 {
+        self.get(&nonce_key(addr))
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0)
+    }
+}
+
+/// Writes to the key/value state (only an overlay takes them; the node persists them).
+pub trait StateWrite: StateRead {
+    /// Sets a value.
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
+}
+
+impl StateRead for AppState {
+    fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        self.entries.get(key).map(Vec::as_slice)
+    }
+}
+
 impl AppState {
     /// Builds the state from stored entries.
     pub fn from_entries(entries: Vec<(Vec<u8>, Vec<u8>)>) -> Self {
@@ -36,11 +63,6 @@ impl AppState {
             s.set(k, Some(v));
         }
         s
-    }
-
-    /// A value.
-    pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        self.entries.get(key).map(Vec::as_slice)
     }
 
     fn set(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
@@ -72,50 +94,39 @@ impl AppState {
     pub fn entries(&self) -> impl Iterator<Item = (&Vec<u8>, &Vec<u8>)> {
         self.entries.iter()
     }
-
-    /// The next nonce of an account.
-    pub fn next_nonce(&self, addr: &Address) -> u64 {
-        self.get(&nonce_key(addr))
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or(0)
-    }
 }
 
 /// A view of the state with pending writes on top: validation runs against it and
-/// discards it; execution returns its writes for the store.
+/// discards it; execution returns its writes for the store. Overlays stack (a dry run
+/// over a block's pending writes).
 #[derive(Debug)]
 pub struct Overlay<'a> {
-    base: &'a AppState,
+    base: &'a dyn StateRead,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
-impl<'a> Overlay<'a> {
-    /// An empty overlay over `base`.
-    pub fn new(base: &'a AppState) -> Self {
-        Self {
-            base,
-            writes: BTreeMap::new(),
-        }
-    }
-
-    pub(crate) fn get(&self, key: &[u8]) -> Option<&[u8]> {
+impl StateRead for Overlay<'_> {
+    fn get(&self, key: &[u8]) -> Option<&[u8]> {
         match self.writes.get(key) {
             Some(v) => v.as_deref(),
             None => self.base.get(key),
         }
     }
+}
 
-    pub(crate) fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+impl StateWrite for Overlay<'_> {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.writes.insert(key, Some(value));
     }
+}
 
-    /// The next nonce of an account, with pending writes.
-    pub fn next_nonce(&self, addr: &Address) -> u64 {
-        self.get(&nonce_key(addr))
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or(0)
+impl<'a> Overlay<'a> {
+    /// An empty overlay over `base`.
+    pub fn new(base: &'a dyn StateRead) -> Self {
+        Self {
+            base,
+            writes: BTreeMap::new(),
+        }
     }
 
     /// The writes, in key order.

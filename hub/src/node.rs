@@ -13,6 +13,7 @@ use crate::mempool::{decode_tx, verify_signature, verify_signatures_cached, Memp
 use crate::metrics::Metrics;
 use crate::store::{BlockCommit, Store, StoreError};
 use crate::sync::{lock, read, write};
+use junction_hub_app::StateRead as _;
 use junction_hub_app::{
     execute_block, AppState, Block, BlockError, ChainRules, Event, Executed, Tip, TxError,
 };
@@ -207,30 +208,20 @@ impl Shared {
         if !matches!(tx.body.kind, junction_spec::TxKind::Remark { .. }) {
             // Governance actions are checked against the council now, so that a refused one
             // is answered with its rule's name instead of failing later in a block.
-            let mut council =
+            let council =
                 junction_hub_app::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
                     .map_err(|e| TxError::Governance {
                         name: "no_council",
                         message: e,
                     })?;
             let now = now_ms().max(chain.tip.time_ms + 1);
-            council.tick_with(now, &junction_hub_app::relay::HubClientCheck);
-            if let junction_spec::TxKind::Relay { msgs } = &tx.body.kind {
-                junction_hub_app::check_relay(
-                    &chain.state,
-                    &council,
-                    &chain.packets,
-                    &tx.body.signer,
-                    msgs,
-                    now,
-                )?;
-            }
-            junction_hub_app::apply_gov_tx(&mut council, &tx, now).map_err(|e| {
-                TxError::Governance {
-                    name: e.name(),
-                    message: e.to_string(),
-                }
-            })?;
+            let ctx = junction_hub_app::AdmissionContext::new(
+                &chain.state,
+                Some(council),
+                &chain.packets,
+                now,
+            );
+            junction_hub_app::validate_kind(&ctx, &tx)?;
         }
         let next = chain.state.next_nonce(&tx.body.signer_address());
         let mut pool = lock(&self.mempool);

@@ -1,0 +1,142 @@
+//! What a transaction's handler sees. The validate step gets a [`ValidationContext`] and
+//! can only read; the execute step gets an [`ExecutionContext`] and is the only step that
+//! writes. Admission (the mempool) validates against [`AdmissionContext`]; a block runs
+//! each transaction through [`BlockContext`], whose writes the node persists.
+
+use junction_governance::Council;
+use junction_packets::PacketState;
+
+use crate::relay::RelayExec;
+use crate::state::{AppState, Overlay, StateRead, StateWrite as _};
+
+/// What a validate step may read.
+pub trait ValidationContext {
+    /// The state, with the writes of the block's earlier transactions.
+    fn state(&self) -> &dyn StateRead;
+    /// The council, ticked to [`ValidationContext::now_ms`]; `None` when the state holds
+    /// none.
+    fn council(&self) -> Option<&Council>;
+    /// The packet state.
+    fn packets(&self) -> &PacketState;
+    /// Hub time: the block's, or at admission the node's clock past the tip.
+    fn now_ms(&self) -> u64;
+}
+
+/// What an execute step may change.
+pub trait ExecutionContext: ValidationContext {
+    /// Writes a state value.
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
+    /// The council, to change.
+    fn council_mut(&mut self) -> Option<&mut Council>;
+    /// The state, the council and the packet state together, for relayer messages.
+    fn relay(&mut self) -> Option<RelayExec<'_>>;
+}
+
+/// Admission: the committed state, the council ticked to the node's clock, the committed
+/// packet state. Read-only by construction.
+#[derive(Debug)]
+pub struct AdmissionContext<'a> {
+    state: &'a AppState,
+    council: Option<Council>,
+    packets: &'a PacketState,
+    now_ms: u64,
+}
+
+impl<'a> AdmissionContext<'a> {
+    /// The context at hub time `now_ms` (the council ticks to it, as the next block's
+    /// would).
+    pub fn new(
+        state: &'a AppState,
+        council: Option<Council>,
+        packets: &'a PacketState,
+        now_ms: u64,
+    ) -> Self {
+        let council = council.map(|mut c| {
+            c.tick_with(now_ms, &crate::relay::HubClientCheck);
+            c
+        });
+        Self {
+            state,
+            council,
+            packets,
+            now_ms,
+        }
+    }
+}
+
+impl ValidationContext for AdmissionContext<'_> {
+    fn state(&self) -> &dyn StateRead {
+        self.state
+    }
+    fn council(&self) -> Option<&Council> {
+        self.council.as_ref()
+    }
+    fn packets(&self) -> &PacketState {
+        self.packets
+    }
+    fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+}
+
+/// A block's execution: an overlay of writes over the committed state, the council as the
+/// block changes it, and the packet state, copied on the first relayer message.
+#[derive(Debug)]
+pub struct BlockContext<'a> {
+    pub(crate) view: Overlay<'a>,
+    pub(crate) council: Option<Council>,
+    base_packets: &'a PacketState,
+    pub(crate) packets: Option<PacketState>,
+    now_ms: u64,
+}
+
+impl<'a> BlockContext<'a> {
+    /// The context of a block at hub time `now_ms` over `state` and `packets`.
+    pub fn new(
+        state: &'a AppState,
+        council: Option<Council>,
+        packets: &'a PacketState,
+        now_ms: u64,
+    ) -> Self {
+        Self {
+            view: Overlay::new(state),
+            council,
+            base_packets: packets,
+            packets: None,
+            now_ms,
+        }
+    }
+}
+
+impl ValidationContext for BlockContext<'_> {
+    fn state(&self) -> &dyn StateRead {
+        &self.view
+    }
+    fn council(&self) -> Option<&Council> {
+        self.council.as_ref()
+    }
+    fn packets(&self) -> &PacketState {
+        self.packets.as_ref().unwrap_or(self.base_packets)
+    }
+    fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+}
+
+impl ExecutionContext for BlockContext<'_> {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.view.put(key, value);
+    }
+    fn council_mut(&mut self) -> Option<&mut Council> {
+        self.council.as_mut()
+    }
+    fn relay(&mut self) -> Option<RelayExec<'_>> {
+        let base = self.base_packets;
+        Some(RelayExec {
+            view: &mut self.view,
+            council: self.council.as_mut()?,
+            packets: self.packets.get_or_insert_with(|| base.clone()),
+            now_ms: self.now_ms,
+        })
+    }
+}

@@ -1,0 +1,127 @@
+//! Council actions: `Propose`, `Vote`, `EmergencyPause`, `EmergencyFreeze`. Validate runs
+//! the action on a copy of the council; execute runs it on a copy too and keeps the copy
+//! only when the council accepted it, so a refused action changes nothing.
+
+use junction_governance::{Council, GovError, GovEvent};
+use junction_spec::gov::{ProposalKind, RouteId, VoteOption};
+use junction_spec::{ChainId, TxBody};
+
+use super::{no_council, Refusal, TxHandler};
+use crate::context::{ExecutionContext, ValidationContext};
+use crate::event::{gov_event, Event};
+use crate::tx::TxError;
+
+/// One council action.
+trait CouncilAction {
+    fn apply(
+        &self,
+        council: &mut Council,
+        signer: &[u8; 32],
+        now_ms: u64,
+    ) -> Result<Vec<GovEvent>, GovError>;
+}
+
+fn refused(e: &GovError) -> TxError {
+    TxError::Governance {
+        name: e.name(),
+        message: e.to_string(),
+    }
+}
+
+impl<A: CouncilAction> TxHandler for A {
+    fn validate(&self, ctx: &dyn ValidationContext, tx: &TxBody) -> Result<(), TxError> {
+        let mut council = ctx.council().cloned().ok_or(TxError::Governance {
+            name: "no_council",
+            message: "the state holds no council".into(),
+        })?;
+        self.apply(&mut council, &tx.signer, ctx.now_ms())
+            .map(|_| ())
+            .map_err(|e| refused(&e))
+    }
+
+    fn execute(&self, ctx: &mut dyn ExecutionContext, tx: &TxBody) -> Result<Vec<Event>, Refusal> {
+        let now_ms = ctx.now_ms();
+        let council = ctx.council_mut().ok_or_else(no_council)?;
+        let mut next = council.clone();
+        let events = self
+            .apply(&mut next, &tx.signer, now_ms)
+            .map_err(|e| Refusal {
+                name: e.name().to_string(),
+                message: e.to_string(),
+            })?;
+        *council = next;
+        Ok(events.into_iter().map(|e| gov_event(e, None)).collect())
+    }
+}
+
+pub(super) struct Propose<'t> {
+    pub proposal: &'t ProposalKind,
+    pub expedited: bool,
+    pub deposit: u128,
+}
+
+impl CouncilAction for Propose<'_> {
+    fn apply(
+        &self,
+        council: &mut Council,
+        signer: &[u8; 32],
+        now_ms: u64,
+    ) -> Result<Vec<GovEvent>, GovError> {
+        council
+            .propose_with(
+                signer,
+                self.proposal.clone(),
+                self.expedited,
+                self.deposit,
+                now_ms,
+                &crate::relay::HubClientCheck,
+            )
+            .map(|(_, events)| events)
+    }
+}
+
+pub(super) struct Vote {
+    pub proposal_id: u64,
+    pub option: VoteOption,
+}
+
+impl CouncilAction for Vote {
+    fn apply(
+        &self,
+        council: &mut Council,
+        signer: &[u8; 32],
+        now_ms: u64,
+    ) -> Result<Vec<GovEvent>, GovError> {
+        council.vote(signer, self.proposal_id, self.option, now_ms)
+    }
+}
+
+pub(super) struct EmergencyPause<'t> {
+    pub route: &'t RouteId,
+}
+
+impl CouncilAction for EmergencyPause<'_> {
+    fn apply(
+        &self,
+        council: &mut Council,
+        signer: &[u8; 32],
+        now_ms: u64,
+    ) -> Result<Vec<GovEvent>, GovError> {
+        council.emergency_pause(signer, self.route, now_ms)
+    }
+}
+
+pub(super) struct EmergencyFreeze<'t> {
+    pub chain: &'t ChainId,
+}
+
+impl CouncilAction for EmergencyFreeze<'_> {
+    fn apply(
+        &self,
+        council: &mut Council,
+        signer: &[u8; 32],
+        now_ms: u64,
+    ) -> Result<Vec<GovEvent>, GovError> {
+        council.emergency_freeze(signer, self.chain, now_ms)
+    }
+}

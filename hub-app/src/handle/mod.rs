@@ -1,0 +1,259 @@
+//! One handler per transaction kind, each in two steps: `validate` reads a
+//! [`ValidationContext`] and refuses what would fail, by the rule's name; `execute` changes
+//! an [`ExecutionContext`] and returns the events. Admission runs `validate` alone; a block
+//! runs `execute` (which refuses exactly what `validate` would, as a `tx_failed` event,
+//! since the state may have moved between admission and the block).
+//!
+//! - `remark`: a signed note kept per account;
+//! - `gov`: proposals, votes and emergency actions through the council;
+//! - `relay`: relayer messages through the light clients and the packet core.
+
+mod gov;
+mod relay;
+mod remark;
+
+use junction_spec::{Hash32, SignedTx, TxBody, TxKind};
+
+use crate::context::{ExecutionContext, ValidationContext};
+use crate::event::Event;
+use crate::state::nonce_key;
+use crate::tx::TxError;
+
+pub use relay::{check_relay, execute_relay};
+
+/// Why an execute step changed nothing: the rule's stable name and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub name: String,
+    pub message: String,
+}
+
+/// A transaction kind's two steps.
+pub(crate) trait TxHandler {
+    /// Reads only: `Err` names the rule the transaction breaks now.
+    fn validate(&self, ctx: &dyn ValidationContext, tx: &TxBody) -> Result<(), TxError>;
+
+    /// Applies the transaction (its nonce is already used). A refusal leaves the context
+    /// as it was.
+    fn execute(&self, ctx: &mut dyn ExecutionContext, tx: &TxBody) -> Result<Vec<Event>, Refusal>;
+}
+
+/// The handler of `kind`.
+fn handler(kind: &TxKind) -> Box<dyn TxHandler + '_> {
+    match kind {
+        TxKind::Remark { data } => Box::new(remark::Remark { data }),
+        TxKind::Propose {
+            proposal,
+            expedited,
+            deposit,
+        } => Box::new(gov::Propose {
+            proposal,
+            expedited: *expedited,
+            deposit: *deposit,
+        }),
+        TxKind::Vote {
+            proposal_id,
+            option,
+        } => Box::new(gov::Vote {
+            proposal_id: *proposal_id,
+            option: *option,
+        }),
+        TxKind::EmergencyPause { route } => Box::new(gov::EmergencyPause { route }),
+        TxKind::EmergencyFreeze { chain } => Box::new(gov::EmergencyFreeze { chain }),
+        TxKind::Relay { msgs } => Box::new(relay::Relay { msgs }),
+    }
+}
+
+/// The validate step of `tx`'s kind (admission): would it succeed in the next block?
+pub fn validate_kind(ctx: &dyn ValidationContext, tx: &SignedTx) -> Result<(), TxError> {
+    handler(&tx.body.kind).validate(ctx, &tx.body)
+}
+
+/// Executes one transaction whose nonce and chain id were checked. The nonce is used up
+/// whatever happens next; a refusal becomes a `tx_failed` event with the rule's name and
+/// changes nothing else.
+pub(crate) fn execute_tx(
+    ctx: &mut dyn ExecutionContext,
+    tx: &SignedTx,
+    tx_hash: &Hash32,
+) -> Vec<Event> {
+    let hash = hex::encode(tx_hash);
+    let failed = |name: &str, message: String| Event {
+        kind: "tx_failed".into(),
+        tx: hash.clone(),
+        attributes: vec![
+            ("kind".into(), tx.body.kind.name().into()),
+            ("error".into(), name.to_string()),
+            ("message".into(), message),
+        ],
+    };
+    // Only accounts the council knows may act; a block carrying another signer's
+    // transaction (no honest node admits one) records it as failed and nothing else, not
+    // even the nonce.
+    if ctx
+        .council()
+        .is_some_and(|c| !c.is_known_account(&tx.body.signer))
+    {
+        return vec![failed(
+            TxError::UnknownAccount.name(),
+            TxError::UnknownAccount.to_string(),
+        )];
+    }
+    ctx.put(
+        nonce_key(&tx.body.signer_address()),
+        (tx.body.nonce + 1).to_be_bytes().to_vec(),
+    );
+    match handler(&tx.body.kind).execute(ctx, &tx.body) {
+        Ok(events) => events
+            .into_iter()
+            .map(|mut e| {
+                e.tx.clone_from(&hash);
+                e
+            })
+            .collect(),
+        Err(r) => vec![failed(&r.name, r.message)],
+    }
+}
+
+/// The refusal of a kind that needs a council when the state holds none.
+fn no_council() -> Refusal {
+    Refusal {
+        name: "no_council".into(),
+        message: "the state holds no council".into(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::context::{AdmissionContext, BlockContext};
+    use crate::state::{AppState, StateRead as _, COUNCIL_KEY};
+    use junction_packets::PacketState;
+    use junction_spec::gov::{RouteId, VoteOption};
+    use junction_spec::{ChainId, Encode as _, RelayMsg, TxBody};
+
+    fn member() -> ed25519_consensus::SigningKey {
+        ed25519_consensus::SigningKey::from([3u8; 32])
+    }
+
+    fn tx(kind: TxKind) -> SignedTx {
+        let key = member();
+        let body = TxBody {
+            chain_id: ChainId::new("hub-test").unwrap(),
+            signer: key.verification_key().to_bytes(),
+            nonce: 0,
+            kind,
+        };
+        let signature = key.sign(&body.sign_bytes()).to_bytes();
+        SignedTx { body, signature }
+    }
+
+    /// The kinds, each refused by the council or the relay rules in this state.
+    fn refused_kinds() -> Vec<(TxKind, &'static str)> {
+        vec![
+            (
+                TxKind::Vote {
+                    proposal_id: 99,
+                    option: VoteOption::Yes,
+                },
+                "unknown_proposal",
+            ),
+            (
+                TxKind::EmergencyPause {
+                    route: RouteId::new("no-such-route").unwrap(),
+                },
+                "unknown_route",
+            ),
+            (
+                TxKind::Relay {
+                    msgs: vec![RelayMsg::UpdateClient {
+                        chain: ChainId::new("evm-a").unwrap(),
+                        header: vec![1, 2, 3],
+                    }],
+                },
+                "unregistered_relayer",
+            ),
+        ]
+    }
+
+    /// What admission refuses, a block refuses by the same name, and a refusal changes
+    /// nothing but the nonce.
+    #[test]
+    fn validate_and_execute_refuse_by_the_same_name_and_a_refusal_changes_nothing() {
+        let council = crate::testutil::council_with_member(member().verification_key().to_bytes());
+        let state = crate::block::genesis_state(&council);
+        let packets = PacketState::default();
+        for (kind, name) in refused_kinds() {
+            let tx = tx(kind);
+            let admission = AdmissionContext::new(&state, Some(council.clone()), &packets, 5_000);
+            let err = validate_kind(&admission, &tx).unwrap_err();
+            assert_eq!(err.name(), name, "{}", tx.body.kind.name());
+
+            let mut block = BlockContext::new(&state, Some(council.clone()), &packets, 5_000);
+            let events = execute_tx(&mut block, &tx, &tx.hash());
+            let refusal = events
+                .iter()
+                .find(|e| e.kind == "tx_failed" || e.kind == "relay/rejected")
+                .unwrap_or_else(|| panic!("{name}: no refusal in {events:?}"));
+            assert!(
+                refusal
+                    .attributes
+                    .iter()
+                    .any(|(k, v)| k == "error" && v == name),
+                "{refusal:?}"
+            );
+            assert_eq!(refusal.tx, hex::encode(tx.hash()));
+            assert_eq!(block.council.as_ref().unwrap().to_bytes(), council.to_bytes());
+            assert!(block.packets.as_ref().is_none_or(|p| p.log().size() == 0));
+            let writes = block.view.into_writes();
+            let nonce_only: Vec<_> = writes
+                .iter()
+                .filter(|(k, _)| !k.starts_with(b"acct/nonce/"))
+                .collect();
+            assert!(nonce_only.is_empty(), "{name}: wrote {nonce_only:?}");
+        }
+    }
+
+    /// A remark validates anywhere and writes the account's remark and nonce.
+    #[test]
+    fn a_remark_writes_the_note_and_the_nonce() {
+        let council = crate::testutil::council_with_member(member().verification_key().to_bytes());
+        let state = crate::block::genesis_state(&council);
+        let packets = PacketState::default();
+        let tx = tx(TxKind::Remark {
+            data: b"hello".to_vec(),
+        });
+        let admission = AdmissionContext::new(&state, Some(council.clone()), &packets, 5_000);
+        validate_kind(&admission, &tx).unwrap();
+        let mut block = BlockContext::new(&state, Some(council), &packets, 5_000);
+        let events = execute_tx(&mut block, &tx, &tx.hash());
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, "remark");
+        let addr = tx.body.signer_address();
+        let mut after = AppState::default();
+        after.apply(&block.view.into_writes());
+        assert_eq!(after.next_nonce(&addr), 1);
+        assert_eq!(
+            after.get(&crate::state::remark_key(&addr)),
+            Some(&b"hello"[..])
+        );
+        assert!(after.get(COUNCIL_KEY).is_none());
+    }
+
+    /// A signer the council does not know fails without even using its nonce.
+    #[test]
+    fn an_unknown_signer_fails_and_uses_no_nonce() {
+        let council = crate::testutil::council_with_member([9u8; 32]);
+        let state = crate::block::genesis_state(&council);
+        let packets = PacketState::default();
+        let tx = tx(TxKind::Remark { data: vec![1] });
+        let mut block = BlockContext::new(&state, Some(council), &packets, 5_000);
+        let events = execute_tx(&mut block, &tx, &tx.hash());
+        assert!(events[0]
+            .attributes
+            .iter()
+            .any(|(k, v)| k == "error" && v == "unknown_account"));
+        assert!(block.view.into_writes().is_empty());
+    }
+}
