@@ -1,8 +1,10 @@
 //! Adapters for other ledgers and the relayer (DESIGN §7).
 //!
 //! - [`Adapter`]: what a relayer needs from one chain — its headers for the hub's light
-//!   client, the packets its gateway sent, proofs of its gateway's storage, receipts and
-//!   outcomes, and the delivery of hub batches to its gateway.
+//!   client (and their height and time, [`HeaderInfo`]), the packets its gateway sent,
+//!   proofs of what its gateway holds ([`ProofClaim`], one at a time or batched), receipts
+//!   and outcomes, its delivery budget, and the delivery of hub batches to its gateway. The
+//!   relayer sees every chain only through this trait.
 //! - [`evm::adapter::EvmAdapter`]: the adapter of an EVM chain in attested mode.
 //! - [`evm::gateway`]: bindings to the Solidity contracts in `adapters/evm/contracts`,
 //!   deployment, and the encoding of a hub checkpoint and log entries into one `deliver`
@@ -16,6 +18,27 @@ use junction_spec::{ChainId, LedgerKind, Packet, SourceProof};
 use thiserror::Error;
 
 pub use evm::gateway::{CheckpointProof, EntryProof};
+
+/// A header as the relayer reasons about it, whatever the ledger: its height and its time
+/// (the hub's client compares both; deadlines are checked against them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderInfo {
+    /// The chain's own block height.
+    pub height: u64,
+    /// Its time, seconds since the Unix epoch.
+    pub time_secs: u64,
+}
+
+/// What a proof about a packet on a chain is to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProofClaim {
+    /// The source holds the packet's commitment: it was sent and has no outcome.
+    Commitment,
+    /// The destination holds a receipt: the packet ran or its app reverted.
+    Receipt,
+    /// The destination holds no receipt: what a timeout proves.
+    NoReceipt,
+}
 
 /// A packet the chain's gateway sent (its `PacketSent` event).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -274,6 +297,35 @@ pub trait Adapter: Send + Sync {
     /// The encoded header for a hub `RelayMsg::UpdateClient` at `height`.
     async fn header_update(&self, height: u64) -> Result<Vec<u8>, AdapterError>;
 
+    /// The height and time of the header at `height`, checked as the adapter checks the
+    /// headers it hands to the hub.
+    async fn header_info(&self, height: u64) -> Result<HeaderInfo, AdapterError>;
+
+    /// Proofs of `claims` at `height`, one result per claim in order (a claim the chain
+    /// contradicts fails alone). The default asks for each proof on its own; an adapter
+    /// that can prove many in one request overrides it.
+    async fn prove_claims(
+        &self,
+        claims: &[(ProofClaim, &Packet)],
+        height: u64,
+    ) -> Vec<Result<SourceProof, AdapterError>> {
+        let mut out = Vec::with_capacity(claims.len());
+        for (claim, packet) in claims {
+            out.push(match claim {
+                ProofClaim::Commitment => self.prove_commitment(packet, height).await,
+                ProofClaim::Receipt => self.prove_receipt(packet, height).await,
+                ProofClaim::NoReceipt => self.prove_no_receipt(packet, height).await,
+            });
+        }
+        out
+    }
+
+    /// What one delivery may spend at most, in the chain's own unit (gas on EVM chains);
+    /// `None` when the ledger has no such limit. Batches are packed under a share of it.
+    async fn delivery_budget(&self) -> Result<Option<u64>, AdapterError> {
+        Ok(None)
+    }
+
     /// Packets the gateway sent in blocks `from..=to`, in chain order.
     async fn sent_packets(&self, from: u64, to: u64) -> Result<Vec<SentPacket>, AdapterError>;
 
@@ -312,9 +364,150 @@ pub trait Adapter: Send + Sync {
         entries: &[EntryProof],
     ) -> Result<DeliverOutcome, AdapterError>;
 
+    /// Delivers several batches under one checkpoint, one result per batch in order. The
+    /// default delivers them one after the other; an adapter that can have them included
+    /// together overrides it.
+    async fn deliver_batches(
+        &self,
+        checkpoint: &CheckpointProof,
+        batches: &[&[EntryProof]],
+    ) -> Vec<Result<DeliverOutcome, AdapterError>> {
+        let mut out = Vec::with_capacity(batches.len());
+        for b in batches {
+            out.push(self.deliver(checkpoint, b).await);
+        }
+        out
+    }
+
     /// Outcomes (ack, error-ack, timeout) delivered to source apps in blocks `from..=to`.
     async fn outcomes(&self, from: u64, to: u64) -> Result<Vec<Outcome>, AdapterError>;
 
     /// Receipts this (destination) gateway stored in blocks `from..=to`.
     async fn receipts(&self, from: u64, to: u64) -> Result<Vec<Receipt>, AdapterError>;
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use junction_spec::Timeout;
+    use std::sync::Mutex;
+
+    /// An adapter that records which single-claim and single-batch calls the defaults make.
+    struct Recording {
+        chain: ChainId,
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl Recording {
+        fn log(&self, what: String) {
+            self.calls.lock().unwrap().push(what);
+        }
+        fn proof(&self, what: &str, p: &Packet, height: u64) -> Result<SourceProof, AdapterError> {
+            self.log(format!("{what} {} @{height}", p.sequence));
+            if p.sequence == 2 {
+                return Err(AdapterError::Rpc("sequence 2 fails alone".into()));
+            }
+            Ok(SourceProof {
+                height,
+                proof: vec![p.sequence as u8],
+            })
+        }
+    }
+
+    fn unused() -> AdapterError {
+        AdapterError::Rpc("not used by these tests".into())
+    }
+
+    #[async_trait]
+    impl Adapter for Recording {
+        fn chain(&self) -> &ChainId {
+            &self.chain
+        }
+        fn kind(&self) -> LedgerKind {
+            LedgerKind::EvmAttested
+        }
+        async fn latest_height(&self) -> Result<u64, AdapterError> {
+            Err(unused())
+        }
+        async fn header_update(&self, _: u64) -> Result<Vec<u8>, AdapterError> {
+            Err(unused())
+        }
+        async fn header_info(&self, _: u64) -> Result<HeaderInfo, AdapterError> {
+            Err(unused())
+        }
+        async fn sent_packets(&self, _: u64, _: u64) -> Result<Vec<SentPacket>, AdapterError> {
+            Err(unused())
+        }
+        async fn pending_packets(&self) -> Result<Vec<SentPacket>, AdapterError> {
+            Err(unused())
+        }
+        async fn prove_commitment(&self, p: &Packet, h: u64) -> Result<SourceProof, AdapterError> {
+            self.proof("commitment", p, h)
+        }
+        async fn receipt(&self, _: &Packet) -> Result<Option<Receipt>, AdapterError> {
+            Err(unused())
+        }
+        async fn prove_receipt(&self, p: &Packet, h: u64) -> Result<SourceProof, AdapterError> {
+            self.proof("receipt", p, h)
+        }
+        async fn prove_no_receipt(&self, p: &Packet, h: u64) -> Result<SourceProof, AdapterError> {
+            self.proof("no_receipt", p, h)
+        }
+        async fn deliver(
+            &self,
+            _: &CheckpointProof,
+            entries: &[EntryProof],
+        ) -> Result<DeliverOutcome, AdapterError> {
+            self.log(format!("deliver {}", entries.len()));
+            Err(unused())
+        }
+        async fn outcomes(&self, _: u64, _: u64) -> Result<Vec<Outcome>, AdapterError> {
+            Err(unused())
+        }
+        async fn receipts(&self, _: u64, _: u64) -> Result<Vec<Receipt>, AdapterError> {
+            Err(unused())
+        }
+    }
+
+    fn packet(sequence: u64) -> Packet {
+        Packet {
+            version: 1,
+            source_chain: ChainId::new("evm-a").unwrap(),
+            source_app: vec![1; 20],
+            sequence,
+            dest_chain: ChainId::new("evm-b").unwrap(),
+            dest_app: vec![2; 20],
+            payload: vec![0; 4],
+            timeout: Timeout::default(),
+            gas_limit: 0,
+            fee: 0,
+        }
+    }
+
+    /// An adapter that proves one claim at a time still answers a batch of claims: each
+    /// claim by its own method, in order, a failure alone.
+    #[tokio::test]
+    async fn the_default_batched_proofs_ask_each_claim_by_its_kind_in_order() {
+        let a = Recording {
+            chain: ChainId::new("evm-a").unwrap(),
+            calls: Mutex::new(Vec::new()),
+        };
+        let (p1, p2, p3) = (packet(1), packet(2), packet(3));
+        let claims = [
+            (ProofClaim::Commitment, &p1),
+            (ProofClaim::NoReceipt, &p2),
+            (ProofClaim::Receipt, &p3),
+        ];
+        let out = a.prove_claims(&claims, 7).await;
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].as_ref().unwrap().proof, vec![1]);
+        assert_eq!(out[1].as_ref().unwrap_err().name(), "rpc");
+        assert_eq!(out[2].as_ref().unwrap().height, 7);
+        assert_eq!(
+            *a.calls.lock().unwrap(),
+            vec!["commitment 1 @7", "no_receipt 2 @7", "receipt 3 @7"]
+        );
+        assert_eq!(a.delivery_budget().await.unwrap(), None);
+    }
 }

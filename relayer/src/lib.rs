@@ -36,9 +36,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tracing::{debug, info, warn};
 
-use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig, SlotClaim};
-use junction_adapters::{Adapter, AdapterError, CheckpointProof, EntryProof, Receipt, SentPacket};
-use junction_light_clients::evm::attested::AttestedHeader;
+use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
+use junction_adapters::{
+    Adapter, AdapterError, CheckpointProof, EntryProof, HeaderInfo, ProofClaim, Receipt, SentPacket,
+};
 use junction_spec::attestation::AttestationSet;
 use junction_spec::{
     ChainId, Checkpoint, Decode, Encode, Hash32, LogEntry, Packet, RelayMsg, SourceProof, TxKind,
@@ -227,7 +228,7 @@ pub struct Relayer {
     hub: RpcClient,
     hub_chain: ChainId,
     key: junction_keys::PrivateKey,
-    chains: BTreeMap<ChainId, Arc<EvmAdapter>>,
+    chains: BTreeMap<ChainId, Arc<dyn Adapter>>,
     max_batch: usize,
     /// Next block to scan for `PacketSent`, per chain.
     scanned: BTreeMap<ChainId, u64>,
@@ -274,7 +275,8 @@ impl Relayer {
         let key = key_file.private_key().map_err(|e| eyre!(e))?;
         let hub_chain =
             ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
-        let mut chains = BTreeMap::new();
+        // Built-in adapters by configuration; the relayer itself sees only `dyn Adapter`.
+        let mut chains: BTreeMap<ChainId, Arc<dyn Adapter>> = BTreeMap::new();
         for c in &config.chains {
             let id = ChainId::new(&c.id).map_err(|e| eyre!("chain id {}: {e}", c.id))?;
             let gateway: [u8; 20] = hex::decode(c.gateway.trim_start_matches("0x"))
@@ -343,7 +345,7 @@ impl Relayer {
         Ok(())
     }
 
-    fn adapter(&self, chain: &ChainId) -> eyre::Result<&Arc<EvmAdapter>> {
+    fn adapter(&self, chain: &ChainId) -> eyre::Result<&Arc<dyn Adapter>> {
         self.chains
             .get(chain)
             .ok_or_else(|| eyre!("no adapter for chain {}", chain.as_str()))
@@ -566,8 +568,8 @@ impl Relayer {
         // is asked). A packet sent after it waits; its chain's client is kept moving so that
         // such heights exist.
         let confirmations = self.confirmations_needed().await?;
-        let mut headers: BTreeMap<ChainId, AttestedHeader> = BTreeMap::new();
-        let mut commit_headers: BTreeMap<ChainId, AttestedHeader> = BTreeMap::new();
+        let mut headers: BTreeMap<ChainId, HeaderInfo> = BTreeMap::new();
+        let mut commit_headers: BTreeMap<ChainId, HeaderInfo> = BTreeMap::new();
         let mut updatable: BTreeSet<ChainId> = BTreeSet::new();
         for (id, a) in &self.chains {
             // A chain the hub cannot answer for (e.g. not registered yet) holds back only
@@ -580,8 +582,8 @@ impl Relayer {
                 }
             };
             let h = heights.get(id).copied().unwrap_or(0);
-            let latest = a.attested_header(h).await.map_err(|e| eyre!(named(&e)))?;
-            let after = if h > hc.latest && latest.timestamp > hc.timestamp {
+            let latest = a.header_info(h).await.map_err(|e| eyre!(named(&e)))?;
+            let after = if h > hc.latest && latest.time_secs > hc.timestamp {
                 updatable.insert(id.clone());
                 headers.insert(id.clone(), latest);
                 h
@@ -589,7 +591,7 @@ impl Relayer {
                 let header = if hc.latest == h {
                     latest
                 } else {
-                    a.attested_header(hc.latest)
+                    a.header_info(hc.latest)
                         .await
                         .map_err(|e| eyre!(named(&e)))?
                 };
@@ -613,8 +615,8 @@ impl Relayer {
                 .max();
             if let Some(c) = deep {
                 let header = match headers.get(id) {
-                    Some(x) if x.number == c => *x,
-                    _ => a.attested_header(c).await.map_err(|e| eyre!(named(&e)))?,
+                    Some(x) if x.height == c => *x,
+                    _ => a.header_info(c).await.map_err(|e| eyre!(named(&e)))?,
                 };
                 commit_headers.insert(id.clone(), header);
             }
@@ -648,11 +650,11 @@ impl Relayer {
             if waiting.contains(key) {
                 continue;
             }
-            let h_src = commit_headers.get(&p.source_chain).map(|h| h.number);
-            let h_dst = dst_header.map_or(0, |h| h.number);
+            let h_src = commit_headers.get(&p.source_chain).map(|h| h.height);
+            let h_dst = dst_header.map_or(0, |h| h.height);
             let past = dst_header.is_some_and(|h| {
                 p.timeout
-                    .is_reached(h.number, h.timestamp.saturating_mul(1000))
+                    .is_reached(h.height, h.time_secs.saturating_mul(1000))
             });
             let kind = match state.as_deref() {
                 // Sent after the proof height (or no height is deep enough yet): its
@@ -732,7 +734,7 @@ impl Relayer {
             updates.push(RelayMsg::UpdateClient {
                 chain: chain.clone(),
                 header: a
-                    .header_update(header.number)
+                    .header_update(header.height)
                     .await
                     .map_err(|e| eyre!(named(&e)))?,
             });
@@ -1002,10 +1004,11 @@ impl Relayer {
                 continue;
             }
             let proven = self.prove_entries(&selected, size).await?;
-            let budget = match a.block_gas_limit().await {
-                Ok(limit) => limit.saturating_mul(self.batch_gas_percent) / 100,
+            let budget = match a.delivery_budget().await {
+                Ok(Some(limit)) => limit.saturating_mul(self.batch_gas_percent) / 100,
+                Ok(None) => u64::MAX,
                 Err(e) => {
-                    warn!(chain = id.as_str(), "no block gas limit: {}", named(&e));
+                    warn!(chain = id.as_str(), "no delivery budget: {}", named(&e));
                     continue;
                 }
             };
@@ -1025,7 +1028,7 @@ impl Relayer {
         let proof_cp = &proof_cp;
         let results =
             futures::future::join_all(jobs.into_iter().map(|(id, a, batches)| async move {
-                let verdicts = deliver_isolating(&a, proof_cp, batches).await;
+                let verdicts = deliver_isolating(a.as_ref(), proof_cp, batches).await;
                 (id, verdicts)
             }))
             .await;
@@ -1151,7 +1154,7 @@ fn settled(reason: &str) -> bool {
 /// index). A batch refused as a whole is split in halves and each half tried again, so the
 /// entry that fails stands alone and the others are delivered.
 pub async fn deliver_isolating(
-    a: &EvmAdapter,
+    a: &dyn Adapter,
     cp: &CheckpointProof,
     batches: Vec<Vec<EntryProof>>,
 ) -> Vec<(u64, Verdict)> {
@@ -1332,9 +1335,9 @@ enum Work {
 struct Job {
     key: Hash32,
     packet: Packet,
-    src: Arc<EvmAdapter>,
+    src: Arc<dyn Adapter>,
     /// `None` for a destination this relayer does not serve (only `Recv`, not past).
-    dst: Option<Arc<EvmAdapter>>,
+    dst: Option<Arc<dyn Adapter>>,
     work: Work,
 }
 
@@ -1351,7 +1354,7 @@ enum Built {
 /// One slot proof a job needs (grouped by the chain it is taken on).
 struct ProofNeed {
     job: usize,
-    claim: SlotClaim,
+    claim: ProofClaim,
 }
 
 /// Builds every job's message. Proofs are grouped by chain and fetched with one
@@ -1360,30 +1363,30 @@ struct ProofNeed {
 /// (the proof height this cycle chose, whose time also decided the deadlines).
 async fn build_all(
     work: Vec<Job>,
-    headers: &BTreeMap<ChainId, AttestedHeader>,
-    commit_headers: &BTreeMap<ChainId, AttestedHeader>,
+    headers: &BTreeMap<ChainId, HeaderInfo>,
+    commit_headers: &BTreeMap<ChainId, HeaderInfo>,
 ) -> Vec<eyre::Result<Built>> {
     // Grouped by (chain, whether it is a commitment): commitments are proven at their
     // chain's deep-enough height, receipts and their absence at the latest.
-    type Group = (Arc<EvmAdapter>, Vec<ProofNeed>);
+    type Group = (Arc<dyn Adapter>, Vec<ProofNeed>);
     let mut groups: BTreeMap<(ChainId, bool), Group> = BTreeMap::new();
     for (i, job) in work.iter().enumerate() {
-        let mut need = |adapter: &Arc<EvmAdapter>, claim: SlotClaim| {
+        let mut need = |adapter: &Arc<dyn Adapter>, claim: ProofClaim| {
             groups
-                .entry((adapter.chain().clone(), claim == SlotClaim::Commitment))
+                .entry((adapter.chain().clone(), claim == ProofClaim::Commitment))
                 .or_insert_with(|| (adapter.clone(), Vec::new()))
                 .1
                 .push(ProofNeed { job: i, claim });
         };
         match (&job.work, &job.dst) {
             (Work::Recv { past }, dst) => {
-                need(&job.src, SlotClaim::Commitment);
+                need(&job.src, ProofClaim::Commitment);
                 if let (true, Some(dst)) = (*past, dst) {
-                    need(dst, SlotClaim::NoReceipt);
+                    need(dst, ProofClaim::NoReceipt);
                 }
             }
-            (Work::Ack(_), Some(dst)) => need(dst, SlotClaim::Receipt),
-            (Work::Timeout, Some(dst)) => need(dst, SlotClaim::NoReceipt),
+            (Work::Ack(_), Some(dst)) => need(dst, ProofClaim::Receipt),
+            (Work::Timeout, Some(dst)) => need(dst, ProofClaim::NoReceipt),
             // Not built without a destination (see relay_to_hub).
             (_, None) => {}
         }
@@ -1392,13 +1395,13 @@ async fn build_all(
         futures::future::join_all(groups.into_iter().map(|((chain, commit), (a, needs))| {
             let work = &work;
             async move {
-                let claims: Vec<(SlotClaim, &Packet)> = needs
+                let claims: Vec<(ProofClaim, &Packet)> = needs
                     .iter()
                     .map(|n| (n.claim, &work[n.job].packet))
                     .collect();
                 let at = if commit { commit_headers } else { headers };
                 let proofs = match at.get(&chain) {
-                    Some(header) => a.prove_slots_under(header, &claims).await,
+                    Some(header) => a.prove_claims(&claims, header.height).await,
                     None => claims
                         .iter()
                         .map(|_| Err(AdapterError::Rpc("no header at the proof height".into())))
@@ -1409,7 +1412,7 @@ async fn build_all(
         }))
         .await;
     // (job, claim) -> its proof; a job has at most one proof per claim.
-    let mut by_job: BTreeMap<(usize, SlotClaim), Result<SourceProof, AdapterError>> =
+    let mut by_job: BTreeMap<(usize, ProofClaim), Result<SourceProof, AdapterError>> =
         BTreeMap::new();
     for (need, proof) in proven.into_iter().flatten() {
         by_job.insert((need.job, need.claim), proof);
@@ -1417,7 +1420,7 @@ async fn build_all(
     work.into_iter()
         .enumerate()
         .map(|(i, job)| {
-            let mut take = |claim: SlotClaim| {
+            let mut take = |claim: ProofClaim| {
                 by_job
                     .remove(&(i, claim))
                     .unwrap_or_else(|| Err(AdapterError::Rpc("proof not fetched".into())))
@@ -1431,21 +1434,21 @@ impl Job {
     /// The job's message from its proofs (`take` hands over the proof of each claim).
     fn assemble(
         self,
-        take: &mut impl FnMut(SlotClaim) -> Result<SourceProof, AdapterError>,
+        take: &mut impl FnMut(ProofClaim) -> Result<SourceProof, AdapterError>,
     ) -> eyre::Result<Built> {
         let p = self.packet;
         let src_chain = p.source_chain.clone();
         let dst_chain = p.dest_chain.clone();
         match self.work {
             Work::Recv { past } => {
-                let commitment = match take(SlotClaim::Commitment) {
+                let commitment = match take(ProofClaim::Commitment) {
                     Ok(c) => c,
                     // Cleared meanwhile (an outcome reached the source): done.
                     Err(e) if e.name() == "not_committed" => return Ok(Built::Done(self.key)),
                     Err(e) => return Err(eyre!(named(&e))),
                 };
                 let msg = if past {
-                    let absence = take(SlotClaim::NoReceipt).map_err(|e| eyre!(named(&e)))?;
+                    let absence = take(ProofClaim::NoReceipt).map_err(|e| eyre!(named(&e)))?;
                     RelayMsg::TimeoutPacket {
                         packet: p,
                         absence,
@@ -1463,7 +1466,7 @@ impl Job {
                 })
             }
             Work::Ack(r) => {
-                let proof = take(SlotClaim::Receipt).map_err(|e| eyre!(named(&e)))?;
+                let proof = take(ProofClaim::Receipt).map_err(|e| eyre!(named(&e)))?;
                 Ok(Built::Msg {
                     msg: Box::new(RelayMsg::AckPacket {
                         packet: p,
@@ -1475,7 +1478,7 @@ impl Job {
                 })
             }
             Work::Timeout => {
-                let absence = take(SlotClaim::NoReceipt).map_err(|e| eyre!(named(&e)))?;
+                let absence = take(ProofClaim::NoReceipt).map_err(|e| eyre!(named(&e)))?;
                 Ok(Built::Msg {
                     msg: Box::new(RelayMsg::TimeoutPacket {
                         packet: p,

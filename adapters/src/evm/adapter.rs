@@ -36,8 +36,8 @@ use k256::ecdsa::SigningKey;
 
 use super::gateway::{self, GatewayError, JunctionGateway};
 use crate::{
-    Adapter, AdapterError, CheckpointProof, DeliverOutcome, EntryProof, Outcome, Receipt,
-    SentPacket, SkippedEntry,
+    Adapter, AdapterError, CheckpointProof, DeliverOutcome, EntryProof, HeaderInfo, Outcome,
+    ProofClaim, Receipt, SentPacket, SkippedEntry,
 };
 
 /// Most blocks asked for in one `eth_getLogs` (nodes cap the range).
@@ -311,7 +311,7 @@ impl EvmAdapter {
     /// nonces and mined together, which takes one block instead of one per batch. Each
     /// batch's gas estimate runs it before it is sent, so a refused batch costs nothing
     /// and the others go ahead.
-    pub async fn deliver_batches(
+    async fn deliver_together(
         &self,
         checkpoint: &CheckpointProof,
         batches: &[&[EntryProof]],
@@ -546,7 +546,7 @@ impl EvmAdapter {
     /// [`Self::prove_slots_under`] the attested header at `height`, fetched here.
     pub async fn prove_slots(
         &self,
-        claims: &[(SlotClaim, &Packet)],
+        claims: &[(ProofClaim, &Packet)],
         height: u64,
     ) -> Vec<Result<SourceProof, AdapterError>> {
         match self.attested_header(height).await {
@@ -564,7 +564,7 @@ impl EvmAdapter {
     pub async fn prove_slots_under(
         &self,
         header: &AttestedHeader,
-        claims: &[(SlotClaim, &Packet)],
+        claims: &[(ProofClaim, &Packet)],
     ) -> Vec<Result<SourceProof, AdapterError>> {
         let height = header.number;
         let chunks = claims
@@ -604,7 +604,7 @@ impl EvmAdapter {
     /// One claim through [`Self::prove_slots`].
     async fn prove_one(
         &self,
-        claim: SlotClaim,
+        claim: ProofClaim,
         packet: &Packet,
         height: u64,
     ) -> Result<SourceProof, AdapterError> {
@@ -680,6 +680,34 @@ impl Adapter for EvmAdapter {
         self.provider.get_block_number().await.map_err(rpc)
     }
 
+    async fn header_info(&self, height: u64) -> Result<HeaderInfo, AdapterError> {
+        let h = self.attested_header(height).await?;
+        Ok(HeaderInfo {
+            height: h.number,
+            time_secs: h.timestamp,
+        })
+    }
+
+    async fn prove_claims(
+        &self,
+        claims: &[(ProofClaim, &Packet)],
+        height: u64,
+    ) -> Vec<Result<SourceProof, AdapterError>> {
+        self.prove_slots(claims, height).await
+    }
+
+    async fn delivery_budget(&self) -> Result<Option<u64>, AdapterError> {
+        self.block_gas_limit().await.map(Some)
+    }
+
+    async fn deliver_batches(
+        &self,
+        checkpoint: &CheckpointProof,
+        batches: &[&[EntryProof]],
+    ) -> Vec<Result<DeliverOutcome, AdapterError>> {
+        self.deliver_together(checkpoint, batches).await
+    }
+
     async fn header_update(&self, height: u64) -> Result<Vec<u8>, AdapterError> {
         let bytes = self.signed_header(height).await?.to_bytes();
         if bytes.len() > MAX_HEADER_BYTES {
@@ -725,7 +753,7 @@ impl Adapter for EvmAdapter {
         packet: &Packet,
         height: u64,
     ) -> Result<SourceProof, AdapterError> {
-        self.prove_one(SlotClaim::Commitment, packet, height).await
+        self.prove_one(ProofClaim::Commitment, packet, height).await
     }
 
     async fn receipt(&self, packet: &Packet) -> Result<Option<Receipt>, AdapterError> {
@@ -754,7 +782,7 @@ impl Adapter for EvmAdapter {
         packet: &Packet,
         height: u64,
     ) -> Result<SourceProof, AdapterError> {
-        self.prove_one(SlotClaim::Receipt, packet, height).await
+        self.prove_one(ProofClaim::Receipt, packet, height).await
     }
 
     async fn prove_no_receipt(
@@ -762,7 +790,7 @@ impl Adapter for EvmAdapter {
         packet: &Packet,
         height: u64,
     ) -> Result<SourceProof, AdapterError> {
-        self.prove_one(SlotClaim::NoReceipt, packet, height).await
+        self.prove_one(ProofClaim::NoReceipt, packet, height).await
     }
 
     async fn deliver(
@@ -817,23 +845,12 @@ impl Adapter for EvmAdapter {
 /// Storage proofs fetched in one `eth_getProof` (a response of a few hundred KiB).
 pub const MAX_SLOTS_PER_PROOF_REQUEST: usize = 128;
 
-/// What a proof of a packet's gateway slot is to show.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SlotClaim {
-    /// The source holds the packet's commitment (slot 0): it was sent and has no outcome.
-    Commitment,
-    /// The destination holds a receipt (slot 1): the packet ran or its app reverted.
-    Receipt,
-    /// The destination holds no receipt (slot 1 empty): what a timeout proves.
-    NoReceipt,
-}
-
-impl SlotClaim {
+impl ProofClaim {
     /// The gateway storage slot of the claim about the packet with key hash `key`.
     pub fn slot(&self, key: &[u8; 32]) -> [u8; 32] {
         match self {
-            SlotClaim::Commitment => commitment_slot(key),
-            SlotClaim::Receipt | SlotClaim::NoReceipt => receipt_slot(key),
+            ProofClaim::Commitment => commitment_slot(key),
+            ProofClaim::Receipt | ProofClaim::NoReceipt => receipt_slot(key),
         }
     }
 
@@ -846,15 +863,15 @@ impl SlotClaim {
     ) -> Result<(), AdapterError> {
         let key = packet.key().hash();
         match self {
-            SlotClaim::Commitment if *found != packet.hash() => Err(AdapterError::NotCommitted {
+            ProofClaim::Commitment if *found != packet.hash() => Err(AdapterError::NotCommitted {
                 key,
                 height,
                 found: *found,
             }),
-            SlotClaim::Receipt if *found == [0u8; 32] => {
+            ProofClaim::Receipt if *found == [0u8; 32] => {
                 Err(AdapterError::NoReceipt { key, height })
             }
-            SlotClaim::NoReceipt if *found != [0u8; 32] => {
+            ProofClaim::NoReceipt if *found != [0u8; 32] => {
                 Err(AdapterError::ReceiptExists { key, height })
             }
             _ => Ok(()),

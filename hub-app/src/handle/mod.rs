@@ -204,7 +204,10 @@ mod tests {
                 "{refusal:?}"
             );
             assert_eq!(refusal.tx, hex::encode(tx.hash()));
-            assert_eq!(block.council.as_ref().unwrap().to_bytes(), council.to_bytes());
+            assert_eq!(
+                block.council.as_ref().unwrap().to_bytes(),
+                council.to_bytes()
+            );
             assert!(block.packets.as_ref().is_none_or(|p| p.log().size() == 0));
             let writes = block.view.into_writes();
             let nonce_only: Vec<_> = writes
