@@ -16,9 +16,7 @@ use tokio::sync::Mutex;
 use junction_spec::{Encode, Hash32};
 
 use junction_hub::config::{Genesis, Home};
-use junction_rpc::methods::{
-    AtHeight, BroadcastMode, BroadcastParams, BroadcastTx, GetBlock, NoParams, Status,
-};
+use junction_rpc::methods::{AtHeight, BroadcastMode, BroadcastParams, BroadcastTx, GetBlock};
 use junction_rpc::{ClientError, Hex, HexBytes, RpcClient};
 
 pub(crate) fn percentile(sorted: &[u64], p: usize) -> u64 {
@@ -27,25 +25,6 @@ pub(crate) fn percentile(sorted: &[u64], p: usize) -> u64 {
     }
     let idx = (sorted.len() * p).div_ceil(100).saturating_sub(1);
     sorted[idx.min(sorted.len() - 1)]
-}
-
-pub(crate) async fn wait_for_height(rpc: &RpcClient, h: u64, limit: Duration) -> eyre::Result<u64> {
-    let start = Instant::now();
-    loop {
-        if let Ok(s) = rpc.call::<Status>(&NoParams {}).await {
-            let got = s.height;
-            if got >= h {
-                return Ok(got);
-            }
-        }
-        if start.elapsed() > limit {
-            return Err(eyre!(
-                "{} did not reach height {h} within {limit:?}",
-                rpc.url()
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 struct Pending {
@@ -80,7 +59,7 @@ async fn run_load(
     let rpcs: Vec<RpcClient> = urls.iter().map(RpcClient::new).collect();
     let follower = rpcs[0].clone();
     for r in &rpcs {
-        wait_for_height(r, 2, Duration::from_secs(60)).await?;
+        crate::evmnet::wait_height(r, 2, Duration::from_secs(60)).await?;
     }
     let genesis = Genesis::load(&Home::new(dir.join("node0")).genesis_file())?;
     let chain_id = genesis.chain_id().map_err(|e| eyre!("{e}"))?;
@@ -112,7 +91,7 @@ async fn run_load(
     let pending = Arc::new(Mutex::new(Pending {
         sent: HashMap::new(),
     }));
-    let start_height = wait_for_height(&follower, 2, Duration::from_secs(5)).await?;
+    let start_height = crate::evmnet::wait_height(&follower, 2, Duration::from_secs(5)).await?;
     println!("load for {seconds} s from height {start_height}...");
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(seconds);

@@ -368,7 +368,7 @@ async fn run(
 ) -> eyre::Result<()> {
     let rpcs: Vec<RpcClient> = urls.iter().map(RpcClient::new).collect();
     for r in &rpcs {
-        crate::bench::wait_for_height(r, 2, Duration::from_secs(60)).await?;
+        crate::evmnet::wait_height(r, 2, Duration::from_secs(60)).await?;
     }
     let status = rpcs[0].call::<Status>(&NoParams {}).await?;
     let chain_id = chain(&status.chain_id)?;

@@ -21,47 +21,19 @@ pub enum HomeError {
     /// The home directory has no config.
     #[error("{0} is not an initialized Junction home: run `junction init --home {0}` (or `junction testnet init`) first")]
     Missing(String),
-    /// A file could not be read or written.
-    #[error("cannot access {path}: {source}")]
-    Io {
-        /// File.
-        path: String,
-        /// Cause.
-        source: std::io::Error,
-    },
-    /// A file is not valid.
-    #[error("{path} is invalid: {reason}. Fix or regenerate it")]
-    Invalid {
-        /// File.
-        path: String,
-        /// What is wrong.
-        reason: String,
-    },
+    /// A file could not be read, written or used.
+    #[error(transparent)]
+    File(#[from] FileError),
 }
 
-pub use junction_keys::{check_private, AttestationKeyFile, KeyFile, KeyFileError};
-
-impl From<KeyFileError> for HomeError {
-    fn from(e: KeyFileError) -> Self {
-        match e {
-            KeyFileError::Io { path, source } => HomeError::Io { path, source },
-            KeyFileError::Invalid { path, reason } => HomeError::Invalid { path, reason },
-        }
-    }
-}
+pub use junction_keys::{check_private, AttestationKeyFile, FileError, KeyFile};
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> HomeError + '_ {
-    move |source| HomeError::Io {
-        path: path.display().to_string(),
-        source,
-    }
+    move |source| FileError::io(path, source).into()
 }
 
 fn invalid(path: &Path, reason: impl ToString) -> HomeError {
-    HomeError::Invalid {
-        path: path.display().to_string(),
-        reason: reason.to_string(),
-    }
+    FileError::invalid(path, reason).into()
 }
 
 /// `config.toml`.
@@ -628,7 +600,7 @@ mod tests {
         std::fs::write(home.genesis_file(), "{not json").unwrap();
         assert!(matches!(
             Genesis::load(&home.genesis_file()),
-            Err(HomeError::Invalid { .. })
+            Err(HomeError::File(FileError::Invalid { .. }))
         ));
     }
 }

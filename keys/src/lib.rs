@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 pub use malachitebft_signing_ed25519::{PrivateKey, PublicKey};
 
-/// A key file could not be read, written or used.
+/// A file (a key file, or another file of a home directory) could not be read, written
+/// or used.
 #[derive(Debug, thiserror::Error)]
-pub enum KeyFileError {
+pub enum FileError {
     /// The file could not be read or written.
     #[error("cannot access {path}: {source}")]
     Io {
@@ -30,18 +31,30 @@ pub enum KeyFileError {
     },
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileError + '_ {
-    move |source| KeyFileError::Io {
-        path: path.display().to_string(),
-        source,
+impl FileError {
+    /// `path` could not be read or written.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        FileError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    /// `path` is not valid, for `reason`.
+    pub fn invalid(path: &Path, reason: impl ToString) -> Self {
+        FileError::Invalid {
+            path: path.display().to_string(),
+            reason: reason.to_string(),
+        }
     }
 }
 
-fn invalid(path: &Path, reason: impl ToString) -> KeyFileError {
-    KeyFileError::Invalid {
-        path: path.display().to_string(),
-        reason: reason.to_string(),
-    }
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
+    move |source| FileError::io(path, source)
+}
+
+fn invalid(path: &Path, reason: impl ToString) -> FileError {
+    FileError::invalid(path, reason)
 }
 
 /// An ed25519 key file (validator or account).
@@ -89,7 +102,7 @@ impl KeyFile {
     }
 
     /// Reads and checks a key file.
-    pub fn load(path: &Path) -> Result<Self, KeyFileError> {
+    pub fn load(path: &Path) -> Result<Self, FileError> {
         let text = std::fs::read_to_string(path).map_err(io_err(path))?;
         let k: KeyFile = serde_json::from_str(&text).map_err(|e| invalid(path, e))?;
         k.private_key().map_err(|e| invalid(path, e))?;
@@ -97,7 +110,7 @@ impl KeyFile {
     }
 
     /// Writes the key file, readable by the owner only.
-    pub fn save(&self, path: &Path) -> Result<(), KeyFileError> {
+    pub fn save(&self, path: &Path) -> Result<(), FileError> {
         let text = serde_json::to_string_pretty(self).map_err(|e| invalid(path, e))?;
         write_private(path, &text)
     }
@@ -149,7 +162,7 @@ impl AttestationKeyFile {
     }
 
     /// Reads and checks a key file.
-    pub fn load(path: &Path) -> Result<Self, KeyFileError> {
+    pub fn load(path: &Path) -> Result<Self, FileError> {
         let text = std::fs::read_to_string(path).map_err(io_err(path))?;
         let k: AttestationKeyFile = serde_json::from_str(&text).map_err(|e| invalid(path, e))?;
         k.signing_key().map_err(|e| invalid(path, e))?;
@@ -157,13 +170,13 @@ impl AttestationKeyFile {
     }
 
     /// Writes the key file, readable by the owner only.
-    pub fn save(&self, path: &Path) -> Result<(), KeyFileError> {
+    pub fn save(&self, path: &Path) -> Result<(), FileError> {
         let text = serde_json::to_string_pretty(self).map_err(|e| invalid(path, e))?;
         write_private(path, &text)
     }
 }
 
-fn write_private(path: &Path, text: &str) -> Result<(), KeyFileError> {
+fn write_private(path: &Path, text: &str) -> Result<(), FileError> {
     use std::io::Write;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut f = std::fs::OpenOptions::new()
@@ -181,7 +194,7 @@ fn write_private(path: &Path, text: &str) -> Result<(), KeyFileError> {
 
 /// Refuses a key file that others than its owner may read or write (as ssh does): a
 /// secret in a world-readable file is no longer one.
-pub fn check_private(path: &Path) -> Result<(), KeyFileError> {
+pub fn check_private(path: &Path) -> Result<(), FileError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path)
         .map_err(io_err(path))?
