@@ -15,7 +15,7 @@ use crate::event::gov_event;
 use crate::event::Event;
 use crate::handle::execute_tx;
 use crate::relay::LOG_FRONTIER_KEY;
-use crate::state::{AppState, StateRead as _, StateWrite as _, COUNCIL_KEY};
+use crate::state::{AppState, StateReader as _, StateWriter as _, COUNCIL_KEY};
 use crate::tx::{validate_tx, TxError};
 
 /// Most transactions in one block.

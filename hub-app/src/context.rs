@@ -7,12 +7,12 @@ use junction_governance::Council;
 use junction_packets::PacketState;
 
 use crate::relay::RelayExec;
-use crate::state::{AppState, Overlay, StateRead, StateWrite as _};
+use crate::state::{AppState, Overlay, StateReader, StateWriter as _};
 
 /// What a validate step may read.
 pub trait ValidationContext {
     /// The state, with the writes of the block's earlier transactions.
-    fn state(&self) -> &dyn StateRead;
+    fn state(&self) -> &dyn StateReader;
     /// The council, ticked to [`ValidationContext::now_ms`]; `None` when the state holds
     /// none.
     fn council(&self) -> Option<&Council>;
@@ -65,7 +65,7 @@ impl<'a> AdmissionContext<'a> {
 }
 
 impl ValidationContext for AdmissionContext<'_> {
-    fn state(&self) -> &dyn StateRead {
+    fn state(&self) -> &dyn StateReader {
         self.state
     }
     fn council(&self) -> Option<&Council> {
@@ -109,7 +109,7 @@ impl<'a> BlockContext<'a> {
 }
 
 impl ValidationContext for BlockContext<'_> {
-    fn state(&self) -> &dyn StateRead {
+    fn state(&self) -> &dyn StateReader {
         &self.view
     }
     fn council(&self) -> Option<&Council> {

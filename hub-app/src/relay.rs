@@ -30,7 +30,7 @@ use junction_spec::{
 
 use crate::clients::{has_hub_client, target_binding, AnyClient, ClientError, PacketSlot};
 use crate::event::Event;
-use crate::state::StateWrite;
+use crate::state::StateWriter;
 
 /// Prefix of light-client states.
 pub const CLIENT_PREFIX: &[u8] = b"client/";
@@ -216,7 +216,7 @@ impl ClientCheck for HubClientCheck {
 #[derive(Debug)]
 pub struct RelayExec<'v> {
     /// The state view.
-    pub view: &'v mut dyn StateWrite,
+    pub view: &'v mut dyn StateWriter,
     /// The council (route policy takes its tokens).
     pub council: &'v mut Council,
     /// The packet state.

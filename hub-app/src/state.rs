@@ -30,7 +30,7 @@ pub fn remark_key(addr: &Address) -> Vec<u8> {
 
 /// Reads of the key/value state: the committed state, or an overlay of pending writes
 /// over a reader.
-pub trait StateRead: std::fmt::Debug {
+pub trait StateReader: std::fmt::Debug {
     /// A value.
     fn get(&self, key: &[u8]) -> Option<&[u8]>;
 
@@ -44,12 +44,12 @@ pub trait StateRead: std::fmt::Debug {
 }
 
 /// Writes to the key/value state (only an overlay takes them; the node persists them).
-pub trait StateWrite: StateRead {
+pub trait StateWriter: StateReader {
     /// Sets a value.
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
 }
 
-impl StateRead for AppState {
+impl StateReader for AppState {
     fn get(&self, key: &[u8]) -> Option<&[u8]> {
         self.entries.get(key).map(Vec::as_slice)
     }
@@ -101,11 +101,11 @@ impl AppState {
 /// over a block's pending writes).
 #[derive(Debug)]
 pub struct Overlay<'a> {
-    base: &'a dyn StateRead,
+    base: &'a dyn StateReader,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
-impl StateRead for Overlay<'_> {
+impl StateReader for Overlay<'_> {
     fn get(&self, key: &[u8]) -> Option<&[u8]> {
         match self.writes.get(key) {
             Some(v) => v.as_deref(),
@@ -114,7 +114,7 @@ impl StateRead for Overlay<'_> {
     }
 }
 
-impl StateWrite for Overlay<'_> {
+impl StateWriter for Overlay<'_> {
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.writes.insert(key, Some(value));
     }
@@ -122,7 +122,7 @@ impl StateWrite for Overlay<'_> {
 
 impl<'a> Overlay<'a> {
     /// An empty overlay over `base`.
-    pub fn new(base: &'a dyn StateRead) -> Self {
+    pub fn new(base: &'a dyn StateReader) -> Self {
         Self {
             base,
             writes: BTreeMap::new(),

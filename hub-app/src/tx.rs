@@ -3,7 +3,7 @@
 
 use junction_spec::{ChainId, SignedTx};
 
-use crate::state::StateRead;
+use crate::state::StateReader;
 
 /// How far ahead of the account's next nonce a pending transaction may be.
 pub const MAX_NONCE_AHEAD: u64 = 1_000;
@@ -155,7 +155,11 @@ impl TxError {
 
 /// Checks a transaction against the chain and the state view (not its signature: that is
 /// verified once per node and cached).
-pub fn validate_tx(chain_id: &ChainId, view: &dyn StateRead, tx: &SignedTx) -> Result<(), TxError> {
+pub fn validate_tx(
+    chain_id: &ChainId,
+    view: &dyn StateReader,
+    tx: &SignedTx,
+) -> Result<(), TxError> {
     if &tx.body.chain_id != chain_id {
         return Err(TxError::WrongChainId {
             expected: chain_id.as_str().to_string(),

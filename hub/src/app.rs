@@ -32,7 +32,7 @@ use malachitebft_app_channel::{
 
 use junction_spec::{BlockHeader, Hash32};
 
-use junction_hub_app::StateRead as _;
+use junction_hub_app::StateReader as _;
 use junction_hub_app::{tx_root, Block};
 
 use crate::codec::{decode_extended_cert, encode_extended_cert, JunctionCodec, MAX_BLOCK_BYTES};

@@ -13,7 +13,7 @@ use crate::mempool::{decode_tx, verify_signature, verify_signatures_cached, Memp
 use crate::metrics::Metrics;
 use crate::store::{BlockCommit, Store, StoreError};
 use crate::sync::{lock, read, write};
-use junction_hub_app::StateRead as _;
+use junction_hub_app::StateReader as _;
 use junction_hub_app::{
     execute_block, AppState, Block, BlockError, ChainRules, Event, Executed, Tip, TxError,
 };

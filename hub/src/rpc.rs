@@ -26,7 +26,7 @@ use crate::node::{NewBlock, Shared};
 use crate::rpc_error::{params, serve, RpcError};
 use crate::sync::read;
 use junction_hub_app::Block;
-use junction_hub_app::StateRead as _;
+use junction_hub_app::StateReader as _;
 use junction_rpc::methods::*;
 use junction_rpc::{codes, Hex, HexBytes};
 

@@ -10,7 +10,7 @@ use crate::node::Shared;
 use crate::rpc_error::{serve, RpcError};
 use crate::sync::read;
 use junction_hub_app::relay::entry_kind_name;
-use junction_hub_app::StateRead as _;
+use junction_hub_app::StateReader as _;
 use junction_rpc::methods::*;
 use junction_rpc::{Hex, HexBytes};
 

@@ -128,7 +128,7 @@ fn no_council() -> Refusal {
 mod tests {
     use super::*;
     use crate::context::{AdmissionContext, BlockContext};
-    use crate::state::{AppState, StateRead as _, COUNCIL_KEY};
+    use crate::state::{AppState, StateReader as _, COUNCIL_KEY};
     use junction_packets::PacketState;
     use junction_spec::gov::{RouteId, VoteOption};
     use junction_spec::{ChainId, Encode as _, RelayMsg, TxBody};

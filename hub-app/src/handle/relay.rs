@@ -11,7 +11,7 @@ use super::{no_council, Refusal, TxHandler};
 use crate::context::{ExecutionContext, ValidationContext};
 use crate::event::Event;
 use crate::relay::{RelayError, RelayExec};
-use crate::state::{Overlay, StateRead};
+use crate::state::{Overlay, StateReader};
 use crate::tx::TxError;
 
 pub(super) struct Relay<'t> {
@@ -80,7 +80,7 @@ pub fn execute_relay(mut exec: RelayExec<'_>, signer: &[u8; 32], msgs: &[RelayMs
 /// of the council and the packet state (the context is only read), and refuses it by the
 /// first message that fails (or the signer check / rate limit).
 pub fn check_relay(
-    state: &dyn StateRead,
+    state: &dyn StateReader,
     council: &Council,
     packets: &PacketState,
     signer: &[u8; 32],
