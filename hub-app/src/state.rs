@@ -90,6 +90,15 @@ impl AppState {
         junction_state_tree::root_of(self.entries.iter())
     }
 
+    /// Every entry as a write, in key order: what builds the state tree from nothing (at
+    /// genesis, and when an audit replays the chain).
+    pub fn as_writes(&self) -> Vec<junction_state_tree::StateWrite> {
+        self.entries
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())))
+            .collect()
+    }
+
     /// Every entry, in key order (for audits and tests).
     pub fn entries(&self) -> impl Iterator<Item = (&Vec<u8>, &Vec<u8>)> {
         self.entries.iter()

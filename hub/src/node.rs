@@ -489,11 +489,8 @@ pub fn audit_chain(
 ) -> Result<u64, String> {
     let (mut tip, mut state) = genesis_tip(genesis)?;
     let mut tree = junction_state_tree::MemoryTree::default();
-    let genesis_rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = state
-        .entries()
-        .map(|(k, v)| (k.clone(), Some(v.clone())))
-        .collect();
-    tree.apply(0, &genesis_rows).map_err(|e| e.to_string())?;
+    tree.apply(0, &state.as_writes())
+        .map_err(|e| e.to_string())?;
     let mut packets = junction_packets::PacketState::default();
     let stored_tip = match store.tip().map_err(|e| e.to_string())? {
         None => return Ok(0),

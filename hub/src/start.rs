@@ -84,11 +84,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
     let tip = match store.tip()? {
         None => {
             let (tip, state) = genesis_tip(&genesis).map_err(|e| eyre!("genesis: {e}"))?;
-            let rows: Vec<(Vec<u8>, Option<Vec<u8>>)> = state
-                .entries()
-                .map(|(k, v)| (k.clone(), Some(v.clone())))
-                .collect();
-            let root = store.write_genesis_state(&rows)?;
+            let root = store.write_genesis_state(&state.as_writes())?;
             if root != tip.app_hash {
                 return Err(eyre!(
                     "genesis: the stored state tree's root is not the genesis app hash"
