@@ -806,3 +806,103 @@ pub const METHODS: &[&str] = &[
     PacketList::NAME,
     StateProof::NAME,
 ];
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A committed transaction's result is the string "ok" or `{failed, message}`, and
+    /// nothing else reads as one.
+    #[test]
+    fn a_transaction_result_is_ok_or_a_named_failure() {
+        assert_eq!(serde_json::to_value(TxResult::Ok).unwrap(), json!("ok"));
+        let failed = TxResult::Failed {
+            failed: "unknown_proposal".into(),
+            message: "no proposal 9".into(),
+        };
+        let v = serde_json::to_value(&failed).unwrap();
+        assert_eq!(
+            v,
+            json!({"failed": "unknown_proposal", "message": "no proposal 9"})
+        );
+        assert_eq!(serde_json::from_value::<TxResult>(v).unwrap(), failed);
+        assert_eq!(
+            serde_json::from_value::<TxResult>(json!("ok")).unwrap(),
+            TxResult::Ok
+        );
+        assert!(serde_json::from_value::<TxResult>(json!("fine")).is_err());
+    }
+
+    /// `broadcast_tx` in sync mode answers the hash alone; the mode defaults to sync and
+    /// an unknown mode is refused.
+    #[test]
+    fn broadcast_answers_and_modes_keep_their_shape() {
+        let sync = BroadcastAnswer {
+            hash: Hex([1; 32]),
+            height: None,
+            index: None,
+            result: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&sync).unwrap(),
+            json!({"hash": hex::encode([1u8; 32])})
+        );
+        let p: BroadcastParams = serde_json::from_value(json!({"tx": "0x00ff"})).unwrap();
+        assert_eq!((p.tx.0, p.mode), (vec![0, 0xff], BroadcastMode::Sync));
+        let p: BroadcastParams =
+            serde_json::from_value(json!({"tx": "00", "mode": "commit"})).unwrap();
+        assert_eq!(p.mode, BroadcastMode::Commit);
+        assert!(
+            serde_json::from_value::<BroadcastParams>(json!({"tx": "00", "mode": "later"}))
+                .is_err()
+        );
+    }
+
+    /// Flattened answers keep one flat object, as the relayer and the CLI read them.
+    #[test]
+    fn flattened_answers_are_one_object() {
+        let a = LogProofAnswer {
+            entry: ProvenEntry {
+                index: 4,
+                entry_hex: HexBytes(vec![0xab]),
+                proof: vec![Hex([2; 32])],
+            },
+            tree_size: 9,
+        };
+        let v = serde_json::to_value(&a).unwrap();
+        assert_eq!(
+            v,
+            json!({"index": 4, "entry_hex": "ab", "proof": [hex::encode([2u8; 32])], "tree_size": 9})
+        );
+        let back: LogProofAnswer = serde_json::from_value(v).unwrap();
+        assert_eq!(back.entry.index, 4);
+        assert_eq!(back.tree_size, 9);
+    }
+
+    /// Heights and ids come as numbers or decimal strings; a missing required one is
+    /// refused by its field's name.
+    #[test]
+    fn parameters_read_as_the_cli_and_scripts_send_them() {
+        let h: AtHeight = serde_json::from_value(json!({"height": "12"})).unwrap();
+        assert_eq!(h.height, Some(12));
+        let h: AtHeight = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(h.height, None);
+        let e = serde_json::from_value::<Height>(json!({})).unwrap_err();
+        assert!(e.to_string().contains("missing field `height`"), "{e}");
+        let id: ProposalId = serde_json::from_value(json!({"id": 3})).unwrap();
+        assert_eq!(id.id, 3);
+        let e = serde_json::from_value::<PacketKeyParams>(json!({"key": "abcd"})).unwrap_err();
+        assert!(e.to_string().contains("must be 32 bytes"), "{e}");
+    }
+
+    /// Every method's name is listed once.
+    #[test]
+    fn method_names_are_unique() {
+        let mut names: Vec<&str> = METHODS.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), METHODS.len());
+    }
+}
