@@ -160,6 +160,12 @@ pub enum PacketCommand {
         /// `pending`, `ack`, `error_ack` or `timeout`.
         #[arg(long)]
         state: Option<String>,
+        /// At most this many (1,000 at most).
+        #[arg(long)]
+        limit: Option<u64>,
+        /// The page after this cursor (the `next` of the previous page).
+        #[arg(long)]
+        after: Option<junction_rpc::HexBytes>,
         /// Node RPC endpoint.
         #[arg(long, default_value = "http://127.0.0.1:26602")]
         rpc: String,
@@ -422,13 +428,20 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                             .await?,
                     );
                 }
-                PacketCommand::List { route, state, rpc } => {
+                PacketCommand::List {
+                    route,
+                    state,
+                    limit,
+                    after,
+                    rpc,
+                } => {
                     print_json(
                         &RpcClient::new(rpc)
                             .call::<PacketList>(&PacketListParams {
                                 route,
                                 state,
-                                limit: None,
+                                limit,
+                                after,
                             })
                             .await?,
                     );

@@ -15,7 +15,7 @@ use crate::event::gov_event;
 use crate::event::Event;
 use crate::handle::execute_tx;
 use crate::relay::LOG_FRONTIER_KEY;
-use crate::state::{AppState, StateReader as _, StateWriter as _, COUNCIL_KEY};
+use crate::state::{AppState, StateReader, StateWriter as _, COUNCIL_KEY};
 use crate::tx::{validate_tx, TxError};
 
 /// Most transactions in one block.
@@ -231,7 +231,7 @@ pub struct ChainRules {
 pub fn execute_block(
     rules: &ChainRules,
     tip: &Tip,
-    state: &AppState,
+    state: &dyn StateReader,
     packets: &PacketState,
     block: &Block,
     now_ms: Option<u64>,
@@ -284,7 +284,7 @@ pub fn execute_block(
     // before the block's transactions.
     let stored_council = state.get(COUNCIL_KEY);
     let mut council =
-        match stored_council {
+        match &stored_council {
             Some(b) => Some(Council::from_bytes(b).map_err(|e| {
                 BlockError::Malformed(format!("stored council does not decode: {e}"))
             })?),
@@ -313,7 +313,7 @@ pub fn execute_block(
     } = ctx;
     if let Some(c) = council {
         let bytes = c.to_bytes();
-        if stored_council != Some(bytes.as_slice()) {
+        if stored_council.as_deref() != Some(bytes.as_slice()) {
             view.put(COUNCIL_KEY.to_vec(), bytes);
         }
     }

@@ -7,7 +7,7 @@ use junction_governance::Council;
 use junction_packets::PacketState;
 
 use crate::relay::RelayExec;
-use crate::state::{AppState, Overlay, StateReader, StateWriter as _};
+use crate::state::{Overlay, StateReader, StateWriter as _};
 
 /// What a validate step may read.
 pub trait ValidationContext {
@@ -36,7 +36,7 @@ pub trait ExecutionContext: ValidationContext {
 /// packet state. Read-only by construction.
 #[derive(Debug)]
 pub struct AdmissionContext<'a> {
-    state: &'a AppState,
+    state: &'a dyn StateReader,
     council: Option<Council>,
     packets: &'a PacketState,
     now_ms: u64,
@@ -46,7 +46,7 @@ impl<'a> AdmissionContext<'a> {
     /// The context at hub time `now_ms` (the council ticks to it, as the next block's
     /// would).
     pub fn new(
-        state: &'a AppState,
+        state: &'a dyn StateReader,
         council: Option<Council>,
         packets: &'a PacketState,
         now_ms: u64,
@@ -93,7 +93,7 @@ pub struct BlockContext<'a> {
 impl<'a> BlockContext<'a> {
     /// The context of a block at hub time `now_ms` over `state` and `packets`.
     pub fn new(
-        state: &'a AppState,
+        state: &'a dyn StateReader,
         council: Option<Council>,
         packets: &'a PacketState,
         now_ms: u64,

@@ -15,8 +15,6 @@
 //!   the store, committed through the header's log root);
 //! - `relayer/bucket/<account>`: the relayer's rate-limit bucket.
 
-use std::collections::BTreeMap;
-
 use junction_governance::{ClientCheck, Council};
 use junction_light_clients::{ClientStatus, Timestamp};
 use junction_packets::{
@@ -25,7 +23,7 @@ use junction_packets::{
 };
 use junction_spec::{
     ack_commitment, tagged_hash, ChainId, ChainRegistration, Decode, DecodeError, Encode,
-    EntryKind, Hash32, HashTag, LogEntry, Packet, RelayMsg, RouteId, SourceProof,
+    EntryKind, Hash32, HashTag, Packet, RelayMsg, RouteId, SourceProof,
 };
 
 use crate::clients::{has_hub_client, target_binding, AnyClient, ClientError, PacketSlot};
@@ -519,39 +517,63 @@ pub fn packet_event(e: &PacketEvent, packet: &Packet) -> Event {
     }
 }
 
-/// The packet state stored in `entries` (state rows in key order) plus the log entries.
-pub fn load_packet_state<'a>(
-    entries: impl Iterator<Item = (&'a Vec<u8>, &'a Vec<u8>)>,
-    log_entries: Vec<LogEntry>,
-) -> Result<PacketState, String> {
-    let mut records = BTreeMap::new();
-    let mut channels = BTreeMap::new();
-    let mut counters = BTreeMap::new();
-    for (k, v) in entries {
-        if let Some(h) = k.strip_prefix(RECORD_PREFIX) {
-            let h: Hash32 = h
-                .try_into()
-                .map_err(|_| "packet record key is not 32 bytes".to_string())?;
-            let r = PacketRecord::from_bytes(v).map_err(|e| format!("packet record: {e}"))?;
-            records.insert(h, r);
-        } else if let Some(c) = k.strip_prefix(CHANNEL_PREFIX) {
-            let ck = ChannelKey::from_bytes(c).map_err(|e| format!("channel key: {e}"))?;
-            let ch = Channel::from_bytes(v).map_err(|e| format!("channel: {e}"))?;
-            channels.insert(ck, ch);
-        } else if let Some(r) = k.strip_prefix(COUNTERS_PREFIX) {
-            let id = std::str::from_utf8(r)
-                .ok()
-                .and_then(|s| RouteId::new(s).ok())
-                .ok_or_else(|| "route counters key is not a route id".to_string())?;
-            let c = RouteCounters::from_bytes(v).map_err(|e| format!("route counters: {e}"))?;
-            counters.insert(id, c);
+/// The committed packet state as the key/value state holds it: records, channels and
+/// route counters read one key at a time.
+#[derive(Debug, Clone)]
+pub struct StatePackets {
+    state: std::sync::Arc<dyn crate::state::StateReader>,
+}
+
+impl StatePackets {
+    /// The packet state `state` holds.
+    pub fn new(state: std::sync::Arc<dyn crate::state::StateReader>) -> Self {
+        Self { state }
+    }
+
+    /// The decoded value under `prefix ‖ suffix`. A stored row that does not decode is
+    /// damage no block can have written: the reader is told (the node's store then
+    /// refuses to commit anything executed over it) and the row reads as absent.
+    fn read<T: Decode>(&self, prefix: &[u8], suffix: &[u8]) -> Option<T> {
+        let k = key(prefix, suffix);
+        let v = self.state.get(&k)?;
+        match T::from_bytes(&v) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.state.note_damage(format!(
+                    "state row {} does not decode: {e}",
+                    hex::encode(&k)
+                ));
+                None
+            }
         }
     }
-    Ok(PacketState::from_parts(
-        records,
-        channels,
-        counters,
-        log_entries,
+}
+
+impl junction_packets::PacketReader for StatePackets {
+    fn record(&self, key_hash: &Hash32) -> Option<PacketRecord> {
+        self.read(RECORD_PREFIX, key_hash)
+    }
+    fn channel(&self, channel: &ChannelKey) -> Option<Channel> {
+        self.read(CHANNEL_PREFIX, &channel.to_bytes())
+    }
+    fn counters(&self, route: &RouteId) -> Option<RouteCounters> {
+        self.read(COUNTERS_PREFIX, route.as_str().as_bytes())
+    }
+}
+
+/// The packet state over the committed `state`: its records, channels and counters read
+/// per key, the log at the frontier the state stores.
+pub fn packet_state_over(
+    state: std::sync::Arc<dyn crate::state::StateReader>,
+) -> Result<PacketState, String> {
+    let frontier = match state.get(LOG_FRONTIER_KEY) {
+        Some(b) => junction_spec::MerkleFrontier::from_bytes(&b)
+            .map_err(|e| format!("stored log frontier does not decode: {e}"))?,
+        None => junction_spec::MerkleFrontier::new(),
+    };
+    Ok(PacketState::over(
+        std::sync::Arc::new(StatePackets::new(state)),
+        frontier,
     ))
 }
 

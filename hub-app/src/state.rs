@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use junction_governance::Council;
 use junction_spec::{Address, Decode, Hash32};
 
-/// The application state: a sorted key/value map whose Jellyfish Merkle root is the app
-/// hash.
+/// The application state in memory: a sorted key/value map whose Jellyfish Merkle root is
+/// the app hash. Genesis, audits and tests use it; a node reads its store instead.
 #[derive(Debug, Clone, Default)]
 pub struct AppState {
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
@@ -28,16 +28,21 @@ pub fn remark_key(addr: &Address) -> Vec<u8> {
     k
 }
 
-/// Reads of the key/value state: the committed state, or an overlay of pending writes
-/// over a reader.
-pub trait StateReader: std::fmt::Debug {
+/// Reads of the key/value state, one key at a time: the committed state (the node's
+/// store, or an [`AppState`] in memory), or an overlay of pending writes over a reader.
+pub trait StateReader: std::fmt::Debug + Send + Sync {
     /// A value.
-    fn get(&self, key: &[u8]) -> Option<&[u8]>;
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>>;
+
+    /// Told when a value read here does not decode. Such a row is damage, never a state
+    /// a block wrote; a stored state remembers it so that nothing executed over it is
+    /// committed. Memory and overlays pass it down.
+    fn note_damage(&self, _what: String) {}
 
     /// The next nonce of an account.
     fn next_nonce(&self, addr: &Address) -> u64 {
         self.get(&nonce_key(addr))
-            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
             .map(u64::from_be_bytes)
             .unwrap_or(0)
     }
@@ -50,8 +55,8 @@ pub trait StateWriter: StateReader {
 }
 
 impl StateReader for AppState {
-    fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        self.entries.get(key).map(Vec::as_slice)
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.entries.get(key).cloned()
     }
 }
 
@@ -115,11 +120,15 @@ pub struct Overlay<'a> {
 }
 
 impl StateReader for Overlay<'_> {
-    fn get(&self, key: &[u8]) -> Option<&[u8]> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
         match self.writes.get(key) {
-            Some(v) => v.as_deref(),
+            Some(v) => v.clone(),
             None => self.base.get(key),
         }
+    }
+
+    fn note_damage(&self, what: String) {
+        self.base.note_damage(what);
     }
 }
 

@@ -11,6 +11,7 @@ use crate::config::{Config, Genesis};
 use crate::context::ValidatorSet;
 use crate::mempool::{decode_tx, verify_signature, verify_signatures_cached, Mempool, SigCache};
 use crate::metrics::Metrics;
+use crate::snapshot::{status_row, Snapshot};
 use crate::store::{BlockCommit, Store, StoreError};
 use crate::sync::{lock, read, write};
 use junction_hub_app::StateReader as _;
@@ -41,9 +42,9 @@ pub struct NewBlock {
 pub struct ChainView {
     /// Last committed block.
     pub tip: Tip,
-    /// State after it.
-    pub state: AppState,
-    /// The packet state and message log the state entries and the tip describe.
+    /// State after it, read from the store one key at a time.
+    pub state: Arc<Snapshot>,
+    /// The packet state over that snapshot: the log's frontier, records read per key.
     pub packets: junction_packets::PacketState,
     /// The accounts the council knows, who alone may submit transactions (kept beside the
     /// state so admission refuses a stranger before decoding anything).
@@ -208,15 +209,15 @@ impl Shared {
         if !matches!(tx.body.kind, junction_spec::TxKind::Remark { .. }) {
             // Governance actions are checked against the council now, so that a refused one
             // is answered with its rule's name instead of failing later in a block.
-            let council =
-                junction_hub_app::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
-                    .map_err(|e| TxError::Governance {
-                        name: "no_council",
-                        message: e,
-                    })?;
+            let council = junction_hub_app::load_council(|k| chain.state.get(k)).map_err(|e| {
+                TxError::Governance {
+                    name: "no_council",
+                    message: e,
+                }
+            })?;
             let now = now_ms().max(chain.tip.time_ms + 1);
             let ctx = junction_hub_app::AdmissionContext::new(
-                &chain.state,
+                chain.state.as_ref(),
                 Some(council),
                 &chain.packets,
                 now,
@@ -246,7 +247,7 @@ impl Shared {
         let executed = execute_block(
             &self.rules,
             &chain.tip,
-            &chain.state,
+            chain.state.as_ref(),
             &chain.packets,
             block,
             now_ms,
@@ -255,6 +256,11 @@ impl Shared {
             .block_execution_seconds
             .observe(started.elapsed().as_secs_f64());
         let executed = executed?;
+        if let Some(damage) = chain.state.damage() {
+            return Err(BlockError::Malformed(format!(
+                "the store under this node is damaged: {damage}"
+            )));
+        }
         self.count_execution("validate");
         *lock(&self.validated) = Some(ValidatedBlock {
             block_hash: block.hash(),
@@ -293,7 +299,7 @@ impl Shared {
         let executed = execute_block(
             &self.rules,
             &chain.tip,
-            &chain.state,
+            chain.state.as_ref(),
             &chain.packets,
             block,
             None,
@@ -329,19 +335,30 @@ impl Shared {
                 });
             }
             let executed = self.execution_for_commit(&chain, block)?;
+            if let Some(damage) = chain.state.damage() {
+                return Err(CommitError::Store(StoreError::Corrupt(damage)));
+            }
             let commit_started = std::time::Instant::now();
-            let old_log_size = chain.packets.log().size();
-            let (log_size, log_root, log_entries) = match &executed.packets {
-                Some(p) => (
-                    p.log().size(),
-                    p.log().root(),
-                    p.log()
-                        .entries_from(old_log_size)
-                        .zip(old_log_size..)
-                        .map(|(e, i)| (i, e.to_bytes()))
-                        .collect(),
+            let (log_size, log_root, log_entries, log_tree, packet_status) = match &executed.packets
+            {
+                Some(p) => {
+                    let (entries, tree) = log_rows(chain.packets.log().frontier(), p.log());
+                    let status = p
+                        .records()
+                        .map(|(k, r)| {
+                            let old = chain.packets.record(k).map(|old| status_row(&old, k));
+                            (old, status_row(r, k))
+                        })
+                        .collect();
+                    (p.log().size(), p.log().root(), entries, tree, status)
+                }
+                None => (
+                    chain.tip.log_size,
+                    chain.tip.log_root,
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
                 ),
-                None => (chain.tip.log_size, chain.tip.log_root, Vec::new()),
             };
             let packet_steps = packet_steps(height, &executed.events);
             let council_changed = executed
@@ -353,15 +370,9 @@ impl Shared {
                     height,
                     reason: e.to_string(),
                 })?;
-            let undo: Vec<(Vec<u8>, Option<Vec<u8>>)> = executed
-                .writes
-                .iter()
-                .map(|(k, _)| (k.clone(), chain.state.get(k).map(<[u8]>::to_vec)))
-                .collect();
             // The app hash is the tree's root after the block's writes: O(writes × log n),
             // whatever the size of the state.
             let state_tree = self.store.state_tree_update(height, &executed.writes)?;
-            chain.state.apply(&executed.writes);
             let block_hash = block.hash();
             let tip = Tip {
                 height,
@@ -381,13 +392,12 @@ impl Shared {
                 tx_hashes: executed.tx_hashes,
                 tip: tip.encode(),
                 log_entries,
+                log_tree,
+                packet_status,
                 packet_steps,
                 state_tree,
             };
-            if let Err(e) = self.store.commit_block(&commit) {
-                chain.state.apply(&undo);
-                return Err(e.into());
-            }
+            self.store.commit_block(&commit)?;
             new_block = Arc::new(NewBlock {
                 height,
                 hash: hex::encode(block_hash),
@@ -404,13 +414,12 @@ impl Shared {
                 self.metrics.count_event(e);
             }
             chain.tip = tip;
-            if let Some(p) = executed.packets {
-                chain.packets = p;
-                // The previous state is gone, so the log's shared part grows in place.
-                chain.packets.settle();
-            }
+            drop(executed.packets);
+            // The block is durable; the view moves to it, reading the store afresh.
+            chain.state = self.store.snapshot()?;
+            chain.packets = packets_over(&chain.state).map_err(StoreError::Corrupt)?;
             if council_changed {
-                chain.accounts = known_accounts(&chain.state);
+                chain.accounts = known_accounts(chain.state.as_ref());
             }
             self.metrics
                 .block_commit_seconds
@@ -452,9 +461,40 @@ impl Shared {
     }
 }
 
+/// The log rows a block's appended entries make: (index, encoding) per entry and the
+/// subtree roots they complete, from the log's frontier before the block.
+fn log_rows(
+    before: &junction_spec::MerkleFrontier,
+    log: &junction_packets::MessageLog,
+) -> (Vec<(u64, Vec<u8>)>, Vec<crate::store::LogTreeRow>) {
+    let mut frontier = before.clone();
+    let mut tree = Vec::new();
+    let entries = log
+        .entries()
+        .zip(log.base_size()..)
+        .map(|(e, i)| {
+            let leaf = e.leaf_hash();
+            tree.extend(junction_spec::merkle_store::appended_subtrees(
+                &frontier, leaf,
+            ));
+            frontier.append(leaf);
+            (i, e.to_bytes())
+        })
+        .collect();
+    (entries, tree)
+}
+
+/// The packet state over a committed snapshot.
+pub fn packets_over(state: &Arc<Snapshot>) -> Result<junction_packets::PacketState, String> {
+    let reader: Arc<dyn junction_hub_app::StateReader> = state.clone();
+    junction_hub_app::relay::packet_state_over(reader)
+}
+
 /// The accounts the council in `state` knows (none without a council).
-pub fn known_accounts(state: &AppState) -> std::collections::BTreeSet<[u8; 32]> {
-    junction_hub_app::load_council(|k| state.get(k).map(<[u8]>::to_vec))
+pub fn known_accounts(
+    state: &dyn junction_hub_app::StateReader,
+) -> std::collections::BTreeSet<[u8; 32]> {
+    junction_hub_app::load_council(|k| state.get(k))
         .map(|c| c.known_accounts().into_iter().collect())
         .unwrap_or_default()
 }
@@ -487,11 +527,11 @@ pub fn audit_chain(
     genesis: &Genesis,
     rules: &ChainRules,
 ) -> Result<u64, String> {
-    let (mut tip, mut state) = genesis_tip(genesis)?;
+    let (mut tip, state) = genesis_tip(genesis)?;
     let mut tree = junction_state_tree::MemoryTree::default();
     tree.apply(0, &state.as_writes())
         .map_err(|e| e.to_string())?;
-    let mut packets = junction_packets::PacketState::default();
+    let mut state = Arc::new(state);
     let stored_tip = match store.tip().map_err(|e| e.to_string())? {
         None => return Ok(0),
         Some(b) => Tip::decode(&b).map_err(|e| format!("tip row: {e}"))?,
@@ -505,26 +545,29 @@ pub fn audit_chain(
         if store.certificate(h).map_err(|e| e.to_string())?.is_none() {
             return Err(format!("certificate {h} missing"));
         }
-        let ex = execute_block(rules, &tip, &state, &packets, &block, None)
+        let reader: Arc<dyn junction_hub_app::StateReader> = state.clone();
+        let packets = junction_hub_app::relay::packet_state_over(reader)?;
+        let ex = execute_block(rules, &tip, state.as_ref(), &packets, &block, None)
             .map_err(|e| format!("block {h}: {e}"))?;
+        let log = ex.packets.as_ref().unwrap_or(&packets).log();
+        let (log_size, log_root) = (log.size(), log.root());
+        drop(packets);
         for (i, th) in ex.tx_hashes.iter().enumerate() {
             if store.tx_location(th).map_err(|e| e.to_string())? != Some((h, i as u32)) {
                 return Err(format!("tx index wrong for block {h} tx {i}"));
             }
         }
-        state.apply(&ex.writes);
+        drop(ex.packets);
+        // The packet states held the only other reference: the state changes in place.
+        Arc::make_mut(&mut state).apply(&ex.writes);
         let app_hash = tree.apply(h, &ex.writes).map_err(|e| e.to_string())?;
-        if let Some(p) = ex.packets {
-            packets = p;
-            packets.settle();
-        }
         tip = Tip {
             height: h,
             block_hash: block.hash(),
             time_ms: block.header.time_ms,
             app_hash,
-            log_size: packets.log().size(),
-            log_root: packets.log().root(),
+            log_size,
+            log_root,
             total_txs: tip.total_txs + block.txs.len() as u64,
         };
     }
@@ -579,32 +622,6 @@ fn packet_steps(height: u64, events: &[Event]) -> Vec<(Hash32, serde_json::Value
         out.push((key, serde_json::to_value(step).unwrap_or_default()));
     }
     out
-}
-
-/// The packet state a store holds: state entries plus the message log, checked against
-/// the tip's log size and root.
-pub fn load_packets(
-    store: &dyn Store,
-    state: &AppState,
-    tip: &Tip,
-) -> Result<junction_packets::PacketState, String> {
-    let rows = store.log_entries().map_err(|e| e.to_string())?;
-    let mut entries = Vec::with_capacity(rows.len());
-    for (i, r) in rows.iter().enumerate() {
-        entries.push(
-            <junction_spec::LogEntry as junction_spec::Decode>::from_bytes(r)
-                .map_err(|e| format!("log entry {i}: {e}"))?,
-        );
-    }
-    let packets = junction_hub_app::relay::load_packet_state(state.entries(), entries)?;
-    if packets.log().size() != tip.log_size || packets.log().root() != tip.log_root {
-        return Err(format!(
-            "stored message log ({} entries) does not match the tip's log ({} entries)",
-            packets.log().size(),
-            tip.log_size
-        ));
-    }
-    Ok(packets)
 }
 
 /// Milliseconds since the Unix epoch from the system clock (the node's only clock read).

@@ -440,8 +440,8 @@ fn tx_result(shared: &Shared, height: u64, hash: &[u8; 32]) -> TxResult {
 fn gov_query(shared: &Shared, method: &str, p: &Value) -> Result<Value, RpcError> {
     let (council, now) = {
         let chain = read(&shared.chain);
-        let c = junction_hub_app::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
-            .map_err(RpcError::internal)?;
+        let c =
+            junction_hub_app::load_council(|k| chain.state.get(k)).map_err(RpcError::internal)?;
         (c, chain.tip.time_ms)
     };
     let chain_id = |id: &str| {

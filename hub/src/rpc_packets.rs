@@ -6,8 +6,16 @@ use serde_json::Value;
 use junction_packets::{PacketRecord, PacketStatus};
 use junction_spec::{ChainId, Encode, Hash32, LogEntry, RouteId};
 
+use std::sync::Arc;
+
+use junction_packets::PacketState;
+use junction_spec::merkle_store::{stored_inclusion_proof, StoredTreeError};
+use junction_spec::Decode as _;
+
 use crate::node::Shared;
 use crate::rpc_error::{serve, RpcError};
+use crate::snapshot::{all_statuses, status_of_name, status_prefix, Snapshot};
+use crate::store::StoreError;
 use crate::sync::read;
 use junction_hub_app::relay::entry_kind_name;
 use junction_hub_app::StateReader as _;
@@ -69,6 +77,32 @@ pub fn dispatch(shared: &Shared, method: &str, p: &Value) -> Option<Result<Value
     Some(r)
 }
 
+/// What one call reads: the committed snapshot, the packet state over it and the tip,
+/// taken under the chain lock and read after it is released (a commit never waits for
+/// a query).
+fn committed(shared: &Shared) -> (Arc<Snapshot>, PacketState, junction_hub_app::Tip) {
+    let chain = read(&shared.chain);
+    (
+        Arc::clone(&chain.state),
+        chain.packets.clone(),
+        chain.tip.clone(),
+    )
+}
+
+fn store_err(e: StoreError) -> RpcError {
+    RpcError::internal(e.to_string())
+}
+
+/// Log entry `index` as the store holds it.
+fn stored_entry(snap: &Snapshot, index: u64) -> Result<Option<LogEntry>, RpcError> {
+    match snap.log_entry(index).map_err(store_err)? {
+        None => Ok(None),
+        Some(b) => LogEntry::from_bytes(&b)
+            .map(Some)
+            .map_err(|e| RpcError::internal(format!("stored log entry {index}: {e}"))),
+    }
+}
+
 fn log_info(shared: &Shared) -> Result<LogInfoAnswer, RpcError> {
     let chain = read(&shared.chain);
     Ok(LogInfoAnswer {
@@ -81,18 +115,22 @@ fn log_info(shared: &Shared) -> Result<LogInfoAnswer, RpcError> {
 
 fn log_entries(shared: &Shared, q: LogEntriesParams) -> Result<LogEntriesAnswer, RpcError> {
     let from = q.from.unwrap_or(0);
-    let chain = read(&shared.chain);
-    let size = chain.packets.log().size();
+    let (snap, _, tip) = committed(shared);
+    let size = tip.log_size;
     let to =
         q.to.unwrap_or(size)
             .min(size)
             .min(from.saturating_add(LogEntries::MAX));
     let target = q.target_chain.as_deref();
-    let entries = (from..to)
-        .filter_map(|i| chain.packets.log().entry(i).map(|e| (i, e)))
-        .filter(|(_, e)| target.is_none_or(|t| e.target_chain.as_str() == t))
-        .map(|(i, e)| entry_view(i, e))
-        .collect();
+    let mut entries = Vec::new();
+    for i in from..to {
+        let Some(e) = stored_entry(&snap, i)? else {
+            continue;
+        };
+        if target.is_none_or(|t| e.target_chain.as_str() == t) {
+            entries.push(entry_view(i, &e));
+        }
+    }
     Ok(LogEntriesAnswer {
         from,
         to,
@@ -101,37 +139,53 @@ fn log_entries(shared: &Shared, q: LogEntriesParams) -> Result<LogEntriesAnswer,
     })
 }
 
+fn proof_err(e: StoredTreeError) -> RpcError {
+    match e {
+        StoredTreeError::Merkle(e) => RpcError::params(format!("no inclusion proof: {e}")),
+        other => RpcError::internal(other.to_string()),
+    }
+}
+
+/// A proof request must be at a size the committed log has reached.
+fn check_size(tree_size: u64, committed: u64) -> Result<(), RpcError> {
+    if tree_size > committed {
+        return Err(RpcError::params(format!(
+            "no inclusion proof: {}",
+            junction_spec::MerkleError::InvalidSizes {
+                old_size: tree_size,
+                new_size: committed
+            }
+        )));
+    }
+    Ok(())
+}
+
 fn log_proof(shared: &Shared, q: LogProofParams) -> Result<LogProofAnswer, RpcError> {
-    let chain = read(&shared.chain);
-    let log = chain.packets.log();
-    let proof = log
-        .inclusion_proof(q.index, q.tree_size)
-        .map_err(|e| RpcError::params(format!("no inclusion proof: {e}")))?;
+    let (snap, _, tip) = committed(shared);
+    check_size(q.tree_size, tip.log_size)?;
+    let proof = stored_inclusion_proof(snap.as_ref(), q.index, q.tree_size).map_err(proof_err)?;
     Ok(LogProofAnswer {
-        entry: proven_entry(log, q.index, &proof)?,
+        entry: proven_entry(&snap, q.index, &proof)?,
         tree_size: q.tree_size,
     })
 }
 
 /// The log entry at `index` with its inclusion proof.
-fn proven_entry(
-    log: &junction_packets::MessageLog,
-    index: u64,
-    proof: &[Hash32],
-) -> Result<ProvenEntry, RpcError> {
-    let entry = log
-        .entry(index)
+fn proven_entry(snap: &Snapshot, index: u64, proof: &[Hash32]) -> Result<ProvenEntry, RpcError> {
+    let entry = snap
+        .log_entry(index)
+        .map_err(store_err)?
         .ok_or_else(|| RpcError::not_found(format!("no log entry {index}")))?;
     Ok(ProvenEntry {
         index,
-        entry_hex: HexBytes(entry.to_bytes()),
+        entry_hex: HexBytes(entry),
         proof: proof.iter().map(|h| Hex(*h)).collect(),
     })
 }
 
 /// The entries at `indices` (at most [`LogProofs::MAX`]) with their inclusion proofs in
-/// the log at `tree_size`: what a relayer delivers under one checkpoint, in one request
-/// and one pass over the tree instead of one per entry.
+/// the log at `tree_size`: what a relayer delivers under one checkpoint, in one request.
+/// Each proof is O(log² n) reads of stored subtree roots.
 fn log_proofs(shared: &Shared, q: LogProofsParams) -> Result<LogProofsAnswer, RpcError> {
     if q.indices.len() > LogProofs::MAX {
         return Err(RpcError::params(format!(
@@ -140,16 +194,16 @@ fn log_proofs(shared: &Shared, q: LogProofsParams) -> Result<LogProofsAnswer, Rp
             q.indices.len()
         )));
     }
-    let chain = read(&shared.chain);
-    let log = chain.packets.log();
-    let proofs = log
-        .inclusion_proofs(&q.indices, q.tree_size)
-        .map_err(|e| RpcError::params(format!("no inclusion proof: {e}")))?;
+    let (snap, _, tip) = committed(shared);
+    check_size(q.tree_size, tip.log_size)?;
     let proofs = q
         .indices
         .iter()
-        .zip(proofs)
-        .map(|(index, proof)| proven_entry(log, *index, &proof))
+        .map(|index| {
+            let proof =
+                stored_inclusion_proof(snap.as_ref(), *index, q.tree_size).map_err(proof_err)?;
+            proven_entry(&snap, *index, &proof)
+        })
         .collect::<Result<Vec<_>, RpcError>>()?;
     Ok(LogProofsAnswer {
         tree_size: q.tree_size,
@@ -159,26 +213,23 @@ fn log_proofs(shared: &Shared, q: LogProofsParams) -> Result<LogProofsAnswer, Rp
 
 fn client_state(shared: &Shared, q: ClientStateParams) -> Result<ClientStateAnswer, RpcError> {
     let id = ChainId::new(&q.chain).map_err(|e| RpcError::params(format!("`chain`: {e}")))?;
-    let chain = read(&shared.chain);
-    let council = junction_hub_app::load_council(|k| chain.state.get(k).map(<[u8]>::to_vec))
-        .map_err(RpcError::internal)?;
-    let mut view = junction_hub_app::Overlay::new(&chain.state);
+    let (snap, _, tip) = committed(shared);
+    let council = junction_hub_app::load_council(|k| snap.get(k)).map_err(RpcError::internal)?;
+    let mut view = junction_hub_app::Overlay::new(snap.as_ref());
     let mut packets = junction_packets::PacketState::default();
     let mut council_copy = council.clone();
     let exec = junction_hub_app::relay::RelayExec {
         view: &mut view,
         council: &mut council_copy,
         packets: &mut packets,
-        now_ms: chain.tip.time_ms,
+        now_ms: tip.time_ms,
     };
     let client = exec
         .client_even_frozen(&id)
         .map_err(|e| RpcError::not_found(format!("{}: {e}", e.name())))?;
     let latest = client.latest_height();
     let frozen_by_vote = council.chain(&id).is_some_and(|c| c.frozen);
-    let status = match client.status(junction_light_clients::Timestamp::from_millis(
-        chain.tip.time_ms,
-    )) {
+    let status = match client.status(junction_light_clients::Timestamp::from_millis(tip.time_ms)) {
         _ if frozen_by_vote => "frozen",
         junction_light_clients::ClientStatus::Active => "active",
         junction_light_clients::ClientStatus::Expired => "expired",
@@ -200,58 +251,81 @@ fn client_state(shared: &Shared, q: ClientStateParams) -> Result<ClientStateAnsw
 
 fn packet_show(shared: &Shared, q: PacketKeyParams) -> Result<PacketShowAnswer, RpcError> {
     let key = q.key.0;
-    let chain = read(&shared.chain);
-    let record = chain.packets.record(&key).ok_or_else(|| {
+    let (snap, packets, tip) = committed(shared);
+    let record = packets.record(&key).ok_or_else(|| {
         RpcError::not_found(format!("the hub has no packet {}", hex::encode(key)))
     })?;
-    let entry_index = record.packet_index.or(record.outcome.map(|o| o.log_index));
-    let entry = entry_index.and_then(|i| chain.packets.log().entry(i));
+    let entry = match record.packet_index.or(record.outcome.map(|o| o.log_index)) {
+        Some(i) => stored_entry(&snap, i)?,
+        None => None,
+    };
     let hub_steps: Vec<PacketStep> = shared
         .store
         .packet_steps(&key)
-        .map_err(|e| RpcError::internal(e.to_string()))?
+        .map_err(store_err)?
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
     Ok(PacketShowAnswer {
-        packet: packet_view(&key, record, entry),
+        packet: packet_view(&key, &record, entry.as_ref()),
         hub_steps,
-        committed_log_size: chain.tip.log_size,
+        committed_log_size: tip.log_size,
     })
 }
 
+/// One page of packets by state and route, read from the status index: the total comes
+/// from per-status counts and the page from a bounded range, never a scan of every record.
 fn packet_list(shared: &Shared, q: PacketListParams) -> Result<PacketListAnswer, RpcError> {
     let route = match &q.route {
         Some(r) => Some(RouteId::new(r).map_err(|e| RpcError::params(format!("`route`: {e}")))?),
         None => None,
     };
-    let state = q.state.as_deref();
+    let statuses = match q.state.as_deref() {
+        None => all_statuses(),
+        Some(name) => match status_of_name(name) {
+            Some(s) => vec![s],
+            // No record is in a state of another name.
+            None => Vec::new(),
+        },
+    };
+    let prefixes: Vec<Vec<u8>> = if statuses.is_empty() {
+        Vec::new()
+    } else {
+        match &route {
+            Some(r) => statuses
+                .iter()
+                .map(|s| status_prefix(*s, Some(r)))
+                .collect(),
+            None if statuses.len() == all_statuses().len() => vec![Vec::new()],
+            None => statuses.iter().map(|s| vec![*s]).collect(),
+        }
+    };
     let limit = q
         .limit
         .map_or(PacketList::MAX, |n| {
             usize::try_from(n).unwrap_or(usize::MAX)
         })
         .min(PacketList::MAX);
-    let chain = read(&shared.chain);
-    let mut packets = Vec::new();
-    let mut total = 0u64;
-    for (key, r) in chain.packets.records() {
-        if route
-            .as_ref()
-            .is_some_and(|id| r.route.as_ref() != Some(id))
-        {
-            continue;
-        }
-        if state.is_some_and(|s| s != record_state(r)) {
-            continue;
-        }
-        total += 1;
-        if packets.len() < limit {
-            let entry = r
-                .packet_index
-                .or(r.outcome.map(|o| o.log_index))
-                .and_then(|i| chain.packets.log().entry(i));
-            packets.push(packet_view(key, r, entry));
-        }
+    let (snap, packets, _) = committed(shared);
+    let page = snap
+        .packet_page(&prefixes, q.after.as_ref().map(|c| c.0.as_slice()), limit)
+        .map_err(store_err)?;
+    let mut views = Vec::with_capacity(page.keys.len());
+    for (_, key) in &page.keys {
+        let r = packets.record(key).ok_or_else(|| {
+            RpcError::internal(format!(
+                "the status index names packet {} but the state has no record of it",
+                hex::encode(key)
+            ))
+        })?;
+        let entry = match r.packet_index.or(r.outcome.map(|o| o.log_index)) {
+            Some(i) => stored_entry(&snap, i)?,
+            None => None,
+        };
+        views.push(packet_view(key, &r, entry.as_ref()));
     }
-    Ok(PacketListAnswer { total, packets })
+    Ok(PacketListAnswer {
+        total: page.total,
+        packets: views,
+        next: page.next.map(HexBytes),
+    })
 }

@@ -12,7 +12,7 @@ use crate::mempool::{Mempool, MempoolLimits, SigCache};
 use crate::metrics::Metrics;
 use crate::node::{genesis_tip, ChainView, Shared};
 use crate::store::{RedbStore, Store};
-use junction_hub_app::{AppState, ChainRules, Tip};
+use junction_hub_app::{ChainRules, Tip};
 
 async fn bind(addr: std::net::SocketAddr, what: &str) -> eyre::Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| {
@@ -111,9 +111,15 @@ pub async fn run(home: Home) -> eyre::Result<()> {
             ))
         }
     }
-    let state = AppState::from_entries(store.state_entries()?);
-    let packets = crate::node::load_packets(store.as_ref(), &state, &tip)
-        .map_err(|e| eyre!("store is corrupt: {e}"))?;
+    let state = store.snapshot()?;
+    let packets = crate::node::packets_over(&state).map_err(|e| eyre!("store is corrupt: {e}"))?;
+    if packets.log().size() != tip.log_size || packets.log().root() != tip.log_root {
+        return Err(eyre!(
+            "store is corrupt: the stored log frontier ({} entries) is not the tip's log ({} entries)",
+            packets.log().size(),
+            tip.log_size
+        ));
+    }
     let metrics = Metrics::new();
     metrics.log_size.set(tip.log_size as i64);
     metrics.height.set(tip.height as i64);
@@ -140,7 +146,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
         metrics,
         chain: RwLock::new(ChainView {
             tip,
-            accounts: crate::node::known_accounts(&state),
+            accounts: crate::node::known_accounts(state.as_ref()),
             state,
             packets,
             round: 0,

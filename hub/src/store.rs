@@ -13,83 +13,17 @@ use redb::{Database, Durability, ReadableTable, TableDefinition};
 use junction_spec::Hash32;
 use junction_state_tree::{ProvenValue, StateTreeError, TreeUpdate};
 
+use crate::snapshot::Snapshot;
 use crate::store_tree::{self, TreeView};
 
 /// Key/value rows of the application state.
 pub type StateRows = Vec<(Vec<u8>, Vec<u8>)>;
 
-const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
-const CERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
-const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
-const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
-const TXS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
-const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-const UNDECIDED: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undecided");
-/// Message-log entries by index (committed through the header's log root).
-const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("message_log");
-/// Packet lifecycle on the hub, by packet key hash: JSON list of steps.
-const PACKETS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("packet_index");
+pub use crate::store_tables::StoreError;
+use crate::store_tables::*;
 
-/// A store failure: the node stops rather than guess.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The database could not be opened, read or written.
-    #[error("store: {0}")]
-    Db(String),
-    /// A stored row did not decode: the data directory is damaged.
-    #[error("store is corrupt: {0}")]
-    Corrupt(String),
-    /// A value could not be encoded for storage.
-    #[error("store: cannot encode {0}")]
-    Encode(String),
-    /// The state tree at this height was pruned (this node keeps `retention_blocks`).
-    #[error("the state at height {height} was pruned: this node proves heights from {oldest}")]
-    StatePruned {
-        /// Height asked for.
-        height: u64,
-        /// Oldest height this node still proves.
-        oldest: u64,
-    },
-}
-
-impl From<StateTreeError> for StoreError {
-    fn from(e: StateTreeError) -> Self {
-        match e {
-            StateTreeError::Read(m) => StoreError::Db(m),
-            other => StoreError::Corrupt(other.to_string()),
-        }
-    }
-}
-
-impl StoreError {
-    /// Stable name (logs, RPC errors, the node's exit reason).
-    pub fn name(&self) -> &'static str {
-        match self {
-            StoreError::Db(_) => "store_unavailable",
-            StoreError::Corrupt(_) => "store_corrupt",
-            StoreError::Encode(_) => "store_encode_failed",
-            StoreError::StatePruned { .. } => "state_pruned",
-        }
-    }
-}
-
-macro_rules! db_err {
-    ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
-            fn from(e: $t) -> Self {
-                StoreError::Db(e.to_string())
-            }
-        }
-    )*};
-}
-db_err!(
-    redb::Error,
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError
-);
+/// One stored subtree root of the message log: (level, index, root).
+pub type LogTreeRow = (u8, u64, Hash32);
 
 /// Everything one block writes.
 #[derive(Debug, Clone)]
@@ -110,6 +44,10 @@ pub struct BlockCommit {
     pub tip: Vec<u8>,
     /// Message-log entries appended by this block: (index, canonical encoding).
     pub log_entries: Vec<(u64, Vec<u8>)>,
+    /// The log subtrees these entries complete: (level, index, root).
+    pub log_tree: Vec<LogTreeRow>,
+    /// Packet-index moves: (row removed, row added) per record the block wrote.
+    pub packet_status: Vec<(Option<Vec<u8>>, Vec<u8>)>,
     /// Packet lifecycle steps of this block, by packet key hash (JSON objects).
     pub packet_steps: Vec<(Hash32, serde_json::Value)>,
     /// The state tree's new nodes for this height; its root is the tip's app hash.
@@ -164,7 +102,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Drops undecided records.
     fn remove_undecided(&self, hashes: &[Hash32]) -> Result<(), StoreError>;
     /// Every message-log entry, in index order.
-    fn log_entries(&self) -> Result<Vec<Vec<u8>>, StoreError>;
+    fn snapshot(&self) -> Result<std::sync::Arc<Snapshot>, StoreError>;
     /// The packet's lifecycle steps on the hub (JSON list), if the hub has seen it.
     fn packet_steps(&self, key_hash: &Hash32) -> Result<Option<Vec<u8>>, StoreError>;
 }
@@ -208,6 +146,11 @@ impl RedbStore {
             tx.open_table(TXS)?;
             tx.open_table(META)?;
             tx.open_table(UNDECIDED)?;
+            tx.open_table(LOG)?;
+            tx.open_table(LOG_TREE)?;
+            tx.open_table(PACKET_STATUS)?;
+            tx.open_table(PACKET_COUNTS)?;
+            tx.open_table(PACKETS)?;
             store_tree::create_tables(&tx)?;
         }
         tx.commit()?;
@@ -258,6 +201,11 @@ impl Store for RedbStore {
             for (i, e) in &c.log_entries {
                 log.insert(*i, e.as_slice())?;
             }
+            let mut log_tree = tx.open_table(LOG_TREE)?;
+            for (level, index, root) in &c.log_tree {
+                log_tree.insert((*level, *index), root)?;
+            }
+            write_packet_status(&tx, &c.packet_status)?;
             let mut packets = tx.open_table(PACKETS)?;
             for (key, step) in &c.packet_steps {
                 // A row that does not decode is damage, not a reason to start the packet's
@@ -424,24 +372,8 @@ impl Store for RedbStore {
         Ok(out)
     }
 
-    fn log_entries(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        let tx = self.db.begin_read()?;
-        let t = match tx.open_table(LOG) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e.into()),
-        };
-        let mut out = Vec::new();
-        for (expected, row) in t.iter()?.enumerate() {
-            let (k, v) = row?;
-            if k.value() != expected as u64 {
-                return Err(StoreError::Corrupt(format!(
-                    "message log has a gap at index {expected}"
-                )));
-            }
-            out.push(v.value().to_vec());
-        }
-        Ok(out)
+    fn snapshot(&self) -> Result<std::sync::Arc<Snapshot>, StoreError> {
+        Ok(std::sync::Arc::new(Snapshot::open(&self.db.begin_read()?)?))
     }
 
     fn packet_steps(&self, key_hash: &Hash32) -> Result<Option<Vec<u8>>, StoreError> {
@@ -466,6 +398,52 @@ impl Store for RedbStore {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Moves packet-index rows and their per-status counts.
+fn write_packet_status(
+    tx: &redb::WriteTransaction,
+    moves: &[(Option<Vec<u8>>, Vec<u8>)],
+) -> Result<(), StoreError> {
+    let mut rows = tx.open_table(PACKET_STATUS)?;
+    let mut counts = tx.open_table(PACKET_COUNTS)?;
+    let mut bump = |row: &[u8], up: bool| -> Result<(), StoreError> {
+        let prefix = row
+            .get(..row.len().saturating_sub(32))
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| StoreError::Encode("packet status row".into()))?;
+        let n = counts.get(prefix)?.map_or(0, |v| v.value());
+        let n = if up {
+            n.saturating_add(1)
+        } else {
+            n.checked_sub(1).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "packet status count {} is already zero",
+                    hex::encode(prefix)
+                ))
+            })?
+        };
+        counts.insert(prefix, n)?;
+        Ok(())
+    };
+    for (old, new) in moves {
+        if old.as_ref() == Some(new) {
+            continue;
+        }
+        if let Some(old) = old {
+            if rows.remove(old.as_slice())?.is_none() {
+                return Err(StoreError::Corrupt(format!(
+                    "packet status row {} is missing",
+                    hex::encode(old)
+                )));
+            }
+            bump(old, false)?;
+        }
+        if rows.insert(new.as_slice(), ())?.is_none() {
+            bump(new, true)?;
+        }
+    }
+    Ok(())
 }
 
 fn oldest_provable(tx: &redb::ReadTransaction) -> Result<u64, StoreError> {
@@ -510,6 +488,8 @@ mod tests {
                 tx_hashes: vec![[7; 32]],
                 tip: vec![42],
                 log_entries: vec![(0, vec![5, 5])],
+                log_tree: vec![(0, 0, [5; 32])],
+                packet_status: vec![],
                 packet_steps: vec![([3; 32], serde_json::json!({"action": "packet_logged"}))],
                 state_tree: TreeUpdate {
                     version: 1,
@@ -519,7 +499,13 @@ mod tests {
             .unwrap();
         }
         let s = RedbStore::open(&path).unwrap();
-        assert_eq!(s.log_entries().unwrap(), vec![vec![5, 5]]);
+        let snap = s.snapshot().unwrap();
+        assert_eq!(snap.log_entry(0).unwrap(), Some(vec![5, 5]));
+        assert_eq!(snap.log_entry(1).unwrap(), None);
+        assert_eq!(
+            junction_spec::merkle_store::SubtreeRoots::subtree_root(snap.as_ref(), 0, 0),
+            Ok(Some([5; 32]))
+        );
         let steps: serde_json::Value =
             serde_json::from_slice(&s.packet_steps(&[3; 32]).unwrap().unwrap()).unwrap();
         assert_eq!(steps[0]["action"], "packet_logged");
@@ -546,6 +532,8 @@ mod tests {
             tx_hashes: vec![],
             tip: vec![height as u8],
             log_entries: vec![],
+            log_tree: vec![],
+            packet_status: vec![],
             packet_steps: steps,
             state_tree: TreeUpdate {
                 version: height,
@@ -577,6 +565,48 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.name(), "store_corrupt", "{e}");
         assert_eq!(s.tip().unwrap(), Some(vec![1]), "the block was not written");
+    }
+
+    /// The status index pages by state and route from counts and bounded ranges; a
+    /// record that moves (pending → ack) leaves its old row and count.
+    #[test]
+    fn the_packet_status_index_pages_and_counts_without_a_scan() {
+        use crate::snapshot::{status_prefix, MAX_PAGE};
+        let dir = tempfile::tempdir().unwrap();
+        let s = RedbStore::open(&dir.path().join("store.redb")).unwrap();
+        let route = junction_spec::RouteId::new("a-to-b").unwrap();
+        let row = |status: u8, key: u8| {
+            let mut r = status_prefix(status, Some(&route));
+            r.extend_from_slice(&[key; 32]);
+            r
+        };
+        let mut c = commit(1, vec![]);
+        c.packet_status = (1..=5).map(|k| (None, row(0, k))).collect();
+        s.commit_block(&c).unwrap();
+        let mut c = commit(2, vec![]);
+        c.packet_status = vec![(Some(row(0, 2)), row(1, 2)), (Some(row(0, 4)), row(1, 4))];
+        s.commit_block(&c).unwrap();
+        let snap = s.snapshot().unwrap();
+        let pending = vec![status_prefix(0, Some(&route))];
+        let page = snap.packet_page(&pending, None, 2).unwrap();
+        assert_eq!(page.total, 3);
+        let keys: Vec<u8> = page.keys.iter().map(|(_, k)| k[0]).collect();
+        assert_eq!(keys, vec![1, 3]);
+        let next = page.next.unwrap();
+        let page = snap.packet_page(&pending, Some(&next), 2).unwrap();
+        assert_eq!(
+            page.keys.iter().map(|(_, k)| k[0]).collect::<Vec<_>>(),
+            vec![5]
+        );
+        assert!(page.next.is_none());
+        // Everything: one empty prefix; the total is every count.
+        let all = snap.packet_page(&[Vec::new()], None, MAX_PAGE).unwrap();
+        assert_eq!(all.total, 5);
+        assert_eq!(all.keys.len(), 5);
+        // A row that is not there cannot be moved: damage, named.
+        let mut c = commit(3, vec![]);
+        c.packet_status = vec![(Some(row(0, 9)), row(1, 9))];
+        assert_eq!(s.commit_block(&c).unwrap_err().name(), "store_corrupt");
     }
 
     fn tree_commit(s: &RedbStore, height: u64, writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Hash32 {

@@ -143,8 +143,8 @@ impl PacketState {
         &self,
         key_hash: &Hash32,
         packet: &Packet,
-    ) -> Result<Option<&PacketRecord>, PacketError> {
-        match self.records.get(key_hash) {
+    ) -> Result<Option<PacketRecord>, PacketError> {
+        match self.record(key_hash) {
             None => Ok(None),
             Some(r) => {
                 let got = packet.hash();
@@ -173,7 +173,7 @@ impl PacketState {
         let packet = &input.packet;
         packet.validate().map_err(PacketError::Malformed)?;
         let key_hash = packet.key().hash();
-        if let Some(r) = self.records.get(&key_hash) {
+        if let Some(r) = self.record(&key_hash) {
             return Err(if r.received_on_hub {
                 PacketError::AlreadyReceived
             } else {
@@ -476,11 +476,12 @@ impl PacketState {
                     ""
                 };
                 let log_index = log(self, entry_kind, result, reason);
-                if let Some(r) = self.records.get_mut(&key_hash) {
+                if let Some(mut r) = self.record(&key_hash) {
                     r.outcome = Some(Outcome {
                         kind: entry_kind,
                         log_index,
                     });
+                    self.records.insert(key_hash, r);
                 }
                 self.count(route.as_ref(), |counters| match kind {
                     AckKind::Ack => counters.acked = counters.acked.saturating_add(1),
@@ -497,12 +498,13 @@ impl PacketState {
                 let log_index = log(self, EntryKind::Timeout, Vec::new(), "timeout_proven");
                 let skip_index = ordered
                     .then(|| log(self, EntryKind::SequenceSkip, Vec::new(), "timeout_proven"));
-                if let Some(r) = self.records.get_mut(&key_hash) {
+                if let Some(mut r) = self.record(&key_hash) {
                     r.outcome = Some(Outcome {
                         kind: EntryKind::Timeout,
                         log_index,
                     });
                     r.skip_index = skip_index;
+                    self.records.insert(key_hash, r);
                 }
                 self.count(route.as_ref(), |counters| {
                     counters.timed_out = counters.timed_out.saturating_add(1);

@@ -45,6 +45,6 @@ pub use input::{
 };
 pub use policy::{PacketContext, PolicyRejection, RouteCover, RouteTable};
 pub use state::{
-    Channel, ChannelKey, MessageLog, Outcome, PacketRecord, PacketState, PacketStatus,
-    RouteCounters, APP_REVERTED,
+    Channel, ChannelKey, MessageLog, NoPackets, Outcome, PacketReader, PacketRecord, PacketState,
+    PacketStatus, RouteCounters, APP_REVERTED,
 };

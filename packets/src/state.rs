@@ -1,12 +1,12 @@
 //! The packet state: one record per packet key, the per-channel sequence counters, the
-//! message log and the per-route counters. Everything is in ordered maps and `Vec`s, so
-//! iteration order, and anything derived from it, is the same on every node.
+//! message log and the per-route counters.
 //!
-//! A block's execution and every admission dry run work on a copy of the state, so a copy
-//! must cost nothing that grows with history: the records are a persistent ordered map
-//! (`im::OrdMap`, shared structure, O(log n) writes), and the log keeps the entries of
-//! committed blocks behind an `Arc` with the entries appended since in a separate tail
-//! until [`PacketState::settle`] folds them in.
+//! The committed state lives in the node's store and is read one key at a time through
+//! [`PacketReader`]; a [`PacketState`] is that reader with the writes of the block (or
+//! dry run) in progress on top. Nothing here holds or copies the history: the log keeps
+//! its frontier and the entries appended over the stored ones, the records only those
+//! written since the base. Every map is ordered, so iteration order, and anything derived
+//! from it, is the same on every node.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,36 +18,61 @@ use junction_spec::{
     ChainId, EntryKind, Hash32, LogEntry, MerkleError, MerkleFrontier, Packet, PacketKey, RouteId,
 };
 
-/// Leaf hashes and entries, in log order.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct LogRows {
-    pub(crate) leaves: Vec<Hash32>,
-    pub(crate) entries: Vec<LogEntry>,
+/// Reads of the committed packet state, one key at a time (the node reads its store; an
+/// in-memory state starts from [`NoPackets`]).
+pub trait PacketReader: Send + Sync + std::fmt::Debug {
+    /// The record under `key_hash`.
+    fn record(&self, key_hash: &Hash32) -> Option<PacketRecord>;
+    /// The counters of `channel`, if it has seen a packet.
+    fn channel(&self, channel: &ChannelKey) -> Option<Channel>;
+    /// The counters of `route`, if it has seen a packet.
+    fn counters(&self, route: &RouteId) -> Option<RouteCounters>;
 }
 
-/// The hub's message log: an RFC 6962 frontier for the root, and every entry with its
-/// leaf hash so that inclusion and consistency proofs can be served.
-#[derive(Clone, Debug, Default)]
-pub struct MessageLog {
-    pub(crate) frontier: MerkleFrontier,
-    /// Entries of settled (committed) blocks, shared by every copy of the state.
-    pub(crate) settled: Arc<LogRows>,
-    /// Entries appended since the last [`MessageLog::settle`].
-    pub(crate) tail: LogRows,
-}
+/// The empty committed state: no packets.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoPackets;
 
-impl PartialEq for MessageLog {
-    fn eq(&self, other: &Self) -> bool {
-        self.frontier == other.frontier && self.entries().eq(other.entries())
+impl PacketReader for NoPackets {
+    fn record(&self, _: &Hash32) -> Option<PacketRecord> {
+        None
+    }
+    fn channel(&self, _: &ChannelKey) -> Option<Channel> {
+        None
+    }
+    fn counters(&self, _: &RouteId) -> Option<RouteCounters> {
+        None
     }
 }
 
-impl Eq for MessageLog {}
+/// The hub's message log as execution sees it: the RFC 6962 frontier (enough for the root
+/// and for appending), and the entries appended over the stored ones. The node serves
+/// older entries and every proof from its stored subtree roots
+/// (`junction_spec::merkle_store`); a log that starts empty holds all its entries here
+/// and proves them itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MessageLog {
+    pub(crate) frontier: MerkleFrontier,
+    /// Size of the stored part: entries below it are not held here.
+    pub(crate) base_size: u64,
+    pub(crate) leaves: Vec<Hash32>,
+    pub(crate) entries: Vec<LogEntry>,
+}
 
 impl MessageLog {
     /// The empty log.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A log whose first `frontier.size()` entries are stored elsewhere.
+    pub fn over(frontier: MerkleFrontier) -> Self {
+        Self {
+            base_size: frontier.size(),
+            frontier,
+            leaves: Vec::new(),
+            entries: Vec::new(),
+        }
     }
 
     /// Number of entries.
@@ -65,81 +90,56 @@ impl MessageLog {
         &self.frontier
     }
 
-    /// Entry `index`, if the log has it.
+    /// Size of the stored part this log was opened over.
+    pub fn base_size(&self) -> u64 {
+        self.base_size
+    }
+
+    /// Entry `index`, if this log holds it (appended over the stored part).
     pub fn entry(&self, index: u64) -> Option<&LogEntry> {
-        let i = usize::try_from(index).ok()?;
-        let settled = self.settled.entries.len();
-        if i < settled {
-            self.settled.entries.get(i)
-        } else {
-            self.tail.entries.get(i - settled)
-        }
+        let i = usize::try_from(index.checked_sub(self.base_size)?).ok()?;
+        self.entries.get(i)
     }
 
-    /// Every entry, in log order.
+    /// The entries this log holds (appended over the stored part), in log order; the
+    /// first has index [`Self::base_size`].
     pub fn entries(&self) -> impl Iterator<Item = &LogEntry> {
-        self.settled.entries.iter().chain(self.tail.entries.iter())
+        self.entries.iter()
     }
 
-    /// The entries from `index` on, in log order.
-    pub fn entries_from(&self, index: u64) -> impl Iterator<Item = &LogEntry> {
-        self.entries()
-            .skip(usize::try_from(index).unwrap_or(usize::MAX))
-    }
-
-    /// Every leaf hash, in log order.
-    pub fn leaf_hashes(&self) -> impl Iterator<Item = &Hash32> {
-        self.settled.leaves.iter().chain(self.tail.leaves.iter())
-    }
-
-    /// Folds the entries appended since the last call into the shared part. In place when
-    /// no other copy of the state shares it (the node calls this on its committed state
-    /// after dropping the previous one); otherwise the shared part is copied once.
-    pub fn settle(&mut self) {
-        if self.tail.entries.is_empty() {
-            return;
-        }
-        let rows = Arc::make_mut(&mut self.settled);
-        rows.leaves.append(&mut self.tail.leaves);
-        rows.entries.append(&mut self.tail.entries);
-    }
-
-    fn prefix(&self, tree_size: u64) -> Result<std::borrow::Cow<'_, [Hash32]>, MerkleError> {
+    /// The leaf hashes of every entry up to `tree_size`; only a log that started empty
+    /// has them all.
+    fn prefix(&self, tree_size: u64) -> Result<&[Hash32], MerkleError> {
         let invalid = MerkleError::InvalidSizes {
             old_size: tree_size,
             new_size: self.size(),
         };
-        let n = usize::try_from(tree_size).map_err(|_| invalid.clone())?;
-        if let Some(p) = self.settled.leaves.get(..n) {
-            return Ok(std::borrow::Cow::Borrowed(p));
-        }
-        if n > self.settled.leaves.len() + self.tail.leaves.len() {
+        if self.base_size != 0 {
             return Err(invalid);
         }
-        Ok(std::borrow::Cow::Owned(
-            self.leaf_hashes().take(n).copied().collect(),
-        ))
+        usize::try_from(tree_size)
+            .ok()
+            .and_then(|n| self.leaves.get(..n))
+            .ok_or(invalid)
     }
 
     /// The root of the log when it held `tree_size` entries.
     pub fn root_at(&self, tree_size: u64) -> Result<Hash32, MerkleError> {
-        Ok(root_from_leaf_hashes(&self.prefix(tree_size)?))
+        Ok(root_from_leaf_hashes(self.prefix(tree_size)?))
     }
 
-    /// The audit path of entry `index` in the log as it was at `tree_size` entries (the
-    /// size of the checkpoint a gateway holds).
+    /// The audit path of entry `index` in the log as it was at `tree_size` entries.
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<Vec<Hash32>, MerkleError> {
-        inclusion_proof(&self.prefix(tree_size)?, index)
+        inclusion_proof(self.prefix(tree_size)?, index)
     }
 
-    /// The inclusion proofs of the entries at `indices` in the log at `tree_size` entries,
-    /// hashing the subtrees they share once.
+    /// The inclusion proofs of the entries at `indices` in the log at `tree_size` entries.
     pub fn inclusion_proofs(
         &self,
         indices: &[u64],
         tree_size: u64,
     ) -> Result<Vec<Vec<Hash32>>, MerkleError> {
-        inclusion_proofs(&self.prefix(tree_size)?, indices)
+        inclusion_proofs(self.prefix(tree_size)?, indices)
     }
 
     /// The consistency proof from the log at `old_size` entries to the log at `new_size`.
@@ -148,7 +148,7 @@ impl MessageLog {
         old_size: u64,
         new_size: u64,
     ) -> Result<Vec<Hash32>, MerkleError> {
-        consistency_proof(&self.prefix(new_size)?, old_size)
+        consistency_proof(self.prefix(new_size)?, old_size)
     }
 
     /// Whether `n` more entries fit.
@@ -161,8 +161,8 @@ impl MessageLog {
         let index = self.size();
         let leaf = entry.leaf_hash();
         self.frontier.append(leaf);
-        self.tail.leaves.push(leaf);
-        self.tail.entries.push(entry);
+        self.leaves.push(leaf);
+        self.entries.push(entry);
         index
     }
 }
@@ -316,14 +316,36 @@ impl RouteCounters {
 }
 
 /// The hub's packet state machine (DESIGN §4): exactly-once receipt by packet key,
-/// ordered-route sequencing, exactly one outcome per packet, the message log.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// ordered-route sequencing, exactly one outcome per packet, the message log. It reads
+/// the committed state through its [`PacketReader`] and keeps only what it wrote since:
+/// a copy costs the size of the writes in progress, never of the history (the records
+/// are a persistent map, so copying a block's writes for a dry run shares them).
+#[derive(Clone, Debug)]
 pub struct PacketState {
+    pub(crate) base: Arc<dyn PacketReader>,
     pub(crate) records: im::OrdMap<Hash32, PacketRecord>,
     pub(crate) channels: BTreeMap<ChannelKey, Channel>,
     pub(crate) log: MessageLog,
     pub(crate) counters: BTreeMap<RouteId, RouteCounters>,
 }
+
+impl Default for PacketState {
+    fn default() -> Self {
+        Self::over(Arc::new(NoPackets), MerkleFrontier::new())
+    }
+}
+
+/// Two states are equal when they wrote the same things over their bases.
+impl PartialEq for PacketState {
+    fn eq(&self, other: &Self) -> bool {
+        self.records == other.records
+            && self.channels == other.channels
+            && self.log == other.log
+            && self.counters == other.counters
+    }
+}
+
+impl Eq for PacketState {}
 
 impl PacketState {
     /// No packets, an empty log.
@@ -331,33 +353,50 @@ impl PacketState {
         Self::default()
     }
 
-    /// Folds the log entries appended since the last call into the part every copy
-    /// shares (see [`MessageLog::settle`]). The node calls it on each committed state.
-    pub fn settle(&mut self) {
-        self.log.settle();
+    /// The committed state `base` reads, with the log at `frontier`, and no writes yet.
+    pub fn over(base: Arc<dyn PacketReader>, frontier: MerkleFrontier) -> Self {
+        Self {
+            base,
+            records: im::OrdMap::new(),
+            channels: BTreeMap::new(),
+            log: MessageLog::over(frontier),
+            counters: BTreeMap::new(),
+        }
     }
 
     /// The record under `key_hash` (`PacketKey::hash`).
-    pub fn record(&self, key_hash: &Hash32) -> Option<&PacketRecord> {
-        self.records.get(key_hash)
+    pub fn record(&self, key_hash: &Hash32) -> Option<PacketRecord> {
+        match self.records.get(key_hash) {
+            Some(r) => Some(r.clone()),
+            None => self.base.record(key_hash),
+        }
+    }
+
+    /// Whether a record exists under `key_hash`.
+    pub fn has_record(&self, key_hash: &Hash32) -> bool {
+        self.records.contains_key(key_hash) || self.base.record(key_hash).is_some()
     }
 
     /// The record of `key`.
-    pub fn record_of(&self, key: &PacketKey) -> Option<&PacketRecord> {
-        self.records.get(&key.hash())
+    pub fn record_of(&self, key: &PacketKey) -> Option<PacketRecord> {
+        self.record(&key.hash())
     }
 
-    /// Every record, by key hash.
+    /// The records written over the base, by key hash (every record, for a state built
+    /// from nothing).
     pub fn records(&self) -> impl Iterator<Item = (&Hash32, &PacketRecord)> {
         self.records.iter()
     }
 
     /// The counters of `channel` (the initial ones if it has seen no packet).
     pub fn channel(&self, channel: &ChannelKey) -> Channel {
-        self.channels.get(channel).copied().unwrap_or_default()
+        match self.channels.get(channel) {
+            Some(c) => *c,
+            None => self.base.channel(channel).unwrap_or_default(),
+        }
     }
 
-    /// Every channel that has seen a packet.
+    /// The channels written over the base.
     pub fn channels(&self) -> impl Iterator<Item = (&ChannelKey, &Channel)> {
         self.channels.iter()
     }
@@ -369,23 +408,23 @@ impl PacketState {
 
     /// The counters of `route` (zero if it has seen no packet).
     pub fn counters(&self, route: &RouteId) -> RouteCounters {
-        self.counters.get(route).cloned().unwrap_or_default()
+        match self.counters.get(route) {
+            Some(c) => c.clone(),
+            None => self.base.counters(route).unwrap_or_default(),
+        }
     }
 
-    /// Every route's counters.
+    /// The route counters written over the base.
     pub fn all_counters(&self) -> impl Iterator<Item = (&RouteId, &RouteCounters)> {
         self.counters.iter()
-    }
-
-    /// Packets logged for their destination and still without an outcome.
-    pub fn pending(&self) -> impl Iterator<Item = (&Hash32, &PacketRecord)> {
-        self.records.iter().filter(|(_, r)| r.outcome.is_none())
     }
 
     /// The counters of `route`; `None` (no route covered the packet) counts nowhere.
     pub(crate) fn count(&mut self, route: Option<&RouteId>, f: impl FnOnce(&mut RouteCounters)) {
         if let Some(route) = route {
-            f(self.counters.entry(route.clone()).or_default());
+            let mut c = self.counters(route);
+            f(&mut c);
+            self.counters.insert(route.clone(), c);
         }
     }
 
@@ -404,10 +443,7 @@ impl PacketState {
     /// outcome, for `next_dest`).
     pub(crate) fn advance_channel(&mut self, key: &ChannelKey) {
         let mut ch = self.channel(key);
-        while self
-            .records
-            .contains_key(&key.packet_key(ch.next_recv).hash())
-        {
+        while self.has_record(&key.packet_key(ch.next_recv).hash()) {
             match ch.next_recv.checked_add(1) {
                 Some(n) => ch.next_recv = n,
                 None => break,
@@ -415,8 +451,7 @@ impl PacketState {
         }
         while ch.next_dest < ch.next_recv
             && self
-                .records
-                .get(&key.packet_key(ch.next_dest).hash())
+                .record(&key.packet_key(ch.next_dest).hash())
                 .is_some_and(|r| r.outcome.is_some())
         {
             ch.next_dest = ch.next_dest.saturating_add(1);
@@ -560,36 +595,6 @@ impl Decode for RouteCounters {
             timed_out: Decode::decode_from(r)?,
             sequence_skips: Decode::decode_from(r)?,
         })
-    }
-}
-
-impl MessageLog {
-    /// The log holding `entries` in order (rebuilt from storage).
-    pub fn from_entries(entries: Vec<LogEntry>) -> Self {
-        let leaves: Vec<Hash32> = entries.iter().map(LogEntry::leaf_hash).collect();
-        Self {
-            frontier: MerkleFrontier::from_leaf_hashes(&leaves),
-            settled: Arc::new(LogRows { leaves, entries }),
-            tail: LogRows::default(),
-        }
-    }
-}
-
-impl PacketState {
-    /// A packet state rebuilt from storage. The caller checks the result against what
-    /// the chain committed to (the log root in the header, the app hash).
-    pub fn from_parts(
-        records: BTreeMap<Hash32, PacketRecord>,
-        channels: BTreeMap<ChannelKey, Channel>,
-        counters: BTreeMap<RouteId, RouteCounters>,
-        log_entries: Vec<LogEntry>,
-    ) -> Self {
-        Self {
-            records: records.into_iter().collect(),
-            channels,
-            log: MessageLog::from_entries(log_entries),
-            counters,
-        }
     }
 }
 

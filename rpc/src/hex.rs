@@ -41,6 +41,17 @@ impl<'de> Deserialize<'de> for HexBytes {
     }
 }
 
+impl std::str::FromStr for HexBytes {
+    type Err = String;
+
+    /// Reads hex of any length (command-line arguments).
+    fn from_str(s: &str) -> Result<Self, String> {
+        decode(s.trim())
+            .map(Self)
+            .map_err(|e| format!("not hex: {e}"))
+    }
+}
+
 /// Exactly `N` bytes as a hex string (a hash, an address, a signature).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Hex<const N: usize>(pub [u8; N]);

@@ -718,6 +718,9 @@ pub struct PacketListParams {
         skip_serializing_if = "Option::is_none"
     )]
     pub limit: Option<u64>,
+    /// The page after this cursor (a previous answer's `next`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<HexBytes>,
 }
 
 method!(
@@ -734,8 +737,11 @@ impl PacketList {
 pub struct PacketListAnswer {
     /// How many match.
     pub total: u64,
-    /// The first of them.
+    /// This page of them, by state, route and packet key.
     pub packets: Vec<PacketView>,
+    /// Cursor of the next page (`after`), when there are more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<HexBytes>,
 }
 
 // ----- state -----

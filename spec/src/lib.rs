@@ -15,6 +15,7 @@ pub mod hash;
 pub mod id;
 pub mod log;
 pub mod merkle;
+pub mod merkle_store;
 pub mod relay;
 pub mod serde_hex;
 #[cfg(feature = "testkit")]

@@ -1037,6 +1037,34 @@ fn relayer_and_validator_restarts_lose_and_repeat_nothing() {
         .rpc(0, "packet_list", json!({"state": "ack"}))
         .unwrap();
     assert_eq!(list["total"], N as u64);
+    // Paged three at a time from the status index, the pages hold every packet once.
+    let mut paged = std::collections::BTreeSet::new();
+    let mut after = serde_json::Value::Null;
+    loop {
+        let mut q = json!({"state": "ack", "limit": 3});
+        if !after.is_null() {
+            q["after"] = after.clone();
+        }
+        let page = env.net.rpc(0, "packet_list", q).unwrap();
+        assert_eq!(page["total"], N as u64);
+        for p in page["packets"].as_array().unwrap() {
+            let key: [u8; 32] = hex::decode(p["key"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap();
+            assert!(paged.insert(key), "a packet came on two pages");
+        }
+        after = page["next"].clone();
+        if after.is_null() {
+            break;
+        }
+    }
+    assert_eq!(paged, keys, "the pages hold exactly the acked packets");
+    let pending = env
+        .net
+        .rpc(0, "packet_list", json!({"state": "pending"}))
+        .unwrap();
+    assert_eq!(pending["total"], 0);
     // Both relayers took part: each relayer account committed relay transactions.
     for toml in [&env.evm.relayer_toml, &env.evm.second_relayer_toml] {
         let pk = KeyFile::load(&toml.with_file_name("key.json"))

@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(after.next_nonce(&addr), 1);
         assert_eq!(
             after.get(&crate::state::remark_key(&addr)),
-            Some(&b"hello"[..])
+            Some(b"hello".to_vec())
         );
         assert!(after.get(COUNCIL_KEY).is_none());
     }

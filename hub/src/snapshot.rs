@@ -1,0 +1,242 @@
+//! A committed height as execution and RPC read it: one redb read transaction over the
+//! state rows, the message log, its stored subtree roots and the packet index. Every read
+//! is one key (or one bounded range), so nothing the node keeps in memory grows with
+//! history; the node opens a new snapshot after each commit and drops the old one.
+
+use std::sync::Mutex;
+
+use redb::{ReadOnlyTable, ReadTransaction};
+
+use junction_hub_app::StateReader;
+use junction_packets::{PacketRecord, PacketStatus};
+use junction_spec::merkle_store::{StoredTreeError, SubtreeRoots};
+use junction_spec::{EntryKind, Hash32, RouteId};
+
+use crate::store_tables::{StoreError, LOG, LOG_TREE, PACKET_COUNTS, PACKET_STATUS, STATE};
+
+/// Most rows one packet-list page scans (a page holds at most this many packets).
+pub const MAX_PAGE: usize = 1000;
+
+/// One committed height's rows.
+pub struct Snapshot {
+    state: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    log: ReadOnlyTable<u64, &'static [u8]>,
+    log_tree: ReadOnlyTable<(u8, u64), &'static [u8; 32]>,
+    status: ReadOnlyTable<&'static [u8], ()>,
+    counts: ReadOnlyTable<&'static [u8], u64>,
+    damage: Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Snapshot")
+    }
+}
+
+fn db(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+impl Snapshot {
+    pub(crate) fn open(tx: &ReadTransaction) -> Result<Self, StoreError> {
+        Ok(Self {
+            state: tx.open_table(STATE).map_err(db)?,
+            log: tx.open_table(LOG).map_err(db)?,
+            log_tree: tx.open_table(LOG_TREE).map_err(db)?,
+            status: tx.open_table(PACKET_STATUS).map_err(db)?,
+            counts: tx.open_table(PACKET_COUNTS).map_err(db)?,
+            damage: Mutex::new(None),
+        })
+    }
+
+    /// The first damage a read met, if any: nothing executed over this snapshot may be
+    /// committed.
+    pub fn damage(&self) -> Option<String> {
+        self.damage.lock().ok().and_then(|d| d.clone())
+    }
+
+    /// Canonical bytes of log entry `index`.
+    pub fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.log.get(index).map_err(db)?.map(|v| v.value().to_vec()))
+    }
+
+    /// One page of the packet index: keys whose status row starts with one of
+    /// `prefixes` (ascending, disjoint), after `cursor`, at most `limit`; and how many rows
+    /// the prefixes hold in all (from the per-status counts, not a scan).
+    pub fn packet_page(
+        &self,
+        prefixes: &[Vec<u8>],
+        cursor: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<PacketPage, StoreError> {
+        let mut total = 0u64;
+        for p in prefixes {
+            for row in self.counts.range(p.as_slice()..).map_err(db)? {
+                let (k, v) = row.map_err(db)?;
+                if !k.value().starts_with(p) {
+                    break;
+                }
+                total = total.saturating_add(v.value());
+            }
+        }
+        let limit = limit.min(MAX_PAGE);
+        let mut keys = Vec::new();
+        let mut next = None;
+        'prefixes: for p in prefixes {
+            let end = prefix_end(p);
+            let lo: &[u8] = match cursor {
+                Some(c) if c >= p.as_slice() => c,
+                _ => p.as_slice(),
+            };
+            if end.as_deref().is_some_and(|e| lo >= e) {
+                continue;
+            }
+            let rows = match &end {
+                Some(e) => self.status.range(lo..e.as_slice()),
+                None => self.status.range(lo..),
+            }
+            .map_err(db)?;
+            for row in rows {
+                let (k, _) = row.map_err(db)?;
+                let k = k.value();
+                if Some(k) == cursor {
+                    continue;
+                }
+                if keys.len() == limit {
+                    next = keys.last().map(|(c, _): &(Vec<u8>, Hash32)| c.clone());
+                    break 'prefixes;
+                }
+                let Some(hash) = k
+                    .len()
+                    .checked_sub(32)
+                    .and_then(|at| <Hash32>::try_from(&k[at..]).ok())
+                else {
+                    return Err(StoreError::Corrupt("packet status row".into()));
+                };
+                keys.push((k.to_vec(), hash));
+            }
+        }
+        Ok(PacketPage { total, keys, next })
+    }
+}
+
+/// The smallest byte string above every string that starts with `p` (`None`: no bound).
+fn prefix_end(p: &[u8]) -> Option<Vec<u8>> {
+    let mut end = p.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// One page of packet keys.
+#[derive(Debug)]
+pub struct PacketPage {
+    /// Rows under the prefixes in all.
+    pub total: u64,
+    /// (index row, packet key hash), in index order.
+    pub keys: Vec<(Vec<u8>, Hash32)>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<Vec<u8>>,
+}
+
+impl StateReader for Snapshot {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.state.get(key) {
+            Ok(v) => v.map(|v| v.value().to_vec()),
+            Err(e) => {
+                self.note_damage(format!("state read: {e}"));
+                None
+            }
+        }
+    }
+
+    fn note_damage(&self, what: String) {
+        if let Ok(mut d) = self.damage.lock() {
+            d.get_or_insert(what);
+        }
+    }
+}
+
+impl SubtreeRoots for Snapshot {
+    fn subtree_root(&self, level: u8, index: u64) -> Result<Option<Hash32>, StoredTreeError> {
+        self.log_tree
+            .get((level, index))
+            .map(|v| v.map(|v| *v.value()))
+            .map_err(|e| StoredTreeError::Read(e.to_string()))
+    }
+}
+
+/// Status byte of a record in the packet index: 0 pending, else its outcome kind's tag.
+pub fn status_tag(r: &PacketRecord) -> u8 {
+    match r.status() {
+        PacketStatus::Received { .. } => 0,
+        PacketStatus::Outcome { kind, .. } => kind.tag(),
+    }
+}
+
+/// The status byte of a `packet_list` state name (`pending`, `ack`, `error_ack`,
+/// `timeout`).
+pub fn status_of_name(name: &str) -> Option<u8> {
+    if name == "pending" {
+        return Some(0);
+    }
+    [EntryKind::Ack, EntryKind::ErrorAck, EntryKind::Timeout]
+        .into_iter()
+        .find(|k| junction_hub_app::relay::entry_kind_name(*k) == name)
+        .map(EntryKind::tag)
+}
+
+/// Every status byte, ascending.
+pub fn all_statuses() -> Vec<u8> {
+    let mut v = vec![0];
+    v.extend([EntryKind::Ack, EntryKind::ErrorAck, EntryKind::Timeout].map(EntryKind::tag));
+    v.sort_unstable();
+    v
+}
+
+/// `status ‖ route length ‖ route` (route empty when none covered the packet): the
+/// prefix of the index rows, and the key of their count.
+pub fn status_prefix(status: u8, route: Option<&RouteId>) -> Vec<u8> {
+    let route = route.map_or(&[][..], |r| r.as_str().as_bytes());
+    let mut k = Vec::with_capacity(2 + route.len() + 32);
+    k.push(status);
+    k.push(u8::try_from(route.len()).unwrap_or(u8::MAX));
+    k.extend_from_slice(route);
+    k
+}
+
+/// A record's index row: its status prefix then the packet key hash.
+pub fn status_row(r: &PacketRecord, key_hash: &Hash32) -> Vec<u8> {
+    let mut k = status_prefix(status_tag(r), r.route.as_ref());
+    k.extend_from_slice(key_hash);
+    k
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::{RedbStore, Store as _};
+
+    /// A stored record that does not decode used to be impossible (records lived in
+    /// memory); read per key from disk it could read as "no record" and let a packet be
+    /// received twice. The snapshot remembers it, so the node refuses to commit.
+    #[test]
+    fn a_damaged_record_row_is_remembered_not_read_as_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RedbStore::open(&dir.path().join("store.redb")).unwrap();
+        let mut key = junction_hub_app::relay::RECORD_PREFIX.to_vec();
+        key.extend_from_slice(&[7; 32]);
+        store.write_genesis_state(&[(key, Some(vec![1, 2, 3]))]).unwrap();
+        let snap = store.snapshot().unwrap();
+        assert!(snap.damage().is_none());
+        let packets = crate::node::packets_over(&snap).unwrap();
+        assert_eq!(packets.record(&[7; 32]), None);
+        let damage = snap.damage().unwrap();
+        assert!(damage.contains("does not decode"), "{damage}");
+    }
+}

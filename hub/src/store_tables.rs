@@ -1,0 +1,89 @@
+//! The store's redb tables and its error: what the store writes and the snapshot reads.
+
+use redb::TableDefinition;
+
+use junction_state_tree::StateTreeError;
+
+pub(crate) const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+pub(crate) const CERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
+pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+pub(crate) const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
+pub(crate) const TXS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const UNDECIDED: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undecided");
+/// Message-log entries by index (committed through the header's log root).
+pub(crate) const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("message_log");
+/// The log's perfect subtree roots by (level, index): RFC 6962 proofs at any size in
+/// O(log² n) reads (`junction_spec::merkle_store`).
+pub(crate) const LOG_TREE: TableDefinition<(u8, u64), &[u8; 32]> =
+    TableDefinition::new("message_log_tree");
+/// Packet keys by status: `status ‖ route length ‖ route ‖ key hash` → nothing
+/// (`crate::snapshot::status_row`), what `packet_list` pages over.
+pub(crate) const PACKET_STATUS: TableDefinition<&[u8], ()> =
+    TableDefinition::new("packet_status_index");
+/// Rows of [`PACKET_STATUS`] per `status ‖ route length ‖ route`.
+pub(crate) const PACKET_COUNTS: TableDefinition<&[u8], u64> =
+    TableDefinition::new("packet_status_counts");
+/// Packet lifecycle on the hub, by packet key hash: JSON list of steps.
+pub(crate) const PACKETS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("packet_index");
+
+/// A store failure: the node stops rather than guess.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened, read or written.
+    #[error("store: {0}")]
+    Db(String),
+    /// A stored row did not decode: the data directory is damaged.
+    #[error("store is corrupt: {0}")]
+    Corrupt(String),
+    /// A value could not be encoded for storage.
+    #[error("store: cannot encode {0}")]
+    Encode(String),
+    /// The state tree at this height was pruned (this node keeps `retention_blocks`).
+    #[error("the state at height {height} was pruned: this node proves heights from {oldest}")]
+    StatePruned {
+        /// Height asked for.
+        height: u64,
+        /// Oldest height this node still proves.
+        oldest: u64,
+    },
+}
+
+impl From<StateTreeError> for StoreError {
+    fn from(e: StateTreeError) -> Self {
+        match e {
+            StateTreeError::Read(m) => StoreError::Db(m),
+            other => StoreError::Corrupt(other.to_string()),
+        }
+    }
+}
+
+impl StoreError {
+    /// Stable name (logs, RPC errors, the node's exit reason).
+    pub fn name(&self) -> &'static str {
+        match self {
+            StoreError::Db(_) => "store_unavailable",
+            StoreError::Corrupt(_) => "store_corrupt",
+            StoreError::Encode(_) => "store_encode_failed",
+            StoreError::StatePruned { .. } => "state_pruned",
+        }
+    }
+}
+
+macro_rules! db_err {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.to_string())
+            }
+        }
+    )*};
+}
+db_err!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
