@@ -65,6 +65,14 @@ pub struct StateConfig {
     /// and packet receipts are never pruned.
     #[serde(default)]
     pub retention_blocks: u64,
+    /// Blocks after a packet's outcome is logged that the node keeps the packet's log
+    /// entries (payloads) and its lifecycle steps; then they are dropped. Its record (the
+    /// receipt), every log subtree root and every other entry stay, so roots and proofs
+    /// of what is kept still verify. 0 (the default) keeps everything, as an auditor's or
+    /// regulator's node should. Set it well above the longest relayer outage: the hub
+    /// cannot see an outcome reach the source, so a pruned one is no longer served here.
+    #[serde(default)]
+    pub packet_retention_blocks: u64,
 }
 
 /// Consensus P2P settings.

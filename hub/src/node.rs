@@ -339,27 +339,24 @@ impl Shared {
                 return Err(CommitError::Store(StoreError::Corrupt(damage)));
             }
             let commit_started = std::time::Instant::now();
-            let (log_size, log_root, log_entries, log_tree, packet_status) = match &executed.packets
-            {
-                Some(p) => {
-                    let (entries, tree) = log_rows(chain.packets.log().frontier(), p.log());
-                    let status = p
-                        .records()
-                        .map(|(k, r)| {
-                            let old = chain.packets.record(k).map(|old| status_row(&old, k));
-                            (old, status_row(r, k))
-                        })
-                        .collect();
-                    (p.log().size(), p.log().root(), entries, tree, status)
-                }
-                None => (
-                    chain.tip.log_size,
-                    chain.tip.log_root,
-                    Vec::new(),
-                    Vec::new(),
-                    Vec::new(),
-                ),
+            let (log_size, log_root) = match &executed.packets {
+                Some(p) => (p.log().size(), p.log().root()),
+                None => (chain.tip.log_size, chain.tip.log_root),
             };
+            let (log_entries, log_tree) = match &executed.packets {
+                Some(p) => log_rows(chain.packets.log().frontier(), p.log()),
+                None => (Vec::new(), Vec::new()),
+            };
+            let mut packet_status = Vec::new();
+            let mut settled = Vec::new();
+            for (k, r) in executed.packets.iter().flat_map(|p| p.records()) {
+                let old = chain.packets.record(k);
+                if r.outcome.is_some() && old.as_ref().is_none_or(|o| o.outcome.is_none()) {
+                    let indices = [r.packet_index, r.outcome.map(|o| o.log_index), r.skip_index];
+                    settled.push((*k, indices.into_iter().flatten().collect()));
+                }
+                packet_status.push((old.map(|o| status_row(&o, k)), status_row(r, k)));
+            }
             let packet_steps = packet_steps(height, &executed.events);
             let council_changed = executed
                 .writes
@@ -394,6 +391,7 @@ impl Shared {
                 log_entries,
                 log_tree,
                 packet_status,
+                settled,
                 packet_steps,
                 state_tree,
             };

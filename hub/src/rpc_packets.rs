@@ -175,7 +175,13 @@ fn proven_entry(snap: &Snapshot, index: u64, proof: &[Hash32]) -> Result<ProvenE
     let entry = snap
         .log_entry(index)
         .map_err(store_err)?
-        .ok_or_else(|| RpcError::not_found(format!("no log entry {index}")))?;
+        // The proof exists, so the log reached the index: only pruning removes an entry.
+        .ok_or_else(|| {
+            RpcError::not_found(format!(
+                "log entry {index} was pruned: its packet settled longer ago than this node's \
+                 packet_retention_blocks (its subtree roots and record are kept)"
+            ))
+        })?;
     Ok(ProvenEntry {
         index,
         entry_hex: HexBytes(entry),

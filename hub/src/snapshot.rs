@@ -219,7 +219,6 @@ pub fn status_row(r: &PacketRecord, key_hash: &Hash32) -> Vec<u8> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::*;
     use crate::store::{RedbStore, Store as _};
 
     /// A stored record that does not decode used to be impossible (records lived in
@@ -231,7 +230,9 @@ mod tests {
         let store = RedbStore::open(&dir.path().join("store.redb")).unwrap();
         let mut key = junction_hub_app::relay::RECORD_PREFIX.to_vec();
         key.extend_from_slice(&[7; 32]);
-        store.write_genesis_state(&[(key, Some(vec![1, 2, 3]))]).unwrap();
+        store
+            .write_genesis_state(&[(key, Some(vec![1, 2, 3]))])
+            .unwrap();
         let snap = store.snapshot().unwrap();
         assert!(snap.damage().is_none());
         let packets = crate::node::packets_over(&snap).unwrap();

@@ -68,7 +68,8 @@ pub async fn run(home: Home) -> eyre::Result<()> {
 
     let store: Arc<dyn Store> = Arc::new(
         RedbStore::open_with_retention(&data.join("store.redb"), config.state.retention_blocks)
-            .wrap_err("opening the store (is another `junction start` using this home?)")?,
+            .wrap_err("opening the store (is another `junction start` using this home?)")?
+            .with_packet_retention(config.state.packet_retention_blocks),
     );
     match store.meta("genesis_hash")? {
         None => store.put_meta("genesis_hash", &genesis_hash)?,

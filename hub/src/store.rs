@@ -48,6 +48,8 @@ pub struct BlockCommit {
     pub log_tree: Vec<LogTreeRow>,
     /// Packet-index moves: (row removed, row added) per record the block wrote.
     pub packet_status: Vec<(Option<Vec<u8>>, Vec<u8>)>,
+    /// Packets whose outcome this block logged, with the log indices of their entries.
+    pub settled: Vec<(Hash32, Vec<u64>)>,
     /// Packet lifecycle steps of this block, by packet key hash (JSON objects).
     pub packet_steps: Vec<(Hash32, serde_json::Value)>,
     /// The state tree's new nodes for this height; its root is the tip's app hash.
@@ -113,6 +115,7 @@ pub struct RedbStore {
     db: Database,
     /// Heights of state-tree history kept for proofs; 0 keeps every height.
     retention_blocks: u64,
+    packet_retention_blocks: u64,
 }
 
 /// redb page-cache size.
@@ -151,13 +154,23 @@ impl RedbStore {
             tx.open_table(PACKET_STATUS)?;
             tx.open_table(PACKET_COUNTS)?;
             tx.open_table(PACKETS)?;
+            tx.open_table(SETTLED)?;
             store_tree::create_tables(&tx)?;
         }
         tx.commit()?;
         Ok(Self {
             db,
             retention_blocks,
+            packet_retention_blocks: 0,
         })
+    }
+
+    /// Drops the log entries and lifecycle steps of packets whose outcome was logged more
+    /// than `blocks` blocks ago (0 keeps everything). Records, log subtree roots and every
+    /// other entry stay.
+    pub fn with_packet_retention(mut self, blocks: u64) -> Self {
+        self.packet_retention_blocks = blocks;
+        self
     }
 
     fn get_u64(
@@ -206,6 +219,11 @@ impl Store for RedbStore {
                 log_tree.insert((*level, *index), root)?;
             }
             write_packet_status(&tx, &c.packet_status)?;
+            let mut settled = tx.open_table(SETTLED)?;
+            for (key, indices) in &c.settled {
+                let bytes: Vec<u8> = indices.iter().flat_map(|i| i.to_be_bytes()).collect();
+                settled.insert((c.height, key), bytes.as_slice())?;
+            }
             let mut packets = tx.open_table(PACKETS)?;
             for (key, step) in &c.packet_steps {
                 // A row that does not decode is damage, not a reason to start the packet's
@@ -241,6 +259,10 @@ impl Store for RedbStore {
             // Undecided proposals at or below this height can never be decided now.
             let mut und = tx.open_table(UNDECIDED)?;
             und.retain(|_, v| decode_undecided_height(v).is_none_or(|h| h > c.height))?;
+        }
+        // After the block's own tables are closed: pruning reopens the log and lifecycle.
+        if self.packet_retention_blocks > 0 && c.height > self.packet_retention_blocks {
+            prune_settled_packets(&tx, c.height - self.packet_retention_blocks)?;
         }
         tx.commit()?;
         Ok(())
@@ -400,6 +422,36 @@ impl Store for RedbStore {
     }
 }
 
+/// Drops the log entries and lifecycle rows of packets settled at or before `through`.
+fn prune_settled_packets(tx: &redb::WriteTransaction, through: u64) -> Result<(), StoreError> {
+    let mut settled = tx.open_table(SETTLED)?;
+    let mut log = tx.open_table(LOG)?;
+    let mut steps = tx.open_table(PACKETS)?;
+    let end = through.saturating_add(1);
+    let mut doomed = Vec::new();
+    for row in settled.range((0u64, &[0u8; 32])..(end, &[0u8; 32]))? {
+        let (k, v) = row?;
+        let (height, key) = k.value();
+        doomed.push((height, *key, v.value().to_vec()));
+    }
+    for (height, key, indices) in doomed {
+        if indices.len() % 8 != 0 {
+            return Err(StoreError::Corrupt(format!(
+                "settled packet row {}",
+                hex::encode(key)
+            )));
+        }
+        for chunk in indices.chunks_exact(8) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            log.remove(u64::from_be_bytes(b))?;
+        }
+        steps.remove(&key)?;
+        settled.remove((height, &key))?;
+    }
+    Ok(())
+}
+
 /// Moves packet-index rows and their per-status counts.
 fn write_packet_status(
     tx: &redb::WriteTransaction,
@@ -490,6 +542,7 @@ mod tests {
                 log_entries: vec![(0, vec![5, 5])],
                 log_tree: vec![(0, 0, [5; 32])],
                 packet_status: vec![],
+                settled: vec![],
                 packet_steps: vec![([3; 32], serde_json::json!({"action": "packet_logged"}))],
                 state_tree: TreeUpdate {
                     version: 1,
@@ -534,6 +587,7 @@ mod tests {
             log_entries: vec![],
             log_tree: vec![],
             packet_status: vec![],
+            settled: vec![],
             packet_steps: steps,
             state_tree: TreeUpdate {
                 version: height,
@@ -607,6 +661,46 @@ mod tests {
         let mut c = commit(3, vec![]);
         c.packet_status = vec![(Some(row(0, 9)), row(1, 9))];
         assert_eq!(s.commit_block(&c).unwrap_err().name(), "store_corrupt");
+    }
+
+    /// With packet retention on, a settled packet's entries and lifecycle go once the
+    /// retention has passed; its record, the log's subtree roots and every other entry
+    /// stay, so the log still proves what it keeps against the same roots.
+    #[test]
+    fn packet_pruning_drops_only_settled_payloads_and_keeps_every_proof() {
+        use junction_spec::merkle::{leaf_hash, verify_inclusion, MerkleFrontier};
+        use junction_spec::merkle_store::{appended_subtrees, stored_inclusion_proof, stored_root};
+        let dir = tempfile::tempdir().unwrap();
+        let s = RedbStore::open(&dir.path().join("store.redb"))
+            .unwrap()
+            .with_packet_retention(2);
+        let mut frontier = MerkleFrontier::new();
+        let mut c = commit(1, vec![([1; 32], serde_json::json!({"action": "a"}))]);
+        for i in 0..4u64 {
+            let leaf = leaf_hash(&[i as u8]);
+            c.log_tree.extend(appended_subtrees(&frontier, leaf));
+            frontier.append(leaf);
+            c.log_entries.push((i, vec![i as u8]));
+        }
+        // Packet [1; 32] settled in block 1 (entries 0 and 1); entries 2 and 3 are pending.
+        c.settled = vec![([1; 32], vec![0, 1])];
+        s.commit_block(&c).unwrap();
+        s.commit_block(&commit(2, vec![])).unwrap();
+        let snap = s.snapshot().unwrap();
+        assert_eq!(
+            snap.log_entry(0).unwrap(),
+            Some(vec![0]),
+            "kept within retention"
+        );
+        s.commit_block(&commit(3, vec![])).unwrap();
+        let snap = s.snapshot().unwrap();
+        assert_eq!(snap.log_entry(0).unwrap(), None);
+        assert_eq!(snap.log_entry(1).unwrap(), None);
+        assert_eq!(snap.log_entry(2).unwrap(), Some(vec![2]));
+        assert!(s.packet_steps(&[1; 32]).unwrap().is_none());
+        assert_eq!(stored_root(snap.as_ref(), 4).unwrap(), frontier.root());
+        let proof = stored_inclusion_proof(snap.as_ref(), 3, 4).unwrap();
+        verify_inclusion(&leaf_hash(&[3]), 3, 4, &proof, &frontier.root()).unwrap();
     }
 
     fn tree_commit(s: &RedbStore, height: u64, writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Hash32 {

@@ -24,6 +24,11 @@ pub(crate) const PACKET_STATUS: TableDefinition<&[u8], ()> =
 /// Rows of [`PACKET_STATUS`] per `status ‖ route length ‖ route`.
 pub(crate) const PACKET_COUNTS: TableDefinition<&[u8], u64> =
     TableDefinition::new("packet_status_counts");
+/// Packets whose outcome a block logged: (height, packet key hash) → the log indices of
+/// their entries (u64 big-endian each), what payload pruning drops once the height is
+/// older than `packet_retention_blocks`.
+pub(crate) const SETTLED: TableDefinition<(u64, &[u8; 32]), &[u8]> =
+    TableDefinition::new("packet_settled");
 /// Packet lifecycle on the hub, by packet key hash: JSON list of steps.
 pub(crate) const PACKETS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("packet_index");
 

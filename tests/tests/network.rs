@@ -19,7 +19,7 @@ fn four_validators_agree_on_every_block_to_height_50() {
     assert!(text.contains("retention_blocks = 0"), "{text}");
     std::fs::write(
         &cfg,
-        text.replace("retention_blocks = 0", "retention_blocks = 10"),
+        text.replace("\nretention_blocks = 0", "\nretention_blocks = 10"),
     )
     .unwrap();
     net.start_all();
