@@ -12,14 +12,16 @@ use junction_packets::{PacketRecord, PacketStatus};
 use junction_spec::merkle_store::{StoredTreeError, SubtreeRoots};
 use junction_spec::{EntryKind, Hash32, RouteId};
 
-use crate::store_tables::{StoreError, LOG, LOG_TREE, PACKET_COUNTS, PACKET_STATUS, STATE};
+use crate::store_tables::{StoreError, LOG, LOG_TREE, PACKET_COUNTS, PACKET_STATUS};
+use crate::store_tree::{latest_value, TREE_VALUES};
 
 /// Most rows one packet-list page scans (a page holds at most this many packets).
 pub const MAX_PAGE: usize = 1000;
 
 /// One committed height's rows.
 pub struct Snapshot {
-    state: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    /// The state tree's value rows: the state is read from them, by key hash.
+    values: ReadOnlyTable<&'static [u8], &'static [u8]>,
     log: ReadOnlyTable<u64, &'static [u8]>,
     log_tree: ReadOnlyTable<(u8, u64), &'static [u8; 32]>,
     status: ReadOnlyTable<&'static [u8], ()>,
@@ -40,7 +42,7 @@ fn db(e: impl std::fmt::Display) -> StoreError {
 impl Snapshot {
     pub(crate) fn open(tx: &ReadTransaction) -> Result<Self, StoreError> {
         Ok(Self {
-            state: tx.open_table(STATE).map_err(db)?,
+            values: tx.open_table(TREE_VALUES).map_err(db)?,
             log: tx.open_table(LOG).map_err(db)?,
             log_tree: tx.open_table(LOG_TREE).map_err(db)?,
             status: tx.open_table(PACKET_STATUS).map_err(db)?,
@@ -145,8 +147,12 @@ pub struct PacketPage {
 
 impl StateReader for Snapshot {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        match self.state.get(key) {
-            Ok(v) => v.map(|v| v.value().to_vec()),
+        match latest_value(
+            &self.values,
+            &junction_state_tree::key_hash(key).0,
+            u64::MAX,
+        ) {
+            Ok(v) => v,
             Err(e) => {
                 self.note_damage(format!("state read: {e}"));
                 None

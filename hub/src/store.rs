@@ -16,9 +16,6 @@ use junction_state_tree::{ProvenValue, StateTreeError, TreeUpdate};
 use crate::snapshot::Snapshot;
 use crate::store_tree::{self, TreeView};
 
-/// Key/value rows of the application state.
-pub type StateRows = Vec<(Vec<u8>, Vec<u8>)>;
-
 pub use crate::store_tables::StoreError;
 use crate::store_tables::*;
 
@@ -36,8 +33,6 @@ pub struct BlockCommit {
     pub certificate: Vec<u8>,
     /// Encoded events of the block.
     pub events: Vec<u8>,
-    /// State writes; `None` deletes the key.
-    pub state_writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     /// Transaction hashes in block order.
     pub tx_hashes: Vec<Hash32>,
     /// The encoded chain tip after this block.
@@ -70,8 +65,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn events(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError>;
     /// Where a committed transaction is: (height, index in block).
     fn tx_location(&self, hash: &Hash32) -> Result<Option<(u64, u32)>, StoreError>;
-    /// Every state entry, in key order.
-    fn state_entries(&self) -> Result<StateRows, StoreError>;
     /// A metadata value.
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Writes a metadata value durably.
@@ -145,7 +138,6 @@ impl RedbStore {
             tx.open_table(BLOCKS)?;
             tx.open_table(CERTS)?;
             tx.open_table(EVENTS)?;
-            tx.open_table(STATE)?;
             tx.open_table(TXS)?;
             tx.open_table(META)?;
             tx.open_table(UNDECIDED)?;
@@ -195,17 +187,6 @@ impl Store for RedbStore {
                 .insert(c.height, c.certificate.as_slice())?;
             tx.open_table(EVENTS)?
                 .insert(c.height, c.events.as_slice())?;
-            let mut state = tx.open_table(STATE)?;
-            for (k, v) in &c.state_writes {
-                match v {
-                    Some(v) => {
-                        state.insert(k.as_slice(), v.as_slice())?;
-                    }
-                    None => {
-                        state.remove(k.as_slice())?;
-                    }
-                }
-            }
             let mut txs = tx.open_table(TXS)?;
             for (i, h) in c.tx_hashes.iter().enumerate() {
                 txs.insert(h, (c.height, i as u32))?;
@@ -290,17 +271,6 @@ impl Store for RedbStore {
         Ok(table.get(hash)?.map(|v| v.value()))
     }
 
-    fn state_entries(&self) -> Result<StateRows, StoreError> {
-        let tx = self.db.begin_read()?;
-        let table = tx.open_table(STATE)?;
-        let mut out = Vec::new();
-        for row in table.iter()? {
-            let (k, v) = row?;
-            out.push((k.value().to_vec(), v.value().to_vec()));
-        }
-        Ok(out)
-    }
-
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(META)?;
@@ -325,17 +295,6 @@ impl Store for RedbStore {
         tx.set_durability(Durability::Immediate);
         {
             store_tree::write_update(&tx, &tree)?;
-            let mut state = tx.open_table(STATE)?;
-            for (k, v) in rows {
-                match v {
-                    Some(v) => {
-                        state.insert(k.as_slice(), v.as_slice())?;
-                    }
-                    None => {
-                        state.remove(k.as_slice())?;
-                    }
-                }
-            }
         }
         tx.commit()?;
         Ok(tree.root)
@@ -536,7 +495,6 @@ mod tests {
                 block: vec![1, 2, 3],
                 certificate: vec![4],
                 events: vec![],
-                state_writes: vec![(b"k".to_vec(), Some(b"v".to_vec()))],
                 tx_hashes: vec![[7; 32]],
                 tip: vec![42],
                 log_entries: vec![(0, vec![5, 5])],
@@ -565,10 +523,6 @@ mod tests {
         assert_eq!(s.block(1).unwrap(), Some(vec![1, 2, 3]));
         assert_eq!(s.tip().unwrap(), Some(vec![42]));
         assert_eq!(s.tx_location(&[7; 32]).unwrap(), Some((1, 0)));
-        assert_eq!(
-            s.state_entries().unwrap(),
-            vec![(b"k".to_vec(), b"v".to_vec())]
-        );
         assert!(
             s.undecided().unwrap().is_empty(),
             "undecided at height 1 pruned"
@@ -581,7 +535,6 @@ mod tests {
             block: vec![1],
             certificate: vec![],
             events: vec![],
-            state_writes: vec![],
             tx_hashes: vec![],
             tip: vec![height as u8],
             log_entries: vec![],
@@ -705,7 +658,6 @@ mod tests {
 
     fn tree_commit(s: &RedbStore, height: u64, writes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Hash32 {
         let mut c = commit(height, vec![]);
-        c.state_writes = writes.to_vec();
         c.state_tree = s.state_tree_update(height, writes).unwrap();
         let root = c.state_tree.root;
         s.commit_block(&c).unwrap();

@@ -7,7 +7,6 @@ use junction_state_tree::StateTreeError;
 pub(crate) const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
 pub(crate) const CERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
 pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
-pub(crate) const STATE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
 pub(crate) const TXS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const UNDECIDED: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undecided");

@@ -25,7 +25,7 @@ pub(crate) const TREE_PREIMAGES: TableDefinition<&[u8; 32], &[u8]> =
 pub(crate) const TREE_STALE: TableDefinition<&[u8], &[u8]> =
     TableDefinition::new("state_tree_stale");
 
-fn value_key(key_hash: &[u8; 32], version: u64) -> [u8; 40] {
+pub(crate) fn value_key(key_hash: &[u8; 32], version: u64) -> [u8; 40] {
     let mut k = [0u8; 40];
     k[..32].copy_from_slice(key_hash);
     k[32..].copy_from_slice(&version.to_be_bytes());
@@ -99,6 +99,31 @@ pub(crate) fn prune_through(tx: &WriteTransaction, through: u64) -> Result<u64, 
     Ok(doomed.len() as u64)
 }
 
+/// The value of `key_hash` as of `max_version`: its newest row at or below it (`None`
+/// when never written or deleted). With `u64::MAX`, the current value: the node reads its
+/// state from these rows, which the tree needs anyway, so no second copy is written.
+pub(crate) fn latest_value(
+    values: &ReadOnlyTable<&'static [u8], &'static [u8]>,
+    key_hash: &[u8; 32],
+    max_version: u64,
+) -> Result<Option<Vec<u8>>, StateTreeError> {
+    let lo = value_key(key_hash, 0);
+    let hi = value_key(key_hash, max_version);
+    let Some(row) = values
+        .range(lo.as_slice()..=hi.as_slice())
+        .map_err(read_err)?
+        .next_back()
+    else {
+        return Ok(None);
+    };
+    let (_, v) = row.map_err(read_err)?;
+    match v.value().split_first() {
+        Some((1, value)) => Ok(Some(value.to_vec())),
+        Some((0, [])) => Ok(None),
+        _ => Err(StateTreeError::Corrupt("state tree value row".into())),
+    }
+}
+
 /// A read transaction's view of the tree.
 pub(crate) struct TreeView {
     nodes: ReadOnlyTable<&'static [u8], &'static [u8]>,
@@ -136,21 +161,7 @@ impl StateTreeReader for TreeView {
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        let lo = value_key(&key_hash.0, 0);
-        let hi = value_key(&key_hash.0, max_version);
-        let Some(row) = self
-            .values
-            .range(lo.as_slice()..=hi.as_slice())?
-            .next_back()
-        else {
-            return Ok(None);
-        };
-        let (_, v) = row?;
-        match v.value().split_first() {
-            Some((1, value)) => Ok(Some(value.to_vec())),
-            Some((0, [])) => Ok(None),
-            _ => Err(StateTreeError::Corrupt("state tree value row".into()).into()),
-        }
+        Ok(latest_value(&self.values, &key_hash.0, max_version)?)
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(TreeNodeKey, TreeLeafNode)>> {

@@ -80,9 +80,14 @@ pub struct TreeUpdate {
     pub preimages: Vec<(Hash32, Vec<u8>)>,
 }
 
-/// Encodes a node key for storage.
+/// Encodes a node key for storage: the version big-endian, then the borsh encoding. The
+/// prefix sorts a version's new nodes after every older one, so a B-tree store appends
+/// each block's nodes at its end instead of touching pages all over a table that grows
+/// with history (borsh writes the version little-endian, which scatters them).
 pub fn encode_node_key(k: &NodeKey) -> Result<Vec<u8>, StateTreeError> {
-    borsh::to_vec(k).map_err(|e| StateTreeError::Corrupt(format!("node key: {e}")))
+    let mut out = k.version().to_be_bytes().to_vec();
+    borsh::to_writer(&mut out, k).map_err(|e| StateTreeError::Corrupt(format!("node key: {e}")))?;
+    Ok(out)
 }
 
 /// Decodes a stored node.
@@ -90,9 +95,17 @@ pub fn decode_node(bytes: &[u8]) -> Result<Node, StateTreeError> {
     borsh::from_slice(bytes).map_err(|e| StateTreeError::Corrupt(format!("node: {e}")))
 }
 
-/// Decodes a stored node key.
+/// Decodes a stored node key (see [`encode_node_key`]).
 pub fn decode_node_key(bytes: &[u8]) -> Result<NodeKey, StateTreeError> {
-    borsh::from_slice(bytes).map_err(|e| StateTreeError::Corrupt(format!("node key: {e}")))
+    let corrupt = |what: String| StateTreeError::Corrupt(format!("node key: {what}"));
+    let (version, rest) = bytes
+        .split_first_chunk::<8>()
+        .ok_or_else(|| corrupt("shorter than its version".into()))?;
+    let key: NodeKey = borsh::from_slice(rest).map_err(|e| corrupt(e.to_string()))?;
+    if key.version() != u64::from_be_bytes(*version) {
+        return Err(corrupt("its version prefix is not its version".into()));
+    }
+    Ok(key)
 }
 
 fn value_set(writes: &[StateWrite]) -> Vec<(KeyHash, Option<OwnedValue>)> {
