@@ -35,18 +35,14 @@ impl std::fmt::Debug for Snapshot {
     }
 }
 
-fn db(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Db(e.to_string())
-}
-
 impl Snapshot {
     pub(crate) fn open(tx: &ReadTransaction) -> Result<Self, StoreError> {
         Ok(Self {
-            values: tx.open_table(TREE_VALUES).map_err(db)?,
-            log: tx.open_table(LOG).map_err(db)?,
-            log_tree: tx.open_table(LOG_TREE).map_err(db)?,
-            status: tx.open_table(PACKET_STATUS).map_err(db)?,
-            counts: tx.open_table(PACKET_COUNTS).map_err(db)?,
+            values: tx.open_table(TREE_VALUES)?,
+            log: tx.open_table(LOG)?,
+            log_tree: tx.open_table(LOG_TREE)?,
+            status: tx.open_table(PACKET_STATUS)?,
+            counts: tx.open_table(PACKET_COUNTS)?,
             damage: Mutex::new(None),
         })
     }
@@ -59,7 +55,7 @@ impl Snapshot {
 
     /// Canonical bytes of log entry `index`.
     pub fn log_entry(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.log.get(index).map_err(db)?.map(|v| v.value().to_vec()))
+        Ok(self.log.get(index)?.map(|v| v.value().to_vec()))
     }
 
     /// One page of the packet index: keys whose status row starts with one of
@@ -73,8 +69,8 @@ impl Snapshot {
     ) -> Result<PacketPage, StoreError> {
         let mut total = 0u64;
         for p in prefixes {
-            for row in self.counts.range(p.as_slice()..).map_err(db)? {
-                let (k, v) = row.map_err(db)?;
+            for row in self.counts.range(p.as_slice()..)? {
+                let (k, v) = row?;
                 if !k.value().starts_with(p) {
                     break;
                 }
@@ -96,10 +92,9 @@ impl Snapshot {
             let rows = match &end {
                 Some(e) => self.status.range(lo..e.as_slice()),
                 None => self.status.range(lo..),
-            }
-            .map_err(db)?;
+            }?;
             for row in rows {
-                let (k, _) = row.map_err(db)?;
+                let (k, _) = row?;
                 let k = k.value();
                 if Some(k) == cursor {
                     continue;

@@ -26,12 +26,12 @@ impl PacketState {
     /// writes: audit the store by replaying the chain into one built from nothing).
     pub fn check_invariants(&self) -> Result<(), V> {
         let log = &self.log;
-        let leaves: Vec<Hash32> = log.leaves.clone();
+        let leaves = &log.leaves;
         let n = log.entries().count();
         if log.base_size != 0
             || leaves.len() != n
             || usize::try_from(log.size()).ok() != Some(n)
-            || log.root() != root_from_leaf_hashes(&leaves)
+            || log.root() != root_from_leaf_hashes(leaves)
         {
             return Err(V::LogInconsistent);
         }
@@ -39,7 +39,7 @@ impl PacketState {
         let mut seen: BTreeMap<Hash32, Seen> = BTreeMap::new();
         let mut counters: BTreeMap<RouteId, RouteCounters> = BTreeMap::new();
         let mut last_ordered: BTreeMap<ChannelKey, u64> = BTreeMap::new();
-        for (i, (entry, leaf)) in log.entries().zip(&leaves).enumerate() {
+        for (i, (entry, leaf)) in log.entries().zip(leaves).enumerate() {
             let index = u64::try_from(i).unwrap_or(u64::MAX);
             if entry.leaf_hash() != *leaf {
                 return Err(V::LogInconsistent);
