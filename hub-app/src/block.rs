@@ -236,6 +236,21 @@ pub fn execute_block(
     block: &Block,
     now_ms: Option<u64>,
 ) -> Result<Executed, BlockError> {
+    execute_block_with_memo(rules, tip, state, packets, block, now_ms, None)
+}
+
+/// [`execute_block`], skipping the proof checks `memo` holds as passed (the node checked
+/// them when it admitted the transactions) and remembering those it makes. The result
+/// is the same with or without a memo.
+pub fn execute_block_with_memo(
+    rules: &ChainRules,
+    tip: &Tip,
+    state: &dyn StateReader,
+    packets: &PacketState,
+    block: &Block,
+    now_ms: Option<u64>,
+    memo: Option<&dyn crate::relay::ProofMemo>,
+) -> Result<Executed, BlockError> {
     let h = &block.header;
     if h.chain_id != rules.chain_id {
         return Err(BlockError::WrongChainId(h.chain_id.as_str().to_string()));
@@ -297,7 +312,7 @@ pub fn execute_block(
                 .map(|e| gov_event(e, None)),
         );
     }
-    let mut ctx = BlockContext::new(state, council, packets, h.time_ms);
+    let mut ctx = BlockContext::new(state, council, packets, h.time_ms).with_proof_memo(memo);
     for (index, tx) in block.txs.iter().enumerate() {
         validate_tx(&rules.chain_id, ctx.state(), tx)
             .map_err(|error| BlockError::BadTx { index, error })?;

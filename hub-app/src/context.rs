@@ -6,7 +6,7 @@
 use junction_governance::Council;
 use junction_packets::PacketState;
 
-use crate::relay::RelayExec;
+use crate::relay::{ProofMemo, RelayExec};
 use crate::state::{Overlay, StateReader, StateWriter as _};
 
 /// What a validate step may read.
@@ -20,6 +20,10 @@ pub trait ValidationContext {
     fn packets(&self) -> &PacketState;
     /// Hub time: the block's, or at admission the node's clock past the tip.
     fn now_ms(&self) -> u64;
+    /// The node's memo of passed proof checks, if it keeps one.
+    fn proof_memo(&self) -> Option<&dyn ProofMemo> {
+        None
+    }
 }
 
 /// What an execute step may change.
@@ -40,6 +44,7 @@ pub struct AdmissionContext<'a> {
     council: Option<Council>,
     packets: &'a PacketState,
     now_ms: u64,
+    memo: Option<&'a dyn ProofMemo>,
 }
 
 impl<'a> AdmissionContext<'a> {
@@ -60,7 +65,15 @@ impl<'a> AdmissionContext<'a> {
             council,
             packets,
             now_ms,
+            memo: None,
         }
+    }
+
+    /// The same, remembering passed proof checks in `memo` (the block that carries the
+    /// transaction then finds them there).
+    pub fn with_proof_memo(mut self, memo: &'a dyn ProofMemo) -> Self {
+        self.memo = Some(memo);
+        self
     }
 }
 
@@ -77,6 +90,9 @@ impl ValidationContext for AdmissionContext<'_> {
     fn now_ms(&self) -> u64 {
         self.now_ms
     }
+    fn proof_memo(&self) -> Option<&dyn ProofMemo> {
+        self.memo
+    }
 }
 
 /// A block's execution: an overlay of writes over the committed state, the council as the
@@ -88,6 +104,7 @@ pub struct BlockContext<'a> {
     base_packets: &'a PacketState,
     pub(crate) packets: Option<PacketState>,
     now_ms: u64,
+    memo: Option<&'a dyn ProofMemo>,
 }
 
 impl<'a> BlockContext<'a> {
@@ -104,7 +121,14 @@ impl<'a> BlockContext<'a> {
             base_packets: packets,
             packets: None,
             now_ms,
+            memo: None,
         }
+    }
+
+    /// The same, skipping proof checks `memo` holds as passed and remembering new passes.
+    pub fn with_proof_memo(mut self, memo: Option<&'a dyn ProofMemo>) -> Self {
+        self.memo = memo;
+        self
     }
 }
 
@@ -121,6 +145,9 @@ impl ValidationContext for BlockContext<'_> {
     fn now_ms(&self) -> u64 {
         self.now_ms
     }
+    fn proof_memo(&self) -> Option<&dyn ProofMemo> {
+        self.memo
+    }
 }
 
 impl ExecutionContext for BlockContext<'_> {
@@ -132,11 +159,14 @@ impl ExecutionContext for BlockContext<'_> {
     }
     fn relay(&mut self) -> Option<RelayExec<'_>> {
         let base = self.base_packets;
-        Some(RelayExec {
-            view: &mut self.view,
-            council: self.council.as_mut()?,
-            packets: self.packets.get_or_insert_with(|| base.clone()),
-            now_ms: self.now_ms,
-        })
+        Some(
+            RelayExec::new(
+                &mut self.view,
+                self.council.as_mut()?,
+                self.packets.get_or_insert_with(|| base.clone()),
+                self.now_ms,
+            )
+            .with_proof_memo(self.memo),
+        )
     }
 }

@@ -42,6 +42,14 @@ pub(crate) mod testutil {
 
     /// A genesis council with one active member holding `member_key`.
     pub fn council_with_member(member_key: [u8; 32]) -> Council {
+        council_with_chains(member_key, vec![])
+    }
+
+    /// The same council with `chains` registered.
+    pub fn council_with_chains(
+        member_key: [u8; 32],
+        chains: Vec<junction_spec::ChainRegistration>,
+    ) -> Council {
         let member = Member {
             org: OrgId::new("org0").unwrap_or_else(|e| unreachable!("{e}")),
             name: "Organization 0".into(),
@@ -54,7 +62,7 @@ pub(crate) mod testutil {
             members: vec![member],
             params: sample_params(),
             floors: sample_floors(),
-            chains: vec![],
+            chains,
             routes: vec![],
             validators: vec![([4; 32], 10)],
             relayers: vec![],

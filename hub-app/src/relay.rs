@@ -22,13 +22,14 @@ use junction_packets::{
     PacketInput, PacketRecord, PacketState, RecvPacket, RouteCounters, TimeoutPacket,
 };
 use junction_spec::{
-    ack_commitment, tagged_hash, ChainId, ChainRegistration, Decode, DecodeError, Encode,
-    EntryKind, Hash32, HashTag, Packet, RelayMsg, RouteId, SourceProof,
+    ack_commitment, tagged_hash, tagged_hash_parts, ChainId, ChainRegistration, Decode,
+    DecodeError, Encode, EntryKind, Hash32, HashTag, Packet, RelayMsg, RouteId, SourceProof,
 };
 
 use crate::clients::{has_hub_client, target_binding, AnyClient, ClientError, PacketSlot};
 use crate::event::Event;
 use crate::state::StateWriter;
+use std::sync::Arc;
 
 /// Prefix of light-client states.
 pub const CLIENT_PREFIX: &[u8] = b"client/";
@@ -142,9 +143,69 @@ fn key(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
 }
 
 /// A chain's client as loaded from the state, with the registration it was built from.
+#[derive(Debug, Clone)]
 struct LoadedClient {
     client: AnyClient,
     registration_hash: Hash32,
+    /// Digest of the stored bytes (registration hash, then the client): a proof verdict
+    /// remembered under it holds for exactly this client state.
+    digest: Hash32,
+}
+
+fn client_digest(stored: &[u8]) -> Hash32 {
+    tagged_hash_parts(HashTag::ProofVerdict, &[b"client", stored])
+}
+
+/// Successful light-client proof checks a node remembers, so that a packet proven when
+/// its transaction was admitted is not proven again when the block carrying it runs.
+/// A key ([`RelayExec`] computes it) commits to the client's stored state, the height,
+/// the slot, the key, the value and the proof bytes, which are everything a check
+/// depends on: a remembered key is a check that passed on these very inputs. Only passes
+/// are remembered; a failing proof is checked again and refused by name.
+pub trait ProofMemo: Send + Sync {
+    /// Whether the check under `key` passed before.
+    fn passed(&self, key: &Hash32) -> bool;
+    /// Remembers that the check under `key` passed.
+    fn remember(&self, key: Hash32);
+}
+
+impl std::fmt::Debug for dyn ProofMemo + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProofMemo")
+    }
+}
+
+fn proof_memo_key(
+    client: &LoadedClient,
+    chain: &ChainId,
+    proof: &SourceProof,
+    slot: PacketSlot,
+    key_hash: &Hash32,
+    value: Option<&Hash32>,
+) -> Hash32 {
+    let slot_tag: &[u8] = match slot {
+        PacketSlot::Commitment => b"c",
+        PacketSlot::Receipt => b"r",
+    };
+    let (present, value): (&[u8], &[u8]) = match value {
+        Some(v) => (b"1", v),
+        None => (b"0", &[]),
+    };
+    tagged_hash_parts(
+        HashTag::ProofVerdict,
+        &[
+            b"check",
+            &client.digest,
+            &(chain.as_str().len() as u64).to_be_bytes(),
+            chain.as_str().as_bytes(),
+            &proof.height.to_be_bytes(),
+            slot_tag,
+            key_hash,
+            present,
+            value,
+            &proof.proof,
+        ],
+    )
 }
 
 fn registration_hash(reg: &ChainRegistration) -> Hash32 {
@@ -210,6 +271,14 @@ impl ClientCheck for HubClientCheck {
     }
 }
 
+/// Clients already decoded by one [`RelayExec`]. A transaction's messages mostly name the
+/// same two chains; decoding a client and hashing its registration per message cost more
+/// than proving the packet. Only `store_client` writes a client while a `RelayExec`
+/// lives, and it refreshes the entry; the council's registrations do not change under
+/// it (relayer messages only take route tokens), so an entry stays what the state holds.
+#[derive(Debug, Default)]
+pub struct ClientCache(std::cell::RefCell<std::collections::BTreeMap<ChainId, Arc<LoadedClient>>>);
+
 /// Reads and writes what relayer messages touch, over a state overlay.
 #[derive(Debug)]
 pub struct RelayExec<'v> {
@@ -221,10 +290,37 @@ pub struct RelayExec<'v> {
     pub packets: &'v mut PacketState,
     /// Hub time (the block time).
     pub now_ms: u64,
+    clients: ClientCache,
+    memo: Option<&'v dyn ProofMemo>,
+}
+
+impl<'v> RelayExec<'v> {
+    /// Relayer messages over `view`, `council` and `packets` at hub time `now_ms`.
+    pub fn new(
+        view: &'v mut dyn StateWriter,
+        council: &'v mut Council,
+        packets: &'v mut PacketState,
+        now_ms: u64,
+    ) -> Self {
+        Self {
+            view,
+            council,
+            packets,
+            now_ms,
+            clients: ClientCache::default(),
+            memo: None,
+        }
+    }
+
+    /// The same, remembering passed proof checks in `memo` and skipping those it holds.
+    pub fn with_proof_memo(mut self, memo: Option<&'v dyn ProofMemo>) -> Self {
+        self.memo = memo;
+        self
+    }
 }
 
 impl RelayExec<'_> {
-    fn load_client(&self, chain: &ChainId) -> Result<LoadedClient, RelayError> {
+    fn load_client(&self, chain: &ChainId) -> Result<Arc<LoadedClient>, RelayError> {
         let state = self
             .council
             .chain(chain)
@@ -236,44 +332,68 @@ impl RelayExec<'_> {
     }
 
     /// The chain's client as stored (or as its registration starts it), frozen or not.
-    fn stored_client(&self, chain: &ChainId) -> Result<LoadedClient, RelayError> {
+    fn stored_client(&self, chain: &ChainId) -> Result<Arc<LoadedClient>, RelayError> {
         let state = self
             .council
             .chain(chain)
             .ok_or_else(|| RelayError::UnknownChain(chain.clone()))?;
+        if let Some(c) = self.clients.0.borrow().get(chain) {
+            return Ok(Arc::clone(c));
+        }
         let reg = &state.registration;
         let reg_hash = registration_hash(reg);
         let stored = self
             .view
             .get(&key(CLIENT_PREFIX, chain.as_str().as_bytes()))
             .filter(|bytes| bytes.len() >= 32 && bytes[..32] == reg_hash);
-        let client = match stored {
-            Some(bytes) => AnyClient::decode_stored(reg, &bytes[32..]),
-            None => AnyClient::from_registration(reg),
-        }
-        .map_err(|e| RelayError::of_client(chain, e))?;
-        Ok(LoadedClient {
+        let (client, digest) = match stored {
+            Some(bytes) => (
+                AnyClient::decode_stored(reg, &bytes[32..]),
+                client_digest(&bytes),
+            ),
+            None => {
+                let client = AnyClient::from_registration(reg);
+                let mut v = reg_hash.to_vec();
+                if let Ok(c) = &client {
+                    c.encode_to(&mut v);
+                }
+                (client, client_digest(&v))
+            }
+        };
+        let client = client.map_err(|e| RelayError::of_client(chain, e))?;
+        let loaded = Arc::new(LoadedClient {
             client,
             registration_hash: reg_hash,
-        })
+            digest,
+        });
+        self.clients
+            .0
+            .borrow_mut()
+            .insert(chain.clone(), Arc::clone(&loaded));
+        Ok(loaded)
     }
 
     /// The chain's client as the state holds it (or as its registration starts it).
     pub fn client(&self, chain: &ChainId) -> Result<AnyClient, RelayError> {
-        Ok(self.load_client(chain)?.client)
+        Ok(self.load_client(chain)?.client.clone())
     }
 
     /// [`RelayExec::client`], also for a frozen chain (for queries: what the client holds
     /// while it waits for a recovery vote).
     pub fn client_even_frozen(&self, chain: &ChainId) -> Result<AnyClient, RelayError> {
-        Ok(self.stored_client(chain)?.client)
+        Ok(self.stored_client(chain)?.client.clone())
     }
 
-    fn store_client(&mut self, chain: &ChainId, c: &LoadedClient) {
+    fn store_client(&mut self, chain: &ChainId, mut c: LoadedClient) {
         let mut v = c.registration_hash.to_vec();
         c.client.encode_to(&mut v);
+        c.digest = client_digest(&v);
         self.view
             .put(key(CLIENT_PREFIX, chain.as_str().as_bytes()), v);
+        self.clients
+            .0
+            .borrow_mut()
+            .insert(chain.clone(), Arc::new(c));
     }
 
     fn now(&self) -> Timestamp {
@@ -288,24 +408,35 @@ impl RelayExec<'_> {
         slot: PacketSlot,
         key_hash: &Hash32,
         value: Option<&Hash32>,
-    ) -> Result<LoadedClient, RelayError> {
+    ) -> Result<Arc<LoadedClient>, RelayError> {
         let c = self.load_client(chain)?;
         if c.client.status(self.now()) == ClientStatus::Expired {
             return Err(RelayError::ClientExpired(chain.clone()));
         }
+        let memo_key = self
+            .memo
+            .map(|_| proof_memo_key(&c, chain, proof, slot, key_hash, value));
+        if let (Some(memo), Some(k)) = (self.memo, &memo_key) {
+            if memo.passed(k) {
+                return Ok(c);
+            }
+        }
         c.client
             .verify_packet_slot(proof.height, &proof.proof, slot, key_hash, value)
             .map_err(|e| RelayError::of_client(chain, e))?;
+        if let (Some(memo), Some(k)) = (self.memo, memo_key) {
+            memo.remember(k);
+        }
         Ok(c)
     }
 
     fn update_client(&mut self, chain: &ChainId, header: &[u8]) -> Result<Vec<Event>, RelayError> {
-        let mut c = self.load_client(chain)?;
+        let mut c = LoadedClient::clone(&*self.load_client(chain)?);
         let height = c
             .client
             .update(header, self.now())
             .map_err(|e| RelayError::of_client(chain, e))?;
-        self.store_client(chain, &c);
+        self.store_client(chain, c);
         Ok(vec![Event {
             kind: "client/updated".into(),
             tx: String::new(),
@@ -662,6 +793,104 @@ mod tests {
         );
     }
 
+    /// Counts what a [`ProofMemo`] is asked and told.
+    #[derive(Default)]
+    struct RecordingMemo {
+        passed: std::sync::Mutex<std::collections::BTreeSet<Hash32>>,
+        hits: std::sync::atomic::AtomicUsize,
+    }
+
+    impl ProofMemo for RecordingMemo {
+        fn passed(&self, key: &Hash32) -> bool {
+            let hit = self.passed.lock().unwrap().contains(key);
+            if hit {
+                self.hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            hit
+        }
+        fn remember(&self, key: Hash32) {
+            self.passed.lock().unwrap().insert(key);
+        }
+    }
+
+    #[test]
+    fn a_remembered_proof_check_is_skipped_only_for_the_very_same_inputs() {
+        use junction_light_clients::evm::mpt::testkit::commitment_proof;
+        let key_hash = [9u8; 32];
+        let value = [5u8; 32];
+        let (state_root, proof) = commitment_proof(&[7; 20], &key_hash, &value);
+        let mut reg = registration(LedgerKind::EvmAttested, 4, Fraction { num: 2, den: 3 });
+        let mut root = AttestedTrustRoot::from_bytes(&reg.trust_root).unwrap();
+        root.trusted.state_root = state_root;
+        reg.trust_root = root.to_bytes();
+        let chain = reg.chain_id.clone();
+        let mut council = crate::testutil::council_with_chains([1; 32], vec![reg]);
+        let state = AppState::default();
+        let mut view = Overlay::new(&state);
+        let mut packets = PacketState::default();
+        let memo = RecordingMemo::default();
+        let exec = RelayExec::new(&mut view, &mut council, &mut packets, 1_000_000)
+            .with_proof_memo(Some(&memo));
+        let good = SourceProof {
+            height: 5,
+            proof: proof.to_bytes(),
+        };
+        let slot = PacketSlot::Commitment;
+        exec.prove_slot(&chain, &good, slot, &key_hash, Some(&value))
+            .unwrap();
+        assert_eq!(memo.passed.lock().unwrap().len(), 1);
+        assert_eq!(memo.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // The same check again is answered by the memo.
+        exec.prove_slot(&chain, &good, slot, &key_hash, Some(&value))
+            .unwrap();
+        assert_eq!(memo.hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Any other input is checked for itself, and a failure is not remembered.
+        let e = exec
+            .prove_slot(&chain, &good, slot, &key_hash, Some(&[6; 32]))
+            .unwrap_err();
+        assert_eq!(e.name(), "value_mismatch", "{e}");
+        let e = exec
+            .prove_slot(&chain, &good, slot, &key_hash, None)
+            .unwrap_err();
+        assert_eq!(e.name(), "value_mismatch", "{e}");
+        let e = exec
+            .prove_slot(&chain, &good, PacketSlot::Receipt, &key_hash, Some(&value))
+            .unwrap_err();
+        assert_eq!(e.name(), "value_mismatch", "{e}");
+        let mut cut = proof.clone();
+        cut.storage_proof.clear();
+        let short = SourceProof {
+            height: 5,
+            proof: cut.to_bytes(),
+        };
+        assert!(exec
+            .prove_slot(&chain, &short, slot, &key_hash, Some(&value))
+            .is_err());
+        let e = exec
+            .prove_slot(
+                &chain,
+                &SourceProof {
+                    height: 6,
+                    ..good.clone()
+                },
+                slot,
+                &key_hash,
+                Some(&value),
+            )
+            .unwrap_err();
+        assert_eq!(e.name(), "unknown_height", "{e}");
+        assert_eq!(memo.passed.lock().unwrap().len(), 1);
+        assert_eq!(memo.hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // The key commits to the client state too: another stored client, another key.
+        let loaded = exec.load_client(&chain).unwrap();
+        let mut other = LoadedClient::clone(&loaded);
+        other.digest = client_digest(b"another client state");
+        assert_ne!(
+            proof_memo_key(&loaded, &chain, &good, slot, &key_hash, Some(&value)),
+            proof_memo_key(&other, &chain, &good, slot, &key_hash, Some(&value))
+        );
+    }
+
     #[test]
     fn a_registration_starts_a_client_with_the_rounded_up_threshold() {
         for (n, num, den, want) in [(4, 2, 3, 3), (3, 2, 3, 2), (4, 1, 1, 4), (5, 1, 2, 3)] {
@@ -697,12 +926,7 @@ mod tests {
         let mut view = Overlay::new(&state);
         let mut council = council();
         let mut packets = PacketState::default();
-        let mut exec = RelayExec {
-            view: &mut view,
-            council: &mut council,
-            packets: &mut packets,
-            now_ms: 1_000,
-        };
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, 1_000);
         exec.take_tokens(&[1; 20], RELAYER_BURST).unwrap();
         let e = exec.take_tokens(&[1; 20], 1).unwrap_err();
         assert_eq!(e.name(), "relayer_rate_limited");
@@ -721,12 +945,7 @@ mod tests {
         let mut view = Overlay::new(&state);
         let mut council = council();
         let mut packets = PacketState::default();
-        let mut exec = RelayExec {
-            view: &mut view,
-            council: &mut council,
-            packets: &mut packets,
-            now_ms: 1_000,
-        };
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, 1_000);
         let e = exec
             .run(&RelayMsg::UpdateClient {
                 chain: ChainId::new("evm-z").unwrap(),

@@ -33,15 +33,16 @@ struct Pending {
     sender: Address,
 }
 
-/// Remembers which transaction hashes had a valid signature, bounded (oldest forgotten first).
+/// Remembers which hashes passed a check (a transaction's signature, a light-client
+/// proof), bounded (oldest forgotten first).
 #[derive(Debug, Default)]
-pub struct SigCache {
+pub struct VerdictCache {
     known: HashSet<Hash32>,
     order: VecDeque<Hash32>,
     cap: usize,
 }
 
-impl SigCache {
+impl VerdictCache {
     /// A cache of at most `cap` verdicts.
     pub fn new(cap: usize) -> Self {
         Self {
@@ -51,12 +52,12 @@ impl SigCache {
         }
     }
 
-    /// Whether the signature of `hash` was already verified here.
+    /// Whether the check under `hash` already passed here.
     pub fn contains(&self, hash: &Hash32) -> bool {
         self.known.contains(hash)
     }
 
-    /// Records a good signature.
+    /// Records a passed check.
     pub fn insert(&mut self, hash: Hash32) {
         if self.known.insert(hash) {
             self.order.push_back(hash);
@@ -66,6 +67,20 @@ impl SigCache {
                 }
             }
         }
+    }
+}
+
+/// The node's memo of passed light-client proof checks (admission fills it, the block
+/// carrying the transaction finds them).
+#[derive(Debug)]
+pub struct ProofVerdicts(pub Mutex<VerdictCache>);
+
+impl junction_hub_app::relay::ProofMemo for ProofVerdicts {
+    fn passed(&self, key: &Hash32) -> bool {
+        lock(&self.0).contains(key)
+    }
+    fn remember(&self, key: Hash32) {
+        lock(&self.0).insert(key);
     }
 }
 
@@ -98,7 +113,7 @@ pub fn batch_verdicts(txs: &[&SignedTx]) -> Vec<bool> {
 /// caches the good ones. The cache lock is not held while verifying, so admission goes on.
 /// Returns the index of the first transaction with a bad signature.
 pub fn verify_signatures_cached(
-    cache: &Mutex<SigCache>,
+    cache: &Mutex<VerdictCache>,
     txs: &[SignedTx],
     hashes: &[Hash32],
 ) -> Result<(), usize> {
@@ -436,7 +451,7 @@ mod tests {
 
     #[test]
     fn batch_verification_finds_the_bad_signature() {
-        let cache = Mutex::new(SigCache::new(10));
+        let cache = Mutex::new(VerdictCache::new(10));
         let good = tx(1, 0);
         let mut bad = tx(2, 0);
         bad.signature[0] ^= 1;

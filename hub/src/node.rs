@@ -9,14 +9,17 @@ use junction_spec::{ChainId, Encode, Hash32};
 
 use crate::config::{Config, Genesis};
 use crate::context::ValidatorSet;
-use crate::mempool::{decode_tx, verify_signature, verify_signatures_cached, Mempool, SigCache};
+use crate::mempool::{
+    decode_tx, verify_signature, verify_signatures_cached, Mempool, VerdictCache,
+};
 use crate::metrics::Metrics;
 use crate::snapshot::{status_row, Snapshot};
 use crate::store::{BlockCommit, Store, StoreError};
 use crate::sync::{lock, read, write};
 use junction_hub_app::StateReader as _;
 use junction_hub_app::{
-    execute_block, AppState, Block, BlockError, ChainRules, Event, Executed, Tip, TxError,
+    execute_block, execute_block_with_memo, AppState, Block, BlockError, ChainRules, Event,
+    Executed, Tip, TxError,
 };
 
 /// What a new committed block tells subscribers.
@@ -116,7 +119,9 @@ pub struct Shared {
     /// Pending transactions.
     pub mempool: Mutex<Mempool>,
     /// Signature verdicts.
-    pub sig_cache: Mutex<SigCache>,
+    pub sig_cache: Mutex<VerdictCache>,
+    /// Light-client proof checks that passed at admission, found again by block execution.
+    pub proof_verdicts: crate::mempool::ProofVerdicts,
     /// New-block notifications.
     pub blocks: broadcast::Sender<Arc<NewBlock>>,
     /// Transactions to forward to gossip peers.
@@ -221,7 +226,8 @@ impl Shared {
                 Some(council),
                 &chain.packets,
                 now,
-            );
+            )
+            .with_proof_memo(&self.proof_verdicts);
             junction_hub_app::validate_kind(&ctx, &tx)?;
         }
         let next = chain.state.next_nonce(&tx.body.signer_address());
@@ -244,13 +250,14 @@ impl Shared {
         }
         let chain = read(&self.chain);
         let started = std::time::Instant::now();
-        let executed = execute_block(
+        let executed = execute_block_with_memo(
             &self.rules,
             &chain.tip,
             chain.state.as_ref(),
             &chain.packets,
             block,
             now_ms,
+            Some(&self.proof_verdicts),
         );
         self.metrics
             .block_execution_seconds
@@ -296,13 +303,14 @@ impl Shared {
         }
         self.count_execution("commit");
         let started = std::time::Instant::now();
-        let executed = execute_block(
+        let executed = execute_block_with_memo(
             &self.rules,
             &chain.tip,
             chain.state.as_ref(),
             &chain.packets,
             block,
             None,
+            Some(&self.proof_verdicts),
         );
         self.metrics
             .block_execution_seconds

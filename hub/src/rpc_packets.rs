@@ -224,12 +224,12 @@ fn client_state(shared: &Shared, q: ClientStateParams) -> Result<ClientStateAnsw
     let mut view = junction_hub_app::Overlay::new(snap.as_ref());
     let mut packets = junction_packets::PacketState::default();
     let mut council_copy = council.clone();
-    let exec = junction_hub_app::relay::RelayExec {
-        view: &mut view,
-        council: &mut council_copy,
-        packets: &mut packets,
-        now_ms: tip.time_ms,
-    };
+    let exec = junction_hub_app::relay::RelayExec::new(
+        &mut view,
+        &mut council_copy,
+        &mut packets,
+        tip.time_ms,
+    );
     let client = exec
         .client_even_frozen(&id)
         .map_err(|e| RpcError::not_found(format!("{}: {e}", e.name())))?;

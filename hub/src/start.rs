@@ -8,11 +8,15 @@ use tokio::net::TcpListener;
 use tracing::info;
 
 use crate::config::{Genesis, Home, KeyFile};
-use crate::mempool::{Mempool, MempoolLimits, SigCache};
+use crate::mempool::{Mempool, MempoolLimits, VerdictCache};
 use crate::metrics::Metrics;
 use crate::node::{genesis_tip, ChainView, Shared};
 use crate::store::{RedbStore, Store};
 use junction_hub_app::{ChainRules, Tip};
+
+/// Passed proof checks remembered between admission and execution: a few full mempools'
+/// worth of packets (32-byte keys, about 6 MiB at the cap).
+const PROOF_VERDICTS_KEPT: usize = 100_000;
 
 async fn bind(addr: std::net::SocketAddr, what: &str) -> eyre::Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| {
@@ -160,7 +164,10 @@ pub async fn run(home: Home) -> eyre::Result<()> {
             max_account_bytes: config.mempool.max_account_bytes,
         })),
         // Twice the mempool cap: verdicts outlive admission until the block that includes them.
-        sig_cache: Mutex::new(SigCache::new(config.mempool.max_txs.saturating_mul(2))),
+        sig_cache: Mutex::new(VerdictCache::new(config.mempool.max_txs.saturating_mul(2))),
+        proof_verdicts: crate::mempool::ProofVerdicts(Mutex::new(VerdictCache::new(
+            PROOF_VERDICTS_KEPT,
+        ))),
         blocks,
         validated: Mutex::new(None),
         outbound_txs,

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use redb::{Database, Durability, ReadableTable, TableDefinition};
+use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use junction_spec::Hash32;
 use junction_state_tree::{ProvenValue, StateTreeError, TreeUpdate};
@@ -141,6 +141,7 @@ impl RedbStore {
             tx.open_table(TXS)?;
             tx.open_table(META)?;
             tx.open_table(UNDECIDED)?;
+            index_undecided(&tx)?;
             tx.open_table(LOG)?;
             tx.open_table(LOG_TREE)?;
             tx.open_table(PACKET_STATUS)?;
@@ -239,7 +240,17 @@ impl Store for RedbStore {
             meta.insert("tip", c.tip.as_slice())?;
             // Undecided proposals at or below this height can never be decided now.
             let mut und = tx.open_table(UNDECIDED)?;
-            und.retain(|_, v| decode_undecided_height(v).is_none_or(|h| h > c.height))?;
+            let mut heights = tx.open_table(UNDECIDED_HEIGHTS)?;
+            let mut outdated = Vec::new();
+            for row in heights.range((0u64, &[0u8; 32])..=(c.height, &[0xffu8; 32]))? {
+                let (k, _) = row?;
+                let (h, hash) = k.value();
+                outdated.push((h, *hash));
+            }
+            for (h, hash) in &outdated {
+                und.remove(hash)?;
+                heights.remove((*h, hash))?;
+            }
         }
         // After the block's own tables are closed: pruning reopens the log and lifecycle.
         if self.packet_retention_blocks > 0 && c.height > self.packet_retention_blocks {
@@ -338,6 +349,8 @@ impl Store for RedbStore {
         let mut tx = self.db.begin_write()?;
         tx.set_durability(Durability::Immediate);
         tx.open_table(UNDECIDED)?.insert(hash, record)?;
+        tx.open_table(UNDECIDED_HEIGHTS)?
+            .insert((undecided_index_height(record), hash), ())?;
         tx.commit()?;
         Ok(())
     }
@@ -372,8 +385,11 @@ impl Store for RedbStore {
         tx.set_durability(Durability::Immediate);
         {
             let mut t = tx.open_table(UNDECIDED)?;
+            let mut heights = tx.open_table(UNDECIDED_HEIGHTS)?;
             for h in hashes {
-                t.remove(h)?;
+                if let Some(record) = t.remove(h)? {
+                    heights.remove((undecided_index_height(record.value()), h))?;
+                }
             }
         }
         tx.commit()?;
@@ -475,6 +491,27 @@ fn decode_undecided_height(record: &[u8]) -> Option<u64> {
         .map(u64::from_be_bytes)
 }
 
+/// The height an undecided record is indexed under: a record too short to say is dropped
+/// by the next commit, as it can never be decided.
+fn undecided_index_height(record: &[u8]) -> u64 {
+    decode_undecided_height(record).unwrap_or(0)
+}
+
+/// Indexes undecided records a store written before the height index holds (once: the
+/// index is empty only then, or when there is nothing to index).
+fn index_undecided(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let und = tx.open_table(UNDECIDED)?;
+    let mut heights = tx.open_table(UNDECIDED_HEIGHTS)?;
+    if !heights.is_empty()? {
+        return Ok(());
+    }
+    for row in und.iter()? {
+        let (k, v) = row?;
+        heights.insert((undecided_index_height(v.value()), k.value()), ())?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -527,6 +564,54 @@ mod tests {
             s.undecided().unwrap().is_empty(),
             "undecided at height 1 pruned"
         );
+    }
+
+    /// Commits dropped outdated proposals by reading every undecided record (each a whole
+    /// block); they now range over a height index, which a store written before the index
+    /// gets when it opens.
+    #[test]
+    fn a_commit_drops_exactly_the_outdated_undecided_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let rec = |h: u64| {
+            let mut r = h.to_be_bytes().to_vec();
+            r.extend_from_slice(&[h as u8; 100]);
+            r
+        };
+        {
+            let s = RedbStore::open(&path).unwrap();
+            for (h, hash) in [(2u64, [2u8; 32]), (3, [3; 32]), (3, [4; 32]), (5, [5; 32])] {
+                s.put_undecided(&hash, &rec(h)).unwrap();
+            }
+            s.remove_undecided(&[[4; 32]]).unwrap();
+            // A record written before the index existed: only in the record table.
+            let mut tx = s.db.begin_write().unwrap();
+            tx.set_durability(Durability::Immediate);
+            tx.open_table(UNDECIDED)
+                .unwrap()
+                .insert(&[6; 32], rec(3).as_slice())
+                .unwrap();
+            tx.open_table(UNDECIDED_HEIGHTS)
+                .unwrap()
+                .retain(|_, _| false)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let s = RedbStore::open(&path).unwrap();
+        let keys = |s: &RedbStore| -> Vec<Hash32> {
+            s.undecided().unwrap().into_iter().map(|(k, _)| k).collect()
+        };
+        assert_eq!(keys(&s), vec![[2; 32], [3; 32], [5; 32], [6; 32]]);
+        s.commit_block(&commit(3, vec![])).unwrap();
+        assert_eq!(
+            keys(&s),
+            vec![[5; 32]],
+            "heights 2 and 3 can never be decided"
+        );
+        s.commit_block(&commit(4, vec![])).unwrap();
+        assert_eq!(keys(&s), vec![[5; 32]]);
+        s.commit_block(&commit(5, vec![])).unwrap();
+        assert!(keys(&s).is_empty());
     }
 
     fn commit(height: u64, steps: Vec<(Hash32, serde_json::Value)>) -> BlockCommit {

@@ -10,6 +10,10 @@ pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("eve
 pub(crate) const TXS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const UNDECIDED: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undecided");
+/// The undecided records by (height, block hash), so a commit drops those it outdates with
+/// one range instead of reading every record (each a whole proposed block).
+pub(crate) const UNDECIDED_HEIGHTS: TableDefinition<(u64, &[u8; 32]), ()> =
+    TableDefinition::new("undecided_by_height");
 /// Message-log entries by index (committed through the header's log root).
 pub(crate) const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("message_log");
 /// The log's perfect subtree roots by (level, index): RFC 6962 proofs at any size in

@@ -46,11 +46,14 @@ pub enum HashTag {
     /// The registered identity of a log entry's target (for EVM: the EIP-155 chain id and
     /// the gateway address), so that no other contract can act on the entry.
     TargetBinding,
+    /// A light-client proof check a node remembered as passed (a local memo key; it never
+    /// leaves the node and nothing on chain commits to it).
+    ProofVerdict,
 }
 
 impl HashTag {
     /// Every tag, in declaration order.
-    pub const ALL: [HashTag; 16] = [
+    pub const ALL: [HashTag; 17] = [
         HashTag::BlockHeader,
         HashTag::TxBody,
         HashTag::TxEnvelope,
@@ -67,6 +70,7 @@ impl HashTag {
         HashTag::PacketKey,
         HashTag::AckCommitment,
         HashTag::TargetBinding,
+        HashTag::ProofVerdict,
     ];
 
     /// The ASCII tag string hashed into the prefix.
@@ -88,6 +92,7 @@ impl HashTag {
             HashTag::PacketKey => "junction/packet-key/v1",
             HashTag::AckCommitment => "junction/ack-commitment/v1",
             HashTag::TargetBinding => "junction/target-binding/v1",
+            HashTag::ProofVerdict => "junction/proof-verdict/v1",
         }
     }
 

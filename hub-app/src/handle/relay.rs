@@ -10,7 +10,7 @@ use junction_spec::{address_from_ed25519, RelayMsg, TxBody};
 use super::{no_council, Refusal, TxHandler};
 use crate::context::{ExecutionContext, ValidationContext};
 use crate::event::Event;
-use crate::relay::{RelayError, RelayExec};
+use crate::relay::{ProofMemo, RelayError, RelayExec};
 use crate::state::{Overlay, StateReader};
 use crate::tx::TxError;
 
@@ -31,6 +31,7 @@ impl TxHandler for Relay<'_> {
             &tx.signer,
             self.msgs,
             ctx.now_ms(),
+            ctx.proof_memo(),
         )
     }
 
@@ -86,6 +87,7 @@ pub fn check_relay(
     signer: &[u8; 32],
     msgs: &[RelayMsg],
     now_ms: u64,
+    memo: Option<&dyn ProofMemo>,
 ) -> Result<(), TxError> {
     let whole = |e: RelayError| TxError::Relay {
         index: 0,
@@ -99,12 +101,8 @@ pub fn check_relay(
     let mut view = Overlay::new(state);
     let mut council = council.clone();
     let mut packets = packets.clone();
-    let mut exec = RelayExec {
-        view: &mut view,
-        council: &mut council,
-        packets: &mut packets,
-        now_ms,
-    };
+    let mut exec =
+        RelayExec::new(&mut view, &mut council, &mut packets, now_ms).with_proof_memo(memo);
     exec.take_tokens(&address_from_ed25519(signer), msgs.len() as u64)
         .map_err(whole)?;
     for (index, m) in msgs.iter().enumerate() {

@@ -1095,6 +1095,39 @@ pub mod testkit {
         }
     }
 
+    /// A state in which only `gateway` has storage, holding `value` at the commitment
+    /// slot of `key_hash`: the state root and the EIP-1186 proof of that slot.
+    pub fn commitment_proof(
+        gateway: &[u8; 20],
+        key_hash: &[u8; 32],
+        value: &[u8; 32],
+    ) -> ([u8; 32], super::EvmProof) {
+        let key = keccak256(super::commitment_slot(key_hash)).to_vec();
+        let entries = [(key.clone(), alloy_rlp::encode(U256::from_be_bytes(*value)))];
+        let (storage_root, mut storage) = build_with_proofs(&entries, &[key]);
+        let account = super::Account {
+            nonce: 1,
+            balance: U256::ZERO,
+            storage_root,
+            code_hash: keccak256(b"gateway").0,
+        };
+        let account_key = keccak256(gateway).to_vec();
+        let (state_root, mut accounts) =
+            build_with_proofs(&[(account_key.clone(), account.encode())], &[account_key]);
+        let nodes = |p: Option<Vec<Bytes>>| -> Vec<Vec<u8>> {
+            p.unwrap_or_default()
+                .into_iter()
+                .map(|b| b.to_vec())
+                .collect()
+        };
+        let proof = super::EvmProof {
+            account_proof: nodes(accounts.pop()),
+            storage_proof: nodes(storage.pop()),
+            receipt_proof: vec![],
+        };
+        (state_root, proof)
+    }
+
     /// The trie of a block's list (receipts or transactions, encoded as stored): its root
     /// and the proof of every position.
     pub fn ordered_with_proofs(items: &[Vec<u8>]) -> ([u8; 32], Vec<Vec<Bytes>>) {
