@@ -350,8 +350,11 @@ fn phases(window: u64, checkpoints: &[u64]) -> Vec<Phase> {
 #[derive(Default)]
 struct Window {
     packets: u64,
-    first_submit_ms: u64,
-    last_block_ms: u64,
+    /// Loaded time: from each phase's first submission to the block that committed its
+    /// last packet, summed. The time between phases, when the benchmark is the source
+    /// chain (growing its trie, proving, signing the next header) and the hub is idle, is
+    /// the source's, not the hub's.
+    busy_ms: u64,
     block_times: Vec<u64>,
     admission: (f64, f64),
     execution: (f64, f64),
@@ -475,24 +478,19 @@ async fn run(
         let after_exec = histogram(&urls[0], "junction_block_execution_seconds").await?;
         let after_commit = histogram(&urls[0], "junction_block_commit_seconds").await?;
         println!(
-            "  phase {i}: packets {a}..{b} proven at source height {height}: {packets_done} committed"
+            "  phase {i}: packets {a}..{b} proven at source height {height}: {packets_done} committed in {} ms",
+            last_block_ms.saturating_sub(first_submit_ms)
         );
         if let Some(at) = phase.measured {
             let w = match windows.iter_mut().find(|(x, _)| *x == at) {
                 Some((_, w)) => w,
                 None => {
-                    windows.push((
-                        at,
-                        Window {
-                            first_submit_ms,
-                            ..Window::default()
-                        },
-                    ));
+                    windows.push((at, Window::default()));
                     &mut windows.last_mut().ok_or_else(|| eyre!("window"))?.1
                 }
             };
             w.packets += packets_done;
-            w.last_block_ms = last_block_ms;
+            w.busy_ms += last_block_ms.saturating_sub(first_submit_ms);
             w.block_times.extend(block_times);
             w.admission.0 += after_adm.0 - before_adm.0;
             w.admission.1 += after_adm.1 - before_adm.1;
@@ -511,7 +509,7 @@ async fn run(
     );
     for (at, w) in &mut windows {
         w.block_times.sort_unstable();
-        let span = w.last_block_ms.saturating_sub(w.first_submit_ms).max(1);
+        let span = w.busy_ms.max(1);
         let rate = w.packets as f64 * 1000.0 / span as f64;
         let rss_at = rss
             .iter()

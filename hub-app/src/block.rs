@@ -65,8 +65,32 @@ impl Block {
 
 /// Merkle root (RFC 6962) over the transaction hashes.
 pub fn tx_root(txs: &[SignedTx]) -> Hash32 {
-    let leaves: Vec<Hash32> = txs.iter().map(|t| leaf_hash(&t.hash())).collect();
+    tx_root_of(&TxHashes::of(txs))
+}
+
+/// [`tx_root`] from hashes already computed.
+pub fn tx_root_of(hashes: &TxHashes) -> Hash32 {
+    let leaves: Vec<Hash32> = hashes.0.iter().map(|h| leaf_hash(h)).collect();
     root_from_leaf_hashes(&leaves)
+}
+
+/// The hashes of a block's transactions, in order. Each one encodes and hashes a whole
+/// transaction, so a node computes them once per block and hands them to signature
+/// checks, the transaction root and execution. Only [`TxHashes::of`] makes them, so they
+/// are always the hashes of the transactions they were made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxHashes(Vec<Hash32>);
+
+impl TxHashes {
+    /// Hashes `txs`.
+    pub fn of(txs: &[SignedTx]) -> Self {
+        Self(txs.iter().map(SignedTx::hash).collect())
+    }
+
+    /// The hashes, in transaction order.
+    pub fn as_slice(&self) -> &[Hash32] {
+        &self.0
+    }
 }
 
 /// The checkpoint validators attest for a block (DESIGN §4), naming the attestation set
@@ -236,21 +260,30 @@ pub fn execute_block(
     block: &Block,
     now_ms: Option<u64>,
 ) -> Result<Executed, BlockError> {
-    execute_block_with_memo(rules, tip, state, packets, block, now_ms, None)
+    let hashes = TxHashes::of(&block.txs);
+    execute_block_with_memo(rules, tip, state, packets, (block, &hashes), now_ms, None)
 }
 
-/// [`execute_block`], skipping the proof checks `memo` holds as passed (the node checked
-/// them when it admitted the transactions) and remembering those it makes. The result
-/// is the same with or without a memo.
+/// [`execute_block`] with the transactions' hashes already computed (`TxHashes::of` of
+/// this block's transactions), skipping the proof checks `memo` holds as passed (the node
+/// checked them when it admitted the transactions) and remembering those it makes. The
+/// result is the same with or without a memo.
 pub fn execute_block_with_memo(
     rules: &ChainRules,
     tip: &Tip,
     state: &dyn StateReader,
     packets: &PacketState,
-    block: &Block,
+    (block, hashes): (&Block, &TxHashes),
     now_ms: Option<u64>,
     memo: Option<&dyn crate::relay::ProofMemo>,
 ) -> Result<Executed, BlockError> {
+    if hashes.0.len() != block.txs.len() {
+        return Err(BlockError::Malformed(format!(
+            "{} transaction hashes for {} transactions",
+            hashes.0.len(),
+            block.txs.len()
+        )));
+    }
     let h = &block.header;
     if h.chain_id != rules.chain_id {
         return Err(BlockError::WrongChainId(h.chain_id.as_str().to_string()));
@@ -286,7 +319,7 @@ pub fn execute_block_with_memo(
             });
         }
     }
-    if h.tx_root != tx_root(&block.txs) {
+    if h.tx_root != tx_root_of(hashes) {
         return Err(BlockError::WrongTxRoot);
     }
     // The header commits to the log as the previous block left it (like the app hash).
@@ -294,7 +327,6 @@ pub fn execute_block_with_memo(
         return Err(BlockError::WrongLog);
     }
     let mut events = Vec::with_capacity(block.txs.len());
-    let mut tx_hashes = Vec::with_capacity(block.txs.len());
     // Hub time drives voting periods and timelocks: the council ticks at the block's time
     // before the block's transactions.
     let stored_council = state.get(COUNCIL_KEY);
@@ -313,12 +345,10 @@ pub fn execute_block_with_memo(
         );
     }
     let mut ctx = BlockContext::new(state, council, packets, h.time_ms).with_proof_memo(memo);
-    for (index, tx) in block.txs.iter().enumerate() {
+    for (index, (tx, hash)) in block.txs.iter().zip(&hashes.0).enumerate() {
         validate_tx(&rules.chain_id, ctx.state(), tx)
             .map_err(|error| BlockError::BadTx { index, error })?;
-        let hash = tx.hash();
-        events.extend(execute_tx(&mut ctx, tx, &hash));
-        tx_hashes.push(hash);
+        events.extend(execute_tx(&mut ctx, tx, hash));
     }
     let BlockContext {
         mut view,
@@ -340,7 +370,7 @@ pub fn execute_block_with_memo(
     Ok(Executed {
         writes: view.into_writes(),
         events,
-        tx_hashes,
+        tx_hashes: hashes.0.clone(),
         packets: new_packets,
     })
 }

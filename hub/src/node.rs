@@ -18,7 +18,7 @@ use crate::store::{BlockCommit, Store, StoreError};
 use crate::sync::{lock, read, write};
 use junction_hub_app::StateReader as _;
 use junction_hub_app::{
-    execute_block, execute_block_with_memo, AppState, Block, BlockError, ChainRules, Event,
+    execute_block, execute_block_with_memo, AppState, TxHashes, Block, BlockError, ChainRules, Event,
     Executed, Tip, TxError,
 };
 
@@ -241,8 +241,10 @@ impl Shared {
     /// Fully validates a block against the current tip: every signature (once per node),
     /// header rules and execution.
     pub fn validate_block(&self, block: &Block, now_ms: Option<u64>) -> Result<(), BlockError> {
-        let hashes: Vec<Hash32> = block.txs.iter().map(|t| t.hash()).collect();
-        if let Err(index) = verify_signatures_cached(&self.sig_cache, &block.txs, &hashes) {
+        let hashes = TxHashes::of(&block.txs);
+        if let Err(index) =
+            verify_signatures_cached(&self.sig_cache, &block.txs, hashes.as_slice())
+        {
             return Err(BlockError::BadTx {
                 index,
                 error: TxError::BadSignature,
@@ -255,7 +257,7 @@ impl Shared {
             &chain.tip,
             chain.state.as_ref(),
             &chain.packets,
-            block,
+            (block, &hashes),
             now_ms,
             Some(&self.proof_verdicts),
         );
@@ -287,16 +289,22 @@ impl Shared {
     }
 
     /// The execution of `block` on top of `tip`: the one validation produced when it was of
-    /// this very block on this very tip, else a fresh one.
+    /// this very block on this very tip, else a fresh one. The header hash alone does not
+    /// name the transactions (a synced copy could carry others under the same header), so
+    /// the cached execution is reused only for the very same transaction hashes.
     fn execution_for_commit(
         &self,
         chain: &ChainView,
         block: &Block,
+        hashes: &TxHashes,
     ) -> Result<Executed, BlockError> {
         let block_hash = block.hash();
         let cached = lock(&self.validated).take();
         if let Some(v) = cached {
-            if v.block_hash == block_hash && v.parent_hash == chain.tip.block_hash {
+            if v.block_hash == block_hash
+                && v.parent_hash == chain.tip.block_hash
+                && v.executed.tx_hashes == hashes.as_slice()
+            {
                 self.count_execution("commit_reused");
                 return Ok(v.executed);
             }
@@ -308,7 +316,7 @@ impl Shared {
             &chain.tip,
             chain.state.as_ref(),
             &chain.packets,
-            block,
+            (block, hashes),
             None,
             Some(&self.proof_verdicts),
         );
@@ -322,8 +330,10 @@ impl Shared {
     /// in-memory view, the mempool, metrics and subscribers. Committing a height that is
     /// already committed is a no-op.
     pub fn commit(&self, block: &Block, certificate: Vec<u8>) -> Result<(), CommitError> {
-        let hashes: Vec<Hash32> = block.txs.iter().map(|t| t.hash()).collect();
-        if let Err(index) = verify_signatures_cached(&self.sig_cache, &block.txs, &hashes) {
+        let hashes = TxHashes::of(&block.txs);
+        if let Err(index) =
+            verify_signatures_cached(&self.sig_cache, &block.txs, hashes.as_slice())
+        {
             return Err(CommitError::Execution(BlockError::BadTx {
                 index,
                 error: TxError::BadSignature,
@@ -342,7 +352,7 @@ impl Shared {
                     got: height,
                 });
             }
-            let executed = self.execution_for_commit(&chain, block)?;
+            let executed = self.execution_for_commit(&chain, block, &hashes)?;
             if let Some(damage) = chain.state.damage() {
                 return Err(CommitError::Store(StoreError::Corrupt(damage)));
             }

@@ -3,6 +3,7 @@
 //! is one key (or one bounded range), so nothing the node keeps in memory grows with
 //! history; the node opens a new snapshot after each commit and drops the old one.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use redb::{ReadOnlyTable, ReadTransaction};
@@ -18,6 +19,19 @@ use crate::store_tree::{latest_value, TREE_VALUES};
 /// Most rows one packet-list page scans (a page holds at most this many packets).
 pub const MAX_PAGE: usize = 1000;
 
+/// Most state values one snapshot keeps once read.
+const READ_CACHE_ENTRIES: usize = 1 << 16;
+/// Most bytes of keys and values one snapshot keeps once read.
+const READ_CACHE_BYTES: usize = 32 << 20;
+
+/// State values read from one snapshot (absent ones too), bounded by
+/// [`READ_CACHE_ENTRIES`] and [`READ_CACHE_BYTES`].
+#[derive(Default)]
+struct ReadCache {
+    values: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    bytes: usize,
+}
+
 /// One committed height's rows.
 pub struct Snapshot {
     /// The state tree's value rows: the state is read from them, by key hash.
@@ -27,6 +41,10 @@ pub struct Snapshot {
     status: ReadOnlyTable<&'static [u8], ()>,
     counts: ReadOnlyTable<&'static [u8], u64>,
     damage: Mutex<Option<String>>,
+    /// A packet's admission, its block's validation and that block's commit each read its
+    /// record more than once, and a snapshot never changes: the first read of a key is the
+    /// only one that goes to the store.
+    reads: Mutex<ReadCache>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -44,6 +62,7 @@ impl Snapshot {
             status: tx.open_table(PACKET_STATUS)?,
             counts: tx.open_table(PACKET_COUNTS)?,
             damage: Mutex::new(None),
+            reads: Mutex::new(ReadCache::default()),
         })
     }
 
@@ -142,12 +161,29 @@ pub struct PacketPage {
 
 impl StateReader for Snapshot {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        if let Ok(reads) = self.reads.lock() {
+            if let Some(v) = reads.values.get(key) {
+                return v.clone();
+            }
+        }
         match latest_value(
             &self.values,
             &junction_state_tree::key_hash(key).0,
             u64::MAX,
         ) {
-            Ok(v) => v,
+            Ok(v) => {
+                if let Ok(mut reads) = self.reads.lock() {
+                    let size = key.len() + v.as_ref().map_or(0, Vec::len);
+                    if reads.values.len() < READ_CACHE_ENTRIES
+                        && reads.bytes + size <= READ_CACHE_BYTES
+                    {
+                        reads.bytes += size;
+                        reads.values.insert(key.to_vec(), v.clone());
+                    }
+                }
+                v
+            }
+            // Damage is not remembered: every read of a damaged row notes it again.
             Err(e) => {
                 self.note_damage(format!("state read: {e}"));
                 None
