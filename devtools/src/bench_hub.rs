@@ -405,13 +405,20 @@ async fn run(
                 header: header.to_bytes(),
             }],
         );
-        rpcs[0]
+        let updated = rpcs[0]
             .call::<BroadcastTx>(&BroadcastParams {
                 tx: update.tx,
                 mode: BroadcastMode::Commit,
             })
             .await
             .wrap_err("the client update")?;
+        // Each relayer submits to its own node: every node must hold the new header
+        // before proofs against it arrive, or a node behind refuses them.
+        if let Some(h) = updated.height {
+            for r in &rpcs {
+                crate::evmnet::wait_height(r, h, Duration::from_secs(60)).await?;
+            }
+        }
         if floor_sample.is_none() {
             floor_sample = Some((src.proofs[0].clone(), src.state_root, packets[a].clone()));
         }
@@ -460,11 +467,21 @@ async fn run(
             let rpc = rpcs[r % rpcs.len()].clone();
             tasks.push(tokio::spawn(submit(rpc, q)));
         }
-        let follow = follow(&rpcs[0], start_height + 1, sizes).await;
+        // A submitter that gives up leaves transactions that no block will hold: its error
+        // ends the phase instead of an endless follow.
+        let follower = tokio::spawn({
+            let rpc = rpcs[0].clone();
+            async move { follow(&rpc, start_height + 1, sizes).await }
+        });
         for t in tasks {
-            t.await.map_err(|e| eyre!("submitter: {e}"))??;
+            let submitted = t.await.map_err(|e| eyre!("submitter: {e}")).and_then(|r| r);
+            if let Err(e) = submitted {
+                follower.abort();
+                return Err(e);
+            }
         }
-        let (packets_done, last_block_ms, block_times) = follow?;
+        let (packets_done, last_block_ms, block_times) =
+            follower.await.map_err(|e| eyre!("follower: {e}"))??;
         // Every packet must be in the log: a message refused inside a committed block
         // would otherwise count as throughput.
         let logged = rpcs[0].call::<LogInfo>(&NoParams {}).await?.size;
@@ -675,7 +692,12 @@ async fn submit(rpc: RpcClient, queue: Vec<RelayTx>) -> eyre::Result<()> {
 fn is_retryable(name: &str) -> bool {
     matches!(
         name,
-        "mempool_full" | "account_mempool_quota" | "nonce_too_far_ahead" | "relayer_rate_limited"
+        "mempool_full"
+            | "account_mempool_quota"
+            | "nonce_too_far_ahead"
+            | "relayer_rate_limited"
+            // The node has not yet committed the client update the proof is against.
+            | "unknown_height"
     )
 }
 
