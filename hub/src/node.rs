@@ -18,8 +18,8 @@ use crate::store::{BlockCommit, Store, StoreError};
 use crate::sync::{lock, read, write};
 use junction_hub_app::StateReader as _;
 use junction_hub_app::{
-    execute_block, execute_block_with_memo, AppState, TxHashes, Block, BlockError, ChainRules, Event,
-    Executed, Tip, TxError,
+    execute_block, execute_block_with_memo, AppState, Block, BlockError, ChainRules, Event,
+    Executed, Tip, TxError, TxHashes,
 };
 
 /// What a new committed block tells subscribers.
@@ -242,8 +242,7 @@ impl Shared {
     /// header rules and execution.
     pub fn validate_block(&self, block: &Block, now_ms: Option<u64>) -> Result<(), BlockError> {
         let hashes = TxHashes::of(&block.txs);
-        if let Err(index) =
-            verify_signatures_cached(&self.sig_cache, &block.txs, hashes.as_slice())
+        if let Err(index) = verify_signatures_cached(&self.sig_cache, &block.txs, hashes.as_slice())
         {
             return Err(BlockError::BadTx {
                 index,
@@ -331,8 +330,7 @@ impl Shared {
     /// already committed is a no-op.
     pub fn commit(&self, block: &Block, certificate: Vec<u8>) -> Result<(), CommitError> {
         let hashes = TxHashes::of(&block.txs);
-        if let Err(index) =
-            verify_signatures_cached(&self.sig_cache, &block.txs, hashes.as_slice())
+        if let Err(index) = verify_signatures_cached(&self.sig_cache, &block.txs, hashes.as_slice())
         {
             return Err(CommitError::Execution(BlockError::BadTx {
                 index,

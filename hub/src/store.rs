@@ -794,6 +794,62 @@ mod tests {
         assert_eq!(s.oldest_provable_height().unwrap(), 0);
     }
 
+    /// Keys sit in the values table beside their value rows; a store written when they
+    /// had a table of their own still proves absences (which name neighbouring keys), and
+    /// a key's row is never read as a value.
+    #[test]
+    fn keys_are_found_beside_their_values_and_in_the_older_key_table() {
+        use crate::store_tree::{TREE_PREIMAGES, TREE_VALUES};
+        use junction_state_tree::{key_hash, verify_state_proof};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let s = RedbStore::open(&path).unwrap();
+        s.write_genesis_state(&[kv("gov/council", Some("c0"))])
+            .unwrap();
+        let root = tree_commit(&s, 1, &[kv("acct/a", Some("1")), kv("acct/c", Some("2"))]);
+        let hashes: Vec<[u8; 32]> = ["gov/council", "acct/a", "acct/c"]
+            .iter()
+            .map(|k| key_hash(k.as_bytes()).0)
+            .collect();
+        {
+            let tx = s.db.begin_read().unwrap();
+            let values = tx.open_table(TREE_VALUES).unwrap();
+            let old = tx.open_table(TREE_PREIMAGES).unwrap();
+            assert_eq!(
+                values.get(hashes[1].as_slice()).unwrap().unwrap().value(),
+                b"acct/a"
+            );
+            assert_eq!(old.len().unwrap(), 0, "the older key table is not written");
+        }
+        let absent = |s: &RedbStore| {
+            let p = s.state_proof(1, b"acct/b").unwrap();
+            assert_eq!(p.value, None);
+            verify_state_proof(&root, b"acct/b", None, &p.proof).unwrap();
+            let p = s.state_proof(1, b"acct/a").unwrap();
+            assert_eq!(p.value.as_deref(), Some(&b"1"[..]));
+        };
+        absent(&s);
+        // As an older node left it: keys only in their own table.
+        {
+            let tx = s.db.begin_write().unwrap();
+            {
+                let mut values = tx.open_table(TREE_VALUES).unwrap();
+                let mut old = tx.open_table(TREE_PREIMAGES).unwrap();
+                for h in &hashes {
+                    let key = values
+                        .remove(h.as_slice())
+                        .unwrap()
+                        .unwrap()
+                        .value()
+                        .to_vec();
+                    old.insert(h, key.as_slice()).unwrap();
+                }
+            }
+            tx.commit().unwrap();
+        }
+        absent(&s);
+    }
+
     /// With retention on, heights older than the window are refused by name; the ones in
     /// it still prove, and so does the current state.
     #[test]

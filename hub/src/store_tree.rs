@@ -15,10 +15,15 @@ use junction_state_tree::{
 /// Tree nodes: encoded node key → encoded node.
 pub(crate) const TREE_NODES: TableDefinition<&[u8], &[u8]> =
     TableDefinition::new("state_tree_nodes");
-/// Values: key hash ‖ version (big-endian) → tag (0 deleted, 1 present) ‖ value.
+/// Values: key hash ‖ version (big-endian) → tag (0 deleted, 1 present) ‖ value; and the
+/// key itself under its bare 32-byte hash (absence proofs name the neighbouring keys).
+/// The key's row sorts just before its value rows, so writing a new key dirties one page
+/// of this table, not a page here and another in a table of its own: keys hash to random
+/// places, and each such write costs a page copy at commit.
 pub(crate) const TREE_VALUES: TableDefinition<&[u8], &[u8]> =
     TableDefinition::new("state_tree_values");
-/// Keys by key hash, for absence proofs (which name the neighbouring keys).
+/// Keys by key hash, as stores written before keys moved into [`TREE_VALUES`] hold them:
+/// read when a key's row is not there, never written.
 pub(crate) const TREE_PREIMAGES: TableDefinition<&[u8; 32], &[u8]> =
     TableDefinition::new("state_tree_preimages");
 /// Stale nodes: stale-since version (big-endian) ‖ encoded node key → nothing.
@@ -66,9 +71,10 @@ pub(crate) fn write_update(tx: &WriteTransaction, u: &TreeUpdate) -> Result<(), 
             .insert(value_key(kh, *version).as_slice(), row.as_slice())
             .map_err(read_err)?;
     }
-    let mut pre = tx.open_table(TREE_PREIMAGES).map_err(read_err)?;
     for (kh, key) in &u.preimages {
-        pre.insert(kh, key.as_slice()).map_err(read_err)?;
+        values
+            .insert(kh.as_slice(), key.as_slice())
+            .map_err(read_err)?;
     }
     let mut stale = tx.open_table(TREE_STALE).map_err(read_err)?;
     let mut k = Vec::new();
@@ -101,7 +107,8 @@ pub(crate) fn prune_through(tx: &WriteTransaction, through: u64) -> Result<u64, 
 
 /// The value of `key_hash` as of `max_version`: its newest row at or below it (`None`
 /// when never written or deleted). With `u64::MAX`, the current value: the node reads its
-/// state from these rows, which the tree needs anyway, so no second copy is written.
+/// state from these rows, which the tree needs anyway, so no second copy is written. The
+/// key's own row (its bare hash) sorts before the range and is never read as a value.
 pub(crate) fn latest_value(
     values: &ReadOnlyTable<&'static [u8], &'static [u8]>,
     key_hash: &[u8; 32],
@@ -172,6 +179,9 @@ impl StateTreeReader for TreeView {
 
 impl KeyPreimages for TreeView {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
+        if let Some(key) = self.values.get(key_hash.0.as_slice())? {
+            return Ok(Some(key.value().to_vec()));
+        }
         Ok(self.preimages.get(&key_hash.0)?.map(|v| v.value().to_vec()))
     }
 }
