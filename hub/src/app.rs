@@ -11,7 +11,7 @@ use eyre::eyre;
 use tracing::{debug, error, info, warn};
 
 use malachitebft_app_channel::app::config::{
-    ConsensusConfig, NodeConfig, P2pConfig, ValueSyncConfig,
+    ConsensusConfig, NodeConfig, P2pConfig, PubSubProtocol, ValueSyncConfig,
 };
 use malachitebft_app_channel::app::consensus::VoteExtensionError;
 use malachitebft_app_channel::app::engine::host::{HeightParams, Next, SyncedValueOutcome};
@@ -109,7 +109,7 @@ impl Undecided {
             None => w.put_u8(0),
         }
         w.put_u8(u8::from(self.validity.is_valid()));
-        w.put_bytes(&self.block.encode());
+        junction_spec::encoding::encode_nested(self.block.as_ref(), &mut w);
         w
     }
 
@@ -763,6 +763,10 @@ pub async fn run_consensus(
             .map(multiaddr)
             .collect::<Result<_, _>>()?,
         persistent_peers_only: false,
+        protocol: match cfg.p2p.pubsub {
+            crate::config::PubSub::Broadcast => PubSubProtocol::Broadcast,
+            crate::config::PubSub::Gossipsub => PubSubProtocol::default(),
+        },
         ..Default::default()
     };
     p2p.discovery.enabled = false;

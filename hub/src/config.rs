@@ -82,6 +82,26 @@ pub struct P2pConfig {
     pub listen: SocketAddr,
     /// Peers to keep connected to.
     pub persistent_peers: Vec<SocketAddr>,
+    /// How consensus messages reach the other validators (see [`PubSub`]).
+    #[serde(default)]
+    pub pubsub: PubSub,
+}
+
+/// How consensus messages (votes, proposals, proposal parts) travel between validators.
+/// Each is signed by the validator that made it and checked on arrival either way; the
+/// choice is about cost and about who forwards.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PubSub {
+    /// Straight to every connected validator, never forwarded: one copy per peer and no
+    /// second signature per message. Every validator must list every other in
+    /// `persistent_peers` (a consortium's full mesh), since nobody relays.
+    #[default]
+    Broadcast,
+    /// libp2p gossipsub: peers forward, so a validator reaches the others through any
+    /// connected one; each message also carries a gossipsub signature that every receiver
+    /// checks over the whole message (a large share of a loaded validator's CPU).
+    Gossipsub,
 }
 
 /// Transaction gossip settings.
@@ -196,6 +216,7 @@ impl Config {
             p2p: P2pConfig {
                 listen: addr(0),
                 persistent_peers: vec![],
+                pubsub: PubSub::Broadcast,
             },
             gossip: GossipConfig {
                 listen: addr(1),

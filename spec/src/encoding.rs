@@ -325,6 +325,19 @@ pub fn encode_bytes(bytes: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(bytes);
 }
 
+/// Writes `value`'s encoding as a byte string, the same bytes as
+/// `encode_bytes(&value.to_bytes(), out)`, without a buffer of its own: the length is
+/// written after the value, into four bytes kept for it.
+pub fn encode_nested(value: &(impl Encode + ?Sized), out: &mut Vec<u8>) {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    value.encode_to(out);
+    let len = u32::try_from(out.len() - at - 4).unwrap_or(u32::MAX);
+    if let Some(prefix) = out.get_mut(at..at + 4) {
+        prefix.copy_from_slice(&len.to_be_bytes());
+    }
+}
+
 /// Reads a byte string of at most `max_len` bytes into an owned vector.
 pub fn decode_bytes(r: &mut Reader<'_>, max_len: usize) -> Result<Vec<u8>, DecodeError> {
     Ok(r.read_bytes(max_len)?.to_vec())
@@ -501,6 +514,18 @@ mod tests {
             r.read_bytes(2),
             Err(DecodeError::LengthTooLarge { len: 3, max: 2 })
         );
+    }
+
+    #[test]
+    fn a_nested_encoding_is_the_byte_string_of_the_encoding() {
+        for n in [0, 1, 70_000] {
+            let value = Some("x".repeat(n));
+            let mut nested = vec![0xee];
+            encode_nested(&value, &mut nested);
+            let mut plain = vec![0xee];
+            encode_bytes(&value.to_bytes(), &mut plain);
+            assert_eq!(nested, plain);
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::*;
 use proptest::prelude::*;
+use std::collections::BTreeSet;
 
 fn w(k: &str, v: Option<&str>) -> StateWrite {
     (k.as_bytes().to_vec(), v.map(|v| v.as_bytes().to_vec()))
@@ -245,5 +246,45 @@ proptest! {
             prop_assert_eq!(value.as_ref(), live.get(&key));
             prop_assert_eq!(verify_state_proof(&root, &key, value.as_deref(), &proof), Ok(()));
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A version without deletions goes through jmt's one-pass batch; it must store
+    /// exactly what key-by-key insertion stores: the same root, the same new nodes under
+    /// the same keys, the same values and the same stale nodes.
+    #[test]
+    fn a_batch_gives_the_same_root_and_stale_nodes_as_key_by_key(
+        versions in arb_writes(),
+        last in prop::collection::btree_map(0u8..60, any::<u8>(), 1..30),
+    ) {
+        let mut t = MemoryTree::default();
+        for (v, set) in versions.iter().enumerate() {
+            let writes: Vec<StateWrite> = set
+                .iter()
+                .map(|(k, val)| (vec![b'k', *k], val.map(|x| vec![x; 3])))
+                .collect();
+            t.apply(v as u64, &writes).unwrap();
+        }
+        let version = versions.len() as u64;
+        let writes: Vec<StateWrite> = last
+            .iter()
+            .map(|(k, x)| (vec![b'k', *k], Some(vec![*x; 5])))
+            .collect();
+        let (root_a, a) = put(&t, version, &writes).unwrap();
+        let (root_b, b) = put_key_by_key(&t, version, &writes).unwrap();
+        prop_assert_eq!(root_a, root_b);
+        let nodes = |u: &TreeUpdateBatch| u.node_batch.nodes().clone();
+        prop_assert_eq!(nodes(&a), nodes(&b));
+        prop_assert_eq!(a.node_batch.values(), b.node_batch.values());
+        let stale = |u: &TreeUpdateBatch| {
+            u.stale_node_index_batch
+                .iter()
+                .map(|s| (s.stale_since_version, s.node_key.clone()))
+                .collect::<BTreeSet<_>>()
+        };
+        prop_assert_eq!(stale(&a), stale(&b));
     }
 }
