@@ -188,9 +188,12 @@ impl Store for RedbStore {
                 .insert(c.height, c.certificate.as_slice())?;
             tx.open_table(EVENTS)?
                 .insert(c.height, c.events.as_slice())?;
+            // Random keys go in key order (see `store_tree::write_update`).
             let mut txs = tx.open_table(TXS)?;
-            for (i, h) in c.tx_hashes.iter().enumerate() {
-                txs.insert(h, (c.height, i as u32))?;
+            let mut by_hash: Vec<(u32, &Hash32)> = (0u32..).zip(c.tx_hashes.iter()).collect();
+            by_hash.sort_unstable_by_key(|(_, h)| *h);
+            for (i, h) in by_hash {
+                txs.insert(h, (c.height, i))?;
             }
             let mut log = tx.open_table(LOG)?;
             for (i, e) in &c.log_entries {
@@ -207,7 +210,11 @@ impl Store for RedbStore {
                 settled.insert((c.height, key), bytes.as_slice())?;
             }
             let mut packets = tx.open_table(PACKETS)?;
-            for (key, step) in &c.packet_steps {
+            // Stable: one packet's steps keep their order.
+            let mut steps_by_key: Vec<&(Hash32, serde_json::Value)> =
+                c.packet_steps.iter().collect();
+            steps_by_key.sort_by_key(|(key, _)| *key);
+            for (key, step) in steps_by_key {
                 // A row that does not decode is damage, not a reason to start the packet's
                 // history afresh: the block's commit fails and the node stops.
                 let mut steps: Vec<serde_json::Value> = match packets.get(key)? {
@@ -453,6 +460,8 @@ fn write_packet_status(
         counts.insert(prefix, n)?;
         Ok(())
     };
+    let mut moves: Vec<&(Option<Vec<u8>>, Vec<u8>)> = moves.iter().collect();
+    moves.sort_unstable_by(|a, b| a.1.cmp(&b.1));
     for (old, new) in moves {
         if old.as_ref() == Some(new) {
             continue;
