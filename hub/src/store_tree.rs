@@ -60,43 +60,60 @@ pub(crate) fn write_update(tx: &WriteTransaction, u: &TreeUpdate) -> Result<(), 
     for (k, n) in sorted {
         nodes.insert(k.as_slice(), n.as_slice()).map_err(read_err)?;
     }
-    let mut values = tx.open_table(TREE_VALUES).map_err(read_err)?;
-    // A key's own row (its bare hash) sorts just before its value rows.
-    let mut rows: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(u.values.len() + u.preimages.len());
-    for (kh, version, v) in &u.values {
-        let row = match v {
-            Some(v) => {
-                let mut row = Vec::with_capacity(1 + v.len());
-                row.push(1);
-                row.extend_from_slice(v);
-                row
-            }
-            None => vec![0],
+    /// A row of the values table: a key's own row (its bare hash), or its value at a
+    /// version (absent when deleted).
+    enum ValueRow<'a> {
+        Key(&'a [u8]),
+        Value(u64, Option<&'a [u8]>),
+    }
+    // The bare hash sorts before every `hash ‖ version`, and versions are big-endian in
+    // the stored key: ordering by (hash, no version first) is the table's own order.
+    let order = |(kh, r): &(&[u8; 32], ValueRow<'_>)| {
+        let version = match r {
+            ValueRow::Key(_) => None,
+            ValueRow::Value(version, _) => Some(*version),
         };
-        rows.push((value_key(kh, *version).to_vec(), row));
-    }
-    for (kh, key) in &u.preimages {
-        rows.push((kh.to_vec(), key.clone()));
-    }
-    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (k, v) in &rows {
-        values
-            .insert(k.as_slice(), v.as_slice())
-            .map_err(read_err)?;
-    }
-    let mut stale = tx.open_table(TREE_STALE).map_err(read_err)?;
-    let mut keys: Vec<Vec<u8>> = u
-        .stale
+        (**kh, version)
+    };
+    let mut rows: Vec<(&[u8; 32], ValueRow<'_>)> = u
+        .preimages
         .iter()
-        .map(|(since, node_key)| {
-            let mut k = Vec::with_capacity(8 + node_key.len());
-            k.extend_from_slice(&since.to_be_bytes());
-            k.extend_from_slice(node_key);
-            k
-        })
+        .map(|(kh, key)| (kh, ValueRow::Key(key)))
+        .chain(
+            u.values
+                .iter()
+                .map(|(kh, version, v)| (kh, ValueRow::Value(*version, v.as_deref()))),
+        )
         .collect();
-    keys.sort_unstable();
-    for k in &keys {
+    rows.sort_unstable_by_key(order);
+    let mut values = tx.open_table(TREE_VALUES).map_err(read_err)?;
+    let mut row = Vec::new();
+    for (kh, r) in rows {
+        match r {
+            ValueRow::Key(key) => values.insert(kh.as_slice(), key),
+            ValueRow::Value(version, v) => {
+                row.clear();
+                match v {
+                    Some(v) => {
+                        row.push(1);
+                        row.extend_from_slice(v);
+                    }
+                    None => row.push(0),
+                }
+                values.insert(value_key(kh, version).as_slice(), row.as_slice())
+            }
+        }
+        .map_err(read_err)?;
+    }
+    // Since-version big-endian, then the node key: the same order as the tuples.
+    let mut stale_rows: Vec<&(u64, Vec<u8>)> = u.stale.iter().collect();
+    stale_rows.sort_unstable();
+    let mut stale = tx.open_table(TREE_STALE).map_err(read_err)?;
+    let mut k = Vec::new();
+    for (since, node_key) in stale_rows {
+        k.clear();
+        k.extend_from_slice(&since.to_be_bytes());
+        k.extend_from_slice(node_key);
         stale.insert(k.as_slice(), &[][..]).map_err(read_err)?;
     }
     Ok(())
