@@ -373,7 +373,7 @@ impl Shared {
                 }
                 packet_status.push((old.map(|o| status_row(&o, k)), status_row(r, k)));
             }
-            let packet_steps = packet_steps(height, &executed.events);
+            let packet_steps = packet_steps(height, &executed.events)?;
             let council_changed = executed
                 .writes
                 .iter()
@@ -612,8 +612,9 @@ pub fn tx_hex(tx: &junction_spec::SignedTx) -> String {
     hex::encode(tx.to_bytes())
 }
 
-/// The hub-side lifecycle steps of a block's packet events, by packet key hash.
-fn packet_steps(height: u64, events: &[Event]) -> Vec<(Hash32, serde_json::Value)> {
+/// The hub-side lifecycle steps of a block's packet events: (log index of the entry the
+/// step wrote, JSON step).
+fn packet_steps(height: u64, events: &[Event]) -> Result<Vec<(u64, Vec<u8>)>, CommitError> {
     let mut out = Vec::new();
     for e in events {
         let Some(action) = e.kind.strip_prefix("packet/") else {
@@ -626,22 +627,24 @@ fn packet_steps(height: u64, events: &[Event]) -> Vec<(Hash32, serde_json::Value
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default()
         };
-        let Some(key) = hex::decode(attr("key"))
-            .ok()
-            .and_then(|b| <Hash32>::try_from(b).ok())
-        else {
+        // Every packet event names the entry it logged; one without is not a step.
+        let Ok(log_index) = attr("log_index").parse::<u64>() else {
             continue;
         };
         let step = junction_rpc::PacketStep {
             height,
             action: action.to_string(),
-            log_index: attr("log_index").parse::<u64>().unwrap_or_default(),
+            log_index,
             reason: attr("reason"),
             tx: e.tx.clone(),
         };
-        out.push((key, serde_json::to_value(step).unwrap_or_default()));
+        let json = serde_json::to_vec(&step).map_err(|e| CommitError::EventsEncoding {
+            height,
+            reason: e.to_string(),
+        })?;
+        out.push((log_index, json));
     }
-    out
+    Ok(out)
 }
 
 /// Milliseconds since the Unix epoch from the system clock (the node's only clock read).

@@ -265,12 +265,19 @@ fn packet_show(shared: &Shared, q: PacketKeyParams) -> Result<PacketShowAnswer, 
         Some(i) => stored_entry(&snap, i)?,
         None => None,
     };
-    let hub_steps: Vec<PacketStep> = shared
+    let entries = [
+        record.packet_index,
+        record.outcome.map(|o| o.log_index),
+        record.skip_index,
+    ];
+    let hub_steps = shared
         .store
-        .packet_steps(&key)
+        .packet_steps(&key, &entries.into_iter().flatten().collect::<Vec<_>>())
         .map_err(store_err)?
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default();
+        .into_iter()
+        .map(serde_json::from_value::<PacketStep>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| store_err(StoreError::Corrupt(format!("packet lifecycle step: {e}"))))?;
     Ok(PacketShowAnswer {
         packet: packet_view(&key, &record, entry.as_ref()),
         hub_steps,

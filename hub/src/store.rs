@@ -45,8 +45,9 @@ pub struct BlockCommit {
     pub packet_status: Vec<(Option<Vec<u8>>, Vec<u8>)>,
     /// Packets whose outcome this block logged, with the log indices of their entries.
     pub settled: Vec<(Hash32, Vec<u64>)>,
-    /// Packet lifecycle steps of this block, by packet key hash (JSON objects).
-    pub packet_steps: Vec<(Hash32, serde_json::Value)>,
+    /// Packet lifecycle steps of this block: (log index of the entry the step wrote,
+    /// JSON step), in log order.
+    pub packet_steps: Vec<(u64, Vec<u8>)>,
     /// The state tree's new nodes for this height; its root is the tip's app hash.
     pub state_tree: TreeUpdate,
 }
@@ -98,8 +99,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn remove_undecided(&self, hashes: &[Hash32]) -> Result<(), StoreError>;
     /// Every message-log entry, in index order.
     fn snapshot(&self) -> Result<std::sync::Arc<Snapshot>, StoreError>;
-    /// The packet's lifecycle steps on the hub (JSON list), if the hub has seen it.
-    fn packet_steps(&self, key_hash: &Hash32) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A packet's lifecycle steps on the hub in log order (JSON objects): those of its
+    /// entries at `log_indices` (what its record names), and any a store written before
+    /// the steps were kept by log index holds under its key hash.
+    fn packet_steps(
+        &self,
+        key_hash: &Hash32,
+        log_indices: &[u64],
+    ) -> Result<Vec<serde_json::Value>, StoreError>;
 }
 
 /// The redb-backed store.
@@ -147,6 +154,7 @@ impl RedbStore {
             tx.open_table(PACKET_STATUS)?;
             tx.open_table(PACKET_COUNTS)?;
             tx.open_table(PACKETS)?;
+            tx.open_table(PACKET_STEPS)?;
             tx.open_table(SETTLED)?;
             store_tree::create_tables(&tx)?;
         }
@@ -209,27 +217,10 @@ impl Store for RedbStore {
                 let bytes: Vec<u8> = indices.iter().flat_map(|i| i.to_be_bytes()).collect();
                 settled.insert((c.height, key), bytes.as_slice())?;
             }
-            let mut packets = tx.open_table(PACKETS)?;
-            // Stable: one packet's steps keep their order.
-            let mut steps_by_key: Vec<&(Hash32, serde_json::Value)> =
-                c.packet_steps.iter().collect();
-            steps_by_key.sort_by_key(|(key, _)| *key);
-            for (key, step) in steps_by_key {
-                // A row that does not decode is damage, not a reason to start the packet's
-                // history afresh: the block's commit fails and the node stops.
-                let mut steps: Vec<serde_json::Value> = match packets.get(key)? {
-                    Some(v) => serde_json::from_slice(v.value()).map_err(|e| {
-                        StoreError::Corrupt(format!(
-                            "packet lifecycle row {}: {e}",
-                            hex::encode(key)
-                        ))
-                    })?,
-                    None => Vec::new(),
-                };
-                steps.push(step.clone());
-                let bytes = serde_json::to_vec(&steps)
-                    .map_err(|e| StoreError::Encode(format!("packet lifecycle: {e}")))?;
-                packets.insert(key, bytes.as_slice())?;
+            // Log indices only grow: a block's steps append at the table's end.
+            let mut steps = tx.open_table(PACKET_STEPS)?;
+            for (index, step) in &c.packet_steps {
+                steps.insert(*index, step.as_slice())?;
             }
             if c.state_tree.version != c.height {
                 return Err(StoreError::Encode(format!(
@@ -377,14 +368,44 @@ impl Store for RedbStore {
         Ok(std::sync::Arc::new(Snapshot::open(&self.db.begin_read()?)?))
     }
 
-    fn packet_steps(&self, key_hash: &Hash32) -> Result<Option<Vec<u8>>, StoreError> {
+    fn packet_steps(
+        &self,
+        key_hash: &Hash32,
+        log_indices: &[u64],
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
         let tx = self.db.begin_read()?;
-        let t = match tx.open_table(PACKETS) {
-            Ok(t) => t,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        let corrupt = |what: String, e: serde_json::Error| {
+            StoreError::Corrupt(format!("packet lifecycle {what}: {e}"))
+        };
+        let mut steps: Vec<serde_json::Value> = match tx.open_table(PACKETS) {
+            Ok(t) => match t.get(key_hash)? {
+                Some(v) => serde_json::from_slice(v.value())
+                    .map_err(|e| corrupt(format!("row {}", hex::encode(key_hash)), e))?,
+                None => Vec::new(),
+            },
+            Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
             Err(e) => return Err(e.into()),
         };
-        Ok(t.get(key_hash)?.map(|v| v.value().to_vec()))
+        let logged_before: Vec<u64> = steps
+            .iter()
+            .filter_map(|s| s.get("log_index").and_then(serde_json::Value::as_u64))
+            .collect();
+        let by_index = tx.open_table(PACKET_STEPS)?;
+        let mut indices = log_indices.to_vec();
+        indices.sort_unstable();
+        indices.dedup();
+        for i in indices {
+            if logged_before.contains(&i) {
+                continue;
+            }
+            if let Some(v) = by_index.get(i)? {
+                steps.push(
+                    serde_json::from_slice(v.value())
+                        .map_err(|e| corrupt(format!("step at log index {i}"), e))?,
+                );
+            }
+        }
+        Ok(steps)
     }
 
     fn remove_undecided(&self, hashes: &[Hash32]) -> Result<(), StoreError> {
@@ -408,7 +429,8 @@ impl Store for RedbStore {
 fn prune_settled_packets(tx: &redb::WriteTransaction, through: u64) -> Result<(), StoreError> {
     let mut settled = tx.open_table(SETTLED)?;
     let mut log = tx.open_table(LOG)?;
-    let mut steps = tx.open_table(PACKETS)?;
+    let mut steps = tx.open_table(PACKET_STEPS)?;
+    let mut legacy_steps = tx.open_table(PACKETS)?;
     let end = through.saturating_add(1);
     let mut doomed = Vec::new();
     for row in settled.range((0u64, &[0u8; 32])..(end, &[0u8; 32]))? {
@@ -426,9 +448,11 @@ fn prune_settled_packets(tx: &redb::WriteTransaction, through: u64) -> Result<()
         for chunk in indices.chunks_exact(8) {
             let mut b = [0u8; 8];
             b.copy_from_slice(chunk);
-            log.remove(u64::from_be_bytes(b))?;
+            let index = u64::from_be_bytes(b);
+            log.remove(index)?;
+            steps.remove(index)?;
         }
-        steps.remove(&key)?;
+        legacy_steps.remove(&key)?;
         settled.remove((height, &key))?;
     }
     Ok(())
@@ -547,7 +571,7 @@ mod tests {
                 log_tree: vec![(0, 0, [5; 32])],
                 packet_status: vec![],
                 settled: vec![],
-                packet_steps: vec![([3; 32], serde_json::json!({"action": "packet_logged"}))],
+                packet_steps: vec![(0, br#"{"action":"packet_logged"}"#.to_vec())],
                 state_tree: TreeUpdate {
                     version: 1,
                     ..TreeUpdate::default()
@@ -563,8 +587,7 @@ mod tests {
             junction_spec::merkle_store::SubtreeRoots::subtree_root(snap.as_ref(), 0, 0),
             Ok(Some([5; 32]))
         );
-        let steps: serde_json::Value =
-            serde_json::from_slice(&s.packet_steps(&[3; 32]).unwrap().unwrap()).unwrap();
+        let steps = s.packet_steps(&[3; 32], &[0]).unwrap();
         assert_eq!(steps[0]["action"], "packet_logged");
         assert_eq!(s.block(1).unwrap(), Some(vec![1, 2, 3]));
         assert_eq!(s.tip().unwrap(), Some(vec![42]));
@@ -623,7 +646,7 @@ mod tests {
         assert!(keys(&s).is_empty());
     }
 
-    fn commit(height: u64, steps: Vec<(Hash32, serde_json::Value)>) -> BlockCommit {
+    fn commit(height: u64, steps: Vec<(u64, Vec<u8>)>) -> BlockCommit {
         BlockCommit {
             height,
             block: vec![1],
@@ -643,16 +666,47 @@ mod tests {
         }
     }
 
-    /// A packet's lifecycle row that does not decode was silently started afresh, losing
-    /// the packet's history. It is damage: the block's commit now fails by name (and the
-    /// node stops), and nothing of the block is written.
+    fn step(log_index: u64, action: &str) -> (u64, Vec<u8>) {
+        let json = serde_json::json!({"height": 1, "action": action, "log_index": log_index});
+        (log_index, serde_json::to_vec(&json).unwrap())
+    }
+
+    /// Lifecycle rows were a JSON list per packet that each step read, extended and wrote
+    /// back (a random row per packet per block). Steps are now kept by log index; a store
+    /// written before still answers with the steps under the packet's key, followed by
+    /// those written since, each once and in log order.
     #[test]
-    fn a_damaged_packet_row_fails_the_commit_by_name() {
+    fn steps_by_log_index_follow_the_steps_an_older_store_kept_by_key() {
         let dir = tempfile::tempdir().unwrap();
         let s = RedbStore::open(&dir.path().join("store.redb")).unwrap();
-        let step = serde_json::json!({"action": "packet_logged"});
-        s.commit_block(&commit(1, vec![([3; 32], step.clone())]))
+        let (_, first) = step(4, "packet_logged");
+        {
+            let tx = s.db.begin_write().unwrap();
+            let legacy = format!("[{}]", String::from_utf8(first).unwrap());
+            tx.open_table(PACKETS)
+                .unwrap()
+                .insert(&[3u8; 32], legacy.as_bytes())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        s.commit_block(&commit(1, vec![step(9, "ack_logged"), step(10, "other")]))
             .unwrap();
+        let steps = s.packet_steps(&[3; 32], &[9, 4]).unwrap();
+        let actions: Vec<_> = steps.iter().map(|s| s["action"].clone()).collect();
+        assert_eq!(actions, ["packet_logged", "ack_logged"]);
+        assert!(s.packet_steps(&[5; 32], &[]).unwrap().is_empty());
+    }
+
+    /// A lifecycle row that does not decode is damage, answered by name, never read as
+    /// a packet without history.
+    #[test]
+    fn a_damaged_lifecycle_row_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = RedbStore::open(&dir.path().join("store.redb")).unwrap();
+        s.commit_block(&commit(1, vec![(2, b"{not json".to_vec())]))
+            .unwrap();
+        let e = s.packet_steps(&[3; 32], &[2]).unwrap_err();
+        assert_eq!(e.name(), "store_corrupt", "{e}");
         {
             let tx = s.db.begin_write().unwrap();
             tx.open_table(PACKETS)
@@ -661,11 +715,8 @@ mod tests {
                 .unwrap();
             tx.commit().unwrap();
         }
-        let e = s
-            .commit_block(&commit(2, vec![([3; 32], step)]))
-            .unwrap_err();
+        let e = s.packet_steps(&[3; 32], &[]).unwrap_err();
         assert_eq!(e.name(), "store_corrupt", "{e}");
-        assert_eq!(s.tip().unwrap(), Some(vec![1]), "the block was not written");
     }
 
     /// The status index pages by state and route from counts and bounded ranges; a
@@ -722,7 +773,15 @@ mod tests {
             .unwrap()
             .with_packet_retention(2);
         let mut frontier = MerkleFrontier::new();
-        let mut c = commit(1, vec![([1; 32], serde_json::json!({"action": "a"}))]);
+        let mut c = commit(1, vec![step(0, "packet_logged"), step(1, "ack_logged")]);
+        {
+            let tx = s.db.begin_write().unwrap();
+            tx.open_table(PACKETS)
+                .unwrap()
+                .insert(&[1u8; 32], &b"[]"[..])
+                .unwrap();
+            tx.commit().unwrap();
+        }
         for i in 0..4u64 {
             let leaf = leaf_hash(&[i as u8]);
             c.log_tree.extend(appended_subtrees(&frontier, leaf));
@@ -739,12 +798,15 @@ mod tests {
             Some(vec![0]),
             "kept within retention"
         );
+        assert_eq!(s.packet_steps(&[1; 32], &[0, 1]).unwrap().len(), 2);
         s.commit_block(&commit(3, vec![])).unwrap();
         let snap = s.snapshot().unwrap();
         assert_eq!(snap.log_entry(0).unwrap(), None);
         assert_eq!(snap.log_entry(1).unwrap(), None);
         assert_eq!(snap.log_entry(2).unwrap(), Some(vec![2]));
-        assert!(s.packet_steps(&[1; 32]).unwrap().is_none());
+        assert!(s.packet_steps(&[1; 32], &[0, 1]).unwrap().is_empty());
+        let legacy = s.db.begin_read().unwrap().open_table(PACKETS).unwrap();
+        assert!(legacy.get(&[1u8; 32]).unwrap().is_none());
         assert_eq!(stored_root(snap.as_ref(), 4).unwrap(), frontier.root());
         let proof = stored_inclusion_proof(snap.as_ref(), 3, 4).unwrap();
         verify_inclusion(&leaf_hash(&[3]), 3, 4, &proof, &frontier.root()).unwrap();

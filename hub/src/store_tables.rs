@@ -32,7 +32,14 @@ pub(crate) const PACKET_COUNTS: TableDefinition<&[u8], u64> =
 /// older than `packet_retention_blocks`.
 pub(crate) const SETTLED: TableDefinition<(u64, &[u8; 32]), &[u8]> =
     TableDefinition::new("packet_settled");
-/// Packet lifecycle on the hub, by packet key hash: JSON list of steps.
+/// Packet lifecycle steps on the hub by the log index of the entry each step wrote
+/// (JSON `PacketStep`). Every step logs exactly one entry, and a packet's record names
+/// its entries, so a packet's steps are a few point reads; a block's steps are one
+/// sequential append instead of a read-modify-write of a random row per packet.
+pub(crate) const PACKET_STEPS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("packet_steps_by_log_index");
+/// Packet lifecycle by packet key hash (JSON list of steps), as stores written before
+/// [`PACKET_STEPS`] hold it: read beside it and dropped by pruning, never written.
 pub(crate) const PACKETS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("packet_index");
 
 /// A store failure: the node stops rather than guess.
