@@ -497,11 +497,7 @@ fn log_rows(
     (entries, tree)
 }
 
-/// The packet state over a committed snapshot.
-pub fn packets_over(state: &Arc<Snapshot>) -> Result<junction_packets::PacketState, String> {
-    let reader: Arc<dyn junction_hub_app::StateReader> = state.clone();
-    junction_hub_app::relay::packet_state_over(reader)
-}
+pub use crate::snapshot::packets_over;
 
 /// The accounts the council in `state` knows (none without a council).
 pub fn known_accounts(

@@ -235,22 +235,47 @@ pub fn all_statuses() -> Vec<u8> {
     v
 }
 
+/// The packet state over a committed snapshot.
+pub fn packets_over(
+    state: &std::sync::Arc<Snapshot>,
+) -> Result<junction_packets::PacketState, String> {
+    let reader: std::sync::Arc<dyn junction_hub_app::StateReader> = state.clone();
+    junction_hub_app::relay::packet_state_over(reader)
+}
+
 /// `status ‖ route length ‖ route` (route empty when none covered the packet): the
 /// prefix of the index rows, and the key of their count.
 pub fn status_prefix(status: u8, route: Option<&RouteId>) -> Vec<u8> {
     let route = route.map_or(&[][..], |r| r.as_str().as_bytes());
-    let mut k = Vec::with_capacity(2 + route.len() + 32);
+    let mut k = Vec::with_capacity(2 + route.len() + crate::store_tables::STATUS_ROW_SUFFIX);
     k.push(status);
     k.push(u8::try_from(route.len()).unwrap_or(u8::MAX));
     k.extend_from_slice(route);
     k
 }
 
-/// A record's index row: its status prefix then the packet key hash.
+/// A record's index row: its status prefix, the first log index it names (big-endian),
+/// then the packet key hash. Later entries of a packet have larger indices, so the first
+/// is the one its record was made with.
 pub fn status_row(r: &PacketRecord, key_hash: &Hash32) -> Vec<u8> {
-    let mut k = status_prefix(status_tag(r), r.route.as_ref());
-    k.extend_from_slice(key_hash);
-    k
+    let first = [r.packet_index, r.outcome.map(|o| o.log_index), r.skip_index]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(0);
+    status_row_at(
+        status_prefix(status_tag(r), r.route.as_ref()),
+        first,
+        key_hash,
+    )
+}
+
+/// The index row under `prefix` of the packet `key_hash` whose first entry is at
+/// `first_index`.
+pub fn status_row_at(mut prefix: Vec<u8>, first_index: u64, key_hash: &Hash32) -> Vec<u8> {
+    prefix.extend_from_slice(&first_index.to_be_bytes());
+    prefix.extend_from_slice(key_hash);
+    prefix
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefi
 use junction_spec::Hash32;
 use junction_state_tree::{ProvenValue, StateTreeError, TreeUpdate};
 
-use crate::snapshot::Snapshot;
+use crate::snapshot::{status_row, Snapshot};
 use crate::store_tree::{self, TreeView};
 
 pub use crate::store_tables::StoreError;
@@ -159,6 +159,7 @@ impl RedbStore {
             store_tree::create_tables(&tx)?;
         }
         tx.commit()?;
+        migrate_status_rows(&db)?;
         Ok(Self {
             db,
             retention_blocks,
@@ -458,6 +459,61 @@ fn prune_settled_packets(tx: &redb::WriteTransaction, through: u64) -> Result<()
     Ok(())
 }
 
+/// Status rows moved per write transaction when an older store opens.
+const STATUS_MIGRATION_CHUNK: usize = 10_000;
+
+/// Moves the status rows of a store written before they carried the packet's first log
+/// index into [`PACKET_STATUS`], reading each packet's record from the committed state,
+/// then drops the old table. Each chunk moves in one durable transaction (removed there,
+/// written here), so an interrupted open resumes where it stopped; the per-status counts
+/// keep their keys and do not change.
+fn migrate_status_rows(db: &Database) -> Result<(), StoreError> {
+    loop {
+        let chunk: Vec<Vec<u8>> = {
+            let tx = db.begin_read()?;
+            let legacy = match tx.open_table(LEGACY_PACKET_STATUS) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            };
+            legacy
+                .iter()?
+                .take(STATUS_MIGRATION_CHUNK)
+                .map(|r| r.map(|(k, _)| k.value().to_vec()))
+                .collect::<Result<_, _>>()?
+        };
+        let mut tx = db.begin_write()?;
+        tx.set_durability(Durability::Immediate);
+        if chunk.is_empty() {
+            tx.delete_table(LEGACY_PACKET_STATUS)?;
+            tx.commit()?;
+            return Ok(());
+        }
+        let snapshot = std::sync::Arc::new(Snapshot::open(&db.begin_read()?)?);
+        let packets = crate::snapshot::packets_over(&snapshot).map_err(StoreError::Corrupt)?;
+        {
+            let mut legacy = tx.open_table(LEGACY_PACKET_STATUS)?;
+            let mut rows = tx.open_table(PACKET_STATUS)?;
+            for old in &chunk {
+                let key = old
+                    .len()
+                    .checked_sub(32)
+                    .and_then(|at| <Hash32>::try_from(&old[at..]).ok())
+                    .ok_or_else(|| StoreError::Corrupt("packet status row".into()))?;
+                let record = packets.record(&key).ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "the status index names packet {} but the state has no record of it",
+                        hex::encode(key)
+                    ))
+                })?;
+                rows.insert(status_row(&record, &key).as_slice(), ())?;
+                legacy.remove(old.as_slice())?;
+            }
+        }
+        tx.commit()?;
+    }
+}
+
 /// Moves packet-index rows and their per-status counts.
 fn write_packet_status(
     tx: &redb::WriteTransaction,
@@ -467,7 +523,7 @@ fn write_packet_status(
     let mut counts = tx.open_table(PACKET_COUNTS)?;
     let mut bump = |row: &[u8], up: bool| -> Result<(), StoreError> {
         let prefix = row
-            .get(..row.len().saturating_sub(32))
+            .get(..row.len().saturating_sub(STATUS_ROW_SUFFIX))
             .filter(|p| !p.is_empty())
             .ok_or_else(|| StoreError::Encode("packet status row".into()))?;
         let n = counts.get(prefix)?.map_or(0, |v| v.value());
@@ -728,9 +784,7 @@ mod tests {
         let s = RedbStore::open(&dir.path().join("store.redb")).unwrap();
         let route = junction_spec::RouteId::new("a-to-b").unwrap();
         let row = |status: u8, key: u8| {
-            let mut r = status_prefix(status, Some(&route));
-            r.extend_from_slice(&[key; 32]);
-            r
+            crate::snapshot::status_row_at(status_prefix(status, Some(&route)), 0, &[key; 32])
         };
         let mut c = commit(1, vec![]);
         c.packet_status = (1..=5).map(|k| (None, row(0, k))).collect();
@@ -759,6 +813,96 @@ mod tests {
         let mut c = commit(3, vec![]);
         c.packet_status = vec![(Some(row(0, 9)), row(1, 9))];
         assert_eq!(s.commit_block(&c).unwrap_err().name(), "store_corrupt");
+    }
+
+    /// Status rows were keyed by packet key hash, so every new packet dirtied a random
+    /// page. Rows now carry the packet's first log index; a store with the older rows
+    /// moves them on open, from each packet's record, and pages them in log order.
+    #[test]
+    fn older_status_rows_move_to_log_order_on_open() {
+        use crate::snapshot::{status_prefix, MAX_PAGE};
+        use junction_packets::{Outcome, PacketRecord};
+        use junction_spec::{Encode as _, EntryKind};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let route = junction_spec::RouteId::new("a-to-b").unwrap();
+        // Key hashes in the opposite order of their first log indices.
+        let records: Vec<(Hash32, PacketRecord)> = (0..3u8)
+            .map(|i| {
+                let record = PacketRecord {
+                    packet_hash: [i; 32],
+                    route: Some(route.clone()),
+                    ordered: false,
+                    received_on_hub: true,
+                    packet_index: Some(u64::from(i) * 2),
+                    outcome: (i == 1).then_some(Outcome {
+                        kind: EntryKind::Ack,
+                        log_index: 7,
+                    }),
+                    skip_index: None,
+                };
+                ([9 - i; 32], record)
+            })
+            .collect();
+        {
+            let s = RedbStore::open(&path).unwrap();
+            let rows: Vec<_> = records
+                .iter()
+                .map(|(k, r)| {
+                    let mut key = junction_hub_app::relay::RECORD_PREFIX.to_vec();
+                    key.extend_from_slice(k);
+                    (key, Some(r.to_bytes()))
+                })
+                .collect();
+            s.write_genesis_state(&rows).unwrap();
+            let tx = s.db.begin_write().unwrap();
+            {
+                let mut legacy = tx.open_table(LEGACY_PACKET_STATUS).unwrap();
+                let mut counts = tx.open_table(PACKET_COUNTS).unwrap();
+                for (k, r) in &records {
+                    let mut row = status_prefix(crate::snapshot::status_tag(r), Some(&route));
+                    let n = counts.get(row.as_slice()).unwrap().map_or(0, |v| v.value());
+                    counts.insert(row.as_slice(), n + 1).unwrap();
+                    row.extend_from_slice(k);
+                    legacy.insert(row.as_slice(), ()).unwrap();
+                }
+            }
+            tx.commit().unwrap();
+        }
+        let s = RedbStore::open(&path).unwrap();
+        let tx = s.db.begin_read().unwrap();
+        assert!(matches!(
+            tx.open_table(LEGACY_PACKET_STATUS),
+            Err(redb::TableError::TableDoesNotExist(_))
+        ));
+        let snap = s.snapshot().unwrap();
+        let pending = snap
+            .packet_page(&[status_prefix(0, Some(&route))], None, MAX_PAGE)
+            .unwrap();
+        assert_eq!(pending.total, 2);
+        let keys: Vec<Hash32> = pending.keys.iter().map(|(_, k)| *k).collect();
+        assert_eq!(keys, vec![[9; 32], [7; 32]], "pending packets in log order");
+        let acked = snap
+            .packet_page(
+                &[status_prefix(EntryKind::Ack.tag(), Some(&route))],
+                None,
+                9,
+            )
+            .unwrap();
+        assert_eq!(acked.total, 1);
+        assert_eq!(acked.keys[0].0, status_row(&records[1].1, &[8; 32]));
+        // The moved rows are the ones commits move on.
+        let mut c = commit(1, vec![]);
+        let mut done = records[0].1.clone();
+        done.outcome = Some(Outcome {
+            kind: EntryKind::Ack,
+            log_index: 8,
+        });
+        c.packet_status = vec![(
+            Some(status_row(&records[0].1, &[9; 32])),
+            status_row(&done, &[9; 32]),
+        )];
+        s.commit_block(&c).unwrap();
     }
 
     /// With packet retention on, a settled packet's entries and lifecycle go once the

@@ -20,13 +20,23 @@ pub(crate) const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("messag
 /// O(log² n) reads (`junction_spec::merkle_store`).
 pub(crate) const LOG_TREE: TableDefinition<(u8, u64), &[u8; 32]> =
     TableDefinition::new("message_log_tree");
-/// Packet keys by status: `status ‖ route length ‖ route ‖ key hash` → nothing
-/// (`crate::snapshot::status_row`), what `packet_list` pages over.
+/// Packet keys by status: `status ‖ route length ‖ route ‖ first log index ‖ key hash`
+/// → nothing (`crate::snapshot::status_row`), what `packet_list` pages over. The first
+/// log index puts a new packet's row at the end of its status and route, so a block's
+/// rows append instead of landing on a random page each.
 pub(crate) const PACKET_STATUS: TableDefinition<&[u8], ()> =
+    TableDefinition::new("packet_status_by_log_index");
+/// The status rows of stores written before [`PACKET_STATUS`]: `status ‖ route length ‖
+/// route ‖ key hash`. Opening such a store moves them over (`crate::store`), a chunk per
+/// write transaction, and then drops the table.
+pub(crate) const LEGACY_PACKET_STATUS: TableDefinition<&[u8], ()> =
     TableDefinition::new("packet_status_index");
-/// Rows of [`PACKET_STATUS`] per `status ‖ route length ‖ route`.
+/// Rows of [`PACKET_STATUS`] per `status ‖ route length ‖ route` (the row without its
+/// last [`STATUS_ROW_SUFFIX`] bytes).
 pub(crate) const PACKET_COUNTS: TableDefinition<&[u8], u64> =
     TableDefinition::new("packet_status_counts");
+/// Bytes after a status row's prefix: first log index (u64 big-endian) and key hash.
+pub(crate) const STATUS_ROW_SUFFIX: usize = 8 + 32;
 /// Packets whose outcome a block logged: (height, packet key hash) → the log indices of
 /// their entries (u64 big-endian each), what payload pruning drops once the height is
 /// older than `packet_retention_blocks`.
