@@ -18,6 +18,9 @@ use crate::relay::LOG_FRONTIER_KEY;
 use crate::state::{AppState, StateReader, StateWriter as _, COUNCIL_KEY};
 use crate::tx::{validate_tx, TxError};
 
+/// Largest encoded header a block may carry.
+const HEADER_CAP: usize = 4096;
+
 /// Most transactions in one block.
 pub const MAX_BLOCK_TXS: usize = 20_000;
 
@@ -38,17 +41,45 @@ impl Block {
 
     /// Decodes [`Block::encode`] output; rejects trailing bytes and any over-cap field.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let (header, slices) = Self::split(bytes)?;
+        let txs = slices
+            .into_iter()
+            .map(SignedTx::from_bytes)
+            .collect::<Result<_, _>>()?;
+        Ok(Self { header, txs })
+    }
+
+    /// The header of [`Block::encode`] output, without decoding its transactions (a block
+    /// is megabytes; a checkpoint or a block summary needs only the header).
+    pub fn decode_header(bytes: &[u8]) -> Result<BlockHeader, DecodeError> {
+        BlockHeader::from_bytes(Reader::new(bytes).read_bytes(HEADER_CAP)?)
+    }
+
+    /// The header and each transaction's bytes of [`Block::encode`] output, under the
+    /// same caps as [`Block::decode`] but without decoding the transactions.
+    pub fn split(bytes: &[u8]) -> Result<(BlockHeader, Vec<&[u8]>), DecodeError> {
         let mut r = Reader::new(bytes);
-        let header = BlockHeader::from_bytes(r.read_bytes(4096)?)?;
+        let header = BlockHeader::from_bytes(r.read_bytes(HEADER_CAP)?)?;
         let n = r.read_len(MAX_BLOCK_TXS)?;
         let mut txs = Vec::with_capacity(n.min(r.remaining() / 4));
         for _ in 0..n {
-            txs.push(SignedTx::from_bytes(
-                r.read_bytes(junction_spec::encoding::MAX_TX_BYTES)?,
-            )?);
+            txs.push(r.read_bytes(junction_spec::encoding::MAX_TX_BYTES)?);
         }
         r.finish()?;
-        Ok(Self { header, txs })
+        Ok((header, txs))
+    }
+
+    /// The header and transaction hashes of a block as [`Block::encode`] wrote it (a
+    /// stored block), hashing each transaction's bytes as they stand: `encode` writes each
+    /// one's canonical encoding, which is what [`SignedTx::hash`] hashes. Bytes from
+    /// anywhere else go through [`Block::decode`].
+    pub fn encoded_summary(bytes: &[u8]) -> Result<(BlockHeader, Vec<Hash32>), DecodeError> {
+        let (header, txs) = Self::split(bytes)?;
+        let hashes = txs
+            .into_iter()
+            .map(|tx| junction_spec::tagged_hash(junction_spec::HashTag::TxEnvelope, tx))
+            .collect();
+        Ok((header, hashes))
     }
 
     /// The block's identity: its header hash.
@@ -450,6 +481,30 @@ mod tests {
         let mut long = bytes.clone();
         long.push(0);
         assert!(Block::decode(&long).is_err());
+    }
+
+    /// Summaries of stored blocks (RPC `block`, `checkpoint`, `tx`) decoded every
+    /// transaction of a block of megabytes; they now read the header and hash the
+    /// transactions' bytes, and must give exactly what the decoded block gives.
+    #[test]
+    fn an_encoded_summary_is_the_decoded_blocks_header_and_hashes() {
+        let key = ed25519_consensus::SigningKey::from([3u8; 32]);
+        let txs: Vec<SignedTx> = (0..5).map(|n| signed(&key, "hub-test", n)).collect();
+        let b = block_with(txs, 2000);
+        let bytes = b.encode();
+        let (header, hashes) = Block::encoded_summary(&bytes).unwrap();
+        assert_eq!(header, b.header);
+        assert_eq!(hashes, TxHashes::of(&b.txs).as_slice());
+        assert_eq!(Block::decode_header(&bytes).unwrap(), b.header);
+        let (_, slices) = Block::split(&bytes).unwrap();
+        assert_eq!(SignedTx::from_bytes(slices[3]).unwrap(), b.txs[3]);
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(matches!(
+            Block::encoded_summary(&long),
+            Err(DecodeError::TrailingBytes { .. })
+        ));
+        assert!(Block::encoded_summary(&bytes[..bytes.len() - 1]).is_err());
     }
 
     #[test]

@@ -388,11 +388,11 @@ impl App {
         }
         // Already committed (late precommits) or synced: read it back.
         self.shared
-            .block(height.0)
+            .block_header(height.0)
             .ok()
             .flatten()
-            .filter(|b| b.hash() == value.0)
-            .map(|b| attestation.checkpoint(&b.header).hash())
+            .filter(|h| h.hash() == value.0)
+            .map(|h| attestation.checkpoint(&h).hash())
     }
 
     /// Commits a decided block, or fails with the named reason the node stops for

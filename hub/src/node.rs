@@ -463,6 +463,51 @@ impl Shared {
         }
     }
 
+    /// A committed block's header and transaction hashes, without decoding its
+    /// transactions.
+    pub fn block_summary(
+        &self,
+        height: u64,
+    ) -> Result<Option<(junction_spec::BlockHeader, Vec<Hash32>)>, StoreError> {
+        match self.store.block(height)? {
+            None => Ok(None),
+            Some(b) => Block::encoded_summary(&b)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))),
+        }
+    }
+
+    /// A committed block's header.
+    pub fn block_header(
+        &self,
+        height: u64,
+    ) -> Result<Option<junction_spec::BlockHeader>, StoreError> {
+        match self.store.block(height)? {
+            None => Ok(None),
+            Some(b) => Block::decode_header(&b)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))),
+        }
+    }
+
+    /// One transaction of a committed block, decoding only that one.
+    pub fn block_tx(
+        &self,
+        height: u64,
+        index: usize,
+    ) -> Result<Option<junction_spec::SignedTx>, StoreError> {
+        use junction_spec::Decode as _;
+        let Some(b) = self.store.block(height)? else {
+            return Ok(None);
+        };
+        let corrupt =
+            |e: junction_spec::DecodeError| StoreError::Corrupt(format!("block {height}: {e}"));
+        let (_, txs) = Block::split(&b).map_err(corrupt)?;
+        txs.get(index)
+            .map(|tx| junction_spec::SignedTx::from_bytes(tx).map_err(corrupt))
+            .transpose()
+    }
+
     /// A committed block.
     pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
         match self.store.block(height)? {

@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 use crate::node::{NewBlock, Shared};
 use crate::rpc_error::{params, serve, RpcError};
 use crate::sync::read;
-use junction_hub_app::Block;
+
 use junction_hub_app::StateReader as _;
 use junction_rpc::methods::*;
 use junction_rpc::{codes, Hex, HexBytes};
@@ -140,8 +140,12 @@ async fn handle_one(s: &RpcState, req: Value) -> Value {
     }
 }
 
-fn block_answer(shared: &Shared, height: u64, block: &Block) -> BlockAnswer {
-    let h = &block.header;
+fn block_answer(
+    shared: &Shared,
+    height: u64,
+    h: &junction_spec::BlockHeader,
+    tx_hashes: Vec<junction_spec::Hash32>,
+) -> BlockAnswer {
     let cert = shared
         .store
         .certificate(height)
@@ -150,7 +154,7 @@ fn block_answer(shared: &Shared, height: u64, block: &Block) -> BlockAnswer {
         .and_then(|c| crate::codec::decode_extended_cert(&mut junction_spec::Reader::new(&c)).ok());
     BlockAnswer {
         height: h.height,
-        hash: Hex(block.hash()),
+        hash: Hex(h.hash()),
         header: HeaderView {
             chain_id: h.chain_id.as_str().to_string(),
             height: h.height,
@@ -164,7 +168,7 @@ fn block_answer(shared: &Shared, height: u64, block: &Block) -> BlockAnswer {
             proposer: Hex(h.proposer),
             tx_root: Hex(h.tx_root),
         },
-        txs: block.txs.iter().map(|t| Hex(t.hash())).collect(),
+        txs: tx_hashes.into_iter().map(Hex).collect(),
         commit: cert.map(|c| CommitView {
             round: c.round.as_i64(),
             signatures: c.commit_signatures.len() as u64,
@@ -184,8 +188,8 @@ fn checkpoint_answer(shared: &Shared, height: u64, tip: u64) -> Result<Checkpoin
     if height == 0 {
         return Err(RpcError::params("checkpoints start at height 1"));
     }
-    let block = shared
-        .block(height)
+    let header = shared
+        .block_header(height)
         .map_err(RpcError::internal)?
         .ok_or_else(|| {
             RpcError::not_found(format!("no block at height {height} (tip is {tip})"))
@@ -198,7 +202,7 @@ fn checkpoint_answer(shared: &Shared, height: u64, tip: u64) -> Result<Checkpoin
     let cert = crate::codec::decode_extended_cert(&mut junction_spec::Reader::new(&cert))
         .map_err(|e| RpcError::internal(format!("stored certificate {height}: {e}")))?;
     let attestation = &shared.attestation;
-    let checkpoint = attestation.checkpoint(&block.header);
+    let checkpoint = attestation.checkpoint(&header);
     let digest = checkpoint.hash();
     // Only attestations that verify are served, one per attester, in set order.
     let mut by_attester = std::collections::BTreeMap::new();
@@ -249,13 +253,13 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
         GetBlock::NAME => serve::<GetBlock>(p, |q| {
             let tip = read(&shared.chain).tip.height;
             let height = q.height.unwrap_or(tip);
-            let block = shared
-                .block(height)
+            let (header, tx_hashes) = shared
+                .block_summary(height)
                 .map_err(RpcError::internal)?
                 .ok_or_else(|| {
                     RpcError::not_found(format!("no block at height {height} (tip is {tip})"))
                 })?;
-            Ok(block_answer(shared, height, &block))
+            Ok(block_answer(shared, height, &header, tx_hashes))
         }),
         GetCheckpoint::NAME => serve::<GetCheckpoint>(p, |q| {
             let tip = read(&shared.chain).tip.height;
@@ -283,14 +287,11 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 .tx_location(&hash)
                 .map_err(RpcError::internal)?
                 .ok_or_else(|| RpcError::not_found("transaction not committed (or unknown)"))?;
-            let block = shared
-                .block(height)
+            let tx = shared
+                .block_tx(height, index as usize)
                 .map_err(RpcError::internal)?
-                .ok_or_else(|| RpcError::internal("indexed block missing"))?;
-            let tx = block
-                .txs
-                .get(index as usize)
                 .ok_or_else(|| RpcError::internal("indexed transaction missing"))?;
+            let tx = &tx;
             Ok(TxAnswer {
                 hash: q.hash,
                 height,

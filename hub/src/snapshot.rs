@@ -36,6 +36,8 @@ struct ReadCache {
 pub struct Snapshot {
     /// The state tree's value rows: the state is read from them, by key hash.
     values: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    /// See [`crate::store_tree::rows_name_every_key`].
+    rows_name_every_key: bool,
     log: ReadOnlyTable<u64, &'static [u8]>,
     log_tree: ReadOnlyTable<(u8, u64), &'static [u8; 32]>,
     status: ReadOnlyTable<&'static [u8], ()>,
@@ -55,8 +57,10 @@ impl std::fmt::Debug for Snapshot {
 
 impl Snapshot {
     pub(crate) fn open(tx: &ReadTransaction) -> Result<Self, StoreError> {
+        let preimages = tx.open_table(crate::store_tree::TREE_PREIMAGES)?;
         Ok(Self {
             values: tx.open_table(TREE_VALUES)?,
+            rows_name_every_key: crate::store_tree::rows_name_every_key(&preimages)?,
             log: tx.open_table(LOG)?,
             log_tree: tx.open_table(LOG_TREE)?,
             status: tx.open_table(PACKET_STATUS)?,
@@ -170,6 +174,7 @@ impl StateReader for Snapshot {
             &self.values,
             &junction_state_tree::key_hash(key).0,
             u64::MAX,
+            self.rows_name_every_key,
         ) {
             Ok(v) => {
                 if let Ok(mut reads) = self.reads.lock() {

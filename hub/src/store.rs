@@ -1042,6 +1042,13 @@ mod tests {
             verify_state_proof(&root, b"acct/b", None, &p.proof).unwrap();
             let p = s.state_proof(1, b"acct/a").unwrap();
             assert_eq!(p.value.as_deref(), Some(&b"1"[..]));
+            // The node's own reads: a key without its row is absent only when every
+            // key has one.
+            use junction_hub_app::StateReader as _;
+            let snap = s.snapshot().unwrap();
+            assert_eq!(snap.get(b"acct/a"), Some(b"1".to_vec()));
+            assert_eq!(snap.get(b"gov/council"), Some(b"c0".to_vec()));
+            assert_eq!(snap.get(b"acct/b"), None);
         };
         absent(&s);
         // As an older node left it: keys only in their own table.

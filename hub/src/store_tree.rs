@@ -141,11 +141,20 @@ pub(crate) fn prune_through(tx: &WriteTransaction, through: u64) -> Result<u64, 
 /// when never written or deleted). With `u64::MAX`, the current value: the node reads its
 /// state from these rows, which the tree needs anyway, so no second copy is written. The
 /// key's own row (its bare hash) sorts before the range and is never read as a value.
+///
+/// With `rows_name_every_key` (no key of the store lives only in the older preimage table),
+/// a key without its own row was never written: one point read answers, instead of a range
+/// over its versions. Most reads of a busy hub are of such keys (the record of a packet
+/// not yet received).
 pub(crate) fn latest_value(
     values: &ReadOnlyTable<&'static [u8], &'static [u8]>,
     key_hash: &[u8; 32],
     max_version: u64,
+    rows_name_every_key: bool,
 ) -> Result<Option<Vec<u8>>, StateTreeError> {
+    if rows_name_every_key && values.get(key_hash.as_slice()).map_err(read_err)?.is_none() {
+        return Ok(None);
+    }
     let lo = value_key(key_hash, 0);
     let hi = value_key(key_hash, max_version);
     let Some(row) = values
@@ -163,11 +172,21 @@ pub(crate) fn latest_value(
     }
 }
 
+/// Whether every key of the store has its own row in [`TREE_VALUES`]: true unless the
+/// store was written while keys lived in [`TREE_PREIMAGES`], which is never written since.
+pub(crate) fn rows_name_every_key(
+    preimages: &ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
+) -> Result<bool, StateTreeError> {
+    use redb::ReadableTableMetadata as _;
+    preimages.is_empty().map_err(read_err)
+}
+
 /// A read transaction's view of the tree.
 pub(crate) struct TreeView {
     nodes: ReadOnlyTable<&'static [u8], &'static [u8]>,
     values: ReadOnlyTable<&'static [u8], &'static [u8]>,
     preimages: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
+    rows_name_every_key: bool,
 }
 
 impl std::fmt::Debug for TreeView {
@@ -178,10 +197,12 @@ impl std::fmt::Debug for TreeView {
 
 impl TreeView {
     pub(crate) fn open(tx: &ReadTransaction) -> Result<Self, StateTreeError> {
+        let preimages = tx.open_table(TREE_PREIMAGES).map_err(read_err)?;
         Ok(Self {
             nodes: tx.open_table(TREE_NODES).map_err(read_err)?,
             values: tx.open_table(TREE_VALUES).map_err(read_err)?,
-            preimages: tx.open_table(TREE_PREIMAGES).map_err(read_err)?,
+            rows_name_every_key: rows_name_every_key(&preimages)?,
+            preimages,
         })
     }
 }
@@ -200,7 +221,12 @@ impl StateTreeReader for TreeView {
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        Ok(latest_value(&self.values, &key_hash.0, max_version)?)
+        Ok(latest_value(
+            &self.values,
+            &key_hash.0,
+            max_version,
+            self.rows_name_every_key,
+        )?)
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(TreeNodeKey, TreeLeafNode)>> {
