@@ -469,12 +469,7 @@ impl Shared {
         &self,
         height: u64,
     ) -> Result<Option<(junction_spec::BlockHeader, Vec<Hash32>)>, StoreError> {
-        match self.store.block(height)? {
-            None => Ok(None),
-            Some(b) => Block::encoded_summary(&b)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))),
-        }
+        self.read_block(height, Block::encoded_summary)
     }
 
     /// A committed block's header.
@@ -482,12 +477,7 @@ impl Shared {
         &self,
         height: u64,
     ) -> Result<Option<junction_spec::BlockHeader>, StoreError> {
-        match self.store.block(height)? {
-            None => Ok(None),
-            Some(b) => Block::decode_header(&b)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))),
-        }
+        self.read_block(height, Block::decode_header)
     }
 
     /// One transaction of a committed block, decoding only that one.
@@ -497,25 +487,30 @@ impl Shared {
         index: usize,
     ) -> Result<Option<junction_spec::SignedTx>, StoreError> {
         use junction_spec::Decode as _;
-        let Some(b) = self.store.block(height)? else {
-            return Ok(None);
-        };
-        let corrupt =
-            |e: junction_spec::DecodeError| StoreError::Corrupt(format!("block {height}: {e}"));
-        let (_, txs) = Block::split(&b).map_err(corrupt)?;
-        txs.get(index)
-            .map(|tx| junction_spec::SignedTx::from_bytes(tx).map_err(corrupt))
-            .transpose()
+        let tx = self.read_block(height, |b| {
+            let (_, txs) = Block::split(b)?;
+            txs.get(index)
+                .map(|tx| junction_spec::SignedTx::from_bytes(tx))
+                .transpose()
+        })?;
+        Ok(tx.flatten())
     }
 
     /// A committed block.
     pub fn block(&self, height: u64) -> Result<Option<Block>, StoreError> {
-        match self.store.block(height)? {
-            None => Ok(None),
-            Some(b) => Block::decode(&b)
-                .map(Some)
-                .map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))),
-        }
+        self.read_block(height, Block::decode)
+    }
+
+    /// What `read` makes of the stored block at `height`; bytes it refuses are damage.
+    fn read_block<T>(
+        &self,
+        height: u64,
+        read: impl FnOnce(&[u8]) -> Result<T, junction_spec::DecodeError>,
+    ) -> Result<Option<T>, StoreError> {
+        self.store
+            .block(height)?
+            .map(|b| read(&b).map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))))
+            .transpose()
     }
 }
 

@@ -722,6 +722,13 @@ mod tests {
         }
     }
 
+    /// A lifecycle row as stores before steps by log index wrote it.
+    fn put_legacy_steps(s: &RedbStore, key: Hash32, row: &[u8]) {
+        let tx = s.db.begin_write().unwrap();
+        tx.open_table(PACKETS).unwrap().insert(&key, row).unwrap();
+        tx.commit().unwrap();
+    }
+
     fn step(log_index: u64, action: &str) -> (u64, Vec<u8>) {
         let json = serde_json::json!({"height": 1, "action": action, "log_index": log_index});
         (log_index, serde_json::to_vec(&json).unwrap())
@@ -736,15 +743,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = RedbStore::open(&dir.path().join("store.redb")).unwrap();
         let (_, first) = step(4, "packet_logged");
-        {
-            let tx = s.db.begin_write().unwrap();
-            let legacy = format!("[{}]", String::from_utf8(first).unwrap());
-            tx.open_table(PACKETS)
-                .unwrap()
-                .insert(&[3u8; 32], legacy.as_bytes())
-                .unwrap();
-            tx.commit().unwrap();
-        }
+        let legacy = format!("[{}]", String::from_utf8(first).unwrap());
+        put_legacy_steps(&s, [3; 32], legacy.as_bytes());
         s.commit_block(&commit(1, vec![step(9, "ack_logged"), step(10, "other")]))
             .unwrap();
         let steps = s.packet_steps(&[3; 32], &[9, 4]).unwrap();
@@ -763,14 +763,7 @@ mod tests {
             .unwrap();
         let e = s.packet_steps(&[3; 32], &[2]).unwrap_err();
         assert_eq!(e.name(), "store_corrupt", "{e}");
-        {
-            let tx = s.db.begin_write().unwrap();
-            tx.open_table(PACKETS)
-                .unwrap()
-                .insert(&[3u8; 32], &b"{not json"[..])
-                .unwrap();
-            tx.commit().unwrap();
-        }
+        put_legacy_steps(&s, [3; 32], &b"{not json"[..]);
         let e = s.packet_steps(&[3; 32], &[]).unwrap_err();
         assert_eq!(e.name(), "store_corrupt", "{e}");
     }
@@ -918,14 +911,7 @@ mod tests {
             .with_packet_retention(2);
         let mut frontier = MerkleFrontier::new();
         let mut c = commit(1, vec![step(0, "packet_logged"), step(1, "ack_logged")]);
-        {
-            let tx = s.db.begin_write().unwrap();
-            tx.open_table(PACKETS)
-                .unwrap()
-                .insert(&[1u8; 32], &b"[]"[..])
-                .unwrap();
-            tx.commit().unwrap();
-        }
+        put_legacy_steps(&s, [1; 32], &b"[]"[..]);
         for i in 0..4u64 {
             let leaf = leaf_hash(&[i as u8]);
             c.log_tree.extend(appended_subtrees(&frontier, leaf));
