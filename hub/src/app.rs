@@ -94,7 +94,8 @@ struct Undecided {
 }
 
 impl Undecided {
-    /// Row format; starts with the height so the store can prune without decoding.
+    /// Record format (the block is kept beside it, see [`Store::put_undecided`]); starts
+    /// with the height so the store can prune without decoding.
     fn encode(&self) -> Vec<u8> {
         let mut w = Vec::new();
         w.put_u64(self.height.0);
@@ -109,11 +110,12 @@ impl Undecided {
             None => w.put_u8(0),
         }
         w.put_u8(u8::from(self.validity.is_valid()));
-        junction_spec::encoding::encode_nested(self.block.as_ref(), &mut w);
         w
     }
 
-    fn decode(b: &[u8]) -> Result<Self, DecodeError> {
+    /// A record and its block; without the block, a record of an older store, which
+    /// holds the block as a nested byte string after the other fields.
+    fn decode(b: &[u8], block: Option<&[u8]>) -> Result<Self, DecodeError> {
         let mut r = Reader::new(b);
         let height = Height(r.read_u64()?);
         let round = crate::context::decode_round(&mut r)?;
@@ -125,8 +127,12 @@ impl Undecided {
             _ => return Err(DecodeError::InvalidValue("fin tag")),
         };
         let validity = Validity::from_bool(r.read_u8()? == 1);
-        let block = Block::decode(r.read_bytes(MAX_BLOCK_BYTES)?)
-            .map_err(|_| DecodeError::InvalidValue("undecided block"))?;
+        let block = match block {
+            Some(b) => b,
+            None => r.read_bytes(MAX_BLOCK_BYTES)?,
+        };
+        let block =
+            Block::decode(block).map_err(|_| DecodeError::InvalidValue("undecided block"))?;
         r.finish()?;
         Ok(Self {
             height,
@@ -175,7 +181,11 @@ impl App {
     }
 
     fn remember(&mut self, hash: BlockHash, u: Undecided) {
-        if let Err(e) = self.shared.store.put_undecided(&hash.0, &u.encode()) {
+        if let Err(e) = self
+            .shared
+            .store
+            .put_undecided(&hash.0, &u.encode(), &u.block.encode())
+        {
             warn!(%e, "could not persist an undecided block; it is kept in memory");
         }
         self.undecided.insert(hash, u);
@@ -489,7 +499,7 @@ impl App {
                     let hash = match self.built.get(&key) {
                         Some(h) => *h,
                         None => {
-                            let block = self.build_block(height);
+                            let block = Arc::new(self.build_block(height));
                             let hash = BlockHash(block.hash());
                             let sig = self.signer.sign(&part_sign_bytes(height, round, &hash));
                             let u = Undecided {
@@ -499,10 +509,18 @@ impl App {
                                 proposer: self.address,
                                 fin: Some(sig),
                                 validity: Validity::Valid,
-                                block: Arc::new(block),
+                                block: block.clone(),
                             };
                             self.remember(hash, u);
                             self.built.insert(key, hash);
+                            // The proposer executes its own block while the others
+                            // validate it, so that its commit, too, finds the execution
+                            // and the state tree ready. A refusal here only means the
+                            // commit executes it again, as without this.
+                            let shared = self.shared.clone();
+                            let _ = std::thread::Builder::new()
+                                .name("own-proposal".into())
+                                .spawn(move || shared.validate_block(&block, None));
                             hash
                         }
                     };
@@ -824,8 +842,8 @@ pub async fn run_consensus(
         max_timeout: Duration::from_secs(30),
     };
     let mut undecided = HashMap::new();
-    for (hash, rec) in shared.store.undecided()? {
-        match Undecided::decode(&rec) {
+    for (hash, rec, block) in shared.store.undecided()? {
+        match Undecided::decode(&rec, block.as_deref()) {
             Ok(u) => {
                 undecided.insert(BlockHash(hash), u);
             }

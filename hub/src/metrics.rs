@@ -45,14 +45,21 @@ pub struct Metrics {
     /// Blocks executed, by phase: `validate` (a proposal), `commit` (a decided block whose
     /// validation result was not at hand) and `commit_reused` (the validation result was).
     pub block_executions: Family<ReasonLabel, Counter>,
+    /// State-tree updates of committed blocks, by where they were computed: `prepared`
+    /// (beside consensus, after the block's validation) or `in_commit` (after the
+    /// decision: the validation's result was not at hand).
+    pub state_tree_updates: Family<ReasonLabel, Counter>,
     /// Seconds spent admitting one transaction (decode, signature, dry run), accepted or
     /// refused.
     pub admission_seconds: Histogram,
     /// Seconds spent executing one block (validation or a commit that could not reuse it).
     pub block_execution_seconds: Histogram,
-    /// Seconds spent committing one block: the state tree's update, the store's write
-    /// transaction and the in-memory view.
+    /// Seconds spent committing one block: the store's write transaction, the in-memory
+    /// view, and the state tree's update when it was not prepared beside the votes.
     pub block_commit_seconds: Histogram,
+    /// Seconds spent computing one block's state-tree update (new nodes and root),
+    /// wherever it ran.
+    pub state_tree_update_seconds: Histogram,
 }
 
 fn seconds_buckets() -> Histogram {
@@ -87,9 +94,11 @@ impl Metrics {
             relay_rejected: Family::default(),
             client_updates: Counter::default(),
             block_executions: Family::default(),
+            state_tree_updates: Family::default(),
             admission_seconds: seconds_buckets(),
             block_execution_seconds: seconds_buckets(),
             block_commit_seconds: seconds_buckets(),
+            state_tree_update_seconds: seconds_buckets(),
             registry: Registry::default(),
         };
         registry.register("height", "Last committed block height", m.height.clone());
@@ -158,8 +167,13 @@ impl Metrics {
         );
         registry.register(
             "block_commit_seconds",
-            "Seconds spent committing one block (state tree, store, memory)",
+            "Seconds spent committing one block (store, memory; the state tree when not prepared)",
             m.block_commit_seconds.clone(),
+        );
+        registry.register(
+            "state_tree_update_seconds",
+            "Seconds spent computing one block's state-tree update",
+            m.state_tree_update_seconds.clone(),
         );
         registry.register(
             "client_updates",
@@ -170,6 +184,11 @@ impl Metrics {
             "block_executions",
             "Block executions by phase (validate, commit, commit_reused)",
             m.block_executions.clone(),
+        );
+        registry.register(
+            "state_tree_updates",
+            "State-tree updates of committed blocks by where they were computed (prepared, in_commit)",
+            m.state_tree_updates.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -21,6 +21,7 @@ use junction_hub_app::{
     execute_block, execute_block_with_memo, AppState, Block, BlockError, ChainRules, Event,
     Executed, Tip, TxError, TxHashes,
 };
+use junction_state_tree::TreeUpdate;
 
 /// What a new committed block tells subscribers.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -139,6 +140,10 @@ pub struct ValidatedBlock {
     pub parent_hash: Hash32,
     /// What executing it produced.
     pub executed: Executed,
+    /// The state tree's update for its writes, computed on a thread of its own while
+    /// consensus votes on the block: the tree is not needed to judge the block, only to
+    /// commit it, and computing it after the decision kept every commit waiting on it.
+    pub state_tree: Option<std::thread::JoinHandle<Result<TreeUpdate, StoreError>>>,
 }
 
 impl Shared {
@@ -270,10 +275,21 @@ impl Shared {
             )));
         }
         self.count_execution("validate");
+        // Read from the committed tree at this tip; the commit uses the result only on the
+        // same tip, so no commit ran in between.
+        let store = self.store.clone();
+        let timer = self.metrics.state_tree_update_seconds.clone();
+        let height = block.header.height;
+        let writes = executed.writes.clone();
+        let state_tree = std::thread::Builder::new()
+            .name("state-tree-update".into())
+            .spawn(move || timed_tree_update(store.as_ref(), &timer, height, &writes))
+            .ok();
         *lock(&self.validated) = Some(ValidatedBlock {
             block_hash: block.hash(),
             parent_hash: chain.tip.block_hash,
             executed,
+            state_tree,
         });
         Ok(())
     }
@@ -296,7 +312,7 @@ impl Shared {
         chain: &ChainView,
         block: &Block,
         hashes: &TxHashes,
-    ) -> Result<Executed, BlockError> {
+    ) -> Result<(Executed, Option<TreeUpdate>), BlockError> {
         let block_hash = block.hash();
         let cached = lock(&self.validated).take();
         if let Some(v) = cached {
@@ -305,7 +321,13 @@ impl Shared {
                 && v.executed.tx_hashes == hashes.as_slice()
             {
                 self.count_execution("commit_reused");
-                return Ok(v.executed);
+                // A computation that failed or did not finish is made again, in line,
+                // where its error (if any) stops the commit by name.
+                let tree = v
+                    .state_tree
+                    .and_then(|t| t.join().ok())
+                    .and_then(Result::ok);
+                return Ok((v.executed, tree));
             }
         }
         self.count_execution("commit");
@@ -322,7 +344,7 @@ impl Shared {
         self.metrics
             .block_execution_seconds
             .observe(started.elapsed().as_secs_f64());
-        executed
+        executed.map(|e| (e, None))
     }
 
     /// Executes and durably commits the next block with its certificate, then updates the
@@ -350,7 +372,7 @@ impl Shared {
                     got: height,
                 });
             }
-            let executed = self.execution_for_commit(&chain, block, &hashes)?;
+            let (executed, state_tree) = self.execution_for_commit(&chain, block, &hashes)?;
             if let Some(damage) = chain.state.damage() {
                 return Err(CommitError::Store(StoreError::Corrupt(damage)));
             }
@@ -385,7 +407,21 @@ impl Shared {
                 })?;
             // The app hash is the tree's root after the block's writes: O(writes × log n),
             // whatever the size of the state.
-            let state_tree = self.store.state_tree_update(height, &executed.writes)?;
+            let state_tree = match state_tree {
+                Some(t) if t.version == height => {
+                    Metrics::count(&self.metrics.state_tree_updates, "prepared");
+                    t
+                }
+                _ => {
+                    Metrics::count(&self.metrics.state_tree_updates, "in_commit");
+                    timed_tree_update(
+                        self.store.as_ref(),
+                        &self.metrics.state_tree_update_seconds,
+                        height,
+                        &executed.writes,
+                    )?
+                }
+            };
             let block_hash = block.hash();
             let tip = Tip {
                 height,
@@ -396,9 +432,12 @@ impl Shared {
                 log_root,
                 total_txs: chain.tip.total_txs + block.txs.len() as u64,
             };
+            // A proposal this node kept is already stored: the commit names it by hash.
+            let kept = self.store.has_block(&block_hash)?;
             let commit = BlockCommit {
                 height,
-                block: block.encode(),
+                block_hash,
+                block: (!kept).then(|| block.encode()),
                 certificate,
                 events,
                 tx_hashes: executed.tx_hashes,
@@ -512,6 +551,19 @@ impl Shared {
             .map(|b| read(&b).map_err(|e| StoreError::Corrupt(format!("block {height}: {e}"))))
             .transpose()
     }
+}
+
+/// A block's state-tree update, timed in `state_tree_update_seconds`.
+fn timed_tree_update(
+    store: &dyn Store,
+    timer: &prometheus_client::metrics::histogram::Histogram,
+    height: u64,
+    writes: &[(Vec<u8>, Option<Vec<u8>>)],
+) -> Result<TreeUpdate, StoreError> {
+    let started = std::time::Instant::now();
+    let update = store.state_tree_update(height, writes);
+    timer.observe(started.elapsed().as_secs_f64());
+    update
 }
 
 /// The log rows a block's appended entries make: (index, encoding) per entry and the

@@ -27,8 +27,10 @@ pub type LogTreeRow = (u8, u64, Hash32);
 pub struct BlockCommit {
     /// Height committed.
     pub height: u64,
-    /// Encoded block.
-    pub block: Vec<u8>,
+    /// Hash of the block.
+    pub block_hash: Hash32,
+    /// Encoded block; `None` when the store already holds it ([`Store::has_block`]).
+    pub block: Option<Vec<u8>>,
     /// Encoded commit certificate with vote extensions.
     pub certificate: Vec<u8>,
     /// Encoded events of the block.
@@ -91,10 +93,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn state_proof(&self, height: u64, key: &[u8]) -> Result<ProvenValue, StoreError>;
     /// The oldest height whose state this node still proves (0 without pruning).
     fn oldest_provable_height(&self) -> Result<u64, StoreError>;
-    /// Keeps a proposed but undecided block, so a restart can give it back to consensus.
-    fn put_undecided(&self, hash: &Hash32, record: &[u8]) -> Result<(), StoreError>;
-    /// Every undecided record.
-    fn undecided(&self) -> Result<Vec<(Hash32, Vec<u8>)>, StoreError>;
+    /// Keeps a proposed but undecided block (its record, and the encoded block), so a
+    /// restart can give it back to consensus. The record starts with the height.
+    fn put_undecided(&self, hash: &Hash32, record: &[u8], block: &[u8]) -> Result<(), StoreError>;
+    /// Every undecided record, with its encoded block (`None`: the record of an older
+    /// store, which holds the block itself).
+    #[allow(clippy::type_complexity)]
+    fn undecided(&self) -> Result<Vec<(Hash32, Vec<u8>, Option<Vec<u8>>)>, StoreError>;
+    /// Whether the store holds the encoded block with this hash (a kept proposal).
+    fn has_block(&self, hash: &Hash32) -> Result<bool, StoreError>;
     /// Drops undecided records.
     fn remove_undecided(&self, hashes: &[Hash32]) -> Result<(), StoreError>;
     /// Every message-log entry, in index order.
@@ -143,6 +150,8 @@ impl RedbStore {
         tx.set_durability(Durability::Immediate);
         {
             tx.open_table(BLOCKS)?;
+            tx.open_table(BLOCK_HASHES)?;
+            tx.open_table(BLOCK_BODIES)?;
             tx.open_table(CERTS)?;
             tx.open_table(EVENTS)?;
             tx.open_table(TXS)?;
@@ -191,8 +200,22 @@ impl Store for RedbStore {
         let mut tx = self.db.begin_write()?;
         tx.set_durability(Durability::Immediate);
         {
-            tx.open_table(BLOCKS)?
-                .insert(c.height, c.block.as_slice())?;
+            let mut bodies = tx.open_table(BLOCK_BODIES)?;
+            match &c.block {
+                Some(block) => {
+                    bodies.insert(&c.block_hash, block.as_slice())?;
+                }
+                None if bodies.get(&c.block_hash)?.is_some() => {}
+                None => {
+                    return Err(StoreError::Encode(format!(
+                        "block {} of height {} is neither given nor kept",
+                        hex::encode(c.block_hash),
+                        c.height
+                    )))
+                }
+            }
+            tx.open_table(BLOCK_HASHES)?
+                .insert(c.height, &c.block_hash)?;
             tx.open_table(CERTS)?
                 .insert(c.height, c.certificate.as_slice())?;
             tx.open_table(EVENTS)?
@@ -249,6 +272,9 @@ impl Store for RedbStore {
             for (h, hash) in &outdated {
                 und.remove(hash)?;
                 heights.remove((*h, hash))?;
+                if *hash != c.block_hash {
+                    bodies.remove(hash)?;
+                }
             }
         }
         // After the block's own tables are closed: pruning reopens the log and lifecycle.
@@ -264,7 +290,21 @@ impl Store for RedbStore {
     }
 
     fn block(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.get_u64(BLOCKS, height)
+        let tx = self.db.begin_read()?;
+        if let Some(hash) = tx.open_table(BLOCK_HASHES)?.get(height)? {
+            let hash = *hash.value();
+            return match tx.open_table(BLOCK_BODIES)?.get(&hash)? {
+                Some(b) => Ok(Some(b.value().to_vec())),
+                None => Err(StoreError::Corrupt(format!(
+                    "block {} of height {height} is missing",
+                    hex::encode(hash)
+                ))),
+            };
+        }
+        Ok(tx
+            .open_table(BLOCKS)?
+            .get(height)?
+            .map(|v| v.value().to_vec()))
     }
 
     fn certificate(&self, height: u64) -> Result<Option<Vec<u8>>, StoreError> {
@@ -344,25 +384,33 @@ impl Store for RedbStore {
         oldest_provable(&self.db.begin_read()?)
     }
 
-    fn put_undecided(&self, hash: &Hash32, record: &[u8]) -> Result<(), StoreError> {
+    fn put_undecided(&self, hash: &Hash32, record: &[u8], block: &[u8]) -> Result<(), StoreError> {
         let mut tx = self.db.begin_write()?;
         tx.set_durability(Durability::Immediate);
         tx.open_table(UNDECIDED)?.insert(hash, record)?;
+        tx.open_table(BLOCK_BODIES)?.insert(hash, block)?;
         tx.open_table(UNDECIDED_HEIGHTS)?
             .insert((undecided_index_height(record), hash), ())?;
         tx.commit()?;
         Ok(())
     }
 
-    fn undecided(&self) -> Result<Vec<(Hash32, Vec<u8>)>, StoreError> {
+    fn undecided(&self) -> Result<Vec<(Hash32, Vec<u8>, Option<Vec<u8>>)>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(UNDECIDED)?;
+        let bodies = tx.open_table(BLOCK_BODIES)?;
         let mut out = Vec::new();
         for row in table.iter()? {
             let (k, v) = row?;
-            out.push((*k.value(), v.value().to_vec()));
+            let block = bodies.get(k.value())?.map(|b| b.value().to_vec());
+            out.push((*k.value(), v.value().to_vec(), block));
         }
         Ok(out)
+    }
+
+    fn has_block(&self, hash: &Hash32) -> Result<bool, StoreError> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(BLOCK_BODIES)?.get(hash)?.is_some())
     }
 
     fn snapshot(&self) -> Result<std::sync::Arc<Snapshot>, StoreError> {
@@ -415,9 +463,12 @@ impl Store for RedbStore {
         {
             let mut t = tx.open_table(UNDECIDED)?;
             let mut heights = tx.open_table(UNDECIDED_HEIGHTS)?;
+            let mut bodies = tx.open_table(BLOCK_BODIES)?;
             for h in hashes {
+                // A committed block has no record left: its body stays.
                 if let Some(record) = t.remove(h)? {
                     heights.remove((undecided_index_height(record.value()), h))?;
+                    bodies.remove(h)?;
                 }
             }
         }
@@ -615,10 +666,11 @@ mod tests {
             let s = RedbStore::open(&path).unwrap();
             let mut rec = 1u64.to_be_bytes().to_vec();
             rec.push(9);
-            s.put_undecided(&[1; 32], &rec).unwrap();
+            s.put_undecided(&[1; 32], &rec, &[9, 9]).unwrap();
             s.commit_block(&BlockCommit {
                 height: 1,
-                block: vec![1, 2, 3],
+                block_hash: [8; 32],
+                block: Some(vec![1, 2, 3]),
                 certificate: vec![4],
                 events: vec![],
                 tx_hashes: vec![[7; 32]],
@@ -669,7 +721,7 @@ mod tests {
         {
             let s = RedbStore::open(&path).unwrap();
             for (h, hash) in [(2u64, [2u8; 32]), (3, [3; 32]), (3, [4; 32]), (5, [5; 32])] {
-                s.put_undecided(&hash, &rec(h)).unwrap();
+                s.put_undecided(&hash, &rec(h), &[h as u8]).unwrap();
             }
             s.remove_undecided(&[[4; 32]]).unwrap();
             // A record written before the index existed: only in the record table.
@@ -687,7 +739,11 @@ mod tests {
         }
         let s = RedbStore::open(&path).unwrap();
         let keys = |s: &RedbStore| -> Vec<Hash32> {
-            s.undecided().unwrap().into_iter().map(|(k, _)| k).collect()
+            s.undecided()
+                .unwrap()
+                .into_iter()
+                .map(|(k, _, _)| k)
+                .collect()
         };
         assert_eq!(keys(&s), vec![[2; 32], [3; 32], [5; 32], [6; 32]]);
         s.commit_block(&commit(3, vec![])).unwrap();
@@ -702,10 +758,54 @@ mod tests {
         assert!(keys(&s).is_empty());
     }
 
+    /// A commit copied its block into a table of committed blocks although the block was
+    /// already stored as a kept proposal. It now names the kept block, which stays while
+    /// the other proposals of its height go; blocks of older stores still read.
+    #[test]
+    fn a_commit_names_the_proposal_it_kept_and_drops_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let rec = 1u64.to_be_bytes();
+        {
+            let s = RedbStore::open(&path).unwrap();
+            s.put_undecided(&[1; 32], &rec, b"chosen").unwrap();
+            s.put_undecided(&[2; 32], &rec, b"other").unwrap();
+            assert!(s.has_block(&[2; 32]).unwrap());
+            let mut c = commit(1, vec![]);
+            c.block_hash = [1; 32];
+            c.block = None;
+            s.commit_block(&c).unwrap();
+            // Neither given nor kept: refused by name, nothing of the block written.
+            let mut c = commit(2, vec![]);
+            c.block = None;
+            assert_eq!(
+                s.commit_block(&c).unwrap_err().name(),
+                "store_encode_failed"
+            );
+            assert_eq!(s.tip().unwrap(), Some(vec![1]));
+            let tx = s.db.begin_write().unwrap();
+            tx.open_table(BLOCKS)
+                .unwrap()
+                .insert(7, &b"older"[..])
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let s = RedbStore::open(&path).unwrap();
+        assert_eq!(s.block(1).unwrap(), Some(b"chosen".to_vec()));
+        assert!(s.undecided().unwrap().is_empty());
+        assert!(!s.has_block(&[2; 32]).unwrap(), "the other proposal went");
+        assert!(s.has_block(&[1; 32]).unwrap());
+        assert_eq!(s.block(7).unwrap(), Some(b"older".to_vec()));
+        assert_eq!(s.block(2).unwrap(), None);
+    }
+
     fn commit(height: u64, steps: Vec<(u64, Vec<u8>)>) -> BlockCommit {
+        let mut block_hash = [0xee; 32];
+        block_hash[..8].copy_from_slice(&height.to_be_bytes());
         BlockCommit {
             height,
-            block: vec![1],
+            block_hash,
+            block: Some(vec![1]),
             certificate: vec![],
             events: vec![],
             tx_hashes: vec![],

@@ -4,11 +4,24 @@ use redb::TableDefinition;
 
 use junction_state_tree::StateTreeError;
 
+/// Encoded blocks by height, as stores before [`BLOCK_BODIES`] wrote them: read, never
+/// written.
 pub(crate) const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
+/// Block hash by height for blocks committed since [`BLOCK_BODIES`].
+pub(crate) const BLOCK_HASHES: TableDefinition<u64, &[u8; 32]> =
+    TableDefinition::new("block_hash_by_height");
+/// Encoded blocks by block hash: every proposal a node keeps while undecided, and the
+/// committed ones. A block is written once, when its proposal arrives, and its commit
+/// only names it by hash: a block is megabytes, and copying it into a table of committed
+/// blocks was the largest write of every commit.
+pub(crate) const BLOCK_BODIES: TableDefinition<&[u8; 32], &[u8]> =
+    TableDefinition::new("block_bodies");
 pub(crate) const CERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
 pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
 pub(crate) const TXS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Undecided proposals by block hash: the node's record of each (its block in
+/// [`BLOCK_BODIES`]; records of older stores hold the block themselves).
 pub(crate) const UNDECIDED: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undecided");
 /// The undecided records by (height, block hash), so a commit drops those it outdates with
 /// one range instead of reading every record (each a whole proposed block).

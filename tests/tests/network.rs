@@ -136,9 +136,9 @@ fn state_proofs_verify_against_the_certified_app_hash(net: &Net) {
     assert_eq!(e["error"]["data"]["name"], "height_not_committed", "{e}");
 }
 
-/// A validator executes a proposal once to validate it and commits that result: a decided
-/// block is executed again only when its validation result is not at hand (its own
-/// proposal, or a block it synced).
+/// A validator executes a proposal once to validate it and commits that result (the
+/// proposer executes its own beside the votes): a decided block is executed again only
+/// when that result is not at hand (a block it synced, or a proposal validated after it).
 fn blocks_validated_are_not_executed_again_at_commit(net: &Net) {
     let metric = "junction_block_executions_total";
     let (mut reused, mut fresh) = (0.0, 0.0);
@@ -151,6 +151,18 @@ fn blocks_validated_are_not_executed_again_at_commit(net: &Net) {
         "most commits reuse the validation's execution: {reused} reused, {fresh} executed again"
     );
     assert!(reused + fresh >= 4.0 * 50.0, "every commit is counted");
+    // The state tree's update of a validated block is computed beside the votes, not
+    // after the decision.
+    let metric = "junction_state_tree_updates_total";
+    let (mut prepared, mut in_commit) = (0.0, 0.0);
+    for i in 0..4 {
+        prepared += net.metric(i, metric, "reason=\"prepared\"");
+        in_commit += net.metric(i, metric, "reason=\"in_commit\"");
+    }
+    assert!(
+        prepared >= reused * 0.9 && prepared + in_commit >= reused + fresh,
+        "the commits that reuse a validation use its prepared tree: {prepared} prepared, {in_commit} in commit, {reused} reused"
+    );
 }
 
 /// Every committed height carries a checkpoint signed by more than 2/3 of the attestation
