@@ -140,12 +140,15 @@ fn state_proofs_verify_against_the_certified_app_hash(net: &Net) {
 /// proposer executes its own beside the votes): a decided block is executed again only
 /// when that result is not at hand (a block it synced, or a proposal validated after it).
 fn blocks_validated_are_not_executed_again_at_commit(net: &Net) {
-    let metric = "junction_block_executions_total";
-    let (mut reused, mut fresh) = (0.0, 0.0);
-    for i in 0..4 {
-        reused += net.metric(i, metric, "reason=\"commit_reused\"");
-        fresh += net.metric(i, metric, "reason=\"commit\"");
-    }
+    // A counter summed over the four validators.
+    let total = |metric: &str, reason: &str| -> f64 {
+        (0..4)
+            .map(|i| net.metric(i, metric, &format!("reason=\"{reason}\"")))
+            .sum()
+    };
+    let executions = "junction_block_executions_total";
+    let reused = total(executions, "commit_reused");
+    let fresh = total(executions, "commit");
     assert!(
         reused >= fresh,
         "most commits reuse the validation's execution: {reused} reused, {fresh} executed again"
@@ -153,12 +156,8 @@ fn blocks_validated_are_not_executed_again_at_commit(net: &Net) {
     assert!(reused + fresh >= 4.0 * 50.0, "every commit is counted");
     // The state tree's update of a validated block is computed beside the votes, not
     // after the decision.
-    let metric = "junction_state_tree_updates_total";
-    let (mut prepared, mut in_commit) = (0.0, 0.0);
-    for i in 0..4 {
-        prepared += net.metric(i, metric, "reason=\"prepared\"");
-        in_commit += net.metric(i, metric, "reason=\"in_commit\"");
-    }
+    let prepared = total("junction_state_tree_updates_total", "prepared");
+    let in_commit = total("junction_state_tree_updates_total", "in_commit");
     assert!(
         prepared >= reused * 0.9 && prepared + in_commit >= reused + fresh,
         "the commits that reuse a validation use its prepared tree: {prepared} prepared, {in_commit} in commit, {reused} reused"
