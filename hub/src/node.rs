@@ -390,8 +390,7 @@ impl Shared {
             for (k, r) in executed.packets.iter().flat_map(|p| p.records()) {
                 let old = chain.packets.record(k);
                 if r.outcome.is_some() && old.as_ref().is_none_or(|o| o.outcome.is_none()) {
-                    let indices = [r.packet_index, r.outcome.map(|o| o.log_index), r.skip_index];
-                    settled.push((*k, indices.into_iter().flatten().collect()));
+                    settled.push((*k, r.log_indices().collect()));
                 }
                 packet_status.push((old.map(|o| status_row(&o, k)), status_row(r, k)));
             }

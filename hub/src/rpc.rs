@@ -25,7 +25,6 @@ use crate::metrics::Metrics;
 use crate::node::{NewBlock, Shared};
 use crate::rpc_error::{params, serve, RpcError};
 use crate::sync::read;
-
 use junction_hub_app::StateReader as _;
 use junction_rpc::methods::*;
 use junction_rpc::{codes, Hex, HexBytes};
@@ -291,12 +290,11 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 .block_tx(height, index as usize)
                 .map_err(RpcError::internal)?
                 .ok_or_else(|| RpcError::internal("indexed transaction missing"))?;
-            let tx = &tx;
             Ok(TxAnswer {
                 hash: q.hash,
                 height,
                 index: u64::from(index),
-                tx: HexBytes(junction_spec::Encode::to_bytes(tx)),
+                tx: HexBytes(junction_spec::Encode::to_bytes(&tx)),
                 signer: Hex(tx.body.signer_address()),
                 nonce: tx.body.nonce,
                 kind: tx.body.kind.name().to_string(),

@@ -265,14 +265,9 @@ fn packet_show(shared: &Shared, q: PacketKeyParams) -> Result<PacketShowAnswer, 
         Some(i) => stored_entry(&snap, i)?,
         None => None,
     };
-    let entries = [
-        record.packet_index,
-        record.outcome.map(|o| o.log_index),
-        record.skip_index,
-    ];
     let hub_steps = shared
         .store
-        .packet_steps(&key, &entries.into_iter().flatten().collect::<Vec<_>>())
+        .packet_steps(&key, &record.log_indices().collect::<Vec<_>>())
         .map_err(store_err)?
         .into_iter()
         .map(serde_json::from_value::<PacketStep>)

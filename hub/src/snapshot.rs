@@ -126,13 +126,7 @@ impl Snapshot {
                     next = keys.last().map(|(c, _): &(Vec<u8>, Hash32)| c.clone());
                     break 'prefixes;
                 }
-                let Some(hash) = k
-                    .len()
-                    .checked_sub(32)
-                    .and_then(|at| <Hash32>::try_from(&k[at..]).ok())
-                else {
-                    return Err(StoreError::Corrupt("packet status row".into()));
-                };
+                let hash = status_row_key(k)?;
                 keys.push((k.to_vec(), hash));
             }
         }
@@ -263,16 +257,20 @@ pub fn status_prefix(status: u8, route: Option<&RouteId>) -> Vec<u8> {
 /// then the packet key hash. Later entries of a packet have larger indices, so the first
 /// is the one its record was made with.
 pub fn status_row(r: &PacketRecord, key_hash: &Hash32) -> Vec<u8> {
-    let first = [r.packet_index, r.outcome.map(|o| o.log_index), r.skip_index]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(0);
+    let first = r.log_indices().min().unwrap_or(0);
     status_row_at(
         status_prefix(status_tag(r), r.route.as_ref()),
         first,
         key_hash,
     )
+}
+
+/// The packet key hash a status row ends with (in either row layout).
+pub fn status_row_key(row: &[u8]) -> Result<Hash32, StoreError> {
+    row.len()
+        .checked_sub(32)
+        .and_then(|at| <Hash32>::try_from(&row[at..]).ok())
+        .ok_or_else(|| StoreError::Corrupt("packet status row".into()))
 }
 
 /// The index row under `prefix` of the packet `key_hash` whose first entry is at

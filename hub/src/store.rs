@@ -546,11 +546,7 @@ fn migrate_status_rows(db: &Database) -> Result<(), StoreError> {
             let mut legacy = tx.open_table(LEGACY_PACKET_STATUS)?;
             let mut rows = tx.open_table(PACKET_STATUS)?;
             for old in &chunk {
-                let key = old
-                    .len()
-                    .checked_sub(32)
-                    .and_then(|at| <Hash32>::try_from(&old[at..]).ok())
-                    .ok_or_else(|| StoreError::Corrupt("packet status row".into()))?;
+                let key = crate::snapshot::status_row_key(old)?;
                 let record = packets.record(&key).ok_or_else(|| {
                     StoreError::Corrupt(format!(
                         "the status index names packet {} but the state has no record of it",

@@ -227,6 +227,18 @@ impl PacketRecord {
             (None, None) => PacketStatus::Received { log_index: 0 },
         }
     }
+
+    /// The log indices of every entry the record names (delivery, outcome, sequence
+    /// skip): all the entries logged for its packet.
+    pub fn log_indices(&self) -> impl Iterator<Item = u64> {
+        [
+            self.packet_index,
+            self.outcome.map(|o| o.log_index),
+            self.skip_index,
+        ]
+        .into_iter()
+        .flatten()
+    }
 }
 
 /// The sequence space of packets: (source chain, source app, destination chain).
