@@ -33,7 +33,7 @@ use malachitebft_app_channel::{
 use junction_spec::{BlockHeader, Hash32};
 
 use junction_hub_app::StateReader as _;
-use junction_hub_app::{tx_root, Block};
+use junction_hub_app::{tx_root, tx_root_of, Block, TxHashes};
 
 use crate::codec::{decode_extended_cert, encode_extended_cert, JunctionCodec, MAX_BLOCK_BYTES};
 use crate::context::{
@@ -261,17 +261,91 @@ impl App {
     }
 
     /// Judges a complete, correctly signed block for the next height.
-    fn judge(&self, block: &Block, proposer: &Address) -> Validity {
+    fn judge(&self, block: &Block, hashes: &TxHashes, proposer: &Address) -> Validity {
         if block.header.proposer != proposer.0 {
             Metrics::count(&self.shared.metrics.invalid_blocks, "wrong_proposer");
             return Validity::Invalid;
         }
-        match self.shared.validate_block(block, Some(now_ms())) {
+        match self
+            .shared
+            .validate_hashed_block(block, hashes, Some(now_ms()))
+        {
             Ok(()) => Validity::Valid,
             Err(e) => {
                 warn!(height = block.header.height, %e, "proposed block is invalid");
                 Metrics::count(&self.shared.metrics.invalid_blocks, block_error_name(&e));
                 Validity::Invalid
+            }
+        }
+    }
+
+    /// Judges a block that sync brought (decided elsewhere) and keeps it as undecided
+    /// until its commit.
+    fn synced_value(
+        &mut self,
+        height: Height,
+        round: Round,
+        proposer: Address,
+        value_bytes: &[u8],
+    ) -> SyncedValueOutcome<Ctx> {
+        match Block::decode(value_bytes) {
+            Err(e) => {
+                warn!(%height, %e, "peer sent an undecodable synced block");
+                Metrics::count(
+                    &self.shared.metrics.p2p_dropped_frames,
+                    "synced_block_undecodable",
+                );
+                SyncedValueOutcome::PeerFault
+            }
+            Ok(block) if block.header.height != height.0 => SyncedValueOutcome::PeerFault,
+            Ok(_)
+                if height.0
+                    > read(&self.shared.chain)
+                        .tip
+                        .height
+                        .saturating_add(self.shared.config.consensus.future_height_window) =>
+            {
+                Metrics::count(
+                    &self.shared.metrics.p2p_dropped_frames,
+                    "synced_block_height_out_of_window",
+                );
+                SyncedValueOutcome::PeerFault
+            }
+            Ok(block) => {
+                let Some(hashes) = body_of_header(&block) else {
+                    Metrics::count(
+                        &self.shared.metrics.p2p_dropped_frames,
+                        "synced_block_body_mismatch",
+                    );
+                    return SyncedValueOutcome::PeerFault;
+                };
+                let hash = BlockHash(block.hash());
+                let tip = read(&self.shared.chain).tip.height;
+                // A decided block is judged without the drift rule: it was
+                // already accepted by the network, possibly long ago.
+                let validity = if height.0 == tip + 1 {
+                    match self.shared.validate_hashed_block(&block, &hashes, None) {
+                        Ok(()) => Validity::Valid,
+                        Err(e) => {
+                            warn!(%height, %e, "synced block is invalid");
+                            Validity::Invalid
+                        }
+                    }
+                } else {
+                    Validity::Invalid
+                };
+                let u = Undecided {
+                    height,
+                    round,
+                    pol_round: Round::Nil,
+                    proposer,
+                    fin: None,
+                    validity,
+                    block: Arc::new(block),
+                };
+                let pv = u.proposed_value(hash);
+                self.undecided.insert(hash, u);
+                SyncedValueOutcome::Verdict(pv)
             }
         }
     }
@@ -365,8 +439,15 @@ impl App {
             );
             return None;
         }
+        let Some(hashes) = body_of_header(&block) else {
+            Metrics::count(
+                &self.shared.metrics.p2p_dropped_frames,
+                "proposal_body_mismatch",
+            );
+            return None;
+        };
         let validity = if height.0 == tip_height + 1 {
-            self.judge(&block, &proposer)
+            self.judge(&block, &hashes, &proposer)
         } else {
             // A future height: judged when that height starts.
             Validity::Invalid
@@ -473,7 +554,8 @@ impl App {
                         .collect();
                     for h in early {
                         if let Some(u) = self.undecided.get(&h).cloned() {
-                            let v = self.judge(&u.block, &u.proposer);
+                            let hashes = TxHashes::of(&u.block.txs);
+                            let v = self.judge(&u.block, &hashes, &u.proposer);
                             if let Some(x) = self.undecided.get_mut(&h) {
                                 x.validity = v;
                             }
@@ -679,60 +761,7 @@ impl App {
                     value_bytes,
                     reply,
                 } => {
-                    let outcome = match Block::decode(&value_bytes) {
-                        Err(e) => {
-                            warn!(%height, %e, "peer sent an undecodable synced block");
-                            Metrics::count(
-                                &self.shared.metrics.p2p_dropped_frames,
-                                "synced_block_undecodable",
-                            );
-                            SyncedValueOutcome::PeerFault
-                        }
-                        Ok(block) if block.header.height != height.0 => {
-                            SyncedValueOutcome::PeerFault
-                        }
-                        Ok(_)
-                            if height.0
-                                > read(&self.shared.chain).tip.height.saturating_add(
-                                    self.shared.config.consensus.future_height_window,
-                                ) =>
-                        {
-                            Metrics::count(
-                                &self.shared.metrics.p2p_dropped_frames,
-                                "synced_block_height_out_of_window",
-                            );
-                            SyncedValueOutcome::PeerFault
-                        }
-                        Ok(block) => {
-                            let hash = BlockHash(block.hash());
-                            let tip = read(&self.shared.chain).tip.height;
-                            // A decided block is judged without the drift rule: it was
-                            // already accepted by the network, possibly long ago.
-                            let validity = if height.0 == tip + 1 {
-                                match self.shared.validate_block(&block, None) {
-                                    Ok(()) => Validity::Valid,
-                                    Err(e) => {
-                                        warn!(%height, %e, "synced block is invalid");
-                                        Validity::Invalid
-                                    }
-                                }
-                            } else {
-                                Validity::Invalid
-                            };
-                            let u = Undecided {
-                                height,
-                                round,
-                                pol_round: Round::Nil,
-                                proposer,
-                                fin: None,
-                                validity,
-                                block: Arc::new(block),
-                            };
-                            let pv = u.proposed_value(hash);
-                            self.undecided.insert(hash, u);
-                            SyncedValueOutcome::Verdict(pv)
-                        }
-                    };
+                    let outcome = self.synced_value(height, round, proposer, &value_bytes);
                     if reply.send(outcome).is_err() {
                         error!("consensus dropped the ProcessSyncedValue reply");
                     }
@@ -741,6 +770,16 @@ impl App {
         }
         Err(eyre!("consensus channel closed"))
     }
+}
+
+/// The hashes of a received block's transactions when they are the ones its header's
+/// transaction root names. The block hash and the proposer's signature cover the header
+/// only: without this, a peer could pass on a proposal under its real hash and signature
+/// with other transactions, and a node keeping that copy would hold, under the hash the
+/// others decide, a block it cannot commit.
+fn body_of_header(block: &Block) -> Option<TxHashes> {
+    let hashes = TxHashes::of(&block.txs);
+    (tx_root_of(&hashes) == block.header.tx_root).then_some(hashes)
 }
 
 fn block_error_name(e: &junction_hub_app::BlockError) -> &'static str {
@@ -758,6 +797,55 @@ fn block_error_name(e: &junction_hub_app::BlockError) -> &'static str {
         E::TimeTooFarAhead { .. } => "time_too_far_ahead",
         E::WrongProposer => "wrong_proposer",
         E::BadTx { .. } => "bad_tx",
+    }
+}
+
+impl App {
+    /// The application over `shared`, with the undecided proposals its store kept.
+    fn new(
+        shared: Arc<Shared>,
+        key: PrivateKey,
+        attest_key: k256::ecdsa::SigningKey,
+    ) -> eyre::Result<Self> {
+        let c = &shared.config.consensus;
+        let timeouts = LinearTimeouts {
+            propose: Duration::from_millis(c.timeout_propose_ms),
+            propose_delta: Duration::from_millis(c.timeout_propose_ms / 2),
+            prevote: Duration::from_millis(c.timeout_vote_ms),
+            prevote_delta: Duration::from_millis(c.timeout_vote_ms / 2),
+            precommit: Duration::from_millis(c.timeout_vote_ms),
+            precommit_delta: Duration::from_millis(c.timeout_vote_ms / 2),
+            rebroadcast: Duration::from_millis(c.timeout_propose_ms + 2 * c.timeout_vote_ms),
+            max_timeout: Duration::from_secs(30),
+        };
+        let mut undecided = HashMap::new();
+        for (hash, rec, block) in shared.store.undecided()? {
+            match Undecided::decode(&rec, block.as_deref()) {
+                Ok(u) => {
+                    undecided.insert(BlockHash(hash), u);
+                }
+                Err(e) => warn!(%e, "dropping an unreadable undecided record"),
+            }
+        }
+        let current_height = Height(read(&shared.chain).tip.height + 1);
+        Ok(App {
+            signer: Ed25519Signer::new(key.clone()),
+            attest_key,
+            address: Address::from_public_key(&key.public_key()),
+            timeouts,
+            target_time: Some(Duration::from_millis(c.target_block_time_ms)),
+            undecided,
+            built: BTreeMap::new(),
+            streams: PartStreams::new(StreamCaps {
+                per_peer: c.max_part_streams_per_peer,
+                total: c.max_part_streams,
+                stream_bytes: c.max_stream_bytes.min(MAX_BLOCK_BYTES),
+                total_bytes: c.max_stream_bytes_total,
+                window: c.future_height_window,
+            }),
+            current_height,
+            shared,
+        })
     }
 }
 
@@ -830,44 +918,140 @@ pub async fn run_consensus(
         .build()
         .await?;
 
-    let c = &cfg.consensus;
-    let timeouts = LinearTimeouts {
-        propose: Duration::from_millis(c.timeout_propose_ms),
-        propose_delta: Duration::from_millis(c.timeout_propose_ms / 2),
-        prevote: Duration::from_millis(c.timeout_vote_ms),
-        prevote_delta: Duration::from_millis(c.timeout_vote_ms / 2),
-        precommit: Duration::from_millis(c.timeout_vote_ms),
-        precommit_delta: Duration::from_millis(c.timeout_vote_ms / 2),
-        rebroadcast: Duration::from_millis(c.timeout_propose_ms + 2 * c.timeout_vote_ms),
-        max_timeout: Duration::from_secs(30),
-    };
-    let mut undecided = HashMap::new();
-    for (hash, rec, block) in shared.store.undecided()? {
-        match Undecided::decode(&rec, block.as_deref()) {
-            Ok(u) => {
-                undecided.insert(BlockHash(hash), u);
-            }
-            Err(e) => warn!(%e, "dropping an unreadable undecided record"),
-        }
-    }
-    let current_height = Height(read(&shared.chain).tip.height + 1);
-    let mut app = App {
-        signer,
-        attest_key,
-        address,
-        timeouts,
-        target_time: Some(Duration::from_millis(c.target_block_time_ms)),
-        undecided,
-        built: BTreeMap::new(),
-        streams: PartStreams::new(StreamCaps {
-            per_peer: c.max_part_streams_per_peer,
-            total: c.max_part_streams,
-            stream_bytes: c.max_stream_bytes.min(MAX_BLOCK_BYTES),
-            total_bytes: c.max_stream_bytes_total,
-            window: c.future_height_window,
-        }),
-        current_height,
-        shared,
-    };
+    let mut app = App::new(shared, key, attest_key)?;
     app.run(&mut channels).await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::{
+        AttestationKeyFile, Config, Genesis, GenesisGovernance, GenesisValidator, Home, KeyFile,
+    };
+    use crate::store::{RedbStore, Store};
+    use junction_spec::{ChainId, SignedTx, TxBody, TxKind};
+
+    /// The application of a one-validator hub over a fresh store in `dir`.
+    fn app_in(dir: &std::path::Path) -> App {
+        let home = Home::new(dir.join("n0"));
+        let key = KeyFile::generate("v0");
+        let attest = AttestationKeyFile::generate();
+        let genesis = Genesis {
+            chain_id: "junction-local".into(),
+            genesis_time_ms: 1,
+            validators: vec![GenesisValidator {
+                name: "v0".into(),
+                pub_key: key.public_key.clone(),
+                power: 10,
+                attestation_address: attest.address.clone(),
+            }],
+            governance: GenesisGovernance::local(std::slice::from_ref(&key)),
+        };
+        let config = Config::local("n0", 27000);
+        home.write(&config, &genesis, &key, &attest).unwrap();
+        std::fs::create_dir_all(home.data_dir()).unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(RedbStore::open(&home.data_dir().join("store.redb")).unwrap());
+        let shared = crate::start::shared_over(&home, config, genesis, store).unwrap();
+        App::new(
+            shared,
+            key.private_key().unwrap(),
+            attest.signing_key().unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// A transaction the proposer never put in its block.
+    fn stray_tx() -> SignedTx {
+        let key = ed25519_consensus::SigningKey::from([7; 32]);
+        let body = TxBody {
+            chain_id: ChainId::new("junction-local").unwrap(),
+            signer: key.verification_key().to_bytes(),
+            nonce: 0,
+            kind: TxKind::Remark { data: vec![1] },
+        };
+        let signature = key.sign(&body.sign_bytes()).to_bytes();
+        SignedTx { body, signature }
+    }
+
+    fn peer() -> PeerId {
+        let key = Keypair::generate_ed25519();
+        PeerId::from_bytes(&key.public().to_peer_id().to_bytes()).unwrap()
+    }
+
+    fn dropped(app: &App, reason: &str) -> u64 {
+        app.shared
+            .metrics
+            .p2p_dropped_frames
+            .get_or_create(&crate::metrics::ReasonLabel {
+                reason: reason.to_owned(),
+            })
+            .get()
+    }
+
+    /// The block hash and the proposer's signature cover the header only, so any peer can
+    /// pass on the proposer's signed parts with other transactions under the same header.
+    /// Such a copy arriving after the real one replaced it: the node then held a block it
+    /// had judged invalid under the hash the others decide, and its commit of that hash
+    /// failed, stopping it. A copy whose transactions are not the ones its header names is
+    /// not that block, and is refused before it can stand in for it.
+    #[test]
+    fn a_copy_of_a_proposal_with_other_transactions_cannot_replace_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = app_in(dir.path());
+        let (height, round) = (Height(1), Round::new(0));
+        let honest = app.build_block(height);
+        let hash = BlockHash(honest.hash());
+        let sig = app.signer.sign(&part_sign_bytes(height, round, &hash));
+        let proposal = |block: Block| Undecided {
+            height,
+            round,
+            pol_round: Round::Nil,
+            proposer: app.address,
+            fin: Some(sig),
+            validity: Validity::Valid,
+            block: Arc::new(block),
+        };
+        let parts_of_honest = app.stream_parts(&proposal(honest.clone()), &sig);
+        let mut tampered = honest.clone();
+        tampered.txs.push(stray_tx());
+        assert_eq!(
+            BlockHash(tampered.hash()),
+            hash,
+            "the header alone is hashed"
+        );
+        let parts_of_tampered = app.stream_parts(&proposal(tampered.clone()), &sig);
+
+        let (proposer_peer, relayer) = (peer(), peer());
+        let mut judged = None;
+        for m in parts_of_honest {
+            judged = judged.or(app.received_part(proposer_peer, m));
+        }
+        assert_eq!(judged.map(|pv| pv.validity), Some(Validity::Valid));
+
+        for m in parts_of_tampered {
+            assert!(app.received_part(relayer, m).is_none());
+        }
+        assert_eq!(dropped(&app, "proposal_body_mismatch"), 1);
+        let kept = &app.undecided[&hash];
+        assert!(kept.validity.is_valid());
+        assert_eq!(kept.block.txs, honest.txs);
+
+        // Sync hands over decided blocks by the same hash: the same copy is a peer fault.
+        let outcome = app.synced_value(height, round, app.address, &tampered.encode());
+        assert!(matches!(outcome, SyncedValueOutcome::PeerFault));
+        assert_eq!(dropped(&app, "synced_block_body_mismatch"), 1);
+        let kept = &app.undecided[&hash];
+        assert!(kept.validity.is_valid());
+        assert_eq!(kept.block.txs, honest.txs);
+
+        // The real block is still what this node commits for the hash.
+        let restarted_view = app.shared.store.undecided().unwrap();
+        let (_, _, stored) = restarted_view
+            .iter()
+            .find(|(h, _, _)| *h == hash.0)
+            .unwrap();
+        assert_eq!(stored.as_deref(), Some(honest.encode().as_slice()));
+    }
 }

@@ -246,7 +246,16 @@ impl Shared {
     /// Fully validates a block against the current tip: every signature (once per node),
     /// header rules and execution.
     pub fn validate_block(&self, block: &Block, now_ms: Option<u64>) -> Result<(), BlockError> {
-        let hashes = TxHashes::of(&block.txs);
+        self.validate_hashed_block(block, &TxHashes::of(&block.txs), now_ms)
+    }
+
+    /// [`Shared::validate_block`] with the block's transaction hashes already computed.
+    pub fn validate_hashed_block(
+        &self,
+        block: &Block,
+        hashes: &TxHashes,
+        now_ms: Option<u64>,
+    ) -> Result<(), BlockError> {
         if let Err(index) = verify_signatures_cached(&self.sig_cache, &block.txs, hashes.as_slice())
         {
             return Err(BlockError::BadTx {
@@ -261,7 +270,7 @@ impl Shared {
             &chain.tip,
             chain.state.as_ref(),
             &chain.packets,
-            (block, &hashes),
+            (block, hashes),
             now_ms,
             Some(&self.proof_verdicts),
         );

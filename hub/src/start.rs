@@ -60,10 +60,6 @@ pub async fn run(home: Home) -> eyre::Result<()> {
     let attest_key = attest_key
         .signing_key()
         .map_err(|e| eyre!("{}: {e}", home.attestation_key_file().display()))?;
-    let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
-    let validator_set = genesis.validator_set().map_err(|e| eyre!("genesis: {e}"))?;
-    let genesis_hash = genesis.hash().map_err(|e| eyre!("genesis: {e}"))?;
-
     let data = home.data_dir();
     std::fs::create_dir_all(&data).wrap_err_with(|| format!("creating {}", data.display()))?;
     check_free(config.p2p.listen, "p2p.listen")?;
@@ -75,6 +71,42 @@ pub async fn run(home: Home) -> eyre::Result<()> {
             .wrap_err("opening the store (is another `junction start` using this home?)")?
             .with_packet_retention(config.state.packet_retention_blocks),
     );
+    let shared = shared_over(&home, config, genesis, store)?;
+
+    tokio::spawn(crate::gossip::serve(shared.clone(), gossip_listener));
+    for peer in shared.config.gossip.peers.clone() {
+        tokio::spawn(crate::gossip::forward_to(shared.clone(), peer));
+    }
+    let router = crate::rpc::router(shared.clone());
+    let rpc = tokio::spawn(async move { axum::serve(rpc_listener, router).await });
+    info!(rpc = %shared.config.rpc.listen, "RPC listening");
+
+    let consensus = crate::app::run_consensus(shared.clone(), key, attest_key);
+    tokio::select! {
+        r = consensus => r,
+        r = rpc => Err(eyre!("RPC server stopped: {r:?}")),
+        _ = shutdown_signal() => {
+            info!("shutting down");
+            Ok(())
+        }
+    }
+}
+
+/// The node's shared state over an opened store: checks the store against the genesis
+/// (writing the genesis state into an empty one) and reads the committed tip, state and
+/// log back.
+pub(crate) fn shared_over(
+    home: &Home,
+    config: crate::config::Config,
+    genesis: Genesis,
+    store: Arc<dyn Store>,
+) -> eyre::Result<Arc<Shared>> {
+    let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
+    let validator_set = genesis.validator_set().map_err(|e| eyre!("genesis: {e}"))?;
+    let genesis_hash = genesis.hash().map_err(|e| eyre!("genesis: {e}"))?;
+    let attestation =
+        crate::attest::Attestation::from_genesis(&genesis).map_err(|e| eyre!("genesis: {e}"))?;
+    let data = home.data_dir();
     match store.meta("genesis_hash")? {
         None => store.put_meta("genesis_hash", &genesis_hash)?,
         Some(h) if h == genesis_hash => {}
@@ -175,23 +207,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
         config,
     });
 
-    tokio::spawn(crate::gossip::serve(shared.clone(), gossip_listener));
-    for peer in shared.config.gossip.peers.clone() {
-        tokio::spawn(crate::gossip::forward_to(shared.clone(), peer));
-    }
-    let router = crate::rpc::router(shared.clone());
-    let rpc = tokio::spawn(async move { axum::serve(rpc_listener, router).await });
-    info!(rpc = %shared.config.rpc.listen, "RPC listening");
-
-    let consensus = crate::app::run_consensus(shared.clone(), key, attest_key);
-    tokio::select! {
-        r = consensus => r,
-        r = rpc => Err(eyre!("RPC server stopped: {r:?}")),
-        _ = shutdown_signal() => {
-            info!("shutting down");
-            Ok(())
-        }
-    }
+    Ok(shared)
 }
 
 async fn shutdown_signal() {
