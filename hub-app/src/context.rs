@@ -5,6 +5,7 @@
 
 use junction_governance::Council;
 use junction_packets::PacketState;
+use junction_spec::Hash32;
 
 use crate::relay::{ProofMemo, RelayExec};
 use crate::state::{Overlay, StateReader, StateWriter as _};
@@ -24,6 +25,12 @@ pub trait ValidationContext {
     fn proof_memo(&self) -> Option<&dyn ProofMemo> {
         None
     }
+    /// The hash of the transaction being checked or run, when the caller has it: the memo
+    /// then names a message's proof by the transaction and the message's index, which fix
+    /// its bytes, instead of hashing the proof bytes again.
+    fn tx_hash(&self) -> Option<&Hash32> {
+        None
+    }
 }
 
 /// What an execute step may change.
@@ -34,6 +41,8 @@ pub trait ExecutionContext: ValidationContext {
     fn council_mut(&mut self) -> Option<&mut Council>;
     /// The state, the council and the packet state together, for relayer messages.
     fn relay(&mut self) -> Option<RelayExec<'_>>;
+    /// Names the transaction the next steps run (see [`ValidationContext::tx_hash`]).
+    fn begin_tx(&mut self, _hash: &Hash32) {}
 }
 
 /// Admission: the committed state, the council ticked to the node's clock, the committed
@@ -45,6 +54,7 @@ pub struct AdmissionContext<'a> {
     packets: &'a PacketState,
     now_ms: u64,
     memo: Option<&'a dyn ProofMemo>,
+    tx_hash: Option<Hash32>,
 }
 
 impl<'a> AdmissionContext<'a> {
@@ -66,6 +76,7 @@ impl<'a> AdmissionContext<'a> {
             packets,
             now_ms,
             memo: None,
+            tx_hash: None,
         }
     }
 
@@ -73,6 +84,12 @@ impl<'a> AdmissionContext<'a> {
     /// transaction then finds them there).
     pub fn with_proof_memo(mut self, memo: &'a dyn ProofMemo) -> Self {
         self.memo = Some(memo);
+        self
+    }
+
+    /// The same for the transaction with hash `hash` (see [`ValidationContext::tx_hash`]).
+    pub fn with_tx_hash(mut self, hash: Hash32) -> Self {
+        self.tx_hash = Some(hash);
         self
     }
 }
@@ -93,6 +110,9 @@ impl ValidationContext for AdmissionContext<'_> {
     fn proof_memo(&self) -> Option<&dyn ProofMemo> {
         self.memo
     }
+    fn tx_hash(&self) -> Option<&Hash32> {
+        self.tx_hash.as_ref()
+    }
 }
 
 /// A block's execution: an overlay of writes over the committed state, the council as the
@@ -105,6 +125,7 @@ pub struct BlockContext<'a> {
     pub(crate) packets: Option<PacketState>,
     now_ms: u64,
     memo: Option<&'a dyn ProofMemo>,
+    tx_hash: Option<Hash32>,
 }
 
 impl<'a> BlockContext<'a> {
@@ -122,6 +143,7 @@ impl<'a> BlockContext<'a> {
             packets: None,
             now_ms,
             memo: None,
+            tx_hash: None,
         }
     }
 
@@ -148,6 +170,9 @@ impl ValidationContext for BlockContext<'_> {
     fn proof_memo(&self) -> Option<&dyn ProofMemo> {
         self.memo
     }
+    fn tx_hash(&self) -> Option<&Hash32> {
+        self.tx_hash.as_ref()
+    }
 }
 
 impl ExecutionContext for BlockContext<'_> {
@@ -166,7 +191,11 @@ impl ExecutionContext for BlockContext<'_> {
                 self.packets.get_or_insert_with(|| base.clone()),
                 self.now_ms,
             )
-            .with_proof_memo(self.memo),
+            .with_proof_memo(self.memo)
+            .with_tx(self.tx_hash),
         )
+    }
+    fn begin_tx(&mut self, hash: &Hash32) {
+        self.tx_hash = Some(*hash);
     }
 }

@@ -175,6 +175,15 @@ impl std::fmt::Debug for dyn ProofMemo + '_ {
     }
 }
 
+/// What fixes a checked proof's bytes in a memo key: the bytes themselves, or the
+/// transaction (by hash) and the index of the message that carries them, which fix them
+/// as well and are already hashed.
+#[derive(Clone, Copy, Debug)]
+enum ProofWitness<'a> {
+    Bytes(&'a [u8]),
+    Message { tx: &'a Hash32, index: u64 },
+}
+
 fn proof_memo_key(
     client: &LoadedClient,
     chain: &ChainId,
@@ -182,6 +191,7 @@ fn proof_memo_key(
     slot: PacketSlot,
     key_hash: &Hash32,
     value: Option<&Hash32>,
+    witness: ProofWitness<'_>,
 ) -> Hash32 {
     let slot_tag: &[u8] = match slot {
         PacketSlot::Commitment => b"c",
@@ -191,21 +201,30 @@ fn proof_memo_key(
         Some(v) => (b"1", v),
         None => (b"0", &[]),
     };
-    tagged_hash_parts(
-        HashTag::ProofVerdict,
-        &[
-            b"check",
-            &client.digest,
-            &(chain.as_str().len() as u64).to_be_bytes(),
-            chain.as_str().as_bytes(),
-            &proof.height.to_be_bytes(),
-            slot_tag,
-            key_hash,
-            present,
-            value,
-            &proof.proof,
-        ],
-    )
+    // The witness comes last and its two forms start with different tags; the message
+    // form has a fixed length.
+    let index_bytes;
+    let (witness_tag, witness): (&[u8], &[&[u8]]) = match witness {
+        ProofWitness::Bytes(b) => (b"p", &[b][..]),
+        ProofWitness::Message { tx, index } => {
+            index_bytes = index.to_be_bytes();
+            (b"m", &[tx.as_slice(), index_bytes.as_slice()][..])
+        }
+    };
+    let head: [&[u8]; 10] = [
+        b"check",
+        &client.digest,
+        &(chain.as_str().len() as u64).to_be_bytes(),
+        chain.as_str().as_bytes(),
+        &proof.height.to_be_bytes(),
+        slot_tag,
+        key_hash,
+        present,
+        value,
+        witness_tag,
+    ];
+    let parts: Vec<&[u8]> = head.iter().chain(witness).copied().collect();
+    tagged_hash_parts(HashTag::ProofVerdict, &parts)
 }
 
 fn registration_hash(reg: &ChainRegistration) -> Hash32 {
@@ -292,6 +311,9 @@ pub struct RelayExec<'v> {
     pub now_ms: u64,
     clients: ClientCache,
     memo: Option<&'v dyn ProofMemo>,
+    /// The transaction being run, and the index of its message being run.
+    tx: Option<Hash32>,
+    msg_index: Option<u64>,
 }
 
 impl<'v> RelayExec<'v> {
@@ -309,12 +331,22 @@ impl<'v> RelayExec<'v> {
             now_ms,
             clients: ClientCache::default(),
             memo: None,
+            tx: None,
+            msg_index: None,
         }
     }
 
     /// The same, remembering passed proof checks in `memo` and skipping those it holds.
     pub fn with_proof_memo(mut self, memo: Option<&'v dyn ProofMemo>) -> Self {
         self.memo = memo;
+        self
+    }
+
+    /// The same for the messages of the transaction with hash `tx` (run them with
+    /// [`RelayExec::run_at`]): remembered proof checks are named by the transaction and
+    /// the message's index instead of a hash of the proof bytes.
+    pub fn with_tx(mut self, tx: Option<Hash32>) -> Self {
+        self.tx = tx;
         self
     }
 }
@@ -413,9 +445,13 @@ impl RelayExec<'_> {
         if c.client.status(self.now()) == ClientStatus::Expired {
             return Err(RelayError::ClientExpired(chain.clone()));
         }
+        let witness = match (&self.tx, self.msg_index) {
+            (Some(tx), Some(index)) => ProofWitness::Message { tx, index },
+            _ => ProofWitness::Bytes(&proof.proof),
+        };
         let memo_key = self
             .memo
-            .map(|_| proof_memo_key(&c, chain, proof, slot, key_hash, value));
+            .map(|_| proof_memo_key(&c, chain, proof, slot, key_hash, value, witness));
         if let (Some(memo), Some(k)) = (self.memo, &memo_key) {
             if memo.passed(k) {
                 return Ok(c);
@@ -503,6 +539,14 @@ impl RelayExec<'_> {
                 counters.to_bytes(),
             );
         }
+    }
+
+    /// Runs message `index` of the transaction [`RelayExec::with_tx`] names.
+    pub fn run_at(&mut self, index: usize, msg: &RelayMsg) -> Result<Vec<Event>, RelayError> {
+        self.msg_index = Some(index as u64);
+        let out = self.run(msg);
+        self.msg_index = None;
+        out
     }
 
     /// Runs one message.
@@ -885,10 +929,38 @@ mod tests {
         let loaded = exec.load_client(&chain).unwrap();
         let mut other = LoadedClient::clone(&loaded);
         other.digest = client_digest(b"another client state");
-        assert_ne!(
-            proof_memo_key(&loaded, &chain, &good, slot, &key_hash, Some(&value)),
-            proof_memo_key(&other, &chain, &good, slot, &key_hash, Some(&value))
-        );
+        let bytes = ProofWitness::Bytes(&good.proof);
+        let key = |c: &LoadedClient, w| {
+            proof_memo_key(c, &chain, &good, slot, &key_hash, Some(&value), w)
+        };
+        assert_ne!(key(&loaded, bytes), key(&other, bytes));
+        // Named by its transaction and message index, a check is the same check only for
+        // the same transaction and index, and never the one named by the bytes.
+        let tx = [3u8; 32];
+        let at = |tx: &'static [u8; 32], index| ProofWitness::Message { tx, index };
+        assert_eq!(key(&loaded, at(&[3; 32], 0)), key(&loaded, at(&[3; 32], 0)));
+        assert_ne!(key(&loaded, at(&[3; 32], 0)), key(&loaded, at(&[3; 32], 1)));
+        assert_ne!(key(&loaded, at(&[3; 32], 0)), key(&loaded, at(&[4; 32], 0)));
+        assert_ne!(key(&loaded, at(&[3; 32], 0)), key(&loaded, bytes));
+        assert_ne!(key(&loaded, at(&[3; 32], 0)), key(&other, at(&[3; 32], 0)));
+        drop(exec);
+        // Run as message 0 of a transaction, a pass is found again for that message only:
+        // message 1 of the same transaction carrying a cut proof is checked and refused.
+        let memo = RecordingMemo::default();
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, 1_000_000)
+            .with_proof_memo(Some(&memo))
+            .with_tx(Some(tx));
+        exec.msg_index = Some(0);
+        exec.prove_slot(&chain, &good, slot, &key_hash, Some(&value))
+            .unwrap();
+        exec.prove_slot(&chain, &good, slot, &key_hash, Some(&value))
+            .unwrap();
+        assert_eq!(memo.hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+        exec.msg_index = Some(1);
+        assert!(exec
+            .prove_slot(&chain, &short, slot, &key_hash, Some(&value))
+            .is_err());
+        assert_eq!(memo.hits.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

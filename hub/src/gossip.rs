@@ -90,12 +90,8 @@ async fn read_peer(shared: &Shared, mut sock: TcpStream) -> Result<(), &'static 
             return Err(dropped("truncated_frame"));
         }
         let txs = parse_frame(&body, max_tx).map_err(|_| dropped("malformed_frame"))?;
-        shared.prime_signatures(txs.iter().copied());
-        for tx in txs {
-            // Refusals are counted by reason inside admit_tx; a peer may well send
-            // transactions this node already has.
-            let _ = shared.admit_tx(tx, false);
-        }
+        // Refusals are counted by reason inside.
+        shared.admit_frame(&txs);
     }
 }
 

@@ -112,9 +112,9 @@ pub fn batch_verdicts(txs: &[&SignedTx]) -> Vec<bool> {
 /// Verifies, as one batch, the signatures of `txs` that `cache` has no verdict for, and
 /// caches the good ones. The cache lock is not held while verifying, so admission goes on.
 /// Returns the index of the first transaction with a bad signature.
-pub fn verify_signatures_cached(
+pub fn verify_signatures_cached<T: std::borrow::Borrow<SignedTx>>(
     cache: &Mutex<VerdictCache>,
-    txs: &[SignedTx],
+    txs: &[T],
     hashes: &[Hash32],
 ) -> Result<(), usize> {
     let fresh: Vec<usize> = {
@@ -126,7 +126,7 @@ pub fn verify_signatures_cached(
     if fresh.is_empty() {
         return Ok(());
     }
-    let refs: Vec<&SignedTx> = fresh.iter().map(|&i| &txs[i]).collect();
+    let refs: Vec<&SignedTx> = fresh.iter().map(|&i| txs[i].borrow()).collect();
     let verdicts = batch_verdicts(&refs);
     let mut c = lock(cache);
     let mut first_bad = None;

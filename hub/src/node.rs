@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::broadcast;
 
-use junction_spec::{ChainId, Encode, Hash32};
+use junction_spec::{ChainId, Encode, Hash32, SignedTx};
 
 use crate::config::{Config, Genesis};
 use crate::context::ValidatorSet;
@@ -156,7 +156,59 @@ impl Shared {
     /// nonce), counting every refusal by reason. `forward` sends it on to gossip peers.
     pub fn admit_tx(&self, bytes: &[u8], forward: bool) -> Result<Hash32, TxError> {
         let started = std::time::Instant::now();
-        let res = self.admit_inner(bytes);
+        let res = decode_tx(bytes, self.config.mempool.max_tx_bytes).and_then(|tx| {
+            let hash = tx.hash();
+            self.admit_decoded(tx, hash, bytes.len())
+        });
+        self.admitted(res, bytes, forward, started)
+    }
+
+    /// Admits the transactions of one gossip frame, each decoded and hashed once: their
+    /// signatures are checked as one batch first (those this node has no verdict for), so
+    /// that admitting them one by one finds the verdicts cached.
+    pub fn admit_frame(&self, raw: &[&[u8]]) {
+        let started = std::time::Instant::now();
+        let decoded: Vec<Result<(SignedTx, Hash32), TxError>> = raw
+            .iter()
+            .map(|b| {
+                decode_tx(b, self.config.mempool.max_tx_bytes).map(|tx| {
+                    let hash = tx.hash();
+                    (tx, hash)
+                })
+            })
+            .collect();
+        let (txs, hashes): (Vec<&SignedTx>, Vec<Hash32>) = decoded
+            .iter()
+            .filter_map(|d| d.as_ref().ok().map(|(tx, hash)| (tx, *hash)))
+            .unzip();
+        if txs.len() > 1 {
+            // A bad signature is refused by name when its transaction is admitted below.
+            let _ = verify_signatures_cached(&self.sig_cache, &txs, &hashes);
+        }
+        drop(txs);
+        // Each admission's time includes its share of the decoding and the batch.
+        let shared_part = started.elapsed() / raw.len().max(1) as u32;
+        for (d, bytes) in decoded.into_iter().zip(raw) {
+            let own = std::time::Instant::now();
+            let res = d.and_then(|(tx, hash)| self.admit_decoded(tx, hash, bytes.len()));
+            // A peer may well send transactions this node already has.
+            let _ = self.admitted(
+                res,
+                bytes,
+                false,
+                own.checked_sub(shared_part).unwrap_or(own),
+            );
+        }
+    }
+
+    /// Counts an admission's outcome and forwards an admitted transaction if asked.
+    fn admitted(
+        &self,
+        res: Result<Hash32, TxError>,
+        bytes: &[u8],
+        forward: bool,
+        started: std::time::Instant,
+    ) -> Result<Hash32, TxError> {
         self.metrics
             .admission_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -172,11 +224,11 @@ impl Shared {
         res
     }
 
-    /// Batch-verifies the signatures of transactions about to be admitted one by one (a
-    /// gossip frame, an RPC batch), so admission finds their verdicts cached. Bytes that do
-    /// not decode are left for admission to refuse by name.
+    /// Batch-verifies the signatures of transactions about to be admitted one by one (an
+    /// RPC batch), so admission finds their verdicts cached. Bytes that do not decode are
+    /// left for admission to refuse by name.
     pub fn prime_signatures<'a>(&self, raw: impl Iterator<Item = &'a [u8]>) {
-        let txs: Vec<junction_spec::SignedTx> = raw
+        let txs: Vec<SignedTx> = raw
             .filter_map(|b| decode_tx(b, self.config.mempool.max_tx_bytes).ok())
             .collect();
         if txs.len() < 2 {
@@ -186,8 +238,7 @@ impl Shared {
         let _ = verify_signatures_cached(&self.sig_cache, &txs, &hashes);
     }
 
-    fn admit_inner(&self, bytes: &[u8]) -> Result<Hash32, TxError> {
-        let tx = decode_tx(bytes, self.config.mempool.max_tx_bytes)?;
+    fn admit_decoded(&self, tx: SignedTx, hash: Hash32, size: usize) -> Result<Hash32, TxError> {
         if &tx.body.chain_id != self.chain_id() {
             return Err(TxError::WrongChainId {
                 expected: self.chain_id().as_str().to_string(),
@@ -197,7 +248,6 @@ impl Shared {
         if !read(&self.chain).accounts.contains(&tx.body.signer) {
             return Err(TxError::UnknownAccount);
         }
-        let hash = tx.hash();
         if lock(&self.mempool).contains(&hash) {
             return Err(TxError::AlreadyKnown);
         }
@@ -232,12 +282,13 @@ impl Shared {
                 &chain.packets,
                 now,
             )
-            .with_proof_memo(&self.proof_verdicts);
+            .with_proof_memo(&self.proof_verdicts)
+            .with_tx_hash(hash);
             junction_hub_app::validate_kind(&ctx, &tx)?;
         }
         let next = chain.state.next_nonce(&tx.body.signer_address());
         let mut pool = lock(&self.mempool);
-        pool.insert(tx, hash, bytes.len(), next)?;
+        pool.insert(tx, hash, size, next)?;
         self.metrics.mempool_txs.set(pool.len() as i64);
         self.metrics.mempool_bytes.set(pool.bytes() as i64);
         Ok(hash)

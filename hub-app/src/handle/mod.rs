@@ -77,6 +77,7 @@ pub(crate) fn execute_tx(
     tx: &SignedTx,
     tx_hash: &Hash32,
 ) -> Vec<Event> {
+    ctx.begin_tx(tx_hash);
     let hash = hex::encode(tx_hash);
     let failed = |name: &str, message: String| Event {
         kind: "tx_failed".into(),

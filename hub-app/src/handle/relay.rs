@@ -4,14 +4,13 @@
 //! them for real, each message succeeding or refused on its own.
 
 use junction_governance::Council;
-use junction_packets::PacketState;
 use junction_spec::{address_from_ed25519, RelayMsg, TxBody};
 
 use super::{no_council, Refusal, TxHandler};
 use crate::context::{ExecutionContext, ValidationContext};
 use crate::event::Event;
-use crate::relay::{ProofMemo, RelayError, RelayExec};
-use crate::state::{Overlay, StateReader};
+use crate::relay::{RelayError, RelayExec};
+use crate::state::Overlay;
 use crate::tx::TxError;
 
 pub(super) struct Relay<'t> {
@@ -24,15 +23,7 @@ impl TxHandler for Relay<'_> {
             name: "no_council",
             message: "the state holds no council".into(),
         })?;
-        check_relay(
-            ctx.state(),
-            council,
-            ctx.packets(),
-            &tx.signer,
-            self.msgs,
-            ctx.now_ms(),
-            ctx.proof_memo(),
-        )
+        check_relay(ctx, council, &tx.signer, self.msgs)
     }
 
     fn execute(&self, ctx: &mut dyn ExecutionContext, tx: &TxBody) -> Result<Vec<Event>, Refusal> {
@@ -69,7 +60,7 @@ pub fn execute_relay(mut exec: RelayExec<'_>, signer: &[u8; 32], msgs: &[RelayMs
     }
     let mut events = Vec::new();
     for (i, m) in msgs.iter().enumerate() {
-        match exec.run(m) {
+        match exec.run_at(i, m) {
             Ok(evs) => events.extend(evs),
             Err(e) => events.push(refused(e.name(), e.to_string(), Some((i, m.name())))),
         }
@@ -81,13 +72,10 @@ pub fn execute_relay(mut exec: RelayExec<'_>, signer: &[u8; 32], msgs: &[RelayMs
 /// of the council and the packet state (the context is only read), and refuses it by the
 /// first message that fails (or the signer check / rate limit).
 pub fn check_relay(
-    state: &dyn StateReader,
+    ctx: &dyn ValidationContext,
     council: &Council,
-    packets: &PacketState,
     signer: &[u8; 32],
     msgs: &[RelayMsg],
-    now_ms: u64,
-    memo: Option<&dyn ProofMemo>,
 ) -> Result<(), TxError> {
     let whole = |e: RelayError| TxError::Relay {
         index: 0,
@@ -98,15 +86,16 @@ pub fn check_relay(
     if !council.is_relayer(signer) {
         return Err(whole(RelayError::UnregisteredRelayer));
     }
-    let mut view = Overlay::new(state);
+    let mut view = Overlay::new(ctx.state());
     let mut council = council.clone();
-    let mut packets = packets.clone();
-    let mut exec =
-        RelayExec::new(&mut view, &mut council, &mut packets, now_ms).with_proof_memo(memo);
+    let mut packets = ctx.packets().clone();
+    let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, ctx.now_ms())
+        .with_proof_memo(ctx.proof_memo())
+        .with_tx(ctx.tx_hash().copied());
     exec.take_tokens(&address_from_ed25519(signer), msgs.len() as u64)
         .map_err(whole)?;
     for (index, m) in msgs.iter().enumerate() {
-        exec.run(m).map_err(|e| TxError::Relay {
+        exec.run_at(index, m).map_err(|e| TxError::Relay {
             index,
             msg: m.name(),
             name: e.name(),
