@@ -280,6 +280,29 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time (user and system, all threads) `pid` has used, in clock ticks of 10 ms: the
+/// /proc interface counts in USER_HZ, which is 100 on Linux.
+fn cpu_ticks(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces): state is field 3,
+            // utime 14 and stime 15.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let user: u64 = f.get(11)?.parse().ok()?;
+            let system: u64 = f.get(12)?.parse().ok()?;
+            Some(user + system)
+        })
+        .unwrap_or(0)
+}
+
+/// CPU ticks of the validators and of this benchmark process.
+fn cpu_now(validators: &[u32]) -> (u64, u64) {
+    let v = validators.iter().map(|p| cpu_ticks(&p.to_string())).sum();
+    (v, cpu_ticks("self"))
+}
+
 /// Runs the hub benchmark.
 pub async fn hub(
     validators: usize,
@@ -310,8 +333,8 @@ pub async fn hub(
         g.relayers = relayer_pubs;
     })?;
     let mut children = crate::testnet::spawn_nodes(&dir, validators)?;
-    let pid = children[0].id().unwrap_or(0);
-    let result = run(&urls, pid, relayer_keys, window, checkpoints, start_secs).await;
+    let pids: Vec<u32> = children.iter().filter_map(|c| c.id()).collect();
+    let result = run(&urls, &pids, relayer_keys, window, checkpoints, start_secs).await;
     crate::testnet::stop_nodes(&mut children, &dir, result.is_ok()).await;
     result
 }
@@ -360,11 +383,13 @@ struct Window {
     execution: (f64, f64),
     commit: (f64, f64),
     tree: (f64, f64),
+    /// CPU ticks over the loaded time: all validators together, and this process.
+    cpu: (u64, u64),
 }
 
 async fn run(
     urls: &[String],
-    pid: u32,
+    pids: &[u32],
     keys: Vec<junction_hub::context::PrivateKey>,
     window: u64,
     checkpoints: &[u64],
@@ -463,6 +488,7 @@ async fn run(
         let before_commit = histogram(&urls[0], "junction_block_commit_seconds").await?;
         let before_tree = histogram(&urls[0], "junction_state_tree_update_seconds").await?;
         let start_height = rpcs[0].call::<Status>(&NoParams {}).await?.height;
+        let cpu_before = cpu_now(pids);
         let first_submit_ms = junction_hub::node::now_ms();
         let mut tasks = Vec::new();
         for (r, q) in queues.into_iter().enumerate() {
@@ -484,6 +510,7 @@ async fn run(
         }
         let (packets_done, last_block_ms, block_times) =
             follower.await.map_err(|e| eyre!("follower: {e}"))??;
+        let cpu_after = cpu_now(pids);
         // Every packet must be in the log: a message refused inside a committed block
         // would otherwise count as throughput.
         let logged = rpcs[0].call::<LogInfo>(&NoParams {}).await?.size;
@@ -520,7 +547,9 @@ async fn run(
             w.commit.1 += after_commit.1 - before_commit.1;
             w.tree.0 += after_tree.0 - before_tree.0;
             w.tree.1 += after_tree.1 - before_tree.1;
-            rss.push((at, rss_kib(pid)));
+            w.cpu.0 += cpu_after.0.saturating_sub(cpu_before.0);
+            w.cpu.1 += cpu_after.1.saturating_sub(cpu_before.1);
+            rss.push((at, pids.first().map_or(0, |p| rss_kib(*p))));
         }
     }
     let floor = per_packet_floor(floor_sample, validators_of(urls))?;
@@ -570,6 +599,17 @@ async fn run(
             w.tree.0 * 1e6 / w.packets.max(1) as f64,
             w.tree.1
         );
+        // Each tick is 10 ms = 10,000 us of one core.
+        let per_packet = |ticks: u64| ticks as f64 * 10_000.0 / w.packets.max(1) as f64;
+        let validators_cpu = per_packet(w.cpu.0);
+        println!(
+            "    CPU per packet:               {:.0} us in all {} validators, {:.0} us in this benchmark ({} cores at that cost: {} packets/s)",
+            validators_cpu,
+            pids.len(),
+            per_packet(w.cpu.1),
+            cores(),
+            format_rate(cores() as f64 * 1e6 / (validators_cpu + per_packet(w.cpu.1)).max(1.0))
+        );
         println!("    validator RSS:                {} MiB", rss_at / 1024);
     }
     println!(
@@ -578,6 +618,11 @@ async fn run(
         floor.1
     );
     Ok(())
+}
+
+/// The cores this machine runs the validators and the benchmark on.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 fn validators_of(urls: &[String]) -> usize {
