@@ -13,6 +13,7 @@ pub mod codec;
 pub mod config;
 pub mod context;
 pub mod gossip;
+mod key_filter;
 pub mod mempool;
 pub mod metrics;
 pub mod node;

@@ -13,6 +13,7 @@ use junction_packets::{PacketRecord, PacketStatus};
 use junction_spec::merkle_store::{StoredTreeError, SubtreeRoots};
 use junction_spec::{EntryKind, Hash32, RouteId};
 
+use crate::key_filter::KeyFilter;
 use crate::store_tables::{StoreError, LOG, LOG_TREE, PACKET_COUNTS, PACKET_STATUS};
 use crate::store_tree::{latest_value, TREE_VALUES};
 
@@ -47,6 +48,9 @@ pub struct Snapshot {
     /// record more than once, and a snapshot never changes: the first read of a key is the
     /// only one that goes to the store.
     reads: Mutex<ReadCache>,
+    /// The store's filter of the keys it may hold (keys a later commit adds only make it
+    /// say "maybe" more often).
+    keys: Option<std::sync::Arc<KeyFilter>>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -67,7 +71,14 @@ impl Snapshot {
             counts: tx.open_table(PACKET_COUNTS)?,
             damage: Mutex::new(None),
             reads: Mutex::new(ReadCache::default()),
+            keys: None,
         })
+    }
+
+    /// The same, answering keys `keys` says the store never held without reading them.
+    pub(crate) fn with_key_filter(mut self, keys: std::sync::Arc<KeyFilter>) -> Self {
+        self.keys = Some(keys);
+        self
     }
 
     /// The first damage a read met, if any: nothing executed over this snapshot may be
@@ -159,17 +170,20 @@ pub struct PacketPage {
 
 impl StateReader for Snapshot {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let key_hash = junction_state_tree::key_hash(key).0;
+        if self
+            .keys
+            .as_ref()
+            .is_some_and(|f| !f.may_contain(&key_hash))
+        {
+            return None;
+        }
         if let Ok(reads) = self.reads.lock() {
             if let Some(v) = reads.values.get(key) {
                 return v.clone();
             }
         }
-        match latest_value(
-            &self.values,
-            &junction_state_tree::key_hash(key).0,
-            u64::MAX,
-            self.rows_name_every_key,
-        ) {
+        match latest_value(&self.values, &key_hash, u64::MAX, self.rows_name_every_key) {
             Ok(v) => {
                 if let Ok(mut reads) = self.reads.lock() {
                     let size = key.len() + v.as_ref().map_or(0, Vec::len);

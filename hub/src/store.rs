@@ -13,6 +13,7 @@ use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefi
 use junction_spec::Hash32;
 use junction_state_tree::{ProvenValue, StateTreeError, TreeUpdate};
 
+use crate::key_filter::KeyFilter;
 use crate::snapshot::{status_row, Snapshot};
 use crate::store_tree::{self, TreeView};
 
@@ -123,6 +124,8 @@ pub struct RedbStore {
     /// Heights of state-tree history kept for proofs; 0 keeps every height.
     retention_blocks: u64,
     packet_retention_blocks: u64,
+    /// Which state keys the store may hold, so snapshots answer most absent keys at once.
+    keys: std::sync::Arc<KeyFilter>,
 }
 
 /// redb page-cache size.
@@ -169,10 +172,12 @@ impl RedbStore {
         }
         tx.commit()?;
         migrate_status_rows(&db)?;
+        let keys = std::sync::Arc::new(key_filter_of(&db)?);
         Ok(Self {
             db,
             retention_blocks,
             packet_retention_blocks: 0,
+            keys,
         })
     }
 
@@ -193,6 +198,32 @@ impl RedbStore {
         let table = tx.open_table(t)?;
         Ok(table.get(k)?.map(|v| v.value().to_vec()))
     }
+}
+
+/// The filter of the keys `db` holds, from its value rows (every key has its own row
+/// there), or a disabled one when some keys live only in the older preimage table.
+fn key_filter_of(db: &Database) -> Result<KeyFilter, StoreError> {
+    let tx = db.begin_read()?;
+    let preimages = tx.open_table(store_tree::TREE_PREIMAGES)?;
+    if !store_tree::rows_name_every_key(&preimages)? {
+        return Ok(KeyFilter::Disabled);
+    }
+    let filter = KeyFilter::new();
+    let values = tx.open_table(store_tree::TREE_VALUES)?;
+    let mut batch: Vec<Hash32> = Vec::with_capacity(4096);
+    for row in values.iter()? {
+        let (k, _) = row?;
+        // A key's own row is its bare hash; the others are `hash ‖ version`.
+        if let Ok(kh) = <Hash32>::try_from(k.value()) {
+            batch.push(kh);
+            if batch.len() == batch.capacity() {
+                filter.insert(&batch);
+                batch.clear();
+            }
+        }
+    }
+    filter.insert(&batch);
+    Ok(filter)
 }
 
 impl Store for RedbStore {
@@ -253,6 +284,9 @@ impl Store for RedbStore {
                 )));
             }
             store_tree::write_update(&tx, &c.state_tree)?;
+            // Before the commit: a snapshot opened after it must find the new keys.
+            self.keys
+                .insert(c.state_tree.preimages.iter().map(|(kh, _)| kh));
             let mut meta = tx.open_table(META)?;
             if self.retention_blocks > 0 && c.height > self.retention_blocks {
                 let oldest = c.height - self.retention_blocks;
@@ -346,6 +380,7 @@ impl Store for RedbStore {
         {
             store_tree::write_update(&tx, &tree)?;
         }
+        self.keys.insert(tree.preimages.iter().map(|(kh, _)| kh));
         tx.commit()?;
         Ok(tree.root)
     }
@@ -414,7 +449,9 @@ impl Store for RedbStore {
     }
 
     fn snapshot(&self) -> Result<std::sync::Arc<Snapshot>, StoreError> {
-        Ok(std::sync::Arc::new(Snapshot::open(&self.db.begin_read()?)?))
+        Ok(std::sync::Arc::new(
+            Snapshot::open(&self.db.begin_read()?)?.with_key_filter(self.keys.clone()),
+        ))
     }
 
     fn packet_steps(
@@ -1152,6 +1189,64 @@ mod tests {
             tx.commit().unwrap();
         }
         absent(&s);
+        // Reopened, such a store cannot list its keys from the value rows: every read goes
+        // to the rows.
+        drop(s);
+        let s = RedbStore::open(&path).unwrap();
+        assert!(matches!(*s.keys, KeyFilter::Disabled));
+        absent(&s);
+    }
+
+    /// Reads of keys never written are answered by the store's key filter. A key a commit
+    /// writes is found by every snapshot opened after that commit (the filter learns it
+    /// before the commit), and a reopened store rebuilds the filter from its key rows: no
+    /// key ever written reads as absent, or a packet could be received twice.
+    #[test]
+    fn no_key_ever_written_reads_as_absent() {
+        use junction_hub_app::StateReader as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let record = |i: u32| format!("packets/record/{i}");
+        {
+            let s = RedbStore::open(&path).unwrap();
+            s.write_genesis_state(&[kv("gov/council", Some("c0"))])
+                .unwrap();
+            let before = s.snapshot().unwrap();
+            tree_commit(&s, 1, &[kv(&record(0), Some("r0"))]);
+            assert_eq!(
+                before.get(record(0).as_bytes()),
+                None,
+                "not yet at height 0"
+            );
+            let writes: Vec<_> = (1..3000).map(|i| kv(&record(i), Some("r"))).collect();
+            tree_commit(&s, 2, &writes);
+            tree_commit(&s, 3, &[kv(&record(7), None)]);
+            let after = s.snapshot().unwrap();
+            assert_eq!(after.get(record(0).as_bytes()), Some(b"r0".to_vec()));
+            assert!((1..3000)
+                .filter(|i| *i != 7)
+                .all(|i| after.get(record(i).as_bytes()) == Some(b"r".to_vec())));
+            assert_eq!(after.get(record(7).as_bytes()), None, "deleted");
+            assert_eq!(after.get(record(3000).as_bytes()), None);
+        }
+        let s = RedbStore::open(&path).unwrap();
+        assert!(matches!(*s.keys, KeyFilter::Enabled(_)));
+        let snap = s.snapshot().unwrap();
+        assert_eq!(snap.get(b"gov/council"), Some(b"c0".to_vec()));
+        assert!((0..3000)
+            .filter(|i| *i != 7)
+            .all(|i| snap.get(record(i).as_bytes()).is_some()));
+        assert_eq!(snap.get(record(7).as_bytes()), None);
+        let unseen = (3000..13000)
+            .filter(|i| {
+                s.keys
+                    .may_contain(&junction_state_tree::key_hash(record(*i).as_bytes()).0)
+            })
+            .count();
+        assert!(
+            unseen < 100,
+            "{unseen} of 10,000 unwritten keys pass the filter"
+        );
     }
 
     /// With retention on, heights older than the window are refused by name; the ones in
