@@ -6,7 +6,7 @@ use junction_governance::{Council, GovError, GovEvent};
 use junction_spec::gov::{ProposalKind, RouteId, VoteOption};
 use junction_spec::{ChainId, TxBody};
 
-use super::{no_council, Refusal, TxHandler};
+use super::{council_of, no_council, Refusal, TxHandler};
 use crate::context::{ExecutionContext, ValidationContext};
 use crate::event::{gov_event, Event};
 use crate::tx::TxError;
@@ -30,10 +30,7 @@ fn refused(e: &GovError) -> TxError {
 
 impl<A: CouncilAction> TxHandler for A {
     fn validate(&self, ctx: &dyn ValidationContext, tx: &TxBody) -> Result<(), TxError> {
-        let mut council = ctx.council().cloned().ok_or(TxError::Governance {
-            name: "no_council",
-            message: "the state holds no council".into(),
-        })?;
+        let mut council = council_of(ctx)?.clone();
         self.apply(&mut council, &tx.signer, ctx.now_ms())
             .map(|_| ())
             .map_err(|e| refused(&e))

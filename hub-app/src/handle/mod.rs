@@ -120,8 +120,18 @@ pub(crate) fn execute_tx(
 fn no_council() -> Refusal {
     Refusal {
         name: "no_council".into(),
-        message: "the state holds no council".into(),
+        message: NO_COUNCIL.into(),
     }
+}
+
+const NO_COUNCIL: &str = "the state holds no council";
+
+/// The council a validate step reads, or the same refusal at admission.
+fn council_of(ctx: &dyn ValidationContext) -> Result<&junction_governance::Council, TxError> {
+    ctx.council().ok_or(TxError::Governance {
+        name: "no_council",
+        message: NO_COUNCIL.into(),
+    })
 }
 
 #[cfg(test)]

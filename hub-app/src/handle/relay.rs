@@ -6,7 +6,7 @@
 use junction_governance::Council;
 use junction_spec::{address_from_ed25519, RelayMsg, TxBody};
 
-use super::{no_council, Refusal, TxHandler};
+use super::{council_of, no_council, Refusal, TxHandler};
 use crate::context::{ExecutionContext, ValidationContext};
 use crate::event::Event;
 use crate::relay::{RelayError, RelayExec};
@@ -19,10 +19,7 @@ pub(super) struct Relay<'t> {
 
 impl TxHandler for Relay<'_> {
     fn validate(&self, ctx: &dyn ValidationContext, tx: &TxBody) -> Result<(), TxError> {
-        let council = ctx.council().ok_or(TxError::Governance {
-            name: "no_council",
-            message: "the state holds no council".into(),
-        })?;
+        let council = council_of(ctx)?;
         check_relay(ctx, council, &tx.signer, self.msgs)
     }
 
