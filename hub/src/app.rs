@@ -926,30 +926,14 @@ pub async fn run_consensus(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::config::{
-        AttestationKeyFile, Config, Genesis, GenesisGovernance, GenesisValidator, Home, KeyFile,
-    };
+    use crate::config::Home;
     use crate::store::{RedbStore, Store};
     use junction_spec::{ChainId, SignedTx, TxBody, TxKind};
 
     /// The application of a one-validator hub over a fresh store in `dir`.
     fn app_in(dir: &std::path::Path) -> App {
         let home = Home::new(dir.join("n0"));
-        let key = KeyFile::generate("v0");
-        let attest = AttestationKeyFile::generate();
-        let genesis = Genesis {
-            chain_id: "junction-local".into(),
-            genesis_time_ms: 1,
-            validators: vec![GenesisValidator {
-                name: "v0".into(),
-                pub_key: key.public_key.clone(),
-                power: 10,
-                attestation_address: attest.address.clone(),
-            }],
-            governance: GenesisGovernance::local(std::slice::from_ref(&key)),
-        };
-        let config = Config::local("n0", 27000);
-        home.write(&config, &genesis, &key, &attest).unwrap();
+        let (config, genesis, key, attest) = crate::config::one_validator_home(&home);
         std::fs::create_dir_all(home.data_dir()).unwrap();
         let store: Arc<dyn Store> =
             Arc::new(RedbStore::open(&home.data_dir().join("store.redb")).unwrap());

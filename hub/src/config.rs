@@ -593,6 +593,29 @@ impl Home {
     }
 }
 
+/// Writes the home of a hub with one validator (which is its only member) and returns
+/// what it holds.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn one_validator_home(home: &Home) -> (Config, Genesis, KeyFile, AttestationKeyFile) {
+    let key = KeyFile::generate("v0");
+    let attest = AttestationKeyFile::generate();
+    let genesis = Genesis {
+        chain_id: "junction-local".into(),
+        genesis_time_ms: 1,
+        validators: vec![GenesisValidator {
+            name: "v0".into(),
+            pub_key: key.public_key.clone(),
+            power: 10,
+            attestation_address: attest.address.clone(),
+        }],
+        governance: GenesisGovernance::local(std::slice::from_ref(&key)),
+    };
+    let config = Config::local("n0", 27000);
+    home.write(&config, &genesis, &key, &attest).unwrap();
+    (config, genesis, key, attest)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -603,21 +626,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::new(dir.path().join("n0"));
         assert!(matches!(home.load_config(), Err(HomeError::Missing(_))));
-        let key = KeyFile::generate("v0");
-        let attest = AttestationKeyFile::generate();
-        let genesis = Genesis {
-            chain_id: "junction-local".into(),
-            genesis_time_ms: 1,
-            validators: vec![GenesisValidator {
-                name: "v0".into(),
-                pub_key: key.public_key.clone(),
-                power: 10,
-                attestation_address: attest.address.clone(),
-            }],
-            governance: GenesisGovernance::local(std::slice::from_ref(&key)),
-        };
-        let config = Config::local("n0", 27000);
-        home.write(&config, &genesis, &key, &attest).unwrap();
+        let (config, genesis, key, attest) = one_validator_home(&home);
         assert_eq!(
             AttestationKeyFile::load(&home.attestation_key_file()).unwrap(),
             attest
