@@ -91,6 +91,10 @@ struct Undecided {
     fin: Option<Signature>,
     validity: Validity,
     block: Arc<Block>,
+    /// Whether this node's store holds the block (a proposal kept with
+    /// [`Store::put_undecided`](crate::store::Store::put_undecided)): its commit then names
+    /// it by hash instead of writing megabytes again.
+    stored: bool,
 }
 
 impl Undecided {
@@ -127,6 +131,7 @@ impl Undecided {
             _ => return Err(DecodeError::InvalidValue("fin tag")),
         };
         let validity = Validity::from_bool(r.read_u8()? == 1);
+        let stored = block.is_some();
         let block = match block {
             Some(b) => b,
             None => r.read_bytes(MAX_BLOCK_BYTES)?,
@@ -142,6 +147,7 @@ impl Undecided {
             fin,
             validity,
             block: Arc::new(block),
+            stored,
         })
     }
 
@@ -180,13 +186,17 @@ impl App {
         .with_vote_extension_policy(VoteExtensionPolicy::Required)
     }
 
-    fn remember(&mut self, hash: BlockHash, u: Undecided) {
-        if let Err(e) = self
+    fn remember(&mut self, hash: BlockHash, mut u: Undecided) {
+        match self
             .shared
             .store
             .put_undecided(&hash.0, &u.encode(), &u.block.encode())
         {
-            warn!(%e, "could not persist an undecided block; it is kept in memory");
+            Ok(()) => u.stored = true,
+            Err(e) => {
+                u.stored = false;
+                warn!(%e, "could not persist an undecided block; it is kept in memory");
+            }
         }
         self.undecided.insert(hash, u);
     }
@@ -342,6 +352,7 @@ impl App {
                     fin: None,
                     validity,
                     block: Arc::new(block),
+                    stored: false,
                 };
                 let pv = u.proposed_value(hash);
                 self.undecided.insert(hash, u);
@@ -460,6 +471,7 @@ impl App {
             fin: Some(sig),
             validity,
             block: Arc::new(block),
+            stored: false,
         };
         let pv = u.proposed_value(hash);
         let future = height.0 > tip_height + 1;
@@ -506,7 +518,7 @@ impl App {
         let mut w = Vec::new();
         encode_extended_cert(&mut w, &cert);
         self.shared
-            .commit(&u.block, w)
+            .commit(&u.block, u.stored, w)
             .map_err(|e| eyre!("commit_failed: {}: height {height}: {e}", e.name()))?;
         self.current_height = Height(height.0 + 1);
         let done: Vec<BlockHash> = self
@@ -592,6 +604,7 @@ impl App {
                                 fin: Some(sig),
                                 validity: Validity::Valid,
                                 block: block.clone(),
+                                stored: false,
                             };
                             self.remember(hash, u);
                             self.built.insert(key, hash);
@@ -996,6 +1009,7 @@ mod tests {
             fin: Some(sig),
             validity: Validity::Valid,
             block: Arc::new(block),
+            stored: false,
         };
         let parts_of_honest = app.stream_parts(&proposal(honest.clone()), &sig);
         let mut tampered = honest.clone();

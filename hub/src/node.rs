@@ -410,7 +410,15 @@ impl Shared {
     /// Executes and durably commits the next block with its certificate, then updates the
     /// in-memory view, the mempool, metrics and subscribers. Committing a height that is
     /// already committed is a no-op.
-    pub fn commit(&self, block: &Block, certificate: Vec<u8>) -> Result<(), CommitError> {
+    ///
+    /// `kept`: the store holds this block already (a proposal this node kept), so the
+    /// commit names it by hash.
+    pub fn commit(
+        &self,
+        block: &Block,
+        kept: bool,
+        certificate: Vec<u8>,
+    ) -> Result<(), CommitError> {
         let hashes = TxHashes::of(&block.txs);
         if let Err(index) = verify_signatures_cached(&self.sig_cache, &block.txs, hashes.as_slice())
         {
@@ -491,8 +499,6 @@ impl Shared {
                 log_root,
                 total_txs: chain.tip.total_txs + block.txs.len() as u64,
             };
-            // A proposal this node kept is already stored: the commit names it by hash.
-            let kept = self.store.has_block(&block_hash)?;
             let commit = BlockCommit {
                 height,
                 block_hash,

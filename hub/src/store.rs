@@ -30,7 +30,8 @@ pub struct BlockCommit {
     pub height: u64,
     /// Hash of the block.
     pub block_hash: Hash32,
-    /// Encoded block; `None` when the store already holds it ([`Store::has_block`]).
+    /// Encoded block; `None` when the store already holds it (a proposal kept with
+    /// [`Store::put_undecided`] and not yet outdated).
     pub block: Option<Vec<u8>>,
     /// Encoded commit certificate with vote extensions.
     pub certificate: Vec<u8>,
@@ -101,8 +102,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// store, which holds the block itself).
     #[allow(clippy::type_complexity)]
     fn undecided(&self) -> Result<Vec<(Hash32, Vec<u8>, Option<Vec<u8>>)>, StoreError>;
-    /// Whether the store holds the encoded block with this hash (a kept proposal).
-    fn has_block(&self, hash: &Hash32) -> Result<bool, StoreError>;
     /// Drops undecided records.
     fn remove_undecided(&self, hashes: &[Hash32]) -> Result<(), StoreError>;
     /// Every message-log entry, in index order.
@@ -189,6 +188,15 @@ impl RedbStore {
         self
     }
 
+    /// Whether the store holds the encoded block with this hash. It reads the whole block
+    /// (redb keeps a large value in its own pages): the node itself knows which proposals
+    /// it stored.
+    #[cfg(test)]
+    fn has_block(&self, hash: &Hash32) -> Result<bool, StoreError> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(BLOCK_BODIES)?.get(hash)?.is_some())
+    }
+
     fn get_u64(
         &self,
         t: TableDefinition<u64, &[u8]>,
@@ -236,7 +244,9 @@ impl Store for RedbStore {
                 Some(block) => {
                     bodies.insert(&c.block_hash, block.as_slice())?;
                 }
-                None if bodies.get(&c.block_hash)?.is_some() => {}
+                // A kept proposal's small record stands for its body, written in the same
+                // transaction: reading the body itself would read megabytes.
+                None if tx.open_table(UNDECIDED)?.get(&c.block_hash)?.is_some() => {}
                 None => {
                     return Err(StoreError::Encode(format!(
                         "block {} of height {} is neither given nor kept",
@@ -441,11 +451,6 @@ impl Store for RedbStore {
             out.push((*k.value(), v.value().to_vec(), block));
         }
         Ok(out)
-    }
-
-    fn has_block(&self, hash: &Hash32) -> Result<bool, StoreError> {
-        let tx = self.db.begin_read()?;
-        Ok(tx.open_table(BLOCK_BODIES)?.get(hash)?.is_some())
     }
 
     fn snapshot(&self) -> Result<std::sync::Arc<Snapshot>, StoreError> {
