@@ -293,7 +293,7 @@ impl Store for RedbStore {
                     c.state_tree.version, c.height
                 )));
             }
-            store_tree::write_update(&tx, &c.state_tree)?;
+            store_tree::write_update(&tx, &c.state_tree, self.retention_blocks > 0)?;
             // Before the commit: a snapshot opened after it must find the new keys.
             self.keys
                 .insert(c.state_tree.preimages.iter().map(|(kh, _)| kh));
@@ -388,7 +388,7 @@ impl Store for RedbStore {
         let mut tx = self.db.begin_write()?;
         tx.set_durability(Durability::Immediate);
         {
-            store_tree::write_update(&tx, &tree)?;
+            store_tree::write_update(&tx, &tree, self.retention_blocks > 0)?;
         }
         self.keys.insert(tree.preimages.iter().map(|(kh, _)| kh));
         tx.commit()?;
@@ -1131,6 +1131,11 @@ mod tests {
         assert!(verify_state_proof(&roots[1], b"acct/b", None, &p.proof).is_err());
         assert_eq!(s.state_root(9).unwrap(), None);
         assert_eq!(s.oldest_provable_height().unwrap(), 0);
+        // Nodes went stale at height 2, but a store that keeps every height never prunes:
+        // it keeps no index of them.
+        let tx = s.db.begin_read().unwrap();
+        let stale = tx.open_table(crate::store_tree::TREE_STALE).unwrap();
+        assert_eq!(stale.len().unwrap(), 0);
     }
 
     /// Keys sit in the values table beside their value rows; a store written when they

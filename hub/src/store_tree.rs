@@ -53,7 +53,13 @@ pub(crate) fn create_tables(tx: &WriteTransaction) -> Result<(), StateTreeError>
 /// Writes one version's update inside the caller's write transaction. Rows go in key
 /// order: consecutive inserts then land on the same or the next page, which is still in
 /// the cache and already copied for this transaction, instead of jumping across the table.
-pub(crate) fn write_update(tx: &WriteTransaction, u: &TreeUpdate) -> Result<(), StateTreeError> {
+/// The stale-node index is written only for a store that prunes (`index_stale`): a store
+/// that keeps every height never reads it, and it is more than one row per packet.
+pub(crate) fn write_update(
+    tx: &WriteTransaction,
+    u: &TreeUpdate,
+    index_stale: bool,
+) -> Result<(), StateTreeError> {
     let mut nodes = tx.open_table(TREE_NODES).map_err(read_err)?;
     let mut sorted: Vec<&(Vec<u8>, Vec<u8>)> = u.nodes.iter().collect();
     sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -104,6 +110,9 @@ pub(crate) fn write_update(tx: &WriteTransaction, u: &TreeUpdate) -> Result<(), 
             }
         }
         .map_err(read_err)?;
+    }
+    if !index_stale {
+        return Ok(());
     }
     // Since-version big-endian, then the node key: the same order as the tuples.
     let mut stale_rows: Vec<&(u64, Vec<u8>)> = u.stale.iter().collect();
