@@ -1,7 +1,8 @@
 //! A committed height as execution and RPC read it: one redb read transaction over the
 //! state rows, the message log, its stored subtree roots and the packet index. Every read
 //! is one key (or one bounded range), so nothing the node keeps in memory grows with
-//! history; the node opens a new snapshot after each commit and drops the old one.
+//! history but the store's filter of its keys (`crate::key_filter`, about 1.5 bytes per
+//! key); the node opens a new snapshot after each commit and drops the old one.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
