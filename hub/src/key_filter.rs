@@ -41,21 +41,8 @@ impl Level {
         }
     }
 
-    /// The bit positions of a key: a tree key hash is already uniform, so two of its words
-    /// give every probe (double hashing) without hashing again.
-    fn probes(&self, key_hash: &Hash32) -> impl Iterator<Item = u64> + '_ {
-        let word = |i: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&key_hash[i * 8..i * 8 + 8]);
-            u64::from_le_bytes(w)
-        };
-        let (a, b) = (word(0), word(1) | 1);
-        (0..PROBES).map(move |i| a.wrapping_add(i.wrapping_mul(b)) & self.mask)
-    }
-
     fn insert(&mut self, key_hash: &Hash32) {
-        let probes: Vec<u64> = self.probes(key_hash).collect();
-        for p in probes {
+        for p in probes(self.mask, key_hash) {
             if let Some(w) = self.bits.get_mut((p / 64) as usize) {
                 *w |= 1 << (p % 64);
             }
@@ -64,12 +51,24 @@ impl Level {
     }
 
     fn may_contain(&self, key_hash: &Hash32) -> bool {
-        self.probes(key_hash).all(|p| {
+        probes(self.mask, key_hash).all(|p| {
             self.bits
                 .get((p / 64) as usize)
                 .is_some_and(|w| w & (1 << (p % 64)) != 0)
         })
     }
+}
+
+/// The bit positions of a key in a level of `mask + 1` bits: a tree key hash is already
+/// uniform, so two of its words give every probe (double hashing) without hashing again.
+fn probes(mask: u64, key_hash: &Hash32) -> impl Iterator<Item = u64> {
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&key_hash[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(w)
+    };
+    let (a, b) = (word(0), word(1) | 1);
+    (0..PROBES).map(move |i| a.wrapping_add(i.wrapping_mul(b)) & mask)
 }
 
 /// The filter. `Disabled` answers "maybe" for every key: a store whose keys are not all in

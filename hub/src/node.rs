@@ -156,10 +156,9 @@ impl Shared {
     /// nonce), counting every refusal by reason. `forward` sends it on to gossip peers.
     pub fn admit_tx(&self, bytes: &[u8], forward: bool) -> Result<Hash32, TxError> {
         let started = std::time::Instant::now();
-        let res = decode_tx(bytes, self.config.mempool.max_tx_bytes).and_then(|tx| {
-            let hash = tx.hash();
-            self.admit_decoded(tx, hash, bytes.len())
-        });
+        let res = self
+            .decode_hashed(bytes)
+            .and_then(|(tx, hash)| self.admit_decoded(tx, hash, bytes.len()));
         self.admitted(res, bytes, forward, started)
     }
 
@@ -168,15 +167,8 @@ impl Shared {
     /// that admitting them one by one finds the verdicts cached.
     pub fn admit_frame(&self, raw: &[&[u8]]) {
         let started = std::time::Instant::now();
-        let decoded: Vec<Result<(SignedTx, Hash32), TxError>> = raw
-            .iter()
-            .map(|b| {
-                decode_tx(b, self.config.mempool.max_tx_bytes).map(|tx| {
-                    let hash = tx.hash();
-                    (tx, hash)
-                })
-            })
-            .collect();
+        let decoded: Vec<Result<(SignedTx, Hash32), TxError>> =
+            raw.iter().map(|b| self.decode_hashed(b)).collect();
         let (txs, hashes): (Vec<&SignedTx>, Vec<Hash32>) = decoded
             .iter()
             .filter_map(|d| d.as_ref().ok().map(|(tx, hash)| (tx, *hash)))
@@ -228,14 +220,19 @@ impl Shared {
     /// RPC batch), so admission finds their verdicts cached. Bytes that do not decode are
     /// left for admission to refuse by name.
     pub fn prime_signatures<'a>(&self, raw: impl Iterator<Item = &'a [u8]>) {
-        let txs: Vec<SignedTx> = raw
-            .filter_map(|b| decode_tx(b, self.config.mempool.max_tx_bytes).ok())
-            .collect();
+        let (txs, hashes): (Vec<SignedTx>, Vec<Hash32>) =
+            raw.filter_map(|b| self.decode_hashed(b).ok()).unzip();
         if txs.len() < 2 {
             return;
         }
-        let hashes: Vec<Hash32> = txs.iter().map(|t| t.hash()).collect();
         let _ = verify_signatures_cached(&self.sig_cache, &txs, &hashes);
+    }
+
+    /// A transaction decoded under the size cap, with its hash.
+    fn decode_hashed(&self, bytes: &[u8]) -> Result<(SignedTx, Hash32), TxError> {
+        let tx = decode_tx(bytes, self.config.mempool.max_tx_bytes)?;
+        let hash = tx.hash();
+        Ok((tx, hash))
     }
 
     fn admit_decoded(&self, tx: SignedTx, hash: Hash32, size: usize) -> Result<Hash32, TxError> {

@@ -171,6 +171,13 @@ pub struct PacketPage {
 
 impl StateReader for Snapshot {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        // The keys read most often (a route's counters, a channel, a client) are present
+        // and cached: they are answered before the key is hashed.
+        if let Ok(reads) = self.reads.lock() {
+            if let Some(v) = reads.values.get(key) {
+                return v.clone();
+            }
+        }
         let key_hash = junction_state_tree::key_hash(key).0;
         if self
             .keys
@@ -178,11 +185,6 @@ impl StateReader for Snapshot {
             .is_some_and(|f| !f.may_contain(&key_hash))
         {
             return None;
-        }
-        if let Ok(reads) = self.reads.lock() {
-            if let Some(v) = reads.values.get(key) {
-                return v.clone();
-            }
         }
         match latest_value(&self.values, &key_hash, u64::MAX, self.rows_name_every_key) {
             Ok(v) => {
