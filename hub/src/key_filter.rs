@@ -1,14 +1,15 @@
 //! Which state keys the store may hold: a Bloom filter over the keys' tree hashes, kept in
 //! memory beside the store. Most state reads of a busy hub are of keys never written (the
 //! record of a packet not yet received, read at admission and again in its block); the
-//! filter answers those without a descent into the value rows, whose pages are random and
-//! mostly outside the page cache once the state is large.
+//! filter answers those without a walk down the state tree, whose lower nodes are mostly
+//! outside the page cache once the state is large.
 //!
 //! A "no" must be true at every height a reader can see, so the store adds a block's new
 //! keys before the block's write transaction commits: a snapshot opened after the commit
 //! finds them here. A "maybe" only sends the read on to the store. The filter grows in
 //! levels of doubling capacity, so neither its false-positive rate nor the cost of adding a
-//! key grows with the state; the store rebuilds it from its key rows when it opens.
+//! key grows with the state; the store rebuilds it from the keys each version wrote
+//! (`state_tree_keys`) when it opens.
 
 use std::sync::RwLock;
 

@@ -16,7 +16,7 @@ use junction_spec::{EntryKind, Hash32, RouteId};
 
 use crate::key_filter::KeyFilter;
 use crate::store_tables::{StoreError, LOG, LOG_TREE, PACKET_COUNTS, PACKET_STATUS};
-use crate::store_tree::{latest_value, TREE_VALUES};
+use crate::store_tree::{latest_version, value_at, TREE_NODES, TREE_VALUES};
 
 /// Most rows one packet-list page scans (a page holds at most this many packets).
 pub const MAX_PAGE: usize = 1000;
@@ -36,10 +36,12 @@ struct ReadCache {
 
 /// One committed height's rows.
 pub struct Snapshot {
-    /// The state tree's value rows: the state is read from them, by key hash.
+    /// The state tree's nodes: the state is read from its leaves.
+    nodes: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    /// An older store's value rows, for leaves that do not hold their value.
     values: ReadOnlyTable<&'static [u8], &'static [u8]>,
-    /// See [`crate::store_tree::rows_name_every_key`].
-    rows_name_every_key: bool,
+    /// The tree's version this snapshot reads (`None` before genesis).
+    version: Option<u64>,
     log: ReadOnlyTable<u64, &'static [u8]>,
     log_tree: ReadOnlyTable<(u8, u64), &'static [u8; 32]>,
     status: ReadOnlyTable<&'static [u8], ()>,
@@ -62,10 +64,11 @@ impl std::fmt::Debug for Snapshot {
 
 impl Snapshot {
     pub(crate) fn open(tx: &ReadTransaction) -> Result<Self, StoreError> {
-        let preimages = tx.open_table(crate::store_tree::TREE_PREIMAGES)?;
+        let nodes = tx.open_table(TREE_NODES)?;
         Ok(Self {
+            version: latest_version(&nodes)?,
+            nodes,
             values: tx.open_table(TREE_VALUES)?,
-            rows_name_every_key: crate::store_tree::rows_name_every_key(&preimages)?,
             log: tx.open_table(LOG)?,
             log_tree: tx.open_table(LOG_TREE)?,
             status: tx.open_table(PACKET_STATUS)?,
@@ -186,7 +189,11 @@ impl StateReader for Snapshot {
         {
             return None;
         }
-        match latest_value(&self.values, &key_hash, u64::MAX, self.rows_name_every_key) {
+        let read = match self.version {
+            Some(version) => value_at(&self.nodes, &self.values, version, &key_hash),
+            None => Ok(None),
+        };
+        match read {
             Ok(v) => {
                 if let Ok(mut reads) = self.reads.lock() {
                     let size = key.len() + v.as_ref().map_or(0, Vec::len);

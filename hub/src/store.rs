@@ -208,8 +208,9 @@ impl RedbStore {
     }
 }
 
-/// The filter of the keys `db` holds, from its value rows (every key has its own row
-/// there), or a disabled one when some keys live only in the older preimage table.
+/// The filter of the keys `db` holds, from the keys each version wrote and an older
+/// store's value rows (every key had its own row there), or a disabled one when some keys
+/// live only in the older preimage table.
 fn key_filter_of(db: &Database) -> Result<KeyFilter, StoreError> {
     let tx = db.begin_read()?;
     let preimages = tx.open_table(store_tree::TREE_PREIMAGES)?;
@@ -228,6 +229,14 @@ fn key_filter_of(db: &Database) -> Result<KeyFilter, StoreError> {
                 filter.insert(&batch);
                 batch.clear();
             }
+        }
+    }
+    for row in tx.open_table(store_tree::TREE_KEYS)?.iter()? {
+        let (k, _) = row?;
+        batch.push(*k.value().1);
+        if batch.len() == batch.capacity() {
+            filter.insert(&batch);
+            batch.clear();
         }
     }
     filter.insert(&batch);
@@ -401,8 +410,16 @@ impl Store for RedbStore {
         writes: &[(Vec<u8>, Option<Vec<u8>>)],
     ) -> Result<TreeUpdate, StoreError> {
         let tx = self.db.begin_read()?;
-        let view = TreeView::open(&tx)?;
-        Ok(junction_state_tree::update(&view, height, writes)?)
+        let view = TreeView::open(&tx)?.for_update();
+        let mut update = junction_state_tree::update(&view, height, writes)?;
+        if let Some(parent) = height.checked_sub(1) {
+            update.carried = update
+                .moved
+                .iter()
+                .map(|kh| view.carried(parent, kh).map(|(k, v)| (*kh, k, v)))
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(update)
     }
 
     fn state_root(&self, height: u64) -> Result<Option<Hash32>, StoreError> {
@@ -421,7 +438,7 @@ impl Store for RedbStore {
         if height < oldest {
             return Err(StoreError::StatePruned { height, oldest });
         }
-        let view = TreeView::open(&tx)?;
+        let view = TreeView::open(&tx)?.proving_at(height);
         Ok(junction_state_tree::prove(&view, height, key)?)
     }
 
@@ -1138,49 +1155,103 @@ mod tests {
         assert_eq!(stale.len().unwrap(), 0);
     }
 
-    /// Keys sit in the values table beside their value rows; a store written when they
-    /// had a table of their own still proves absences (which name neighbouring keys), and
-    /// a key's row is never read as a value.
+    /// Keys and values sit in their leaves' rows. A store written when values had rows of
+    /// their own by key hash (and, older still, keys a table of their own) still reads,
+    /// proves values and absences (which name neighbouring keys), and a later block that
+    /// moves one of its leaves carries the value over.
     #[test]
-    fn keys_are_found_beside_their_values_and_in_the_older_key_table() {
-        use crate::store_tree::{TREE_PREIMAGES, TREE_VALUES};
-        use junction_state_tree::{key_hash, verify_state_proof};
+    fn values_are_found_in_their_leaves_and_in_each_older_layout() {
+        use crate::store_tree::{TREE_KEYS, TREE_NODES, TREE_PREIMAGES, TREE_VALUES};
+        use junction_state_tree::{decode_node_row, key_hash, verify_state_proof, TreeNode};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.redb");
         let s = RedbStore::open(&path).unwrap();
         s.write_genesis_state(&[kv("gov/council", Some("c0"))])
             .unwrap();
         let root = tree_commit(&s, 1, &[kv("acct/a", Some("1")), kv("acct/c", Some("2"))]);
-        let hashes: Vec<[u8; 32]> = ["gov/council", "acct/a", "acct/c"]
-            .iter()
-            .map(|k| key_hash(k.as_bytes()).0)
-            .collect();
         {
             let tx = s.db.begin_read().unwrap();
-            let values = tx.open_table(TREE_VALUES).unwrap();
-            let old = tx.open_table(TREE_PREIMAGES).unwrap();
-            assert_eq!(
-                values.get(hashes[1].as_slice()).unwrap().unwrap().value(),
-                b"acct/a"
-            );
-            assert_eq!(old.len().unwrap(), 0, "the older key table is not written");
+            assert_eq!(tx.open_table(TREE_VALUES).unwrap().len().unwrap(), 0);
+            assert_eq!(tx.open_table(TREE_PREIMAGES).unwrap().len().unwrap(), 0);
+            assert_eq!(tx.open_table(TREE_KEYS).unwrap().len().unwrap(), 3);
         }
-        let absent = |s: &RedbStore| {
+        let reads = |s: &RedbStore| {
             let p = s.state_proof(1, b"acct/b").unwrap();
             assert_eq!(p.value, None);
             verify_state_proof(&root, b"acct/b", None, &p.proof).unwrap();
             let p = s.state_proof(1, b"acct/a").unwrap();
             assert_eq!(p.value.as_deref(), Some(&b"1"[..]));
-            // The node's own reads: a key without its row is absent only when every
-            // key has one.
+            verify_state_proof(&root, b"acct/a", Some(b"1"), &p.proof).unwrap();
             use junction_hub_app::StateReader as _;
             let snap = s.snapshot().unwrap();
             assert_eq!(snap.get(b"acct/a"), Some(b"1".to_vec()));
             assert_eq!(snap.get(b"gov/council"), Some(b"c0".to_vec()));
             assert_eq!(snap.get(b"acct/b"), None);
         };
-        absent(&s);
-        // As an older node left it: keys only in their own table.
+        reads(&s);
+        // As an older node left it: leaves without their values, each value and each key
+        // in rows of their own, by key hash.
+        {
+            let tx = s.db.begin_write().unwrap();
+            {
+                let mut nodes = tx.open_table(TREE_NODES).unwrap();
+                let mut values = tx.open_table(TREE_VALUES).unwrap();
+                let rows: Vec<(Vec<u8>, Vec<u8>)> = nodes
+                    .iter()
+                    .unwrap()
+                    .map(|r| {
+                        let (k, v) = r.unwrap();
+                        (k.value().to_vec(), v.value().to_vec())
+                    })
+                    .collect();
+                for (k, row) in rows {
+                    let (node, rest) = decode_node_row(&row).unwrap();
+                    let TreeNode::Leaf(leaf) = node else { continue };
+                    let kh = leaf.key_hash().0;
+                    let len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+                    let (key, value) = rest[4..].split_at(len);
+                    let version = u64::from_be_bytes(k[..8].try_into().unwrap());
+                    let mut tagged = vec![1u8];
+                    tagged.extend_from_slice(value);
+                    values
+                        .insert(
+                            store_tree::value_key(&kh, version).as_slice(),
+                            tagged.as_slice(),
+                        )
+                        .unwrap();
+                    values.insert(kh.as_slice(), key).unwrap();
+                    let node_len = row.len() - rest.len();
+                    nodes.insert(k.as_slice(), &row[..node_len]).unwrap();
+                }
+                tx.open_table(TREE_KEYS)
+                    .unwrap()
+                    .retain(|_, _| false)
+                    .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        reads(&s);
+        drop(s);
+        let s = RedbStore::open(&path).unwrap();
+        assert!(!matches!(*s.keys, KeyFilter::Disabled));
+        reads(&s);
+        // A later block moves an older leaf: its value comes along from the older rows.
+        let hashes: Vec<[u8; 32]> = ["gov/council", "acct/a", "acct/c"]
+            .iter()
+            .map(|k| key_hash(k.as_bytes()).0)
+            .collect();
+        let more: Vec<(Vec<u8>, Option<Vec<u8>>)> = (0..64)
+            .map(|i| kv(&format!("acct/n{i}"), Some("n")))
+            .collect();
+        tree_commit(&s, 2, &more);
+        {
+            use junction_hub_app::StateReader as _;
+            let snap = s.snapshot().unwrap();
+            assert_eq!(snap.get(b"acct/a"), Some(b"1".to_vec()));
+            assert_eq!(snap.get(b"acct/c"), Some(b"2".to_vec()));
+            assert_eq!(snap.get(b"acct/n7"), Some(b"n".to_vec()));
+        }
+        // Older still: keys only in their own table.
         {
             let tx = s.db.begin_write().unwrap();
             {
@@ -1198,13 +1269,88 @@ mod tests {
             }
             tx.commit().unwrap();
         }
-        absent(&s);
+        reads(&s);
         // Reopened, such a store cannot list its keys from the value rows: every read goes
-        // to the rows.
+        // to the tree.
         drop(s);
         let s = RedbStore::open(&path).unwrap();
         assert!(matches!(*s.keys, KeyFilter::Disabled));
-        absent(&s);
+        reads(&s);
+    }
+
+    /// Against a model, over versions of random inserts, updates and deletions (which split
+    /// leaves and lift them, so leaves move with their values): every key reads as the
+    /// model has it at the tip, before and after a reopen, and every height proves each
+    /// key's value then.
+    #[test]
+    fn leaves_keep_their_values_as_the_tree_moves_them() {
+        use junction_hub_app::StateReader as _;
+        use junction_state_tree::verify_state_proof;
+        use std::collections::BTreeMap;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let s = RedbStore::open(&path).unwrap();
+        s.write_genesis_state(&[kv("gov/council", Some("c0"))])
+            .unwrap();
+        let mut model: BTreeMap<String, String> = BTreeMap::new();
+        model.insert("gov/council".into(), "c0".into());
+        let mut history = vec![(s.state_root(0).unwrap().unwrap(), model.clone())];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |m: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % m
+        };
+        for height in 1..=30u64 {
+            let mut writes = BTreeMap::new();
+            for _ in 0..next(40) + 1 {
+                let key = format!("k/{}", next(300));
+                let value = if next(4) == 0 {
+                    None
+                } else {
+                    Some(format!("v{height}.{}", next(1000)))
+                };
+                writes.insert(key, value);
+            }
+            let writes: Vec<(Vec<u8>, Option<Vec<u8>>)> = writes
+                .into_iter()
+                .map(|(k, v)| {
+                    match &v {
+                        Some(v) => model.insert(k.clone(), v.clone()),
+                        None => model.remove(&k),
+                    };
+                    (k.into_bytes(), v.map(String::into_bytes))
+                })
+                .collect();
+            let root = tree_commit(&s, height, &writes);
+            history.push((root, model.clone()));
+        }
+        let check = |s: &RedbStore| {
+            let snap = s.snapshot().unwrap();
+            let tip = &history.last().unwrap().1;
+            for i in 0..300 {
+                let key = format!("k/{i}");
+                assert_eq!(
+                    snap.get(key.as_bytes()),
+                    tip.get(&key).map(|v| v.clone().into_bytes()),
+                    "{key} at the tip"
+                );
+            }
+            assert_eq!(snap.damage(), None);
+            for (height, (root, state)) in history.iter().enumerate() {
+                for i in (0..300).step_by(7) {
+                    let key = format!("k/{i}");
+                    let p = s.state_proof(height as u64, key.as_bytes()).unwrap();
+                    let want = state.get(&key).map(String::as_bytes);
+                    assert_eq!(p.value.as_deref(), want, "{key} at {height}");
+                    verify_state_proof(root, key.as_bytes(), want, &p.proof).unwrap();
+                }
+            }
+        };
+        check(&s);
+        drop(s);
+        check(&RedbStore::open(&path).unwrap());
     }
 
     /// Reads of keys never written are answered by the store's key filter. A key a commit

@@ -1,34 +1,159 @@
-//! The state tree's rows in redb: nodes by node key, values by (key hash, version), key
-//! preimages, and the stale-node index that pruning reads. The store writes a block's
-//! [`TreeUpdate`] in the block's own write transaction; reads go through [`TreeView`], a
-//! read transaction's snapshot that `junction-state-tree` walks.
+//! The state tree's rows in redb: nodes by node key, each leaf with its key and value
+//! after it, the keys each version wrote, and the stale-node index that pruning reads. The
+//! store writes a block's [`TreeUpdate`] in the block's own write transaction; reads go
+//! through [`TreeView`], a read transaction's snapshot that `junction-state-tree` walks.
+//!
+//! A value lives in its leaf's row, and leaf rows, like every node row, sort by the
+//! version that wrote them: a block's writes append at the end of the table. Values kept
+//! by key hash instead land on a random page each, and at a hundred thousand keys every
+//! write of a block dirtied a page of its own. A read walks the tree from the version's
+//! root to the key's leaf, one node per level.
 
 use redb::{
     ReadOnlyTable, ReadTransaction, ReadableTable, Table, TableDefinition, WriteTransaction,
 };
 
 use junction_state_tree::{
-    decode_node, encode_node_key, KeyHash, KeyPreimages, OwnedValue, StateTreeError,
-    StateTreeReader, TreeLeafNode, TreeNode, TreeNodeKey, TreeUpdate, Version,
+    decode_node_row, encode_node_key, path_step, root_node_key, KeyHash, KeyPreimages, OwnedValue,
+    PathStep, StateTreeError, StateTreeReader, TreeLeafNode, TreeNode, TreeNodeKey, TreeUpdate,
+    Version,
 };
 
-/// Tree nodes: encoded node key → encoded node.
+/// Tree nodes: encoded node key → encoded node; a leaf's row goes on with its key and
+/// value ([`leaf_payload`]).
 pub(crate) const TREE_NODES: TableDefinition<&[u8], &[u8]> =
     TableDefinition::new("state_tree_nodes");
-/// Values: key hash ‖ version (big-endian) → tag (0 deleted, 1 present) ‖ value; and the
-/// key itself under its bare 32-byte hash (absence proofs name the neighbouring keys).
-/// The key's row sorts just before its value rows, so writing a new key dirties one page
-/// of this table, not a page here and another in a table of its own: keys hash to random
-/// places, and each such write costs a page copy at commit.
+/// Values as stores written before values moved into leaf rows hold them: key hash ‖
+/// version (big-endian) → tag (0 deleted, 1 present) ‖ value; and the key itself under its
+/// bare 32-byte hash. Read for a leaf whose row has no value after it, never written.
 pub(crate) const TREE_VALUES: TableDefinition<&[u8], &[u8]> =
     TableDefinition::new("state_tree_values");
-/// Keys by key hash, as stores written before keys moved into [`TREE_VALUES`] hold them:
-/// read when a key's row is not there, never written.
+/// Keys by key hash, as stores older still hold them: read when a key has no row at all
+/// in [`TREE_VALUES`], never written.
 pub(crate) const TREE_PREIMAGES: TableDefinition<&[u8; 32], &[u8]> =
     TableDefinition::new("state_tree_preimages");
+/// Key hashes each version wrote: (version, key hash) → nothing. The node's key filter
+/// is rebuilt from them on open; a block's rows append.
+pub(crate) const TREE_KEYS: TableDefinition<(u64, &[u8; 32]), ()> =
+    TableDefinition::new("state_tree_keys");
 /// Stale nodes: stale-since version (big-endian) ‖ encoded node key → nothing.
 pub(crate) const TREE_STALE: TableDefinition<&[u8], &[u8]> =
     TableDefinition::new("state_tree_stale");
+
+/// The first byte of an encoded leaf node (borsh's index of `Node::Leaf`), and its length:
+/// the tag, the key hash and the value hash.
+const LEAF_TAG: u8 = 2;
+const LEAF_LEN: usize = 1 + 32 + 32;
+
+/// What a leaf's row holds after the node: the key's length (u32 big-endian), the key and
+/// the value.
+fn leaf_payload(row: &mut Vec<u8>, key: &[u8], value: &[u8]) -> Result<(), StateTreeError> {
+    let len = u32::try_from(key.len())
+        .map_err(|_| StateTreeError::Corrupt("a state key over 4 GiB".into()))?;
+    row.extend_from_slice(&len.to_be_bytes());
+    row.extend_from_slice(key);
+    row.extend_from_slice(value);
+    Ok(())
+}
+
+/// A leaf's key and value, as its row holds them.
+type Payload<'a> = (&'a [u8], &'a [u8]);
+
+/// Keys and values of leaves by key hash.
+type LeafValues = std::collections::HashMap<[u8; 32], (Vec<u8>, Vec<u8>)>;
+
+/// A leaf's key and value from the bytes after its node; `None` for a leaf of an older
+/// store, whose value is in [`TREE_VALUES`].
+fn split_payload(rest: &[u8]) -> Result<Option<Payload<'_>>, StateTreeError> {
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    let corrupt = || StateTreeError::Corrupt("a leaf's key and value".into());
+    let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(corrupt)?;
+    let len = usize::try_from(u32::from_be_bytes(*len)).map_err(|_| corrupt())?;
+    if rest.len() < len {
+        return Err(corrupt());
+    }
+    Ok(Some(rest.split_at(len)))
+}
+
+/// What a key's leaf at a version holds.
+pub(crate) enum LeafAt {
+    /// No leaf: the key is absent at the version.
+    Absent,
+    /// The key and value kept in the leaf's row.
+    Kept { key: Vec<u8>, value: Vec<u8> },
+    /// A leaf of an older store: its value is in [`TREE_VALUES`].
+    Legacy,
+}
+
+/// Walks from the root at `version` to the leaf of `key_hash`.
+pub(crate) fn leaf_at(
+    nodes: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    version: u64,
+    key_hash: &[u8; 32],
+) -> Result<LeafAt, StateTreeError> {
+    let mut at = root_node_key(version);
+    let mut first = true;
+    loop {
+        let key = encode_node_key(&at)?;
+        let Some(row) = nodes.get(key.as_slice()).map_err(read_err)? else {
+            return Err(if first {
+                StateTreeError::MissingRoot(version)
+            } else {
+                StateTreeError::Read(format!(
+                    "node {} of version {version} is missing",
+                    hex::encode(&key)
+                ))
+            });
+        };
+        first = false;
+        let row = row.value();
+        let (node, rest) = decode_node_row(row)?;
+        match path_step(&at, &node, key_hash) {
+            PathStep::Absent => return Ok(LeafAt::Absent),
+            PathStep::Child(next) => at = next,
+            PathStep::Leaf => {
+                return Ok(match split_payload(rest)? {
+                    Some((k, v)) => LeafAt::Kept {
+                        key: k.to_vec(),
+                        value: v.to_vec(),
+                    },
+                    None => LeafAt::Legacy,
+                })
+            }
+        }
+    }
+}
+
+/// The newest version the tree holds (the last committed height), if any.
+pub(crate) fn latest_version(
+    nodes: &impl ReadableTable<&'static [u8], &'static [u8]>,
+) -> Result<Option<u64>, StateTreeError> {
+    let Some((k, _)) = nodes.last().map_err(read_err)? else {
+        return Ok(None);
+    };
+    let v = k
+        .value()
+        .first_chunk::<8>()
+        .ok_or_else(|| StateTreeError::Corrupt("node key shorter than its version".into()))?;
+    Ok(Some(u64::from_be_bytes(*v)))
+}
+
+/// The value of `key_hash` at `version`: from its leaf, or for a leaf of an older store
+/// from [`TREE_VALUES`].
+pub(crate) fn value_at(
+    nodes: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    legacy: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    version: u64,
+    key_hash: &[u8; 32],
+) -> Result<Option<Vec<u8>>, StateTreeError> {
+    match leaf_at(nodes, version, key_hash)? {
+        LeafAt::Absent => Ok(None),
+        LeafAt::Kept { value, .. } => Ok(Some(value)),
+        LeafAt::Legacy => latest_value(legacy, key_hash, version),
+    }
+}
 
 pub(crate) fn value_key(key_hash: &[u8; 32], version: u64) -> [u8; 40] {
     let mut k = [0u8; 40];
@@ -46,6 +171,7 @@ pub(crate) fn create_tables(tx: &WriteTransaction) -> Result<(), StateTreeError>
     tx.open_table(TREE_NODES).map_err(read_err)?;
     tx.open_table(TREE_VALUES).map_err(read_err)?;
     tx.open_table(TREE_PREIMAGES).map_err(read_err)?;
+    tx.open_table(TREE_KEYS).map_err(read_err)?;
     tx.open_table(TREE_STALE).map_err(read_err)?;
     Ok(())
 }
@@ -53,6 +179,8 @@ pub(crate) fn create_tables(tx: &WriteTransaction) -> Result<(), StateTreeError>
 /// Writes one version's update inside the caller's write transaction. Rows go in key
 /// order: consecutive inserts then land on the same or the next page, which is still in
 /// the cache and already copied for this transaction, instead of jumping across the table.
+/// Each new leaf's row carries its key and value: those the version wrote, or for a leaf
+/// it only moved those the store read from the leaf's old row ([`TreeUpdate::carried`]).
 /// The stale-node index is written only for a store that prunes (`index_stale`): a store
 /// that keeps every height never reads it, and it is more than one row per packet.
 pub(crate) fn write_update(
@@ -60,56 +188,49 @@ pub(crate) fn write_update(
     u: &TreeUpdate,
     index_stale: bool,
 ) -> Result<(), StateTreeError> {
+    let mut payloads: std::collections::HashMap<&[u8; 32], Payload<'_>> =
+        std::collections::HashMap::with_capacity(u.preimages.len() + u.carried.len());
+    let keys: std::collections::HashMap<&[u8; 32], &[u8]> = u
+        .preimages
+        .iter()
+        .map(|(kh, k)| (kh, k.as_slice()))
+        .collect();
+    for (kh, version, v) in &u.values {
+        if let (Some(v), Some(k), true) = (v, keys.get(kh), *version == u.version) {
+            payloads.insert(kh, (k, v.as_slice()));
+        }
+    }
+    for (kh, k, v) in &u.carried {
+        payloads.insert(kh, (k.as_slice(), v.as_slice()));
+    }
     let mut nodes = tx.open_table(TREE_NODES).map_err(read_err)?;
     let mut sorted: Vec<&(Vec<u8>, Vec<u8>)> = u.nodes.iter().collect();
     sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (k, n) in sorted {
-        nodes.insert(k.as_slice(), n.as_slice()).map_err(read_err)?;
-    }
-    /// A row of the values table: a key's own row (its bare hash), or its value at a
-    /// version (absent when deleted).
-    enum ValueRow<'a> {
-        Key(&'a [u8]),
-        Value(u64, Option<&'a [u8]>),
-    }
-    // The bare hash sorts before every `hash ‖ version`, and versions are big-endian in
-    // the stored key: ordering by (hash, no version first) is the table's own order.
-    let order = |(kh, r): &(&[u8; 32], ValueRow<'_>)| {
-        let version = match r {
-            ValueRow::Key(_) => None,
-            ValueRow::Value(version, _) => Some(*version),
-        };
-        (**kh, version)
-    };
-    let mut rows: Vec<(&[u8; 32], ValueRow<'_>)> = u
-        .preimages
-        .iter()
-        .map(|(kh, key)| (kh, ValueRow::Key(key)))
-        .chain(
-            u.values
-                .iter()
-                .map(|(kh, version, v)| (kh, ValueRow::Value(*version, v.as_deref()))),
-        )
-        .collect();
-    rows.sort_unstable_by_key(order);
-    let mut values = tx.open_table(TREE_VALUES).map_err(read_err)?;
     let mut row = Vec::new();
-    for (kh, r) in rows {
-        match r {
-            ValueRow::Key(key) => values.insert(kh.as_slice(), key),
-            ValueRow::Value(version, v) => {
+    for (k, n) in sorted {
+        match leaf_key_hash(n) {
+            Some(kh) => {
+                let (key, value) = payloads.get(kh).ok_or_else(|| {
+                    StateTreeError::Corrupt(format!(
+                        "version {} has a leaf for key hash {} without its value",
+                        u.version,
+                        hex::encode(kh)
+                    ))
+                })?;
                 row.clear();
-                match v {
-                    Some(v) => {
-                        row.push(1);
-                        row.extend_from_slice(v);
-                    }
-                    None => row.push(0),
-                }
-                values.insert(value_key(kh, version).as_slice(), row.as_slice())
+                row.extend_from_slice(n);
+                leaf_payload(&mut row, key, value)?;
+                nodes.insert(k.as_slice(), row.as_slice())
             }
+            None => nodes.insert(k.as_slice(), n.as_slice()),
         }
         .map_err(read_err)?;
+    }
+    let mut written: Vec<&[u8; 32]> = keys.keys().copied().collect();
+    written.sort_unstable();
+    let mut key_rows = tx.open_table(TREE_KEYS).map_err(read_err)?;
+    for kh in written {
+        key_rows.insert((u.version, kh), ()).map_err(read_err)?;
     }
     if !index_stale {
         return Ok(());
@@ -126,6 +247,14 @@ pub(crate) fn write_update(
         stale.insert(k.as_slice(), &[][..]).map_err(read_err)?;
     }
     Ok(())
+}
+
+/// The key hash of an encoded leaf node; `None` for any other node.
+fn leaf_key_hash(node: &[u8]) -> Option<&[u8; 32]> {
+    match node.split_first() {
+        Some((&LEAF_TAG, rest)) if node.len() == LEAF_LEN => rest.first_chunk::<32>(),
+        _ => None,
+    }
 }
 
 /// Deletes every node that went stale at or before `through`: the tree then proves
@@ -146,24 +275,14 @@ pub(crate) fn prune_through(tx: &WriteTransaction, through: u64) -> Result<u64, 
     Ok(doomed.len() as u64)
 }
 
-/// The value of `key_hash` as of `max_version`: its newest row at or below it (`None`
-/// when never written or deleted). With `u64::MAX`, the current value: the node reads its
-/// state from these rows, which the tree needs anyway, so no second copy is written. The
-/// key's own row (its bare hash) sorts before the range and is never read as a value.
-///
-/// With `rows_name_every_key` (no key of the store lives only in the older preimage table),
-/// a key without its own row was never written: one point read answers, instead of a range
-/// over its versions. Most reads of a busy hub are of such keys (the record of a packet
-/// not yet received).
+/// The value of `key_hash` as of `max_version` in an older store's value rows: its newest
+/// row at or below it (`None` when never written or deleted). The key's own row (its bare
+/// hash) sorts before the range and is never read as a value.
 pub(crate) fn latest_value(
-    values: &ReadOnlyTable<&'static [u8], &'static [u8]>,
+    values: &impl ReadableTable<&'static [u8], &'static [u8]>,
     key_hash: &[u8; 32],
     max_version: u64,
-    rows_name_every_key: bool,
 ) -> Result<Option<Vec<u8>>, StateTreeError> {
-    if rows_name_every_key && values.get(key_hash.as_slice()).map_err(read_err)?.is_none() {
-        return Ok(None);
-    }
     let lo = value_key(key_hash, 0);
     let hi = value_key(key_hash, max_version);
     let Some(row) = values
@@ -181,8 +300,8 @@ pub(crate) fn latest_value(
     }
 }
 
-/// Whether every key of the store has its own row in [`TREE_VALUES`]: true unless the
-/// store was written while keys lived in [`TREE_PREIMAGES`], which is never written since.
+/// Whether every key of an older store's value rows has its own row in [`TREE_VALUES`]:
+/// true unless the store was written while keys lived in [`TREE_PREIMAGES`].
 pub(crate) fn rows_name_every_key(
     preimages: &ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
 ) -> Result<bool, StateTreeError> {
@@ -195,7 +314,12 @@ pub(crate) struct TreeView {
     nodes: ReadOnlyTable<&'static [u8], &'static [u8]>,
     values: ReadOnlyTable<&'static [u8], &'static [u8]>,
     preimages: ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
-    rows_name_every_key: bool,
+    /// The version whose leaves name keys for absence proofs (jmt asks for a neighbour's
+    /// key by its hash alone); the newest when `None`.
+    proving: Option<u64>,
+    /// Keys and values of the leaves an update read, when it keeps them: a leaf the
+    /// update moves is one it read, so carrying its value needs no second walk.
+    read_leaves: Option<std::sync::Mutex<LeafValues>>,
 }
 
 impl std::fmt::Debug for TreeView {
@@ -206,23 +330,87 @@ impl std::fmt::Debug for TreeView {
 
 impl TreeView {
     pub(crate) fn open(tx: &ReadTransaction) -> Result<Self, StateTreeError> {
-        let preimages = tx.open_table(TREE_PREIMAGES).map_err(read_err)?;
         Ok(Self {
             nodes: tx.open_table(TREE_NODES).map_err(read_err)?,
             values: tx.open_table(TREE_VALUES).map_err(read_err)?,
-            rows_name_every_key: rows_name_every_key(&preimages)?,
-            preimages,
+            preimages: tx.open_table(TREE_PREIMAGES).map_err(read_err)?,
+            proving: None,
+            read_leaves: None,
         })
+    }
+
+    /// The same, keeping the key and value of each leaf it reads (see
+    /// [`TreeView::carried`]).
+    pub(crate) fn for_update(mut self) -> Self {
+        self.read_leaves = Some(Default::default());
+        self
+    }
+
+    /// The same, for proofs at `version`.
+    pub(crate) fn proving_at(mut self, version: u64) -> Self {
+        self.proving = Some(version);
+        self
+    }
+
+    /// A key's key and value at `version`, read from the leaf it has there (or, for a leaf
+    /// of an older store, from the older tables): what a version that moves the leaf
+    /// carries to its new row.
+    pub(crate) fn carried(
+        &self,
+        version: u64,
+        key_hash: &[u8; 32],
+    ) -> Result<(Vec<u8>, Vec<u8>), StateTreeError> {
+        let missing = || {
+            StateTreeError::Read(format!(
+                "key hash {} has no value at version {version}",
+                hex::encode(key_hash)
+            ))
+        };
+        if let Some(kept) = self
+            .read_leaves
+            .as_ref()
+            .and_then(|m| m.lock().ok()?.remove(key_hash))
+        {
+            return Ok(kept);
+        }
+        match leaf_at(&self.nodes, version, key_hash)? {
+            LeafAt::Kept { key, value } => Ok((key, value)),
+            LeafAt::Absent => Err(missing()),
+            LeafAt::Legacy => {
+                let value = latest_value(&self.values, key_hash, version)?.ok_or_else(missing)?;
+                let key = self.legacy_preimage(key_hash)?.ok_or_else(missing)?;
+                Ok((key, value))
+            }
+        }
+    }
+
+    fn legacy_preimage(&self, key_hash: &[u8; 32]) -> Result<Option<Vec<u8>>, StateTreeError> {
+        if let Some(key) = self.values.get(key_hash.as_slice()).map_err(read_err)? {
+            return Ok(Some(key.value().to_vec()));
+        }
+        Ok(self
+            .preimages
+            .get(key_hash)
+            .map_err(read_err)?
+            .map(|v| v.value().to_vec()))
     }
 }
 
 impl StateTreeReader for TreeView {
     fn get_node_option(&self, node_key: &TreeNodeKey) -> anyhow::Result<Option<TreeNode>> {
         let key = encode_node_key(node_key)?;
-        match self.nodes.get(key.as_slice())? {
-            Some(v) => Ok(Some(decode_node(v.value())?)),
-            None => Ok(None),
+        let Some(row) = self.nodes.get(key.as_slice())? else {
+            return Ok(None);
+        };
+        let (node, rest) = decode_node_row(row.value())?;
+        if let (Some(leaves), TreeNode::Leaf(leaf)) = (&self.read_leaves, &node) {
+            if let Some((k, v)) = split_payload(rest)? {
+                if let Ok(mut leaves) = leaves.lock() {
+                    leaves.insert(leaf.key_hash().0, (k.to_vec(), v.to_vec()));
+                }
+            }
         }
+        Ok(Some(node))
     }
 
     fn get_value_option(
@@ -230,11 +418,11 @@ impl StateTreeReader for TreeView {
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        Ok(latest_value(
+        Ok(value_at(
+            &self.nodes,
             &self.values,
-            &key_hash.0,
             max_version,
-            self.rows_name_every_key,
+            &key_hash.0,
         )?)
     }
 
@@ -246,9 +434,15 @@ impl StateTreeReader for TreeView {
 
 impl KeyPreimages for TreeView {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
-        if let Some(key) = self.values.get(key_hash.0.as_slice())? {
-            return Ok(Some(key.value().to_vec()));
+        let version = match self.proving {
+            Some(v) => Some(v),
+            None => latest_version(&self.nodes)?,
+        };
+        if let Some(version) = version {
+            if let LeafAt::Kept { key, .. } = leaf_at(&self.nodes, version, &key_hash.0)? {
+                return Ok(Some(key));
+            }
         }
-        Ok(self.preimages.get(&key_hash.0)?.map(|v| v.value().to_vec()))
+        Ok(self.legacy_preimage(&key_hash.0)?)
     }
 }

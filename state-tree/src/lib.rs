@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::storage::{HasPreimage, LeafNode, NibblePath, Node, NodeKey, TreeReader, TreeUpdateBatch};
 use jmt::Sha256Jmt;
 use prost::Message;
 
@@ -78,6 +78,13 @@ pub struct TreeUpdate {
     pub stale: Vec<(u64, Vec<u8>)>,
     /// Keys written, by key hash: absence proofs name the neighbouring keys.
     pub preimages: Vec<(Hash32, Vec<u8>)>,
+    /// Keys whose leaf this version moved without writing them (a new key split the leaf's
+    /// place, or a deletion lifted it): a store that keeps each value beside its leaf
+    /// carries it to the new leaf ([`TreeUpdate::carried`]).
+    pub moved: Vec<Hash32>,
+    /// The moved keys with their key and value, as the store read them from the leaves
+    /// they left; [`update`] leaves it empty.
+    pub carried: Vec<(Hash32, Vec<u8>, Vec<u8>)>,
 }
 
 /// Encodes a node key for storage: the version big-endian, then the borsh encoding. The
@@ -85,7 +92,9 @@ pub struct TreeUpdate {
 /// each block's nodes at its end instead of touching pages all over a table that grows
 /// with history (borsh writes the version little-endian, which scatters them).
 pub fn encode_node_key(k: &NodeKey) -> Result<Vec<u8>, StateTreeError> {
-    let mut out = k.version().to_be_bytes().to_vec();
+    // The version twice, the path's length and up to 32 bytes of path.
+    let mut out = Vec::with_capacity(8 + 8 + 4 + 8 + 32);
+    out.extend_from_slice(&k.version().to_be_bytes());
     borsh::to_writer(&mut out, k).map_err(|e| StateTreeError::Corrupt(format!("node key: {e}")))?;
     Ok(out)
 }
@@ -93,6 +102,62 @@ pub fn encode_node_key(k: &NodeKey) -> Result<Vec<u8>, StateTreeError> {
 /// Decodes a stored node.
 pub fn decode_node(bytes: &[u8]) -> Result<Node, StateTreeError> {
     borsh::from_slice(bytes).map_err(|e| StateTreeError::Corrupt(format!("node: {e}")))
+}
+
+/// Decodes a stored row that starts with a node: the node, and the bytes the store keeps
+/// after it.
+pub fn decode_node_row(bytes: &[u8]) -> Result<(Node, &[u8]), StateTreeError> {
+    let mut rest = bytes;
+    let node = <Node as borsh::BorshDeserialize>::deserialize(&mut rest)
+        .map_err(|e| StateTreeError::Corrupt(format!("node: {e}")))?;
+    Ok((node, rest))
+}
+
+/// The key of the root node at `version`.
+pub fn root_node_key(version: u64) -> NodeKey {
+    NodeKey::new(version, NibblePath::from_iter(std::iter::empty()))
+}
+
+/// Where the search for `key_hash` goes from `node`, stored under `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    /// The key is not in the tree.
+    Absent,
+    /// The key's leaf: `at` is its node key.
+    Leaf,
+    /// Read this node next.
+    Child(NodeKey),
+}
+
+/// One step down the tree toward `key_hash`: a walk from [`root_node_key`] finds the leaf
+/// of a key at a version in one node read per level.
+pub fn path_step(at: &NodeKey, node: &Node, key_hash: &Hash32) -> PathStep {
+    let nibble = |i: usize| {
+        let b = key_hash.get(i / 2).copied().unwrap_or(0);
+        if i.is_multiple_of(2) {
+            b >> 4
+        } else {
+            b & 0x0f
+        }
+    };
+    match node {
+        Node::Null => PathStep::Absent,
+        Node::Leaf(l) if l.key_hash().0 == *key_hash => PathStep::Leaf,
+        Node::Leaf(_) => PathStep::Absent,
+        Node::Internal(n) => {
+            let depth = at.nibble_path().num_nibbles();
+            if depth >= 64 {
+                return PathStep::Absent;
+            }
+            match n.child(nibble(depth).into()) {
+                None => PathStep::Absent,
+                Some(c) => PathStep::Child(NodeKey::new(
+                    c.version,
+                    (0..=depth).map(|i| nibble(i).into()).collect(),
+                )),
+            }
+        }
+    }
 }
 
 /// Decodes a stored node key (see [`encode_node_key`]).
@@ -175,8 +240,14 @@ pub fn update<R: TreeReader>(
 ) -> Result<TreeUpdate, StateTreeError> {
     let (root, batch) = put(reader, version, writes)?;
     let mut nodes = Vec::with_capacity(batch.node_batch.nodes().len());
+    let mut scratch = Vec::with_capacity(1024);
     for (k, n) in batch.node_batch.nodes() {
-        let node = borsh::to_vec(n).map_err(|e| StateTreeError::Corrupt(format!("node: {e}")))?;
+        // One scratch buffer and an exact copy per node: borsh's own `to_vec` starts every
+        // node at a kilobyte, and a block makes thousands of nodes.
+        scratch.clear();
+        borsh::to_writer(&mut scratch, n)
+            .map_err(|e| StateTreeError::Corrupt(format!("node: {e}")))?;
+        let node = scratch.clone();
         nodes.push((encode_node_key(k)?, node));
     }
     let values = batch
@@ -189,10 +260,20 @@ pub fn update<R: TreeReader>(
     for s in &batch.stale_node_index_batch {
         stale.push((s.stale_since_version, encode_node_key(&s.node_key)?));
     }
-    let preimages = writes
+    let preimages: Vec<(Hash32, Vec<u8>)> = writes
         .iter()
         .filter(|(_, v)| v.is_some())
         .map(|(k, _)| (key_hash(k).0, k.clone()))
+        .collect();
+    let written: std::collections::BTreeSet<&Hash32> = preimages.iter().map(|(kh, _)| kh).collect();
+    let moved = batch
+        .node_batch
+        .nodes()
+        .values()
+        .filter_map(|n| match n {
+            Node::Leaf(l) if !written.contains(&l.key_hash().0) => Some(l.key_hash().0),
+            _ => None,
+        })
         .collect();
     Ok(TreeUpdate {
         version,
@@ -201,6 +282,8 @@ pub fn update<R: TreeReader>(
         values,
         stale,
         preimages,
+        moved,
+        carried: Vec::new(),
     })
 }
 
