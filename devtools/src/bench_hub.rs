@@ -280,6 +280,39 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Samples a validator's RSS while a measured window runs: one reading at its end would
+/// catch the allocator between returning freed memory and not.
+struct RssSampler {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Vec<u64>>,
+}
+
+impl RssSampler {
+    const EVERY: Duration = Duration::from_millis(100);
+
+    fn start(pid: Option<u32>) -> Self {
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let mut samples = Vec::new();
+            loop {
+                if let Some(pid) = pid {
+                    samples.push(rss_kib(pid));
+                }
+                tokio::select! {
+                    _ = &mut stopped => return samples,
+                    _ = tokio::time::sleep(Self::EVERY) => {}
+                }
+            }
+        });
+        Self { stop, task }
+    }
+
+    async fn stop(self) -> Vec<u64> {
+        let _ = self.stop.send(());
+        self.task.await.unwrap_or_default()
+    }
+}
+
 /// CPU time (user and system, all threads) `pid` has used, in clock ticks of 10 ms: the
 /// /proc interface counts in USER_HZ, which is 100 on Linux.
 fn cpu_ticks(pid: &str) -> u64 {
@@ -345,13 +378,17 @@ struct Phase {
     measured: Option<u64>,
 }
 
+/// The phases: packets filled up to each checkpoint, then its measured window. No phase is
+/// longer than the window: each phase's transactions all wait in the mempool at once, and
+/// the memory a validator keeps after a longer fill would count against the window.
 fn phases(window: u64, checkpoints: &[u64]) -> Vec<Phase> {
     let mut out = Vec::new();
     let mut at = 0u64;
+    let step = MAX_PHASE_PACKETS.min(window).max(1);
     let push = |from: u64, to: u64, measured: Option<u64>, out: &mut Vec<Phase>| {
         let mut a = from;
         while a < to {
-            let b = (a + MAX_PHASE_PACKETS).min(to);
+            let b = (a + step).min(to);
             out.push(Phase {
                 range: a..b,
                 measured,
@@ -489,6 +526,9 @@ async fn run(
         let before_tree = histogram(&urls[0], "junction_state_tree_update_seconds").await?;
         let start_height = rpcs[0].call::<Status>(&NoParams {}).await?.height;
         let cpu_before = cpu_now(pids);
+        let sampler = phase
+            .measured
+            .map(|_| RssSampler::start(pids.first().copied()));
         let first_submit_ms = junction_hub::node::now_ms();
         let mut tasks = Vec::new();
         for (r, q) in queues.into_iter().enumerate() {
@@ -511,6 +551,10 @@ async fn run(
         let (packets_done, last_block_ms, block_times) =
             follower.await.map_err(|e| eyre!("follower: {e}"))??;
         let cpu_after = cpu_now(pids);
+        let rss_samples = match sampler {
+            Some(s) => s.stop().await,
+            None => Vec::new(),
+        };
         // Every packet must be in the log: a message refused inside a committed block
         // would otherwise count as throughput.
         let logged = rpcs[0].call::<LogInfo>(&NoParams {}).await?.size;
@@ -549,7 +593,7 @@ async fn run(
             w.tree.1 += after_tree.1 - before_tree.1;
             w.cpu.0 += cpu_after.0.saturating_sub(cpu_before.0);
             w.cpu.1 += cpu_after.1.saturating_sub(cpu_before.1);
-            rss.push((at, pids.first().map_or(0, |p| rss_kib(*p))));
+            rss.push((at, rss_samples));
         }
     }
     let floor = per_packet_floor(floor_sample, validators_of(urls))?;
@@ -562,12 +606,12 @@ async fn run(
         w.block_times.sort_unstable();
         let span = w.busy_ms.max(1);
         let rate = w.packets as f64 * 1000.0 / span as f64;
-        let rss_at = rss
+        let mut rss_at: Vec<u64> = rss
             .iter()
-            .rev()
-            .find(|(x, _)| x == at)
-            .map(|x| x.1)
-            .unwrap_or(0);
+            .filter(|(x, _)| x == at)
+            .flat_map(|(_, s)| s.iter().copied())
+            .collect();
+        rss_at.sort_unstable();
         println!("  after {} packets logged:", format_rate(*at as f64));
         println!(
             "    verified packets committed:   {} /s ({} packets)",
@@ -610,7 +654,12 @@ async fn run(
             cores(),
             format_rate(cores() as f64 * 1e6 / (validators_cpu + per_packet(w.cpu.1)).max(1.0))
         );
-        println!("    validator RSS:                {} MiB", rss_at / 1024);
+        println!(
+            "    validator RSS:                median {} MiB, peak {} MiB (node 0, {} samples over the window)",
+            percentile(&rss_at, 50) / 1024,
+            rss_at.last().copied().unwrap_or(0) / 1024,
+            rss_at.len()
+        );
     }
     println!(
         "  floor from per-packet costs:    {} packets/s ({})",

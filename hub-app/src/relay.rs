@@ -310,6 +310,9 @@ pub struct RelayExec<'v> {
     /// Hub time (the block time).
     pub now_ms: u64,
     clients: ClientCache,
+    /// Target bindings by chain, as the council's registrations give them (which relayer
+    /// messages never change): a transaction's packets share a few chains.
+    bindings: std::cell::RefCell<std::collections::BTreeMap<ChainId, Hash32>>,
     memo: Option<&'v dyn ProofMemo>,
     /// The transaction being run, and the index of its message being run.
     tx: Option<Hash32>,
@@ -330,6 +333,7 @@ impl<'v> RelayExec<'v> {
             packets,
             now_ms,
             clients: ClientCache::default(),
+            bindings: Default::default(),
             memo: None,
             tx: None,
             msg_index: None,
@@ -503,8 +507,14 @@ impl RelayExec<'_> {
     }
 
     fn bindings(&self, packet: &Packet) -> Bindings {
-        let binding =
-            |chain: &ChainId| target_binding(self.council.chain(chain).map(|c| &c.registration));
+        let binding = |chain: &ChainId| {
+            if let Some(b) = self.bindings.borrow().get(chain) {
+                return *b;
+            }
+            let b = target_binding(self.council.chain(chain).map(|c| &c.registration));
+            self.bindings.borrow_mut().insert(chain.clone(), b);
+            b
+        };
         Bindings {
             source: binding(&packet.source_chain),
             dest: binding(&packet.dest_chain),

@@ -128,7 +128,7 @@ pub struct RedbStore {
 }
 
 /// redb page-cache size.
-const STORE_CACHE_BYTES: usize = 32 * 1024 * 1024;
+const STORE_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Meta key of the oldest height whose state tree is still whole.
 const OLDEST_PROVABLE: &str = "state_oldest_provable";

@@ -182,6 +182,37 @@ fn generated_storage_presence_and_absence_proofs_survive_no_mutation() {
     });
 }
 
+/// The walker remembers the top nodes it has hashed (many proofs share a root), by their
+/// bytes: once a proof has passed, a copy whose root or second node differs in one byte is
+/// still refused by name, and a node the same length at another root is hashed again.
+#[test]
+fn a_remembered_top_node_is_known_only_by_its_bytes() {
+    let f = testkit::storage_fixture(11, 500, 3);
+    let proof = to_vecs(&f.proof);
+    let check = |p: &[Vec<u8>]| mpt::check_storage(&f.storage_root, &f.slot, &f.value, p);
+    check(&proof).unwrap();
+    for (i, want) in [
+        (0, MptError::RootMismatch),
+        (1, MptError::NodeHashMismatch { index: 1 }),
+    ] {
+        let last = proof[i].len() - 1;
+        let mut m = proof.clone();
+        m[i][last] ^= 0x01;
+        assert_eq!(check(&m), Err(want));
+        check(&proof).unwrap();
+    }
+    let other = testkit::storage_fixture(12, 500, 3);
+    assert_eq!(
+        mpt::check_storage(
+            &f.storage_root,
+            &other.slot,
+            &other.value,
+            &to_vecs(&other.proof)
+        ),
+        Err(MptError::RootMismatch)
+    );
+}
+
 #[test]
 fn value_mismatch_is_refused_by_ours_and_alloy() {
     let f = testkit::storage_fixture(3, 100, 5);

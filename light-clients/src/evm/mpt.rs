@@ -501,6 +501,56 @@ fn check_bounds<P: AsRef<[u8]>>(key: &[u8], proof: &[P]) -> Result<(), MptError>
     Ok(())
 }
 
+/// Top nodes of tries whose hash this thread has checked, by the hash's first byte: a
+/// root and the nodes just below it, which every proof against that root repeats (a
+/// relayer's transaction proves many slots under one storage root). A node is found only
+/// when its bytes equal the bytes that were hashed, so an answer from here is the answer
+/// keccak would give.
+struct CheckedNodes {
+    slots: Vec<Option<([u8; 32], Vec<u8>)>>,
+}
+
+/// Proof positions whose nodes [`CheckedNodes`] keeps: the root (0) and its children (1).
+const CHECKED_DEPTH: usize = 2;
+/// Largest node [`CheckedNodes`] keeps (a full branch is 532 bytes; a lone leaf can be a
+/// whole receipt).
+const CHECKED_NODE_BYTES: usize = 1024;
+
+std::thread_local! {
+    static CHECKED: std::cell::RefCell<CheckedNodes> =
+        std::cell::RefCell::new(CheckedNodes { slots: vec![None; 256] });
+}
+
+/// Whether `node` hashes to `expected`.
+fn hashes_to(node: &[u8], expected: &[u8], index: usize) -> bool {
+    let Ok(want) = <&[u8; 32]>::try_from(expected) else {
+        return false;
+    };
+    if index >= CHECKED_DEPTH || node.len() > CHECKED_NODE_BYTES {
+        return keccak256(node).as_slice() == want;
+    }
+    let slot = usize::from(want[0]);
+    let known = CHECKED.with(|c| {
+        c.borrow()
+            .slots
+            .get(slot)
+            .and_then(Option::as_ref)
+            .is_some_and(|(h, bytes)| h == want && bytes.as_slice() == node)
+    });
+    if known {
+        return true;
+    }
+    if keccak256(node).as_slice() != want {
+        return false;
+    }
+    CHECKED.with(|c| {
+        if let Some(s) = c.borrow_mut().slots.get_mut(slot) {
+            *s = Some((*want, node.to_vec()));
+        }
+    });
+    true
+}
+
 /// Our proof walker: the value stored under `key` in the trie of `root`, `None` when the
 /// proof shows the key absent. `proof` lists the hashed nodes from the root down (as
 /// `eth_getProof` returns them); embedded nodes are read inside their parent.
@@ -529,7 +579,7 @@ pub fn verify_proof<'p, P: AsRef<[u8]>>(
     let mut branch_only = false;
     for (index, node) in proof.iter().enumerate() {
         let node = node.as_ref();
-        if keccak256(node).as_slice() != expected {
+        if !hashes_to(node, expected, index) {
             return Err(if index == 0 {
                 MptError::RootMismatch
             } else {
