@@ -91,6 +91,9 @@ struct Undecided {
     fin: Option<Signature>,
     validity: Validity,
     block: Arc<Block>,
+    /// Its transactions' hashes when this node has computed them (on receipt, to check the
+    /// body against the header): the commit then need not hash megabytes again.
+    hashes: Option<Arc<TxHashes>>,
     /// Whether this node's store holds the block (a proposal kept with
     /// [`Store::put_undecided`](crate::store::Store::put_undecided)): its commit then names
     /// it by hash instead of writing megabytes again.
@@ -147,6 +150,7 @@ impl Undecided {
             fin,
             validity,
             block: Arc::new(block),
+            hashes: None,
             stored,
         })
     }
@@ -352,6 +356,7 @@ impl App {
                     fin: None,
                     validity,
                     block: Arc::new(block),
+                    hashes: Some(Arc::new(hashes)),
                     stored: false,
                 };
                 let pv = u.proposed_value(hash);
@@ -471,6 +476,7 @@ impl App {
             fin: Some(sig),
             validity,
             block: Arc::new(block),
+            hashes: Some(Arc::new(hashes)),
             stored: false,
         };
         let pv = u.proposed_value(hash);
@@ -518,7 +524,7 @@ impl App {
         let mut w = Vec::new();
         encode_extended_cert(&mut w, &cert);
         self.shared
-            .commit(&u.block, u.stored, w)
+            .commit(&u.block, u.hashes.as_deref(), u.stored, w)
             .map_err(|e| eyre!("commit_failed: {}: height {height}: {e}", e.name()))?;
         self.current_height = Height(height.0 + 1);
         let done: Vec<BlockHash> = self
@@ -604,6 +610,7 @@ impl App {
                                 fin: Some(sig),
                                 validity: Validity::Valid,
                                 block: block.clone(),
+                                hashes: None,
                                 stored: false,
                             };
                             self.remember(hash, u);
@@ -1009,6 +1016,7 @@ mod tests {
             fin: Some(sig),
             validity: Validity::Valid,
             block: Arc::new(block),
+            hashes: None,
             stored: false,
         };
         let parts_of_honest = app.stream_parts(&proposal(honest.clone()), &sig);

@@ -408,15 +408,20 @@ impl Shared {
     /// in-memory view, the mempool, metrics and subscribers. Committing a height that is
     /// already committed is a no-op.
     ///
-    /// `kept`: the store holds this block already (a proposal this node kept), so the
-    /// commit names it by hash.
+    /// `hashes`: the block's transaction hashes, if the caller has them (made by
+    /// [`TxHashes::of`] from this block's transactions); `kept`: the store holds this
+    /// block already (a proposal this node kept), so the commit names it by hash.
     pub fn commit(
         &self,
         block: &Block,
+        hashes: Option<&TxHashes>,
         kept: bool,
         certificate: Vec<u8>,
     ) -> Result<(), CommitError> {
-        let hashes = TxHashes::of(&block.txs);
+        let hashes = match hashes {
+            Some(h) => h.clone(),
+            None => TxHashes::of(&block.txs),
+        };
         if let Err(index) = verify_signatures_cached(&self.sig_cache, &block.txs, hashes.as_slice())
         {
             return Err(CommitError::Execution(BlockError::BadTx {

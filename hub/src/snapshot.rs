@@ -16,7 +16,7 @@ use junction_spec::{EntryKind, Hash32, RouteId};
 
 use crate::key_filter::KeyFilter;
 use crate::store_tables::{StoreError, LOG, LOG_TREE, PACKET_COUNTS, PACKET_STATUS};
-use crate::store_tree::{latest_version, value_at, TREE_NODES, TREE_VALUES};
+use crate::store_tree::{latest_version, value_at, UpperNodes, TREE_NODES, TREE_VALUES};
 
 /// Most rows one packet-list page scans (a page holds at most this many packets).
 pub const MAX_PAGE: usize = 1000;
@@ -42,6 +42,8 @@ pub struct Snapshot {
     values: ReadOnlyTable<&'static [u8], &'static [u8]>,
     /// The tree's version this snapshot reads (`None` before genesis).
     version: Option<u64>,
+    /// The top of that version's tree, as reads decode it.
+    upper: UpperNodes,
     log: ReadOnlyTable<u64, &'static [u8]>,
     log_tree: ReadOnlyTable<(u8, u64), &'static [u8; 32]>,
     status: ReadOnlyTable<&'static [u8], ()>,
@@ -67,6 +69,7 @@ impl Snapshot {
         let nodes = tx.open_table(TREE_NODES)?;
         Ok(Self {
             version: latest_version(&nodes)?,
+            upper: UpperNodes::default(),
             nodes,
             values: tx.open_table(TREE_VALUES)?,
             log: tx.open_table(LOG)?,
@@ -190,7 +193,13 @@ impl StateReader for Snapshot {
             return None;
         }
         let read = match self.version {
-            Some(version) => value_at(&self.nodes, &self.values, version, &key_hash),
+            Some(version) => value_at(
+                &self.nodes,
+                &self.values,
+                version,
+                &key_hash,
+                Some(&self.upper),
+            ),
             None => Ok(None),
         };
         match read {

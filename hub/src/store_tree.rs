@@ -87,16 +87,39 @@ pub(crate) enum LeafAt {
     Legacy,
 }
 
-/// Walks from the root at `version` to the leaf of `key_hash`.
+/// Internal nodes of the tree's top levels that a reader has decoded, by encoded node
+/// key: every walk of one version starts through them, and a snapshot walks for each key
+/// it reads.
+#[derive(Default)]
+pub(crate) struct UpperNodes(std::sync::Mutex<std::collections::HashMap<Vec<u8>, TreeNode>>);
+
+/// Levels of the tree [`UpperNodes`] keeps (at most 1 + 16 + 256 nodes).
+const UPPER_LEVELS: usize = 3;
+
+/// Walks from the root at `version` to the leaf of `key_hash`, through `upper` when given.
 pub(crate) fn leaf_at(
     nodes: &impl ReadableTable<&'static [u8], &'static [u8]>,
     version: u64,
     key_hash: &[u8; 32],
+    upper: Option<&UpperNodes>,
 ) -> Result<LeafAt, StateTreeError> {
     let mut at = root_node_key(version);
     let mut first = true;
     loop {
         let key = encode_node_key(&at)?;
+        let keep = upper.filter(|_| at.nibble_path().num_nibbles() < UPPER_LEVELS);
+        if let Some(node) = keep.and_then(|u| u.0.lock().ok()?.get(&key).cloned()) {
+            first = false;
+            match path_step(&at, &node, key_hash) {
+                PathStep::Absent => return Ok(LeafAt::Absent),
+                PathStep::Child(next) => {
+                    at = next;
+                    continue;
+                }
+                // Only internal nodes are kept.
+                PathStep::Leaf => {}
+            }
+        }
         let Some(row) = nodes.get(key.as_slice()).map_err(read_err)? else {
             return Err(if first {
                 StateTreeError::MissingRoot(version)
@@ -112,7 +135,14 @@ pub(crate) fn leaf_at(
         let (node, rest) = decode_node_row(row)?;
         match path_step(&at, &node, key_hash) {
             PathStep::Absent => return Ok(LeafAt::Absent),
-            PathStep::Child(next) => at = next,
+            PathStep::Child(next) => {
+                if let (Some(u), TreeNode::Internal(_)) = (keep, &node) {
+                    if let Ok(mut u) = u.0.lock() {
+                        u.insert(key, node);
+                    }
+                }
+                at = next;
+            }
             PathStep::Leaf => {
                 return Ok(match split_payload(rest)? {
                     Some((k, v)) => LeafAt::Kept {
@@ -147,8 +177,9 @@ pub(crate) fn value_at(
     legacy: &impl ReadableTable<&'static [u8], &'static [u8]>,
     version: u64,
     key_hash: &[u8; 32],
+    upper: Option<&UpperNodes>,
 ) -> Result<Option<Vec<u8>>, StateTreeError> {
-    match leaf_at(nodes, version, key_hash)? {
+    match leaf_at(nodes, version, key_hash, upper)? {
         LeafAt::Absent => Ok(None),
         LeafAt::Kept { value, .. } => Ok(Some(value)),
         LeafAt::Legacy => latest_value(legacy, key_hash, version),
@@ -373,7 +404,7 @@ impl TreeView {
         {
             return Ok(kept);
         }
-        match leaf_at(&self.nodes, version, key_hash)? {
+        match leaf_at(&self.nodes, version, key_hash, None)? {
             LeafAt::Kept { key, value } => Ok((key, value)),
             LeafAt::Absent => Err(missing()),
             LeafAt::Legacy => {
@@ -423,6 +454,7 @@ impl StateTreeReader for TreeView {
             &self.values,
             max_version,
             &key_hash.0,
+            None,
         )?)
     }
 
@@ -439,7 +471,7 @@ impl KeyPreimages for TreeView {
             None => latest_version(&self.nodes)?,
         };
         if let Some(version) = version {
-            if let LeafAt::Kept { key, .. } = leaf_at(&self.nodes, version, &key_hash.0)? {
+            if let LeafAt::Kept { key, .. } = leaf_at(&self.nodes, version, &key_hash.0, None)? {
                 return Ok(Some(key));
             }
         }
