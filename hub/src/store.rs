@@ -127,12 +127,8 @@ pub struct RedbStore {
     keys: std::sync::Arc<KeyFilter>,
 }
 
-/// redb page-cache size (a tenth of it buffers a write transaction's pages). Bounded, so
-/// memory does not grow with the data; large enough for the top of the state tree that
-/// every block's update walks and for the pages a commit has just written, which the
-/// next block's update reads again. At 32 MiB a busy hub read many of them back from the
-/// file at 100,000 packets.
-const STORE_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// redb page-cache size.
+const STORE_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Meta key of the oldest height whose state tree is still whole.
 const OLDEST_PROVABLE: &str = "state_oldest_provable";
