@@ -830,10 +830,14 @@ async fn follow(
                     block_times.push(time.saturating_sub(p));
                 }
                 prev = Some(time);
+                // The window ends when the block holding its last packet is committed,
+                // as seen here: the header's time is when it was proposed, a block
+                // interval earlier, and counting from it overstated the rate.
+                let seen_ms = junction_hub::node::now_ms();
                 for Hex(h) in b.txs {
                     if let Some(n) = sizes.remove(&h) {
                         packets += n;
-                        last_time = time;
+                        last_time = seen_ms;
                     }
                 }
                 next += 1;
