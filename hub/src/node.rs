@@ -418,9 +418,13 @@ impl Shared {
         kept: bool,
         certificate: Vec<u8>,
     ) -> Result<(), CommitError> {
+        let computed;
         let hashes = match hashes {
-            Some(h) => h.clone(),
-            None => TxHashes::of(&block.txs),
+            Some(h) => h,
+            None => {
+                computed = TxHashes::of(&block.txs);
+                &computed
+            }
         };
         if let Err(index) = verify_signatures_cached(&self.sig_cache, &block.txs, hashes.as_slice())
         {
@@ -442,7 +446,7 @@ impl Shared {
                     got: height,
                 });
             }
-            let (executed, state_tree) = self.execution_for_commit(&chain, block, &hashes)?;
+            let (executed, state_tree) = self.execution_for_commit(&chain, block, hashes)?;
             if let Some(damage) = chain.state.damage() {
                 return Err(CommitError::Store(StoreError::Corrupt(damage)));
             }

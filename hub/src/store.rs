@@ -218,26 +218,24 @@ fn key_filter_of(db: &Database) -> Result<KeyFilter, StoreError> {
         return Ok(KeyFilter::Disabled);
     }
     let filter = KeyFilter::new();
-    let values = tx.open_table(store_tree::TREE_VALUES)?;
     let mut batch: Vec<Hash32> = Vec::with_capacity(4096);
-    for row in values.iter()? {
-        let (k, _) = row?;
-        // A key's own row is its bare hash; the others are `hash ‖ version`.
-        if let Ok(kh) = <Hash32>::try_from(k.value()) {
-            batch.push(kh);
-            if batch.len() == batch.capacity() {
-                filter.insert(&batch);
-                batch.clear();
-            }
-        }
-    }
-    for row in tx.open_table(store_tree::TREE_KEYS)?.iter()? {
-        let (k, _) = row?;
-        batch.push(*k.value().1);
+    let mut add = |kh: Hash32| {
+        batch.push(kh);
         if batch.len() == batch.capacity() {
             filter.insert(&batch);
             batch.clear();
         }
+    };
+    for row in tx.open_table(store_tree::TREE_VALUES)?.iter()? {
+        let (k, _) = row?;
+        // A key's own row is its bare hash; the others are `hash ‖ version`.
+        if let Ok(kh) = <Hash32>::try_from(k.value()) {
+            add(kh);
+        }
+    }
+    for row in tx.open_table(store_tree::TREE_KEYS)?.iter()? {
+        let (k, _) = row?;
+        add(*k.value().1);
     }
     filter.insert(&batch);
     Ok(filter)

@@ -14,9 +14,9 @@ use redb::{
 };
 
 use junction_state_tree::{
-    decode_node_row, encode_node_key, path_step, root_node_key, KeyHash, KeyPreimages, OwnedValue,
-    PathStep, StateTreeError, StateTreeReader, TreeLeafNode, TreeNode, TreeNodeKey, TreeUpdate,
-    Version,
+    decode_node_row, encode_node_key, encoded_leaf_key_hash, path_step, root_node_key, KeyHash,
+    KeyPreimages, OwnedValue, PathStep, StateTreeError, StateTreeReader, TreeLeafNode, TreeNode,
+    TreeNodeKey, TreeUpdate, Version,
 };
 
 /// Tree nodes: encoded node key → encoded node; a leaf's row goes on with its key and
@@ -39,11 +39,6 @@ pub(crate) const TREE_KEYS: TableDefinition<(u64, &[u8; 32]), ()> =
 /// Stale nodes: stale-since version (big-endian) ‖ encoded node key → nothing.
 pub(crate) const TREE_STALE: TableDefinition<&[u8], &[u8]> =
     TableDefinition::new("state_tree_stale");
-
-/// The first byte of an encoded leaf node (borsh's index of `Node::Leaf`), and its length:
-/// the tag, the key hash and the value hash.
-const LEAF_TAG: u8 = 2;
-const LEAF_LEN: usize = 1 + 32 + 32;
 
 /// What a leaf's row holds after the node: the key's length (u32 big-endian), the key and
 /// the value.
@@ -239,7 +234,7 @@ pub(crate) fn write_update(
     sorted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut row = Vec::new();
     for (k, n) in sorted {
-        match leaf_key_hash(n) {
+        match encoded_leaf_key_hash(n) {
             Some(kh) => {
                 let (key, value) = payloads.get(kh).ok_or_else(|| {
                     StateTreeError::Corrupt(format!(
@@ -278,14 +273,6 @@ pub(crate) fn write_update(
         stale.insert(k.as_slice(), &[][..]).map_err(read_err)?;
     }
     Ok(())
-}
-
-/// The key hash of an encoded leaf node; `None` for any other node.
-fn leaf_key_hash(node: &[u8]) -> Option<&[u8; 32]> {
-    match node.split_first() {
-        Some((&LEAF_TAG, rest)) if node.len() == LEAF_LEN => rest.first_chunk::<32>(),
-        _ => None,
-    }
 }
 
 /// Deletes every node that went stale at or before `through`: the tree then proves

@@ -99,9 +99,25 @@ pub fn encode_node_key(k: &NodeKey) -> Result<Vec<u8>, StateTreeError> {
     Ok(out)
 }
 
-/// Decodes a stored node.
+/// Decodes an encoded node (exactly its bytes; see [`decode_node_row`] for a stored row
+/// that goes on after the node).
 pub fn decode_node(bytes: &[u8]) -> Result<Node, StateTreeError> {
     borsh::from_slice(bytes).map_err(|e| StateTreeError::Corrupt(format!("node: {e}")))
+}
+
+/// The first byte of an encoded leaf node (borsh's index of `Node::Leaf`), and the length
+/// of the whole encoding: the tag, the key hash and the value hash.
+const LEAF_TAG: u8 = 2;
+const LEAF_LEN: usize = 1 + 32 + 32;
+
+/// The key hash of an encoded node that is a leaf; `None` for any other node. It reads the
+/// encoding's first bytes instead of decoding: a block's update makes thousands of nodes,
+/// and the store needs to know only which are leaves.
+pub fn encoded_leaf_key_hash(node: &[u8]) -> Option<&Hash32> {
+    match node.split_first() {
+        Some((&LEAF_TAG, rest)) if node.len() == LEAF_LEN => rest.first_chunk::<32>(),
+        _ => None,
+    }
 }
 
 /// Decodes a stored row that starts with a node: the node, and the bytes the store keeps

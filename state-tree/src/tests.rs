@@ -164,8 +164,16 @@ fn an_update_batch_carries_the_new_nodes_values_and_preimages() {
     assert_eq!(u.preimages, vec![(key_hash(b"a").0, b"a".to_vec())]);
     for (k, n) in &u.nodes {
         decode_node_key(k).unwrap();
-        decode_node(n).unwrap();
+        let leaf = match decode_node(n).unwrap() {
+            Node::Leaf(l) => Some(l.key_hash().0),
+            _ => None,
+        };
+        assert_eq!(encoded_leaf_key_hash(n).copied(), leaf);
     }
+    assert!(u
+        .nodes
+        .iter()
+        .any(|(_, n)| encoded_leaf_key_hash(n).is_some()));
     assert!(matches!(
         decode_node(&[0xff; 3]),
         Err(StateTreeError::Corrupt(_))
