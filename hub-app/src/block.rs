@@ -49,6 +49,17 @@ impl Block {
         Ok(Self { header, txs })
     }
 
+    /// [`Block::decode`] with its transactions' hashes, each taken from the bytes decoded
+    /// ([`SignedTx::decode_hashed`]) instead of encoding megabytes again to hash them.
+    pub fn decode_hashed(bytes: &[u8]) -> Result<(Self, TxHashes), DecodeError> {
+        let (header, slices) = Self::split(bytes)?;
+        let (txs, hashes) = slices
+            .into_iter()
+            .map(SignedTx::decode_hashed)
+            .collect::<Result<(Vec<_>, Vec<_>), _>>()?;
+        Ok((Self { header, txs }, TxHashes(hashes)))
+    }
+
     /// The header of [`Block::encode`] output, without decoding its transactions (a block
     /// is megabytes; a checkpoint or a block summary needs only the header).
     pub fn decode_header(bytes: &[u8]) -> Result<BlockHeader, DecodeError> {
@@ -113,8 +124,9 @@ pub fn tx_root_of(hashes: &TxHashes) -> Hash32 {
 
 /// The hashes of a block's transactions, in order. Each one encodes and hashes a whole
 /// transaction, so a node computes them once per block and hands them to signature
-/// checks, the transaction root and execution. Only [`TxHashes::of`] makes them, so they
-/// are always the hashes of the transactions they were made from.
+/// checks, the transaction root and execution. Only [`TxHashes::of`] and
+/// [`Block::decode_hashed`] make them, so they are always the hashes of the transactions
+/// they were made from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TxHashes(Vec<Hash32>);
 
@@ -495,6 +507,9 @@ mod tests {
         let (header, hashes) = Block::encoded_summary(&bytes).unwrap();
         assert_eq!(header, b.header);
         assert_eq!(hashes, TxHashes::of(&b.txs).as_slice());
+        let (decoded, decoded_hashes) = Block::decode_hashed(&bytes).unwrap();
+        assert_eq!(decoded, b);
+        assert_eq!(decoded_hashes, TxHashes::of(&b.txs));
         assert_eq!(Block::decode_header(&bytes).unwrap(), b.header);
         let (_, slices) = Block::split(&bytes).unwrap();
         assert_eq!(SignedTx::from_bytes(slices[3]).unwrap(), b.txs[3]);

@@ -33,7 +33,7 @@ use malachitebft_app_channel::{
 use junction_spec::{BlockHeader, Hash32};
 
 use junction_hub_app::StateReader as _;
-use junction_hub_app::{tx_root, tx_root_of, Block, TxHashes};
+use junction_hub_app::{tx_root_of, Block, TxHashes};
 
 use crate::codec::{decode_extended_cert, encode_extended_cert, JunctionCodec, MAX_BLOCK_BYTES};
 use crate::context::{
@@ -97,7 +97,64 @@ struct Undecided {
     /// Whether this node's store holds the block (a proposal kept with
     /// [`Store::put_undecided`](crate::store::Store::put_undecided)): its commit then names
     /// it by hash instead of writing megabytes again.
-    stored: bool,
+    stored: Kept,
+}
+
+/// Whether the store holds a proposal's block. The write runs on a thread of its own: in
+/// line, writing and syncing megabytes held back this node's vote on a received block,
+/// and a proposer's parts, by as long. Only the commit waits for it.
+#[derive(Debug, Clone)]
+struct Kept(Arc<(std::sync::Mutex<Option<bool>>, std::sync::Condvar)>);
+
+impl Kept {
+    fn known(stored: bool) -> Self {
+        Self(Arc::new((
+            std::sync::Mutex::new(Some(stored)),
+            Default::default(),
+        )))
+    }
+
+    /// Starts writing the block (`body`, its encoding) and its record.
+    fn write(shared: &Arc<Shared>, hash: BlockHash, record: Vec<u8>, body: Bytes) -> Self {
+        /// Ends the write even if it panics, so that no commit waits for it forever.
+        struct Ending(Kept, bool);
+        impl Drop for Ending {
+            fn drop(&mut self) {
+                *lock(&self.0 .0 .0) = Some(self.1);
+                self.0 .0 .1.notify_all();
+            }
+        }
+        let kept = Self(Arc::new((std::sync::Mutex::new(None), Default::default())));
+        let ending = Ending(kept.clone(), false);
+        let store = shared.store.clone();
+        let started = std::thread::Builder::new()
+            .name("kept-proposal".into())
+            .spawn(move || {
+                let mut ending = ending;
+                match store.put_undecided(&hash.0, &record, &body) {
+                    Ok(()) => ending.1 = true,
+                    Err(e) => {
+                        warn!(%e, "could not persist an undecided block; it is kept in memory")
+                    }
+                }
+            });
+        match started {
+            Ok(_) => kept,
+            Err(e) => {
+                warn!(%e, "could not start persisting an undecided block; it is kept in memory");
+                Self::known(false)
+            }
+        }
+    }
+
+    /// Whether the store holds the block, once its write has ended.
+    fn stored(&self) -> bool {
+        let (state, ended) = &*self.0;
+        let guard = ended
+            .wait_while(lock(state), |s| s.is_none())
+            .unwrap_or_else(|e| e.into_inner());
+        guard.unwrap_or(false)
+    }
 }
 
 impl Undecided {
@@ -134,7 +191,7 @@ impl Undecided {
             _ => return Err(DecodeError::InvalidValue("fin tag")),
         };
         let validity = Validity::from_bool(r.read_u8()? == 1);
-        let stored = block.is_some();
+        let stored = Kept::known(block.is_some());
         let block = match block {
             Some(b) => b,
             None => r.read_bytes(MAX_BLOCK_BYTES)?,
@@ -190,22 +247,16 @@ impl App {
         .with_vote_extension_policy(VoteExtensionPolicy::Required)
     }
 
-    fn remember(&mut self, hash: BlockHash, mut u: Undecided) {
-        match self
-            .shared
-            .store
-            .put_undecided(&hash.0, &u.encode(), &u.block.encode())
-        {
-            Ok(()) => u.stored = true,
-            Err(e) => {
-                u.stored = false;
-                warn!(%e, "could not persist an undecided block; it is kept in memory");
-            }
-        }
+    /// Keeps a proposal, and starts writing it to the store; `body` is the block's
+    /// encoding (the bytes received, or the ones this node streams).
+    fn remember(&mut self, hash: BlockHash, mut u: Undecided, body: Bytes) {
+        u.stored = Kept::write(&self.shared, hash, u.encode(), body);
         self.undecided.insert(hash, u);
     }
 
-    fn build_block(&mut self, height: Height) -> Block {
+    /// The next block from the mempool, with its transactions' hashes (its validation and
+    /// commit need them too).
+    fn build_block(&mut self, height: Height) -> (Block, TxHashes) {
         let shared = &self.shared;
         let cfg = &shared.config.consensus;
         let chain = read(&shared.chain);
@@ -213,6 +264,7 @@ impl App {
         let txs = lock(&shared.mempool).reap(cfg.max_block_txs, cfg.max_block_bytes, |a| {
             chain.state.next_nonce(a)
         });
+        let hashes = TxHashes::of(&txs);
         let header = BlockHeader {
             chain_id: shared.rules.chain_id.clone(),
             height: height.0,
@@ -224,12 +276,18 @@ impl App {
             validators_hash: shared.rules.validators_hash,
             next_validators_hash: shared.rules.validators_hash,
             proposer: self.address.0,
-            tx_root: tx_root(&txs),
+            tx_root: tx_root_of(&hashes),
         };
-        Block { header, txs }
+        (Block { header, txs }, hashes)
     }
 
-    fn stream_parts(&self, u: &Undecided, sig: &Signature) -> Vec<StreamMessage<ProposalPart>> {
+    /// The parts that stream a proposal whose block encodes to `bytes`.
+    fn stream_parts(
+        &self,
+        u: &Undecided,
+        sig: &Signature,
+        bytes: &Bytes,
+    ) -> Vec<StreamMessage<ProposalPart>> {
         let mut id = Vec::with_capacity(16);
         id.extend_from_slice(&u.height.0.to_be_bytes());
         id.extend_from_slice(&u.round.as_i64().to_be_bytes());
@@ -240,9 +298,9 @@ impl App {
             pol_round: u.pol_round,
             proposer: u.proposer,
         }];
-        let bytes = u.block.encode();
-        for chunk in bytes.chunks(PART_CHUNK_BYTES) {
-            parts.push(ProposalPart::Data(Bytes::copy_from_slice(chunk)));
+        for start in (0..bytes.len()).step_by(PART_CHUNK_BYTES) {
+            let end = bytes.len().min(start + PART_CHUNK_BYTES);
+            parts.push(ProposalPart::Data(bytes.slice(start..end)));
         }
         parts.push(ProposalPart::Fin { signature: *sig });
         let mut out: Vec<StreamMessage<ProposalPart>> = parts
@@ -256,10 +314,12 @@ impl App {
     }
 
     /// Streams the parts of a block this node holds with its proposer's signature (a block
-    /// it built, or one it received and is asked to restream).
+    /// it built, or one it received and is asked to restream); `body`: its encoding, if
+    /// the caller has it.
     async fn publish_parts(
         &self,
         hash: &BlockHash,
+        body: Option<Bytes>,
         network: &tokio::sync::mpsc::Sender<NetworkMsg<Ctx>>,
     ) -> eyre::Result<()> {
         let Some(u) = self.undecided.get(hash) else {
@@ -268,7 +328,8 @@ impl App {
         let Some(sig) = &u.fin else {
             return Ok(());
         };
-        for m in self.stream_parts(u, sig) {
+        let body = body.unwrap_or_else(|| Bytes::from(u.block.encode()));
+        for m in self.stream_parts(u, sig, &body) {
             network.send(NetworkMsg::PublishProposalPart(m)).await?;
         }
         Ok(())
@@ -302,7 +363,7 @@ impl App {
         proposer: Address,
         value_bytes: &[u8],
     ) -> SyncedValueOutcome<Ctx> {
-        match Block::decode(value_bytes) {
+        match Block::decode_hashed(value_bytes) {
             Err(e) => {
                 warn!(%height, %e, "peer sent an undecodable synced block");
                 Metrics::count(
@@ -311,7 +372,7 @@ impl App {
                 );
                 SyncedValueOutcome::PeerFault
             }
-            Ok(block) if block.header.height != height.0 => SyncedValueOutcome::PeerFault,
+            Ok((block, _)) if block.header.height != height.0 => SyncedValueOutcome::PeerFault,
             Ok(_)
                 if height.0
                     > read(&self.shared.chain)
@@ -325,8 +386,8 @@ impl App {
                 );
                 SyncedValueOutcome::PeerFault
             }
-            Ok(block) => {
-                let Some(hashes) = body_of_header(&block) else {
+            Ok((block, hashes)) => {
+                let Some(hashes) = body_of_header(&block, hashes) else {
                     Metrics::count(
                         &self.shared.metrics.p2p_dropped_frames,
                         "synced_block_body_mismatch",
@@ -357,7 +418,7 @@ impl App {
                     validity,
                     block: Arc::new(block),
                     hashes: Some(Arc::new(hashes)),
-                    stored: false,
+                    stored: Kept::known(false),
                 };
                 let pv = u.proposed_value(hash);
                 self.undecided.insert(hash, u);
@@ -389,7 +450,17 @@ impl App {
     fn assemble(&mut self, stream: PartStream) -> Option<ProposedValue<Ctx>> {
         let mut init = None;
         let mut sig = None;
-        let mut data = Vec::new();
+        // One allocation of the block's size (the stream's caps bound it): growing by
+        // doubling copied megabytes several times.
+        let size = stream
+            .parts
+            .values()
+            .map(|c| match c {
+                StreamContent::Data(ProposalPart::Data(b)) => b.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut data = Vec::with_capacity(size);
         for (_, c) in stream.parts {
             match c {
                 StreamContent::Data(ProposalPart::Init {
@@ -415,7 +486,9 @@ impl App {
             }
         }
         let ((height, round, pol_round, proposer), sig) = (init?, sig?);
-        let block = match Block::decode(&data) {
+        // The encoding is canonical: the bytes decoded are the block's encoding, which the
+        // store keeps and from which the transactions' hashes are taken.
+        let (block, hashes) = match Block::decode_hashed(&data) {
             Ok(b) => b,
             Err(e) => {
                 debug!(%e, "undecodable proposal");
@@ -455,7 +528,7 @@ impl App {
             );
             return None;
         }
-        let Some(hashes) = body_of_header(&block) else {
+        let Some(hashes) = body_of_header(&block, hashes) else {
             Metrics::count(
                 &self.shared.metrics.p2p_dropped_frames,
                 "proposal_body_mismatch",
@@ -477,11 +550,11 @@ impl App {
             validity,
             block: Arc::new(block),
             hashes: Some(Arc::new(hashes)),
-            stored: false,
+            stored: Kept::known(false),
         };
         let pv = u.proposed_value(hash);
         let future = height.0 > tip_height + 1;
-        self.remember(hash, u);
+        self.remember(hash, u, Bytes::from(data));
         if future {
             None
         } else {
@@ -524,7 +597,7 @@ impl App {
         let mut w = Vec::new();
         encode_extended_cert(&mut w, &cert);
         self.shared
-            .commit(&u.block, u.hashes.as_deref(), u.stored, w)
+            .commit(&u.block, u.hashes.as_deref(), u.stored.stored(), w)
             .map_err(|e| eyre!("commit_failed: {}: height {height}: {e}", e.name()))?;
         self.current_height = Height(height.0 + 1);
         let done: Vec<BlockHash> = self
@@ -572,7 +645,9 @@ impl App {
                         .collect();
                     for h in early {
                         if let Some(u) = self.undecided.get(&h).cloned() {
-                            let hashes = TxHashes::of(&u.block.txs);
+                            let hashes = u
+                                .hashes
+                                .unwrap_or_else(|| Arc::new(TxHashes::of(&u.block.txs)));
                             let v = self.judge(&u.block, &hashes, &u.proposer);
                             if let Some(x) = self.undecided.get_mut(&h) {
                                 x.validity = v;
@@ -596,10 +671,11 @@ impl App {
                     reply,
                 } => {
                     let key = (height.0, round.as_i64());
-                    let hash = match self.built.get(&key) {
-                        Some(h) => *h,
+                    let (hash, body) = match self.built.get(&key) {
+                        Some(h) => (*h, None),
                         None => {
-                            let block = Arc::new(self.build_block(height));
+                            let (block, hashes) = self.build_block(height);
+                            let (block, hashes) = (Arc::new(block), Arc::new(hashes));
                             let hash = BlockHash(block.hash());
                             let sig = self.signer.sign(&part_sign_bytes(height, round, &hash));
                             let u = Undecided {
@@ -610,10 +686,12 @@ impl App {
                                 fin: Some(sig),
                                 validity: Validity::Valid,
                                 block: block.clone(),
-                                hashes: None,
-                                stored: false,
+                                hashes: Some(hashes.clone()),
+                                stored: Kept::known(false),
                             };
-                            self.remember(hash, u);
+                            // Encoded once: the store and the parts share the bytes.
+                            let body = Bytes::from(block.encode());
+                            self.remember(hash, u, body.clone());
                             self.built.insert(key, hash);
                             // The proposer executes its own block while the others
                             // validate it, so that its commit, too, finds the execution
@@ -622,8 +700,8 @@ impl App {
                             let shared = self.shared.clone();
                             let _ = std::thread::Builder::new()
                                 .name("own-proposal".into())
-                                .spawn(move || shared.validate_block(&block, None));
-                            hash
+                                .spawn(move || shared.validate_hashed_block(&block, &hashes, None));
+                            (hash, Some(body))
                         }
                     };
                     if reply
@@ -632,7 +710,7 @@ impl App {
                     {
                         error!("consensus dropped the GetValue reply");
                     }
-                    self.publish_parts(&hash, &channels.network).await?;
+                    self.publish_parts(&hash, body, &channels.network).await?;
                 }
                 AppMsg::ReceivedProposalPart {
                     from,
@@ -703,7 +781,8 @@ impl App {
                     }
                 }
                 AppMsg::RestreamProposal { value_id, .. } => {
-                    self.publish_parts(&value_id, &channels.network).await?;
+                    self.publish_parts(&value_id, None, &channels.network)
+                        .await?;
                 }
                 AppMsg::GetHistoryMinHeight { reply } => {
                     if reply.send(Height(1)).is_err() {
@@ -792,13 +871,12 @@ impl App {
     }
 }
 
-/// The hashes of a received block's transactions when they are the ones its header's
-/// transaction root names. The block hash and the proposer's signature cover the header
+/// The hashes of a received block's transactions (from [`Block::decode_hashed`]) when
+/// they are the ones its header's transaction root names. The block hash and the proposer's signature cover the header
 /// only: without this, a peer could pass on a proposal under its real hash and signature
 /// with other transactions, and a node keeping that copy would hold, under the hash the
 /// others decide, a block it cannot commit.
-fn body_of_header(block: &Block) -> Option<TxHashes> {
-    let hashes = TxHashes::of(&block.txs);
+fn body_of_header(block: &Block, hashes: TxHashes) -> Option<TxHashes> {
     (tx_root_of(&hashes) == block.header.tx_root).then_some(hashes)
 }
 
@@ -1005,7 +1083,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut app = app_in(dir.path());
         let (height, round) = (Height(1), Round::new(0));
-        let honest = app.build_block(height);
+        let (honest, _) = app.build_block(height);
         let hash = BlockHash(honest.hash());
         let sig = app.signer.sign(&part_sign_bytes(height, round, &hash));
         let proposal = |block: Block| Undecided {
@@ -1017,9 +1095,12 @@ mod tests {
             validity: Validity::Valid,
             block: Arc::new(block),
             hashes: None,
-            stored: false,
+            stored: Kept::known(false),
         };
-        let parts_of_honest = app.stream_parts(&proposal(honest.clone()), &sig);
+        let parts = |block: &Block| {
+            app.stream_parts(&proposal(block.clone()), &sig, &Bytes::from(block.encode()))
+        };
+        let parts_of_honest = parts(&honest);
         let mut tampered = honest.clone();
         tampered.txs.push(stray_tx());
         assert_eq!(
@@ -1027,7 +1108,7 @@ mod tests {
             hash,
             "the header alone is hashed"
         );
-        let parts_of_tampered = app.stream_parts(&proposal(tampered.clone()), &sig);
+        let parts_of_tampered = parts(&tampered);
 
         let (proposer_peer, relayer) = (peer(), peer());
         let mut judged = None;
@@ -1052,7 +1133,9 @@ mod tests {
         assert!(kept.validity.is_valid());
         assert_eq!(kept.block.txs, honest.txs);
 
-        // The real block is still what this node commits for the hash.
+        // The real block is still what this node commits for the hash (once its write,
+        // which runs beside consensus, has ended, as a commit waits for it).
+        assert!(app.undecided[&hash].stored.stored());
         let restarted_view = app.shared.store.undecided().unwrap();
         let (_, _, stored) = restarted_view
             .iter()

@@ -9,7 +9,7 @@
 //! finds them here. A "maybe" only sends the read on to the store. The filter grows in
 //! levels of doubling capacity, so neither its false-positive rate nor the cost of adding a
 //! key grows with the state; the store rebuilds it from the keys each version wrote
-//! (`state_tree_keys`) when it opens.
+//! (`state_tree_version_keys`) when it opens.
 
 use std::sync::RwLock;
 

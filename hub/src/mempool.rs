@@ -142,13 +142,25 @@ pub fn verify_signatures_cached<T: std::borrow::Borrow<SignedTx>>(
 
 /// Decodes transaction bytes, checking the size cap first.
 pub fn decode_tx(bytes: &[u8], max_tx_bytes: usize) -> Result<SignedTx, TxError> {
+    within_cap(bytes, max_tx_bytes)?;
+    SignedTx::from_bytes(bytes).map_err(|e| TxError::Malformed(e.to_string()))
+}
+
+/// [`decode_tx`] with the transaction's id, hashed from `bytes` (see
+/// [`SignedTx::decode_hashed`]).
+pub fn decode_hashed_tx(bytes: &[u8], max_tx_bytes: usize) -> Result<(SignedTx, Hash32), TxError> {
+    within_cap(bytes, max_tx_bytes)?;
+    SignedTx::decode_hashed(bytes).map_err(|e| TxError::Malformed(e.to_string()))
+}
+
+fn within_cap(bytes: &[u8], max_tx_bytes: usize) -> Result<(), TxError> {
     if bytes.len() > max_tx_bytes {
         return Err(TxError::TooLarge {
             len: bytes.len(),
             max: max_tx_bytes,
         });
     }
-    SignedTx::from_bytes(bytes).map_err(|e| TxError::Malformed(e.to_string()))
+    Ok(())
 }
 
 /// The pending transactions, by hash and by (sender, nonce).

@@ -10,7 +10,7 @@ use junction_spec::{ChainId, Encode, Hash32, SignedTx};
 use crate::config::{Config, Genesis};
 use crate::context::ValidatorSet;
 use crate::mempool::{
-    decode_tx, verify_signature, verify_signatures_cached, Mempool, VerdictCache,
+    decode_hashed_tx, verify_signature, verify_signatures_cached, Mempool, VerdictCache,
 };
 use crate::metrics::Metrics;
 use crate::snapshot::{status_row, Snapshot};
@@ -129,6 +129,40 @@ pub struct Shared {
     pub outbound_txs: broadcast::Sender<Arc<Vec<u8>>>,
     /// The last block validation executed, so that its commit does not execute it again.
     pub validated: Mutex<Option<ValidatedBlock>>,
+    /// The newest committed blocks' headers and transaction hashes.
+    pub recent_blocks: RecentBlocks,
+}
+
+/// How many of the newest committed blocks [`RecentBlocks`] answers for.
+const RECENT_BLOCKS: usize = 8;
+
+/// The newest committed blocks' headers and transaction hashes, kept from their commit.
+/// Relayers follow the tip and late votes name the block just committed: reading such a
+/// block back from the store copies megabytes and hashes every transaction again.
+#[derive(Debug, Default)]
+pub struct RecentBlocks(
+    Mutex<std::collections::VecDeque<(junction_spec::BlockHeader, Arc<NewBlock>)>>,
+);
+
+impl RecentBlocks {
+    fn push(&self, header: junction_spec::BlockHeader, block: Arc<NewBlock>) {
+        let mut recent = lock(&self.0);
+        if recent.len() == RECENT_BLOCKS {
+            recent.pop_front();
+        }
+        recent.push_back((header, block));
+    }
+
+    fn find<T>(
+        &self,
+        height: u64,
+        read: impl FnOnce(&junction_spec::BlockHeader, &NewBlock) -> T,
+    ) -> Option<T> {
+        lock(&self.0)
+            .iter()
+            .find(|(h, _)| h.height == height)
+            .map(|(h, b)| read(h, b))
+    }
 }
 
 /// A block's execution result, valid only on top of the tip it was executed on.
@@ -230,9 +264,7 @@ impl Shared {
 
     /// A transaction decoded under the size cap, with its hash.
     fn decode_hashed(&self, bytes: &[u8]) -> Result<(SignedTx, Hash32), TxError> {
-        let tx = decode_tx(bytes, self.config.mempool.max_tx_bytes)?;
-        let hash = tx.hash();
-        Ok((tx, hash))
+        decode_hashed_tx(bytes, self.config.mempool.max_tx_bytes)
     }
 
     fn admit_decoded(&self, tx: SignedTx, hash: Hash32, size: usize) -> Result<Hash32, TxError> {
@@ -544,6 +576,9 @@ impl Shared {
             if council_changed {
                 chain.accounts = known_accounts(chain.state.as_ref());
             }
+            // Under the chain's write lock: a reader that sees the new tip finds the block.
+            self.recent_blocks
+                .push(block.header.clone(), new_block.clone());
             self.metrics
                 .block_commit_seconds
                 .observe(commit_started.elapsed().as_secs_f64());
@@ -579,6 +614,12 @@ impl Shared {
         &self,
         height: u64,
     ) -> Result<Option<(junction_spec::BlockHeader, Vec<Hash32>)>, StoreError> {
+        if let Some(summary) = self
+            .recent_blocks
+            .find(height, |h, b| (h.clone(), b.tx_hashes.clone()))
+        {
+            return Ok(Some(summary));
+        }
         self.read_block(height, Block::encoded_summary)
     }
 
@@ -587,6 +628,9 @@ impl Shared {
         &self,
         height: u64,
     ) -> Result<Option<junction_spec::BlockHeader>, StoreError> {
+        if let Some(header) = self.recent_blocks.find(height, |h, _| h.clone()) {
+            return Ok(Some(header));
+        }
         self.read_block(height, Block::decode_header)
     }
 

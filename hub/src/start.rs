@@ -202,6 +202,7 @@ pub(crate) fn shared_over(
         ))),
         blocks,
         validated: Mutex::new(None),
+        recent_blocks: Default::default(),
         outbound_txs,
         genesis,
         config,

@@ -237,6 +237,22 @@ fn key_filter_of(db: &Database) -> Result<KeyFilter, StoreError> {
         let (k, _) = row?;
         add(*k.value().1);
     }
+    for row in tx.open_table(store_tree::TREE_VERSION_KEYS)?.iter()? {
+        let (version, hashes) = row?;
+        let hashes = hashes.value();
+        if hashes.len() % 32 != 0 {
+            return Err(StoreError::Corrupt(format!(
+                "the keys version {} wrote: {} bytes, not 32 per key",
+                version.value(),
+                hashes.len()
+            )));
+        }
+        for kh in hashes.chunks_exact(32) {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(kh);
+            add(h);
+        }
+    }
     filter.insert(&batch);
     Ok(filter)
 }
@@ -1159,7 +1175,9 @@ mod tests {
     /// moves one of its leaves carries the value over.
     #[test]
     fn values_are_found_in_their_leaves_and_in_each_older_layout() {
-        use crate::store_tree::{TREE_KEYS, TREE_NODES, TREE_PREIMAGES, TREE_VALUES};
+        use crate::store_tree::{
+            TREE_KEYS, TREE_NODES, TREE_PREIMAGES, TREE_VALUES, TREE_VERSION_KEYS,
+        };
         use junction_state_tree::{decode_node_row, key_hash, verify_state_proof, TreeNode};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.redb");
@@ -1171,7 +1189,11 @@ mod tests {
             let tx = s.db.begin_read().unwrap();
             assert_eq!(tx.open_table(TREE_VALUES).unwrap().len().unwrap(), 0);
             assert_eq!(tx.open_table(TREE_PREIMAGES).unwrap().len().unwrap(), 0);
-            assert_eq!(tx.open_table(TREE_KEYS).unwrap().len().unwrap(), 3);
+            // One row per version: genesis wrote one key, block 1 two.
+            let keys = tx.open_table(TREE_VERSION_KEYS).unwrap();
+            assert_eq!(keys.get(0).unwrap().unwrap().value().len(), 32);
+            assert_eq!(keys.get(1).unwrap().unwrap().value().len(), 64);
+            assert_eq!(tx.open_table(TREE_KEYS).unwrap().len().unwrap(), 0);
         }
         let reads = |s: &RedbStore| {
             let p = s.state_proof(1, b"acct/b").unwrap();
@@ -1186,6 +1208,27 @@ mod tests {
             assert_eq!(snap.get(b"gov/council"), Some(b"c0".to_vec()));
             assert_eq!(snap.get(b"acct/b"), None);
         };
+        reads(&s);
+        // As a node that wrote a row per key left it: the filter a reopened store builds
+        // from those rows still finds every key.
+        {
+            let tx = s.db.begin_write().unwrap();
+            {
+                let mut per_version = tx.open_table(TREE_VERSION_KEYS).unwrap();
+                let mut per_key = tx.open_table(TREE_KEYS).unwrap();
+                for version in [0u64, 1] {
+                    let row = per_version.remove(version).unwrap().unwrap().value().to_vec();
+                    for kh in row.chunks_exact(32) {
+                        per_key
+                            .insert((version, &<[u8; 32]>::try_from(kh).unwrap()), ())
+                            .unwrap();
+                    }
+                }
+            }
+            tx.commit().unwrap();
+        }
+        drop(s);
+        let s = RedbStore::open(&path).unwrap();
         reads(&s);
         // As an older node left it: leaves without their values, each value and each key
         // in rows of their own, by key hash.

@@ -32,8 +32,13 @@ pub(crate) const TREE_VALUES: TableDefinition<&[u8], &[u8]> =
 /// in [`TREE_VALUES`], never written.
 pub(crate) const TREE_PREIMAGES: TableDefinition<&[u8; 32], &[u8]> =
     TableDefinition::new("state_tree_preimages");
-/// Key hashes each version wrote: (version, key hash) → nothing. The node's key filter
-/// is rebuilt from them on open; a block's rows append.
+/// Key hashes each version wrote, one row per version: version → the hashes in order, 32
+/// bytes each. The node's key filter is rebuilt from them on open; a block's row appends.
+pub(crate) const TREE_VERSION_KEYS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("state_tree_version_keys");
+/// The same, one row per key as stores written before [`TREE_VERSION_KEYS`] hold them:
+/// (version, key hash) → nothing. Read on open, never written (a row per key was a B-tree
+/// insert per packet).
 pub(crate) const TREE_KEYS: TableDefinition<(u64, &[u8; 32]), ()> =
     TableDefinition::new("state_tree_keys");
 /// Stale nodes: stale-since version (big-endian) ‖ encoded node key → nothing.
@@ -198,6 +203,7 @@ pub(crate) fn create_tables(tx: &WriteTransaction) -> Result<(), StateTreeError>
     tx.open_table(TREE_VALUES).map_err(read_err)?;
     tx.open_table(TREE_PREIMAGES).map_err(read_err)?;
     tx.open_table(TREE_KEYS).map_err(read_err)?;
+    tx.open_table(TREE_VERSION_KEYS).map_err(read_err)?;
     tx.open_table(TREE_STALE).map_err(read_err)?;
     Ok(())
 }
@@ -253,10 +259,13 @@ pub(crate) fn write_update(
         .map_err(read_err)?;
     }
     let mut written: Vec<&[u8; 32]> = keys.keys().copied().collect();
-    written.sort_unstable();
-    let mut key_rows = tx.open_table(TREE_KEYS).map_err(read_err)?;
-    for kh in written {
-        key_rows.insert((u.version, kh), ()).map_err(read_err)?;
+    if !written.is_empty() {
+        written.sort_unstable();
+        let row: Vec<u8> = written.into_iter().flatten().copied().collect();
+        tx.open_table(TREE_VERSION_KEYS)
+            .map_err(read_err)?
+            .insert(u.version, row.as_slice())
+            .map_err(read_err)?;
     }
     if !index_stale {
         return Ok(());

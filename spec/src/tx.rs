@@ -274,6 +274,14 @@ impl SignedTx {
         tagged_hash(HashTag::TxEnvelope, &self.to_bytes())
     }
 
+    /// Decodes a transaction and takes its id from `bytes` themselves: decoding accepts
+    /// only the canonical encoding, so they are the bytes [`SignedTx::hash`] would make
+    /// again (a relay transaction is kilobytes of proofs, encoded again only to be hashed).
+    pub fn decode_hashed(bytes: &[u8]) -> Result<(Self, Hash32), DecodeError> {
+        let tx = Self::from_bytes(bytes)?;
+        Ok((tx, tagged_hash(HashTag::TxEnvelope, bytes)))
+    }
+
     /// Checks the size caps, including [`MAX_TX_BYTES`] on the whole encoding.
     pub fn validate(&self) -> Result<(), TxError> {
         self.body.validate()?;

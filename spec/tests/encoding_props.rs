@@ -260,6 +260,10 @@ proptest! {
         check_canonical(&v.body, &extra)?;
         check_canonical(&v.body.kind, &extra)?;
         prop_assert!(v.validate().is_ok());
+        // The id taken from the decoded bytes is the id of the decoded transaction.
+        let (decoded, id) = SignedTx::decode_hashed(&v.to_bytes()).unwrap();
+        prop_assert_eq!(id, v.hash());
+        prop_assert_eq!(decoded.hash(), v.hash());
     }
 
     #[test]
