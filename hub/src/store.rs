@@ -125,6 +125,8 @@ pub struct RedbStore {
     packet_retention_blocks: u64,
     /// Which state keys the store may hold, so snapshots answer most absent keys at once.
     keys: std::sync::Arc<KeyFilter>,
+    /// The committed state tree's top levels, for the next block's update.
+    upper: std::sync::Arc<store_tree::CommittedUpper>,
 }
 
 /// redb page-cache size.
@@ -177,6 +179,7 @@ impl RedbStore {
             retention_blocks,
             packet_retention_blocks: 0,
             keys,
+            upper: Default::default(),
         })
     }
 
@@ -349,6 +352,7 @@ impl Store for RedbStore {
             prune_settled_packets(&tx, c.height - self.packet_retention_blocks)?;
         }
         tx.commit()?;
+        self.upper.committed(&c.state_tree);
         Ok(())
     }
 
@@ -424,7 +428,9 @@ impl Store for RedbStore {
         writes: &[(Vec<u8>, Option<Vec<u8>>)],
     ) -> Result<TreeUpdate, StoreError> {
         let tx = self.db.begin_read()?;
-        let view = TreeView::open(&tx)?.for_update();
+        let view = TreeView::open(&tx)?
+            .for_update()
+            .through(self.upper.clone());
         let mut update = junction_state_tree::update(&view, height, writes)?;
         if let Some(parent) = height.checked_sub(1) {
             update.carried = update
@@ -1217,7 +1223,12 @@ mod tests {
                 let mut per_version = tx.open_table(TREE_VERSION_KEYS).unwrap();
                 let mut per_key = tx.open_table(TREE_KEYS).unwrap();
                 for version in [0u64, 1] {
-                    let row = per_version.remove(version).unwrap().unwrap().value().to_vec();
+                    let row = per_version
+                        .remove(version)
+                        .unwrap()
+                        .unwrap()
+                        .value()
+                        .to_vec();
                     for kh in row.chunks_exact(32) {
                         per_key
                             .insert((version, &<[u8; 32]>::try_from(kh).unwrap()), ())
@@ -1322,7 +1333,10 @@ mod tests {
     /// Against a model, over versions of random inserts, updates and deletions (which split
     /// leaves and lift them, so leaves move with their values): every key reads as the
     /// model has it at the tip, before and after a reopen, and every height proves each
-    /// key's value then.
+    /// key's value then. Before each commit, an update for a rival proposal of the same
+    /// height is computed and never committed; every committed root is the root an
+    /// in-memory tree makes of the same writes, so neither the store's kept top levels of
+    /// the tree nor a rival's nodes (made under the same node keys) change a root.
     #[test]
     fn leaves_keep_their_values_as_the_tree_moves_them() {
         use junction_hub_app::StateReader as _;
@@ -1336,6 +1350,9 @@ mod tests {
         let mut model: BTreeMap<String, String> = BTreeMap::new();
         model.insert("gov/council".into(), "c0".into());
         let mut history = vec![(s.state_root(0).unwrap().unwrap(), model.clone())];
+        let mut reference = junction_state_tree::MemoryTree::default();
+        let genesis = reference.apply(0, &[kv("gov/council", Some("c0"))]).unwrap();
+        assert_eq!(genesis, history[0].0);
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = |m: u64| {
             seed = seed
@@ -1364,7 +1381,15 @@ mod tests {
                     (k.into_bytes(), v.map(String::into_bytes))
                 })
                 .collect();
+            let rival: Vec<(Vec<u8>, Option<Vec<u8>>)> = (0..next(40) + 1)
+                .map(|i| {
+                    let key = format!("k/{}", next(300)).into_bytes();
+                    (key, Some(format!("rival{height}.{i}").into_bytes()))
+                })
+                .collect();
+            s.state_tree_update(height, &rival).unwrap();
             let root = tree_commit(&s, height, &writes);
+            assert_eq!(root, reference.apply(height, &writes).unwrap(), "root at {height}");
             history.push((root, model.clone()));
         }
         let check = |s: &RedbStore| {

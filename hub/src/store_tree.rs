@@ -14,9 +14,9 @@ use redb::{
 };
 
 use junction_state_tree::{
-    decode_node_row, encode_node_key, encoded_leaf_key_hash, path_step, root_node_key, KeyHash,
-    KeyPreimages, OwnedValue, PathStep, StateTreeError, StateTreeReader, TreeLeafNode, TreeNode,
-    TreeNodeKey, TreeUpdate, Version,
+    decode_node, decode_node_key, decode_node_row, encode_node_key, encoded_leaf_key_hash,
+    path_step, root_node_key, KeyHash, KeyPreimages, OwnedValue, PathStep, StateTreeError,
+    StateTreeReader, TreeLeafNode, TreeNode, TreeNodeKey, TreeUpdate, Version,
 };
 
 /// Tree nodes: encoded node key → encoded node; a leaf's row goes on with its key and
@@ -95,6 +95,75 @@ pub(crate) struct UpperNodes(std::sync::Mutex<std::collections::HashMap<Vec<u8>,
 
 /// Levels of the tree [`UpperNodes`] keeps (at most 1 + 16 + 256 nodes).
 const UPPER_LEVELS: usize = 3;
+
+/// Internal nodes of the committed tree's top levels, by encoded node key, kept across
+/// blocks for the updates that read them. Each block's update walks from the root to
+/// every key it writes: with 2,500 new keys a block and 100,000 in the tree, most nodes of
+/// the top four levels lie on some path and were read from the B-tree again every block.
+/// A node key names one node for good (its version is part of it), so a kept node is
+/// never out of date. Only committed nodes enter: those a commit wrote (an update computed
+/// for a proposal may never be committed, and another proposal of the same height makes
+/// other nodes under the same keys) and those read from committed data. The nodes a commit
+/// makes stale leave, so what is kept is the newest version's top levels.
+#[derive(Default)]
+pub(crate) struct CommittedUpper(std::sync::Mutex<std::collections::HashMap<Vec<u8>, TreeNode>>);
+
+/// Levels [`CommittedUpper`] keeps (at most 1 + 16 + 256 + 4,096 nodes).
+const COMMITTED_UPPER_LEVELS: usize = 4;
+
+/// Beyond this many nodes [`CommittedUpper`] starts again: a node read just as a commit
+/// made it stale stays behind, and must not pile up.
+const COMMITTED_UPPER_CAP: usize = 2 * (1 + 16 + 256 + 4096);
+
+impl std::fmt::Debug for CommittedUpper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = self.0.lock().map(|k| k.len()).unwrap_or(0);
+        write!(f, "CommittedUpper({kept} nodes)")
+    }
+}
+
+impl CommittedUpper {
+    fn get(&self, key: &[u8]) -> Option<TreeNode> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn keep(&self, key: Vec<u8>, at: &TreeNodeKey, node: &TreeNode) {
+        if at.nibble_path().num_nibbles() >= COMMITTED_UPPER_LEVELS
+            || !matches!(node, TreeNode::Internal(_))
+        {
+            return;
+        }
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() >= COMMITTED_UPPER_CAP {
+                kept.clear();
+            }
+            kept.insert(key, node.clone());
+        }
+    }
+
+    /// Takes in what a committed update wrote and drops what it made stale.
+    pub(crate) fn committed(&self, u: &TreeUpdate) {
+        let Ok(mut kept) = self.0.lock() else {
+            return;
+        };
+        for (_, key) in &u.stale {
+            kept.remove(key);
+        }
+        for (key, node) in &u.nodes {
+            let upper = decode_node_key(key)
+                .is_ok_and(|at| at.nibble_path().num_nibbles() < COMMITTED_UPPER_LEVELS);
+            if !upper {
+                continue;
+            }
+            if let Ok(node @ TreeNode::Internal(_)) = decode_node(node) {
+                if kept.len() >= COMMITTED_UPPER_CAP {
+                    kept.clear();
+                }
+                kept.insert(key.clone(), node);
+            }
+        }
+    }
+}
 
 /// Walks from the root at `version` to the leaf of `key_hash`, through `upper` when given.
 pub(crate) fn leaf_at(
@@ -347,6 +416,8 @@ pub(crate) struct TreeView {
     /// Keys and values of the leaves an update read, when it keeps them: a leaf the
     /// update moves is one it read, so carrying its value needs no second walk.
     read_leaves: Option<std::sync::Mutex<LeafValues>>,
+    /// The committed tree's top levels, when the view reads through them.
+    upper: Option<std::sync::Arc<CommittedUpper>>,
 }
 
 impl std::fmt::Debug for TreeView {
@@ -363,7 +434,14 @@ impl TreeView {
             preimages: tx.open_table(TREE_PREIMAGES).map_err(read_err)?,
             proving: None,
             read_leaves: None,
+            upper: None,
         })
+    }
+
+    /// The same, reading the committed tree's top levels through `upper`.
+    pub(crate) fn through(mut self, upper: std::sync::Arc<CommittedUpper>) -> Self {
+        self.upper = Some(upper);
+        self
     }
 
     /// The same, keeping the key and value of each leaf it reads (see
@@ -426,10 +504,16 @@ impl TreeView {
 impl StateTreeReader for TreeView {
     fn get_node_option(&self, node_key: &TreeNodeKey) -> anyhow::Result<Option<TreeNode>> {
         let key = encode_node_key(node_key)?;
+        if let Some(node) = self.upper.as_ref().and_then(|u| u.get(&key)) {
+            return Ok(Some(node));
+        }
         let Some(row) = self.nodes.get(key.as_slice())? else {
             return Ok(None);
         };
         let (node, rest) = decode_node_row(row.value())?;
+        if let Some(upper) = &self.upper {
+            upper.keep(key, node_key, &node);
+        }
         if let (Some(leaves), TreeNode::Leaf(leaf)) = (&self.read_leaves, &node) {
             if let Some((k, v)) = split_payload(rest)? {
                 if let Ok(mut leaves) = leaves.lock() {
