@@ -1351,7 +1351,9 @@ mod tests {
         model.insert("gov/council".into(), "c0".into());
         let mut history = vec![(s.state_root(0).unwrap().unwrap(), model.clone())];
         let mut reference = junction_state_tree::MemoryTree::default();
-        let genesis = reference.apply(0, &[kv("gov/council", Some("c0"))]).unwrap();
+        let genesis = reference
+            .apply(0, &[kv("gov/council", Some("c0"))])
+            .unwrap();
         assert_eq!(genesis, history[0].0);
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = |m: u64| {
@@ -1389,7 +1391,11 @@ mod tests {
                 .collect();
             s.state_tree_update(height, &rival).unwrap();
             let root = tree_commit(&s, height, &writes);
-            assert_eq!(root, reference.apply(height, &writes).unwrap(), "root at {height}");
+            assert_eq!(
+                root,
+                reference.apply(height, &writes).unwrap(),
+                "root at {height}"
+            );
             history.push((root, model.clone()));
         }
         let check = |s: &RedbStore| {
