@@ -872,10 +872,10 @@ impl App {
 }
 
 /// The hashes of a received block's transactions (from [`Block::decode_hashed`]) when
-/// they are the ones its header's transaction root names. The block hash and the proposer's signature cover the header
-/// only: without this, a peer could pass on a proposal under its real hash and signature
-/// with other transactions, and a node keeping that copy would hold, under the hash the
-/// others decide, a block it cannot commit.
+/// they are the ones its header's transaction root names. The block hash and the
+/// proposer's signature cover the header only: without this, a peer could pass on a
+/// proposal under its real hash and signature with other transactions, and a node keeping
+/// that copy would hold, under the hash the others decide, a block it cannot commit.
 fn body_of_header(block: &Block, hashes: TxHashes) -> Option<TxHashes> {
     (tx_root_of(&hashes) == block.header.tx_root).then_some(hashes)
 }

@@ -440,8 +440,8 @@ impl Shared {
     /// in-memory view, the mempool, metrics and subscribers. Committing a height that is
     /// already committed is a no-op.
     ///
-    /// `hashes`: the block's transaction hashes, if the caller has them (made by
-    /// [`TxHashes::of`] from this block's transactions); `kept`: the store holds this
+    /// `hashes`: the block's transaction hashes, if the caller has them (made from this
+    /// block's transactions or the bytes it was decoded from); `kept`: the store holds this
     /// block already (a proposal this node kept), so the commit names it by hash.
     pub fn commit(
         &self,

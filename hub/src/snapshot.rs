@@ -16,7 +16,7 @@ use junction_spec::{EntryKind, Hash32, RouteId};
 
 use crate::key_filter::KeyFilter;
 use crate::store_tables::{StoreError, LOG, LOG_TREE, PACKET_COUNTS, PACKET_STATUS};
-use crate::store_tree::{latest_version, value_at, UpperNodes, TREE_NODES, TREE_VALUES};
+use crate::store_tree::{latest_version, value_at, CommittedUpper, TREE_NODES, TREE_VALUES};
 
 /// Most rows one packet-list page scans (a page holds at most this many packets).
 pub const MAX_PAGE: usize = 1000;
@@ -42,8 +42,8 @@ pub struct Snapshot {
     values: ReadOnlyTable<&'static [u8], &'static [u8]>,
     /// The tree's version this snapshot reads (`None` before genesis).
     version: Option<u64>,
-    /// The top of that version's tree, as reads decode it.
-    upper: UpperNodes,
+    /// The store's kept top levels of the committed tree, when reads go through them.
+    upper: Option<std::sync::Arc<CommittedUpper>>,
     log: ReadOnlyTable<u64, &'static [u8]>,
     log_tree: ReadOnlyTable<(u8, u64), &'static [u8; 32]>,
     status: ReadOnlyTable<&'static [u8], ()>,
@@ -69,7 +69,7 @@ impl Snapshot {
         let nodes = tx.open_table(TREE_NODES)?;
         Ok(Self {
             version: latest_version(&nodes)?,
-            upper: UpperNodes::default(),
+            upper: None,
             nodes,
             values: tx.open_table(TREE_VALUES)?,
             log: tx.open_table(LOG)?,
@@ -85,6 +85,12 @@ impl Snapshot {
     /// The same, answering keys `keys` says the store never held without reading them.
     pub(crate) fn with_key_filter(mut self, keys: std::sync::Arc<KeyFilter>) -> Self {
         self.keys = Some(keys);
+        self
+    }
+
+    /// The same, walking the tree through the store's kept top levels.
+    pub(crate) fn through(mut self, upper: std::sync::Arc<CommittedUpper>) -> Self {
+        self.upper = Some(upper);
         self
     }
 
@@ -198,7 +204,7 @@ impl StateReader for Snapshot {
                 &self.values,
                 version,
                 &key_hash,
-                Some(&self.upper),
+                self.upper.as_deref(),
             ),
             None => Ok(None),
         };

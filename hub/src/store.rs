@@ -125,7 +125,7 @@ pub struct RedbStore {
     packet_retention_blocks: u64,
     /// Which state keys the store may hold, so snapshots answer most absent keys at once.
     keys: std::sync::Arc<KeyFilter>,
-    /// The committed state tree's top levels, for the next block's update.
+    /// The committed state tree's top levels, for snapshots and the next block's update.
     upper: std::sync::Arc<store_tree::CommittedUpper>,
 }
 
@@ -492,7 +492,9 @@ impl Store for RedbStore {
 
     fn snapshot(&self) -> Result<std::sync::Arc<Snapshot>, StoreError> {
         Ok(std::sync::Arc::new(
-            Snapshot::open(&self.db.begin_read()?)?.with_key_filter(self.keys.clone()),
+            Snapshot::open(&self.db.begin_read()?)?
+                .with_key_filter(self.keys.clone())
+                .through(self.upper.clone()),
         ))
     }
 

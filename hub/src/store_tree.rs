@@ -87,20 +87,11 @@ pub(crate) enum LeafAt {
     Legacy,
 }
 
-/// Internal nodes of the tree's top levels that a reader has decoded, by encoded node
-/// key: every walk of one version starts through them, and a snapshot walks for each key
-/// it reads.
-#[derive(Default)]
-pub(crate) struct UpperNodes(std::sync::Mutex<std::collections::HashMap<Vec<u8>, TreeNode>>);
-
-/// Levels of the tree [`UpperNodes`] keeps (at most 1 + 16 + 256 nodes).
-const UPPER_LEVELS: usize = 3;
-
 /// Internal nodes of the committed tree's top levels, by encoded node key, kept across
-/// blocks for the updates that read them. Each block's update walks from the root to
-/// every key it writes: with 2,500 new keys a block and 100,000 in the tree, most nodes of
-/// the top four levels lie on some path and were read from the B-tree again every block.
-/// A node key names one node for good (its version is part of it), so a kept node is
+/// blocks for every walk from the root: a snapshot walks for each key it reads, and each
+/// block's update walks to every key it writes. With 2,500 new keys a block and 100,000 in
+/// the tree, most nodes of the top four levels lie on some path and were read from the
+/// B-tree again every block. A node key names one node for good (its version is part of it), so a kept node is
 /// never out of date. Only committed nodes enter: those a commit wrote (an update computed
 /// for a proposal may never be committed, and another proposal of the same height makes
 /// other nodes under the same keys) and those read from committed data. The nodes a commit
@@ -123,6 +114,7 @@ impl std::fmt::Debug for CommittedUpper {
 }
 
 impl CommittedUpper {
+    /// A kept node; only internal nodes are kept.
     fn get(&self, key: &[u8]) -> Option<TreeNode> {
         self.0.lock().ok()?.get(key).cloned()
     }
@@ -170,56 +162,51 @@ pub(crate) fn leaf_at(
     nodes: &impl ReadableTable<&'static [u8], &'static [u8]>,
     version: u64,
     key_hash: &[u8; 32],
-    upper: Option<&UpperNodes>,
+    upper: Option<&CommittedUpper>,
 ) -> Result<LeafAt, StateTreeError> {
     let mut at = root_node_key(version);
     let mut first = true;
     loop {
         let key = encode_node_key(&at)?;
-        let keep = upper.filter(|_| at.nibble_path().num_nibbles() < UPPER_LEVELS);
-        if let Some(node) = keep.and_then(|u| u.0.lock().ok()?.get(&key).cloned()) {
-            first = false;
-            match path_step(&at, &node, key_hash) {
-                PathStep::Absent => return Ok(LeafAt::Absent),
-                PathStep::Child(next) => {
-                    at = next;
-                    continue;
+        let step = match upper.and_then(|u| u.get(&key)) {
+            Some(node) => path_step(&at, &node, key_hash),
+            None => {
+                let Some(row) = nodes.get(key.as_slice()).map_err(read_err)? else {
+                    return Err(if first {
+                        StateTreeError::MissingRoot(version)
+                    } else {
+                        StateTreeError::Read(format!(
+                            "node {} of version {version} is missing",
+                            hex::encode(&key)
+                        ))
+                    });
+                };
+                let (node, rest) = decode_node_row(row.value())?;
+                let step = path_step(&at, &node, key_hash);
+                if step == PathStep::Leaf {
+                    return Ok(match split_payload(rest)? {
+                        Some((k, v)) => LeafAt::Kept {
+                            key: k.to_vec(),
+                            value: v.to_vec(),
+                        },
+                        None => LeafAt::Legacy,
+                    });
                 }
-                // Only internal nodes are kept.
-                PathStep::Leaf => {}
+                if let Some(u) = upper {
+                    u.keep(key, &at, &node);
+                }
+                step
             }
-        }
-        let Some(row) = nodes.get(key.as_slice()).map_err(read_err)? else {
-            return Err(if first {
-                StateTreeError::MissingRoot(version)
-            } else {
-                StateTreeError::Read(format!(
-                    "node {} of version {version} is missing",
-                    hex::encode(&key)
-                ))
-            });
         };
         first = false;
-        let row = row.value();
-        let (node, rest) = decode_node_row(row)?;
-        match path_step(&at, &node, key_hash) {
+        match step {
+            PathStep::Child(next) => at = next,
             PathStep::Absent => return Ok(LeafAt::Absent),
-            PathStep::Child(next) => {
-                if let (Some(u), TreeNode::Internal(_)) = (keep, &node) {
-                    if let Ok(mut u) = u.0.lock() {
-                        u.insert(key, node);
-                    }
-                }
-                at = next;
-            }
+            // Only internal nodes are kept: a leaf's payload is in its row.
             PathStep::Leaf => {
-                return Ok(match split_payload(rest)? {
-                    Some((k, v)) => LeafAt::Kept {
-                        key: k.to_vec(),
-                        value: v.to_vec(),
-                    },
-                    None => LeafAt::Legacy,
-                })
+                return Err(StateTreeError::Corrupt(format!(
+                    "a kept node of version {version} is a leaf"
+                )))
             }
         }
     }
@@ -246,7 +233,7 @@ pub(crate) fn value_at(
     legacy: &impl ReadableTable<&'static [u8], &'static [u8]>,
     version: u64,
     key_hash: &[u8; 32],
-    upper: Option<&UpperNodes>,
+    upper: Option<&CommittedUpper>,
 ) -> Result<Option<Vec<u8>>, StateTreeError> {
     match leaf_at(nodes, version, key_hash, upper)? {
         LeafAt::Absent => Ok(None),
