@@ -121,7 +121,18 @@ fn encode_part(w: &mut Vec<u8>, p: &ProposalPart) {
     }
 }
 
-fn decode_part(r: &mut Reader<'_>) -> Result<ProposalPart, DecodeError> {
+/// `sub`, a slice of `whole`, as bytes that share `whole`'s memory: a proposal's parts and a
+/// synced block are megabytes, which a copy would allocate and move once more per message.
+/// A `sub` from elsewhere is copied.
+fn shared(whole: &Bytes, sub: &[u8]) -> Bytes {
+    let start = (sub.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    match start.checked_add(sub.len()) {
+        Some(end) if end <= whole.len() => whole.slice(start..end),
+        _ => Bytes::copy_from_slice(sub),
+    }
+}
+
+fn decode_part(r: &mut Reader<'_>, whole: &Bytes) -> Result<ProposalPart, DecodeError> {
     match r.read_u8()? {
         1 => Ok(ProposalPart::Init {
             height: Height(r.read_u64()?),
@@ -129,7 +140,8 @@ fn decode_part(r: &mut Reader<'_>) -> Result<ProposalPart, DecodeError> {
             pol_round: decode_round(r)?,
             proposer: addr(r)?,
         }),
-        2 => Ok(ProposalPart::Data(Bytes::copy_from_slice(
+        2 => Ok(ProposalPart::Data(shared(
+            whole,
             r.read_bytes(PART_CHUNK_BYTES)?,
         ))),
         3 => Ok(ProposalPart::Fin {
@@ -270,10 +282,14 @@ fn encode_response(w: &mut Vec<u8>, resp: &sync::Response<Ctx>) {
 
 macro_rules! codec_impl {
     ($t:ty, |$w:ident, $m:ident| $enc:block, |$r:ident| $dec:block) => {
+        codec_impl!($t, |$w, $m| $enc, |$r, _whole| $dec);
+    };
+    ($t:ty, |$w:ident, $m:ident| $enc:block, |$r:ident, $whole:ident| $dec:block) => {
         impl Codec<$t> for JunctionCodec {
             type Error = DecodeError;
 
             fn decode(&self, bytes: Bytes) -> Result<$t, DecodeError> {
+                let $whole = &bytes;
                 let mut $r = Reader::new(&bytes);
                 let v = $dec;
                 finish($r, v)
@@ -288,9 +304,11 @@ macro_rules! codec_impl {
     };
 }
 
-codec_impl!(ProposalPart, |w, m| { encode_part(&mut w, m) }, |r| {
-    decode_part(&mut r)?
-});
+codec_impl!(
+    ProposalPart,
+    |w, m| { encode_part(&mut w, m) },
+    |r, whole| { decode_part(&mut r, whole)? }
+);
 
 codec_impl!(
     SignedConsensusMsg<Ctx>,
@@ -360,11 +378,11 @@ codec_impl!(
             StreamContent::Fin => w.put_u8(2),
         }
     },
-    |r| {
+    |r, whole| {
         let stream_id = StreamId::new(Bytes::copy_from_slice(r.read_bytes(64)?));
         let sequence = r.read_u64()?;
         let content = match r.read_u8()? {
-            1 => StreamContent::Data(decode_part(&mut r)?),
+            1 => StreamContent::Data(decode_part(&mut r, whole)?),
             2 => StreamContent::Fin,
             _ => return Err(DecodeError::InvalidValue("stream content tag")),
         };
@@ -460,12 +478,12 @@ codec_impl!(
 codec_impl!(
     sync::Response<Ctx>,
     |w, m| { encode_response(&mut w, m) },
-    |r| {
+    |r, whole| {
         let start_height = Height(r.read_u64()?);
         let n = r.read_count(MAX_SYNC_VALUES, 4)?;
         let mut values = Vec::with_capacity(n);
         for _ in 0..n {
-            let value_bytes = Bytes::copy_from_slice(r.read_bytes(MAX_BLOCK_BYTES)?);
+            let value_bytes = shared(whole, r.read_bytes(MAX_BLOCK_BYTES)?);
             let certificate = decode_extended_cert(&mut r)?;
             values.push(RawDecidedValue::new(value_bytes, certificate));
         }
@@ -519,6 +537,30 @@ mod tests {
         long.push(0);
         let r: Result<SignedConsensusMsg<Ctx>, _> = JunctionCodec.decode(Bytes::from(long));
         assert_eq!(r.err(), Some(DecodeError::TrailingBytes { remaining: 1 }));
+    }
+
+    #[test]
+    fn a_parts_data_shares_the_received_message() {
+        let data = Bytes::from(vec![5u8; 3000]);
+        let msg = StreamMessage::new(
+            StreamId::new(Bytes::from_static(b"s")),
+            3,
+            StreamContent::Data(ProposalPart::Data(data.clone())),
+        );
+        let bytes = JunctionCodec.encode(&msg).unwrap();
+        let back: StreamMessage<ProposalPart> = JunctionCodec.decode(bytes.clone()).unwrap();
+        assert_eq!(back, msg);
+        let got = match &back.content {
+            StreamContent::Data(ProposalPart::Data(got)) => got.clone(),
+            other => unreachable!("not a data part: {other:?}"),
+        };
+        // The part's bytes lie inside the message's own buffer: nothing was copied.
+        let (at, whole) = (got.as_ptr() as usize, bytes.as_ptr() as usize);
+        assert!(at > whole && at + got.len() <= whole + bytes.len());
+        // Bytes from outside the buffer are copied instead.
+        let elsewhere = [1u8, 2, 3];
+        assert_eq!(shared(&bytes, &elsewhere).as_ref(), &elsewhere);
+        assert_eq!(shared(&bytes, &bytes[4..9]).as_ref(), &bytes[4..9]);
     }
 
     #[test]
