@@ -610,6 +610,12 @@ impl App {
             self.undecided.remove(&h);
         }
         self.built = self.built.split_off(&(height.0 + 1, i64::MIN));
+        for _ in 0..self.streams.prune(height.0) {
+            Metrics::count(
+                &self.shared.metrics.p2p_dropped_frames,
+                "proposal_stream_stale",
+            );
+        }
         info!(%height, txs = u.block.txs.len(), "committed");
         Ok(())
     }

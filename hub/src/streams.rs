@@ -37,6 +37,10 @@ pub struct PartStream {
     fin_seq: Option<u64>,
     bytes: usize,
     opened: u64,
+    /// The height its `Init` named, once that part is in.
+    height: Option<u64>,
+    /// The tip when its first part arrived.
+    opened_at_tip: u64,
 }
 
 /// Why a part (and its stream) was dropped; the name is the metrics label.
@@ -124,6 +128,27 @@ impl PartStreams {
         }
     }
 
+    /// Drops the streams that can no longer make a block to decide, now that the chain is
+    /// at height `tip`: those whose `Init` named a height at or below it, and those still
+    /// without an `Init` two heights after their first part (the rest of a stream whose
+    /// `Init` was refused would otherwise wait for the caps to push it out). Returns how
+    /// many were dropped.
+    pub fn prune(&mut self, tip: u64) -> usize {
+        let stale: Vec<(PeerId, StreamId)> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| match s.height {
+                Some(h) => h <= tip,
+                None => s.opened_at_tip.saturating_add(1) < tip,
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in &stale {
+            self.remove(k);
+        }
+        stale.len()
+    }
+
     /// Adds a part from `peer`, with the chain at height `tip`. Returns the whole stream
     /// once its last part is in, and reports what was dropped.
     pub fn add(&mut self, peer: PeerId, msg: StreamMessage<ProposalPart>, tip: u64) -> Added {
@@ -149,6 +174,7 @@ impl PartStreams {
                 key.clone(),
                 PartStream {
                     opened: self.counter,
+                    opened_at_tip: tip,
                     ..PartStream::default()
                 },
             );
@@ -183,8 +209,12 @@ impl PartStreams {
         };
         stream.bytes += added;
         self.bytes += added;
-        if matches!(msg.content, StreamContent::Fin) {
-            stream.fin_seq = Some(msg.sequence);
+        match &msg.content {
+            StreamContent::Fin => stream.fin_seq = Some(msg.sequence),
+            StreamContent::Data(ProposalPart::Init { height, .. }) => {
+                stream.height = Some(height.0)
+            }
+            StreamContent::Data(_) => {}
         }
         stream.parts.insert(msg.sequence, msg.content);
         let Some(fin) = stream.fin_seq else {
@@ -296,6 +326,35 @@ mod tests {
         let r = s.add(p, init(50, 99), 10);
         assert_eq!(r.dropped, Some(StreamDrop::HeightOutOfWindow));
         assert!(s.streams.keys().all(|(_, id)| *id != sid(50)));
+    }
+
+    #[test]
+    fn streams_that_can_no_longer_decide_a_block_go_at_the_next_height() {
+        let mut s = PartStreams::new(StreamCaps { total: 8, ..caps() });
+        let p = peer(1);
+        // The rest of a stream whose Init came too late (the node had moved on).
+        assert_eq!(
+            s.add(p, init(1, 10), 10).dropped,
+            Some(StreamDrop::HeightOutOfWindow)
+        );
+        s.add(p, data(1, 1, 100), 10);
+        s.add(p, StreamMessage::new(sid(1), 2, StreamContent::Fin), 10);
+        // A stream for the next height, one for the height after, and data whose Init is
+        // still on its way.
+        s.add(peer(2), init(2, 11), 10);
+        s.add(peer(2), init(3, 12), 10);
+        s.add(peer(3), data(4, 1, 100), 10);
+        assert_eq!(s.len(), 4);
+        // Nothing is dropped while the tip stays.
+        assert_eq!(s.prune(10), 0);
+        // Height 11 commits: its stream goes; the Init-less ones wait one more height.
+        assert_eq!(s.prune(11), 1);
+        assert_eq!(s.len(), 3);
+        assert!(s.streams.keys().any(|(_, id)| *id == sid(3)));
+        // Height 12 commits: the stream for it, and the Init-less ones, go.
+        assert_eq!(s.prune(12), 3);
+        assert!(s.is_empty());
+        assert_eq!(s.bytes(), 0);
     }
 
     #[test]
