@@ -418,6 +418,7 @@ struct Window {
     block_times: Vec<u64>,
     admission: (f64, f64),
     execution: (f64, f64),
+    execution_cpu: (f64, f64),
     commit: (f64, f64),
     tree: (f64, f64),
     /// CPU ticks over the loaded time: all validators together, and this process.
@@ -522,6 +523,7 @@ async fn run(
             .collect();
         let before_adm = histogram(&urls[0], "junction_admission_seconds").await?;
         let before_exec = histogram(&urls[0], "junction_block_execution_seconds").await?;
+        let before_exec_cpu = histogram(&urls[0], "junction_block_execution_cpu_seconds").await?;
         let before_commit = histogram(&urls[0], "junction_block_commit_seconds").await?;
         let before_tree = histogram(&urls[0], "junction_state_tree_update_seconds").await?;
         let start_height = rpcs[0].call::<Status>(&NoParams {}).await?.height;
@@ -566,6 +568,7 @@ async fn run(
         }
         let after_adm = histogram(&urls[0], "junction_admission_seconds").await?;
         let after_exec = histogram(&urls[0], "junction_block_execution_seconds").await?;
+        let after_exec_cpu = histogram(&urls[0], "junction_block_execution_cpu_seconds").await?;
         let after_commit = histogram(&urls[0], "junction_block_commit_seconds").await?;
         let after_tree = histogram(&urls[0], "junction_state_tree_update_seconds").await?;
         println!(
@@ -587,6 +590,8 @@ async fn run(
             w.admission.1 += after_adm.1 - before_adm.1;
             w.execution.0 += after_exec.0 - before_exec.0;
             w.execution.1 += after_exec.1 - before_exec.1;
+            w.execution_cpu.0 += after_exec_cpu.0 - before_exec_cpu.0;
+            w.execution_cpu.1 += after_exec_cpu.1 - before_exec_cpu.1;
             w.commit.0 += after_commit.0 - before_commit.0;
             w.commit.1 += after_commit.1 - before_commit.1;
             w.tree.0 += after_tree.0 - before_tree.0;
@@ -629,8 +634,9 @@ async fn run(
             w.admission.1
         );
         println!(
-            "    block execution per packet:   {:.1} us (node 0, {} blocks)",
+            "    block execution per packet:   {:.1} us wall, {:.1} us CPU of its thread (node 0, {} blocks)",
             w.execution.0 * 1e6 / w.packets.max(1) as f64,
+            w.execution_cpu.0 * 1e6 / w.packets.max(1) as f64,
             w.execution.1
         );
         println!(

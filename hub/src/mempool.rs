@@ -68,6 +68,29 @@ impl VerdictCache {
             }
         }
     }
+
+    /// Whether the check under `hash` passed here, forgetting it: for a verdict whose one
+    /// later use this is.
+    pub fn take(&mut self, hash: &Hash32) -> bool {
+        let known = self.known.remove(hash);
+        // The order still names taken verdicts; once they are most of it, it keeps only
+        // the verdicts still known, so that it too holds what is pending, not history.
+        if known && self.order.len() > 2 * self.known.len() + 1024 {
+            let known = &self.known;
+            self.order.retain(|h| known.contains(h));
+        }
+        known
+    }
+
+    /// Verdicts held.
+    pub fn len(&self) -> usize {
+        self.known.len()
+    }
+
+    /// Whether no verdict is held.
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty()
+    }
 }
 
 /// The node's memo of passed light-client proof checks (admission fills it, the block
@@ -82,6 +105,29 @@ impl junction_hub_app::relay::ProofMemo for ProofVerdicts {
     fn remember(&self, key: Hash32) {
         lock(&self.0).insert(key);
     }
+}
+
+impl ProofVerdicts {
+    /// The memo as a block's execution uses it: a block runs the packet proofs its
+    /// transactions carried at admission once more, and that is the verdict's last use, so
+    /// a verdict found is forgotten, and a proof checked afresh is not remembered. The memo
+    /// then holds the proofs of transactions still waiting for a block, not one verdict
+    /// per packet the node ever saw. A block executed again (another round, a commit that
+    /// could not reuse its validation) checks its proofs again.
+    pub fn for_blocks(&self) -> BlockProofVerdicts<'_> {
+        BlockProofVerdicts(self)
+    }
+}
+
+/// [`ProofVerdicts::for_blocks`].
+#[derive(Debug)]
+pub struct BlockProofVerdicts<'a>(&'a ProofVerdicts);
+
+impl junction_hub_app::relay::ProofMemo for BlockProofVerdicts<'_> {
+    fn passed(&self, key: &Hash32) -> bool {
+        lock(&self.0 .0).take(key)
+    }
+    fn remember(&self, _key: Hash32) {}
 }
 
 /// Verifies one transaction's ed25519 signature (ZIP-215 rules, as validators must agree).
@@ -359,7 +405,45 @@ impl Mempool {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use junction_hub_app::relay::ProofMemo as _;
     use junction_spec::{ChainId, Encode, TxBody, TxKind};
+
+    #[test]
+    fn a_block_uses_a_proof_verdict_once_and_the_memo_holds_only_pending_ones() {
+        let verdicts = ProofVerdicts(Mutex::new(VerdictCache::new(100_000)));
+        let key = |i: u32| {
+            let mut k = [0u8; 32];
+            k[..4].copy_from_slice(&i.to_be_bytes());
+            k
+        };
+        // Admission remembers; a second admission-time check finds the verdict.
+        verdicts.remember(key(1));
+        assert!(verdicts.passed(&key(1)));
+        assert!(verdicts.passed(&key(1)));
+        // The block finds it once, then it is gone; a block's fresh check is not kept.
+        let blocks = verdicts.for_blocks();
+        assert!(blocks.passed(&key(1)));
+        assert!(!blocks.passed(&key(1)));
+        assert!(!verdicts.passed(&key(1)));
+        blocks.remember(key(2));
+        assert!(!verdicts.passed(&key(2)));
+        // Many packets through admission and blocks: only the ones still waiting stay, and
+        // the order behind the cap shrinks with them.
+        for i in 10..50_010 {
+            verdicts.remember(key(i));
+            if i >= 20 {
+                assert!(blocks.passed(&key(i - 10)));
+            }
+        }
+        let cache = lock(&verdicts.0);
+        assert_eq!(cache.len(), 10);
+        assert!(
+            cache.order.len() <= 2 * 10 + 1024 + 1,
+            "{}",
+            cache.order.len()
+        );
+        assert!((50_000..50_010).all(|i| cache.contains(&key(i))));
+    }
 
     fn tx(seed: u8, nonce: u64) -> SignedTx {
         let key = ed25519_consensus::SigningKey::from([seed; 32]);

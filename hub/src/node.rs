@@ -12,7 +12,7 @@ use crate::context::ValidatorSet;
 use crate::mempool::{
     decode_hashed_tx, verify_signature, verify_signatures_cached, Mempool, VerdictCache,
 };
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Stopwatch};
 use crate::snapshot::{status_row, Snapshot};
 use crate::store::{BlockCommit, Store, StoreError};
 use crate::sync::{lock, read, write};
@@ -344,7 +344,7 @@ impl Shared {
             });
         }
         let chain = read(&self.chain);
-        let started = std::time::Instant::now();
+        let started = Stopwatch::start();
         let executed = execute_block_with_memo(
             &self.rules,
             &chain.tip,
@@ -352,11 +352,12 @@ impl Shared {
             &chain.packets,
             (block, hashes),
             now_ms,
-            Some(&self.proof_verdicts),
+            Some(&self.proof_verdicts.for_blocks()),
         );
-        self.metrics
-            .block_execution_seconds
-            .observe(started.elapsed().as_secs_f64());
+        started.observe(
+            &self.metrics.block_execution_seconds,
+            &self.metrics.block_execution_cpu_seconds,
+        );
         let executed = executed?;
         if let Some(damage) = chain.state.damage() {
             return Err(BlockError::Malformed(format!(
@@ -420,7 +421,7 @@ impl Shared {
             }
         }
         self.count_execution("commit");
-        let started = std::time::Instant::now();
+        let started = Stopwatch::start();
         let executed = execute_block_with_memo(
             &self.rules,
             &chain.tip,
@@ -428,11 +429,12 @@ impl Shared {
             &chain.packets,
             (block, hashes),
             None,
-            Some(&self.proof_verdicts),
+            Some(&self.proof_verdicts.for_blocks()),
         );
-        self.metrics
-            .block_execution_seconds
-            .observe(started.elapsed().as_secs_f64());
+        started.observe(
+            &self.metrics.block_execution_seconds,
+            &self.metrics.block_execution_cpu_seconds,
+        );
         executed.map(|e| (e, None))
     }
 
