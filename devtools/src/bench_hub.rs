@@ -423,7 +423,14 @@ struct Window {
     tree: (f64, f64),
     /// CPU ticks over the loaded time: all validators together, and this process.
     cpu: (u64, u64),
+    /// Each validator's RSS after [`SETTLE`] without load, after the window (KiB).
+    settled: Vec<u64>,
 }
+
+/// Idle time after a window before the settled RSS is read: past the time after which
+/// the allocator returns freed memory (about 10 s, see the `junction` binary), so that
+/// what stays is what the node holds.
+const SETTLE: Duration = Duration::from_secs(12);
 
 async fn run(
     urls: &[String],
@@ -599,6 +606,9 @@ async fn run(
             w.cpu.0 += cpu_after.0.saturating_sub(cpu_before.0);
             w.cpu.1 += cpu_after.1.saturating_sub(cpu_before.1);
             rss.push((at, rss_samples));
+            // With the load gone, the allocator returns what it kept for the next blocks.
+            tokio::time::sleep(SETTLE).await;
+            w.settled = pids.iter().map(|p| rss_kib(*p)).collect();
         }
     }
     let floor = per_packet_floor(floor_sample, validators_of(urls))?;
@@ -665,6 +675,14 @@ async fn run(
             percentile(&rss_at, 50) / 1024,
             rss_at.last().copied().unwrap_or(0) / 1024,
             rss_at.len()
+        );
+        let mut settled = w.settled.clone();
+        settled.sort_unstable();
+        println!(
+            "    validator RSS settled:        node 0 {} MiB, median of all {} MiB ({} s idle after the window)",
+            w.settled.first().copied().unwrap_or(0) / 1024,
+            percentile(&settled, 50) / 1024,
+            SETTLE.as_secs()
         );
     }
     println!(

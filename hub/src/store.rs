@@ -129,13 +129,12 @@ pub struct RedbStore {
     upper: std::sync::Arc<store_tree::CommittedUpper>,
 }
 
-/// redb page-cache size. The cache's pages are small allocations that live for a while
-/// and leave in no order, among a validator's block-sized churn: the allocator keeps
-/// memory around each, so a validator's resident size grew by a few times the cache while
-/// the cache filled (`bench hub`: 32 MiB filled between 10,000 and 100,000 logged packets,
-/// and the median RSS grew 24–45 %). 16 MiB is full within the first 10,000 packets, and
-/// the CPU per packet at 100,000 was the same (the pages it no longer holds are in the
-/// OS page cache, a `pread` away).
+/// redb page-cache size. 16 MiB fills within a validator's first 10,000 packets, so its
+/// memory does not grow later while the cache fills (32 MiB filled between 10,000 and
+/// 100,000 logged packets in `bench hub`, and with the cache's small pages scattered
+/// among the block-sized churn the resident size grew by several times 16 MiB); the CPU
+/// per packet at 100,000 was the same (the pages it no longer holds are in the OS page
+/// cache, a `pread` away).
 const STORE_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Meta key of the oldest height whose state tree is still whole.
