@@ -10,7 +10,7 @@ use clap::Parser;
 /// smaller objects that live longer (store cache pages, a block's tree update, pending
 /// transactions). Under `bench hub` glibc's arenas kept freed pages and the resident size
 /// grew with the packets a node had seen; mimalloc's grew too: 12 s after the load, a
-/// validator held 45-90 % more after 100,000 logged packets than after 10,000, where
+/// validator held 55-90 % more after 100,000 logged packets than after 10,000, where
 /// jemalloc's stayed within 10 %, at half the size, for a few percent more CPU. Its
 /// defaults give freed memory back after about 10 s (`dirty_decay_ms`); operators tune it
 /// through `_RJEM_MALLOC_CONF`.
