@@ -86,10 +86,7 @@ impl Block {
     /// anywhere else go through [`Block::decode`].
     pub fn encoded_summary(bytes: &[u8]) -> Result<(BlockHeader, Vec<Hash32>), DecodeError> {
         let (header, txs) = Self::split(bytes)?;
-        let hashes = txs
-            .into_iter()
-            .map(|tx| junction_spec::tagged_hash(junction_spec::HashTag::TxEnvelope, tx))
-            .collect();
+        let hashes = txs.into_iter().map(SignedTx::id_of_encoding).collect();
         Ok((header, hashes))
     }
 

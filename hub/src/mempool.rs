@@ -81,16 +81,6 @@ impl VerdictCache {
         }
         known
     }
-
-    /// Verdicts held.
-    pub fn len(&self) -> usize {
-        self.known.len()
-    }
-
-    /// Whether no verdict is held.
-    pub fn is_empty(&self) -> bool {
-        self.known.is_empty()
-    }
 }
 
 /// The node's memo of passed light-client proof checks (admission fills it, the block
@@ -436,7 +426,7 @@ mod tests {
             }
         }
         let cache = lock(&verdicts.0);
-        assert_eq!(cache.len(), 10);
+        assert_eq!(cache.known.len(), 10);
         assert!(
             cache.order.len() <= 2 * 10 + 1024 + 1,
             "{}",

@@ -344,21 +344,7 @@ impl Shared {
             });
         }
         let chain = read(&self.chain);
-        let started = Stopwatch::start();
-        let executed = execute_block_with_memo(
-            &self.rules,
-            &chain.tip,
-            chain.state.as_ref(),
-            &chain.packets,
-            (block, hashes),
-            now_ms,
-            Some(&self.proof_verdicts.for_blocks()),
-        );
-        started.observe(
-            &self.metrics.block_execution_seconds,
-            &self.metrics.block_execution_cpu_seconds,
-        );
-        let executed = executed?;
+        let executed = self.execute_measured(&chain, block, hashes, now_ms)?;
         if let Some(damage) = chain.state.damage() {
             return Err(BlockError::Malformed(format!(
                 "the store under this node is damaged: {damage}"
@@ -421,6 +407,19 @@ impl Shared {
             }
         }
         self.count_execution("commit");
+        self.execute_measured(chain, block, hashes, None)
+            .map(|e| (e, None))
+    }
+
+    /// Executes `block` on `chain`'s tip with the node's proof memo, observing the wall and
+    /// CPU time it took.
+    fn execute_measured(
+        &self,
+        chain: &ChainView,
+        block: &Block,
+        hashes: &TxHashes,
+        now_ms: Option<u64>,
+    ) -> Result<Executed, BlockError> {
         let started = Stopwatch::start();
         let executed = execute_block_with_memo(
             &self.rules,
@@ -428,14 +427,14 @@ impl Shared {
             chain.state.as_ref(),
             &chain.packets,
             (block, hashes),
-            None,
+            now_ms,
             Some(&self.proof_verdicts.for_blocks()),
         );
         started.observe(
             &self.metrics.block_execution_seconds,
             &self.metrics.block_execution_cpu_seconds,
         );
-        executed.map(|e| (e, None))
+        executed
     }
 
     /// Executes and durably commits the next block with its certificate, then updates the

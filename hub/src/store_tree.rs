@@ -119,17 +119,28 @@ impl CommittedUpper {
         self.0.lock().ok()?.get(key).cloned()
     }
 
+    /// Whether a node at `at` is one of the kept levels'.
+    fn is_upper(at: &TreeNodeKey) -> bool {
+        at.nibble_path().num_nibbles() < COMMITTED_UPPER_LEVELS
+    }
+
+    /// Keeps an internal node under the cap.
+    fn put(kept: &mut std::collections::HashMap<Vec<u8>, TreeNode>, key: Vec<u8>, node: TreeNode) {
+        if !matches!(node, TreeNode::Internal(_)) {
+            return;
+        }
+        if kept.len() >= COMMITTED_UPPER_CAP {
+            kept.clear();
+        }
+        kept.insert(key, node);
+    }
+
     fn keep(&self, key: Vec<u8>, at: &TreeNodeKey, node: &TreeNode) {
-        if at.nibble_path().num_nibbles() >= COMMITTED_UPPER_LEVELS
-            || !matches!(node, TreeNode::Internal(_))
-        {
+        if !Self::is_upper(at) || !matches!(node, TreeNode::Internal(_)) {
             return;
         }
         if let Ok(mut kept) = self.0.lock() {
-            if kept.len() >= COMMITTED_UPPER_CAP {
-                kept.clear();
-            }
-            kept.insert(key, node.clone());
+            Self::put(&mut kept, key, node.clone());
         }
     }
 
@@ -142,16 +153,11 @@ impl CommittedUpper {
             kept.remove(key);
         }
         for (key, node) in &u.nodes {
-            let upper = decode_node_key(key)
-                .is_ok_and(|at| at.nibble_path().num_nibbles() < COMMITTED_UPPER_LEVELS);
-            if !upper {
+            if !decode_node_key(key).is_ok_and(|at| Self::is_upper(&at)) {
                 continue;
             }
-            if let Ok(node @ TreeNode::Internal(_)) = decode_node(node) {
-                if kept.len() >= COMMITTED_UPPER_CAP {
-                    kept.clear();
-                }
-                kept.insert(key.clone(), node);
+            if let Ok(node) = decode_node(node) {
+                Self::put(&mut kept, key.clone(), node);
             }
         }
     }

@@ -271,7 +271,12 @@ pub struct SignedTx {
 impl SignedTx {
     /// The transaction id: `tagged_hash(TxEnvelope, encoding)`.
     pub fn hash(&self) -> Hash32 {
-        tagged_hash(HashTag::TxEnvelope, &self.to_bytes())
+        Self::id_of_encoding(&self.to_bytes())
+    }
+
+    /// The id of the transaction whose canonical encoding is `bytes`.
+    pub fn id_of_encoding(bytes: &[u8]) -> Hash32 {
+        tagged_hash(HashTag::TxEnvelope, bytes)
     }
 
     /// Decodes a transaction and takes its id from `bytes` themselves: decoding accepts
@@ -279,7 +284,7 @@ impl SignedTx {
     /// again (a relay transaction is kilobytes of proofs, encoded again only to be hashed).
     pub fn decode_hashed(bytes: &[u8]) -> Result<(Self, Hash32), DecodeError> {
         let tx = Self::from_bytes(bytes)?;
-        Ok((tx, tagged_hash(HashTag::TxEnvelope, bytes)))
+        Ok((tx, Self::id_of_encoding(bytes)))
     }
 
     /// Checks the size caps, including [`MAX_TX_BYTES`] on the whole encoding.
