@@ -161,6 +161,7 @@ impl RedbStore {
             tx.open_table(BLOCKS)?;
             tx.open_table(BLOCK_HASHES)?;
             tx.open_table(BLOCK_BODIES)?;
+            tx.open_table(BLOCK_BODY_CHUNKS)?;
             tx.open_table(CERTS)?;
             tx.open_table(EVENTS)?;
             tx.open_table(TXS)?;
@@ -196,13 +197,11 @@ impl RedbStore {
         self
     }
 
-    /// Whether the store holds the encoded block with this hash. It reads the whole block
-    /// (redb keeps a large value in its own pages): the node itself knows which proposals
-    /// it stored.
+    /// Whether the store holds the encoded block with this hash. It reads the whole block:
+    /// the node itself knows which proposals it stored.
     #[cfg(test)]
     fn has_block(&self, hash: &Hash32) -> Result<bool, StoreError> {
-        let tx = self.db.begin_read()?;
-        Ok(tx.open_table(BLOCK_BODIES)?.get(hash)?.is_some())
+        Ok(read_body(&self.db.begin_read()?, hash)?.is_some())
     }
 
     fn get_u64(
@@ -270,11 +269,10 @@ impl Store for RedbStore {
         let mut tx = self.db.begin_write()?;
         tx.set_durability(Durability::Immediate);
         {
-            let mut bodies = tx.open_table(BLOCK_BODIES)?;
+            let mut bodies = tx.open_table(BLOCK_BODY_CHUNKS)?;
+            let mut legacy_bodies = tx.open_table(BLOCK_BODIES)?;
             match &c.block {
-                Some(block) => {
-                    bodies.insert(&c.block_hash, block.as_slice())?;
-                }
+                Some(block) => put_body(&mut bodies, &c.block_hash, block)?,
                 // A kept proposal's small record stands for its body, written in the same
                 // transaction: reading the body itself would read megabytes.
                 None if tx.open_table(UNDECIDED)?.get(&c.block_hash)?.is_some() => {}
@@ -348,7 +346,7 @@ impl Store for RedbStore {
                 und.remove(hash)?;
                 heights.remove((*h, hash))?;
                 if *hash != c.block_hash {
-                    bodies.remove(hash)?;
+                    remove_body(&mut bodies, &mut legacy_bodies, hash)?;
                 }
             }
         }
@@ -369,8 +367,8 @@ impl Store for RedbStore {
         let tx = self.db.begin_read()?;
         if let Some(hash) = tx.open_table(BLOCK_HASHES)?.get(height)? {
             let hash = *hash.value();
-            return match tx.open_table(BLOCK_BODIES)?.get(&hash)? {
-                Some(b) => Ok(Some(b.value().to_vec())),
+            return match read_body(&tx, &hash)? {
+                Some(b) => Ok(Some(b)),
                 None => Err(StoreError::Corrupt(format!(
                     "block {} of height {height} is missing",
                     hex::encode(hash)
@@ -475,7 +473,7 @@ impl Store for RedbStore {
         let mut tx = self.db.begin_write()?;
         tx.set_durability(Durability::Immediate);
         tx.open_table(UNDECIDED)?.insert(hash, record)?;
-        tx.open_table(BLOCK_BODIES)?.insert(hash, block)?;
+        put_body(&mut tx.open_table(BLOCK_BODY_CHUNKS)?, hash, block)?;
         tx.open_table(UNDECIDED_HEIGHTS)?
             .insert((undecided_index_height(record), hash), ())?;
         tx.commit()?;
@@ -485,11 +483,10 @@ impl Store for RedbStore {
     fn undecided(&self) -> Result<Vec<(Hash32, Vec<u8>, Option<Vec<u8>>)>, StoreError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(UNDECIDED)?;
-        let bodies = tx.open_table(BLOCK_BODIES)?;
         let mut out = Vec::new();
         for row in table.iter()? {
             let (k, v) = row?;
-            let block = bodies.get(k.value())?.map(|b| b.value().to_vec());
+            let block = read_body(&tx, k.value())?;
             out.push((*k.value(), v.value().to_vec(), block));
         }
         Ok(out)
@@ -549,18 +546,68 @@ impl Store for RedbStore {
         {
             let mut t = tx.open_table(UNDECIDED)?;
             let mut heights = tx.open_table(UNDECIDED_HEIGHTS)?;
-            let mut bodies = tx.open_table(BLOCK_BODIES)?;
+            let mut bodies = tx.open_table(BLOCK_BODY_CHUNKS)?;
+            let mut legacy_bodies = tx.open_table(BLOCK_BODIES)?;
             for h in hashes {
                 // A committed block has no record left: its body stays.
                 if let Some(record) = t.remove(h)? {
                     heights.remove((undecided_index_height(record.value()), h))?;
-                    bodies.remove(h)?;
+                    remove_body(&mut bodies, &mut legacy_bodies, h)?;
                 }
             }
         }
         tx.commit()?;
         Ok(())
     }
+}
+
+type BodyChunks<'t> = redb::Table<'t, (&'static Hash32, u32), &'static [u8]>;
+
+/// Writes an encoded block as its chunks (an empty block as one empty chunk, so that it
+/// reads back as present).
+fn put_body(chunks: &mut BodyChunks<'_>, hash: &Hash32, body: &[u8]) -> Result<(), StoreError> {
+    if body.is_empty() {
+        chunks.insert((hash, 0), [].as_slice())?;
+    }
+    for (i, chunk) in (0u32..).zip(body.chunks(BODY_CHUNK_BYTES)) {
+        chunks.insert((hash, i), chunk)?;
+    }
+    Ok(())
+}
+
+/// Reads an encoded block: its chunks, or the single value an older store wrote.
+fn read_body(tx: &redb::ReadTransaction, hash: &Hash32) -> Result<Option<Vec<u8>>, StoreError> {
+    let chunks = tx.open_table(BLOCK_BODY_CHUNKS)?;
+    let mut body: Option<Vec<u8>> = None;
+    for (expected, row) in (0u32..).zip(chunks.range((hash, 0u32)..=(hash, u32::MAX))?) {
+        let (k, v) = row?;
+        if k.value().1 != expected {
+            return Err(StoreError::Corrupt(format!(
+                "block {} lacks its chunk {expected}",
+                hex::encode(hash)
+            )));
+        }
+        body.get_or_insert_with(Vec::new)
+            .extend_from_slice(v.value());
+    }
+    if body.is_some() {
+        return Ok(body);
+    }
+    Ok(tx
+        .open_table(BLOCK_BODIES)?
+        .get(hash)?
+        .map(|v| v.value().to_vec()))
+}
+
+/// Drops an encoded block, in chunks or as an older store wrote it.
+fn remove_body(
+    chunks: &mut BodyChunks<'_>,
+    legacy: &mut redb::Table<'_, &'static Hash32, &'static [u8]>,
+    hash: &Hash32,
+) -> Result<(), StoreError> {
+    chunks.retain_in((hash, 0u32)..=(hash, u32::MAX), |_, _| false)?;
+    legacy.remove(hash)?;
+    Ok(())
 }
 
 /// Drops the log entries and lifecycle rows of packets settled at or before `through`.
@@ -879,6 +926,71 @@ mod tests {
         assert!(s.has_block(&[1; 32]).unwrap());
         assert_eq!(s.block(7).unwrap(), Some(b"older".to_vec()));
         assert_eq!(s.block(2).unwrap(), None);
+    }
+
+    /// A block was one redb value, so each kept proposal read and rewrote a neighbouring
+    /// block of megabytes; it is now written in chunks. Blocks of every size read back
+    /// whole, one block's removal leaves its neighbours' chunks, bodies an older store wrote
+    /// as one value still read and go, and a missing chunk is refused by name.
+    #[test]
+    fn blocks_are_kept_in_chunks_and_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = RedbStore::open(&dir.path().join("store.redb")).unwrap();
+        let rec = 1u64.to_be_bytes();
+        let body = |n: usize, seed: u8| -> Vec<u8> {
+            (0..n).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect()
+        };
+        let sizes = [
+            0,
+            1,
+            BODY_CHUNK_BYTES - 1,
+            BODY_CHUNK_BYTES,
+            BODY_CHUNK_BYTES + 1,
+            5 * BODY_CHUNK_BYTES + 77,
+        ];
+        for (i, n) in sizes.iter().enumerate() {
+            s.put_undecided(&[i as u8 + 1; 32], &rec, &body(*n, i as u8))
+                .unwrap();
+        }
+        let chunks = |s: &RedbStore| -> u64 {
+            let tx = s.db.begin_read().unwrap();
+            tx.open_table(BLOCK_BODY_CHUNKS).unwrap().len().unwrap()
+        };
+        assert_eq!(chunks(&s), 1 + 1 + 1 + 1 + 2 + 6);
+        let read = |s: &RedbStore, h: u8| read_body(&s.db.begin_read().unwrap(), &[h; 32]).unwrap();
+        for (i, n) in sizes.iter().enumerate() {
+            assert_eq!(read(&s, i as u8 + 1), Some(body(*n, i as u8)), "{n} bytes");
+        }
+        // A body as an older store wrote it, beside the chunked ones.
+        let tx = s.db.begin_write().unwrap();
+        tx.open_table(BLOCK_BODIES)
+            .unwrap()
+            .insert(&[9; 32], &b"older"[..])
+            .unwrap();
+        tx.open_table(UNDECIDED)
+            .unwrap()
+            .insert(&[9; 32], rec.as_slice())
+            .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(read(&s, 9), Some(b"older".to_vec()));
+        s.remove_undecided(&[[6; 32], [9; 32]]).unwrap();
+        assert_eq!(read(&s, 6), None);
+        assert_eq!(read(&s, 9), None);
+        assert_eq!(read(&s, 5), Some(body(sizes[4], 4)));
+        assert_eq!(chunks(&s), 1 + 1 + 1 + 1 + 2);
+        // A gap in a block's chunks.
+        let tx = s.db.begin_write().unwrap();
+        tx.open_table(BLOCK_BODY_CHUNKS)
+            .unwrap()
+            .remove((&[5u8; 32], 0))
+            .unwrap();
+        tx.commit().unwrap();
+        assert_eq!(
+            read_body(&s.db.begin_read().unwrap(), &[5; 32])
+                .unwrap_err()
+                .name(),
+            "store_corrupt"
+        );
     }
 
     fn commit(height: u64, steps: Vec<(u64, Vec<u8>)>) -> BlockCommit {

@@ -4,24 +4,36 @@ use redb::TableDefinition;
 
 use junction_state_tree::StateTreeError;
 
-/// Encoded blocks by height, as stores before [`BLOCK_BODIES`] wrote them: read, never
-/// written.
+/// Encoded blocks by height, as stores before bodies were kept by hash wrote them: read,
+/// never written.
 pub(crate) const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("blocks");
-/// Block hash by height for blocks committed since [`BLOCK_BODIES`].
+/// Block hash by height for blocks committed since bodies are kept by hash.
 pub(crate) const BLOCK_HASHES: TableDefinition<u64, &[u8; 32]> =
     TableDefinition::new("block_hash_by_height");
-/// Encoded blocks by block hash: every proposal a node keeps while undecided, and the
-/// committed ones. A block is written once, when its proposal arrives, and its commit
-/// only names it by hash: a block is megabytes, and copying it into a table of committed
-/// blocks was the largest write of every commit.
+/// Encoded blocks by block hash, as stores before [`BLOCK_BODY_CHUNKS`] wrote them: read
+/// and removed, never written.
 pub(crate) const BLOCK_BODIES: TableDefinition<&[u8; 32], &[u8]> =
     TableDefinition::new("block_bodies");
+/// Encoded blocks by (block hash, chunk index), in chunks of [`BODY_CHUNK_BYTES`]: every
+/// proposal a node keeps while undecided, and the committed ones. A block is written once,
+/// when its proposal arrives, and its commit only names it by hash: a block is megabytes,
+/// and copying it into a table of committed blocks was the largest write of every commit.
+///
+/// Chunks, not one value: redb gives a value its own pages, rounded up to a power of two,
+/// and inserting a key beside a leaf rebuilds that leaf. One value per block made every
+/// proposal read and rewrite a neighbouring block of megabytes (its random hash lands
+/// between two others) and write up to twice its own size; with chunks the neighbour is
+/// one chunk.
+pub(crate) const BLOCK_BODY_CHUNKS: TableDefinition<(&[u8; 32], u32), &[u8]> =
+    TableDefinition::new("block_body_chunks");
+/// A body chunk's size: with its key and the leaf's header it fills a 64 KiB page.
+pub(crate) const BODY_CHUNK_BYTES: usize = 64 * 1024 - 256;
 pub(crate) const CERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("certificates");
 pub(crate) const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
 pub(crate) const TXS: TableDefinition<&[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// Undecided proposals by block hash: the node's record of each (its block in
-/// [`BLOCK_BODIES`]; records of older stores hold the block themselves).
+/// [`BLOCK_BODY_CHUNKS`]; records of older stores hold the block themselves).
 pub(crate) const UNDECIDED: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undecided");
 /// The undecided records by (height, block hash), so a commit drops those it outdates with
 /// one range instead of reading every record (each a whole proposed block).
