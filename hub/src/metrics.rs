@@ -63,6 +63,8 @@ pub struct Metrics {
     /// Seconds spent computing one block's state-tree update (new nodes and root),
     /// wherever it ran.
     pub state_tree_update_seconds: Histogram,
+    /// CPU seconds the updating thread spent on one block's state-tree update.
+    pub state_tree_update_cpu_seconds: Histogram,
 }
 
 /// Wall and CPU time of work done on the calling thread, observed into a pair of
@@ -134,6 +136,7 @@ impl Metrics {
             block_execution_cpu_seconds: seconds_buckets(),
             block_commit_seconds: seconds_buckets(),
             state_tree_update_seconds: seconds_buckets(),
+            state_tree_update_cpu_seconds: seconds_buckets(),
             registry: Registry::default(),
         };
         registry.register("height", "Last committed block height", m.height.clone());
@@ -214,6 +217,11 @@ impl Metrics {
             "state_tree_update_seconds",
             "Seconds spent computing one block's state-tree update",
             m.state_tree_update_seconds.clone(),
+        );
+        registry.register(
+            "state_tree_update_cpu_seconds",
+            "CPU seconds the updating thread spent on one block's state-tree update",
+            m.state_tree_update_cpu_seconds.clone(),
         );
         registry.register(
             "client_updates",
