@@ -355,15 +355,13 @@ impl Shared {
         // Read from the committed tree at this tip; the commit uses the result only on the
         // same tip, so no commit ran in between.
         let store = self.store.clone();
-        let timers = (
-            self.metrics.state_tree_update_seconds.clone(),
-            self.metrics.state_tree_update_cpu_seconds.clone(),
-        );
+        let wall = self.metrics.state_tree_update_seconds.clone();
+        let cpu = self.metrics.state_tree_update_cpu_seconds.clone();
         let height = block.header.height;
         let writes = executed.writes.clone();
         let state_tree = std::thread::Builder::new()
             .name("state-tree-update".into())
-            .spawn(move || timed_tree_update(store.as_ref(), &timers, height, &writes))
+            .spawn(move || timed_tree_update(store.as_ref(), (&wall, &cpu), height, &writes))
             .ok();
         *lock(&self.validated) = Some(ValidatedBlock {
             block_hash: block.hash(),
@@ -526,9 +524,9 @@ impl Shared {
                     Metrics::count(&self.metrics.state_tree_updates, "in_commit");
                     timed_tree_update(
                         self.store.as_ref(),
-                        &(
-                            self.metrics.state_tree_update_seconds.clone(),
-                            self.metrics.state_tree_update_cpu_seconds.clone(),
+                        (
+                            &self.metrics.state_tree_update_seconds,
+                            &self.metrics.state_tree_update_cpu_seconds,
                         ),
                         height,
                         &executed.writes,
@@ -681,7 +679,7 @@ impl Shared {
 /// where the wall time also counts the other threads it waits behind.
 fn timed_tree_update(
     store: &dyn Store,
-    (wall, cpu): &(Histogram, Histogram),
+    (wall, cpu): (&Histogram, &Histogram),
     height: u64,
     writes: &[(Vec<u8>, Option<Vec<u8>>)],
 ) -> Result<TreeUpdate, StoreError> {
