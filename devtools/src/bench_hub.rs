@@ -9,7 +9,7 @@
 //! block time, admission and block execution time per packet (the validators' own
 //! histograms) and a validator's RSS, after 0, 10,000 and 100,000 packets already logged.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use eyre::{eyre, WrapErr};
@@ -553,15 +553,24 @@ async fn run(
             let rpc = rpcs[0].clone();
             async move { follow(&rpc, start_height + 1, sizes).await }
         });
+        let mut retried: BTreeMap<String, u64> = BTreeMap::new();
         for t in tasks {
             let submitted = t.await.map_err(|e| eyre!("submitter: {e}")).and_then(|r| r);
-            if let Err(e) = submitted {
-                follower.abort();
-                return Err(e);
+            match submitted {
+                Ok(r) => {
+                    for (name, n) in r {
+                        *retried.entry(name).or_default() += n;
+                    }
+                }
+                Err(e) => {
+                    follower.abort();
+                    return Err(e);
+                }
             }
         }
+        let followed = follower.await.map_err(|e| eyre!("follower: {e}"))??;
         let (packets_done, last_block_ms, block_times) =
-            follower.await.map_err(|e| eyre!("follower: {e}"))??;
+            (followed.packets, followed.last_ms, followed.block_times);
         let cpu_after = cpu_now(pids);
         let rss_samples = match sampler {
             Some(s) => s.stop().await,
@@ -582,9 +591,21 @@ async fn run(
         let after_commit = histogram(&urls[0], "junction_block_commit_seconds").await?;
         let after_tree = histogram(&urls[0], "junction_state_tree_update_seconds").await?;
         let after_tree_cpu = histogram(&urls[0], "junction_state_tree_update_cpu_seconds").await?;
+        // Where a slow phase lost its time: before its first block, or in refusals the
+        // submitters waited out.
+        let retries = if retried.is_empty() {
+            "none".to_string()
+        } else {
+            retried
+                .iter()
+                .map(|(name, n)| format!("{name} x{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         println!(
-            "  phase {i}: packets {a}..{b} proven at source height {height}: {packets_done} committed in {} ms",
-            last_block_ms.saturating_sub(first_submit_ms)
+            "  phase {i}: packets {a}..{b} proven at source height {height}: {packets_done} committed in {} ms (first in a block after {} ms; retried: {retries})",
+            last_block_ms.saturating_sub(first_submit_ms),
+            followed.first_ms.saturating_sub(first_submit_ms)
         );
         if let Some(at) = phase.measured {
             let w = match windows.iter_mut().find(|(x, _)| *x == at) {
@@ -788,8 +809,11 @@ fn per_packet_floor(
     ))
 }
 
-async fn submit(rpc: RpcClient, queue: Vec<RelayTx>) -> eyre::Result<()> {
+/// Submits `queue` through `rpc`, a few calls in flight, waiting out refusals that time
+/// clears; returns how often each such refusal came.
+async fn submit(rpc: RpcClient, queue: Vec<RelayTx>) -> eyre::Result<BTreeMap<String, u64>> {
     const IN_FLIGHT: usize = 4;
+    let mut retried = BTreeMap::new();
     let mut i = 0;
     while i < queue.len() {
         let end = (i + IN_FLIGHT).min(queue.len());
@@ -811,6 +835,7 @@ async fn submit(rpc: RpcClient, queue: Vec<RelayTx>) -> eyre::Result<()> {
                 Ok(_) => {}
                 Err(ClientError::Rpc { name, .. }) if is_retryable(&name) => {
                     retry_from.get_or_insert(i + j);
+                    *retried.entry(name).or_insert(0u64) += 1;
                 }
                 Err(ClientError::Rpc { name, .. })
                     if name == "tx_already_known" || name == "tx_already_committed" => {}
@@ -825,7 +850,7 @@ async fn submit(rpc: RpcClient, queue: Vec<RelayTx>) -> eyre::Result<()> {
             None => i = end,
         }
     }
-    Ok(())
+    Ok(retried)
 }
 
 fn is_retryable(name: &str) -> bool {
@@ -840,14 +865,26 @@ fn is_retryable(name: &str) -> bool {
     )
 }
 
-/// Follows committed blocks from `from` until every transaction in `sizes` is in one;
-/// returns packets committed, the last block's time and the block times.
+/// What [`follow`] saw of a phase's blocks.
+struct Followed {
+    /// Packets committed.
+    packets: u64,
+    /// When the block holding the first of them was seen committed (ms since the epoch).
+    first_ms: u64,
+    /// When the block holding the last of them was seen committed.
+    last_ms: u64,
+    /// Intervals between the headers' times.
+    block_times: Vec<u64>,
+}
+
+/// Follows committed blocks from `from` until every transaction in `sizes` is in one.
 async fn follow(
     rpc: &RpcClient,
     mut next: u64,
     mut sizes: HashMap<Hash32, u64>,
-) -> eyre::Result<(u64, u64, Vec<u64>)> {
+) -> eyre::Result<Followed> {
     let mut packets = 0;
+    let mut first_time = None;
     let mut last_time = 0u64;
     let mut prev: Option<u64> = None;
     let mut block_times = Vec::new();
@@ -868,6 +905,7 @@ async fn follow(
                     if let Some(n) = sizes.remove(&h) {
                         packets += n;
                         last_time = seen_ms;
+                        first_time.get_or_insert(seen_ms);
                     }
                 }
                 next += 1;
@@ -884,5 +922,10 @@ async fn follow(
             }
         }
     }
-    Ok((packets, last_time, block_times))
+    Ok(Followed {
+        packets,
+        first_ms: first_time.unwrap_or(last_time),
+        last_ms: last_time,
+        block_times,
+    })
 }
