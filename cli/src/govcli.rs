@@ -10,8 +10,8 @@ use junction_spec::{ChainId, TxKind};
 
 use crate::send::{print_json, send_tx, SendArgs};
 use junction_rpc::methods::{
-    ChainList, ChainShow, CouncilList, GovList, GovShow, Method, NoParams, ProposalId, RouteList,
-    RouteShow, TextId,
+    ChainList, ChainShow, ClientStateParams, CouncilList, GetClientState, GovList, GovShow, Method,
+    NoParams, ProposalId, RouteList, RouteShow, TextId,
 };
 use junction_rpc::RpcClient;
 
@@ -333,9 +333,27 @@ where
     Ok(())
 }
 
-/// Runs a `chain` verb.
+/// Runs a `chain` verb. `show` adds where the chain's light client stands (status, the
+/// age of its latest header, the time left before it expires), or why it cannot say.
 pub async fn run_chain(cmd: RegistryCommand) -> eyre::Result<()> {
-    registry::<ChainList, ChainShow>(cmd).await
+    let RegistryCommand::Show { id, rpc } = cmd else {
+        return registry::<ChainList, ChainShow>(cmd).await;
+    };
+    let rpc = RpcClient::new(rpc);
+    let registered = rpc.call::<ChainShow>(&TextId { id: id.clone() }).await?;
+    let client = match rpc
+        .call::<GetClientState>(&ClientStateParams { chain: id })
+        .await
+    {
+        Ok(answer) => serde_json::to_value(answer)?,
+        Err(e) => serde_json::json!({ "error": e.to_string() }),
+    };
+    let mut shown = serde_json::to_value(registered)?;
+    if let Some(map) = shown.as_object_mut() {
+        map.insert("client".into(), client);
+    }
+    print_json(&shown);
+    Ok(())
 }
 
 /// Runs a `route` verb.

@@ -65,7 +65,33 @@ pub struct Metrics {
     pub state_tree_update_seconds: Histogram,
     /// CPU seconds the updating thread spent on one block's state-tree update.
     pub state_tree_update_cpu_seconds: Histogram,
+    /// Per chain: hub time minus its client's latest header time, seconds (set at a
+    /// scrape from the committed state).
+    pub client_seconds_since_update: Family<ChainLabel, Gauge>,
+    /// Per chain: seconds before its client expires without a newer header (0 expired).
+    pub client_seconds_to_expiry: Family<ChainLabel, Gauge>,
+    /// Per chain and status: 1 for the client's status, 0 for the others.
+    pub client_status: Family<ChainStatusLabel, Gauge>,
 }
+
+/// Label of a per-chain metric.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct ChainLabel {
+    /// Chain id.
+    pub chain: String,
+}
+
+/// Label of a per-chain status metric.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct ChainStatusLabel {
+    /// Chain id.
+    pub chain: String,
+    /// `active`, `expired`, `frozen` or `unavailable`.
+    pub status: String,
+}
+
+/// Every status [`Metrics::client_status`] shows (`unavailable`: the client does not load).
+pub const CLIENT_STATUSES: [&str; 4] = ["active", "expired", "frozen", "unavailable"];
 
 /// Wall and CPU time of work done on the calling thread, observed into a pair of
 /// histograms when it ends.
@@ -131,6 +157,9 @@ impl Metrics {
             client_updates: Counter::default(),
             block_executions: Family::default(),
             state_tree_updates: Family::default(),
+            client_seconds_since_update: Family::default(),
+            client_seconds_to_expiry: Family::default(),
+            client_status: Family::default(),
             admission_seconds: seconds_buckets(),
             block_execution_seconds: seconds_buckets(),
             block_execution_cpu_seconds: seconds_buckets(),
@@ -238,7 +267,57 @@ impl Metrics {
             "State-tree updates of committed blocks by where they were computed (prepared, in_commit)",
             m.state_tree_updates.clone(),
         );
+        registry.register(
+            "client_seconds_since_update",
+            "Per chain: hub time minus the time of the latest header its client verified, seconds",
+            m.client_seconds_since_update.clone(),
+        );
+        registry.register(
+            "client_seconds_to_expiry",
+            "Per chain: seconds before its client expires without a newer header (0 once expired)",
+            m.client_seconds_to_expiry.clone(),
+        );
+        registry.register(
+            "client_status",
+            "Per chain: 1 for its client's status (active, expired, frozen, unavailable), 0 for the others",
+            m.client_status.clone(),
+        );
         Metrics { registry, ..m }
+    }
+
+    /// Shows chain `chain`'s client: its status, and its header's age and the time left
+    /// before it expires, in seconds, where known (an unknown one shows no value rather
+    /// than a stale or zero one).
+    pub fn set_client(
+        &self,
+        chain: &str,
+        status: &str,
+        age_secs: Option<u64>,
+        expires_in_secs: Option<u64>,
+    ) {
+        let label = ChainLabel {
+            chain: chain.to_string(),
+        };
+        let gauge = |family: &Family<ChainLabel, Gauge>, secs: Option<u64>| match secs {
+            Some(s) => {
+                family
+                    .get_or_create(&label)
+                    .set(i64::try_from(s).unwrap_or(i64::MAX));
+            }
+            None => {
+                family.remove(&label);
+            }
+        };
+        gauge(&self.client_seconds_since_update, age_secs);
+        gauge(&self.client_seconds_to_expiry, expires_in_secs);
+        for s in CLIENT_STATUSES {
+            self.client_status
+                .get_or_create(&ChainStatusLabel {
+                    chain: chain.to_string(),
+                    status: s.to_string(),
+                })
+                .set(i64::from(s == status));
+        }
     }
 
     /// Increments a reason-labelled counter.
@@ -278,5 +357,38 @@ mod tests {
         let (status, _, body) = metrics_response(Metrics::new().render());
         assert_eq!(status, axum::http::StatusCode::OK);
         assert!(body.contains("junction_height"), "{body}");
+    }
+
+    #[test]
+    fn a_chain_client_shows_one_status_and_only_known_ages() {
+        let m = Metrics::new();
+        m.set_client("evm-a", "active", Some(90), Some(3_510));
+        let body = m.render().unwrap();
+        for line in [
+            "junction_client_status{chain=\"evm-a\",status=\"active\"} 1",
+            "junction_client_status{chain=\"evm-a\",status=\"expired\"} 0",
+            "junction_client_status{chain=\"evm-a\",status=\"frozen\"} 0",
+            "junction_client_seconds_since_update{chain=\"evm-a\"} 90",
+            "junction_client_seconds_to_expiry{chain=\"evm-a\"} 3510",
+        ] {
+            assert!(body.lines().any(|l| l == line), "{line} in\n{body}");
+        }
+        // The client stops loading: its status says so and its ages go, not stay stale.
+        m.set_client("evm-a", "unavailable", None, None);
+        let body = m.render().unwrap();
+        assert!(body
+            .lines()
+            .any(|l| l == "junction_client_status{chain=\"evm-a\",status=\"unavailable\"} 1"));
+        assert!(body
+            .lines()
+            .any(|l| l == "junction_client_status{chain=\"evm-a\",status=\"active\"} 0"));
+        assert!(
+            !body.contains("junction_client_seconds_to_expiry{"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("junction_client_seconds_since_update{"),
+            "{body}"
+        );
     }
 }

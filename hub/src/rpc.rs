@@ -50,7 +50,19 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn metrics(State(s): State<RpcState>) -> impl IntoResponse {
-    crate::metrics::metrics_response(s.shared.metrics.render())
+    // The client gauges read the committed state: on a blocking worker, like other reads.
+    let shared = Arc::clone(&s.shared);
+    let rendered = tokio::task::spawn_blocking(move || {
+        crate::client_report::refresh_client_gauges(&shared);
+        shared.metrics.render()
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(crate::metrics::MetricsError::new(format!(
+            "the metrics worker stopped: {e}"
+        )))
+    });
+    crate::metrics::metrics_response(rendered)
 }
 
 fn error_response(id: Value, e: &RpcError) -> Value {

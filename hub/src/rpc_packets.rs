@@ -221,37 +221,24 @@ fn client_state(shared: &Shared, q: ClientStateParams) -> Result<ClientStateAnsw
     let id = ChainId::new(&q.chain).map_err(|e| RpcError::params(format!("`chain`: {e}")))?;
     let (snap, _, tip) = committed(shared);
     let council = junction_hub_app::load_council(|k| snap.get(k)).map_err(RpcError::internal)?;
-    let mut view = junction_hub_app::Overlay::new(snap.as_ref());
-    let mut packets = junction_packets::PacketState::default();
-    let mut council_copy = council.clone();
-    let exec = junction_hub_app::relay::RelayExec::new(
-        &mut view,
-        &mut council_copy,
-        &mut packets,
-        tip.time_ms,
-    );
-    let client = exec
-        .client_even_frozen(&id)
+    let r = crate::client_report::report(snap.as_ref(), &council, &id, tip.time_ms)
         .map_err(|e| RpcError::not_found(format!("{}: {e}", e.name())))?;
-    let latest = client.latest_height();
-    let frozen_by_vote = council.chain(&id).is_some_and(|c| c.frozen);
-    let status = match client.status(junction_light_clients::Timestamp::from_millis(tip.time_ms)) {
-        _ if frozen_by_vote => "frozen",
-        junction_light_clients::ClientStatus::Active => "active",
-        junction_light_clients::ClientStatus::Expired => "expired",
-        junction_light_clients::ClientStatus::Frozen { .. } => "frozen",
-    };
     let registration = council.chain(&id).map(|c| &c.registration);
+    let latest = r.client.latest_height();
     Ok(ClientStateAnswer {
         chain: id.as_str().to_string(),
         latest_height: latest,
-        latest_timestamp: client.time_ms_at(latest).map(|ms| ms / 1000),
-        heights: client.heights(),
-        status: status.to_string(),
+        latest_timestamp: r.latest_time_ms.map(|ms| ms / 1000),
+        heights: r.client.heights(),
+        status: r.status.to_string(),
         min_confirmations: registration.map(|r| r.params.min_confirmations),
-        gateway: HexBytes(client.gateway().to_vec()),
+        gateway: HexBytes(r.client.gateway().to_vec()),
         binding: Hex(junction_hub_app::clients::target_binding(registration)),
-        frozen: frozen_by_vote,
+        frozen: r.frozen_by_vote,
+        hub_time_ms: tip.time_ms,
+        age_secs: r.ages.age_secs,
+        expires_in_secs: r.ages.expires_in_secs,
+        trusting_period_ms: r.trusting_period_ms,
     })
 }
 

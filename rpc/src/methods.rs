@@ -623,6 +623,20 @@ pub struct ClientStateAnswer {
     pub binding: Hex32,
     /// Frozen by a council vote.
     pub frozen: bool,
+    /// The hub's time the answer is at (the last committed block's), ms.
+    #[serde(default)]
+    pub hub_time_ms: u64,
+    /// How old the latest verified header is at that time, seconds: the time since the
+    /// client last moved, which the trusting period counts from.
+    #[serde(default)]
+    pub age_secs: Option<u64>,
+    /// Seconds left before the client expires unless a newer header arrives (0 once
+    /// expired).
+    #[serde(default)]
+    pub expires_in_secs: Option<u64>,
+    /// The registration's trusting period, ms.
+    #[serde(default)]
+    pub trusting_period_ms: Option<u64>,
 }
 
 /// Parameters of [`PacketShow`].

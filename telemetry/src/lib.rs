@@ -29,6 +29,13 @@ pub fn count_reason(family: &Family<ReasonLabel, Counter>, reason: &str) {
 #[error("metrics_render_failed: the Prometheus text encoding failed: {0}")]
 pub struct MetricsError(String);
 
+impl MetricsError {
+    /// The metrics could not be rendered for `reason`.
+    pub fn new(reason: impl Into<String>) -> Self {
+        MetricsError(reason.into())
+    }
+}
+
 /// Prometheus text exposition of a registry.
 pub fn render_registry(registry: &Registry) -> Result<String, MetricsError> {
     let mut out = String::new();

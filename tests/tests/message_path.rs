@@ -1274,6 +1274,42 @@ fn an_expired_client_is_recovered_by_a_vote_and_waiting_packets_complete() {
         .rpc(0, "client_state", json!({"chain": "evm-a"}))
         .unwrap();
     assert_eq!(state["status"], "expired", "{state}");
+    // An operator saw it coming: the header's age and the time left, in the RPC, in
+    // `junction chain show` and in the metrics.
+    assert_eq!(state["expires_in_secs"], 0, "{state}");
+    assert_eq!(state["trusting_period_ms"], 20_000, "{state}");
+    assert!(state["age_secs"].as_u64().unwrap() >= 20, "{state}");
+    let evm_a = "chain=\"evm-a\"";
+    let status = |net: &Net, s: &str| {
+        net.metric(
+            0,
+            "junction_client_status",
+            &format!("{evm_a},status=\"{s}\""),
+        )
+    };
+    assert_eq!(
+        (status(&env.net, "expired"), status(&env.net, "active")),
+        (1.0, 0.0)
+    );
+    assert_eq!(
+        env.net
+            .metric(0, "junction_client_seconds_to_expiry", evm_a),
+        0.0
+    );
+    assert!(
+        env.net
+            .metric(0, "junction_client_seconds_since_update", evm_a)
+            >= 20.0
+    );
+    let shown = Command::new(junction_bin())
+        .args(["chain", "show", "evm-a", "--rpc"])
+        .arg(format!("http://{}", env.net.rpc[0]))
+        .output()
+        .unwrap();
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["registration"]["chain_id"], "evm-a", "{shown}");
+    assert_eq!(shown["client"]["status"], "expired", "{shown}");
+    assert_eq!(shown["client"]["expires_in_secs"], 0, "{shown}");
     let t = env.far("evm-b");
     let sent = env.send("evm-a", "evm-b", recipient, 25, t);
     // Refused by name, and nothing else happens.
@@ -1314,6 +1350,14 @@ fn an_expired_client_is_recovered_by_a_vote_and_waiting_packets_complete() {
         .rpc(0, "client_state", json!({"chain": "evm-a"}))
         .unwrap();
     assert_eq!(state["status"], "active", "{state}");
+    assert!(
+        state["expires_in_secs"].as_u64().unwrap() > 3_000,
+        "the replaced trust root counts a fresh hour: {state}"
+    );
+    assert_eq!(
+        (status(&env.net, "expired"), status(&env.net, "active")),
+        (0.0, 1.0)
+    );
     let l = env.wait_outcome(&sent, "evm-a", "evm-b", Duration::from_secs(90));
     assert_eq!(
         l.outcome.as_ref().map(|o| o.0.as_str()),
