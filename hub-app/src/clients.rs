@@ -6,7 +6,7 @@
 //! ([`PacketSlot`]); for EVM chains those are the gateway's storage slots.
 
 use junction_light_clients::evm::attested::{
-    AttestedClient, AttestedConfig, AttesterSet, SignedAttestedHeader,
+    AttestedClient, AttestedConfig, AttestedMisbehaviour, AttesterSet, SignedAttestedHeader,
 };
 use junction_light_clients::evm::codec::AttestedTrustRoot;
 use junction_light_clients::evm::mpt::{commitment_slot, receipt_slot, EvmPath, EvmProof};
@@ -222,6 +222,32 @@ impl AnyClient {
                 c.client.apply_header(verified);
                 Ok(height)
             }
+        }
+    }
+
+    /// Verifies evidence of misbehaviour in the ledger kind's encoding (for an attested EVM
+    /// chain, two headers at one height with different hashes, each signed by enough of
+    /// the attesters): the height the client's signers equivocated at. Only reads.
+    pub fn verify_misbehaviour(&self, evidence: &[u8], now: Timestamp) -> Result<u64, ClientError> {
+        match self {
+            AnyClient::EvmAttested(c) => {
+                let evidence = AttestedMisbehaviour::from_bytes(evidence).map_err(|error| {
+                    ClientError::Malformed {
+                        what: "misbehaviour evidence",
+                        error,
+                    }
+                })?;
+                c.client
+                    .verify_misbehaviour(&evidence, now)
+                    .map_err(|e| refused("misbehaviour", e))
+            }
+        }
+    }
+
+    /// Freezes the client at `height`: it then refuses every header and proof.
+    pub fn freeze(&mut self, height: u64) {
+        match self {
+            AnyClient::EvmAttested(c) => c.client.freeze(height),
         }
     }
 

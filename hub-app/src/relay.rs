@@ -43,6 +43,10 @@ pub const COUNTERS_PREFIX: &[u8] = b"pkt/ctr/";
 pub const LOG_FRONTIER_KEY: &[u8] = b"log/frontier";
 /// Prefix of relayer rate-limit buckets.
 pub const BUCKET_PREFIX: &[u8] = b"relayer/bucket/";
+/// Prefix of the misbehaviour evidence that froze a chain's client, by chain id: the
+/// height (u64 big-endian), then the evidence as submitted. It stays after a recovery:
+/// what froze a client is part of the record an auditor proves.
+pub const EVIDENCE_PREFIX: &[u8] = b"client/evidence/";
 
 /// Messages a relayer may submit in a burst.
 pub const RELAYER_BURST: u64 = 20_000;
@@ -73,6 +77,15 @@ pub enum RelayError {
     /// vote (`replace_client`) recovers it, and packets wait until then.
     #[error("the client of chain {0} has expired (no update within its trusting period): a replace_client vote recovers it")]
     ClientExpired(ChainId),
+    /// Misbehaviour froze the chain's client: packets wait until a `replace_client` vote
+    /// gives it a new trust root.
+    #[error("the client of chain {chain} is frozen by misbehaviour at height {height}: a replace_client vote recovers it")]
+    ClientFrozen {
+        /// The chain.
+        chain: ChainId,
+        /// Where its signers equivocated.
+        height: u64,
+    },
     /// The ledger kind has no hub client yet.
     #[error("ledger kind {0} is not supported by the hub yet")]
     UnsupportedLedgerKind(&'static str),
@@ -124,6 +137,7 @@ impl RelayError {
             RelayError::UnknownChain(_) => "unknown_chain",
             RelayError::ChainFrozen(_) => "chain_frozen",
             RelayError::ClientExpired(_) => "client_expired",
+            RelayError::ClientFrozen { .. } => "client_frozen",
             RelayError::UnsupportedLedgerKind(_) => "unsupported_ledger_kind",
             RelayError::BadTrustRoot { .. } => "bad_trust_root",
             RelayError::Malformed { .. } => "malformed_relay_input",
@@ -445,10 +459,7 @@ impl RelayExec<'_> {
         key_hash: &Hash32,
         value: Option<&Hash32>,
     ) -> Result<Arc<LoadedClient>, RelayError> {
-        let c = self.load_client(chain)?;
-        if c.client.status(self.now()) == ClientStatus::Expired {
-            return Err(RelayError::ClientExpired(chain.clone()));
-        }
+        let c = self.usable_client(chain)?;
         let witness = match (&self.tx, self.msg_index) {
             (Some(tx), Some(index)) => ProofWitness::Message { tx, index },
             _ => ProofWitness::Bytes(&proof.proof),
@@ -468,6 +479,59 @@ impl RelayExec<'_> {
             memo.remember(k);
         }
         Ok(c)
+    }
+
+    /// The chain's client, if it may judge proofs now: not frozen (by a vote or by
+    /// misbehaviour) and not expired. Each refusal is one time or a vote lifts, never the
+    /// end of a packet.
+    fn usable_client(&self, chain: &ChainId) -> Result<Arc<LoadedClient>, RelayError> {
+        let c = self.load_client(chain)?;
+        match c.client.status(self.now()) {
+            ClientStatus::Active => Ok(c),
+            ClientStatus::Expired => Err(RelayError::ClientExpired(chain.clone())),
+            ClientStatus::Frozen { height } => Err(RelayError::ClientFrozen {
+                chain: chain.clone(),
+                height,
+            }),
+        }
+    }
+
+    /// Freezes the chain's client on verified evidence that its signers signed two
+    /// conflicting headers, and keeps the evidence in the state.
+    fn submit_misbehaviour(
+        &mut self,
+        chain: &ChainId,
+        evidence: &[u8],
+    ) -> Result<Vec<Event>, RelayError> {
+        let mut c = LoadedClient::clone(&*self.load_client(chain)?);
+        if let ClientStatus::Frozen { height } = c.client.status(self.now()) {
+            return Err(RelayError::ClientFrozen {
+                chain: chain.clone(),
+                height,
+            });
+        }
+        let height = c
+            .client
+            .verify_misbehaviour(evidence, self.now())
+            .map_err(|e| RelayError::of_client(chain, e))?;
+        c.client.freeze(height);
+        self.store_client(chain, c);
+        let mut record = height.to_be_bytes().to_vec();
+        record.extend_from_slice(evidence);
+        self.view
+            .put(key(EVIDENCE_PREFIX, chain.as_str().as_bytes()), record);
+        Ok(vec![Event {
+            kind: "client/frozen".into(),
+            tx: String::new(),
+            attributes: vec![
+                ("chain".into(), chain.as_str().to_string()),
+                ("height".into(), height.to_string()),
+                (
+                    "evidence".into(),
+                    hex::encode(tagged_hash(HashTag::StateEntry, evidence)),
+                ),
+            ],
+        }])
     }
 
     fn update_client(&mut self, chain: &ChainId, header: &[u8]) -> Result<Vec<Event>, RelayError> {
@@ -497,10 +561,7 @@ impl RelayExec<'_> {
             Some(c) if !has_hub_client(c.registration.kind) => return Ok(None),
             Some(_) => {}
         }
-        let c = self.load_client(chain)?;
-        if c.client.status(self.now()) == ClientStatus::Expired {
-            return Err(RelayError::ClientExpired(chain.clone()));
-        }
+        let c = self.usable_client(chain)?;
         let height = c.client.latest_height();
         let time_ms = c.client.time_ms_at(height).unwrap_or(0);
         Ok(Some(DestHead { height, time_ms }))
@@ -563,6 +624,7 @@ impl RelayExec<'_> {
     pub fn run(&mut self, msg: &RelayMsg) -> Result<Vec<Event>, RelayError> {
         match msg {
             RelayMsg::UpdateClient { chain, header } => self.update_client(chain, header),
+            RelayMsg::Misbehaviour { chain, evidence } => self.submit_misbehaviour(chain, evidence),
             RelayMsg::RecvPacket { packet, proof } => {
                 let key_hash = packet.key().hash();
                 let source = self.prove_slot(
@@ -778,7 +840,7 @@ pub fn entry_kind_name(kind: EntryKind) -> &'static str {
 mod tests {
     use super::*;
     use crate::state::{AppState, Overlay};
-    use junction_light_clients::evm::attested::{testkit, AttestedHeader};
+    use junction_light_clients::evm::attested::{testkit, AttestedHeader, SignedAttestedHeader};
     use junction_light_clients::evm::codec::AttestedTrustRoot;
     use junction_spec::gov::{Fraction, LightClientParams};
     use junction_spec::LedgerKind;
@@ -1000,6 +1062,143 @@ mod tests {
             client_from_registration(&bad).unwrap_err().name(),
             "bad_trust_root"
         );
+    }
+
+    /// Evidence that attesters `signers` signed two headers at `number` that differ.
+    fn equivocation(number: u64, signers: usize) -> (SignedAttestedHeader, SignedAttestedHeader) {
+        let a = testkit::signed_attested_header(31_337, signers, number, [1; 32], 1_001);
+        let b = testkit::signed_attested_header(31_337, signers, number, [9; 32], 1_001);
+        (a, b)
+    }
+
+    fn evidence(a: &SignedAttestedHeader, b: &SignedAttestedHeader) -> Vec<u8> {
+        junction_light_clients::evm::attested::AttestedMisbehaviour {
+            a: a.clone(),
+            b: b.clone(),
+        }
+        .to_bytes()
+    }
+
+    #[test]
+    fn misbehaviour_freezes_the_client_until_its_trust_root_is_replaced_and_forgeries_are_refused_by_name(
+    ) {
+        let reg = registration(LedgerKind::EvmAttested, 4, Fraction { num: 2, den: 3 });
+        let chain = reg.chain_id.clone();
+        let mut council = crate::testutil::council_with_chains([1; 32], vec![reg.clone()]);
+        let state = AppState::default();
+        let mut view = Overlay::new(&state);
+        let mut packets = PacketState::default();
+        let now_ms = 1_100_000;
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        let submit = |exec: &mut RelayExec<'_>, chain: &ChainId, evidence: Vec<u8>| {
+            exec.run(&RelayMsg::Misbehaviour {
+                chain: chain.clone(),
+                evidence,
+            })
+        };
+        let (a, b) = equivocation(6, 3);
+        // Forged or mistaken evidence: each refused by its own name, and nothing frozen.
+        let (_, b7) = equivocation(7, 3);
+        let (_, b_two) = equivocation(6, 2);
+        let mut b_strangers = b.clone();
+        b_strangers.signatures = (10..13)
+            .map(|seed| testkit::sign(&testkit::attester_key(seed), &b.header))
+            .collect();
+        let mut b_other_chain = b.clone();
+        b_other_chain.header.chain_id = 1;
+        b_other_chain.signatures = testkit::attester_keys(3)
+            .iter()
+            .map(|k| testkit::sign(k, &b_other_chain.header))
+            .collect();
+        let cases: Vec<(&str, ChainId, Vec<u8>)> = vec![
+            (
+                "misbehaviour_height_mismatch",
+                chain.clone(),
+                evidence(&a, &b7),
+            ),
+            ("misbehaviour_same_header", chain.clone(), evidence(&a, &a)),
+            (
+                "insufficient_signatures",
+                chain.clone(),
+                evidence(&a, &b_two),
+            ),
+            (
+                "signer_not_attester",
+                chain.clone(),
+                evidence(&a, &b_strangers),
+            ),
+            ("wrong_chain", chain.clone(), evidence(&a, &b_other_chain)),
+            ("malformed_relay_input", chain.clone(), vec![1, 2, 3]),
+            (
+                "unknown_chain",
+                ChainId::new("evm-z").unwrap(),
+                evidence(&a, &b),
+            ),
+        ];
+        for (name, on, bytes) in cases {
+            let e = submit(&mut exec, &on, bytes).unwrap_err();
+            assert_eq!(e.name(), name, "{e}");
+        }
+        assert_eq!(
+            exec.client(&chain).unwrap().status(exec.now()),
+            ClientStatus::Active
+        );
+        assert_eq!(exec.view.get(&key(EVIDENCE_PREFIX, b"evm-a")), None);
+
+        // Two conflicting headers, each signed by enough attesters: frozen at their height.
+        let events = submit(&mut exec, &chain, evidence(&a, &b)).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, "client/frozen");
+        assert!(events[0]
+            .attributes
+            .contains(&("height".to_string(), "6".to_string())));
+        let kept = exec.view.get(&key(EVIDENCE_PREFIX, b"evm-a")).unwrap();
+        assert_eq!(kept[..8], 6u64.to_be_bytes());
+        assert_eq!(kept[8..], evidence(&a, &b)[..]);
+        // Every header and proof at the client is refused now, by a name that a vote can
+        // lift (a packet waits; nothing error-acks it).
+        let e = submit(&mut exec, &chain, evidence(&a, &b)).unwrap_err();
+        assert_eq!(e.name(), "client_frozen", "{e}");
+        let next = testkit::signed_attested_header(31_337, 3, 6, [1; 32], 1_001);
+        let e = exec
+            .run(&RelayMsg::UpdateClient {
+                chain: chain.clone(),
+                header: next.to_bytes(),
+            })
+            .unwrap_err();
+        assert_eq!(e.name(), "client_frozen", "{e}");
+        let proof = SourceProof {
+            height: 5,
+            proof: vec![0; 8],
+        };
+        let e = exec
+            .prove_slot(
+                &chain,
+                &proof,
+                PacketSlot::Commitment,
+                &[9; 32],
+                Some(&[5; 32]),
+            )
+            .unwrap_err();
+        assert_eq!(e.name(), "client_frozen", "{e}");
+        let e = exec.dest_head(&chain).unwrap_err();
+        assert_eq!(e.name(), "client_frozen", "{e}");
+        drop(exec);
+
+        // A replace_client vote (another trust root) starts the client afresh; the evidence
+        // stays on record.
+        let mut replaced = reg.clone();
+        let mut root = AttestedTrustRoot::from_bytes(&reg.trust_root).unwrap();
+        root.trusted.number = 8;
+        root.trusted.hash = [8; 32];
+        root.trusted.timestamp = 1_050;
+        replaced.trust_root = root.to_bytes();
+        let mut council = crate::testutil::council_with_chains([1; 32], vec![replaced]);
+        let exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        let client = exec.client(&chain).unwrap();
+        assert_eq!(client.status(exec.now()), ClientStatus::Active);
+        assert_eq!(client.latest_height(), 8);
+        assert!(exec.view.get(&key(EVIDENCE_PREFIX, b"evm-a")).is_some());
     }
 
     #[test]

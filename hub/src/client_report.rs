@@ -31,6 +31,11 @@ pub struct ClientReport {
     pub trusting_period_ms: Option<u64>,
     /// The clock it was judged at.
     pub ages: ClientAges,
+    /// Where misbehaviour froze the client, if it did.
+    pub frozen_height: Option<u64>,
+    /// The evidence that last froze the chain's client (height-prefixed as stored, the
+    /// prefix removed here).
+    pub evidence: Option<Vec<u8>>,
 }
 
 /// A client's age and the time left before it expires, in whole seconds.
@@ -95,6 +100,13 @@ pub fn report(
     } else {
         status_name(own)
     };
+    let frozen_height = match own {
+        ClientStatus::Frozen { height } => Some(height),
+        _ => None,
+    };
+    let evidence = state
+        .get(&evidence_key(id))
+        .and_then(|v| v.get(8..).map(<[u8]>::to_vec));
     let latest_time_ms = client.time_ms_at(client.latest_height());
     let trusting_period_ms = registration.map(|c| c.registration.params.trusting_period_ms);
     let ages = ClientAges::at(
@@ -110,7 +122,16 @@ pub fn report(
         latest_time_ms,
         trusting_period_ms,
         ages,
+        frozen_height,
+        evidence,
     })
+}
+
+/// The state key of the evidence that froze chain `id`'s client.
+fn evidence_key(id: &ChainId) -> Vec<u8> {
+    let mut k = junction_hub_app::relay::EVIDENCE_PREFIX.to_vec();
+    k.extend_from_slice(id.as_str().as_bytes());
+    k
 }
 
 /// Sets the per-chain client gauges from the committed state (at a scrape: the ages move

@@ -72,6 +72,8 @@ pub struct Metrics {
     pub client_seconds_to_expiry: Family<ChainLabel, Gauge>,
     /// Per chain and status: 1 for the client's status, 0 for the others.
     pub client_status: Family<ChainStatusLabel, Gauge>,
+    /// Per chain: clients frozen by verified misbehaviour evidence.
+    pub client_frozen: Family<ChainLabel, Counter>,
 }
 
 /// Label of a per-chain metric.
@@ -160,6 +162,7 @@ impl Metrics {
             client_seconds_since_update: Family::default(),
             client_seconds_to_expiry: Family::default(),
             client_status: Family::default(),
+            client_frozen: Family::default(),
             admission_seconds: seconds_buckets(),
             block_execution_seconds: seconds_buckets(),
             block_execution_cpu_seconds: seconds_buckets(),
@@ -282,6 +285,11 @@ impl Metrics {
             "Per chain: 1 for its client's status (active, expired, frozen, unavailable), 0 for the others",
             m.client_status.clone(),
         );
+        registry.register(
+            "client_frozen",
+            "Per chain: clients frozen by verified misbehaviour evidence",
+            m.client_frozen.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -338,6 +346,17 @@ impl Metrics {
             Self::count(&self.relay_rejected, reason);
         } else if e.kind == "client/updated" {
             self.client_updates.inc();
+        } else if e.kind == "client/frozen" {
+            let chain = e
+                .attributes
+                .iter()
+                .find(|(k, _)| k == "chain")
+                .map_or("unknown", |(_, v)| v.as_str());
+            self.client_frozen
+                .get_or_create(&ChainLabel {
+                    chain: chain.to_string(),
+                })
+                .inc();
         }
     }
 

@@ -239,6 +239,8 @@ fn client_state(shared: &Shared, q: ClientStateParams) -> Result<ClientStateAnsw
         age_secs: r.ages.age_secs,
         expires_in_secs: r.ages.expires_in_secs,
         trusting_period_ms: r.trusting_period_ms,
+        frozen_height: r.frozen_height,
+        evidence: r.evidence.map(HexBytes),
     })
 }
 

@@ -1294,7 +1294,7 @@ impl Delivery {
 /// The packet key a relay message is about.
 fn msg_key(m: &RelayMsg) -> Option<Hash32> {
     match m {
-        RelayMsg::UpdateClient { .. } => None,
+        RelayMsg::UpdateClient { .. } | RelayMsg::Misbehaviour { .. } => None,
         RelayMsg::RecvPacket { packet, .. }
         | RelayMsg::AckPacket { packet, .. }
         | RelayMsg::TimeoutPacket { packet, .. } => Some(packet.key().hash()),

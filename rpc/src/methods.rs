@@ -637,6 +637,14 @@ pub struct ClientStateAnswer {
     /// The registration's trusting period, ms.
     #[serde(default)]
     pub trusting_period_ms: Option<u64>,
+    /// The height misbehaviour froze the client at (its signers signed two conflicting
+    /// headers there); `None` unless it is frozen by misbehaviour.
+    #[serde(default)]
+    pub frozen_height: Option<u64>,
+    /// The evidence that last froze the chain's client, as submitted (kept after a
+    /// recovery: it is part of the record).
+    #[serde(default)]
+    pub evidence: Option<HexBytes>,
 }
 
 /// Parameters of [`PacketShow`].

@@ -16,6 +16,9 @@ pub const MAX_HEADER_BYTES: usize = 16_384;
 pub const MAX_PROOF_BYTES: usize = 32_768;
 /// Most messages in one `Relay` transaction.
 pub const MAX_RELAY_MSGS: usize = 64;
+/// Largest encoded evidence a `Misbehaviour` message may carry (two headers with their
+/// signatures or commits).
+pub const MAX_EVIDENCE_BYTES: usize = 2 * MAX_HEADER_BYTES;
 
 /// A proof of a packet's commitment on its source chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +87,16 @@ pub enum RelayMsg {
         /// For a packet the hub never received: its commitment proof on the source.
         commitment: Option<SourceProof>,
     },
+    /// Tag `0x05`: evidence that the signers the hub's client of `chain` trusts signed two
+    /// conflicting headers. Verified, it freezes the client until a council vote replaces
+    /// its trust root.
+    Misbehaviour {
+        /// The chain.
+        chain: ChainId,
+        /// The ledger kind's evidence encoding.
+        #[serde(with = "crate::serde_hex::bytes")]
+        evidence: Vec<u8>,
+    },
 }
 
 impl RelayMsg {
@@ -95,6 +108,8 @@ impl RelayMsg {
     pub const TAG_ACK_PACKET: u8 = 0x03;
     /// Tag of [`RelayMsg::TimeoutPacket`].
     pub const TAG_TIMEOUT_PACKET: u8 = 0x04;
+    /// Tag of [`RelayMsg::Misbehaviour`].
+    pub const TAG_MISBEHAVIOUR: u8 = 0x05;
 
     /// Stable short name (events, metrics).
     pub fn name(&self) -> &'static str {
@@ -103,13 +118,14 @@ impl RelayMsg {
             RelayMsg::RecvPacket { .. } => "recv_packet",
             RelayMsg::AckPacket { .. } => "ack_packet",
             RelayMsg::TimeoutPacket { .. } => "timeout_packet",
+            RelayMsg::Misbehaviour { .. } => "misbehaviour",
         }
     }
 
     /// The packet the message concerns, if any.
     pub fn packet(&self) -> Option<&Packet> {
         match self {
-            RelayMsg::UpdateClient { .. } => None,
+            RelayMsg::UpdateClient { .. } | RelayMsg::Misbehaviour { .. } => None,
             RelayMsg::RecvPacket { packet, .. }
             | RelayMsg::AckPacket { packet, .. }
             | RelayMsg::TimeoutPacket { packet, .. } => Some(packet),
@@ -122,6 +138,7 @@ impl RelayMsg {
             RelayMsg::RecvPacket { .. } => Self::TAG_RECV_PACKET,
             RelayMsg::AckPacket { .. } => Self::TAG_ACK_PACKET,
             RelayMsg::TimeoutPacket { .. } => Self::TAG_TIMEOUT_PACKET,
+            RelayMsg::Misbehaviour { .. } => Self::TAG_MISBEHAVIOUR,
         }
     }
 }
@@ -158,6 +175,10 @@ impl Encode for RelayMsg {
                 absence.encode_to(out);
                 commitment.encode_to(out);
             }
+            RelayMsg::Misbehaviour { chain, evidence } => {
+                chain.encode_to(out);
+                encode_bytes(evidence, out);
+            }
         }
     }
 }
@@ -183,6 +204,10 @@ impl Decode for RelayMsg {
                 packet: Decode::decode_from(r)?,
                 absence: Decode::decode_from(r)?,
                 commitment: Decode::decode_from(r)?,
+            }),
+            Self::TAG_MISBEHAVIOUR => Ok(RelayMsg::Misbehaviour {
+                chain: Decode::decode_from(r)?,
+                evidence: decode_bytes(r, MAX_EVIDENCE_BYTES)?,
             }),
             tag => Err(DecodeError::InvalidTag {
                 what: "relay message",
@@ -241,6 +266,10 @@ mod tests {
                 packet: packet(),
                 absence: proof.clone(),
                 commitment: Some(proof),
+            },
+            RelayMsg::Misbehaviour {
+                chain: ChainId::new("evm-a").unwrap_or_else(|e| panic!("{e}")),
+                evidence: vec![4; 500],
             },
         ];
         for m in msgs {

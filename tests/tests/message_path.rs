@@ -1301,12 +1301,10 @@ fn an_expired_client_is_recovered_by_a_vote_and_waiting_packets_complete() {
             .metric(0, "junction_client_seconds_since_update", evm_a)
             >= 20.0
     );
-    let shown = Command::new(junction_bin())
-        .args(["chain", "show", "evm-a", "--rpc"])
-        .arg(format!("http://{}", env.net.rpc[0]))
-        .output()
-        .unwrap();
-    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let rpc = format!("http://{}", env.net.rpc[0]);
+    let (ok, out) = junction_tests::run_cli(&["chain", "show", "evm-a", "--rpc", &rpc]);
+    assert!(ok, "{out}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(shown["registration"]["chain_id"], "evm-a", "{shown}");
     assert_eq!(shown["client"]["status"], "expired", "{shown}");
     assert_eq!(shown["client"]["expires_in_secs"], 0, "{shown}");
@@ -1365,4 +1363,143 @@ fn an_expired_client_is_recovered_by_a_vote_and_waiting_packets_complete() {
         "{l:?}"
     );
     assert_eq!(env.balance("evm-b", recipient), U256::from(25));
+}
+
+/// Two blocks at one height of an attested chain, each signed by its attesters: the
+/// chain forked (anvil's snapshot and revert make the fork) and the attesters vouched for
+/// both. A relayer hands the hub the two headers; the hub verifies them against the
+/// attesters it trusts, freezes the client and keeps the evidence. Every proof at the
+/// client is then refused by name, and a packet sent meanwhile waits (no error-ack) until
+/// a council vote replaces the trust root; then it completes.
+#[test]
+fn a_forked_attested_chain_freezes_its_client_until_a_vote_and_waiting_packets_complete() {
+    use alloy::providers::Provider;
+    use junction_light_clients::evm::attested::AttestedMisbehaviour;
+    let Some(mut env) = setup(32_700, false) else {
+        return;
+    };
+    let a = env.adapter("evm-a");
+    let provider = a.provider().clone();
+    let call = |method: &'static str, params: Value| -> Value {
+        env.rt
+            .block_on(provider.raw_request::<_, Value>(method.into(), params))
+            .unwrap()
+    };
+    // Interval mining stops while the fork is made, so that only these blocks are mined.
+    call("evm_setIntervalMining", json!([0]));
+    let tip = env.rt.block_on(a.latest_height()).unwrap();
+    let tip_time = env.rt.block_on(a.attested_header(tip)).unwrap().timestamp;
+    let snapshot = call("evm_snapshot", json!([]));
+    call("evm_mine", json!([tip_time + 2]));
+    let first = env.rt.block_on(a.signed_header(tip + 1)).unwrap();
+    call("evm_revert", json!([snapshot]));
+    call("evm_mine", json!([tip_time + 3]));
+    let second = env.rt.block_on(a.signed_header(tip + 1)).unwrap();
+    call("evm_setIntervalMining", json!([1]));
+    assert_ne!(first.header.hash, second.header.hash);
+    let evidence = AttestedMisbehaviour {
+        a: first,
+        b: second,
+    }
+    .to_bytes();
+    let chain = junction_spec::ChainId::new("evm-a").unwrap();
+    let key = env.relayer_key();
+    env.relay(
+        &key,
+        vec![RelayMsg::Misbehaviour {
+            chain: chain.clone(),
+            evidence: evidence.clone(),
+        }],
+    )
+    .unwrap();
+
+    let state = env
+        .net
+        .rpc(0, "client_state", json!({"chain": "evm-a"}))
+        .unwrap();
+    assert_eq!(state["status"], "frozen", "{state}");
+    assert_eq!(state["frozen_height"], tip + 1, "{state}");
+    assert_eq!(state["evidence"], hex::encode(&evidence), "{state}");
+    let evm_a = "chain=\"evm-a\"";
+    assert_eq!(
+        env.net.metric(0, "junction_client_frozen_total", evm_a),
+        1.0
+    );
+    assert_eq!(
+        env.net.metric(
+            0,
+            "junction_client_status",
+            &format!("{evm_a},status=\"frozen\"")
+        ),
+        1.0
+    );
+    // The evidence is in the committed state: an auditor proves it without trusting us.
+    let proof = env
+        .net
+        .rpc(
+            0,
+            "state_proof",
+            json!({"key": hex::encode(b"client/evidence/evm-a")}),
+        )
+        .unwrap();
+    assert!(
+        proof["value"]
+            .as_str()
+            .unwrap()
+            .ends_with(&hex::encode(&evidence)),
+        "{proof}"
+    );
+    // The same evidence again, or a header: refused by name, nothing else changes.
+    let e = env
+        .relay(
+            &key,
+            vec![RelayMsg::Misbehaviour {
+                chain: chain.clone(),
+                evidence,
+            }],
+        )
+        .unwrap_err();
+    assert_eq!(error_name(&e), "client_frozen", "{e}");
+
+    // A packet sent while the client is frozen waits: its proofs are refused, it is not
+    // error-acked.
+    let recipient = Address::repeat_byte(0x63);
+    let t = env.far("evm-b");
+    let sent = env.send("evm-a", "evm-b", recipient, 40, t);
+    env.start_relayer();
+    std::thread::sleep(Duration::from_secs(6));
+    let l = env.lifecycle(&sent, "evm-a", "evm-b");
+    assert_eq!(l.outcome, None, "{l:?}");
+    assert!(
+        env.net
+            .metric(0, "junction_rejected_txs_total", "client_frozen")
+            >= 1.0
+    );
+
+    // The council replaces the trust root (a header of the branch the chain kept).
+    let latest = env.rt.block_on(a.latest_height()).unwrap();
+    let root = env.rt.block_on(a.trust_root(latest)).unwrap();
+    let reg: Value = env
+        .net
+        .rpc(0, "chain_show", json!({"id": "evm-a"}))
+        .unwrap();
+    let params: junction_spec::gov::LightClientParams =
+        serde_json::from_value(reg["registration"]["params"].clone()).unwrap();
+    env.pass(vec![ProposalKind::ReplaceClient {
+        chain,
+        params,
+        trust_root: root.to_bytes(),
+    }]);
+    let state = env
+        .net
+        .rpc(0, "client_state", json!({"chain": "evm-a"}))
+        .unwrap();
+    assert_eq!(state["status"], "active", "{state}");
+    let l = env.wait_outcome(&sent, "evm-a", "evm-b", Duration::from_secs(90));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("ack"),
+        "{l:?}"
+    );
+    assert_eq!(env.balance("evm-b", recipient), U256::from(40));
 }

@@ -8,8 +8,8 @@ use junction_spec::encoding::{decode_bytes, decode_vec, encode_bytes, encode_len
 use junction_spec::{Decode, DecodeError, Encode, Reader};
 
 use super::attested::{
-    AttestedClient, AttestedConfig, AttestedConsensusState, AttestedHeader, AttesterSet,
-    SignedAttestedHeader, MAX_ATTESTERS, MAX_HISTORY, MAX_SIGNATURES,
+    AttestedClient, AttestedConfig, AttestedConsensusState, AttestedHeader, AttestedMisbehaviour,
+    AttesterSet, SignedAttestedHeader, MAX_ATTESTERS, MAX_HISTORY, MAX_SIGNATURES,
 };
 use super::mpt::EvmProof;
 
@@ -79,6 +79,23 @@ impl Decode for SignedAttestedHeader {
             header,
             signatures,
             full_header,
+        })
+    }
+}
+
+/// `a || b`: the two signed headers, each as [`SignedAttestedHeader`] encodes.
+impl Encode for AttestedMisbehaviour {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.a.encode_to(out);
+        self.b.encode_to(out);
+    }
+}
+
+impl Decode for AttestedMisbehaviour {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            a: Decode::decode_from(r)?,
+            b: Decode::decode_from(r)?,
         })
     }
 }
@@ -247,6 +264,22 @@ mod tests {
             receipts_root: [0xbb; 32],
             timestamp: 1_000 + number,
         }
+    }
+
+    #[test]
+    fn misbehaviour_evidence_round_trips_and_refuses_a_cut_or_a_tail() {
+        let a = testkit::signed_attested_header(7, 3, 9, [1; 32], 1_000);
+        let b = testkit::signed_attested_header(7, 3, 9, [2; 32], 1_000);
+        let evidence = AttestedMisbehaviour { a, b };
+        let bytes = evidence.to_bytes();
+        assert_eq!(AttestedMisbehaviour::from_bytes(&bytes), Ok(evidence));
+        assert!(AttestedMisbehaviour::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        let mut tail = bytes.clone();
+        tail.push(0);
+        assert!(matches!(
+            AttestedMisbehaviour::from_bytes(&tail),
+            Err(DecodeError::TrailingBytes { .. })
+        ));
     }
 
     #[test]
