@@ -86,6 +86,17 @@ pub enum RelayError {
         /// Where its signers equivocated.
         height: u64,
     },
+    /// Misbehaviour evidence about a height before the oldest state the client keeps
+    /// (before the trust root a vote last gave it).
+    #[error("evidence for chain {chain} at height {height} is older than its client's oldest kept state ({earliest})")]
+    EvidenceBeforeTrustedState {
+        /// The chain.
+        chain: ChainId,
+        /// The evidence's height.
+        height: u64,
+        /// The oldest height the client keeps.
+        earliest: u64,
+    },
     /// The ledger kind has no hub client yet.
     #[error("ledger kind {0} is not supported by the hub yet")]
     UnsupportedLedgerKind(&'static str),
@@ -138,6 +149,7 @@ impl RelayError {
             RelayError::ChainFrozen(_) => "chain_frozen",
             RelayError::ClientExpired(_) => "client_expired",
             RelayError::ClientFrozen { .. } => "client_frozen",
+            RelayError::EvidenceBeforeTrustedState { .. } => "evidence_before_trusted_state",
             RelayError::UnsupportedLedgerKind(_) => "unsupported_ledger_kind",
             RelayError::BadTrustRoot { .. } => "bad_trust_root",
             RelayError::Malformed { .. } => "malformed_relay_input",
@@ -514,6 +526,17 @@ impl RelayExec<'_> {
             .client
             .verify_misbehaviour(evidence, self.now())
             .map_err(|e| RelayError::of_client(chain, e))?;
+        // Evidence about heights before the oldest state the client keeps speaks of what a
+        // vote already ruled on (a replaced trust root starts there): replayed after a
+        // recovery, it would freeze the restarted client for good.
+        let earliest = c.client.heights().first().copied().unwrap_or(0);
+        if height < earliest {
+            return Err(RelayError::EvidenceBeforeTrustedState {
+                chain: chain.clone(),
+                height,
+                earliest,
+            });
+        }
         c.client.freeze(height);
         self.store_client(chain, c);
         let mut record = height.to_be_bytes().to_vec();
@@ -1194,11 +1217,19 @@ mod tests {
         root.trusted.timestamp = 1_050;
         replaced.trust_root = root.to_bytes();
         let mut council = crate::testutil::council_with_chains([1; 32], vec![replaced]);
-        let exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
         let client = exec.client(&chain).unwrap();
         assert_eq!(client.status(exec.now()), ClientStatus::Active);
         assert_eq!(client.latest_height(), 8);
         assert!(exec.view.get(&key(EVIDENCE_PREFIX, b"evm-a")).is_some());
+        // The old evidence again cannot freeze the client the vote restarted: it is about
+        // a height before the state the council trusted anew.
+        let e = submit(&mut exec, &chain, evidence(&a, &b)).unwrap_err();
+        assert_eq!(e.name(), "evidence_before_trusted_state", "{e}");
+        assert_eq!(
+            exec.client(&chain).unwrap().status(exec.now()),
+            ClientStatus::Active
+        );
     }
 
     #[test]
