@@ -1455,7 +1455,7 @@ fn a_forked_attested_chain_freezes_its_client_until_a_vote_and_waiting_packets_c
             &key,
             vec![RelayMsg::Misbehaviour {
                 chain: chain.clone(),
-                evidence,
+                evidence: evidence.clone(),
             }],
         )
         .unwrap_err();
@@ -1486,7 +1486,7 @@ fn a_forked_attested_chain_freezes_its_client_until_a_vote_and_waiting_packets_c
     let params: junction_spec::gov::LightClientParams =
         serde_json::from_value(reg["registration"]["params"].clone()).unwrap();
     env.pass(vec![ProposalKind::ReplaceClient {
-        chain,
+        chain: chain.clone(),
         params,
         trust_root: root.to_bytes(),
     }]);
@@ -1495,6 +1495,11 @@ fn a_forked_attested_chain_freezes_its_client_until_a_vote_and_waiting_packets_c
         .rpc(0, "client_state", json!({"chain": "evm-a"}))
         .unwrap();
     assert_eq!(state["status"], "active", "{state}");
+    // The evidence the vote ruled on, replayed, cannot freeze the restarted client.
+    let e = env
+        .relay(&key, vec![RelayMsg::Misbehaviour { chain, evidence }])
+        .unwrap_err();
+    assert_eq!(error_name(&e), "evidence_before_trusted_state", "{e}");
     let l = env.wait_outcome(&sent, "evm-a", "evm-b", Duration::from_secs(90));
     assert_eq!(
         l.outcome.as_ref().map(|o| o.0.as_str()),
