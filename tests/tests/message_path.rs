@@ -1508,3 +1508,73 @@ fn a_forked_attested_chain_freezes_its_client_until_a_vote_and_waiting_packets_c
     );
     assert_eq!(env.balance("evm-b", recipient), U256::from(40));
 }
+
+/// The council rotates a chain's attesters by vote (`replace_client` with a new attester
+/// set and a fresh trusted header of the same chain and gateway): headers signed by the old
+/// attesters are refused by name from then on, headers signed by the new ones move the
+/// client, and packets keep flowing on the same route and gateway.
+#[test]
+fn attesters_are_rotated_by_a_vote_and_packets_flow_under_the_new_set() {
+    use junction_light_clients::evm::attested::testkit;
+    let Some(mut env) = setup(32_900, false) else {
+        return;
+    };
+    // The members' attester keys sign every chain's headers: both chains rotate.
+    let new_keys: Vec<k256::ecdsa::SigningKey> = (200..204).map(testkit::attester_key).collect();
+    let mut kinds = Vec::new();
+    let mut rotated_at = Vec::new();
+    for id in ["evm-a", "evm-b"] {
+        let adapter = env.adapter(id);
+        let latest = env.rt.block_on(adapter.latest_height()).unwrap();
+        let mut root = env.rt.block_on(adapter.trust_root(latest)).unwrap();
+        assert!(root
+            .attesters
+            .iter()
+            .all(|old| new_keys.iter().all(|k| testkit::address(k) != *old)));
+        root.attesters = new_keys.iter().map(testkit::address).collect();
+        let reg: Value = env.net.rpc(0, "chain_show", json!({"id": id})).unwrap();
+        let params: junction_spec::gov::LightClientParams =
+            serde_json::from_value(reg["registration"]["params"].clone()).unwrap();
+        kinds.push(ProposalKind::ReplaceClient {
+            chain: junction_spec::ChainId::new(id).unwrap(),
+            params,
+            trust_root: root.to_bytes(),
+        });
+        rotated_at.push(latest);
+    }
+    env.pass(kinds);
+
+    // The old attesters no longer move the client.
+    let key = env.relayer_key();
+    let (stale, _) = env.update("evm-a");
+    let e = env.relay(&key, vec![stale]).unwrap_err();
+    assert_eq!(error_name(&e), "signer_not_attester", "{e}");
+    // The relayer gets the new attesters' keys; the packet then flows.
+    for c in &env.evm.relayer.chains {
+        assert_eq!(c.attester_key_files.len(), new_keys.len());
+        for (path, k) in c.attester_key_files.iter().zip(&new_keys) {
+            junction_hub::config::AttestationKeyFile::from_key(k)
+                .save(std::path::Path::new(path))
+                .unwrap();
+        }
+    }
+    let recipient = Address::repeat_byte(0x64);
+    let t = env.far("evm-b");
+    let sent = env.send("evm-a", "evm-b", recipient, 15, t);
+    env.start_relayer();
+    let l = env.wait_outcome(&sent, "evm-a", "evm-b", Duration::from_secs(90));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("ack"),
+        "{l:?}"
+    );
+    assert_eq!(env.balance("evm-b", recipient), U256::from(15));
+    let state = env
+        .net
+        .rpc(0, "client_state", json!({"chain": "evm-a"}))
+        .unwrap();
+    assert!(
+        state["latest_height"].as_u64().unwrap() > rotated_at[0],
+        "the new attesters moved the client: {state}"
+    );
+}
