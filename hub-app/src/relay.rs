@@ -286,8 +286,9 @@ pub fn client_from_registration(reg: &ChainRegistration) -> Result<AnyClient, Re
 }
 
 /// The hub's judgement of a chain registration or trust-root replacement
-/// ([`ClientCheck`]): a kind the hub follows must start a client from it, and a
-/// replacement keeps the chain's gateway (its EIP-155 id and address), since routes,
+/// ([`ClientCheck`]): the hub must have a client of the kind and start it from the
+/// registration (else `unsupported_ledger_kind` or `bad_trust_root`), and a replacement
+/// keeps the chain's gateway (its EIP-155 id and address), since routes,
 /// packets and the entries already logged are bound to it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HubClientCheck;
@@ -298,11 +299,8 @@ impl ClientCheck for HubClientCheck {
         next: &ChainRegistration,
         current: Option<&ChainRegistration>,
     ) -> Result<(), String> {
-        if !has_hub_client(next.kind) {
-            // No hub client of that kind yet: nothing to construct (its packets have no
-            // route until one exists).
-            return Ok(());
-        }
+        // A kind without a hub client is refused here, by name, rather than registered
+        // and left to fail every message later.
         client_from_registration(next).map_err(|e| format!("{}: {e}", e.name()))?;
         if let Some(cur) = current {
             if target_binding(Some(cur)) != target_binding(Some(next)) {
@@ -1079,6 +1077,10 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(e.name(), "unsupported_ledger_kind");
+        // The council is told so before any vote, by name.
+        let tm = registration(LedgerKind::Tendermint, 4, Fraction { num: 2, den: 3 });
+        let refused = HubClientCheck.check(&tm, None).unwrap_err();
+        assert!(refused.starts_with("unsupported_ledger_kind"), "{refused}");
         let mut bad = registration(LedgerKind::EvmAttested, 4, Fraction { num: 2, den: 3 });
         bad.trust_root.truncate(10);
         assert_eq!(

@@ -59,9 +59,13 @@ fn register_chain_file(dir: &Path, id: &str) -> String {
 }
 
 fn register_chain_file_with(dir: &Path, id: &str, trust_root: Vec<u8>) -> String {
+    register_kind_file(dir, id, LedgerKind::EvmAttested, trust_root)
+}
+
+fn register_kind_file(dir: &Path, id: &str, kind: LedgerKind, trust_root: Vec<u8>) -> String {
     let p = ProposalKind::RegisterChain(ChainRegistration {
         chain_id: ChainId::new(id).unwrap(),
-        kind: LedgerKind::EvmAttested,
+        kind,
         params: LightClientParams {
             trust_level: Fraction { num: 2, den: 3 },
             trusting_period_ms: 86_400_000,
@@ -314,6 +318,23 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
         &rpc(0),
     ]);
     assert!(refused.contains("client_refused"), "{refused}");
+    // Nor on a kind the hub has no client of: refused by name, not registered to fail
+    // every message later.
+    let unfollowed = register_kind_file(files, "chain-d", LedgerKind::Bitcoin, vec![0xab; 80]);
+    let refused = cli_err(&[
+        "gov",
+        "propose",
+        "file",
+        &unfollowed,
+        "--home",
+        &home(0),
+        "--rpc",
+        &rpc(0),
+    ]);
+    assert!(
+        refused.contains("client_refused") && refused.contains("unsupported_ledger_kind"),
+        "{refused}"
+    );
 
     // A replayed transaction: the exact bytes of a committed vote.
     let show = net.rpc(1, "gov_show", json!({"id": route_id})).unwrap();
