@@ -10,6 +10,10 @@ use junction_light_clients::evm::attested::{
 };
 use junction_light_clients::evm::codec::AttestedTrustRoot;
 use junction_light_clients::evm::mpt::{commitment_slot, receipt_slot, EvmPath, EvmProof};
+use junction_light_clients::tendermint::client::TendermintClient;
+use junction_light_clients::tendermint::hub::{
+    decode_misbehaviour, decode_update, TendermintTrustRoot,
+};
 use junction_light_clients::{ClientStatus, LightClient, NamedError, Timestamp};
 use junction_spec::{
     evm_target_binding, ChainRegistration, Decode, DecodeError, Encode, Hash32, LedgerKind,
@@ -53,8 +57,16 @@ pub enum ClientError {
     },
 }
 
-/// Whether the hub has a client of `kind` (and so can deliver to, and prove from, it).
+/// Whether the hub has a client of `kind`: it can register the chain and prove packets
+/// from it.
 pub fn has_hub_client(kind: LedgerKind) -> bool {
+    matches!(kind, LedgerKind::EvmAttested | LedgerKind::Tendermint)
+}
+
+/// Whether the hub can deliver packets to a chain of `kind` (an adapter carries them to a
+/// gateway there and proves its receipts back); the other kinds with a hub client are
+/// sources only, and a packet to one of them has no route.
+pub fn can_deliver_to(kind: LedgerKind) -> bool {
     kind == LedgerKind::EvmAttested
 }
 
@@ -120,11 +132,69 @@ impl EvmAttestedHubClient {
     }
 }
 
+/// A Tendermint / Cosmos SDK client and where its chain keeps packet commitments.
+#[derive(Clone, Debug)]
+pub struct TendermintHubClient {
+    client: TendermintClient,
+    store: Vec<u8>,
+    key_prefix: Vec<u8>,
+}
+
+/// Key segment before a packet key hash in a Tendermint chain's commitment store.
+pub const TENDERMINT_COMMITMENTS: &[u8] = b"commitments/";
+/// Key segment before a packet key hash in a Tendermint chain's receipt store.
+pub const TENDERMINT_RECEIPTS: &[u8] = b"receipts/";
+
+impl TendermintHubClient {
+    fn from_registration(reg: &ChainRegistration) -> Result<Self, ClientError> {
+        let bad = |reason: String| ClientError::BadTrustRoot(reason);
+        let root =
+            TendermintTrustRoot::from_bytes(&reg.trust_root).map_err(|e| bad(e.to_string()))?;
+        if root.store.is_empty() {
+            return Err(bad("the commitment store name is empty".into()));
+        }
+        let p = &reg.params;
+        let client = root
+            .start_client(
+                (p.trust_level.num, p.trust_level.den),
+                p.trusting_period_ms.saturating_mul(1_000_000),
+                p.max_clock_drift_ms.saturating_mul(1_000_000),
+                CLIENT_HISTORY,
+            )
+            .map_err(|e| bad(e.to_string()))?;
+        Ok(TendermintHubClient {
+            client,
+            store: root.store,
+            key_prefix: root.key_prefix,
+        })
+    }
+
+    /// The light client.
+    pub fn client(&self) -> &TendermintClient {
+        &self.client
+    }
+
+    /// Where the chain keeps a packet's `slot`: the path `[store, key_prefix ‖
+    /// "commitments/" or "receipts/" ‖ packet key hash]` of an ICS-23 proof under the app
+    /// hash (`spec/packets.md`, "Commitment layouts").
+    pub fn packet_path(&self, slot: PacketSlot, key_hash: &Hash32) -> Vec<Vec<u8>> {
+        let mut key = self.key_prefix.clone();
+        key.extend_from_slice(match slot {
+            PacketSlot::Commitment => TENDERMINT_COMMITMENTS,
+            PacketSlot::Receipt => TENDERMINT_RECEIPTS,
+        });
+        key.extend_from_slice(key_hash);
+        vec![self.store.clone(), key]
+    }
+}
+
 /// A hub light client of any kind the hub follows.
 #[derive(Clone, Debug)]
 pub enum AnyClient {
     /// An EVM chain followed through council-registered attesters.
     EvmAttested(EvmAttestedHubClient),
+    /// A Tendermint / Cosmos SDK chain followed by its validators' commits.
+    Tendermint(TendermintHubClient),
 }
 
 impl AnyClient {
@@ -133,6 +203,9 @@ impl AnyClient {
         match reg.kind {
             LedgerKind::EvmAttested => Ok(AnyClient::EvmAttested(
                 EvmAttestedHubClient::from_registration(reg)?,
+            )),
+            LedgerKind::Tendermint => Ok(AnyClient::Tendermint(
+                TendermintHubClient::from_registration(reg)?,
             )),
             other => Err(ClientError::UnsupportedKind(other.as_str())),
         }
@@ -149,6 +222,10 @@ impl AnyClient {
                 client: AttestedClient::from_bytes(bytes).map_err(malformed)?,
                 gateway: fresh.gateway,
             })),
+            AnyClient::Tendermint(fresh) => Ok(AnyClient::Tendermint(TendermintHubClient {
+                client: TendermintClient::from_bytes(bytes).map_err(malformed)?,
+                ..fresh
+            })),
         }
     }
 
@@ -156,6 +233,7 @@ impl AnyClient {
     pub fn encode_to(&self, out: &mut Vec<u8>) {
         match self {
             AnyClient::EvmAttested(c) => c.client.encode_to(out),
+            AnyClient::Tendermint(c) => c.client.encode_to(out),
         }
     }
 
@@ -163,6 +241,7 @@ impl AnyClient {
     pub fn kind(&self) -> LedgerKind {
         match self {
             AnyClient::EvmAttested(_) => LedgerKind::EvmAttested,
+            AnyClient::Tendermint(_) => LedgerKind::Tendermint,
         }
     }
 
@@ -170,6 +249,7 @@ impl AnyClient {
     pub fn status(&self, now: Timestamp) -> ClientStatus {
         match self {
             AnyClient::EvmAttested(c) => c.client.status(now),
+            AnyClient::Tendermint(c) => c.client.status(now),
         }
     }
 
@@ -177,6 +257,7 @@ impl AnyClient {
     pub fn latest_height(&self) -> u64 {
         match self {
             AnyClient::EvmAttested(c) => c.client.latest_height(),
+            AnyClient::Tendermint(c) => c.client.latest_height(),
         }
     }
 
@@ -187,6 +268,10 @@ impl AnyClient {
                 .client
                 .consensus_state(height)
                 .map(|s| s.timestamp.saturating_mul(1000)),
+            AnyClient::Tendermint(c) => c
+                .client
+                .consensus_state(height)
+                .map(|s| s.timestamp.nanos() / 1_000_000),
         }
     }
 
@@ -194,13 +279,16 @@ impl AnyClient {
     pub fn heights(&self) -> Vec<u64> {
         match self {
             AnyClient::EvmAttested(c) => c.client.parts().2.keys().copied().collect(),
+            AnyClient::Tendermint(c) => c.client.stored_heights(),
         }
     }
 
-    /// The on-ledger contract the hub delivers to and proves from (the EVM gateway).
+    /// Where the hub proves packets from on the ledger: the EVM gateway's address, or a
+    /// Tendermint chain's commitment store name.
     pub fn gateway(&self) -> &[u8] {
         match self {
             AnyClient::EvmAttested(c) => &c.gateway,
+            AnyClient::Tendermint(c) => &c.store,
         }
     }
 
@@ -219,6 +307,19 @@ impl AnyClient {
                     .verify_header(&signed, now)
                     .map_err(|e| refused("header", e))?;
                 let height = verified.number;
+                c.client.apply_header(verified);
+                Ok(height)
+            }
+            AnyClient::Tendermint(c) => {
+                let update = decode_update(header).map_err(|error| ClientError::Malformed {
+                    what: "header",
+                    error,
+                })?;
+                let verified = c
+                    .client
+                    .verify_header(&update, now)
+                    .map_err(|e| refused("header", e))?;
+                let height = verified.height;
                 c.client.apply_header(verified);
                 Ok(height)
             }
@@ -241,6 +342,16 @@ impl AnyClient {
                     .verify_misbehaviour(&evidence, now)
                     .map_err(|e| refused("misbehaviour", e))
             }
+            AnyClient::Tendermint(c) => {
+                let evidence =
+                    decode_misbehaviour(evidence).map_err(|error| ClientError::Malformed {
+                        what: "misbehaviour evidence",
+                        error,
+                    })?;
+                c.client
+                    .verify_misbehaviour(&evidence, now)
+                    .map_err(|e| refused("misbehaviour", e))
+            }
         }
     }
 
@@ -248,6 +359,7 @@ impl AnyClient {
     pub fn freeze(&mut self, height: u64) {
         match self {
             AnyClient::EvmAttested(c) => c.client.freeze(height),
+            AnyClient::Tendermint(c) => c.client.freeze(height),
         }
     }
 
@@ -278,6 +390,14 @@ impl AnyClient {
                 match value {
                     Some(v) => c.client.verify_membership(height, &path, v, &evm_proof),
                     None => c.client.verify_non_membership(height, &path, &evm_proof),
+                }
+                .map_err(|e| refused("proof", e))
+            }
+            AnyClient::Tendermint(c) => {
+                let path = c.packet_path(slot, key_hash);
+                match value {
+                    Some(v) => c.client.verify_membership(height, &path, v, proof),
+                    None => c.client.verify_non_membership(height, &path, proof),
                 }
                 .map_err(|e| refused("proof", e))
             }

@@ -26,7 +26,7 @@ use junction_spec::{
     DecodeError, Encode, EntryKind, Hash32, HashTag, Packet, RelayMsg, RouteId, SourceProof,
 };
 
-use crate::clients::{has_hub_client, target_binding, AnyClient, ClientError, PacketSlot};
+use crate::clients::{can_deliver_to, target_binding, AnyClient, ClientError, PacketSlot};
 use crate::event::Event;
 use crate::state::StateWriter;
 use std::sync::Arc;
@@ -579,7 +579,7 @@ impl RelayExec<'_> {
     fn dest_head(&self, chain: &ChainId) -> Result<Option<DestHead>, RelayError> {
         match self.council.chain(chain) {
             None => return Ok(None),
-            Some(c) if !has_hub_client(c.registration.kind) => return Ok(None),
+            Some(c) if !can_deliver_to(c.registration.kind) => return Ok(None),
             Some(_) => {}
         }
         let c = self.usable_client(chain)?;
@@ -1062,7 +1062,9 @@ mod tests {
             let reg = registration(LedgerKind::EvmAttested, n, Fraction { num, den });
             let client = client_from_registration(&reg).unwrap();
             assert_eq!(client.gateway(), &[7; 20]);
-            let AnyClient::EvmAttested(evm) = &client;
+            let AnyClient::EvmAttested(evm) = &client else {
+                unreachable!("an attested registration starts an attested client")
+            };
             assert_eq!(
                 evm.client().parts().1.threshold(),
                 want,
@@ -1071,15 +1073,15 @@ mod tests {
             assert_eq!(client.latest_height(), 5);
         }
         let e = client_from_registration(&registration(
-            LedgerKind::Tendermint,
+            LedgerKind::Bitcoin,
             4,
             Fraction { num: 2, den: 3 },
         ))
         .unwrap_err();
         assert_eq!(e.name(), "unsupported_ledger_kind");
         // The council is told so before any vote, by name.
-        let tm = registration(LedgerKind::Tendermint, 4, Fraction { num: 2, den: 3 });
-        let refused = HubClientCheck.check(&tm, None).unwrap_err();
+        let btc = registration(LedgerKind::Bitcoin, 4, Fraction { num: 2, den: 3 });
+        let refused = HubClientCheck.check(&btc, None).unwrap_err();
         assert!(refused.starts_with("unsupported_ledger_kind"), "{refused}");
         let mut bad = registration(LedgerKind::EvmAttested, 4, Fraction { num: 2, den: 3 });
         bad.trust_root.truncate(10);
@@ -1232,6 +1234,159 @@ mod tests {
             exec.client(&chain).unwrap().status(exec.now()),
             ClientStatus::Active
         );
+    }
+
+    /// A Tendermint chain, `cosmos-a`, that keeps packet commitments in store `junction`
+    /// under `packets/`: followed from a trusted header, updated by its validators' commit,
+    /// and proving a commitment with an ICS-23 proof under the app hash.
+    #[test]
+    fn a_tendermint_chain_is_followed_and_proves_commitments_from_its_store() {
+        use junction_light_clients::tendermint::client::{from_tm_time, Misbehaviour};
+        use junction_light_clients::tendermint::hub::{
+            encode_misbehaviour, encode_update, TendermintTrustRoot,
+        };
+        use junction_light_clients::tendermint::proof::testkit::store_membership;
+        use junction_light_clients::tendermint::testkit as tm;
+        let keys = tm::validator_keys(1, 4);
+        let t0 = Timestamp::from_secs(1_000);
+        let trusted = tm::signed_light_block("cosmos-a", 3, t0, &keys, &keys, &[1; 32]).unwrap();
+        let key_hash = [9u8; 32];
+        let value = [5u8; 32];
+        let mut key = b"packets/".to_vec();
+        key.extend_from_slice(crate::clients::TENDERMINT_COMMITMENTS);
+        key.extend_from_slice(&key_hash);
+        let (app_hash, proof) = store_membership(b"junction", &key, &value, 4, 3, 7).unwrap();
+        let t5 = Timestamp::from_secs(1_010);
+        let next = tm::signed_light_block("cosmos-a", 5, t5, &keys, &keys, &app_hash).unwrap();
+        let header = tm::header_from(&next, &trusted);
+        let h = &trusted.signed_header.header;
+        let root = TendermintTrustRoot {
+            chain_id: "cosmos-a".into(),
+            height: 3,
+            time_ns: from_tm_time(h.time).unwrap().nanos(),
+            app_hash: h.app_hash.as_bytes().to_vec(),
+            next_validators_hash: h.next_validators_hash.as_bytes().try_into().unwrap(),
+            unbonding_period_ns: 21 * 86_400 * 1_000_000_000,
+            store: b"junction".to_vec(),
+            key_prefix: b"packets/".to_vec(),
+        };
+        let reg = ChainRegistration {
+            chain_id: ChainId::new("cosmos-a").unwrap(),
+            kind: LedgerKind::Tendermint,
+            params: LightClientParams {
+                trust_level: Fraction { num: 2, den: 3 },
+                trusting_period_ms: 14 * 86_400_000,
+                max_clock_drift_ms: 10_000,
+                min_confirmations: 0,
+                threshold: Fraction { num: 2, den: 3 },
+            },
+            trust_root: root.to_bytes(),
+        };
+        assert!(crate::clients::has_hub_client(LedgerKind::Tendermint));
+        HubClientCheck.check(&reg, None).unwrap();
+        let chain = reg.chain_id.clone();
+        let mut council = crate::testutil::council_with_chains([1; 32], vec![reg]);
+        let state = AppState::default();
+        let mut view = Overlay::new(&state);
+        let mut packets = PacketState::default();
+        let now_ms = 1_020_000;
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+
+        // A header its validators signed moves the client; garbage is refused by name.
+        let e = exec
+            .run(&RelayMsg::UpdateClient {
+                chain: chain.clone(),
+                header: vec![1, 2, 3],
+            })
+            .unwrap_err();
+        assert_eq!(e.name(), "malformed_relay_input", "{e}");
+        let strangers = tm::validator_keys(99, 4);
+        let forged =
+            tm::signed_light_block("cosmos-a", 5, t5, &strangers, &strangers, &app_hash).unwrap();
+        let e = exec
+            .run(&RelayMsg::UpdateClient {
+                chain: chain.clone(),
+                header: encode_update(&tm::header_from(&forged, &trusted)),
+            })
+            .unwrap_err();
+        assert_eq!(e.name(), "not_enough_trust", "{e}");
+        let events = exec
+            .run(&RelayMsg::UpdateClient {
+                chain: chain.clone(),
+                header: encode_update(&header),
+            })
+            .unwrap();
+        assert_eq!(events[0].kind, "client/updated");
+        let client = exec.client(&chain).unwrap();
+        assert_eq!(client.latest_height(), 5);
+        assert_eq!(client.time_ms_at(5), Some(1_010_000));
+        assert_eq!(client.gateway(), b"junction");
+
+        // The commitment is proven under the app hash; any other claim is refused by name.
+        let at = |height| SourceProof {
+            height,
+            proof: proof.clone(),
+        };
+        exec.prove_slot(
+            &chain,
+            &at(5),
+            PacketSlot::Commitment,
+            &key_hash,
+            Some(&value),
+        )
+        .unwrap();
+        for (name, height, slot, kh, v) in [
+            (
+                "value_mismatch",
+                5,
+                PacketSlot::Commitment,
+                key_hash,
+                [6u8; 32],
+            ),
+            ("key_mismatch", 5, PacketSlot::Commitment, [8u8; 32], value),
+            ("key_mismatch", 5, PacketSlot::Receipt, key_hash, value),
+            (
+                "consensus_state_not_found",
+                4,
+                PacketSlot::Commitment,
+                key_hash,
+                value,
+            ),
+        ] {
+            let e = exec
+                .prove_slot(&chain, &at(height), slot, &kh, Some(&v))
+                .unwrap_err();
+            assert_eq!(e.name(), name, "{e}");
+        }
+        // A source only: a packet to it has no route (no adapter delivers there).
+        assert!(exec.dest_head(&chain).unwrap().is_none());
+        drop(exec);
+
+        // The stored client reads back as it was written.
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        assert_eq!(exec.client(&chain).unwrap().latest_height(), 5);
+
+        // Its validators signing another block at height 5: frozen, proofs refused.
+        let other = tm::signed_light_block("cosmos-a", 5, t5, &keys, &keys, &[3; 32]).unwrap();
+        let evidence = encode_misbehaviour(&Misbehaviour {
+            header1: header,
+            header2: tm::header_from(&other, &trusted),
+        });
+        exec.run(&RelayMsg::Misbehaviour {
+            chain: chain.clone(),
+            evidence,
+        })
+        .unwrap();
+        let e = exec
+            .prove_slot(
+                &chain,
+                &at(5),
+                PacketSlot::Commitment,
+                &key_hash,
+                Some(&value),
+            )
+            .unwrap_err();
+        assert_eq!(e.name(), "client_frozen", "{e}");
     }
 
     #[test]

@@ -932,3 +932,100 @@ fn path_segments(path: &[Vec<u8>]) -> Result<Vec<&[u8]>, TendermintError> {
     }
     Ok(path.iter().map(Vec::as_slice).collect())
 }
+
+/// Largest app hash (a consensus state's proof root) a stored client may hold.
+pub const MAX_ROOT_BYTES: usize = 64;
+
+/// The client's canonical encoding (spec/encoding.md rules), as the hub's state keeps it:
+/// chain id (string) ‖ trust numerator u64 ‖ trust denominator u64 ‖ trusting period ns
+/// u64 ‖ unbonding period ns u64 ‖ max clock drift ns u64 ‖ latest height u64 ‖ frozen
+/// height Option<u64> ‖ max consensus states u64 ‖ u32 count ‖ per consensus state, by
+/// height: height u64 ‖ time ns u64 ‖ root bytes (cap 64) ‖ next validators hash bytes (32,
+/// or empty for none).
+impl junction_spec::Encode for TendermintClient {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        use junction_spec::encoding::{encode_bytes, encode_len, encode_str};
+        let s = &self.state;
+        encode_str(s.chain_id.as_str(), out);
+        s.trust_level.numerator().encode_to(out);
+        s.trust_level.denominator().encode_to(out);
+        s.trusting_period_ns.encode_to(out);
+        s.unbonding_period_ns.encode_to(out);
+        s.max_clock_drift_ns.encode_to(out);
+        s.latest_height.encode_to(out);
+        s.frozen_height.encode_to(out);
+        (s.max_consensus_states as u64).encode_to(out);
+        encode_len(self.consensus_states.len(), out);
+        for (height, cs) in &self.consensus_states {
+            height.encode_to(out);
+            cs.timestamp.nanos().encode_to(out);
+            encode_bytes(&cs.root, out);
+            encode_bytes(cs.next_validators_hash.as_bytes(), out);
+        }
+    }
+}
+
+impl junction_spec::Decode for TendermintClient {
+    fn decode_from(r: &mut junction_spec::Reader<'_>) -> Result<Self, junction_spec::DecodeError> {
+        use junction_spec::encoding::{decode_bytes, decode_string};
+        use junction_spec::DecodeError;
+        let invalid = DecodeError::InvalidValue;
+        let chain_id = decode_string(r, 50)?;
+        let numerator = u64::decode_from(r)?;
+        let denominator = u64::decode_from(r)?;
+        let config = ClientConfig {
+            chain_id,
+            trust_numerator: numerator,
+            trust_denominator: denominator,
+            trusting_period_ns: u64::decode_from(r)?,
+            unbonding_period_ns: u64::decode_from(r)?,
+            max_clock_drift_ns: u64::decode_from(r)?,
+            max_consensus_states: 0,
+        };
+        let latest_height = u64::decode_from(r)?;
+        let frozen_height = Option::<u64>::decode_from(r)?;
+        let max_states = usize::try_from(u64::decode_from(r)?)
+            .ok()
+            .filter(|n| (1..=DEFAULT_MAX_CONSENSUS_STATES).contains(n))
+            .ok_or(invalid("tendermint client: consensus states kept"))?;
+        let count = r.read_len(max_states)?;
+        let mut states = BTreeMap::new();
+        for _ in 0..count {
+            let height = u64::decode_from(r)?;
+            let timestamp = Timestamp(u64::decode_from(r)?);
+            let root = decode_bytes(r, MAX_ROOT_BYTES)?;
+            let next = decode_bytes(r, 32)?;
+            let next_validators_hash = match next.len() {
+                0 => Hash::None,
+                _ => Hash::from_bytes(tendermint::hash::Algorithm::Sha256, &next)
+                    .map_err(|_| invalid("tendermint client: next validators hash"))?,
+            };
+            let cs = ConsensusState {
+                timestamp,
+                root,
+                next_validators_hash,
+            };
+            if states.insert(height, cs).is_some() || states.keys().next_back() != Some(&height) {
+                return Err(DecodeError::NonCanonical(
+                    "tendermint consensus states must be in increasing height order",
+                ));
+            }
+        }
+        let latest = states.get(&latest_height).cloned().ok_or(invalid(
+            "tendermint client: no consensus state at the latest height",
+        ))?;
+        // The same rules as a new client's: trust level, periods, chain id, height.
+        let mut client = TendermintClient::new(
+            &ClientConfig {
+                max_consensus_states: max_states,
+                ..config
+            },
+            latest_height,
+            latest,
+        )
+        .map_err(|_| invalid("tendermint client: configuration"))?;
+        client.consensus_states = states;
+        client.state.frozen_height = frozen_height;
+        Ok(client)
+    }
+}

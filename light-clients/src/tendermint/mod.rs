@@ -6,6 +6,7 @@ pub mod batch;
 pub mod bisection;
 pub mod client;
 pub mod codec;
+pub mod hub;
 pub mod proof;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

@@ -1338,6 +1338,25 @@ pub mod testkit {
     /// `(app_hash, store_name, key, value, merkle_proof_bytes)`.
     pub type CosmosCase = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
 
+    /// A membership proof of `key` = `value` in store `store` (an IAVL proof of `depth`
+    /// steps inside a multistore of `n_stores` stores): `(app_hash, merkle_proof_bytes)`.
+    pub fn store_membership(
+        store: &[u8],
+        key: &[u8],
+        value: &[u8],
+        depth: usize,
+        n_stores: usize,
+        seed: u64,
+    ) -> Option<(Vec<u8>, Vec<u8>)> {
+        let (inner, store_root) = iavl_existence(key, value, depth, seed)?;
+        let (outer, app_hash) = multistore_existence(store, &store_root, n_stores, seed)?;
+        let bytes = encode_merkle_proof(vec![
+            commitment_proof::Proof::Exist(inner),
+            commitment_proof::Proof::Exist(outer),
+        ]);
+        Some((app_hash, bytes))
+    }
+
     /// A Cosmos SDK membership case: `(app_hash, store_name, key, value, merkle_proof_bytes)`
     /// with an IAVL proof of `depth` steps inside a multistore of `n_stores` stores.
     pub fn cosmos_membership(depth: usize, n_stores: usize, seed: u64) -> Option<CosmosCase> {
