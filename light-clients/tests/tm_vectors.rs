@@ -354,6 +354,83 @@ fn kvstore_v0_38_commit_verifies_and_every_signature_flip_is_refused() {
     }
 }
 
+/// The real capture through the hub's encodings: the council's trust root names block 1,
+/// the relayer's `UpdateClient` header carries commit 10 with its validator sets, and the
+/// client the hub stores after it reads back equal.
+#[test]
+fn kvstore_v0_38_header_moves_a_hub_client_through_the_hub_encodings() {
+    use junction_light_clients::tendermint::hub::{
+        decode_update, encode_update, TendermintTrustRoot,
+    };
+    use junction_spec::{Decode as _, Encode as _};
+    let Some(dir) = kvstore_dir() else { return };
+    let set = kvstore_set(&dir);
+    let b1: tendermint::block::Header = serde_json::from_value(
+        read_json(&dir.join("block_at_height_1.json"))["result"]["block"]["header"].clone(),
+    )
+    .unwrap();
+    let sh10: SignedHeader = serde_json::from_value(
+        read_json(&dir.join("commit_at_height_10.json"))["result"]["signed_header"].clone(),
+    )
+    .unwrap();
+    const DAY: u64 = 86_400 * 1_000_000_000;
+    let root = TendermintTrustRoot {
+        chain_id: "dockerchain".into(),
+        height: 1,
+        time_ns: from_tm_time(b1.time).unwrap().nanos(),
+        app_hash: b1.app_hash.as_bytes().to_vec(),
+        next_validators_hash: b1.next_validators_hash.as_bytes().try_into().unwrap(),
+        unbonding_period_ns: 21 * DAY,
+        store: b"junction".to_vec(),
+        key_prefix: vec![],
+    };
+    let root = TendermintTrustRoot::from_bytes(&root.to_bytes()).unwrap();
+    let mut client = root
+        .start_client((1, 3), 14 * DAY, 10_000_000_000, 256)
+        .unwrap();
+    let wire = encode_update(&Header {
+        signed_header: sh10.clone(),
+        validator_set: set.clone(),
+        trusted_height: 1,
+        trusted_next_validator_set: set,
+    });
+    let header = decode_update(&wire).unwrap();
+    let now = from_tm_time(sh10.header.time)
+        .unwrap()
+        .plus_nanos(60_000_000_000);
+    let v = client.verify_header(&header, now).unwrap();
+    client.apply_header(v);
+    assert_eq!(client.latest_height(), 10);
+    let stored = TendermintClient::from_bytes(&client.to_bytes()).unwrap();
+    assert_eq!(stored, client);
+    assert_eq!(
+        stored.consensus_state(10).unwrap().root,
+        sh10.header.app_hash.as_bytes().to_vec()
+    );
+    // One flipped byte of a signature on the wire: refused for that signature.
+    let sig = sh10.commit.signatures.iter().find_map(|s| match s {
+        tendermint::block::CommitSig::BlockIdFlagCommit {
+            signature: Some(sig),
+            ..
+        } => Some(sig.as_bytes().to_vec()),
+        _ => None,
+    });
+    let sig = sig.unwrap();
+    let at = wire
+        .windows(sig.len())
+        .position(|w| w == sig.as_slice())
+        .unwrap();
+    let mut flipped = wire.clone();
+    flipped[at] ^= 1;
+    let fresh = root
+        .start_client((1, 3), 14 * DAY, 10_000_000_000, 256)
+        .unwrap();
+    let refused = fresh
+        .verify_header(&decode_update(&flipped).unwrap(), now)
+        .unwrap_err();
+    assert_eq!(refused.name(), "invalid_commit_signature", "{refused}");
+}
+
 #[test]
 fn kvstore_v0_38_client_skips_from_height_1_to_10() {
     let Some(dir) = kvstore_dir() else { return };
