@@ -1578,3 +1578,120 @@ fn attesters_are_rotated_by_a_vote_and_packets_flow_under_the_new_set() {
         "the new attesters moved the client: {state}"
     );
 }
+
+/// A Tendermint chain registered by vote from the real CometBFT v0.38 kvstore capture (the
+/// trust root names block 1), then moved on 4 validators by a relayer's `UpdateClient`
+/// carrying the capture's real commit 10 with its validator set; the same commit with one
+/// signature byte flipped is refused by name and moves nothing.
+#[test]
+fn a_tendermint_chain_registered_by_vote_follows_its_real_commits() {
+    use junction_light_clients::tendermint::client::{from_tm_time, Header};
+    use junction_light_clients::tendermint::hub::{encode_update, TendermintTrustRoot};
+    let Some(dir) = junction_spec::testkit::vector_path("tendermint/tendermint-rs/kvstore_v0_38")
+    else {
+        return;
+    };
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+    };
+    let validators: Vec<tendermint::validator::Info> =
+        serde_json::from_value(read("genesis.json")["result"]["genesis"]["validators"].clone())
+            .unwrap();
+    let set = tendermint::validator::Set::without_proposer(validators);
+    let b1: tendermint::block::Header =
+        serde_json::from_value(read("block_at_height_1.json")["result"]["block"]["header"].clone())
+            .unwrap();
+    let sh10: tendermint::block::signed_header::SignedHeader =
+        serde_json::from_value(read("commit_at_height_10.json")["result"]["signed_header"].clone())
+            .unwrap();
+    let Some(env) = setup(33_100, false) else {
+        return;
+    };
+    const YEAR_MS: u64 = 365 * 86_400_000;
+    let root = TendermintTrustRoot {
+        chain_id: "dockerchain".into(),
+        height: 1,
+        time_ns: from_tm_time(b1.time).unwrap().nanos(),
+        app_hash: b1.app_hash.as_bytes().to_vec(),
+        next_validators_hash: b1.next_validators_hash.as_bytes().try_into().unwrap(),
+        // The capture is old: a long trusting period keeps it within trust today.
+        unbonding_period_ns: 11 * YEAR_MS * 1_000_000,
+        store: b"junction".to_vec(),
+        key_prefix: vec![],
+    };
+    let chain = junction_spec::ChainId::new("tm-kv").unwrap();
+    env.pass(vec![ProposalKind::RegisterChain(
+        junction_spec::ChainRegistration {
+            chain_id: chain.clone(),
+            kind: junction_spec::LedgerKind::Tendermint,
+            params: junction_spec::gov::LightClientParams {
+                trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
+                trusting_period_ms: 10 * YEAR_MS,
+                max_clock_drift_ms: 10_000,
+                min_confirmations: 0,
+                threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
+            },
+            trust_root: root.to_bytes(),
+        },
+    )]);
+    let state = env
+        .net
+        .rpc(0, "client_state", json!({"chain": "tm-kv"}))
+        .unwrap();
+    assert_eq!(
+        (state["status"].as_str(), state["latest_height"].as_u64()),
+        (Some("active"), Some(1)),
+        "{state}"
+    );
+
+    let wire = encode_update(&Header {
+        signed_header: sh10.clone(),
+        validator_set: set.clone(),
+        trusted_height: 1,
+        trusted_next_validator_set: set,
+    });
+    let sig = sh10
+        .commit
+        .signatures
+        .iter()
+        .find_map(|s| match s {
+            tendermint::block::CommitSig::BlockIdFlagCommit {
+                signature: Some(sig),
+                ..
+            } => Some(sig.as_bytes().to_vec()),
+            _ => None,
+        })
+        .unwrap();
+    let at = wire
+        .windows(sig.len())
+        .position(|w| w == sig.as_slice())
+        .unwrap();
+    let mut flipped = wire.clone();
+    flipped[at] ^= 1;
+    let key = env.relayer_key();
+    let e = env
+        .relay(
+            &key,
+            vec![RelayMsg::UpdateClient {
+                chain: chain.clone(),
+                header: flipped,
+            }],
+        )
+        .unwrap_err();
+    assert_eq!(error_name(&e), "invalid_commit_signature", "{e}");
+    env.relay(
+        &key,
+        vec![RelayMsg::UpdateClient {
+            chain,
+            header: wire,
+        }],
+    )
+    .unwrap();
+    let state = env
+        .net
+        .rpc(0, "client_state", json!({"chain": "tm-kv"}))
+        .unwrap();
+    assert_eq!(state["latest_height"], 10, "{state}");
+    assert_eq!(state["heights"], json!([1, 10]), "{state}");
+    assert_eq!(state["gateway"], hex::encode(b"junction"), "{state}");
+}
