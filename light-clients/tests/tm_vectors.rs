@@ -283,6 +283,19 @@ fn kvstore_dir() -> Option<std::path::PathBuf> {
     common::vector_path("tendermint/tendermint-rs/kvstore_v0_38")
 }
 
+/// The capture's block 1 header and its signed header at height 10.
+fn kvstore_header_1_and_commit_10(dir: &Path) -> (tendermint::block::Header, SignedHeader) {
+    let b1 = serde_json::from_value(
+        read_json(&dir.join("block_at_height_1.json"))["result"]["block"]["header"].clone(),
+    )
+    .unwrap();
+    let sh10 = serde_json::from_value(
+        read_json(&dir.join("commit_at_height_10.json"))["result"]["signed_header"].clone(),
+    )
+    .unwrap();
+    (b1, sh10)
+}
+
 fn kvstore_set(dir: &Path) -> ValidatorSet {
     let g = read_json(&dir.join("genesis.json"));
     let vals = g["result"]["genesis"]["validators"].as_array().unwrap();
@@ -365,14 +378,7 @@ fn kvstore_v0_38_header_moves_a_hub_client_through_the_hub_encodings() {
     use junction_spec::{Decode as _, Encode as _};
     let Some(dir) = kvstore_dir() else { return };
     let set = kvstore_set(&dir);
-    let b1: tendermint::block::Header = serde_json::from_value(
-        read_json(&dir.join("block_at_height_1.json"))["result"]["block"]["header"].clone(),
-    )
-    .unwrap();
-    let sh10: SignedHeader = serde_json::from_value(
-        read_json(&dir.join("commit_at_height_10.json"))["result"]["signed_header"].clone(),
-    )
-    .unwrap();
+    let (b1, sh10) = kvstore_header_1_and_commit_10(&dir);
     const DAY: u64 = 86_400 * 1_000_000_000;
     let root = TendermintTrustRoot {
         chain_id: "dockerchain".into(),
@@ -408,20 +414,8 @@ fn kvstore_v0_38_header_moves_a_hub_client_through_the_hub_encodings() {
         sh10.header.app_hash.as_bytes().to_vec()
     );
     // One flipped byte of a signature on the wire: refused for that signature.
-    let sig = sh10.commit.signatures.iter().find_map(|s| match s {
-        tendermint::block::CommitSig::BlockIdFlagCommit {
-            signature: Some(sig),
-            ..
-        } => Some(sig.as_bytes().to_vec()),
-        _ => None,
-    });
-    let sig = sig.unwrap();
-    let at = wire
-        .windows(sig.len())
-        .position(|w| w == sig.as_slice())
-        .unwrap();
-    let mut flipped = wire.clone();
-    flipped[at] ^= 1;
+    let flipped =
+        junction_light_clients::tendermint::testkit::flip_commit_signature(&wire, &sh10).unwrap();
     let fresh = root
         .start_client((1, 3), 14 * DAY, 10_000_000_000, 256)
         .unwrap();
@@ -435,14 +429,7 @@ fn kvstore_v0_38_header_moves_a_hub_client_through_the_hub_encodings() {
 fn kvstore_v0_38_client_skips_from_height_1_to_10() {
     let Some(dir) = kvstore_dir() else { return };
     let set = kvstore_set(&dir);
-    let b1: tendermint::block::Header = serde_json::from_value(
-        read_json(&dir.join("block_at_height_1.json"))["result"]["block"]["header"].clone(),
-    )
-    .unwrap();
-    let sh10: SignedHeader = serde_json::from_value(
-        read_json(&dir.join("commit_at_height_10.json"))["result"]["signed_header"].clone(),
-    )
-    .unwrap();
+    let (b1, sh10) = kvstore_header_1_and_commit_10(&dir);
     assert_eq!(b1.next_validators_hash, set.hash());
     const DAY: u64 = 86_400 * 1_000_000_000;
     let cfg = ClientConfig {

@@ -622,6 +622,24 @@ impl Env {
             .unwrap();
     }
 
+    /// The hub's `client_state` of `chain` (node 0).
+    fn client_state(&self, chain: &str) -> Value {
+        self.net
+            .rpc(0, "client_state", json!({"chain": chain}))
+            .unwrap()
+    }
+
+    /// Waits for `sent` to be acked and checks that `recipient` holds `amount` on `dst`.
+    fn expect_delivered(&self, sent: &Sent, src: &str, dst: &str, recipient: Address, amount: u64) {
+        let l = self.wait_outcome(sent, src, dst, Duration::from_secs(90));
+        assert_eq!(
+            l.outcome.as_ref().map(|o| o.0.as_str()),
+            Some("ack"),
+            "{l:?}"
+        );
+        assert_eq!(self.balance(dst, recipient), U256::from(amount));
+    }
+
     fn hub_steps(&self, sent: &Sent) -> Vec<Value> {
         let show = self
             .net
@@ -1269,10 +1287,7 @@ fn an_expired_client_is_recovered_by_a_vote_and_waiting_packets_complete() {
     while Instant::now() < until {
         std::thread::sleep(Duration::from_millis(500));
     }
-    let state = env
-        .net
-        .rpc(0, "client_state", json!({"chain": "evm-a"}))
-        .unwrap();
+    let state = env.client_state("evm-a");
     assert_eq!(state["status"], "expired", "{state}");
     // An operator saw it coming: the header's age and the time left, in the RPC, in
     // `junction chain show` and in the metrics.
@@ -1343,10 +1358,7 @@ fn an_expired_client_is_recovered_by_a_vote_and_waiting_packets_complete() {
         });
     }
     env.pass(kinds);
-    let state = env
-        .net
-        .rpc(0, "client_state", json!({"chain": "evm-a"}))
-        .unwrap();
+    let state = env.client_state("evm-a");
     assert_eq!(state["status"], "active", "{state}");
     assert!(
         state["expires_in_secs"].as_u64().unwrap() > 3_000,
@@ -1356,13 +1368,7 @@ fn an_expired_client_is_recovered_by_a_vote_and_waiting_packets_complete() {
         (status(&env.net, "expired"), status(&env.net, "active")),
         (0.0, 1.0)
     );
-    let l = env.wait_outcome(&sent, "evm-a", "evm-b", Duration::from_secs(90));
-    assert_eq!(
-        l.outcome.as_ref().map(|o| o.0.as_str()),
-        Some("ack"),
-        "{l:?}"
-    );
-    assert_eq!(env.balance("evm-b", recipient), U256::from(25));
+    env.expect_delivered(&sent, "evm-a", "evm-b", recipient, 25);
 }
 
 /// Two blocks at one height of an attested chain, each signed by its attesters: the
@@ -1413,10 +1419,7 @@ fn a_forked_attested_chain_freezes_its_client_until_a_vote_and_waiting_packets_c
     )
     .unwrap();
 
-    let state = env
-        .net
-        .rpc(0, "client_state", json!({"chain": "evm-a"}))
-        .unwrap();
+    let state = env.client_state("evm-a");
     assert_eq!(state["status"], "frozen", "{state}");
     assert_eq!(state["frozen_height"], tip + 1, "{state}");
     assert_eq!(state["evidence"], hex::encode(&evidence), "{state}");
@@ -1490,23 +1493,14 @@ fn a_forked_attested_chain_freezes_its_client_until_a_vote_and_waiting_packets_c
         params,
         trust_root: root.to_bytes(),
     }]);
-    let state = env
-        .net
-        .rpc(0, "client_state", json!({"chain": "evm-a"}))
-        .unwrap();
+    let state = env.client_state("evm-a");
     assert_eq!(state["status"], "active", "{state}");
     // The evidence the vote ruled on, replayed, cannot freeze the restarted client.
     let e = env
         .relay(&key, vec![RelayMsg::Misbehaviour { chain, evidence }])
         .unwrap_err();
     assert_eq!(error_name(&e), "evidence_before_trusted_state", "{e}");
-    let l = env.wait_outcome(&sent, "evm-a", "evm-b", Duration::from_secs(90));
-    assert_eq!(
-        l.outcome.as_ref().map(|o| o.0.as_str()),
-        Some("ack"),
-        "{l:?}"
-    );
-    assert_eq!(env.balance("evm-b", recipient), U256::from(40));
+    env.expect_delivered(&sent, "evm-a", "evm-b", recipient, 40);
 }
 
 /// The council rotates a chain's attesters by vote (`replace_client` with a new attester
@@ -1562,17 +1556,8 @@ fn attesters_are_rotated_by_a_vote_and_packets_flow_under_the_new_set() {
     let t = env.far("evm-b");
     let sent = env.send("evm-a", "evm-b", recipient, 15, t);
     env.start_relayer();
-    let l = env.wait_outcome(&sent, "evm-a", "evm-b", Duration::from_secs(90));
-    assert_eq!(
-        l.outcome.as_ref().map(|o| o.0.as_str()),
-        Some("ack"),
-        "{l:?}"
-    );
-    assert_eq!(env.balance("evm-b", recipient), U256::from(15));
-    let state = env
-        .net
-        .rpc(0, "client_state", json!({"chain": "evm-a"}))
-        .unwrap();
+    env.expect_delivered(&sent, "evm-a", "evm-b", recipient, 15);
+    let state = env.client_state("evm-a");
     assert!(
         state["latest_height"].as_u64().unwrap() > rotated_at[0],
         "the new attesters moved the client: {state}"
@@ -1634,10 +1619,7 @@ fn a_tendermint_chain_registered_by_vote_follows_its_real_commits() {
             trust_root: root.to_bytes(),
         },
     )]);
-    let state = env
-        .net
-        .rpc(0, "client_state", json!({"chain": "tm-kv"}))
-        .unwrap();
+    let state = env.client_state("tm-kv");
     assert_eq!(
         (state["status"].as_str(), state["latest_height"].as_u64()),
         (Some("active"), Some(1)),
@@ -1650,24 +1632,8 @@ fn a_tendermint_chain_registered_by_vote_follows_its_real_commits() {
         trusted_height: 1,
         trusted_next_validator_set: set,
     });
-    let sig = sh10
-        .commit
-        .signatures
-        .iter()
-        .find_map(|s| match s {
-            tendermint::block::CommitSig::BlockIdFlagCommit {
-                signature: Some(sig),
-                ..
-            } => Some(sig.as_bytes().to_vec()),
-            _ => None,
-        })
-        .unwrap();
-    let at = wire
-        .windows(sig.len())
-        .position(|w| w == sig.as_slice())
-        .unwrap();
-    let mut flipped = wire.clone();
-    flipped[at] ^= 1;
+    let flipped =
+        junction_light_clients::tendermint::testkit::flip_commit_signature(&wire, &sh10).unwrap();
     let key = env.relayer_key();
     let e = env
         .relay(
@@ -1687,10 +1653,7 @@ fn a_tendermint_chain_registered_by_vote_follows_its_real_commits() {
         }],
     )
     .unwrap();
-    let state = env
-        .net
-        .rpc(0, "client_state", json!({"chain": "tm-kv"}))
-        .unwrap();
+    let state = env.client_state("tm-kv");
     assert_eq!(state["latest_height"], 10, "{state}");
     assert_eq!(state["heights"], json!([1, 10]), "{state}");
     assert_eq!(state["gateway"], hex::encode(b"junction"), "{state}");

@@ -271,3 +271,26 @@ pub fn default_config(chain_id: &str) -> ClientConfig {
         max_consensus_states: super::client::DEFAULT_MAX_CONSENSUS_STATES,
     }
 }
+
+/// `wire` with one bit of `signed_header`'s first commit signature flipped where `wire`
+/// carries it; `None` when the header has no signature or `wire` does not carry it.
+pub fn flip_commit_signature(
+    wire: &[u8],
+    signed_header: &tendermint::block::signed_header::SignedHeader,
+) -> Option<Vec<u8>> {
+    let sig = signed_header
+        .commit
+        .signatures
+        .iter()
+        .find_map(|s| match s {
+            tendermint::block::CommitSig::BlockIdFlagCommit {
+                signature: Some(sig),
+                ..
+            } => Some(sig.as_bytes()),
+            _ => None,
+        })?;
+    let at = wire.windows(sig.len()).position(|w| w == sig)?;
+    let mut flipped = wire.to_vec();
+    flipped[at] ^= 1;
+    Some(flipped)
+}
