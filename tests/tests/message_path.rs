@@ -1567,11 +1567,17 @@ fn attesters_are_rotated_by_a_vote_and_packets_flow_under_the_new_set() {
 /// A Tendermint chain registered by vote from the real CometBFT v0.38 kvstore capture (the
 /// trust root names block 1), then moved on 4 validators by a relayer's `UpdateClient`
 /// carrying the capture's real commit 10 with its validator set; the same commit with one
-/// signature byte flipped is refused by name and moves nothing.
+/// signature byte flipped is refused by name and moves nothing. A second Tendermint chain,
+/// of test-kit validators, registered in the same vote, is frozen by evidence that its
+/// validators signed two blocks at one height.
 #[test]
-fn a_tendermint_chain_registered_by_vote_follows_its_real_commits() {
-    use junction_light_clients::tendermint::client::{from_tm_time, Header};
-    use junction_light_clients::tendermint::hub::{encode_update, TendermintTrustRoot};
+fn tendermint_chains_registered_by_vote_follow_real_commits_and_freeze_on_evidence() {
+    use junction_light_clients::tendermint::client::{from_tm_time, Header, Misbehaviour};
+    use junction_light_clients::tendermint::hub::{
+        encode_misbehaviour, encode_update, TendermintTrustRoot,
+    };
+    use junction_light_clients::tendermint::testkit as tm;
+    use junction_light_clients::Timestamp;
     let Some(dir) = junction_spec::testkit::vector_path("tendermint/tendermint-rs/kvstore_v0_38")
     else {
         return;
@@ -1605,20 +1611,55 @@ fn a_tendermint_chain_registered_by_vote_follows_its_real_commits() {
         key_prefix: vec![],
     };
     let chain = junction_spec::ChainId::new("tm-kv").unwrap();
-    env.pass(vec![ProposalKind::RegisterChain(
-        junction_spec::ChainRegistration {
-            chain_id: chain.clone(),
-            kind: junction_spec::LedgerKind::Tendermint,
-            params: junction_spec::gov::LightClientParams {
-                trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
-                trusting_period_ms: 10 * YEAR_MS,
-                max_clock_drift_ms: 10_000,
-                min_confirmations: 0,
-                threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
-            },
-            trust_root: root.to_bytes(),
-        },
-    )]);
+    let registration =
+        |id: &junction_spec::ChainId, trusting_period_ms, root: &TendermintTrustRoot| {
+            ProposalKind::RegisterChain(junction_spec::ChainRegistration {
+                chain_id: id.clone(),
+                kind: junction_spec::LedgerKind::Tendermint,
+                params: junction_spec::gov::LightClientParams {
+                    trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
+                    trusting_period_ms,
+                    max_clock_drift_ms: 10_000,
+                    min_confirmations: 0,
+                    threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
+                },
+                trust_root: root.to_bytes(),
+            })
+        };
+    // The test-kit chain: its validators' keys are known, so it can be made to equivocate.
+    let kit = junction_spec::ChainId::new("tm-kit").unwrap();
+    let keys = tm::validator_keys(5, 4);
+    let now_secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let block = |height, secs, app_hash: &[u8]| {
+        tm::signed_light_block(
+            "kit-chain",
+            height,
+            Timestamp::from_secs(secs),
+            &keys,
+            &keys,
+            app_hash,
+        )
+        .unwrap()
+    };
+    let trusted = block(3, now_secs - 120, &[1; 32]);
+    let h = &trusted.signed_header.header;
+    let kit_root = TendermintTrustRoot {
+        chain_id: "kit-chain".into(),
+        height: 3,
+        time_ns: from_tm_time(h.time).unwrap().nanos(),
+        app_hash: h.app_hash.as_bytes().to_vec(),
+        next_validators_hash: h.next_validators_hash.as_bytes().try_into().unwrap(),
+        unbonding_period_ns: 21 * 86_400 * 1_000_000_000,
+        store: b"junction".to_vec(),
+        key_prefix: vec![],
+    };
+    env.pass(vec![
+        registration(&chain, 10 * YEAR_MS, &root),
+        registration(&kit, 14 * 86_400_000, &kit_root),
+    ]);
     let state = env.client_state("tm-kv");
     assert_eq!(
         (state["status"].as_str(), state["latest_height"].as_u64()),
@@ -1632,8 +1673,7 @@ fn a_tendermint_chain_registered_by_vote_follows_its_real_commits() {
         trusted_height: 1,
         trusted_next_validator_set: set,
     });
-    let flipped =
-        junction_light_clients::tendermint::testkit::flip_commit_signature(&wire, &sh10).unwrap();
+    let flipped = tm::flip_commit_signature(&wire, &sh10).unwrap();
     let key = env.relayer_key();
     let e = env
         .relay(
@@ -1657,4 +1697,29 @@ fn a_tendermint_chain_registered_by_vote_follows_its_real_commits() {
     assert_eq!(state["latest_height"], 10, "{state}");
     assert_eq!(state["heights"], json!([1, 10]), "{state}");
     assert_eq!(state["gateway"], hex::encode(b"junction"), "{state}");
+
+    // The kit chain's validators sign two blocks at height 5: frozen at 5 on the evidence.
+    let evidence = encode_misbehaviour(&Misbehaviour {
+        header1: tm::header_from(&block(5, now_secs - 60, &[2; 32]), &trusted),
+        header2: tm::header_from(&block(5, now_secs - 60, &[3; 32]), &trusted),
+    });
+    env.relay(
+        &key,
+        vec![RelayMsg::Misbehaviour {
+            chain: kit,
+            evidence,
+        }],
+    )
+    .unwrap();
+    let state = env.client_state("tm-kit");
+    assert_eq!(
+        (state["status"].as_str(), state["frozen_height"].as_u64()),
+        (Some("frozen"), Some(5)),
+        "{state}"
+    );
+    assert_eq!(
+        env.net
+            .metric(0, "junction_client_frozen_total", "chain=\"tm-kit\""),
+        1.0
+    );
 }
