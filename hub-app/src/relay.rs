@@ -1236,29 +1236,30 @@ mod tests {
         );
     }
 
-    /// A Tendermint chain, `cosmos-a`, that keeps packet commitments in store `junction`
-    /// under `packets/`: followed from a trusted header, updated by its validators' commit,
-    /// and proving a commitment with an ICS-23 proof under the app hash.
-    #[test]
-    fn a_tendermint_chain_is_followed_and_proves_commitments_from_its_store() {
-        use junction_light_clients::tendermint::client::{from_tm_time, Misbehaviour};
-        use junction_light_clients::tendermint::hub::{
-            encode_misbehaviour, encode_update, TendermintTrustRoot,
-        };
-        use junction_light_clients::tendermint::proof::testkit::store_membership;
+    /// Builds the update to a Tendermint block at height 5 signed by the keys given, with
+    /// the app hash given.
+    type HeaderAt5 = Box<
+        dyn Fn(
+            &[ed25519_consensus::SigningKey],
+            &[u8],
+        ) -> junction_light_clients::tendermint::client::Header,
+    >;
+
+    /// A Tendermint chain `cosmos-a` of 4 test-kit validators, trusted at height 3 (time
+    /// 1,000 s), keeping packet commitments in store `junction` under `packets/`: its
+    /// registration, the validators' keys, and the update to a block at height 5 (time
+    /// 1,010 s) with an app hash, signed by the keys given.
+    fn tendermint_chain() -> (
+        ChainRegistration,
+        Vec<ed25519_consensus::SigningKey>,
+        HeaderAt5,
+    ) {
+        use junction_light_clients::tendermint::client::from_tm_time;
+        use junction_light_clients::tendermint::hub::TendermintTrustRoot;
         use junction_light_clients::tendermint::testkit as tm;
         let keys = tm::validator_keys(1, 4);
         let t0 = Timestamp::from_secs(1_000);
         let trusted = tm::signed_light_block("cosmos-a", 3, t0, &keys, &keys, &[1; 32]).unwrap();
-        let key_hash = [9u8; 32];
-        let value = [5u8; 32];
-        let mut key = b"packets/".to_vec();
-        key.extend_from_slice(crate::clients::TENDERMINT_COMMITMENTS);
-        key.extend_from_slice(&key_hash);
-        let (app_hash, proof) = store_membership(b"junction", &key, &value, 4, 3, 7).unwrap();
-        let t5 = Timestamp::from_secs(1_010);
-        let next = tm::signed_light_block("cosmos-a", 5, t5, &keys, &keys, &app_hash).unwrap();
-        let header = tm::header_from(&next, &trusted);
         let h = &trusted.signed_header.header;
         let root = TendermintTrustRoot {
             chain_id: "cosmos-a".into(),
@@ -1282,6 +1283,32 @@ mod tests {
             },
             trust_root: root.to_bytes(),
         };
+        let header5 = move |signers: &[ed25519_consensus::SigningKey], app_hash: &[u8]| {
+            let t5 = Timestamp::from_secs(1_010);
+            let block =
+                tm::signed_light_block("cosmos-a", 5, t5, signers, signers, app_hash).unwrap();
+            tm::header_from(&block, &trusted)
+        };
+        (reg, keys, Box::new(header5))
+    }
+
+    /// A Tendermint chain, `cosmos-a`, that keeps packet commitments in store `junction`
+    /// under `packets/`: followed from a trusted header, updated by its validators' commit,
+    /// and proving a commitment with an ICS-23 proof under the app hash.
+    #[test]
+    fn a_tendermint_chain_is_followed_and_proves_commitments_from_its_store() {
+        use junction_light_clients::tendermint::client::Misbehaviour;
+        use junction_light_clients::tendermint::hub::{encode_misbehaviour, encode_update};
+        use junction_light_clients::tendermint::proof::testkit::store_membership;
+        use junction_light_clients::tendermint::testkit as tm;
+        let (reg, keys, header5) = tendermint_chain();
+        let key_hash = [9u8; 32];
+        let value = [5u8; 32];
+        let mut key = b"packets/".to_vec();
+        key.extend_from_slice(crate::clients::TENDERMINT_COMMITMENTS);
+        key.extend_from_slice(&key_hash);
+        let (app_hash, proof) = store_membership(b"junction", &key, &value, 4, 3, 7).unwrap();
+        let header = header5(&keys, &app_hash);
         assert!(crate::clients::has_hub_client(LedgerKind::Tendermint));
         HubClientCheck.check(&reg, None).unwrap();
         let chain = reg.chain_id.clone();
@@ -1301,12 +1328,10 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.name(), "malformed_relay_input", "{e}");
         let strangers = tm::validator_keys(99, 4);
-        let forged =
-            tm::signed_light_block("cosmos-a", 5, t5, &strangers, &strangers, &app_hash).unwrap();
         let e = exec
             .run(&RelayMsg::UpdateClient {
                 chain: chain.clone(),
-                header: encode_update(&tm::header_from(&forged, &trusted)),
+                header: encode_update(&header5(&strangers, &app_hash)),
             })
             .unwrap_err();
         assert_eq!(e.name(), "not_enough_trust", "{e}");
@@ -1367,10 +1392,10 @@ mod tests {
         assert_eq!(exec.client(&chain).unwrap().latest_height(), 5);
 
         // Its validators signing another block at height 5: frozen, proofs refused.
-        let other = tm::signed_light_block("cosmos-a", 5, t5, &keys, &keys, &[3; 32]).unwrap();
+
         let evidence = encode_misbehaviour(&Misbehaviour {
             header1: header,
-            header2: tm::header_from(&other, &trusted),
+            header2: header5(&keys, &[3; 32]),
         });
         exec.run(&RelayMsg::Misbehaviour {
             chain: chain.clone(),
@@ -1387,6 +1412,117 @@ mod tests {
             )
             .unwrap_err();
         assert_eq!(e.name(), "client_frozen", "{e}");
+    }
+
+    /// What one relayer message does to a fresh hub holding `reg`'s chain at hub time
+    /// `now_ms`: the client as stored after it, or the refusal's name.
+    fn run_on_fresh_hub(
+        reg: &ChainRegistration,
+        now_ms: u64,
+        msg: &RelayMsg,
+    ) -> Result<Option<Vec<u8>>, &'static str> {
+        let mut council = crate::testutil::council_with_chains([1; 32], vec![reg.clone()]);
+        let state = AppState::default();
+        let mut view = Overlay::new(&state);
+        let mut packets = PacketState::default();
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        exec.run(msg).map_err(|e| e.name())?;
+        Ok(exec
+            .view
+            .get(&key(CLIENT_PREFIX, reg.chain_id.as_str().as_bytes())))
+    }
+
+    /// Every single-byte flip of a header update and of misbehaviour evidence, for each
+    /// kind the hub follows, run through the relayer-message handler: each is refused by
+    /// a name, or (a byte the ledger's signatures do not cover, such as a validator's
+    /// proposer priority) leaves the hub exactly where the unaltered message does. None
+    /// moves a client anywhere else, none freezes it at another height, none panics.
+    #[test]
+    fn every_byte_flip_of_an_update_or_evidence_is_refused_by_name_or_changes_nothing() {
+        use junction_light_clients::tendermint::client::Misbehaviour;
+        use junction_light_clients::tendermint::hub::{encode_misbehaviour, encode_update};
+        let attested = registration(LedgerKind::EvmAttested, 4, Fraction { num: 2, den: 3 });
+        let header6 = testkit::signed_attested_header(31_337, 3, 6, [1; 32], 1_001);
+        let (a, b) = equivocation(6, 3);
+        let (tendermint, keys, header5) = tendermint_chain();
+        let tm_update = encode_update(&header5(&keys, &[2; 32]));
+        let tm_evidence = encode_misbehaviour(&Misbehaviour {
+            header1: header5(&keys, &[2; 32]),
+            header2: header5(&keys, &[3; 32]),
+        });
+        let update = |chain: &ChainId, header: Vec<u8>| RelayMsg::UpdateClient {
+            chain: chain.clone(),
+            header,
+        };
+        let misbehaviour = |chain: &ChainId, evidence: Vec<u8>| RelayMsg::Misbehaviour {
+            chain: chain.clone(),
+            evidence,
+        };
+        type Make<'a> = &'a dyn Fn(&ChainId, Vec<u8>) -> RelayMsg;
+        let cases: Vec<(&str, &ChainRegistration, u64, Vec<u8>, Make<'_>)> = vec![
+            (
+                "attested update",
+                &attested,
+                1_100_000,
+                header6.to_bytes(),
+                &update,
+            ),
+            (
+                "attested evidence",
+                &attested,
+                1_100_000,
+                evidence(&a, &b),
+                &misbehaviour,
+            ),
+            (
+                "tendermint update",
+                &tendermint,
+                1_020_000,
+                tm_update,
+                &update,
+            ),
+            (
+                "tendermint evidence",
+                &tendermint,
+                1_020_000,
+                tm_evidence,
+                &misbehaviour,
+            ),
+        ];
+        for (what, reg, now_ms, bytes, make) in cases {
+            let chain = &reg.chain_id;
+            let honest = run_on_fresh_hub(reg, now_ms, &make(chain, bytes.clone()));
+            assert!(honest.is_ok(), "{what}: the unaltered message: {honest:?}");
+            let honest = honest.unwrap();
+            let mut refused: std::collections::BTreeMap<&'static str, usize> = Default::default();
+            let mut unchanged = 0usize;
+            for i in 0..bytes.len() {
+                let mut flipped = bytes.clone();
+                flipped[i] ^= 0x01;
+                match run_on_fresh_hub(reg, now_ms, &make(chain, flipped)) {
+                    Err(name) => *refused.entry(name).or_default() += 1,
+                    Ok(after) => {
+                        assert_eq!(
+                            after, honest,
+                            "{what}: byte {i} flipped moved the client elsewhere"
+                        );
+                        unchanged += 1;
+                    }
+                }
+            }
+            assert_eq!(refused.values().sum::<usize>() + unchanged, bytes.len());
+            assert!(
+                refused.values().sum::<usize>() > bytes.len() / 2,
+                "{what}: {refused:?}, {unchanged} unchanged"
+            );
+            assert!(refused
+                .keys()
+                .all(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+            println!(
+                "{what}: {} bytes, refused {refused:?}, {unchanged} left the hub unchanged",
+                bytes.len()
+            );
+        }
     }
 
     #[test]
