@@ -1254,23 +1254,18 @@ mod tests {
         Vec<ed25519_consensus::SigningKey>,
         HeaderAt5,
     ) {
-        use junction_light_clients::tendermint::client::from_tm_time;
         use junction_light_clients::tendermint::hub::TendermintTrustRoot;
         use junction_light_clients::tendermint::testkit as tm;
         let keys = tm::validator_keys(1, 4);
         let t0 = Timestamp::from_secs(1_000);
         let trusted = tm::signed_light_block("cosmos-a", 3, t0, &keys, &keys, &[1; 32]).unwrap();
-        let h = &trusted.signed_header.header;
-        let root = TendermintTrustRoot {
-            chain_id: "cosmos-a".into(),
-            height: 3,
-            time_ns: from_tm_time(h.time).unwrap().nanos(),
-            app_hash: h.app_hash.as_bytes().to_vec(),
-            next_validators_hash: h.next_validators_hash.as_bytes().try_into().unwrap(),
-            unbonding_period_ns: 21 * 86_400 * 1_000_000_000,
-            store: b"junction".to_vec(),
-            key_prefix: b"packets/".to_vec(),
-        };
+        let root = TendermintTrustRoot::trusting(
+            &trusted.signed_header.header,
+            21 * 86_400 * 1_000_000_000,
+            b"junction",
+            b"packets/",
+        )
+        .unwrap();
         let reg = ChainRegistration {
             chain_id: ChainId::new("cosmos-a").unwrap(),
             kind: LedgerKind::Tendermint,

@@ -380,16 +380,8 @@ fn kvstore_v0_38_header_moves_a_hub_client_through_the_hub_encodings() {
     let set = kvstore_set(&dir);
     let (b1, sh10) = kvstore_header_1_and_commit_10(&dir);
     const DAY: u64 = 86_400 * 1_000_000_000;
-    let root = TendermintTrustRoot {
-        chain_id: "dockerchain".into(),
-        height: 1,
-        time_ns: from_tm_time(b1.time).unwrap().nanos(),
-        app_hash: b1.app_hash.as_bytes().to_vec(),
-        next_validators_hash: b1.next_validators_hash.as_bytes().try_into().unwrap(),
-        unbonding_period_ns: 21 * DAY,
-        store: b"junction".to_vec(),
-        key_prefix: vec![],
-    };
+    let root = TendermintTrustRoot::trusting(&b1, 21 * DAY, b"junction", b"").unwrap();
+    assert_eq!((root.chain_id.as_str(), root.height), ("dockerchain", 1));
     let root = TendermintTrustRoot::from_bytes(&root.to_bytes()).unwrap();
     let mut client = root
         .start_client((1, 3), 14 * DAY, 10_000_000_000, 256)

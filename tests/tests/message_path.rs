@@ -1572,7 +1572,7 @@ fn attesters_are_rotated_by_a_vote_and_packets_flow_under_the_new_set() {
 /// validators signed two blocks at one height.
 #[test]
 fn tendermint_chains_registered_by_vote_follow_real_commits_and_freeze_on_evidence() {
-    use junction_light_clients::tendermint::client::{from_tm_time, Header, Misbehaviour};
+    use junction_light_clients::tendermint::client::{Header, Misbehaviour};
     use junction_light_clients::tendermint::hub::{
         encode_misbehaviour, encode_update, TendermintTrustRoot,
     };
@@ -1599,17 +1599,9 @@ fn tendermint_chains_registered_by_vote_follow_real_commits_and_freeze_on_eviden
         return;
     };
     const YEAR_MS: u64 = 365 * 86_400_000;
-    let root = TendermintTrustRoot {
-        chain_id: "dockerchain".into(),
-        height: 1,
-        time_ns: from_tm_time(b1.time).unwrap().nanos(),
-        app_hash: b1.app_hash.as_bytes().to_vec(),
-        next_validators_hash: b1.next_validators_hash.as_bytes().try_into().unwrap(),
-        // The capture is old: a long trusting period keeps it within trust today.
-        unbonding_period_ns: 11 * YEAR_MS * 1_000_000,
-        store: b"junction".to_vec(),
-        key_prefix: vec![],
-    };
+    // The capture is old: a long trusting period keeps it within trust today.
+    let root =
+        TendermintTrustRoot::trusting(&b1, 11 * YEAR_MS * 1_000_000, b"junction", b"").unwrap();
     let chain = junction_spec::ChainId::new("tm-kv").unwrap();
     let registration =
         |id: &junction_spec::ChainId, trusting_period_ms, root: &TendermintTrustRoot| {
@@ -1645,17 +1637,13 @@ fn tendermint_chains_registered_by_vote_follow_real_commits_and_freeze_on_eviden
         .unwrap()
     };
     let trusted = block(3, now_secs - 120, &[1; 32]);
-    let h = &trusted.signed_header.header;
-    let kit_root = TendermintTrustRoot {
-        chain_id: "kit-chain".into(),
-        height: 3,
-        time_ns: from_tm_time(h.time).unwrap().nanos(),
-        app_hash: h.app_hash.as_bytes().to_vec(),
-        next_validators_hash: h.next_validators_hash.as_bytes().try_into().unwrap(),
-        unbonding_period_ns: 21 * 86_400 * 1_000_000_000,
-        store: b"junction".to_vec(),
-        key_prefix: vec![],
-    };
+    let kit_root = TendermintTrustRoot::trusting(
+        &trusted.signed_header.header,
+        21 * 86_400 * 1_000_000_000,
+        b"junction",
+        b"",
+    )
+    .unwrap();
     env.pass(vec![
         registration(&chain, 10 * YEAR_MS, &root),
         registration(&kit, 14 * 86_400_000, &kit_root),

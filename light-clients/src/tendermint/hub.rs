@@ -42,6 +42,32 @@ pub struct TendermintTrustRoot {
 }
 
 impl TendermintTrustRoot {
+    /// The root that trusts `header` (a block header the council checked out of band) of a
+    /// chain whose unbonding period is `unbonding_period_ns` and that keeps commitments in
+    /// `store` under `key_prefix`. Refused for a header without a SHA-256 hash of its next
+    /// validator set, or with a time outside the client's range.
+    pub fn trusting(
+        header: &tendermint::block::Header,
+        unbonding_period_ns: u64,
+        store: &[u8],
+        key_prefix: &[u8],
+    ) -> Result<Self, TendermintError> {
+        let next_validators_hash = <[u8; 32]>::try_from(header.next_validators_hash.as_bytes())
+            .map_err(|_| {
+                TendermintError::Decode("the next validators hash is not SHA-256".into())
+            })?;
+        Ok(Self {
+            chain_id: header.chain_id.as_str().to_owned(),
+            height: header.height.value(),
+            time_ns: super::client::from_tm_time(header.time)?.nanos(),
+            app_hash: header.app_hash.as_bytes().to_vec(),
+            next_validators_hash,
+            unbonding_period_ns,
+            store: store.to_vec(),
+            key_prefix: key_prefix.to_vec(),
+        })
+    }
+
     /// The client the council's registration starts: this root's header trusted, with the
     /// registration's trust level, trusting period and clock drift, keeping at most
     /// `max_states` consensus states.
@@ -216,17 +242,14 @@ mod tests {
         let t = Timestamp::from_secs(1_700_000_000);
         let trusted =
             testkit::signed_light_block("cosmos-a", 3, t, &keys, &keys, &[1; 32]).unwrap();
-        let h = &trusted.signed_header.header;
-        let root = TendermintTrustRoot {
-            chain_id: "cosmos-a".into(),
-            height: 3,
-            time_ns: t.nanos(),
-            app_hash: h.app_hash.as_bytes().to_vec(),
-            next_validators_hash: h.next_validators_hash.as_bytes().try_into().unwrap(),
-            unbonding_period_ns: 21 * 86_400 * 1_000_000_000,
-            store: b"junction".to_vec(),
-            key_prefix: vec![],
-        };
+        let root = TendermintTrustRoot::trusting(
+            &trusted.signed_header.header,
+            21 * 86_400 * 1_000_000_000,
+            b"junction",
+            b"",
+        )
+        .unwrap();
+        assert_eq!((root.height, root.time_ns), (3, t.nanos()));
         let mut client = root
             .start_client((2, 3), 14 * 86_400 * 1_000_000_000, 10_000_000_000, 8)
             .unwrap();
