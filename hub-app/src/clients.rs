@@ -8,8 +8,9 @@
 use junction_light_clients::evm::attested::{
     AttestedClient, AttestedConfig, AttestedMisbehaviour, AttesterSet, SignedAttestedHeader,
 };
-use junction_light_clients::evm::codec::AttestedTrustRoot;
+use junction_light_clients::evm::codec::{AttestedTrustRoot, QbftTrustRoot, MAX_QBFT_HEADER_BYTES};
 use junction_light_clients::evm::mpt::{commitment_slot, receipt_slot, EvmPath, EvmProof};
+use junction_light_clients::evm::qbft::{QbftClient, QbftConfig, QbftMisbehaviour};
 use junction_light_clients::tendermint::client::TendermintClient;
 use junction_light_clients::tendermint::hub::{
     decode_misbehaviour, decode_update, TendermintTrustRoot,
@@ -60,28 +61,38 @@ pub enum ClientError {
 /// Whether the hub has a client of `kind`: it can register the chain and prove packets
 /// from it.
 pub fn has_hub_client(kind: LedgerKind) -> bool {
-    matches!(kind, LedgerKind::EvmAttested | LedgerKind::Tendermint)
+    matches!(
+        kind,
+        LedgerKind::EvmAttested | LedgerKind::EvmQbft | LedgerKind::Tendermint
+    )
 }
 
 /// Whether the hub can deliver packets to a chain of `kind` (an adapter carries them to a
 /// gateway there and proves its receipts back); the other kinds with a hub client are
 /// sources only, and a packet to one of them has no route.
 pub fn can_deliver_to(kind: LedgerKind) -> bool {
-    kind == LedgerKind::EvmAttested
+    matches!(kind, LedgerKind::EvmAttested | LedgerKind::EvmQbft)
 }
 
 /// The registered identity of a chain's gateway, which every log entry for the chain is
-/// bound to (`LogEntry::target_binding`): for an attested EVM chain the EIP-155 id and the
-/// gateway address of its trust root; all zero for a chain the hub has no gateway of.
+/// bound to (`LogEntry::target_binding`): for an EVM chain (attested or QBFT) the EIP-155
+/// id and the gateway address of its trust root; all zero for a chain the hub has no
+/// gateway of.
 pub fn target_binding(registration: Option<&ChainRegistration>) -> Hash32 {
-    match registration {
+    let evm = match registration {
         Some(reg) if reg.kind == LedgerKind::EvmAttested => {
             AttestedTrustRoot::from_bytes(&reg.trust_root)
-                .map(|root| evm_target_binding(root.evm_chain_id, &root.gateway))
-                .unwrap_or([0; 32])
+                .ok()
+                .map(|root| (root.evm_chain_id, root.gateway))
         }
-        _ => [0; 32],
-    }
+        Some(reg) if reg.kind == LedgerKind::EvmQbft => QbftTrustRoot::from_bytes(&reg.trust_root)
+            .ok()
+            .map(|root| (root.evm_chain_id, root.gateway)),
+        _ => None,
+    };
+    evm.map_or([0; 32], |(chain_id, gateway)| {
+        evm_target_binding(chain_id, &gateway)
+    })
 }
 
 fn refused<E: NamedError + std::fmt::Display>(what: &'static str, e: E) -> ClientError {
@@ -130,6 +141,57 @@ impl EvmAttestedHubClient {
     pub fn client(&self) -> &AttestedClient {
         &self.client
     }
+}
+
+/// A QBFT (Besu, GoQuorum) chain's client, following the validators' seals in `extraData`,
+/// and the gateway whose storage it proves.
+#[derive(Clone, Debug)]
+pub struct EvmQbftHubClient {
+    client: QbftClient,
+    gateway: [u8; 20],
+}
+
+impl EvmQbftHubClient {
+    fn from_registration(reg: &ChainRegistration) -> Result<Self, ClientError> {
+        let bad = |reason: String| ClientError::BadTrustRoot(reason);
+        let root = QbftTrustRoot::from_bytes(&reg.trust_root).map_err(|e| bad(e.to_string()))?;
+        // QBFT's own quorum (⌈2n/3⌉ seals of the listed validators) decides; the
+        // registration's threshold and trust level are not used for this kind.
+        let config = QbftConfig {
+            max_clock_drift_secs: reg.params.max_clock_drift_ms / 1000,
+            trusting_period_secs: (reg.params.trusting_period_ms / 1000).max(1),
+            max_history: CLIENT_HISTORY,
+        };
+        let client = QbftClient::from_trusted_header(&root.trusted_header, config)
+            .map_err(|e| bad(e.to_string()))?;
+        Ok(EvmQbftHubClient {
+            client,
+            gateway: root.gateway,
+        })
+    }
+
+    /// The light client.
+    pub fn client(&self) -> &QbftClient {
+        &self.client
+    }
+}
+
+/// The storage path of a packet's `slot` in an EVM gateway.
+fn gateway_path(gateway: [u8; 20], slot: PacketSlot, key_hash: &Hash32) -> EvmPath {
+    EvmPath::Storage {
+        address: gateway,
+        slot: match slot {
+            PacketSlot::Commitment => commitment_slot(key_hash),
+            PacketSlot::Receipt => receipt_slot(key_hash),
+        },
+    }
+}
+
+fn evm_proof(proof: &[u8]) -> Result<EvmProof, ClientError> {
+    EvmProof::from_bytes(proof).map_err(|error| ClientError::Malformed {
+        what: "proof",
+        error,
+    })
 }
 
 /// A Tendermint / Cosmos SDK client and where its chain keeps packet commitments.
@@ -193,6 +255,8 @@ impl TendermintHubClient {
 pub enum AnyClient {
     /// An EVM chain followed through council-registered attesters.
     EvmAttested(EvmAttestedHubClient),
+    /// A QBFT EVM chain followed by its validators' seals.
+    EvmQbft(EvmQbftHubClient),
     /// A Tendermint / Cosmos SDK chain followed by its validators' commits.
     Tendermint(TendermintHubClient),
 }
@@ -204,6 +268,9 @@ impl AnyClient {
             LedgerKind::EvmAttested => Ok(AnyClient::EvmAttested(
                 EvmAttestedHubClient::from_registration(reg)?,
             )),
+            LedgerKind::EvmQbft => Ok(AnyClient::EvmQbft(EvmQbftHubClient::from_registration(
+                reg,
+            )?)),
             LedgerKind::Tendermint => Ok(AnyClient::Tendermint(
                 TendermintHubClient::from_registration(reg)?,
             )),
@@ -222,6 +289,10 @@ impl AnyClient {
                 client: AttestedClient::from_bytes(bytes).map_err(malformed)?,
                 gateway: fresh.gateway,
             })),
+            AnyClient::EvmQbft(fresh) => Ok(AnyClient::EvmQbft(EvmQbftHubClient {
+                client: QbftClient::from_bytes(bytes).map_err(malformed)?,
+                gateway: fresh.gateway,
+            })),
             AnyClient::Tendermint(fresh) => Ok(AnyClient::Tendermint(TendermintHubClient {
                 client: TendermintClient::from_bytes(bytes).map_err(malformed)?,
                 ..fresh
@@ -233,6 +304,7 @@ impl AnyClient {
     pub fn encode_to(&self, out: &mut Vec<u8>) {
         match self {
             AnyClient::EvmAttested(c) => c.client.encode_to(out),
+            AnyClient::EvmQbft(c) => c.client.encode_to(out),
             AnyClient::Tendermint(c) => c.client.encode_to(out),
         }
     }
@@ -241,6 +313,7 @@ impl AnyClient {
     pub fn kind(&self) -> LedgerKind {
         match self {
             AnyClient::EvmAttested(_) => LedgerKind::EvmAttested,
+            AnyClient::EvmQbft(_) => LedgerKind::EvmQbft,
             AnyClient::Tendermint(_) => LedgerKind::Tendermint,
         }
     }
@@ -249,6 +322,7 @@ impl AnyClient {
     pub fn status(&self, now: Timestamp) -> ClientStatus {
         match self {
             AnyClient::EvmAttested(c) => c.client.status(now),
+            AnyClient::EvmQbft(c) => c.client.status(now),
             AnyClient::Tendermint(c) => c.client.status(now),
         }
     }
@@ -257,6 +331,7 @@ impl AnyClient {
     pub fn latest_height(&self) -> u64 {
         match self {
             AnyClient::EvmAttested(c) => c.client.latest_height(),
+            AnyClient::EvmQbft(c) => c.client.latest_height(),
             AnyClient::Tendermint(c) => c.client.latest_height(),
         }
     }
@@ -265,6 +340,10 @@ impl AnyClient {
     pub fn time_ms_at(&self, height: u64) -> Option<u64> {
         match self {
             AnyClient::EvmAttested(c) => c
+                .client
+                .consensus_state(height)
+                .map(|s| s.timestamp.saturating_mul(1000)),
+            AnyClient::EvmQbft(c) => c
                 .client
                 .consensus_state(height)
                 .map(|s| s.timestamp.saturating_mul(1000)),
@@ -279,6 +358,7 @@ impl AnyClient {
     pub fn heights(&self) -> Vec<u64> {
         match self {
             AnyClient::EvmAttested(c) => c.client.parts().2.keys().copied().collect(),
+            AnyClient::EvmQbft(c) => c.client.parts().1.keys().copied().collect(),
             AnyClient::Tendermint(c) => c.client.stored_heights(),
         }
     }
@@ -288,6 +368,7 @@ impl AnyClient {
     pub fn gateway(&self) -> &[u8] {
         match self {
             AnyClient::EvmAttested(c) => &c.gateway,
+            AnyClient::EvmQbft(c) => &c.gateway,
             AnyClient::Tendermint(c) => &c.store,
         }
     }
@@ -305,6 +386,24 @@ impl AnyClient {
                 let verified = c
                     .client
                     .verify_header(&signed, now)
+                    .map_err(|e| refused("header", e))?;
+                let height = verified.number;
+                c.client.apply_header(verified);
+                Ok(height)
+            }
+            AnyClient::EvmQbft(c) => {
+                if header.len() > MAX_QBFT_HEADER_BYTES {
+                    return Err(ClientError::Malformed {
+                        what: "header",
+                        error: DecodeError::LengthTooLarge {
+                            len: header.len(),
+                            max: MAX_QBFT_HEADER_BYTES,
+                        },
+                    });
+                }
+                let verified = c
+                    .client
+                    .verify_header(&header.to_vec(), now)
                     .map_err(|e| refused("header", e))?;
                 let height = verified.number;
                 c.client.apply_header(verified);
@@ -342,6 +441,17 @@ impl AnyClient {
                     .verify_misbehaviour(&evidence, now)
                     .map_err(|e| refused("misbehaviour", e))
             }
+            AnyClient::EvmQbft(c) => {
+                let evidence = QbftMisbehaviour::from_bytes(evidence).map_err(|error| {
+                    ClientError::Malformed {
+                        what: "misbehaviour evidence",
+                        error,
+                    }
+                })?;
+                c.client
+                    .verify_misbehaviour(&evidence, now)
+                    .map_err(|e| refused("misbehaviour", e))
+            }
             AnyClient::Tendermint(c) => {
                 let evidence =
                     decode_misbehaviour(evidence).map_err(|error| ClientError::Malformed {
@@ -359,6 +469,7 @@ impl AnyClient {
     pub fn freeze(&mut self, height: u64) {
         match self {
             AnyClient::EvmAttested(c) => c.client.freeze(height),
+            AnyClient::EvmQbft(c) => c.client.freeze(height),
             AnyClient::Tendermint(c) => c.client.freeze(height),
         }
     }
@@ -375,18 +486,17 @@ impl AnyClient {
     ) -> Result<(), ClientError> {
         match self {
             AnyClient::EvmAttested(c) => {
-                let evm_proof =
-                    EvmProof::from_bytes(proof).map_err(|error| ClientError::Malformed {
-                        what: "proof",
-                        error,
-                    })?;
-                let path = EvmPath::Storage {
-                    address: c.gateway,
-                    slot: match slot {
-                        PacketSlot::Commitment => commitment_slot(key_hash),
-                        PacketSlot::Receipt => receipt_slot(key_hash),
-                    },
-                };
+                let evm_proof = evm_proof(proof)?;
+                let path = gateway_path(c.gateway, slot, key_hash);
+                match value {
+                    Some(v) => c.client.verify_membership(height, &path, v, &evm_proof),
+                    None => c.client.verify_non_membership(height, &path, &evm_proof),
+                }
+                .map_err(|e| refused("proof", e))
+            }
+            AnyClient::EvmQbft(c) => {
+                let evm_proof = evm_proof(proof)?;
+                let path = gateway_path(c.gateway, slot, key_hash);
                 match value {
                     Some(v) => c.client.verify_membership(height, &path, v, &evm_proof),
                     None => c.client.verify_non_membership(height, &path, &evm_proof),

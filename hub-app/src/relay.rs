@@ -1409,6 +1409,252 @@ mod tests {
         assert_eq!(e.name(), "client_frozen", "{e}");
     }
 
+    /// A QBFT chain `besu-a` (EIP-155 id 1,337, gateway 0x0b…) of 4 test-kit validators,
+    /// trusted at block 3 (time 1,000 s, registered without seals): its registration, the
+    /// validators' keys, and a builder of block `number` over `parent` listing
+    /// `validators`, with `state_root`, an optional vote, sealed by `signers`. Returns the
+    /// sealed RLP and the block hash.
+    #[allow(clippy::type_complexity)]
+    fn qbft_chain() -> (
+        ChainRegistration,
+        Vec<k256::ecdsa::SigningKey>,
+        [u8; 32],
+        Box<
+            dyn Fn(
+                u64,
+                [u8; 32],
+                &[[u8; 20]],
+                [u8; 32],
+                Option<junction_light_clients::evm::qbft::Vote>,
+                &[k256::ecdsa::SigningKey],
+            ) -> (Vec<u8>, [u8; 32]),
+        >,
+    ) {
+        use junction_light_clients::evm::codec::QbftTrustRoot;
+        use junction_light_clients::evm::qbft::testkit as qbft;
+        let keys = qbft::validator_keys(4);
+        let build = |number: u64,
+                     parent: [u8; 32],
+                     validators: &[[u8; 20]],
+                     state_root: [u8; 32],
+                     vote,
+                     signers: &[k256::ecdsa::SigningKey]| {
+            let mut spec = qbft::HeaderSpec::new(
+                number,
+                parent,
+                1_000 + 5 * (number - 3),
+                validators.to_vec(),
+            );
+            spec.state_root = state_root;
+            spec.vote = vote;
+            let (header, extra) = qbft::unsealed(&spec);
+            (
+                qbft::seal_spec(&spec, signers),
+                qbft::block_hash(&header, &extra),
+            )
+        };
+        let (trusted, trusted_hash) =
+            build(3, [0; 32], &qbft::addresses(&keys), [2; 32], None, &[]);
+        let root = QbftTrustRoot {
+            evm_chain_id: 1_337,
+            gateway: [0x0b; 20],
+            trusted_header: trusted,
+        };
+        let reg = ChainRegistration {
+            chain_id: ChainId::new("besu-a").unwrap(),
+            kind: LedgerKind::EvmQbft,
+            params: LightClientParams {
+                trust_level: Fraction { num: 2, den: 3 },
+                trusting_period_ms: 3_600_000,
+                max_clock_drift_ms: 10_000,
+                min_confirmations: 0,
+                threshold: Fraction { num: 2, den: 3 },
+            },
+            trust_root: root.to_bytes(),
+        };
+        (reg, keys, trusted_hash, Box::new(build))
+    }
+
+    /// A QBFT chain (Besu's consensus EVM) is followed by its validators' seals in
+    /// `extraData`, proves packet commitments from its gateway's storage like an attested
+    /// chain, follows a validator added by vote, is a destination, and freezes on two
+    /// sealed blocks at one height.
+    #[test]
+    fn a_qbft_chain_is_followed_by_its_seals_follows_a_voted_validator_and_freezes_on_evidence() {
+        use junction_light_clients::evm::codec::QbftTrustRoot;
+        use junction_light_clients::evm::mpt::testkit::commitment_proof;
+        use junction_light_clients::evm::qbft::{
+            testkit as qbft, QbftMisbehaviour, Vote, VoteType,
+        };
+        let (reg, keys, hash3, block) = qbft_chain();
+        assert!(crate::clients::has_hub_client(LedgerKind::EvmQbft));
+        assert!(crate::clients::can_deliver_to(LedgerKind::EvmQbft));
+        HubClientCheck.check(&reg, None).unwrap();
+        assert_eq!(
+            crate::clients::target_binding(Some(&reg)),
+            junction_spec::evm_target_binding(1_337, &[0x0b; 20])
+        );
+        let validators = qbft::addresses(&keys);
+        let newcomer = qbft::validator_key(4);
+        let key_hash = [9u8; 32];
+        let value = [5u8; 32];
+        let (state_root, proof) = commitment_proof(&[0x0b; 20], &key_hash, &value);
+        let add = Vote {
+            recipient: qbft::address(&newcomer),
+            vote_type: VoteType::Add,
+        };
+        // Block 4 carries a vote to add a fifth validator and the commitment.
+        let (header4, hash4) = block(4, hash3, &validators, state_root, Some(add), &keys[..3]);
+        // A replacement trust root may not move the gateway: packets are bound to it.
+        let mut moved = reg.clone();
+        let mut root = QbftTrustRoot::from_bytes(&reg.trust_root).unwrap();
+        root.gateway = [0x0c; 20];
+        moved.trust_root = root.to_bytes();
+        HubClientCheck.check(&moved, None).unwrap();
+        assert!(HubClientCheck.check(&moved, Some(&reg)).is_err());
+        let chain = reg.chain_id.clone();
+        let mut council = crate::testutil::council_with_chains([1; 32], vec![reg]);
+        let state = AppState::default();
+        let mut view = Overlay::new(&state);
+        let mut packets = PacketState::default();
+        let now_ms = 1_020_000;
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        let update = |header: &[u8]| RelayMsg::UpdateClient {
+            chain: chain.clone(),
+            header: header.to_vec(),
+        };
+
+        // Two seals of four are short of the quorum; strangers' seals are refused; a
+        // block that skips one is refused; the validators' three seals move the client.
+        for (name, header) in [
+            (
+                "insufficient_seals",
+                block(4, hash3, &validators, state_root, Some(add), &keys[..2]).0,
+            ),
+            (
+                "signer_not_validator",
+                block(
+                    4,
+                    hash3,
+                    &validators,
+                    state_root,
+                    Some(add),
+                    &qbft::validator_keys(9)[5..8],
+                )
+                .0,
+            ),
+            (
+                "non_sequential_height",
+                block(5, hash3, &validators, state_root, None, &keys).0,
+            ),
+            (
+                "parent_hash_mismatch",
+                block(4, [7; 32], &validators, state_root, Some(add), &keys).0,
+            ),
+            ("missing_field", vec![0xc0]),
+        ] {
+            let e = exec.run(&update(&header)).unwrap_err();
+            assert_eq!(e.name(), name, "{e}");
+        }
+        let events = exec.run(&update(&header4)).unwrap();
+        assert_eq!(events[0].kind, "client/updated");
+        let client = exec.client(&chain).unwrap();
+        assert_eq!(client.latest_height(), 4);
+        assert_eq!(client.time_ms_at(4), Some(1_005_000));
+        assert_eq!(client.gateway(), &[0x0b; 20]);
+
+        // The commitment is proven from the gateway's storage; other claims by name.
+        let at = |height| SourceProof {
+            height,
+            proof: proof.to_bytes(),
+        };
+        exec.prove_slot(
+            &chain,
+            &at(4),
+            PacketSlot::Commitment,
+            &key_hash,
+            Some(&value),
+        )
+        .unwrap();
+        for (name, height, slot, v) in [
+            ("value_mismatch", 4, PacketSlot::Commitment, [6u8; 32]),
+            ("root_mismatch", 3, PacketSlot::Commitment, value),
+            ("unknown_height", 2, PacketSlot::Commitment, value),
+        ] {
+            let e = exec
+                .prove_slot(&chain, &at(height), slot, &key_hash, Some(&v))
+                .unwrap_err();
+            assert_eq!(e.name(), name, "{e}");
+        }
+        assert!(exec
+            .prove_slot(&chain, &at(4), PacketSlot::Receipt, &key_hash, Some(&value))
+            .is_err());
+        // A destination: its head is what a packet to it times out against.
+        let head = exec.dest_head(&chain).unwrap().unwrap();
+        assert_eq!((head.height, head.time_ms), (4, 1_005_000));
+
+        // Block 5 lists the voted validator: four of the five seal it. A set that adds a
+        // validator nobody voted for is refused.
+        let mut five = validators.clone();
+        five.push(add.recipient);
+        five.sort_unstable();
+        let mut signers5 = keys[..3].to_vec();
+        signers5.push(newcomer.clone());
+        let mut unvoted = validators.clone();
+        unvoted.push(qbft::address(&qbft::validator_key(7)));
+        unvoted.sort_unstable();
+        let e = exec
+            .run(&update(&block(5, hash4, &unvoted, [3; 32], None, &keys).0))
+            .unwrap_err();
+        assert_eq!(e.name(), "unvoted_validator_set_change", "{e}");
+        let (header5, _) = block(5, hash4, &five, [3; 32], None, &signers5);
+        exec.run(&update(&header5)).unwrap();
+        drop(exec);
+
+        // The stored client reads back as written, with the five validators.
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        let client = exec.client(&chain).unwrap();
+        assert_eq!(client.latest_height(), 5);
+        let AnyClient::EvmQbft(c) = &client else {
+            unreachable!("a QBFT registration starts a QBFT client")
+        };
+        assert_eq!(c.client().trusted_validators(), five.as_slice());
+
+        // The five sealing another block 5: evidence freezes the client; forged evidence
+        // is refused by the rule it breaks.
+        let (other5, _) = block(5, hash4, &five, [4; 32], None, &signers5);
+        let misbehaviour = |a: &[u8], b: &[u8]| RelayMsg::Misbehaviour {
+            chain: chain.clone(),
+            evidence: QbftMisbehaviour {
+                header_a: a.to_vec(),
+                header_b: b.to_vec(),
+            }
+            .to_bytes(),
+        };
+        let (short5, _) = block(5, hash4, &five, [4; 32], None, &signers5[..2]);
+        for (name, a, b) in [
+            ("misbehaviour_same_header", &header5, &header5),
+            ("insufficient_seals", &header5, &short5),
+            ("misbehaviour_height_mismatch", &header5, &header4),
+        ] {
+            let e = exec.run(&misbehaviour(a, b)).unwrap_err();
+            assert_eq!(e.name(), name, "{e}");
+        }
+        let events = exec.run(&misbehaviour(&header5, &other5)).unwrap();
+        assert_eq!(events[0].kind, "client/frozen");
+        let e = exec
+            .prove_slot(
+                &chain,
+                &at(4),
+                PacketSlot::Commitment,
+                &key_hash,
+                Some(&value),
+            )
+            .unwrap_err();
+        assert_eq!(e.name(), "client_frozen", "{e}");
+        assert_eq!(exec.dest_head(&chain).unwrap_err().name(), "client_frozen");
+    }
+
     /// What one relayer message does to a fresh hub holding `reg`'s chain at hub time
     /// `now_ms`: the client as stored after it, or the refusal's name.
     fn run_on_fresh_hub(
@@ -1445,6 +1691,15 @@ mod tests {
             header1: header5(&keys, &[2; 32]),
             header2: header5(&keys, &[3; 32]),
         });
+        let (qbft, qbft_keys, hash3, qbft_block) = qbft_chain();
+        let validators = junction_light_clients::evm::qbft::testkit::addresses(&qbft_keys);
+        let qbft_header =
+            |root: [u8; 32]| qbft_block(4, hash3, &validators, root, None, &qbft_keys[..3]).0;
+        let qbft_evidence = junction_light_clients::evm::qbft::QbftMisbehaviour {
+            header_a: qbft_header([2; 32]),
+            header_b: qbft_header([3; 32]),
+        }
+        .to_bytes();
         let update = |chain: &ChainId, header: Vec<u8>| RelayMsg::UpdateClient {
             chain: chain.clone(),
             header,
@@ -1467,6 +1722,20 @@ mod tests {
                 &attested,
                 1_100_000,
                 evidence(&a, &b),
+                &misbehaviour,
+            ),
+            (
+                "qbft update",
+                &qbft,
+                1_020_000,
+                qbft_header([2; 32]),
+                &update,
+            ),
+            (
+                "qbft evidence",
+                &qbft,
+                1_020_000,
+                qbft_evidence,
                 &misbehaviour,
             ),
             (

@@ -21,6 +21,7 @@
 //! based validator selection is not covered at all.
 
 use crate::evm::history::{ConsensusHistory, HeaderTime, HistoryError};
+use std::collections::BTreeMap;
 
 use alloy_rlp::{BufMut, Encodable};
 #[cfg(any(test, feature = "testkit"))]
@@ -737,6 +738,44 @@ impl QbftClient {
     /// The consensus state at `height`, if kept.
     pub fn consensus_state(&self, height: u64) -> Option<&QbftConsensusState> {
         self.history.get(height)
+    }
+
+    /// The client's fields, for its canonical encoding.
+    pub fn parts(
+        &self,
+    ) -> (
+        &QbftConfig,
+        &BTreeMap<u64, QbftConsensusState>,
+        u64,
+        Option<u64>,
+    ) {
+        (
+            &self.config,
+            self.history.states(),
+            self.history.latest(),
+            self.history.frozen(),
+        )
+    }
+
+    /// Rebuild a client from its fields (a decoded client state), checking that they fit
+    /// together: a kept state at `latest`, history within `max_history`, and every kept
+    /// validator list one the client could have accepted.
+    pub fn from_parts(
+        config: QbftConfig,
+        states: BTreeMap<u64, QbftConsensusState>,
+        latest: u64,
+        frozen: Option<u64>,
+    ) -> Result<Self, QbftError> {
+        for state in states.values() {
+            check_validator_set(&state.validators)?;
+        }
+        let history = ConsensusHistory::from_parts(config.max_history, states, latest, frozen)?;
+        Ok(QbftClient { config, history })
+    }
+
+    /// The council-set configuration.
+    pub fn config(&self) -> &QbftConfig {
+        &self.config
     }
 
     /// The validators trusted to seal the next header's list against.
