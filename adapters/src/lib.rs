@@ -297,6 +297,13 @@ pub trait Adapter: Send + Sync {
     /// The encoded header for a hub `RelayMsg::UpdateClient` at `height`.
     async fn header_update(&self, height: u64) -> Result<Vec<u8>, AdapterError>;
 
+    /// Whether the hub's client of this chain takes every block in turn (QBFT: each
+    /// block's validators are named by its parent), so that moving it to a height means
+    /// sending each header after its latest. Otherwise one header moves it any distance.
+    fn sequential_headers(&self) -> bool {
+        false
+    }
+
     /// The height and time of the header at `height`, checked as the adapter checks the
     /// headers it hands to the hub.
     async fn header_info(&self, height: u64) -> Result<HeaderInfo, AdapterError>;

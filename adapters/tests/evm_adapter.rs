@@ -42,6 +42,7 @@ fn config(env: &Env, chain: &ChainId, gateway: Address, attesters: usize) -> Evm
         deploy_block: 0,
         attester_keys: testkit::attester_keys(attesters),
         sender_key: sender_key(),
+        qbft: false,
     }
 }
 

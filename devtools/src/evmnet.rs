@@ -28,6 +28,7 @@ use junction_spec::gov::{
 };
 use junction_spec::{ChainId, ChainRegistration, Checkpoint, Decode, Encode, TxKind};
 
+use crate::qbft_shim::QbftShim;
 use junction_hub::config::{Genesis, Home, KeyFile};
 use junction_relayer::{ChainConfig, RelayerConfig};
 use junction_rpc::methods::{
@@ -63,7 +64,13 @@ pub struct EvmNetOptions {
     pub min_confirmations: u64,
     /// How long the hub's client of each chain trusts its latest header without an update.
     pub trusting_period_ms: u64,
+    /// Chains (by index) registered as `evm_qbft`: served through a [`QbftShim`] sealed by
+    /// [`QBFT_VALIDATORS`] test validators, and followed by the hub through their seals.
+    pub qbft_chains: Vec<usize>,
 }
+
+/// Validators sealing a QBFT chain's blocks at the start.
+pub const QBFT_VALIDATORS: usize = 4;
 
 impl Default for EvmNetOptions {
     fn default() -> Self {
@@ -80,6 +87,7 @@ impl Default for EvmNetOptions {
             max_gas_limit: ROUTE_GAS_LIMIT,
             min_confirmations: 0,
             trusting_period_ms: 7 * 24 * 3_600_000,
+            qbft_chains: Vec::new(),
         }
     }
 }
@@ -99,6 +107,19 @@ pub struct EvmChain {
     pub escrow: Address,
     /// A block at or before the gateway's deployment.
     pub deploy_block: u64,
+    /// For a chain registered as `evm_qbft`, the QBFT-sealed view the relayer reads it
+    /// through.
+    pub qbft: Option<QbftShim>,
+}
+
+impl EvmChain {
+    /// The endpoint the relayer reads the chain through: the QBFT shim of a QBFT chain,
+    /// anvil otherwise.
+    pub fn relayer_endpoint(&self) -> String {
+        self.qbft
+            .as_ref()
+            .map_or_else(|| self.anvil.endpoint(), QbftShim::endpoint)
+    }
 }
 
 /// The chains, their registration on the hub and the relayer's configuration.
@@ -404,8 +425,16 @@ pub async fn setup_with_anvil_args(
         let escrow = deploy_escrow(&p, gateway, U256::from(ESCROW_SUPPLY))
             .await
             .map_err(|e| eyre!("deploying the escrow on {}: {e}", id.as_str()))?;
+        let qbft = if opts.qbft_chains.contains(&i) {
+            Some(QbftShim::start(&anvil.endpoint(), QBFT_VALIDATORS).await?)
+        } else {
+            None
+        };
         let adapter = EvmAdapter::connect(EvmAdapterConfig {
-            rpc_url: anvil.endpoint(),
+            rpc_url: qbft
+                .as_ref()
+                .map_or_else(|| anvil.endpoint(), QbftShim::endpoint),
+            qbft: qbft.is_some(),
             chain: id.clone(),
             evm_chain_id,
             gateway,
@@ -419,13 +448,17 @@ pub async fn setup_with_anvil_args(
         .await
         .map_err(|e| eyre!("{}: {e}", e.name()))?;
         let latest = p.get_block_number().await?;
-        let root = adapter
-            .trust_root(latest)
-            .await
-            .map_err(|e| eyre!("{}: {e}", e.name()))?;
+        let named = |e: junction_adapters::AdapterError| eyre!("{}: {e}", e.name());
+        let (kind, root) = if qbft.is_some() {
+            let root = adapter.qbft_trust_root(latest).await.map_err(named)?;
+            (LedgerKind::EvmQbft, root.to_bytes())
+        } else {
+            let root = adapter.trust_root(latest).await.map_err(named)?;
+            (LedgerKind::EvmAttested, root.to_bytes())
+        };
         registrations.push(ChainRegistration {
             chain_id: id.clone(),
-            kind: LedgerKind::EvmAttested,
+            kind,
             params: LightClientParams {
                 trust_level: Fraction { num: 2, den: 3 },
                 trusting_period_ms: opts.trusting_period_ms,
@@ -433,7 +466,7 @@ pub async fn setup_with_anvil_args(
                 min_confirmations: 0,
                 threshold: Fraction { num: 2, den: 3 },
             },
-            trust_root: root.to_bytes(),
+            trust_root: root,
         });
         chains.push(EvmChain {
             id,
@@ -442,6 +475,7 @@ pub async fn setup_with_anvil_args(
             gateway,
             escrow,
             deploy_block,
+            qbft,
         });
     }
 
@@ -494,12 +528,17 @@ pub async fn setup_with_anvil_args(
             .iter()
             .map(|c| ChainConfig {
                 id: c.id.as_str().to_string(),
-                rpc: c.anvil.endpoint(),
+                rpc: c.relayer_endpoint(),
                 evm_chain_id: c.evm_chain_id,
                 gateway: format!("{:#x}", c.gateway),
                 deploy_block: c.deploy_block,
                 sender_key_file: sender_file.clone(),
-                attester_key_files: attester_files.clone(),
+                attester_key_files: if c.qbft.is_some() {
+                    Vec::new()
+                } else {
+                    attester_files.clone()
+                },
+                qbft: c.qbft.is_some(),
             })
             .collect(),
     };
@@ -571,6 +610,7 @@ impl EvmNet {
             gateway: chain.gateway,
             deploy_block: c.deploy_block,
             attester_keys: keys,
+            qbft: c.qbft,
             sender_key: k256::ecdsa::SigningKey::from_slice(
                 &hex::decode(DEV_KEY_1).map_err(|e| eyre!("{e}"))?,
             )

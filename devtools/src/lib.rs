@@ -1,6 +1,6 @@
 //! Development tools behind `junction testnet` and `junction bench`: local testnets of
 //! validator processes on 127.0.0.1 (`testnet`), anvil chains with deployed gateways and a
-//! relayer (`evmnet`), and the benchmarks (`bench`, `bench_e2e`, `bench_verify`). No
+//! relayer (`evmnet`), a QBFT-sealed view of an anvil chain (`qbft_shim`), and the benchmarks (`bench`, `bench_e2e`, `bench_verify`). No
 //! production crate depends on this one.
 
 pub mod bench;
@@ -11,4 +11,5 @@ pub mod bench_verify;
 mod bench_verify_clients;
 pub mod evmnet;
 pub mod homes;
+pub mod qbft_shim;
 pub mod testnet;

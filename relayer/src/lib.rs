@@ -50,6 +50,11 @@ use junction_rpc::methods::*;
 use junction_rpc::{ClientError, Hex, HexBytes, RpcClient};
 use junction_telemetry::ReasonLabel;
 
+/// Most headers of a chain whose hub client takes every block in turn (QBFT) that one
+/// cycle sends: together they stay well inside one relay transaction's message and byte
+/// bounds.
+pub const MAX_SEQUENTIAL_UPDATES: u64 = 16;
+
 /// One chain the relayer serves.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
@@ -68,8 +73,13 @@ pub struct ChainConfig {
     /// paying for `deliver`.
     pub sender_key_file: String,
     /// Key files of the attesters whose signatures this relayer collects (a local testnet
-    /// holds one per council member; in production attesters sign elsewhere).
+    /// holds one per council member; in production attesters sign elsewhere). Empty for a
+    /// QBFT chain.
     pub attester_key_files: Vec<String>,
+    /// The chain is registered as `evm_qbft`: the hub follows it by its validators' seals,
+    /// every block in turn, and the relayer forwards the sealed headers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub qbft: bool,
 }
 
 /// Loads a secp256k1 key file, refusing one that others may read.
@@ -296,6 +306,7 @@ impl Relayer {
                 deploy_block: c.deploy_block,
                 attester_keys,
                 sender_key: load_secp_key(&c.sender_key_file, "sender key file")?,
+                qbft: c.qbft,
             })
             .await
             .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
@@ -571,6 +582,8 @@ impl Relayer {
         let mut headers: BTreeMap<ChainId, HeaderInfo> = BTreeMap::new();
         let mut commit_headers: BTreeMap<ChainId, HeaderInfo> = BTreeMap::new();
         let mut updatable: BTreeSet<ChainId> = BTreeSet::new();
+        // Chains whose client takes every block in turn, by the client's latest height.
+        let mut sequential_from: BTreeMap<ChainId, u64> = BTreeMap::new();
         for (id, a) in &self.chains {
             // A chain the hub cannot answer for (e.g. not registered yet) holds back only
             // its own packets.
@@ -581,7 +594,14 @@ impl Relayer {
                     continue;
                 }
             };
-            let h = heights.get(id).copied().unwrap_or(0);
+            let mut h = heights.get(id).copied().unwrap_or(0);
+            if a.sequential_headers() && h > hc.latest {
+                // Each header after the client's latest goes in the update: at most
+                // MAX_SEQUENTIAL_UPDATES of them per cycle, so that a client far behind
+                // catches up over a few transactions.
+                h = h.min(hc.latest.saturating_add(MAX_SEQUENTIAL_UPDATES));
+                sequential_from.insert(id.clone(), hc.latest);
+            }
             let latest = a.header_info(h).await.map_err(|e| eyre!(named(&e)))?;
             let after = if h > hc.latest && latest.time_secs > hc.timestamp {
                 updatable.insert(id.clone());
@@ -731,13 +751,18 @@ impl Relayer {
             let (Some(header), a) = (headers.get(chain), self.adapter(chain)?) else {
                 continue;
             };
-            updates.push(RelayMsg::UpdateClient {
-                chain: chain.clone(),
-                header: a
-                    .header_update(header.height)
-                    .await
-                    .map_err(|e| eyre!(named(&e)))?,
-            });
+            let first = sequential_from
+                .get(chain)
+                .map_or(header.height, |latest| latest.saturating_add(1));
+            for height in first..=header.height {
+                updates.push(RelayMsg::UpdateClient {
+                    chain: chain.clone(),
+                    header: a
+                        .header_update(height)
+                        .await
+                        .map_err(|e| eyre!(named(&e)))?,
+                });
+            }
         }
         if msgs.is_empty() && updates.is_empty() {
             return Ok(done);

@@ -1711,3 +1711,61 @@ fn tendermint_chains_registered_by_vote_follow_real_commits_and_freeze_on_eviden
         1.0
     );
 }
+
+/// A QBFT chain beside an attested one, on 4 validators: `evm-b` is registered by vote as
+/// `evm_qbft` from a header of its QBFT-sealed view (anvil's blocks with Besu's `extraData`
+/// sealed by 4 test validators, anvil's state root, so every proof is real); the relayer
+/// forwards its sealed headers block by block and packets complete both ways. A validator
+/// added by the `extraData` vote is followed: the hub's client moves past blocks listed and
+/// sealed by the five.
+#[test]
+fn a_qbft_chain_and_an_attested_one_exchange_packets_and_a_voted_validator_is_followed() {
+    let Some(mut env) = setup_with(
+        33_300,
+        EvmNetOptions {
+            qbft_chains: vec![1],
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    let shown: Value = env
+        .net
+        .rpc(0, "chain_show", json!({"id": "evm-b"}))
+        .unwrap();
+    assert_eq!(shown["registration"]["kind"], "evm_qbft", "{shown}");
+    let registered_at = env.client_state("evm-b")["latest_height"].as_u64().unwrap();
+
+    let to_b = Address::repeat_byte(0x71);
+    let sent = env.send("evm-a", "evm-b", to_b, 21, env.far("evm-b"));
+    env.start_relayer();
+    env.expect_delivered(&sent, "evm-a", "evm-b", to_b, 21);
+    let to_a = Address::repeat_byte(0x72);
+    let sent = env.send("evm-b", "evm-a", to_a, 22, env.far("evm-a"));
+    env.expect_delivered(&sent, "evm-b", "evm-a", to_a, 22);
+    let state = env.client_state("evm-b");
+    assert!(
+        state["latest_height"].as_u64().unwrap() > registered_at,
+        "the relayer's sealed headers moved the QBFT client: {state}"
+    );
+
+    // A fifth validator voted in: blocks after the vote list and are sealed by five.
+    let shim = env.evm.chain("evm-b").unwrap().qbft.as_ref().unwrap();
+    env.rt.block_on(shim.vote_add(50));
+    let start = Instant::now();
+    for round in 0u8.. {
+        let to = Address::repeat_byte(0x80 + round);
+        let sent = env.send("evm-b", "evm-a", to, 23, env.far("evm-a"));
+        env.expect_delivered(&sent, "evm-b", "evm-a", to, 23);
+        let latest = env.client_state("evm-b")["latest_height"].as_u64().unwrap();
+        if env.rt.block_on(shim.validators_at(latest)) == Some(5) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the hub's client of evm-b never reached a block sealed by five (at {latest})\nrelayer log:\n{}",
+            env.relayer_log()
+        );
+    }
+    assert_eq!(env.rt.block_on(shim.validators()).len(), 5);
+}

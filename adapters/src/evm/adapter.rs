@@ -1,9 +1,12 @@
-//! The adapter of an EVM chain in attested mode (`LedgerKind::EvmAttested`).
+//! The adapter of an EVM chain, in attested mode (`LedgerKind::EvmAttested`) or followed by
+//! its QBFT validators (`LedgerKind::EvmQbft`, Besu / GoQuorum).
 //!
-//! - **Headers**: the block header is fetched, RLP-encoded, checked to hash to the block hash
-//!   the node reported, reduced to its attested fields and signed by the adapter's attester
-//!   keys ([`sign_attested_header`]). The update carries no full header: the hub's client
-//!   checks the attesters' signatures, not the node.
+//! - **Headers**: the block header is fetched, RLP-encoded and checked to hash to the block
+//!   hash the node reported (for QBFT, the hash without seals and round, as Besu computes
+//!   it). In attested mode it is reduced to its attested fields and signed by the adapter's
+//!   attester keys ([`sign_attested_header`]); the update carries no full header, since the
+//!   hub's client checks the attesters' signatures, not the node. For QBFT the update is
+//!   the sealed header itself: the hub checks the validators' seals in `extraData`.
 //! - **Packets**: the gateway's `PacketSent` events, each checked against its key and hash.
 //!   [`Adapter::pending_packets`] keeps those whose commitment is still stored at the latest
 //!   block, so a restarted relayer rebuilds its work from the chain alone.
@@ -25,8 +28,9 @@ use async_trait::async_trait;
 use junction_light_clients::evm::attested::{
     attest_from_rlp, sign_attested_header, AttestedHeader, SignedAttestedHeader,
 };
-use junction_light_clients::evm::codec::AttestedTrustRoot;
+use junction_light_clients::evm::codec::{AttestedTrustRoot, QbftTrustRoot};
 use junction_light_clients::evm::mpt::{verify_state, verify_state_absent, EvmPath, EvmProof};
+use junction_light_clients::evm::qbft::QbftHeader;
 use junction_light_clients::evm::secp::address_of_key;
 use junction_spec::encoding::{Decode, Encode};
 use junction_spec::log::{ack_commitment, EntryKind};
@@ -84,6 +88,10 @@ pub struct EvmAdapterConfig {
     pub attester_keys: Vec<SigningKey>,
     /// The funded key that pays the gas of `deliver` (it is trusted with nothing else).
     pub sender_key: SigningKey,
+    /// The chain is a QBFT chain the hub follows by its validators' seals
+    /// (`LedgerKind::EvmQbft`): headers go to the hub sealed as the node serves them, and
+    /// `attester_keys` may be empty (they are not used).
+    pub qbft: bool,
 }
 
 impl std::fmt::Debug for EvmAdapterConfig {
@@ -100,6 +108,7 @@ impl std::fmt::Debug for EvmAdapterConfig {
             .field("gateway", &self.gateway)
             .field("deploy_block", &self.deploy_block)
             .field("attesters", &attesters)
+            .field("qbft", &self.qbft)
             .field(
                 "sender",
                 &format!(
@@ -121,6 +130,7 @@ pub struct EvmAdapter {
     attesters: Vec<[u8; 20]>,
     sender: Address,
     provider: DynProvider,
+    qbft: bool,
     /// One `deliver` at a time: the sender's nonce is read from the node per transaction.
     send_lock: tokio::sync::Mutex<()>,
 }
@@ -133,6 +143,7 @@ impl std::fmt::Debug for EvmAdapter {
             .field("gateway", &self.gateway)
             .field("deploy_block", &self.deploy_block)
             .field("attesters", &self.attesters.len())
+            .field("qbft", &self.qbft)
             .field("sender", &self.sender)
             .finish()
     }
@@ -231,7 +242,7 @@ impl EvmAdapter {
     /// Connects to the node and checks that it follows `config.evm_chain_id`.
     pub async fn connect(config: EvmAdapterConfig) -> Result<Self, AdapterError> {
         let url = loopback_url(&config.rpc_url)?;
-        if config.attester_keys.is_empty() {
+        if config.attester_keys.is_empty() && !config.qbft {
             return Err(AdapterError::InvalidConfig(
                 "no attester keys: an attested header needs at least one signature".into(),
             ));
@@ -270,6 +281,7 @@ impl EvmAdapter {
             attesters,
             sender,
             provider,
+            qbft: config.qbft,
             send_lock: tokio::sync::Mutex::new(()),
         })
     }
@@ -391,8 +403,15 @@ impl EvmAdapter {
         &self.provider
     }
 
-    /// The attested fields of block `height`, from its checked RLP header.
+    /// The attested fields of block `height`, from its checked RLP header (for a QBFT chain,
+    /// `hash` is the QBFT block hash).
     pub async fn attested_header(&self, height: u64) -> Result<AttestedHeader, AdapterError> {
+        Ok(self.checked_header(height).await?.1)
+    }
+
+    /// Block `height`'s RLP header, checked against the block hash the node reported, and
+    /// its attested fields.
+    async fn checked_header(&self, height: u64) -> Result<(Vec<u8>, AttestedHeader), AdapterError> {
         let block = self
             .provider
             .get_block_by_number(BlockNumberOrTag::Number(height))
@@ -405,10 +424,48 @@ impl EvmAdapter {
                 reason: format!("the node returned block {}", block.header.inner.number),
             });
         }
+        if self.qbft {
+            let rlp = alloy::rlp::encode(&block.header.inner);
+            let sealed = QbftHeader::decode(&rlp).map_err(|e| AdapterError::InvalidHeader {
+                height,
+                reason: format!("not a QBFT header: {e}"),
+            })?;
+            if sealed.block_hash != block.header.hash.0 {
+                return Err(AdapterError::HeaderHashMismatch {
+                    height,
+                    reported: block.header.hash.0,
+                    computed: sealed.block_hash,
+                });
+            }
+            let h = &sealed.header;
+            let attested = AttestedHeader {
+                chain_id: self.evm_chain_id,
+                number: h.number,
+                hash: sealed.block_hash,
+                parent_hash: h.parent_hash,
+                state_root: h.state_root,
+                receipts_root: h.receipts_root,
+                timestamp: h.timestamp,
+            };
+            return Ok((rlp, attested));
+        }
         let rlp = checked_header_rlp(height, &block.header)?;
-        attest_from_rlp(self.evm_chain_id, &rlp).map_err(|e| AdapterError::InvalidHeader {
-            height,
-            reason: e.to_string(),
+        let attested =
+            attest_from_rlp(self.evm_chain_id, &rlp).map_err(|e| AdapterError::InvalidHeader {
+                height,
+                reason: e.to_string(),
+            })?;
+        Ok((rlp, attested))
+    }
+
+    /// What the council registers for this chain when it is a QBFT chain: the EVM chain
+    /// id, the gateway and block `height`'s header (checked against its hash), whose
+    /// `extraData` names the validators that seal the next block.
+    pub async fn qbft_trust_root(&self, height: u64) -> Result<QbftTrustRoot, AdapterError> {
+        Ok(QbftTrustRoot {
+            evm_chain_id: self.evm_chain_id,
+            gateway: self.gateway.0 .0,
+            trusted_header: self.checked_header(height).await?.0,
         })
     }
 
@@ -673,7 +730,11 @@ impl Adapter for EvmAdapter {
     }
 
     fn kind(&self) -> LedgerKind {
-        LedgerKind::EvmAttested
+        if self.qbft {
+            LedgerKind::EvmQbft
+        } else {
+            LedgerKind::EvmAttested
+        }
     }
 
     async fn latest_height(&self) -> Result<u64, AdapterError> {
@@ -708,8 +769,16 @@ impl Adapter for EvmAdapter {
         self.deliver_together(checkpoint, batches).await
     }
 
+    fn sequential_headers(&self) -> bool {
+        self.qbft
+    }
+
     async fn header_update(&self, height: u64) -> Result<Vec<u8>, AdapterError> {
-        let bytes = self.signed_header(height).await?.to_bytes();
+        let bytes = if self.qbft {
+            self.checked_header(height).await?.0
+        } else {
+            self.signed_header(height).await?.to_bytes()
+        };
         if bytes.len() > MAX_HEADER_BYTES {
             return Err(AdapterError::TooLarge {
                 what: "header update",
