@@ -11,6 +11,9 @@ use junction_light_clients::evm::attested::{
 use junction_light_clients::evm::codec::{AttestedTrustRoot, QbftTrustRoot, MAX_QBFT_HEADER_BYTES};
 use junction_light_clients::evm::mpt::{commitment_slot, receipt_slot, EvmPath, EvmProof};
 use junction_light_clients::evm::qbft::{QbftClient, QbftConfig, QbftMisbehaviour};
+use junction_light_clients::hub::{
+    CheckpointMisbehaviour, HubClient, HubTrustRoot, SignedCheckpoint,
+};
 use junction_light_clients::tendermint::client::TendermintClient;
 use junction_light_clients::tendermint::hub::{
     decode_misbehaviour, decode_update, TendermintTrustRoot,
@@ -63,7 +66,10 @@ pub enum ClientError {
 pub fn has_hub_client(kind: LedgerKind) -> bool {
     matches!(
         kind,
-        LedgerKind::EvmAttested | LedgerKind::EvmQbft | LedgerKind::Tendermint
+        LedgerKind::EvmAttested
+            | LedgerKind::EvmQbft
+            | LedgerKind::Tendermint
+            | LedgerKind::JunctionHub
     )
 }
 
@@ -194,6 +200,49 @@ fn evm_proof(proof: &[u8]) -> Result<EvmProof, ClientError> {
     })
 }
 
+/// Another Junction hub, followed by the checkpoints its attestation set signs. Its packets
+/// need addressing between hubs (the next protocol step); until then it is registered and
+/// updated, and proves nothing.
+#[derive(Clone, Debug)]
+pub struct JunctionHubClient {
+    client: HubClient,
+    /// A hub's checkpoints carry no expiry of their own: the registration's trusting period
+    /// after the latest checkpoint's time, the client is expired.
+    trusting_period_ms: u64,
+}
+
+impl JunctionHubClient {
+    fn from_registration(reg: &ChainRegistration) -> Result<Self, ClientError> {
+        let bad = |reason: String| ClientError::BadTrustRoot(reason);
+        let root = HubTrustRoot::from_bytes(&reg.trust_root).map_err(|e| bad(e.to_string()))?;
+        let mut client = root.start_client().map_err(|e| bad(e.to_string()))?;
+        client.keep_checkpoints(CLIENT_HISTORY);
+        Ok(JunctionHubClient {
+            client,
+            trusting_period_ms: reg.params.trusting_period_ms,
+        })
+    }
+
+    /// The light client.
+    pub fn client(&self) -> &HubClient {
+        &self.client
+    }
+
+    fn status(&self, now: Timestamp) -> ClientStatus {
+        match self.client.status(now) {
+            ClientStatus::Active => {
+                let latest = self.client.latest_checkpoint().time_ms;
+                if now.nanos() / 1_000_000 > latest.saturating_add(self.trusting_period_ms) {
+                    ClientStatus::Expired
+                } else {
+                    ClientStatus::Active
+                }
+            }
+            other => other,
+        }
+    }
+}
+
 /// A Tendermint / Cosmos SDK client and where its chain keeps packet commitments.
 #[derive(Clone, Debug)]
 pub struct TendermintHubClient {
@@ -259,6 +308,8 @@ pub enum AnyClient {
     EvmQbft(EvmQbftHubClient),
     /// A Tendermint / Cosmos SDK chain followed by its validators' commits.
     Tendermint(TendermintHubClient),
+    /// Another Junction hub followed by its signed checkpoints.
+    JunctionHub(JunctionHubClient),
 }
 
 impl AnyClient {
@@ -273,6 +324,9 @@ impl AnyClient {
             )?)),
             LedgerKind::Tendermint => Ok(AnyClient::Tendermint(
                 TendermintHubClient::from_registration(reg)?,
+            )),
+            LedgerKind::JunctionHub => Ok(AnyClient::JunctionHub(
+                JunctionHubClient::from_registration(reg)?,
             )),
             other => Err(ClientError::UnsupportedKind(other.as_str())),
         }
@@ -297,6 +351,10 @@ impl AnyClient {
                 client: TendermintClient::from_bytes(bytes).map_err(malformed)?,
                 ..fresh
             })),
+            AnyClient::JunctionHub(fresh) => Ok(AnyClient::JunctionHub(JunctionHubClient {
+                client: HubClient::from_bytes(bytes).map_err(malformed)?,
+                ..fresh
+            })),
         }
     }
 
@@ -306,6 +364,7 @@ impl AnyClient {
             AnyClient::EvmAttested(c) => c.client.encode_to(out),
             AnyClient::EvmQbft(c) => c.client.encode_to(out),
             AnyClient::Tendermint(c) => c.client.encode_to(out),
+            AnyClient::JunctionHub(c) => c.client.encode_to(out),
         }
     }
 
@@ -315,6 +374,7 @@ impl AnyClient {
             AnyClient::EvmAttested(_) => LedgerKind::EvmAttested,
             AnyClient::EvmQbft(_) => LedgerKind::EvmQbft,
             AnyClient::Tendermint(_) => LedgerKind::Tendermint,
+            AnyClient::JunctionHub(_) => LedgerKind::JunctionHub,
         }
     }
 
@@ -324,6 +384,7 @@ impl AnyClient {
             AnyClient::EvmAttested(c) => c.client.status(now),
             AnyClient::EvmQbft(c) => c.client.status(now),
             AnyClient::Tendermint(c) => c.client.status(now),
+            AnyClient::JunctionHub(c) => c.status(now),
         }
     }
 
@@ -333,6 +394,7 @@ impl AnyClient {
             AnyClient::EvmAttested(c) => c.client.latest_height(),
             AnyClient::EvmQbft(c) => c.client.latest_height(),
             AnyClient::Tendermint(c) => c.client.latest_height(),
+            AnyClient::JunctionHub(c) => c.client.latest_height(),
         }
     }
 
@@ -351,6 +413,7 @@ impl AnyClient {
                 .client
                 .consensus_state(height)
                 .map(|s| s.timestamp.nanos() / 1_000_000),
+            AnyClient::JunctionHub(c) => c.client.checkpoint_at(height).map(|cp| cp.time_ms),
         }
     }
 
@@ -360,6 +423,7 @@ impl AnyClient {
             AnyClient::EvmAttested(c) => c.client.parts().2.keys().copied().collect(),
             AnyClient::EvmQbft(c) => c.client.parts().1.keys().copied().collect(),
             AnyClient::Tendermint(c) => c.client.stored_heights(),
+            AnyClient::JunctionHub(c) => c.client.checkpoint_heights(),
         }
     }
 
@@ -370,6 +434,7 @@ impl AnyClient {
             AnyClient::EvmAttested(c) => &c.gateway,
             AnyClient::EvmQbft(c) => &c.gateway,
             AnyClient::Tendermint(c) => &c.store,
+            AnyClient::JunctionHub(_) => &[],
         }
     }
 
@@ -422,6 +487,31 @@ impl AnyClient {
                 c.client.apply_header(verified);
                 Ok(height)
             }
+            AnyClient::JunctionHub(c) => {
+                if c.status(now) == ClientStatus::Expired {
+                    return Err(ClientError::Refused {
+                        what: "header",
+                        name: "client_expired",
+                        message: "no checkpoint within the trusting period".into(),
+                    });
+                }
+                // The relay message bounds the header (16 KiB), well inside the client's
+                // own bound on a signed checkpoint.
+                let signed = SignedCheckpoint::from_bytes(header).map_err(|error| {
+                    ClientError::Malformed {
+                        what: "header",
+                        error,
+                    }
+                })?;
+                let verified = c
+                    .client
+                    .verify_header(&signed, now)
+                    .map_err(|e| refused("header", e))?;
+                let height = verified.checkpoint.height;
+                c.client.apply_header(verified);
+                c.client.keep_checkpoints(CLIENT_HISTORY);
+                Ok(height)
+            }
         }
     }
 
@@ -462,6 +552,17 @@ impl AnyClient {
                     .verify_misbehaviour(&evidence, now)
                     .map_err(|e| refused("misbehaviour", e))
             }
+            AnyClient::JunctionHub(c) => {
+                let evidence = CheckpointMisbehaviour::from_bytes(evidence).map_err(|error| {
+                    ClientError::Malformed {
+                        what: "misbehaviour evidence",
+                        error,
+                    }
+                })?;
+                c.client
+                    .verify_misbehaviour(&evidence, now)
+                    .map_err(|e| refused("misbehaviour", e))
+            }
         }
     }
 
@@ -471,6 +572,7 @@ impl AnyClient {
             AnyClient::EvmAttested(c) => c.client.freeze(height),
             AnyClient::EvmQbft(c) => c.client.freeze(height),
             AnyClient::Tendermint(c) => c.client.freeze(height),
+            AnyClient::JunctionHub(c) => c.client.freeze(height),
         }
     }
 
@@ -511,6 +613,13 @@ impl AnyClient {
                 }
                 .map_err(|e| refused("proof", e))
             }
+            // Packets between hubs need addressing across hubs, which the protocol does not
+            // define yet: nothing is proven from another hub.
+            AnyClient::JunctionHub(_) => Err(ClientError::Refused {
+                what: "proof",
+                name: "no_packets_between_hubs",
+                message: "packets from another Junction hub are not defined yet".into(),
+            }),
         }
     }
 }

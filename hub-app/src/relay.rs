@@ -557,6 +557,14 @@ impl RelayExec<'_> {
 
     fn update_client(&mut self, chain: &ChainId, header: &[u8]) -> Result<Vec<Event>, RelayError> {
         let mut c = LoadedClient::clone(&*self.load_client(chain)?);
+        // One name for every kind: a frozen client waits for a vote, whatever its library
+        // calls the refusal.
+        if let ClientStatus::Frozen { height } = c.client.status(self.now()) {
+            return Err(RelayError::ClientFrozen {
+                chain: chain.clone(),
+                height,
+            });
+        }
         let height = c
             .client
             .update(header, self.now())
@@ -1655,6 +1663,172 @@ mod tests {
         assert_eq!(exec.dest_head(&chain).unwrap_err().name(), "client_frozen");
     }
 
+    /// Another Junction hub `hub-b` whose 4 test attesters (power 10 each) signed a
+    /// checkpoint at height 10: its registration (trusted at that checkpoint, trusting
+    /// period one hour), the attesters' keys, and a builder of checkpoint `height` over a
+    /// log of `log_size` entries, signed by the keys given.
+    #[allow(clippy::type_complexity)]
+    fn hub_chain() -> (
+        ChainRegistration,
+        Vec<k256::ecdsa::SigningKey>,
+        Box<
+            dyn Fn(
+                u64,
+                u64,
+                &[k256::ecdsa::SigningKey],
+            ) -> junction_light_clients::hub::SignedCheckpoint,
+        >,
+    ) {
+        use junction_light_clients::hub::testkit as hub;
+        use junction_light_clients::hub::HubTrustRoot;
+        let chain = ChainId::new("hub-b").unwrap();
+        let (set, keys) = hub::attestation_set(4, 3).unwrap();
+        let set_hash = set.hash();
+        let build = {
+            let chain = chain.clone();
+            move |height: u64, log_size: u64, signers: &[k256::ecdsa::SigningKey]| {
+                let cp = hub::checkpoint(
+                    &chain,
+                    height,
+                    log_size,
+                    [log_size as u8; 32],
+                    set_hash,
+                    set_hash,
+                );
+                hub::sign_with(cp, signers).unwrap()
+            }
+        };
+        let root = HubTrustRoot {
+            checkpoint: build(10, 5, &[]).checkpoint,
+            set,
+            next_set: None,
+        };
+        let reg = ChainRegistration {
+            chain_id: chain,
+            kind: LedgerKind::JunctionHub,
+            params: LightClientParams {
+                trust_level: Fraction { num: 2, den: 3 },
+                trusting_period_ms: 3_600_000,
+                max_clock_drift_ms: 10_000,
+                min_confirmations: 0,
+                threshold: Fraction { num: 2, den: 3 },
+            },
+            trust_root: root.to_bytes(),
+        };
+        (reg, keys, Box::new(build))
+    }
+
+    /// Another Junction hub is registered and followed by the checkpoints its attestation
+    /// set signs (> 2/3 of the power); it proves no packets yet (hub-to-hub addressing
+    /// comes next), is no destination, expires after its trusting period without a
+    /// checkpoint, and two signed checkpoints at one height freeze it.
+    #[test]
+    fn another_hub_is_followed_by_its_signed_checkpoints_and_freezes_on_two_at_one_height() {
+        use junction_light_clients::hub::CheckpointMisbehaviour;
+        let (reg, keys, checkpoint) = hub_chain();
+        assert!(crate::clients::has_hub_client(LedgerKind::JunctionHub));
+        assert!(!crate::clients::can_deliver_to(LedgerKind::JunctionHub));
+        HubClientCheck.check(&reg, None).unwrap();
+        let chain = reg.chain_id.clone();
+        let mut council = crate::testutil::council_with_chains([1; 32], vec![reg.clone()]);
+        let state = AppState::default();
+        let mut view = Overlay::new(&state);
+        let mut packets = PacketState::default();
+        let now_ms = 1_700_000_000_000 + 60_000;
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        let update =
+            |signed: &junction_light_clients::hub::SignedCheckpoint| RelayMsg::UpdateClient {
+                chain: chain.clone(),
+                header: signed.to_bytes(),
+            };
+        let strangers = junction_light_clients::hub::testkit::attestation_set(4, 9)
+            .unwrap()
+            .1;
+        for (name, msg) in [
+            ("insufficient_power", update(&checkpoint(12, 7, &keys[..2]))),
+            ("unknown_signer", update(&checkpoint(12, 7, &strangers))),
+            ("older_checkpoint", update(&checkpoint(9, 5, &keys))),
+            ("log_shrank", update(&checkpoint(12, 4, &keys))),
+            (
+                "malformed_relay_input",
+                RelayMsg::UpdateClient {
+                    chain: chain.clone(),
+                    header: vec![1, 2, 3],
+                },
+            ),
+        ] {
+            let e = exec.run(&msg).unwrap_err();
+            assert_eq!(e.name(), name, "{e}");
+        }
+        let signed12 = checkpoint(12, 7, &keys[..3]);
+        let events = exec.run(&update(&signed12)).unwrap();
+        assert_eq!(events[0].kind, "client/updated");
+        let client = exec.client(&chain).unwrap();
+        assert_eq!(client.latest_height(), 12);
+        assert_eq!(client.heights(), vec![10, 12]);
+        assert_eq!(client.time_ms_at(12), Some(1_700_000_000_012));
+        // No packets from or to another hub yet: refused by name, never error-acked.
+        let e = exec
+            .prove_slot(
+                &chain,
+                &SourceProof {
+                    height: 12,
+                    proof: vec![],
+                },
+                PacketSlot::Commitment,
+                &[9; 32],
+                Some(&[5; 32]),
+            )
+            .unwrap_err();
+        assert_eq!(e.name(), "no_packets_between_hubs", "{e}");
+        assert!(exec.dest_head(&chain).unwrap().is_none());
+        drop(exec);
+
+        // An hour after the latest checkpoint without another, the client is expired.
+        let late = 1_700_000_000_012 + 3_600_001;
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, late);
+        assert_eq!(
+            exec.client(&chain)
+                .unwrap()
+                .status(Timestamp::from_millis(late)),
+            ClientStatus::Expired
+        );
+        let e = exec.run(&update(&checkpoint(13, 7, &keys))).unwrap_err();
+        assert_eq!(e.name(), "client_expired", "{e}");
+        drop(exec);
+
+        // Its attesters signing another checkpoint at height 12: frozen.
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        let evidence = |a: &junction_light_clients::hub::SignedCheckpoint,
+                        b: &junction_light_clients::hub::SignedCheckpoint| {
+            RelayMsg::Misbehaviour {
+                chain: chain.clone(),
+                evidence: CheckpointMisbehaviour {
+                    first: a.clone(),
+                    second: b.clone(),
+                }
+                .to_bytes(),
+            }
+        };
+        let other12 = checkpoint(12, 8, &keys[..3]);
+        let e = exec.run(&evidence(&signed12, &signed12)).unwrap_err();
+        assert_eq!(e.name(), "not_conflicting", "{e}");
+        let e = exec
+            .run(&evidence(&signed12, &checkpoint(12, 8, &keys[..2])))
+            .unwrap_err();
+        assert_eq!(e.name(), "insufficient_power", "{e}");
+        let events = exec.run(&evidence(&signed12, &other12)).unwrap();
+        assert_eq!(events[0].kind, "client/frozen");
+        assert_eq!(
+            exec.client_even_frozen(&chain)
+                .unwrap()
+                .status(Timestamp::from_millis(now_ms)),
+            ClientStatus::Frozen { height: 12 }
+        );
+        let e = exec.run(&update(&checkpoint(13, 9, &keys))).unwrap_err();
+        assert_eq!(e.name(), "client_frozen", "{e}");
+    }
+
     /// What one relayer message does to a fresh hub holding `reg`'s chain at hub time
     /// `now_ms`: the client as stored after it, or the refusal's name.
     fn run_on_fresh_hub(
@@ -1700,6 +1874,13 @@ mod tests {
             header_b: qbft_header([3; 32]),
         }
         .to_bytes();
+        let (hub, hub_keys, hub_checkpoint) = hub_chain();
+        let hub_update = hub_checkpoint(12, 7, &hub_keys).to_bytes();
+        let hub_evidence = junction_light_clients::hub::CheckpointMisbehaviour {
+            first: hub_checkpoint(12, 7, &hub_keys),
+            second: hub_checkpoint(12, 8, &hub_keys),
+        }
+        .to_bytes();
         let update = |chain: &ChainId, header: Vec<u8>| RelayMsg::UpdateClient {
             chain: chain.clone(),
             header,
@@ -1736,6 +1917,14 @@ mod tests {
                 &qbft,
                 1_020_000,
                 qbft_evidence,
+                &misbehaviour,
+            ),
+            ("hub update", &hub, 1_700_000_060_000, hub_update, &update),
+            (
+                "hub evidence",
+                &hub,
+                1_700_000_060_000,
+                hub_evidence,
                 &misbehaviour,
             ),
             (

@@ -565,3 +565,104 @@ fn every_byte_flip_of_a_signed_checkpoint_is_refused() {
         );
     }
 }
+
+/// The client state the hub stores: after a set change and a freeze it reads back equal
+/// (and behaves alike); a tail, a latest checkpoint it does not keep, or a current set it
+/// does not know are refused.
+#[test]
+fn client_state_round_trips_through_its_encoding_and_inconsistent_states_are_refused() {
+    use junction_spec::encoding::{Decode, DecodeError};
+    let mut f = fixture(4);
+    let (new_set, new_keys) = testkit::attestation_set(5, 2).unwrap();
+    let (h, nh) = (f.set.hash(), new_set.hash());
+    let mut signed = testkit::sign_with(
+        testkit::checkpoint(&chain(), 11, 5, [7; 32], h, nh),
+        &f.keys,
+    )
+    .unwrap();
+    signed.next_set = Some(new_set.clone());
+    let v = f.client.verify_header(&signed, NOW).unwrap();
+    f.client.apply_header(v);
+    let next = testkit::checkpoint(&chain(), 12, 6, [8; 32], nh, nh);
+    let v = f
+        .client
+        .verify_header(&testkit::sign_with(next, &new_keys).unwrap(), NOW)
+        .unwrap();
+    f.client.apply_header(v);
+    f.client.freeze(12);
+    let bytes = f.client.to_bytes();
+    let back = HubClient::from_bytes(&bytes).unwrap();
+    assert_eq!(back.to_bytes(), bytes);
+    assert_eq!(back.attestation_set(), &new_set);
+    assert_eq!(back.checkpoint_heights(), vec![10, 11, 12]);
+    assert_eq!(back.status(NOW), ClientStatus::Frozen { height: 12 });
+    let mut long = bytes.clone();
+    long.push(0);
+    assert!(matches!(
+        HubClient::from_bytes(&long),
+        Err(DecodeError::TrailingBytes { .. })
+    ));
+
+    // Hand-built states that break an invariant.
+    let encode = |set: &AttestationSet,
+                  latest: &Checkpoint,
+                  cps: &[&Checkpoint],
+                  sets: &[&AttestationSet]| {
+        let mut out = Vec::new();
+        set.encode_to(&mut out);
+        latest.encode_to(&mut out);
+        None::<u64>.encode_to(&mut out);
+        junction_spec::encoding::encode_len(cps.len(), &mut out);
+        for cp in cps {
+            cp.encode_to(&mut out);
+        }
+        junction_spec::encoding::encode_len(sets.len(), &mut out);
+        for s in sets {
+            s.encode_to(&mut out);
+        }
+        out
+    };
+    let cp10 = f.client.checkpoint_at(10).unwrap().clone();
+    let cp11 = f.client.checkpoint_at(11).unwrap().clone();
+    assert!(HubClient::from_bytes(&encode(&f.set, &cp10, &[&cp10], &[&f.set])).is_ok());
+    for (what, state) in [
+        (
+            "latest not kept",
+            encode(&f.set, &cp11, &[&cp10], &[&f.set]),
+        ),
+        (
+            "checkpoints out of order",
+            encode(&f.set, &cp11, &[&cp11, &cp10], &[&f.set]),
+        ),
+        (
+            "current set unknown",
+            encode(&new_set, &cp10, &[&cp10], &[&f.set]),
+        ),
+    ] {
+        assert!(
+            matches!(
+                HubClient::from_bytes(&state),
+                Err(DecodeError::NonCanonical(_))
+            ),
+            "{what}"
+        );
+    }
+    let root = hub::HubTrustRoot {
+        checkpoint: cp10,
+        set: f.set.clone(),
+        next_set: None,
+    };
+    assert_eq!(
+        hub::HubTrustRoot::from_bytes(&root.to_bytes()),
+        Ok(root.clone())
+    );
+    assert_eq!(root.start_client().unwrap().latest_height(), 10);
+    let evidence = CheckpointMisbehaviour {
+        first: signed.clone(),
+        second: signed,
+    };
+    assert_eq!(
+        CheckpointMisbehaviour::from_bytes(&evidence.to_bytes()),
+        Ok(evidence)
+    );
+}

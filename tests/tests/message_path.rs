@@ -1769,3 +1769,96 @@ fn a_qbft_chain_and_an_attested_one_exchange_packets_and_a_voted_validator_is_fo
     }
     assert_eq!(env.rt.block_on(shim.validators()).len(), 5);
 }
+
+/// On 4 validators: a Junction hub registered by vote as `junction_hub` (this hub itself,
+/// trusted at one of its own checkpoints and attestation set, as a peer hub's council
+/// would register it) is moved by a later checkpoint its validators really signed, sent
+/// in a relayer's `UpdateClient`; the same checkpoint with one signature byte flipped, or
+/// signed by too few, is refused by name and moves nothing.
+#[test]
+fn a_hub_registered_by_vote_follows_checkpoints_its_attesters_signed() {
+    use junction_light_clients::hub::{HubTrustRoot, SignedCheckpoint};
+    let Some(env) = setup(33_500, false) else {
+        return;
+    };
+    let rpc = junction_rpc::RpcClient::new(env.evm.hub_rpc.clone());
+    let signed_at = |height: Option<u64>| -> (SignedCheckpoint, AttestationSet) {
+        let cp = env
+            .rt
+            .block_on(rpc.call::<junction_rpc::methods::GetCheckpoint>(
+                &junction_rpc::methods::AtHeight { height },
+            ))
+            .unwrap();
+        let signed = SignedCheckpoint {
+            checkpoint: Checkpoint::from_bytes(&cp.checkpoint_hex.0).unwrap(),
+            signatures: cp
+                .signatures
+                .iter()
+                .map(|s| <[u8; 65]>::try_from(s.0.as_slice()).unwrap())
+                .collect(),
+            next_set: None,
+        };
+        let set = AttestationSet::from_bytes(&cp.attestation_set_hex.0).unwrap();
+        (signed, set)
+    };
+    let (trusted, set) = signed_at(None);
+    assert!(trusted.signatures.len() >= 3, "{}", trusted.signatures.len());
+    let peer = junction_spec::ChainId::new("hub-peer").unwrap();
+    env.pass(vec![ProposalKind::RegisterChain(
+        junction_spec::ChainRegistration {
+            chain_id: peer.clone(),
+            kind: junction_spec::LedgerKind::JunctionHub,
+            params: junction_spec::gov::LightClientParams {
+                trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
+                trusting_period_ms: 86_400_000,
+                max_clock_drift_ms: 10_000,
+                min_confirmations: 0,
+                threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
+            },
+            trust_root: HubTrustRoot {
+                checkpoint: trusted.checkpoint.clone(),
+                set,
+                next_set: None,
+            }
+            .to_bytes(),
+        },
+    )]);
+    let state = env.client_state("hub-peer");
+    assert_eq!(
+        (state["status"].as_str(), state["latest_height"].as_u64()),
+        (Some("active"), Some(trusted.checkpoint.height)),
+        "{state}"
+    );
+
+    let (later, _) = signed_at(None);
+    assert!(later.checkpoint.height > trusted.checkpoint.height);
+    let update = |signed: &SignedCheckpoint| RelayMsg::UpdateClient {
+        chain: peer.clone(),
+        header: signed.to_bytes(),
+    };
+    let key = env.relayer_key();
+    let mut flipped = later.clone();
+    flipped.signatures[0][10] ^= 0x01;
+    let mut few = later.clone();
+    few.signatures.truncate(2);
+    for (name, bad) in [("unknown_signer", &flipped), ("insufficient_power", &few)] {
+        let e = env.relay(&key, vec![update(bad)]).unwrap_err();
+        assert_eq!(error_name(&e), name, "{e}");
+    }
+    assert_eq!(
+        env.client_state("hub-peer")["latest_height"].as_u64(),
+        Some(trusted.checkpoint.height)
+    );
+    env.relay(&key, vec![update(&later)]).unwrap();
+    let state = env.client_state("hub-peer");
+    assert_eq!(
+        state["latest_height"].as_u64(),
+        Some(later.checkpoint.height),
+        "{state}"
+    );
+    assert_eq!(
+        state["heights"],
+        json!([trusted.checkpoint.height, later.checkpoint.height]),
+        "{state}"
+    );
+}

@@ -572,6 +572,155 @@ impl HubClient {
     }
 }
 
+/// What the council registers for a `junction_hub` chain (`ChainRegistration::trust_root`):
+/// a checkpoint of that hub it checked out of band, the attestation set the checkpoint
+/// names, and the next set when the checkpoint names another one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HubTrustRoot {
+    /// The trusted checkpoint.
+    pub checkpoint: Checkpoint,
+    /// The set it names (`attestation_set_hash`).
+    pub set: AttestationSet,
+    /// The set it names as next, when that differs.
+    pub next_set: Option<AttestationSet>,
+}
+
+/// `checkpoint || set || option(next set)`.
+impl Encode for HubTrustRoot {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.checkpoint.encode_to(out);
+        self.set.encode_to(out);
+        self.next_set.encode_to(out);
+    }
+}
+
+impl Decode for HubTrustRoot {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            checkpoint: Decode::decode_from(r)?,
+            set: Decode::decode_from(r)?,
+            next_set: Decode::decode_from(r)?,
+        })
+    }
+}
+
+impl HubTrustRoot {
+    /// The client this root starts.
+    pub fn start_client(&self) -> Result<HubClient, HubError> {
+        HubClient::new(
+            self.checkpoint.clone(),
+            self.set.clone(),
+            self.next_set.clone(),
+        )
+    }
+}
+
+/// `first || second`, each a [`SignedCheckpoint`].
+impl Encode for CheckpointMisbehaviour {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.first.encode_to(out);
+        self.second.encode_to(out);
+    }
+}
+
+impl Decode for CheckpointMisbehaviour {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            first: Decode::decode_from(r)?,
+            second: Decode::decode_from(r)?,
+        })
+    }
+}
+
+/// `set || latest checkpoint || frozen || u32 count || checkpoints* (by increasing
+/// height) || u32 count || past sets* (by increasing hash)`; the chain id and the current
+/// set's hash follow from the rest.
+impl Encode for HubClient {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.set.encode_to(out);
+        self.latest.encode_to(out);
+        self.frozen.encode_to(out);
+        junction_spec::encoding::encode_len(self.checkpoints.len(), out);
+        for cp in self.checkpoints.values() {
+            cp.encode_to(out);
+        }
+        junction_spec::encoding::encode_len(self.past_sets.len(), out);
+        for set in self.past_sets.values() {
+            set.encode_to(out);
+        }
+    }
+}
+
+impl Decode for HubClient {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let bad = DecodeError::NonCanonical;
+        let set = AttestationSet::decode_from(r)?;
+        let latest = Checkpoint::decode_from(r)?;
+        let frozen = Option::<u64>::decode_from(r)?;
+        let n = r.read_len(MAX_STORED_CHECKPOINTS)?;
+        let mut checkpoints = BTreeMap::new();
+        for _ in 0..n {
+            let cp = Checkpoint::decode_from(r)?;
+            if checkpoints
+                .keys()
+                .next_back()
+                .is_some_and(|h| *h >= cp.height)
+            {
+                return Err(bad("hub client checkpoints not increasing"));
+            }
+            if cp.hub_chain_id != latest.hub_chain_id {
+                return Err(bad("hub client checkpoint of another hub"));
+            }
+            checkpoints.insert(cp.height, cp);
+        }
+        if checkpoints.get(&latest.height) != Some(&latest) {
+            return Err(bad("hub client latest checkpoint not kept"));
+        }
+        let n = r.read_len(MAX_STORED_SETS)?;
+        let mut past_sets = BTreeMap::new();
+        for _ in 0..n {
+            let past = AttestationSet::decode_from(r)?;
+            past.validate()
+                .map_err(|_| bad("hub client past set invalid"))?;
+            let hash = past.hash();
+            if past_sets.keys().next_back().is_some_and(|h| *h >= hash) {
+                return Err(bad("hub client past sets not increasing"));
+            }
+            past_sets.insert(hash, past);
+        }
+        set.validate().map_err(|_| bad("hub client set invalid"))?;
+        let set_hash = set.hash();
+        if past_sets.get(&set_hash) != Some(&set) {
+            return Err(bad("hub client set not among its known sets"));
+        }
+        Ok(Self {
+            chain_id: latest.hub_chain_id.clone(),
+            set,
+            set_hash,
+            latest,
+            checkpoints,
+            past_sets,
+            frozen,
+        })
+    }
+}
+
+impl HubClient {
+    /// Heights of the checkpoints kept.
+    pub fn checkpoint_heights(&self) -> Vec<u64> {
+        self.checkpoints.keys().copied().collect()
+    }
+
+    /// Keeps at most `n` checkpoints (at least one: the latest), dropping the oldest.
+    pub fn keep_checkpoints(&mut self, n: usize) {
+        while self.checkpoints.len() > n.max(1) {
+            if self.checkpoints.pop_first().is_none() {
+                break;
+            }
+        }
+    }
+}
+
 /// When the checkpoint names a next set other than the current one, the supplied set must
 /// hash to it; otherwise no set may be supplied.
 fn check_next_set<'a>(
