@@ -5,6 +5,10 @@
 //! A packet's commitment and its receipt live at a place each kind defines
 //! ([`PacketSlot`]); for EVM chains those are the gateway's storage slots.
 
+use junction_light_clients::bitcoin::hub::{
+    verify_packet_commitment, BitcoinTrustRoot, PacketProof as BitcoinPacketProof,
+};
+use junction_light_clients::bitcoin::{BitcoinClient, HeaderBatch};
 use junction_light_clients::evm::attested::{
     AttestedClient, AttestedConfig, AttestedMisbehaviour, AttesterSet, SignedAttestedHeader,
 };
@@ -70,6 +74,7 @@ pub fn has_hub_client(kind: LedgerKind) -> bool {
             | LedgerKind::EvmQbft
             | LedgerKind::Tendermint
             | LedgerKind::JunctionHub
+            | LedgerKind::Bitcoin
     )
 }
 
@@ -200,6 +205,56 @@ fn evm_proof(proof: &[u8]) -> Result<EvmProof, ClientError> {
     })
 }
 
+/// Whether a client whose latest header is from `latest_ms` is past `trusting_period_ms`
+/// at `now` (for kinds whose library has no expiry of its own).
+fn expired(latest_ms: u64, trusting_period_ms: u64, now: Timestamp) -> bool {
+    now.nanos() / 1_000_000 > latest_ms.saturating_add(trusting_period_ms)
+}
+
+/// A Bitcoin chain (a packet source only), followed by the headers with the most work.
+#[derive(Clone, Debug)]
+pub struct BitcoinHubClient {
+    client: BitcoinClient,
+    /// Proof of work has no expiry of its own: the registration's trusting period after
+    /// the best tip's time without a header, the client is expired.
+    trusting_period_ms: u64,
+}
+
+impl BitcoinHubClient {
+    fn from_registration(reg: &ChainRegistration) -> Result<Self, ClientError> {
+        let bad = |reason: String| ClientError::BadTrustRoot(reason);
+        let root = BitcoinTrustRoot::from_bytes(&reg.trust_root).map_err(|e| bad(e.to_string()))?;
+        // A transaction counts once its block has `min_confirmations` blocks on the
+        // chain with the most work, counting itself (at least one).
+        let client = root
+            .start_client(reg.params.min_confirmations.max(1))
+            .map_err(|e| bad(e.to_string()))?;
+        Ok(BitcoinHubClient {
+            client,
+            trusting_period_ms: reg.params.trusting_period_ms,
+        })
+    }
+
+    /// The light client.
+    pub fn client(&self) -> &BitcoinClient {
+        &self.client
+    }
+
+    fn status(&self, now: Timestamp) -> ClientStatus {
+        match self.client.status(now) {
+            ClientStatus::Active => {
+                let tip_ms = u64::from(self.client.best_tip().header.time) * 1000;
+                if expired(tip_ms, self.trusting_period_ms, now) {
+                    ClientStatus::Expired
+                } else {
+                    ClientStatus::Active
+                }
+            }
+            other => other,
+        }
+    }
+}
+
 /// Another Junction hub, followed by the checkpoints its attestation set signs. Its packets
 /// need addressing between hubs (the next protocol step); until then it is registered and
 /// updated, and proves nothing.
@@ -232,7 +287,7 @@ impl JunctionHubClient {
         match self.client.status(now) {
             ClientStatus::Active => {
                 let latest = self.client.latest_checkpoint().time_ms;
-                if now.nanos() / 1_000_000 > latest.saturating_add(self.trusting_period_ms) {
+                if expired(latest, self.trusting_period_ms, now) {
                     ClientStatus::Expired
                 } else {
                     ClientStatus::Active
@@ -310,6 +365,8 @@ pub enum AnyClient {
     Tendermint(TendermintHubClient),
     /// Another Junction hub followed by its signed checkpoints.
     JunctionHub(JunctionHubClient),
+    /// A Bitcoin chain followed by proof of work (a source only).
+    Bitcoin(BitcoinHubClient),
 }
 
 impl AnyClient {
@@ -328,6 +385,9 @@ impl AnyClient {
             LedgerKind::JunctionHub => Ok(AnyClient::JunctionHub(
                 JunctionHubClient::from_registration(reg)?,
             )),
+            LedgerKind::Bitcoin => Ok(AnyClient::Bitcoin(BitcoinHubClient::from_registration(
+                reg,
+            )?)),
             other => Err(ClientError::UnsupportedKind(other.as_str())),
         }
     }
@@ -355,6 +415,10 @@ impl AnyClient {
                 client: HubClient::from_bytes(bytes).map_err(malformed)?,
                 ..fresh
             })),
+            AnyClient::Bitcoin(fresh) => Ok(AnyClient::Bitcoin(BitcoinHubClient {
+                client: BitcoinClient::from_bytes(bytes).map_err(malformed)?,
+                ..fresh
+            })),
         }
     }
 
@@ -365,6 +429,7 @@ impl AnyClient {
             AnyClient::EvmQbft(c) => c.client.encode_to(out),
             AnyClient::Tendermint(c) => c.client.encode_to(out),
             AnyClient::JunctionHub(c) => c.client.encode_to(out),
+            AnyClient::Bitcoin(c) => c.client.encode_to(out),
         }
     }
 
@@ -375,6 +440,7 @@ impl AnyClient {
             AnyClient::EvmQbft(_) => LedgerKind::EvmQbft,
             AnyClient::Tendermint(_) => LedgerKind::Tendermint,
             AnyClient::JunctionHub(_) => LedgerKind::JunctionHub,
+            AnyClient::Bitcoin(_) => LedgerKind::Bitcoin,
         }
     }
 
@@ -385,6 +451,7 @@ impl AnyClient {
             AnyClient::EvmQbft(c) => c.client.status(now),
             AnyClient::Tendermint(c) => c.client.status(now),
             AnyClient::JunctionHub(c) => c.status(now),
+            AnyClient::Bitcoin(c) => c.status(now),
         }
     }
 
@@ -395,6 +462,7 @@ impl AnyClient {
             AnyClient::EvmQbft(c) => c.client.latest_height(),
             AnyClient::Tendermint(c) => c.client.latest_height(),
             AnyClient::JunctionHub(c) => c.client.latest_height(),
+            AnyClient::Bitcoin(c) => c.client.latest_height(),
         }
     }
 
@@ -414,6 +482,10 @@ impl AnyClient {
                 .consensus_state(height)
                 .map(|s| s.timestamp.nanos() / 1_000_000),
             AnyClient::JunctionHub(c) => c.client.checkpoint_at(height).map(|cp| cp.time_ms),
+            AnyClient::Bitcoin(c) => c
+                .client
+                .best_at(height)
+                .map(|h| u64::from(h.header.time) * 1000),
         }
     }
 
@@ -424,6 +496,7 @@ impl AnyClient {
             AnyClient::EvmQbft(c) => c.client.parts().1.keys().copied().collect(),
             AnyClient::Tendermint(c) => c.client.stored_heights(),
             AnyClient::JunctionHub(c) => c.client.checkpoint_heights(),
+            AnyClient::Bitcoin(c) => c.client.parts().best_chain.keys().copied().collect(),
         }
     }
 
@@ -434,7 +507,7 @@ impl AnyClient {
             AnyClient::EvmAttested(c) => &c.gateway,
             AnyClient::EvmQbft(c) => &c.gateway,
             AnyClient::Tendermint(c) => &c.store,
-            AnyClient::JunctionHub(_) => &[],
+            AnyClient::JunctionHub(_) | AnyClient::Bitcoin(_) => &[],
         }
     }
 
@@ -512,6 +585,22 @@ impl AnyClient {
                 c.client.keep_checkpoints(CLIENT_HISTORY);
                 Ok(height)
             }
+            AnyClient::Bitcoin(c) => {
+                if c.status(now) == ClientStatus::Expired {
+                    return Err(ClientError::Refused {
+                        what: "header",
+                        name: "client_expired",
+                        message: "no header within the trusting period".into(),
+                    });
+                }
+                let batch = HeaderBatch::decode(header).map_err(|e| refused("header", e))?;
+                let verified = c
+                    .client
+                    .verify_batch(&batch, now)
+                    .map_err(|e| refused("header", e))?;
+                c.client.apply_batch(verified);
+                Ok(c.client.latest_height())
+            }
         }
     }
 
@@ -563,6 +652,12 @@ impl AnyClient {
                     .verify_misbehaviour(&evidence, now)
                     .map_err(|e| refused("misbehaviour", e))
             }
+            // Proof of work has no signers to equivocate: a deep reorg in the headers
+            // freezes the client instead.
+            AnyClient::Bitcoin(c) => c
+                .client
+                .verify_misbehaviour(&(), now)
+                .map_err(|e| refused("misbehaviour", e)),
         }
     }
 
@@ -573,11 +668,14 @@ impl AnyClient {
             AnyClient::EvmQbft(c) => c.client.freeze(height),
             AnyClient::Tendermint(c) => c.client.freeze(height),
             AnyClient::JunctionHub(c) => c.client.freeze(height),
+            AnyClient::Bitcoin(c) => c.client.freeze(height),
         }
     }
 
     /// Verifies that the packet's `slot` at `height` holds `value` (membership), or nothing
-    /// (`None`: non-membership), with a proof in the ledger's format.
+    /// (`None`: non-membership), with a proof in the ledger's format. `source_app` is the
+    /// packet's sending app, which a Bitcoin proof must show spent from (on the other
+    /// kinds the commitment's place already belongs to the app).
     pub fn verify_packet_slot(
         &self,
         height: u64,
@@ -585,6 +683,7 @@ impl AnyClient {
         slot: PacketSlot,
         key_hash: &Hash32,
         value: Option<&Hash32>,
+        source_app: &[u8],
     ) -> Result<(), ClientError> {
         match self {
             AnyClient::EvmAttested(c) => {
@@ -620,6 +719,29 @@ impl AnyClient {
                 name: "no_packets_between_hubs",
                 message: "packets from another Junction hub are not defined yet".into(),
             }),
+            AnyClient::Bitcoin(c) => match (slot, value) {
+                (PacketSlot::Commitment, Some(packet_hash)) => {
+                    let proof = BitcoinPacketProof::from_bytes(proof).map_err(|error| {
+                        ClientError::Malformed {
+                            what: "proof",
+                            error,
+                        }
+                    })?;
+                    verify_packet_commitment(
+                        &c.client,
+                        height,
+                        &proof,
+                        key_hash,
+                        packet_hash,
+                        source_app,
+                    )
+                    .map_err(|e| refused("proof", e))
+                }
+                _ => Err(refused(
+                    "proof",
+                    junction_light_clients::bitcoin::BitcoinError::SourceOnly,
+                )),
+            },
         }
     }
 }

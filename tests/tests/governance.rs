@@ -318,21 +318,21 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
         &rpc(0),
     ]);
     assert!(refused.contains("client_refused"), "{refused}");
-    // Nor on a kind the hub has no client of: refused by name, not registered to fail
-    // every message later.
-    let unfollowed = register_kind_file(files, "chain-d", LedgerKind::Bitcoin, vec![0xab; 80]);
+    // Nor on a trust root the kind's client does not accept: refused by name, not
+    // registered to fail every message later.
+    let unaccepted = register_kind_file(files, "chain-d", LedgerKind::Bitcoin, vec![0xab; 80]);
     let refused = cli_err(&[
         "gov",
         "propose",
         "file",
-        &unfollowed,
+        &unaccepted,
         "--home",
         &home(0),
         "--rpc",
         &rpc(0),
     ]);
     assert!(
-        refused.contains("client_refused") && refused.contains("unsupported_ledger_kind"),
+        refused.contains("client_refused") && refused.contains("bad_trust_root"),
         "{refused}"
     );
 

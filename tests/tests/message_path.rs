@@ -1802,7 +1802,11 @@ fn a_hub_registered_by_vote_follows_checkpoints_its_attesters_signed() {
         (signed, set)
     };
     let (trusted, set) = signed_at(None);
-    assert!(trusted.signatures.len() >= 3, "{}", trusted.signatures.len());
+    assert!(
+        trusted.signatures.len() >= 3,
+        "{}",
+        trusted.signatures.len()
+    );
     let peer = junction_spec::ChainId::new("hub-peer").unwrap();
     env.pass(vec![ProposalKind::RegisterChain(
         junction_spec::ChainRegistration {
@@ -1861,4 +1865,113 @@ fn a_hub_registered_by_vote_follows_checkpoints_its_attesters_signed() {
         json!([trusted.checkpoint.height, later.checkpoint.height]),
         "{state}"
     );
+}
+
+/// On 4 validators: Bitcoin mainnet registered by vote as a `bitcoin` chain from a real
+/// header (block 828,576, the first of a retarget period, with its real chainwork), then
+/// moved by relayers' `UpdateClient` messages carrying the real 2,016 headers that follow
+/// (828,577 to 830,592, across the next retarget) in batches of 200; a batch with one
+/// nonce changed is refused by name and moves nothing.
+#[test]
+fn bitcoin_mainnet_registered_by_vote_follows_real_headers_across_a_retarget() {
+    use junction_light_clients::bitcoin::hub::{BitcoinTrustRoot, Network};
+    use junction_light_clients::bitcoin::{BlockHeader, Checkpoint};
+    let Some(dir) = junction_spec::testkit::vector_path("bitcoin/ckb-spv-testdata") else {
+        return;
+    };
+    let lines = |name: &str| -> std::collections::BTreeMap<u64, Vec<u8>> {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let mut it = l.split_whitespace();
+                let h: u64 = it.next().unwrap().parse().unwrap();
+                (h, hex::decode(it.next().unwrap()).unwrap())
+            })
+            .collect()
+    };
+    let headers: std::collections::BTreeMap<u64, BlockHeader> =
+        lines("mainnet_headers_822528_830592.txt")
+            .into_iter()
+            .map(|(h, b)| (h, BlockHeader::decode(&b).unwrap()))
+            .collect();
+    let chainwork = lines("mainnet_chainwork_retarget_boundaries.txt");
+    let start = 828_576u64;
+    assert_eq!(start % 2016, 0);
+    let root = BitcoinTrustRoot {
+        network: Network::Mainnet,
+        checkpoint: Checkpoint {
+            height: start,
+            header: headers[&start],
+            chainwork: U256::from_be_slice(&chainwork[&start]),
+            period_first_time: headers[&start].time,
+            recent_times: (start - 10..=start).map(|h| headers[&h].time).collect(),
+            last_normal_bits: None,
+        },
+    };
+    let Some(env) = setup(33_700, false) else {
+        return;
+    };
+    const YEAR_MS: u64 = 365 * 86_400_000;
+    let chain = junction_spec::ChainId::new("btc-main").unwrap();
+    env.pass(vec![ProposalKind::RegisterChain(
+        junction_spec::ChainRegistration {
+            chain_id: chain.clone(),
+            kind: junction_spec::LedgerKind::Bitcoin,
+            params: junction_spec::gov::LightClientParams {
+                trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
+                // The capture is from 2024: a long trusting period keeps it within trust.
+                trusting_period_ms: 10 * YEAR_MS,
+                max_clock_drift_ms: 10_000,
+                min_confirmations: 6,
+                threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
+            },
+            trust_root: root.to_bytes(),
+        },
+    )]);
+    let state = env.client_state("btc-main");
+    assert_eq!(
+        (state["status"].as_str(), state["latest_height"].as_u64()),
+        (Some("active"), Some(start)),
+        "{state}"
+    );
+    let batch = |from: u64, to: u64| RelayMsg::UpdateClient {
+        chain: chain.clone(),
+        header: (from..=to).flat_map(|h| headers[&h].encode()).collect(),
+    };
+    let key = env.relayer_key();
+    // The first batch with its last header's nonce changed: that header's proof of work
+    // fails (an earlier one would break the next link), and nothing moves.
+    let mut forged: Vec<u8> = (start + 1..=start + 200)
+        .flat_map(|h| headers[&h].encode())
+        .collect();
+    forged[80 * 199 + 76] ^= 0x01;
+    let e = env
+        .relay(
+            &key,
+            vec![RelayMsg::UpdateClient {
+                chain: chain.clone(),
+                header: forged,
+            }],
+        )
+        .unwrap_err();
+    assert_eq!(error_name(&e), "insufficient_proof_of_work", "{e}");
+    assert_eq!(
+        env.client_state("btc-main")["latest_height"].as_u64(),
+        Some(start)
+    );
+    let last = start + 2016;
+    let batches: Vec<RelayMsg> = (start + 1..=last)
+        .step_by(200)
+        .map(|from| batch(from, (from + 199).min(last)))
+        .collect();
+    for tx in batches.chunks(3) {
+        env.relay(&key, tx.to_vec()).unwrap();
+    }
+    let state = env.client_state("btc-main");
+    assert_eq!(state["latest_height"].as_u64(), Some(last), "{state}");
+    assert_eq!(state["status"], "active", "{state}");
+    // The new period's first header carries the retargeted difficulty the hub computed.
+    assert_ne!(headers[&last].bits, headers[&start].bits);
 }

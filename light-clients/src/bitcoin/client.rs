@@ -83,6 +83,44 @@ pub struct StoredHeader {
 }
 
 impl StoredHeader {
+    /// Rebuilds a stored header from its encoded fields (the hash is recomputed);
+    /// `recent_times` must hold 1 to 11 timestamps ending with the header's own.
+    pub fn from_parts(
+        header: BlockHeader,
+        height: u64,
+        chainwork: U256,
+        period_first_time: u32,
+        last_normal_bits: u32,
+        recent: &[u32],
+    ) -> Result<Self, BitcoinError> {
+        let n = recent.len();
+        if n == 0 || n > MEDIAN_TIME_SPAN || recent.last() != Some(&header.time) {
+            return Err(BitcoinError::InvalidCheckpoint {
+                reason: "recent times must hold 1 to 11 timestamps ending with the header's",
+            });
+        }
+        let mut recent_times = [0u32; MEDIAN_TIME_SPAN];
+        if let Some(dst) = recent_times.get_mut(..n) {
+            dst.copy_from_slice(recent);
+        }
+        Ok(Self {
+            header,
+            hash: header.block_hash(),
+            height,
+            chainwork,
+            period_first_time,
+            last_normal_bits,
+            recent_times,
+            recent_len: n as u8,
+        })
+    }
+
+    /// Its own and up to ten preceding timestamps, oldest first.
+    pub fn recent_times(&self) -> &[u32] {
+        let len = usize::from(self.recent_len).min(MEDIAN_TIME_SPAN);
+        self.recent_times.get(..len).unwrap_or_default()
+    }
+
     /// Median of its own and up to ten preceding timestamps: a child must be later.
     pub fn median_time_past(&self) -> u32 {
         let len = usize::from(self.recent_len).min(MEDIAN_TIME_SPAN);
@@ -213,6 +251,23 @@ pub enum TxInclusionProof {
     MerkleBlock(MerkleBlock),
 }
 
+/// A client's fields, as [`BitcoinClient::parts`] lends them.
+#[derive(Debug)]
+pub struct ClientParts<'a> {
+    /// The configuration.
+    pub config: &'a ClientConfig,
+    /// Every stored header, by increasing hash.
+    pub headers: Vec<&'a StoredHeader>,
+    /// The best chain, height to hash.
+    pub best_chain: &'a BTreeMap<u64, Hash32>,
+    /// The best tip's hash.
+    pub best_tip: &'a Hash32,
+    /// The height it froze at, if frozen.
+    pub frozen: Option<u64>,
+    /// The last reorg that disconnected a confirmed block.
+    pub last_deep_reorg: Option<&'a Reorg>,
+}
+
 /// A Bitcoin SPV client.
 #[derive(Clone, Debug)]
 pub struct BitcoinClient {
@@ -286,6 +341,69 @@ impl BitcoinClient {
     /// The configuration.
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// The client's fields, for its canonical encoding.
+    pub fn parts(&self) -> ClientParts<'_> {
+        ClientParts {
+            config: &self.config,
+            headers: self.headers.values().collect(),
+            best_chain: &self.best_chain,
+            best_tip: &self.best_tip.hash,
+            frozen: self.frozen,
+            last_deep_reorg: self.last_deep_reorg.as_ref(),
+        }
+    }
+
+    /// Rebuilds a client from its fields (a decoded client state), checking that they fit
+    /// together: stored headers in increasing hash order, a best chain of stored headers at
+    /// their heights in increasing height order ending at the best tip, and a valid
+    /// configuration.
+    pub fn from_parts(
+        config: ClientConfig,
+        stored: Vec<StoredHeader>,
+        best: Vec<(u64, Hash32)>,
+        best_tip: Hash32,
+        frozen: Option<u64>,
+        last_deep_reorg: Option<Reorg>,
+    ) -> Result<Self, BitcoinError> {
+        let invalid = |reason| BitcoinError::InvalidCheckpoint { reason };
+        if config.confirmations == 0 || config.window < config.confirmations {
+            return Err(invalid("confirmations and window out of range"));
+        }
+        let mut headers = BTreeMap::new();
+        for h in stored {
+            if headers.keys().next_back().is_some_and(|k| *k >= h.hash) {
+                return Err(invalid("stored headers not in increasing hash order"));
+            }
+            headers.insert(h.hash, h);
+        }
+        let mut best_chain = BTreeMap::new();
+        for (height, hash) in best {
+            if best_chain.keys().next_back().is_some_and(|k| *k >= height) {
+                return Err(invalid("best chain not in increasing height order"));
+            }
+            if headers.get(&hash).map(|h| h.height) != Some(height) {
+                return Err(invalid(
+                    "best chain names a header not stored at its height",
+                ));
+            }
+            best_chain.insert(height, hash);
+        }
+        if best_chain.values().next_back() != Some(&best_tip) {
+            return Err(invalid("the best tip does not end the best chain"));
+        }
+        let tip = *headers
+            .get(&best_tip)
+            .ok_or(invalid("the best tip is not stored"))?;
+        Ok(Self {
+            config,
+            headers,
+            best_chain,
+            best_tip: tip,
+            frozen,
+            last_deep_reorg,
+        })
     }
 
     /// The best tip.

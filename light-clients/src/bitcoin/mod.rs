@@ -9,6 +9,7 @@
 //! | [`tx`] | bounded transaction and block parsing (txids, the 64-byte rule) |
 //! | [`spv`] | the self-contained SPV proof format of summa-tx/bitcoin-spv |
 //! | [`client`] | [`BitcoinClient`]: most-work fork choice, confirmations, reorg detection |
+//! | [`hub`] | the hub's encodings and the packet commitment a transaction carries |
 //! | [`testkit`] | deterministic inputs for benchmarks |
 //!
 //! Nothing here trusts a relayer: a header counts only if it links to a stored header and
@@ -17,6 +18,7 @@
 
 pub mod client;
 pub mod header;
+pub mod hub;
 pub mod merkle;
 pub mod pow;
 pub mod spv;
@@ -302,6 +304,33 @@ pub enum BitcoinError {
     /// Proof-of-work has no signers to equivocate; reorgs are judged on headers instead.
     #[error("misbehaviour evidence does not apply to proof-of-work chains")]
     MisbehaviourNotApplicable,
+    /// The transaction has no output committing to the packet (`OP_RETURN "JNC1" ‖ key
+    /// hash ‖ packet hash`).
+    #[error("the transaction has no output committing to packet key {key}")]
+    NoPacketCommitment {
+        /// The packet key hash, hex.
+        key: String,
+    },
+    /// The transaction commits to the packet key with another packet hash.
+    #[error("the transaction commits packet key {key} to another packet")]
+    PacketCommitmentMismatch {
+        /// The packet key hash, hex.
+        key: String,
+    },
+    /// The previous transaction given is not the one the first input spends.
+    #[error("the previous transaction {got} is not the one the first input spends ({spent})")]
+    PreviousTxMismatch {
+        /// The txid the input spends (display order).
+        spent: String,
+        /// The txid of the one given.
+        got: String,
+    },
+    /// The spent output's script is not the packet's source app.
+    #[error("the first input spends a script other than the packet's source app")]
+    SourceAppMismatch,
+    /// A Bitcoin chain is a source only: nothing is delivered to it.
+    #[error("a Bitcoin chain is a packet source only")]
+    SourceOnly,
     /// The client is frozen.
     #[error("client is frozen at height {height}")]
     Frozen {
@@ -357,6 +386,11 @@ impl NamedError for BitcoinError {
             Self::InsufficientConfirmations { .. } => "insufficient_confirmations",
             Self::NonMembershipUnsupported => "non_membership_unsupported",
             Self::MisbehaviourNotApplicable => "misbehaviour_not_applicable",
+            Self::NoPacketCommitment { .. } => "no_packet_commitment",
+            Self::PacketCommitmentMismatch { .. } => "packet_commitment_mismatch",
+            Self::PreviousTxMismatch { .. } => "previous_tx_mismatch",
+            Self::SourceAppMismatch => "source_app_mismatch",
+            Self::SourceOnly => "source_only",
             Self::Frozen { .. } => "frozen",
             Self::InvalidCheckpoint { .. } => "invalid_checkpoint",
         }

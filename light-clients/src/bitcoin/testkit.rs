@@ -244,3 +244,89 @@ pub fn synthetic_tx(rng: &mut SplitMix) -> Vec<u8> {
     tx.extend_from_slice(&0u32.to_le_bytes());
     tx
 }
+
+/// A legacy transaction (version 2, empty scriptSigs, locktime 0) spending `inputs`
+/// (txid, output index) and paying `outputs` (value, scriptPubKey).
+pub fn raw_tx(inputs: &[(Hash32, u32)], outputs: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    let mut tx = Vec::with_capacity(16 + 41 * inputs.len() + 40 * outputs.len());
+    tx.extend_from_slice(&2u32.to_le_bytes());
+    super::write_varint(&mut tx, inputs.len() as u64);
+    for (txid, vout) in inputs {
+        tx.extend_from_slice(txid);
+        tx.extend_from_slice(&vout.to_le_bytes());
+        tx.push(0);
+        tx.extend_from_slice(&u32::MAX.to_le_bytes());
+    }
+    super::write_varint(&mut tx, outputs.len() as u64);
+    for (value, script) in outputs {
+        tx.extend_from_slice(&value.to_le_bytes());
+        super::write_varint(&mut tx, script.len() as u64);
+        tx.extend_from_slice(script);
+    }
+    tx.extend_from_slice(&0u32.to_le_bytes());
+    tx
+}
+
+/// A P2WPKH-style script of seed `seed` (an app's identity in tests).
+pub fn app_script(seed: u64) -> Vec<u8> {
+    let mut s = vec![0x00, 0x14];
+    s.extend_from_slice(SplitMix::new(seed).hash().get(..20).unwrap_or_default());
+    s
+}
+
+/// A regtest chain in which block 1 holds a packet commitment.
+#[derive(Clone, Debug)]
+pub struct CommitmentFixture {
+    /// The trusted checkpoint (height 0).
+    pub checkpoint: Checkpoint,
+    /// Headers from height 1: block 1 holds the commitment, the rest bury it.
+    pub headers: Vec<BlockHeader>,
+    /// The commitment's proof at height 1.
+    pub proof: super::hub::PacketProof,
+}
+
+/// A regtest chain whose block 1 holds a transaction that spends an output locked by
+/// `app` (from a previous transaction that is not in the chain: only its txid matters) and
+/// commits `key_hash` to `packet_hash`, followed by `bury` more blocks; `outputs` are the
+/// committing transaction's outputs (`None`: the commitment alone).
+pub fn commitment_fixture(
+    seed: u64,
+    app: &[u8],
+    outputs: Option<Vec<(u64, Vec<u8>)>>,
+    key_hash: &Hash32,
+    packet_hash: &Hash32,
+    bury: usize,
+) -> Option<CommitmentFixture> {
+    let mut rng = SplitMix::new(seed);
+    let prev_tx = raw_tx(&[(rng.hash(), 0)], &[(50_000, app.to_vec())]);
+    let outputs =
+        outputs.unwrap_or_else(|| vec![(0, super::hub::commitment_script(key_hash, packet_hash))]);
+    let tx = raw_tx(&[(sha256d(&prev_tx), 0)], &outputs);
+    let filler = synthetic_tx(&mut rng);
+    let txids = [sha256d(&filler), sha256d(&tx)];
+    let (root, _) = merkle_root(&txids)?;
+    let branch = build_branch(&txids, 1)?;
+    let genesis = regtest_genesis(seed);
+    let block1 = mine(
+        BlockHeader {
+            version: 4,
+            prev_blockhash: genesis.block_hash(),
+            merkle_root: root,
+            time: genesis.time.wrapping_add(600),
+            bits: Params::REGTEST.pow_limit_bits,
+            nonce: 0,
+        },
+        &Params::REGTEST,
+    );
+    let mut headers = vec![block1];
+    headers.extend(regtest_extend(&block1, bury, 600, seed ^ 0xb10c));
+    Some(CommitmentFixture {
+        checkpoint: regtest_checkpoint(genesis, 0),
+        headers,
+        proof: super::hub::PacketProof {
+            tx,
+            branch,
+            prev_tx,
+        },
+    })
+}

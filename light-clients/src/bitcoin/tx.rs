@@ -171,6 +171,47 @@ pub fn txid_checked(bytes: &[u8]) -> Result<Hash32, BitcoinError> {
     Ok(tx.txid)
 }
 
+/// What a transaction spends and pays: each input's outpoint and each output's value and
+/// script (scripts are returned, not interpreted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxIo {
+    /// Each input's spent outpoint: (txid, output index).
+    pub inputs: Vec<(Hash32, u32)>,
+    /// Each output: (value in satoshis, scriptPubKey).
+    pub outputs: Vec<(u64, Vec<u8>)>,
+}
+
+/// Parses exactly one transaction (as [`parse_tx`] does) and returns its txid (refusing a
+/// 64-byte preimage, as [`txid_checked`] does) with its inputs' outpoints and its outputs.
+pub fn tx_io(bytes: &[u8]) -> Result<(Hash32, TxIo), BitcoinError> {
+    let txid = txid_checked(bytes)?;
+    let mut r = Reader::new(bytes, "transaction");
+    r.take(4)?;
+    let mut probe = r.clone();
+    if probe.u8()? == 0 {
+        probe.u8()?;
+        r = probe;
+    }
+    let n = input_count(&mut r)?;
+    let mut inputs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let prev: Hash32 = r.array()?;
+        let vout = r.u32_le()?;
+        let len = r.count("script length", MAX_TX_BYTES as u64)?;
+        r.take(len)?;
+        r.take(4)?;
+        inputs.push((prev, vout));
+    }
+    let n = output_count(&mut r)?;
+    let mut outputs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let value = u64::from_le_bytes(r.array()?);
+        let len = r.count("script length", MAX_TX_BYTES as u64)?;
+        outputs.push((value, r.take(len)?.to_vec()));
+    }
+    Ok((txid, TxIo { inputs, outputs }))
+}
+
 /// A parsed block: its header and its transactions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParsedBlock {
