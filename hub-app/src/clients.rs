@@ -15,6 +15,11 @@ use junction_light_clients::evm::attested::{
 use junction_light_clients::evm::codec::{AttestedTrustRoot, QbftTrustRoot, MAX_QBFT_HEADER_BYTES};
 use junction_light_clients::evm::mpt::{commitment_slot, receipt_slot, EvmPath, EvmProof};
 use junction_light_clients::evm::qbft::{QbftClient, QbftConfig, QbftMisbehaviour};
+use junction_light_clients::fabric::hub::{
+    verify_packet_commitment as verify_fabric_commitment, FabricTrustRoot,
+    PacketProof as FabricPacketProof, StoredFabricClient,
+};
+use junction_light_clients::fabric::FabricMisbehaviour;
 use junction_light_clients::hub::{
     CheckpointMisbehaviour, HubClient, HubTrustRoot, SignedCheckpoint,
 };
@@ -75,6 +80,7 @@ pub fn has_hub_client(kind: LedgerKind) -> bool {
             | LedgerKind::Tendermint
             | LedgerKind::JunctionHub
             | LedgerKind::Bitcoin
+            | LedgerKind::Fabric
     )
 }
 
@@ -187,6 +193,18 @@ impl EvmQbftHubClient {
     }
 }
 
+/// Fabric misbehaviour evidence: block a bytes ‖ block b bytes (each cap 32,000).
+fn decode_fabric_evidence(bytes: &[u8]) -> Result<FabricMisbehaviour, DecodeError> {
+    let mut r = junction_spec::Reader::new(bytes);
+    let max = junction_light_clients::fabric::hub::MAX_PROOF_BLOCK_BYTES;
+    let evidence = FabricMisbehaviour {
+        block_a: junction_spec::encoding::decode_bytes(&mut r, max)?,
+        block_b: junction_spec::encoding::decode_bytes(&mut r, max)?,
+    };
+    r.finish()?;
+    Ok(evidence)
+}
+
 /// The storage path of a packet's `slot` in an EVM gateway.
 fn gateway_path(gateway: [u8; 20], slot: PacketSlot, key_hash: &Hash32) -> EvmPath {
     EvmPath::Storage {
@@ -252,6 +270,33 @@ impl BitcoinHubClient {
             }
             other => other,
         }
+    }
+}
+
+/// A Hyperledger Fabric channel (a packet source on the hub), followed by the blocks its
+/// orderers sign, and where its Junction chaincode writes commitments.
+#[derive(Clone, Debug)]
+pub struct FabricHubClient {
+    stored: StoredFabricClient,
+    chaincode: String,
+    key_prefix: String,
+}
+
+impl FabricHubClient {
+    fn from_registration(reg: &ChainRegistration) -> Result<Self, ClientError> {
+        let bad = |reason: String| ClientError::BadTrustRoot(reason);
+        let root = FabricTrustRoot::from_bytes(&reg.trust_root).map_err(|e| bad(e.to_string()))?;
+        let stored = root.start_client().map_err(|e| bad(e.to_string()))?;
+        Ok(FabricHubClient {
+            stored,
+            chaincode: root.chaincode,
+            key_prefix: root.key_prefix,
+        })
+    }
+
+    /// The light client.
+    pub fn client(&self) -> &junction_light_clients::fabric::FabricClient {
+        &self.stored.client
     }
 }
 
@@ -367,6 +412,8 @@ pub enum AnyClient {
     JunctionHub(JunctionHubClient),
     /// A Bitcoin chain followed by proof of work (a source only).
     Bitcoin(BitcoinHubClient),
+    /// A Fabric channel followed by its orderers' signatures (a source only).
+    Fabric(FabricHubClient),
 }
 
 impl AnyClient {
@@ -388,7 +435,7 @@ impl AnyClient {
             LedgerKind::Bitcoin => Ok(AnyClient::Bitcoin(BitcoinHubClient::from_registration(
                 reg,
             )?)),
-            other => Err(ClientError::UnsupportedKind(other.as_str())),
+            LedgerKind::Fabric => Ok(AnyClient::Fabric(FabricHubClient::from_registration(reg)?)),
         }
     }
 
@@ -419,6 +466,10 @@ impl AnyClient {
                 client: BitcoinClient::from_bytes(bytes).map_err(malformed)?,
                 ..fresh
             })),
+            AnyClient::Fabric(fresh) => Ok(AnyClient::Fabric(FabricHubClient {
+                stored: StoredFabricClient::from_bytes(bytes).map_err(malformed)?,
+                ..fresh
+            })),
         }
     }
 
@@ -430,6 +481,7 @@ impl AnyClient {
             AnyClient::Tendermint(c) => c.client.encode_to(out),
             AnyClient::JunctionHub(c) => c.client.encode_to(out),
             AnyClient::Bitcoin(c) => c.client.encode_to(out),
+            AnyClient::Fabric(c) => c.stored.encode_to(out),
         }
     }
 
@@ -441,6 +493,7 @@ impl AnyClient {
             AnyClient::Tendermint(_) => LedgerKind::Tendermint,
             AnyClient::JunctionHub(_) => LedgerKind::JunctionHub,
             AnyClient::Bitcoin(_) => LedgerKind::Bitcoin,
+            AnyClient::Fabric(_) => LedgerKind::Fabric,
         }
     }
 
@@ -452,6 +505,7 @@ impl AnyClient {
             AnyClient::Tendermint(c) => c.client.status(now),
             AnyClient::JunctionHub(c) => c.status(now),
             AnyClient::Bitcoin(c) => c.status(now),
+            AnyClient::Fabric(c) => c.stored.client.status(now),
         }
     }
 
@@ -463,6 +517,7 @@ impl AnyClient {
             AnyClient::Tendermint(c) => c.client.latest_height(),
             AnyClient::JunctionHub(c) => c.client.latest_height(),
             AnyClient::Bitcoin(c) => c.client.latest_height(),
+            AnyClient::Fabric(c) => c.stored.client.latest_height(),
         }
     }
 
@@ -486,6 +541,9 @@ impl AnyClient {
                 .client
                 .best_at(height)
                 .map(|h| u64::from(h.header.time) * 1000),
+            // Fabric blocks carry no time the orderers sign: a Fabric chain is no
+            // destination, so no deadline is judged against it.
+            AnyClient::Fabric(_) => None,
         }
     }
 
@@ -497,6 +555,7 @@ impl AnyClient {
             AnyClient::Tendermint(c) => c.client.stored_heights(),
             AnyClient::JunctionHub(c) => c.client.checkpoint_heights(),
             AnyClient::Bitcoin(c) => c.client.parts().best_chain.keys().copied().collect(),
+            AnyClient::Fabric(c) => c.stored.client.blocks().keys().copied().collect(),
         }
     }
 
@@ -507,6 +566,7 @@ impl AnyClient {
             AnyClient::EvmAttested(c) => &c.gateway,
             AnyClient::EvmQbft(c) => &c.gateway,
             AnyClient::Tendermint(c) => &c.store,
+            AnyClient::Fabric(c) => c.chaincode.as_bytes(),
             AnyClient::JunctionHub(_) | AnyClient::Bitcoin(_) => &[],
         }
     }
@@ -601,6 +661,10 @@ impl AnyClient {
                 c.client.apply_batch(verified);
                 Ok(c.client.latest_height())
             }
+            AnyClient::Fabric(c) => c
+                .stored
+                .update(header, now, CLIENT_HISTORY)
+                .map_err(|e| refused("header", e)),
         }
     }
 
@@ -658,6 +722,17 @@ impl AnyClient {
                 .client
                 .verify_misbehaviour(&(), now)
                 .map_err(|e| refused("misbehaviour", e)),
+            AnyClient::Fabric(c) => {
+                let evidence =
+                    decode_fabric_evidence(evidence).map_err(|error| ClientError::Malformed {
+                        what: "misbehaviour evidence",
+                        error,
+                    })?;
+                c.stored
+                    .client
+                    .verify_misbehaviour(&evidence, now)
+                    .map_err(|e| refused("misbehaviour", e))
+            }
         }
     }
 
@@ -669,6 +744,7 @@ impl AnyClient {
             AnyClient::Tendermint(c) => c.client.freeze(height),
             AnyClient::JunctionHub(c) => c.client.freeze(height),
             AnyClient::Bitcoin(c) => c.client.freeze(height),
+            AnyClient::Fabric(c) => c.stored.client.freeze(height),
         }
     }
 
@@ -741,6 +817,31 @@ impl AnyClient {
                     "proof",
                     junction_light_clients::bitcoin::BitcoinError::SourceOnly,
                 )),
+            },
+            AnyClient::Fabric(c) => match (slot, value) {
+                (PacketSlot::Commitment, Some(packet_hash)) => {
+                    let proof = FabricPacketProof::from_bytes(proof).map_err(|error| {
+                        ClientError::Malformed {
+                            what: "proof",
+                            error,
+                        }
+                    })?;
+                    verify_fabric_commitment(
+                        &c.stored.client,
+                        &c.chaincode,
+                        &c.key_prefix,
+                        height,
+                        &proof,
+                        key_hash,
+                        packet_hash,
+                    )
+                    .map_err(|e| refused("proof", e))
+                }
+                _ => Err(ClientError::Refused {
+                    what: "proof",
+                    name: "source_only",
+                    message: "a Fabric channel is a packet source only on the hub".into(),
+                }),
             },
         }
     }

@@ -1100,21 +1100,21 @@ mod tests {
             );
             assert_eq!(client.latest_height(), 5);
         }
-        let e = client_from_registration(&registration(
+        // A trust root the kind's client does not accept (an attested root given as
+        // another kind's) is refused by name, and the council is told so before any vote.
+        for kind in [
+            LedgerKind::EvmQbft,
+            LedgerKind::Tendermint,
+            LedgerKind::Bitcoin,
             LedgerKind::Fabric,
-            4,
-            Fraction { num: 2, den: 3 },
-        ))
-        .unwrap_err();
-        assert_eq!(e.name(), "unsupported_ledger_kind");
-        // The council is told so before any vote, by name; and of a trust root the
-        // kind's client does not accept (an attested root given as a Bitcoin one).
-        let fabric = registration(LedgerKind::Fabric, 4, Fraction { num: 2, den: 3 });
-        let refused = HubClientCheck.check(&fabric, None).unwrap_err();
-        assert!(refused.starts_with("unsupported_ledger_kind"), "{refused}");
-        let btc = registration(LedgerKind::Bitcoin, 4, Fraction { num: 2, den: 3 });
-        let refused = HubClientCheck.check(&btc, None).unwrap_err();
-        assert!(refused.starts_with("bad_trust_root"), "{refused}");
+            LedgerKind::JunctionHub,
+        ] {
+            let reg = registration(kind, 4, Fraction { num: 2, den: 3 });
+            let e = client_from_registration(&reg).unwrap_err();
+            assert_eq!(e.name(), "bad_trust_root", "{kind:?}");
+            let refused = HubClientCheck.check(&reg, None).unwrap_err();
+            assert!(refused.starts_with("bad_trust_root"), "{refused}");
+        }
         let mut bad = registration(LedgerKind::EvmAttested, 4, Fraction { num: 2, den: 3 });
         bad.trust_root.truncate(10);
         assert_eq!(
@@ -2088,10 +2088,251 @@ mod tests {
         let exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
         assert_eq!(exec.client(&chain).unwrap().latest_height(), 3);
         drop(exec);
+        // A branch from the checkpoint with more work disconnects the confirmed block 1:
+        // the client freezes (on a copy of the state, so the expiry below still runs).
+        {
+            let mut fork_view = Overlay::new(&view);
+            let mut council = council.clone();
+            let mut packets = packets.clone();
+            let mut exec = RelayExec::new(&mut fork_view, &mut council, &mut packets, now_ms);
+            let branch = btc::regtest_extend(&fixture.checkpoint.header, 4, 600, 99);
+            exec.run(&batch(&branch)).unwrap();
+            assert_eq!(
+                exec.client_even_frozen(&chain)
+                    .unwrap()
+                    .status(Timestamp::from_millis(now_ms)),
+                ClientStatus::Frozen { height: 1 }
+            );
+            assert_eq!(
+                prove(&exec, 1, &fixture.proof, &packet_hash, &app),
+                Err("client_frozen")
+            );
+        }
         let late = (u64::from(fixture.headers[2].time) + 7 * 86_400 + 1) * 1000;
         let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, late);
         let e = exec.run(&batch(&fixture.headers[3..])).unwrap_err();
         assert_eq!(e.name(), "client_expired", "{e}");
+    }
+
+    /// A Fabric channel `fab-a` of a test network (2 orderer orgs, 3 peer orgs) trusted at
+    /// its genesis config block, whose `junction` chaincode keeps commitments under
+    /// `jn/`: orderer signatures of 2 orgs, endorsements of 2 listed orgs and VALID
+    /// attestations of 2 orgs are needed. Its registration and the network.
+    fn fabric_chain() -> (
+        ChainRegistration,
+        junction_light_clients::fabric::testkit::TestNetwork,
+    ) {
+        use junction_light_clients::fabric::hub::FabricTrustRoot;
+        use junction_light_clients::fabric::testkit::{encode_block, TestNetwork};
+        use junction_light_clients::fabric::{EndorsementPolicy, FabricPolicy};
+        let net = TestNetwork::new("fab-ch", 11, 2, 3).unwrap();
+        let root = FabricTrustRoot {
+            config_block: encode_block(&net.genesis_block()),
+            policy: FabricPolicy {
+                orderer_threshold: 2,
+                endorsement: EndorsementPolicy {
+                    orgs: vec!["Org1MSP".into(), "Org2MSP".into(), "Org3MSP".into()],
+                    required: 2,
+                },
+                validation_threshold: 2,
+            },
+            chaincode: "junction".into(),
+            key_prefix: "jn/".into(),
+        };
+        let reg = ChainRegistration {
+            chain_id: ChainId::new("fab-a").unwrap(),
+            kind: LedgerKind::Fabric,
+            params: LightClientParams {
+                trust_level: Fraction { num: 2, den: 3 },
+                trusting_period_ms: 3_600_000,
+                max_clock_drift_ms: 10_000,
+                min_confirmations: 0,
+                threshold: Fraction { num: 2, den: 3 },
+            },
+            trust_root: root.to_bytes(),
+        };
+        (reg, net)
+    }
+
+    /// A Fabric channel is a packet source: followed block by block under its orderers'
+    /// signatures, it proves a packet's commitment from a transaction of the Junction
+    /// chaincode whose write set sets the packet's key to its hash, endorsed per the
+    /// policy and attested VALID by peers of enough orgs; every other claim is refused by
+    /// the rule it breaks, a forked block signed by the orderers freezes it, and nothing is
+    /// delivered to it.
+    #[test]
+    fn a_fabric_channel_proves_a_packet_from_its_chaincode_write_set() {
+        use junction_light_clients::fabric::hub::{commitment_key, PacketProof};
+        use junction_light_clients::fabric::testkit::{encode_block, hash_of};
+        let (reg, net) = fabric_chain();
+        assert!(crate::clients::has_hub_client(LedgerKind::Fabric));
+        assert!(!crate::clients::can_deliver_to(LedgerKind::Fabric));
+        HubClientCheck.check(&reg, None).unwrap();
+        let chain = reg.chain_id.clone();
+        let (key_hash, packet_hash) = ([9u8; 32], [5u8; 32]);
+        let key = commitment_key("jn/", &key_hash);
+        let tx = net.endorser_tx("tx-1", 0, &[0, 1], "junction", &key, &packet_hash);
+        let genesis = hash_of(&net.genesis_block());
+        let block1 = net.block(1, &genesis, vec![tx], &[0, 1]);
+        let mut council = crate::testutil::council_with_chains([1; 32], vec![reg]);
+        let state = AppState::default();
+        let mut view = Overlay::new(&state);
+        let mut packets = PacketState::default();
+        let now_ms = 1_700_000_000_000;
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        let update =
+            |block: &junction_light_clients::fabric::proto::Block| RelayMsg::UpdateClient {
+                chain: chain.clone(),
+                header: encode_block(block),
+            };
+        for (name, msg) in [
+            (
+                "insufficient_orderer_signatures",
+                update(&net.block(1, &genesis, vec![], &[0])),
+            ),
+            (
+                "previous_hash_mismatch",
+                update(&net.block(1, &[7; 32], vec![], &[0, 1])),
+            ),
+            (
+                "non_sequential_block",
+                update(&net.block(2, &genesis, vec![], &[0, 1])),
+            ),
+        ] {
+            let e = exec.run(&msg).unwrap_err();
+            assert_eq!(e.name(), name, "{e}");
+        }
+        exec.run(&update(&block1)).unwrap();
+        let client = exec.client(&chain).unwrap();
+        assert_eq!(client.latest_height(), 1);
+        assert_eq!(client.heights(), vec![0, 1]);
+        assert_eq!(client.gateway(), b"junction");
+
+        let attest = |orgs: &[usize], code| -> Vec<_> {
+            orgs.iter()
+                .map(|o| net.attest(*o, 1, "tx-1", code).unwrap())
+                .collect()
+        };
+        let proof = PacketProof {
+            tx_id: "tx-1".into(),
+            block: encode_block(&block1),
+            attestations: attest(&[0, 2], 0),
+        };
+        let prove = |exec: &RelayExec<'_>,
+                     height: u64,
+                     proof: &PacketProof,
+                     packet: &[u8; 32],
+                     key: &[u8; 32]| {
+            exec.prove_slot(
+                &chain,
+                &SourceProof {
+                    height,
+                    proof: proof.to_bytes(),
+                },
+                PacketSlot::Commitment,
+                key,
+                Some(packet),
+                b"",
+            )
+            .map(|_| ())
+            .map_err(|e| e.name())
+        };
+        prove(&exec, 1, &proof, &packet_hash, &key_hash).unwrap();
+        // Every single-byte flip of the proof is refused by name, or (a byte nothing the
+        // hub checks covers, such as the block's orderer metadata, whose header hash the
+        // client already holds) proves the same commitment.
+        let bytes = proof.to_bytes();
+        let mut refused: std::collections::BTreeMap<&'static str, usize> = Default::default();
+        let mut same = 0usize;
+        for i in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x01;
+            let r = exec.prove_slot(
+                &chain,
+                &SourceProof {
+                    height: 1,
+                    proof: flipped,
+                },
+                PacketSlot::Commitment,
+                &key_hash,
+                Some(&packet_hash),
+                b"",
+            );
+            match r {
+                Ok(_) => same += 1,
+                Err(e) => *refused.entry(e.name()).or_default() += 1,
+            }
+        }
+        assert!(
+            refused.values().sum::<usize>() > bytes.len() / 2,
+            "{refused:?}"
+        );
+        println!(
+            "fabric proof: {} bytes, refused {refused:?}, {same} proved the same",
+            bytes.len()
+        );
+        let one_attestation = PacketProof {
+            attestations: attest(&[0], 0),
+            ..proof.clone()
+        };
+        let invalid = PacketProof {
+            attestations: attest(&[0, 2], 11),
+            ..proof.clone()
+        };
+        let other_tx = PacketProof {
+            tx_id: "tx-2".into(),
+            ..proof.clone()
+        };
+        for (name, height, p, packet, key) in [
+            ("value_mismatch", 1, &proof, [6u8; 32], key_hash),
+            ("key_not_written", 1, &proof, packet_hash, [8u8; 32]),
+            (
+                "insufficient_validation_attestations",
+                1,
+                &one_attestation,
+                packet_hash,
+                key_hash,
+            ),
+            ("tx_attested_invalid", 1, &invalid, packet_hash, key_hash),
+            ("tx_not_found", 1, &other_tx, packet_hash, key_hash),
+            ("header_hash_mismatch", 0, &proof, packet_hash, key_hash),
+            ("height_not_verified", 2, &proof, packet_hash, key_hash),
+        ] {
+            assert_eq!(prove(&exec, height, p, &packet, &key), Err(name), "{name}");
+        }
+        let e = exec
+            .prove_slot(
+                &chain,
+                &SourceProof {
+                    height: 1,
+                    proof: proof.to_bytes(),
+                },
+                PacketSlot::Receipt,
+                &key_hash,
+                Some(&packet_hash),
+                b"",
+            )
+            .unwrap_err();
+        assert_eq!(e.name(), "source_only", "{e}");
+        assert!(exec.dest_head(&chain).unwrap().is_none());
+        drop(exec);
+
+        // The stored client reads back; the orderers signing another block 1: frozen.
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
+        assert_eq!(exec.client(&chain).unwrap().latest_height(), 1);
+        let fork = net.block(1, &genesis, vec![], &[0, 1]);
+        let mut evidence = Vec::new();
+        junction_spec::encoding::encode_bytes(&encode_block(&block1), &mut evidence);
+        junction_spec::encoding::encode_bytes(&encode_block(&fork), &mut evidence);
+        exec.run(&RelayMsg::Misbehaviour {
+            chain: chain.clone(),
+            evidence,
+        })
+        .unwrap();
+        assert_eq!(
+            prove(&exec, 1, &proof, &packet_hash, &key_hash),
+            Err("client_frozen")
+        );
     }
 
     /// What one relayer message does to a fresh hub holding `reg`'s chain at hub time
@@ -2164,6 +2405,23 @@ mod tests {
         }
         .to_bytes();
         let btc_now_ms = (u64::from(btc_example.header.time) + 60) * 1000;
+        let (fabric, fabric_net) = fabric_chain();
+        let fabric_genesis =
+            junction_light_clients::fabric::testkit::hash_of(&fabric_net.genesis_block());
+        // Blocks without transactions: the evidence needs only the signed headers (a
+        // flipped transaction byte would change nothing), and the update's signatures are
+        // what a flip must break.
+        let fabric_block = |previous: &[u8; 32]| {
+            junction_light_clients::fabric::testkit::encode_block(&fabric_net.block(
+                1,
+                previous,
+                vec![],
+                &[0, 1],
+            ))
+        };
+        let mut fabric_evidence = Vec::new();
+        junction_spec::encoding::encode_bytes(&fabric_block(&fabric_genesis), &mut fabric_evidence);
+        junction_spec::encoding::encode_bytes(&fabric_block(&[7; 32]), &mut fabric_evidence);
         let update = |chain: &ChainId, header: Vec<u8>| RelayMsg::UpdateClient {
             chain: chain.clone(),
             header,
@@ -2216,6 +2474,20 @@ mod tests {
                 btc_now_ms,
                 btc_example.header.encode().to_vec(),
                 &update,
+            ),
+            (
+                "fabric update",
+                &fabric,
+                1_700_000_000_000,
+                fabric_block(&fabric_genesis),
+                &update,
+            ),
+            (
+                "fabric evidence",
+                &fabric,
+                1_700_000_000_000,
+                fabric_evidence,
+                &misbehaviour,
             ),
             (
                 "tendermint update",

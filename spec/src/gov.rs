@@ -25,7 +25,7 @@ pub const MAX_MEMBER_NAME_LEN: usize = 128;
 /// Maximum number of account keys a member holds.
 pub const MAX_MEMBER_KEYS: usize = 8;
 /// Maximum length in bytes of a chain's trust root.
-pub const MAX_TRUST_ROOT_LEN: usize = 4_096;
+pub const MAX_TRUST_ROOT_LEN: usize = 32_768;
 /// Maximum number of app ids in each app list of a route policy.
 pub const MAX_ROUTE_APPS: usize = 64;
 /// Maximum length in bytes of an upgrade name.

@@ -1975,3 +1975,92 @@ fn bitcoin_mainnet_registered_by_vote_follows_real_headers_across_a_retarget() {
     // The new period's first header carries the retargeted difficulty the hub computed.
     assert_ne!(headers[&last].bits, headers[&start].bits);
 }
+
+/// On 4 validators: a Hyperledger Fabric channel registered by vote as `fabric` from a real
+/// peer ledger's config block (block 0 of `mychannel`, its MSP certificates), then moved
+/// by relayers' `UpdateClient` messages carrying that ledger's real blocks 1 to 7 (each
+/// checked against the orderer's signature and the previous block's hash); a block with
+/// one byte of its orderer signature changed is refused (`invalid_signature`) and moves
+/// nothing.
+#[test]
+fn a_fabric_channel_registered_by_vote_follows_its_real_blocks() {
+    use junction_light_clients::fabric::hub::FabricTrustRoot;
+    use junction_light_clients::fabric::testkit::encode_block;
+    use junction_light_clients::fabric::{EndorsementPolicy, FabricPolicy};
+    let Some(path) =
+        junction_spec::testkit::vector_path("fabric/sample_prod_mychannel_blockfile_000000.hex")
+    else {
+        return;
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let bytes = hex::decode(text.split_whitespace().collect::<String>()).unwrap();
+    let blocks: Vec<Vec<u8>> = junction_light_clients::fabric::block::decode_block_file(&bytes)
+        .unwrap()
+        .iter()
+        .map(encode_block)
+        .collect();
+    assert_eq!(blocks.len(), 8);
+    let root = FabricTrustRoot {
+        config_block: blocks[0].clone(),
+        policy: FabricPolicy {
+            orderer_threshold: 1,
+            endorsement: EndorsementPolicy {
+                orgs: vec!["SampleOrg".into()],
+                required: 1,
+            },
+            validation_threshold: 1,
+        },
+        chaincode: "junction".into(),
+        key_prefix: String::new(),
+    };
+    let Some(env) = setup(33_900, false) else {
+        return;
+    };
+    let chain = junction_spec::ChainId::new("fabric-my").unwrap();
+    env.pass(vec![ProposalKind::RegisterChain(
+        junction_spec::ChainRegistration {
+            chain_id: chain.clone(),
+            kind: junction_spec::LedgerKind::Fabric,
+            params: junction_spec::gov::LightClientParams {
+                trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
+                trusting_period_ms: 86_400_000,
+                max_clock_drift_ms: 10_000,
+                min_confirmations: 0,
+                threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
+            },
+            trust_root: root.to_bytes(),
+        },
+    )]);
+    let state = env.client_state("fabric-my");
+    assert_eq!(
+        (state["status"].as_str(), state["latest_height"].as_u64()),
+        (Some("active"), Some(0)),
+        "{state}"
+    );
+    let update = |block: &[u8]| RelayMsg::UpdateClient {
+        chain: chain.clone(),
+        header: block.to_vec(),
+    };
+    let key = env.relayer_key();
+    // The orderer's DER ECDSA signature (`30 44|45 02 …`) is the last one in block 1's
+    // metadata: one byte of its `r` changed.
+    let mut forged = blocks[1].clone();
+    let der = (0..forged.len() - 3)
+        .rev()
+        .find(|&i| {
+            forged[i] == 0x30 && matches!(forged[i + 1], 0x44 | 0x45) && forged[i + 2] == 0x02
+        })
+        .unwrap();
+    forged[der + 8] ^= 0x01;
+    let e = env.relay(&key, vec![update(&forged)]).unwrap_err();
+    assert_eq!(error_name(&e), "invalid_signature", "{e}");
+    assert_eq!(
+        env.client_state("fabric-my")["latest_height"].as_u64(),
+        Some(0)
+    );
+    env.relay(&key, blocks[1..].iter().map(|b| update(b)).collect())
+        .unwrap();
+    let state = env.client_state("fabric-my");
+    assert_eq!(state["latest_height"].as_u64(), Some(7), "{state}");
+    assert_eq!(state["heights"], json!([0, 1, 2, 3, 4, 5, 6, 7]), "{state}");
+}

@@ -247,7 +247,7 @@ pub const MAX_QBFT_HEADER_BYTES: usize = 16_380;
 /// EVM chain id and gateway (as for an attested chain) and the QBFT header the client
 /// starts from, whose `extraData` lists the validators that seal the next block. The
 /// council checks that header out of band; its seals are not needed (the block hash leaves
-/// them out), which keeps a 100-validator root within a registration's 4,096 bytes.
+/// them out), which keeps the root small.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QbftTrustRoot {
     /// EIP-155 chain id.

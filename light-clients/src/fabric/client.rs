@@ -185,6 +185,60 @@ impl FabricClient {
         &self.config
     }
 
+    /// The header hashes of the verified blocks kept, by number.
+    pub fn blocks(&self) -> &BTreeMap<u64, [u8; 32]> {
+        &self.blocks
+    }
+
+    /// The height the client froze at, if frozen.
+    pub fn frozen(&self) -> Option<u64> {
+        self.frozen
+    }
+
+    /// Rebuilds a client from its fields (a decoded client state), checking that they fit
+    /// together: the thresholds reachable under `config`, at most [`MAX_STORED_BLOCKS`]
+    /// blocks kept, the latest among them with its hash.
+    pub fn from_parts(
+        config: ChannelConfig,
+        policy: FabricPolicy,
+        blocks: BTreeMap<u64, [u8; 32]>,
+        frozen: Option<u64>,
+    ) -> Result<Self, FabricError> {
+        check_policy(&config, &policy)?;
+        if blocks.len() > MAX_STORED_BLOCKS {
+            return Err(FabricError::TooLarge {
+                what: "stored blocks",
+                got: blocks.len(),
+                max: MAX_STORED_BLOCKS,
+            });
+        }
+        let (latest_number, latest_hash) =
+            blocks
+                .iter()
+                .next_back()
+                .map(|(n, h)| (*n, *h))
+                .ok_or(FabricError::MissingField {
+                    what: "a verified block",
+                })?;
+        Ok(Self {
+            config,
+            policy,
+            latest_number,
+            latest_hash,
+            blocks,
+            frozen,
+        })
+    }
+
+    /// Keeps at most `n` verified blocks (at least the latest), dropping the oldest.
+    pub fn keep_blocks(&mut self, n: usize) {
+        while self.blocks.len() > n.max(1) {
+            if self.blocks.pop_first().is_none() {
+                break;
+            }
+        }
+    }
+
     /// The thresholds.
     pub fn policy(&self) -> &FabricPolicy {
         &self.policy

@@ -22,6 +22,7 @@ pub mod attest;
 pub mod block;
 pub mod client;
 pub mod config;
+pub mod hub;
 pub mod msp;
 pub mod proto;
 #[cfg(any(test, feature = "testkit"))]

@@ -540,3 +540,8 @@ pub fn verify_endorsement_case(case: &EndorsementCase) -> Result<String, FabricE
         &case.msps,
     )
 }
+
+/// The protobuf encoding of a generated block.
+pub fn encode_block(block: &Block) -> Vec<u8> {
+    block.encode_to_vec()
+}
