@@ -2064,3 +2064,291 @@ fn a_fabric_channel_registered_by_vote_follows_its_real_blocks() {
     assert_eq!(state["latest_height"].as_u64(), Some(7), "{state}");
     assert_eq!(state["heights"], json!([0, 1, 2, 3, 4, 5, 6, 7]), "{state}");
 }
+
+/// On 4 validators: packets from three ledger kinds that run nowhere here, built as fixture
+/// ledgers from the light clients' test kits, reach an app on anvil. Each chain is
+/// registered by vote with a route to `evm-a`'s escrow; a relayer's transaction moves its
+/// client and proves the packet with that kind's proof: a Tendermint block whose app hash
+/// commits the packet in an ICS-23 store, a Fabric block whose Junction chaincode write set
+/// holds it (2 endorsements, 2 VALID attestations), a regtest Bitcoin transaction of the
+/// app's script with the `OP_RETURN` commitment under 3 confirmations. The hub logs each,
+/// and the relayer delivers them to the escrow, which mints to each recipient.
+#[test]
+fn packets_from_tendermint_fabric_and_bitcoin_fixtures_reach_an_app_on_anvil() {
+    use alloy::sol_types::SolValue;
+    use junction_light_clients::bitcoin::hub::{
+        BitcoinTrustRoot, Network, PacketProof as BitcoinProof,
+    };
+    use junction_light_clients::bitcoin::testkit as btc;
+    use junction_light_clients::fabric::hub::{
+        commitment_key, FabricTrustRoot, PacketProof as FabricProof,
+    };
+    use junction_light_clients::fabric::testkit::{encode_block, hash_of, TestNetwork};
+    use junction_light_clients::fabric::{EndorsementPolicy, FabricPolicy};
+    use junction_light_clients::tendermint::hub::{encode_update, TendermintTrustRoot};
+    use junction_light_clients::tendermint::proof::testkit::store_membership;
+    use junction_light_clients::tendermint::testkit as tm;
+    use junction_light_clients::Timestamp;
+    use junction_spec::gov::{Fraction, LightClientParams, RoutePolicy};
+    use junction_spec::{ChainId, ChainRegistration, LedgerKind, Packet, RouteId, SourceProof};
+    let Some(mut env) = setup(34_100, false) else {
+        return;
+    };
+    let evm_a = env.evm.chain("evm-a").unwrap();
+    let (escrow, dest) = (evm_a.escrow, evm_a.id.clone());
+    let timeout = env.far("evm-a");
+    let now_secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let packet_from = |chain: &str, app: &[u8], recipient: Address, amount: u64| Packet {
+        version: Packet::VERSION,
+        source_chain: ChainId::new(chain).unwrap(),
+        source_app: app.to_vec(),
+        sequence: 1,
+        dest_chain: dest.clone(),
+        dest_app: escrow.to_vec(),
+        payload: (Address::ZERO, recipient, U256::from(amount)).abi_encode(),
+        timeout,
+        gas_limit: evmnet::ESCROW_APP_GAS,
+        fee: 0,
+    };
+    let params = |trusting_period_ms, min_confirmations| LightClientParams {
+        trust_level: Fraction { num: 2, den: 3 },
+        trusting_period_ms,
+        max_clock_drift_ms: 10_000,
+        min_confirmations,
+        threshold: Fraction { num: 2, den: 3 },
+    };
+    const DAY_MS: u64 = 86_400_000;
+
+    // Tendermint: block 5 of four test-kit validators, its app hash over the store.
+    let tm_packet = packet_from("tm-fx", b"tm-app", Address::repeat_byte(0x91), 31);
+    let keys = tm::validator_keys(21, 4);
+    let trusted = tm::signed_light_block(
+        "fx-tm",
+        3,
+        Timestamp::from_secs(now_secs - 120),
+        &keys,
+        &keys,
+        &[1; 32],
+    )
+    .unwrap();
+    let tm_root = TendermintTrustRoot::trusting(
+        &trusted.signed_header.header,
+        21 * DAY_MS * 1_000_000,
+        b"junction",
+        b"",
+    )
+    .unwrap();
+    let mut tm_key = b"commitments/".to_vec();
+    tm_key.extend_from_slice(&tm_packet.key().hash());
+    let (app_hash, tm_proof) =
+        store_membership(b"junction", &tm_key, &tm_packet.hash(), 4, 3, 7).unwrap();
+    let block5 = tm::signed_light_block(
+        "fx-tm",
+        5,
+        Timestamp::from_secs(now_secs - 60),
+        &keys,
+        &keys,
+        &app_hash,
+    )
+    .unwrap();
+    let tm_update = encode_update(&tm::header_from(&block5, &trusted));
+
+    // Fabric: block 1 of a test network, the Junction chaincode writing the commitment.
+    let fab_packet = packet_from("fab-fx", b"fab-app", Address::repeat_byte(0x92), 32);
+    let net = TestNetwork::new("fx-ch", 12, 2, 3).unwrap();
+    let fab_root = FabricTrustRoot {
+        config_block: encode_block(&net.genesis_block()),
+        policy: FabricPolicy {
+            orderer_threshold: 2,
+            endorsement: EndorsementPolicy {
+                orgs: vec!["Org1MSP".into(), "Org2MSP".into(), "Org3MSP".into()],
+                required: 2,
+            },
+            validation_threshold: 2,
+        },
+        chaincode: "junction".into(),
+        key_prefix: String::new(),
+    };
+    let fab_tx = net.endorser_tx(
+        "fx-tx-1",
+        0,
+        &[0, 1],
+        "junction",
+        &commitment_key("", &fab_packet.key().hash()),
+        &fab_packet.hash(),
+    );
+    let fab_block = net.block(1, &hash_of(&net.genesis_block()), vec![fab_tx], &[0, 1]);
+    let fab_proof = FabricProof {
+        tx_id: "fx-tx-1".into(),
+        block: encode_block(&fab_block),
+        attestations: [0, 2]
+            .iter()
+            .map(|o| net.attest(*o, 1, "fx-tx-1", 0).unwrap())
+            .collect(),
+    };
+
+    // Bitcoin: a regtest transaction of the app's script, buried by 4 more blocks.
+    let btc_app = btc::app_script(21);
+    let btc_packet = packet_from("btc-fx", &btc_app, Address::repeat_byte(0x93), 33);
+    let fx = btc::commitment_fixture(
+        21,
+        &btc_app,
+        None,
+        &btc_packet.key().hash(),
+        &btc_packet.hash(),
+        4,
+    )
+    .unwrap();
+    let btc_root = BitcoinTrustRoot {
+        network: Network::Regtest,
+        checkpoint: fx.checkpoint.clone(),
+    };
+
+    let chains = [
+        (
+            "tm-fx",
+            LedgerKind::Tendermint,
+            params(14 * DAY_MS, 0),
+            tm_root.to_bytes(),
+            &tm_packet,
+        ),
+        (
+            "fab-fx",
+            LedgerKind::Fabric,
+            params(DAY_MS, 0),
+            fab_root.to_bytes(),
+            &fab_packet,
+        ),
+        (
+            "btc-fx",
+            LedgerKind::Bitcoin,
+            params(3_650 * DAY_MS, 3),
+            btc_root.to_bytes(),
+            &btc_packet,
+        ),
+    ];
+    env.pass(
+        chains
+            .iter()
+            .map(|(id, kind, params, root, _)| {
+                ProposalKind::RegisterChain(ChainRegistration {
+                    chain_id: ChainId::new(*id).unwrap(),
+                    kind: *kind,
+                    params: params.clone(),
+                    trust_root: root.clone(),
+                })
+            })
+            .collect(),
+    );
+    env.pass(
+        chains
+            .iter()
+            .map(|(id, _, _, _, packet)| ProposalKind::OpenRoute {
+                route: RouteId::new(format!("{id}-to-evm-a")).unwrap(),
+                policy: RoutePolicy {
+                    source_chain: ChainId::new(*id).unwrap(),
+                    source_apps: vec![packet.source_app.clone()],
+                    dest_chain: dest.clone(),
+                    dest_apps: vec![escrow.to_vec()],
+                    ordered: false,
+                    max_payload: 4_096,
+                    max_gas_limit: evmnet::ROUTE_GAS_LIMIT,
+                    rate: RateLimit {
+                        messages: 1_000,
+                        bytes: 1_000_000,
+                        window_ms: 1_000,
+                    },
+                    app_rate: None,
+                    min_timeout_ms: 0,
+                    max_timeout_ms: 7 * DAY_MS,
+                    min_confirmations: 0,
+                    fee: 0,
+                },
+            })
+            .collect(),
+    );
+
+    let key = env.relayer_key();
+    let recv = |packet: &Packet, height, proof: Vec<u8>| RelayMsg::RecvPacket {
+        packet: packet.clone(),
+        proof: SourceProof { height, proof },
+    };
+    let update = |chain: &str, header: Vec<u8>| RelayMsg::UpdateClient {
+        chain: ChainId::new(chain).unwrap(),
+        header,
+    };
+    env.relay(
+        &key,
+        vec![update("tm-fx", tm_update), recv(&tm_packet, 5, tm_proof)],
+    )
+    .unwrap();
+    env.relay(
+        &key,
+        vec![
+            update("fab-fx", encode_block(&fab_block)),
+            recv(&fab_packet, 1, fab_proof.to_bytes()),
+        ],
+    )
+    .unwrap();
+    // Before the confirmations: the packet waits (a refusal that may pass).
+    let headers = |hs: &[junction_light_clients::bitcoin::BlockHeader]| -> Vec<u8> {
+        hs.iter().flat_map(|h| h.encode()).collect()
+    };
+    let btc_proof = BitcoinProof {
+        tx: fx.proof.tx.clone(),
+        branch: fx.proof.branch.clone(),
+        prev_tx: fx.proof.prev_tx.clone(),
+    };
+    let e = env
+        .relay(
+            &key,
+            vec![
+                update("btc-fx", headers(&fx.headers[..2])),
+                recv(&btc_packet, 1, btc_proof.to_bytes()),
+            ],
+        )
+        .unwrap_err();
+    assert_eq!(error_name(&e), "insufficient_confirmations", "{e}");
+    env.relay(
+        &key,
+        vec![
+            update("btc-fx", headers(&fx.headers[..3])),
+            recv(&btc_packet, 1, btc_proof.to_bytes()),
+        ],
+    )
+    .unwrap();
+
+    // Logged on the hub; the relayer delivers each to the escrow on evm-a.
+    for packet in [&tm_packet, &fab_packet, &btc_packet] {
+        let shown = env
+            .net
+            .rpc(
+                0,
+                "packet_show",
+                json!({"key": hex::encode(packet.key().hash())}),
+            )
+            .unwrap();
+        assert_eq!(
+            shown["packet"]["source_chain"],
+            packet.source_chain.as_str(),
+            "{shown}"
+        );
+    }
+    env.start_relayer();
+    let start = Instant::now();
+    for (packet, amount) in [(&tm_packet, 31u64), (&fab_packet, 32), (&btc_packet, 33)] {
+        let (_, recipient, _) = <(Address, Address, U256)>::abi_decode(&packet.payload).unwrap();
+        while env.balance("evm-a", recipient) != U256::from(amount) {
+            assert!(
+                start.elapsed() < Duration::from_secs(90),
+                "{} never reached the escrow\nrelayer log:\n{}",
+                packet.source_chain.as_str(),
+                env.relayer_log()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
