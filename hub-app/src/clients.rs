@@ -205,22 +205,93 @@ fn decode_fabric_evidence(bytes: &[u8]) -> Result<FabricMisbehaviour, DecodeErro
     Ok(evidence)
 }
 
-/// The storage path of a packet's `slot` in an EVM gateway.
-fn gateway_path(gateway: [u8; 20], slot: PacketSlot, key_hash: &Hash32) -> EvmPath {
-    EvmPath::Storage {
+/// Has `client` judge a header decoded as `decoded` at `now` and applies it: the height
+/// `height_of` reads from what it verified.
+fn apply_update<C>(
+    client: &mut C,
+    decoded: Result<C::Header, DecodeError>,
+    now: Timestamp,
+    height_of: impl Fn(&C::Verified) -> u64,
+) -> Result<u64, ClientError>
+where
+    C: LightClient,
+    C::Error: std::fmt::Display,
+{
+    let header = decoded.map_err(|error| ClientError::Malformed {
+        what: "header",
+        error,
+    })?;
+    let verified = client
+        .verify_header(&header, now)
+        .map_err(|e| refused("header", e))?;
+    let height = height_of(&verified);
+    client.apply_header(verified);
+    Ok(height)
+}
+
+/// Has `client` judge misbehaviour evidence decoded as `decoded`: the height it is about.
+fn judge_evidence<C>(
+    client: &C,
+    decoded: Result<C::Misbehaviour, DecodeError>,
+    now: Timestamp,
+) -> Result<u64, ClientError>
+where
+    C: LightClient,
+    C::Error: std::fmt::Display,
+{
+    let evidence = decoded.map_err(|error| ClientError::Malformed {
+        what: "misbehaviour evidence",
+        error,
+    })?;
+    client
+        .verify_misbehaviour(&evidence, now)
+        .map_err(|e| refused("misbehaviour", e))
+}
+
+/// Refuses a header for a client whose kind has no expiry of its own and that the
+/// registration's trusting period has run out on.
+fn unexpired(status: ClientStatus, message: &str) -> Result<(), ClientError> {
+    if status == ClientStatus::Expired {
+        return Err(ClientError::Refused {
+            what: "header",
+            name: "client_expired",
+            message: message.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Verifies a packet's `slot` in an EVM gateway's storage (EIP-1186 proof) with either EVM
+/// client.
+fn verify_gateway_slot<C>(
+    client: &C,
+    gateway: [u8; 20],
+    height: u64,
+    proof: &[u8],
+    slot: PacketSlot,
+    key_hash: &Hash32,
+    value: Option<&Hash32>,
+) -> Result<(), ClientError>
+where
+    C: LightClient<Path = EvmPath, Proof = EvmProof>,
+    C::Error: std::fmt::Display,
+{
+    let evm_proof = EvmProof::from_bytes(proof).map_err(|error| ClientError::Malformed {
+        what: "proof",
+        error,
+    })?;
+    let path = EvmPath::Storage {
         address: gateway,
         slot: match slot {
             PacketSlot::Commitment => commitment_slot(key_hash),
             PacketSlot::Receipt => receipt_slot(key_hash),
         },
+    };
+    match value {
+        Some(v) => client.verify_membership(height, &path, v, &evm_proof),
+        None => client.verify_non_membership(height, &path, &evm_proof),
     }
-}
-
-fn evm_proof(proof: &[u8]) -> Result<EvmProof, ClientError> {
-    EvmProof::from_bytes(proof).map_err(|error| ClientError::Malformed {
-        what: "proof",
-        error,
-    })
+    .map_err(|e| refused("proof", e))
 }
 
 /// Whether a client whose latest header is from `latest_ms` is past `trusting_period_ms`
@@ -574,91 +645,43 @@ impl AnyClient {
     /// Verifies a header in the ledger's format and applies it; returns its height.
     pub fn update(&mut self, header: &[u8], now: Timestamp) -> Result<u64, ClientError> {
         match self {
-            AnyClient::EvmAttested(c) => {
-                let signed = SignedAttestedHeader::from_bytes(header).map_err(|error| {
-                    ClientError::Malformed {
-                        what: "header",
-                        error,
-                    }
-                })?;
-                let verified = c
-                    .client
-                    .verify_header(&signed, now)
-                    .map_err(|e| refused("header", e))?;
-                let height = verified.number;
-                c.client.apply_header(verified);
-                Ok(height)
-            }
+            AnyClient::EvmAttested(c) => apply_update(
+                &mut c.client,
+                SignedAttestedHeader::from_bytes(header),
+                now,
+                |v| v.number,
+            ),
             AnyClient::EvmQbft(c) => {
-                if header.len() > MAX_QBFT_HEADER_BYTES {
-                    return Err(ClientError::Malformed {
-                        what: "header",
-                        error: DecodeError::LengthTooLarge {
-                            len: header.len(),
-                            max: MAX_QBFT_HEADER_BYTES,
-                        },
-                    });
-                }
-                let verified = c
-                    .client
-                    .verify_header(&header.to_vec(), now)
-                    .map_err(|e| refused("header", e))?;
-                let height = verified.number;
-                c.client.apply_header(verified);
-                Ok(height)
+                let rlp = if header.len() > MAX_QBFT_HEADER_BYTES {
+                    Err(DecodeError::LengthTooLarge {
+                        len: header.len(),
+                        max: MAX_QBFT_HEADER_BYTES,
+                    })
+                } else {
+                    Ok(header.to_vec())
+                };
+                apply_update(&mut c.client, rlp, now, |v| v.number)
             }
             AnyClient::Tendermint(c) => {
-                let update = decode_update(header).map_err(|error| ClientError::Malformed {
-                    what: "header",
-                    error,
-                })?;
-                let verified = c
-                    .client
-                    .verify_header(&update, now)
-                    .map_err(|e| refused("header", e))?;
-                let height = verified.height;
-                c.client.apply_header(verified);
-                Ok(height)
+                apply_update(&mut c.client, decode_update(header), now, |v| v.height)
             }
             AnyClient::JunctionHub(c) => {
-                if c.status(now) == ClientStatus::Expired {
-                    return Err(ClientError::Refused {
-                        what: "header",
-                        name: "client_expired",
-                        message: "no checkpoint within the trusting period".into(),
-                    });
-                }
+                unexpired(c.status(now), "no checkpoint within the trusting period")?;
                 // The relay message bounds the header (16 KiB), well inside the client's
                 // own bound on a signed checkpoint.
-                let signed = SignedCheckpoint::from_bytes(header).map_err(|error| {
-                    ClientError::Malformed {
-                        what: "header",
-                        error,
-                    }
-                })?;
-                let verified = c
-                    .client
-                    .verify_header(&signed, now)
-                    .map_err(|e| refused("header", e))?;
-                let height = verified.checkpoint.height;
-                c.client.apply_header(verified);
+                let height = apply_update(
+                    &mut c.client,
+                    SignedCheckpoint::from_bytes(header),
+                    now,
+                    |v| v.checkpoint.height,
+                )?;
                 c.client.keep_checkpoints(CLIENT_HISTORY);
                 Ok(height)
             }
             AnyClient::Bitcoin(c) => {
-                if c.status(now) == ClientStatus::Expired {
-                    return Err(ClientError::Refused {
-                        what: "header",
-                        name: "client_expired",
-                        message: "no header within the trusting period".into(),
-                    });
-                }
+                unexpired(c.status(now), "no header within the trusting period")?;
                 let batch = HeaderBatch::decode(header).map_err(|e| refused("header", e))?;
-                let verified = c
-                    .client
-                    .verify_batch(&batch, now)
-                    .map_err(|e| refused("header", e))?;
-                c.client.apply_batch(verified);
+                apply_update(&mut c.client, Ok(batch), now, |_| 0)?;
                 Ok(c.client.latest_height())
             }
             AnyClient::Fabric(c) => c
@@ -674,64 +697,22 @@ impl AnyClient {
     pub fn verify_misbehaviour(&self, evidence: &[u8], now: Timestamp) -> Result<u64, ClientError> {
         match self {
             AnyClient::EvmAttested(c) => {
-                let evidence = AttestedMisbehaviour::from_bytes(evidence).map_err(|error| {
-                    ClientError::Malformed {
-                        what: "misbehaviour evidence",
-                        error,
-                    }
-                })?;
-                c.client
-                    .verify_misbehaviour(&evidence, now)
-                    .map_err(|e| refused("misbehaviour", e))
+                judge_evidence(&c.client, AttestedMisbehaviour::from_bytes(evidence), now)
             }
             AnyClient::EvmQbft(c) => {
-                let evidence = QbftMisbehaviour::from_bytes(evidence).map_err(|error| {
-                    ClientError::Malformed {
-                        what: "misbehaviour evidence",
-                        error,
-                    }
-                })?;
-                c.client
-                    .verify_misbehaviour(&evidence, now)
-                    .map_err(|e| refused("misbehaviour", e))
+                judge_evidence(&c.client, QbftMisbehaviour::from_bytes(evidence), now)
             }
             AnyClient::Tendermint(c) => {
-                let evidence =
-                    decode_misbehaviour(evidence).map_err(|error| ClientError::Malformed {
-                        what: "misbehaviour evidence",
-                        error,
-                    })?;
-                c.client
-                    .verify_misbehaviour(&evidence, now)
-                    .map_err(|e| refused("misbehaviour", e))
+                judge_evidence(&c.client, decode_misbehaviour(evidence), now)
             }
             AnyClient::JunctionHub(c) => {
-                let evidence = CheckpointMisbehaviour::from_bytes(evidence).map_err(|error| {
-                    ClientError::Malformed {
-                        what: "misbehaviour evidence",
-                        error,
-                    }
-                })?;
-                c.client
-                    .verify_misbehaviour(&evidence, now)
-                    .map_err(|e| refused("misbehaviour", e))
+                judge_evidence(&c.client, CheckpointMisbehaviour::from_bytes(evidence), now)
             }
             // Proof of work has no signers to equivocate: a deep reorg in the headers
             // freezes the client instead.
-            AnyClient::Bitcoin(c) => c
-                .client
-                .verify_misbehaviour(&(), now)
-                .map_err(|e| refused("misbehaviour", e)),
+            AnyClient::Bitcoin(c) => judge_evidence(&c.client, Ok(()), now),
             AnyClient::Fabric(c) => {
-                let evidence =
-                    decode_fabric_evidence(evidence).map_err(|error| ClientError::Malformed {
-                        what: "misbehaviour evidence",
-                        error,
-                    })?;
-                c.stored
-                    .client
-                    .verify_misbehaviour(&evidence, now)
-                    .map_err(|e| refused("misbehaviour", e))
+                judge_evidence(&c.stored.client, decode_fabric_evidence(evidence), now)
             }
         }
     }
@@ -763,22 +744,10 @@ impl AnyClient {
     ) -> Result<(), ClientError> {
         match self {
             AnyClient::EvmAttested(c) => {
-                let evm_proof = evm_proof(proof)?;
-                let path = gateway_path(c.gateway, slot, key_hash);
-                match value {
-                    Some(v) => c.client.verify_membership(height, &path, v, &evm_proof),
-                    None => c.client.verify_non_membership(height, &path, &evm_proof),
-                }
-                .map_err(|e| refused("proof", e))
+                verify_gateway_slot(&c.client, c.gateway, height, proof, slot, key_hash, value)
             }
             AnyClient::EvmQbft(c) => {
-                let evm_proof = evm_proof(proof)?;
-                let path = gateway_path(c.gateway, slot, key_hash);
-                match value {
-                    Some(v) => c.client.verify_membership(height, &path, v, &evm_proof),
-                    None => c.client.verify_non_membership(height, &path, &evm_proof),
-                }
-                .map_err(|e| refused("proof", e))
+                verify_gateway_slot(&c.client, c.gateway, height, proof, slot, key_hash, value)
             }
             AnyClient::Tendermint(c) => {
                 let path = c.packet_path(slot, key_hash);

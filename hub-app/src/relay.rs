@@ -916,6 +916,29 @@ mod tests {
         }
     }
 
+    /// A registration of chain `id` of `kind` with trust level and threshold 2/3, 10 s of
+    /// clock drift, and the trusting period and confirmations given.
+    fn chain_registration(
+        id: &str,
+        kind: LedgerKind,
+        trusting_period_ms: u64,
+        min_confirmations: u64,
+        trust_root: Vec<u8>,
+    ) -> ChainRegistration {
+        ChainRegistration {
+            chain_id: ChainId::new(id).unwrap(),
+            kind,
+            params: LightClientParams {
+                trust_level: Fraction { num: 2, den: 3 },
+                trusting_period_ms,
+                max_clock_drift_ms: 10_000,
+                min_confirmations,
+                threshold: Fraction { num: 2, den: 3 },
+            },
+            trust_root,
+        }
+    }
+
     fn council() -> Council {
         crate::testutil::council_with_member([1; 32])
     }
@@ -1299,18 +1322,13 @@ mod tests {
             b"packets/",
         )
         .unwrap();
-        let reg = ChainRegistration {
-            chain_id: ChainId::new("cosmos-a").unwrap(),
-            kind: LedgerKind::Tendermint,
-            params: LightClientParams {
-                trust_level: Fraction { num: 2, den: 3 },
-                trusting_period_ms: 14 * 86_400_000,
-                max_clock_drift_ms: 10_000,
-                min_confirmations: 0,
-                threshold: Fraction { num: 2, den: 3 },
-            },
-            trust_root: root.to_bytes(),
-        };
+        let reg = chain_registration(
+            "cosmos-a",
+            LedgerKind::Tendermint,
+            14 * 86_400_000,
+            0,
+            root.to_bytes(),
+        );
         let header5 = move |signers: &[ed25519_consensus::SigningKey], app_hash: &[u8]| {
             let t5 = Timestamp::from_secs(1_010);
             let block =
@@ -1495,18 +1513,7 @@ mod tests {
             gateway: [0x0b; 20],
             trusted_header: trusted,
         };
-        let reg = ChainRegistration {
-            chain_id: ChainId::new("besu-a").unwrap(),
-            kind: LedgerKind::EvmQbft,
-            params: LightClientParams {
-                trust_level: Fraction { num: 2, den: 3 },
-                trusting_period_ms: 3_600_000,
-                max_clock_drift_ms: 10_000,
-                min_confirmations: 0,
-                threshold: Fraction { num: 2, den: 3 },
-            },
-            trust_root: root.to_bytes(),
-        };
+        let reg = chain_registration("besu-a", LedgerKind::EvmQbft, 3_600_000, 0, root.to_bytes());
         (reg, keys, trusted_hash, Box::new(build))
     }
 
@@ -1739,18 +1746,13 @@ mod tests {
             set,
             next_set: None,
         };
-        let reg = ChainRegistration {
-            chain_id: chain,
-            kind: LedgerKind::JunctionHub,
-            params: LightClientParams {
-                trust_level: Fraction { num: 2, den: 3 },
-                trusting_period_ms: 3_600_000,
-                max_clock_drift_ms: 10_000,
-                min_confirmations: 0,
-                threshold: Fraction { num: 2, den: 3 },
-            },
-            trust_root: root.to_bytes(),
-        };
+        let reg = chain_registration(
+            chain.as_str(),
+            LedgerKind::JunctionHub,
+            3_600_000,
+            0,
+            root.to_bytes(),
+        );
         (reg, keys, Box::new(build))
     }
 
@@ -1878,22 +1880,17 @@ mod tests {
         use junction_light_clients::bitcoin::testkit as btc;
         let fixture =
             btc::commitment_fixture(7, &btc::app_script(7), None, &[9; 32], &[5; 32], 4).unwrap();
-        let reg = ChainRegistration {
-            chain_id: ChainId::new("btc-r").unwrap(),
-            kind: LedgerKind::Bitcoin,
-            params: LightClientParams {
-                trust_level: Fraction { num: 2, den: 3 },
-                trusting_period_ms: 7 * 86_400_000,
-                max_clock_drift_ms: 10_000,
-                min_confirmations: 3,
-                threshold: Fraction { num: 2, den: 3 },
-            },
-            trust_root: BitcoinTrustRoot {
-                network: Network::Regtest,
-                checkpoint: fixture.checkpoint.clone(),
-            }
-            .to_bytes(),
+        let root = BitcoinTrustRoot {
+            network: Network::Regtest,
+            checkpoint: fixture.checkpoint.clone(),
         };
+        let reg = chain_registration(
+            "btc-r",
+            LedgerKind::Bitcoin,
+            7 * 86_400_000,
+            3,
+            root.to_bytes(),
+        );
         (reg, fixture)
     }
 
@@ -2139,18 +2136,7 @@ mod tests {
             chaincode: "junction".into(),
             key_prefix: "jn/".into(),
         };
-        let reg = ChainRegistration {
-            chain_id: ChainId::new("fab-a").unwrap(),
-            kind: LedgerKind::Fabric,
-            params: LightClientParams {
-                trust_level: Fraction { num: 2, den: 3 },
-                trusting_period_ms: 3_600_000,
-                max_clock_drift_ms: 10_000,
-                min_confirmations: 0,
-                threshold: Fraction { num: 2, den: 3 },
-            },
-            trust_root: root.to_bytes(),
-        };
+        let reg = chain_registration("fab-a", LedgerKind::Fabric, 3_600_000, 0, root.to_bytes());
         (reg, net)
     }
 

@@ -270,6 +270,29 @@ impl Drop for Env {
     }
 }
 
+/// A `RegisterChain` proposal for `chain` of `kind`: trust level and threshold 2/3, 10 s of
+/// clock drift, the trusting period and confirmations given.
+fn register_chain(
+    chain: &junction_spec::ChainId,
+    kind: junction_spec::LedgerKind,
+    trusting_period_ms: u64,
+    min_confirmations: u64,
+    trust_root: Vec<u8>,
+) -> ProposalKind {
+    ProposalKind::RegisterChain(junction_spec::ChainRegistration {
+        chain_id: chain.clone(),
+        kind,
+        params: junction_spec::gov::LightClientParams {
+            trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
+            trusting_period_ms,
+            max_clock_drift_ms: 10_000,
+            min_confirmations,
+            threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
+        },
+        trust_root,
+    })
+}
+
 fn error_name(e: &Value) -> String {
     e.pointer("/data/name")
         .and_then(Value::as_str)
@@ -1773,8 +1796,8 @@ fn a_qbft_chain_and_an_attested_one_exchange_packets_and_a_voted_validator_is_fo
 /// On 4 validators: a Junction hub registered by vote as `junction_hub` (this hub itself,
 /// trusted at one of its own checkpoints and attestation set, as a peer hub's council
 /// would register it) is moved by a later checkpoint its validators really signed, sent
-/// in a relayer's `UpdateClient`; the same checkpoint with one signature byte flipped, or
-/// signed by too few, is refused by name and moves nothing.
+/// in a relayer's `UpdateClient`; the same checkpoint with one signature's recovery byte
+/// flipped, or signed by too few, is refused by name and moves nothing.
 #[test]
 fn a_hub_registered_by_vote_follows_checkpoints_its_attesters_signed() {
     use junction_light_clients::hub::{HubTrustRoot, SignedCheckpoint};
@@ -1808,24 +1831,17 @@ fn a_hub_registered_by_vote_follows_checkpoints_its_attesters_signed() {
         trusted.signatures.len()
     );
     let peer = junction_spec::ChainId::new("hub-peer").unwrap();
-    env.pass(vec![ProposalKind::RegisterChain(
-        junction_spec::ChainRegistration {
-            chain_id: peer.clone(),
-            kind: junction_spec::LedgerKind::JunctionHub,
-            params: junction_spec::gov::LightClientParams {
-                trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
-                trusting_period_ms: 86_400_000,
-                max_clock_drift_ms: 10_000,
-                min_confirmations: 0,
-                threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
-            },
-            trust_root: HubTrustRoot {
-                checkpoint: trusted.checkpoint.clone(),
-                set,
-                next_set: None,
-            }
-            .to_bytes(),
-        },
+    env.pass(vec![register_chain(
+        &peer,
+        junction_spec::LedgerKind::JunctionHub,
+        86_400_000,
+        0,
+        HubTrustRoot {
+            checkpoint: trusted.checkpoint.clone(),
+            set,
+            next_set: None,
+        }
+        .to_bytes(),
     )]);
     let state = env.client_state("hub-peer");
     assert_eq!(
@@ -1842,7 +1858,12 @@ fn a_hub_registered_by_vote_follows_checkpoints_its_attesters_signed() {
     };
     let key = env.relayer_key();
     let mut flipped = later.clone();
-    flipped.signatures[0][10] ^= 0x01;
+    // The other recovery parity: the signature recovers another key, never none.
+    flipped.signatures[0][64] = match flipped.signatures[0][64] {
+        27 => 28,
+        28 => 27,
+        v => v ^ 0x01,
+    };
     let mut few = later.clone();
     few.signatures.truncate(2);
     for (name, bad) in [("unknown_signer", &flipped), ("insufficient_power", &few)] {
@@ -1915,20 +1936,13 @@ fn bitcoin_mainnet_registered_by_vote_follows_real_headers_across_a_retarget() {
     };
     const YEAR_MS: u64 = 365 * 86_400_000;
     let chain = junction_spec::ChainId::new("btc-main").unwrap();
-    env.pass(vec![ProposalKind::RegisterChain(
-        junction_spec::ChainRegistration {
-            chain_id: chain.clone(),
-            kind: junction_spec::LedgerKind::Bitcoin,
-            params: junction_spec::gov::LightClientParams {
-                trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
-                // The capture is from 2024: a long trusting period keeps it within trust.
-                trusting_period_ms: 10 * YEAR_MS,
-                max_clock_drift_ms: 10_000,
-                min_confirmations: 6,
-                threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
-            },
-            trust_root: root.to_bytes(),
-        },
+    // The capture is from 2024: a long trusting period keeps it within trust.
+    env.pass(vec![register_chain(
+        &chain,
+        junction_spec::LedgerKind::Bitcoin,
+        10 * YEAR_MS,
+        6,
+        root.to_bytes(),
     )]);
     let state = env.client_state("btc-main");
     assert_eq!(
@@ -2017,19 +2031,12 @@ fn a_fabric_channel_registered_by_vote_follows_its_real_blocks() {
         return;
     };
     let chain = junction_spec::ChainId::new("fabric-my").unwrap();
-    env.pass(vec![ProposalKind::RegisterChain(
-        junction_spec::ChainRegistration {
-            chain_id: chain.clone(),
-            kind: junction_spec::LedgerKind::Fabric,
-            params: junction_spec::gov::LightClientParams {
-                trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
-                trusting_period_ms: 86_400_000,
-                max_clock_drift_ms: 10_000,
-                min_confirmations: 0,
-                threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
-            },
-            trust_root: root.to_bytes(),
-        },
+    env.pass(vec![register_chain(
+        &chain,
+        junction_spec::LedgerKind::Fabric,
+        86_400_000,
+        0,
+        root.to_bytes(),
     )]);
     let state = env.client_state("fabric-my");
     assert_eq!(
@@ -2089,8 +2096,8 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixtures_reach_an_app_on_anvil() {
     use junction_light_clients::tendermint::proof::testkit::store_membership;
     use junction_light_clients::tendermint::testkit as tm;
     use junction_light_clients::Timestamp;
-    use junction_spec::gov::{Fraction, LightClientParams, RoutePolicy};
-    use junction_spec::{ChainId, ChainRegistration, LedgerKind, Packet, RouteId, SourceProof};
+    use junction_spec::gov::RoutePolicy;
+    use junction_spec::{ChainId, LedgerKind, Packet, RouteId, SourceProof};
     let Some(mut env) = setup(34_100, false) else {
         return;
     };
@@ -2112,13 +2119,6 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixtures_reach_an_app_on_anvil() {
         timeout,
         gas_limit: evmnet::ESCROW_APP_GAS,
         fee: 0,
-    };
-    let params = |trusting_period_ms, min_confirmations| LightClientParams {
-        trust_level: Fraction { num: 2, den: 3 },
-        trusting_period_ms,
-        max_clock_drift_ms: 10_000,
-        min_confirmations,
-        threshold: Fraction { num: 2, den: 3 },
     };
     const DAY_MS: u64 = 86_400_000;
 
@@ -2211,21 +2211,24 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixtures_reach_an_app_on_anvil() {
         (
             "tm-fx",
             LedgerKind::Tendermint,
-            params(14 * DAY_MS, 0),
+            14 * DAY_MS,
+            0,
             tm_root.to_bytes(),
             &tm_packet,
         ),
         (
             "fab-fx",
             LedgerKind::Fabric,
-            params(DAY_MS, 0),
+            DAY_MS,
+            0,
             fab_root.to_bytes(),
             &fab_packet,
         ),
         (
             "btc-fx",
             LedgerKind::Bitcoin,
-            params(3_650 * DAY_MS, 3),
+            3_650 * DAY_MS,
+            3,
             btc_root.to_bytes(),
             &btc_packet,
         ),
@@ -2233,20 +2236,21 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixtures_reach_an_app_on_anvil() {
     env.pass(
         chains
             .iter()
-            .map(|(id, kind, params, root, _)| {
-                ProposalKind::RegisterChain(ChainRegistration {
-                    chain_id: ChainId::new(*id).unwrap(),
-                    kind: *kind,
-                    params: params.clone(),
-                    trust_root: root.clone(),
-                })
+            .map(|(id, kind, trusting_period_ms, confirmations, root, _)| {
+                register_chain(
+                    &ChainId::new(*id).unwrap(),
+                    *kind,
+                    *trusting_period_ms,
+                    *confirmations,
+                    root.clone(),
+                )
             })
             .collect(),
     );
     env.pass(
         chains
             .iter()
-            .map(|(id, _, _, _, packet)| ProposalKind::OpenRoute {
+            .map(|(id, _, _, _, _, packet)| ProposalKind::OpenRoute {
                 route: RouteId::new(format!("{id}-to-evm-a")).unwrap(),
                 policy: RoutePolicy {
                     source_chain: ChainId::new(*id).unwrap(),

@@ -205,11 +205,7 @@ impl Encode for AttestedClient {
         (set.threshold() as u64).encode_to(out);
         latest.encode_to(out);
         frozen.encode_to(out);
-        encode_len(states.len(), out);
-        for (h, s) in states {
-            h.encode_to(out);
-            s.encode_to(out);
-        }
+        encode_history(states, out);
     }
 }
 
@@ -371,11 +367,7 @@ impl Encode for QbftClient {
         (config.max_history as u64).encode_to(out);
         latest.encode_to(out);
         frozen.encode_to(out);
-        encode_len(states.len(), out);
-        for (h, s) in states {
-            h.encode_to(out);
-            s.encode_to(out);
-        }
+        encode_history(states, out);
     }
 }
 
@@ -395,6 +387,15 @@ impl Decode for QbftClient {
         };
         QbftClient::from_parts(config, states, latest, frozen)
             .map_err(|_| DecodeError::NonCanonical("inconsistent QBFT client state"))
+    }
+}
+
+/// A counted list of `(height, state)` by increasing height.
+fn encode_history<S: Encode>(states: &BTreeMap<u64, S>, out: &mut Vec<u8>) {
+    encode_len(states.len(), out);
+    for (h, s) in states {
+        h.encode_to(out);
+        s.encode_to(out);
     }
 }
 
