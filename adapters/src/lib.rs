@@ -9,8 +9,11 @@
 //! - [`evm::gateway`]: bindings to the Solidity contracts in `adapters/evm/contracts`,
 //!   deployment, and the encoding of a hub checkpoint and log entries into one `deliver`
 //!   call; [`evm::anvil`], a local anvil process for tests.
+//! - [`ledger_rpc::LedgerRpcAdapter`]: a source-only ledger served over JSON-RPC on
+//!   127.0.0.1 (the dev-tools fixture ledgers of Tendermint, Fabric and Bitcoin).
 
 pub mod evm;
+pub mod ledger_rpc;
 
 use async_trait::async_trait;
 use junction_spec::log::EntryKind;
@@ -241,6 +244,15 @@ pub enum AdapterError {
         /// The node's message.
         detail: String,
     },
+    /// The ledger is a packet source only: nothing is delivered to it and it proves no
+    /// receipts; outcomes of its packets stay on the hub.
+    #[error("chain {chain} is a packet source only: it takes no {what}")]
+    SourceOnly {
+        /// The chain.
+        chain: String,
+        /// What was asked of it.
+        what: String,
+    },
     /// The transaction was mined but reverted (gas was set by hand, so it was not
     /// simulated first).
     #[error("transaction 0x{} reverted", hex::encode(tx_hash))]
@@ -270,6 +282,7 @@ impl AdapterError {
             AdapterError::TooLarge { .. } => "too_large",
             AdapterError::GatewayRevert { .. } => "gateway_revert",
             AdapterError::TxReverted { .. } => "tx_reverted",
+            AdapterError::SourceOnly { .. } => "source_only",
         }
     }
 
@@ -290,6 +303,13 @@ pub trait Adapter: Send + Sync {
 
     /// The chain's ledger kind (selects the hub's light client).
     fn kind(&self) -> LedgerKind;
+
+    /// Whether the hub delivers to this chain (its log entries for it are carried to it).
+    /// A source-only ledger (e.g. Bitcoin) answers false: outcomes of its packets stay on
+    /// the hub, where they are queryable.
+    fn is_destination(&self) -> bool {
+        true
+    }
 
     /// The newest height the adapter will build headers and proofs at.
     async fn latest_height(&self) -> Result<u64, AdapterError>;

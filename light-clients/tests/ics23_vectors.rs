@@ -825,3 +825,33 @@ fn identical_neighbour_paths_are_refused_without_panic() {
         assert_eq!(err.name(), "non_existence_invalid", "{}", v.label);
     }
 }
+
+/// A store of many commitments (what a fixture ledger keeps): each entry's proof verifies
+/// under the one app hash, and not for another entry's value or key.
+#[test]
+fn a_store_of_many_entries_proves_each_under_one_app_hash() {
+    for n in [1usize, 2, 3, 5, 8, 13] {
+        let entries: Vec<(Vec<u8>, Vec<u8>)> = (0..n)
+            .map(|i| (format!("commitments/{i:04}").into_bytes(), vec![i as u8 + 1; 32]))
+            .collect();
+        let (app, proofs) = testkit::store_memberships(b"junction", &entries, 9, 4, 5).unwrap();
+        assert_eq!(proofs.len(), n);
+        for (i, ((key, value), bytes)) in entries.iter().zip(&proofs).enumerate() {
+            assert_eq!(
+                proof::verify_membership(&app, &[b"junction", key], value, bytes),
+                Ok(()),
+                "entry {i} of {n}"
+            );
+            let other = &entries[(i + 1) % n];
+            if n > 1 {
+                assert_eq!(
+                    proof::verify_membership(&app, &[b"junction", key], &other.1, bytes)
+                        .unwrap_err()
+                        .name(),
+                    "value_mismatch",
+                    "entry {i} of {n} with another value"
+                );
+            }
+        }
+    }
+}

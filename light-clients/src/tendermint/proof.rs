@@ -1357,6 +1357,104 @@ pub mod testkit {
         Some((app_hash, bytes))
     }
 
+    /// An IAVL-shaped store holding every `(key, value)` of `entries` (a balanced tree over
+    /// them in the given order, at version `version`) inside a multistore of `n_stores`
+    /// stores: the app hash and, in the order of `entries`, each entry's membership proof
+    /// (`merkle_proof_bytes`). A store a fixture ledger keeps many commitments in.
+    pub fn store_memberships(
+        store: &[u8],
+        entries: &[(Vec<u8>, Vec<u8>)],
+        version: i64,
+        n_stores: usize,
+        seed: u64,
+    ) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
+        let mut leaf_prefix = Vec::new();
+        zigzag(0, &mut leaf_prefix);
+        zigzag(1, &mut leaf_prefix);
+        zigzag(version, &mut leaf_prefix);
+        let leaf = ics23::LeafOp {
+            prefix: leaf_prefix,
+            ..SpecKind::Iavl.spec().leaf_spec?
+        };
+        let hashes = entries
+            .iter()
+            .map(|(k, v)| apply_leaf(&leaf, k, v).ok())
+            .collect::<Option<Vec<_>>>()?;
+        let mut paths = vec![Vec::new(); entries.len()];
+        let (store_root, _, _) = iavl_node(&hashes, &mut paths, version)?;
+        let (outer, app_hash) = multistore_existence(store, &store_root, n_stores, seed)?;
+        let proofs = entries
+            .iter()
+            .zip(paths)
+            .map(|((key, value), path)| {
+                let inner = ExistenceProof {
+                    key: key.clone(),
+                    value: value.clone(),
+                    leaf: Some(leaf.clone()),
+                    path,
+                };
+                encode_merkle_proof(vec![
+                    commitment_proof::Proof::Exist(inner),
+                    commitment_proof::Proof::Exist(outer.clone()),
+                ])
+            })
+            .collect();
+        Some((app_hash, proofs))
+    }
+
+    /// An IAVL inner node over `leaves`: its hash, height and size; pushes the node's step
+    /// to the path of every leaf below it (children first, so paths run leaf level first).
+    fn iavl_node(
+        leaves: &[Vec<u8>],
+        paths: &mut [Vec<InnerOp>],
+        version: i64,
+    ) -> Option<(Vec<u8>, i64, i64)> {
+        match leaves.len() {
+            0 => None,
+            1 => Some((leaves.first()?.clone(), 0, 1)),
+            n => {
+                let k = n / 2;
+                let (l, r) = leaves.split_at(k);
+                let (lp, rp) = paths.split_at_mut(k);
+                let (left, lh, ls) = iavl_node(l, lp, version)?;
+                let (right, rh, rs) = iavl_node(r, rp, version)?;
+                let (height, size) = (lh.max(rh) + 1, ls + rs);
+                let mut head = Vec::new();
+                zigzag(height, &mut head);
+                zigzag(size, &mut head);
+                zigzag(version, &mut head);
+                for p in lp.iter_mut() {
+                    let mut prefix = head.clone();
+                    prefix.push(32);
+                    let mut suffix = vec![32u8];
+                    suffix.extend_from_slice(&right);
+                    p.push(InnerOp {
+                        hash: ics23::HashOp::Sha256 as i32,
+                        prefix,
+                        suffix,
+                    });
+                }
+                for p in rp.iter_mut() {
+                    let mut prefix = head.clone();
+                    prefix.push(32);
+                    prefix.extend_from_slice(&left);
+                    prefix.push(32);
+                    p.push(InnerOp {
+                        hash: ics23::HashOp::Sha256 as i32,
+                        prefix,
+                        suffix: Vec::new(),
+                    });
+                }
+                let mut image = head;
+                image.push(32);
+                image.extend_from_slice(&left);
+                image.push(32);
+                image.extend_from_slice(&right);
+                Some((super::do_hash(ics23::HashOp::Sha256, &image), height, size))
+            }
+        }
+    }
+
     /// A Cosmos SDK membership case: `(app_hash, store_name, key, value, merkle_proof_bytes)`
     /// with an IAVL proof of `depth` steps inside a multistore of `n_stores` stores.
     pub fn cosmos_membership(depth: usize, n_stores: usize, seed: u64) -> Option<CosmosCase> {
