@@ -306,11 +306,9 @@ impl Adapter for LedgerRpcAdapter {
             )
             .await
             .map_err(|e| match e {
-                AdapterError::NotCommitted { found, .. } => AdapterError::NotCommitted {
-                    key,
-                    height,
-                    found,
-                },
+                AdapterError::NotCommitted { found, .. } => {
+                    AdapterError::NotCommitted { key, height, found }
+                }
                 e => e,
             })?;
         if a.height > height {

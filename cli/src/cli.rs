@@ -200,6 +200,20 @@ pub enum TestnetCommand {
         #[arg(long, default_value_t = 0)]
         evm: usize,
     },
+    /// Serve a Tendermint, Fabric or Bitcoin fixture ledger (built from the light clients'
+    /// test kits, holding the packets of `--spec`) to a relayer over the `ledger_rpc`
+    /// protocol, until stopped. For tests of kinds no local node exists for.
+    FixtureLedger {
+        /// JSON: `{"kind", "chain", "seed", "block_ms", "packets": [hex, ...]}`.
+        #[arg(long)]
+        spec: PathBuf,
+        /// Where to listen (127.0.0.1 only; port 0 picks one).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Written once listening: the endpoint and the trust root to register.
+        #[arg(long)]
+        ready: PathBuf,
+    },
 }
 
 /// `keys` verbs.
@@ -398,6 +412,11 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 Ok(())
             }
             TestnetCommand::Start { dir, evm } => junction_devtools::testnet::supervise(&dir, evm).await,
+            TestnetCommand::FixtureLedger {
+                spec,
+                listen,
+                ready,
+            } => junction_devtools::fixture_ledger::serve(&spec, listen, &ready).await,
         },
         Command::Relay { config, command } => match (command, config) {
             (Some(RelayCommand::Status { config }), _) => {

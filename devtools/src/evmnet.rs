@@ -528,6 +528,7 @@ pub async fn setup_with_anvil_args(
             .iter()
             .map(|c| ChainConfig {
                 id: c.id.as_str().to_string(),
+                adapter: Default::default(),
                 rpc: c.relayer_endpoint(),
                 evm_chain_id: c.evm_chain_id,
                 gateway: format!("{:#x}", c.gateway),

@@ -281,10 +281,7 @@ impl FixtureLedger {
                 .map_err(|e| eyre!("tendermint trust root: {e}"))
             }
             Ledger::Fabric(f) => {
-                let config_block = f
-                    .blocks
-                    .first()
-                    .ok_or_else(|| eyre!("no config block"))?;
+                let config_block = f.blocks.first().ok_or_else(|| eyre!("no config block"))?;
                 Ok(FabricTrustRoot {
                     config_block: encode_block(config_block),
                     policy: FabricPolicy {
@@ -340,10 +337,7 @@ impl FixtureLedger {
         self.packets.get(i).map(|p| (i, p))
     }
 
-    fn tendermint_block(
-        &mut self,
-        height: u64,
-    ) -> eyre::Result<LightBlock> {
+    fn tendermint_block(&mut self, height: u64) -> eyre::Result<LightBlock> {
         let entries = self.tendermint_entries(height);
         let Ledger::Tendermint(t) = &mut self.ledger else {
             return Err(eyre!("not a tendermint fixture"));
@@ -394,8 +388,7 @@ impl FixtureLedger {
                     let n = n as u64;
                     (
                         n,
-                        self.packet_at(n)
-                            .map(|(_, p)| (p.key().hash(), p.hash())),
+                        self.packet_at(n).map(|(_, p)| (p.key().hash(), p.hash())),
                     )
                 })
                 .collect()
@@ -418,8 +411,7 @@ impl FixtureLedger {
                     let tx = f
                         .net
                         .endorser_tx(&tx_id, 0, &[0, 1], FABRIC_CHAINCODE, &key, &value);
-                    f.blocks
-                        .push(f.net.block(number, &prev, vec![tx], &[0, 1]));
+                    f.blocks.push(f.net.block(number, &prev, vec![tx], &[0, 1]));
                 }
                 Ledger::Bitcoin(b) => {
                     let prev = b
@@ -482,13 +474,17 @@ impl FixtureLedger {
     /// verified against the block before it; Fabric and Bitcoin headers link to it).
     fn header(&mut self, height: u64) -> Result<HeaderAnswer, Refusal> {
         self.check_height(height)?;
-        if height <= self.root_height {
-            return Err(refuse(format!(
-                "block {height} is the trust root or before it"
-            )));
+        if height < self.root_height {
+            return Err(refuse(format!("block {height} is before the trust root")));
         }
         let fail = |e: eyre::Report| refuse(format!("{e:#}"));
         match self.ledger {
+            // The trust root's time, and no update: the client starts there.
+            Ledger::Tendermint(ref t) if height == self.root_height => Ok(HeaderAnswer {
+                height,
+                time_secs: t.base_secs.saturating_add(height),
+                update: String::new(),
+            }),
             Ledger::Tendermint(_) => {
                 let trusted = self.tendermint_block(height - 1).map_err(fail)?;
                 let block = self.tendermint_block(height).map_err(fail)?;

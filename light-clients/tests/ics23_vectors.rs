@@ -832,7 +832,12 @@ fn identical_neighbour_paths_are_refused_without_panic() {
 fn a_store_of_many_entries_proves_each_under_one_app_hash() {
     for n in [1usize, 2, 3, 5, 8, 13] {
         let entries: Vec<(Vec<u8>, Vec<u8>)> = (0..n)
-            .map(|i| (format!("commitments/{i:04}").into_bytes(), vec![i as u8 + 1; 32]))
+            .map(|i| {
+                (
+                    format!("commitments/{i:04}").into_bytes(),
+                    vec![i as u8 + 1; 32],
+                )
+            })
             .collect();
         let (app, proofs) = testkit::store_memberships(b"junction", &entries, 9, 4, 5).unwrap();
         assert_eq!(proofs.len(), n);

@@ -37,6 +37,7 @@ use serde_json::{json, Value};
 use tracing::{debug, info, warn};
 
 use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
+use junction_adapters::ledger_rpc::LedgerRpcAdapter;
 use junction_adapters::{
     Adapter, AdapterError, CheckpointProof, EntryProof, HeaderInfo, ProofClaim, Receipt, SentPacket,
 };
@@ -55,31 +56,75 @@ use junction_telemetry::ReasonLabel;
 /// bounds.
 pub const MAX_SEQUENTIAL_UPDATES: u64 = 16;
 
+/// Which adapter serves a chain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdapterChoice {
+    /// The built-in EVM adapter (attested or QBFT): a JSON-RPC node and a gateway.
+    #[default]
+    Evm,
+    /// A source-only ledger behind the `ledger_rpc` protocol
+    /// (`junction_adapters::ledger_rpc`): only `id` and `rpc` are set.
+    LedgerRpc,
+}
+
 /// One chain the relayer serves.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
     /// The chain's id on the hub.
     pub id: String,
+    /// The adapter that serves it.
+    #[serde(default, skip_serializing_if = "is_evm")]
+    pub adapter: AdapterChoice,
     /// JSON-RPC endpoint (127.0.0.1).
     pub rpc: String,
     /// EIP-155 chain id.
+    #[serde(default)]
     pub evm_chain_id: u64,
     /// Gateway address (hex).
+    #[serde(default)]
     pub gateway: String,
     /// Block the gateway was deployed in.
+    #[serde(default)]
     pub deploy_block: u64,
     /// Key file (secp256k1, `{"private_key", "address"}`, mode 0600) of the account
     /// paying for `deliver`.
+    #[serde(default)]
     pub sender_key_file: String,
     /// Key files of the attesters whose signatures this relayer collects (a local testnet
     /// holds one per council member; in production attesters sign elsewhere). Empty for a
     /// QBFT chain.
+    #[serde(default)]
     pub attester_key_files: Vec<String>,
     /// The chain is registered as `evm_qbft`: the hub follows it by its validators' seals,
     /// every block in turn, and the relayer forwards the sealed headers.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub qbft: bool,
+}
+
+fn is_evm(a: &AdapterChoice) -> bool {
+    *a == AdapterChoice::Evm
+}
+
+impl ChainConfig {
+    /// Refuses EVM settings on a chain another adapter serves (they would be ignored).
+    fn check(&self) -> eyre::Result<()> {
+        if self.adapter == AdapterChoice::LedgerRpc
+            && (self.evm_chain_id != 0
+                || !self.gateway.is_empty()
+                || self.deploy_block != 0
+                || !self.sender_key_file.is_empty()
+                || !self.attester_key_files.is_empty()
+                || self.qbft)
+        {
+            return Err(eyre!(
+                "chain {}: a ledger_rpc chain takes only id and rpc (no EVM settings)",
+                self.id
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Loads a secp256k1 key file, refusing one that others may read.
@@ -145,6 +190,9 @@ impl RelayerConfig {
             toml::from_str(&text).wrap_err_with(|| format!("parsing {}", path.display()))?;
         if c.chains.len() < 2 {
             return Err(eyre!("{}: at least two chains are needed", path.display()));
+        }
+        for chain in &c.chains {
+            chain.check()?;
         }
         if c.max_batch == 0 || c.max_batch > 500 {
             return Err(eyre!("{}: max_batch must be 1..=500", path.display()));
@@ -289,6 +337,13 @@ impl Relayer {
         let mut chains: BTreeMap<ChainId, Arc<dyn Adapter>> = BTreeMap::new();
         for c in &config.chains {
             let id = ChainId::new(&c.id).map_err(|e| eyre!("chain id {}: {e}", c.id))?;
+            if c.adapter == AdapterChoice::LedgerRpc {
+                let adapter = LedgerRpcAdapter::connect(&c.rpc, id.clone())
+                    .await
+                    .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
+                chains.insert(id, Arc::new(adapter));
+                continue;
+            }
             let gateway: [u8; 20] = hex::decode(c.gateway.trim_start_matches("0x"))
                 .ok()
                 .and_then(|b| b.try_into().ok())
@@ -602,7 +657,16 @@ impl Relayer {
                 h = h.min(hc.latest.saturating_add(MAX_SEQUENTIAL_UPDATES));
                 sequential_from.insert(id.clone(), hc.latest);
             }
-            let latest = a.header_info(h).await.map_err(|e| eyre!(named(&e)))?;
+            // A chain whose headers cannot be read now holds back only its own packets.
+            let header_at = |height: u64| async move {
+                a.header_info(height).await.map_err(|e| {
+                    warn!(chain = id.as_str(), height, "no header: {}", named(&e));
+                    self.metrics.error(e.name());
+                })
+            };
+            let Ok(latest) = header_at(h).await else {
+                continue;
+            };
             let after = if h > hc.latest && latest.time_secs > hc.timestamp {
                 updatable.insert(id.clone());
                 headers.insert(id.clone(), latest);
@@ -611,9 +675,10 @@ impl Relayer {
                 let header = if hc.latest == h {
                     latest
                 } else {
-                    a.header_info(hc.latest)
-                        .await
-                        .map_err(|e| eyre!(named(&e)))?
+                    let Ok(header) = header_at(hc.latest).await else {
+                        continue;
+                    };
+                    header
                 };
                 headers.insert(id.clone(), header);
                 hc.latest
@@ -635,10 +700,12 @@ impl Relayer {
                 .max();
             if let Some(c) = deep {
                 let header = match headers.get(id) {
-                    Some(x) if x.height == c => *x,
-                    _ => a.header_info(c).await.map_err(|e| eyre!(named(&e)))?,
+                    Some(x) if x.height == c => Some(*x),
+                    _ => header_at(c).await.ok(),
                 };
-                commit_headers.insert(id.clone(), header);
+                if let Some(header) = header {
+                    commit_headers.insert(id.clone(), header);
+                }
             }
         }
         let now = std::time::Instant::now();
@@ -691,8 +758,14 @@ impl Relayer {
                     None if past => Work::Timeout,
                     None => continue,
                 },
-                // An outcome is on the hub: it reaches the source through the log; the
-                // packet is done once the source gateway reports the outcome delivered.
+                // An outcome is on the hub. A source-only ledger takes none: the hub's
+                // record is the packet's end, and the packet is done.
+                Some(_) if !src.is_destination() => {
+                    done.push(*key);
+                    continue;
+                }
+                // Otherwise it reaches the source through the log; the packet is done once
+                // the source gateway reports the outcome delivered.
                 Some(_) => continue,
             };
             work.push(Job {
@@ -793,23 +866,33 @@ impl Relayer {
     /// messages and `MAX_TX_BYTES`; a message the hub refuses at admission is dropped by
     /// its index (and counted), the rest resubmitted.
     ///
-    /// The first transaction (with the client updates) is awaited until committed, since
-    /// the hub admits a proof only against a committed client height; the others are then
-    /// admitted back to back with consecutive nonces, and the last is awaited.
+    /// The first transaction and every one holding a client update are awaited until
+    /// committed, since the hub admits a proof only against a committed client height; the
+    /// others are then admitted back to back with consecutive nonces, and the last is
+    /// awaited.
     async fn submit(&self, updates: Vec<RelayMsg>, msgs: Vec<RelayMsg>) -> eyre::Result<()> {
+        // Client updates go first and may fill several transactions (16 Fabric blocks do
+        // not fit in one): each transaction holding an update is awaited until committed,
+        // so that the proofs after it are admitted against the heights it adds.
+        let n_updates = updates.len();
         let mut chunks: Vec<Vec<RelayMsg>> = Vec::new();
-        let mut cur: Vec<RelayMsg> = updates;
-        let mut bytes: usize = cur.iter().map(|m| m.to_bytes().len()).sum();
-        for m in msgs {
+        let mut with_update: BTreeSet<usize> = BTreeSet::new();
+        let mut cur: Vec<RelayMsg> = Vec::new();
+        let mut bytes = 0usize;
+        for (i, m) in updates.into_iter().chain(msgs).enumerate() {
             let len = m.to_bytes().len();
-            if cur.len() + 1 > junction_spec::relay::MAX_RELAY_MSGS
-                || bytes + len > MAX_TX_BYTES - 1_024
+            if !cur.is_empty()
+                && (cur.len() + 1 > junction_spec::relay::MAX_RELAY_MSGS
+                    || bytes + len > MAX_TX_BYTES - 1_024)
             {
                 chunks.push(std::mem::take(&mut cur));
                 bytes = 0;
             }
             bytes += len;
             cur.push(m);
+            if i < n_updates {
+                with_update.insert(chunks.len());
+            }
         }
         if !cur.is_empty() {
             chunks.push(cur);
@@ -817,7 +900,7 @@ impl Relayer {
         let last = chunks.len().saturating_sub(1);
         let mut nonce = self.next_nonce().await?;
         for (i, mut chunk) in chunks.into_iter().enumerate() {
-            let mode = if i == 0 || i == last {
+            let mode = if i == 0 || i == last || with_update.contains(&i) {
                 BroadcastMode::Commit
             } else {
                 BroadcastMode::Sync
@@ -1022,6 +1105,10 @@ impl Relayer {
         let now = std::time::Instant::now();
         let mut jobs = Vec::new();
         for (id, a) in &self.chains {
+            // A source-only ledger takes nothing: its packets' outcomes stay on the hub.
+            if !a.is_destination() {
+                continue;
+            }
             let d = deliveries.entry(id.clone()).or_default();
             self.fetch_entries(id, d, size).await?;
             let selected = d.select(now);

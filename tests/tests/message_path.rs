@@ -2072,189 +2072,157 @@ fn a_fabric_channel_registered_by_vote_follows_its_real_blocks() {
     assert_eq!(state["heights"], json!([0, 1, 2, 3, 4, 5, 6, 7]), "{state}");
 }
 
-/// On 4 validators: packets from three ledger kinds that run nowhere here, built as fixture
-/// ledgers from the light clients' test kits, reach an app on anvil. Each chain is
-/// registered by vote with a route to `evm-a`'s escrow; a relayer's transaction moves its
-/// client and proves the packet with that kind's proof: a Tendermint block whose app hash
-/// commits the packet in an ICS-23 store, a Fabric block whose Junction chaincode write set
-/// holds it (2 endorsements, 2 VALID attestations), a regtest Bitcoin transaction of the
-/// app's script with the `OP_RETURN` commitment under 3 confirmations. The hub logs each,
-/// and the relayer delivers them to the escrow, which mints to each recipient.
+/// Fixture-ledger processes (`junction testnet fixture-ledger`), stopped when dropped.
+struct FixtureLedgers(Vec<Child>);
+
+impl Drop for FixtureLedgers {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// On 4 validators: packets from three ledger kinds that run nowhere here reach an app on
+/// anvil through the relayer. Each ledger is a fixture-ledger process (dev-tools) built
+/// from the light clients' test kits and growing a block at a time: a Tendermint chain
+/// whose app hashes commit the packets in an ICS-23 store, a Fabric channel whose Junction
+/// chaincode write sets hold them (2 endorsements, 2 VALID attestations), a regtest Bitcoin
+/// chain whose transactions of the app's script carry `OP_RETURN` commitments. Each is
+/// registered by vote from the trust root its process prints, with a route to `evm-a`'s
+/// escrow. The relayer serves them through `ledger_rpc` chains in `relayer.toml`: it moves
+/// each client header by header, proves each packet with its kind's proof (the Bitcoin ones
+/// once their blocks are 3 deep), and delivers the logged packets to the escrow, which
+/// mints to each recipient. The acks are logged on the hub for the source-only ledgers and
+/// queryable there (`packet_show`, `log_entries`); nothing is delivered to those ledgers.
 #[test]
-fn packets_from_tendermint_fabric_and_bitcoin_fixtures_reach_an_app_on_anvil() {
+fn packets_from_tendermint_fabric_and_bitcoin_fixture_ledgers_reach_an_app_on_anvil() {
     use alloy::sol_types::SolValue;
-    use junction_light_clients::bitcoin::hub::{
-        BitcoinTrustRoot, Network, PacketProof as BitcoinProof,
-    };
-    use junction_light_clients::bitcoin::testkit as btc;
-    use junction_light_clients::fabric::hub::{
-        commitment_key, FabricTrustRoot, PacketProof as FabricProof,
-    };
-    use junction_light_clients::fabric::testkit::{encode_block, hash_of, TestNetwork};
-    use junction_light_clients::fabric::{EndorsementPolicy, FabricPolicy};
-    use junction_light_clients::tendermint::hub::{encode_update, TendermintTrustRoot};
-    use junction_light_clients::tendermint::proof::testkit::store_membership;
-    use junction_light_clients::tendermint::testkit as tm;
-    use junction_light_clients::Timestamp;
+    use junction_devtools::fixture_ledger::{wait_ready, FixtureSpec};
+    use junction_light_clients::bitcoin::testkit::app_script;
+    use junction_relayer::{AdapterChoice, ChainConfig, RelayerConfig};
     use junction_spec::gov::RoutePolicy;
-    use junction_spec::{ChainId, LedgerKind, Packet, RouteId, SourceProof};
+    use junction_spec::{ChainId, LedgerKind, Packet, RouteId};
     let Some(mut env) = setup(34_100, false) else {
         return;
     };
     let evm_a = env.evm.chain("evm-a").unwrap();
     let (escrow, dest) = (evm_a.escrow, evm_a.id.clone());
     let timeout = env.far("evm-a");
-    let now_secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let packet_from = |chain: &str, app: &[u8], recipient: Address, amount: u64| Packet {
-        version: Packet::VERSION,
-        source_chain: ChainId::new(chain).unwrap(),
-        source_app: app.to_vec(),
-        sequence: 1,
-        dest_chain: dest.clone(),
-        dest_app: escrow.to_vec(),
-        payload: (Address::ZERO, recipient, U256::from(amount)).abi_encode(),
-        timeout,
-        gas_limit: evmnet::ESCROW_APP_GAS,
-        fee: 0,
-    };
     const DAY_MS: u64 = 86_400_000;
-
-    // Tendermint: block 5 of four test-kit validators, its app hash over the store.
-    let tm_packet = packet_from("tm-fx", b"tm-app", Address::repeat_byte(0x91), 31);
-    let keys = tm::validator_keys(21, 4);
-    let trusted = tm::signed_light_block(
-        "fx-tm",
-        3,
-        Timestamp::from_secs(now_secs - 120),
-        &keys,
-        &keys,
-        &[1; 32],
-    )
-    .unwrap();
-    let tm_root = TendermintTrustRoot::trusting(
-        &trusted.signed_header.header,
-        21 * DAY_MS * 1_000_000,
-        b"junction",
-        b"",
-    )
-    .unwrap();
-    let mut tm_key = b"commitments/".to_vec();
-    tm_key.extend_from_slice(&tm_packet.key().hash());
-    let (app_hash, tm_proof) =
-        store_membership(b"junction", &tm_key, &tm_packet.hash(), 4, 3, 7).unwrap();
-    let block5 = tm::signed_light_block(
-        "fx-tm",
-        5,
-        Timestamp::from_secs(now_secs - 60),
-        &keys,
-        &keys,
-        &app_hash,
-    )
-    .unwrap();
-    let tm_update = encode_update(&tm::header_from(&block5, &trusted));
-
-    // Fabric: block 1 of a test network, the Junction chaincode writing the commitment.
-    let fab_packet = packet_from("fab-fx", b"fab-app", Address::repeat_byte(0x92), 32);
-    let net = TestNetwork::new("fx-ch", 12, 2, 3).unwrap();
-    let fab_root = FabricTrustRoot {
-        config_block: encode_block(&net.genesis_block()),
-        policy: FabricPolicy {
-            orderer_threshold: 2,
-            endorsement: EndorsementPolicy {
-                orgs: vec!["Org1MSP".into(), "Org2MSP".into(), "Org3MSP".into()],
-                required: 2,
-            },
-            validation_threshold: 2,
-        },
-        chaincode: "junction".into(),
-        key_prefix: String::new(),
-    };
-    let fab_tx = net.endorser_tx(
-        "fx-tx-1",
-        0,
-        &[0, 1],
-        "junction",
-        &commitment_key("", &fab_packet.key().hash()),
-        &fab_packet.hash(),
-    );
-    let fab_block = net.block(1, &hash_of(&net.genesis_block()), vec![fab_tx], &[0, 1]);
-    let fab_proof = FabricProof {
-        tx_id: "fx-tx-1".into(),
-        block: encode_block(&fab_block),
-        attestations: [0, 2]
-            .iter()
-            .map(|o| net.attest(*o, 1, "fx-tx-1", 0).unwrap())
-            .collect(),
-    };
-
-    // Bitcoin: a regtest transaction of the app's script, buried by 4 more blocks.
-    let btc_app = btc::app_script(21);
-    let btc_packet = packet_from("btc-fx", &btc_app, Address::repeat_byte(0x93), 33);
-    let fx = btc::commitment_fixture(
-        21,
-        &btc_app,
-        None,
-        &btc_packet.key().hash(),
-        &btc_packet.hash(),
-        4,
-    )
-    .unwrap();
-    let btc_root = BitcoinTrustRoot {
-        network: Network::Regtest,
-        checkpoint: fx.checkpoint.clone(),
-    };
-
-    let chains = [
+    // (chain, kind, app, trusting period, confirmations, block ms, first recipient byte)
+    let ledgers = [
         (
             "tm-fx",
             LedgerKind::Tendermint,
+            b"tm-app".to_vec(),
             14 * DAY_MS,
             0,
-            tm_root.to_bytes(),
-            &tm_packet,
+            1_000,
+            0x91,
         ),
         (
             "fab-fx",
             LedgerKind::Fabric,
+            b"fab-app".to_vec(),
             DAY_MS,
             0,
-            fab_root.to_bytes(),
-            &fab_packet,
+            700,
+            0xa1,
         ),
         (
             "btc-fx",
             LedgerKind::Bitcoin,
+            app_script(21),
             3_650 * DAY_MS,
             3,
-            btc_root.to_bytes(),
-            &btc_packet,
+            1_000,
+            0xb1,
         ),
     ];
+    let dir = env.net.dir.path().join("fixtures");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut processes = FixtureLedgers(Vec::new());
+    let mut packets: Vec<(Packet, Address, u64)> = Vec::new();
+    for (chain, kind, app, _, _, block_ms, who) in &ledgers {
+        let mine: Vec<(Packet, Address, u64)> = (1..=2u8)
+            .map(|sequence| {
+                let recipient = Address::repeat_byte(who + sequence);
+                let amount = u64::from(*who) * 10 + u64::from(sequence);
+                let packet = Packet {
+                    version: Packet::VERSION,
+                    source_chain: ChainId::new(*chain).unwrap(),
+                    source_app: app.clone(),
+                    sequence: u64::from(sequence),
+                    dest_chain: dest.clone(),
+                    dest_app: escrow.to_vec(),
+                    payload: (Address::ZERO, recipient, U256::from(amount)).abi_encode(),
+                    timeout,
+                    gas_limit: evmnet::ESCROW_APP_GAS,
+                    fee: 0,
+                };
+                (packet, recipient, amount)
+            })
+            .collect();
+        let spec = FixtureSpec {
+            kind: kind.as_str().to_owned(),
+            chain: (*chain).to_owned(),
+            seed: 21,
+            block_ms: *block_ms,
+            packets: mine
+                .iter()
+                .map(|(p, _, _)| hex::encode(p.to_bytes()))
+                .collect(),
+        };
+        let spec_path = dir.join(format!("{chain}.json"));
+        std::fs::write(&spec_path, serde_json::to_vec(&spec).unwrap()).unwrap();
+        let log = std::fs::File::create(dir.join(format!("{chain}.log"))).unwrap();
+        processes.0.push(
+            Command::new(junction_bin())
+                .args(["testnet", "fixture-ledger", "--spec"])
+                .arg(&spec_path)
+                .arg("--ready")
+                .arg(dir.join(format!("{chain}.ready")))
+                .stdin(Stdio::null())
+                .stdout(Stdio::from(log.try_clone().unwrap()))
+                .stderr(Stdio::from(log))
+                .spawn()
+                .unwrap(),
+        );
+        packets.extend(mine);
+    }
+    let ready: Vec<_> = ledgers
+        .iter()
+        .map(|(chain, ..)| {
+            wait_ready(&dir.join(format!("{chain}.ready")), Duration::from_secs(30)).unwrap()
+        })
+        .collect();
+
     env.pass(
-        chains
+        ledgers
             .iter()
-            .map(|(id, kind, trusting_period_ms, confirmations, root, _)| {
+            .zip(&ready)
+            .map(|((chain, kind, _, period, confirmations, ..), r)| {
+                assert_eq!(r.kind, kind.as_str());
                 register_chain(
-                    &ChainId::new(*id).unwrap(),
+                    &ChainId::new(*chain).unwrap(),
                     *kind,
-                    *trusting_period_ms,
+                    *period,
                     *confirmations,
-                    root.clone(),
+                    hex::decode(&r.trust_root).unwrap(),
                 )
             })
             .collect(),
     );
     env.pass(
-        chains
+        ledgers
             .iter()
-            .map(|(id, _, _, _, _, packet)| ProposalKind::OpenRoute {
-                route: RouteId::new(format!("{id}-to-evm-a")).unwrap(),
+            .map(|(chain, _, app, ..)| ProposalKind::OpenRoute {
+                route: RouteId::new(format!("{chain}-to-evm-a")).unwrap(),
                 policy: RoutePolicy {
-                    source_chain: ChainId::new(*id).unwrap(),
-                    source_apps: vec![packet.source_app.clone()],
+                    source_chain: ChainId::new(*chain).unwrap(),
+                    source_apps: vec![app.clone()],
                     dest_chain: dest.clone(),
                     dest_apps: vec![escrow.to_vec()],
                     ordered: false,
@@ -2275,84 +2243,70 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixtures_reach_an_app_on_anvil() {
             .collect(),
     );
 
-    let key = env.relayer_key();
-    let recv = |packet: &Packet, height, proof: Vec<u8>| RelayMsg::RecvPacket {
-        packet: packet.clone(),
-        proof: SourceProof { height, proof },
-    };
-    let update = |chain: &str, header: Vec<u8>| RelayMsg::UpdateClient {
-        chain: ChainId::new(chain).unwrap(),
-        header,
-    };
-    env.relay(
-        &key,
-        vec![update("tm-fx", tm_update), recv(&tm_packet, 5, tm_proof)],
-    )
-    .unwrap();
-    env.relay(
-        &key,
-        vec![
-            update("fab-fx", encode_block(&fab_block)),
-            recv(&fab_packet, 1, fab_proof.to_bytes()),
-        ],
-    )
-    .unwrap();
-    // Before the confirmations: the packet waits (a refusal that may pass).
-    let headers = |hs: &[junction_light_clients::bitcoin::BlockHeader]| -> Vec<u8> {
-        hs.iter().flat_map(|h| h.encode()).collect()
-    };
-    let btc_proof = BitcoinProof {
-        tx: fx.proof.tx.clone(),
-        branch: fx.proof.branch.clone(),
-        prev_tx: fx.proof.prev_tx.clone(),
-    };
-    let e = env
-        .relay(
-            &key,
-            vec![
-                update("btc-fx", headers(&fx.headers[..2])),
-                recv(&btc_packet, 1, btc_proof.to_bytes()),
-            ],
-        )
-        .unwrap_err();
-    assert_eq!(error_name(&e), "insufficient_confirmations", "{e}");
-    env.relay(
-        &key,
-        vec![
-            update("btc-fx", headers(&fx.headers[..3])),
-            recv(&btc_packet, 1, btc_proof.to_bytes()),
-        ],
-    )
-    .unwrap();
-
-    // Logged on the hub; the relayer delivers each to the escrow on evm-a.
-    for packet in [&tm_packet, &fab_packet, &btc_packet] {
-        let shown = env
-            .net
-            .rpc(
-                0,
-                "packet_show",
-                json!({"key": hex::encode(packet.key().hash())}),
-            )
-            .unwrap();
-        assert_eq!(
-            shown["packet"]["source_chain"],
-            packet.source_chain.as_str(),
-            "{shown}"
-        );
+    // The relayer serves the fixture ledgers beside the anvil chains.
+    let mut config = RelayerConfig::load(&env.evm.relayer_toml).unwrap();
+    for r in &ready {
+        config.chains.push(ChainConfig {
+            id: r.chain.clone(),
+            adapter: AdapterChoice::LedgerRpc,
+            rpc: r.endpoint.clone(),
+            evm_chain_id: 0,
+            gateway: String::new(),
+            deploy_block: 0,
+            sender_key_file: String::new(),
+            attester_key_files: Vec::new(),
+            qbft: false,
+        });
     }
+    std::fs::write(&env.evm.relayer_toml, config.to_toml().unwrap()).unwrap();
     env.start_relayer();
+
     let start = Instant::now();
-    for (packet, amount) in [(&tm_packet, 31u64), (&fab_packet, 32), (&btc_packet, 33)] {
-        let (_, recipient, _) = <(Address, Address, U256)>::abi_decode(&packet.payload).unwrap();
-        while env.balance("evm-a", recipient) != U256::from(amount) {
+    for (packet, recipient, amount) in &packets {
+        while env.balance("evm-a", *recipient) != U256::from(*amount) {
             assert!(
-                start.elapsed() < Duration::from_secs(90),
-                "{} never reached the escrow\nrelayer log:\n{}",
+                start.elapsed() < Duration::from_secs(120),
+                "{} #{} never reached the escrow\nrelayer log:\n{}",
                 packet.source_chain.as_str(),
+                packet.sequence,
                 env.relayer_log()
             );
             std::thread::sleep(Duration::from_millis(300));
         }
     }
+    // Each outcome is on the hub, logged for the source-only ledger that takes none.
+    for (packet, ..) in &packets {
+        let key = hex::encode(packet.key().hash());
+        let shown = loop {
+            let shown = env.net.rpc(0, "packet_show", json!({"key": key})).unwrap();
+            if shown["state"] == "ack" || start.elapsed() > Duration::from_secs(150) {
+                break shown;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        assert_eq!(shown["state"], "ack", "{shown}\n{}", env.relayer_log());
+        assert_eq!(shown["outcome"]["kind"], "ack", "{shown}");
+        let index = shown["outcome"]["log_index"].as_u64().unwrap();
+        let entries = env
+            .net
+            .rpc(0, "log_entries", json!({"from": index, "to": index + 1}))
+            .unwrap();
+        let entry = &entries["entries"][0];
+        assert_eq!(entry["kind"], "ack", "{entries}");
+        assert_eq!(
+            entry["target_chain"],
+            packet.source_chain.as_str(),
+            "{entries}"
+        );
+        assert_eq!(entry["key"], json!(key), "{entries}");
+    }
+    // The Bitcoin packets were proven at blocks 1 and 2 with 3 confirmations: the hub's
+    // client holds at least block 4.
+    let btc = env.client_state("btc-fx");
+    assert!(btc["latest_height"].as_u64().unwrap() >= 4, "{btc}");
+    for (chain, ..) in &ledgers {
+        let state = env.client_state(chain);
+        assert_eq!(state["status"], "active", "{chain}: {state}");
+    }
+    drop(processes);
 }

@@ -154,7 +154,9 @@ fn rpc(e: impl std::fmt::Display) -> AdapterError {
 }
 
 /// Checks that `url` is `http://127.0.0.1:<port>[/...]`.
-pub(crate) fn loopback_url(url: &str) -> Result<alloy::transports::http::reqwest::Url, AdapterError> {
+pub(crate) fn loopback_url(
+    url: &str,
+) -> Result<alloy::transports::http::reqwest::Url, AdapterError> {
     let parsed: alloy::transports::http::reqwest::Url = url
         .parse()
         .map_err(|e| AdapterError::InvalidConfig(format!("rpc_url {url:?}: {e}")))?;
