@@ -120,6 +120,9 @@ struct BitcoinFixture {
     seed: u64,
 }
 
+/// A packet's key hash and packet hash, as a block commits them.
+type Commitment = ([u8; 32], [u8; 32]);
+
 enum Ledger {
     Tendermint(TendermintFixture),
     Fabric(FabricFixture),
@@ -294,6 +297,7 @@ impl FixtureLedger {
                     },
                     chaincode: FABRIC_CHAINCODE.into(),
                     key_prefix: String::new(),
+                    time_ms: f.base_secs.saturating_add(600).saturating_mul(1000),
                 }
                 .to_bytes())
             }
@@ -377,7 +381,7 @@ impl FixtureLedger {
     /// Builds Fabric and Bitcoin blocks up to `height` (each links to the one before).
     fn grow_to(&mut self, height: u64) -> eyre::Result<()> {
         let wanted = usize::try_from(height)?.saturating_add(1);
-        let commits: Vec<(u64, Option<([u8; 32], [u8; 32])>)> = {
+        let commits: Vec<(u64, Option<Commitment>)> = {
             let have = match &self.ledger {
                 Ledger::Fabric(f) => f.blocks.len(),
                 Ledger::Bitcoin(b) => b.blocks.len(),

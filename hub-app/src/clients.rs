@@ -294,10 +294,23 @@ where
     .map_err(|e| refused("proof", e))
 }
 
-/// Whether a client whose latest header is from `latest_ms` is past `trusting_period_ms`
-/// at `now` (for kinds whose library has no expiry of its own).
-fn expired(latest_ms: u64, trusting_period_ms: u64, now: Timestamp) -> bool {
-    now.nanos() / 1_000_000 > latest_ms.saturating_add(trusting_period_ms)
+/// The status of a client whose library has no expiry of its own (`own` is what the
+/// library says): expired once hub time `now` is past `trusting_period_ms` after
+/// `latest_ms`, the time its trust was last renewed.
+fn expiring(
+    own: ClientStatus,
+    latest_ms: u64,
+    trusting_period_ms: u64,
+    now: Timestamp,
+) -> ClientStatus {
+    match own {
+        ClientStatus::Active
+            if now.nanos() / 1_000_000 > latest_ms.saturating_add(trusting_period_ms) =>
+        {
+            ClientStatus::Expired
+        }
+        other => other,
+    }
 }
 
 /// A Bitcoin chain (a packet source only), followed by the headers with the most work.
@@ -328,20 +341,6 @@ impl BitcoinHubClient {
     pub fn client(&self) -> &BitcoinClient {
         &self.client
     }
-
-    fn status(&self, now: Timestamp) -> ClientStatus {
-        match self.client.status(now) {
-            ClientStatus::Active => {
-                let tip_ms = u64::from(self.client.best_tip().header.time) * 1000;
-                if expired(tip_ms, self.trusting_period_ms, now) {
-                    ClientStatus::Expired
-                } else {
-                    ClientStatus::Active
-                }
-            }
-            other => other,
-        }
-    }
 }
 
 /// A Hyperledger Fabric channel (a packet source on the hub), followed by the blocks its
@@ -351,6 +350,9 @@ pub struct FabricHubClient {
     stored: StoredFabricClient,
     chaincode: String,
     key_prefix: String,
+    /// Fabric blocks carry no signed time: the registration's trusting period after the
+    /// hub time of the latest block taken (or of the trust root), the client is expired.
+    trusting_period_ms: u64,
 }
 
 impl FabricHubClient {
@@ -362,6 +364,7 @@ impl FabricHubClient {
             stored,
             chaincode: root.chaincode,
             key_prefix: root.key_prefix,
+            trusting_period_ms: reg.params.trusting_period_ms,
         })
     }
 
@@ -397,20 +400,6 @@ impl JunctionHubClient {
     /// The light client.
     pub fn client(&self) -> &HubClient {
         &self.client
-    }
-
-    fn status(&self, now: Timestamp) -> ClientStatus {
-        match self.client.status(now) {
-            ClientStatus::Active => {
-                let latest = self.client.latest_checkpoint().time_ms;
-                if expired(latest, self.trusting_period_ms, now) {
-                    ClientStatus::Expired
-                } else {
-                    ClientStatus::Active
-                }
-            }
-            other => other,
-        }
     }
 }
 
@@ -570,13 +559,38 @@ impl AnyClient {
 
     /// Active, expired or frozen at hub time `now`.
     pub fn status(&self, now: Timestamp) -> ClientStatus {
-        match self {
+        let own = match self {
             AnyClient::EvmAttested(c) => c.client.status(now),
             AnyClient::EvmQbft(c) => c.client.status(now),
             AnyClient::Tendermint(c) => c.client.status(now),
-            AnyClient::JunctionHub(c) => c.status(now),
-            AnyClient::Bitcoin(c) => c.status(now),
+            AnyClient::JunctionHub(c) => c.client.status(now),
+            AnyClient::Bitcoin(c) => c.client.status(now),
             AnyClient::Fabric(c) => c.stored.client.status(now),
+        };
+        match (self.hub_trusting_period_ms(), self.renewed_ms()) {
+            (Some(period), Some(renewed)) => expiring(own, renewed, period, now),
+            _ => own,
+        }
+    }
+
+    /// The registration's trusting period, for the kinds whose library has no expiry of
+    /// its own (the hub judges theirs).
+    fn hub_trusting_period_ms(&self) -> Option<u64> {
+        match self {
+            AnyClient::JunctionHub(c) => Some(c.trusting_period_ms),
+            AnyClient::Bitcoin(c) => Some(c.trusting_period_ms),
+            AnyClient::Fabric(c) => Some(c.trusting_period_ms),
+            AnyClient::EvmAttested(_) | AnyClient::EvmQbft(_) | AnyClient::Tendermint(_) => None,
+        }
+    }
+
+    /// The time the client's trusting period runs from, ms: its latest header's time, or
+    /// for a Fabric channel (whose blocks carry no signed time) the hub time it last took a
+    /// block.
+    pub fn renewed_ms(&self) -> Option<u64> {
+        match self {
+            AnyClient::Fabric(c) => Some(c.stored.last_update_ms),
+            _ => self.time_ms_at(self.latest_height()),
         }
     }
 
@@ -644,6 +658,10 @@ impl AnyClient {
 
     /// Verifies a header in the ledger's format and applies it; returns its height.
     pub fn update(&mut self, header: &[u8], now: Timestamp) -> Result<u64, ClientError> {
+        // The kinds whose library has no expiry: the hub refuses their updates itself.
+        if self.hub_trusting_period_ms().is_some() {
+            unexpired(self.status(now), "no update within the trusting period")?;
+        }
         match self {
             AnyClient::EvmAttested(c) => apply_update(
                 &mut c.client,
@@ -666,7 +684,6 @@ impl AnyClient {
                 apply_update(&mut c.client, decode_update(header), now, |v| v.height)
             }
             AnyClient::JunctionHub(c) => {
-                unexpired(c.status(now), "no checkpoint within the trusting period")?;
                 // The relay message bounds the header (16 KiB), well inside the client's
                 // own bound on a signed checkpoint.
                 let height = apply_update(
@@ -679,7 +696,6 @@ impl AnyClient {
                 Ok(height)
             }
             AnyClient::Bitcoin(c) => {
-                unexpired(c.status(now), "no header within the trusting period")?;
                 let batch = HeaderBatch::decode(header).map_err(|e| refused("header", e))?;
                 apply_update(&mut c.client, Ok(batch), now, |_| 0)?;
                 Ok(c.client.latest_height())

@@ -2111,6 +2111,10 @@ mod tests {
         assert_eq!(e.name(), "client_expired", "{e}");
     }
 
+    /// When the council vouched for `fab-a`'s config block (a minute before the tests'
+    /// hub time).
+    const FABRIC_TRUSTED_MS: u64 = 1_700_000_000_000 - 60_000;
+
     /// A Fabric channel `fab-a` of a test network (2 orderer orgs, 3 peer orgs) trusted at
     /// its genesis config block, whose `junction` chaincode keeps commitments under
     /// `jn/`: orderer signatures of 2 orgs, endorsements of 2 listed orgs and VALID
@@ -2135,6 +2139,7 @@ mod tests {
             },
             chaincode: "junction".into(),
             key_prefix: "jn/".into(),
+            time_ms: FABRIC_TRUSTED_MS,
         };
         let reg = chain_registration("fab-a", LedgerKind::Fabric, 3_600_000, 0, root.to_bytes());
         (reg, net)
@@ -2303,9 +2308,35 @@ mod tests {
         assert!(exec.dest_head(&chain).unwrap().is_none());
         drop(exec);
 
+        // Fabric blocks carry no signed time: the trusting period (an hour) runs from the
+        // hub time block 1 was taken at. Until it passes the client is active; after it,
+        // the client is expired: no block and no proof is taken (both final only after a
+        // replace_client vote), and the stored client reads back as it was.
+        let late = now_ms + 3_600_000;
+        let exec = RelayExec::new(&mut view, &mut council, &mut packets, late);
+        let client = exec.client(&chain).unwrap();
+        assert_eq!(client.renewed_ms(), Some(now_ms));
+        assert_eq!(
+            client.status(junction_light_clients::Timestamp::from_millis(late)),
+            ClientStatus::Active
+        );
+        drop(exec);
+        let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, late + 1);
+        let block2 = net.block(2, &hash_of(&block1), vec![], &[0, 1]);
+        assert_eq!(
+            exec.run(&update(&block2)).unwrap_err().name(),
+            "client_expired"
+        );
+        assert_eq!(
+            prove(&exec, 1, &proof, &packet_hash, &key_hash),
+            Err("client_expired")
+        );
+        drop(exec);
+
         // The stored client reads back; the orderers signing another block 1: frozen.
         let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, now_ms);
         assert_eq!(exec.client(&chain).unwrap().latest_height(), 1);
+        assert_eq!(exec.client(&chain).unwrap().renewed_ms(), Some(now_ms));
         let fork = net.block(1, &genesis, vec![], &[0, 1]);
         let mut evidence = Vec::new();
         junction_spec::encoding::encode_bytes(&encode_block(&block1), &mut evidence);

@@ -2026,6 +2026,12 @@ fn a_fabric_channel_registered_by_vote_follows_its_real_blocks() {
         },
         chaincode: "junction".into(),
         key_prefix: String::new(),
+        // The council vouches for the config block now; the registration's trusting
+        // period runs from here.
+        time_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64,
     };
     let Some(env) = setup(33_900, false) else {
         return;

@@ -48,6 +48,10 @@ pub struct FabricTrustRoot {
     pub chaincode: String,
     /// The key prefix of commitments inside it.
     pub key_prefix: String,
+    /// When the council vouched for the config block, ms since the epoch: Fabric blocks
+    /// carry no time the orderers sign, so the client's trusting period runs from this
+    /// time, and then from the hub time of each block it takes.
+    pub time_ms: u64,
 }
 
 fn encode_policy(p: &FabricPolicy, out: &mut Vec<u8>) {
@@ -81,13 +85,14 @@ fn decode_policy(r: &mut Reader<'_>) -> Result<FabricPolicy, DecodeError> {
 
 /// config block bytes (cap 32,000) ‖ policy (orderer threshold u64 ‖ u32 count ‖ endorsing
 /// orgs (string)* ‖ endorsements required u64 ‖ validation threshold u64) ‖ chaincode
-/// (string, cap 64) ‖ key prefix (string, cap 64).
+/// (string, cap 64) ‖ key prefix (string, cap 64) ‖ time ms u64.
 impl Encode for FabricTrustRoot {
     fn encode_to(&self, out: &mut Vec<u8>) {
         encode_bytes(&self.config_block, out);
         encode_policy(&self.policy, out);
         encode_str(&self.chaincode, out);
         encode_str(&self.key_prefix, out);
+        self.time_ms.encode_to(out);
     }
 }
 
@@ -98,6 +103,7 @@ impl Decode for FabricTrustRoot {
             policy: decode_policy(r)?,
             chaincode: decode_string(r, MAX_LAYOUT_LEN)?,
             key_prefix: decode_string(r, MAX_LAYOUT_LEN)?,
+            time_ms: Decode::decode_from(r)?,
         })
     }
 }
@@ -122,6 +128,7 @@ impl FabricTrustRoot {
         Ok(StoredFabricClient {
             client,
             config_envelope,
+            last_update_ms: self.time_ms,
         })
     }
 
@@ -144,6 +151,9 @@ pub struct StoredFabricClient {
     pub client: FabricClient,
     /// The envelope of the config the client holds.
     pub config_envelope: Vec<u8>,
+    /// The hub time the client last took a block (the trust root's time before the
+    /// first), ms: what its trusting period runs from.
+    pub last_update_ms: u64,
 }
 
 impl StoredFabricClient {
@@ -168,12 +178,14 @@ impl StoredFabricClient {
         }
         self.client.apply_header(verified);
         self.client.keep_blocks(keep);
+        self.last_update_ms = self.last_update_ms.max(now.nanos() / 1_000_000);
         Ok(number)
     }
 }
 
 /// config envelope bytes (cap 32,000) ‖ policy ‖ frozen Option<u64> ‖ u32 count ‖ (block
-/// number u64 ‖ header hash 32)* by increasing number (the last is the latest).
+/// number u64 ‖ header hash 32)* by increasing number (the last is the latest) ‖ last
+/// update ms u64.
 impl Encode for StoredFabricClient {
     fn encode_to(&self, out: &mut Vec<u8>) {
         encode_bytes(&self.config_envelope, out);
@@ -184,6 +196,7 @@ impl Encode for StoredFabricClient {
             n.encode_to(out);
             h.encode_to(out);
         }
+        self.last_update_ms.encode_to(out);
     }
 }
 
@@ -201,6 +214,7 @@ impl Decode for StoredFabricClient {
             }
             blocks.insert(number, <[u8; 32]>::decode_from(r)?);
         }
+        let last_update_ms = u64::decode_from(r)?;
         let config = channel_config_from_envelope(&config_envelope, 0)
             .map_err(|_| DecodeError::NonCanonical("fabric config envelope"))?;
         let client = FabricClient::from_parts(config, policy, blocks, frozen)
@@ -208,6 +222,7 @@ impl Decode for StoredFabricClient {
         Ok(Self {
             client,
             config_envelope,
+            last_update_ms,
         })
     }
 }
