@@ -25,8 +25,8 @@ pub struct ClientReport {
     pub status: &'static str,
     /// Frozen by a council vote.
     pub frozen_by_vote: bool,
-    /// Time of the latest verified header, ms (for a Fabric channel, whose blocks carry
-    /// no signed time, the hub time it last took a block): what expiry runs from.
+    /// Time of the latest verified header, ms (none for a Fabric channel, whose blocks
+    /// carry no signed time).
     pub latest_time_ms: Option<u64>,
     /// The registration's trusting period, ms.
     pub trusting_period_ms: Option<u64>,
@@ -108,11 +108,13 @@ pub fn report(
     let evidence = state
         .get(&evidence_key(id))
         .and_then(|v| v.get(8..).map(<[u8]>::to_vec));
-    let latest_time_ms = client.renewed_ms();
+    let latest_time_ms = client.time_ms_at(client.latest_height());
     let trusting_period_ms = registration.map(|c| c.registration.params.trusting_period_ms);
+    // Ages count from when the client's trust was last renewed: its latest header's
+    // time, or for a Fabric channel the hub time it last took a block.
     let ages = ClientAges::at(
         now_ms,
-        latest_time_ms,
+        client.renewed_ms(),
         trusting_period_ms,
         own == ClientStatus::Expired,
     );

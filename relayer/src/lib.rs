@@ -488,15 +488,33 @@ impl Relayer {
     pub async fn cycle(&mut self) -> eyre::Result<()> {
         let started = std::time::Instant::now();
         let mut heights = BTreeMap::new();
+        // A chain that cannot be read this cycle gets no height: its packets wait and
+        // every other chain goes on.
+        let unreadable = |id: &ChainId, e: &AdapterError| {
+            warn!(
+                chain = id.as_str(),
+                "chain not read this cycle: {}",
+                named(e)
+            );
+            self.metrics.error(e.name());
+        };
         for (id, a) in &self.chains {
-            let h = a.latest_height().await.map_err(|e| eyre!(named(&e)))?;
-            heights.insert(id.clone(), h);
+            let h = match a.latest_height().await {
+                Ok(h) => h,
+                Err(e) => {
+                    unreadable(id, &e);
+                    continue;
+                }
+            };
             let from = self.scanned.get(id).copied().unwrap_or(0);
             if from <= h {
-                let sent = a
-                    .sent_packets(from, h)
-                    .await
-                    .map_err(|e| eyre!(named(&e)))?;
+                let sent = match a.sent_packets(from, h).await {
+                    Ok(sent) => sent,
+                    Err(e) => {
+                        unreadable(id, &e);
+                        continue;
+                    }
+                };
                 for s in sent {
                     self.tracked.insert(
                         s.packet.key().hash(),
@@ -508,19 +526,34 @@ impl Relayer {
                 }
                 // An outcome delivered to the source clears the packet's commitment: the
                 // packet is done.
-                let outcomes = a.outcomes(from, h).await.map_err(|e| eyre!(named(&e)))?;
+                let outcomes = match a.outcomes(from, h).await {
+                    Ok(outcomes) => outcomes,
+                    Err(e) => {
+                        unreadable(id, &e);
+                        continue;
+                    }
+                };
                 for o in outcomes {
                     self.tracked.remove(&o.key);
                     self.receipts.remove(&o.key);
                 }
                 self.scanned.insert(id.clone(), h + 1);
             }
+            heights.insert(id.clone(), h);
         }
         for (id, a) in &self.chains {
-            let h = heights.get(id).copied().unwrap_or(0);
+            let Some(h) = heights.get(id).copied() else {
+                continue;
+            };
             let from = self.receipts_scanned.get(id).copied().unwrap_or(0);
             if from <= h {
-                let found = a.receipts(from, h).await.map_err(|e| eyre!(named(&e)))?;
+                let found = match a.receipts(from, h).await {
+                    Ok(found) => found,
+                    Err(e) => {
+                        unreadable(id, &e);
+                        continue;
+                    }
+                };
                 for r in found {
                     if self
                         .tracked
@@ -649,7 +682,9 @@ impl Relayer {
                     continue;
                 }
             };
-            let mut h = heights.get(id).copied().unwrap_or(0);
+            let Some(mut h) = heights.get(id).copied() else {
+                continue;
+            };
             if a.sequential_headers() && h > hc.latest {
                 // Each header after the client's latest goes in the update: at most
                 // MAX_SEQUENTIAL_UPDATES of them per cycle, so that a client far behind

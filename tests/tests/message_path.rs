@@ -2102,6 +2102,8 @@ impl Drop for FixtureLedgers {
 /// once their blocks are 3 deep), and delivers the logged packets to the escrow, which
 /// mints to each recipient. The acks are logged on the hub for the source-only ledgers and
 /// queryable there (`packet_show`, `log_entries`); nothing is delivered to those ledgers.
+/// A fourth ledger the relayer serves goes down after the relayer starts: its failing reads
+/// are logged by name and hold back no other chain's packets.
 #[test]
 fn packets_from_tendermint_fabric_and_bitcoin_fixture_ledgers_reach_an_app_on_anvil() {
     use alloy::sol_types::SolValue;
@@ -2198,12 +2200,33 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixture_ledgers_reach_an_app_on_an
         );
         packets.extend(mine);
     }
+    // A fourth ledger the relayer serves that goes down once the relayer has started: its
+    // failing reads must hold back no other chain's packets.
+    let down = FixtureSpec {
+        kind: "tendermint".into(),
+        chain: "down-fx".into(),
+        seed: 22,
+        block_ms: 1_000,
+        packets: Vec::new(),
+    };
+    std::fs::write(dir.join("down-fx.json"), serde_json::to_vec(&down).unwrap()).unwrap();
+    let mut down_process = Command::new(junction_bin())
+        .args(["testnet", "fixture-ledger", "--spec"])
+        .arg(dir.join("down-fx.json"))
+        .arg("--ready")
+        .arg(dir.join("down-fx.ready"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let ready: Vec<_> = ledgers
         .iter()
         .map(|(chain, ..)| {
             wait_ready(&dir.join(format!("{chain}.ready")), Duration::from_secs(30)).unwrap()
         })
         .collect();
+    let down_ready = wait_ready(&dir.join("down-fx.ready"), Duration::from_secs(30)).unwrap();
 
     env.pass(
         ledgers
@@ -2251,7 +2274,7 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixture_ledgers_reach_an_app_on_an
 
     // The relayer serves the fixture ledgers beside the anvil chains.
     let mut config = RelayerConfig::load(&env.evm.relayer_toml).unwrap();
-    for r in &ready {
+    for r in ready.iter().chain([&down_ready]) {
         config.chains.push(ChainConfig {
             id: r.chain.clone(),
             adapter: AdapterChoice::LedgerRpc,
@@ -2266,16 +2289,35 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixture_ledgers_reach_an_app_on_an
     }
     std::fs::write(&env.evm.relayer_toml, config.to_toml().unwrap()).unwrap();
     env.start_relayer();
+    let connected = Instant::now();
+    while !env
+        .relayer_log()
+        .contains("relayer rebuilt pending packets")
+    {
+        assert!(
+            connected.elapsed() < Duration::from_secs(30),
+            "the relayer never connected\n{}",
+            env.relayer_log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = down_process.kill();
+    let _ = down_process.wait();
 
     let start = Instant::now();
     for (packet, recipient, amount) in &packets {
         while env.balance("evm-a", *recipient) != U256::from(*amount) {
             assert!(
                 start.elapsed() < Duration::from_secs(120),
-                "{} #{} never reached the escrow\nrelayer log:\n{}",
+                "{} #{} never reached the escrow\nrelayer log (down-fx lines left out):\n{}",
                 packet.source_chain.as_str(),
                 packet.sequence,
-                env.relayer_log()
+                std::fs::read_to_string(env.evm.relayer_toml.with_file_name("relayer.log"))
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|l| !l.contains("down-fx"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             );
             std::thread::sleep(Duration::from_millis(300));
         }
@@ -2314,5 +2356,12 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixture_ledgers_reach_an_app_on_an
         let state = env.client_state(chain);
         assert_eq!(state["status"], "active", "{chain}: {state}");
     }
+    // The ledger that went down was named in the relayer's log and nothing else waited.
+    let log = std::fs::read_to_string(env.evm.relayer_toml.with_file_name("relayer.log")).unwrap();
+    assert!(
+        log.contains("chain not read this cycle") && log.contains("down-fx"),
+        "{}",
+        env.relayer_log()
+    );
     drop(processes);
 }
