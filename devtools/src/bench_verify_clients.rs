@@ -26,6 +26,123 @@ pub fn run(budget: Budget, f: &Floors) -> eyre::Result<()> {
     qbft(budget, f)?;
     bitcoin_spv(budget, f)?;
     fabric_endorsement(budget, f)?;
+    println!("hub clients (the hub's handlers of UpdateClient and RecvPacket proofs, on fixture ledgers):");
+    for kind in ["tendermint", "fabric", "bitcoin"] {
+        hub_client(kind, budget, f)?;
+    }
+    Ok(())
+}
+
+/// One fixture ledger's header update and packet proof through the hub's client of its
+/// kind (`AnyClient`, what a relayer's `UpdateClient` and `RecvPacket` run): the update
+/// applied to a copy of the client each time (the copy is timed too), the proof checked
+/// at a height three blocks above the packet's.
+fn hub_client(kind: &str, budget: Budget, f: &Floors) -> eyre::Result<()> {
+    use crate::fixture_ledger::{FixtureLedger, FixtureSpec};
+    use junction_hub_app::clients::{AnyClient, PacketSlot};
+    use junction_light_clients::Timestamp;
+    use junction_spec::{ChainId, Encode, Packet, Timeout};
+    let app = if kind == "bitcoin" {
+        bitcoin::testkit::app_script(7)
+    } else {
+        b"bench-app".to_vec()
+    };
+    let packet = Packet {
+        version: Packet::VERSION,
+        source_chain: ChainId::new("bench-fx").map_err(|e| eyre!("{e}"))?,
+        source_app: app.clone(),
+        sequence: 1,
+        dest_chain: ChainId::new("evm-a").map_err(|e| eyre!("{e}"))?,
+        dest_app: vec![2; 20],
+        payload: vec![7; 96],
+        timeout: Timeout::default(),
+        gas_limit: 100_000,
+        fee: 0,
+    };
+    let spec = FixtureSpec {
+        kind: kind.into(),
+        chain: "bench-fx".into(),
+        seed: 7,
+        block_ms: 1_000,
+        packets: vec![hex::encode(packet.to_bytes())],
+    };
+    let mut ledger = FixtureLedger::new(&spec)?.grown(10);
+    let reg = ledger.registration(3)?;
+    let now = Timestamp::from_millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| eyre!("{e}"))?
+            .as_millis() as u64,
+    );
+    let mut client = AnyClient::from_registration(&reg).map_err(|e| eyre!("{e:?}"))?;
+    let proof_height = ledger.packet_height(0) + 3;
+    for h in ledger.root_height() + 1..proof_height {
+        client
+            .update(&ledger.update_at(h)?, now)
+            .map_err(|e| eyre!("{kind} update {h}: {e:?}"))?;
+    }
+    let next = ledger.update_at(proof_height)?;
+    let update_ops = measure(budget, || {
+        let mut c = client.clone();
+        c.update(std::hint::black_box(&next), now)
+            .map_err(|e| eyre!("{kind} update must apply: {e:?}"))?;
+        Ok(1)
+    })?;
+    client
+        .update(&next, now)
+        .map_err(|e| eyre!("{kind} update {proof_height}: {e:?}"))?;
+    let (height, proof) = ledger.commitment_proof(packet.key().hash(), proof_height)?;
+    let (key, hash) = (packet.key().hash(), packet.hash());
+    let proof_ops = measure(budget, || {
+        client
+            .verify_packet_slot(
+                height,
+                std::hint::black_box(&proof),
+                PacketSlot::Commitment,
+                &key,
+                Some(&hash),
+                &app,
+            )
+            .map_err(|e| eyre!("{kind} proof must verify: {e:?}"))?;
+        Ok(1)
+    })?;
+    let (update_floor, proof_floor) = match kind {
+        "tendermint" => (
+            format!(
+                "4 ed25519 signatures: {}/s",
+                format_rate(f.ed25519_single / 4.0)
+            ),
+            format!("ICS-23, {} proof bytes", proof.len()),
+        ),
+        "fabric" => (
+            format!(
+                "2 orderer P-256 signatures: {}/s",
+                format_rate(f.p256_verify / 2.0)
+            ),
+            format!(
+                "creator, 2 endorsements, 2 attestations (5 P-256: {}/s), {} proof bytes",
+                format_rate(f.p256_verify / 5.0),
+                proof.len()
+            ),
+        ),
+        _ => (
+            format!(
+                "1 header, double SHA-256 (2 SHA-256 of 65 bytes: {}/s)",
+                format_rate(f.sha256_65 / 2.0)
+            ),
+            format!("SPV branch and 2 txids, {} proof bytes", proof.len()),
+        ),
+    };
+    print_row(
+        &format!("hub {kind} UpdateClient (one header)"),
+        update_ops,
+        &update_floor,
+    );
+    print_row(
+        &format!("hub {kind} RecvPacket proof"),
+        proof_ops,
+        &proof_floor,
+    );
     Ok(())
 }
 

@@ -260,6 +260,41 @@ impl FixtureLedger {
         })
     }
 
+    /// The ledger as if it had been growing for `blocks` blocks already (benchmarks and
+    /// tests that need its blocks at once).
+    pub fn grown(mut self, blocks: u64) -> Self {
+        let back = Duration::from_millis(blocks.saturating_mul(self.block_ms));
+        if let Some(t) = self.started.checked_sub(back) {
+            self.started = t;
+        }
+        self
+    }
+
+    /// The height of the trust root (the client starts there).
+    pub fn root_height(&self) -> u64 {
+        self.root_height
+    }
+
+    /// The height of the block committing packet `i` of the spec.
+    pub fn packet_height(&self, i: usize) -> u64 {
+        self.first_packet_height.saturating_add(i as u64)
+    }
+
+    /// The `UpdateClient` header bytes of block `height`.
+    pub fn update_at(&mut self, height: u64) -> eyre::Result<Vec<u8>> {
+        let answer = self.header(height).map_err(|(m, _)| eyre!(m))?;
+        hex::decode(answer.update).wrap_err("update hex")
+    }
+
+    /// The proof of the packet with key hash `key` at `height`: its height and bytes.
+    pub fn commitment_proof(&mut self, key: [u8; 32], height: u64) -> eyre::Result<(u64, Vec<u8>)> {
+        let answer = self.prove(key, height).map_err(|(m, _)| eyre!(m))?;
+        Ok((
+            answer.height,
+            hex::decode(answer.proof).wrap_err("proof hex")?,
+        ))
+    }
+
     fn kind_name(&self) -> &'static str {
         match self.ledger {
             Ledger::Tendermint(_) => "tendermint",
@@ -312,6 +347,33 @@ impl FixtureLedger {
         }
     }
 
+    /// A registration of this ledger as the council would vote it: its trust root, a
+    /// trusting period the ledger's clock allows (10 years for the Bitcoin fixture, whose
+    /// regtest times start in 2023; 14 days otherwise) and `min_confirmations`.
+    pub fn registration(
+        &mut self,
+        min_confirmations: u64,
+    ) -> eyre::Result<junction_spec::ChainRegistration> {
+        use junction_spec::gov::{Fraction, LightClientParams};
+        const DAY_MS: u64 = 86_400_000;
+        Ok(junction_spec::ChainRegistration {
+            chain_id: junction_spec::ChainId::new(&self.chain).map_err(|e| eyre!("{e}"))?,
+            kind: junction_adapters::ledger_rpc::kind_named(self.kind_name())
+                .ok_or_else(|| eyre!("kind {}", self.kind_name()))?,
+            params: LightClientParams {
+                trust_level: Fraction { num: 2, den: 3 },
+                trusting_period_ms: match self.ledger {
+                    Ledger::Bitcoin(_) => 3_650 * DAY_MS,
+                    _ => 14 * DAY_MS,
+                },
+                max_clock_drift_ms: 10_000,
+                min_confirmations,
+                threshold: Fraction { num: 2, den: 3 },
+            },
+            trust_root: self.trust_root()?,
+        })
+    }
+
     /// The newest height: one block more every `block_ms` since the start.
     pub fn latest_height(&self) -> u64 {
         let grown = self.started.elapsed().as_millis() / u128::from(self.block_ms);
@@ -328,11 +390,6 @@ impl FixtureLedger {
             )));
         }
         Ok(())
-    }
-
-    /// The block committing packet `i`.
-    fn packet_height(&self, i: usize) -> u64 {
-        self.first_packet_height.saturating_add(i as u64)
     }
 
     /// The packet committed in block `height`, if any.
@@ -753,7 +810,7 @@ mod tests {
             kind: kind.into(),
             chain: "fx".into(),
             seed: 5,
-            block_ms: 1,
+            block_ms: 1_000,
             packets: packets.iter().map(|p| hex::encode(p.to_bytes())).collect(),
         };
         (FixtureLedger::new(&spec).unwrap(), packets)
@@ -771,25 +828,9 @@ mod tests {
             } else {
                 b"app".to_vec()
             };
-            let (mut l, packets) = ledger(kind, &app);
-            std::thread::sleep(Duration::from_millis(12));
-            let reg = junction_spec::ChainRegistration {
-                chain_id: ChainId::new("fx").unwrap(),
-                kind: junction_adapters::ledger_rpc::kind_named(kind).unwrap(),
-                params: junction_spec::gov::LightClientParams {
-                    trust_level: junction_spec::gov::Fraction { num: 2, den: 3 },
-                    // Bitcoin's regtest times start in 2023; Tendermint's unbonding is 21 days.
-                    trusting_period_ms: if kind == "bitcoin" {
-                        3_650 * 86_400_000
-                    } else {
-                        14 * 86_400_000
-                    },
-                    max_clock_drift_ms: 10_000,
-                    min_confirmations: 3,
-                    threshold: junction_spec::gov::Fraction { num: 2, den: 3 },
-                },
-                trust_root: l.trust_root().unwrap(),
-            };
+            let (l, packets) = ledger(kind, &app);
+            let mut l = l.grown(12);
+            let reg = l.registration(3).unwrap();
             let now = Timestamp::from_secs(now_secs());
             let mut client = AnyClient::from_registration(&reg).unwrap();
             let latest = l.latest_height();
