@@ -191,14 +191,19 @@ impl ShimState {
             .ok_or_else(|| eyre!("anvil has no block {number}: {resp}"))
     }
 
-    /// Seals every block up to `number` not sealed yet.
-    async fn seal_through(&mut self, number: u64) -> eyre::Result<()> {
+    /// Seals every block up to `number` not sealed yet (`last`: block `number` as anvil
+    /// already served it, so it is not fetched again).
+    async fn seal_through(&mut self, number: u64, last: &Value) -> eyre::Result<()> {
         let next = self.sealed.len() as u64;
         if number >= next.saturating_add(MAX_SEAL_AHEAD) {
             return Err(eyre!("block {number} is too far ahead of the sealed chain"));
         }
         for n in next..=number {
-            let block = self.upstream_block(n, false).await?;
+            let block = if n == number {
+                last.clone()
+            } else {
+                self.upstream_block(n, false).await?
+            };
             let header: alloy::rpc::types::Header = serde_json::from_value(block)?;
             let rlp = alloy::rlp::encode(&header.inner);
             let mut evm = EvmHeader::decode(&rlp).map_err(|e| eyre!("anvil block {n}: {e}"))?;
@@ -270,7 +275,7 @@ impl ShimState {
             Ok(b) => b,
             Err(_) => return Ok(json!({"jsonrpc": "2.0", "id": id, "result": null})),
         };
-        self.seal_through(number).await?;
+        self.seal_through(number, &block).await?;
         let sealed = self
             .sealed
             .get(number as usize)

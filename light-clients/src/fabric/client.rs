@@ -49,6 +49,8 @@ pub struct FabricVerified {
     pub signers: Vec<String>,
     /// The new channel config when the block is a config block.
     pub new_config: Option<ChannelConfig>,
+    /// The config envelope it was read from (what a stored client keeps).
+    pub new_config_envelope: Option<Vec<u8>>,
 }
 
 /// What a membership proof speaks about.
@@ -260,7 +262,7 @@ impl FabricClient {
     fn config_update(
         &self,
         block: &super::proto::Block,
-    ) -> Result<Option<ChannelConfig>, FabricError> {
+    ) -> Result<Option<(ChannelConfig, Vec<u8>)>, FabricError> {
         let envs = block::envelopes(block);
         let mut config_envs = 0usize;
         for env in envs {
@@ -294,7 +296,7 @@ impl FabricClient {
             });
         }
         check_policy(&new, &self.policy)?;
-        Ok(Some(new))
+        Ok(Some((new, first.clone())))
     }
 
     /// Check a membership proof; see [`LightClient::verify_membership`].
@@ -426,12 +428,13 @@ impl LightClient for FabricClient {
             &self.config.orderer_orgs,
             self.policy.orderer_threshold,
         )?;
-        let new_config = self.config_update(&block)?;
+        let (new_config, new_config_envelope) = self.config_update(&block)?.unzip();
         Ok(FabricVerified {
             number: h.number,
             header_hash: block_header_hash(h),
             signers,
             new_config,
+            new_config_envelope,
         })
     }
 

@@ -168,13 +168,10 @@ impl StoredFabricClient {
         let header = super::client::FabricHeader {
             block: block_bytes.to_vec(),
         };
-        let verified = self.client.verify_header(&header, now)?;
+        let mut verified = self.client.verify_header(&header, now)?;
         let number = verified.number;
-        if verified.new_config.is_some() {
-            let block = block::decode_block(block_bytes)?;
-            if let Some(env) = block::envelopes(&block).first() {
-                self.config_envelope = env.clone();
-            }
+        if let Some(env) = verified.new_config_envelope.take() {
+            self.config_envelope = env;
         }
         self.client.apply_header(verified);
         self.client.keep_blocks(keep);
