@@ -112,6 +112,48 @@ pub fn target_binding(registration: Option<&ChainRegistration>) -> Hash32 {
     })
 }
 
+/// What a replacement of a chain's trust root must keep, in the registration's own terms:
+/// where the ledger keeps what the hub proves, and which ledger it is. Routes, packets and
+/// logged entries are bound to it, so a vote may renew trust (a new header, attester set,
+/// validator set) but not point the chain at another ledger or another commitment store.
+/// - EVM: the EIP-155 id and the gateway ([`target_binding`]);
+/// - Tendermint: the commitment store and key prefix (the chain id may change: a chain
+///   upgrade that renames the chain keeps its store);
+/// - Fabric: the chaincode and key prefix (and the channel, which a config block names);
+/// - Bitcoin: the network;
+/// - Junction hub: the hub's chain id.
+///
+/// `None` for a trust root that does not decode (the registration check refuses it).
+pub fn kept_by_replacement(reg: &ChainRegistration) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    match reg.kind {
+        LedgerKind::EvmAttested | LedgerKind::EvmQbft => {
+            out.extend_from_slice(&target_binding(Some(reg)));
+        }
+        LedgerKind::Tendermint => {
+            let root = TendermintTrustRoot::from_bytes(&reg.trust_root).ok()?;
+            junction_spec::encoding::encode_bytes(&root.store, &mut out);
+            junction_spec::encoding::encode_bytes(&root.key_prefix, &mut out);
+        }
+        LedgerKind::Fabric => {
+            let root = FabricTrustRoot::from_bytes(&reg.trust_root).ok()?;
+            let channel = root.start_client().ok()?.client.config().channel_id.clone();
+            junction_spec::encoding::encode_str(&channel, &mut out);
+            junction_spec::encoding::encode_str(&root.chaincode, &mut out);
+            junction_spec::encoding::encode_str(&root.key_prefix, &mut out);
+        }
+        LedgerKind::Bitcoin => {
+            let root = BitcoinTrustRoot::from_bytes(&reg.trust_root).ok()?;
+            root.network.encode_to(&mut out);
+        }
+        LedgerKind::JunctionHub => {
+            let root = HubTrustRoot::from_bytes(&reg.trust_root).ok()?;
+            root.checkpoint.hub_chain_id.encode_to(&mut out);
+        }
+    }
+    Some(out)
+}
+
 fn refused<E: NamedError + std::fmt::Display>(what: &'static str, e: E) -> ClientError {
     ClientError::Refused {
         what,

@@ -288,8 +288,9 @@ pub fn client_from_registration(reg: &ChainRegistration) -> Result<AnyClient, Re
 /// The hub's judgement of a chain registration or trust-root replacement
 /// ([`ClientCheck`]): the hub must have a client of the kind and start it from the
 /// registration (else `unsupported_ledger_kind` or `bad_trust_root`), and a replacement
-/// keeps the chain's gateway (its EIP-155 id and address), since routes,
-/// packets and the entries already logged are bound to it.
+/// keeps the chain's kind and ledger ([`crate::clients::kept_by_replacement`]: an EVM
+/// chain's EIP-155 id and gateway, a Tendermint chain's commitment store, ...), since
+/// routes, packets and the entries already logged are bound to it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HubClientCheck;
 
@@ -303,11 +304,21 @@ impl ClientCheck for HubClientCheck {
         // and left to fail every message later.
         client_from_registration(next).map_err(|e| format!("{}: {e}", e.name()))?;
         if let Some(cur) = current {
-            if target_binding(Some(cur)) != target_binding(Some(next)) {
-                return Err(
-                    "a replacement trust root must keep the chain's EIP-155 id and gateway"
-                        .to_owned(),
-                );
+            let kept = crate::clients::kept_by_replacement;
+            if cur.kind != next.kind || kept(cur) != kept(next) {
+                return Err(format!(
+                    "a replacement trust root must keep the chain's kind and ledger ({})",
+                    match next.kind {
+                        junction_spec::LedgerKind::EvmAttested
+                        | junction_spec::LedgerKind::EvmQbft => "its EIP-155 id and gateway",
+                        junction_spec::LedgerKind::Tendermint =>
+                            "its commitment store and key prefix",
+                        junction_spec::LedgerKind::Fabric =>
+                            "its channel, chaincode and key prefix",
+                        junction_spec::LedgerKind::Bitcoin => "its network",
+                        junction_spec::LedgerKind::JunctionHub => "the hub's chain id",
+                    }
+                ));
             }
         }
         Ok(())
@@ -2376,6 +2387,90 @@ mod tests {
             prove(&exec, 1, &proof, &packet_hash, &key_hash),
             Err("client_frozen")
         );
+    }
+
+    /// A replacement trust root (a `replace_client` vote) may renew a chain's trust but
+    /// not point the chain at another ledger or another commitment store: routes, packets
+    /// and logged entries are bound to them. Before this rule only EVM chains were held to
+    /// it (their EIP-155 id and gateway); a vote could move a Tendermint chain to another
+    /// store, a Fabric channel to another chaincode or a Bitcoin chain to another network.
+    #[test]
+    fn a_replacement_keeps_the_chains_ledger_and_commitment_store() {
+        use junction_light_clients::bitcoin::hub::{BitcoinTrustRoot, Network};
+        use junction_light_clients::fabric::hub::FabricTrustRoot;
+        use junction_light_clients::tendermint::hub::TendermintTrustRoot;
+        let with = |reg: &ChainRegistration, trust_root: Vec<u8>| ChainRegistration {
+            trust_root,
+            ..reg.clone()
+        };
+        let refused = |next: &ChainRegistration, cur: &ChainRegistration, what: &str| {
+            let e = HubClientCheck.check(next, Some(cur)).unwrap_err();
+            assert!(e.contains(what), "{e}");
+        };
+
+        let (tm, _, _) = tendermint_chain();
+        let root = TendermintTrustRoot::from_bytes(&tm.trust_root).unwrap();
+        let renewed = TendermintTrustRoot {
+            height: 9,
+            time_ns: root.time_ns + 1_000_000_000,
+            ..root.clone()
+        };
+        HubClientCheck
+            .check(&with(&tm, renewed.to_bytes()), Some(&tm))
+            .unwrap();
+        // A chain upgrade that renames the chain keeps its store: accepted.
+        let renamed = TendermintTrustRoot {
+            chain_id: "cosmos-b".into(),
+            ..root.clone()
+        };
+        HubClientCheck
+            .check(&with(&tm, renamed.to_bytes()), Some(&tm))
+            .unwrap();
+        for moved in [
+            TendermintTrustRoot {
+                store: b"bank".to_vec(),
+                ..root.clone()
+            },
+            TendermintTrustRoot {
+                key_prefix: b"other/".to_vec(),
+                ..root.clone()
+            },
+        ] {
+            refused(&with(&tm, moved.to_bytes()), &tm, "commitment store");
+        }
+
+        let (fab, _) = fabric_chain();
+        let root = FabricTrustRoot::from_bytes(&fab.trust_root).unwrap();
+        let renewed = FabricTrustRoot {
+            time_ms: root.time_ms + 1,
+            ..root.clone()
+        };
+        HubClientCheck
+            .check(&with(&fab, renewed.to_bytes()), Some(&fab))
+            .unwrap();
+        for moved in [
+            FabricTrustRoot {
+                chaincode: "other".into(),
+                ..root.clone()
+            },
+            FabricTrustRoot {
+                key_prefix: "other/".into(),
+                ..root.clone()
+            },
+        ] {
+            refused(&with(&fab, moved.to_bytes()), &fab, "chaincode");
+        }
+
+        let (btc, _) = bitcoin_chain();
+        let root = BitcoinTrustRoot::from_bytes(&btc.trust_root).unwrap();
+        let moved = BitcoinTrustRoot {
+            network: Network::Testnet3,
+            ..root
+        };
+        refused(&with(&btc, moved.to_bytes()), &btc, "network");
+
+        // Another kind is never a replacement.
+        refused(&fab, &tm, "kind");
     }
 
     /// What one relayer message does to a fresh hub holding `reg`'s chain at hub time
