@@ -100,6 +100,18 @@ fn rpc_error(what: impl std::fmt::Display) -> AdapterError {
     AdapterError::Rpc(what.to_string())
 }
 
+/// `bytes`, if a relayer message can carry them.
+fn within_a_message(what: &'static str, bytes: Vec<u8>) -> Result<Vec<u8>, AdapterError> {
+    if bytes.len() > MAX_TX_BYTES {
+        return Err(AdapterError::TooLarge {
+            what,
+            got: bytes.len(),
+            max: MAX_TX_BYTES,
+        });
+    }
+    Ok(bytes)
+}
+
 fn hex_bytes(what: &str, s: &str) -> Result<Vec<u8>, AdapterError> {
     hex::decode(s.trim_start_matches("0x"))
         .map_err(|e| AdapterError::MalformedProof(format!("{what} is not hex: {e}")))
@@ -262,15 +274,10 @@ impl Adapter for LedgerRpcAdapter {
     }
 
     async fn header_update(&self, height: u64) -> Result<Vec<u8>, AdapterError> {
-        let update = hex_bytes("header update", &self.header(height).await?.update)?;
-        if update.len() > MAX_TX_BYTES {
-            return Err(AdapterError::TooLarge {
-                what: "header update",
-                got: update.len(),
-                max: MAX_TX_BYTES,
-            });
-        }
-        Ok(update)
+        within_a_message(
+            "header update",
+            hex_bytes("header update", &self.header(height).await?.update)?,
+        )
     }
 
     async fn header_info(&self, height: u64) -> Result<HeaderInfo, AdapterError> {
@@ -317,17 +324,9 @@ impl Adapter for LedgerRpcAdapter {
                 a.height
             )));
         }
-        let proof = hex_bytes("proof", &a.proof)?;
-        if proof.len() > MAX_TX_BYTES {
-            return Err(AdapterError::TooLarge {
-                what: "commitment proof",
-                got: proof.len(),
-                max: MAX_TX_BYTES,
-            });
-        }
         Ok(SourceProof {
             height: a.height,
-            proof,
+            proof: within_a_message("commitment proof", hex_bytes("proof", &a.proof)?)?,
         })
     }
 

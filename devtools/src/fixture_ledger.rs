@@ -41,7 +41,6 @@ use junction_light_clients::fabric::hub::{
     commitment_key, FabricTrustRoot, PacketProof as FabricProof,
 };
 use junction_light_clients::fabric::testkit::{encode_block, hash_of, TestNetwork};
-use junction_light_clients::fabric::{EndorsementPolicy, FabricPolicy};
 use junction_light_clients::tendermint::hub::{encode_update, TendermintTrustRoot};
 use junction_light_clients::tendermint::proof::testkit::store_memberships;
 use junction_light_clients::tendermint::testkit as tm;
@@ -322,14 +321,7 @@ impl FixtureLedger {
                 let config_block = f.blocks.first().ok_or_else(|| eyre!("no config block"))?;
                 Ok(FabricTrustRoot {
                     config_block: encode_block(config_block),
-                    policy: FabricPolicy {
-                        orderer_threshold: 2,
-                        endorsement: EndorsementPolicy {
-                            orgs: vec!["Org1MSP".into(), "Org2MSP".into(), "Org3MSP".into()],
-                            required: 2,
-                        },
-                        validation_threshold: 2,
-                    },
+                    policy: f.net.majority_policy(),
                     chaincode: FABRIC_CHAINCODE.into(),
                     key_prefix: String::new(),
                     time_ms: f.base_secs.saturating_add(600).saturating_mul(1000),

@@ -2162,18 +2162,10 @@ mod tests {
     ) {
         use junction_light_clients::fabric::hub::FabricTrustRoot;
         use junction_light_clients::fabric::testkit::{encode_block, TestNetwork};
-        use junction_light_clients::fabric::{EndorsementPolicy, FabricPolicy};
         let net = TestNetwork::new("fab-ch", 11, 2, 3).unwrap();
         let root = FabricTrustRoot {
             config_block: encode_block(&net.genesis_block()),
-            policy: FabricPolicy {
-                orderer_threshold: 2,
-                endorsement: EndorsementPolicy {
-                    orgs: vec!["Org1MSP".into(), "Org2MSP".into(), "Org3MSP".into()],
-                    required: 2,
-                },
-                validation_threshold: 2,
-            },
+            policy: net.majority_policy(),
             chaincode: "junction".into(),
             key_prefix: "jn/".into(),
             time_ms: FABRIC_TRUSTED_MS,

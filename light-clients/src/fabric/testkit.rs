@@ -244,6 +244,21 @@ impl TestNetwork {
         })
     }
 
+    /// The policy of a majority everywhere: blocks signed by a majority of the orderer
+    /// orgs, actions endorsed by a majority of the peer orgs (all listed), transactions
+    /// attested VALID by peers of a majority of them.
+    pub fn majority_policy(&self) -> super::FabricPolicy {
+        let peers = self.peers.len();
+        super::FabricPolicy {
+            orderer_threshold: self.orderers.len() / 2 + 1,
+            endorsement: super::EndorsementPolicy {
+                orgs: self.peers.iter().map(|o| o.mspid.clone()).collect(),
+                required: peers / 2 + 1,
+            },
+            validation_threshold: peers / 2 + 1,
+        }
+    }
+
     /// Orderer MSPs by id.
     pub fn orderer_msps(&self) -> Result<BTreeMap<String, Msp>, FabricError> {
         self.orderers

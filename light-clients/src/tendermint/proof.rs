@@ -1197,6 +1197,47 @@ pub mod testkit {
         prost::encoding::encode_varint(ux, out);
     }
 
+    /// An IAVL inner node's prefix head: its height, size and version as zigzag varints.
+    fn iavl_head(height: i64, size: i64, version: i64) -> Vec<u8> {
+        let mut head = Vec::new();
+        zigzag(height, &mut head);
+        zigzag(size, &mut head);
+        zigzag(version, &mut head);
+        head
+    }
+
+    /// The IAVL inner step over our child: `head`, then the length-prefixed `sibling` on
+    /// the side away from ours.
+    fn iavl_step(head: Vec<u8>, sibling: &[u8], ours_left: bool) -> InnerOp {
+        let mut prefix = head;
+        let mut suffix = Vec::new();
+        prefix.push(32);
+        if ours_left {
+            suffix.push(32);
+            suffix.extend_from_slice(sibling);
+        } else {
+            prefix.extend_from_slice(sibling);
+            prefix.push(32);
+        }
+        InnerOp {
+            hash: ics23::HashOp::Sha256 as i32,
+            prefix,
+            suffix,
+        }
+    }
+
+    /// The IAVL leaf op of a leaf written at `version` (height 0, size 1).
+    fn iavl_leaf(version: i64) -> Option<ics23::LeafOp> {
+        let mut prefix = Vec::new();
+        zigzag(0, &mut prefix);
+        zigzag(1, &mut prefix);
+        zigzag(version, &mut prefix);
+        Some(ics23::LeafOp {
+            prefix,
+            ..SpecKind::Iavl.spec().leaf_spec?
+        })
+    }
+
     /// An IAVL-shaped existence proof of `key` = `value` with `depth` inner steps whose
     /// siblings are derived from `seed`; returns the proof and the store root it leads to.
     pub fn iavl_existence(
@@ -1206,37 +1247,14 @@ pub mod testkit {
         seed: u64,
     ) -> Option<(ExistenceProof, Vec<u8>)> {
         let version = 7i64;
-        let mut leaf_prefix = Vec::new();
-        zigzag(0, &mut leaf_prefix);
-        zigzag(1, &mut leaf_prefix);
-        zigzag(version, &mut leaf_prefix);
-        let leaf = ics23::LeafOp {
-            prefix: leaf_prefix,
-            ..SpecKind::Iavl.spec().leaf_spec?
-        };
+        let leaf = iavl_leaf(version)?;
         let mut path = Vec::with_capacity(depth);
         for level in 1..=depth {
             let sibling = seeded(seed, level as u64);
-            let mut prefix = Vec::new();
-            zigzag(level as i64, &mut prefix);
-            zigzag(1i64 << level.min(62), &mut prefix);
-            zigzag(version, &mut prefix);
-            let mut suffix = Vec::new();
-            if (seed >> (level % 64)) & 1 == 0 {
-                // our child on the left
-                prefix.push(32);
-                suffix.push(32);
-                suffix.extend_from_slice(&sibling);
-            } else {
-                prefix.push(32);
-                prefix.extend_from_slice(&sibling);
-                prefix.push(32);
-            }
-            path.push(InnerOp {
-                hash: ics23::HashOp::Sha256 as i32,
-                prefix,
-                suffix,
-            });
+            let head = iavl_head(level as i64, 1i64 << level.min(62), version);
+            // Our child on the left when the seed's bit for this level is 0.
+            let ours_left = (seed >> (level % 64)) & 1 == 0;
+            path.push(iavl_step(head, &sibling, ours_left));
         }
         let proof = ExistenceProof {
             key: key.to_vec(),
@@ -1368,14 +1386,7 @@ pub mod testkit {
         n_stores: usize,
         seed: u64,
     ) -> Option<(Vec<u8>, Vec<Vec<u8>>)> {
-        let mut leaf_prefix = Vec::new();
-        zigzag(0, &mut leaf_prefix);
-        zigzag(1, &mut leaf_prefix);
-        zigzag(version, &mut leaf_prefix);
-        let leaf = ics23::LeafOp {
-            prefix: leaf_prefix,
-            ..SpecKind::Iavl.spec().leaf_spec?
-        };
+        let leaf = iavl_leaf(version)?;
         let hashes = entries
             .iter()
             .map(|(k, v)| apply_leaf(&leaf, k, v).ok())
@@ -1419,31 +1430,12 @@ pub mod testkit {
                 let (left, lh, ls) = iavl_node(l, lp, version)?;
                 let (right, rh, rs) = iavl_node(r, rp, version)?;
                 let (height, size) = (lh.max(rh) + 1, ls + rs);
-                let mut head = Vec::new();
-                zigzag(height, &mut head);
-                zigzag(size, &mut head);
-                zigzag(version, &mut head);
+                let head = iavl_head(height, size, version);
                 for p in lp.iter_mut() {
-                    let mut prefix = head.clone();
-                    prefix.push(32);
-                    let mut suffix = vec![32u8];
-                    suffix.extend_from_slice(&right);
-                    p.push(InnerOp {
-                        hash: ics23::HashOp::Sha256 as i32,
-                        prefix,
-                        suffix,
-                    });
+                    p.push(iavl_step(head.clone(), &right, true));
                 }
                 for p in rp.iter_mut() {
-                    let mut prefix = head.clone();
-                    prefix.push(32);
-                    prefix.extend_from_slice(&left);
-                    prefix.push(32);
-                    p.push(InnerOp {
-                        hash: ics23::HashOp::Sha256 as i32,
-                        prefix,
-                        suffix: Vec::new(),
-                    });
+                    p.push(iavl_step(head.clone(), &left, false));
                 }
                 let mut image = head;
                 image.push(32);
