@@ -94,7 +94,6 @@ pub struct FixtureReady {
 
 struct TendermintFixture {
     keys: Vec<ed25519_consensus::SigningKey>,
-    base_secs: u64,
     /// Signed blocks by height (built when first asked for).
     blocks: BTreeMap<u64, LightBlock>,
 }
@@ -103,7 +102,6 @@ struct FabricFixture {
     net: TestNetwork,
     /// Blocks by number, from 0 without gaps.
     blocks: Vec<junction_light_clients::fabric::proto::Block>,
-    base_secs: u64,
 }
 
 struct BitcoinBlock {
@@ -138,6 +136,9 @@ pub struct FixtureLedger {
     root_height: u64,
     block_ms: u64,
     started: Instant,
+    /// Block `h` of a Tendermint or Fabric fixture is stamped `base_secs + h`: a little in
+    /// the past, a second apart, never ahead of the hub's clock.
+    base_secs: u64,
     ledger: Ledger,
 }
 
@@ -195,13 +196,10 @@ impl FixtureLedger {
                 Ok(p)
             })
             .collect::<eyre::Result<Vec<_>>>()?;
-        // Headers from a little in the past, a second apart: never ahead of the hub's clock.
-        let base_secs = now_secs().saturating_sub(600);
         let (ledger, root_height, first_packet_height) = match spec.kind.as_str() {
             "tendermint" => (
                 Ledger::Tendermint(TendermintFixture {
                     keys: tm::validator_keys(spec.seed, 4),
-                    base_secs,
                     blocks: BTreeMap::new(),
                 }),
                 1,
@@ -215,7 +213,6 @@ impl FixtureLedger {
                     Ledger::Fabric(FabricFixture {
                         net,
                         blocks: vec![genesis],
-                        base_secs,
                     }),
                     0,
                     1,
@@ -255,6 +252,7 @@ impl FixtureLedger {
             root_height,
             block_ms: spec.block_ms,
             started: Instant::now(),
+            base_secs: now_secs().saturating_sub(600),
             ledger,
         })
     }
@@ -324,7 +322,7 @@ impl FixtureLedger {
                     policy: f.net.majority_policy(),
                     chaincode: FABRIC_CHAINCODE.into(),
                     key_prefix: String::new(),
-                    time_ms: f.base_secs.saturating_add(600).saturating_mul(1000),
+                    time_ms: self.base_secs.saturating_add(600).saturating_mul(1000),
                 }
                 .to_bytes())
             }
@@ -391,24 +389,20 @@ impl FixtureLedger {
     }
 
     fn tendermint_block(&mut self, height: u64) -> eyre::Result<LightBlock> {
+        if let Ledger::Tendermint(t) = &self.ledger {
+            if let Some(b) = t.blocks.get(&height) {
+                return Ok(b.clone());
+            }
+        }
         let entries = self.tendermint_entries(height);
+        let time = Timestamp::from_secs(self.base_secs.saturating_add(height));
         let Ledger::Tendermint(t) = &mut self.ledger else {
             return Err(eyre!("not a tendermint fixture"));
         };
-        if let Some(b) = t.blocks.get(&height) {
-            return Ok(b.clone());
-        }
         let (app_hash, _) = store_memberships(TENDERMINT_STORE, &entries, 1, 4, height)
             .ok_or_else(|| eyre!("store of block {height}"))?;
-        let block = tm::signed_light_block(
-            &self.chain,
-            height,
-            Timestamp::from_secs(t.base_secs.saturating_add(height)),
-            &t.keys,
-            &t.keys,
-            &app_hash,
-        )
-        .map_err(|e| eyre!("block {height}: {e}"))?;
+        let block = tm::signed_light_block(&self.chain, height, time, &t.keys, &t.keys, &app_hash)
+            .map_err(|e| eyre!("block {height}: {e}"))?;
         t.blocks.insert(height, block.clone());
         Ok(block)
     }
@@ -533,21 +527,17 @@ impl FixtureLedger {
         let fail = |e: eyre::Report| refuse(format!("{e:#}"));
         match self.ledger {
             // The trust root's time, and no update: the client starts there.
-            Ledger::Tendermint(ref t) if height == self.root_height => Ok(HeaderAnswer {
+            Ledger::Tendermint(_) if height == self.root_height => Ok(HeaderAnswer {
                 height,
-                time_secs: t.base_secs.saturating_add(height),
+                time_secs: self.base_secs.saturating_add(height),
                 update: String::new(),
             }),
             Ledger::Tendermint(_) => {
                 let trusted = self.tendermint_block(height - 1).map_err(fail)?;
                 let block = self.tendermint_block(height).map_err(fail)?;
-                let time_secs = match &self.ledger {
-                    Ledger::Tendermint(t) => t.base_secs.saturating_add(height),
-                    _ => 0,
-                };
                 Ok(HeaderAnswer {
                     height,
-                    time_secs,
+                    time_secs: self.base_secs.saturating_add(height),
                     update: hex::encode(encode_update(&tm::header_from(&block, &trusted))),
                 })
             }
@@ -558,7 +548,7 @@ impl FixtureLedger {
                     Ledger::Fabric(f) => Ok(HeaderAnswer {
                         height,
                         // Fabric blocks carry no signed time; the fixture's clock orders them.
-                        time_secs: f.base_secs.saturating_add(height),
+                        time_secs: self.base_secs.saturating_add(height),
                         update: hex::encode(encode_block(
                             f.blocks.get(at).ok_or_else(|| refuse("no block"))?,
                         )),
@@ -602,12 +592,10 @@ impl FixtureLedger {
                 Some("not_committed"),
             )
         };
-        let (i, packet) = self
+        let i = self
             .packets
             .iter()
-            .enumerate()
-            .find(|(_, p)| p.key().hash() == key)
-            .map(|(i, p)| (i, p.clone()))
+            .position(|p| p.key().hash() == key)
             .ok_or_else(not_committed)?;
         let at = self.packet_height(i);
         if at > height {
@@ -658,7 +646,6 @@ impl FixtureLedger {
                         .to_bytes(),
                     Ledger::Tendermint(_) => return Err(refuse("unreachable kind")),
                 };
-                debug_assert!(packet.source_chain.as_str() == self.chain);
                 Ok(ProofAnswer {
                     height: at,
                     proof: hex::encode(proof),

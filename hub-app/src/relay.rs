@@ -1443,25 +1443,8 @@ mod tests {
         }
         // Every single-byte flip of the ICS-23 proof is refused by name: the proof's every
         // byte is an input to a hash that ends at the app hash, or to the spec checks.
-        let mut refused: std::collections::BTreeMap<&'static str, usize> = Default::default();
-        for i in 0..proof.len() {
-            let mut flipped = proof.clone();
-            flipped[i] ^= 0x01;
-            let r = exec.prove_slot(
-                &chain,
-                &SourceProof {
-                    height: 5,
-                    proof: flipped,
-                },
-                PacketSlot::Commitment,
-                &key_hash,
-                Some(&value),
-                b"",
-            );
-            if let Err(e) = r {
-                *refused.entry(e.name()).or_default() += 1;
-            }
-        }
+        let (refused, _) =
+            flip_each_byte_of_proof(&exec, &chain, 5, &proof, &key_hash, &value, b"");
         assert_eq!(refused.values().sum::<usize>(), proof.len(), "{refused:?}");
         println!(
             "tendermint proof: {} bytes, every flip refused: {refused:?}",
@@ -2021,28 +2004,9 @@ mod tests {
         prove(&exec, 1, &fixture.proof, &packet_hash, &app).unwrap();
         // Every single-byte flip of the proof is refused by name.
         let bytes = fixture.proof.to_bytes();
-        let mut refused: std::collections::BTreeMap<&'static str, usize> = Default::default();
-        for i in 0..bytes.len() {
-            let mut flipped = bytes.clone();
-            flipped[i] ^= 0x01;
-            let e = exec
-                .prove_slot(
-                    &chain,
-                    &SourceProof {
-                        height: 1,
-                        proof: flipped,
-                    },
-                    PacketSlot::Commitment,
-                    &key_hash,
-                    Some(&packet_hash),
-                    &app,
-                )
-                .map(|_| ());
-            let Err(e) = e else {
-                unreachable!("byte {i} of the proof flipped was accepted")
-            };
-            *refused.entry(e.name()).or_default() += 1;
-        }
+        let (refused, same) =
+            flip_each_byte_of_proof(&exec, &chain, 1, &bytes, &key_hash, &packet_hash, &app);
+        assert_eq!(same, 0, "a flipped byte of the proof was accepted");
         assert_eq!(refused.values().sum::<usize>(), bytes.len());
         println!("bitcoin proof: {} bytes, refused {refused:?}", bytes.len());
 
@@ -2262,27 +2226,8 @@ mod tests {
         // hub checks covers, such as the block's orderer metadata, whose header hash the
         // client already holds) proves the same commitment.
         let bytes = proof.to_bytes();
-        let mut refused: std::collections::BTreeMap<&'static str, usize> = Default::default();
-        let mut same = 0usize;
-        for i in 0..bytes.len() {
-            let mut flipped = bytes.clone();
-            flipped[i] ^= 0x01;
-            let r = exec.prove_slot(
-                &chain,
-                &SourceProof {
-                    height: 1,
-                    proof: flipped,
-                },
-                PacketSlot::Commitment,
-                &key_hash,
-                Some(&packet_hash),
-                b"",
-            );
-            match r {
-                Ok(_) => same += 1,
-                Err(e) => *refused.entry(e.name()).or_default() += 1,
-            }
-        }
+        let (refused, same) =
+            flip_each_byte_of_proof(&exec, &chain, 1, &bytes, &key_hash, &packet_hash, b"");
         assert!(
             refused.values().sum::<usize>() > bytes.len() / 2,
             "{refused:?}"
@@ -2463,6 +2408,42 @@ mod tests {
 
         // Another kind is never a replacement.
         refused(&fab, &tm, "kind");
+    }
+
+    /// Every single-byte flip of `proof`, proven at `chain`'s client as the commitment of
+    /// `packet_hash` under `key_hash` at `height` (sent by `source_app`): the refusals by
+    /// name, and how many flips proved the same commitment.
+    fn flip_each_byte_of_proof(
+        exec: &RelayExec<'_>,
+        chain: &ChainId,
+        height: u64,
+        proof: &[u8],
+        key_hash: &Hash32,
+        packet_hash: &Hash32,
+        source_app: &[u8],
+    ) -> (std::collections::BTreeMap<&'static str, usize>, usize) {
+        let mut refused: std::collections::BTreeMap<&'static str, usize> = Default::default();
+        let mut same = 0usize;
+        for i in 0..proof.len() {
+            let mut flipped = proof.to_vec();
+            flipped[i] ^= 0x01;
+            let r = exec.prove_slot(
+                chain,
+                &SourceProof {
+                    height,
+                    proof: flipped,
+                },
+                PacketSlot::Commitment,
+                key_hash,
+                Some(packet_hash),
+                source_app,
+            );
+            match r {
+                Ok(_) => same += 1,
+                Err(e) => *refused.entry(e.name()).or_default() += 1,
+            }
+        }
+        (refused, same)
     }
 
     /// What one relayer message does to a fresh hub holding `reg`'s chain at hub time

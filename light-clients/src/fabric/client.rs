@@ -159,17 +159,12 @@ impl FabricClient {
         latest_number: u64,
         latest_hash: [u8; 32],
     ) -> Result<Self, FabricError> {
-        check_policy(&config, &policy)?;
-        let mut blocks = BTreeMap::new();
-        blocks.insert(latest_number, latest_hash);
-        Ok(Self {
+        Self::from_parts(
             config,
             policy,
-            latest_number,
-            latest_hash,
-            blocks,
-            frozen: None,
-        })
+            BTreeMap::from([(latest_number, latest_hash)]),
+            None,
+        )
     }
 
     /// Trust a config block (usually the genesis block) given as bytes: its config and its
@@ -442,11 +437,7 @@ impl LightClient for FabricClient {
         self.latest_number = verified.number;
         self.latest_hash = verified.header_hash;
         self.blocks.insert(verified.number, verified.header_hash);
-        while self.blocks.len() > MAX_STORED_BLOCKS {
-            if self.blocks.pop_first().is_none() {
-                break;
-            }
-        }
+        self.keep_blocks(MAX_STORED_BLOCKS);
         if let Some(config) = verified.new_config {
             self.config = config;
         }
