@@ -14,10 +14,13 @@
 //!   [`TxError`];
 //! - `relay`: relayer messages — light-client updates, proven packets, acks, timeouts —
 //!   through the light clients and the packet core;
+//! - `attest`: attestations of attested chains' headers, kept per attester and applied
+//!   once k of the n registered attesters agree;
 //! - `clients`: the light clients of every ledger kind behind one enum (`AnyClient`);
 //! - `event`: what transactions report;
 //! - `state`: the authenticated key/value state and its overlay of pending writes.
 
+pub mod attest;
 pub mod block;
 pub mod clients;
 pub mod context;

@@ -128,6 +128,9 @@ pub enum RelayError {
         /// Its message.
         message: String,
     },
+    /// Attestations name a chain whose client does not follow attesters.
+    #[error("chain {0} is not followed through attesters: its client takes no attestations")]
+    NotAttested(ChainId),
     /// A timeout proof's height is not kept by the destination client.
     #[error("the destination client keeps no header at height {0}")]
     UnknownHeight(u64),
@@ -154,6 +157,7 @@ impl RelayError {
             RelayError::BadTrustRoot { .. } => "bad_trust_root",
             RelayError::Malformed { .. } => "malformed_relay_input",
             RelayError::Client { name, .. } => name,
+            RelayError::NotAttested(_) => "not_attested_chain",
             RelayError::UnknownHeight(_) => "unknown_height",
             RelayError::MissingCommitmentProof => "missing_commitment_proof",
             RelayError::Packet(e) => e.name(),
@@ -161,7 +165,7 @@ impl RelayError {
     }
 }
 
-fn key(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
+pub(crate) fn key(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(prefix.len() + suffix.len());
     k.extend_from_slice(prefix);
     k.extend_from_slice(suffix);
@@ -170,8 +174,8 @@ fn key(prefix: &[u8], suffix: &[u8]) -> Vec<u8> {
 
 /// A chain's client as loaded from the state, with the registration it was built from.
 #[derive(Debug, Clone)]
-struct LoadedClient {
-    client: AnyClient,
+pub(crate) struct LoadedClient {
+    pub(crate) client: AnyClient,
     registration_hash: Hash32,
     /// Digest of the stored bytes (registration hash, then the client): a proof verdict
     /// remembered under it holds for exactly this client state.
@@ -455,7 +459,7 @@ impl RelayExec<'_> {
         Ok(self.stored_client(chain)?.client.clone())
     }
 
-    fn store_client(&mut self, chain: &ChainId, mut c: LoadedClient) {
+    pub(crate) fn store_client(&mut self, chain: &ChainId, mut c: LoadedClient) {
         let mut v = c.registration_hash.to_vec();
         c.client.encode_to(&mut v);
         c.digest = client_digest(&v);
@@ -513,7 +517,7 @@ impl RelayExec<'_> {
     /// The chain's client, if it may judge proofs now: not frozen (by a vote or by
     /// misbehaviour) and not expired. Each refusal is one time or a vote lifts, never the
     /// end of a packet.
-    fn usable_client(&self, chain: &ChainId) -> Result<Arc<LoadedClient>, RelayError> {
+    pub(crate) fn usable_client(&self, chain: &ChainId) -> Result<Arc<LoadedClient>, RelayError> {
         let c = self.load_client(chain)?;
         match c.client.status(self.now()) {
             ClientStatus::Active => Ok(c),
@@ -532,7 +536,7 @@ impl RelayExec<'_> {
         chain: &ChainId,
         evidence: &[u8],
     ) -> Result<Vec<Event>, RelayError> {
-        let mut c = LoadedClient::clone(&*self.load_client(chain)?);
+        let c = LoadedClient::clone(&*self.load_client(chain)?);
         if let ClientStatus::Frozen { height } = c.client.status(self.now()) {
             return Err(RelayError::ClientFrozen {
                 chain: chain.clone(),
@@ -554,13 +558,25 @@ impl RelayExec<'_> {
                 earliest,
             });
         }
+        Ok(self.freeze_on_evidence(chain, c, height, evidence))
+    }
+
+    /// Freezes `c`, the chain's client, at `height` on verified `evidence`, and keeps the
+    /// evidence in the state.
+    pub(crate) fn freeze_on_evidence(
+        &mut self,
+        chain: &ChainId,
+        mut c: LoadedClient,
+        height: u64,
+        evidence: &[u8],
+    ) -> Vec<Event> {
         c.client.freeze(height);
         self.store_client(chain, c);
         let mut record = height.to_be_bytes().to_vec();
         record.extend_from_slice(evidence);
         self.view
             .put(key(EVIDENCE_PREFIX, chain.as_str().as_bytes()), record);
-        Ok(vec![Event {
+        vec![Event {
             kind: "client/frozen".into(),
             tx: String::new(),
             attributes: vec![
@@ -571,10 +587,14 @@ impl RelayExec<'_> {
                     hex::encode(tagged_hash(HashTag::StateEntry, evidence)),
                 ),
             ],
-        }])
+        }]
     }
 
-    fn update_client(&mut self, chain: &ChainId, header: &[u8]) -> Result<Vec<Event>, RelayError> {
+    pub(crate) fn update_client(
+        &mut self,
+        chain: &ChainId,
+        header: &[u8],
+    ) -> Result<Vec<Event>, RelayError> {
         let mut c = LoadedClient::clone(&*self.load_client(chain)?);
         // One name for every kind: a frozen client waits for a vote, whatever its library
         // calls the refusal.
@@ -889,7 +909,7 @@ pub fn entry_kind_name(kind: EntryKind) -> &'static str {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::state::{AppState, Overlay};
     use junction_light_clients::evm::attested::{testkit, AttestedHeader, SignedAttestedHeader};
@@ -897,7 +917,7 @@ mod tests {
     use junction_spec::gov::{Fraction, LightClientParams};
     use junction_spec::LedgerKind;
 
-    fn registration(kind: LedgerKind, attesters: usize, threshold: Fraction) -> ChainRegistration {
+    pub(crate) fn registration(kind: LedgerKind, attesters: usize, threshold: Fraction) -> ChainRegistration {
         let keys = testkit::attester_keys(attesters);
         let root = AttestedTrustRoot {
             evm_chain_id: 31_337,
@@ -1192,7 +1212,9 @@ mod tests {
         let (a, b) = equivocation(6, 3);
         // Forged or mistaken evidence: each refused by its own name, and nothing frozen.
         let (_, b7) = equivocation(7, 3);
-        let (_, b_two) = equivocation(6, 2);
+        // Fewer than k signers, none of whom signed the other header: no one is at fault.
+        let mut b_two = b.clone();
+        b_two.signatures = vec![testkit::sign(&testkit::attester_key(3), &b.header)];
         let mut b_strangers = b.clone();
         b_strangers.signatures = (10..13)
             .map(|seed| testkit::sign(&testkit::attester_key(seed), &b.header))

@@ -20,6 +20,43 @@ pub const MAX_RELAY_MSGS: usize = 64;
 /// signatures or commits).
 pub const MAX_EVIDENCE_BYTES: usize = 2 * MAX_HEADER_BYTES;
 
+/// Largest encoded header one attestation may carry (an `evm_attested` header is 152
+/// bytes).
+pub const MAX_ATTESTED_HEADER_BYTES: usize = 512;
+/// Most attestations one `Attest` transaction may carry.
+pub const MAX_ATTESTATIONS_PER_TX: usize = 32;
+
+/// One attester's signature over one header of a chain the hub follows through
+/// attesters: what a member's attester submits in an `Attest` transaction. The header's
+/// layout belongs to the chain's ledger kind (for `evm_attested`, the light-clients crate's
+/// `evm::codec::encode_attested_header`); the signature is the attester's secp256k1
+/// signature over that kind's attestation digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderAttestation {
+    /// The ledger kind's header encoding.
+    #[serde(with = "crate::serde_hex::bytes")]
+    pub header: Vec<u8>,
+    /// `r || s || v`.
+    #[serde(with = "crate::serde_hex::array")]
+    pub signature: [u8; 65],
+}
+
+impl Encode for HeaderAttestation {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        encode_bytes(&self.header, out);
+        self.signature.encode_to(out);
+    }
+}
+
+impl Decode for HeaderAttestation {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            header: decode_bytes(r, MAX_ATTESTED_HEADER_BYTES)?,
+            signature: Decode::decode_from(r)?,
+        })
+    }
+}
+
 /// A proof of a packet's commitment on its source chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceProof {

@@ -27,6 +27,9 @@ pub enum TxError {
     /// A relay transaction without messages.
     #[error("relay transaction carries no message")]
     EmptyRelay,
+    /// An attest transaction without attestations.
+    #[error("attest transaction carries no attestation")]
+    EmptyAttest,
     /// The encoded transaction is longer than [`MAX_TX_BYTES`].
     #[error("encoded transaction is {len} bytes, the maximum is {max}")]
     TooLarge {
@@ -81,6 +84,15 @@ pub enum TxKind {
         /// The messages.
         msgs: Vec<crate::relay::RelayMsg>,
     },
+    /// Tag `0x07`: a member's attester vouches for headers of `chain` it saw finalized
+    /// itself (1 to [`crate::relay::MAX_ATTESTATIONS_PER_TX`]); the hub moves the chain's
+    /// client once k of its n registered attesters signed the same header.
+    Attest {
+        /// The chain.
+        chain: crate::id::ChainId,
+        /// The attestations, each one header and one signature.
+        attestations: Vec<crate::relay::HeaderAttestation>,
+    },
 }
 
 impl TxKind {
@@ -96,6 +108,8 @@ impl TxKind {
     pub const TAG_EMERGENCY_FREEZE: u8 = 0x05;
     /// Tag byte of [`TxKind::Relay`].
     pub const TAG_RELAY: u8 = 0x06;
+    /// Tag byte of [`TxKind::Attest`].
+    pub const TAG_ATTEST: u8 = 0x07;
 
     /// The tag byte of this kind.
     pub fn tag(&self) -> u8 {
@@ -106,6 +120,7 @@ impl TxKind {
             TxKind::EmergencyPause { .. } => Self::TAG_EMERGENCY_PAUSE,
             TxKind::EmergencyFreeze { .. } => Self::TAG_EMERGENCY_FREEZE,
             TxKind::Relay { .. } => Self::TAG_RELAY,
+            TxKind::Attest { .. } => Self::TAG_ATTEST,
         }
     }
 
@@ -118,6 +133,7 @@ impl TxKind {
             TxKind::EmergencyPause { .. } => "emergency_pause",
             TxKind::EmergencyFreeze { .. } => "emergency_freeze",
             TxKind::Relay { .. } => "relay",
+            TxKind::Attest { .. } => "attest",
         }
     }
 
@@ -134,6 +150,10 @@ impl TxKind {
             TxKind::Propose { proposal, .. } => proposal.check().map_err(TxError::InvalidProposal),
             TxKind::Relay { msgs } if msgs.is_empty() => Err(TxError::EmptyRelay),
             TxKind::Relay { .. } => Ok(()),
+            TxKind::Attest { attestations, .. } if attestations.is_empty() => {
+                Err(TxError::EmptyAttest)
+            }
+            TxKind::Attest { .. } => Ok(()),
             TxKind::Vote { .. }
             | TxKind::EmergencyPause { .. }
             | TxKind::EmergencyFreeze { .. } => Ok(()),
@@ -165,6 +185,13 @@ impl Encode for TxKind {
             TxKind::EmergencyPause { route } => route.encode_to(out),
             TxKind::EmergencyFreeze { chain } => chain.encode_to(out),
             TxKind::Relay { msgs } => crate::encoding::encode_vec(msgs, out),
+            TxKind::Attest {
+                chain,
+                attestations,
+            } => {
+                chain.encode_to(out);
+                crate::encoding::encode_vec(attestations, out);
+            }
         }
     }
 }
@@ -192,6 +219,13 @@ impl Decode for TxKind {
             }),
             Self::TAG_RELAY => Ok(TxKind::Relay {
                 msgs: crate::encoding::decode_vec(r, crate::relay::MAX_RELAY_MSGS)?,
+            }),
+            Self::TAG_ATTEST => Ok(TxKind::Attest {
+                chain: Decode::decode_from(r)?,
+                attestations: crate::encoding::decode_vec(
+                    r,
+                    crate::relay::MAX_ATTESTATIONS_PER_TX,
+                )?,
             }),
             tag => Err(DecodeError::InvalidTag {
                 what: "tx kind",

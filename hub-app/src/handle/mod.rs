@@ -6,8 +6,10 @@
 //!
 //! - `remark`: a signed note kept per account;
 //! - `gov`: proposals, votes and emergency actions through the council;
-//! - `relay`: relayer messages through the light clients and the packet core.
+//! - `relay`: relayer messages through the light clients and the packet core;
+//! - `attest`: members' attestations of attested chains' headers.
 
+mod attest;
 mod gov;
 mod relay;
 mod remark;
@@ -61,6 +63,13 @@ fn handler(kind: &TxKind) -> Box<dyn TxHandler + '_> {
         TxKind::EmergencyPause { route } => Box::new(gov::EmergencyPause { route }),
         TxKind::EmergencyFreeze { chain } => Box::new(gov::EmergencyFreeze { chain }),
         TxKind::Relay { msgs } => Box::new(relay::Relay { msgs }),
+        TxKind::Attest {
+            chain,
+            attestations,
+        } => Box::new(attest::Attest {
+            chain,
+            attestations,
+        }),
     }
 }
 

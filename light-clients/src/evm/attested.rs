@@ -21,7 +21,8 @@
 //! attesters. The client moves forward only (number > latest; an adjacent header must name
 //! the latest hash as its parent, a later one may skip: the attesters vouch for each
 //! header's finality, so relayers need not submit every block); two attested headers at one height with different hashes are
-//! misbehaviour and freeze it.
+//! misbehaviour and freeze it when one attester signed both, or when each carries k
+//! signatures.
 
 use std::collections::BTreeMap;
 
@@ -387,9 +388,36 @@ impl AttesterSet {
         self.threshold
     }
 
-    /// Check `signatures` over `header`: distinct registered attesters, at least k, low S.
-    /// Returns the signers.
-    pub fn verify(
+    /// The registered attester who made `signature` over `header` (low S): one
+    /// attestation, as a member's attester submits it.
+    pub fn signer(
+        &self,
+        header: &AttestedHeader,
+        signature: &[u8; 65],
+    ) -> Result<[u8; 20], AttestedError> {
+        self.signer_of(&attestation_digest(header), 0, signature)
+    }
+
+    fn signer_of(
+        &self,
+        digest: &[u8; 32],
+        index: usize,
+        sig: &[u8; 65],
+    ) -> Result<[u8; 20], AttestedError> {
+        let signer = recover_address(digest, sig, true).map_err(|e| match e {
+            SigError::BadRecoveryId { v } => AttestedError::BadRecoveryId { index, v },
+            SigError::Invalid => AttestedError::InvalidSignature { index },
+            SigError::HighS => AttestedError::HighS { index },
+        })?;
+        if !self.attesters.contains(&signer) {
+            return Err(AttestedError::SignerNotAttester { index, signer });
+        }
+        Ok(signer)
+    }
+
+    /// The distinct registered attesters who signed `header`, however many (the
+    /// threshold is not checked here).
+    pub fn signers(
         &self,
         header: &AttestedHeader,
         signatures: &[[u8; 65]],
@@ -403,19 +431,23 @@ impl AttesterSet {
         let digest = attestation_digest(header);
         let mut signers: Vec<[u8; 20]> = Vec::with_capacity(signatures.len());
         for (index, sig) in signatures.iter().enumerate() {
-            let signer = recover_address(&digest, sig, true).map_err(|e| match e {
-                SigError::BadRecoveryId { v } => AttestedError::BadRecoveryId { index, v },
-                SigError::Invalid => AttestedError::InvalidSignature { index },
-                SigError::HighS => AttestedError::HighS { index },
-            })?;
-            if !self.attesters.contains(&signer) {
-                return Err(AttestedError::SignerNotAttester { index, signer });
-            }
+            let signer = self.signer_of(&digest, index, sig)?;
             if signers.contains(&signer) {
                 return Err(AttestedError::DuplicateSigner { signer });
             }
             signers.push(signer);
         }
+        Ok(signers)
+    }
+
+    /// Check `signatures` over `header`: distinct registered attesters, at least k, low S.
+    /// Returns the signers.
+    pub fn verify(
+        &self,
+        header: &AttestedHeader,
+        signatures: &[[u8; 65]],
+    ) -> Result<Vec<[u8; 20]>, AttestedError> {
+        let signers = self.signers(header, signatures)?;
         if signers.len() < self.threshold {
             return Err(AttestedError::InsufficientSignatures {
                 got: signers.len(),
@@ -599,13 +631,48 @@ impl AttestedClient {
     }
 
     fn check_signed(&self, signed: &SignedAttestedHeader) -> Result<Vec<[u8; 20]>, AttestedError> {
-        if signed.header.chain_id != self.config.chain_id {
+        self.check_chain(&signed.header)?;
+        verify_signed_attested_header(&self.set, signed)
+    }
+
+    /// The registered attester who signed this one attestation of a header of the
+    /// followed chain.
+    pub fn attestation_signer(
+        &self,
+        header: &AttestedHeader,
+        signature: &[u8; 65],
+    ) -> Result<[u8; 20], AttestedError> {
+        self.check_chain(header)?;
+        self.set.signer(header, signature)
+    }
+
+    /// The registered attesters and the threshold.
+    pub fn attester_set(&self) -> &AttesterSet {
+        &self.set
+    }
+
+    fn check_chain(&self, header: &AttestedHeader) -> Result<(), AttestedError> {
+        if header.chain_id != self.config.chain_id {
             return Err(AttestedError::WrongChain {
                 expected: self.config.chain_id,
-                got: signed.header.chain_id,
+                got: header.chain_id,
             });
         }
-        verify_signed_attested_header(&self.set, signed)
+        Ok(())
+    }
+
+    /// Signers of a signed header of the followed chain (any number of them) whose full
+    /// header, when carried, is the attested one.
+    fn check_signers(
+        &self,
+        signed: &SignedAttestedHeader,
+    ) -> Result<Vec<[u8; 20]>, AttestedError> {
+        self.check_chain(&signed.header)?;
+        let signers = self.set.signers(&signed.header, &signed.signatures)?;
+        if let Some(rlp) = &signed.full_header {
+            check_full_header(&signed.header, rlp)?;
+        }
+        Ok(signers)
     }
 
     fn proof_state(&self, height: u64) -> Result<&AttestedConsensusState, AttestedError> {
@@ -723,8 +790,19 @@ impl LightClient for AttestedClient {
         if a.hash == b.hash {
             return Err(AttestedError::MisbehaviourSameHeader);
         }
-        self.check_signed(&evidence.a)?;
-        self.check_signed(&evidence.b)?;
+        // One attester who signed both is at fault, whatever the threshold: an attester
+        // signs only headers it saw final. Without one, both sides must carry k (with
+        // k ≤ n/2 two disjoint groups can each vouch for a block).
+        let sa = self.check_signers(&evidence.a)?;
+        let sb = self.check_signers(&evidence.b)?;
+        let common = sa.iter().any(|s| sb.contains(s));
+        let k = self.set.threshold();
+        if !common && sa.len().min(sb.len()) < k {
+            return Err(AttestedError::InsufficientSignatures {
+                got: sa.len().min(sb.len()),
+                need: k,
+            });
+        }
         Ok(a.number)
     }
 

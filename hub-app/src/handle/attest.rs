@@ -1,0 +1,49 @@
+//! `Attest`: a member's attester vouches for headers of an attested chain. Any account the
+//! council knows may carry attestations (the attester's signature is what counts, not the
+//! account); validate runs them on a scratch copy and refuses the transaction by its first
+//! bad attestation, execute keeps them and moves the client once k attesters agree.
+
+use junction_spec::relay::HeaderAttestation;
+use junction_spec::{ChainId, TxBody};
+
+use super::{council_of, no_council, Refusal, TxHandler};
+use crate::context::{ExecutionContext, ValidationContext};
+use crate::event::Event;
+use crate::relay::{RelayError, RelayExec};
+use crate::state::Overlay;
+use crate::tx::TxError;
+
+pub(super) struct Attest<'t> {
+    pub chain: &'t ChainId,
+    pub attestations: &'t [HeaderAttestation],
+}
+
+fn refused(e: &RelayError) -> TxError {
+    TxError::Relay {
+        index: 0,
+        msg: "attest",
+        name: e.name(),
+        message: e.to_string(),
+    }
+}
+
+impl TxHandler for Attest<'_> {
+    fn validate(&self, ctx: &dyn ValidationContext, _tx: &TxBody) -> Result<(), TxError> {
+        let mut council = council_of(ctx)?.clone();
+        let mut view = Overlay::new(ctx.state());
+        let mut packets = ctx.packets().clone();
+        RelayExec::new(&mut view, &mut council, &mut packets, ctx.now_ms())
+            .attest(self.chain, self.attestations)
+            .map(drop)
+            .map_err(|e| refused(&e))
+    }
+
+    fn execute(&self, ctx: &mut dyn ExecutionContext, _tx: &TxBody) -> Result<Vec<Event>, Refusal> {
+        let mut exec = ctx.relay().ok_or_else(no_council)?;
+        exec.attest(self.chain, self.attestations)
+            .map_err(|e| Refusal {
+                name: e.name().to_string(),
+                message: e.to_string(),
+            })
+    }
+}
