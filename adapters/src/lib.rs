@@ -317,6 +317,14 @@ pub trait Adapter: Send + Sync {
     /// The encoded header for a hub `RelayMsg::UpdateClient` at `height`.
     async fn header_update(&self, height: u64) -> Result<Vec<u8>, AdapterError>;
 
+    /// Whether the relayer moves the hub's client of this chain with
+    /// [`Adapter::header_update`]. Not for an attested EVM chain: the members' attesters
+    /// sign its headers and the hub gathers their signatures, so the relayer proves
+    /// packets at the heights the client already holds.
+    fn relays_headers(&self) -> bool {
+        true
+    }
+
     /// Whether the hub's client of this chain takes every block in turn (QBFT: each
     /// block's validators are named by its parent), so that moving it to a height means
     /// sending each header after its latest. Otherwise one header moves it any distance.

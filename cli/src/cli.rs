@@ -45,11 +45,20 @@ pub enum Command {
         #[arg(long, default_value_t = 26600)]
         base_port: u16,
     },
-    /// Run a validator.
+    /// Run a validator, and beside it the member's attester when `config/attester.toml`
+    /// exists in the home (read again whenever it changes).
     Start {
         /// Home directory made by `init` or `testnet init`.
         #[arg(long)]
         home: PathBuf,
+    },
+    /// A member's attester on its own (`junction attester start --config attester.toml`):
+    /// signs the finalized headers of the attested EVM chains it follows and submits them
+    /// to the hub.
+    Attester {
+        /// What to do.
+        #[command(subcommand)]
+        command: AttesterCommand,
     },
     /// Local multi-validator networks.
     Testnet {
@@ -264,6 +273,17 @@ pub enum TxCommand {
 }
 
 /// `bench` verbs.
+/// Attester verbs.
+#[derive(Debug, Subcommand)]
+pub enum AttesterCommand {
+    /// Run the attester until the process stops.
+    Start {
+        /// Its configuration (`attester.toml`); waited for while absent.
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
 /// Questions for a running relayer.
 #[derive(Debug, Subcommand)]
 pub enum RelayCommand {
@@ -396,7 +416,16 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             );
             Ok(())
         }
-        Command::Start { home } => junction_hub::start::run(Home::new(home)).await,
+        Command::Start { home } => {
+            let attester = Home::new(&home).config_file().with_file_name("attester.toml");
+            tokio::select! {
+                r = junction_hub::start::run(Home::new(home)) => r,
+                r = junction_attester::run(attester) => r,
+            }
+        }
+        Command::Attester {
+            command: AttesterCommand::Start { config },
+        } => junction_attester::run(config).await,
         Command::Testnet { command } => match command {
             TestnetCommand::Init {
                 validators,

@@ -4,9 +4,11 @@
 //! vote, and the relayer's `relayer.toml`.
 //!
 //! Keys in a local testnet: the hub validators' attestation keys sign checkpoints (in
-//! their homes); one secp256k1 attester key per council member signs EVM headers (held
-//! here by the relayer, written to `relayer/relayer.toml`, because one machine plays every
-//! member); anvil's first dev account deploys and sends, its second pays the relayer's
+//! their homes); each council member's attester signs EVM headers with its own secp256k1
+//! key (`node<i>/keys/attester-evm.json`) and submits them from an account of its own
+//! (`node<i>/keys/attester-account.json`, admitted by vote), configured in
+//! `node<i>/config/attester.toml`, which the member's node picks up; the relayer holds no
+//! attester key. anvil's first dev account deploys and sends, its second pays the relayer's
 //! deliveries; the relayer's hub account key signs relay transactions.
 
 use std::path::{Path, PathBuf};
@@ -29,6 +31,7 @@ use junction_spec::gov::{
 use junction_spec::{ChainId, ChainRegistration, Checkpoint, Decode, Encode, TxKind};
 
 use crate::qbft_shim::QbftShim;
+use junction_attester::{AttestedChain, AttesterConfig};
 use junction_hub::config::{Genesis, Home, KeyFile};
 use junction_relayer::{ChainConfig, RelayerConfig};
 use junction_rpc::methods::{
@@ -67,6 +70,13 @@ pub struct EvmNetOptions {
     /// Chains (by index) registered as `evm_qbft`: served through a [`QbftShim`] sealed by
     /// [`QBFT_VALIDATORS`] test validators, and followed by the hub through their seals.
     pub qbft_chains: Vec<usize>,
+    /// Attesters registered for the attested chains (0: one per council member). The
+    /// first members run them.
+    pub attesters: usize,
+    /// Where the attesters' configurations go: each member node's `config/attester.toml`
+    /// (the node runs the attester), or `<dir>/attester<i>/attester.toml`, which nobody
+    /// starts (a test runs `junction attester start` itself).
+    pub attesters_in_nodes: bool,
 }
 
 /// Validators sealing a QBFT chain's blocks at the start.
@@ -88,6 +98,8 @@ impl Default for EvmNetOptions {
             min_confirmations: 0,
             trusting_period_ms: 7 * 24 * 3_600_000,
             qbft_chains: Vec::new(),
+            attesters: 0,
+            attesters_in_nodes: true,
         }
     }
 }
@@ -138,6 +150,10 @@ pub struct EvmNet {
     pub hub_rpc: String,
     /// The hub chain id.
     pub hub_chain_id: ChainId,
+    /// The attesters' keys (one machine plays every member: tests sign with them too).
+    pub attester_keys: Vec<k256::ecdsa::SigningKey>,
+    /// Each attester's configuration file, in attester order.
+    pub attester_configs: Vec<PathBuf>,
 }
 
 /// The id of the route from `a` to `b` (`evm-a-to-evm-b`).
@@ -388,8 +404,12 @@ pub async fn setup_with_anvil_args(
     let set = AttestationSet::from_bytes(&cp.attestation_set_hex.0)
         .map_err(|e| eyre!("attestation set: {e}"))?;
 
-    let attesters: Vec<k256::ecdsa::SigningKey> = members
-        .iter()
+    let n_attesters = if opts.attesters == 0 {
+        members.len()
+    } else {
+        opts.attesters.min(members.len())
+    };
+    let attesters: Vec<k256::ecdsa::SigningKey> = (0..n_attesters)
         .map(|_| k256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng))
         .collect();
     let relayer_dir = dir.join("relayer");
@@ -491,6 +511,20 @@ pub async fn setup_with_anvil_args(
     kinds.push(ProposalKind::RegisterRelayer {
         account: *second_pk.public_key().as_bytes(),
     });
+    // Each attester sends from an account of its own, admitted by vote: not the member's
+    // voting key, which a process running unattended should not hold.
+    let mut attester_accounts = Vec::new();
+    for i in 0..attesters.len() {
+        let home = Home::new(&homes[i]);
+        let path = home.keys_dir().join("attester-account.json");
+        let key = KeyFile::generate(&format!("attester{i}"));
+        key.save(&path)?;
+        let pk = key.private_key().map_err(|e| eyre!(e))?;
+        kinds.push(ProposalKind::AdmitAccount {
+            account: *pk.public_key().as_bytes(),
+        });
+        attester_accounts.push(path);
+    }
     pass_proposals(&rpc, &members, &hub_chain, kinds).await?;
     let mut routes = Vec::new();
     for a in &chains {
@@ -508,11 +542,39 @@ pub async fn setup_with_anvil_args(
 
     // Keys live in private key files the configuration names; the configuration holds
     // no secret.
-    let attester_files = attesters
+    let attested: Vec<AttestedChain> = chains
         .iter()
-        .enumerate()
-        .map(|(i, k)| save_secp(k, &relayer_dir.join(format!("attester{i}.json"))))
-        .collect::<eyre::Result<Vec<String>>>()?;
+        .filter(|c| c.qbft.is_none())
+        .map(|c| AttestedChain {
+            id: c.id.as_str().to_string(),
+            rpc: c.anvil.endpoint(),
+            evm_chain_id: c.evm_chain_id,
+            finality_depth: 0,
+        })
+        .collect();
+    let mut attester_configs = Vec::new();
+    for (i, (key, account)) in attesters.iter().zip(&attester_accounts).enumerate() {
+        let home = Home::new(&homes[i]);
+        let key_file = save_secp(key, &home.keys_dir().join("attester-evm.json"))?;
+        let config = AttesterConfig {
+            hub_rpc: format!("http://{}", home.load_config()?.rpc.listen),
+            hub_chain_id: hub_chain.as_str().to_string(),
+            account_key_file: account.display().to_string(),
+            attester_key_file: key_file,
+            poll_ms: 250,
+            chains: attested.clone(),
+        };
+        let path = if opts.attesters_in_nodes {
+            home.config_file().with_file_name("attester.toml")
+        } else {
+            let d = dir.join(format!("attester{i}"));
+            std::fs::create_dir_all(&d).wrap_err_with(|| format!("creating {}", d.display()))?;
+            d.join("attester.toml")
+        };
+        std::fs::write(&path, config.to_toml()?)
+            .wrap_err_with(|| format!("writing {}", path.display()))?;
+        attester_configs.push(path);
+    }
     let sender_file = save_secp(&secp_from_hex(DEV_KEY_1)?, &relayer_dir.join("sender.json"))?;
     let second_sender_file =
         save_secp(&secp_from_hex(DEV_KEY_2)?, &second_dir.join("sender.json"))?;
@@ -534,11 +596,6 @@ pub async fn setup_with_anvil_args(
                 gateway: format!("{:#x}", c.gateway),
                 deploy_block: c.deploy_block,
                 sender_key_file: sender_file.clone(),
-                attester_key_files: if c.qbft.is_some() {
-                    Vec::new()
-                } else {
-                    attester_files.clone()
-                },
                 qbft: c.qbft.is_some(),
             })
             .collect(),
@@ -562,6 +619,8 @@ pub async fn setup_with_anvil_args(
         second_relayer_toml,
         hub_rpc,
         hub_chain_id: hub_chain,
+        attester_keys: attesters,
+        attester_configs,
     })
 }
 
@@ -590,7 +649,8 @@ impl EvmNet {
             .ok_or_else(|| eyre!("no local chain {id}"))
     }
 
-    /// An adapter of chain `id` (attesters and sender as the relayer has them).
+    /// An adapter of chain `id` that signs headers with every attester's key (the test
+    /// plays every member) and sends as the relayer does.
     pub async fn adapter(&self, id: &str) -> eyre::Result<EvmAdapter> {
         let c = self
             .relayer
@@ -598,11 +658,11 @@ impl EvmNet {
             .iter()
             .find(|c| c.id == id)
             .ok_or_else(|| eyre!("no local chain {id}"))?;
-        let keys = c
-            .attester_key_files
-            .iter()
-            .map(|k| junction_relayer::load_secp_key(k, "attester key file"))
-            .collect::<eyre::Result<Vec<_>>>()?;
+        let keys = if c.qbft {
+            Vec::new()
+        } else {
+            self.attester_keys.clone()
+        };
         let chain = self.chain(id)?;
         EvmAdapter::connect(EvmAdapterConfig {
             rpc_url: c.rpc.clone(),

@@ -18,8 +18,8 @@ use junction_light_clients::evm::attested::{
     AttestedHeader, AttestedMisbehaviour, SignedAttestedHeader,
 };
 use junction_light_clients::NamedError;
-use junction_spec::relay::HeaderAttestation;
 use junction_spec::encoding::{decode_vec, encode_vec};
+use junction_spec::relay::HeaderAttestation;
 use junction_spec::{ChainId, Decode, Encode, Reader};
 
 use crate::clients::AnyClient;
@@ -289,7 +289,11 @@ mod tests {
         assert_eq!(latest(&exec), 5, "one attester of three is not k");
         // The same attestation again is taken once.
         exec.attest(&chain, &[attestation(0, &six)]).unwrap();
-        assert_eq!(exec.kept(&chain, &testkit::address(&testkit::attester_key(0))).len(), 1);
+        assert_eq!(
+            exec.kept(&chain, &testkit::address(&testkit::attester_key(0)))
+                .len(),
+            1
+        );
 
         // Refused whole, by name, and nothing kept.
         let mut other_chain = block(6, [1; 32]);
@@ -311,7 +315,9 @@ mod tests {
                 .unwrap_err();
             assert_eq!(e.name(), name, "{e}");
         }
-        assert!(exec.kept(&chain, &testkit::address(&testkit::attester_key(2))).is_empty());
+        assert!(exec
+            .kept(&chain, &testkit::address(&testkit::attester_key(2)))
+            .is_empty());
         let e = exec
             .attest(&ChainId::new("evm-z").unwrap(), &[attestation(1, &six)])
             .unwrap_err();
@@ -320,10 +326,8 @@ mod tests {
         // A second attester: k agree, the client moves.
         let events = exec.attest(&chain, &[attestation(1, &six)]).unwrap();
         assert!(
-            events
-                .iter()
-                .any(|e| e.kind == "client/updated"
-                    && e.attributes.contains(&("by".into(), "attesters".into()))),
+            events.iter().any(|e| e.kind == "client/updated"
+                && e.attributes.contains(&("by".into(), "attesters".into()))),
             "{events:?}"
         );
         assert_eq!(latest(&exec), 6);
@@ -342,14 +346,21 @@ mod tests {
 
         // Attester 2 signs another block at height 7, which it attested: frozen.
         let other_seven = block(7, [8; 32]);
-        let events = exec.attest(&chain, &[attestation(2, &other_seven)]).unwrap();
+        let events = exec
+            .attest(&chain, &[attestation(2, &other_seven)])
+            .unwrap();
         assert_eq!(events[0].kind, "client/frozen", "{events:?}");
-        let equivocator = format!("0x{}", hex::encode(testkit::address(&testkit::attester_key(2))));
+        let equivocator = format!(
+            "0x{}",
+            hex::encode(testkit::address(&testkit::attester_key(2)))
+        );
         assert!(events[0]
             .attributes
             .contains(&("equivocator".to_string(), equivocator)));
         assert_eq!(
-            exec.client_even_frozen(&chain).unwrap().status(Timestamp::from_millis(1_100_000)),
+            exec.client_even_frozen(&chain)
+                .unwrap()
+                .status(Timestamp::from_millis(1_100_000)),
             ClientStatus::Frozen { height: 7 }
         );
         // The kept evidence is what `Misbehaviour` takes from anyone: one attester's two

@@ -917,7 +917,11 @@ pub(crate) mod tests {
     use junction_spec::gov::{Fraction, LightClientParams};
     use junction_spec::LedgerKind;
 
-    pub(crate) fn registration(kind: LedgerKind, attesters: usize, threshold: Fraction) -> ChainRegistration {
+    pub(crate) fn registration(
+        kind: LedgerKind,
+        attesters: usize,
+        threshold: Fraction,
+    ) -> ChainRegistration {
         let keys = testkit::attester_keys(attesters);
         let root = AttestedTrustRoot {
             evm_chain_id: 31_337,

@@ -282,12 +282,27 @@ fn conflicting_attested_headers_freeze_the_client() {
         name(c.verify_misbehaviour(&same, now())),
         "misbehaviour_same_header"
     );
-    let weak = testkit::signed_attested_header(CHAIN, 1, 1, [5u8; 32], T0 + 1);
+    // One attester who signed both headers is at fault on its own.
+    let one = |s: &SignedAttestedHeader, seed: u64| SignedAttestedHeader {
+        signatures: vec![testkit::sign(&testkit::attester_key(seed), &s.header)],
+        ..s.clone()
+    };
+    assert_eq!(
+        c.verify_misbehaviour(
+            &AttestedMisbehaviour {
+                a: one(&a, 0),
+                b: one(&b, 0),
+            },
+            now(),
+        ),
+        Ok(1)
+    );
+    // Fewer than k on one side and no attester on both: nobody is shown at fault.
     assert_eq!(
         name(c.verify_misbehaviour(
             &AttestedMisbehaviour {
-                a: a.clone(),
-                b: weak
+                a: one(&a, 0),
+                b: one(&b, 1)
             },
             now()
         )),

@@ -26,6 +26,11 @@ struct Env {
     rt: tokio::runtime::Runtime,
     relayer: Option<Child>,
     second_relayer: Option<Child>,
+    /// Attester processes (`junction attester start`), when the setup put their
+    /// configurations apart from the nodes.
+    attesters: Vec<Option<Child>>,
+    /// The attesters run as their own processes, started with the relayer.
+    attesters_apart: bool,
 }
 
 fn setup(base_port: u16, ordered: bool) -> Option<Env> {
@@ -53,18 +58,26 @@ fn setup_with(base_port: u16, opts: EvmNetOptions) -> Option<Env> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = net.dir.path().join("net");
     let evm = rt.block_on(evmnet::setup(&dir, &opts)).unwrap();
+    let attesters_apart = !opts.attesters_in_nodes;
     Some(Env {
         net,
         evm,
         rt,
         relayer: None,
         second_relayer: None,
+        attesters: Vec::new(),
+        attesters_apart,
     })
 }
 
 impl Env {
+    /// Starts the relayer (and the attesters, when they run apart and are not running:
+    /// without them no attested client moves).
     fn start_relayer(&mut self) {
         assert!(self.relayer.is_none());
+        if self.attesters_apart {
+            self.start_attesters();
+        }
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -78,6 +91,51 @@ impl Env {
             .spawn()
             .unwrap();
         self.relayer = Some(child);
+    }
+
+    /// Starts attester `i` as its own process (its configuration was put apart from the
+    /// nodes: `attesters_in_nodes: false`).
+    fn start_attester(&mut self, i: usize) {
+        let config = self.evm.attester_configs[i].clone();
+        if self.attesters.len() <= i {
+            self.attesters.resize_with(i + 1, || None);
+        }
+        assert!(self.attesters[i].is_none(), "attester {i} runs already");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(config.with_file_name("attester.log"))
+            .unwrap();
+        let child = Command::new(junction_bin())
+            .args(["attester", "start", "--config", config.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        self.attesters[i] = Some(child);
+    }
+
+    fn start_attesters(&mut self) {
+        for i in 0..self.evm.attester_configs.len() {
+            if self.attesters.get(i).is_none_or(Option::is_none) {
+                self.start_attester(i);
+            }
+        }
+    }
+
+    /// SIGKILLs attester `i`.
+    fn kill_attester(&mut self, i: usize) {
+        if let Some(mut c) = self.attesters.get_mut(i).and_then(Option::take) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn kill_attesters(&mut self) {
+        for i in 0..self.attesters.len() {
+            self.kill_attester(i);
+        }
     }
 
     /// Starts the second registered relayer, racing the first.
@@ -190,6 +248,11 @@ impl Env {
     /// Signs `msgs` as a relay transaction with `key` and submits it (commit mode); the
     /// JSON-RPC result or error object.
     fn relay(&self, key: &PrivateKey, msgs: Vec<RelayMsg>) -> Result<Value, Value> {
+        self.submit(key, TxKind::Relay { msgs })
+    }
+
+    /// Signs a transaction of `kind` with `key` and submits it (commit mode).
+    fn submit(&self, key: &PrivateKey, kind: TxKind) -> Result<Value, Value> {
         let addr = junction_spec::address_from_ed25519(key.public_key().as_bytes());
         let nonce = self
             .net
@@ -197,7 +260,7 @@ impl Env {
             .unwrap()["next_nonce"]
             .as_u64()
             .unwrap();
-        let tx = junction_keys::sign_tx(key, &self.net.chain_id(), nonce, TxKind::Relay { msgs });
+        let tx = junction_keys::sign_tx(key, &self.net.chain_id(), nonce, kind);
         let v = self
             .net
             .rpc_raw(
@@ -263,6 +326,7 @@ impl Env {
 impl Drop for Env {
     fn drop(&mut self) {
         self.kill_relayer();
+        self.kill_attesters();
         if let Some(mut c) = self.second_relayer.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -355,7 +419,15 @@ fn entry_proof(env: &Env, sent: &Sent) -> (CheckpointProof, EntryProof) {
 /// forged hub input is refused by name and counted.
 #[test]
 fn round_trips_exactly_once_and_forged_input() {
-    let Some(mut env) = setup(31_800, false) else {
+    // The test relays by hand first, moving the clients with headers it signs as the
+    // members; the attesters start with the relayer.
+    let Some(mut env) = setup_with(
+        31_800,
+        EvmNetOptions {
+            attesters_in_nodes: false,
+            ..Default::default()
+        },
+    ) else {
         return;
     };
     let recipient = Address::repeat_byte(0x42);
@@ -492,8 +564,11 @@ fn round_trips_exactly_once_and_forged_input() {
 
     // `junction attest`: a member's attester key signs a header the attested client
     // accepts from that attester.
-    let key_path =
-        std::path::PathBuf::from(env.evm.relayer.chains[0].attester_key_files[0].clone());
+    let key_path = std::path::PathBuf::from(
+        junction_attester::AttesterConfig::load(&env.evm.attester_configs[0])
+            .unwrap()
+            .attester_key_file,
+    );
     let endpoint = env.evm.chain("evm-a").unwrap().anvil.endpoint();
     let (ok, out) = junction_tests::run_cli(&[
         "attest",
@@ -684,7 +759,16 @@ impl Env {
 /// packet on the channel still flows; one over the rate limit waits and times out.
 #[test]
 fn timeouts_and_policy_error_acks_on_an_ordered_route() {
-    let Some(mut env) = setup(31_900, true) else {
+    // Some packets are relayed by hand, with headers the test signs as the members: the
+    // attesters run apart, with the relayer.
+    let Some(mut env) = setup_with(
+        31_900,
+        EvmNetOptions {
+            ordered: true,
+            attesters_in_nodes: false,
+            ..Default::default()
+        },
+    ) else {
         return;
     };
     let user = env.user();
@@ -736,6 +820,7 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
 
     // Rule (a): the proof reaches the hub after the destination's deadline.
     env.kill_relayer();
+    env.kill_attesters();
     let deadline = env.rt.block_on(env.evm.time_ms("evm-b")).unwrap() + 2_500;
     let p3 = env.send(
         "evm-a",
@@ -829,6 +914,7 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
     // Order on the ordered route B → A: the hub refuses a packet ahead of its turn by
     // name; the relayer then brings both, in order.
     env.kill_relayer();
+    env.kill_attesters();
     let t = env.far("evm-a");
     let o1 = env.send("evm-b", "evm-a", recipient, 1, t);
     let o2 = env.send("evm-b", "evm-a", recipient, 2, t);
@@ -1566,15 +1652,20 @@ fn attesters_are_rotated_by_a_vote_and_packets_flow_under_the_new_set() {
     let (stale, _) = env.update("evm-a");
     let e = env.relay(&key, vec![stale]).unwrap_err();
     assert_eq!(error_name(&e), "signer_not_attester", "{e}");
-    // The relayer gets the new attesters' keys; the packet then flows.
-    for c in &env.evm.relayer.chains {
-        assert_eq!(c.attester_key_files.len(), new_keys.len());
-        for (path, k) in c.attester_key_files.iter().zip(&new_keys) {
-            junction_hub::config::AttestationKeyFile::from_key(k)
-                .save(std::path::Path::new(path))
-                .unwrap();
-        }
+    // Each member's attester gets its new key (its node reads the configuration again
+    // when it changes); the packet then flows. The relayer's configuration names none.
+    assert_eq!(env.evm.attester_configs.len(), new_keys.len());
+    for (path, k) in env.evm.attester_configs.iter().zip(&new_keys) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let config = junction_attester::AttesterConfig::load(path).unwrap();
+        junction_hub::config::AttestationKeyFile::from_key(k)
+            .save(std::path::Path::new(&config.attester_key_file))
+            .unwrap();
+        std::fs::remove_file(path).unwrap();
+        std::fs::write(path, text).unwrap();
     }
+    let relayer_toml = std::fs::read_to_string(&env.evm.relayer_toml).unwrap();
+    assert!(!relayer_toml.contains("attester"), "{relayer_toml}");
     let recipient = Address::repeat_byte(0x64);
     let t = env.far("evm-b");
     let sent = env.send("evm-a", "evm-b", recipient, 15, t);
@@ -2283,7 +2374,6 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixture_ledgers_reach_an_app_on_an
             gateway: String::new(),
             deploy_block: 0,
             sender_key_file: String::new(),
-            attester_key_files: Vec::new(),
             qbft: false,
         });
     }
@@ -2364,4 +2454,118 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixture_ledgers_reach_an_app_on_an
         env.relayer_log()
     );
     drop(processes);
+}
+
+/// Attested headers are signed by the members' attesters, each its own process reading
+/// anvil itself, and gathered by the hub (k = 2 of n = 3); the relayer holds no attester key.
+/// A relayer's header the chain never produced is refused whatever way it comes; one
+/// attester down, packets flow; two down, they wait without loss and resume when one
+/// restarts; an attester signing two headers at one height freezes the client.
+#[test]
+fn members_attesters_move_attested_clients_without_the_relayer() {
+    use junction_light_clients::evm::attested::{
+        sign_attested_header, AttestedHeader, SignedAttestedHeader,
+    };
+    use junction_spec::relay::HeaderAttestation;
+    let Some(mut env) = setup_with(
+        34_300,
+        EvmNetOptions {
+            attesters: 3,
+            attesters_in_nodes: false,
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    let relayer_toml = std::fs::read_to_string(&env.evm.relayer_toml).unwrap();
+    assert!(!relayer_toml.contains("attester"), "{relayer_toml}");
+    let recipient = Address::repeat_byte(0x71);
+    let chain = junction_spec::ChainId::new("evm-a").unwrap();
+
+    // A header the chain never produced (the latest block with another state root): as a
+    // relayer's update with no attester signature, with a key of its own, or as an
+    // attestation by that key, each refused by name.
+    let key = env.relayer_key();
+    let a = env.adapter("evm-a");
+    let latest = env.rt.block_on(a.latest_height()).unwrap();
+    let mut forged: AttestedHeader = env.rt.block_on(a.attested_header(latest)).unwrap();
+    forged.state_root = [0xee; 32];
+    let own = k256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap();
+    let own_sig = sign_attested_header(&own, &forged).unwrap();
+    for (signatures, name) in [
+        (vec![], "insufficient_signatures"),
+        (vec![own_sig], "signer_not_attester"),
+    ] {
+        let update = RelayMsg::UpdateClient {
+            chain: chain.clone(),
+            header: SignedAttestedHeader {
+                header: forged,
+                signatures,
+                full_header: None,
+            }
+            .to_bytes(),
+        };
+        let e = env.relay(&key, vec![update]).unwrap_err();
+        assert_eq!(error_name(&e), name, "{e}");
+    }
+    let attest = |header: &AttestedHeader, k: &k256::ecdsa::SigningKey| TxKind::Attest {
+        chain: chain.clone(),
+        attestations: vec![HeaderAttestation {
+            header: header.to_bytes(),
+            signature: sign_attested_header(k, header).unwrap(),
+        }],
+    };
+    let e = env.submit(&key, attest(&forged, &own)).unwrap_err();
+    assert_eq!(error_name(&e), "signer_not_attester", "{e}");
+    let before = env.client_state("evm-a")["latest_height"].as_u64().unwrap();
+
+    // All three attesters: packets flow, the client moving with the chain.
+    env.start_relayer();
+    let t = env.far("evm-b");
+    let p1 = env.send("evm-a", "evm-b", recipient, 1, t);
+    env.expect_delivered(&p1, "evm-a", "evm-b", recipient, 1);
+    assert!(env.client_state("evm-a")["latest_height"].as_u64().unwrap() > before);
+
+    // One down (SIGKILL): two of three still agree.
+    env.kill_attester(0);
+    let p2 = env.send("evm-a", "evm-b", recipient, 2, t);
+    env.expect_delivered(&p2, "evm-a", "evm-b", recipient, 3);
+
+    // Two down: nothing moves the clients, and the packet waits.
+    env.kill_attester(1);
+    std::thread::sleep(Duration::from_secs(2));
+    let stalled = env.client_state("evm-a")["latest_height"].as_u64().unwrap();
+    let p3 = env.send("evm-a", "evm-b", recipient, 4, t);
+    std::thread::sleep(Duration::from_secs(8));
+    let held = env.client_state("evm-a")["latest_height"].as_u64().unwrap();
+    assert!(
+        held < p3.height,
+        "one attester moved the client: {held} ≥ {}",
+        p3.height
+    );
+    assert!(
+        held <= stalled + 1,
+        "the client moved while stalled: {stalled} → {held}"
+    );
+    let l = env.lifecycle(&p3, "evm-a", "evm-b");
+    assert_eq!((l.outcome.clone(), l.delivered), (None, None), "{l:?}");
+    // A restart resumes: the packet completes, once.
+    env.start_attester(1);
+    env.expect_delivered(&p3, "evm-a", "evm-b", recipient, 7);
+
+    // Attester 2 signs two different headers at one height: the client freezes.
+    let k2 = env.evm.attester_keys[2].clone();
+    let mut one = forged;
+    one.number = held + 10_000;
+    let mut other = one;
+    other.hash = [0x77; 32];
+    env.submit(&key, attest(&one, &k2)).unwrap();
+    env.submit(&key, attest(&other, &k2)).unwrap();
+    let state = env.client_state("evm-a");
+    assert_eq!(state["status"], "frozen", "{state}");
+    assert_eq!(state["frozen_height"], one.number, "{state}");
+    let e = env
+        .submit(&key, attest(&one, &env.evm.attester_keys[1]))
+        .unwrap_err();
+    assert_eq!(error_name(&e), "client_frozen", "{e}");
 }

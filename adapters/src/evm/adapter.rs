@@ -154,9 +154,7 @@ fn rpc(e: impl std::fmt::Display) -> AdapterError {
 }
 
 /// Checks that `url` is `http://127.0.0.1:<port>[/...]`.
-pub(crate) fn loopback_url(
-    url: &str,
-) -> Result<alloy::transports::http::reqwest::Url, AdapterError> {
+pub fn loopback_url(url: &str) -> Result<alloy::transports::http::reqwest::Url, AdapterError> {
     let parsed: alloy::transports::http::reqwest::Url = url
         .parse()
         .map_err(|e| AdapterError::InvalidConfig(format!("rpc_url {url:?}: {e}")))?;
@@ -244,11 +242,6 @@ impl EvmAdapter {
     /// Connects to the node and checks that it follows `config.evm_chain_id`.
     pub async fn connect(config: EvmAdapterConfig) -> Result<Self, AdapterError> {
         let url = loopback_url(&config.rpc_url)?;
-        if config.attester_keys.is_empty() && !config.qbft {
-            return Err(AdapterError::InvalidConfig(
-                "no attester keys: an attested header needs at least one signature".into(),
-            ));
-        }
         let attesters: Vec<[u8; 20]> = config
             .attester_keys
             .iter()
@@ -773,6 +766,10 @@ impl Adapter for EvmAdapter {
 
     fn sequential_headers(&self) -> bool {
         self.qbft
+    }
+
+    fn relays_headers(&self) -> bool {
+        self.qbft || !self.attester_keys.is_empty()
     }
 
     async fn header_update(&self, height: u64) -> Result<Vec<u8>, AdapterError> {

@@ -663,10 +663,7 @@ impl AttestedClient {
 
     /// Signers of a signed header of the followed chain (any number of them) whose full
     /// header, when carried, is the attested one.
-    fn check_signers(
-        &self,
-        signed: &SignedAttestedHeader,
-    ) -> Result<Vec<[u8; 20]>, AttestedError> {
+    fn check_signers(&self, signed: &SignedAttestedHeader) -> Result<Vec<[u8; 20]>, AttestedError> {
         self.check_chain(&signed.header)?;
         let signers = self.set.signers(&signed.header, &signed.signatures)?;
         if let Some(rlp) = &signed.full_header {
