@@ -109,7 +109,7 @@ pub enum Command {
         command: crate::govcli::RegistryCommand,
     },
     /// Attest an EVM header with a council member's attester key: prints the attested
-    /// fields, the digest and the 65-byte signature a relayer puts in an `UpdateClient`.
+    /// fields, the digest and the 65-byte signature (what an `Attest` transaction carries).
     Attest {
         /// EVM JSON-RPC endpoint (127.0.0.1).
         #[arg(long)]

@@ -514,8 +514,8 @@ pub async fn setup_with_anvil_args(
     // Each attester sends from an account of its own, admitted by vote: not the member's
     // voting key, which a process running unattended should not hold.
     let mut attester_accounts = Vec::new();
-    for i in 0..attesters.len() {
-        let home = Home::new(&homes[i]);
+    for (i, home) in homes.iter().take(attesters.len()).enumerate() {
+        let home = Home::new(home);
         let path = home.keys_dir().join("attester-account.json");
         let key = KeyFile::generate(&format!("attester{i}"));
         key.save(&path)?;

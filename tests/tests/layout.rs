@@ -49,6 +49,17 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("adapters", &["junction-spec", "junction-light-clients"]),
+    // A member's attester, like the relayer, reaches the hub only through the RPC client.
+    (
+        "attester",
+        &[
+            "junction-spec",
+            "junction-light-clients",
+            "junction-rpc",
+            "junction-keys",
+            "junction-adapters",
+        ],
+    ),
     // The relayer talks to the hub only through the typed RPC client: never the node crate.
     (
         "relayer",
@@ -74,6 +85,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-rpc",
             "junction-keys",
             "junction-relayer",
+            "junction-attester",
             "junction-adapters",
         ],
     ),
@@ -87,6 +99,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-rpc",
             "junction-keys",
             "junction-relayer",
+            "junction-attester",
             "junction-devtools",
         ],
     ),

@@ -83,8 +83,9 @@ pub struct EvmAdapterConfig {
     pub gateway: Address,
     /// The block the gateway was deployed in (event scans start there).
     pub deploy_block: u64,
-    /// The attester keys this adapter signs headers with (in a local testnet, one per
-    /// council member; in production each attester signs on its own machine).
+    /// Attester keys this adapter signs headers with: for tests and benchmarks that play
+    /// every member. A relayer passes none (each member's attester signs on its own
+    /// machine); the adapter then sends no header updates (`relays_headers` is false).
     pub attester_keys: Vec<SigningKey>,
     /// The funded key that pays the gas of `deliver` (it is trusted with nothing else).
     pub sender_key: SigningKey,
@@ -773,6 +774,11 @@ impl Adapter for EvmAdapter {
     }
 
     async fn header_update(&self, height: u64) -> Result<Vec<u8>, AdapterError> {
+        if !self.relays_headers() {
+            return Err(AdapterError::InvalidConfig(
+                "this adapter holds no attester key: the members' attesters sign the chain's headers and the hub gathers them".into(),
+            ));
+        }
         let bytes = if self.qbft {
             self.checked_header(height).await?.0
         } else {
