@@ -359,13 +359,110 @@ async fn run(dir: &Path, exe: &Path, opts: &E2eOptions) -> eyre::Result<()> {
     watcher.abort();
     crate::testnet::stop_child(&mut relayer).await;
     let (lat, load, thr, observed) = outcome?;
+    println!("measuring attestation: 15 s of chain A's blocks reaching the hub's client...");
+    let attest = attestation_cost(&net, &a, Duration::from_secs(15)).await?;
     println!("measuring deliver gas at batch 1, 10, 100 on a fresh gateway...");
     let mut controlled = Vec::new();
     for batch in [1usize, 10, 100] {
         controlled.push((batch, controlled_gas(batch).await?));
     }
     report(opts, &lat, &load, &thr, &observed, &controlled);
+    attest.print(net.attester_keys.len());
     Ok(())
+}
+
+/// What the members' attesters cost per header of an attested chain.
+#[derive(Debug, Clone)]
+struct AttestationCost {
+    /// Block first seen on the chain's node → the hub's client holds it, ms, sorted.
+    lag_ms: Vec<f64>,
+    /// `Attest` transactions committed for the chain in the window.
+    txs: u64,
+    /// Heights the client moved in the window.
+    headers: u64,
+}
+
+impl AttestationCost {
+    fn print(&self, attesters: usize) {
+        println!(
+            "attestation of chain A ({attesters} attesters): {} Attest txs for {} headers = {:.2} hub txs/header; block seen → client holds it p50 {} / p99 {} ({} blocks)",
+            self.txs,
+            self.headers,
+            self.txs as f64 / self.headers.max(1) as f64,
+            ms(pct(&self.lag_ms, 50.0)),
+            ms(pct(&self.lag_ms, 99.0)),
+            self.lag_ms.len()
+        );
+    }
+}
+
+/// Watches chain A's head and the hub's client of it for `window`: when each new block is
+/// first seen on the node and when the client first holds it, and the `Attest`
+/// transactions the hub committed for the chain meanwhile.
+async fn attestation_cost(
+    net: &EvmNet,
+    a: &EvmAdapter,
+    window: Duration,
+) -> eyre::Result<AttestationCost> {
+    use junction_rpc::methods::{BlockEvents, ClientStateParams, GetClientState, Height, Status};
+    let hub = junction_rpc::RpcClient::new(net.hub_rpc.clone());
+    let chain = evmnet::chain_name(0);
+    let client_height = || async {
+        hub.call::<GetClientState>(&ClientStateParams {
+            chain: chain.clone(),
+        })
+        .await
+        .map(|c| c.latest_height)
+    };
+    let hub_height = || async {
+        hub.call::<Status>(&junction_rpc::methods::NoParams {})
+            .await
+            .map(|s| s.height)
+    };
+    let first_hub = hub_height().await?;
+    let first_client = client_height().await?;
+    let mut seen: BTreeMap<u64, Instant> = BTreeMap::new();
+    let mut lag_ms = Vec::new();
+    let start = Instant::now();
+    let mut head = a.latest_height().await.map_err(|e| eyre!("{e}"))?;
+    while start.elapsed() < window {
+        let h = a.latest_height().await.map_err(|e| eyre!("{e}"))?;
+        let now = Instant::now();
+        for n in head + 1..=h {
+            seen.insert(n, now);
+        }
+        head = head.max(h);
+        let held = client_height().await?;
+        let done: Vec<u64> = seen.range(..=held).map(|(n, _)| *n).collect();
+        for n in done {
+            if let Some(t) = seen.remove(&n) {
+                lag_ms.push(now.duration_since(t).as_secs_f64() * 1000.0);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let last_client = client_height().await?;
+    let last_hub = hub_height().await?;
+    let mut txs = 0u64;
+    for height in first_hub + 1..=last_hub {
+        let events = hub.call::<BlockEvents>(&Height { height }).await?;
+        txs += events
+            .events
+            .iter()
+            .filter(|e| {
+                e.kind == "client/attested"
+                    && e.attributes
+                        .iter()
+                        .any(|(k, v)| k == "chain" && *v == chain)
+            })
+            .count() as u64;
+    }
+    lag_ms.sort_by(f64::total_cmp);
+    Ok(AttestationCost {
+        lag_ms,
+        txs,
+        headers: last_client.saturating_sub(first_client),
+    })
 }
 
 #[derive(Debug, Clone)]
