@@ -234,9 +234,12 @@ pub struct Attester {
     account: PrivateKey,
     key: k256::ecdsa::SigningKey,
     chains: Vec<ChainReader>,
-    /// The highest height signed per chain (not signed again after a failure to submit
-    /// only if the hub holds it).
+    /// Per chain, the highest height whose attestation the hub committed (after a failed
+    /// submission the same heights are signed and sent again).
     signed: BTreeMap<ChainId, u64>,
+    /// The last failure logged per chain: a failure that repeats every cycle (a frozen
+    /// client, a node down) is logged when it starts and when it ends, not every cycle.
+    failing: BTreeMap<ChainId, String>,
     poll: Duration,
 }
 
@@ -262,6 +265,7 @@ impl Attester {
                 .map(ChainReader::new)
                 .collect::<eyre::Result<_>>()?,
             signed: BTreeMap::new(),
+            failing: BTreeMap::new(),
             poll: Duration::from_millis(config.poll_ms),
         })
     }
@@ -278,17 +282,30 @@ impl Attester {
         for i in 0..self.chains.len() {
             let id = self.chains[i].id.clone();
             match self.attest_chain(i).await {
-                Ok(heights) if heights.is_empty() => {}
                 Ok(heights) => {
-                    debug!(
-                        chain = id.as_str(),
-                        from = heights[0],
-                        count = heights.len(),
-                        "attested"
-                    );
-                    done.push(Attested { chain: id, heights });
+                    if self.failing.remove(&id).is_some() {
+                        info!(chain = id.as_str(), "attesting again");
+                    }
+                    if let Some(first) = heights.first() {
+                        debug!(
+                            chain = id.as_str(),
+                            from = first,
+                            count = heights.len(),
+                            "attested"
+                        );
+                        done.push(Attested { chain: id, heights });
+                    }
                 }
-                Err(e) => warn!(chain = id.as_str(), "not attested this cycle: {e:#}"),
+                Err(e) => {
+                    let text = format!("{e:#}");
+                    if self.failing.get(&id) != Some(&text) {
+                        warn!(
+                            chain = id.as_str(),
+                            "not attested (until this changes): {text}"
+                        );
+                        self.failing.insert(id, text);
+                    }
+                }
             }
         }
         done
