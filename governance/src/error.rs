@@ -65,6 +65,17 @@ pub enum GovError {
     /// No registered chain has that id.
     #[error("unknown chain")]
     UnknownChain,
+    /// A remote chain's `via` is not a registered Junction hub.
+    #[error(
+        "a remote chain is reached through a registered junction_hub chain, and this one is not"
+    )]
+    NotAHub,
+    /// The id is already a chain on this hub, registered or remote.
+    #[error("the chain id is already in use on this hub (registered or remote)")]
+    ChainExists,
+    /// A route to or from a remote chain must be unordered.
+    #[error("a route to or from a chain under another hub must be unordered")]
+    RemoteRouteOrdered,
     /// The route is closed; it cannot be paused.
     #[error("the route is closed")]
     RouteClosed,
@@ -131,6 +142,9 @@ impl GovError {
             GovError::DuplicateVote => "duplicate_vote",
             GovError::UnknownRoute => "unknown_route",
             GovError::UnknownChain => "unknown_chain",
+            GovError::NotAHub => "not_a_hub",
+            GovError::ChainExists => "chain_exists",
+            GovError::RemoteRouteOrdered => "remote_route_ordered",
             GovError::RouteClosed => "route_closed",
             GovError::AlreadyPaused => "already_paused",
             GovError::AlreadyFrozen => "already_frozen",
@@ -149,6 +163,13 @@ impl GovError {
 /// A broken invariant of the council state.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum InvariantViolation {
+    /// A remote chain shares an id with a registered chain, or is not reached through a
+    /// registered `junction_hub` chain.
+    #[error("remote chain {chain} clashes with a registered chain or names no registered hub")]
+    RemoteChainInvalid {
+        /// The remote chain.
+        chain: ChainId,
+    },
     /// The governance parameters break their rules (among them `threshold > 1/2`).
     #[error("governance parameters: {0}")]
     Params(ParamsError),
@@ -310,6 +331,7 @@ impl InvariantViolation {
             InvariantViolation::Bounds(_) => "genesis_bounds_violated",
             InvariantViolation::AccountsNotSorted => "accounts_not_sorted",
             InvariantViolation::OrderingConflict { .. } => "ordering_conflict",
+            InvariantViolation::RemoteChainInvalid { .. } => "remote_chain_invalid",
         }
     }
 }

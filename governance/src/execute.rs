@@ -69,7 +69,7 @@ impl Council {
                 if self.chains.contains_key(&chain) {
                     return Err(format!("chain {chain} is already registered"));
                 }
-                if self.chains.len() >= MAX_CHAINS {
+                if self.chains.len() + self.remote_chains.len() >= MAX_CHAINS {
                     return Err(format!("the chain registry is full ({MAX_CHAINS})"));
                 }
                 self.chains.insert(
@@ -83,6 +83,17 @@ impl Council {
                     "chain_registered",
                     id,
                     format!("chain={chain} kind={}", registration.kind),
+                )
+            }
+            ProposalKind::RegisterRemoteChain { chain, via } => {
+                if self.chains.len() + self.remote_chains.len() >= MAX_CHAINS {
+                    return Err(format!("the chain registry is full ({MAX_CHAINS})"));
+                }
+                self.remote_chains.insert(chain.clone(), via.clone());
+                effect(
+                    "remote_chain_registered",
+                    id,
+                    format!("chain={chain} via={via}"),
                 )
             }
             ProposalKind::FreezeClient { chain } => self.set_frozen(id, chain, true),

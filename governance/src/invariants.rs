@@ -179,6 +179,14 @@ impl Council {
                     error,
                 })?;
         }
+        for (id, via) in &self.remote_chains {
+            let hub = self.chains.get(via);
+            if self.chains.contains_key(id)
+                || hub.is_none_or(|c| c.registration.kind != junction_spec::LedgerKind::JunctionHub)
+            {
+                return Err(InvariantViolation::RemoteChainInvalid { chain: id.clone() });
+            }
+        }
         for (id, route) in &self.routes {
             route
                 .policy

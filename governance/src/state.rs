@@ -27,7 +27,7 @@ use crate::{
 use junction_spec::encoding::decode_sorted;
 
 /// Format version of the council state encoding.
-pub const COUNCIL_STATE_VERSION: u8 = 2;
+pub const COUNCIL_STATE_VERSION: u8 = 3;
 
 /// The starting state of the council.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +148,9 @@ pub struct Council {
     /// Pending emergency-freeze signatures per chain; lists are non-empty, sorted by org.
     pub(crate) freeze_signatures: BTreeMap<ChainId, Vec<EmergencySignature>>,
     pub(crate) upgrade: Option<ScheduledUpgrade>,
+    /// Chains under other Junction hubs, each with the registered `junction_hub` chain it
+    /// is reached through (`spec/hub-to-hub.md`).
+    pub(crate) remote_chains: BTreeMap<ChainId, ChainId>,
 }
 
 impl Council {
@@ -253,6 +256,7 @@ impl Council {
             pause_signatures: BTreeMap::new(),
             freeze_signatures: BTreeMap::new(),
             upgrade: None,
+            remote_chains: BTreeMap::new(),
         };
         council.check_invariants().map_err(GovError::Invariant)?;
         Ok(council)
@@ -358,6 +362,16 @@ impl Council {
     /// The client of chain `id`.
     pub fn chain(&self, id: &ChainId) -> Option<&ClientState> {
         self.chains.get(id)
+    }
+
+    /// The hub a remote chain is reached through, if `id` is registered as remote.
+    pub fn remote_chain(&self, id: &ChainId) -> Option<&ChainId> {
+        self.remote_chains.get(id)
+    }
+
+    /// Every remote chain and the hub it is reached through, by chain id.
+    pub fn remote_chains(&self) -> impl Iterator<Item = (&ChainId, &ChainId)> {
+        self.remote_chains.iter()
     }
 
     /// Every route, by id.
@@ -708,11 +722,37 @@ impl Council {
                 .map_err(GovError::InvalidProposal),
             ProposalKind::OpenRoute { route, policy }
             | ProposalKind::UpdateRoute { route, policy } => {
+                let remote = |c: &ChainId| self.remote_chains.contains_key(c);
+                if policy.ordered && (remote(&policy.source_chain) || remote(&policy.dest_chain)) {
+                    return Err(GovError::RemoteRouteOrdered);
+                }
                 check_route_against(&self.params, &self.routes, route, policy)
             }
-            ProposalKind::RegisterChain(registration) => clients
-                .check(registration, None)
-                .map_err(GovError::ClientRefused),
+            ProposalKind::RegisterChain(registration) => {
+                if self.remote_chains.contains_key(&registration.chain_id) {
+                    return Err(GovError::ChainExists);
+                }
+                clients
+                    .check(registration, None)
+                    .map_err(GovError::ClientRefused)
+            }
+            ProposalKind::RegisterRemoteChain { chain, via } => {
+                if self.chains.contains_key(chain) || self.remote_chains.contains_key(chain) {
+                    return Err(GovError::ChainExists);
+                }
+                if self.routes.values().any(|r| {
+                    r.policy.ordered
+                        && (&r.policy.source_chain == chain || &r.policy.dest_chain == chain)
+                }) {
+                    return Err(GovError::RemoteRouteOrdered);
+                }
+                match self.chains.get(via) {
+                    Some(c) if c.registration.kind == junction_spec::LedgerKind::JunctionHub => {
+                        Ok(())
+                    }
+                    _ => Err(GovError::NotAHub),
+                }
+            }
             ProposalKind::ReplaceClient {
                 chain,
                 params,
@@ -1104,6 +1144,11 @@ impl Encode for Council {
                 u.proposal_id.encode_to(out);
             }
         }
+        encode_len(self.remote_chains.len(), out);
+        for (chain, via) in &self.remote_chains {
+            chain.encode_to(out);
+            via.encode_to(out);
+        }
     }
 }
 
@@ -1213,7 +1258,15 @@ impl Decode for Council {
                 })
             }
         };
+        let remote_chains = decode_sorted(
+            r,
+            MAX_CHAINS,
+            "remote chains not strictly sorted by id",
+            |r| Ok((ChainId::decode_from(r)?, ChainId::decode_from(r)?)),
+            |(chain, _)| chain,
+        )?;
         Ok(Council {
+            remote_chains: remote_chains.into_iter().collect(),
             params,
             floors,
             members,

@@ -1293,3 +1293,105 @@ fn accounts_are_admitted_and_removed_by_vote() {
     assert!(!c.is_known_account(&[0x55; 32]));
     c.check_invariants().unwrap();
 }
+
+/// A chain under another Junction hub is registered as reached through a registered
+/// `junction_hub` chain, by more than 2/3 (whoever names the hub names who vouches for the
+/// chain's packets); its id must be free on this hub, and a route to or from it must be
+/// unordered (`spec/hub-to-hub.md`).
+#[test]
+fn a_remote_chain_is_registered_through_a_hub_and_its_routes_are_unordered() {
+    let mut c = weighted(&[2, 1]);
+    let remote = |id: &str, via: &str| ProposalKind::RegisterRemoteChain {
+        chain: chain(id),
+        via: chain(via),
+    };
+    let refused =
+        |c: &mut Council, kind: ProposalKind| c.propose(&key(1), kind, false, 10, 0).unwrap_err();
+    assert_eq!(
+        refused(&mut c, remote("chain-c", "chain-a")).name(),
+        "not_a_hub"
+    );
+    assert_eq!(
+        refused(&mut c, remote("chain-c", "hub-b")).name(),
+        "not_a_hub"
+    );
+    let e = refused(&mut c, remote("hub-b", "hub-b"));
+    assert_eq!(
+        e,
+        GovError::InvalidProposal(ParamsError::RemoteChainIsItsHub)
+    );
+
+    let mut hub = registration("hub-b");
+    hub.kind = LedgerKind::JunctionHub;
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::RegisterChain(hub),
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    c.tick(VOTING_MS + TIMELOCK_MS);
+    assert!(matches!(status(&c, id), ProposalStatus::Executed { .. }));
+    assert_eq!(
+        refused(&mut c, remote("chain-a", "hub-b")).name(),
+        "chain_exists"
+    );
+
+    // 2 of 3 is not more than 2/3; both members pass it.
+    let t = 2 * VOTING_MS;
+    let id = propose_and_vote(
+        &mut c,
+        remote("chain-c", "hub-b"),
+        false,
+        t,
+        &[(1, Yes), (2, No)],
+    );
+    c.tick(t + VOTING_MS);
+    assert_eq!(status(&c, id), ProposalStatus::Rejected);
+    let t = 4 * VOTING_MS;
+    let id = propose_and_vote(
+        &mut c,
+        remote("chain-c", "hub-b"),
+        false,
+        t,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(t + VOTING_MS);
+    let events = c.tick(t + VOTING_MS + TIMELOCK_MS);
+    assert!(matches!(status(&c, id), ProposalStatus::Executed { .. }));
+    assert!(actions(&events).contains(&"remote_chain_registered"));
+    assert_eq!(c.remote_chain(&chain("chain-c")), Some(&chain("hub-b")));
+    assert_eq!(
+        c.chain(&chain("chain-c")),
+        None,
+        "a remote chain has no client here"
+    );
+
+    // Its id is taken, locally and remotely.
+    assert_eq!(
+        refused(&mut c, remote("chain-c", "hub-b")).name(),
+        "chain_exists"
+    );
+    let e = refused(&mut c, ProposalKind::RegisterChain(registration("chain-c")));
+    assert_eq!(e.name(), "chain_exists");
+
+    // Routes to it are unordered.
+    let to_c = |ordered: bool| ProposalKind::OpenRoute {
+        route: route_id("a-to-c"),
+        policy: RoutePolicy {
+            dest_chain: chain("chain-c"),
+            ordered,
+            ..policy()
+        },
+    };
+    assert_eq!(refused(&mut c, to_c(true)).name(), "remote_route_ordered");
+    c.propose(&key(1), to_c(false), false, 10, 6 * VOTING_MS)
+        .unwrap();
+
+    // The registry survives the council's encoding and keeps its invariants.
+    let back = Council::from_bytes(&c.to_bytes()).unwrap();
+    assert_eq!(back.remote_chain(&chain("chain-c")), Some(&chain("hub-b")));
+    assert_eq!(back.to_bytes(), c.to_bytes());
+    c.check_invariants().unwrap();
+}

@@ -355,6 +355,9 @@ tagged_enum!(
 /// Why a governance value (parameters, a route policy, a proposal) is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParamsError {
+    /// A remote chain named as the hub it is reached through.
+    #[error("a remote chain cannot be the hub it is reached through")]
+    RemoteChainIsItsHub,
     /// A fraction has a zero denominator.
     #[error("{what}: the denominator is zero")]
     ZeroDenominator {
@@ -603,6 +606,7 @@ impl ParamsError {
     /// Stable snake_case name of the broken rule (for RPC codes and metrics).
     pub fn name(&self) -> &'static str {
         match self {
+            ParamsError::RemoteChainIsItsHub => "remote_chain_is_its_hub",
             ParamsError::ZeroDenominator { .. } => "zero_denominator",
             ParamsError::FractionAboveOne { .. } => "fraction_above_one",
             ParamsError::ZeroFraction { .. } => "zero_fraction",
@@ -1506,6 +1510,15 @@ pub enum ProposalKind {
         #[serde(with = "crate::serde_hex::array")]
         account: [u8; 32],
     },
+    /// `0x18`: register `chain` as a chain under another Junction hub, `via` (a registered
+    /// `junction_hub` chain): a destination reached through that hub, whose proofs are
+    /// proofs about that hub's log (`spec/hub-to-hub.md`).
+    RegisterRemoteChain {
+        /// The remote chain's id (global across the two hubs).
+        chain: ChainId,
+        /// The hub it lives under.
+        via: ChainId,
+    },
 }
 
 fn check_keys(keys: &[[u8; 32]]) -> Result<(), ParamsError> {
@@ -1625,6 +1638,8 @@ impl ProposalKind {
     pub const TAG_ADMIT_ACCOUNT: u8 = 0x16;
     /// Tag of [`ProposalKind::RemoveAccount`].
     pub const TAG_REMOVE_ACCOUNT: u8 = 0x17;
+    /// Tag of [`ProposalKind::RegisterRemoteChain`].
+    pub const TAG_REGISTER_REMOTE_CHAIN: u8 = 0x18;
 
     /// The tag byte of this kind.
     pub fn tag(&self) -> u8 {
@@ -1652,6 +1667,7 @@ impl ProposalKind {
             ProposalKind::ReplaceClient { .. } => Self::TAG_REPLACE_CLIENT,
             ProposalKind::AdmitAccount { .. } => Self::TAG_ADMIT_ACCOUNT,
             ProposalKind::RemoveAccount { .. } => Self::TAG_REMOVE_ACCOUNT,
+            ProposalKind::RegisterRemoteChain { .. } => Self::TAG_REGISTER_REMOTE_CHAIN,
         }
     }
 
@@ -1681,6 +1697,7 @@ impl ProposalKind {
             ProposalKind::ReplaceClient { .. } => "replace_client",
             ProposalKind::AdmitAccount { .. } => "admit_account",
             ProposalKind::RemoveAccount { .. } => "remove_account",
+            ProposalKind::RegisterRemoteChain { .. } => "register_remote_chain",
         }
     }
 
@@ -1702,6 +1719,7 @@ impl ProposalKind {
                 | ProposalKind::ChangePower { .. }
                 | ProposalKind::SetParams(_)
                 | ProposalKind::RegisterChain(_)
+                | ProposalKind::RegisterRemoteChain { .. }
                 | ProposalKind::ReplaceClient { .. }
                 | ProposalKind::RecoverClient { .. }
         )
@@ -1760,6 +1778,10 @@ impl ProposalKind {
             | ProposalKind::RegisterRelayer { .. }
             | ProposalKind::AdmitAccount { .. }
             | ProposalKind::RemoveAccount { .. } => Ok(()),
+            ProposalKind::RegisterRemoteChain { chain, via } if chain == via => {
+                Err(ParamsError::RemoteChainIsItsHub)
+            }
+            ProposalKind::RegisterRemoteChain { .. } => Ok(()),
         }
     }
 }
@@ -1831,6 +1853,10 @@ impl Encode for ProposalKind {
             }
             ProposalKind::AdmitAccount { account } | ProposalKind::RemoveAccount { account } => {
                 account.encode_to(out)
+            }
+            ProposalKind::RegisterRemoteChain { chain, via } => {
+                chain.encode_to(out);
+                via.encode_to(out);
             }
         }
     }
@@ -1918,6 +1944,10 @@ impl Decode for ProposalKind {
             },
             Self::TAG_REMOVE_ACCOUNT => ProposalKind::RemoveAccount {
                 account: Decode::decode_from(r)?,
+            },
+            Self::TAG_REGISTER_REMOTE_CHAIN => ProposalKind::RegisterRemoteChain {
+                chain: Decode::decode_from(r)?,
+                via: Decode::decode_from(r)?,
             },
             tag => {
                 return Err(DecodeError::InvalidTag {
