@@ -158,6 +158,7 @@ pub fn sample_packet() -> (RouteId, Packet, PacketContext) {
         source_latest_height: 110,
         dest_latest_height: 50,
         dest_latest_time_ms: DEST_TIME_MS,
+        dest_remote: false,
     };
     (
         RouteId::new(ROUTE).expect("constant route id is valid"),

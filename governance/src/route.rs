@@ -396,6 +396,7 @@ pub fn route_choice<'c>(
 pub(crate) fn check_packet(
     route: &Route,
     chains: &BTreeMap<ChainId, ClientState>,
+    remote_chains: &BTreeMap<ChainId, ChainId>,
     params: &GovParams,
     packet: &Packet,
     ctx: &PacketContext,
@@ -409,10 +410,15 @@ pub(crate) fn check_packet(
     if packet.source_chain != policy.source_chain || packet.dest_chain != policy.dest_chain {
         return Err(PolicyRejection::ChainMismatch);
     }
-    let (Some(source), Some(dest)) = (
-        chains.get(&policy.source_chain),
-        chains.get(&policy.dest_chain),
-    ) else {
+    // A chain under another hub stands here as the hub it is reached through: its client
+    // freezes, its checkpoints confirm.
+    let resolve = |id: &ChainId| {
+        chains
+            .get(id)
+            .or_else(|| remote_chains.get(id).and_then(|via| chains.get(via)))
+    };
+    let (Some(source), Some(dest)) = (resolve(&policy.source_chain), resolve(&policy.dest_chain))
+    else {
         return Err(PolicyRejection::NoRoute);
     };
     if !policy.allows_source_app(&packet.source_app) {
@@ -448,9 +454,10 @@ pub(crate) fn check_packet(
     if source.frozen || dest.frozen {
         return Err(PolicyRejection::ClientFrozen);
     }
-    if packet
-        .timeout
-        .is_reached(ctx.dest_latest_height, ctx.dest_latest_time_ms)
+    if !ctx.dest_remote
+        && packet
+            .timeout
+            .is_reached(ctx.dest_latest_height, ctx.dest_latest_time_ms)
     {
         return Err(PolicyRejection::TimeoutReached);
     }
@@ -459,7 +466,9 @@ pub(crate) fn check_packet(
         .timeout
         .time_ms
         .saturating_sub(ctx.dest_latest_time_ms);
-    if remaining_ms < policy.min_timeout_ms {
+    // A chain under another hub: that hub judges the deadline (a packet already past it
+    // gets its timeout there), so only the upper bound is this hub's.
+    if remaining_ms < policy.min_timeout_ms && !ctx.dest_remote {
         return Err(PolicyRejection::TimeoutTooShort {
             remaining_ms,
             min_ms: policy.min_timeout_ms,

@@ -932,7 +932,14 @@ impl Council {
             .routes
             .get(route)
             .ok_or(PolicyRejection::UnknownRoute)?;
-        check_packet(r, &self.chains, &self.params, packet, ctx)
+        check_packet(
+            r,
+            &self.chains,
+            &self.remote_chains,
+            &self.params,
+            packet,
+            ctx,
+        )
     }
 
     /// Checks `packet` like [`Council::check_packet`], then takes one message and the

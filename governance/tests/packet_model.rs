@@ -345,6 +345,7 @@ impl World {
             dest: Some(DestHead {
                 height: self.hub_b.0,
                 time_ms: self.hub_b.1,
+                remote: false,
             }),
             bindings: Bindings::default(),
         });
@@ -392,6 +393,7 @@ impl World {
             packet: p.clone(),
             dest_height: self.b.height,
             dest_time_ms: self.b.time_ms,
+            decided_remotely: false,
             bindings: Bindings::default(),
         });
         let past = p.timeout.is_reached(self.b.height, self.b.time_ms);

@@ -32,6 +32,7 @@ fn dest_head() -> Option<DestHead> {
     Some(DestHead {
         height: 100,
         time_ms: DEST_TIME_MS,
+        remote: false,
     })
 }
 
@@ -100,6 +101,7 @@ fn timeout(p: &Packet) -> PacketInput {
         packet: p.clone(),
         dest_height: 100,
         dest_time_ms: p.timeout.time_ms,
+        decided_remotely: false,
         bindings: BINDINGS,
     })
 }
@@ -338,6 +340,7 @@ fn recv_after_the_destination_passed_the_deadline_is_timed_out_on_arrival() {
             dest: Some(DestHead {
                 height: 100,
                 time_ms: p.timeout.time_ms,
+                remote: false,
             }),
             bindings: BINDINGS,
         });
@@ -543,6 +546,7 @@ fn rejections_a_relayer_or_time_can_change_are_retryable() {
                 dest: Some(DestHead {
                     height: 1,
                     time_ms: 1,
+                    remote: false,
                 }),
                 ..base.clone()
             },
@@ -743,6 +747,7 @@ fn timeout_before_the_deadline_is_not_yet_timed_out() {
         packet: p.clone(),
         dest_height: 1_000_000,
         dest_time_ms: p.timeout.time_ms - 1,
+        decided_remotely: false,
         bindings: BINDINGS,
     });
     let err = refused(&mut s, &mut c, &early, "not_yet_timed_out");
@@ -761,6 +766,7 @@ fn timeout_before_the_deadline_is_not_yet_timed_out() {
         packet: by_height.clone(),
         dest_height: 500,
         dest_time_ms: DEST_TIME_MS,
+        decided_remotely: false,
         bindings: BINDINGS,
     });
     assert_eq!(ok(&mut s, &mut c, &at_height), [EntryKind::Timeout]);

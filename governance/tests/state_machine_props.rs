@@ -301,6 +301,7 @@ fn run(c: &mut Council, step: &Step, now: &mut u64) -> Result<Vec<GovEvent>, Str
                 source_latest_height: 5,
                 dest_latest_height: 1,
                 dest_latest_time_ms: 0,
+                dest_remote: false,
             };
             c.execute_packet(route, &packet, &ctx)
                 .map(|()| Vec::new())

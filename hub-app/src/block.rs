@@ -390,7 +390,9 @@ pub fn execute_block_with_memo(
                 .map(|e| gov_event(e, None)),
         );
     }
-    let mut ctx = BlockContext::new(state, council, packets, h.time_ms).with_proof_memo(memo);
+    let mut ctx = BlockContext::new(state, council, packets, h.time_ms)
+        .with_proof_memo(memo)
+        .with_hub_chain(rules.chain_id.clone());
     for (index, (tx, hash)) in block.txs.iter().zip(&hashes.0).enumerate() {
         validate_tx(&rules.chain_id, ctx.state(), tx)
             .map_err(|error| BlockError::BadTx { index, error })?;

@@ -5,7 +5,7 @@
 
 use junction_governance::Council;
 use junction_packets::PacketState;
-use junction_spec::Hash32;
+use junction_spec::{ChainId, Hash32};
 
 use crate::relay::{ProofMemo, RelayExec};
 use crate::state::{Overlay, StateReader, StateWriter as _};
@@ -29,6 +29,11 @@ pub trait ValidationContext {
     /// then names a message's proof by the transaction and the message's index, which fix
     /// its bytes, instead of hashing the proof bytes again.
     fn tx_hash(&self) -> Option<&Hash32> {
+        None
+    }
+    /// This hub's own chain id, when the caller has it: entries another hub logged for
+    /// this one are bound to it (`spec/hub-to-hub.md`).
+    fn hub_chain(&self) -> Option<&ChainId> {
         None
     }
 }
@@ -55,6 +60,7 @@ pub struct AdmissionContext<'a> {
     now_ms: u64,
     memo: Option<&'a dyn ProofMemo>,
     tx_hash: Option<Hash32>,
+    hub_chain: Option<ChainId>,
 }
 
 impl<'a> AdmissionContext<'a> {
@@ -77,7 +83,14 @@ impl<'a> AdmissionContext<'a> {
             now_ms,
             memo: None,
             tx_hash: None,
+            hub_chain: None,
         }
+    }
+
+    /// The same on the hub with chain id `id`.
+    pub fn with_hub_chain(mut self, id: ChainId) -> Self {
+        self.hub_chain = Some(id);
+        self
     }
 
     /// The same, remembering passed proof checks in `memo` (the block that carries the
@@ -113,6 +126,9 @@ impl ValidationContext for AdmissionContext<'_> {
     fn tx_hash(&self) -> Option<&Hash32> {
         self.tx_hash.as_ref()
     }
+    fn hub_chain(&self) -> Option<&ChainId> {
+        self.hub_chain.as_ref()
+    }
 }
 
 /// A block's execution: an overlay of writes over the committed state, the council as the
@@ -126,6 +142,7 @@ pub struct BlockContext<'a> {
     now_ms: u64,
     memo: Option<&'a dyn ProofMemo>,
     tx_hash: Option<Hash32>,
+    hub_chain: Option<ChainId>,
 }
 
 impl<'a> BlockContext<'a> {
@@ -144,7 +161,14 @@ impl<'a> BlockContext<'a> {
             now_ms,
             memo: None,
             tx_hash: None,
+            hub_chain: None,
         }
+    }
+
+    /// The same on the hub with chain id `id`.
+    pub fn with_hub_chain(mut self, id: ChainId) -> Self {
+        self.hub_chain = Some(id);
+        self
     }
 
     /// The same, skipping proof checks `memo` holds as passed and remembering new passes.
@@ -173,6 +197,9 @@ impl ValidationContext for BlockContext<'_> {
     fn tx_hash(&self) -> Option<&Hash32> {
         self.tx_hash.as_ref()
     }
+    fn hub_chain(&self) -> Option<&ChainId> {
+        self.hub_chain.as_ref()
+    }
 }
 
 impl ExecutionContext for BlockContext<'_> {
@@ -192,7 +219,8 @@ impl ExecutionContext for BlockContext<'_> {
                 self.now_ms,
             )
             .with_proof_memo(self.memo)
-            .with_tx(self.tx_hash),
+            .with_tx(self.tx_hash)
+            .with_hub_chain(self.hub_chain.clone()),
         )
     }
     fn begin_tx(&mut self, hash: &Hash32) {

@@ -38,6 +38,10 @@ pub use state::*;
 pub use tx::*;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod hub_path_tests;
+
+#[cfg(test)]
 pub(crate) mod testutil {
     use junction_governance::bench::{sample_floors, sample_params};
     use junction_governance::{Council, GovGenesis, Member};

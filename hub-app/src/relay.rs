@@ -29,6 +29,7 @@ use junction_spec::{
 use crate::clients::{can_deliver_to, target_binding, AnyClient, ClientError, PacketSlot};
 use crate::event::Event;
 use crate::state::StateWriter;
+use junction_light_clients::hub::HubEntryProof;
 use std::sync::Arc;
 
 /// Prefix of light-client states.
@@ -128,6 +129,10 @@ pub enum RelayError {
         /// Its message.
         message: String,
     },
+    /// A proof from another hub's log at a hub whose own chain id the caller did not give,
+    /// or through a chain that is not a Junction hub.
+    #[error("{0}")]
+    NotViaThisHub(String),
     /// Attestations name a chain whose client does not follow attesters.
     #[error("chain {0} is not followed through attesters: its client takes no attestations")]
     NotAttested(ChainId),
@@ -158,6 +163,7 @@ impl RelayError {
             RelayError::Malformed { .. } => "malformed_relay_input",
             RelayError::Client { name, .. } => name,
             RelayError::NotAttested(_) => "not_attested_chain",
+            RelayError::NotViaThisHub(_) => "not_via_this_hub",
             RelayError::UnknownHeight(_) => "unknown_height",
             RelayError::MissingCommitmentProof => "missing_commitment_proof",
             RelayError::Packet(e) => e.name(),
@@ -356,6 +362,8 @@ pub struct RelayExec<'v> {
     /// The transaction being run, and the index of its message being run.
     tx: Option<Hash32>,
     msg_index: Option<u64>,
+    /// This hub's chain id (entries other hubs log for it are bound to it).
+    hub_chain: Option<ChainId>,
 }
 
 impl<'v> RelayExec<'v> {
@@ -376,7 +384,15 @@ impl<'v> RelayExec<'v> {
             memo: None,
             tx: None,
             msg_index: None,
+            hub_chain: None,
         }
+    }
+
+    /// The same on the hub with chain id `id` (without it, nothing is proven from another
+    /// hub's log).
+    pub fn with_hub_chain(mut self, id: Option<ChainId>) -> Self {
+        self.hub_chain = id;
+        self
     }
 
     /// The same, remembering passed proof checks in `memo` and skipping those it holds.
@@ -514,6 +530,73 @@ impl RelayExec<'_> {
         Ok(c)
     }
 
+    /// Proves that `packet` was sent: its commitment on its source chain, or, for a source
+    /// under another hub, the `Packet` entry that hub logged for this one. Returns the
+    /// client that judged it (whose latest height counts confirmations).
+    fn prove_commitment(
+        &self,
+        packet: &Packet,
+        proof: &SourceProof,
+    ) -> Result<Arc<LoadedClient>, RelayError> {
+        if let Some(via) = self.council.remote_chain(&packet.source_chain).cloned() {
+            return self.prove_hub_entry(&via, proof, EntryKind::Packet, packet, &[]);
+        }
+        self.prove_slot(
+            &packet.source_chain,
+            proof,
+            PacketSlot::Commitment,
+            &packet.key().hash(),
+            Some(&packet.hash()),
+            &packet.source_app,
+        )
+    }
+
+    /// Proves that the hub `via` logged, for this hub, the entry of `kind` for `packet`
+    /// with `result`: the entry is rebuilt here, bound to this hub, and its RFC 6962
+    /// inclusion checked (a [`HubEntryProof`]) under the checkpoint at `proof.height`, which
+    /// this hub's client of `via` holds. Nothing the relayer says about the entry is taken.
+    fn prove_hub_entry(
+        &self,
+        via: &ChainId,
+        proof: &SourceProof,
+        kind: EntryKind,
+        packet: &Packet,
+        result: &[u8],
+    ) -> Result<Arc<LoadedClient>, RelayError> {
+        let own = self.hub_chain.as_ref().ok_or_else(|| {
+            RelayError::NotViaThisHub("this hub's own chain id is not known here".into())
+        })?;
+        let c = self.usable_client(via)?;
+        let AnyClient::JunctionHub(hub) = &c.client else {
+            return Err(RelayError::NotViaThisHub(format!(
+                "{} is not a Junction hub",
+                via.as_str()
+            )));
+        };
+        let entry = junction_spec::LogEntry::new(
+            kind,
+            junction_spec::hub_target_binding(own),
+            0,
+            packet.clone(),
+            result.to_vec(),
+        );
+        let at =
+            HubEntryProof::from_bytes(&proof.proof).map_err(|error| RelayError::Malformed {
+                what: "hub entry proof",
+                error,
+            })?;
+        use junction_light_clients::LightClient as _;
+        hub.client()
+            .verify_membership(proof.height, &at.index, &entry.to_bytes(), &at.path)
+            .map_err(|e| RelayError::Client {
+                chain: via.clone(),
+                what: "hub entry proof",
+                name: junction_light_clients::NamedError::name(&e),
+                message: e.to_string(),
+            })?;
+        Ok(c)
+    }
+
     /// The chain's client, if it may judge proofs now: not frozen (by a vote or by
     /// misbehaviour) and not expired. Each refusal is one time or a vote lifts, never the
     /// end of a packet.
@@ -624,6 +707,17 @@ impl RelayExec<'_> {
     /// such a packet has no route. A frozen or expired destination client refuses the
     /// message instead (the packet waits for the council to recover the client).
     fn dest_head(&self, chain: &ChainId) -> Result<Option<DestHead>, RelayError> {
+        // A chain under another hub: that hub's latest checkpoint stands for it, and that
+        // hub judges the packet's timeout.
+        if let Some(via) = self.council.remote_chain(chain).cloned() {
+            let c = self.usable_client(&via)?;
+            let height = c.client.latest_height();
+            return Ok(Some(DestHead {
+                height,
+                time_ms: c.client.time_ms_at(height).unwrap_or(0),
+                remote: true,
+            }));
+        }
         match self.council.chain(chain) {
             None => return Ok(None),
             Some(c) if !can_deliver_to(c.registration.kind) => return Ok(None),
@@ -632,7 +726,11 @@ impl RelayExec<'_> {
         let c = self.usable_client(chain)?;
         let height = c.client.latest_height();
         let time_ms = c.client.time_ms_at(height).unwrap_or(0);
-        Ok(Some(DestHead { height, time_ms }))
+        Ok(Some(DestHead {
+            height,
+            time_ms,
+            remote: false,
+        }))
     }
 
     fn bindings(&self, packet: &Packet) -> Bindings {
@@ -640,7 +738,10 @@ impl RelayExec<'_> {
             if let Some(b) = self.bindings.borrow().get(chain) {
                 return *b;
             }
-            let b = target_binding(self.council.chain(chain).map(|c| &c.registration));
+            let b = match self.council.remote_chain(chain) {
+                Some(via) => junction_spec::hub_target_binding(via),
+                None => target_binding(self.council.chain(chain).map(|c| &c.registration)),
+            };
             self.bindings.borrow_mut().insert(chain.clone(), b);
             b
         };
@@ -694,15 +795,7 @@ impl RelayExec<'_> {
             RelayMsg::UpdateClient { chain, header } => self.update_client(chain, header),
             RelayMsg::Misbehaviour { chain, evidence } => self.submit_misbehaviour(chain, evidence),
             RelayMsg::RecvPacket { packet, proof } => {
-                let key_hash = packet.key().hash();
-                let source = self.prove_slot(
-                    &packet.source_chain,
-                    proof,
-                    PacketSlot::Commitment,
-                    &key_hash,
-                    Some(&packet.hash()),
-                    &packet.source_app,
-                )?;
+                let source = self.prove_commitment(packet, proof)?;
                 let dest = self.dest_head(&packet.dest_chain)?;
                 let bindings = self.bindings(packet);
                 self.run_packet_input(PacketInput::Recv(RecvPacket {
@@ -725,14 +818,22 @@ impl RelayExec<'_> {
                     AckKind::ErrorAck
                 };
                 let key_hash = packet.key().hash();
-                self.prove_slot(
-                    &packet.dest_chain,
-                    proof,
-                    PacketSlot::Receipt,
-                    &key_hash,
-                    Some(&ack_commitment(kind.entry_kind(), result)),
-                    &packet.source_app,
-                )?;
+                match self.council.remote_chain(&packet.dest_chain).cloned() {
+                    // The hub the destination lives under logged the outcome for this one.
+                    Some(via) => {
+                        self.prove_hub_entry(&via, proof, kind.entry_kind(), packet, result)?;
+                    }
+                    None => {
+                        self.prove_slot(
+                            &packet.dest_chain,
+                            proof,
+                            PacketSlot::Receipt,
+                            &key_hash,
+                            Some(&ack_commitment(kind.entry_kind(), result)),
+                            &packet.source_app,
+                        )?;
+                    }
+                }
                 let bindings = self.bindings(packet);
                 self.run_packet_input(PacketInput::Ack(AckPacket {
                     packet: packet.clone(),
@@ -747,36 +848,40 @@ impl RelayExec<'_> {
                 commitment,
             } => {
                 let key_hash = packet.key().hash();
-                let dest = self.prove_slot(
-                    &packet.dest_chain,
-                    absence,
-                    PacketSlot::Receipt,
-                    &key_hash,
-                    None,
-                    &packet.source_app,
-                )?;
-                let dest_time_ms = dest
-                    .client
-                    .time_ms_at(absence.height)
-                    .ok_or(RelayError::UnknownHeight(absence.height))?;
+                // Under another hub, the destination's timeout is that hub's to judge: its
+                // `Timeout` entry for this hub is the proof.
+                let remote = self.council.remote_chain(&packet.dest_chain).cloned();
+                let dest_time_ms = match &remote {
+                    Some(via) => {
+                        self.prove_hub_entry(via, absence, EntryKind::Timeout, packet, &[])?;
+                        0
+                    }
+                    None => {
+                        let dest = self.prove_slot(
+                            &packet.dest_chain,
+                            absence,
+                            PacketSlot::Receipt,
+                            &key_hash,
+                            None,
+                            &packet.source_app,
+                        )?;
+                        dest.client
+                            .time_ms_at(absence.height)
+                            .ok_or(RelayError::UnknownHeight(absence.height))?
+                    }
+                };
                 if self.packets.record(&key_hash).is_none() {
                     let proof = commitment
                         .as_ref()
                         .ok_or(RelayError::MissingCommitmentProof)?;
-                    self.prove_slot(
-                        &packet.source_chain,
-                        proof,
-                        PacketSlot::Commitment,
-                        &key_hash,
-                        Some(&packet.hash()),
-                        &packet.source_app,
-                    )?;
+                    self.prove_commitment(packet, proof)?;
                 }
                 let bindings = self.bindings(packet);
                 self.run_packet_input(PacketInput::Timeout(TimeoutPacket {
                     packet: packet.clone(),
                     dest_height: absence.height,
                     dest_time_ms,
+                    decided_remotely: remote.is_some(),
                     bindings,
                 }))
             }
@@ -953,7 +1058,7 @@ pub(crate) mod tests {
 
     /// A registration of chain `id` of `kind` with trust level and threshold 2/3, 10 s of
     /// clock drift, and the trusting period and confirmations given.
-    fn chain_registration(
+    pub(crate) fn chain_registration(
         id: &str,
         kind: LedgerKind,
         trusting_period_ms: u64,
@@ -1331,7 +1436,7 @@ pub(crate) mod tests {
 
     /// Builds the update to a Tendermint block at height 5 signed by the keys given, with
     /// the app hash given.
-    type HeaderAt5 = Box<
+    pub(crate) type HeaderAt5 = Box<
         dyn Fn(
             &[ed25519_consensus::SigningKey],
             &[u8],
@@ -1342,7 +1447,7 @@ pub(crate) mod tests {
     /// 1,000 s), keeping packet commitments in store `junction` under `packets/`: its
     /// registration, the validators' keys, and the update to a block at height 5 (time
     /// 1,010 s) with an app hash, signed by the keys given.
-    fn tendermint_chain() -> (
+    pub(crate) fn tendermint_chain() -> (
         ChainRegistration,
         Vec<ed25519_consensus::SigningKey>,
         HeaderAt5,

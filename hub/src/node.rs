@@ -313,7 +313,8 @@ impl Shared {
                 now,
             )
             .with_proof_memo(&self.proof_verdicts)
-            .with_tx_hash(hash);
+            .with_tx_hash(hash)
+            .with_hub_chain(self.chain_id().clone());
             junction_hub_app::validate_kind(&ctx, &tx)?;
         }
         let next = chain.state.next_nonce(&tx.body.signer_address());

@@ -195,7 +195,9 @@ impl PacketState {
             (None, _, _) => PlanStep::PolicyErrorAck {
                 rejection: PolicyRejection::NoRoute,
             },
-            (Some(dest), _, _) if packet.timeout.is_reached(dest.height, dest.time_ms) => {
+            (Some(dest), _, _)
+                if !dest.remote && packet.timeout.is_reached(dest.height, dest.time_ms) =>
+            {
                 PlanStep::TimeoutOnArrival
             }
             (Some(_), Some(rejection), _) => PlanStep::PolicyErrorAck {
@@ -208,6 +210,7 @@ impl PacketState {
                     source_latest_height: input.source_latest_height,
                     dest_latest_height: dest.height,
                     dest_latest_time_ms: dest.time_ms,
+                    dest_remote: dest.remote,
                 };
                 match routes.check_packet(route, packet, &ctx) {
                     Ok(()) => PlanStep::Deliver { ctx },
@@ -274,9 +277,10 @@ impl PacketState {
     ) -> Result<Plan, PacketError> {
         let packet = &input.packet;
         packet.validate().map_err(PacketError::Malformed)?;
-        if !packet
-            .timeout
-            .is_reached(input.dest_height, input.dest_time_ms)
+        if !input.decided_remotely
+            && !packet
+                .timeout
+                .is_reached(input.dest_height, input.dest_time_ms)
         {
             return Err(PacketError::NotYetTimedOut {
                 height: input.dest_height,

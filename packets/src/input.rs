@@ -35,6 +35,10 @@ pub struct DestHead {
     pub height: u64,
     /// Time of that header, in ms.
     pub time_ms: u64,
+    /// The destination lives under another Junction hub (`spec/hub-to-hub.md`): height and
+    /// time are that hub's latest checkpoint's, and that hub judges the packet's timeout,
+    /// so this hub applies neither timeout rule to it.
+    pub remote: bool,
 }
 
 /// A relayer submits a packet whose commitment the hub proved on the source chain.
@@ -97,6 +101,9 @@ pub struct TimeoutPacket {
     pub dest_height: u64,
     /// Time of the destination header, in ms.
     pub dest_time_ms: u64,
+    /// The timeout was decided by the hub the destination lives under (its `Timeout`
+    /// entry, proven from its log): this hub does not judge the deadline again.
+    pub decided_remotely: bool,
     /// The bindings of the packet's chains.
     pub bindings: Bindings,
 }

@@ -60,6 +60,11 @@ pub struct PacketContext {
     pub dest_latest_height: u64,
     /// Time of that latest destination header, in ms.
     pub dest_latest_time_ms: u64,
+    /// The destination lives under another hub, which judges whether the timeout is
+    /// reached: the latest height and time above are that hub's checkpoint's, and serve
+    /// only the timeout's bounds.
+    #[serde(default)]
+    pub dest_remote: bool,
 }
 
 /// Why a proven packet does not pass its route's policy. A rejection is **final** when the

@@ -156,6 +156,17 @@ pub fn evm_target_binding(evm_chain_id: u64, gateway: &[u8; 20]) -> Hash32 {
     )
 }
 
+/// The binding of another Junction hub: `tagged_hash(TargetBinding, "hub" || its chain
+/// id's bytes)`. Entries a hub logs for a chain under that hub are bound to it, and that
+/// hub rebuilds them with its own chain id when they are proven to it
+/// (`spec/hub-to-hub.md`).
+pub fn hub_target_binding(hub_chain_id: &ChainId) -> Hash32 {
+    crate::hash::tagged_hash_parts(
+        HashTag::TargetBinding,
+        &[b"hub", hub_chain_id.as_str().as_bytes()],
+    )
+}
+
 /// One entry of the hub's message log. Its RFC 6962 leaf is `SHA256(0x00 || encoding)`;
 /// the encoding starts with the target's 32-byte binding, which a gateway does not
 /// receive but supplies itself (see [`LogEntry::delivered_bytes`]).

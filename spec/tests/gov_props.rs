@@ -204,6 +204,8 @@ fn proposal_kind() -> impl Strategy<Value = ProposalKind> {
         }),
         any::<[u8; 32]>().prop_map(|account| ProposalKind::AdmitAccount { account }),
         any::<[u8; 32]>().prop_map(|account| ProposalKind::RemoveAccount { account }),
+        (chain_id(), chain_id())
+            .prop_map(|(chain, via)| ProposalKind::RegisterRemoteChain { chain, via }),
     ]
 }
 
@@ -364,7 +366,7 @@ proptest! {
 
     // Only the 23 defined proposal-kind tags decode.
     #[test]
-    fn proposal_kind_rejects_unknown_tags(tag in prop_oneof![Just(0u8), 0x18u8..=0xff], v in proposal_kind()) {
+    fn proposal_kind_rejects_unknown_tags(tag in prop_oneof![Just(0u8), 0x19u8..=0xff], v in proposal_kind()) {
         let mut bytes = v.to_bytes();
         bytes[0] = tag;
         prop_assert_eq!(

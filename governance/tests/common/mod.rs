@@ -161,6 +161,7 @@ pub fn ctx(now_ms: u64) -> PacketContext {
         source_latest_height: 11,
         dest_latest_height: 100,
         dest_latest_time_ms: DEST_TIME_MS,
+        dest_remote: false,
     }
 }
 

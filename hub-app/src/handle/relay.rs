@@ -88,7 +88,8 @@ pub fn check_relay(
     let mut packets = ctx.packets().clone();
     let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, ctx.now_ms())
         .with_proof_memo(ctx.proof_memo())
-        .with_tx(ctx.tx_hash().copied());
+        .with_tx(ctx.tx_hash().copied())
+        .with_hub_chain(ctx.hub_chain().cloned());
     exec.take_tokens(&address_from_ed25519(signer), msgs.len() as u64)
         .map_err(whole)?;
     for (index, m) in msgs.iter().enumerate() {

@@ -383,6 +383,34 @@ pub fn verify_log_inclusion(
     Ok(())
 }
 
+/// Where an entry sits in another hub's log: what a relayer hands a hub to prove an entry
+/// that hub rebuilds itself from the message (`spec/hub-to-hub.md`). Encoded as
+/// `index u64 ‖ u32 count ‖ audit path (32 bytes each)`, at most
+/// [`MAX_LOG_PROOF_HASHES`] hashes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HubEntryProof {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// Its RFC 6962 audit path under the checkpoint's log root.
+    pub path: Vec<Hash32>,
+}
+
+impl Encode for HubEntryProof {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.index.encode_to(out);
+        junction_spec::encoding::encode_vec(&self.path, out);
+    }
+}
+
+impl Decode for HubEntryProof {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            index: Decode::decode_from(r)?,
+            path: junction_spec::encoding::decode_vec(r, MAX_LOG_PROOF_HASHES)?,
+        })
+    }
+}
+
 /// Split proof bytes into 32-byte hashes (at most [`MAX_LOG_PROOF_HASHES`]).
 pub fn decode_log_proof(bytes: &[u8]) -> Result<Vec<Hash32>, HubError> {
     if !bytes.len().is_multiple_of(32) {
