@@ -263,6 +263,19 @@ mod tests {
         testkit::signed_attested_header(31_337, 0, number, parent, 1_000 + number).header
     }
 
+    /// An attested chain with three registered attesters and k = 2 (2/3 of 3), its
+    /// council and an empty state.
+    fn three_attesters() -> (ChainId, junction_governance::Council, AppState) {
+        let reg = crate::relay::tests::registration(
+            LedgerKind::EvmAttested,
+            3,
+            Fraction { num: 2, den: 3 },
+        );
+        let chain = reg.chain_id.clone();
+        let council = crate::testutil::council_with_chains([1; 32], vec![reg]);
+        (chain, council, AppState::default())
+    }
+
     /// Three registered attesters, k = 2 (2/3 of 3): one attestation keeps, a second by
     /// another attester moves the client, a late third changes nothing; a stranger, another
     /// chain's header or a non-attested chain is refused by name and keeps nothing; an
@@ -270,14 +283,7 @@ mod tests {
     /// the two signed headers are the evidence the state keeps.
     #[test]
     fn k_of_n_attestations_move_the_client_and_an_equivocation_freezes_it() {
-        let reg = crate::relay::tests::registration(
-            LedgerKind::EvmAttested,
-            3,
-            Fraction { num: 2, den: 3 },
-        );
-        let chain = reg.chain_id.clone();
-        let mut council = crate::testutil::council_with_chains([1; 32], vec![reg]);
-        let state = AppState::default();
+        let (chain, mut council, state) = three_attesters();
         let mut view = Overlay::new(&state);
         let mut packets = PacketState::default();
         let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, 1_100_000);
@@ -382,14 +388,7 @@ mod tests {
     /// An attester's kept attestations are bounded: the lowest heights go first.
     #[test]
     fn an_attester_keeps_at_most_its_newest_attestations() {
-        let reg = crate::relay::tests::registration(
-            LedgerKind::EvmAttested,
-            3,
-            Fraction { num: 2, den: 3 },
-        );
-        let chain = reg.chain_id.clone();
-        let mut council = crate::testutil::council_with_chains([1; 32], vec![reg]);
-        let state = AppState::default();
+        let (chain, mut council, state) = three_attesters();
         let mut view = Overlay::new(&state);
         let mut packets = PacketState::default();
         let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, 1_100_000);

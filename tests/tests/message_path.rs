@@ -70,6 +70,22 @@ fn setup_with(base_port: u16, opts: EvmNetOptions) -> Option<Env> {
     })
 }
 
+/// Runs `junction <args>` with its output appended to `log`.
+fn spawn_logged(args: &[&str], log: &std::path::Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(junction_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap()
+}
+
 impl Env {
     /// Starts the relayer (and the attesters, when they run apart and are not running:
     /// without them no attested client moves).
@@ -78,19 +94,11 @@ impl Env {
         if self.attesters_apart {
             self.start_attesters();
         }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.evm.relayer_toml.with_file_name("relayer.log"))
-            .unwrap();
-        let child = Command::new(junction_bin())
-            .args(["relay", "--config", self.evm.relayer_toml.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        self.relayer = Some(child);
+        let toml = &self.evm.relayer_toml;
+        self.relayer = Some(spawn_logged(
+            &["relay", "--config", toml.to_str().unwrap()],
+            &toml.with_file_name("relayer.log"),
+        ));
     }
 
     /// Starts attester `i` as its own process (its configuration was put apart from the
@@ -101,19 +109,10 @@ impl Env {
             self.attesters.resize_with(i + 1, || None);
         }
         assert!(self.attesters[i].is_none(), "attester {i} runs already");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(config.with_file_name("attester.log"))
-            .unwrap();
-        let child = Command::new(junction_bin())
-            .args(["attester", "start", "--config", config.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        self.attesters[i] = Some(child);
+        self.attesters[i] = Some(spawn_logged(
+            &["attester", "start", "--config", config.to_str().unwrap()],
+            &config.with_file_name("attester.log"),
+        ));
     }
 
     fn start_attesters(&mut self) {
@@ -142,19 +141,10 @@ impl Env {
     fn start_second_relayer(&mut self) {
         assert!(self.second_relayer.is_none());
         let toml = &self.evm.second_relayer_toml;
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(toml.with_file_name("relayer.log"))
-            .unwrap();
-        let child = Command::new(junction_bin())
-            .args(["relay", "--config", toml.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .unwrap();
-        self.second_relayer = Some(child);
+        self.second_relayer = Some(spawn_logged(
+            &["relay", "--config", toml.to_str().unwrap()],
+            &toml.with_file_name("relayer.log"),
+        ));
     }
 
     fn kill_relayer(&mut self) {
