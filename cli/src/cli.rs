@@ -295,6 +295,14 @@ pub enum RelayCommand {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Carry entries between two Junction hubs (`junction relay hubs --config hubs.toml`):
+    /// what each logged for a chain under the other, proven to the other.
+    Hubs {
+        /// The bridge's configuration (`hubs.toml`: each hub's rpc, chain id and the key
+        /// file of a relayer account registered there).
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -451,6 +459,9 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             (Some(RelayCommand::Status { config }), _) => {
                 print_json(&junction_relayer::status(&config).await?);
                 Ok(())
+            }
+            (Some(RelayCommand::Hubs { config }), _) => {
+                junction_relayer::hub_bridge::run(&config).await
             }
             (None, Some(config)) => junction_relayer::run(&config).await,
             (None, None) => Err(eyre!(

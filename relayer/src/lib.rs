@@ -22,6 +22,8 @@
 //! The backlog (source packets without an outcome delivered back, plus log entries not
 //! yet delivered) is exported as the `junction_relayer_backlog` gauge.
 
+pub mod hub_bridge;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;

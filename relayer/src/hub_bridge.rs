@@ -1,0 +1,477 @@
+//! `junction relay hubs --config hubs.toml`: carries entries between two Junction hubs
+//! (`spec/hub-to-hub.md` §6). Each hub logs, for a chain under the other hub, an entry
+//! bound to that hub (`hub_target_binding`); this bridge reads those entries, moves the
+//! other hub's client of this one to a checkpoint covering them (the checkpoint and the
+//! attestations its validators signed), and proves each entry there with its RFC 6962 audit
+//! path: a `Packet` entry as `RecvPacket`, an `Ack` / `ErrorAck` as `AckPacket`, a `Timeout`
+//! as `TimeoutPacket`. The receiving hub rebuilds every entry from the message and checks
+//! it against the checkpoint, so the bridge is trusted with nothing; it holds only a
+//! registered relayer account on each hub.
+//!
+//! It keeps no state: a restart reads each log from the start again, and what the other
+//! hub already took is refused there by name (`already_received`,
+//! `outcome_already_logged`, `already_timed_out`) and dropped.
+
+use std::path::Path;
+use std::time::Duration;
+
+use eyre::{eyre, WrapErr};
+use serde::{Deserialize, Serialize};
+use tracing::{debug, info, warn};
+
+use junction_light_clients::hub::{HubEntryProof, SignedCheckpoint};
+use junction_rpc::methods::{
+    AtHeight, BroadcastMode, BroadcastParams, BroadcastTx, ClientStateParams, GetCheckpoint,
+    GetClientState, LogEntries, LogEntriesParams, LogProofs, LogProofsParams,
+};
+use junction_rpc::{ClientError, HexBytes, RpcClient};
+use junction_spec::{
+    hub_target_binding, ChainId, Checkpoint, Decode, Encode, EntryKind, LogEntry, RelayMsg,
+    SourceProof, TxKind,
+};
+
+/// One hub as the bridge reaches it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubEndpoint {
+    /// Its JSON-RPC (127.0.0.1).
+    pub rpc: String,
+    /// Its chain id.
+    pub chain_id: String,
+    /// Key file of the bridge's account there (a registered relayer of that hub).
+    pub relayer_key_file: String,
+}
+
+/// `hubs.toml`: the two hubs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeConfig {
+    /// Milliseconds between cycles.
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+    /// The two hubs.
+    pub hubs: Vec<HubEndpoint>,
+}
+
+fn default_poll_ms() -> u64 {
+    500
+}
+
+impl BridgeConfig {
+    /// Reads and checks `hubs.toml`.
+    pub fn load(path: &Path) -> eyre::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .wrap_err_with(|| format!("reading {}", path.display()))?;
+        let c: BridgeConfig =
+            toml::from_str(&text).map_err(|e| eyre!("{}: {e}", path.display()))?;
+        if c.hubs.len() != 2 {
+            return Err(eyre!("{}: name exactly two hubs", path.display()));
+        }
+        for h in &c.hubs {
+            ChainId::new(&h.chain_id).map_err(|e| eyre!("hub {:?}: {e}", h.chain_id))?;
+            if !h.rpc.starts_with("http://127.0.0.1:") {
+                return Err(eyre!(
+                    "hub {}: rpc must be a 127.0.0.1 endpoint",
+                    h.chain_id
+                ));
+            }
+        }
+        if c.hubs[0].chain_id == c.hubs[1].chain_id {
+            return Err(eyre!("{}: the two hubs have one chain id", path.display()));
+        }
+        Ok(c)
+    }
+
+    /// The configuration as TOML.
+    pub fn to_toml(&self) -> eyre::Result<String> {
+        toml::to_string(self).map_err(|e| eyre!("{e}"))
+    }
+}
+
+/// The message that proves, at the receiving hub, `entry` (logged by the other hub for it)
+/// under the checkpoint `proof` names. `None` for an entry kind that does not cross hubs
+/// (a `SequenceSkip`: routes between hubs are unordered).
+pub fn message_for(entry: &LogEntry, proof: SourceProof) -> Option<RelayMsg> {
+    let packet = entry.packet.clone();
+    Some(match entry.kind {
+        EntryKind::Packet => RelayMsg::RecvPacket { packet, proof },
+        EntryKind::Ack | EntryKind::ErrorAck => RelayMsg::AckPacket {
+            packet,
+            app_succeeded: entry.kind == EntryKind::Ack,
+            result: entry.result.clone(),
+            proof,
+        },
+        EntryKind::Timeout => RelayMsg::TimeoutPacket {
+            packet,
+            absence: proof,
+            commitment: None,
+        },
+        EntryKind::SequenceSkip => return None,
+    })
+}
+
+/// A refusal that means the other hub already holds what the message carries.
+fn settled(name: &str) -> bool {
+    matches!(
+        name,
+        "already_received" | "outcome_already_logged" | "already_timed_out"
+    )
+}
+
+struct Side {
+    rpc: RpcClient,
+    chain: ChainId,
+    key: junction_keys::PrivateKey,
+}
+
+/// The bridge between two hubs.
+pub struct Bridge {
+    sides: [Side; 2],
+    /// Per direction (0: from hub 0 to hub 1), the first log index not yet carried.
+    cursors: [u64; 2],
+    poll: Duration,
+}
+
+impl std::fmt::Debug for Bridge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bridge")
+            .field("hubs", &[&self.sides[0].chain, &self.sides[1].chain])
+            .field("cursors", &self.cursors)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bridge {
+    /// A bridge for `config` (keys read and checked private here).
+    pub fn new(config: &BridgeConfig) -> eyre::Result<Self> {
+        let side = |h: &HubEndpoint| -> eyre::Result<Side> {
+            Ok(Side {
+                rpc: RpcClient::new(h.rpc.clone()),
+                chain: ChainId::new(&h.chain_id).map_err(|e| eyre!("{e}"))?,
+                key: junction_keys::KeyFile::load(Path::new(&h.relayer_key_file))
+                    .map_err(|e| eyre!("{e}"))?
+                    .private_key()
+                    .map_err(|e| eyre!("{}: {e}", h.relayer_key_file))?,
+            })
+        };
+        Ok(Self {
+            sides: [side(&config.hubs[0])?, side(&config.hubs[1])?],
+            cursors: [0, 0],
+            poll: Duration::from_millis(config.poll_ms.max(1)),
+        })
+    }
+
+    /// One pass each way; returns the entries the other hub took.
+    pub async fn cycle(&mut self) -> usize {
+        let mut taken = 0;
+        for dir in 0..2 {
+            match self.carry(dir).await {
+                Ok(n) => taken += n,
+                Err(e) => warn!(
+                    from = self.sides[dir].chain.as_str(),
+                    to = self.sides[1 - dir].chain.as_str(),
+                    "not carried this cycle: {e:#}"
+                ),
+            }
+        }
+        taken
+    }
+
+    /// Carries the entries hub `dir` logged for the other hub since the cursor.
+    async fn carry(&mut self, dir: usize) -> eyre::Result<usize> {
+        let (from, to) = (&self.sides[dir], &self.sides[1 - dir]);
+        let binding = hub_target_binding(&to.chain);
+        let cp = from.rpc.call::<GetCheckpoint>(&AtHeight::default()).await?;
+        let checkpoint =
+            Checkpoint::from_bytes(&cp.checkpoint_hex.0).map_err(|e| eyre!("checkpoint: {e}"))?;
+        // Only what the checkpoint covers can be proven under it.
+        let end = checkpoint.log_size;
+        let mut cursor = self.cursors[dir];
+        let mut wanted: Vec<LogEntry> = Vec::new();
+        let mut indices = Vec::new();
+        while cursor < end && indices.len() < junction_spec::relay::MAX_RELAY_MSGS {
+            let page = from
+                .rpc
+                .call::<LogEntries>(&LogEntriesParams {
+                    from: Some(cursor),
+                    to: Some(end),
+                    target_chain: None,
+                })
+                .await?;
+            for e in page.entries {
+                if e.target_binding.0 != binding {
+                    continue;
+                }
+                let entry = LogEntry::from_bytes(&e.entry_hex.0)
+                    .map_err(|err| eyre!("entry {}: {err}", e.index))?;
+                indices.push(e.index);
+                wanted.push(entry);
+                if indices.len() == junction_spec::relay::MAX_RELAY_MSGS {
+                    cursor = e.index + 1;
+                    break;
+                }
+            }
+            if indices.len() < junction_spec::relay::MAX_RELAY_MSGS {
+                cursor = page.to;
+            }
+            if page.to <= page.from {
+                break;
+            }
+        }
+        if indices.is_empty() {
+            self.cursors[dir] = cursor;
+            return Ok(0);
+        }
+        let mut msgs = Vec::new();
+        // The receiving hub's client of this one must hold the checkpoint.
+        let client = to
+            .rpc
+            .call::<GetClientState>(&ClientStateParams {
+                chain: from.chain.as_str().to_string(),
+            })
+            .await?;
+        if client.latest_height < checkpoint.height {
+            let signed = SignedCheckpoint {
+                checkpoint: checkpoint.clone(),
+                signatures: cp
+                    .signatures
+                    .iter()
+                    .filter_map(|s| <[u8; 65]>::try_from(s.0.as_slice()).ok())
+                    .collect(),
+                next_set: None,
+            };
+            msgs.push(RelayMsg::UpdateClient {
+                chain: from.chain.clone(),
+                header: signed.to_bytes(),
+            });
+        }
+        let proofs = from
+            .rpc
+            .call::<LogProofs>(&LogProofsParams {
+                indices: indices.clone(),
+                tree_size: end,
+            })
+            .await?;
+        for (entry, proven) in wanted.iter().zip(&proofs.proofs) {
+            let proof = SourceProof {
+                height: checkpoint.height,
+                proof: HubEntryProof {
+                    index: proven.index,
+                    path: proven.proof.iter().map(|h| h.0).collect(),
+                }
+                .to_bytes(),
+            };
+            msgs.extend(message_for(entry, proof));
+        }
+        let n = msgs.len();
+        let waiting = submit(to, msgs).await?;
+        // Entries the other hub refused for now (a rate limit, a client to recover) are
+        // carried again next cycle; the cursor stays.
+        if waiting == 0 {
+            self.cursors[dir] = cursor;
+        }
+        debug!(
+            from = from.chain.as_str(),
+            to = to.chain.as_str(),
+            n,
+            waiting,
+            "carried"
+        );
+        Ok(n - waiting)
+    }
+
+    /// Cycles until the process stops.
+    pub async fn run(mut self) -> eyre::Result<()> {
+        info!(
+            hubs = format!(
+                "{} ⇄ {}",
+                self.sides[0].chain.as_str(),
+                self.sides[1].chain.as_str()
+            ),
+            "hub bridge started"
+        );
+        loop {
+            self.cycle().await;
+            tokio::time::sleep(self.poll).await;
+        }
+    }
+}
+
+/// Submits `msgs` to `to` in one transaction (commit mode): a message refused at
+/// admission is dropped and the rest resubmitted. Returns how many were refused for a
+/// reason that may pass.
+async fn submit(to: &Side, mut msgs: Vec<RelayMsg>) -> eyre::Result<usize> {
+    let address = junction_spec::address_from_ed25519(to.key.public_key().as_bytes());
+    let mut waiting = 0;
+    while !msgs.is_empty() {
+        let nonce = to
+            .rpc
+            .call::<junction_rpc::methods::Account>(&junction_rpc::methods::AccountParams {
+                address: junction_rpc::Hex(address),
+            })
+            .await?
+            .next_nonce;
+        let tx = junction_keys::sign_tx(
+            &to.key,
+            &to.chain,
+            nonce,
+            TxKind::Relay { msgs: msgs.clone() },
+        );
+        match to
+            .rpc
+            .call::<BroadcastTx>(&BroadcastParams {
+                tx: HexBytes(tx.to_bytes()),
+                mode: BroadcastMode::Commit,
+            })
+            .await
+        {
+            Ok(_) => return Ok(waiting),
+            Err(ClientError::Rpc {
+                code: 3001,
+                name,
+                message,
+            }) => {
+                let index = message
+                    .strip_prefix("relay message ")
+                    .and_then(|s| s.split(' ').next())
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .filter(|i| *i < msgs.len())
+                    .ok_or_else(|| {
+                        eyre!(
+                            "{} refused the transaction: {name}: {message}",
+                            to.chain.as_str()
+                        )
+                    })?;
+                msgs.remove(index);
+                if !settled(&name) {
+                    waiting += 1;
+                    warn!(hub = to.chain.as_str(), error = %name, "refused for now: {message}");
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(waiting)
+}
+
+/// Runs the bridge of `config_path`.
+pub async fn run(config_path: &Path) -> eyre::Result<()> {
+    Bridge::new(&BridgeConfig::load(config_path)?)?.run().await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use junction_spec::{Packet, Timeout};
+
+    fn packet() -> Packet {
+        Packet {
+            version: Packet::VERSION,
+            source_chain: ChainId::new("evm-x").unwrap(),
+            source_app: vec![1; 20],
+            sequence: 4,
+            dest_chain: ChainId::new("evm-c").unwrap(),
+            dest_app: vec![2; 20],
+            payload: b"p".to_vec(),
+            timeout: Timeout {
+                height: 0,
+                time_ms: 9,
+            },
+            gas_limit: 1,
+            fee: 0,
+        }
+    }
+
+    /// Each kind of entry becomes the message the receiving hub rebuilds it from: the
+    /// packet, the claimed outcome and result, under the proof given.
+    #[test]
+    fn each_entry_kind_is_carried_as_the_message_that_proves_it() {
+        let binding = hub_target_binding(&ChainId::new("hub-b").unwrap());
+        let proof = SourceProof {
+            height: 7,
+            proof: vec![1, 2],
+        };
+        let entry =
+            |kind, result: &[u8]| LogEntry::new(kind, binding, 0, packet(), result.to_vec());
+        assert_eq!(
+            message_for(&entry(EntryKind::Packet, b""), proof.clone()),
+            Some(RelayMsg::RecvPacket {
+                packet: packet(),
+                proof: proof.clone()
+            })
+        );
+        for (kind, ok) in [(EntryKind::Ack, true), (EntryKind::ErrorAck, false)] {
+            assert_eq!(
+                message_for(&entry(kind, b"why"), proof.clone()),
+                Some(RelayMsg::AckPacket {
+                    packet: packet(),
+                    app_succeeded: ok,
+                    result: b"why".to_vec(),
+                    proof: proof.clone()
+                })
+            );
+        }
+        assert_eq!(
+            message_for(&entry(EntryKind::Timeout, b""), proof.clone()),
+            Some(RelayMsg::TimeoutPacket {
+                packet: packet(),
+                absence: proof.clone(),
+                commitment: None
+            })
+        );
+        assert_eq!(
+            message_for(&entry(EntryKind::SequenceSkip, b""), proof),
+            None
+        );
+        assert!(settled("already_received") && !settled("relayer_rate_limited"));
+    }
+
+    #[test]
+    fn a_configuration_names_two_distinct_hubs_on_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hubs.toml");
+        let hub = |id: &str, rpc: &str| HubEndpoint {
+            rpc: rpc.into(),
+            chain_id: id.into(),
+            relayer_key_file: "k.json".into(),
+        };
+        let write = |c: &BridgeConfig| std::fs::write(&path, c.to_toml().unwrap()).unwrap();
+        let ok = BridgeConfig {
+            poll_ms: 500,
+            hubs: vec![
+                hub("hub-a", "http://127.0.0.1:1"),
+                hub("hub-b", "http://127.0.0.1:2"),
+            ],
+        };
+        write(&ok);
+        assert_eq!(BridgeConfig::load(&path).unwrap(), ok);
+        for (bad, why) in [
+            (
+                BridgeConfig {
+                    hubs: vec![ok.hubs[0].clone()],
+                    ..ok.clone()
+                },
+                "exactly two",
+            ),
+            (
+                BridgeConfig {
+                    hubs: vec![ok.hubs[0].clone(), ok.hubs[0].clone()],
+                    ..ok.clone()
+                },
+                "one chain id",
+            ),
+            (
+                BridgeConfig {
+                    hubs: vec![ok.hubs[0].clone(), hub("hub-b", "http://10.1.1.1:2")],
+                    ..ok.clone()
+                },
+                "127.0.0.1",
+            ),
+        ] {
+            write(&bad);
+            let e = BridgeConfig::load(&path).unwrap_err().to_string();
+            assert!(e.contains(why), "{e}");
+        }
+    }
+}
