@@ -1,7 +1,9 @@
 //! A packet across two hubs, in process (`spec/hub-to-hub.md`): hub A proves it from a
 //! Tendermint source and logs it for hub B; hub B proves A's entry through its client of
 //! A, applies its own council's route policy and logs it for the destination, or an
-//! error-ack back to the source; A proves B's outcome entry and logs it for the source.
+//! error-ack or a timeout back to the source (also by rule (b), for a packet B never
+//! received, with A's entry as its commitment); A proves B's outcome entry and logs it for
+//! the source.
 
 use junction_governance::Council;
 use junction_light_clients::hub::{HubEntryProof, HubTrustRoot};
@@ -100,12 +102,13 @@ fn packet(sequence: u64, dest_app: &[u8]) -> Packet {
         payload: b"across".to_vec(),
         // Sequence 3 is past its deadline by every clock here (hub B's checkpoint,
         // `evm-c`'s header): only hub B, which follows `evm-c`, may say so.
+        // Sequence 4 passes its deadline while hub B waits for it (`evm-c`'s next header).
         timeout: Timeout {
             height: 0,
-            time_ms: if sequence == 3 {
-                999_000
-            } else {
-                NOW_MS + 400_000
+            time_ms: match sequence {
+                3 => 999_000,
+                4 => 1_018_000,
+                _ => NOW_MS + 400_000,
             },
         },
         gas_limit: 100_000,
@@ -125,7 +128,12 @@ fn entry_proof(log: &junction_packets::MessageLog, index: u64, height: u64) -> S
 fn a_packet_crosses_two_hubs_and_each_council_judges_its_own_segment() {
     // Hub A: the Tendermint chain `cosmos-a` (the source), hub B, and `evm-c` under hub B.
     let (tm_reg, tm_keys, header5) = tendermint_chain();
-    let packets = [packet(1, b"bank"), packet(2, b"shop"), packet(3, b"bank")];
+    let packets = [
+        packet(1, b"bank"),
+        packet(2, b"shop"),
+        packet(3, b"bank"),
+        packet(4, b"bank"),
+    ];
     let entries: Vec<(Vec<u8>, Vec<u8>)> = packets
         .iter()
         .map(|p| {
@@ -177,7 +185,7 @@ fn a_packet_crosses_two_hubs_and_each_council_judges_its_own_segment() {
     // A logged each for hub B (sequence 3 too: A does not judge the far segment's
     // deadline), never for a gateway of its own.
     let log_a = a.packets.log().clone();
-    assert_eq!(log_a.size(), 3);
+    assert_eq!(log_a.size(), 4);
     for e in log_a.entries() {
         assert_eq!(e.kind, EntryKind::Packet);
         assert_eq!(e.target_binding, hub_target_binding(&id("hub-b")));
@@ -273,6 +281,58 @@ fn a_packet_crosses_two_hubs_and_each_council_judges_its_own_segment() {
     let timed_out = b.packets.log().entry(2).unwrap().clone();
     assert_eq!(timed_out.kind, EntryKind::Timeout);
     assert_eq!(timed_out.target_binding, hub_target_binding(&id("hub-a")));
+    // Sequence 4 never reached B, and `evm-c` passed its deadline without a receipt: any
+    // relayer proves that at B, with A's entry as the packet's commitment (rule (b)).
+    let key4 = packets[3].key().hash();
+    let (state_root, absence) =
+        junction_light_clients::evm::mpt::testkit::no_receipt_proof(&[7; 20], &key4);
+    let header = junction_light_clients::evm::attested::AttestedHeader {
+        chain_id: 31_337,
+        number: 6,
+        hash: [6; 32],
+        parent_hash: [1; 32],
+        state_root,
+        receipts_root: [0; 32],
+        timestamp: 1_019,
+    };
+    let signed = junction_light_clients::evm::attested::SignedAttestedHeader {
+        header,
+        signatures: junction_light_clients::evm::attested::testkit::attester_keys(4)
+            .iter()
+            .map(|k| junction_light_clients::evm::attested::testkit::sign(k, &header))
+            .collect(),
+        full_header: None,
+    };
+    b.run(&RelayMsg::UpdateClient {
+        chain: id("evm-c"),
+        header: signed.to_bytes(),
+    })
+    .unwrap();
+    let timeout = |commitment: Option<SourceProof>| RelayMsg::TimeoutPacket {
+        packet: packets[3].clone(),
+        absence: SourceProof {
+            height: 6,
+            proof: absence.to_bytes(),
+        },
+        commitment,
+    };
+    let e = b.run(&timeout(None)).unwrap_err();
+    assert_eq!(e.name(), "missing_commitment_proof");
+    let e = b
+        .run(&timeout(Some(entry_proof(&log_a, 2, 20))))
+        .unwrap_err();
+    assert_eq!(e.name(), "log_proof");
+    b.run(&timeout(Some(entry_proof(&log_a, 3, 20)))).unwrap();
+    let unreceived = b.packets.log().entry(3).unwrap().clone();
+    assert_eq!(
+        (unreceived.kind, unreceived.target_binding),
+        (EntryKind::Timeout, hub_target_binding(&id("hub-a")))
+    );
+    // A's entry arriving afterwards changes nothing.
+    let e = b
+        .run(&recv(&packets[3], entry_proof(&log_a, 3, 20)))
+        .unwrap_err();
+    assert_eq!(e.name(), "already_timed_out");
     let log_b = b.packets.log().clone();
     drop(b);
 
@@ -323,14 +383,21 @@ fn a_packet_crosses_two_hubs_and_each_council_judges_its_own_segment() {
         commitment: None,
     })
     .unwrap();
+    a.run(&RelayMsg::TimeoutPacket {
+        packet: packets[3].clone(),
+        absence: entry_proof(&log_b, 3, 30),
+        commitment: None,
+    })
+    .unwrap();
     let log = a.packets.log();
-    assert_eq!(log.size(), 5);
-    let error_ack = log.entry(3).unwrap();
+    assert_eq!(log.size(), 7);
+    assert_eq!(log.entry(6).unwrap().kind, EntryKind::Timeout);
+    let error_ack = log.entry(4).unwrap();
     assert_eq!(
         (error_ack.kind, &error_ack.target_chain, &error_ack.result),
         (EntryKind::ErrorAck, &id("cosmos-a"), &refused.result)
     );
-    assert_eq!(log.entry(4).unwrap().kind, EntryKind::Timeout);
+    assert_eq!(log.entry(5).unwrap().kind, EntryKind::Timeout);
     // Exactly one outcome per packet on A.
     let e = a
         .run(&ack(&packets[1], false, &refused.result, 1))

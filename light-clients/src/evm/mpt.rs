@@ -1154,7 +1154,29 @@ pub mod testkit {
     ) -> ([u8; 32], super::EvmProof) {
         let key = keccak256(super::commitment_slot(key_hash)).to_vec();
         let entries = [(key.clone(), alloy_rlp::encode(U256::from_be_bytes(*value)))];
-        let (storage_root, mut storage) = build_with_proofs(&entries, &[key]);
+        gateway_state(gateway, &entries, key)
+    }
+
+    /// A state in which only `gateway` has storage, one slot other than the receipt slot
+    /// of `key_hash`: the state root and the EIP-1186 proof that the receipt slot is empty
+    /// (what a timeout proves).
+    pub fn no_receipt_proof(
+        gateway: &[u8; 20],
+        key_hash: &[u8; 32],
+    ) -> ([u8; 32], super::EvmProof) {
+        let key = keccak256(super::receipt_slot(key_hash)).to_vec();
+        let other = keccak256(b"another slot").to_vec();
+        gateway_state(gateway, &[(other, alloy_rlp::encode(U256::from(1u8)))], key)
+    }
+
+    /// The state root of a state whose only account is `gateway` with `storage`, and the
+    /// proof of the storage key `target` under it.
+    fn gateway_state(
+        gateway: &[u8; 20],
+        storage: &[(Vec<u8>, Vec<u8>)],
+        target: Vec<u8>,
+    ) -> ([u8; 32], super::EvmProof) {
+        let (storage_root, mut storage) = build_with_proofs(storage, &[target]);
         let account = super::Account {
             nonce: 1,
             balance: U256::ZERO,
