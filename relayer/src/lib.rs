@@ -184,8 +184,10 @@ impl RelayerConfig {
             .wrap_err_with(|| format!("reading {}", path.display()))?;
         let c: RelayerConfig =
             toml::from_str(&text).wrap_err_with(|| format!("parsing {}", path.display()))?;
-        if c.chains.len() < 2 {
-            return Err(eyre!("{}: at least two chains are needed", path.display()));
+        // One chain is enough: a relayer per chain carries the packets the hub logged for
+        // it and proves their receipts, whoever relayed them from their source.
+        if c.chains.is_empty() {
+            return Err(eyre!("{}: name at least one chain", path.display()));
         }
         for chain in &c.chains {
             chain.check()?;
@@ -269,11 +271,14 @@ impl RelayerMetrics {
     }
 }
 
-/// A source packet the relayer follows until its commitment is cleared.
+/// A packet the relayer follows: one a source it serves sent, until its commitment is
+/// cleared; or one the hub logged for a destination it serves from a source it does not
+/// serve (another relayer's chain, or a chain under another hub), until the hub holds its
+/// outcome.
 #[derive(Debug, Clone)]
 struct Tracked {
     packet: Packet,
-    /// The source block that holds its `send`.
+    /// The source block that holds its `send` (0 for a packet from another source).
     height: u64,
 }
 
@@ -534,6 +539,7 @@ impl Relayer {
             }
             heights.insert(id.clone(), h);
         }
+        let mut receipts: Vec<(ChainId, Receipt)> = Vec::new();
         for (id, a) in &self.chains {
             let Some(h) = heights.get(id).copied() else {
                 continue;
@@ -547,16 +553,20 @@ impl Relayer {
                         continue;
                     }
                 };
-                for r in found {
-                    if self
-                        .tracked
-                        .get(&r.key)
-                        .is_some_and(|t| &t.packet.dest_chain == id)
-                    {
-                        self.receipts.insert(r.key, r);
-                    }
-                }
+                receipts.extend(found.into_iter().map(|r| (id.clone(), r)));
                 self.receipts_scanned.insert(id.clone(), h + 1);
+            }
+        }
+        for (id, r) in receipts {
+            if !self.tracked.contains_key(&r.key) {
+                self.track_foreign(&r.key).await;
+            }
+            if self
+                .tracked
+                .get(&r.key)
+                .is_some_and(|t| t.packet.dest_chain == id)
+            {
+                self.receipts.insert(r.key, r);
             }
         }
         let scanned = started.elapsed();
@@ -568,6 +578,24 @@ impl Relayer {
             self.deliver_to_gateways(&mut deliveries)
         );
         self.deliveries = deliveries;
+        // Packets the hub logged for a chain served here from a source not served here:
+        // followed too, so that a timeout is proven for one never delivered (a receipt
+        // found later brings the others).
+        let foreign: Vec<(Hash32, Packet)> = self
+            .deliveries
+            .values()
+            .flat_map(|d| d.pending.values())
+            .filter(|e| {
+                e.entry.kind == junction_spec::EntryKind::Packet
+                    && !self.chains.contains_key(&e.entry.packet.source_chain)
+            })
+            .map(|e| (e.entry.packet.key().hash(), e.entry.packet.clone()))
+            .collect();
+        for (key, packet) in foreign {
+            self.tracked
+                .entry(key)
+                .or_insert(Tracked { packet, height: 0 });
+        }
         self.publish_status();
         let undelivered = match delivered {
             Ok(undelivered) => undelivered,
@@ -593,6 +621,23 @@ impl Relayer {
             .backlog
             .set((self.tracked.len() as u64 + undelivered) as i64);
         Ok(())
+    }
+
+    /// Follows the packet with key `key` if the hub holds it and its source is not served
+    /// here (a receipt on a gateway served here names it).
+    async fn track_foreign(&mut self, key: &Hash32) {
+        let Ok(show) = self
+            .hub
+            .call::<PacketShow>(&PacketKeyParams { key: Hex(*key) })
+            .await
+        else {
+            return;
+        };
+        if let Some(packet) = show.packet.packet {
+            if &packet.key().hash() == key && !self.chains.contains_key(&packet.source_chain) {
+                self.tracked.insert(*key, Tracked { packet, height: 0 });
+            }
+        }
     }
 
     /// What the hub's light client of `chain` holds.
@@ -753,9 +798,8 @@ impl Relayer {
                 continue;
             };
             let p = &t.packet;
-            let Some(src) = self.chains.get(&p.source_chain) else {
-                continue;
-            };
+            // `None`: a packet from a source not served here, which the hub already holds.
+            let src = self.chains.get(&p.source_chain);
             // A destination this relayer does not serve (e.g. one the hub does not know
             // either): the packet is still proven, and the hub answers it (`no_route`).
             let dst = self.chains.get(&p.dest_chain);
@@ -774,6 +818,9 @@ impl Relayer {
                     .is_reached(h.height, h.time_secs.saturating_mul(1000))
             });
             let kind = match state.as_deref() {
+                // Another relayer proves a foreign packet's commitment; until the hub holds
+                // it there is nothing to do here.
+                None if src.is_none() => continue,
                 // Sent after the proof height (or no height is deep enough yet): its
                 // commitment is not in that state; keep the source client moving.
                 None if h_src.is_none_or(|h| t.height > h) => {
@@ -789,8 +836,9 @@ impl Relayer {
                     None => continue,
                 },
                 // An outcome is on the hub. A source-only ledger takes none: the hub's
-                // record is the packet's end, and the packet is done.
-                Some(_) if !src.is_destination() => {
+                // record is the packet's end, and the packet is done; the same here for a
+                // foreign packet, whose outcome the source's own relayer carries.
+                Some(_) if src.is_none_or(|s| !s.is_destination()) => {
                     done.push(*key);
                     continue;
                 }
@@ -801,7 +849,7 @@ impl Relayer {
             work.push(Job {
                 key: *key,
                 packet: p.clone(),
-                src: src.clone(),
+                src: src.cloned(),
                 dst: dst.cloned(),
                 work: kind,
             });
@@ -1477,7 +1525,8 @@ enum Work {
 struct Job {
     key: Hash32,
     packet: Packet,
-    src: Arc<dyn Adapter>,
+    /// `None` for a packet from a source not served here (never `Recv`).
+    src: Option<Arc<dyn Adapter>>,
     /// `None` for a destination this relayer does not serve (only `Recv`, not past).
     dst: Option<Arc<dyn Adapter>>,
     work: Work,
@@ -1522,7 +1571,9 @@ async fn build_all(
         };
         match (&job.work, &job.dst) {
             (Work::Recv { past }, dst) => {
-                need(&job.src, ProofClaim::Commitment);
+                if let Some(src) = &job.src {
+                    need(src, ProofClaim::Commitment);
+                }
                 if let (true, Some(dst)) = (*past, dst) {
                     need(dst, ProofClaim::NoReceipt);
                 }

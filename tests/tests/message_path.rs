@@ -2559,3 +2559,28 @@ fn members_attesters_move_attested_clients_without_the_relayer() {
         .unwrap_err();
     assert_eq!(error_name(&e), "client_frozen", "{e}");
 }
+
+/// Each chain served by its own relayer (an operator per chain): the relayer of the
+/// destination learns from the hub the packets it did not see sent, proves their receipts
+/// back to the hub, and the source's relayer delivers the acks. Both directions.
+#[test]
+fn a_relayer_per_chain_carries_packets_it_did_not_see_sent() {
+    let Some(mut env) = setup(34_500, false) else {
+        return;
+    };
+    let only = |path: &std::path::Path, chain: &str| {
+        let mut c = junction_relayer::RelayerConfig::load(path).unwrap();
+        c.chains.retain(|c| c.id == chain);
+        assert_eq!(c.chains.len(), 1);
+        std::fs::write(path, c.to_toml().unwrap()).unwrap();
+    };
+    only(&env.evm.relayer_toml, "evm-a");
+    only(&env.evm.second_relayer_toml, "evm-b");
+    env.start_relayer();
+    env.start_second_relayer();
+    let recipient = Address::repeat_byte(0x73);
+    let to_b = env.send("evm-a", "evm-b", recipient, 5, env.far("evm-b"));
+    let to_a = env.send("evm-b", "evm-a", recipient, 6, env.far("evm-a"));
+    env.expect_delivered(&to_b, "evm-a", "evm-b", recipient, 5);
+    env.expect_delivered(&to_a, "evm-b", "evm-a", recipient, 6);
+}
