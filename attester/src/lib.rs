@@ -313,6 +313,12 @@ impl Attester {
 
     async fn attest_chain(&mut self, i: usize) -> eyre::Result<Vec<u64>> {
         let id = self.chains[i].id.clone();
+        // The chain first: without a new finalized block there is nothing to ask the hub.
+        let finalized = self.chains[i].finalized().await?;
+        let signed = self.signed.get(&id).copied().unwrap_or(0);
+        if signed > 0 && finalized <= signed {
+            return Ok(Vec::new());
+        }
         let client = self
             .hub
             .call::<GetClientState>(&ClientStateParams {
@@ -326,8 +332,6 @@ impl Attester {
                 client.status
             ));
         }
-        let finalized = self.chains[i].finalized().await?;
-        let signed = self.signed.get(&id).copied().unwrap_or(0);
         let from = client.latest_height.max(signed).saturating_add(1);
         if from > finalized {
             return Ok(Vec::new());
