@@ -779,6 +779,26 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
     );
     assert_eq!(env.balance("evm-a", user), start_balance - U256::from(10));
     env.wait_time("evm-b", deadline);
+    // The attesters move both clients past the send and the deadline before the relayer
+    // looks: it then proves the missing receipt (rule (b)) instead of racing the
+    // destination's client with the packet (which rule (a) would time out).
+    env.start_attesters();
+    let start = Instant::now();
+    loop {
+        let (a, b) = (env.client_state("evm-a"), env.client_state("evm-b"));
+        let b_ms = b["latest_timestamp"]
+            .as_u64()
+            .unwrap_or(0)
+            .saturating_mul(1000);
+        if a["latest_height"].as_u64().unwrap_or(0) >= p1.height && b_ms >= deadline {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "attesters did not move the clients: {a} {b}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     env.start_relayer();
     let l = env.wait_outcome(&p1, "evm-a", "evm-b", Duration::from_secs(60));
     assert_eq!(
