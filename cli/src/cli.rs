@@ -198,6 +198,10 @@ pub enum TestnetCommand {
         /// First port to try; each validator takes three.
         #[arg(long, default_value_t = 26600)]
         base_port: u16,
+        /// 2: two hubs, `hub-a` and `hub-b`, each with `--validators` validators of its own
+        /// (`<out>/hub-a/nodeI`, `<out>/hub-b/nodeI`); `--chain-id` is not used.
+        #[arg(long, default_value_t = 1)]
+        hubs: usize,
     },
     /// Start and supervise every validator of a testnet directory until Ctrl-C.
     Start {
@@ -205,9 +209,15 @@ pub enum TestnetCommand {
         dir: PathBuf,
         /// Also start this many local EVM chains (anvil) with gateways, register them and
         /// routes between them by council vote, start a relayer and send one packet
-        /// round trip.
+        /// round trip. With `--hubs 2`, any value above 0 starts one chain under each hub
+        /// (`evm-a` under `hub-a`, `evm-b` under `hub-b`), links the hubs by their
+        /// councils' votes, starts a relayer per hub and the bridge between them, and sends
+        /// a round trip each way.
         #[arg(long, default_value_t = 0)]
         evm: usize,
+        /// 2: the directory was made by `testnet init --hubs 2`; start both hubs.
+        #[arg(long, default_value_t = 1)]
+        hubs: usize,
     },
     /// Serve a Tendermint, Fabric or Bitcoin fixture ledger (built from the light clients'
     /// test kits, holding the packets of `--spec`) to a relayer over the `ledger_rpc`
@@ -440,15 +450,28 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 out,
                 chain_id,
                 base_port,
+                hubs,
             } => {
-                let urls = junction_devtools::testnet::init(&out, validators, &chain_id, base_port)?;
-                println!("wrote {validators} validator homes to {}", out.display());
-                for (i, u) in urls.iter().enumerate() {
-                    println!("  node{i}: rpc {u}");
+                let hub_urls = match hubs {
+                    1 => vec![(out.clone(), junction_devtools::testnet::init(&out, validators, &chain_id, base_port)?)],
+                    2 => {
+                        let [a, b] = junction_devtools::hubnet::init(&out, validators, base_port)?;
+                        vec![
+                            (junction_devtools::hubnet::hub_dir(&out, 0), a),
+                            (junction_devtools::hubnet::hub_dir(&out, 1), b),
+                        ]
+                    }
+                    _ => return Err(eyre!("--hubs must be 1 or 2")),
+                };
+                for (dir, urls) in hub_urls {
+                    println!("wrote {validators} validator homes to {}", dir.display());
+                    for (i, u) in urls.iter().enumerate() {
+                        println!("  node{i}: rpc {u}");
+                    }
                 }
                 Ok(())
             }
-            TestnetCommand::Start { dir, evm } => junction_devtools::testnet::supervise(&dir, evm).await,
+            TestnetCommand::Start { dir, evm, hubs } => junction_devtools::testnet::supervise(&dir, evm, hubs).await,
             TestnetCommand::FixtureLedger {
                 spec,
                 listen,

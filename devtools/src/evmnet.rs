@@ -51,8 +51,11 @@ pub const FIRST_EVM_CHAIN_ID: u64 = 31_337;
 /// How to set up the chains.
 #[derive(Debug, Clone)]
 pub struct EvmNetOptions {
-    /// Number of chains (2 or more).
+    /// Number of chains (1 or more; a hub linked to another may serve one).
     pub chains: usize,
+    /// Index of the first chain: its name ([`chain_name`]) and EIP-155 chain id, so that
+    /// the chains of two linked hubs differ.
+    pub first_chain: usize,
     /// Whether the routes are ordered.
     pub ordered: bool,
     /// Seconds between anvil blocks (0 = a block per transaction).
@@ -86,6 +89,7 @@ impl Default for EvmNetOptions {
     fn default() -> Self {
         Self {
             chains: 2,
+            first_chain: 0,
             ordered: false,
             block_time_secs: 1,
             rate: RateLimit {
@@ -384,8 +388,8 @@ pub async fn setup_with_anvil_args(
     opts: &EvmNetOptions,
     extra: &[&str],
 ) -> eyre::Result<EvmNet> {
-    if opts.chains < 2 {
-        return Err(eyre!("--evm needs at least 2 chains"));
+    if opts.chains == 0 {
+        return Err(eyre!("no EVM chain to set up"));
     }
     let homes = crate::homes::node_homes(dir)?;
     let home0 = Home::new(&homes[0]);
@@ -426,7 +430,7 @@ pub async fn setup_with_anvil_args(
 
     let mut chains = Vec::new();
     let mut registrations = Vec::new();
-    for i in 0..opts.chains {
+    for i in opts.first_chain..opts.first_chain + opts.chains {
         let evm_chain_id = FIRST_EVM_CHAIN_ID + i as u64;
         let id = ChainId::new(chain_name(i)).map_err(|e| eyre!("{e}"))?;
         let mut args = vec!["--chain-id".to_string(), evm_chain_id.to_string()];
@@ -445,7 +449,7 @@ pub async fn setup_with_anvil_args(
         let escrow = deploy_escrow(&p, gateway, U256::from(ESCROW_SUPPLY))
             .await
             .map_err(|e| eyre!("deploying the escrow on {}: {e}", id.as_str()))?;
-        let qbft = if opts.qbft_chains.contains(&i) {
+        let qbft = if opts.qbft_chains.contains(&(i - opts.first_chain)) {
             Some(QbftShim::start(&anvil.endpoint(), QBFT_VALIDATORS).await?)
         } else {
             None
@@ -707,27 +711,15 @@ impl EvmNet {
         amount: u64,
         timeout: junction_spec::Timeout,
     ) -> eyre::Result<Sent> {
-        use junction_adapters::evm::gateway::TokenEscrow;
-        let src = self.chain(from)?;
-        let dst = self.chain(to)?;
-        let p = provider(&src.anvil.endpoint(), DEV_KEY_0)?;
-        let receipt = TokenEscrow::new(app, &p)
-            .lockAndSend(
-                dst.id.as_str().to_owned(),
-                dst.escrow,
-                recipient,
-                U256::from(amount),
-                timeout.height,
-                timeout.time_ms,
-                ESCROW_APP_GAS,
-            )
-            .send()
-            .await
-            .map_err(|e| eyre!("lockAndSend: {e}"))?
-            .get_receipt()
-            .await
-            .map_err(|e| eyre!("lockAndSend receipt: {e}"))?;
-        sent_in(&receipt)
+        escrow_send_between(
+            self.chain(from)?,
+            app,
+            self.chain(to)?,
+            recipient,
+            amount,
+            timeout,
+        )
+        .await
     }
 
     /// Deploys another escrow app on chain `id` (its whole supply to the first dev
@@ -751,6 +743,38 @@ impl EvmNet {
             .ok_or_else(|| eyre!("no block {n}"))?;
         Ok(b.header.timestamp.saturating_mul(1000))
     }
+}
+
+/// Locks `amount` tokens of the escrow contract `app` on `src` for `recipient` of the
+/// escrow the setup deployed on `dst` (a chain of this hub or of a linked one) and sends
+/// the packet with `timeout`.
+pub async fn escrow_send_between(
+    src: &EvmChain,
+    app: Address,
+    dst: &EvmChain,
+    recipient: Address,
+    amount: u64,
+    timeout: junction_spec::Timeout,
+) -> eyre::Result<Sent> {
+    use junction_adapters::evm::gateway::TokenEscrow;
+    let p = provider(&src.anvil.endpoint(), DEV_KEY_0)?;
+    let receipt = TokenEscrow::new(app, &p)
+        .lockAndSend(
+            dst.id.as_str().to_owned(),
+            dst.escrow,
+            recipient,
+            U256::from(amount),
+            timeout.height,
+            timeout.time_ms,
+            ESCROW_APP_GAS,
+        )
+        .send()
+        .await
+        .map_err(|e| eyre!("lockAndSend: {e}"))?
+        .get_receipt()
+        .await
+        .map_err(|e| eyre!("lockAndSend receipt: {e}"))?;
+    sent_in(&receipt)
 }
 
 /// A packet's lifecycle as the chains and the hub show it.
@@ -809,11 +833,25 @@ pub async fn lifecycle(
 
 /// Spawns `junction relay --config <net.relayer_toml>`, logging to `relayer.log` beside it.
 pub fn spawn_relayer(exe: &Path, net: &EvmNet) -> eyre::Result<tokio::process::Child> {
-    let log_path = net
-        .relayer_toml
+    spawn_logged(
+        exe,
+        &["relay", "--config"],
+        &net.relayer_toml,
+        "relayer.log",
+    )
+}
+
+/// Spawns `exe <args> <config>`, its output appended to `log_name` beside `config`.
+pub fn spawn_logged(
+    exe: &Path,
+    args: &[&str],
+    config: &Path,
+    log_name: &str,
+) -> eyre::Result<tokio::process::Child> {
+    let log_path = config
         .parent()
-        .map(|d| d.join("relayer.log"))
-        .ok_or_else(|| eyre!("relayer.toml has no directory"))?;
+        .map(|d| d.join(log_name))
+        .ok_or_else(|| eyre!("{} has no directory", config.display()))?;
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -821,58 +859,73 @@ pub fn spawn_relayer(exe: &Path, net: &EvmNet) -> eyre::Result<tokio::process::C
         .wrap_err_with(|| format!("opening {}", log_path.display()))?;
     let err = log.try_clone()?;
     tokio::process::Command::new(exe)
-        .arg("relay")
-        .arg("--config")
-        .arg(&net.relayer_toml)
+        .args(args)
+        .arg(config)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::from(log))
         .stderr(std::process::Stdio::from(err))
         .kill_on_drop(true)
         .spawn()
-        .wrap_err("starting the relayer")
+        .wrap_err_with(|| format!("starting `junction {}`", args.join(" ")))
 }
 
 /// Sends one escrow transfer from the first chain to the second and prints its way
 /// through the hub and back, until the ack reaches the source (or `timeout`).
 pub async fn demo_round_trip(net: &EvmNet, timeout: Duration) -> eyre::Result<Lifecycle> {
-    let a = chain_name(0);
-    let b = chain_name(1);
-    let deadline_ms = net.time_ms(&b).await? + 600_000;
+    let a = net.chains.first().ok_or_else(|| eyre!("no chain"))?;
+    let b = net.chains.get(1).ok_or_else(|| eyre!("no second chain"))?;
+    demo_round_trip_between(net, a, net, b, timeout).await
+}
+
+/// [`demo_round_trip`] from chain `a` of `src_net` to chain `b` of `dst_net` (the same
+/// hub, or a hub linked to it).
+pub async fn demo_round_trip_between(
+    src_net: &EvmNet,
+    a: &EvmChain,
+    dst_net: &EvmNet,
+    b: &EvmChain,
+    timeout: Duration,
+) -> eyre::Result<Lifecycle> {
+    let (a_id, b_id) = (a.id.as_str(), b.id.as_str());
+    let deadline_ms = dst_net.time_ms(b_id).await? + 600_000;
     let recipient = Address::repeat_byte(0x42);
-    let sent = net
-        .escrow_send(
-            &a,
-            &b,
-            recipient,
-            100,
-            junction_spec::Timeout {
-                height: 0,
-                time_ms: deadline_ms,
-            },
-        )
-        .await?;
+    let sent = escrow_send_between(
+        a,
+        a.escrow,
+        b,
+        recipient,
+        100,
+        junction_spec::Timeout {
+            height: 0,
+            time_ms: deadline_ms,
+        },
+    )
+    .await?;
     let key = sent.packet.key().hash();
     println!(
-        "sent      {a} → {b}: sequence {} key {} (tx 0x{} in block {})",
+        "sent      {a_id} → {b_id}: sequence {} key {} (tx 0x{} in block {})",
         sent.packet.sequence,
         hex::encode(key),
         hex::encode(sent.tx_hash),
         sent.height
     );
-    let rpc = RpcClient::new(net.hub_rpc.clone());
-    let src = net.adapter(&a).await?;
-    let dst = net.adapter(&b).await?;
+    let rpc = RpcClient::new(src_net.hub_rpc.clone());
+    let src = src_net.adapter(a_id).await?;
+    let dst = dst_net.adapter(b_id).await?;
     let start = Instant::now();
     let mut shown = (false, false);
     loop {
         let l = lifecycle(&rpc, &src, &dst, &sent).await?;
         if let (Some(h), false) = (l.hub_height, shown.0) {
-            println!("received  on the hub at height {h}");
+            println!(
+                "received  on {} at height {h}",
+                src_net.hub_chain_id.as_str()
+            );
             shown.0 = true;
         }
         if let (Some((tx, ran)), false) = (l.delivered, shown.1) {
             println!(
-                "delivered on {b}: app {} (tx 0x{})",
+                "delivered on {b_id}: app {} (tx 0x{})",
                 if ran { "ran" } else { "reverted" },
                 hex::encode(tx)
             );
@@ -880,14 +933,14 @@ pub async fn demo_round_trip(net: &EvmNet, timeout: Duration) -> eyre::Result<Li
         }
         if let Some((kind, tx)) = &l.outcome {
             println!(
-                "{kind:<9} back on {a} (tx 0x{}) after {:?}",
+                "{kind:<9} back on {a_id} (tx 0x{}) after {:?}",
                 hex::encode(tx),
                 start.elapsed()
             );
             println!(
                 "see it again with: junction packet show {} --rpc {}",
                 hex::encode(key),
-                net.hub_rpc
+                src_net.hub_rpc
             );
             return Ok(l);
         }

@@ -1,6 +1,6 @@
 //! Development tools behind `junction testnet` and `junction bench`: local testnets of
 //! validator processes on 127.0.0.1 (`testnet`), anvil chains with deployed gateways and a
-//! relayer (`evmnet`), a QBFT-sealed view of an anvil chain (`qbft_shim`), Tendermint,
+//! relayer (`evmnet`), two linked hubs (`hubnet`), a QBFT-sealed view of an anvil chain (`qbft_shim`), Tendermint,
 //! Fabric and Bitcoin fixture ledgers served to a relayer (`fixture_ledger`), and the
 //! benchmarks (`bench`, `bench_e2e`, `bench_verify`). No production crate depends on this
 //! one.
@@ -14,5 +14,6 @@ mod bench_verify_clients;
 pub mod evmnet;
 pub mod fixture_ledger;
 pub mod homes;
+pub mod hubnet;
 pub mod qbft_shim;
 pub mod testnet;

@@ -99,10 +99,33 @@ pub async fn stop_child(child: &mut Child) {
 
 const MAX_RESTARTS: u32 = 5;
 
-/// Runs every validator of `dir`, restarts one that dies (up to a limit), prints progress,
-/// and stops them all cleanly on Ctrl-C or SIGTERM.
-pub async fn supervise(dir: &Path, evm: usize) -> eyre::Result<()> {
-    let homes = crate::homes::node_homes(dir)?;
+/// Runs every validator of `dir` (of both hubs, for a testnet made with `--hubs 2`),
+/// restarts one that dies (up to a limit), prints progress, and stops them all cleanly on
+/// Ctrl-C or SIGTERM. With `evm` > 0 it also starts that many anvil chains on the hub
+/// with their relayer; on two hubs, one chain each, the relayers and the bridge.
+pub async fn supervise(dir: &Path, evm: usize, hubs: usize) -> eyre::Result<()> {
+    let two = match hubs {
+        1 => false,
+        2 if crate::hubnet::is_two_hub(dir) => true,
+        2 => {
+            return Err(eyre!(
+                "{} holds no two-hub testnet: run `junction testnet init --hubs 2 --out {}` first",
+                dir.display(),
+                dir.display()
+            ))
+        }
+        _ => return Err(eyre!("--hubs must be 1 or 2")),
+    };
+    if !two && evm == 1 {
+        return Err(eyre!("--evm needs at least 2 chains on one hub"));
+    }
+    let homes = if two {
+        let mut h = crate::homes::node_homes(&crate::hubnet::hub_dir(dir, 0))?;
+        h.extend(crate::homes::node_homes(&crate::hubnet::hub_dir(dir, 1))?);
+        h
+    } else {
+        crate::homes::node_homes(dir)?
+    };
     let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
     let mut rpcs = Vec::new();
     for h in &homes {
@@ -120,9 +143,12 @@ pub async fn supervise(dir: &Path, evm: usize) -> eyre::Result<()> {
     for (h, r) in homes.iter().zip(&rpcs) {
         println!("  {}  rpc {}", h.display(), r.url());
     }
-    // Kept alive (anvils, relayer) for as long as the validators run.
+    // Kept alive (anvils, relayers, bridge) for as long as the validators run.
     let mut _evm = None;
-    if evm > 0 {
+    let mut _hubs = None;
+    if two && evm > 0 {
+        _hubs = Some(start_linked_hubs(dir, &exe).await?);
+    } else if evm > 0 {
         let opts = crate::evmnet::EvmNetOptions {
             chains: evm,
             ..Default::default()
@@ -131,15 +157,7 @@ pub async fn supervise(dir: &Path, evm: usize) -> eyre::Result<()> {
             "starting {evm} EVM chains, deploying gateways, registering them by council vote..."
         );
         let net = crate::evmnet::setup(dir, &opts).await?;
-        for c in &net.chains {
-            println!(
-                "  {}  rpc {}  gateway {:#x}  escrow {:#x}",
-                c.id.as_str(),
-                c.anvil.endpoint(),
-                c.gateway,
-                c.escrow
-            );
-        }
+        print_chains(&net);
         let relayer = crate::evmnet::spawn_relayer(&exe, &net)?;
         println!(
             "relayer started: {} (log beside it)",
@@ -187,6 +205,58 @@ pub async fn supervise(dir: &Path, evm: usize) -> eyre::Result<()> {
     }
     println!("stopped");
     result
+}
+
+fn print_chains(net: &crate::evmnet::EvmNet) {
+    for c in &net.chains {
+        println!(
+            "  {} (under {})  rpc {}  gateway {:#x}  escrow {:#x}",
+            c.id.as_str(),
+            net.hub_chain_id.as_str(),
+            c.anvil.endpoint(),
+            c.gateway,
+            c.escrow
+        );
+    }
+}
+
+/// On two running hubs: an anvil chain under each, the hubs linked by their councils'
+/// votes, a relayer per hub and the bridge, then a round trip each way.
+async fn start_linked_hubs(
+    dir: &Path,
+    exe: &Path,
+) -> eyre::Result<(crate::hubnet::HubNet, Vec<Child>)> {
+    println!("starting an EVM chain under each hub, linking the hubs by their councils' votes...");
+    let hubs = [
+        crate::hubnet::hub_dir(dir, 0),
+        crate::hubnet::hub_dir(dir, 1),
+    ];
+    let net = crate::hubnet::setup(
+        [&hubs[0], &hubs[1]],
+        &dir.join("bridge"),
+        &Default::default(),
+    )
+    .await?;
+    let mut children = Vec::new();
+    for hub in [&net.a, &net.b] {
+        print_chains(hub);
+        children.push(crate::evmnet::spawn_relayer(exe, hub)?);
+        println!(
+            "relayer of {} started: {} (log beside it)",
+            hub.hub_chain_id.as_str(),
+            hub.relayer_toml.display()
+        );
+    }
+    children.push(crate::hubnet::spawn_bridge(exe, &net)?);
+    println!(
+        "bridge between the hubs started: {} (log beside it)",
+        net.bridge_toml.display()
+    );
+    for (src, dst) in [(&net.a, &net.b), (&net.b, &net.a)] {
+        let (a, b) = (&src.chains[0], &dst.chains[0]);
+        crate::evmnet::demo_round_trip_between(src, a, dst, b, Duration::from_secs(180)).await?;
+    }
+    Ok((net, children))
 }
 
 /// Starts `validators` nodes of the testnet in `dir` from this very binary.

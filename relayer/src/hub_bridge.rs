@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use eyre::{eyre, WrapErr};
 use serde::{Deserialize, Serialize};
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use junction_light_clients::hub::{HubEntryProof, SignedCheckpoint};
 use junction_rpc::methods::{
@@ -263,21 +263,22 @@ impl Bridge {
             };
             msgs.extend(message_for(entry, proof));
         }
-        let n = msgs.len();
+        let n = msgs.len() - usize::from(client.latest_height < checkpoint.height);
         let waiting = submit(to, msgs).await?;
         // Entries the other hub refused for now (a rate limit, a client to recover) are
         // carried again next cycle; the cursor stays.
         if waiting == 0 {
             self.cursors[dir] = cursor;
         }
-        debug!(
+        info!(
             from = from.chain.as_str(),
             to = to.chain.as_str(),
-            n,
+            checkpoint = checkpoint.height,
+            carried = n.saturating_sub(waiting),
             waiting,
-            "carried"
+            "entries carried"
         );
-        Ok(n - waiting)
+        Ok(n.saturating_sub(waiting))
     }
 
     /// Cycles until the process stops.

@@ -15,6 +15,22 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+/// Runs `junction <args>` with its output appended to `log`.
+pub fn spawn_logged(args: &[&str], log: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(junction_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap()
+}
+
 /// Path of the `junction` binary under test: `JUNCTION_BIN`, or the workspace's build when
 /// it is newer than every source it is built from, else built here first (so a test never
 /// runs a stale binary).
@@ -208,6 +224,11 @@ pub struct Net {
 impl Net {
     /// Writes an `n`-validator testnet with ports from `base_port`.
     pub fn init(n: usize, base_port: u16) -> Net {
+        Self::init_chain(n, base_port, "junction-local")
+    }
+
+    /// [`Net::init`] for a hub with chain id `chain_id`.
+    pub fn init_chain(n: usize, base_port: u16, chain_id: &str) -> Net {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("net");
         let (ok, text) = run_cli(&[
@@ -219,6 +240,8 @@ impl Net {
             out.to_str().unwrap(),
             "--base-port",
             &base_port.to_string(),
+            "--chain-id",
+            chain_id,
         ]);
         assert!(ok, "testnet init failed: {text}");
         let mut net = Net {

@@ -17,7 +17,7 @@ use junction_hub::context::PrivateKey;
 use junction_spec::attestation::AttestationSet;
 use junction_spec::gov::{ProposalKind, RateLimit};
 use junction_spec::{Checkpoint, Decode, Encode, LogEntry, RelayMsg, Timeout, TxKind};
-use junction_tests::{junction_bin, Net};
+use junction_tests::{junction_bin, spawn_logged, Net};
 use serde_json::{json, Value};
 
 struct Env {
@@ -68,22 +68,6 @@ fn setup_with(base_port: u16, opts: EvmNetOptions) -> Option<Env> {
         attesters: Vec::new(),
         attesters_apart,
     })
-}
-
-/// Runs `junction <args>` with its output appended to `log`.
-fn spawn_logged(args: &[&str], log: &std::path::Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .unwrap();
-    Command::new(junction_bin())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap()
 }
 
 impl Env {
