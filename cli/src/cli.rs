@@ -390,6 +390,11 @@ pub enum BenchCommand {
         /// Keep the temporary directory (node and relayer logs).
         #[arg(long)]
         keep: bool,
+        /// 2: the hub-to-hub path. Two hubs of `--validators` each, an anvil chain under
+        /// each, a relayer per hub and the bridge; packets go from `evm-a` under `hub-a`
+        /// to `evm-b` under `hub-b` and their acks come back the same way.
+        #[arg(long, default_value_t = 1)]
+        hubs: usize,
     },
 }
 
@@ -633,8 +638,10 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 watch_ms,
                 timeout,
                 keep,
+                hubs,
             } => {
                 junction_devtools::bench_e2e::e2e(junction_devtools::bench_e2e::E2eOptions {
+                    hubs,
                     validators,
                     packets,
                     latency_samples,

@@ -30,6 +30,12 @@
 //! the lowest latency (0.33–0.58 s one way p50, idle, over several runs) and is reported
 //! beside the 1 s default.
 //!
+//! **`--hubs 2`**: the hub-to-hub path. Two hubs of `--validators` each, `evm-a` under
+//! `hub-a` and `evm-b` under `hub-b`, a relayer per hub and the bridge (`junction relay
+//! hubs`) between them (`hubnet::setup`); the same phases from `evm-a` to `evm-b`, each
+//! packet crossing both hubs and its ack coming back across both. The controlled-gas and
+//! attestation phases do not depend on the number of hubs and run only with one.
+//!
 //! Not run by any test (it takes minutes); see README.md, "Benchmark".
 
 use std::collections::{BTreeMap, HashMap};
@@ -47,11 +53,14 @@ use junction_adapters::evm::anvil::DEV_KEY_0;
 use junction_adapters::evm::gateway::{JunctionGateway, TokenEscrow};
 use junction_adapters::Adapter as _;
 
-use crate::evmnet::{self, EvmNet, EvmNetOptions, ESCROW_APP_GAS};
+use crate::evmnet::{self, EvmChain, EvmNet, EvmNetOptions, ESCROW_APP_GAS};
 
 /// What `junction bench e2e` runs.
 #[derive(Debug, Clone)]
 pub struct E2eOptions {
+    /// 1: both chains under one hub. 2: the hub-to-hub path (`evm-a` under `hub-a` to
+    /// `evm-b` under `hub-b`, through the bridge).
+    pub hubs: usize,
     /// Hub validators.
     pub validators: usize,
     /// Packets sent back to back in the throughput phase.
@@ -155,14 +164,13 @@ struct Sender {
 }
 
 impl Sender {
-    async fn new(net: &EvmNet) -> eyre::Result<Self> {
-        let a = &net.chains[0];
-        let b = &net.chains[1];
+    /// A sender from `a` to `b`, whose latest block time is `b_time_ms`.
+    async fn new(a: &EvmChain, b: &EvmChain, b_time_ms: u64) -> eyre::Result<Self> {
         let provider = evmnet::provider(&a.anvil.endpoint(), DEV_KEY_0)?;
         let from: alloy::signers::local::PrivateKeySigner =
             DEV_KEY_0.parse().map_err(|e| eyre!("dev key: {e}"))?;
         let nonce = provider.get_transaction_count(from.address()).await?;
-        let timeout_ms = net.time_ms(b.id.as_str()).await? + 3_600_000;
+        let timeout_ms = b_time_ms + 3_600_000;
         let gas = TokenEscrow::new(a.escrow, &provider)
             .lockAndSend(
                 b.id.as_str().to_owned(),
@@ -265,16 +273,35 @@ pub async fn e2e(opts: E2eOptions) -> eyre::Result<()> {
     let dir = std::env::temp_dir().join(format!("junction-bench-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let base = 40000 + (std::process::id() % 1000) as u16 * 3;
-    crate::testnet::init(&dir, opts.validators, "junction-bench", base)?;
+    let hub_dirs = match opts.hubs {
+        1 => {
+            crate::testnet::init(&dir, opts.validators, "junction-bench", base)?;
+            vec![dir.clone()]
+        }
+        2 => {
+            crate::hubnet::init(&dir, opts.validators, base)?;
+            vec![
+                crate::hubnet::hub_dir(&dir, 0),
+                crate::hubnet::hub_dir(&dir, 1),
+            ]
+        }
+        _ => return Err(eyre!("--hubs must be 1 or 2")),
+    };
     let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
     let mut children = Vec::new();
-    for i in 0..opts.validators {
-        children.push(crate::testnet::spawn_node(
-            &exe,
-            &dir.join(format!("node{i}")),
-        )?);
+    for d in &hub_dirs {
+        for i in 0..opts.validators {
+            children.push(crate::testnet::spawn_node(
+                &exe,
+                &d.join(format!("node{i}")),
+            )?);
+        }
     }
-    let result = run(&dir, &exe, &opts).await;
+    let result = if opts.hubs == 2 {
+        run_hubs(&dir, &exe, &opts).await
+    } else {
+        run(&dir, &exe, &opts).await
+    };
     for c in children.iter_mut() {
         crate::testnet::stop_child(c).await;
     }
@@ -320,28 +347,10 @@ async fn run(dir: &Path, exe: &Path, opts: &E2eOptions) -> eyre::Result<()> {
         opts.validators,
         block_time_name(opts.block_time_secs)
     );
-    // Whole seconds go through the usual option; a fraction is passed to anvil as is.
-    let whole = opts.block_time_secs.fract() == 0.0;
-    let net_opts = EvmNetOptions {
-        block_time_secs: if whole {
-            opts.block_time_secs as u64
-        } else {
-            0
-        },
-        ..Default::default()
-    };
-    let fraction = opts.block_time_secs.to_string();
-    let extra: Vec<&str> = if whole {
-        Vec::new()
-    } else {
-        vec!["--block-time", fraction.as_str()]
-    };
+    let (net_opts, extra) = anvil_block_time(opts);
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     let mut net = evmnet::setup_with_anvil_args(dir, &net_opts, &extra).await?;
-    net.relayer.poll_ms = opts.relayer_poll_ms;
-    net.relayer.max_batch = opts.max_batch;
-    std::fs::write(&net.relayer_toml, net.relayer.to_toml()?)
-        .wrap_err_with(|| format!("writing {}", net.relayer_toml.display()))?;
-    let mut relayer = evmnet::spawn_relayer(exe, &net)?;
+    let mut relayer = start_relayer(&mut net, exe, opts)?;
     println!("set up in {:.1?}; relayer started", t_setup.elapsed());
 
     let a_id = evmnet::chain_name(0);
@@ -355,7 +364,8 @@ async fn run(dir: &Path, exe: &Path, opts: &E2eOptions) -> eyre::Result<()> {
         seen.clone(),
         Duration::from_millis(opts.watch_ms),
     ));
-    let outcome = phases(&net, opts, &seen).await;
+    let b_time = net.time_ms(&b_id).await?;
+    let outcome = phases(&net.chains[0], &net.chains[1], b_time, opts, &seen).await;
     watcher.abort();
     crate::testnet::stop_child(&mut relayer).await;
     let (lat, load, thr, observed) = outcome?;
@@ -368,6 +378,91 @@ async fn run(dir: &Path, exe: &Path, opts: &E2eOptions) -> eyre::Result<()> {
     }
     report(opts, &lat, &load, &thr, &observed, &controlled);
     attest.print(net.attester_keys.len());
+    Ok(())
+}
+
+/// Whole seconds go through the usual option; a fraction is passed to anvil as is.
+fn anvil_block_time(opts: &E2eOptions) -> (EvmNetOptions, Vec<String>) {
+    let whole = opts.block_time_secs.fract() == 0.0;
+    let net_opts = EvmNetOptions {
+        block_time_secs: if whole {
+            opts.block_time_secs as u64
+        } else {
+            0
+        },
+        ..Default::default()
+    };
+    let extra = if whole {
+        Vec::new()
+    } else {
+        vec!["--block-time".to_string(), opts.block_time_secs.to_string()]
+    };
+    (net_opts, extra)
+}
+
+/// Writes the benchmark's poll period and batch size into `net`'s `relayer.toml` and
+/// starts the relayer.
+fn start_relayer(
+    net: &mut EvmNet,
+    exe: &Path,
+    opts: &E2eOptions,
+) -> eyre::Result<tokio::process::Child> {
+    net.relayer.poll_ms = opts.relayer_poll_ms;
+    net.relayer.max_batch = opts.max_batch;
+    std::fs::write(&net.relayer_toml, net.relayer.to_toml()?)
+        .wrap_err_with(|| format!("writing {}", net.relayer_toml.display()))?;
+    evmnet::spawn_relayer(exe, net)
+}
+
+/// The hub-to-hub path: `evm-a` under `hub-a` to `evm-b` under `hub-b`, a relayer per hub
+/// and the bridge.
+async fn run_hubs(dir: &Path, exe: &Path, opts: &E2eOptions) -> eyre::Result<()> {
+    let t_setup = Instant::now();
+    println!(
+        "starting two hubs of {} validators, an anvil chain under each ({}), linking them by their councils' votes...",
+        opts.validators,
+        block_time_name(opts.block_time_secs)
+    );
+    let (net_opts, extra) = anvil_block_time(opts);
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let hubs = [
+        crate::hubnet::hub_dir(dir, 0),
+        crate::hubnet::hub_dir(dir, 1),
+    ];
+    let mut net = crate::hubnet::setup_with_anvil_args(
+        [&hubs[0], &hubs[1]],
+        &dir.join("bridge"),
+        &net_opts,
+        &extra,
+    )
+    .await?;
+    let mut children = vec![
+        start_relayer(&mut net.a, exe, opts)?,
+        start_relayer(&mut net.b, exe, opts)?,
+        crate::hubnet::spawn_bridge(exe, &net)?,
+    ];
+    println!(
+        "set up in {:.1?}; relayers and bridge started",
+        t_setup.elapsed()
+    );
+    let (a, b) = (&net.a.chains[0], &net.b.chains[0]);
+    let adapter_a = Arc::new(net.a.adapter(a.id.as_str()).await?);
+    let adapter_b = Arc::new(net.b.adapter(b.id.as_str()).await?);
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let watcher = tokio::spawn(watch(
+        adapter_a,
+        adapter_b,
+        seen.clone(),
+        Duration::from_millis(opts.watch_ms),
+    ));
+    let b_time = net.b.time_ms(b.id.as_str()).await?;
+    let outcome = phases(a, b, b_time, opts, &seen).await;
+    watcher.abort();
+    for c in children.iter_mut() {
+        crate::testnet::stop_child(c).await;
+    }
+    let (lat, load, thr, observed) = outcome?;
+    report(opts, &lat, &load, &thr, &observed, &[]);
     Ok(())
 }
 
@@ -482,13 +577,16 @@ struct Throughput {
 /// (batch size, transactions, packets, gas, app gas) of the relayer's deliveries on B.
 type Observed = Vec<(usize, u64, u64, u64, u64)>;
 
+/// The phases from chain `a` to chain `b` (whose latest block time is `b_time_ms`).
 async fn phases(
-    net: &EvmNet,
+    a: &EvmChain,
+    b: &EvmChain,
+    b_time_ms: u64,
     opts: &E2eOptions,
     seen: &Arc<Mutex<Seen>>,
 ) -> eyre::Result<(Latencies, Latencies, Throughput, Observed)> {
     let timeout = Duration::from_secs(opts.timeout_secs);
-    let mut sender = Sender::new(net).await?;
+    let mut sender = Sender::new(a, b, b_time_ms).await?;
 
     println!(
         "latency: {} packets one at a time (each after the previous ack)...",
@@ -549,13 +647,12 @@ async fn phases(
     if let Err(e) = waited {
         eprintln!("warning: {e:#}");
     }
-    let observed = observed_gas(net, &txs).await?;
+    let observed = observed_gas(b, &txs).await?;
     Ok((lat, load, thr, observed))
 }
 
 /// Gas of the relayer's `deliver` transactions on B, grouped by how many packets each held.
-async fn observed_gas(net: &EvmNet, txs: &[[u8; 32]]) -> eyre::Result<Observed> {
-    let b = &net.chains[1];
+async fn observed_gas(b: &EvmChain, txs: &[[u8; 32]]) -> eyre::Result<Observed> {
     let p = evmnet::provider(&b.anvil.endpoint(), DEV_KEY_0)?;
     let mut by: BTreeMap<usize, (u64, u64, u64, u64)> = BTreeMap::new();
     for tx in txs {
@@ -633,7 +730,13 @@ fn report(
     let verdict = |ok: bool| if ok { "met" } else { "not met" };
     println!();
     println!(
-        "junction bench e2e: {} validators, anvil {}, relayer poll {} ms, max batch {}, watcher every {} ms",
+        "junction bench e2e: {}{}{} validators, anvil {}, relayer poll {} ms, max batch {}, watcher every {} ms",
+        if opts.hubs == 2 {
+            "hub to hub (evm-a under hub-a → evm-b under hub-b, bridge between), "
+        } else {
+            ""
+        },
+        if opts.hubs == 2 { "2 × " } else { "" },
         opts.validators,
         block_time_name(opts.block_time_secs),
         opts.relayer_poll_ms,

@@ -192,6 +192,15 @@ impl RelayExec<'_> {
                 ("taken".into(), taken.to_string()),
             ],
         }];
+        // Every attester's kept list, read once for all candidates.
+        if !candidates.is_empty() {
+            for attester in set.attesters() {
+                if !lists.contains_key(attester) {
+                    let kept = self.kept(chain, attester);
+                    lists.insert(*attester, kept);
+                }
+            }
+        }
         for ((number, _), header) in candidates {
             // An earlier candidate of this transaction may have moved the client past it.
             let now_latest = self.usable_client(chain)?.client.latest_height();
@@ -200,11 +209,10 @@ impl RelayExec<'_> {
             }
             let mut signatures = Vec::new();
             for attester in set.attesters() {
-                let list = match lists.get(attester) {
-                    Some(l) => l.clone(),
-                    None => self.kept(chain, attester),
-                };
-                if let Some(k) = list.iter().find(|k| k.header == header) {
+                let signed_it = lists
+                    .get(attester)
+                    .and_then(|list| list.iter().find(|k| k.header == header));
+                if let Some(k) = signed_it {
                     signatures.push(k.signature);
                 }
             }

@@ -110,11 +110,29 @@ pub fn message_for(entry: &LogEntry, proof: SourceProof) -> Option<RelayMsg> {
     })
 }
 
+/// Entries proven per transaction: a relay transaction holds at most
+/// [`junction_spec::relay::MAX_RELAY_MSGS`] messages, and one may be the client update the
+/// entries are proven under.
+pub const ENTRIES_PER_TX: usize = junction_spec::relay::MAX_RELAY_MSGS - 1;
+
 /// A refusal that means the other hub already holds what the message carries.
 fn settled(name: &str) -> bool {
     matches!(
         name,
         "already_received" | "outcome_already_logged" | "already_timed_out"
+    )
+}
+
+/// A refusal no later cycle can change: the same entry and proof would be refused again
+/// (`spec/hub-to-hub.md` §5). Logged and passed over; any other refusal waits.
+fn refused_for_good(name: &str) -> bool {
+    matches!(
+        name,
+        "log_proof"
+            | "malformed_log_proof"
+            | "malformed_relay_input"
+            | "not_via_this_hub"
+            | "no_packets_between_hubs"
     )
 }
 
@@ -129,6 +147,8 @@ pub struct Bridge {
     sides: [Side; 2],
     /// Per direction (0: from hub 0 to hub 1), the first log index not yet carried.
     cursors: [u64; 2],
+    /// Per direction, the failure of the last cycle (logged once while it repeats).
+    failing: [Option<String>; 2],
     poll: Duration,
 }
 
@@ -157,6 +177,7 @@ impl Bridge {
         Ok(Self {
             sides: [side(&config.hubs[0])?, side(&config.hubs[1])?],
             cursors: [0, 0],
+            failing: [None, None],
             poll: Duration::from_millis(config.poll_ms.max(1)),
         })
     }
@@ -165,13 +186,25 @@ impl Bridge {
     pub async fn cycle(&mut self) -> usize {
         let mut taken = 0;
         for dir in 0..2 {
+            let (from, to) = (
+                self.sides[dir].chain.as_str().to_string(),
+                self.sides[1 - dir].chain.as_str().to_string(),
+            );
+            // A failure that repeats every cycle is logged when it starts and when it ends.
             match self.carry(dir).await {
-                Ok(n) => taken += n,
-                Err(e) => warn!(
-                    from = self.sides[dir].chain.as_str(),
-                    to = self.sides[1 - dir].chain.as_str(),
-                    "not carried this cycle: {e:#}"
-                ),
+                Ok(n) => {
+                    taken += n;
+                    if self.failing[dir].take().is_some() {
+                        info!(from, to, "carrying again");
+                    }
+                }
+                Err(e) => {
+                    let text = format!("{e:#}");
+                    if self.failing[dir].as_deref() != Some(text.as_str()) {
+                        warn!(from, to, "not carried (retried every cycle): {text}");
+                        self.failing[dir] = Some(text);
+                    }
+                }
             }
         }
         taken
@@ -189,7 +222,7 @@ impl Bridge {
         let mut cursor = self.cursors[dir];
         let mut wanted: Vec<LogEntry> = Vec::new();
         let mut indices = Vec::new();
-        while cursor < end && indices.len() < junction_spec::relay::MAX_RELAY_MSGS {
+        while cursor < end && indices.len() < ENTRIES_PER_TX {
             let page = from
                 .rpc
                 .call::<LogEntries>(&LogEntriesParams {
@@ -206,12 +239,12 @@ impl Bridge {
                     .map_err(|err| eyre!("entry {}: {err}", e.index))?;
                 indices.push(e.index);
                 wanted.push(entry);
-                if indices.len() == junction_spec::relay::MAX_RELAY_MSGS {
+                if indices.len() == ENTRIES_PER_TX {
                     cursor = e.index + 1;
                     break;
                 }
             }
-            if indices.len() < junction_spec::relay::MAX_RELAY_MSGS {
+            if indices.len() < ENTRIES_PER_TX {
                 cursor = page.to;
             }
             if page.to <= page.from {
@@ -222,7 +255,8 @@ impl Bridge {
             self.cursors[dir] = cursor;
             return Ok(0);
         }
-        let mut msgs = Vec::new();
+        // Each message with the log index of the entry it proves (none for the update).
+        let mut msgs: Vec<(Option<u64>, RelayMsg)> = Vec::new();
         // The receiving hub's client of this one must hold the checkpoint.
         let client = to
             .rpc
@@ -240,10 +274,13 @@ impl Bridge {
                     .collect(),
                 next_set: None,
             };
-            msgs.push(RelayMsg::UpdateClient {
-                chain: from.chain.clone(),
-                header: signed.to_bytes(),
-            });
+            msgs.push((
+                None,
+                RelayMsg::UpdateClient {
+                    chain: from.chain.clone(),
+                    header: signed.to_bytes(),
+                },
+            ));
         }
         let proofs = from
             .rpc
@@ -261,24 +298,27 @@ impl Bridge {
                 }
                 .to_bytes(),
             };
-            msgs.extend(message_for(entry, proof));
+            msgs.extend(message_for(entry, proof).map(|m| (Some(proven.index), m)));
         }
-        let n = msgs.len() - usize::from(client.latest_height < checkpoint.height);
+        let n = msgs.iter().filter(|(i, _)| i.is_some()).count();
         let waiting = submit(to, msgs).await?;
         // Entries the other hub refused for now (a rate limit, a client to recover) are
-        // carried again next cycle; the cursor stays.
-        if waiting == 0 {
-            self.cursors[dir] = cursor;
-        }
+        // carried again next cycle, from the first of them; what came before it is held
+        // there, or refused for good and explained in the log.
+        self.cursors[dir] = match waiting.iter().min() {
+            None => cursor,
+            Some(None) => self.cursors[dir],
+            Some(Some(first)) => *first,
+        };
         info!(
             from = from.chain.as_str(),
             to = to.chain.as_str(),
             checkpoint = checkpoint.height,
-            carried = n.saturating_sub(waiting),
-            waiting,
+            carried = n.saturating_sub(waiting.len()),
+            waiting = waiting.len(),
             "entries carried"
         );
-        Ok(n.saturating_sub(waiting))
+        Ok(n.saturating_sub(waiting.len()))
     }
 
     /// Cycles until the process stops.
@@ -299,11 +339,14 @@ impl Bridge {
 }
 
 /// Submits `msgs` to `to` in one transaction (commit mode): a message refused at
-/// admission is dropped and the rest resubmitted. Returns how many were refused for a
-/// reason that may pass.
-async fn submit(to: &Side, mut msgs: Vec<RelayMsg>) -> eyre::Result<usize> {
+/// admission is dropped and the rest resubmitted. Returns the tags of the messages refused
+/// for a reason that may pass.
+async fn submit(
+    to: &Side,
+    mut msgs: Vec<(Option<u64>, RelayMsg)>,
+) -> eyre::Result<Vec<Option<u64>>> {
     let address = junction_spec::address_from_ed25519(to.key.public_key().as_bytes());
-    let mut waiting = 0;
+    let mut waiting = Vec::new();
     while !msgs.is_empty() {
         let nonce = to
             .rpc
@@ -316,7 +359,9 @@ async fn submit(to: &Side, mut msgs: Vec<RelayMsg>) -> eyre::Result<usize> {
             &to.key,
             &to.chain,
             nonce,
-            TxKind::Relay { msgs: msgs.clone() },
+            TxKind::Relay {
+                msgs: msgs.iter().map(|(_, m)| m.clone()).collect(),
+            },
         );
         match to
             .rpc
@@ -332,10 +377,7 @@ async fn submit(to: &Side, mut msgs: Vec<RelayMsg>) -> eyre::Result<usize> {
                 name,
                 message,
             }) => {
-                let index = message
-                    .strip_prefix("relay message ")
-                    .and_then(|s| s.split(' ').next())
-                    .and_then(|s| s.parse::<usize>().ok())
+                let index = crate::refused_message_index(&message)
                     .filter(|i| *i < msgs.len())
                     .ok_or_else(|| {
                         eyre!(
@@ -343,11 +385,16 @@ async fn submit(to: &Side, mut msgs: Vec<RelayMsg>) -> eyre::Result<usize> {
                             to.chain.as_str()
                         )
                     })?;
-                msgs.remove(index);
-                if !settled(&name) {
-                    waiting += 1;
-                    warn!(hub = to.chain.as_str(), error = %name, "refused for now: {message}");
+                let (tag, _) = msgs.remove(index);
+                if settled(&name) {
+                    continue;
                 }
+                if refused_for_good(&name) {
+                    warn!(hub = to.chain.as_str(), error = %name, entry = ?tag, "refused for good: {message}");
+                    continue;
+                }
+                waiting.push(tag);
+                warn!(hub = to.chain.as_str(), error = %name, entry = ?tag, "refused for now: {message}");
             }
             Err(e) => return Err(e.into()),
         }
@@ -426,6 +473,39 @@ mod tests {
             None
         );
         assert!(settled("already_received") && !settled("relayer_rate_limited"));
+        assert!(refused_for_good("log_proof") && !refused_for_good("unknown_height"));
+    }
+
+    /// A full batch, the client update and [`ENTRIES_PER_TX`] entries, is one transaction
+    /// the hub decodes (one entry more is refused as malformed, and the bridge would stall
+    /// on a backlog of 64).
+    #[test]
+    fn a_full_batch_with_its_client_update_fits_one_relay_transaction() {
+        let update = RelayMsg::UpdateClient {
+            chain: ChainId::new("hub-a").unwrap(),
+            header: vec![0; 100],
+        };
+        let recv = RelayMsg::RecvPacket {
+            packet: packet(),
+            proof: SourceProof {
+                height: 1,
+                proof: vec![0; 40],
+            },
+        };
+        let tx_with = |entries: usize| {
+            let mut msgs = vec![update.clone()];
+            msgs.extend(std::iter::repeat(recv.clone()).take(entries));
+            let key = junction_keys::PrivateKey::from([7; 32]);
+            junction_keys::sign_tx(
+                &key,
+                &ChainId::new("hub-b").unwrap(),
+                0,
+                TxKind::Relay { msgs },
+            )
+            .to_bytes()
+        };
+        assert!(junction_spec::SignedTx::from_bytes(&tx_with(ENTRIES_PER_TX)).is_ok());
+        assert!(junction_spec::SignedTx::from_bytes(&tx_with(ENTRIES_PER_TX + 1)).is_err());
     }
 
     #[test]

@@ -1020,11 +1020,7 @@ impl Relayer {
                         message,
                     }) => {
                         self.metrics.error(&name);
-                        let index = message
-                            .strip_prefix("relay message ")
-                            .and_then(|s| s.split(' ').next())
-                            .and_then(|s| s.parse::<usize>().ok());
-                        match index {
+                        match refused_message_index(&message) {
                             Some(i) if i < chunk.len() => {
                                 let refused = chunk.remove(i);
                                 // A refusal without an outcome: the packet may pass later
@@ -1479,6 +1475,15 @@ impl Delivery {
         }
         out
     }
+}
+
+/// The index of the message a hub refused a relay transaction for, from the refusal's
+/// text (`relay message <index> (...) refused: ...`, `hub-app`'s `TxError::Relay`).
+pub(crate) fn refused_message_index(message: &str) -> Option<usize> {
+    message
+        .strip_prefix("relay message ")
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse::<usize>().ok())
 }
 
 /// The packet key a relay message is about.

@@ -348,7 +348,10 @@ fn packets_cross_two_hubs_both_ways_and_end_with_exactly_one_outcome_at_the_sour
     let at_b = env.show(1, &late);
     assert_eq!(at_b["state"], "timeout", "{at_b}");
     assert_eq!(at_b["hub_steps"][0]["action"], "timeout_logged", "{at_b}");
-    assert_eq!(at_b["hub_steps"][0]["reason"], "timeout_on_arrival", "{at_b}");
+    assert_eq!(
+        at_b["hub_steps"][0]["reason"], "timeout_on_arrival",
+        "{at_b}"
+    );
     let at_a = env.show(0, &late);
     assert_eq!(at_a["state"], "timeout", "{at_a}");
     assert_eq!(env.balance(0, user()), before);
