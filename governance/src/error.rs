@@ -73,6 +73,9 @@ pub enum GovError {
     /// The id is already a chain on this hub, registered or remote.
     #[error("the chain id is already in use on this hub (registered or remote)")]
     ChainExists,
+    /// The proposal names this hub's own chain id as a chain it follows or reaches.
+    #[error("the proposal names this hub's own chain id as another chain")]
+    OwnChainId,
     /// A route to or from a remote chain must be unordered.
     #[error("a route to or from a chain under another hub must be unordered")]
     RemoteRouteOrdered,
@@ -144,6 +147,7 @@ impl GovError {
             GovError::UnknownChain => "unknown_chain",
             GovError::NotAHub => "not_a_hub",
             GovError::ChainExists => "chain_exists",
+            GovError::OwnChainId => "own_chain_id",
             GovError::RemoteRouteOrdered => "remote_route_ordered",
             GovError::RouteClosed => "route_closed",
             GovError::AlreadyPaused => "already_paused",

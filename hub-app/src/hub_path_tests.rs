@@ -116,6 +116,11 @@ fn packet(sequence: u64, dest_app: &[u8]) -> Packet {
     }
 }
 
+/// A trust root of hub `chain` at an empty log (for registrations in other tests).
+pub(crate) fn hub_trust_root(chain: &str) -> Vec<u8> {
+    hub_registration(chain, 10, 0, [0; 32]).0.trust_root
+}
+
 fn entry_proof(log: &junction_packets::MessageLog, index: u64, height: u64) -> SourceProof {
     let path = log.inclusion_proof(index, log.size()).unwrap();
     SourceProof {

@@ -11,13 +11,15 @@ use crate::context::{ExecutionContext, ValidationContext};
 use crate::event::{gov_event, Event};
 use crate::tx::TxError;
 
-/// One council action.
+/// One council action, on the hub whose own chain id is `hub_chain` (when the caller
+/// knows it).
 trait CouncilAction {
     fn apply(
         &self,
         council: &mut Council,
         signer: &[u8; 32],
         now_ms: u64,
+        hub_chain: Option<&ChainId>,
     ) -> Result<Vec<GovEvent>, GovError>;
 }
 
@@ -31,17 +33,18 @@ fn refused(e: &GovError) -> TxError {
 impl<A: CouncilAction> TxHandler for A {
     fn validate(&self, ctx: &dyn ValidationContext, tx: &TxBody) -> Result<(), TxError> {
         let mut council = council_of(ctx)?.clone();
-        self.apply(&mut council, &tx.signer, ctx.now_ms())
+        self.apply(&mut council, &tx.signer, ctx.now_ms(), ctx.hub_chain())
             .map(|_| ())
             .map_err(|e| refused(&e))
     }
 
     fn execute(&self, ctx: &mut dyn ExecutionContext, tx: &TxBody) -> Result<Vec<Event>, Refusal> {
         let now_ms = ctx.now_ms();
+        let hub_chain = ctx.hub_chain().cloned();
         let council = ctx.council_mut().ok_or_else(no_council)?;
         let mut next = council.clone();
         let events = self
-            .apply(&mut next, &tx.signer, now_ms)
+            .apply(&mut next, &tx.signer, now_ms, hub_chain.as_ref())
             .map_err(|e| Refusal {
                 name: e.name().to_string(),
                 message: e.to_string(),
@@ -63,7 +66,20 @@ impl CouncilAction for Propose<'_> {
         council: &mut Council,
         signer: &[u8; 32],
         now_ms: u64,
+        hub_chain: Option<&ChainId>,
     ) -> Result<Vec<GovEvent>, GovError> {
+        // The council does not know the hub's chain id; the hub refuses a proposal that
+        // would make it a chain of its own (a client of itself, or a path through itself).
+        if let Some(own) = hub_chain {
+            let names_own = match self.proposal {
+                ProposalKind::RegisterChain(reg) => &reg.chain_id == own,
+                ProposalKind::RegisterRemoteChain { chain, via } => chain == own || via == own,
+                _ => false,
+            };
+            if names_own {
+                return Err(GovError::OwnChainId);
+            }
+        }
         council
             .propose_with(
                 signer,
@@ -88,6 +104,7 @@ impl CouncilAction for Vote {
         council: &mut Council,
         signer: &[u8; 32],
         now_ms: u64,
+        _hub_chain: Option<&ChainId>,
     ) -> Result<Vec<GovEvent>, GovError> {
         council.vote(signer, self.proposal_id, self.option, now_ms)
     }
@@ -103,6 +120,7 @@ impl CouncilAction for EmergencyPause<'_> {
         council: &mut Council,
         signer: &[u8; 32],
         now_ms: u64,
+        _hub_chain: Option<&ChainId>,
     ) -> Result<Vec<GovEvent>, GovError> {
         council.emergency_pause(signer, self.route, now_ms)
     }
@@ -118,6 +136,7 @@ impl CouncilAction for EmergencyFreeze<'_> {
         council: &mut Council,
         signer: &[u8; 32],
         now_ms: u64,
+        _hub_chain: Option<&ChainId>,
     ) -> Result<Vec<GovEvent>, GovError> {
         council.emergency_freeze(signer, self.chain, now_ms)
     }

@@ -238,6 +238,89 @@ mod tests {
         }
     }
 
+    /// A proposal that names the hub's own chain id as a chain to follow or reach (its own
+    /// client, a remote chain through itself, or itself as remote) is refused at admission
+    /// and in a block, by name, and changes nothing. Without the check, `hub-test` passes
+    /// as a remote chain through a registered hub.
+    #[test]
+    fn a_proposal_naming_the_hubs_own_chain_id_is_refused() {
+        use junction_spec::gov::ProposalKind;
+        let own = ChainId::new("hub-test").unwrap();
+        let hub = crate::relay::tests::chain_registration(
+            "hub-b",
+            junction_spec::LedgerKind::JunctionHub,
+            3_600_000,
+            0,
+            crate::hub_path_tests::hub_trust_root("hub-b"),
+        );
+        let council =
+            crate::testutil::council_with_chains(member().verification_key().to_bytes(), vec![hub]);
+        let state = crate::block::genesis_state(&council);
+        let packets = PacketState::default();
+        let mut own_client = crate::relay::tests::registration(
+            junction_spec::LedgerKind::EvmAttested,
+            4,
+            junction_spec::gov::Fraction { num: 2, den: 3 },
+        );
+        own_client.chain_id = own.clone();
+        let proposals = [
+            ProposalKind::RegisterChain(own_client),
+            ProposalKind::RegisterRemoteChain {
+                chain: own.clone(),
+                via: ChainId::new("hub-b").unwrap(),
+            },
+            ProposalKind::RegisterRemoteChain {
+                chain: ChainId::new("evm-z").unwrap(),
+                via: own.clone(),
+            },
+        ];
+        for proposal in proposals {
+            let tx = tx(TxKind::Propose {
+                proposal: Box::new(proposal.clone()),
+                expedited: false,
+                deposit: 0,
+            });
+            // Where the hub's id is not given, the council alone decides (the first two
+            // are accepted there: nothing in the council knows `hub-test`).
+            let blind = AdmissionContext::new(&state, Some(council.clone()), &packets, 5_000);
+            let blind_result = validate_kind(&blind, &tx);
+            let admission = AdmissionContext::new(&state, Some(council.clone()), &packets, 5_000)
+                .with_hub_chain(own.clone());
+            let err = validate_kind(&admission, &tx).unwrap_err();
+            assert_eq!(
+                err.name(),
+                "own_chain_id",
+                "{proposal:?} (without the id: {blind_result:?})"
+            );
+            let mut block = BlockContext::new(&state, Some(council.clone()), &packets, 5_000)
+                .with_hub_chain(own.clone());
+            let events = execute_tx(&mut block, &tx, &tx.hash());
+            assert!(
+                events.iter().any(|e| e.kind == "tx_failed"
+                    && e.attributes
+                        .iter()
+                        .any(|(k, v)| k == "error" && v == "own_chain_id")),
+                "{events:?}"
+            );
+            assert_eq!(
+                block.council.as_ref().unwrap().to_bytes(),
+                council.to_bytes()
+            );
+        }
+        // Another remote chain through the registered hub still passes.
+        let ok = tx(TxKind::Propose {
+            proposal: Box::new(ProposalKind::RegisterRemoteChain {
+                chain: ChainId::new("evm-z").unwrap(),
+                via: ChainId::new("hub-b").unwrap(),
+            }),
+            expedited: false,
+            deposit: 0,
+        });
+        let admission = AdmissionContext::new(&state, Some(council.clone()), &packets, 5_000)
+            .with_hub_chain(own);
+        validate_kind(&admission, &ok).unwrap();
+    }
+
     /// A remark validates anywhere and writes the account's remark and nonce.
     #[test]
     fn a_remark_writes_the_note_and_the_nonce() {
