@@ -115,6 +115,10 @@ pub fn message_for(entry: &LogEntry, proof: SourceProof) -> Option<RelayMsg> {
 /// entries are proven under.
 pub const ENTRIES_PER_TX: usize = junction_spec::relay::MAX_RELAY_MSGS - 1;
 
+/// Transactions the bridge sends each way per cycle (a backlog clears 8 × 63 entries a
+/// cycle, with two commits waited for).
+pub const TXS_PER_CYCLE: usize = 8;
+
 /// A refusal that means the other hub already holds what the message carries.
 fn settled(name: &str) -> bool {
     matches!(
@@ -219,10 +223,11 @@ impl Bridge {
             Checkpoint::from_bytes(&cp.checkpoint_hex.0).map_err(|e| eyre!("checkpoint: {e}"))?;
         // Only what the checkpoint covers can be proven under it.
         let end = checkpoint.log_size;
+        let limit = TXS_PER_CYCLE * ENTRIES_PER_TX;
         let mut cursor = self.cursors[dir];
         let mut wanted: Vec<LogEntry> = Vec::new();
         let mut indices = Vec::new();
-        while cursor < end && indices.len() < ENTRIES_PER_TX {
+        while cursor < end && indices.len() < limit {
             let page = from
                 .rpc
                 .call::<LogEntries>(&LogEntriesParams {
@@ -239,12 +244,12 @@ impl Bridge {
                     .map_err(|err| eyre!("entry {}: {err}", e.index))?;
                 indices.push(e.index);
                 wanted.push(entry);
-                if indices.len() == ENTRIES_PER_TX {
+                if indices.len() == limit {
                     cursor = e.index + 1;
                     break;
                 }
             }
-            if indices.len() < ENTRIES_PER_TX {
+            if indices.len() < limit {
                 cursor = page.to;
             }
             if page.to <= page.from {
@@ -255,8 +260,6 @@ impl Bridge {
             self.cursors[dir] = cursor;
             return Ok(0);
         }
-        // Each message with the log index of the entry it proves (none for the update).
-        let mut msgs: Vec<(Option<u64>, RelayMsg)> = Vec::new();
         // The receiving hub's client of this one must hold the checkpoint.
         let client = to
             .rpc
@@ -264,6 +267,8 @@ impl Bridge {
                 chain: from.chain.as_str().to_string(),
             })
             .await?;
+        let mut batches: Vec<Vec<Tagged>> = Vec::new();
+        let mut first: Vec<Tagged> = Vec::new();
         if client.latest_height < checkpoint.height {
             let signed = SignedCheckpoint {
                 checkpoint: checkpoint.clone(),
@@ -274,7 +279,7 @@ impl Bridge {
                     .collect(),
                 next_set: None,
             };
-            msgs.push((
+            first.push((
                 None,
                 RelayMsg::UpdateClient {
                     chain: from.chain.clone(),
@@ -282,29 +287,41 @@ impl Bridge {
                 },
             ));
         }
-        let proofs = from
-            .rpc
-            .call::<LogProofs>(&LogProofsParams {
-                indices: indices.clone(),
-                tree_size: end,
-            })
-            .await?;
-        for (entry, proven) in wanted.iter().zip(&proofs.proofs) {
-            let proof = SourceProof {
-                height: checkpoint.height,
-                proof: HubEntryProof {
-                    index: proven.index,
-                    path: proven.proof.iter().map(|h| h.0).collect(),
-                }
-                .to_bytes(),
-            };
-            msgs.extend(message_for(entry, proof).map(|m| (Some(proven.index), m)));
+        for (chunk_indices, chunk_entries) in indices
+            .chunks(ENTRIES_PER_TX)
+            .zip(wanted.chunks(ENTRIES_PER_TX))
+        {
+            let proofs = from
+                .rpc
+                .call::<LogProofs>(&LogProofsParams {
+                    indices: chunk_indices.to_vec(),
+                    tree_size: end,
+                })
+                .await?;
+            let mut batch = std::mem::take(&mut first);
+            for (entry, proven) in chunk_entries.iter().zip(&proofs.proofs) {
+                let proof = SourceProof {
+                    height: checkpoint.height,
+                    proof: HubEntryProof {
+                        index: proven.index,
+                        path: proven.proof.iter().map(|h| h.0).collect(),
+                    }
+                    .to_bytes(),
+                };
+                batch.extend(message_for(entry, proof).map(|m| (Some(proven.index), m)));
+            }
+            batches.push(batch);
         }
-        let n = msgs.iter().filter(|(i, _)| i.is_some()).count();
-        let waiting = submit(to, msgs).await?;
-        // Entries the other hub refused for now (a rate limit, a client to recover) are
-        // carried again next cycle, from the first of them; what came before it is held
-        // there, or refused for good and explained in the log.
+        let n = batches
+            .iter()
+            .flatten()
+            .filter(|(i, _)| i.is_some())
+            .count();
+        let waiting = submit(to, batches).await?;
+        // Entries the other hub refused for now (a rate limit, a client to recover), at
+        // admission or in their block, are carried again next cycle, from the first of
+        // them; what came before it is held there, or refused for good and explained in
+        // the log.
         self.cursors[dir] = match waiting.iter().min() {
             None => cursor,
             Some(None) => self.cursors[dir],
@@ -338,68 +355,179 @@ impl Bridge {
     }
 }
 
-/// Submits `msgs` to `to` in one transaction (commit mode): a message refused at
-/// admission is dropped and the rest resubmitted. Returns the tags of the messages refused
-/// for a reason that may pass.
-async fn submit(
-    to: &Side,
-    mut msgs: Vec<(Option<u64>, RelayMsg)>,
-) -> eyre::Result<Vec<Option<u64>>> {
+/// A message with the log index of the entry it proves (none for a client update).
+type Tagged = (Option<u64>, RelayMsg);
+
+/// Submits each batch to `to` as one transaction, with consecutive nonces. The first is
+/// committed before the others are admitted (it may carry the client update they are
+/// proven under); the rest go to the mempool back to back, and the last is waited for
+/// until committed. A message refused at admission is dropped and its transaction signed
+/// again without it. Returns the tags of the messages refused, at admission or in their
+/// block, for a reason that may pass.
+async fn submit(to: &Side, batches: Vec<Vec<Tagged>>) -> eyre::Result<Vec<Option<u64>>> {
     let address = junction_spec::address_from_ed25519(to.key.public_key().as_bytes());
+    let mut nonce = to
+        .rpc
+        .call::<junction_rpc::methods::Account>(&junction_rpc::methods::AccountParams {
+            address: junction_rpc::Hex(address),
+        })
+        .await?
+        .next_nonce;
     let mut waiting = Vec::new();
-    while !msgs.is_empty() {
-        let nonce = to
-            .rpc
-            .call::<junction_rpc::methods::Account>(&junction_rpc::methods::AccountParams {
-                address: junction_rpc::Hex(address),
-            })
-            .await?
-            .next_nonce;
-        let tx = junction_keys::sign_tx(
-            &to.key,
-            &to.chain,
-            nonce,
-            TxKind::Relay {
-                msgs: msgs.iter().map(|(_, m)| m.clone()).collect(),
-            },
-        );
-        match to
-            .rpc
-            .call::<BroadcastTx>(&BroadcastParams {
-                tx: HexBytes(tx.to_bytes()),
-                mode: BroadcastMode::Commit,
-            })
-            .await
-        {
-            Ok(_) => return Ok(waiting),
-            Err(ClientError::Rpc {
-                code: 3001,
-                name,
-                message,
-            }) => {
-                let index = crate::refused_message_index(&message)
-                    .filter(|i| *i < msgs.len())
-                    .ok_or_else(|| {
-                        eyre!(
-                            "{} refused the transaction: {name}: {message}",
-                            to.chain.as_str()
-                        )
-                    })?;
-                let (tag, _) = msgs.remove(index);
-                if settled(&name) {
-                    continue;
+    let mut sent: Vec<([u8; 32], Vec<Option<u64>>)> = Vec::new();
+    let last = batches.len().saturating_sub(1);
+    for (i, mut msgs) in batches.into_iter().enumerate() {
+        let mode = if i == 0 || i == last {
+            BroadcastMode::Commit
+        } else {
+            BroadcastMode::Sync
+        };
+        while !msgs.is_empty() {
+            let tx = junction_keys::sign_tx(
+                &to.key,
+                &to.chain,
+                nonce,
+                TxKind::Relay {
+                    msgs: msgs.iter().map(|(_, m)| m.clone()).collect(),
+                },
+            );
+            match to
+                .rpc
+                .call::<BroadcastTx>(&BroadcastParams {
+                    tx: HexBytes(tx.to_bytes()),
+                    mode,
+                })
+                .await
+            {
+                Ok(_) => {
+                    nonce += 1;
+                    sent.push((tx.hash(), msgs.iter().map(|(t, _)| *t).collect()));
+                    break;
                 }
-                if refused_for_good(&name) {
-                    warn!(hub = to.chain.as_str(), error = %name, entry = ?tag, "refused for good: {message}");
-                    continue;
+                Err(ClientError::Rpc {
+                    code: 3001,
+                    name,
+                    message,
+                }) => {
+                    let index = crate::refused_message_index(&message)
+                        .filter(|i| *i < msgs.len())
+                        .ok_or_else(|| {
+                            eyre!(
+                                "{} refused the transaction: {name}: {message}",
+                                to.chain.as_str()
+                            )
+                        })?;
+                    let (tag, _) = msgs.remove(index);
+                    classify(to, &name, &message, tag, &mut waiting);
                 }
-                waiting.push(tag);
-                warn!(hub = to.chain.as_str(), error = %name, entry = ?tag, "refused for now: {message}");
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
         }
     }
+    rejected_in_blocks(to, &sent, &mut waiting).await?;
     Ok(waiting)
+}
+
+/// Files one refused message: dropped when the hub already holds what it carries, logged
+/// when refused for good, kept in `waiting` otherwise.
+fn classify(
+    to: &Side,
+    name: &str,
+    message: &str,
+    tag: Option<u64>,
+    waiting: &mut Vec<Option<u64>>,
+) {
+    if settled(name) {
+        return;
+    }
+    if refused_for_good(name) {
+        warn!(hub = to.chain.as_str(), error = %name, entry = ?tag, "refused for good: {message}");
+        return;
+    }
+    warn!(hub = to.chain.as_str(), error = %name, entry = ?tag, "refused for now: {message}");
+    waiting.push(tag);
+}
+
+/// Finds the messages of the `sent` transactions that their blocks refused
+/// (`relay/rejected`), and files each (a refusal of the whole transaction, each message).
+/// A transaction not found committed within 30 s leaves all its messages waiting.
+async fn rejected_in_blocks(
+    to: &Side,
+    sent: &[([u8; 32], Vec<Option<u64>>)],
+    waiting: &mut Vec<Option<u64>>,
+) -> eyre::Result<()> {
+    use junction_rpc::methods::{BlockEvents, GetTx, Height, TxParams};
+    let mut blocks: std::collections::BTreeMap<u64, Vec<junction_hub_app::Event>> =
+        std::collections::BTreeMap::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for (hash, tags) in sent {
+        let committed = loop {
+            match to
+                .rpc
+                .call::<GetTx>(&TxParams {
+                    hash: junction_rpc::Hex(*hash),
+                })
+                .await
+            {
+                Ok(t) => break Some(t),
+                Err(ClientError::Rpc { .. }) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(ClientError::Rpc { .. }) => break None,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let Some(committed) = committed else {
+            warn!(
+                hub = to.chain.as_str(),
+                tx = hex::encode(hash),
+                "not committed in 30 s: its entries wait"
+            );
+            waiting.extend(tags.iter().copied());
+            continue;
+        };
+        if !blocks.contains_key(&committed.height) {
+            let events = to
+                .rpc
+                .call::<BlockEvents>(&Height {
+                    height: committed.height,
+                })
+                .await?
+                .events;
+            blocks.insert(committed.height, events);
+        }
+        let hex_hash = hex::encode(hash);
+        let events = blocks
+            .get(&committed.height)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for e in events
+            .iter()
+            .filter(|e| e.kind == "relay/rejected" && e.tx == hex_hash)
+        {
+            let attr = |k: &str| {
+                e.attributes
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.as_str())
+            };
+            let name = attr("error").unwrap_or("unknown");
+            let message = attr("message").unwrap_or("");
+            match attr("index").and_then(|i| i.parse::<usize>().ok()) {
+                Some(i) => {
+                    if let Some(tag) = tags.get(i) {
+                        classify(to, name, message, *tag, waiting);
+                    }
+                }
+                None => {
+                    for tag in tags {
+                        classify(to, name, message, *tag, waiting);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs the bridge of `config_path`.
