@@ -436,7 +436,7 @@ async fn run_hubs(dir: &Path, exe: &Path, opts: &E2eOptions) -> eyre::Result<()>
         &extra,
     )
     .await?;
-    let mut children = vec![
+    let mut children = [
         start_relayer(&mut net.a, exe, opts)?,
         start_relayer(&mut net.b, exe, opts)?,
         crate::hubnet::spawn_bridge(exe, &net)?,

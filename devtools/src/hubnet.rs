@@ -113,7 +113,7 @@ pub async fn setup_with_anvil_args(
         evmnet::setup_with_anvil_args(hubs[1], &opts_for(1), extra),
     )
     .await?;
-    std::fs::create_dir_all(&bridge_dir)
+    std::fs::create_dir_all(bridge_dir)
         .wrap_err_with(|| format!("creating {}", bridge_dir.display()))?;
     let mut endpoints = Vec::new();
     let mut keys = Vec::new();

@@ -486,7 +486,7 @@ async fn rejected_in_blocks(
             waiting.extend(tags.iter().copied());
             continue;
         };
-        if !blocks.contains_key(&committed.height) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = blocks.entry(committed.height) {
             let events = to
                 .rpc
                 .call::<BlockEvents>(&Height {
@@ -494,7 +494,7 @@ async fn rejected_in_blocks(
                 })
                 .await?
                 .events;
-            blocks.insert(committed.height, events);
+            slot.insert(events);
         }
         let hex_hash = hex::encode(hash);
         let events = blocks
@@ -622,7 +622,7 @@ mod tests {
         };
         let tx_with = |entries: usize| {
             let mut msgs = vec![update.clone()];
-            msgs.extend(std::iter::repeat(recv.clone()).take(entries));
+            msgs.extend(std::iter::repeat_n(recv.clone(), entries));
             let key = junction_keys::PrivateKey::from([7; 32]);
             junction_keys::sign_tx(
                 &key,
