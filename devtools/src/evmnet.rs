@@ -211,6 +211,18 @@ pub fn chain_name(i: usize) -> String {
     format!("evm-{}", (b'a' + (i % 26) as u8) as char)
 }
 
+/// The light-client parameters every chain of a local testnet is registered with: 2/3
+/// trust level and threshold, 15 s of clock drift, the options' trusting period.
+pub fn client_params(opts: &EvmNetOptions) -> LightClientParams {
+    LightClientParams {
+        trust_level: Fraction { num: 2, den: 3 },
+        trusting_period_ms: opts.trusting_period_ms,
+        max_clock_drift_ms: 15_000,
+        min_confirmations: 0,
+        threshold: Fraction { num: 2, den: 3 },
+    }
+}
+
 /// A provider for `endpoint` signing with anvil dev key `key`.
 pub fn provider(endpoint: &str, key: &str) -> eyre::Result<DynProvider> {
     let signer: PrivateKeySigner = key.parse().map_err(|e| eyre!("dev key: {e}"))?;
@@ -483,13 +495,7 @@ pub async fn setup_with_anvil_args(
         registrations.push(ChainRegistration {
             chain_id: id.clone(),
             kind,
-            params: LightClientParams {
-                trust_level: Fraction { num: 2, den: 3 },
-                trusting_period_ms: opts.trusting_period_ms,
-                max_clock_drift_ms: 15_000,
-                min_confirmations: 0,
-                threshold: Fraction { num: 2, den: 3 },
-            },
+            params: client_params(opts),
             trust_root: root,
         });
         chains.push(EvmChain {

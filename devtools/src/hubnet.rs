@@ -19,7 +19,7 @@ use junction_relayer::hub_bridge::{BridgeConfig, HubEndpoint};
 use junction_rpc::methods::{AtHeight, GetCheckpoint};
 use junction_rpc::RpcClient;
 use junction_spec::attestation::AttestationSet;
-use junction_spec::gov::{Fraction, LedgerKind, LightClientParams, ProposalKind};
+use junction_spec::gov::{LedgerKind, ProposalKind};
 use junction_spec::{ChainRegistration, Checkpoint, Decode, Encode};
 
 use crate::evmnet::{self, EvmNet, EvmNetOptions};
@@ -166,13 +166,7 @@ async fn link(
             ProposalKind::RegisterChain(ChainRegistration {
                 chain_id: hub.clone(),
                 kind: LedgerKind::JunctionHub,
-                params: LightClientParams {
-                    trust_level: Fraction { num: 2, den: 3 },
-                    trusting_period_ms: opts.trusting_period_ms,
-                    max_clock_drift_ms: 15_000,
-                    min_confirmations: 0,
-                    threshold: Fraction { num: 2, den: 3 },
-                },
+                params: evmnet::client_params(opts),
                 trust_root: root.to_bytes(),
             }),
             ProposalKind::RegisterRelayer {

@@ -22,7 +22,7 @@ use tracing::{info, warn};
 use junction_light_clients::hub::{HubEntryProof, SignedCheckpoint};
 use junction_rpc::methods::{
     AtHeight, BroadcastMode, BroadcastParams, BroadcastTx, ClientStateParams, GetCheckpoint,
-    GetClientState, LogEntries, LogEntriesParams, LogProofs, LogProofsParams,
+    GetClientState, LogEntries, LogEntriesParams,
 };
 use junction_rpc::{ClientError, HexBytes, RpcClient};
 use junction_spec::{
@@ -225,7 +225,6 @@ impl Bridge {
         let end = checkpoint.log_size;
         let limit = TXS_PER_CYCLE * ENTRIES_PER_TX;
         let mut cursor = self.cursors[dir];
-        let mut wanted: Vec<LogEntry> = Vec::new();
         let mut indices = Vec::new();
         while cursor < end && indices.len() < limit {
             let page = from
@@ -240,10 +239,7 @@ impl Bridge {
                 if e.target_binding.0 != binding {
                     continue;
                 }
-                let entry = LogEntry::from_bytes(&e.entry_hex.0)
-                    .map_err(|err| eyre!("entry {}: {err}", e.index))?;
                 indices.push(e.index);
-                wanted.push(entry);
                 if indices.len() == limit {
                     cursor = e.index + 1;
                     break;
@@ -287,28 +283,21 @@ impl Bridge {
                 },
             ));
         }
-        for (chunk_indices, chunk_entries) in indices
+        for chunk in crate::prove_log_entries(&from.rpc, &indices, end)
+            .await?
             .chunks(ENTRIES_PER_TX)
-            .zip(wanted.chunks(ENTRIES_PER_TX))
         {
-            let proofs = from
-                .rpc
-                .call::<LogProofs>(&LogProofsParams {
-                    indices: chunk_indices.to_vec(),
-                    tree_size: end,
-                })
-                .await?;
             let mut batch = std::mem::take(&mut first);
-            for (entry, proven) in chunk_entries.iter().zip(&proofs.proofs) {
+            for p in chunk {
                 let proof = SourceProof {
                     height: checkpoint.height,
                     proof: HubEntryProof {
-                        index: proven.index,
-                        path: proven.proof.iter().map(|h| h.0).collect(),
+                        index: p.index,
+                        path: p.proof.clone(),
                     }
                     .to_bytes(),
                 };
-                batch.extend(message_for(entry, proof).map(|m| (Some(proven.index), m)));
+                batch.extend(message_for(&p.entry, proof).map(|m| (Some(p.index), m)));
             }
             batches.push(batch);
         }

@@ -1129,37 +1129,7 @@ impl Relayer {
 
     /// Proves the entries at `indices` under the checkpoint of `size` entries.
     async fn prove_entries(&self, indices: &[u64], size: u64) -> eyre::Result<Vec<EntryProof>> {
-        let mut proven = Vec::with_capacity(indices.len());
-        for chunk in indices.chunks(LogProofs::MAX) {
-            let v = self
-                .hub
-                .call::<LogProofs>(&LogProofsParams {
-                    indices: chunk.to_vec(),
-                    tree_size: size,
-                })
-                .await?;
-            if v.proofs.len() != chunk.len() {
-                return Err(eyre!(
-                    "log_proofs answered {} proofs for {} indices",
-                    v.proofs.len(),
-                    chunk.len()
-                ));
-            }
-            for (index, p) in chunk.iter().zip(v.proofs) {
-                if p.index != *index {
-                    return Err(eyre!("log_proofs answered entry {} for {index}", p.index));
-                }
-                let entry = LogEntry::from_bytes(&p.entry_hex.0)
-                    .map_err(|e| eyre!("log entry {index}: {e}"))?;
-                let proof = p.proof.into_iter().map(|h| h.0).collect();
-                proven.push(EntryProof {
-                    entry,
-                    index: *index,
-                    proof,
-                });
-            }
-        }
-        Ok(proven)
+        prove_log_entries(&self.hub, indices, size).await
     }
 
     /// Delivers the hub's committed log entries to their gateways; returns how many are
@@ -1475,6 +1445,46 @@ impl Delivery {
         }
         out
     }
+}
+
+/// The entries at `indices` of the log of the hub at `hub`, each with its audit path under
+/// the checkpoint of `size` entries; the answer is checked to hold exactly the entries
+/// asked for, in order.
+pub(crate) async fn prove_log_entries(
+    hub: &RpcClient,
+    indices: &[u64],
+    size: u64,
+) -> eyre::Result<Vec<EntryProof>> {
+    let mut proven = Vec::with_capacity(indices.len());
+    for chunk in indices.chunks(LogProofs::MAX) {
+        let v = hub
+            .call::<LogProofs>(&LogProofsParams {
+                indices: chunk.to_vec(),
+                tree_size: size,
+            })
+            .await?;
+        if v.proofs.len() != chunk.len() {
+            return Err(eyre!(
+                "log_proofs answered {} proofs for {} indices",
+                v.proofs.len(),
+                chunk.len()
+            ));
+        }
+        for (index, p) in chunk.iter().zip(v.proofs) {
+            if p.index != *index {
+                return Err(eyre!("log_proofs answered entry {} for {index}", p.index));
+            }
+            let entry = LogEntry::from_bytes(&p.entry_hex.0)
+                .map_err(|e| eyre!("log entry {index}: {e}"))?;
+            let proof = p.proof.into_iter().map(|h| h.0).collect();
+            proven.push(EntryProof {
+                entry,
+                index: *index,
+                proof,
+            });
+        }
+    }
+    Ok(proven)
 }
 
 /// The index of the message a hub refused a relay transaction for, from the refusal's
