@@ -460,7 +460,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 let hub_urls = match hubs {
                     1 => vec![(out.clone(), junction_devtools::testnet::init(&out, validators, &chain_id, base_port)?)],
                     2 => {
-                        let [a, b] = junction_devtools::hubnet::init(&out, validators, base_port)?;
+                        let [a, b] = junction_devtools::testnet::init_two_hubs(&out, validators, base_port)?;
                         vec![
                             (junction_devtools::hubnet::hub_dir(&out, 0), a),
                             (junction_devtools::hubnet::hub_dir(&out, 1), b),

@@ -279,7 +279,7 @@ pub async fn e2e(opts: E2eOptions) -> eyre::Result<()> {
             vec![dir.clone()]
         }
         2 => {
-            crate::hubnet::init(&dir, opts.validators, base)?;
+            crate::testnet::init_two_hubs(&dir, opts.validators, base)?;
             vec![
                 crate::hubnet::hub_dir(&dir, 0),
                 crate::hubnet::hub_dir(&dir, 1),

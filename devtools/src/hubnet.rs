@@ -1,4 +1,4 @@
-//! Two linked hubs (`junction testnet init --hubs 2`, `junction testnet start --hubs 2`, the
+//! Two linked hubs (`junction testnet start --hubs 2` on homes `testnet::init_two_hubs` wrote, the
 //! hub-to-hub tests and `junction bench e2e --hubs 2`): each hub runs its own validators
 //! and council and follows its own EVM chain (`evm-a` under `hub-a`, `evm-b` under
 //! `hub-b`). Each council registers the other hub as a `junction_hub` chain from a
@@ -35,17 +35,6 @@ pub fn hub_dir(dir: &Path, i: usize) -> PathBuf {
 /// Whether `dir` holds a two-hub testnet.
 pub fn is_two_hub(dir: &Path) -> bool {
     hub_dir(dir, 0).join("node0").exists() && hub_dir(dir, 1).join("node0").exists()
-}
-
-/// Writes the homes of two hubs (`validators` each), with ports from `base_port` for
-/// the first and above them for the second; returns each hub's RPC URLs.
-pub fn init(dir: &Path, validators: usize, base_port: u16) -> eyre::Result<[Vec<String>; 2]> {
-    let a = crate::testnet::init(&hub_dir(dir, 0), validators, HUB_IDS[0], base_port)?;
-    let second = base_port
-        .checked_add(10 * validators as u16 + 10)
-        .ok_or_else(|| eyre!("--base-port too high for two hubs"))?;
-    let b = crate::testnet::init(&hub_dir(dir, 1), validators, HUB_IDS[1], second)?;
-    Ok([a, b])
 }
 
 /// Both hubs' chains, relayers and the bridge between them.

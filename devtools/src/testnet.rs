@@ -290,6 +290,23 @@ pub fn init(
     init_with(out, validators, chain_id, base_port, |_| {})
 }
 
+/// Writes the homes of two hubs (`junction testnet init --hubs 2`): `validators` each, in
+/// [`crate::hubnet::hub_dir`]s, with ports from `base_port` for the first and above them for
+/// the second; returns each hub's RPC URLs.
+pub fn init_two_hubs(
+    dir: &Path,
+    validators: usize,
+    base_port: u16,
+) -> eyre::Result<[Vec<String>; 2]> {
+    use crate::hubnet::{hub_dir, HUB_IDS};
+    let a = init(&hub_dir(dir, 0), validators, HUB_IDS[0], base_port)?;
+    let second = base_port
+        .checked_add(10 * validators as u16 + 10)
+        .ok_or_else(|| eyre!("--base-port too high for two hubs"))?;
+    let b = init(&hub_dir(dir, 1), validators, HUB_IDS[1], second)?;
+    Ok([a, b])
+}
+
 /// [`init`], with `customize` adding to the genesis council (chains, routes, relayers)
 /// before the homes are written.
 pub fn init_with(
