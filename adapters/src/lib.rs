@@ -11,9 +11,12 @@
 //!   call; [`evm::anvil`], a local anvil process for tests.
 //! - [`ledger_rpc::LedgerRpcAdapter`]: a source-only ledger served over JSON-RPC on
 //!   127.0.0.1 (the dev-tools fixture ledgers of Tendermint, Fabric and Bitcoin).
+//! - [`plugin::PluginProcess`]: the process of an out-of-process adapter plugin
+//!   (`spec/adapter-protocol.md`): bounded lines, deadlines, named failures, restarts.
 
 pub mod evm;
 pub mod ledger_rpc;
+pub mod plugin;
 
 use async_trait::async_trait;
 use junction_spec::log::EntryKind;
