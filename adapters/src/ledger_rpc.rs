@@ -101,7 +101,10 @@ fn rpc_error(what: impl std::fmt::Display) -> AdapterError {
 }
 
 /// `bytes`, if a relayer message can carry them.
-fn within_a_message(what: &'static str, bytes: Vec<u8>) -> Result<Vec<u8>, AdapterError> {
+pub(crate) fn within_a_message(
+    what: &'static str,
+    bytes: Vec<u8>,
+) -> Result<Vec<u8>, AdapterError> {
     if bytes.len() > MAX_TX_BYTES {
         return Err(AdapterError::TooLarge {
             what,
@@ -112,7 +115,7 @@ fn within_a_message(what: &'static str, bytes: Vec<u8>) -> Result<Vec<u8>, Adapt
     Ok(bytes)
 }
 
-fn hex_bytes(what: &str, s: &str) -> Result<Vec<u8>, AdapterError> {
+pub(crate) fn hex_bytes(what: &str, s: &str) -> Result<Vec<u8>, AdapterError> {
     hex::decode(s.trim_start_matches("0x"))
         .map_err(|e| AdapterError::MalformedProof(format!("{what} is not hex: {e}")))
 }

@@ -12,11 +12,13 @@
 //! - [`ledger_rpc::LedgerRpcAdapter`]: a source-only ledger served over JSON-RPC on
 //!   127.0.0.1 (the dev-tools fixture ledgers of Tendermint, Fabric and Bitcoin).
 //! - [`plugin::PluginProcess`]: the process of an out-of-process adapter plugin
-//!   (`spec/adapter-protocol.md`): bounded lines, deadlines, named failures, restarts.
+//!   (`spec/adapter-protocol.md`): bounded lines, deadlines, named failures, restarts;
+//!   [`plugin_adapter::PluginAdapter`], the [`Adapter`] of a chain such a plugin serves.
 
 pub mod evm;
 pub mod ledger_rpc;
 pub mod plugin;
+pub mod plugin_adapter;
 
 use async_trait::async_trait;
 use junction_spec::log::EntryKind;
@@ -258,6 +260,15 @@ pub enum AdapterError {
     },
     /// The transaction was mined but reverted (gas was set by hand, so it was not
     /// simulated first).
+    /// An adapter plugin failed (`spec/adapter-protocol.md` §5) or answered a method error
+    /// the protocol does not name.
+    #[error("adapter plugin: {reason}: {detail}")]
+    Plugin {
+        /// `plugin_exited`, `plugin_timeout`, `plugin_garbage`, ... (the name).
+        reason: &'static str,
+        /// What happened.
+        detail: String,
+    },
     #[error("transaction 0x{} reverted", hex::encode(tx_hash))]
     TxReverted {
         /// The transaction.
@@ -286,6 +297,7 @@ impl AdapterError {
             AdapterError::GatewayRevert { .. } => "gateway_revert",
             AdapterError::TxReverted { .. } => "tx_reverted",
             AdapterError::SourceOnly { .. } => "source_only",
+            AdapterError::Plugin { reason, .. } => reason,
         }
     }
 

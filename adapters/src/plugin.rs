@@ -496,7 +496,7 @@ async fn read_line_bounded<R: AsyncBufRead + Unpin>(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A plugin in Python that greets as `evm-b` and then behaves as `script` says, per
@@ -542,7 +542,7 @@ for line in sys.stdin:
     }
 
     /// Whether `python3` runs here (the test plugins are Python); in CI it must.
-    fn have_python() -> bool {
+    pub(crate) fn have_python() -> bool {
         let ok = std::process::Command::new("python3")
             .arg("--version")
             .output()

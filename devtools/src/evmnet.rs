@@ -602,6 +602,7 @@ pub async fn setup_with_anvil_args(
                 id: c.id.as_str().to_string(),
                 adapter: Default::default(),
                 rpc: c.relayer_endpoint(),
+                command: Vec::new(),
                 evm_chain_id: c.evm_chain_id,
                 gateway: format!("{:#x}", c.gateway),
                 deploy_block: c.deploy_block,

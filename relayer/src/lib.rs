@@ -40,6 +40,8 @@ use tracing::{debug, info, warn};
 
 use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
 use junction_adapters::ledger_rpc::LedgerRpcAdapter;
+use junction_adapters::plugin::PluginProcess;
+use junction_adapters::plugin_adapter::PluginAdapter;
 use junction_adapters::{
     Adapter, AdapterError, CheckpointProof, EntryProof, HeaderInfo, ProofClaim, Receipt, SentPacket,
 };
@@ -68,6 +70,9 @@ pub enum AdapterChoice {
     /// A source-only ledger behind the `ledger_rpc` protocol
     /// (`junction_adapters::ledger_rpc`): only `id` and `rpc` are set.
     LedgerRpc,
+    /// An adapter plugin (`spec/adapter-protocol.md`): only `id` and `command` are set;
+    /// the plugin reaches its ledger itself.
+    Plugin,
 }
 
 /// One chain the relayer serves.
@@ -79,8 +84,12 @@ pub struct ChainConfig {
     /// The adapter that serves it.
     #[serde(default, skip_serializing_if = "is_evm")]
     pub adapter: AdapterChoice,
-    /// JSON-RPC endpoint (127.0.0.1).
+    /// JSON-RPC endpoint (127.0.0.1); empty for a plugin.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub rpc: String,
+    /// A plugin's program and arguments (`adapter = "plugin"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
     /// EIP-155 chain id.
     #[serde(default)]
     pub evm_chain_id: u64,
@@ -105,21 +114,35 @@ fn is_evm(a: &AdapterChoice) -> bool {
 }
 
 impl ChainConfig {
-    /// Refuses EVM settings on a chain another adapter serves (they would be ignored).
+    /// Refuses settings the chain's adapter would ignore, and a chain without what its
+    /// adapter needs.
     fn check(&self) -> eyre::Result<()> {
-        if self.adapter == AdapterChoice::LedgerRpc
-            && (self.evm_chain_id != 0
-                || !self.gateway.is_empty()
-                || self.deploy_block != 0
-                || !self.sender_key_file.is_empty()
-                || self.qbft)
-        {
-            return Err(eyre!(
-                "chain {}: a ledger_rpc chain takes only id and rpc (no EVM settings)",
+        let evm_settings = self.evm_chain_id != 0
+            || !self.gateway.is_empty()
+            || self.deploy_block != 0
+            || !self.sender_key_file.is_empty()
+            || self.qbft;
+        match self.adapter {
+            AdapterChoice::LedgerRpc if evm_settings || !self.command.is_empty() => Err(eyre!(
+                "chain {}: a ledger_rpc chain takes only id and rpc (no EVM settings, no command)",
                 self.id
-            ));
+            )),
+            AdapterChoice::Plugin if evm_settings || !self.rpc.is_empty() => Err(eyre!(
+                "chain {}: a plugin chain takes only id and command (the plugin reaches its ledger itself)",
+                self.id
+            )),
+            AdapterChoice::Plugin if self.command.first().is_none_or(|p| p.is_empty()) => Err(
+                eyre!("chain {}: a plugin chain needs its command", self.id),
+            ),
+            AdapterChoice::Evm | AdapterChoice::LedgerRpc if self.rpc.is_empty() => {
+                Err(eyre!("chain {}: rpc is missing", self.id))
+            }
+            AdapterChoice::Evm if !self.command.is_empty() => Err(eyre!(
+                "chain {}: command is for plugin chains (adapter = \"plugin\")",
+                self.id
+            )),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -338,6 +361,15 @@ impl Relayer {
         let mut chains: BTreeMap<ChainId, Arc<dyn Adapter>> = BTreeMap::new();
         for c in &config.chains {
             let id = ChainId::new(&c.id).map_err(|e| eyre!("chain id {}: {e}", c.id))?;
+            if c.adapter == AdapterChoice::Plugin {
+                let process = PluginProcess::new(&c.id, c.command.clone())
+                    .map_err(|e| eyre!("chain {}: {}: {e}", c.id, e.name()))?;
+                let adapter = PluginAdapter::start(id.clone(), process)
+                    .await
+                    .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
+                chains.insert(id, Arc::new(adapter));
+                continue;
+            }
             if c.adapter == AdapterChoice::LedgerRpc {
                 let adapter = LedgerRpcAdapter::connect(&c.rpc, id.clone())
                     .await
@@ -1890,6 +1922,49 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let e = load_secp_key(p, "sender key file").unwrap_err().to_string();
         assert!(e.contains("chmod 600"), "{e}");
+    }
+
+    /// Each adapter takes its own settings: a plugin chain names a command and no rpc or
+    /// EVM settings; the others name an rpc and no command.
+    #[test]
+    fn a_chain_takes_the_settings_of_its_adapter_only() {
+        let chain = |text: &str| -> eyre::Result<()> {
+            let c: ChainConfig = toml::from_str(text).map_err(|e| eyre!("{e}"))?;
+            c.check()
+        };
+        let ok = [
+            "id = \"evm-a\"\nrpc = \"http://127.0.0.1:8545\"",
+            "id = \"btc\"\nadapter = \"ledger_rpc\"\nrpc = \"http://127.0.0.1:1\"",
+            "id = \"evm-b\"\nadapter = \"plugin\"\ncommand = [\"python3\", \"plugin.py\"]",
+        ];
+        for text in ok {
+            chain(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+        let refused = [
+            ("id = \"evm-b\"\nadapter = \"plugin\"", "needs its command"),
+            ("id = \"evm-b\"\nadapter = \"plugin\"\ncommand = [\"\"]", "needs its command"),
+            (
+                "id = \"evm-b\"\nadapter = \"plugin\"\ncommand = [\"p\"]\nrpc = \"http://127.0.0.1:1\"",
+                "takes only id and command",
+            ),
+            (
+                "id = \"evm-b\"\nadapter = \"plugin\"\ncommand = [\"p\"]\nevm_chain_id = 5",
+                "takes only id and command",
+            ),
+            ("id = \"evm-a\"", "rpc is missing"),
+            (
+                "id = \"evm-a\"\nrpc = \"http://127.0.0.1:1\"\ncommand = [\"p\"]",
+                "command is for plugin chains",
+            ),
+            (
+                "id = \"btc\"\nadapter = \"ledger_rpc\"\nrpc = \"http://127.0.0.1:1\"\ncommand = [\"p\"]",
+                "takes only id and rpc",
+            ),
+        ];
+        for (text, why) in refused {
+            let e = chain(text).unwrap_err().to_string();
+            assert!(e.contains(why), "{text}: {e}");
+        }
     }
 
     #[test]

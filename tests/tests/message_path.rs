@@ -2364,6 +2364,7 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixture_ledgers_reach_an_app_on_an
             id: r.chain.clone(),
             adapter: AdapterChoice::LedgerRpc,
             rpc: r.endpoint.clone(),
+            command: Vec::new(),
             evm_chain_id: 0,
             gateway: String::new(),
             deploy_block: 0,
