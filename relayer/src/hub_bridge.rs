@@ -351,8 +351,9 @@ type Tagged = (Option<u64>, RelayMsg);
 /// committed before the others are admitted (it may carry the client update they are
 /// proven under); the rest go to the mempool back to back, and the last is waited for
 /// until committed. A message refused at admission is dropped and its transaction signed
-/// again without it. Returns the tags of the messages refused, at admission or in their
-/// block, for a reason that may pass.
+/// again without it; one refused for a reason that may pass ends the submission there.
+/// Returns the tags of the messages refused, at admission or in their block, for a reason
+/// that may pass.
 async fn submit(to: &Side, batches: Vec<Vec<Tagged>>) -> eyre::Result<Vec<Option<u64>>> {
     let address = junction_spec::address_from_ed25519(to.key.public_key().as_bytes());
     let mut nonce = to
@@ -365,7 +366,7 @@ async fn submit(to: &Side, batches: Vec<Vec<Tagged>>) -> eyre::Result<Vec<Option
     let mut waiting = Vec::new();
     let mut sent: Vec<([u8; 32], Vec<Option<u64>>)> = Vec::new();
     let last = batches.len().saturating_sub(1);
-    for (i, mut msgs) in batches.into_iter().enumerate() {
+    'batches: for (i, mut msgs) in batches.into_iter().enumerate() {
         let mode = if i == 0 || i == last {
             BroadcastMode::Commit
         } else {
@@ -408,6 +409,12 @@ async fn submit(to: &Side, batches: Vec<Vec<Tagged>>) -> eyre::Result<Vec<Option
                         })?;
                     let (tag, _) = msgs.remove(index);
                     classify(to, &name, &message, tag, &mut waiting);
+                    // The cursor comes back to the first entry that waits, so the entries
+                    // after it are carried again next cycle: sending them now would only
+                    // have them refused there as already held, one broadcast each.
+                    if !waiting.is_empty() {
+                        break 'batches;
+                    }
                 }
                 Err(e) => return Err(e.into()),
             }
