@@ -578,22 +578,27 @@ impl App {
     }
 
     /// Commits a decided block, or fails with the named reason the node stops for
-    /// (`commit_failed: <name>: ...`).
-    fn commit_decided(&mut self, cert: ExtendedCommitCertificate<Ctx>) -> Result<(), eyre::Report> {
+    /// (`commit_failed: <name>: ...`). A block this node does not hold is not a failure:
+    /// consensus's WAL can hold a proposal whose block the store had not yet kept when the
+    /// node stopped, and replaying it decides a value the node cannot commit. It is left
+    /// uncommitted (`Ok(false)`), and the finalization restarts the height, from which
+    /// sync fetches the decided block and its certificate from the peers.
+    fn commit_decided(
+        &mut self,
+        cert: ExtendedCommitCertificate<Ctx>,
+    ) -> Result<bool, eyre::Report> {
         let height = cert.height;
         if read(&self.shared.chain).tip.height >= height.0 {
-            return Ok(());
+            return Ok(true);
         }
-        let u = self
-            .undecided
-            .get(&cert.value_id)
-            .ok_or_else(|| {
-                eyre!(
-                    "commit_failed: decided_block_unknown: decided block {} at height {height} is unknown here",
-                    cert.value_id
-                )
-            })?
-            .clone();
+        let Some(u) = self.undecided.get(&cert.value_id).cloned() else {
+            warn!(
+                %height,
+                block = %cert.value_id,
+                "decided block is unknown here; the height restarts and sync fetches it"
+            );
+            return Ok(false);
+        };
         let mut w = Vec::new();
         encode_extended_cert(&mut w, &cert);
         self.shared
@@ -617,7 +622,21 @@ impl App {
             );
         }
         info!(%height, txs = u.block.txs.len(), "committed");
-        Ok(())
+        Ok(true)
+    }
+
+    /// What consensus does after a finalized height: the next height, or the same one
+    /// again when its block could not be committed here (sync then fetches it).
+    fn finalize(&mut self, cert: ExtendedCommitCertificate<Ctx>) -> eyre::Result<Next<Ctx>> {
+        let height = cert.height;
+        self.commit_decided(cert)?;
+        let tip = read(&self.shared.chain).tip.height;
+        Ok(if tip >= height.0 {
+            Next::Start(Height(tip + 1), self.params())
+        } else {
+            self.shared.metrics.decided_blocks_unknown.inc();
+            Next::Restart(height, self.params())
+        })
     }
 
     async fn run(&mut self, channels: &mut Channels<Ctx>) -> eyre::Result<()> {
@@ -806,6 +825,8 @@ impl App {
                     );
                     // A decided block that cannot be committed is not retried in a loop:
                     // the node stops, by name, and a restart replays the WAL.
+                    // Unknown here: acknowledged uncommitted; `Finalized` restarts the
+                    // height.
                     self.commit_decided(cert)?;
                     if reply.send(()).is_err() {
                         error!("consensus dropped the Decided reply");
@@ -817,18 +838,11 @@ impl App {
                     reply,
                     ..
                 } => {
-                    let height = certificate.height;
                     let cert = ExtendedCommitCertificate::from_commit_certificate_and_extensions(
                         certificate,
                         extensions,
                     );
-                    self.commit_decided(cert)?;
-                    let tip = read(&self.shared.chain).tip.height;
-                    let next = if tip >= height.0 {
-                        Next::Start(Height(tip + 1), self.params())
-                    } else {
-                        Next::Restart(height, self.params())
-                    };
+                    let next = self.finalize(cert)?;
                     if reply.send(next).is_err() {
                         error!("consensus dropped the Finalized reply");
                     }
@@ -1148,5 +1162,30 @@ mod tests {
             .find(|(h, _, _)| *h == hash.0)
             .unwrap();
         assert_eq!(stored.as_deref(), Some(honest.encode().as_slice()));
+    }
+
+    /// A node stopped after consensus's WAL kept a proposal but before the store kept its
+    /// block: replaying the WAL decides a value this node does not hold. That stopped the
+    /// node for good (`commit_failed: decided_block_unknown`, seen on a validator SIGKILLed
+    /// mid-flow); the height is now restarted, from which sync fetches the block.
+    #[test]
+    fn a_decided_block_not_held_here_restarts_the_height_instead_of_stopping_the_node() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = app_in(dir.path());
+        let height = Height(1);
+        let (block, _) = app.build_block(height);
+        let cert = ExtendedCommitCertificate {
+            height,
+            round: Round::new(0),
+            value_id: BlockHash(block.hash()),
+            commit_signatures: Vec::new(),
+        };
+        assert!(!app.commit_decided(cert.clone()).unwrap());
+        match app.finalize(cert).unwrap() {
+            Next::Restart(h, _) => assert_eq!(h, height),
+            Next::Start(h, _) => panic!("started {h} without the decided block"),
+        }
+        assert_eq!(read(&app.shared.chain).tip.height, 0);
+        assert_eq!(app.shared.metrics.decided_blocks_unknown.get(), 1);
     }
 }

@@ -42,6 +42,10 @@ pub struct Metrics {
     pub relay_rejected: Family<ReasonLabel, Counter>,
     /// Light-client updates applied.
     pub client_updates: Counter,
+    /// Decisions whose block this node did not hold, so the height was restarted and the
+    /// block fetched by sync (a node stopped between consensus's WAL keeping a proposal
+    /// and the store keeping its block).
+    pub decided_blocks_unknown: Counter,
     /// Blocks executed, by phase: `validate` (a proposal), `commit` (a decided block whose
     /// validation result was not at hand) and `commit_reused` (the validation result was).
     pub block_executions: Family<ReasonLabel, Counter>,
@@ -157,6 +161,7 @@ impl Metrics {
             packet_entries: Family::default(),
             relay_rejected: Family::default(),
             client_updates: Counter::default(),
+            decided_blocks_unknown: Counter::default(),
             block_executions: Family::default(),
             state_tree_updates: Family::default(),
             client_seconds_since_update: Family::default(),
@@ -259,6 +264,11 @@ impl Metrics {
             "client_updates",
             "Light-client headers applied",
             m.client_updates.clone(),
+        );
+        registry.register(
+            "decided_blocks_unknown",
+            "Decisions whose block this node did not hold (the height restarts and sync fetches it)",
+            m.decided_blocks_unknown.clone(),
         );
         registry.register(
             "block_executions",
