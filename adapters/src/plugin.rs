@@ -154,6 +154,9 @@ struct Running {
     stdout: BufReader<ChildStdout>,
 }
 
+/// Told of each failure of a plugin by its name (§5), as it is counted.
+pub type FailureHook = Box<dyn Fn(&'static str) + Send + Sync>;
+
 /// One plugin process for one chain.
 pub struct PluginProcess {
     chain: String,
@@ -166,6 +169,7 @@ pub struct PluginProcess {
     paused_until: Option<(Instant, &'static str)>,
     last_failure: Option<Instant>,
     failures: BTreeMap<&'static str, u64>,
+    on_failure: Option<FailureHook>,
     starts: u64,
     stopped_for_good: Option<PluginFailure>,
 }
@@ -199,6 +203,7 @@ impl PluginProcess {
             paused_until: None,
             last_failure: None,
             failures: BTreeMap::new(),
+            on_failure: None,
             starts: 0,
             stopped_for_good: None,
         })
@@ -208,6 +213,12 @@ impl PluginProcess {
     pub fn with_first_pause(mut self, pause: Duration) -> Self {
         self.base_pause = pause;
         self.pause = pause;
+        self
+    }
+
+    /// Calls `hook` with the name of each failure as it is counted (the relayer's metric).
+    pub fn on_failure(mut self, hook: FailureHook) -> Self {
+        self.on_failure = Some(hook);
         self
     }
 
@@ -353,6 +364,9 @@ impl PluginProcess {
         }
         let name = failure.name();
         *self.failures.entry(name).or_default() += 1;
+        if let Some(hook) = &self.on_failure {
+            hook(name);
+        }
         tracing::warn!(
             chain = self.chain,
             reason = name,
@@ -605,13 +619,21 @@ for line in sys.stdin:
             ("oversized", "plugin_oversized"),
             ("parse_error", "plugin_protocol"),
         ] {
-            let mut p = process(&[step, "ok"]);
+            let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let hook_told = told.clone();
+            let mut p = process(&[step, "ok"])
+                .on_failure(Box::new(move |n| hook_told.lock().unwrap().push(n)));
             let e = height(&mut p).await.unwrap_err();
             let CallError::Failure(f) = &e else {
                 panic!("{step}: {e:?}")
             };
             assert_eq!(f.name(), name, "{step}: {f}");
             assert_eq!(p.failures().get(name), Some(&1), "{step}");
+            assert_eq!(
+                *told.lock().unwrap(),
+                vec![name],
+                "{step}: the hook is told"
+            );
             assert_eq!(p.pid(), None, "{step}: stopped");
             // Paused at once, then started again: the new process answers (its plan starts
             // over at the misbehaviour, so the restart is seen by the start count).

@@ -16,7 +16,7 @@ use crate::ledger_rpc::{hex_bytes, kind_named, within_a_message, SentAnswer};
 use crate::plugin::{CallError, PluginProcess};
 use crate::{
     Adapter, AdapterError, CheckpointProof, DeliverOutcome, EntryProof, HeaderInfo, Outcome,
-    ProofClaim, Receipt, SentPacket,
+    ProofClaim, Receipt, SentPacket, SkippedEntry,
 };
 
 /// Deadline of a cheap question (`chain_latestHeight`, `adapter_health`).
@@ -27,6 +27,10 @@ const READ: Duration = Duration::from_secs(30);
 pub const MAX_ITEMS_PER_ANSWER: usize = 10_000;
 /// Most claims in one `chain_prove`.
 pub const MAX_CLAIMS: usize = 256;
+/// Deadline of a delivery (sent and mined).
+const DELIVER: Duration = Duration::from_secs(120);
+/// Most batches in one `chain_deliver`.
+pub const MAX_BATCHES: usize = 16;
 /// Most pages of `chain_pendingPackets` read for one rebuild.
 const MAX_PENDING_PAGES: usize = 1_000;
 
@@ -132,6 +136,49 @@ struct OutcomeView {
 #[derive(Deserialize)]
 struct OutcomesAnswer {
     outcomes: Vec<OutcomeView>,
+}
+
+#[derive(Deserialize)]
+struct SkippedView {
+    index: u64,
+    key: String,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+struct DeliveredView {
+    tx_hash: String,
+    height: u64,
+    #[serde(default)]
+    fee_used: u64,
+    #[serde(default)]
+    received: Vec<ReceiptView>,
+    #[serde(default)]
+    outcomes: Vec<OutcomeView>,
+    #[serde(default)]
+    skipped: Vec<SkippedView>,
+}
+
+#[derive(Deserialize)]
+struct DeliverErrorView {
+    name: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    revert: String,
+}
+
+#[derive(Deserialize)]
+struct BatchResult {
+    #[serde(default, flatten)]
+    delivered: Option<DeliveredView>,
+    #[serde(default)]
+    error: Option<DeliverErrorView>,
+}
+
+#[derive(Deserialize)]
+struct DeliverAnswer {
+    results: Vec<BatchResult>,
 }
 
 #[derive(Deserialize)]
@@ -248,6 +295,146 @@ impl PluginAdapter {
             height: r.height,
             tx_hash: bytes32("tx hash", &r.tx_hash)?,
         })
+    }
+
+    fn outcome_of(o: OutcomeView) -> Result<Outcome, AdapterError> {
+        let kind = match o.kind.as_str() {
+            "ack" => junction_spec::log::EntryKind::Ack,
+            "error_ack" => junction_spec::log::EntryKind::ErrorAck,
+            "timeout" => junction_spec::log::EntryKind::Timeout,
+            other => {
+                return Err(AdapterError::Plugin {
+                    reason: "plugin_garbage",
+                    detail: format!("an outcome of kind {other:?}"),
+                })
+            }
+        };
+        Ok(Outcome {
+            key: bytes32("outcome key", &o.key)?,
+            kind,
+            callback_succeeded: o.callback_succeeded,
+            callback_error: hex_bytes("callback error", &o.callback_error)?,
+            height: o.height,
+            tx_hash: bytes32("tx hash", &o.tx_hash)?,
+        })
+    }
+
+    /// What one delivered batch did, as the plugin reports it; its entries' positions are
+    /// checked against the batch (`len` entries).
+    fn delivered_of(d: DeliveredView, len: usize) -> Result<DeliverOutcome, AdapterError> {
+        let bound = |what, n: usize| {
+            if n > len {
+                Err(AdapterError::Plugin {
+                    reason: "plugin_garbage",
+                    detail: format!("{n} {what} for a batch of {len} entries"),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        bound("receipts", d.received.len())?;
+        bound("outcomes", d.outcomes.len())?;
+        bound("skipped entries", d.skipped.len())?;
+        let skipped = d
+            .skipped
+            .into_iter()
+            .map(|s| {
+                if s.index >= len as u64 {
+                    return Err(AdapterError::Plugin {
+                        reason: "plugin_garbage",
+                        detail: format!("entry {} skipped in a batch of {len}", s.index),
+                    });
+                }
+                Ok(SkippedEntry {
+                    index: s.index,
+                    key: bytes32("skipped key", &s.key)?,
+                    reason: crate::evm::gateway::revert_named(&s.reason).unwrap_or("unknown"),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(DeliverOutcome {
+            tx_hash: bytes32("tx hash", &d.tx_hash)?,
+            height: d.height,
+            gas_used: d.fee_used,
+            received: d
+                .received
+                .into_iter()
+                .map(Self::receipt_of)
+                .collect::<Result<_, _>>()?,
+            outcomes: d
+                .outcomes
+                .into_iter()
+                .map(Self::outcome_of)
+                .collect::<Result<_, _>>()?,
+            skipped,
+        })
+    }
+
+    /// `chain_deliver` of `batches` under one checkpoint, sending `gas` when given.
+    pub async fn deliver_with_gas(
+        &self,
+        checkpoint: &CheckpointProof,
+        batches: &[&[EntryProof]],
+        gas: Option<u64>,
+    ) -> Vec<Result<DeliverOutcome, AdapterError>> {
+        if !self.is_destination() {
+            let e = self.source_only("deliveries");
+            return batches.iter().map(|_| Err(e.clone())).collect();
+        }
+        let mut out = Vec::with_capacity(batches.len());
+        for chunk in batches.chunks(MAX_BATCHES) {
+            let params = json!({
+                "checkpoint": hex::encode(checkpoint.checkpoint.to_bytes()),
+                "signatures": checkpoint.signatures.iter().map(hex::encode).collect::<Vec<_>>(),
+                "attestation_set": checkpoint.attestation_set.as_ref().map(|s| hex::encode(s.to_bytes())).unwrap_or_default(),
+                "next_set": checkpoint.next_set.as_ref().map(|s| hex::encode(s.to_bytes())).unwrap_or_default(),
+                "batches": chunk.iter().map(|b| b.iter().map(|e| json!({
+                    "entry": hex::encode(e.entry.to_bytes()),
+                    "index": e.index,
+                    "path": e.proof.iter().map(hex::encode).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>()).collect::<Vec<_>>(),
+                "gas": gas,
+            });
+            match self
+                .ask::<DeliverAnswer>("chain_deliver", params, DELIVER)
+                .await
+            {
+                Ok(a) if a.results.len() == chunk.len() => {
+                    for (r, batch) in a.results.into_iter().zip(chunk) {
+                        out.push(match (r.delivered, r.error) {
+                            (_, Some(e)) if e.name == "gateway_revert" => {
+                                Err(AdapterError::GatewayRevert {
+                                    revert: crate::evm::gateway::revert_named(&e.revert)
+                                        .unwrap_or("unknown"),
+                                    detail: e.message,
+                                })
+                            }
+                            (_, Some(e)) if e.name == "tx_reverted" => {
+                                Err(AdapterError::TxReverted {
+                                    tx_hash: bytes32("tx hash", &e.message).unwrap_or([0; 32]),
+                                })
+                            }
+                            (_, Some(e)) => Err(method_error(&e.name, &e.message)),
+                            (Some(d), None) => Self::delivered_of(d, batch.len()),
+                            (None, None) => Err(AdapterError::Plugin {
+                                reason: "plugin_garbage",
+                                detail: "a batch result with neither a delivery nor an error"
+                                    .into(),
+                            }),
+                        });
+                    }
+                }
+                Ok(a) => {
+                    let e = AdapterError::Plugin {
+                        reason: "plugin_garbage",
+                        detail: format!("{} results for {} batches", a.results.len(), chunk.len()),
+                    };
+                    out.extend(chunk.iter().map(|_| Err(e.clone())));
+                }
+                Err(e) => out.extend(chunk.iter().map(|_| Err(e.clone()))),
+            }
+        }
+        out
     }
 
     fn source_only(&self, what: &str) -> AdapterError {
@@ -526,11 +713,34 @@ impl Adapter for PluginAdapter {
 
     async fn deliver(
         &self,
-        _checkpoint: &CheckpointProof,
-        _entries: &[EntryProof],
+        checkpoint: &CheckpointProof,
+        entries: &[EntryProof],
     ) -> Result<DeliverOutcome, AdapterError> {
-        // Deliveries through a plugin (`chain_deliver`) come with the reference plugin.
-        Err(self.source_only("deliveries through a plugin yet"))
+        self.deliver_with_gas(checkpoint, &[entries], None)
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(AdapterError::Rpc("no delivery answered".into())))
+    }
+
+    /// Batches of an ordered space go one request at a time: the plugin's estimate of a
+    /// later batch would run before the earlier one is mined, and find it out of order.
+    async fn deliver_batches(
+        &self,
+        checkpoint: &CheckpointProof,
+        batches: &[&[EntryProof]],
+    ) -> Vec<Result<DeliverOutcome, AdapterError>> {
+        let ordered = batches
+            .iter()
+            .flat_map(|b| b.iter())
+            .any(|e| e.entry.is_ordered());
+        if !ordered {
+            return self.deliver_with_gas(checkpoint, batches, None).await;
+        }
+        let mut out = Vec::with_capacity(batches.len());
+        for b in batches {
+            out.extend(self.deliver_with_gas(checkpoint, &[b], None).await);
+        }
+        out
     }
 
     async fn outcomes(&self, from: u64, to: u64) -> Result<Vec<Outcome>, AdapterError> {
@@ -542,27 +752,7 @@ impl Adapter for PluginAdapter {
             .await?;
         bounded("outcome list", a.outcomes, MAX_ITEMS_PER_ANSWER)?
             .into_iter()
-            .map(|o| {
-                let kind = match o.kind.as_str() {
-                    "ack" => junction_spec::log::EntryKind::Ack,
-                    "error_ack" => junction_spec::log::EntryKind::ErrorAck,
-                    "timeout" => junction_spec::log::EntryKind::Timeout,
-                    other => {
-                        return Err(AdapterError::Plugin {
-                            reason: "plugin_garbage",
-                            detail: format!("an outcome of kind {other:?}"),
-                        })
-                    }
-                };
-                Ok(Outcome {
-                    key: bytes32("outcome key", &o.key)?,
-                    kind,
-                    callback_succeeded: o.callback_succeeded,
-                    callback_error: hex_bytes("callback error", &o.callback_error)?,
-                    height: o.height,
-                    tx_hash: bytes32("tx hash", &o.tx_hash)?,
-                })
-            })
+            .map(Self::outcome_of)
             .collect()
     }
 
@@ -699,6 +889,40 @@ for line in sys.stdin:
         assert_eq!(
             a.sent_packets(1, 12).await.unwrap_err().name(),
             "malformed_event"
+        );
+    }
+
+    /// A batch's result is a delivery or an error; a delivery is checked against its batch.
+    #[test]
+    fn delivery_results_are_read_per_batch_and_checked_against_it() {
+        let a: DeliverAnswer = serde_json::from_value(json!({"results": [
+            {"tx_hash": "11".repeat(32), "height": 7, "fee_used": 90_000,
+             "received": [], "outcomes": [],
+             "skipped": [{"index": 1, "key": "22".repeat(32), "reason": "AlreadyDelivered"}]},
+            {"error": {"name": "gateway_revert", "message": "estimate", "revert": "InsufficientPower"}},
+            {"tx_hash": "11".repeat(32), "height": 7,
+             "skipped": [{"index": 5, "key": "22".repeat(32), "reason": "OutOfOrder"}]},
+        ]}))
+        .unwrap();
+        let mut r = a.results.into_iter();
+        let first = r.next().unwrap();
+        assert!(first.error.is_none());
+        let d = PluginAdapter::delivered_of(first.delivered.unwrap(), 2).unwrap();
+        assert_eq!((d.height, d.gas_used), (7, 90_000));
+        assert_eq!(d.skipped[0].reason, "AlreadyDelivered");
+        let second = r.next().unwrap();
+        assert!(second.delivered.is_none());
+        assert_eq!(second.error.unwrap().revert, "InsufficientPower");
+        assert_eq!(
+            crate::evm::gateway::revert_named("InsufficientPower"),
+            Some("InsufficientPower")
+        );
+        assert_eq!(crate::evm::gateway::revert_named("NoSuchError"), None);
+        // An entry outside the batch is garbage.
+        let third = r.next().unwrap().delivered.unwrap();
+        assert_eq!(
+            PluginAdapter::delivered_of(third, 2).unwrap_err().name(),
+            "plugin_garbage"
         );
     }
 }

@@ -249,6 +249,17 @@ pub struct RelayerMetrics {
     pub stuck: Gauge,
     /// Packets the hub refused for now (retried later), by the hub's reason.
     pub refused: Family<ReasonLabel, Counter>,
+    /// Failures of adapter plugins, by chain and reason (`spec/adapter-protocol.md` §5).
+    pub plugin_failures: Family<ChainReasonLabel, Counter>,
+}
+
+/// A chain and a reason.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct ChainReasonLabel {
+    /// The chain.
+    pub chain: String,
+    /// The reason.
+    pub reason: String,
 }
 
 impl RelayerMetrics {
@@ -280,6 +291,11 @@ impl RelayerMetrics {
             "hub_refusals",
             "Packets the hub refused for now, by reason",
             m.refused.clone(),
+        );
+        registry.register(
+            "plugin_failures",
+            "Adapter plugin failures (the plugin was stopped and is restarted), by chain and reason",
+            m.plugin_failures.clone(),
         );
         RelayerMetrics { registry, ..m }
     }
@@ -357,13 +373,24 @@ impl Relayer {
         let key = key_file.private_key().map_err(|e| eyre!(e))?;
         let hub_chain =
             ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
+        let metrics = Arc::new(RelayerMetrics::new());
         // Built-in adapters by configuration; the relayer itself sees only `dyn Adapter`.
         let mut chains: BTreeMap<ChainId, Arc<dyn Adapter>> = BTreeMap::new();
         for c in &config.chains {
             let id = ChainId::new(&c.id).map_err(|e| eyre!("chain id {}: {e}", c.id))?;
             if c.adapter == AdapterChoice::Plugin {
+                let (counted, chain) = (metrics.clone(), c.id.clone());
                 let process = PluginProcess::new(&c.id, c.command.clone())
-                    .map_err(|e| eyre!("chain {}: {}: {e}", c.id, e.name()))?;
+                    .map_err(|e| eyre!("chain {}: {}: {e}", c.id, e.name()))?
+                    .on_failure(Box::new(move |reason| {
+                        counted
+                            .plugin_failures
+                            .get_or_create(&ChainReasonLabel {
+                                chain: chain.clone(),
+                                reason: reason.to_owned(),
+                            })
+                            .inc();
+                    }));
                 let adapter = PluginAdapter::start(id.clone(), process)
                     .await
                     .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
@@ -411,7 +438,7 @@ impl Relayer {
             status: Arc::new(std::sync::Mutex::new(json!({}))),
             receipts: BTreeMap::new(),
             receipts_scanned: BTreeMap::new(),
-            metrics: Arc::new(RelayerMetrics::new()),
+            metrics,
         };
         r.rebuild().await?;
         Ok(r)

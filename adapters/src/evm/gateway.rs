@@ -94,6 +94,14 @@ pub fn revert_name(data: &[u8]) -> Option<&'static str> {
     GatewayRevert::name_by_selector(selector)
 }
 
+/// The gateway error of this Solidity name (a plugin reports gateway refusals by name).
+pub fn revert_named(name: &str) -> Option<&'static str> {
+    GatewayRevert::SELECTORS
+        .iter()
+        .filter_map(|s| GatewayRevert::name_by_selector(*s))
+        .find(|n| *n == name)
+}
+
 /// What proves a hub checkpoint to a gateway.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckpointProof {
