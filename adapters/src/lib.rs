@@ -326,6 +326,22 @@ pub trait Adapter: Send + Sync {
         true
     }
 
+    /// The identity of the chain's gateway as the council registers it (an EVM gateway's
+    /// 20-byte address), when the adapter knows it.
+    fn gateway_id(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// The unsigned header at `height` that an attested chain's attesters sign, in its
+    /// light client's encoding (attested kinds only): what the members' attesters sign,
+    /// and what the conformance kit signs with its own test attesters.
+    async fn header_to_attest(&self, height: u64) -> Result<Vec<u8>, AdapterError> {
+        let _ = height;
+        Err(AdapterError::InvalidConfig(
+            "this adapter builds no headers for attesters".into(),
+        ))
+    }
+
     /// The newest height the adapter will build headers and proofs at.
     async fn latest_height(&self) -> Result<u64, AdapterError>;
 

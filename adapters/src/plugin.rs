@@ -170,6 +170,7 @@ pub struct PluginProcess {
     last_failure: Option<Instant>,
     failures: BTreeMap<&'static str, u64>,
     on_failure: Option<FailureHook>,
+    dir: Option<std::path::PathBuf>,
     starts: u64,
     stopped_for_good: Option<PluginFailure>,
 }
@@ -204,6 +205,7 @@ impl PluginProcess {
             last_failure: None,
             failures: BTreeMap::new(),
             on_failure: None,
+            dir: None,
             starts: 0,
             stopped_for_good: None,
         })
@@ -213,6 +215,12 @@ impl PluginProcess {
     pub fn with_first_pause(mut self, pause: Duration) -> Self {
         self.base_pause = pause;
         self.pause = pause;
+        self
+    }
+
+    /// Runs the plugin in `dir` (the directory of `relayer.toml`), when given.
+    pub fn in_dir(mut self, dir: Option<std::path::PathBuf>) -> Self {
+        self.dir = dir.filter(|d| !d.as_os_str().is_empty());
         self
     }
 
@@ -291,7 +299,18 @@ impl PluginProcess {
             .command
             .split_first()
             .ok_or_else(|| PluginFailure::Spawn("the command is empty".into()))?;
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        // The plugin gets no secrets by inheritance: only what the protocol names (§1).
+        command.env_clear();
+        for var in ["PATH", "HOME", "LANG"] {
+            if let Some(v) = std::env::var_os(var) {
+                command.env(var, v);
+            }
+        }
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        let mut child = command
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -355,6 +374,16 @@ impl PluginProcess {
         }
         self.hello = Some(hello);
         Ok(())
+    }
+
+    /// Stops the running process (not a failure: nothing is counted and there is no pause);
+    /// the next call starts it again. The conformance kit restarts a plugin this way.
+    pub async fn stop(&mut self) {
+        if let Some(mut r) = self.running.take() {
+            let _ = r.child.start_kill();
+            let _ = r.child.wait().await;
+        }
+        self.hello = None;
     }
 
     /// Stops the process after `failure`, counts it and sets the pause before a restart.

@@ -37,7 +37,13 @@ const MAX_PENDING_PAGES: usize = 1_000;
 /// What the plugin said it is (`adapter_hello`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 struct Hello {
+    #[serde(default)]
+    version: u64,
     kind: String,
+    /// The gateway's identity on its ledger as the council registers it (EVM: its
+    /// 20-byte address), hex.
+    #[serde(default)]
+    gateway: String,
     #[serde(default)]
     capabilities: Vec<String>,
     #[serde(default)]
@@ -243,6 +249,22 @@ impl PluginAdapter {
             hello,
             process: Mutex::new(process),
         })
+    }
+
+    /// Stops the plugin; the next request starts it again (the conformance kit).
+    pub async fn restart(&self) {
+        self.process.lock().await.stop().await;
+    }
+
+    /// One request as given, its answer or error as the plugin sent it (the conformance
+    /// kit's bad requests).
+    pub async fn call_raw(&self, method: &str, params: Value) -> Result<Value, CallError> {
+        self.process.lock().await.call(method, params, READ).await
+    }
+
+    /// What the plugin said it is (`adapter_hello`), as it said it.
+    pub fn hello(&self) -> (u64, &[String]) {
+        (self.hello.version, &self.hello.capabilities)
     }
 
     /// Whether the plugin listed `capability`.
@@ -538,6 +560,23 @@ impl Adapter for PluginAdapter {
 
     fn relays_headers(&self) -> bool {
         self.hello.relays_headers
+    }
+
+    fn gateway_id(&self) -> Option<Vec<u8>> {
+        hex::decode(&self.hello.gateway)
+            .ok()
+            .filter(|g| !g.is_empty())
+    }
+
+    /// An attested kind's `chain_headerUpdate` is the unsigned header (§3).
+    async fn header_to_attest(&self, height: u64) -> Result<Vec<u8>, AdapterError> {
+        if self.kind != LedgerKind::EvmAttested {
+            return Err(AdapterError::InvalidConfig(format!(
+                "a {} chain's headers are not attested",
+                self.hello.kind
+            )));
+        }
+        self.header_update(height).await
     }
 
     fn sequential_headers(&self) -> bool {

@@ -136,6 +136,12 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<RelayCommand>,
     },
+    /// Adapters of chains: the conformance kit.
+    Adapter {
+        /// What to do.
+        #[command(subcommand)]
+        command: AdapterCommand,
+    },
     /// Packets on the hub: lifecycle and pending lists.
     Packet {
         /// Query.
@@ -218,6 +224,11 @@ pub enum TestnetCommand {
         /// 2: the directory was made by `testnet init --hubs 2`; start both hubs.
         #[arg(long, default_value_t = 1)]
         hubs: usize,
+        /// Serve this EVM chain (e.g. `evm-b`) through the reference adapter plugin in
+        /// Python (`adapters/plugins/evm-python`, set up by `scripts/setup-plugin.sh`)
+        /// instead of the built-in adapter. Run from the repository's root.
+        #[arg(long)]
+        plugin_chain: Option<String>,
     },
     /// Serve a Tendermint, Fabric or Bitcoin fixture ledger (built from the light clients'
     /// test kits, holding the packets of `--spec`) to a relayer over the `ledger_rpc`
@@ -291,6 +302,25 @@ pub enum AttesterCommand {
         /// Its configuration (`attester.toml`); waited for while absent.
         #[arg(long)]
         config: PathBuf,
+    },
+}
+
+/// `adapter` verbs.
+#[derive(Debug, Subcommand)]
+pub enum AdapterCommand {
+    /// Run the conformance kit against one chain's adapter and print its table of named
+    /// checks; exits non-zero when one fails. The adapter is the chain's in `relayer.toml`
+    /// (`--config F --chain C`), or the plugin after `--` (`--chain C -- <command>...`).
+    Test {
+        /// The chain (its id on the hub).
+        #[arg(long)]
+        chain: String,
+        /// A relayer configuration naming the chain's adapter.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The plugin's program and arguments.
+        #[arg(last = true)]
+        command: Vec<String>,
     },
 }
 
@@ -476,7 +506,21 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 }
                 Ok(())
             }
-            TestnetCommand::Start { dir, evm, hubs } => junction_devtools::testnet::supervise(&dir, evm, hubs).await,
+            TestnetCommand::Start {
+                dir,
+                evm,
+                hubs,
+                plugin_chain,
+            } => {
+                let plugin = match plugin_chain {
+                    Some(chain) => Some((
+                        chain,
+                        junction_devtools::evmnet::reference_plugin(&std::env::current_dir()?)?,
+                    )),
+                    None => None,
+                };
+                junction_devtools::testnet::supervise(&dir, evm, hubs, plugin).await
+            }
             TestnetCommand::FixtureLedger {
                 spec,
                 listen,
@@ -496,6 +540,22 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 "junction relay needs --config relayer.toml (or `junction relay status --config relayer.toml`)"
             )),
         },
+        Command::Adapter {
+            command:
+                AdapterCommand::Test {
+                    chain,
+                    config,
+                    command,
+                },
+        } => {
+            let report = adapter_test(&chain, config.as_deref(), command).await?;
+            print!("{}", report.table());
+            if report.passed() {
+                Ok(())
+            } else {
+                Err(eyre!("failed: {}", report.failed().join(", ")))
+            }
+        }
         Command::Attest {
             rpc,
             evm_chain_id,
@@ -717,4 +777,51 @@ async fn attest(
         "signature": hex::encode(signature),
         "attester": format!("0x{}", hex::encode(signer)),
     }))
+}
+
+/// The conformance kit against the chain's adapter: the plugin `command`, or what
+/// `config` names for the chain.
+async fn adapter_test(
+    chain: &str,
+    config: Option<&std::path::Path>,
+    command: Vec<String>,
+) -> eyre::Result<junction_conformance::Report> {
+    use junction_adapters::plugin::PluginProcess;
+    use junction_adapters::plugin_adapter::PluginAdapter;
+    use junction_conformance::{not_started, run, Subject};
+    use junction_relayer::{AdapterChoice, RelayerConfig};
+
+    let id = junction_spec::ChainId::new(chain).map_err(|e| eyre!("chain id {chain}: {e}"))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let chain_config = match config {
+        Some(path) => Some(
+            RelayerConfig::load(path)?
+                .chains
+                .into_iter()
+                .find(|c| c.id == chain)
+                .ok_or_else(|| eyre!("{} names no chain {chain}", path.display()))?,
+        ),
+        None => None,
+    };
+    let command = match (&chain_config, command.is_empty()) {
+        (Some(c), true) if c.adapter == AdapterChoice::Plugin => c.command.clone(),
+        (Some(c), true) => {
+            let adapter = match c.adapter {
+                AdapterChoice::Evm => junction_relayer::evm_adapter(c).await?,
+                _ => return Err(eyre!("the kit tests evm and plugin adapters")),
+            };
+            return Ok(run(Subject::BuiltIn(&adapter), now).await);
+        }
+        (None, false) => command,
+        (Some(_), false) => return Err(eyre!("give --config or a plugin command, not both")),
+        (None, true) => return Err(eyre!("give --config relayer.toml or `-- <plugin command>`")),
+    };
+    let process = PluginProcess::new(chain, command).map_err(|e| eyre!("{}: {e}", e.name()))?;
+    match PluginAdapter::start(id, process).await {
+        Ok(plugin) => Ok(run(Subject::Plugin(&plugin), now).await),
+        Err(e) => Ok(not_started(&format!("{}: {e}", e.name()))),
+    }
 }

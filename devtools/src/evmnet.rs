@@ -80,6 +80,11 @@ pub struct EvmNetOptions {
     /// (the node runs the attester), or `<dir>/attester<i>/attester.toml`, which nobody
     /// starts (a test runs `junction attester start` itself).
     pub attesters_in_nodes: bool,
+    /// The chain (by name) the relayers serve through an adapter plugin, and the program
+    /// (and its first arguments) of that plugin; the chain's settings follow as the EVM
+    /// reference plugin takes them (`--chain`, `--rpc`, `--evm-chain-id`, `--gateway`,
+    /// `--deploy-block`, `--sender-key-file`).
+    pub plugin_chain: Option<(String, Vec<String>)>,
 }
 
 /// Validators sealing a QBFT chain's blocks at the start.
@@ -104,6 +109,7 @@ impl Default for EvmNetOptions {
             qbft_chains: Vec::new(),
             attesters: 0,
             attesters_in_nodes: true,
+            plugin_chain: None,
         }
     }
 }
@@ -598,18 +604,9 @@ pub async fn setup_with_anvil_args(
         metrics_listen: Some(free_loopback()?),
         chains: chains
             .iter()
-            .map(|c| ChainConfig {
-                id: c.id.as_str().to_string(),
-                adapter: Default::default(),
-                rpc: c.relayer_endpoint(),
-                command: Vec::new(),
-                evm_chain_id: c.evm_chain_id,
-                gateway: format!("{:#x}", c.gateway),
-                deploy_block: c.deploy_block,
-                sender_key_file: sender_file.clone(),
-                qbft: c.qbft.is_some(),
-            })
+            .map(|c| chain_config(c, &sender_file, opts.plugin_chain.as_ref()))
             .collect(),
+        dir: None,
     };
     let relayer_toml = relayer_dir.join("relayer.toml");
     std::fs::write(&relayer_toml, relayer.to_toml()?)
@@ -617,9 +614,10 @@ pub async fn setup_with_anvil_args(
     let mut second = relayer.clone();
     second.relayer_key_file = second_key_path.display().to_string();
     second.metrics_listen = Some(free_loopback()?);
-    for c in &mut second.chains {
-        c.sender_key_file = second_sender_file.clone();
-    }
+    second.chains = chains
+        .iter()
+        .map(|c| chain_config(c, &second_sender_file, opts.plugin_chain.as_ref()))
+        .collect();
     let second_relayer_toml = second_dir.join("relayer.toml");
     std::fs::write(&second_relayer_toml, second.to_toml()?)
         .wrap_err_with(|| format!("writing {}", second_relayer_toml.display()))?;
@@ -633,6 +631,73 @@ pub async fn setup_with_anvil_args(
         attester_keys: attesters,
         attester_configs,
     })
+}
+
+/// The reference EVM adapter plugin under the repository root `root`: its Python (the
+/// virtual environment `scripts/setup-plugin.sh` makes) and its program, as absolute
+/// paths, so the relayer can start it from its own directory.
+pub fn reference_plugin(root: &Path) -> eyre::Result<Vec<String>> {
+    let dir = root.join("adapters/plugins/evm-python");
+    let python = dir.join(".venv/bin/python");
+    let program = dir.join("junction_evm_plugin.py");
+    if !program.is_file() {
+        return Err(eyre!(
+            "{} is not there: run from the repository's root",
+            program.display()
+        ));
+    }
+    if !python.is_file() {
+        return Err(eyre!(
+            "{} is not there: run `bash scripts/setup-plugin.sh` first",
+            python.display()
+        ));
+    }
+    Ok(vec![
+        python.display().to_string(),
+        program.display().to_string(),
+    ])
+}
+
+/// How a relayer serves `c`, paying with `sender_file`: the built-in adapter, or the
+/// plugin when `c` is the plugin chain.
+fn chain_config(
+    c: &EvmChain,
+    sender_file: &str,
+    plugin: Option<&(String, Vec<String>)>,
+) -> ChainConfig {
+    let mut config = ChainConfig {
+        id: c.id.as_str().to_string(),
+        adapter: Default::default(),
+        rpc: c.relayer_endpoint(),
+        command: Vec::new(),
+        evm_chain_id: c.evm_chain_id,
+        gateway: format!("{:#x}", c.gateway),
+        deploy_block: c.deploy_block,
+        sender_key_file: sender_file.to_owned(),
+        qbft: c.qbft.is_some(),
+    };
+    if let Some((_, program)) = plugin.filter(|(chain, _)| chain == c.id.as_str()) {
+        let mut command = program.clone();
+        command.extend([
+            "--chain".into(),
+            config.id.clone(),
+            "--rpc".into(),
+            std::mem::take(&mut config.rpc),
+            "--evm-chain-id".into(),
+            config.evm_chain_id.to_string(),
+            "--gateway".into(),
+            std::mem::take(&mut config.gateway),
+            "--deploy-block".into(),
+            config.deploy_block.to_string(),
+            "--sender-key-file".into(),
+            std::mem::take(&mut config.sender_key_file),
+        ]);
+        config.adapter = junction_relayer::AdapterChoice::Plugin;
+        config.command = command;
+        config.evm_chain_id = 0;
+        config.deploy_block = 0;
+    }
+    config
 }
 
 /// A packet an escrow sent, with its sending transaction.

@@ -103,7 +103,13 @@ const MAX_RESTARTS: u32 = 5;
 /// restarts one that dies (up to a limit), prints progress, and stops them all cleanly on
 /// Ctrl-C or SIGTERM. With `evm` > 0 it also starts that many anvil chains on the hub
 /// with their relayer; on two hubs, one chain each, the relayers and the bridge.
-pub async fn supervise(dir: &Path, evm: usize, hubs: usize) -> eyre::Result<()> {
+/// `plugin` names a chain served through an adapter plugin, and the plugin's program.
+pub async fn supervise(
+    dir: &Path,
+    evm: usize,
+    hubs: usize,
+    plugin: Option<(String, Vec<String>)>,
+) -> eyre::Result<()> {
     let two = match hubs {
         1 => false,
         2 if crate::hubnet::is_two_hub(dir) => true,
@@ -118,6 +124,14 @@ pub async fn supervise(dir: &Path, evm: usize, hubs: usize) -> eyre::Result<()> 
     };
     if !two && evm == 1 {
         return Err(eyre!("--evm needs at least 2 chains on one hub"));
+    }
+    if let Some((chain, _)) = &plugin {
+        let known = (0..evm).any(|i| crate::evmnet::chain_name(i) == *chain);
+        if two || !known {
+            return Err(eyre!(
+                "--plugin-chain names one of the --evm chains of a one-hub testnet (evm-a, evm-b, ...), not {chain}"
+            ));
+        }
     }
     let homes = if two {
         let mut h = crate::homes::node_homes(&crate::hubnet::hub_dir(dir, 0))?;
@@ -151,6 +165,7 @@ pub async fn supervise(dir: &Path, evm: usize, hubs: usize) -> eyre::Result<()> 
     } else if evm > 0 {
         let opts = crate::evmnet::EvmNetOptions {
             chains: evm,
+            plugin_chain: plugin,
             ..Default::default()
         };
         println!(

@@ -46,13 +46,16 @@ pub enum PacketSlot {
 
 /// Why a client could not be built, decoded, updated or could not verify a proof. The
 /// relay handlers name the chain when they report it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
     /// The ledger kind has no hub client yet.
+    #[error("the hub has no client of kind {0}")]
     UnsupportedKind(&'static str),
     /// The registration's trust root does not decode or start a client.
+    #[error("bad trust root: {0}")]
     BadTrustRoot(String),
     /// A header, proof or stored client does not decode.
+    #[error("malformed {what}: {error}")]
     Malformed {
         /// What.
         what: &'static str,
@@ -60,6 +63,7 @@ pub enum ClientError {
         error: DecodeError,
     },
     /// The light client refused a header or proof.
+    #[error("{what} refused: {name}: {message}")]
     Refused {
         /// `header` or `proof`.
         what: &'static str,

@@ -25,7 +25,7 @@
 pub mod hub_bridge;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,6 +146,29 @@ impl ChainConfig {
     }
 }
 
+/// The built-in adapter of an EVM chain (`adapter = "evm"`) as configured.
+pub async fn evm_adapter(c: &ChainConfig) -> eyre::Result<EvmAdapter> {
+    let id = ChainId::new(&c.id).map_err(|e| eyre!("chain id {}: {e}", c.id))?;
+    let gateway: [u8; 20] = hex::decode(c.gateway.trim_start_matches("0x"))
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| eyre!("chain {}: gateway is not a 20-byte hex address", c.id))?;
+    EvmAdapter::connect(EvmAdapterConfig {
+        rpc_url: c.rpc.clone(),
+        chain: id,
+        evm_chain_id: c.evm_chain_id,
+        gateway: gateway.into(),
+        deploy_block: c.deploy_block,
+        // Attested headers are signed by the members' attesters, on their own
+        // machines, and gathered by the hub: a relayer holds no attester key.
+        attester_keys: Vec::new(),
+        sender_key: load_secp_key(&c.sender_key_file, "sender key file")?,
+        qbft: c.qbft,
+    })
+    .await
+    .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))
+}
+
 /// Loads a secp256k1 key file, refusing one that others may read.
 pub fn load_secp_key(path: &str, what: &str) -> eyre::Result<k256::ecdsa::SigningKey> {
     let path = Path::new(path);
@@ -181,6 +204,9 @@ pub struct RelayerConfig {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// The chains.
     pub chains: Vec<ChainConfig>,
+    /// The directory of the file it was read from: plugins run there.
+    #[serde(skip)]
+    pub dir: Option<PathBuf>,
 }
 
 fn default_poll_ms() -> u64 {
@@ -205,8 +231,9 @@ impl RelayerConfig {
     pub fn load(path: &Path) -> eyre::Result<Self> {
         let text = std::fs::read_to_string(path)
             .wrap_err_with(|| format!("reading {}", path.display()))?;
-        let c: RelayerConfig =
+        let mut c: RelayerConfig =
             toml::from_str(&text).wrap_err_with(|| format!("parsing {}", path.display()))?;
+        c.dir = path.parent().map(Path::to_path_buf);
         // One chain is enough: a relayer per chain carries the packets the hub logged for
         // it and proves their receipts, whoever relayed them from their source.
         if c.chains.is_empty() {
@@ -382,6 +409,7 @@ impl Relayer {
                 let (counted, chain) = (metrics.clone(), c.id.clone());
                 let process = PluginProcess::new(&c.id, c.command.clone())
                     .map_err(|e| eyre!("chain {}: {}: {e}", c.id, e.name()))?
+                    .in_dir(config.dir.clone())
                     .on_failure(Box::new(move |reason| {
                         counted
                             .plugin_failures
@@ -404,24 +432,7 @@ impl Relayer {
                 chains.insert(id, Arc::new(adapter));
                 continue;
             }
-            let gateway: [u8; 20] = hex::decode(c.gateway.trim_start_matches("0x"))
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| eyre!("chain {}: gateway is not a 20-byte hex address", c.id))?;
-            let adapter = EvmAdapter::connect(EvmAdapterConfig {
-                rpc_url: c.rpc.clone(),
-                chain: id.clone(),
-                evm_chain_id: c.evm_chain_id,
-                gateway: gateway.into(),
-                deploy_block: c.deploy_block,
-                // Attested headers are signed by the members' attesters, on their own
-                // machines, and gathered by the hub: a relayer holds no attester key.
-                attester_keys: Vec::new(),
-                sender_key: load_secp_key(&c.sender_key_file, "sender key file")?,
-                qbft: c.qbft,
-            })
-            .await
-            .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
+            let adapter = evm_adapter(c).await?;
             chains.insert(id, Arc::new(adapter));
         }
         let mut r = Relayer {

@@ -773,6 +773,19 @@ impl Adapter for EvmAdapter {
         self.qbft || !self.attester_keys.is_empty()
     }
 
+    fn gateway_id(&self) -> Option<Vec<u8>> {
+        Some(self.gateway.0 .0.to_vec())
+    }
+
+    async fn header_to_attest(&self, height: u64) -> Result<Vec<u8>, AdapterError> {
+        if self.qbft {
+            return Err(AdapterError::InvalidConfig(
+                "a QBFT chain's headers are sealed by its validators, not attested".into(),
+            ));
+        }
+        Ok(self.attested_header(height).await?.to_bytes())
+    }
+
     async fn header_update(&self, height: u64) -> Result<Vec<u8>, AdapterError> {
         if !self.relays_headers() {
             return Err(AdapterError::InvalidConfig(
