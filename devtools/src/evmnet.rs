@@ -600,6 +600,7 @@ pub async fn setup_with_anvil_args(
         relayer_key_file: relayer_key_path.display().to_string(),
         poll_ms: 300,
         max_batch: 100,
+        clear_limit: 100,
         batch_gas_percent: 50,
         metrics_listen: Some(free_loopback()?),
         chains: chains

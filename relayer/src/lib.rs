@@ -195,6 +195,10 @@ pub struct RelayerConfig {
     /// Most log entries per gateway `deliver`.
     #[serde(default = "default_batch")]
     pub max_batch: usize,
+    /// Most packets of the backlog (those pending when the relayer started) proven per
+    /// cycle, oldest first in each sequence space; packets sent since go at once.
+    #[serde(default = "default_clear_limit")]
+    pub clear_limit: usize,
     /// Share (percent, 1 to 90) of a destination block's gas limit one delivery batch may
     /// plan for: the entries' gas limits plus overheads must fit in it.
     #[serde(default = "default_batch_gas_percent")]
@@ -211,6 +215,10 @@ pub struct RelayerConfig {
 
 fn default_poll_ms() -> u64 {
     300
+}
+
+fn default_clear_limit() -> usize {
+    100
 }
 
 fn default_batch() -> usize {
@@ -242,6 +250,9 @@ impl RelayerConfig {
         for chain in &c.chains {
             chain.check()?;
         }
+        if c.clear_limit == 0 || c.clear_limit > 10_000 {
+            return Err(eyre!("{}: clear_limit must be 1..=10000", path.display()));
+        }
         if c.max_batch == 0 || c.max_batch > 500 {
             return Err(eyre!("{}: max_batch must be 1..=500", path.display()));
         }
@@ -266,6 +277,8 @@ pub struct RelayerMetrics {
     registry: Registry,
     /// Packets and log entries waiting.
     pub backlog: Gauge,
+    /// Packets pending at the start not yet cleared (`clear_limit` a cycle).
+    pub backlog_remaining: Gauge,
     /// Relay messages accepted by the hub.
     pub hub_msgs: Counter,
     /// Log entries delivered to gateways.
@@ -297,6 +310,11 @@ impl RelayerMetrics {
             "backlog",
             "Packets and log entries waiting",
             m.backlog.clone(),
+        );
+        registry.register(
+            "backlog_remaining",
+            "Packets pending when the relayer started that are not cleared yet",
+            m.backlog_remaining.clone(),
         );
         registry.register(
             "hub_msgs",
@@ -346,6 +364,8 @@ struct Tracked {
     packet: Packet,
     /// The source block that holds its `send` (0 for a packet from another source).
     height: u64,
+    /// Found pending when the relayer started: cleared at most `clear_limit` a cycle.
+    backlog: bool,
 }
 
 /// The relayer.
@@ -355,6 +375,9 @@ pub struct Relayer {
     key: junction_keys::PrivateKey,
     chains: BTreeMap<ChainId, Arc<dyn Adapter>>,
     max_batch: usize,
+    clear_limit: usize,
+    /// Packets pending when the relayer started (the backlog it clears).
+    backlog_at_start: usize,
     /// Next block to scan for `PacketSent`, per chain.
     scanned: BTreeMap<ChainId, u64>,
     /// Source packets without a delivered outcome, by packet key hash.
@@ -441,6 +464,8 @@ impl Relayer {
             key,
             chains,
             max_batch: config.max_batch,
+            clear_limit: config.clear_limit,
+            backlog_at_start: 0,
             scanned: BTreeMap::new(),
             tracked: BTreeMap::new(),
             deliveries: BTreeMap::new(),
@@ -467,11 +492,18 @@ impl Relayer {
                 .await
                 .map_err(|e| eyre!("chain {}: {}", id.as_str(), named(&e)))?;
             for SentPacket { packet, height, .. } in pending {
-                self.tracked
-                    .insert(packet.key().hash(), Tracked { packet, height });
+                self.tracked.insert(
+                    packet.key().hash(),
+                    Tracked {
+                        packet,
+                        height,
+                        backlog: true,
+                    },
+                );
             }
             self.scanned.insert(id.clone(), latest + 1);
         }
+        self.backlog_at_start = self.tracked.len();
         info!(
             pending = self.tracked.len(),
             "relayer rebuilt pending packets from gateway commitments"
@@ -533,8 +565,16 @@ impl Relayer {
                 })
             })
             .collect();
+        let remaining = self.tracked.values().filter(|t| t.backlog).count();
+        self.metrics.backlog_remaining.set(remaining as i64);
         *lock(&self.status) = json!({
             "tracked": self.tracked.len(),
+            "backlog_clearing": {
+                "found_at_start": self.backlog_at_start,
+                "cleared": self.backlog_at_start.saturating_sub(remaining),
+                "remaining": remaining,
+                "per_cycle": self.clear_limit,
+            },
             "chains": chains,
             "hub_refusals": refusals,
         });
@@ -589,6 +629,7 @@ impl Relayer {
                         Tracked {
                             packet: s.packet,
                             height: s.height,
+                            backlog: false,
                         },
                     );
                 }
@@ -662,9 +703,11 @@ impl Relayer {
             .map(|e| (e.entry.packet.key().hash(), e.entry.packet.clone()))
             .collect();
         for (key, packet) in foreign {
-            self.tracked
-                .entry(key)
-                .or_insert(Tracked { packet, height: 0 });
+            self.tracked.entry(key).or_insert(Tracked {
+                packet,
+                height: 0,
+                backlog: false,
+            });
         }
         self.publish_status();
         let undelivered = match delivered {
@@ -705,7 +748,14 @@ impl Relayer {
         };
         if let Some(packet) = show.packet.packet {
             if &packet.key().hash() == key && !self.chains.contains_key(&packet.source_chain) {
-                self.tracked.insert(*key, Tracked { packet, height: 0 });
+                self.tracked.insert(
+                    *key,
+                    Tracked {
+                        packet,
+                        height: 0,
+                        backlog: false,
+                    },
+                );
             }
         }
     }
@@ -922,21 +972,10 @@ impl Relayer {
                 src: src.cloned(),
                 dst: dst.cloned(),
                 work: kind,
+                backlog: t.backlog,
             });
         }
-        // Source order: ordered routes expect sequence order.
-        work.sort_by(|a, b| {
-            (
-                &a.packet.source_chain,
-                &a.packet.dest_chain,
-                a.packet.sequence,
-            )
-                .cmp(&(
-                    &b.packet.source_chain,
-                    &b.packet.dest_chain,
-                    b.packet.sequence,
-                ))
-        });
+        let work = within_clear_limit(work, self.clear_limit);
         let proving = std::time::Instant::now();
         let jobs = work.len();
         let built = build_all(work, &headers, &commit_headers).await;
@@ -1610,11 +1649,48 @@ enum Work {
 struct Job {
     key: Hash32,
     packet: Packet,
+    /// Pending since before the relayer started.
+    backlog: bool,
     /// `None` for a packet from a source not served here (never `Recv`).
     src: Option<Arc<dyn Adapter>>,
     /// `None` for a destination this relayer does not serve (only `Recv`, not past).
     dst: Option<Arc<dyn Adapter>>,
     work: Work,
+}
+
+/// The jobs of this cycle, in source order (ordered routes expect sequence order): every
+/// new packet, and at most `limit` of the backlog, the lowest sequences of each space
+/// first. A new packet behind a deferred one of its own sequence space waits with it, so
+/// that a space's order holds; the other spaces' new packets do not wait for the backlog.
+fn within_clear_limit(mut work: Vec<Job>, limit: usize) -> Vec<Job> {
+    let space = |p: &Packet| {
+        (
+            p.source_chain.clone(),
+            p.source_app.clone(),
+            p.dest_chain.clone(),
+        )
+    };
+    work.sort_by(|a, b| {
+        (space(&a.packet), a.packet.sequence).cmp(&(space(&b.packet), b.packet.sequence))
+    });
+    let mut backlog_taken = 0usize;
+    let mut deferred_spaces = BTreeSet::new();
+    work.into_iter()
+        .filter(|j| {
+            let s = space(&j.packet);
+            if deferred_spaces.contains(&s) {
+                return false;
+            }
+            if j.backlog {
+                if backlog_taken >= limit {
+                    deferred_spaces.insert(s);
+                    return false;
+                }
+                backlog_taken += 1;
+            }
+            true
+        })
+        .collect()
 }
 
 enum Built {
@@ -2070,5 +2146,39 @@ mod tests {
         );
         assert!(redo.is_empty());
         assert!(matches!(out[0].1, Verdict::Retry(_)));
+    }
+
+    /// A backlog is cleared `clear_limit` packets a cycle, lowest sequences first; new
+    /// packets of other spaces go at once, a new one behind its own space's backlog waits.
+    #[test]
+    fn the_backlog_is_cleared_within_the_limit_without_holding_back_other_spaces() {
+        let job = |app: u8, sequence: u64, backlog: bool| {
+            let packet = entry(sequence - 1, EntryKind::Packet, 1, app, 0)
+                .entry
+                .packet;
+            Job {
+                key: packet.key().hash(),
+                packet,
+                backlog,
+                src: None,
+                dst: None,
+                work: Work::Recv { past: false },
+            }
+        };
+        let work = vec![
+            job(1, 6, false),
+            job(1, 5, true),
+            job(2, 2, false),
+            job(1, 1, true),
+            job(1, 4, true),
+            job(1, 2, true),
+            job(2, 1, false),
+            job(1, 3, true),
+        ];
+        let taken: Vec<(u8, u64)> = within_clear_limit(work, 3)
+            .iter()
+            .map(|j| (j.packet.source_app[0], j.packet.sequence))
+            .collect();
+        assert_eq!(taken, vec![(1, 1), (1, 2), (1, 3), (2, 1), (2, 2)]);
     }
 }
