@@ -289,8 +289,23 @@ pub struct RelayerMetrics {
     pub stuck: Gauge,
     /// Packets the hub refused for now (retried later), by the hub's reason.
     pub refused: Family<ReasonLabel, Counter>,
+    /// Followed packets by why they wait (`in_progress`: proven or delivered this cycle).
+    pub waiting: Family<ReasonLabel, Gauge>,
+    /// Followed packets by route (`source->destination`).
+    pub route_pending: Family<RouteLabel, Gauge>,
+    /// Age of each route's oldest followed packet, seconds since its send.
+    pub route_oldest_secs: Family<RouteLabel, Gauge>,
     /// Failures of adapter plugins, by chain and reason (`spec/adapter-protocol.md` §5).
     pub plugin_failures: Family<ChainReasonLabel, Counter>,
+    /// Reasons and routes the waiting gauges were set for.
+    seen_labels: std::sync::Mutex<(BTreeSet<String>, BTreeSet<String>)>,
+}
+
+/// A route, `source->destination`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct RouteLabel {
+    /// The route.
+    pub route: String,
 }
 
 /// A chain and a reason.
@@ -338,11 +353,68 @@ impl RelayerMetrics {
             m.refused.clone(),
         );
         registry.register(
+            "waiting_packets",
+            "Followed packets by why they wait",
+            m.waiting.clone(),
+        );
+        registry.register(
+            "route_pending_packets",
+            "Followed packets by route",
+            m.route_pending.clone(),
+        );
+        registry.register(
+            "route_oldest_pending_seconds",
+            "Age of each route's oldest followed packet, seconds since its send",
+            m.route_oldest_secs.clone(),
+        );
+        registry.register(
             "plugin_failures",
             "Adapter plugin failures (the plugin was stopped and is restarted), by chain and reason",
             m.plugin_failures.clone(),
         );
         RelayerMetrics { registry, ..m }
+    }
+
+    /// Sets the waiting gauges to this cycle's counts; a reason or route no longer seen
+    /// goes to zero.
+    fn set_waiting(
+        &self,
+        by_reason: &BTreeMap<String, u64>,
+        routes: &BTreeMap<String, (u64, u64)>,
+    ) {
+        let mut seen = lock(&self.seen_labels);
+        for (reason, n) in by_reason {
+            seen.0.insert(reason.clone());
+            self.waiting
+                .get_or_create(&ReasonLabel {
+                    reason: reason.clone(),
+                })
+                .set(*n as i64);
+        }
+        for reason in seen.0.iter().filter(|r| !by_reason.contains_key(*r)) {
+            self.waiting
+                .get_or_create(&ReasonLabel {
+                    reason: reason.clone(),
+                })
+                .set(0);
+        }
+        for (route, (n, age)) in routes {
+            seen.1.insert(route.clone());
+            let label = RouteLabel {
+                route: route.clone(),
+            };
+            self.route_pending.get_or_create(&label).set(*n as i64);
+            self.route_oldest_secs
+                .get_or_create(&label)
+                .set(*age as i64);
+        }
+        for route in seen.1.iter().filter(|r| !routes.contains_key(*r)) {
+            let label = RouteLabel {
+                route: route.clone(),
+            };
+            self.route_pending.get_or_create(&label).set(0);
+            self.route_oldest_secs.get_or_create(&label).set(0);
+        }
     }
 
     fn error(&self, name: &str) {
@@ -366,6 +438,53 @@ struct Tracked {
     height: u64,
     /// Found pending when the relayer started: cleared at most `clear_limit` a cycle.
     backlog: bool,
+    /// When this relayer first saw it.
+    first_seen: std::time::SystemTime,
+    /// The time of its source block (seconds), once read.
+    sent_secs: Option<u64>,
+}
+
+impl Tracked {
+    fn new(packet: Packet, height: u64, backlog: bool) -> Self {
+        Self {
+            packet,
+            height,
+            backlog,
+            first_seen: std::time::SystemTime::now(),
+            sent_secs: None,
+        }
+    }
+
+    /// Seconds since it was sent (since this relayer saw it, before its block's time is
+    /// read).
+    fn age_secs(&self, now: std::time::SystemTime) -> u64 {
+        let seen = now
+            .duration_since(self.first_seen)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let now_secs = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        self.sent_secs
+            .map_or(seen, |t| now_secs.saturating_sub(t).max(seen))
+    }
+}
+
+/// Why a followed packet did not move on in the last cycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    /// A stable name (`waiting_for_proof_height`, `rate_limited`, `delivery_refused`, ...).
+    pub reason: String,
+    /// What the relayer saw.
+    pub detail: String,
+}
+
+fn waiting(reason: &str, detail: impl Into<String>) -> Waiting {
+    Waiting {
+        reason: reason.to_owned(),
+        detail: detail.into(),
+    }
 }
 
 /// The relayer.
@@ -388,8 +507,12 @@ pub struct Relayer {
     batch_gas_percent: u64,
     /// Packets the hub refused for now, by packet key: retried after a pause.
     hub_backoff: std::sync::Mutex<BTreeMap<Hash32, Backoff>>,
+    /// Why each followed packet waits, as the last cycle saw it.
+    waiting: std::sync::Mutex<BTreeMap<Hash32, Waiting>>,
     /// What `junction relay status` shows, refreshed every cycle.
     pub status: Arc<std::sync::Mutex<Value>>,
+    /// Each followed packet, and why it waits (`/packet/<key>`), refreshed every cycle.
+    pub packets: Arc<std::sync::Mutex<BTreeMap<Hash32, Value>>>,
     /// Receipts of tracked packets seen on each destination gateway, by packet key hash
     /// (a cache of `PacketReceived` events, rebuilt by scanning from the deployment block).
     receipts: BTreeMap<Hash32, Receipt>,
@@ -471,7 +594,9 @@ impl Relayer {
             deliveries: BTreeMap::new(),
             batch_gas_percent: config.batch_gas_percent,
             hub_backoff: std::sync::Mutex::new(BTreeMap::new()),
+            waiting: std::sync::Mutex::new(BTreeMap::new()),
             status: Arc::new(std::sync::Mutex::new(json!({}))),
+            packets: Arc::new(std::sync::Mutex::new(BTreeMap::new())),
             receipts: BTreeMap::new(),
             receipts_scanned: BTreeMap::new(),
             metrics,
@@ -492,14 +617,8 @@ impl Relayer {
                 .await
                 .map_err(|e| eyre!("chain {}: {}", id.as_str(), named(&e)))?;
             for SentPacket { packet, height, .. } in pending {
-                self.tracked.insert(
-                    packet.key().hash(),
-                    Tracked {
-                        packet,
-                        height,
-                        backlog: true,
-                    },
-                );
+                self.tracked
+                    .insert(packet.key().hash(), Tracked::new(packet, height, true));
             }
             self.scanned.insert(id.clone(), latest + 1);
         }
@@ -515,6 +634,61 @@ impl Relayer {
         self.chains
             .get(chain)
             .ok_or_else(|| eyre!("no adapter for chain {}", chain.as_str()))
+    }
+
+    /// A packet logged for a chain served here waits on that chain's delivery: when the
+    /// delivery of its entry failed, the gateway's reason replaces the general one.
+    fn refine_waiting(&self) {
+        let now = std::time::Instant::now();
+        let mut waits = lock(&self.waiting);
+        for d in self.deliveries.values() {
+            for p in d.pending.values() {
+                let Some(b) = &p.backoff else { continue };
+                let key = p.entry.packet.key().hash();
+                if let Some(w) = waits.get_mut(&key) {
+                    if w.reason == "awaiting_delivery" || w.reason == "outcome_to_source" {
+                        *w = waiting(
+                            "delivery_refused",
+                            format!(
+                                "{} to {}: {} ({} attempts; tried again in {} ms)",
+                                junction_hub_app::relay::entry_kind_name(p.entry.kind),
+                                p.entry.target_chain,
+                                b.reason,
+                                b.attempts,
+                                b.next_try.saturating_duration_since(now).as_millis()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads the times of the source blocks of packets that have none yet (a few heights a
+    /// cycle), so that their ages are counted from their sends.
+    async fn read_send_times(&mut self) {
+        let mut wanted: BTreeSet<(ChainId, u64)> = BTreeSet::new();
+        for t in self.tracked.values() {
+            if t.sent_secs.is_none() && t.height > 0 && wanted.len() < SEND_TIMES_PER_CYCLE {
+                wanted.insert((t.packet.source_chain.clone(), t.height));
+            }
+        }
+        let mut times = BTreeMap::new();
+        for (chain, height) in wanted {
+            let Some(a) = self.chains.get(&chain) else {
+                continue;
+            };
+            if let Ok(info) = a.header_info(height).await {
+                times.insert((chain, height), info.time_secs);
+            }
+        }
+        for t in self.tracked.values_mut() {
+            if t.sent_secs.is_none() {
+                t.sent_secs = times
+                    .get(&(t.packet.source_chain.clone(), t.height))
+                    .copied();
+            }
+        }
     }
 
     /// Refreshes what `junction relay status` shows: per chain the delivery cursor, the
@@ -565,6 +739,43 @@ impl Relayer {
                 })
             })
             .collect();
+        let clock = std::time::SystemTime::now();
+        let waits = lock(&self.waiting).clone();
+        let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+        let mut routes: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        let mut packets = BTreeMap::new();
+        for (key, t) in &self.tracked {
+            let p = &t.packet;
+            let route = format!("{}->{}", p.source_chain, p.dest_chain);
+            let age = t.age_secs(clock);
+            let r = routes.entry(route).or_default();
+            r.0 += 1;
+            r.1 = r.1.max(age);
+            let w = waits
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| waiting("in_progress", "proven or delivered this cycle"));
+            *by_reason.entry(w.reason.clone()).or_default() += 1;
+            packets.insert(
+                *key,
+                json!({
+                    "key": hex::encode(key),
+                    "source_chain": p.source_chain.as_str(),
+                    "dest_chain": p.dest_chain.as_str(),
+                    "sequence": p.sequence,
+                    "age_secs": age,
+                    "reason": w.reason,
+                    "detail": w.detail,
+                }),
+            );
+        }
+        self.metrics.set_waiting(&by_reason, &routes);
+        let oldest: Vec<Value> = {
+            let mut v: Vec<&Value> = packets.values().collect();
+            v.sort_by_key(|p| std::cmp::Reverse(p["age_secs"].as_u64().unwrap_or(0)));
+            v.into_iter().take(STATUS_LIST).cloned().collect()
+        };
+        *lock(&self.packets) = packets;
         let remaining = self.tracked.values().filter(|t| t.backlog).count();
         self.metrics.backlog_remaining.set(remaining as i64);
         *lock(&self.status) = json!({
@@ -577,6 +788,11 @@ impl Relayer {
             },
             "chains": chains,
             "hub_refusals": refusals,
+            "waiting": {
+                "by_reason": by_reason,
+                "by_route": routes.iter().map(|(r, (n, age))| (r.clone(), json!({"pending": n, "oldest_secs": age}))).collect::<serde_json::Map<_, _>>(),
+                "oldest": oldest,
+            },
         });
     }
 
@@ -626,11 +842,7 @@ impl Relayer {
                 for s in sent {
                     self.tracked.insert(
                         s.packet.key().hash(),
-                        Tracked {
-                            packet: s.packet,
-                            height: s.height,
-                            backlog: false,
-                        },
+                        Tracked::new(s.packet, s.height, false),
                     );
                 }
                 // An outcome delivered to the source clears the packet's commitment: the
@@ -703,12 +915,12 @@ impl Relayer {
             .map(|e| (e.entry.packet.key().hash(), e.entry.packet.clone()))
             .collect();
         for (key, packet) in foreign {
-            self.tracked.entry(key).or_insert(Tracked {
-                packet,
-                height: 0,
-                backlog: false,
-            });
+            self.tracked
+                .entry(key)
+                .or_insert_with(|| Tracked::new(packet, 0, false));
         }
+        self.refine_waiting();
+        self.read_send_times().await;
         self.publish_status();
         let undelivered = match delivered {
             Ok(undelivered) => undelivered,
@@ -748,14 +960,7 @@ impl Relayer {
         };
         if let Some(packet) = show.packet.packet {
             if &packet.key().hash() == key && !self.chains.contains_key(&packet.source_chain) {
-                self.tracked.insert(
-                    *key,
-                    Tracked {
-                        packet,
-                        height: 0,
-                        backlog: false,
-                    },
-                );
+                self.tracked.insert(*key, Tracked::new(packet, 0, false));
             }
         }
     }
@@ -810,6 +1015,7 @@ impl Relayer {
     async fn relay_to_hub(&self, heights: &BTreeMap<ChainId, u64>) -> eyre::Result<Vec<Hash32>> {
         let mut done = Vec::new();
         if self.tracked.is_empty() {
+            lock(&self.waiting).clear();
             return Ok(done);
         }
         // Per chain, the header of the height proofs are taken at: the latest block when
@@ -904,7 +1110,7 @@ impl Relayer {
             }
         }
         let now = std::time::Instant::now();
-        let waiting: BTreeSet<Hash32> = lock(&self.hub_backoff)
+        let waiting_keys: BTreeSet<Hash32> = lock(&self.hub_backoff)
             .iter()
             .filter(|(_, b)| b.next_try > now)
             .map(|(k, _)| *k)
@@ -913,11 +1119,16 @@ impl Relayer {
         let keys: Vec<Hash32> = self.tracked.keys().copied().collect();
         let states = self.hub_states(&keys).await?;
         let mut work = Vec::new();
+        // Why each packet that gets no work this cycle waits (served by the status).
+        let mut waits: BTreeMap<Hash32, Waiting> = BTreeMap::new();
         for (key, state) in keys.iter().zip(states) {
             let Some(t) = self.tracked.get(key) else {
                 continue;
             };
             let p = &t.packet;
+            let mut wait = |w: Waiting| {
+                waits.insert(*key, w);
+            };
             // `None`: a packet from a source not served here, which the hub already holds.
             let src = self.chains.get(&p.source_chain);
             // A destination this relayer does not serve (e.g. one the hub does not know
@@ -925,10 +1136,27 @@ impl Relayer {
             let dst = self.chains.get(&p.dest_chain);
             let dst_header = headers.get(&p.dest_chain);
             if dst.is_some() && dst_header.is_none() {
+                wait(waiting(
+                    "destination_unreadable",
+                    format!(
+                        "no header of {} this cycle (its node, or the hub's client of it)",
+                        p.dest_chain
+                    ),
+                ));
                 continue;
             }
             // The hub refused this packet lately for a reason that may pass: wait.
-            if waiting.contains(key) {
+            if waiting_keys.contains(key) {
+                if let Some(b) = lock(&self.hub_backoff).get(key) {
+                    wait(waiting(
+                        &b.reason,
+                        format!(
+                            "the hub refused it for now ({} times); tried again in {} ms",
+                            b.attempts,
+                            b.next_try.saturating_duration_since(now).as_millis()
+                        ),
+                    ));
+                }
                 continue;
             }
             let h_src = commit_headers.get(&p.source_chain).map(|h| h.height);
@@ -940,20 +1168,63 @@ impl Relayer {
             let kind = match state.as_deref() {
                 // Another relayer proves a foreign packet's commitment; until the hub holds
                 // it there is nothing to do here.
-                None if src.is_none() => continue,
+                None if src.is_none() => {
+                    wait(waiting(
+                        "source_served_elsewhere",
+                        format!(
+                            "{} is not served here; its relayer proves it",
+                            p.source_chain
+                        ),
+                    ));
+                    continue;
+                }
                 // Sent after the proof height (or no height is deep enough yet): its
                 // commitment is not in that state; keep the source client moving.
                 None if h_src.is_none_or(|h| t.height > h) => {
                     want_update.insert(p.source_chain.clone());
+                    wait(waiting(
+                        "waiting_for_proof_height",
+                        match h_src {
+                            Some(h) => format!(
+                                "sent at {} of {}; the hub's client holds a deep enough height up to {h}",
+                                t.height, p.source_chain
+                            ),
+                            None => format!(
+                                "the hub's client of {} holds no height deep enough yet",
+                                p.source_chain
+                            ),
+                        },
+                    ));
                     continue;
                 }
                 None => Work::Recv { past },
-                Some("pending") if dst.is_none() => continue,
+                Some("pending") if dst.is_none() => {
+                    wait(waiting(
+                        "destination_served_elsewhere",
+                        format!("{} is not served here", p.dest_chain),
+                    ));
+                    continue;
+                }
                 Some("pending") => match self.receipts.get(key) {
                     Some(r) if r.height <= h_dst => Work::Ack(r.clone()),
-                    Some(_) => continue,
+                    Some(r) => {
+                        wait(waiting(
+                            "waiting_for_proof_height",
+                            format!(
+                                "its receipt is at {} of {}; the hub's client holds up to {h_dst}",
+                                r.height, p.dest_chain
+                            ),
+                        ));
+                        continue;
+                    }
                     None if past => Work::Timeout,
-                    None => continue,
+                    None => {
+                        wait(waiting(
+                            "awaiting_delivery",
+                            format!("logged on the hub for {}; not delivered yet", p.dest_chain),
+                        ));
+                        continue;
+                    }
                 },
                 // An outcome is on the hub. A source-only ledger takes none: the hub's
                 // record is the packet's end, and the packet is done; the same here for a
@@ -964,7 +1235,16 @@ impl Relayer {
                 }
                 // Otherwise it reaches the source through the log; the packet is done once
                 // the source gateway reports the outcome delivered.
-                Some(_) => continue,
+                Some(outcome) => {
+                    wait(waiting(
+                        "outcome_to_source",
+                        format!(
+                            "{outcome} on the hub; not delivered to {} yet",
+                            p.source_chain
+                        ),
+                    ));
+                    continue;
+                }
             };
             work.push(Job {
                 key: *key,
@@ -975,7 +1255,21 @@ impl Relayer {
                 backlog: t.backlog,
             });
         }
-        let work = within_clear_limit(work, self.clear_limit);
+        let taken = within_clear_limit(work, self.clear_limit);
+        let (work, deferred) = taken;
+        for key in deferred {
+            waits.insert(
+                key,
+                waiting(
+                    "backlog_clearing",
+                    format!(
+                        "{} backlog packets are proven a cycle, oldest first",
+                        self.clear_limit
+                    ),
+                ),
+            );
+        }
+        *lock(&self.waiting) = waits;
         let proving = std::time::Instant::now();
         let jobs = work.len();
         let built = build_all(work, &headers, &commit_headers).await;
@@ -1620,6 +1914,9 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Source blocks whose times are read per cycle (for the packets' ages).
+const SEND_TIMES_PER_CYCLE: usize = 32;
+
 /// Most entries each list of the status shows.
 const STATUS_LIST: usize = 100;
 
@@ -1662,7 +1959,7 @@ struct Job {
 /// new packet, and at most `limit` of the backlog, the lowest sequences of each space
 /// first. A new packet behind a deferred one of its own sequence space waits with it, so
 /// that a space's order holds; the other spaces' new packets do not wait for the backlog.
-fn within_clear_limit(mut work: Vec<Job>, limit: usize) -> Vec<Job> {
+fn within_clear_limit(mut work: Vec<Job>, limit: usize) -> (Vec<Job>, Vec<Hash32>) {
     let space = |p: &Packet| {
         (
             p.source_chain.clone(),
@@ -1675,22 +1972,22 @@ fn within_clear_limit(mut work: Vec<Job>, limit: usize) -> Vec<Job> {
     });
     let mut backlog_taken = 0usize;
     let mut deferred_spaces = BTreeSet::new();
-    work.into_iter()
+    let mut deferred = Vec::new();
+    let taken = work
+        .into_iter()
         .filter(|j| {
             let s = space(&j.packet);
-            if deferred_spaces.contains(&s) {
+            let defer = deferred_spaces.contains(&s) || (j.backlog && backlog_taken >= limit);
+            if defer {
+                deferred_spaces.insert(s);
+                deferred.push(j.key);
                 return false;
             }
-            if j.backlog {
-                if backlog_taken >= limit {
-                    deferred_spaces.insert(s);
-                    return false;
-                }
-                backlog_taken += 1;
-            }
+            backlog_taken += usize::from(j.backlog);
             true
         })
-        .collect()
+        .collect();
+    (taken, deferred)
 }
 
 enum Built {
@@ -1853,6 +2150,7 @@ pub async fn run(config_path: &Path) -> eyre::Result<()> {
     if let Some(addr) = config.metrics_listen {
         let metrics = relayer.metrics.clone();
         let status = relayer.status.clone();
+        let packets = relayer.packets.clone();
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .wrap_err_with(|| format!("binding metrics_listen {addr}"))?;
@@ -1869,6 +2167,21 @@ pub async fn run(config_path: &Path) -> eyre::Result<()> {
                 axum::routing::get(move || {
                     let s = status.clone();
                     async move { axum::Json(lock(&s).clone()) }
+                }),
+            )
+            .route(
+                "/packet/{key}",
+                axum::routing::get(move |axum::extract::Path(key): axum::extract::Path<String>| {
+                    let p = packets.clone();
+                    async move {
+                        let found = hex::decode(key.trim_start_matches("0x"))
+                            .ok()
+                            .and_then(|k| <Hash32>::try_from(k.as_slice()).ok())
+                            .and_then(|k| lock(&p).get(&k).cloned());
+                        axum::Json(found.unwrap_or_else(|| {
+                            json!({"key": key, "reason": "not_followed", "detail": "this relayer follows no such packet (not sent from or to a chain it serves, or done)"})
+                        }))
+                    }
                 }),
             );
         tokio::spawn(async move {
@@ -2175,7 +2488,9 @@ mod tests {
             job(2, 1, false),
             job(1, 3, true),
         ];
-        let taken: Vec<(u8, u64)> = within_clear_limit(work, 3)
+        let (jobs, deferred) = within_clear_limit(work, 3);
+        assert_eq!(deferred.len(), 3, "1/4, 1/5 and 1/6 wait");
+        let taken: Vec<(u8, u64)> = jobs
             .iter()
             .map(|j| (j.packet.source_app[0], j.packet.sequence))
             .collect();
