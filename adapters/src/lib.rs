@@ -430,6 +430,20 @@ pub trait Adapter: Send + Sync {
         entries: &[EntryProof],
     ) -> Result<DeliverOutcome, AdapterError>;
 
+    /// Delivers one batch with `gas` set by the operator (`junction packet deliver --gas`):
+    /// sent as it is, without running it first, so a failure is a mined revert.
+    async fn deliver_with_gas(
+        &self,
+        checkpoint: &CheckpointProof,
+        entries: &[EntryProof],
+        gas: u64,
+    ) -> Result<DeliverOutcome, AdapterError> {
+        let _ = (checkpoint, entries, gas);
+        Err(AdapterError::InvalidConfig(
+            "this adapter takes no gas override".into(),
+        ))
+    }
+
     /// Delivers several batches under one checkpoint, one result per batch in order. The
     /// default delivers them one after the other; an adapter that can have them included
     /// together overrides it.

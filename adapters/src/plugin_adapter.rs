@@ -393,7 +393,7 @@ impl PluginAdapter {
     }
 
     /// `chain_deliver` of `batches` under one checkpoint, sending `gas` when given.
-    pub async fn deliver_with_gas(
+    pub async fn deliver_batches_with_gas(
         &self,
         checkpoint: &CheckpointProof,
         batches: &[&[EntryProof]],
@@ -755,7 +755,19 @@ impl Adapter for PluginAdapter {
         checkpoint: &CheckpointProof,
         entries: &[EntryProof],
     ) -> Result<DeliverOutcome, AdapterError> {
-        self.deliver_with_gas(checkpoint, &[entries], None)
+        self.deliver_batches_with_gas(checkpoint, &[entries], None)
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(AdapterError::Rpc("no delivery answered".into())))
+    }
+
+    async fn deliver_with_gas(
+        &self,
+        checkpoint: &CheckpointProof,
+        entries: &[EntryProof],
+        gas: u64,
+    ) -> Result<DeliverOutcome, AdapterError> {
+        self.deliver_batches_with_gas(checkpoint, &[entries], Some(gas))
             .await
             .pop()
             .unwrap_or_else(|| Err(AdapterError::Rpc("no delivery answered".into())))
@@ -773,11 +785,13 @@ impl Adapter for PluginAdapter {
             .flat_map(|b| b.iter())
             .any(|e| e.entry.is_ordered());
         if !ordered {
-            return self.deliver_with_gas(checkpoint, batches, None).await;
+            return self
+                .deliver_batches_with_gas(checkpoint, batches, None)
+                .await;
         }
         let mut out = Vec::with_capacity(batches.len());
         for b in batches {
-            out.extend(self.deliver_with_gas(checkpoint, &[b], None).await);
+            out.extend(self.deliver_batches_with_gas(checkpoint, &[b], None).await);
         }
         out
     }

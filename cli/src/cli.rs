@@ -166,6 +166,22 @@ pub enum PacketCommand {
         /// Node RPC endpoint.
         #[arg(long, default_value = "http://127.0.0.1:26602")]
         rpc: String,
+        /// A running relayer's `metrics_listen` address (e.g. `127.0.0.1:26690`): also
+        /// show why that relayer has not moved the packet on.
+        #[arg(long)]
+        relayer: Option<String>,
+    },
+    /// Deliver a packet's newest hub log entry to the chain it targets by hand (e.g. with
+    /// more gas than the estimate), as the relayer configuration serves that chain.
+    Deliver {
+        /// Packet key hash (hex).
+        key: junction_rpc::Hex32,
+        /// The relayer configuration serving the target chain (`relayer.toml`).
+        #[arg(long)]
+        config: PathBuf,
+        /// Gas for the delivery, sent as it is (not run first).
+        #[arg(long)]
+        gas: Option<u64>,
     },
     /// Packets the hub holds, filtered by route and state.
     List {
@@ -568,12 +584,20 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
         }
         Command::Packet { command } => {
             match command {
-                PacketCommand::Show { key, rpc } => {
-                    print_json(
-                        &RpcClient::new(rpc)
-                            .call::<PacketShow>(&PacketKeyParams { key })
-                            .await?,
-                    );
+                PacketCommand::Show { key, rpc, relayer } => {
+                    let hub = RpcClient::new(rpc)
+                        .call::<PacketShow>(&PacketKeyParams { key: key.clone() })
+                        .await?;
+                    match relayer {
+                        None => print_json(&hub),
+                        Some(addr) => {
+                            let relayer = junction_relayer::packet_reason(&addr, &key.0).await?;
+                            print_json(&serde_json::json!({"hub": hub, "relayer": relayer}));
+                        }
+                    }
+                }
+                PacketCommand::Deliver { key, config, gas } => {
+                    print_json(&junction_relayer::deliver_packet(&config, key.0, gas).await?);
                 }
                 PacketCommand::List {
                     route,

@@ -40,7 +40,7 @@ use tracing::{debug, info, warn};
 
 use junction_adapters::evm::adapter::{EvmAdapter, EvmAdapterConfig};
 use junction_adapters::ledger_rpc::LedgerRpcAdapter;
-use junction_adapters::plugin::PluginProcess;
+use junction_adapters::plugin::{FailureHook, PluginProcess};
 use junction_adapters::plugin_adapter::PluginAdapter;
 use junction_adapters::{
     Adapter, AdapterError, CheckpointProof, EntryProof, HeaderInfo, ProofClaim, Receipt, SentPacket,
@@ -143,6 +143,37 @@ impl ChainConfig {
             )),
             _ => Ok(()),
         }
+    }
+}
+
+/// The adapter of a configured chain, built-in or plugin (run in `dir`, its failures told
+/// to `hook`).
+pub async fn adapter_for(
+    c: &ChainConfig,
+    dir: Option<PathBuf>,
+    hook: Option<FailureHook>,
+) -> eyre::Result<Arc<dyn Adapter>> {
+    let id = ChainId::new(&c.id).map_err(|e| eyre!("chain id {}: {e}", c.id))?;
+    match c.adapter {
+        AdapterChoice::Plugin => {
+            let mut process = PluginProcess::new(&c.id, c.command.clone())
+                .map_err(|e| eyre!("chain {}: {}: {e}", c.id, e.name()))?
+                .in_dir(dir);
+            if let Some(hook) = hook {
+                process = process.on_failure(hook);
+            }
+            let adapter = PluginAdapter::start(id, process)
+                .await
+                .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
+            Ok(Arc::new(adapter))
+        }
+        AdapterChoice::LedgerRpc => {
+            let adapter = LedgerRpcAdapter::connect(&c.rpc, id)
+                .await
+                .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
+            Ok(Arc::new(adapter))
+        }
+        AdapterChoice::Evm => Ok(Arc::new(evm_adapter(c).await?)),
     }
 }
 
@@ -551,35 +582,17 @@ impl Relayer {
         let mut chains: BTreeMap<ChainId, Arc<dyn Adapter>> = BTreeMap::new();
         for c in &config.chains {
             let id = ChainId::new(&c.id).map_err(|e| eyre!("chain id {}: {e}", c.id))?;
-            if c.adapter == AdapterChoice::Plugin {
-                let (counted, chain) = (metrics.clone(), c.id.clone());
-                let process = PluginProcess::new(&c.id, c.command.clone())
-                    .map_err(|e| eyre!("chain {}: {}: {e}", c.id, e.name()))?
-                    .in_dir(config.dir.clone())
-                    .on_failure(Box::new(move |reason| {
-                        counted
-                            .plugin_failures
-                            .get_or_create(&ChainReasonLabel {
-                                chain: chain.clone(),
-                                reason: reason.to_owned(),
-                            })
-                            .inc();
-                    }));
-                let adapter = PluginAdapter::start(id.clone(), process)
-                    .await
-                    .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
-                chains.insert(id, Arc::new(adapter));
-                continue;
-            }
-            if c.adapter == AdapterChoice::LedgerRpc {
-                let adapter = LedgerRpcAdapter::connect(&c.rpc, id.clone())
-                    .await
-                    .map_err(|e| eyre!("chain {}: {}", c.id, named(&e)))?;
-                chains.insert(id, Arc::new(adapter));
-                continue;
-            }
-            let adapter = evm_adapter(c).await?;
-            chains.insert(id, Arc::new(adapter));
+            let (counted, chain) = (metrics.clone(), c.id.clone());
+            let hook: FailureHook = Box::new(move |reason| {
+                counted
+                    .plugin_failures
+                    .get_or_create(&ChainReasonLabel {
+                        chain: chain.clone(),
+                        reason: reason.to_owned(),
+                    })
+                    .inc();
+            });
+            chains.insert(id, adapter_for(c, config.dir.clone(), Some(hook)).await?);
         }
         let mut r = Relayer {
             hub: RpcClient::new(config.hub_rpc.clone()),
@@ -1474,22 +1487,7 @@ impl Relayer {
 
     /// The latest checkpoint with what proves it to a gateway.
     async fn signed_checkpoint(&self) -> eyre::Result<CheckpointProof> {
-        let cp = self.hub.call::<GetCheckpoint>(&AtHeight::default()).await?;
-        let checkpoint =
-            Checkpoint::from_bytes(&cp.checkpoint_hex.0).map_err(|e| eyre!("checkpoint: {e}"))?;
-        let signatures: Vec<[u8; 65]> = cp
-            .signatures
-            .into_iter()
-            .filter_map(|b| <[u8; 65]>::try_from(b.0).ok())
-            .collect();
-        let set = AttestationSet::from_bytes(&cp.attestation_set_hex.0)
-            .map_err(|e| eyre!("attestation set: {e}"))?;
-        Ok(CheckpointProof {
-            checkpoint,
-            signatures,
-            attestation_set: Some(set),
-            next_set: None,
-        })
+        signed_checkpoint(&self.hub).await
     }
 
     /// New log entries for `chain` from its cursor up to `size` (a bounded number per
@@ -2190,6 +2188,138 @@ pub async fn run(config_path: &Path) -> eyre::Result<()> {
     }
     info!(chains = config.chains.len(), "relayer started");
     relayer.run(Duration::from_millis(config.poll_ms)).await
+}
+
+/// The hub's latest checkpoint with its validators' signatures and the set that signed it.
+async fn signed_checkpoint(hub: &RpcClient) -> eyre::Result<CheckpointProof> {
+    let cp = hub.call::<GetCheckpoint>(&AtHeight::default()).await?;
+    let checkpoint =
+        Checkpoint::from_bytes(&cp.checkpoint_hex.0).map_err(|e| eyre!("checkpoint: {e}"))?;
+    let signatures: Vec<[u8; 65]> = cp
+        .signatures
+        .into_iter()
+        .filter_map(|b| <[u8; 65]>::try_from(b.0).ok())
+        .collect();
+    let set = AttestationSet::from_bytes(&cp.attestation_set_hex.0)
+        .map_err(|e| eyre!("attestation set: {e}"))?;
+    Ok(CheckpointProof {
+        checkpoint,
+        signatures,
+        attestation_set: Some(set),
+        next_set: None,
+    })
+}
+
+/// `junction packet deliver <key> --config relayer.toml [--gas N]`: delivers the packet's
+/// newest hub log entry (its outcome to the source, else the packet to its destination)
+/// to the chain it targets, as `config` serves that chain, under the hub's latest signed
+/// checkpoint. With `gas` the delivery is sent as it is (an operator's override for an
+/// entry whose estimate fails or runs short); without, it is run first like the relayer's.
+/// Returns what the gateway did.
+pub async fn deliver_packet(
+    config_path: &Path,
+    key: Hash32,
+    gas: Option<u64>,
+) -> eyre::Result<Value> {
+    let config = RelayerConfig::load(config_path)?;
+    let hub = RpcClient::new(config.hub_rpc.clone());
+    let show = hub
+        .call::<PacketShow>(&PacketKeyParams { key: Hex(key) })
+        .await?;
+    let index = show
+        .packet
+        .outcome
+        .as_ref()
+        .map(|o| o.log_index)
+        .or(show.packet.packet_index)
+        .ok_or_else(|| {
+            eyre!(
+                "the hub has logged no entry for packet 0x{}",
+                hex::encode(key)
+            )
+        })?;
+    let listed = hub
+        .call::<LogEntries>(&LogEntriesParams {
+            from: Some(index),
+            to: Some(index + 1),
+            target_chain: None,
+        })
+        .await?;
+    let found = listed
+        .entries
+        .into_iter()
+        .find(|e| e.index == index)
+        .ok_or_else(|| eyre!("log entry {index} is not served by the hub"))?;
+    let entry =
+        LogEntry::from_bytes(&found.entry_hex.0).map_err(|e| eyre!("log entry {index}: {e}"))?;
+    if entry.packet.key().hash() != key {
+        return Err(eyre!("log entry {index} is of another packet"));
+    }
+    let chain = config
+        .chains
+        .iter()
+        .find(|c| c.id == entry.target_chain.as_str())
+        .ok_or_else(|| {
+            eyre!(
+                "{} does not serve {}, which entry {index} targets",
+                config_path.display(),
+                entry.target_chain
+            )
+        })?;
+    let checkpoint = signed_checkpoint(&hub).await?;
+    let size = checkpoint.checkpoint.log_size;
+    if index >= size {
+        return Err(eyre!(
+            "entry {index} is not under a signed checkpoint yet (log size {size}): try again after the next hub block"
+        ));
+    }
+    let proven = prove_log_entries(&hub, &[index], size).await?;
+    let adapter = adapter_for(chain, config.dir.clone(), None).await?;
+    let kind = junction_hub_app::relay::entry_kind_name(entry.kind);
+    let delivered = match gas {
+        Some(gas) => adapter.deliver_with_gas(&checkpoint, &proven, gas).await,
+        None => adapter.deliver(&checkpoint, &proven).await,
+    }
+    .map_err(|e| {
+        eyre!(
+            "{kind} entry {index} to {}: {}",
+            entry.target_chain,
+            named(&e)
+        )
+    })?;
+    Ok(json!({
+        "entry_index": index,
+        "kind": kind,
+        "target_chain": entry.target_chain.as_str(),
+        "tx_hash": hex::encode(delivered.tx_hash),
+        "height": delivered.height,
+        "gas_used": delivered.gas_used,
+        "received": delivered.received.len(),
+        "outcomes": delivered.outcomes.len(),
+        "skipped": delivered.skipped.iter().map(|s| json!({"index": s.index, "reason": s.reason})).collect::<Vec<_>>(),
+    }))
+}
+
+/// What a running relayer says of one packet (`/packet/<key>` on its `metrics_listen`
+/// address `relayer`, e.g. `127.0.0.1:26690`).
+pub async fn packet_reason(relayer: &str, key: &Hash32) -> eyre::Result<Value> {
+    let addr: std::net::SocketAddr = relayer
+        .trim_start_matches("http://")
+        .parse()
+        .map_err(|e| eyre!("relayer address {relayer}: {e}"))?;
+    if !addr.ip().is_loopback() {
+        return Err(eyre!("the relayer's address must be on 127.0.0.1"));
+    }
+    let url = format!("http://{addr}/packet/{}", hex::encode(key));
+    reqwest::Client::new()
+        .get(&url)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .map_err(|e| eyre!("{url}: {e}"))?
+        .json()
+        .await
+        .map_err(|e| eyre!("{url} answered no packet: {e}"))
 }
 
 /// `junction relay status --config relayer.toml`: what the running relayer reports on its

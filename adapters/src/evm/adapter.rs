@@ -892,6 +892,20 @@ impl Adapter for EvmAdapter {
         self.deliver_outcome(&receipt)
     }
 
+    async fn deliver_with_gas(
+        &self,
+        checkpoint: &CheckpointProof,
+        entries: &[EntryProof],
+        gas: u64,
+    ) -> Result<DeliverOutcome, AdapterError> {
+        let _one_at_a_time = self.send_lock.lock().await;
+        let receipt =
+            gateway::deliver(&self.provider, self.gateway, checkpoint, entries, Some(gas))
+                .await
+                .map_err(deliver_error)?;
+        self.deliver_outcome(&receipt)
+    }
+
     async fn outcomes(&self, from: u64, to: u64) -> Result<Vec<Outcome>, AdapterError> {
         let from = from.max(self.deploy_block);
         let logs = self
