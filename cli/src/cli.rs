@@ -586,7 +586,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             match command {
                 PacketCommand::Show { key, rpc, relayer } => {
                     let hub = RpcClient::new(rpc)
-                        .call::<PacketShow>(&PacketKeyParams { key: key.clone() })
+                        .call::<PacketShow>(&PacketKeyParams { key })
                         .await?;
                     match relayer {
                         None => print_json(&hub),
