@@ -183,6 +183,19 @@ pub enum PacketCommand {
         #[arg(long)]
         gas: Option<u64>,
     },
+    /// Park a packet the hub logged that can never be delivered, with the reason, signed
+    /// by the relayer's account: relayers leave its delivery alone, and its outcome comes
+    /// by the protocol's rules (it times out).
+    Park {
+        /// Packet key hash (hex).
+        key: junction_rpc::Hex32,
+        /// Why (shown by `packet show` and in the hub's event).
+        #[arg(long)]
+        reason: String,
+        /// The relayer configuration whose account signs (`relayer.toml`).
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Packets the hub holds, filtered by route and state.
     List {
         /// Route id.
@@ -595,6 +608,13 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                             print_json(&serde_json::json!({"hub": hub, "relayer": relayer}));
                         }
                     }
+                }
+                PacketCommand::Park {
+                    key,
+                    reason,
+                    config,
+                } => {
+                    print_json(&junction_relayer::park_packet(&config, key.0, &reason).await?);
                 }
                 PacketCommand::Deliver { key, config, gas } => {
                     print_json(&junction_relayer::deliver_packet(&config, key.0, gas).await?);

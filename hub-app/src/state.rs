@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use junction_governance::Council;
-use junction_spec::{Address, Decode, Hash32};
+use junction_spec::encoding::Reader;
+use junction_spec::{Address, Decode, DecodeError, Encode, Hash32};
 
 /// The application state in memory: a sorted key/value map whose Jellyfish Merkle root is
 /// the app hash. Genesis, audits and tests use it; a node reads its store instead.
@@ -26,6 +27,58 @@ pub fn remark_key(addr: &Address) -> Vec<u8> {
     let mut k = b"acct/remark/".to_vec();
     k.extend_from_slice(addr);
     k
+}
+
+/// Key of a parked packet's record.
+pub fn parked_key(key: &Hash32) -> Vec<u8> {
+    let mut k = b"packet/parked/".to_vec();
+    k.extend_from_slice(key);
+    k
+}
+
+/// Who parked a packet, when (hub time) and why (`ParkPacket`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parked {
+    /// The relayer account that parked it.
+    pub by: Address,
+    /// Hub time of the block, milliseconds.
+    pub at_ms: u64,
+    /// The operator's reason.
+    pub reason: String,
+}
+
+impl Encode for Parked {
+    fn encode_to(&self, out: &mut Vec<u8>) {
+        self.by.encode_to(out);
+        self.at_ms.encode_to(out);
+        self.reason.encode_to(out);
+    }
+}
+
+impl Decode for Parked {
+    fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            by: Decode::decode_from(r)?,
+            at_ms: Decode::decode_from(r)?,
+            reason: junction_spec::encoding::decode_string(
+                r,
+                junction_spec::tx::MAX_PARK_REASON_BYTES,
+            )?,
+        })
+    }
+}
+
+/// The park record of a packet, if it is parked (a row that does not decode is damage,
+/// noted, and read as not parked).
+pub fn parked(state: &dyn StateReader, key: &Hash32) -> Option<Parked> {
+    let bytes = state.get(&parked_key(key))?;
+    match Parked::from_bytes(&bytes) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            state.note_damage(format!("park record of {}: {e}", hex::encode(key)));
+            None
+        }
+    }
 }
 
 /// Reads of the key/value state, one key at a time: the committed state (the node's

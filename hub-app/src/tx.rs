@@ -79,6 +79,14 @@ pub enum TxError {
         /// What happened.
         message: String,
     },
+    /// A park is refused (not a registered relayer, no such packet, settled, parked).
+    #[error("park: {message}")]
+    Park {
+        /// Stable name of the broken rule.
+        name: &'static str,
+        /// What happened.
+        message: String,
+    },
     /// The transaction's content breaks its own bounds (e.g. an invalid proposal).
     #[error("invalid transaction content: {0}")]
     InvalidContent(String),
@@ -127,6 +135,7 @@ impl TxError {
             TxError::AccountQuota { .. } => 1014,
             TxError::Governance { .. } => 2001,
             TxError::Relay { .. } => 3001,
+            TxError::Park { .. } => 3002,
             TxError::InvalidContent(_) => 1011,
         }
     }
@@ -147,7 +156,9 @@ impl TxError {
             TxError::StoreUnavailable(_) => "store_unavailable",
             TxError::UnknownAccount => "unknown_account",
             TxError::AccountQuota { .. } => "account_mempool_quota",
-            TxError::Governance { name, .. } | TxError::Relay { name, .. } => name,
+            TxError::Governance { name, .. }
+            | TxError::Relay { name, .. }
+            | TxError::Park { name, .. } => name,
             TxError::InvalidContent(_) => "invalid_tx_content",
         }
     }

@@ -44,7 +44,12 @@ fn record_state(r: &PacketRecord) -> &'static str {
     }
 }
 
-fn packet_view(key: &Hash32, r: &PacketRecord, entry: Option<&LogEntry>) -> PacketView {
+fn packet_view(
+    snap: &Snapshot,
+    key: &Hash32,
+    r: &PacketRecord,
+    entry: Option<&LogEntry>,
+) -> PacketView {
     PacketView {
         key: Hex(*key),
         packet_hash: Hex(r.packet_hash),
@@ -59,6 +64,11 @@ fn packet_view(key: &Hash32, r: &PacketRecord, entry: Option<&LogEntry>) -> Pack
         }),
         skip_index: r.skip_index,
         packet: entry.map(|e| e.packet.clone()),
+        parked: junction_hub_app::state::parked(snap, key).map(|p| ParkedView {
+            by: hex::encode(p.by),
+            at_ms: p.at_ms,
+            reason: p.reason,
+        }),
     }
 }
 
@@ -263,7 +273,7 @@ fn packet_show(shared: &Shared, q: PacketKeyParams) -> Result<PacketShowAnswer, 
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| store_err(StoreError::Corrupt(format!("packet lifecycle step: {e}"))))?;
     Ok(PacketShowAnswer {
-        packet: packet_view(&key, &record, entry.as_ref()),
+        packet: packet_view(&snap, &key, &record, entry.as_ref()),
         hub_steps,
         committed_log_size: tip.log_size,
     })
@@ -318,7 +328,7 @@ fn packet_list(shared: &Shared, q: PacketListParams) -> Result<PacketListAnswer,
             Some(i) => stored_entry(&snap, i)?,
             None => None,
         };
-        views.push(packet_view(key, &r, entry.as_ref()));
+        views.push(packet_view(&snap, key, &r, entry.as_ref()));
     }
     Ok(PacketListAnswer {
         total: page.total,

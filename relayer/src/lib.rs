@@ -540,6 +540,8 @@ pub struct Relayer {
     hub_backoff: std::sync::Mutex<BTreeMap<Hash32, Backoff>>,
     /// Why each followed packet waits, as the last cycle saw it.
     waiting: std::sync::Mutex<BTreeMap<Hash32, Waiting>>,
+    /// Packets an operator parked on the hub, with the reason: never delivered here.
+    parked: std::sync::Mutex<BTreeMap<Hash32, String>>,
     /// What `junction relay status` shows, refreshed every cycle.
     pub status: Arc<std::sync::Mutex<Value>>,
     /// Each followed packet, and why it waits (`/packet/<key>`), refreshed every cycle.
@@ -608,6 +610,7 @@ impl Relayer {
             batch_gas_percent: config.batch_gas_percent,
             hub_backoff: std::sync::Mutex::new(BTreeMap::new()),
             waiting: std::sync::Mutex::new(BTreeMap::new()),
+            parked: std::sync::Mutex::new(BTreeMap::new()),
             status: Arc::new(std::sync::Mutex::new(json!({}))),
             packets: Arc::new(std::sync::Mutex::new(BTreeMap::new())),
             receipts: BTreeMap::new(),
@@ -1011,16 +1014,58 @@ impl Relayer {
             .iter()
             .map(|k| PacketKeyParams { key: Hex(*k) })
             .collect();
-        self.hub
-            .call_batch::<PacketShow>(&params)
-            .await?
-            .into_iter()
-            .map(|r| match r {
-                Ok(v) => Ok(Some(v.packet.state)),
+        let answers = self.hub.call_batch::<PacketShow>(&params).await?;
+        let mut parked = lock(&self.parked);
+        keys.iter()
+            .zip(answers)
+            .map(|(key, r)| match r {
+                Ok(v) => {
+                    if let Some(p) = v.packet.parked {
+                        parked.insert(*key, p.reason);
+                    }
+                    Ok(Some(v.packet.state))
+                }
                 Err(ClientError::Rpc { name, .. }) if name == "not_found" => Ok(None),
                 Err(e) => Err(e.into()),
             })
             .collect()
+    }
+
+    /// Asks the hub whether the packets of newly fetched `Packet` entries are parked, and
+    /// drops the parked ones: their delivery is left alone (their timeout is proven as
+    /// any other's, from the hub's record).
+    async fn leave_parked(&self, d: &mut Delivery) -> eyre::Result<()> {
+        let unchecked: Vec<(u64, Hash32)> = d
+            .pending
+            .iter()
+            .filter(|(_, p)| !p.park_checked && p.entry.kind == junction_spec::EntryKind::Packet)
+            .map(|(i, p)| (*i, p.entry.packet.key().hash()))
+            .collect();
+        if !unchecked.is_empty() {
+            let keys: Vec<Hash32> = unchecked.iter().map(|(_, k)| *k).collect();
+            self.hub_states(&keys).await?;
+            for (i, _) in &unchecked {
+                if let Some(p) = d.pending.get_mut(i) {
+                    p.park_checked = true;
+                }
+            }
+        }
+        let parked = lock(&self.parked);
+        d.pending.retain(|index, p| {
+            let key = p.entry.packet.key().hash();
+            let leave =
+                p.entry.kind == junction_spec::EntryKind::Packet && parked.contains_key(&key);
+            if leave {
+                info!(
+                    index,
+                    key = hex::encode(key),
+                    reason = parked.get(&key).map(String::as_str).unwrap_or(""),
+                    "a parked packet is not delivered"
+                );
+            }
+            !leave
+        });
+        Ok(())
     }
 
     /// Proves tracked packets' next steps to the hub; returns the keys found done (their
@@ -1231,6 +1276,16 @@ impl Relayer {
                         continue;
                     }
                     None if past => Work::Timeout,
+                    None if lock(&self.parked).contains_key(key) => {
+                        let reason = lock(&self.parked).get(key).cloned().unwrap_or_default();
+                        wait(waiting(
+                            "parked",
+                            format!(
+                                "parked on the hub ({reason}): not delivered; its timeout ends it"
+                            ),
+                        ));
+                        continue;
+                    }
                     None => {
                         wait(waiting(
                             "awaiting_delivery",
@@ -1516,6 +1571,7 @@ impl Relayer {
                     index,
                     PendingEntry {
                         entry,
+                        park_checked: false,
                         backoff: None,
                     },
                 );
@@ -1556,6 +1612,7 @@ impl Relayer {
             }
             let d = deliveries.entry(id.clone()).or_default();
             self.fetch_entries(id, d, size).await?;
+            self.leave_parked(d).await?;
             let selected = d.select(now);
             if selected.is_empty() {
                 continue;
@@ -1808,6 +1865,8 @@ impl Backoff {
 pub struct PendingEntry {
     /// The entry.
     pub entry: LogEntry,
+    /// Whether the hub was asked if its packet is parked (a `Packet` entry, once fetched).
+    pub park_checked: bool,
     /// Set once a delivery of it failed: when to try again, and why it failed.
     pub backoff: Option<Backoff>,
 }
@@ -2300,6 +2359,42 @@ pub async fn deliver_packet(
     }))
 }
 
+/// `junction packet park <key> --reason R --config relayer.toml`: parks the packet on the
+/// hub, signed by the relayer's account (a `ParkPacket` transaction); waits for its block.
+/// Relayers then leave its delivery alone, and its timeout ends it.
+pub async fn park_packet(config_path: &Path, key: Hash32, reason: &str) -> eyre::Result<Value> {
+    let config = RelayerConfig::load(config_path)?;
+    let key_path = Path::new(&config.relayer_key_file);
+    junction_keys::check_private(key_path).map_err(|e| eyre!("relayer_key_file: {e}"))?;
+    let signer = junction_keys::KeyFile::load(key_path)
+        .map_err(|e| eyre!("{e}"))?
+        .private_key()
+        .map_err(|e| eyre!(e))?;
+    let hub_chain = ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
+    let hub = RpcClient::new(config.hub_rpc.clone());
+    let addr = junction_spec::address_from_ed25519(signer.public_key().as_bytes());
+    let nonce = hub
+        .call::<Account>(&AccountParams { address: Hex(addr) })
+        .await?
+        .next_nonce;
+    let tx = junction_keys::sign_tx(
+        &signer,
+        &hub_chain,
+        nonce,
+        TxKind::ParkPacket {
+            key,
+            reason: reason.to_owned(),
+        },
+    );
+    let answer = hub
+        .call::<BroadcastTx>(&BroadcastParams {
+            tx: HexBytes(tx.to_bytes()),
+            mode: BroadcastMode::Commit,
+        })
+        .await?;
+    serde_json::to_value(answer).map_err(|e| eyre!("the hub's answer: {e}"))
+}
+
 /// What a running relayer says of one packet (`/packet/<key>` on its `metrics_listen`
 /// address `relayer`, e.g. `127.0.0.1:26690`).
 pub async fn packet_reason(relayer: &str, key: &Hash32) -> eyre::Result<Value> {
@@ -2425,6 +2520,7 @@ mod tests {
                         e.index,
                         PendingEntry {
                             entry: e.entry.clone(),
+                            park_checked: true,
                             backoff: None,
                         },
                     )

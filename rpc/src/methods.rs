@@ -706,6 +706,20 @@ pub struct PacketView {
     pub skip_index: Option<u64>,
     /// The packet.
     pub packet: Option<Packet>,
+    /// Set when an operator parked it (`ParkPacket`): relayers leave its delivery alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parked: Option<ParkedView>,
+}
+
+/// Who parked a packet, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedView {
+    /// The relayer account (hex address).
+    pub by: String,
+    /// Hub time of the block, milliseconds.
+    pub at_ms: u64,
+    /// The operator's reason.
+    pub reason: String,
 }
 
 method!(

@@ -27,6 +27,14 @@ pub enum TxError {
     /// A relay transaction without messages.
     #[error("relay transaction carries no message")]
     EmptyRelay,
+    /// A park reason that is empty or longer than [`MAX_PARK_REASON_BYTES`].
+    #[error("a park reason must be 1 to {max} bytes, this one is {len}")]
+    ParkReason {
+        /// Its length.
+        len: usize,
+        /// The maximum.
+        max: usize,
+    },
     /// An attest transaction without attestations.
     #[error("attest transaction carries no attestation")]
     EmptyAttest,
@@ -39,6 +47,9 @@ pub enum TxError {
         max: usize,
     },
 }
+
+/// Longest reason a `ParkPacket` gives, in bytes.
+pub const MAX_PARK_REASON_BYTES: usize = 256;
 
 /// What a transaction does. Encoded as a tag byte followed by the variant's fields.
 /// Tag `0x00` is never used; new kinds take new tags.
@@ -93,6 +104,17 @@ pub enum TxKind {
         /// The attestations, each one header and one signature.
         attestations: Vec<crate::relay::HeaderAttestation>,
     },
+    /// Tag `0x08`: a registered relayer's operator parks a packet the hub logged that can
+    /// never be delivered, with the reason. The hub records it (an event and the packet's
+    /// record); relayers then leave its delivery alone. Nothing else changes: its outcome
+    /// still comes by the protocol's rules (a parked packet times out as any other).
+    ParkPacket {
+        /// The packet key hash.
+        #[serde(with = "crate::serde_hex::array")]
+        key: Hash32,
+        /// Why (1 to [`MAX_PARK_REASON_BYTES`] bytes).
+        reason: String,
+    },
 }
 
 impl TxKind {
@@ -110,6 +132,8 @@ impl TxKind {
     pub const TAG_RELAY: u8 = 0x06;
     /// Tag byte of [`TxKind::Attest`].
     pub const TAG_ATTEST: u8 = 0x07;
+    /// Tag byte of [`TxKind::ParkPacket`].
+    pub const TAG_PARK_PACKET: u8 = 0x08;
 
     /// The tag byte of this kind.
     pub fn tag(&self) -> u8 {
@@ -121,6 +145,7 @@ impl TxKind {
             TxKind::EmergencyFreeze { .. } => Self::TAG_EMERGENCY_FREEZE,
             TxKind::Relay { .. } => Self::TAG_RELAY,
             TxKind::Attest { .. } => Self::TAG_ATTEST,
+            TxKind::ParkPacket { .. } => Self::TAG_PARK_PACKET,
         }
     }
 
@@ -134,6 +159,7 @@ impl TxKind {
             TxKind::EmergencyFreeze { .. } => "emergency_freeze",
             TxKind::Relay { .. } => "relay",
             TxKind::Attest { .. } => "attest",
+            TxKind::ParkPacket { .. } => "park_packet",
         }
     }
 
@@ -154,6 +180,15 @@ impl TxKind {
                 Err(TxError::EmptyAttest)
             }
             TxKind::Attest { .. } => Ok(()),
+            TxKind::ParkPacket { reason, .. }
+                if reason.is_empty() || reason.len() > MAX_PARK_REASON_BYTES =>
+            {
+                Err(TxError::ParkReason {
+                    len: reason.len(),
+                    max: MAX_PARK_REASON_BYTES,
+                })
+            }
+            TxKind::ParkPacket { .. } => Ok(()),
             TxKind::Vote { .. }
             | TxKind::EmergencyPause { .. }
             | TxKind::EmergencyFreeze { .. } => Ok(()),
@@ -192,6 +227,10 @@ impl Encode for TxKind {
                 chain.encode_to(out);
                 crate::encoding::encode_vec(attestations, out);
             }
+            TxKind::ParkPacket { key, reason } => {
+                key.encode_to(out);
+                reason.encode_to(out);
+            }
         }
     }
 }
@@ -226,6 +265,10 @@ impl Decode for TxKind {
                     r,
                     crate::relay::MAX_ATTESTATIONS_PER_TX,
                 )?,
+            }),
+            Self::TAG_PARK_PACKET => Ok(TxKind::ParkPacket {
+                key: Decode::decode_from(r)?,
+                reason: crate::encoding::decode_string(r, MAX_PARK_REASON_BYTES)?,
             }),
             tag => Err(DecodeError::InvalidTag {
                 what: "tx kind",

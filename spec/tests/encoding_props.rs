@@ -64,6 +64,8 @@ fn tx_kind() -> impl Strategy<Value = TxKind> {
         vec(any::<u8>(), 0..64).prop_map(|data| TxKind::Remark { data }),
         vec(any::<u8>(), MAX_REMARK_BYTES - 2..=MAX_REMARK_BYTES)
             .prop_map(|data| TxKind::Remark { data }),
+        (any::<[u8; 32]>(), "[a-z ]{1,256}")
+            .prop_map(|(key, reason)| TxKind::ParkPacket { key, reason }),
     ]
 }
 
@@ -347,7 +349,7 @@ proptest! {
     // Only defined tx-kind tags decode.
     #[test]
     fn tx_kind_rejects_unknown_tags(tag in any::<u8>(), body in tx_body()) {
-        prop_assume!(!(TxKind::TAG_REMARK..=TxKind::TAG_ATTEST).contains(&tag));
+        prop_assume!(!(TxKind::TAG_REMARK..=TxKind::TAG_PARK_PACKET).contains(&tag));
         let mut bytes = body.to_bytes();
         let kind_at = bytes.len() - body.kind.to_bytes().len();
         bytes[kind_at] = tag;
@@ -506,6 +508,21 @@ fn caps_are_inclusive() {
     ));
     assert!(matches!(
         TxKind::from_bytes(&remark.to_bytes()),
+        Err(DecodeError::LengthTooLarge { .. })
+    ));
+    for reason in [String::new(), "x".repeat(MAX_PARK_REASON_BYTES + 1)] {
+        let park = TxKind::ParkPacket {
+            key: [7; 32],
+            reason,
+        };
+        assert!(matches!(park.validate(), Err(TxError::ParkReason { .. })));
+    }
+    let long = TxKind::ParkPacket {
+        key: [7; 32],
+        reason: "x".repeat(MAX_PARK_REASON_BYTES + 1),
+    };
+    assert!(matches!(
+        TxKind::from_bytes(&long.to_bytes()),
         Err(DecodeError::LengthTooLarge { .. })
     ));
 }

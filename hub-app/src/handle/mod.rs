@@ -7,10 +7,12 @@
 //! - `remark`: a signed note kept per account;
 //! - `gov`: proposals, votes and emergency actions through the council;
 //! - `relay`: relayer messages through the light clients and the packet core;
-//! - `attest`: members' attestations of attested chains' headers.
+//! - `attest`: members' attestations of attested chains' headers;
+//! - `park`: an operator parks a packet that can never be delivered.
 
 mod attest;
 mod gov;
+mod park;
 mod relay;
 mod remark;
 
@@ -70,6 +72,7 @@ fn handler(kind: &TxKind) -> Box<dyn TxHandler + '_> {
             chain,
             attestations,
         }),
+        TxKind::ParkPacket { key, reason } => Box::new(park::ParkPacket { key, reason }),
     }
 }
 
@@ -191,6 +194,13 @@ mod tests {
                         chain: ChainId::new("evm-a").unwrap(),
                         header: vec![1, 2, 3],
                     }],
+                },
+                "unregistered_relayer",
+            ),
+            (
+                TxKind::ParkPacket {
+                    key: [1; 32],
+                    reason: "never deliverable".into(),
                 },
                 "unregistered_relayer",
             ),
