@@ -376,14 +376,16 @@ impl PluginProcess {
         Ok(())
     }
 
-    /// Stops the running process (not a failure: nothing is counted and there is no pause);
-    /// the next call starts it again. The conformance kit restarts a plugin this way.
+    /// Stops the running process (not a failure: nothing is counted), and ends a pause
+    /// after a failure; the next call starts it again at once. The conformance kit
+    /// restarts a plugin this way. A plugin stopped for good stays stopped.
     pub async fn stop(&mut self) {
         if let Some(mut r) = self.running.take() {
             let _ = r.child.start_kill();
             let _ = r.child.wait().await;
         }
         self.hello = None;
+        self.paused_until = None;
     }
 
     /// Stops the process after `failure`, counts it and sets the pause before a restart.

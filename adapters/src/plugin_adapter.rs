@@ -503,6 +503,24 @@ async fn ask_of<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Most heights one range request spans (§3).
+pub const MAX_RANGE: u64 = 10_000;
+
+/// `from..=to` in pieces of at most [`MAX_RANGE`] heights.
+fn ranges(from: u64, to: u64) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut start = from;
+    while start <= to {
+        let end = to.min(start.saturating_add(MAX_RANGE - 1));
+        out.push((start, end));
+        if end == u64::MAX {
+            break;
+        }
+        start = end + 1;
+    }
+    out
+}
+
 /// The adapter error a plugin's method error names (§4).
 fn method_error(name: &str, message: &str) -> AdapterError {
     match name {
@@ -686,10 +704,14 @@ impl Adapter for PluginAdapter {
     }
 
     async fn sent_packets(&self, from: u64, to: u64) -> Result<Vec<SentPacket>, AdapterError> {
-        let a: PacketsAnswer = self
-            .ask("chain_sentPackets", json!({"from": from, "to": to}), READ)
-            .await?;
-        self.sent(a.packets)
+        let mut out = Vec::new();
+        for (from, to) in ranges(from, to) {
+            let a: PacketsAnswer = self
+                .ask("chain_sentPackets", json!({"from": from, "to": to}), READ)
+                .await?;
+            out.extend(self.sent(a.packets)?);
+        }
+        Ok(out)
     }
 
     async fn pending_packets(&self) -> Result<Vec<SentPacket>, AdapterError> {
@@ -800,26 +822,32 @@ impl Adapter for PluginAdapter {
         if !self.can("outcomes") {
             return Ok(Vec::new());
         }
-        let a: OutcomesAnswer = self
-            .ask("chain_outcomes", json!({"from": from, "to": to}), READ)
-            .await?;
-        bounded("outcome list", a.outcomes, MAX_ITEMS_PER_ANSWER)?
-            .into_iter()
-            .map(Self::outcome_of)
-            .collect()
+        let mut out = Vec::new();
+        for (from, to) in ranges(from, to) {
+            let a: OutcomesAnswer = self
+                .ask("chain_outcomes", json!({"from": from, "to": to}), READ)
+                .await?;
+            for o in bounded("outcome list", a.outcomes, MAX_ITEMS_PER_ANSWER)? {
+                out.push(Self::outcome_of(o)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn receipts(&self, from: u64, to: u64) -> Result<Vec<Receipt>, AdapterError> {
         if !self.can("receipts") {
             return Ok(Vec::new());
         }
-        let a: ReceiptsAnswer = self
-            .ask("chain_receipts", json!({"from": from, "to": to}), READ)
-            .await?;
-        bounded("receipt list", a.receipts, MAX_ITEMS_PER_ANSWER)?
-            .into_iter()
-            .map(Self::receipt_of)
-            .collect()
+        let mut out = Vec::new();
+        for (from, to) in ranges(from, to) {
+            let a: ReceiptsAnswer = self
+                .ask("chain_receipts", json!({"from": from, "to": to}), READ)
+                .await?;
+            for r in bounded("receipt list", a.receipts, MAX_ITEMS_PER_ANSWER)? {
+                out.push(Self::receipt_of(r)?);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -977,5 +1005,17 @@ for line in sys.stdin:
             PluginAdapter::delivered_of(third, 2).unwrap_err().name(),
             "plugin_garbage"
         );
+    }
+
+    /// Ranges are asked in pieces the protocol allows, covering the range exactly.
+    #[test]
+    fn long_ranges_are_asked_in_pieces_of_ten_thousand_heights() {
+        assert_eq!(ranges(0, 9_999), vec![(0, 9_999)]);
+        assert_eq!(
+            ranges(5, 25_000),
+            vec![(5, 10_004), (10_005, 20_004), (20_005, 25_000)]
+        );
+        assert!(ranges(7, 6).is_empty());
+        assert_eq!(ranges(u64::MAX, u64::MAX), vec![(u64::MAX, u64::MAX)]);
     }
 }

@@ -20,7 +20,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn main() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(
-            "warn,junction_hub=info,junction_relayer=info,junction_devtools=info,junction_cli=info",
+            "warn,junction_hub=info,junction_relayer=info,junction_adapters=info,junction_devtools=info,junction_cli=info",
         )
     });
     tracing_subscriber::fmt()

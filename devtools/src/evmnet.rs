@@ -729,26 +729,23 @@ impl EvmNet {
     /// An adapter of chain `id` that signs headers with every attester's key (the test
     /// plays every member) and sends as the relayer does.
     pub async fn adapter(&self, id: &str) -> eyre::Result<EvmAdapter> {
-        let c = self
-            .relayer
-            .chains
-            .iter()
-            .find(|c| c.id == id)
-            .ok_or_else(|| eyre!("no local chain {id}"))?;
-        let keys = if c.qbft {
+        // From the chain itself, not the relayer's configuration: a chain the relayer
+        // serves through a plugin has no built-in settings there.
+        let chain = self.chain(id)?;
+        let qbft = chain.qbft.is_some();
+        let keys = if qbft {
             Vec::new()
         } else {
             self.attester_keys.clone()
         };
-        let chain = self.chain(id)?;
         EvmAdapter::connect(EvmAdapterConfig {
-            rpc_url: c.rpc.clone(),
+            rpc_url: chain.relayer_endpoint(),
             chain: chain.id.clone(),
-            evm_chain_id: c.evm_chain_id,
+            evm_chain_id: chain.evm_chain_id,
             gateway: chain.gateway,
-            deploy_block: c.deploy_block,
+            deploy_block: chain.deploy_block,
             attester_keys: keys,
-            qbft: c.qbft,
+            qbft,
             sender_key: k256::ecdsa::SigningKey::from_slice(
                 &hex::decode(DEV_KEY_1).map_err(|e| eyre!("{e}"))?,
             )
