@@ -12,6 +12,12 @@ fi
 
 # The EVM gateway tests need anvil and solc-js from the pinned npm packages.
 bash scripts/setup-evm.sh >/dev/null
+# The reference adapter plugin (Python) runs in its own virtual environment; its unit
+# tests run here, the end-to-end and conformance tests through the Rust tests below.
+python=$(bash scripts/setup-plugin.sh | tail -1)
+"$python" -m unittest discover -s adapters/plugins/evm-python -q
+# Dashboards are checked against a real Prometheus.
+bash scripts/setup-prometheus.sh >/dev/null
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -73,6 +73,16 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-adapters",
         ],
     ),
+    // The conformance kit judges an adapter with the hub's own light clients, in process.
+    (
+        "conformance",
+        &[
+            "junction-spec",
+            "junction-light-clients",
+            "junction-hub-app",
+            "junction-adapters",
+        ],
+    ),
     (
         "devtools",
         &[
@@ -100,6 +110,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-keys",
             "junction-relayer",
             "junction-attester",
+            "junction-conformance",
             "junction-devtools",
         ],
     ),

@@ -2589,3 +2589,137 @@ fn a_relayer_per_chain_carries_packets_it_did_not_see_sent() {
     env.expect_delivered(&to_b, "evm-a", "evm-b", recipient, 5);
     env.expect_delivered(&to_a, "evm-b", "evm-a", recipient, 6);
 }
+
+/// The reference plugin's Python and program, or `None` (said, and skipped) outside CI
+/// when `scripts/setup-plugin.sh` has not run.
+fn reference_plugin() -> Option<Vec<String>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    match evmnet::reference_plugin(root) {
+        Ok(command) => Some(command),
+        Err(e) => {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "CI=true and no plugin: {e}"
+            );
+            eprintln!("SKIPPED: {e}");
+            None
+        }
+    }
+}
+
+/// A copy of the reference plugin broken on purpose: `patch` (Python, run after the
+/// plugin module is imported as `p`, before it starts) changes one method.
+fn broken_plugin(dir: &std::path::Path, name: &str, plugin: &[String], patch: &str) -> String {
+    let program = std::path::Path::new(&plugin[1]);
+    let path = dir.join(format!("{name}.py"));
+    let code = format!(
+        "import sys\nsys.path.insert(0, {:?})\nimport junction_evm_plugin as p\n{patch}\nsys.exit(p.main())\n",
+        program.parent().unwrap().display().to_string()
+    );
+    std::fs::write(&path, code).unwrap();
+    path.display().to_string()
+}
+
+/// One chain served through the Python reference plugin (`adapter = "plugin"`): packets
+/// round trip both ways through it exactly as through the built-in adapter. Then the
+/// conformance kit passes on the plugin and on the built-in adapter, and names the check a
+/// broken copy of the plugin fails: one that skips an event (`events_complete`), one that
+/// answers proofs from another height (`commitment_proofs_verify`).
+#[test]
+fn a_chain_behind_the_python_plugin_round_trips_and_the_kit_judges_both_adapters() {
+    let Some(plugin) = reference_plugin() else {
+        return;
+    };
+    let Some(mut env) = setup_with(
+        34_900,
+        EvmNetOptions {
+            plugin_chain: Some(("evm-b".into(), plugin.clone())),
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    let config = junction_relayer::RelayerConfig::load(&env.evm.relayer_toml).unwrap();
+    let served = config.chains.iter().find(|c| c.id == "evm-b").unwrap();
+    assert_eq!(served.adapter, junction_relayer::AdapterChoice::Plugin);
+    let plugin_args: Vec<String> = served.command[2..].to_vec();
+
+    env.start_relayer();
+    let recipient = Address::repeat_byte(0x5a);
+    let to_b = env.send("evm-a", "evm-b", recipient, 7, env.far("evm-b"));
+    let to_a = env.send("evm-b", "evm-a", recipient, 8, env.far("evm-a"));
+    env.expect_delivered(&to_b, "evm-a", "evm-b", recipient, 7);
+    env.expect_delivered(&to_a, "evm-b", "evm-a", recipient, 8);
+    for (sent, src, dst) in [(&to_b, "evm-a", "evm-b"), (&to_a, "evm-b", "evm-a")] {
+        let l = env.lifecycle(sent, src, dst);
+        assert_eq!(l.hub_state.as_deref(), Some("ack"), "{l:?}");
+        assert!(l.delivered.is_some_and(|(_, ran)| ran), "{l:?}");
+    }
+
+    // A packet left pending on each chain (the relayer is stopped first) for the kit to
+    // prove.
+    env.kill_relayer();
+    env.send("evm-b", "evm-a", recipient, 1, env.far("evm-a"));
+    env.send("evm-a", "evm-b", recipient, 1, env.far("evm-b"));
+    let toml = env.evm.relayer_toml.to_str().unwrap().to_owned();
+    let passing = |chain: &str, skipped: &[&str]| {
+        let (ok, out) =
+            junction_tests::run_cli(&["adapter", "test", "--config", &toml, "--chain", chain]);
+        eprintln!("kit on {chain}:\n{out}");
+        assert!(ok, "{chain} fails the kit:\n{out}");
+        for name in junction_conformance::CHECKS {
+            let verdict = if skipped.contains(&name) {
+                "skip"
+            } else {
+                "pass"
+            };
+            assert!(
+                out.lines()
+                    .any(|l| l.starts_with(verdict) && l.split_whitespace().nth(1) == Some(name)),
+                "{chain}: {name} is not `{verdict}`:\n{out}"
+            );
+        }
+    };
+    passing("evm-b", &[]);
+    passing("evm-a", &["bad_requests_answered", "limits_respected"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let python = plugin[0].clone();
+    let failing = |name: &str, patch: &str, check: &str| {
+        let program = broken_plugin(dir.path(), name, &plugin, patch);
+        let mut args = vec![
+            "adapter",
+            "test",
+            "--chain",
+            "evm-b",
+            "--",
+            python.as_str(),
+            program.as_str(),
+        ];
+        args.extend(plugin_args.iter().map(String::as_str));
+        let (ok, out) = junction_tests::run_cli(&args);
+        eprintln!("kit on {name}:\n{out}");
+        assert!(!ok, "{name} passes the kit:\n{out}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("FAIL") && l.split_whitespace().nth(1) == Some(check)),
+            "{name} does not fail {check}:\n{out}"
+        );
+    };
+    failing(
+        "skips_an_event",
+        "sent = p.EvmPlugin.chain_sent_packets\n\
+         def skipping(self, params):\n    answer = sent(self, params)\n    answer['packets'] = answer['packets'][:1] + answer['packets'][2:]\n    return answer\n\
+         p.EvmPlugin.chain_sent_packets = skipping\n",
+        "events_complete",
+    );
+    failing(
+        "proves_at_another_height",
+        "prove = p.EvmPlugin.chain_prove\n\
+         def elsewhere(self, params):\n    asked = params['height']\n    answer = prove(self, dict(params, height=self.deploy_block))\n    for r in answer['results']:\n        if 'proof' in r:\n            r['proof']['height'] = asked\n    return answer\n\
+         p.EvmPlugin.chain_prove = elsewhere\n",
+        "commitment_proofs_verify",
+    );
+}
