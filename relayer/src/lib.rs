@@ -542,6 +542,8 @@ pub struct Relayer {
     waiting: std::sync::Mutex<BTreeMap<Hash32, Waiting>>,
     /// Packets an operator parked on the hub, with the reason: never delivered here.
     parked: std::sync::Mutex<BTreeMap<Hash32, String>>,
+    /// Parked packets whose entries were left this cycle, to be followed to their timeout.
+    parked_left: std::sync::Mutex<Vec<(Hash32, Packet)>>,
     /// What `junction relay status` shows, refreshed every cycle.
     pub status: Arc<std::sync::Mutex<Value>>,
     /// Each followed packet, and why it waits (`/packet/<key>`), refreshed every cycle.
@@ -611,6 +613,7 @@ impl Relayer {
             hub_backoff: std::sync::Mutex::new(BTreeMap::new()),
             waiting: std::sync::Mutex::new(BTreeMap::new()),
             parked: std::sync::Mutex::new(BTreeMap::new()),
+            parked_left: std::sync::Mutex::new(Vec::new()),
             status: Arc::new(std::sync::Mutex::new(json!({}))),
             packets: Arc::new(std::sync::Mutex::new(BTreeMap::new())),
             receipts: BTreeMap::new(),
@@ -929,6 +932,7 @@ impl Relayer {
                     && !self.chains.contains_key(&e.entry.packet.source_chain)
             })
             .map(|e| (e.entry.packet.key().hash(), e.entry.packet.clone()))
+            .chain(std::mem::take(&mut *lock(&self.parked_left)))
             .collect();
         for (key, packet) in foreign {
             self.tracked
@@ -1051,11 +1055,14 @@ impl Relayer {
             }
         }
         let parked = lock(&self.parked);
+        let mut left = lock(&self.parked_left);
         d.pending.retain(|index, p| {
             let key = p.entry.packet.key().hash();
             let leave =
                 p.entry.kind == junction_spec::EntryKind::Packet && parked.contains_key(&key);
             if leave {
+                // Still followed: its timeout is proven here like any other's.
+                left.push((key, p.entry.packet.clone()));
                 info!(
                     index,
                     key = hex::encode(key),

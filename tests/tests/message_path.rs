@@ -2723,3 +2723,419 @@ fn a_chain_behind_the_python_plugin_round_trips_and_the_kit_judges_both_adapters
         "commitment_proofs_verify",
     );
 }
+
+/// A Prometheus server scraping `targets` (`host:port` serving `/metrics`) every second,
+/// stopped and its data removed when dropped; `None` (said, and skipped) outside CI when
+/// Debian's `prometheus` is not installed.
+struct Prometheus {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    fn start(port: u16, targets: &[String]) -> Option<Self> {
+        if Command::new("prometheus")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "CI=true and no prometheus: scripts/setup-prometheus.sh installs it"
+            );
+            eprintln!("SKIPPED: no prometheus; run scripts/setup-prometheus.sh (CI does)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\nscrape_configs:\n  - job_name: junction\n    static_configs: [{{targets: [{}]}}]\n",
+                list.join(", ")
+            ),
+        )
+        .unwrap();
+        let addr = format!("127.0.0.1:{port}");
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address={addr}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("prometheus.log")).unwrap())
+            .spawn()
+            .unwrap();
+        Some(Self {
+            child,
+            addr,
+            _dir: dir,
+        })
+    }
+
+    /// The instant vector of `expr`, through the HTTP API.
+    fn query(&self, expr: &str) -> Vec<Value> {
+        let encoded: String = expr
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let Ok(r) = junction_tests::http_get(&self.addr, &format!("/api/v1/query?query={encoded}"))
+        else {
+            return Vec::new();
+        };
+        let v: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+        assert_ne!(v["status"], "error", "{expr}: {}", r.body);
+        v["data"]["result"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The first JSON object a command printed (its log lines may come first or after).
+fn json_of(out: &str) -> Result<Value, String> {
+    let at = out
+        .find("\n{")
+        .map(|i| i + 1)
+        .or_else(|| out.starts_with('{').then_some(0));
+    let Some(at) = at else {
+        return Err(format!("no JSON in: {out}"));
+    };
+    serde_json::Deserializer::from_str(&out[at..])
+        .into_iter::<Value>()
+        .next()
+        .ok_or_else(|| format!("no JSON in: {out}"))?
+        .map_err(|e| format!("{e}: {out}"))
+}
+
+/// What `junction relay status --config <toml>` reports (`None` while it cannot answer).
+fn relay_status(toml: &std::path::Path) -> Option<Value> {
+    let (ok, out) =
+        junction_tests::run_cli(&["relay", "status", "--config", toml.to_str().unwrap()]);
+    ok.then(|| json_of(&out).ok()).flatten()
+}
+
+/// `junction packet show <key> --relayer <addr>`: the hub's record and the relayer's reason.
+fn packet_with_reason(env: &Env, sent: &Sent, relayer: &str) -> Value {
+    let shown = try_packet_with_reason(env, sent, relayer);
+    assert!(shown.is_ok(), "packet show: {shown:?}");
+    shown.unwrap_or_default()
+}
+
+fn try_packet_with_reason(env: &Env, sent: &Sent, relayer: &str) -> Result<Value, String> {
+    let key = hex::encode(sent.packet.key().hash());
+    let rpc = format!("http://{}", env.net.rpc[0]);
+    let (ok, out) =
+        junction_tests::run_cli(&["packet", "show", &key, "--rpc", &rpc, "--relayer", relayer]);
+    if !ok {
+        return Err(out);
+    }
+    json_of(&out)
+}
+
+/// Waits until the hub holds `sent` as pending (logged for its destination).
+fn wait_logged(env: &Env, sent: &Sent, relayer: &str) {
+    let start = Instant::now();
+    while try_packet_with_reason(env, sent, relayer)
+        .map_or(true, |v| v["hub"]["state"] != "pending")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "never logged:\n{}",
+            env.relayer_log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Relayer operations on real processes, with one chain behind the Python plugin:
+/// - a backlog found at start is cleared `clear_limit` packets a cycle, the progress in
+///   `relay status` (`backlog_clearing`, and packets waiting for it by that reason);
+/// - why a packet waits, served by the relayer and shown by `packet show --relayer`;
+/// - a manual delivery with a gas override (`packet deliver --gas`): too little gas
+///   delivers nothing, enough delivers it, sent with exactly that gas;
+/// - a packet parked by an operator (`packet park`, a hub transaction and event; a second
+///   park refused as `already_parked`) is not delivered and ends by its timeout, refunded;
+/// - a plugin killed under the relayer is counted, restarted, and its chain goes on;
+/// - every panel of `docs/dashboards/junction.json`, run through a real Prometheus that
+///   scrapes the hub and both relayers, returns data.
+#[test]
+fn relayer_operations_backlog_reasons_manual_delivery_parking_and_dashboards() {
+    let Some(plugin) = reference_plugin() else {
+        return;
+    };
+    let Some(mut env) = setup_with(
+        35_100,
+        EvmNetOptions {
+            plugin_chain: Some(("evm-b".into(), plugin)),
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    let first_toml = env.evm.relayer_toml.clone();
+    let second_toml = env.evm.second_relayer_toml.clone();
+    let set = |path: &std::path::Path, chains: &[&str], clear_limit: usize| {
+        let mut c = junction_relayer::RelayerConfig::load(path).unwrap();
+        c.chains.retain(|c| chains.contains(&c.id.as_str()));
+        c.clear_limit = clear_limit;
+        std::fs::write(path, c.to_toml().unwrap()).unwrap();
+        c.metrics_listen.unwrap().to_string()
+    };
+    let first_addr = set(&first_toml, &["evm-a", "evm-b"], 2);
+    let second_addr = set(&second_toml, &["evm-b"], 100);
+    let mut targets: Vec<String> = env.net.rpc.clone();
+    targets.extend([first_addr.clone(), second_addr.clone()]);
+    let Some(prometheus) = Prometheus::start(35_180, &targets) else {
+        return;
+    };
+    let recipient = Address::repeat_byte(0x6b);
+
+    // 1. A backlog of 5, cleared 2 a cycle.
+    let backlog: Vec<Sent> = (0..5)
+        .map(|_| env.send("evm-a", "evm-b", recipient, 1, env.far("evm-b")))
+        .collect();
+    env.start_relayer();
+    let mut most_deferred = 0;
+    let start = Instant::now();
+    loop {
+        if let Some(s) = relay_status(&first_toml) {
+            let clearing = &s["backlog_clearing"];
+            if clearing["found_at_start"].as_u64() == Some(5) {
+                most_deferred = most_deferred.max(
+                    s["waiting"]["by_reason"]["backlog_clearing"]
+                        .as_u64()
+                        .unwrap_or(0),
+                );
+                if clearing["remaining"].as_u64() == Some(0) {
+                    assert_eq!(clearing["cleared"].as_u64(), Some(5), "{s}");
+                    break;
+                }
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the backlog was not cleared:\n{}",
+            env.relayer_log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        most_deferred >= 1,
+        "no packet ever waited for the clear limit"
+    );
+    for s in &backlog {
+        let l = env.wait_outcome(s, "evm-a", "evm-b", Duration::from_secs(60));
+        assert_eq!(
+            l.outcome.as_ref().map(|o| o.0.as_str()),
+            Some("ack"),
+            "{l:?}"
+        );
+    }
+    assert_eq!(env.balance("evm-b", recipient), U256::from(5));
+
+    // 2. Why a packet waits, and a manual delivery with a gas override: the relayer
+    // serves only the source, nobody the destination.
+    env.kill_relayer();
+    set(&first_toml, &["evm-a"], 100);
+    env.start_relayer();
+    let manual = env.send("evm-a", "evm-b", recipient, 30, env.far("evm-b"));
+    wait_logged(&env, &manual, &first_addr);
+    let start = Instant::now();
+    let seen = loop {
+        let v = packet_with_reason(&env, &manual, &first_addr);
+        if v["relayer"]["reason"] == "destination_served_elsewhere" {
+            break v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no reason given: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(
+        seen["relayer"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("evm-b"),
+        "{seen}"
+    );
+    let manual_key = hex::encode(manual.packet.key().hash());
+    let second = second_toml.to_str().unwrap();
+    let (ok, out) = junction_tests::run_cli(&[
+        "packet",
+        "deliver",
+        &manual_key,
+        "--config",
+        second,
+        "--gas",
+        "60000",
+    ]);
+    assert!(!ok, "60,000 gas delivered it: {out}");
+    assert!(out.contains("tx_reverted") || out.contains("rpc"), "{out}");
+    assert_eq!(env.balance("evm-b", recipient), U256::from(5));
+    let (ok, out) = junction_tests::run_cli(&[
+        "packet",
+        "deliver",
+        &manual_key,
+        "--config",
+        second,
+        "--gas",
+        "3000000",
+    ]);
+    assert!(ok, "{out}");
+    let delivered = json_of(&out).unwrap();
+    assert_eq!(delivered["received"], 1, "{delivered}");
+    assert_eq!(delivered["kind"], "packet", "{delivered}");
+    assert_eq!(env.balance("evm-b", recipient), U256::from(35));
+    let tx = env
+        .rt
+        .block_on(async {
+            use alloy::providers::Provider as _;
+            let c = env.evm.chain("evm-b").unwrap();
+            let p = evmnet::provider(
+                &c.anvil.endpoint(),
+                junction_adapters::evm::anvil::DEV_KEY_0,
+            )
+            .unwrap();
+            let hash: [u8; 32] = hex::decode(delivered["tx_hash"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap();
+            p.get_transaction_by_hash(hash.into()).await
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(alloy::consensus::Transaction::gas_limit(&tx), 3_000_000);
+    // The ack goes back once the destination's relayer runs (it proves the receipt).
+    env.start_second_relayer();
+    let l = env.wait_outcome(&manual, "evm-a", "evm-b", Duration::from_secs(90));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("ack"),
+        "{l:?}"
+    );
+
+    // 3. A parked packet is not delivered and ends by its timeout. The destination's
+    // relayer is stopped while the packet is logged and parked.
+    if let Some(mut c) = env.second_relayer.take() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    let deadline = Timeout {
+        height: 0,
+        time_ms: env.rt.block_on(env.evm.time_ms("evm-b")).unwrap() + 25_000,
+    };
+    let parked = env.send("evm-a", "evm-b", recipient, 50, deadline);
+    wait_logged(&env, &parked, &first_addr);
+    let key = hex::encode(parked.packet.key().hash());
+    let reason = "the destination app is retired";
+    let first = first_toml.to_str().unwrap();
+    let (ok, out) = junction_tests::run_cli(&[
+        "packet", "park", &key, "--reason", reason, "--config", first,
+    ]);
+    assert!(ok, "park: {out}");
+    let (ok, out) = junction_tests::run_cli(&[
+        "packet", "park", &key, "--reason", reason, "--config", first,
+    ]);
+    assert!(
+        !ok && out.contains("already_parked"),
+        "a second park: {out}"
+    );
+    let show = packet_with_reason(&env, &parked, &first_addr);
+    assert_eq!(show["hub"]["parked"]["reason"], reason, "{show}");
+    assert_eq!(env.hub_events_named("packet/parked").len(), 1);
+    env.start_second_relayer();
+    let start = Instant::now();
+    loop {
+        // The relayer answers once it has started.
+        let v = try_packet_with_reason(&env, &parked, &second_addr).unwrap_or_default();
+        if v["relayer"]["reason"] == "parked" {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the destination's relayer does not report it parked: {v}\n{}",
+            std::fs::read_to_string(second_toml.with_file_name("relayer.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let l = env.wait_outcome(&parked, "evm-a", "evm-b", Duration::from_secs(90));
+    assert_eq!(
+        l.outcome.as_ref().map(|o| o.0.as_str()),
+        Some("timeout"),
+        "{l:?}"
+    );
+    assert!(
+        l.delivered.is_none(),
+        "a parked packet was delivered: {l:?}"
+    );
+    assert_eq!(env.balance("evm-b", recipient), U256::from(35));
+
+    // 4. A plugin killed under the relayer: counted, restarted, and its chain goes on.
+    let sender_file = second_toml.with_file_name("sender.json");
+    let killed = Command::new("pkill")
+        .args([
+            "-KILL",
+            "-f",
+            &format!("junction_evm_plugin.py.*{}", sender_file.display()),
+        ])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "no plugin process of the second relayer");
+    let after = env.send("evm-a", "evm-b", recipient, 7, env.far("evm-b"));
+    env.expect_delivered(&after, "evm-a", "evm-b", recipient, 42);
+
+    // 5. Every panel's query returns data.
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../docs/dashboards/junction.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .map(|t| t["expr"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(exprs.len() >= 15, "{exprs:?}");
+    let start = Instant::now();
+    for expr in &exprs {
+        while prometheus.query(expr).is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the panel query {expr} returns no data"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+    for (expr, what) in [
+        (
+            "junction_relayer_plugin_failures_total{chain=\"evm-b\",reason=\"plugin_exited\"}",
+            "the killed plugin",
+        ),
+        (
+            "junction_rejected_txs_total{reason=\"already_parked\"}",
+            "the second park",
+        ),
+    ] {
+        assert!(!prometheus.query(expr).is_empty(), "{what} is not counted");
+    }
+}
