@@ -454,6 +454,11 @@ pub enum BenchCommand {
         /// to `evm-b` under `hub-b` and their acks come back the same way.
         #[arg(long, default_value_t = 1)]
         hubs: usize,
+        /// Serve the destination chain (`evm-b`) through the reference adapter plugin in
+        /// Python instead of the built-in adapter (run from the repository's root, after
+        /// `scripts/setup-plugin.sh`): the plugin protocol's cost per packet.
+        #[arg(long)]
+        plugin_chain: bool,
     },
 }
 
@@ -743,8 +748,17 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 timeout,
                 keep,
                 hubs,
+                plugin_chain,
             } => {
+                let plugin = if plugin_chain {
+                    Some(junction_devtools::evmnet::reference_plugin(
+                        &std::env::current_dir()?,
+                    )?)
+                } else {
+                    None
+                };
                 junction_devtools::bench_e2e::e2e(junction_devtools::bench_e2e::E2eOptions {
+                    plugin,
                     hubs,
                     validators,
                     packets,

@@ -80,6 +80,9 @@ pub struct E2eOptions {
     pub timeout_secs: u64,
     /// Keep the temporary directory (logs) even on success.
     pub keep: bool,
+    /// One chain (`evm-b`, the destination) served through an adapter plugin with this
+    /// program (e.g. the reference plugin in Python): the protocol's cost per packet.
+    pub plugin: Option<Vec<String>>,
 }
 
 type Key = [u8; 32];
@@ -287,6 +290,9 @@ pub async fn e2e(opts: E2eOptions) -> eyre::Result<()> {
         }
         _ => return Err(eyre!("--hubs must be 1 or 2")),
     };
+    if opts.hubs == 2 && opts.plugin.is_some() {
+        return Err(eyre!("--plugin-chain is measured on one hub"));
+    }
     let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
     let mut children = Vec::new();
     for d in &hub_dirs {
@@ -390,6 +396,10 @@ fn anvil_block_time(opts: &E2eOptions) -> (EvmNetOptions, Vec<String>) {
         } else {
             0
         },
+        plugin_chain: opts
+            .plugin
+            .clone()
+            .map(|program| (evmnet::chain_name(1), program)),
         ..Default::default()
     };
     let extra = if whole {
