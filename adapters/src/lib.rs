@@ -310,6 +310,15 @@ impl AdapterError {
     }
 }
 
+/// Whether any entry of `batches` is of an ordered sequence space: such batches must run
+/// one after the other (a later one run before an earlier is mined finds it out of order).
+pub fn any_ordered(batches: &[&[EntryProof]]) -> bool {
+    batches
+        .iter()
+        .flat_map(|b| b.iter())
+        .any(|e| e.entry.is_ordered())
+}
+
 /// One chain as a relayer sees it (DESIGN §7). Heights are the chain's own block numbers.
 #[async_trait]
 pub trait Adapter: Send + Sync {

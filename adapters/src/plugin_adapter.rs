@@ -802,10 +802,7 @@ impl Adapter for PluginAdapter {
         checkpoint: &CheckpointProof,
         batches: &[&[EntryProof]],
     ) -> Vec<Result<DeliverOutcome, AdapterError>> {
-        let ordered = batches
-            .iter()
-            .flat_map(|b| b.iter())
-            .any(|e| e.entry.is_ordered());
+        let ordered = crate::any_ordered(batches);
         if !ordered {
             return self
                 .deliver_batches_with_gas(checkpoint, batches, None)

@@ -2609,6 +2609,20 @@ fn reference_plugin() -> Option<Vec<String>> {
     }
 }
 
+/// [`setup_with`] on `base_port` with `evm-b` served through the reference plugin, and the
+/// plugin's program (`None` when either is skipped).
+fn setup_with_plugin(base_port: u16) -> Option<(Env, Vec<String>)> {
+    let plugin = reference_plugin()?;
+    let env = setup_with(
+        base_port,
+        EvmNetOptions {
+            plugin_chain: Some(("evm-b".into(), plugin.clone())),
+            ..Default::default()
+        },
+    )?;
+    Some((env, plugin))
+}
+
 /// A copy of the reference plugin broken on purpose: `patch` (Python, run after the
 /// plugin module is imported as `p`, before it starts) changes one method.
 fn broken_plugin(dir: &std::path::Path, name: &str, plugin: &[String], patch: &str) -> String {
@@ -2629,16 +2643,7 @@ fn broken_plugin(dir: &std::path::Path, name: &str, plugin: &[String], patch: &s
 /// answers proofs from another height (`commitment_proofs_verify`).
 #[test]
 fn a_chain_behind_the_python_plugin_round_trips_and_the_kit_judges_both_adapters() {
-    let Some(plugin) = reference_plugin() else {
-        return;
-    };
-    let Some(mut env) = setup_with(
-        34_900,
-        EvmNetOptions {
-            plugin_chain: Some(("evm-b".into(), plugin.clone())),
-            ..Default::default()
-        },
-    ) else {
+    let Some((mut env, plugin)) = setup_with_plugin(34_900) else {
         return;
     };
     let config = junction_relayer::RelayerConfig::load(&env.evm.relayer_toml).unwrap();
@@ -2874,16 +2879,7 @@ fn wait_logged(env: &Env, sent: &Sent, relayer: &str) {
 ///   scrapes the hub and both relayers, returns data.
 #[test]
 fn relayer_operations_backlog_reasons_manual_delivery_parking_and_dashboards() {
-    let Some(plugin) = reference_plugin() else {
-        return;
-    };
-    let Some(mut env) = setup_with(
-        35_100,
-        EvmNetOptions {
-            plugin_chain: Some(("evm-b".into(), plugin)),
-            ..Default::default()
-        },
-    ) else {
+    let Some((mut env, _)) = setup_with_plugin(35_100) else {
         return;
     };
     let first_toml = env.evm.relayer_toml.clone();

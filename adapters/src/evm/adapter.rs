@@ -324,10 +324,7 @@ impl EvmAdapter {
         checkpoint: &CheckpointProof,
         batches: &[&[EntryProof]],
     ) -> Vec<Result<DeliverOutcome, AdapterError>> {
-        let ordered = batches
-            .iter()
-            .flat_map(|b| b.iter())
-            .any(|e| e.entry.is_ordered());
+        let ordered = crate::any_ordered(batches);
         if ordered || batches.len() < 2 {
             let mut out = Vec::with_capacity(batches.len());
             for b in batches {
