@@ -344,9 +344,13 @@ pub enum AdapterCommand {
         /// The chain (its id on the hub).
         #[arg(long)]
         chain: String,
-        /// A relayer configuration naming the chain's adapter.
+        /// A relayer configuration naming the chain's adapter (and the hub).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// The hub's RPC, for a plugin given by its command: the entries it logged for the
+        /// chain are delivered again, to see one result per entry.
+        #[arg(long)]
+        hub_rpc: Option<String>,
         /// The plugin's program and arguments.
         #[arg(last = true)]
         command: Vec<String>,
@@ -579,10 +583,11 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 AdapterCommand::Test {
                     chain,
                     config,
+                    hub_rpc,
                     command,
                 },
         } => {
-            let report = adapter_test(&chain, config.as_deref(), command).await?;
+            let report = adapter_test(&chain, config.as_deref(), hub_rpc, command).await?;
             print!("{}", report.table());
             if report.passed() {
                 Ok(())
@@ -842,6 +847,7 @@ async fn attest(
 async fn adapter_test(
     chain: &str,
     config: Option<&std::path::Path>,
+    hub_rpc: Option<String>,
     command: Vec<String>,
 ) -> eyre::Result<junction_conformance::Report> {
     use junction_adapters::plugin::PluginProcess;
@@ -854,14 +860,22 @@ async fn adapter_test(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let chain_config = match config {
-        Some(path) => Some(
-            RelayerConfig::load(path)?
+    let (chain_config, hub_rpc) = match config {
+        Some(path) => {
+            let loaded = RelayerConfig::load(path)?;
+            let hub = hub_rpc.unwrap_or_else(|| loaded.hub_rpc.clone());
+            let c = loaded
                 .chains
                 .into_iter()
                 .find(|c| c.id == chain)
-                .ok_or_else(|| eyre!("{} names no chain {chain}", path.display()))?,
-        ),
+                .ok_or_else(|| eyre!("{} names no chain {chain}", path.display()))?;
+            (Some(c), Some(hub))
+        }
+        None => (None, hub_rpc),
+    };
+    // Entries the hub logged for the chain, when there is a hub to ask.
+    let logged = match &hub_rpc {
+        Some(rpc) => junction_relayer::logged_entries(rpc, &id, 8).await?,
         None => None,
     };
     let command = match (&chain_config, command.is_empty()) {
@@ -871,7 +885,7 @@ async fn adapter_test(
                 AdapterChoice::Evm => junction_relayer::evm_adapter(c).await?,
                 _ => return Err(eyre!("the kit tests evm and plugin adapters")),
             };
-            return Ok(run(Subject::BuiltIn(&adapter), now).await);
+            return Ok(run(Subject::BuiltIn(&adapter), now, logged).await);
         }
         (None, false) => command,
         (Some(_), false) => return Err(eyre!("give --config or a plugin command, not both")),
@@ -879,7 +893,7 @@ async fn adapter_test(
     };
     let process = PluginProcess::new(chain, command).map_err(|e| eyre!("{}: {e}", e.name()))?;
     match PluginAdapter::start(id, process).await {
-        Ok(plugin) => Ok(run(Subject::Plugin(&plugin), now).await),
+        Ok(plugin) => Ok(run(Subject::Plugin(&plugin), now, logged).await),
         Err(e) => Ok(not_started(&format!("{}: {e}", e.name()))),
     }
 }

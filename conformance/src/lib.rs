@@ -173,7 +173,7 @@ impl<'a> Subject<'a> {
 }
 
 /// Names of the checks, in the order they run.
-pub const CHECKS: [&str; 12] = [
+pub const CHECKS: [&str; 13] = [
     "handshake",
     "latest_height",
     "headers_accepted",
@@ -183,6 +183,7 @@ pub const CHECKS: [&str; 12] = [
     "absence_proofs_verify",
     "mutated_proofs_refused",
     "deliveries_named",
+    "deliveries_per_entry",
     "bad_requests_answered",
     "limits_respected",
     "still_answering",
@@ -214,8 +215,13 @@ struct Kit<'a> {
     proven: Option<(Packet, SourceProof)>,
 }
 
-/// Runs every check against `subject` at `now_secs` (the kit's clock, for the light client).
-pub async fn run(subject: Subject<'_>, now_secs: u64) -> Report {
+/// Entries the hub logged for the chain, proven under its latest signed checkpoint, which
+/// the kit delivers again (`deliveries_per_entry`); `None` when the kit has no hub.
+pub type Logged = Option<(CheckpointProof, Vec<EntryProof>)>;
+
+/// Runs every check against `subject` at `now_secs` (the kit's clock, for the light
+/// client); `logged` are entries the hub logged for the chain, when the kit has a hub.
+pub async fn run(subject: Subject<'_>, now_secs: u64, logged: Logged) -> Report {
     let mut kit = Kit {
         subject,
         now: Timestamp::from_secs(now_secs),
@@ -234,6 +240,10 @@ pub async fn run(subject: Subject<'_>, now_secs: u64) -> Report {
     report.push("absence_proofs_verify", kit.absence_proofs().await);
     report.push("mutated_proofs_refused", kit.mutated_proofs());
     report.push("deliveries_named", kit.deliveries().await);
+    report.push(
+        "deliveries_per_entry",
+        kit.deliveries_per_entry(logged).await,
+    );
     report.push("bad_requests_answered", kit.bad_requests().await);
     report.push("limits_respected", kit.limits().await);
     report.push("still_answering", kit.still_answering().await);
@@ -755,6 +765,67 @@ impl Kit<'_> {
             .unwrap_or("unknown");
         Ok(format!(
             "one result per batch: both refused by the gateway as {revert}"
+        ))
+    }
+
+    /// Entries the hub logged for the chain, delivered again: each gets its own result (the
+    /// app ran, an outcome was delivered, or it was skipped with the gateway's reason: most
+    /// are `AlreadyDelivered`).
+    async fn deliveries_per_entry(&self, logged: Logged) -> Result<String, Outcome> {
+        let adapter = self.adapter();
+        if !adapter.is_destination() {
+            return skip("a source-only chain takes no deliveries");
+        }
+        let Some((checkpoint, entries)) = logged else {
+            return skip(
+                "no entries logged for the chain on a hub the kit can ask (--config, or --hub-rpc)",
+            );
+        };
+        let delivered = match adapter.deliver(&checkpoint, &entries).await {
+            Ok(d) => d,
+            // A gateway refuses a batch in which every entry is skipped, by the first
+            // entry's reason: every logged entry was acted on already.
+            Err(AdapterError::GatewayRevert { revert, .. })
+                if revert == "AlreadyDelivered" || revert == "PacketNotPending" =>
+            {
+                return Ok(format!(
+                    "all {} logged entries acted on already: the batch refused as a whole ({revert}); nothing to deliver one by one",
+                    entries.len()
+                ))
+            }
+            Err(e) => {
+                return fail(format!("{} logged entries: {}", entries.len(), named(&e)))
+            }
+        };
+        let mut skipped_at = BTreeSet::new();
+        for s in &delivered.skipped {
+            if s.index >= entries.len() as u64 || !skipped_at.insert(s.index) {
+                return fail(format!(
+                    "entry {} reported skipped out of the batch or twice",
+                    s.index
+                ));
+            }
+        }
+        let accounted =
+            delivered.received.len() + delivered.outcomes.len() + delivered.skipped.len();
+        if accounted != entries.len() {
+            return fail(format!(
+                "{} entries, {accounted} results ({} received, {} outcomes, {} skipped)",
+                entries.len(),
+                delivered.received.len(),
+                delivered.outcomes.len(),
+                delivered.skipped.len()
+            ));
+        }
+        let reasons: BTreeSet<&str> = delivered.skipped.iter().map(|s| s.reason).collect();
+        Ok(format!(
+            "{} logged entries delivered again in 0x{}: {} received, {} outcomes, {} skipped ({})",
+            entries.len(),
+            hex::encode(&delivered.tx_hash[..4]),
+            delivered.received.len(),
+            delivered.outcomes.len(),
+            delivered.skipped.len(),
+            reasons.into_iter().collect::<Vec<_>>().join(", ")
         ))
     }
 

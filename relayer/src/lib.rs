@@ -2402,6 +2402,38 @@ pub async fn park_packet(config_path: &Path, key: Hash32, reason: &str) -> eyre:
     serde_json::to_value(answer).map_err(|e| eyre!("the hub's answer: {e}"))
 }
 
+/// The hub's latest signed checkpoint and up to `max` of the first entries it logged for
+/// `chain`, proven under it (`None` when it logged none): what the conformance kit delivers
+/// again to see one result per entry.
+pub async fn logged_entries(
+    hub_rpc: &str,
+    chain: &ChainId,
+    max: usize,
+) -> eyre::Result<Option<(CheckpointProof, Vec<EntryProof>)>> {
+    let hub = RpcClient::new(hub_rpc.to_owned());
+    let checkpoint = signed_checkpoint(&hub).await?;
+    let size = checkpoint.checkpoint.log_size;
+    let listed = hub
+        .call::<LogEntries>(&LogEntriesParams {
+            from: Some(0),
+            to: Some(size),
+            target_chain: Some(chain.as_str().to_owned()),
+        })
+        .await?;
+    let indices: Vec<u64> = listed
+        .entries
+        .iter()
+        .map(|e| e.index)
+        .filter(|i| *i < size)
+        .take(max)
+        .collect();
+    if indices.is_empty() {
+        return Ok(None);
+    }
+    let proven = prove_log_entries(&hub, &indices, size).await?;
+    Ok(Some((checkpoint, proven)))
+}
+
 /// What a running relayer says of one packet (`/packet/<key>` on its `metrics_listen`
 /// address `relayer`, e.g. `127.0.0.1:26690`).
 pub async fn packet_reason(relayer: &str, key: &Hash32) -> eyre::Result<Value> {

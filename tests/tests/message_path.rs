@@ -2664,10 +2664,48 @@ fn a_chain_behind_the_python_plugin_round_trips_and_the_kit_judges_both_adapters
     }
 
     // A packet left pending on each chain (the relayer is stopped first) for the kit to
-    // prove.
+    // prove; then a relayer serving only `evm-a` brings both packets from `evm-a` to the
+    // hub, and nobody delivers them: the kit delivers them among entries delivered
+    // already (the packet from `evm-b` stays pending).
     env.kill_relayer();
     env.send("evm-b", "evm-a", recipient, 1, env.far("evm-a"));
     env.send("evm-a", "evm-b", recipient, 1, env.far("evm-b"));
+    let mut source_only =
+        junction_relayer::RelayerConfig::load(&env.evm.second_relayer_toml).unwrap();
+    source_only.chains.retain(|c| c.id == "evm-a");
+    std::fs::write(&env.evm.second_relayer_toml, source_only.to_toml().unwrap()).unwrap();
+    let logged = env.send("evm-a", "evm-b", recipient, 2, env.far("evm-b"));
+    env.start_second_relayer();
+    let start = Instant::now();
+    // Logged, and under the latest signed checkpoint (the kit proves it under that one).
+    loop {
+        let index = env
+            .net
+            .rpc(
+                0,
+                "packet_show",
+                json!({"key": hex::encode(logged.packet.key().hash())}),
+            )
+            .and_then(|v| v["packet_index"].as_u64());
+        let signed = env
+            .net
+            .rpc(0, "checkpoint", json!({}))
+            .and_then(|v| v["checkpoint"]["log_size"].as_u64());
+        if let (Some(i), Some(n)) = (index, signed) {
+            if i < n {
+                break;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "never logged under a signed checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    if let Some(mut c) = env.second_relayer.take() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
     let toml = env.evm.relayer_toml.to_str().unwrap().to_owned();
     let passing = |chain: &str, skipped: &[&str]| {
         let (ok, out) =
@@ -2686,8 +2724,19 @@ fn a_chain_behind_the_python_plugin_round_trips_and_the_kit_judges_both_adapters
                 "{chain}: {name} is not `{verdict}`:\n{out}"
             );
         }
+        out
     };
-    passing("evm-b", &[]);
+    let out = passing("evm-b", &[]);
+    assert!(
+        out.lines()
+            .any(|l| l.contains("deliveries_per_entry") && l.contains("2 received")),
+        "the logged, undelivered packets are not delivered among the others:\n{out}"
+    );
+    assert_eq!(
+        env.balance("evm-b", recipient),
+        U256::from(10),
+        "7 from the round trip, 1 and 2 the kit delivered:\n{out}"
+    );
     passing("evm-a", &["bad_requests_answered", "limits_respected"]);
 
     let dir = tempfile::tempdir().unwrap();
