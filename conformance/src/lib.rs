@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use junction_adapters::plugin::CallError;
-use junction_adapters::plugin_adapter::{PluginAdapter, MAX_CLAIMS};
+use junction_adapters::plugin_adapter::{PluginAdapter, MAX_CLAIMS, MAX_RANGE};
 use junction_adapters::{
     Adapter, AdapterError, CheckpointProof, EntryProof, ProofClaim, SentPacket,
 };
@@ -189,8 +189,6 @@ pub const CHECKS: [&str; 13] = [
     "still_answering",
 ];
 
-/// Heights asked of an adapter in one range (the protocol's bound).
-const RANGE: u64 = 10_000;
 /// Packets proven by the proof checks.
 const PROVEN: usize = 16;
 
@@ -391,21 +389,10 @@ impl Kit<'_> {
         ))
     }
 
-    /// Sent packets of `from..=to`, asked in ranges of at most [`RANGE`] heights.
-    async fn sent_between(&self, from: u64, to: u64) -> Result<Vec<SentPacket>, AdapterError> {
-        let mut out = Vec::new();
-        let mut start = from;
-        while start <= to {
-            let end = to.min(start.saturating_add(RANGE - 1));
-            out.extend(self.adapter().sent_packets(start, end).await?);
-            start = end + 1;
-        }
-        Ok(out)
-    }
-
     async fn events_complete(&mut self) -> Result<String, Outcome> {
         let sent = self
-            .sent_between(0, self.latest)
+            .adapter()
+            .sent_packets(0, self.latest)
             .await
             .map_err(|e| Outcome::Fail(named(&e)))?;
         // What a later read (after a restart) must repeat, whatever is found wrong here.
@@ -449,7 +436,7 @@ impl Kit<'_> {
         }
         let outcomes = self
             .adapter()
-            .outcomes(0, self.latest.min(RANGE - 1))
+            .outcomes(0, self.latest)
             .await
             .map_err(|e| Outcome::Fail(format!("outcomes: {}", named(&e))))?;
         let mut outcome_keys = BTreeSet::new();
@@ -511,7 +498,8 @@ impl Kit<'_> {
                 continue;
             }
             again.extend(
-                self.sent_between(from, to)
+                self.adapter()
+                    .sent_packets(from, to)
                     .await
                     .map_err(|e| Outcome::Fail(format!("{from}..={to}: {}", named(&e))))?,
             );
@@ -876,7 +864,7 @@ impl Kit<'_> {
         // Whatever the checks before did to the process, the bounds are asked of a fresh one.
         p.restart().await;
         too_large(
-            p.call_raw("chain_sentPackets", json!({"from": 0, "to": RANGE * 2}))
+            p.call_raw("chain_sentPackets", json!({"from": 0, "to": MAX_RANGE * 2}))
                 .await,
             "a range of 20,000 heights",
         )?;

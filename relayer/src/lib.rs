@@ -266,6 +266,16 @@ impl RelayerConfig {
         toml::to_string(self).map_err(|e| eyre!("relayer.toml: {e}"))
     }
 
+    /// The relayer's hub key, from its key file (refused when others may read it).
+    pub fn relayer_key(&self) -> eyre::Result<junction_keys::PrivateKey> {
+        let key_path = Path::new(&self.relayer_key_file);
+        junction_keys::check_private(key_path).map_err(|e| eyre!("relayer_key_file: {e}"))?;
+        junction_keys::KeyFile::load(key_path)
+            .map_err(|e| eyre!("{e}"))?
+            .private_key()
+            .map_err(|e| eyre!(e))
+    }
+
     /// Reads and checks `relayer.toml`.
     pub fn load(path: &Path) -> eyre::Result<Self> {
         let text = std::fs::read_to_string(path)
@@ -575,10 +585,7 @@ impl Relayer {
     /// Connects to the hub and every chain, and rebuilds the pending packets from the
     /// chains' gateway commitments.
     pub async fn connect(config: &RelayerConfig) -> eyre::Result<Self> {
-        let key_path = Path::new(&config.relayer_key_file);
-        junction_keys::check_private(key_path).map_err(|e| eyre!("relayer_key_file: {e}"))?;
-        let key_file = junction_keys::KeyFile::load(key_path).map_err(|e| eyre!("{e}"))?;
-        let key = key_file.private_key().map_err(|e| eyre!(e))?;
+        let key = config.relayer_key()?;
         let hub_chain =
             ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
         let metrics = Arc::new(RelayerMetrics::new());
@@ -876,6 +883,7 @@ impl Relayer {
                 for o in outcomes {
                     self.tracked.remove(&o.key);
                     self.receipts.remove(&o.key);
+                    lock(&self.parked).remove(&o.key);
                 }
                 self.scanned.insert(id.clone(), h + 1);
             }
@@ -954,6 +962,7 @@ impl Relayer {
             self.tracked.remove(&key);
             self.receipts.remove(&key);
             lock(&self.hub_backoff).remove(&key);
+            lock(&self.parked).remove(&key);
         }
         debug!(
             tracked = self.tracked.len(),
@@ -1225,6 +1234,7 @@ impl Relayer {
                 continue;
             }
             let h_src = commit_headers.get(&p.source_chain).map(|h| h.height);
+            let parked_reason = lock(&self.parked).get(key).cloned();
             let h_dst = dst_header.map_or(0, |h| h.height);
             let past = dst_header.is_some_and(|h| {
                 p.timeout
@@ -1283,8 +1293,8 @@ impl Relayer {
                         continue;
                     }
                     None if past => Work::Timeout,
-                    None if lock(&self.parked).contains_key(key) => {
-                        let reason = lock(&self.parked).get(key).cloned().unwrap_or_default();
+                    None if parked_reason.is_some() => {
+                        let reason = parked_reason.unwrap_or_default();
                         wait(waiting(
                             "parked",
                             format!(
@@ -1330,8 +1340,7 @@ impl Relayer {
                 backlog: t.backlog,
             });
         }
-        let taken = within_clear_limit(work, self.clear_limit);
-        let (work, deferred) = taken;
+        let (work, deferred) = within_clear_limit(work, self.clear_limit);
         for key in deferred {
             waits.insert(
                 key,
@@ -2371,12 +2380,7 @@ pub async fn deliver_packet(
 /// Relayers then leave its delivery alone, and its timeout ends it.
 pub async fn park_packet(config_path: &Path, key: Hash32, reason: &str) -> eyre::Result<Value> {
     let config = RelayerConfig::load(config_path)?;
-    let key_path = Path::new(&config.relayer_key_file);
-    junction_keys::check_private(key_path).map_err(|e| eyre!("relayer_key_file: {e}"))?;
-    let signer = junction_keys::KeyFile::load(key_path)
-        .map_err(|e| eyre!("{e}"))?
-        .private_key()
-        .map_err(|e| eyre!(e))?;
+    let signer = config.relayer_key()?;
     let hub_chain = ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("hub_chain_id: {e}"))?;
     let hub = RpcClient::new(config.hub_rpc.clone());
     let addr = junction_spec::address_from_ed25519(signer.public_key().as_bytes());
