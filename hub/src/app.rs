@@ -27,7 +27,7 @@ use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{Keypair, LocallyProposedValue, PeerId, ProposedValue};
 use malachitebft_app_channel::{
     AppMsg, Channels, ConsensusContext, EngineBuilder, NetworkContext, NetworkIdentity, NetworkMsg,
-    RequestContext, Signer, SyncContext, WalContext,
+    Reply, RequestContext, Signer, SyncContext, WalContext,
 };
 
 use junction_spec::{BlockHeader, Hash32};
@@ -224,8 +224,21 @@ impl Undecided {
     }
 }
 
+/// How often a held proposal looks for transactions.
+const IDLE_POLL: Duration = Duration::from_millis(20);
+
+/// A round-0 proposal held back while there is nothing to include, until a transaction
+/// arrives or the idle interval has passed (`consensus.idle_block_interval_ms`).
+struct HeldProposal {
+    height: Height,
+    round: Round,
+    reply: Reply<LocallyProposedValue<Ctx>>,
+    until: tokio::time::Instant,
+}
+
 struct App {
     shared: Arc<Shared>,
+    held: Option<HeldProposal>,
     signer: Ed25519Signer,
     attest_key: k256::ecdsa::SigningKey,
     address: Address,
@@ -279,6 +292,98 @@ impl App {
             tx_root: tx_root_of(&hashes),
         };
         (Block { header, txs }, hashes)
+    }
+
+    /// When a round-0 proposer with nothing to include may propose an empty block: once
+    /// `idle_block_interval_ms` has passed since its parent's time, and never later than
+    /// consensus's `timeout` less the margin the others need to receive it. Later rounds
+    /// (a proposer before failed) and a hub with transactions propose at once.
+    fn idle_until(&self, round: Round, timeout: Duration) -> tokio::time::Instant {
+        let now = tokio::time::Instant::now();
+        let idle = self.shared.config.consensus.idle_block_interval_ms;
+        if idle == 0 || round.as_i64() != 0 {
+            return now;
+        }
+        let parent_ms = read(&self.shared.chain).tip.time_ms;
+        let wait = parent_ms
+            .saturating_add(idle)
+            .saturating_sub(now_ms())
+            .min(idle);
+        let cap = timeout.saturating_sub(Duration::from_millis(crate::config::IDLE_MARGIN_MS));
+        now + Duration::from_millis(wait).min(cap)
+    }
+
+    /// Proposes the held block when there is something to include or its wait is over;
+    /// otherwise keeps holding it.
+    async fn release_held(
+        &mut self,
+        network: &tokio::sync::mpsc::Sender<NetworkMsg<Ctx>>,
+    ) -> eyre::Result<()> {
+        let Some(held) = self.held.take() else {
+            return Ok(());
+        };
+        if held.height.0 <= read(&self.shared.chain).tip.height {
+            return Ok(());
+        }
+        let waiting = tokio::time::Instant::now() < held.until
+            && !self
+                .built
+                .contains_key(&(held.height.0, held.round.as_i64()))
+            && lock(&self.shared.mempool).is_empty();
+        if waiting {
+            self.held = Some(held);
+            return Ok(());
+        }
+        let HeldProposal {
+            height,
+            round,
+            reply,
+            ..
+        } = held;
+        let (hash, body) = self.proposal(height, round);
+        if reply
+            .send(LocallyProposedValue::new(height, round, hash))
+            .is_err()
+        {
+            error!("consensus dropped the GetValue reply");
+        }
+        self.publish_parts(&hash, body, network).await
+    }
+
+    /// This node's proposal for a height and round: the block it built for them before, or
+    /// a new one (with its encoding, to stream).
+    fn proposal(&mut self, height: Height, round: Round) -> (BlockHash, Option<Bytes>) {
+        let key = (height.0, round.as_i64());
+        if let Some(h) = self.built.get(&key) {
+            return (*h, None);
+        }
+        let (block, hashes) = self.build_block(height);
+        let (block, hashes) = (Arc::new(block), Arc::new(hashes));
+        let hash = BlockHash(block.hash());
+        let sig = self.signer.sign(&part_sign_bytes(height, round, &hash));
+        let u = Undecided {
+            height,
+            round,
+            pol_round: Round::Nil,
+            proposer: self.address,
+            fin: Some(sig),
+            validity: Validity::Valid,
+            block: block.clone(),
+            hashes: Some(hashes.clone()),
+            stored: Kept::known(false),
+        };
+        // Encoded once: the store and the parts share the bytes.
+        let body = Bytes::from(block.encode());
+        self.remember(hash, u, body.clone());
+        self.built.insert(key, hash);
+        // The proposer executes its own block while the others validate it, so that its
+        // commit, too, finds the execution and the state tree ready. A refusal here only
+        // means the commit executes it again, as without this.
+        let shared = self.shared.clone();
+        let _ = std::thread::Builder::new()
+            .name("own-proposal".into())
+            .spawn(move || shared.validate_hashed_block(&block, &hashes, None));
+        (hash, Some(body))
     }
 
     /// The parts that stream a proposal whose block encodes to `bytes`.
@@ -640,7 +745,29 @@ impl App {
     }
 
     async fn run(&mut self, channels: &mut Channels<Ctx>) -> eyre::Result<()> {
-        while let Some(msg) = channels.consensus.recv().await {
+        loop {
+            let msg = match self.held.as_ref().map(|h| h.until) {
+                None => channels.consensus.recv().await,
+                // A held proposal looks at the mempool every few milliseconds.
+                Some(until) => {
+                    let next = until.min(tokio::time::Instant::now() + IDLE_POLL);
+                    tokio::select! {
+                        m = channels.consensus.recv() => m,
+                        _ = tokio::time::sleep_until(next) => {
+                            self.release_held(&channels.network).await?;
+                            continue;
+                        }
+                    }
+                }
+            };
+            let Some(msg) = msg else { break };
+            // Consensus moved on (another round or height started, or a block was
+            // decided): a proposal held for the old one is not wanted any more.
+            if let (Some(held), AppMsg::StartedRound { height, round, .. }) = (&self.held, &msg) {
+                if (held.height, held.round) != (*height, *round) {
+                    self.held = None;
+                }
+            }
             match msg {
                 AppMsg::ConsensusReady { reply } => {
                     let start = Height(read(&self.shared.chain).tip.height + 1);
@@ -692,50 +819,17 @@ impl App {
                 AppMsg::GetValue {
                     height,
                     round,
-                    timeout: _,
+                    timeout,
                     reply,
                 } => {
-                    let key = (height.0, round.as_i64());
-                    let (hash, body) = match self.built.get(&key) {
-                        Some(h) => (*h, None),
-                        None => {
-                            let (block, hashes) = self.build_block(height);
-                            let (block, hashes) = (Arc::new(block), Arc::new(hashes));
-                            let hash = BlockHash(block.hash());
-                            let sig = self.signer.sign(&part_sign_bytes(height, round, &hash));
-                            let u = Undecided {
-                                height,
-                                round,
-                                pol_round: Round::Nil,
-                                proposer: self.address,
-                                fin: Some(sig),
-                                validity: Validity::Valid,
-                                block: block.clone(),
-                                hashes: Some(hashes.clone()),
-                                stored: Kept::known(false),
-                            };
-                            // Encoded once: the store and the parts share the bytes.
-                            let body = Bytes::from(block.encode());
-                            self.remember(hash, u, body.clone());
-                            self.built.insert(key, hash);
-                            // The proposer executes its own block while the others
-                            // validate it, so that its commit, too, finds the execution
-                            // and the state tree ready. A refusal here only means the
-                            // commit executes it again, as without this.
-                            let shared = self.shared.clone();
-                            let _ = std::thread::Builder::new()
-                                .name("own-proposal".into())
-                                .spawn(move || shared.validate_hashed_block(&block, &hashes, None));
-                            (hash, Some(body))
-                        }
+                    let held = HeldProposal {
+                        height,
+                        round,
+                        reply,
+                        until: self.idle_until(round, timeout),
                     };
-                    if reply
-                        .send(LocallyProposedValue::new(height, round, hash))
-                        .is_err()
-                    {
-                        error!("consensus dropped the GetValue reply");
-                    }
-                    self.publish_parts(&hash, body, &channels.network).await?;
+                    self.held = Some(held);
+                    self.release_held(&channels.network).await?;
                 }
                 AppMsg::ReceivedProposalPart {
                     from,
@@ -947,6 +1041,7 @@ impl App {
         }
         let current_height = Height(read(&shared.chain).tip.height + 1);
         Ok(App {
+            held: None,
             signer: Ed25519Signer::new(key.clone()),
             attest_key,
             address: Address::from_public_key(&key.public_key()),

@@ -185,6 +185,37 @@ pub struct ConsensusParams {
     /// further is refused and counted, never kept until that height.
     #[serde(default = "default_future_window")]
     pub future_height_window: u64,
+    /// Least time between an empty block and its parent (0: no wait). A proposer with
+    /// nothing to include waits, for up to this long after its parent's time, for a
+    /// transaction before it proposes an empty block; one with transactions proposes at
+    /// once. It must leave the others time to receive the proposal within their propose
+    /// timeout: at most `timeout_propose_ms - IDLE_MARGIN_MS`.
+    #[serde(default = "default_idle_block_interval")]
+    pub idle_block_interval_ms: u64,
+}
+
+/// What a proposer that waited for transactions leaves of the others' propose timeout to
+/// build, stream and have its proposal checked.
+pub const IDLE_MARGIN_MS: u64 = 400;
+
+fn default_idle_block_interval() -> u64 {
+    1_000
+}
+
+impl ConsensusParams {
+    /// Checks the parameters that depend on each other.
+    pub fn check(&self) -> Result<(), String> {
+        if self.idle_block_interval_ms > 0
+            && self.idle_block_interval_ms.saturating_add(IDLE_MARGIN_MS) > self.timeout_propose_ms
+        {
+            return Err(format!(
+                "consensus.idle_block_interval_ms ({}) must be at most timeout_propose_ms ({}) - {IDLE_MARGIN_MS}: \
+                 a proposer waiting that long would let the others' propose timeout expire",
+                self.idle_block_interval_ms, self.timeout_propose_ms
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn default_streams_per_peer() -> usize {
@@ -248,6 +279,7 @@ impl Config {
                 max_stream_bytes: default_stream_bytes(),
                 max_stream_bytes_total: default_stream_bytes_total(),
                 future_height_window: default_future_window(),
+                idle_block_interval_ms: default_idle_block_interval(),
             },
             state: StateConfig::default(),
         }
@@ -568,7 +600,9 @@ impl Home {
             return Err(HomeError::Missing(self.root.display().to_string()));
         }
         let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
-        toml::from_str(&text).map_err(|e| invalid(&path, e))
+        let config: Config = toml::from_str(&text).map_err(|e| invalid(&path, e))?;
+        config.consensus.check().map_err(|e| invalid(&path, e))?;
+        Ok(config)
     }
 
     /// Writes a complete home: config, genesis, validator key, attestation key.
