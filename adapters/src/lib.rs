@@ -341,6 +341,14 @@ pub trait Adapter: Send + Sync {
         None
     }
 
+    /// The hash of the hub attestation set the chain's gateway holds, when the adapter can
+    /// read it. After a hub validator-set change a gateway accepts only the checkpoint that
+    /// hands over to the new set, then the new set's; the relayer compares this with the
+    /// hub's set to deliver those hand-overs first. `None`: not known.
+    async fn gateway_attestation_set(&self) -> Result<Option<[u8; 32]>, AdapterError> {
+        Ok(None)
+    }
+
     /// The unsigned header at `height` that an attested chain's attesters sign, in its
     /// light client's encoding (attested kinds only): what the members' attesters sign,
     /// and what the conformance kit signs with its own test attesters.

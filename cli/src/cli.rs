@@ -41,9 +41,22 @@ pub enum Command {
         /// Node name.
         #[arg(long, default_value = "node0")]
         moniker: String,
-        /// First of the three loopback ports (p2p, gossip, rpc).
+        /// First of the three ports (p2p, gossip, rpc).
         #[arg(long, default_value_t = 26600)]
         base_port: u16,
+        /// Join the hub this genesis file starts instead of starting a new one: the home
+        /// gets the genesis and fresh validator and attestation keys, and its node follows
+        /// the chain until the council adds it (`gov propose` an `add_validator` with the
+        /// keys printed).
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+        /// Address the node listens on.
+        #[arg(long, default_value = "127.0.0.1")]
+        listen: std::net::Ipv4Addr,
+        /// Another node to dial, as `ip:base_port` (its p2p port; its gossip port is the
+        /// next one). Repeat for each.
+        #[arg(long = "peer")]
+        peers: Vec<std::net::SocketAddr>,
     },
     /// Run a validator, and beside it the member's attester when `config/attester.toml`
     /// exists in the home (read again whenever it changes).
@@ -474,6 +487,9 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             chain_id,
             moniker,
             base_port,
+            genesis,
+            listen,
+            peers,
         } => {
             let h = Home::new(&home);
             if h.config_file().exists() {
@@ -481,6 +497,27 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                     "{} is already initialized; choose another --home",
                     home.display()
                 ));
+            }
+            if let Some(path) = genesis {
+                let genesis = Genesis::load(&path)?;
+                let key = KeyFile::generate(&moniker);
+                let attest = AttestationKeyFile::generate();
+                let mut cfg = Config::at(&moniker, listen, base_port);
+                for p in &peers {
+                    cfg.p2p.persistent_peers.push(*p);
+                    let mut gossip = *p;
+                    gossip.set_port(p.port().saturating_add(1));
+                    cfg.gossip.peers.push(gossip);
+                }
+                h.write(&cfg, &genesis, &key, &attest)?;
+                print_json(&serde_json::json!({
+                    "home": home,
+                    "chain_id": genesis.chain_id,
+                    "pub_key": key.public_key,
+                    "attestation_address": attest.address,
+                    "rpc": cfg.rpc.listen.to_string(),
+                }));
+                return Ok(());
             }
             ChainId::new(chain_id.clone()).map_err(|e| eyre!("--chain-id: {e}"))?;
             let key = KeyFile::generate("validator0");

@@ -128,7 +128,11 @@ pub fn sample_council(members: usize) -> Council {
             RouteId::new(ROUTE).expect("constant route id is valid"),
             sample_policy(),
         )],
-        validators: vec![([0x11; 32], 10)],
+        validators: vec![junction_spec::HubValidator {
+            pub_key: [0x11; 32],
+            power: 10,
+            attestation_address: [0x11; 20],
+        }],
         relayers: vec![[0x22; 32]],
         accounts: Vec::new(),
     })

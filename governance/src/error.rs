@@ -76,6 +76,10 @@ pub enum GovError {
     /// The proposal names this hub's own chain id as a chain it follows or reaches.
     #[error("the proposal names this hub's own chain id as another chain")]
     OwnChainId,
+    /// A validator's consensus key is not a valid ed25519 public key: consensus could
+    /// never count its votes, and the hub would halt on a set it cannot build.
+    #[error("the validator key is not a valid ed25519 public key")]
+    InvalidValidatorKey,
     /// A route to or from a remote chain must be unordered.
     #[error("a route to or from a chain under another hub must be unordered")]
     RemoteRouteOrdered,
@@ -148,6 +152,7 @@ impl GovError {
             GovError::NotAHub => "not_a_hub",
             GovError::ChainExists => "chain_exists",
             GovError::OwnChainId => "own_chain_id",
+            GovError::InvalidValidatorKey => "invalid_validator_key",
             GovError::RemoteRouteOrdered => "remote_route_ordered",
             GovError::RouteClosed => "route_closed",
             GovError::AlreadyPaused => "already_paused",

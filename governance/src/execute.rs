@@ -123,14 +123,16 @@ impl Council {
                 &[RouteState::Open, RouteState::Paused],
                 "route_closed",
             ),
-            ProposalKind::AddValidator { pub_key, power } => {
-                self.change_validator(id, pub_key, Some(*power), true)
-            }
+            ProposalKind::AddValidator {
+                pub_key,
+                power,
+                attestation_address,
+            } => self.change_validator(id, pub_key, Some(*power), Some(attestation_address)),
             ProposalKind::RemoveValidator { pub_key } => {
-                self.change_validator(id, pub_key, None, false)
+                self.change_validator(id, pub_key, None, None)
             }
             ProposalKind::ChangePower { pub_key, power } => {
-                self.change_validator(id, pub_key, Some(*power), false)
+                self.change_validator(id, pub_key, Some(*power), None)
             }
             ProposalKind::SetParams(params) => {
                 self.params = params.clone();
@@ -429,27 +431,41 @@ impl Council {
         effect(action, id, format!("route={route}"))
     }
 
-    /// Adds (`add`), changes (`Some(power)`) or removes (`None`) a validator. Each change
-    /// must move less than a third of the power before it.
+    /// Adds (with its attestation address), changes (`Some(power)`) or removes (`None`) a
+    /// validator. Each change must move less than a third of the power before it; no two
+    /// validators share an attestation address (each signs checkpoints for one).
     fn change_validator(
         &mut self,
         id: u64,
         key: &[u8; 32],
         power: Option<u64>,
-        add: bool,
+        add: Option<&[u8; 20]>,
     ) -> Executed {
         let total = total_power(&self.validators);
-        let found = self.validators.binary_search_by(|(k, _)| k.cmp(key));
+        let found = self.validators.binary_search_by(|v| v.pub_key.cmp(key));
+        if let Some(address) = add {
+            if self
+                .validators
+                .iter()
+                .any(|v| &v.attestation_address == address)
+            {
+                return Err(format!(
+                    "attestation address {} already signs for another validator",
+                    hex(address)
+                ));
+            }
+        }
+        let add = add.copied();
         let (old, new) = match (found, power, add) {
-            (Ok(_), _, true) => return Err("the validator is already in the set".to_owned()),
-            (Err(_), _, false) => return Err("the validator is not in the set".to_owned()),
-            (Err(_), _, true) if self.validators.len() >= MAX_VALIDATORS => {
+            (Ok(_), _, Some(_)) => return Err("the validator is already in the set".to_owned()),
+            (Err(_), _, None) => return Err("the validator is not in the set".to_owned()),
+            (Err(_), _, Some(_)) if self.validators.len() >= MAX_VALIDATORS => {
                 return Err(format!("the validator set is full ({MAX_VALIDATORS})"));
             }
-            (Err(_), Some(p), true) => (0, p),
-            (Err(_), None, true) => return Err("a new validator needs a power".to_owned()),
-            (Ok(at), p, false) => (
-                self.validators.get(at).map_or(0, |(_, old)| *old),
+            (Err(_), Some(p), Some(_)) => (0, p),
+            (Err(_), None, Some(_)) => return Err("a new validator needs a power".to_owned()),
+            (Ok(at), p, None) => (
+                self.validators.get(at).map_or(0, |v| v.power),
                 p.unwrap_or(0),
             ),
         };
@@ -466,12 +482,19 @@ impl Council {
             }
             (Ok(at), p) => {
                 if let Some(entry) = self.validators.get_mut(at) {
-                    entry.1 = p;
+                    entry.power = p;
                 }
                 "power_changed"
             }
             (Err(at), p) => {
-                self.validators.insert(at, (*key, p));
+                self.validators.insert(
+                    at,
+                    junction_spec::HubValidator {
+                        pub_key: *key,
+                        power: p,
+                        attestation_address: add.unwrap_or_default(),
+                    },
+                );
                 "validator_added"
             }
         };

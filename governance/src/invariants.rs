@@ -104,10 +104,10 @@ impl Council {
                 max: MAX_VALIDATORS,
             });
         }
-        if !strictly_sorted(&self.validators, |(k, _)| k) {
+        if !strictly_sorted(&self.validators, |v| &v.pub_key) {
             return Err(InvariantViolation::ValidatorsNotSorted);
         }
-        for (_, power) in &self.validators {
+        for junction_spec::HubValidator { power, .. } in &self.validators {
             if *power == 0 {
                 return Err(InvariantViolation::ZeroPower);
             }

@@ -52,10 +52,10 @@ pub struct EmergencySignature {
 
 /// The sum of the powers of a validator set (saturating; powers are capped so that it
 /// never saturates in practice).
-pub fn total_power(validators: &[([u8; 32], u64)]) -> u64 {
+pub fn total_power(validators: &[junction_spec::HubValidator]) -> u64 {
     validators
         .iter()
-        .fold(0u64, |acc, (_, p)| acc.saturating_add(*p))
+        .fold(0u64, |acc, v| acc.saturating_add(v.power))
 }
 
 /// The validator-set change rule: a change that moves `delta` power is allowed only when

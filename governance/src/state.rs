@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use junction_spec::encoding::{decode_string, encode_len, encode_str};
 use junction_spec::{
-    ChainId, ChainRegistration, Decode, DecodeError, Encode, GovFloors, GovParams, MemberStatus,
-    OrgId, Packet, ProposalKind, Reader, Role, RouteId, RoutePolicy, VoteOption,
+    ChainId, ChainRegistration, Decode, DecodeError, Encode, GovFloors, GovParams, HubValidator,
+    MemberStatus, OrgId, Packet, ProposalKind, Reader, Role, RouteId, RoutePolicy, VoteOption,
     MAX_UPGRADE_NAME_LEN,
 };
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ use crate::{
 use junction_spec::encoding::decode_sorted;
 
 /// Format version of the council state encoding.
-pub const COUNCIL_STATE_VERSION: u8 = 3;
+pub const COUNCIL_STATE_VERSION: u8 = 4;
 
 /// The starting state of the council.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,9 +42,8 @@ pub struct GovGenesis {
     pub chains: Vec<ChainRegistration>,
     /// Routes open from the start (their chains must be in `chains`).
     pub routes: Vec<(RouteId, RoutePolicy)>,
-    /// Hub validators: ed25519 consensus key and power (at least one).
-    #[serde(with = "junction_spec::serde_lists::key_powers")]
-    pub validators: Vec<([u8; 32], u64)>,
+    /// Hub validators: consensus key, power and attestation address (at least one).
+    pub validators: Vec<HubValidator>,
     /// Registered relayer accounts.
     #[serde(with = "junction_spec::serde_lists::keys")]
     pub relayers: Vec<[u8; 32]>,
@@ -136,7 +135,7 @@ pub struct Council {
     pub(crate) chains: BTreeMap<ChainId, ClientState>,
     pub(crate) routes: BTreeMap<RouteId, Route>,
     /// Sorted by key.
-    pub(crate) validators: Vec<([u8; 32], u64)>,
+    pub(crate) validators: Vec<HubValidator>,
     /// Sorted.
     pub(crate) relayers: Vec<[u8; 32]>,
     /// Admitted accounts (neither members nor relayers), sorted.
@@ -229,12 +228,20 @@ impl Council {
                 max: MAX_VALIDATORS,
             });
         }
-        for (_, power) in &validators {
-            junction_spec::check_validator_power(*power).map_err(GovError::InvalidGenesis)?;
+        for v in &validators {
+            junction_spec::check_validator_power(v.power).map_err(GovError::InvalidGenesis)?;
         }
-        validators.sort_by_key(|a| a.0);
-        if validators.windows(2).any(|w| w[0].0 == w[1].0) {
+        validators.sort_by_key(|v| v.pub_key);
+        if validators.windows(2).any(|w| w[0].pub_key == w[1].pub_key) {
             return Err(GovError::DuplicateGenesisEntry { what: "validator" });
+        }
+        let mut addresses: Vec<[u8; 20]> =
+            validators.iter().map(|v| v.attestation_address).collect();
+        addresses.sort_unstable();
+        if addresses.windows(2).any(|w| w[0] == w[1]) {
+            return Err(GovError::DuplicateGenesisEntry {
+                what: "validator attestation address",
+            });
         }
 
         let relayers = genesis_keys(g.relayers, MAX_RELAYERS, "relayer")?;
@@ -385,7 +392,7 @@ impl Council {
     }
 
     /// The current hub validator set, sorted by key.
-    pub fn validators(&self) -> &[([u8; 32], u64)] {
+    pub fn validators(&self) -> &[HubValidator] {
         &self.validators
     }
 
@@ -1115,9 +1122,8 @@ impl Encode for Council {
             r.encode_to(out);
         }
         encode_len(self.validators.len(), out);
-        for (key, power) in &self.validators {
-            key.encode_to(out);
-            power.encode_to(out);
+        for v in &self.validators {
+            v.encode_to(out);
         }
         encode_len(self.relayers.len(), out);
         for key in &self.relayers {
@@ -1213,8 +1219,8 @@ impl Decode for Council {
             r,
             MAX_VALIDATORS,
             "validators not strictly sorted by key",
-            |r| Ok((<[u8; 32]>::decode_from(r)?, u64::decode_from(r)?)),
-            |(key, _)| key,
+            HubValidator::decode_from,
+            |v| &v.pub_key,
         )?;
         let relayers = decode_sorted(
             r,

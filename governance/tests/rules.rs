@@ -468,6 +468,7 @@ fn validator_change_moving_a_third_of_power_fails() {
         ProposalKind::AddValidator {
             pub_key: [1; 32],
             power: 13,
+            attestation_address: [1; 20],
         },
         false,
         0,
@@ -478,6 +479,7 @@ fn validator_change_moving_a_third_of_power_fails() {
         ProposalKind::AddValidator {
             pub_key: [2; 32],
             power: 14,
+            attestation_address: [2; 20],
         },
         false,
         0,
@@ -498,6 +500,7 @@ fn validator_change_moving_a_third_of_power_fails() {
         ProposalKind::AddValidator {
             pub_key: [2; 32],
             power: 14,
+            attestation_address: [2; 20],
         },
         false,
         0,
@@ -527,6 +530,7 @@ fn validator_set_changes_by_vote_and_stays_sorted() {
         ProposalKind::AddValidator {
             pub_key: [0x01; 32],
             power: 5,
+            attestation_address: [0x01; 20],
         },
         false,
         0,
@@ -534,7 +538,7 @@ fn validator_set_changes_by_vote_and_stays_sorted() {
     );
     c.tick(VOTING_MS);
     c.tick(VOTING_MS + TIMELOCK_MS);
-    let keys: Vec<u8> = c.validators().iter().map(|(k, _)| k[0]).collect();
+    let keys: Vec<u8> = c.validators().iter().map(|v| v.pub_key[0]).collect();
     assert_eq!(keys, [0x01, 0xf0, 0xf2, 0xf3]);
 }
 
@@ -772,7 +776,7 @@ fn genesis_refuses_broken_states() {
     g.chains.pop();
     assert_eq!(Council::genesis(g), Err(GovError::GenesisRouteChainUnknown));
     let mut g = base;
-    g.validators[0].1 = 0;
+    g.validators[0].power = 0;
     assert_eq!(
         Council::genesis(g).map_err(|e| e.name()),
         Err("invalid_genesis")

@@ -159,8 +159,11 @@ fn proposal_kind() -> impl Strategy<Value = ProposalKind> {
         a_route().prop_map(|route| ProposalKind::PauseRoute { route }),
         a_route().prop_map(|route| ProposalKind::ResumeRoute { route }),
         a_route().prop_map(|route| ProposalKind::CloseRoute { route }),
-        (validator_key(), 1u64..16)
-            .prop_map(|(pub_key, power)| ProposalKind::AddValidator { pub_key, power }),
+        (validator_key(), 1u64..16).prop_map(|(pub_key, power)| ProposalKind::AddValidator {
+            pub_key,
+            power,
+            attestation_address: [pub_key[0]; 20]
+        }),
         validator_key().prop_map(|pub_key| ProposalKind::RemoveValidator { pub_key }),
         (validator_key(), 1u64..20)
             .prop_map(|(pub_key, power)| ProposalKind::ChangePower { pub_key, power }),

@@ -7,7 +7,8 @@ use junction_packets::PacketState;
 use junction_spec::encoding::Put;
 use junction_spec::merkle::{leaf_hash, root_from_leaf_hashes};
 use junction_spec::{
-    BlockHeader, ChainId, Checkpoint, Decode, DecodeError, Encode, Hash32, Reader, SignedTx,
+    validator_set_hash, BlockHeader, ChainId, Checkpoint, Decode, DecodeError, Encode, Hash32,
+    Reader, SignedTx,
 };
 
 use crate::context::{BlockContext, ValidationContext as _};
@@ -140,8 +141,12 @@ impl TxHashes {
 }
 
 /// The checkpoint validators attest for a block (DESIGN §4), naming the attestation set
-/// that signs it. The set does not change yet, so the next-set hash is the same set.
-pub fn checkpoint_of(header: &BlockHeader, attestation_set_hash: Hash32) -> Checkpoint {
+/// that signs it (its validators') and the one that signs the next block.
+pub fn checkpoint_of(
+    header: &BlockHeader,
+    attestation_set_hash: Hash32,
+    next_attestation_set_hash: Hash32,
+) -> Checkpoint {
     Checkpoint {
         hub_chain_id: header.chain_id.clone(),
         height: header.height,
@@ -149,7 +154,7 @@ pub fn checkpoint_of(header: &BlockHeader, attestation_set_hash: Hash32) -> Chec
         log_size: header.log_size,
         log_root: header.log_root,
         attestation_set_hash,
-        next_attestation_set_hash: attestation_set_hash,
+        next_attestation_set_hash,
     }
 }
 
@@ -289,8 +294,9 @@ pub fn genesis_state(council: &Council) -> AppState {
 pub struct ChainRules {
     /// This hub's chain id.
     pub chain_id: ChainId,
-    /// Hash of the (fixed, for now) validator set.
-    pub validators_hash: Hash32,
+    /// The genesis validators, sorted by key: they sign every height until the first
+    /// validator-set change ([`crate::validators`]).
+    pub genesis_validators: std::sync::Arc<Vec<junction_spec::HubValidator>>,
     /// How far ahead of local time a block may be.
     pub max_clock_drift_ms: u64,
 }
@@ -346,7 +352,10 @@ pub fn execute_block_with_memo(
     if h.app_hash != tip.app_hash {
         return Err(BlockError::WrongAppHash);
     }
-    if h.validators_hash != rules.validators_hash || h.next_validators_hash != rules.validators_hash
+    let schedule = crate::validators::schedule_at(state, &rules.genesis_validators, h.height)
+        .map_err(BlockError::Malformed)?;
+    if h.validators_hash != validator_set_hash(&schedule.current)
+        || h.next_validators_hash != validator_set_hash(&schedule.next)
     {
         return Err(BlockError::WrongValidatorsHash);
     }
@@ -404,6 +413,15 @@ pub fn execute_block_with_memo(
         packets: new_packets,
         ..
     } = ctx;
+    let council_validators = council
+        .as_ref()
+        .map_or_else(|| schedule.next.clone(), |c| c.validators().to_vec());
+    for (key, value) in
+        crate::validators::schedule_writes(&view, h.height, &schedule, &council_validators)
+            .map_err(BlockError::Malformed)?
+    {
+        view.put(key, value);
+    }
     if let Some(c) = council {
         let bytes = c.to_bytes();
         if stored_council.as_deref() != Some(bytes.as_slice()) {
@@ -455,10 +473,18 @@ mod tests {
         }
     }
 
+    fn genesis_validators() -> Vec<junction_spec::HubValidator> {
+        vec![junction_spec::HubValidator {
+            pub_key: [5; 32],
+            power: 10,
+            attestation_address: [5; 20],
+        }]
+    }
+
     fn rules() -> ChainRules {
         ChainRules {
             chain_id: ChainId::new("hub-test").unwrap(),
-            validators_hash: [5; 32],
+            genesis_validators: std::sync::Arc::new(genesis_validators()),
             max_clock_drift_ms: 2000,
         }
     }
@@ -474,8 +500,8 @@ mod tests {
                 app_hash: tip.app_hash,
                 log_size: 0,
                 log_root: empty_root(),
-                validators_hash: [5; 32],
-                next_validators_hash: [5; 32],
+                validators_hash: validator_set_hash(&genesis_validators()),
+                next_validators_hash: validator_set_hash(&genesis_validators()),
                 proposer: [0; 20],
                 tx_root: tx_root(&txs),
             },

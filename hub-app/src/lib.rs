@@ -18,6 +18,8 @@
 //!   once k of the n registered attesters agree;
 //! - `clients`: the light clients of every ledger kind behind one enum (`AnyClient`);
 //! - `event`: what transactions report;
+//! - `validators`: which validators sign which height (the schedule of validator-set
+//!   changes, two heights after the block that executed them);
 //! - `state`: the authenticated key/value state and its overlay of pending writes.
 
 pub mod attest;
@@ -29,6 +31,7 @@ pub mod handle;
 pub mod relay;
 pub mod state;
 pub mod tx;
+pub mod validators;
 
 pub use block::*;
 pub use context::*;
@@ -36,6 +39,7 @@ pub use event::*;
 pub use handle::{check_relay, execute_relay, validate_kind};
 pub use state::*;
 pub use tx::*;
+pub use validators::{schedule_at, VALIDATOR_CHANGES_KEY};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
@@ -71,7 +75,11 @@ pub(crate) mod testutil {
             floors: sample_floors(),
             chains,
             routes: vec![],
-            validators: vec![([4; 32], 10)],
+            validators: vec![junction_spec::HubValidator {
+                pub_key: [4; 32],
+                power: 10,
+                attestation_address: [4; 20],
+            }],
             relayers: vec![],
             accounts: vec![],
         })

@@ -251,13 +251,17 @@ struct App {
 }
 
 impl App {
-    fn params(&self) -> HeightParams<Ctx> {
-        HeightParams::new(
-            self.shared.validator_set.clone(),
-            self.timeouts,
-            self.target_time,
+    /// Consensus's parameters of `height`, with the validators the committed state
+    /// schedules for it.
+    fn params(&self, height: Height) -> eyre::Result<HeightParams<Ctx>> {
+        let signers = self
+            .shared
+            .signers_at(height.0)
+            .map_err(|e| eyre!("validator_set_unknown: height {height}: {e}"))?;
+        Ok(
+            HeightParams::new(signers.validators.clone(), self.timeouts, self.target_time)
+                .with_vote_extension_policy(VoteExtensionPolicy::Required),
         )
-        .with_vote_extension_policy(VoteExtensionPolicy::Required)
     }
 
     /// Keeps a proposal, and starts writing it to the store; `body` is the block's
@@ -278,6 +282,18 @@ impl App {
             chain.state.next_nonce(a)
         });
         let hashes = TxHashes::of(&txs);
+        let (validators_hash, next_validators_hash) = junction_hub_app::schedule_at(
+            chain.state.as_ref(),
+            &shared.rules.genesis_validators,
+            height.0,
+        )
+        .map(|s| {
+            (
+                junction_spec::validator_set_hash(&s.current),
+                junction_spec::validator_set_hash(&s.next),
+            )
+        })
+        .unwrap_or_default();
         let header = BlockHeader {
             chain_id: shared.rules.chain_id.clone(),
             height: height.0,
@@ -286,8 +302,8 @@ impl App {
             app_hash: tip.app_hash,
             log_size: tip.log_size,
             log_root: tip.log_root,
-            validators_hash: shared.rules.validators_hash,
-            next_validators_hash: shared.rules.validators_hash,
+            validators_hash,
+            next_validators_hash,
             proposer: self.address.0,
             tx_root: tx_root_of(&hashes),
         };
@@ -608,10 +624,15 @@ impl App {
         // Only a validator's signature over exactly this block makes the parts count.
         let signed_ok = self
             .shared
-            .validator_set
-            .validators()
-            .iter()
-            .find(|v| v.address == proposer)
+            .signers_at(height.0)
+            .ok()
+            .and_then(|s| {
+                s.validators
+                    .validators()
+                    .iter()
+                    .find(|v| v.address == proposer)
+                    .cloned()
+            })
             .is_some_and(|v| {
                 v.public_key
                     .verify(&part_sign_bytes(height, round, &hash), &sig)
@@ -669,7 +690,7 @@ impl App {
 
     /// The checkpoint hash of a block this node holds (undecided, or already committed).
     fn checkpoint_hash(&self, height: Height, value: &BlockHash) -> Option<Hash32> {
-        let attestation = &self.shared.attestation;
+        let attestation = self.shared.signers_at(height.0).ok()?;
         if let Some(u) = self.undecided.get(value) {
             return Some(attestation.checkpoint(&u.block.header).hash());
         }
@@ -737,10 +758,10 @@ impl App {
         self.commit_decided(cert)?;
         let tip = read(&self.shared.chain).tip.height;
         Ok(if tip >= height.0 {
-            Next::Start(Height(tip + 1), self.params())
+            Next::Start(Height(tip + 1), self.params(Height(tip + 1))?)
         } else {
             self.shared.metrics.decided_blocks_unknown.inc();
-            Next::Restart(height, self.params())
+            Next::Restart(height, self.params(height)?)
         })
     }
 
@@ -773,7 +794,7 @@ impl App {
                     let start = Height(read(&self.shared.chain).tip.height + 1);
                     self.current_height = start;
                     info!(%start, "consensus ready");
-                    if reply.send((start, self.params())).is_err() {
+                    if reply.send((start, self.params(start)?)).is_err() {
                         error!("consensus dropped the ConsensusReady reply");
                     }
                 }
@@ -875,15 +896,15 @@ impl App {
                     ..
                 } => {
                     let expected = self.checkpoint_hash(height, &value_id);
-                    let attestation = &self.shared.attestation;
+                    let attestation = self.shared.signers_at(height.0);
                     let verdicts = extensions
                         .into_iter()
                         .map(|(addr, ext)| {
-                            let ok = match &expected {
-                                Some(h) => attestation.check(&addr, h, &ext),
+                            let ok = match (&expected, &attestation) {
+                                (Some(h), Ok(a)) => a.check(&addr, h, &ext),
                                 // Block not known yet (sync delivers the certificate before
                                 // the block): only the shape can be checked now.
-                                None => ext.len() == crate::attest::ATTESTATION_LEN,
+                                _ => ext.len() == crate::attest::ATTESTATION_LEN,
                             };
                             (
                                 addr,

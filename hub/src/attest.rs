@@ -1,57 +1,81 @@
 //! Checkpoint attestations: every validator signs the checkpoint of the block it precommits
 //! with its secp256k1 attestation key, inside the precommit's vote extension. A commit
 //! certificate therefore carries the signatures of more than 2/3 of the power over the
-//! block's checkpoint, in the form an EVM gateway checks with `ecrecover`.
+//! block's checkpoint, in the form an EVM gateway checks with `ecrecover`. Which validators
+//! sign which height follows the council's validator changes ([`Signers`]).
 
 use std::collections::BTreeMap;
 
 use junction_light_clients::hub::recover_signer;
 use junction_spec::attestation::AttestationSet;
-use junction_spec::{BlockHeader, Checkpoint, Hash32};
+use junction_spec::{BlockHeader, Checkpoint, Hash32, HubValidator, ValidatorSchedule};
 use k256::ecdsa::SigningKey;
 
-use crate::config::Genesis;
-use crate::context::{Address, PublicKey};
+use crate::context::{Address, PublicKey, Validator, ValidatorSet};
 use junction_hub_app::checkpoint_of;
 
 /// Length of one attestation: `r ‖ s ‖ v`.
 pub const ATTESTATION_LEN: usize = 65;
 
-/// The hub's attestation set and who in the consensus set holds which attestation key.
+/// Who signs one height: its consensus validator set, the attestation set that signs its
+/// checkpoint (the same validators' attestation keys), and the next height's attestation
+/// set, which the checkpoint names so that gateways can follow a change.
 #[derive(Debug, Clone)]
-pub struct Attestation {
-    /// The set, in canonical order.
+pub struct Signers {
+    /// The consensus set of the height.
+    pub validators: ValidatorSet,
+    /// Its attestation set, in canonical order.
     pub set: AttestationSet,
-    /// Its hash, named by every checkpoint.
+    /// Its hash, named by the height's checkpoint.
     pub set_hash: Hash32,
+    /// The next height's attestation set.
+    pub next_set: AttestationSet,
+    /// Its hash, the checkpoint's next-set hash.
+    pub next_set_hash: Hash32,
     by_validator: BTreeMap<Address, [u8; 20]>,
 }
 
-impl Attestation {
-    /// The genesis attestation set. Validator-set changes do not move it yet: the council's
-    /// executed validator proposals are not applied to consensus (see spec/hub-chain.md),
-    /// so the next-set hash always equals the current one.
-    pub fn from_genesis(genesis: &Genesis) -> Result<Self, String> {
-        let set = genesis.attestation_set()?;
-        let mut by_validator = BTreeMap::new();
-        for (pub_key, address) in genesis.attestation_addresses()? {
-            let bytes: [u8; 32] = hex::decode(&pub_key)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| format!("validator key `{pub_key}` is not 32 bytes of hex"))?;
-            let pk = PublicKey::from_bytes(bytes).map_err(|e| format!("validator key: {e}"))?;
-            by_validator.insert(Address::from_public_key(&pk), address);
-        }
+fn consensus_set(validators: &[HubValidator]) -> Result<ValidatorSet, String> {
+    let mut vals = Vec::with_capacity(validators.len());
+    for v in validators {
+        let pk = PublicKey::from_bytes(v.pub_key)
+            .map_err(|e| format!("validator key {}: {e}", hex::encode(v.pub_key)))?;
+        vals.push(Validator::new(pk, v.power));
+    }
+    ValidatorSet::new(vals).map_err(|e| e.to_string())
+}
+
+impl Signers {
+    /// The signers of the height whose schedule is `schedule`.
+    pub fn of(schedule: &ValidatorSchedule) -> Result<Self, String> {
+        let set = junction_spec::attestation_set_of(&schedule.current)
+            .map_err(|e| format!("attestation set: {e}"))?;
+        let next_set = junction_spec::attestation_set_of(&schedule.next)
+            .map_err(|e| format!("next attestation set: {e}"))?;
+        let validators = consensus_set(&schedule.current)?;
+        let by_validator = schedule
+            .current
+            .iter()
+            .map(|v| {
+                (
+                    Address(junction_spec::address_from_ed25519(&v.pub_key)),
+                    v.attestation_address,
+                )
+            })
+            .collect();
         Ok(Self {
+            validators,
             set_hash: set.hash(),
             set,
+            next_set_hash: next_set.hash(),
+            next_set,
             by_validator,
         })
     }
 
-    /// The checkpoint of a block.
+    /// The checkpoint of a block of this height.
     pub fn checkpoint(&self, header: &BlockHeader) -> Checkpoint {
-        checkpoint_of(header, self.set_hash)
+        checkpoint_of(header, self.set_hash, self.next_set_hash)
     }
 
     /// The attestation address registered for a consensus validator.

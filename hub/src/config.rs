@@ -241,7 +241,13 @@ fn default_future_window() -> u64 {
 impl Config {
     /// Defaults for one validator listening on loopback from `base_port`.
     pub fn local(moniker: &str, base_port: u16) -> Self {
-        let addr = |off: u16| SocketAddr::from(([127, 0, 0, 1], base_port + off));
+        Self::at(moniker, std::net::Ipv4Addr::LOCALHOST, base_port)
+    }
+
+    /// Defaults for one validator listening on `ip` from `base_port`: consensus p2p at
+    /// `base_port`, transaction gossip at `base_port + 1`, RPC at `base_port + 2`.
+    pub fn at(moniker: &str, ip: std::net::Ipv4Addr, base_port: u16) -> Self {
+        let addr = |off: u16| SocketAddr::from((ip, base_port + off));
         Config {
             moniker: moniker.to_string(),
             p2p: P2pConfig {
@@ -467,17 +473,22 @@ impl Genesis {
         Ok(set)
     }
 
-    /// Each validator's attestation address, by consensus public key (hex).
-    pub fn attestation_addresses(&self) -> Result<Vec<(String, [u8; 20])>, String> {
-        self.validators
+    /// The genesis validators as the council and the validator schedule hold them, sorted
+    /// by key.
+    pub fn hub_validators(&self) -> Result<Vec<junction_spec::HubValidator>, String> {
+        let mut out = self
+            .validators
             .iter()
             .map(|v| {
-                Ok((
-                    v.pub_key.clone(),
-                    address20(&v.attestation_address, &v.name)?,
-                ))
+                Ok(junction_spec::HubValidator {
+                    pub_key: key32(&v.pub_key, &format!("validator {}", v.name))?,
+                    power: v.power,
+                    attestation_address: address20(&v.attestation_address, &v.name)?,
+                })
             })
-            .collect()
+            .collect::<Result<Vec<_>, String>>()?;
+        out.sort_by_key(|v| v.pub_key);
+        Ok(out)
     }
 
     /// The council at genesis (checked by the governance rules).
@@ -499,13 +510,7 @@ impl Genesis {
                 keys,
             });
         }
-        let mut validators = Vec::new();
-        for v in &self.validators {
-            validators.push((
-                key32(&v.pub_key, &format!("validator {}", v.name))?,
-                v.power,
-            ));
-        }
+        let validators = self.hub_validators()?;
         Council::genesis(GovGenesis {
             members,
             params: g.params.clone(),

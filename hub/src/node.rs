@@ -1,6 +1,7 @@
 //! The running node: shared state that RPC and gossip read, transaction admission, and the
 //! block commit path.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::broadcast;
@@ -8,7 +9,6 @@ use tokio::sync::broadcast;
 use junction_spec::{ChainId, Encode, Hash32, SignedTx};
 
 use crate::config::{Config, Genesis};
-use crate::context::ValidatorSet;
 use crate::mempool::{
     decode_hashed_tx, verify_signature, verify_signatures_cached, Mempool, VerdictCache,
 };
@@ -108,10 +108,8 @@ pub struct Shared {
     pub genesis: Genesis,
     /// Chain rules for block validation.
     pub rules: ChainRules,
-    /// Validator set.
-    pub validator_set: ValidatorSet,
-    /// The attestation set that signs checkpoints.
-    pub attestation: crate::attest::Attestation,
+    /// The signers of recent heights ([`Shared::signers_at`]).
+    pub signers: Mutex<BTreeMap<u64, Arc<crate::attest::Signers>>>,
     /// Durable store.
     pub store: Arc<dyn Store>,
     /// Metrics.
@@ -181,10 +179,44 @@ pub struct ValidatedBlock {
     pub state_tree: Option<std::thread::JoinHandle<Result<TreeUpdate, StoreError>>>,
 }
 
+/// Heights whose signers stay cached.
+const SIGNERS_CACHED: usize = 16;
+
 impl Shared {
     /// This hub's chain id.
     pub fn chain_id(&self) -> &ChainId {
         &self.rules.chain_id
+    }
+
+    /// Who signs `height`: up to the next height as the committed state schedules it
+    /// (old heights included: the state keeps every change). The height after the next is
+    /// signed by the next height's next set, which is all that is known of it yet; its own
+    /// next set is not (a block between may change it), so it is left equal.
+    pub fn signers_at(&self, height: u64) -> Result<Arc<crate::attest::Signers>, String> {
+        let (tip, state) = {
+            let chain = read(&self.chain);
+            (chain.tip.height, chain.state.clone())
+        };
+        if height <= tip + 1 {
+            if let Some(s) = lock(&self.signers).get(&height) {
+                return Ok(s.clone());
+            }
+        }
+        let at = height.min(tip + 1);
+        let mut schedule =
+            junction_hub_app::schedule_at(state.as_ref(), &self.rules.genesis_validators, at)?;
+        if height > at {
+            schedule.current = schedule.next.clone();
+        }
+        let signers = Arc::new(crate::attest::Signers::of(&schedule)?);
+        if height <= tip + 1 {
+            let mut cache = lock(&self.signers);
+            cache.insert(height, signers.clone());
+            while cache.len() > SIGNERS_CACHED {
+                cache.pop_first();
+            }
+        }
+        Ok(signers)
     }
 
     /// Admits a transaction into the mempool (decode, size, chain id, replay, signature,

@@ -212,7 +212,7 @@ fn checkpoint_answer(shared: &Shared, height: u64, tip: u64) -> Result<Checkpoin
         .ok_or_else(|| RpcError::not_found(format!("no commit certificate at height {height}")))?;
     let cert = crate::codec::decode_extended_cert(&mut junction_spec::Reader::new(&cert))
         .map_err(|e| RpcError::internal(format!("stored certificate {height}: {e}")))?;
-    let attestation = &shared.attestation;
+    let attestation = shared.signers_at(height).map_err(RpcError::internal)?;
     let checkpoint = attestation.checkpoint(&header);
     let digest = checkpoint.hash();
     // Only attestations that verify are served, one per attester, in set order.
@@ -237,6 +237,8 @@ fn checkpoint_answer(shared: &Shared, height: u64, tip: u64) -> Result<Checkpoin
         hash: Hex(digest),
         signatures: by_attester.into_values().collect(),
         attestation_set_hex: HexBytes(attestation.set.to_bytes()),
+        next_attestation_set_hex: (attestation.next_set_hash != attestation.set_hash)
+            .then(|| HexBytes(attestation.next_set.to_bytes())),
         signed_power: signed,
         total_power: total,
     })
@@ -313,11 +315,51 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                 result: tx_result(shared, height, &hash),
             })
         }),
-        Validators::NAME => serve::<Validators>(p, |_| {
-            let vs = &shared.validator_set;
+        ValidatorChanges::NAME => serve::<ValidatorChanges>(p, |q| {
+            let state = read(&shared.chain).state.clone();
+            let heights = junction_hub_app::validators::validator_changes(state.as_ref())
+                .map_err(RpcError::internal)?;
+            let mut changes = Vec::new();
+            for h in heights
+                .into_iter()
+                .filter(|h| *h >= q.from_height)
+                .take(MAX_VALIDATOR_CHANGES_ANSWERED)
+            {
+                let s = junction_hub_app::schedule_at(
+                    state.as_ref(),
+                    &shared.rules.genesis_validators,
+                    h,
+                )
+                .map_err(RpcError::internal)?;
+                let signers = crate::attest::Signers::of(&s).map_err(RpcError::internal)?;
+                changes.push(ValidatorChange {
+                    height: h,
+                    validators_hash: Hex(junction_spec::validator_set_hash(&s.current)),
+                    next_validators_hash: Hex(junction_spec::validator_set_hash(&s.next)),
+                    attestation_set_hash: Hex(signers.set_hash),
+                    next_attestation_set_hash: Hex(signers.next_set_hash),
+                });
+            }
+            Ok(ValidatorChangesAnswer { changes })
+        }),
+        Validators::NAME => serve::<Validators>(p, |q| {
+            let tip = read(&shared.chain).tip.height;
+            let at = q.height.unwrap_or(tip + 1);
+            if at == 0 || at > tip + 1 {
+                return Err(RpcError::params(format!(
+                    "validators are known for heights 1 to {} (the next one)",
+                    tip + 1
+                )));
+            }
+            let signers = shared.signers_at(at).map_err(RpcError::internal)?;
+            let vs = &signers.validators;
+            let next = shared.signers_at(at + 1).map_err(RpcError::internal)?;
             Ok(ValidatorsAnswer {
-                height: read(&shared.chain).tip.height,
+                height: tip,
+                signs_height: at,
                 hash: Hex(vs.hash()),
+                next_hash: Hex(next.validators.hash()),
+                attestation_set_hash: Hex(signers.set_hash),
                 total_power: vs.validators().iter().map(|v| v.voting_power).sum::<u64>(),
                 validators: vs
                     .validators()
@@ -326,6 +368,9 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
                         address: Hex(v.address.0),
                         pub_key: Hex(*v.public_key.as_bytes()),
                         power: v.voting_power,
+                        attestation_address: Hex(signers
+                            .address_of(&v.address)
+                            .unwrap_or_default()),
                     })
                     .collect(),
             })

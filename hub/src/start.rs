@@ -12,6 +12,7 @@ use crate::mempool::{Mempool, MempoolLimits, VerdictCache};
 use crate::metrics::Metrics;
 use crate::node::{genesis_tip, ChainView, Shared};
 use crate::store::{RedbStore, Store};
+use crate::sync::read;
 use junction_hub_app::{ChainRules, Tip};
 
 /// Passed proof checks remembered between admission and execution: a few full mempools'
@@ -47,16 +48,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
         .private_key()
         .map_err(|e| eyre!("{}: {e}", home.validator_key_file().display()))?;
     let attest_key = crate::config::AttestationKeyFile::load(&home.attestation_key_file())?;
-    let attestation =
-        crate::attest::Attestation::from_genesis(&genesis).map_err(|e| eyre!("genesis: {e}"))?;
-    let own = crate::context::Address::from_public_key(&key.public_key());
-    if attestation.address_of(&own).map(hex::encode) != Some(attest_key.address.to_lowercase()) {
-        return Err(eyre!(
-            "{} holds attestation address {}, but genesis lists another (or none) for this validator: restore the key that genesis names",
-            home.attestation_key_file().display(),
-            attest_key.address
-        ));
-    }
+    let attest_file = attest_key.clone();
     let attest_key = attest_key
         .signing_key()
         .map_err(|e| eyre!("{}: {e}", home.attestation_key_file().display()))?;
@@ -72,6 +64,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
             .with_packet_retention(config.state.packet_retention_blocks),
     );
     let shared = shared_over(&home, config, genesis, store)?;
+    check_attestation_key(&shared, &key, &attest_file, &home)?;
 
     tokio::spawn(crate::gossip::serve(shared.clone(), gossip_listener));
     for peer in shared.config.gossip.peers.clone() {
@@ -92,6 +85,44 @@ pub async fn run(home: Home) -> eyre::Result<()> {
     }
 }
 
+/// Refuses to start a validator whose attestation key is not the one the validator set
+/// names for it (at the next height, or in the change already scheduled): its vote
+/// extensions would all be refused. A node outside the set starts, follows the chain and
+/// signs from the height the council's change makes it a validator.
+fn check_attestation_key(
+    shared: &Shared,
+    key: &crate::context::PrivateKey,
+    file: &crate::config::AttestationKeyFile,
+    home: &Home,
+) -> eyre::Result<()> {
+    let own = crate::context::Address::from_public_key(&key.public_key());
+    let next = read(&shared.chain).tip.height + 1;
+    let mut named = None;
+    for h in [next, next + 1] {
+        let signers = shared
+            .signers_at(h)
+            .map_err(|e| eyre!("store is corrupt: {e}"))?;
+        if let Some(a) = signers.address_of(&own) {
+            named = Some(a);
+        }
+    }
+    match named {
+        Some(a) if hex::encode(a) != file.address.trim_start_matches("0x").to_lowercase() => {
+            Err(eyre!(
+                "{} holds attestation address {}, but the validator set names {} for this validator: restore the key it names",
+                home.attestation_key_file().display(),
+                file.address,
+                hex::encode(a)
+            ))
+        }
+        Some(_) => Ok(()),
+        None => {
+            info!(address = %own, "not in the validator set: following the chain until the council adds this validator");
+            Ok(())
+        }
+    }
+}
+
 /// The node's shared state over an opened store: checks the store against the genesis
 /// (writing the genesis state into an empty one) and reads the committed tip, state and
 /// log back.
@@ -102,10 +133,10 @@ pub(crate) fn shared_over(
     store: Arc<dyn Store>,
 ) -> eyre::Result<Arc<Shared>> {
     let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
-    let validator_set = genesis.validator_set().map_err(|e| eyre!("genesis: {e}"))?;
+    let genesis_validators = genesis
+        .hub_validators()
+        .map_err(|e| eyre!("genesis: {e}"))?;
     let genesis_hash = genesis.hash().map_err(|e| eyre!("genesis: {e}"))?;
-    let attestation =
-        crate::attest::Attestation::from_genesis(&genesis).map_err(|e| eyre!("genesis: {e}"))?;
     let data = home.data_dir();
     match store.meta("genesis_hash")? {
         None => store.put_meta("genesis_hash", &genesis_hash)?,
@@ -174,11 +205,10 @@ pub(crate) fn shared_over(
         wal_path: data.join("wal").join("consensus.wal"),
         rules: ChainRules {
             chain_id,
-            validators_hash: validator_set.hash(),
+            genesis_validators: Arc::new(genesis_validators),
             max_clock_drift_ms: config.consensus.max_clock_drift_ms,
         },
-        validator_set,
-        attestation,
+        signers: Default::default(),
         store,
         metrics,
         chain: RwLock::new(ChainView {

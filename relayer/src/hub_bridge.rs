@@ -273,7 +273,9 @@ impl Bridge {
                     .iter()
                     .filter_map(|s| <[u8; 65]>::try_from(s.0.as_slice()).ok())
                     .collect(),
-                next_set: None,
+                next_set: cp.next_attestation_set_hex.as_ref().and_then(|b| {
+                    junction_spec::attestation::AttestationSet::from_bytes(&b.0).ok()
+                }),
             };
             first.push((
                 None,

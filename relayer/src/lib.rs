@@ -1633,6 +1633,12 @@ impl Relayer {
             if selected.is_empty() {
                 continue;
             }
+            if let Err(e) = hand_over_sets(&self.hub, id, a.as_ref(), &proof_cp).await {
+                warn!(
+                    chain = id.as_str(),
+                    "could not read the gateway's attestation set: {e}"
+                );
+            }
             let proven = self.prove_entries(&selected, size).await?;
             let budget = match a.delivery_budget().await {
                 Ok(Some(limit)) => limit.saturating_mul(self.batch_gas_percent) / 100,
@@ -2267,7 +2273,13 @@ pub async fn run(config_path: &Path) -> eyre::Result<()> {
 
 /// The hub's latest checkpoint with its validators' signatures and the set that signed it.
 async fn signed_checkpoint(hub: &RpcClient) -> eyre::Result<CheckpointProof> {
-    let cp = hub.call::<GetCheckpoint>(&AtHeight::default()).await?;
+    checkpoint_at(hub, None).await
+}
+
+/// The hub's checkpoint at `height` (the latest when `None`) with its validators'
+/// signatures, the set that signed it and, when it hands over to another set, that set.
+async fn checkpoint_at(hub: &RpcClient, height: Option<u64>) -> eyre::Result<CheckpointProof> {
+    let cp = hub.call::<GetCheckpoint>(&AtHeight { height }).await?;
     let checkpoint =
         Checkpoint::from_bytes(&cp.checkpoint_hex.0).map_err(|e| eyre!("checkpoint: {e}"))?;
     let signatures: Vec<[u8; 65]> = cp
@@ -2277,12 +2289,88 @@ async fn signed_checkpoint(hub: &RpcClient) -> eyre::Result<CheckpointProof> {
         .collect();
     let set = AttestationSet::from_bytes(&cp.attestation_set_hex.0)
         .map_err(|e| eyre!("attestation set: {e}"))?;
+    let next_set = cp
+        .next_attestation_set_hex
+        .map(|b| AttestationSet::from_bytes(&b.0))
+        .transpose()
+        .map_err(|e| eyre!("next attestation set: {e}"))?;
     Ok(CheckpointProof {
         checkpoint,
         signatures,
         attestation_set: Some(set),
-        next_set: None,
+        next_set,
     })
+}
+
+/// Brings a gateway that holds an older hub attestation set up to the one that signed
+/// `latest`: delivers, with no entries, each checkpoint that hands its set over to the
+/// next, in height order (a gateway accepts a checkpoint only from the set it holds).
+/// Returns whether the gateway now holds `latest`'s set; `false` when its set is not known
+/// to the adapter or no hand-over leads from it (then the delivery is tried as it is, and
+/// the gateway names the reason).
+pub async fn hand_over_sets(
+    hub: &RpcClient,
+    chain: &ChainId,
+    a: &dyn Adapter,
+    latest: &CheckpointProof,
+) -> eyre::Result<bool> {
+    let Some(mut held) = a
+        .gateway_attestation_set()
+        .await
+        .map_err(|e| eyre!(named(&e)))?
+    else {
+        return Ok(false);
+    };
+    let target = latest.checkpoint.attestation_set_hash;
+    if held == target {
+        return Ok(true);
+    }
+    let mut from_height = 0;
+    loop {
+        let changes = hub
+            .call::<ValidatorChanges>(&ValidatorChangesParams { from_height })
+            .await?
+            .changes;
+        let Some(last) = changes.last().map(|c| c.height) else {
+            break;
+        };
+        for c in changes {
+            let (own, next) = (c.attestation_set_hash.0, c.next_attestation_set_hash.0);
+            if own != held || next == own || c.height > latest.checkpoint.height {
+                continue;
+            }
+            let cp = checkpoint_at(hub, Some(c.height)).await?;
+            match a.deliver(&cp, &[]).await {
+                Ok(_) => {
+                    info!(
+                        chain = chain.as_str(),
+                        height = c.height,
+                        from = %hex::encode(own),
+                        to = %hex::encode(next),
+                        "gateway handed over to the hub's next attestation set"
+                    );
+                    held = next;
+                }
+                Err(e) => {
+                    warn!(
+                        chain = chain.as_str(),
+                        height = c.height,
+                        "hand-over refused: {}",
+                        named(&e)
+                    );
+                    return Ok(false);
+                }
+            }
+            if held == target {
+                return Ok(true);
+            }
+        }
+        if last < from_height.max(1) {
+            break;
+        }
+        from_height = last + 1;
+    }
+    Ok(held == target)
 }
 
 /// `junction packet deliver <key> --config relayer.toml [--gas N]`: delivers the packet's

@@ -181,6 +181,11 @@ pub struct CheckpointAnswer {
     pub signatures: Vec<HexBytes>,
     /// The attestation set's canonical encoding.
     pub attestation_set_hex: HexBytes,
+    /// The next height's attestation set, when the checkpoint names another one than its
+    /// own (a validator-set change): a gateway or hub light client adopts it from this
+    /// checkpoint on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attestation_set_hex: Option<HexBytes>,
     /// Power of the attesters that signed.
     pub signed_power: u64,
     /// Power of the whole set.
@@ -321,8 +326,46 @@ pub struct TxAnswer {
 }
 
 method!(
-    /// The validator set.
-    Validators, "validators", NoParams, ValidatorsAnswer);
+    /// The validators that sign a height (the next one when absent).
+    Validators, "validators", AtHeight, ValidatorsAnswer);
+
+method!(
+    /// The heights from which the validators changed: a checkpoint whose next attestation
+    /// set differs from its own hands gateways over to the new set.
+    ValidatorChanges, "validator_changes", ValidatorChangesParams, ValidatorChangesAnswer);
+
+/// Parameters of [`ValidatorChanges`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ValidatorChangesParams {
+    /// Only changes at this height or later.
+    #[serde(default)]
+    pub from_height: u64,
+}
+
+/// One change of [`ValidatorChanges`]: who signs `height` and the height after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ValidatorChange {
+    /// The first height signed so.
+    pub height: u64,
+    /// The header's `validators_hash` from this height.
+    pub validators_hash: Hex32,
+    /// Its `next_validators_hash`.
+    pub next_validators_hash: Hex32,
+    /// The checkpoint's `attestation_set_hash`.
+    pub attestation_set_hash: Hex32,
+    /// The checkpoint's `next_attestation_set_hash`.
+    pub next_attestation_set_hash: Hex32,
+}
+
+/// Answer of [`ValidatorChanges`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ValidatorChangesAnswer {
+    /// Changes in height order, at most [`MAX_VALIDATOR_CHANGES_ANSWERED`].
+    pub changes: Vec<ValidatorChange>,
+}
+
+/// Most changes one [`ValidatorChanges`] answer carries (ask again from the last height).
+pub const MAX_VALIDATOR_CHANGES_ANSWERED: usize = 256;
 
 /// One validator.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -333,6 +376,8 @@ pub struct ValidatorView {
     pub pub_key: Hex32,
     /// Voting power.
     pub power: u64,
+    /// Address of its secp256k1 attestation key.
+    pub attestation_address: Hex<20>,
 }
 
 /// Answer of [`Validators`].
@@ -340,8 +385,14 @@ pub struct ValidatorView {
 pub struct ValidatorsAnswer {
     /// Last committed height.
     pub height: u64,
-    /// Hash of the set.
+    /// The height these validators sign.
+    pub signs_height: u64,
+    /// Hash of the set (a header's `validators_hash`).
     pub hash: Hex32,
+    /// Hash of the set of the height after it (the header's `next_validators_hash`).
+    pub next_hash: Hex32,
+    /// Hash of its attestation set (a checkpoint's `attestation_set_hash`).
+    pub attestation_set_hash: Hex32,
     /// Sum of the powers.
     pub total_power: u64,
     /// The validators.

@@ -1445,6 +1445,10 @@ pub enum ProposalKind {
         pub_key: [u8; 32],
         /// Voting power (`1..=MAX_POWER`).
         power: u64,
+        /// Address of its secp256k1 attestation key (signs checkpoints, checked by
+        /// gateways with `ecrecover`).
+        #[serde(with = "crate::serde_hex::array")]
+        attestation_address: [u8; 20],
     },
     /// `0x0f`: remove a hub validator.
     RemoveValidator {
@@ -1826,8 +1830,16 @@ impl Encode for ProposalKind {
             ProposalKind::PauseRoute { route }
             | ProposalKind::ResumeRoute { route }
             | ProposalKind::CloseRoute { route } => route.encode_to(out),
-            ProposalKind::AddValidator { pub_key, power }
-            | ProposalKind::ChangePower { pub_key, power } => {
+            ProposalKind::AddValidator {
+                pub_key,
+                power,
+                attestation_address,
+            } => {
+                pub_key.encode_to(out);
+                power.encode_to(out);
+                attestation_address.encode_to(out);
+            }
+            ProposalKind::ChangePower { pub_key, power } => {
                 pub_key.encode_to(out);
                 power.encode_to(out);
             }
@@ -1914,6 +1926,7 @@ impl Decode for ProposalKind {
             Self::TAG_ADD_VALIDATOR => ProposalKind::AddValidator {
                 pub_key: Decode::decode_from(r)?,
                 power: Decode::decode_from(r)?,
+                attestation_address: Decode::decode_from(r)?,
             },
             Self::TAG_REMOVE_VALIDATOR => ProposalKind::RemoveValidator {
                 pub_key: Decode::decode_from(r)?,

@@ -22,6 +22,7 @@ pub mod serde_hex;
 pub mod testkit;
 pub mod tx;
 pub mod types;
+pub mod validators;
 
 pub use encoding::{
     Decode, DecodeError, Encode, Reader, MAX_APP_ID_LEN, MAX_CHAIN_ID_LEN, MAX_PAYLOAD_BYTES,
@@ -38,3 +39,4 @@ pub use merkle::{MerkleError, MerkleFrontier};
 pub use relay::{RelayMsg, SourceProof};
 pub use tx::*;
 pub use types::*;
+pub use validators::{attestation_set_of, validator_set_hash, HubValidator, ValidatorSchedule};

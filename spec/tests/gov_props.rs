@@ -186,8 +186,13 @@ fn proposal_kind() -> impl Strategy<Value = ProposalKind> {
         route_id().prop_map(|route| ProposalKind::PauseRoute { route }),
         route_id().prop_map(|route| ProposalKind::ResumeRoute { route }),
         route_id().prop_map(|route| ProposalKind::CloseRoute { route }),
-        (any::<[u8; 32]>(), any::<u64>())
-            .prop_map(|(pub_key, power)| ProposalKind::AddValidator { pub_key, power }),
+        (any::<[u8; 32]>(), any::<u64>(), any::<[u8; 20]>()).prop_map(
+            |(pub_key, power, attestation_address)| ProposalKind::AddValidator {
+                pub_key,
+                power,
+                attestation_address
+            }
+        ),
         any::<[u8; 32]>().prop_map(|pub_key| ProposalKind::RemoveValidator { pub_key }),
         (any::<[u8; 32]>(), any::<u64>())
             .prop_map(|(pub_key, power)| ProposalKind::ChangePower { pub_key, power }),
@@ -753,6 +758,7 @@ fn proposal_kind_check_names_the_rule() {
             ProposalKind::AddValidator {
                 pub_key: [1; 32],
                 power: MAX_POWER + 1,
+                attestation_address: [1; 20],
             },
             "power_too_large",
         ),
@@ -828,6 +834,7 @@ fn council_and_validator_kinds_are_marked() {
         ProposalKind::AddValidator {
             pub_key: [1; 32],
             power: 1,
+            attestation_address: [1; 20],
         },
         ProposalKind::RemoveValidator { pub_key: [1; 32] },
         ProposalKind::ChangePower {

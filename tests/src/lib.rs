@@ -266,6 +266,45 @@ impl Net {
         net
     }
 
+    /// Makes the home of one more node with `junction init --genesis` (this net's genesis,
+    /// fresh keys, every node as a peer) at ports from `base_port`, as an operator joining
+    /// the hub would; returns its index and what `init` printed (its keys). It is not a
+    /// validator until the council adds it.
+    pub fn join(&mut self, base_port: u16) -> (usize, Value) {
+        let i = self.homes.len();
+        // Beside the testnet, not in it: it holds no member key.
+        let home = self.dir.path().join("joined").join(format!("node{i}"));
+        let genesis = junction_hub::config::Home::new(&self.homes[0]).genesis_file();
+        let mut args = vec![
+            "init".to_string(),
+            "--home".into(),
+            home.to_str().unwrap().into(),
+            "--moniker".into(),
+            format!("node{i}"),
+            "--genesis".into(),
+            genesis.to_str().unwrap().into(),
+            "--base-port".into(),
+            base_port.to_string(),
+        ];
+        for p in &self.p2p {
+            args.push("--peer".into());
+            args.push(p.clone());
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, text) = run_cli(&refs);
+        assert!(ok, "init --genesis failed: {text}");
+        let printed: Value = serde_json::from_str(&text[text.find('{').unwrap_or(0)..]).unwrap();
+        let cfg = junction_hub::config::Home::new(&home)
+            .load_config()
+            .unwrap();
+        self.rpc.push(cfg.rpc.listen.to_string());
+        self.gossip.push(cfg.gossip.listen.to_string());
+        self.p2p.push(cfg.p2p.listen.to_string());
+        self.homes.push(home);
+        self.children.push(None);
+        (i, printed)
+    }
+
     /// Starts every node.
     pub fn start_all(&mut self) {
         for i in 0..self.homes.len() {

@@ -3184,3 +3184,216 @@ fn relayer_operations_backlog_reasons_manual_delivery_parking_and_dashboards() {
         assert!(!prometheus.query(expr).is_empty(), "{what} is not counted");
     }
 }
+
+/// The attestation addresses that signed the hub's checkpoint at `height` (node `node`'s
+/// answer), recovered from the signatures it serves.
+fn checkpoint_signers(env: &Env, node: usize, height: u64) -> Vec<[u8; 20]> {
+    let cp = env
+        .net
+        .rpc(node, "checkpoint", json!({"height": height}))
+        .unwrap();
+    let digest: [u8; 32] = hex::decode(cp["hash"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    cp["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let sig: [u8; 65] = hex::decode(s.as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap();
+            junction_light_clients::hub::recover_signer(&digest, &sig, 0).unwrap()
+        })
+        .collect()
+}
+
+fn hex20(v: &Value) -> [u8; 20] {
+    hex::decode(v.as_str().unwrap().trim_start_matches("0x"))
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+fn hex32(v: &Value) -> [u8; 32] {
+    hex::decode(v.as_str().unwrap().trim_start_matches("0x"))
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+/// Waits until the hub's validator set (node 0's `validators`) has `n` validators; returns
+/// the answer.
+fn wait_validators(env: &Env, n: usize) -> Value {
+    let start = Instant::now();
+    loop {
+        let v = env.net.rpc(0, "validators", json!({})).unwrap();
+        if v["validators"].as_array().unwrap().len() == n {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the validator set never reached {n}: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Validator-set changes by vote, carried out, on real processes: an operator makes a
+/// fifth node's home from the hub's genesis (`junction init --genesis`) and starts it; it
+/// follows the chain, and once the council's `AddValidator` executes it signs (two heights
+/// later) — with two of the original four down, the chain and the packets go on only
+/// because it signs. An original validator removed by vote stops counting: its key is gone
+/// from the hub's sets, and a checkpoint signed by it alone is refused by the gateway
+/// (`UnknownSigner`). Packets flow over the anvil gateways across both changes: the relayer
+/// hands each gateway over to the new attestation set with the checkpoint that names it.
+#[test]
+fn validators_voted_in_and_out_sign_and_stop_signing_and_gateways_follow() {
+    let Some(mut env) = setup(35_300, false) else {
+        return;
+    };
+    env.start_relayer();
+    let before = env.net.rpc(0, "validators", json!({})).unwrap();
+    let genesis_set = before["attestation_set_hash"].clone();
+    let to_b = Address::repeat_byte(0x91);
+    let sent = env.send("evm-a", "evm-b", to_b, 31, env.far("evm-b"));
+    env.expect_delivered(&sent, "evm-a", "evm-b", to_b, 31);
+
+    // The operator of a fifth organization makes its home and starts its node.
+    let (joined, keys) = env.net.join(35_350);
+    env.net.start(joined);
+    let tip = env.net.height(0).unwrap();
+    env.net.wait_height(joined, tip, Duration::from_secs(60));
+    let new_key = hex32(&keys["pub_key"]);
+    let new_attester = hex20(&keys["attestation_address"]);
+    env.pass(vec![ProposalKind::AddValidator {
+        pub_key: new_key,
+        power: 10,
+        attestation_address: new_attester,
+    }]);
+    let added = wait_validators(&env, 5);
+    assert_ne!(added["attestation_set_hash"], genesis_set, "{added}");
+    // The first height the five sign was named one checkpoint ahead.
+    let changes = env.net.rpc(0, "validator_changes", json!({})).unwrap();
+    let handover = changes["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["attestation_set_hash"] == genesis_set
+                && c["next_attestation_set_hash"] == added["attestation_set_hash"]
+        })
+        .unwrap_or_else(|| panic!("no hand-over checkpoint: {changes}"))
+        .clone();
+    let first = handover["height"].as_u64().unwrap() + 1;
+    let cp = env
+        .net
+        .rpc(0, "checkpoint", json!({"height": first - 1}))
+        .unwrap();
+    assert!(cp["next_attestation_set_hex"].is_string(), "{cp}");
+    // With one of the original four down, only the new validator's vote makes a quorum
+    // (4 of 5): blocks go on, and their checkpoints carry its attestation.
+    env.net.wait_height(0, first, Duration::from_secs(60));
+    env.net.kill(1);
+    let tip = env.net.height(0).unwrap();
+    env.net.wait_height(0, tip + 3, Duration::from_secs(60));
+    for h in tip + 2..=tip + 3 {
+        assert!(
+            checkpoint_signers(&env, 0, h).contains(&new_attester),
+            "height {h}"
+        );
+    }
+    env.net.start(1);
+
+    // Remove one of the original four.
+    let removed_home = junction_hub::config::Home::new(&env.net.homes[3]);
+    let removed_key = hex32(&json!(
+        KeyFile::load(&removed_home.validator_key_file())
+            .unwrap()
+            .public_key
+    ));
+    let removed_attest =
+        junction_hub::config::AttestationKeyFile::load(&removed_home.attestation_key_file())
+            .unwrap();
+    let removed_attester = hex20(&json!(removed_attest.address));
+    env.pass(vec![ProposalKind::RemoveValidator {
+        pub_key: removed_key,
+    }]);
+    let after = wait_validators(&env, 4);
+    assert!(
+        after["validators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| hex20(&v["attestation_address"]) != removed_attester),
+        "{after}"
+    );
+    let tip = env.net.height(0).unwrap();
+    env.net.wait_height(0, tip + 3, Duration::from_secs(60));
+    for h in tip + 1..=tip + 3 {
+        assert!(
+            !checkpoint_signers(&env, 0, h).contains(&removed_attester),
+            "height {h}"
+        );
+    }
+
+    // With the removed validator and one more of the originals down, only the new
+    // validator's votes make a quorum (3 of 4): blocks go on. (Node 1 comes back for its
+    // member's attester, which the attested chains' clients need.)
+    env.net.kill(3);
+    env.net.kill(1);
+    let tip = env.net.height(0).unwrap();
+    env.net.wait_height(0, tip + 3, Duration::from_secs(60));
+    for h in tip + 2..=tip + 3 {
+        let signers = checkpoint_signers(&env, 0, h);
+        assert!(signers.contains(&new_attester), "height {h}");
+        assert!(!signers.contains(&removed_attester), "height {h}");
+    }
+    env.net.start(1);
+    let to_a = Address::repeat_byte(0x92);
+    let sent = env.send("evm-b", "evm-a", to_a, 32, env.far("evm-a"));
+    env.expect_delivered(&sent, "evm-b", "evm-a", to_a, 32);
+    let to_b = Address::repeat_byte(0x93);
+    let sent = env.send("evm-a", "evm-b", to_b, 33, env.far("evm-b"));
+    env.expect_delivered(&sent, "evm-a", "evm-b", to_b, 33);
+    let current: [u8; 32] = hex32(&after["attestation_set_hash"]);
+    for id in ["evm-a", "evm-b"] {
+        let held = env
+            .rt
+            .block_on(env.adapter(id).gateway_attestation_set())
+            .unwrap();
+        assert_eq!(
+            held,
+            Some(current),
+            "{id}'s gateway holds the hub's current set"
+        );
+    }
+
+    // A checkpoint signed by the removed validator's key alone: refused by the gateway.
+    let latest = env.net.rpc(0, "checkpoint", json!({})).unwrap();
+    let mut forged =
+        Checkpoint::from_bytes(&hex::decode(latest["checkpoint_hex"].as_str().unwrap()).unwrap())
+            .unwrap();
+    forged.height += 1_000;
+    forged.time_ms += 1_000;
+    let sig =
+        junction_hub::attest::sign(&removed_attest.signing_key().unwrap(), &forged.hash()).unwrap();
+    let proof = CheckpointProof {
+        checkpoint: forged,
+        signatures: vec![sig],
+        attestation_set: Some(
+            AttestationSet::from_bytes(
+                &hex::decode(latest["attestation_set_hex"].as_str().unwrap()).unwrap(),
+            )
+            .unwrap(),
+        ),
+        next_set: None,
+    };
+    let e = env
+        .rt
+        .block_on(env.adapter("evm-b").deliver(&proof, &[]))
+        .unwrap_err();
+    assert!(e.to_string().contains("UnknownSigner"), "{e}");
+}

@@ -304,7 +304,7 @@ fn sigkill_during_commits_loses_nothing() {
     .unwrap();
     let rules = junction_hub_app::ChainRules {
         chain_id: chain.clone(),
-        validators_hash: genesis.validator_set().unwrap().hash(),
+        genesis_validators: std::sync::Arc::new(genesis.hub_validators().unwrap()),
         max_clock_drift_ms: 2000,
     };
     for round in 0..20 {

@@ -774,6 +774,15 @@ impl Adapter for EvmAdapter {
         Some(self.gateway.0 .0.to_vec())
     }
 
+    async fn gateway_attestation_set(&self) -> Result<Option<[u8; 32]>, AdapterError> {
+        let held = JunctionGateway::new(self.gateway, &self.provider)
+            .attestationSetHash()
+            .call()
+            .await
+            .map_err(rpc)?;
+        Ok(Some(held.0))
+    }
+
     async fn header_to_attest(&self, height: u64) -> Result<Vec<u8>, AdapterError> {
         if self.qbft {
             return Err(AdapterError::InvalidConfig(

@@ -94,8 +94,14 @@ pub fn policy() -> RoutePolicy {
     }
 }
 
-pub fn validators() -> Vec<([u8; 32], u64)> {
-    (0..4u8).map(|i| ([0xf0 + i; 32], 10)).collect()
+pub fn validators() -> Vec<junction_spec::HubValidator> {
+    (0..4u8)
+        .map(|i| junction_spec::HubValidator {
+            pub_key: [0xf0 + i; 32],
+            power: 10,
+            attestation_address: [0xf0 + i; 20],
+        })
+        .collect()
 }
 
 /// Members `org-1`, `org-2`, … with the given weights and roles, holding keys 1, 2, …;

@@ -80,6 +80,11 @@ impl CouncilAction for Propose<'_> {
                 return Err(GovError::OwnChainId);
             }
         }
+        if let ProposalKind::AddValidator { pub_key, .. } = self.proposal {
+            if ed25519_consensus::VerificationKey::try_from(*pub_key).is_err() {
+                return Err(GovError::InvalidValidatorKey);
+            }
+        }
         council
             .propose_with(
                 signer,
