@@ -79,11 +79,35 @@ pub enum Command {
         #[command(subcommand)]
         command: TestnetCommand,
     },
+    /// Call any RPC method of a node and print its answer (`junction query block
+    /// '{"height": 5}'`); the methods are listed in spec/hub-chain.md.
+    Query {
+        /// Method name.
+        method: String,
+        /// Parameters, as JSON (`{}` when absent).
+        params: Option<String>,
+        /// Node RPC endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:26602")]
+        rpc: String,
+    },
     /// Show a node's status.
     Status {
         /// Node RPC endpoint.
         #[arg(long, default_value = "http://127.0.0.1:26602")]
         rpc: String,
+    },
+    /// The genesis ceremony of a hub run by several organizations: `join` (each), `assemble`
+    /// (one), `verify` (each, before starting).
+    Genesis {
+        /// Ceremony step.
+        #[command(subcommand)]
+        command: crate::genesis_cli::GenesisCommand,
+    },
+    /// The external signer of a validator's consensus key.
+    Signer {
+        /// What to do.
+        #[command(subcommand)]
+        command: SignerCommand,
     },
     /// Manage account keys in a home directory.
     Keys {
@@ -226,6 +250,25 @@ pub enum PacketCommand {
         /// Node RPC endpoint.
         #[arg(long, default_value = "http://127.0.0.1:26602")]
         rpc: String,
+    },
+}
+
+/// External signer commands.
+#[derive(Debug, Subcommand)]
+pub enum SignerCommand {
+    /// Serve the consensus key of `--key` on the Unix socket `--socket`, refusing to sign
+    /// twice at one height, round and step; what it signed last is kept in `--state`
+    /// (spec/signer.md). Point the node's `[signer] socket` at the same path.
+    Start {
+        /// The validator key file (0600).
+        #[arg(long)]
+        key: PathBuf,
+        /// The state file (made on first use; never delete it).
+        #[arg(long)]
+        state: PathBuf,
+        /// The socket path.
+        #[arg(long)]
+        socket: PathBuf,
     },
 }
 
@@ -687,6 +730,18 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             }
             Ok(())
         }
+        Command::Query {
+            method,
+            params,
+            rpc,
+        } => {
+            let params: serde_json::Value = match params {
+                Some(p) => serde_json::from_str(&p).map_err(|e| eyre!("params are not JSON: {e}"))?,
+                None => json!({}),
+            };
+            print_json(&RpcClient::new(rpc).call_named(&method, &params).await?);
+            Ok(())
+        }
         Command::Status { rpc } => {
             let s = RpcClient::new(rpc).call::<Status>(&NoParams {}).await?;
             print_json(&s);
@@ -758,6 +813,18 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 Ok(())
             }
         },
+        Command::Genesis { command } => crate::genesis_cli::run(command),
+        Command::Signer {
+            command: SignerCommand::Start { key, state, socket },
+        } => {
+            let key = KeyFile::load(&key)?
+                .private_key()
+                .map_err(|e| eyre!("{}: {e}", key.display()))?;
+            let signer = junction_signer::server::Signer::open(key, &state).map_err(|e| eyre!(e))?;
+            junction_signer::server::serve(&socket, signer)
+                .await
+                .wrap_err_with(|| format!("serving on {}", socket.display()))
+        }
         Command::Gov { command } => crate::govcli::run_gov(command).await,
         Command::Council { command } => crate::govcli::run_council(command).await,
         Command::Chain { command } => crate::govcli::run_chain(command).await,

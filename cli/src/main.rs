@@ -1,6 +1,7 @@
 //! The `junction` binary.
 
 mod cli;
+mod genesis_cli;
 mod govcli;
 mod send;
 

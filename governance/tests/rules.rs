@@ -513,6 +513,31 @@ fn validator_change_moving_a_third_of_power_fails() {
     assert_eq!(c.validators(), validators().as_slice());
 }
 
+/// Each validator signs checkpoints with its own attestation key: a second validator
+/// under an address already in the set would let one key count twice in the gateways'
+/// sets (which refuse duplicates, so the set could not even be handed over).
+#[test]
+fn a_validator_under_an_attestation_address_already_in_the_set_is_refused() {
+    let mut c = weighted(&[1]);
+    let taken = validators()[0].attestation_address;
+    let id = propose_and_vote(
+        &mut c,
+        ProposalKind::AddValidator {
+            pub_key: [0x01; 32],
+            power: 5,
+            attestation_address: taken,
+        },
+        false,
+        0,
+        &[(1, Yes)],
+    );
+    c.tick(VOTING_MS);
+    let events = c.tick(VOTING_MS + TIMELOCK_MS);
+    assert_eq!(actions(&events), ["proposal_failed"]);
+    assert!(matches!(status(&c, id), ProposalStatus::Failed { .. }));
+    assert_eq!(c.validators(), validators().as_slice());
+}
+
 #[test]
 fn validator_set_changes_by_vote_and_stays_sorted() {
     let mut c = weighted(&[1]);

@@ -356,7 +356,14 @@ impl App {
             reply,
             ..
         } = held;
-        let (hash, body) = self.proposal(height, round);
+        let (hash, body) = match self.proposal(height, round).await {
+            Ok(p) => p,
+            Err(e) => {
+                // No proposal this round: the others' propose timeout moves them on.
+                error!(%height, %round, "could not sign the proposal: {e}");
+                return Ok(());
+            }
+        };
         if reply
             .send(LocallyProposedValue::new(height, round, hash))
             .is_err()
@@ -368,15 +375,22 @@ impl App {
 
     /// This node's proposal for a height and round: the block it built for them before, or
     /// a new one (with its encoding, to stream).
-    fn proposal(&mut self, height: Height, round: Round) -> (BlockHash, Option<Bytes>) {
+    async fn proposal(
+        &mut self,
+        height: Height,
+        round: Round,
+    ) -> Result<(BlockHash, Option<Bytes>), malachitebft_signing::Error> {
         let key = (height.0, round.as_i64());
         if let Some(h) = self.built.get(&key) {
-            return (*h, None);
+            return Ok((*h, None));
         }
         let (block, hashes) = self.build_block(height);
         let (block, hashes) = (Arc::new(block), Arc::new(hashes));
         let hash = BlockHash(block.hash());
-        let sig = self.signer.sign(&part_sign_bytes(height, round, &hash));
+        let sig = self
+            .signer
+            .sign(&part_sign_bytes(height, round, &hash))
+            .await?;
         let u = Undecided {
             height,
             round,
@@ -399,7 +413,7 @@ impl App {
         let _ = std::thread::Builder::new()
             .name("own-proposal".into())
             .spawn(move || shared.validate_hashed_block(&block, &hashes, None));
-        (hash, Some(body))
+        Ok((hash, Some(body)))
     }
 
     /// The parts that stream a proposal whose block encodes to `bytes`.
@@ -1037,7 +1051,8 @@ impl App {
     /// The application over `shared`, with the undecided proposals its store kept.
     fn new(
         shared: Arc<Shared>,
-        key: PrivateKey,
+        signer: Ed25519Signer,
+        public_key: crate::context::PublicKey,
         attest_key: k256::ecdsa::SigningKey,
     ) -> eyre::Result<Self> {
         let c = &shared.config.consensus;
@@ -1063,9 +1078,9 @@ impl App {
         let current_height = Height(read(&shared.chain).tip.height + 1);
         Ok(App {
             held: None,
-            signer: Ed25519Signer::new(key.clone()),
+            signer,
             attest_key,
-            address: Address::from_public_key(&key.public_key()),
+            address: Address::from_public_key(&public_key),
             timeouts,
             target_time: Some(Duration::from_millis(c.target_block_time_ms)),
             undecided,
@@ -1086,13 +1101,12 @@ impl App {
 /// Starts Malachite for this validator and runs the application loop until it fails.
 pub async fn run_consensus(
     shared: Arc<Shared>,
-    key: PrivateKey,
+    signer: Ed25519Signer,
+    public_key: crate::context::PublicKey,
     attest_key: k256::ecdsa::SigningKey,
 ) -> eyre::Result<()> {
     let cfg = &shared.config;
-    let public_key = key.public_key();
     let address = Address::from_public_key(&public_key);
-    let signer = Ed25519Signer::new(key.clone());
 
     let mut p2p = P2pConfig {
         listen_addr: multiaddr(&cfg.p2p.listen)?,
@@ -1152,7 +1166,7 @@ pub async fn run_consensus(
         .build()
         .await?;
 
-    let mut app = App::new(shared, key, attest_key)?;
+    let mut app = App::new(shared, signer, public_key, attest_key)?;
     app.run(&mut channels).await
 }
 
@@ -1172,9 +1186,11 @@ mod tests {
         let store: Arc<dyn Store> =
             Arc::new(RedbStore::open(&home.data_dir().join("store.redb")).unwrap());
         let shared = crate::start::shared_over(&home, config, genesis, store).unwrap();
+        let key = key.private_key().unwrap();
         App::new(
             shared,
-            key.private_key().unwrap(),
+            Ed25519Signer::new(key.clone()),
+            key.public_key(),
             attest.signing_key().unwrap(),
         )
         .unwrap()
@@ -1221,7 +1237,10 @@ mod tests {
         let (height, round) = (Height(1), Round::new(0));
         let (honest, _) = app.build_block(height);
         let hash = BlockHash(honest.hash());
-        let sig = app.signer.sign(&part_sign_bytes(height, round, &hash));
+        let sig = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(app.signer.sign(&part_sign_bytes(height, round, &hash)))
+            .unwrap();
         let proposal = |block: Block| Undecided {
             height,
             round,

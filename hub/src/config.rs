@@ -54,6 +54,17 @@ pub struct Config {
     /// State history kept for proofs.
     #[serde(default)]
     pub state: StateConfig,
+    /// An external signer of the consensus key (`junction signer start`); without it the
+    /// key is read from `config/validator_key.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<SignerConfig>,
+}
+
+/// Where the external signer listens.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SignerConfig {
+    /// Its Unix socket (relative paths are relative to the home directory).
+    pub socket: std::path::PathBuf,
 }
 
 /// How much state history a node keeps.
@@ -288,6 +299,7 @@ impl Config {
                 idle_block_interval_ms: default_idle_block_interval(),
             },
             state: StateConfig::default(),
+            signer: None,
         }
     }
 }
@@ -608,6 +620,36 @@ impl Home {
         let config: Config = toml::from_str(&text).map_err(|e| invalid(&path, e))?;
         config.consensus.check().map_err(|e| invalid(&path, e))?;
         Ok(config)
+    }
+
+    /// Writes a home without its genesis (the ceremony's `join`: the genesis comes later,
+    /// from `genesis verify`): config, validator key, attestation key.
+    pub fn write_without_genesis(
+        &self,
+        config: &Config,
+        key: &KeyFile,
+        attestation: &AttestationKeyFile,
+    ) -> Result<(), HomeError> {
+        for d in [self.root.join("config"), self.data_dir(), self.keys_dir()] {
+            std::fs::create_dir_all(&d).map_err(io_err(&d))?;
+        }
+        self.write_config(config)?;
+        key.save(&self.validator_key_file())?;
+        Ok(attestation.save(&self.attestation_key_file())?)
+    }
+
+    /// Writes `config.toml`.
+    pub fn write_config(&self, config: &Config) -> Result<(), HomeError> {
+        let cfg = self.config_file();
+        let text = toml::to_string_pretty(config).map_err(|e| invalid(&cfg, e))?;
+        std::fs::write(&cfg, text).map_err(io_err(&cfg))
+    }
+
+    /// Writes `genesis.json`.
+    pub fn write_genesis(&self, genesis: &Genesis) -> Result<(), HomeError> {
+        let gen = self.genesis_file();
+        let text = serde_json::to_string_pretty(genesis).map_err(|e| invalid(&gen, e))?;
+        std::fs::write(&gen, text).map_err(io_err(&gen))
     }
 
     /// Writes a complete home: config, genesis, validator key, attestation key.

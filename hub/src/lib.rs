@@ -4,11 +4,12 @@
 //! Layout: `context`/`signing`/`codec` adapt Malachite to our types; `chain` holds the pure
 //! block rules and `relay` the relayer transactions; `node` the shared state and commit
 //! path; `app` the consensus loop; `store` persistence (`store_tree` the state tree's rows); `mempool`, `gossip`, `rpc`,
-//! `metrics` (and `client_report`, each chain's client status and expiry) the rest of the node; `config` the home directory. The RPC's types and client
+//! `metrics` (and `client_report`, each chain's client status and expiry) the rest of the node; `config` the home directory, `ceremony` the genesis ceremony. The RPC's types and client
 //! are `junction-rpc`, key files and transaction signing `junction-keys`.
 
 pub mod app;
 pub mod attest;
+pub mod ceremony;
 pub mod client_report;
 pub mod codec;
 pub mod config;

@@ -76,33 +76,44 @@ impl Verifier<Ctx> for Ed25519Verifier {
     }
 }
 
-/// Signs with the validator's consensus key.
+/// Signs with the validator's consensus key: the key file's, in process, or an external
+/// signer's over its socket (`junction-signer`), which refuses to sign twice.
 #[derive(Debug, Clone)]
-pub struct Ed25519Signer {
-    key: PrivateKey,
+pub enum Ed25519Signer {
+    /// The key, from `config/validator_key.json`.
+    Local(Box<PrivateKey>),
+    /// An external signer.
+    Remote(std::sync::Arc<junction_signer::RemoteSigner>),
 }
 
 impl Ed25519Signer {
     /// A signer for `key`.
     pub fn new(key: PrivateKey) -> Self {
-        Self { key }
+        Self::Local(Box::new(key))
     }
 
-    /// Signs raw bytes (proposal parts).
-    pub fn sign(&self, msg: &[u8]) -> Signature {
-        self.key.sign(msg)
+    /// Signs canonical sign bytes (proposal parts, and every message below).
+    pub async fn sign(&self, msg: &[u8]) -> Result<Signature, Error> {
+        match self {
+            Self::Local(key) => Ok(key.sign(msg)),
+            Self::Remote(remote) => remote
+                .sign(msg)
+                .await
+                .map(Signature::from_bytes)
+                .map_err(|e| Error::from_source(e.to_string())),
+        }
     }
 }
 
 #[async_trait]
 impl Signer<Ctx> for Ed25519Signer {
     async fn sign_vote(&self, vote: Vote) -> Result<SignedVote<Ctx>, Error> {
-        let s = self.key.sign(&vote.to_sign_bytes());
+        let s = self.sign(&vote.to_sign_bytes()).await?;
         Ok(SignedVote::new(vote, s))
     }
 
     async fn sign_proposal(&self, proposal: Proposal) -> Result<SignedProposal<Ctx>, Error> {
-        let s = self.key.sign(&proposal.to_sign_bytes());
+        let s = self.sign(&proposal.to_sign_bytes()).await?;
         Ok(SignedProposal::new(proposal, s))
     }
 
@@ -111,7 +122,7 @@ impl Signer<Ctx> for Ed25519Signer {
         scope: VoteExtensionScope<Ctx>,
         extension: Bytes,
     ) -> Result<SignedExtension<Ctx>, Error> {
-        let s = self.key.sign(&extension_sign_bytes(&scope, &extension));
+        let s = self.sign(&extension_sign_bytes(&scope, &extension)).await?;
         Ok(SignedMessage::new(extension, s))
     }
 
@@ -121,7 +132,7 @@ impl Signer<Ctx> for Ed25519Signer {
         peer_id: Vec<u8>,
     ) -> Result<ValidatorProof<Ctx>, Error> {
         let preimage = ValidatorProof::<Ctx>::signing_bytes(&public_key, &peer_id);
-        let s = self.key.sign(&preimage);
+        let s = self.sign(&preimage).await?;
         Ok(ValidatorProof::new(public_key, peer_id, s))
     }
 }

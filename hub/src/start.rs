@@ -44,9 +44,6 @@ fn check_free(addr: std::net::SocketAddr, what: &str) -> eyre::Result<()> {
 pub async fn run(home: Home) -> eyre::Result<()> {
     let config = home.load_config()?;
     let genesis = Genesis::load(&home.genesis_file())?;
-    let key = KeyFile::load(&home.validator_key_file())?
-        .private_key()
-        .map_err(|e| eyre!("{}: {e}", home.validator_key_file().display()))?;
     let attest_key = crate::config::AttestationKeyFile::load(&home.attestation_key_file())?;
     let attest_file = attest_key.clone();
     let attest_key = attest_key
@@ -63,8 +60,9 @@ pub async fn run(home: Home) -> eyre::Result<()> {
             .wrap_err("opening the store (is another `junction start` using this home?)")?
             .with_packet_retention(config.state.packet_retention_blocks),
     );
+    let (signer, public_key) = consensus_signer(&home, &config).await?;
     let shared = shared_over(&home, config, genesis, store)?;
-    check_attestation_key(&shared, &key, &attest_file, &home)?;
+    check_attestation_key(&shared, &public_key, &attest_file, &home)?;
 
     tokio::spawn(crate::gossip::serve(shared.clone(), gossip_listener));
     for peer in shared.config.gossip.peers.clone() {
@@ -74,7 +72,7 @@ pub async fn run(home: Home) -> eyre::Result<()> {
     let rpc = tokio::spawn(async move { axum::serve(rpc_listener, router).await });
     info!(rpc = %shared.config.rpc.listen, "RPC listening");
 
-    let consensus = crate::app::run_consensus(shared.clone(), key, attest_key);
+    let consensus = crate::app::run_consensus(shared.clone(), signer, public_key, attest_key);
     tokio::select! {
         r = consensus => r,
         r = rpc => Err(eyre!("RPC server stopped: {r:?}")),
@@ -85,17 +83,49 @@ pub async fn run(home: Home) -> eyre::Result<()> {
     }
 }
 
+/// The consensus key's signer: the external signer of `[signer]` (waited for up to 30 s,
+/// as it may start beside the node), else the key file.
+async fn consensus_signer(
+    home: &Home,
+    config: &crate::config::Config,
+) -> eyre::Result<(crate::signing::Ed25519Signer, crate::context::PublicKey)> {
+    let Some(signer) = &config.signer else {
+        let key = KeyFile::load(&home.validator_key_file())?
+            .private_key()
+            .map_err(|e| eyre!("{}: {e}", home.validator_key_file().display()))?;
+        let public = key.public_key();
+        return Ok((crate::signing::Ed25519Signer::new(key), public));
+    };
+    let socket = home.root.join(&signer.socket);
+    let remote = Arc::new(junction_signer::RemoteSigner::new(&socket));
+    let started = std::time::Instant::now();
+    let key = loop {
+        match remote.public_key().await {
+            Ok(k) => break k,
+            Err(e) if started.elapsed() < std::time::Duration::from_secs(30) => {
+                tracing::debug!(%e, "waiting for the signer");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(eyre!("signer: {e}")),
+        }
+    };
+    let public = crate::context::PublicKey::from_bytes(key)
+        .map_err(|e| eyre!("the signer's public key: {e}"))?;
+    info!(socket = %socket.display(), "consensus messages are signed by the external signer");
+    Ok((crate::signing::Ed25519Signer::Remote(remote), public))
+}
+
 /// Refuses to start a validator whose attestation key is not the one the validator set
 /// names for it (at the next height, or in the change already scheduled): its vote
 /// extensions would all be refused. A node outside the set starts, follows the chain and
 /// signs from the height the council's change makes it a validator.
 fn check_attestation_key(
     shared: &Shared,
-    key: &crate::context::PrivateKey,
+    public_key: &crate::context::PublicKey,
     file: &crate::config::AttestationKeyFile,
     home: &Home,
 ) -> eyre::Result<()> {
-    let own = crate::context::Address::from_public_key(&key.public_key());
+    let own = crate::context::Address::from_public_key(public_key);
     let next = read(&shared.chain).tip.height + 1;
     let mut named = None;
     for h in [next, next + 1] {

@@ -99,6 +99,19 @@ impl RpcClient {
         answer.into_answer(M::NAME)
     }
 
+    /// Calls any method by name with JSON parameters (an operator's `junction query`).
+    pub async fn call_named(&self, method: &str, params: &Value) -> Result<Value, ClientError> {
+        let answer: Response = self
+            .post(&Request {
+                jsonrpc: "2.0",
+                id: 1,
+                method,
+                params,
+            })
+            .await?;
+        answer.into_answer(method)
+    }
+
     /// Calls method `M` once per element of `params`, in JSON-RPC batches of at most
     /// [`MAX_BATCH`]; the answers come in the order of `params`. An error for the whole
     /// batch (transport, a refused batch) is the outer error.

@@ -20,6 +20,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("state-tree", &[]),
     ("telemetry", &[]),
     ("keys", &["junction-spec", "junction-light-clients"]),
+    // The external signer reads key files; the node is its only client in the workspace.
+    ("signer", &["junction-keys"]),
     (
         "rpc",
         &["junction-spec", "junction-governance", "junction-hub-app"],
@@ -45,6 +47,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-hub-app",
             "junction-rpc",
             "junction-keys",
+            "junction-signer",
             "junction-telemetry",
         ],
     ),
@@ -110,6 +113,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "junction-keys",
             "junction-relayer",
             "junction-attester",
+            "junction-signer",
             "junction-conformance",
             "junction-devtools",
         ],

@@ -331,6 +331,52 @@ mod tests {
         validate_kind(&admission, &ok).unwrap();
     }
 
+    /// A validator whose consensus key is not an ed25519 point could never have its votes
+    /// counted, and the hub could not build the validator set that names it: two heights
+    /// after the vote it would halt. The proposal is refused by name at admission and in a
+    /// block; a real key passes.
+    #[test]
+    fn a_validator_key_that_is_not_an_ed25519_point_is_refused() {
+        use junction_spec::gov::ProposalKind;
+        let council = crate::testutil::council_with_member(member().verification_key().to_bytes());
+        let state = crate::block::genesis_state(&council);
+        let packets = PacketState::default();
+        // y = 2 is not the y-coordinate of any point of the curve.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        assert!(ed25519_consensus::VerificationKey::try_from(not_a_point).is_err());
+        let propose = |pub_key: [u8; 32]| {
+            tx(TxKind::Propose {
+                proposal: Box::new(ProposalKind::AddValidator {
+                    pub_key,
+                    power: 1,
+                    attestation_address: [9; 20],
+                }),
+                expedited: false,
+                deposit: 0,
+            })
+        };
+        let bad = propose(not_a_point);
+        let admission = AdmissionContext::new(&state, Some(council.clone()), &packets, 5_000);
+        assert_eq!(
+            validate_kind(&admission, &bad).unwrap_err().name(),
+            "invalid_validator_key"
+        );
+        let mut block = BlockContext::new(&state, Some(council.clone()), &packets, 5_000);
+        let events = execute_tx(&mut block, &bad, &bad.hash());
+        assert!(
+            events.iter().any(|e| e.kind == "tx_failed"
+                && e.attributes
+                    .iter()
+                    .any(|(k, v)| k == "error" && v == "invalid_validator_key")),
+            "{events:?}"
+        );
+        let real = ed25519_consensus::SigningKey::from([42; 32])
+            .verification_key()
+            .to_bytes();
+        validate_kind(&admission, &propose(real)).unwrap();
+    }
+
     /// A remark validates anywhere and writes the account's remark and nonce.
     #[test]
     fn a_remark_writes_the_note_and_the_nonce() {
