@@ -351,3 +351,76 @@ fn sigkill_during_commits_loses_nothing() {
     net.wait_height(3, target, LONG);
     net.assert_same_chain(&[0, 3], 1..=target);
 }
+
+/// A validator whose consensus key lives in an external signer process (`junction signer
+/// start`), not in its home: with another validator down, the chain goes on only because
+/// its votes, signed by the signer over the socket, count. The signer is SIGKILLed and
+/// started again over its state file: the node reconnects and signs on, and the state
+/// file names the last height signed.
+#[test]
+fn a_validator_signs_through_its_external_signer_across_a_signer_restart() {
+    use std::process::{Command, Stdio};
+    let mut net = Net::init(4, 35_400);
+    let home = net.homes[3].clone();
+    let moved = net.dir.path().join("signer_key.json");
+    std::fs::rename(home.join("config/validator_key.json"), &moved).unwrap();
+    let socket = home.join("signer.sock");
+    let state = net.dir.path().join("signer_state.json");
+    let cfg = home.join("config/config.toml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("\n[signer]\nsocket = \"signer.sock\"\n");
+    std::fs::write(&cfg, text).unwrap();
+    let signer_log = net.dir.path().join("signer.log");
+    let start_signer = || {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&signer_log)
+            .unwrap();
+        Command::new(junction_tests::junction_bin())
+            .args(["signer", "start", "--key"])
+            .arg(&moved)
+            .arg("--state")
+            .arg(&state)
+            .arg("--socket")
+            .arg(&socket)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap()
+    };
+    let mut signer = start_signer();
+    net.start_all();
+    for i in 0..4 {
+        net.wait_height(i, 3, LONG);
+    }
+    // Three of four must vote: node 3, signing through the signer, is one of them.
+    net.kill(2);
+    let h = net.height(0).unwrap();
+    net.wait_height(0, h + 5, LONG);
+    let signed = |state: &std::path::Path| -> u64 {
+        let s: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(state).unwrap()).unwrap();
+        s["step"]["height"].as_u64().unwrap()
+    };
+    assert!(
+        signed(&state) >= h,
+        "the signer's state names height {}",
+        signed(&state)
+    );
+
+    let _ = signer.kill();
+    let _ = signer.wait();
+    let before = signed(&state);
+    signer = start_signer();
+    let h = net.height(0).unwrap();
+    net.wait_height(0, h + 5, LONG);
+    assert!(
+        signed(&state) > before,
+        "the restarted signer signed nothing"
+    );
+    assert!(net.alive(3), "{}", net.log_tail(3));
+    let _ = signer.kill();
+    let _ = signer.wait();
+}
