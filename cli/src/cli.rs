@@ -344,6 +344,22 @@ pub enum KeysCommand {
     },
     /// Show one key's public key and address.
     Show(KeyArgs),
+    /// Replace a member's account key (`--from`, `member` by default) by a fresh one: the
+    /// old key signs the rotation, the new key takes its file name and the old file is kept
+    /// as `<name>.rotated-<ms>.json`.
+    Rotate(crate::send::SendArgs),
+    /// Move this home's validator to fresh consensus and attestation keys: the current
+    /// consensus key signs `RotateValidatorKeys`; the new keys are written beside the old
+    /// ones as `config/*.next.json`. They sign from two heights after the printed height:
+    /// then stop the node, move the `.next` files over the old ones and start it again.
+    RotateValidator {
+        /// Home directory.
+        #[arg(long)]
+        home: PathBuf,
+        /// Node RPC endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:26602")]
+        rpc: String,
+    },
 }
 
 /// A named key in a home.
@@ -778,6 +794,80 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                         println!("{}\t{}", k.name, k.address);
                     }
                 }
+                Ok(())
+            }
+            KeysCommand::Rotate(send) => {
+                let path = key_path(&send.home, &send.from);
+                let old = KeyFile::load(&path)?;
+                let new = KeyFile::generate(&send.from);
+                let new_key: [u8; 32] = hex::decode(&new.public_key)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| eyre!("the new key did not encode"))?;
+                let r = send_tx(&send, TxKind::RotateKey { new_key }).await?;
+                if let Some(junction_rpc::methods::TxResult::Failed { failed, message }) =
+                    &r.result
+                {
+                    return Err(eyre!("the hub refused the rotation ({failed}): {message}"));
+                }
+                let kept = path.with_file_name(format!(
+                    "{}.rotated-{}.json",
+                    send.from,
+                    junction_hub::node::now_ms()
+                ));
+                std::fs::rename(&path, &kept)
+                    .wrap_err_with(|| format!("keeping the old key as {}", kept.display()))?;
+                new.save(&path)?;
+                print_json(&json!({
+                    "name": send.from,
+                    "old_public_key": old.public_key,
+                    "new_public_key": new.public_key,
+                    "height": r.height,
+                    "old_key_kept_as": kept,
+                }));
+                Ok(())
+            }
+            KeysCommand::RotateValidator { home, rpc } => {
+                let h = Home::new(&home);
+                let current = KeyFile::load(&h.validator_key_file())?
+                    .private_key()
+                    .map_err(|e| eyre!("{}: {e}", h.validator_key_file().display()))?;
+                let next_key = KeyFile::generate("validator");
+                let next_attest = AttestationKeyFile::generate();
+                let key_next = h.validator_key_file().with_extension("next.json");
+                let attest_next = h.attestation_key_file().with_extension("next.json");
+                next_key.save(&key_next)?;
+                next_attest.save(&attest_next)?;
+                let new_key: [u8; 32] = hex::decode(&next_key.public_key)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| eyre!("the new key did not encode"))?;
+                let new_attestation_address: [u8; 20] =
+                    hex::decode(next_attest.address.trim_start_matches("0x"))
+                        .ok()
+                        .and_then(|b| b.try_into().ok())
+                        .ok_or_else(|| eyre!("the new attestation address did not encode"))?;
+                let r = crate::send::send_signed(
+                    &current,
+                    &home,
+                    &rpc,
+                    TxKind::RotateValidatorKeys {
+                        new_key,
+                        new_attestation_address,
+                    },
+                )
+                .await?;
+                if let Some(junction_rpc::methods::TxResult::Failed { failed, message }) =
+                    &r.result
+                {
+                    return Err(eyre!("the hub refused the rotation ({failed}): {message}"));
+                }
+                print_json(&json!({
+                    "height": r.height,
+                    "new_keys_sign_from": r.height.map(|h| h + 2),
+                    "new_validator_key": key_next,
+                    "new_attestation_key": attest_next,
+                }));
                 Ok(())
             }
             KeysCommand::Show(a) => {

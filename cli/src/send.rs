@@ -51,20 +51,40 @@ pub async fn send_tx(send: &SendArgs, kind: TxKind) -> eyre::Result<BroadcastAns
     let key = KeyFile::load(&key_path(&send.home, &send.from))?
         .private_key()
         .map_err(|e| eyre!("key `{}`: {e}", send.from))?;
-    let genesis = Genesis::load(&Home::new(&send.home).genesis_file())?;
-    let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
-    let client = RpcClient::new(send.rpc.clone());
-    let addr = junction_spec::address_from_ed25519(key.public_key().as_bytes());
-    let nonce = client
-        .call::<Account>(&AccountParams { address: Hex(addr) })
-        .await?
-        .next_nonce;
-    let tx = sign_tx(&key, &chain_id, nonce, kind);
     let mode = if send.no_wait {
         BroadcastMode::Sync
     } else {
         BroadcastMode::Commit
     };
+    send_with(&key, &send.home, &send.rpc, kind, mode).await
+}
+
+/// Signs `kind` with `key` (the chain id from `home`'s genesis) and waits for its block.
+pub async fn send_signed(
+    key: &junction_hub::context::PrivateKey,
+    home: &std::path::Path,
+    rpc: &str,
+    kind: TxKind,
+) -> eyre::Result<BroadcastAnswer> {
+    send_with(key, home, rpc, kind, BroadcastMode::Commit).await
+}
+
+async fn send_with(
+    key: &junction_hub::context::PrivateKey,
+    home: &std::path::Path,
+    rpc: &str,
+    kind: TxKind,
+    mode: BroadcastMode,
+) -> eyre::Result<BroadcastAnswer> {
+    let genesis = Genesis::load(&Home::new(home).genesis_file())?;
+    let chain_id = genesis.chain_id().map_err(|e| eyre!("genesis: {e}"))?;
+    let client = RpcClient::new(rpc.to_string());
+    let addr = junction_spec::address_from_ed25519(key.public_key().as_bytes());
+    let nonce = client
+        .call::<Account>(&AccountParams { address: Hex(addr) })
+        .await?
+        .next_nonce;
+    let tx = sign_tx(key, &chain_id, nonce, kind);
     Ok(client
         .call::<BroadcastTx>(&BroadcastParams {
             tx: HexBytes(tx.to_bytes()),

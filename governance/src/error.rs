@@ -76,6 +76,23 @@ pub enum GovError {
     /// The proposal names this hub's own chain id as a chain it follows or reaches.
     #[error("the proposal names this hub's own chain id as another chain")]
     OwnChainId,
+    /// The signer is no validator's consensus key.
+    #[error("the signer is not a validator's consensus key")]
+    NotAValidator,
+    /// A validator change that would move a third of the power or more.
+    #[error("the change moves {power} of {total} power: each change must move less than 1/3")]
+    ValidatorChangeTooLarge {
+        /// Power moved.
+        power: u64,
+        /// Total power before.
+        total: u64,
+    },
+    /// A new account key that is not a valid ed25519 public key: nothing could sign for it.
+    #[error("the new account key is not a valid ed25519 public key")]
+    InvalidAccountKey,
+    /// The new account key is already some member's, relayer's or admitted account's.
+    #[error("the new key is already an account the council knows")]
+    KeyInUse,
     /// A validator's consensus key is not a valid ed25519 public key: consensus could
     /// never count its votes, and the hub would halt on a set it cannot build.
     #[error("the validator key is not a valid ed25519 public key")]
@@ -153,6 +170,10 @@ impl GovError {
             GovError::ChainExists => "chain_exists",
             GovError::OwnChainId => "own_chain_id",
             GovError::InvalidValidatorKey => "invalid_validator_key",
+            GovError::KeyInUse => "key_in_use",
+            GovError::NotAValidator => "not_a_validator",
+            GovError::ValidatorChangeTooLarge { .. } => "validator_change_too_large",
+            GovError::InvalidAccountKey => "invalid_account_key",
             GovError::RemoteRouteOrdered => "remote_route_ordered",
             GovError::RouteClosed => "route_closed",
             GovError::AlreadyPaused => "already_paused",

@@ -321,12 +321,16 @@ impl Council {
         self.is_relayer(key)
             || self.accounts.binary_search(key).is_ok()
             || self
+                .validators
+                .binary_search_by(|v| v.pub_key.cmp(key))
+                .is_ok()
+            || self
                 .member_of_key(key)
                 .is_some_and(|m| m.status != MemberStatus::Exited)
     }
 
     /// Every key [`Council::is_known_account`] accepts (members' keys, relayers, admitted
-    /// accounts), sorted and without duplicates.
+    /// accounts, validators' consensus keys), sorted and without duplicates.
     pub fn known_accounts(&self) -> Vec<[u8; 32]> {
         let mut keys: Vec<[u8; 32]> = self
             .members
@@ -335,6 +339,8 @@ impl Council {
             .flat_map(|m| m.keys.iter().copied())
             .chain(self.relayers.iter().copied())
             .chain(self.accounts.iter().copied())
+            // A validator's consensus key signs its own key rotation.
+            .chain(self.validators.iter().map(|v| v.pub_key))
             .collect();
         keys.sort();
         keys.dedup();
@@ -583,6 +589,103 @@ impl Council {
                 )])
             }
         }
+    }
+
+    /// Replaces the account key `signer` of its member by `new_key`: a rotation the old key
+    /// signs. Any member but an exited one may rotate its keys; the new key may be no
+    /// member's, relayer's or admitted account's already. A lost key is replaced by a
+    /// council vote instead (`ResetMemberKey`).
+    pub fn rotate_key(
+        &mut self,
+        signer: &[u8; 32],
+        new_key: &[u8; 32],
+    ) -> Result<Vec<GovEvent>, GovError> {
+        let at = self
+            .members
+            .iter()
+            .position(|m| m.holds_key(signer))
+            .ok_or(GovError::NotAMember)?;
+        if self.member_of_key(new_key).is_some()
+            || self.is_relayer(new_key)
+            || self.accounts.binary_search(new_key).is_ok()
+        {
+            return Err(GovError::KeyInUse);
+        }
+        let member = self.members.get_mut(at).ok_or(GovError::NotAMember)?;
+        if member.status == MemberStatus::Exited {
+            return Err(GovError::MemberNotActive {
+                status: member.status,
+            });
+        }
+        for k in member.keys.iter_mut().filter(|k| *k == signer) {
+            *k = *new_key;
+        }
+        let detail = new_key.iter().fold(String::from("new_key="), |mut s, b| {
+            s.push_str(&format!("{b:02x}"));
+            s
+        });
+        Ok(vec![GovEvent::new(
+            "member_key_rotated",
+            None,
+            Some(member.org.clone()),
+            detail,
+        )])
+    }
+
+    /// Moves the validator whose consensus key is `signer` to `new_key` and
+    /// `new_attestation_address`, keeping its power: a rotation the old consensus key
+    /// signs. Like a council's validator change it signs two heights after the block that
+    /// executes it, and it must move less than a third of the power (its power leaves with
+    /// the old key and comes back with the new one).
+    pub fn rotate_validator_keys(
+        &mut self,
+        signer: &[u8; 32],
+        new_key: &[u8; 32],
+        new_attestation_address: &[u8; 20],
+    ) -> Result<Vec<GovEvent>, GovError> {
+        let at = self
+            .validators
+            .binary_search_by(|v| v.pub_key.cmp(signer))
+            .map_err(|_| GovError::NotAValidator)?;
+        let power = self.validators.get(at).map_or(0, |v| v.power);
+        let taken = self.validators.iter().enumerate().any(|(i, v)| {
+            i != at && (&v.pub_key == new_key || &v.attestation_address == new_attestation_address)
+        });
+        if taken {
+            return Err(GovError::KeyInUse);
+        }
+        let total = crate::registry::total_power(&self.validators);
+        if !crate::registry::validator_change_allowed(total, power) {
+            return Err(GovError::ValidatorChangeTooLarge { power, total });
+        }
+        self.validators.remove(at);
+        let new = junction_spec::HubValidator {
+            pub_key: *new_key,
+            power,
+            attestation_address: *new_attestation_address,
+        };
+        let to = self
+            .validators
+            .binary_search_by(|v| v.pub_key.cmp(new_key))
+            .unwrap_or_else(|e| e);
+        self.validators.insert(to, new);
+        let hex = |b: &[u8]| {
+            b.iter().fold(String::new(), |mut s, x| {
+                s.push_str(&format!("{x:02x}"));
+                s
+            })
+        };
+        Ok(vec![GovEvent::new(
+            "validator_keys_rotated",
+            None,
+            None,
+            format!(
+                "old_key={} new_key={} attestation_address={} power={power}",
+                hex(signer),
+                hex(new_key),
+                hex(new_attestation_address)
+            ),
+        )])
     }
 
     /// Signs an emergency pause of `route`. It takes effect at once when the signer is a

@@ -538,6 +538,68 @@ fn a_validator_under_an_attestation_address_already_in_the_set_is_refused() {
     assert_eq!(c.validators(), validators().as_slice());
 }
 
+/// A validator moves to new keys with a transaction its current consensus key signs: the
+/// same power under the new keys, in key order; a key or address another validator holds,
+/// a signer that is no validator, and a move of a third of the power are refused by name.
+#[test]
+fn a_validator_rotates_its_keys_with_its_consensus_key() {
+    let mut c = weighted(&[1]);
+    let old = validators()[1];
+    assert!(c.known_accounts().contains(&old.pub_key));
+    let refused = |c: &mut Council, signer: [u8; 32], key: [u8; 32], address: [u8; 20]| {
+        c.rotate_validator_keys(&signer, &key, &address)
+            .unwrap_err()
+            .name()
+    };
+    assert_eq!(
+        refused(&mut c, [0x01; 32], [0x02; 32], [0x02; 20]),
+        "not_a_validator"
+    );
+    let other = validators()[2];
+    assert_eq!(
+        refused(&mut c, old.pub_key, other.pub_key, [0x02; 20]),
+        "key_in_use"
+    );
+    assert_eq!(
+        refused(&mut c, old.pub_key, [0x02; 32], other.attestation_address),
+        "key_in_use"
+    );
+    let events = c
+        .rotate_validator_keys(&old.pub_key, &[0x02; 32], &[0x02; 20])
+        .unwrap();
+    assert_eq!(actions(&events), ["validator_keys_rotated"]);
+    let keys: Vec<u8> = c.validators().iter().map(|v| v.pub_key[0]).collect();
+    assert_eq!(keys, [0x02, 0xf0, 0xf2, 0xf3]);
+    assert_eq!(c.validators()[0].power, old.power);
+    assert_eq!(c.validators()[0].attestation_address, [0x02; 20]);
+    assert!(!c.known_accounts().contains(&old.pub_key));
+
+    // Of two equal validators, one holds half the power: it cannot move at once.
+    let two: Vec<_> = validators().into_iter().take(2).collect();
+    let mut g = Council::genesis(GovGenesis {
+        members: vec![Member {
+            org: org(1),
+            name: "Org 1".into(),
+            weight: 1,
+            role: Role::Member,
+            status: MemberStatus::Active,
+            keys: vec![key(1)],
+        }],
+        params: params(),
+        floors: floors(),
+        chains: vec![],
+        routes: vec![],
+        validators: two.clone(),
+        relayers: vec![],
+        accounts: vec![],
+    })
+    .unwrap();
+    assert_eq!(
+        refused(&mut g, two[0].pub_key, [0x03; 32], [0x03; 20]),
+        "validator_change_too_large"
+    );
+}
+
 #[test]
 fn validator_set_changes_by_vote_and_stays_sorted() {
     let mut c = weighted(&[1]);
@@ -1306,7 +1368,7 @@ fn accounts_are_admitted_and_removed_by_vote() {
     c.tick(VOTING_MS);
     c.tick(VOTING_MS + TIMELOCK_MS);
     assert!(c.is_known_account(&[0x55; 32]));
-    assert_eq!(c.known_accounts().len(), 4);
+    assert_eq!(c.known_accounts().len(), 4 + validators().len());
     let id = propose_and_vote(
         &mut c,
         ProposalKind::RemoveAccount {

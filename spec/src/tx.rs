@@ -115,6 +115,23 @@ pub enum TxKind {
         /// Why (1 to [`MAX_PARK_REASON_BYTES`] bytes).
         reason: String,
     },
+    /// Tag `0x09`: a member replaces the account key that signs this transaction by
+    /// `new_key` (a key it lost is replaced by a council vote, `ResetMemberKey`).
+    RotateKey {
+        /// The new ed25519 account key.
+        #[serde(with = "crate::serde_hex::array")]
+        new_key: [u8; 32],
+    },
+    /// Tag `0x0a`: a validator moves to new consensus and attestation keys, signed by its
+    /// current consensus key; the new keys sign from two heights after the block.
+    RotateValidatorKeys {
+        /// The new ed25519 consensus key.
+        #[serde(with = "crate::serde_hex::array")]
+        new_key: [u8; 32],
+        /// The address of the new secp256k1 attestation key.
+        #[serde(with = "crate::serde_hex::array")]
+        new_attestation_address: [u8; 20],
+    },
 }
 
 impl TxKind {
@@ -134,6 +151,10 @@ impl TxKind {
     pub const TAG_ATTEST: u8 = 0x07;
     /// Tag byte of [`TxKind::ParkPacket`].
     pub const TAG_PARK_PACKET: u8 = 0x08;
+    /// Tag byte of [`TxKind::RotateKey`].
+    pub const TAG_ROTATE_KEY: u8 = 0x09;
+    /// Tag byte of [`TxKind::RotateValidatorKeys`].
+    pub const TAG_ROTATE_VALIDATOR_KEYS: u8 = 0x0a;
 
     /// The tag byte of this kind.
     pub fn tag(&self) -> u8 {
@@ -146,6 +167,8 @@ impl TxKind {
             TxKind::Relay { .. } => Self::TAG_RELAY,
             TxKind::Attest { .. } => Self::TAG_ATTEST,
             TxKind::ParkPacket { .. } => Self::TAG_PARK_PACKET,
+            TxKind::RotateKey { .. } => Self::TAG_ROTATE_KEY,
+            TxKind::RotateValidatorKeys { .. } => Self::TAG_ROTATE_VALIDATOR_KEYS,
         }
     }
 
@@ -160,6 +183,8 @@ impl TxKind {
             TxKind::Relay { .. } => "relay",
             TxKind::Attest { .. } => "attest",
             TxKind::ParkPacket { .. } => "park_packet",
+            TxKind::RotateKey { .. } => "rotate_key",
+            TxKind::RotateValidatorKeys { .. } => "rotate_validator_keys",
         }
     }
 
@@ -191,7 +216,9 @@ impl TxKind {
             TxKind::ParkPacket { .. } => Ok(()),
             TxKind::Vote { .. }
             | TxKind::EmergencyPause { .. }
-            | TxKind::EmergencyFreeze { .. } => Ok(()),
+            | TxKind::EmergencyFreeze { .. }
+            | TxKind::RotateKey { .. }
+            | TxKind::RotateValidatorKeys { .. } => Ok(()),
         }
     }
 }
@@ -231,6 +258,14 @@ impl Encode for TxKind {
                 key.encode_to(out);
                 reason.encode_to(out);
             }
+            TxKind::RotateKey { new_key } => new_key.encode_to(out),
+            TxKind::RotateValidatorKeys {
+                new_key,
+                new_attestation_address,
+            } => {
+                new_key.encode_to(out);
+                new_attestation_address.encode_to(out);
+            }
         }
     }
 }
@@ -269,6 +304,13 @@ impl Decode for TxKind {
             Self::TAG_PARK_PACKET => Ok(TxKind::ParkPacket {
                 key: Decode::decode_from(r)?,
                 reason: crate::encoding::decode_string(r, MAX_PARK_REASON_BYTES)?,
+            }),
+            Self::TAG_ROTATE_KEY => Ok(TxKind::RotateKey {
+                new_key: Decode::decode_from(r)?,
+            }),
+            Self::TAG_ROTATE_VALIDATOR_KEYS => Ok(TxKind::RotateValidatorKeys {
+                new_key: Decode::decode_from(r)?,
+                new_attestation_address: Decode::decode_from(r)?,
             }),
             tag => Err(DecodeError::InvalidTag {
                 what: "tx kind",

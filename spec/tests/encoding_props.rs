@@ -66,6 +66,13 @@ fn tx_kind() -> impl Strategy<Value = TxKind> {
             .prop_map(|data| TxKind::Remark { data }),
         (any::<[u8; 32]>(), "[a-z ]{1,256}")
             .prop_map(|(key, reason)| TxKind::ParkPacket { key, reason }),
+        any::<[u8; 32]>().prop_map(|new_key| TxKind::RotateKey { new_key }),
+        (any::<[u8; 32]>(), any::<[u8; 20]>()).prop_map(|(new_key, new_attestation_address)| {
+            TxKind::RotateValidatorKeys {
+                new_key,
+                new_attestation_address,
+            }
+        }),
     ]
 }
 
@@ -349,7 +356,7 @@ proptest! {
     // Only defined tx-kind tags decode.
     #[test]
     fn tx_kind_rejects_unknown_tags(tag in any::<u8>(), body in tx_body()) {
-        prop_assume!(!(TxKind::TAG_REMARK..=TxKind::TAG_PARK_PACKET).contains(&tag));
+        prop_assume!(!(TxKind::TAG_REMARK..=TxKind::TAG_ROTATE_VALIDATOR_KEYS).contains(&tag));
         let mut bytes = body.to_bytes();
         let kind_at = bytes.len() - body.kind.to_bytes().len();
         bytes[kind_at] = tag;

@@ -397,6 +397,42 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
         }
     }
     assert!(seen_vote_event);
+
+    // Member 4 rotates its account key with `junction keys rotate` (the old key signs):
+    // the old key, kept aside, is then refused as an account the hub does not know, and
+    // the new one acts for the member.
+    let rotated = cli_ok(&["keys", "rotate", "--home", &home(3), "--rpc", &rpc(3)]);
+    let rotated: Value = serde_json::from_str(&rotated[rotated.find('{').unwrap()..]).unwrap();
+    let kept = rotated["old_key_kept_as"].as_str().unwrap();
+    let keys_dir = std::path::Path::new(kept).parent().unwrap();
+    std::fs::copy(kept, keys_dir.join("old.json")).unwrap();
+    let stale = cli_err(&[
+        "tx",
+        "remark",
+        "old key",
+        "--from",
+        "old",
+        "--home",
+        &home(3),
+        "--rpc",
+        &rpc(3),
+    ]);
+    assert!(stale.contains("unknown_account"), "{stale}");
+    cli_ok(&[
+        "tx",
+        "remark",
+        "new key",
+        "--home",
+        &home(3),
+        "--rpc",
+        &rpc(3),
+    ]);
+    let shown = net.rpc(0, "council_list", json!({})).unwrap().to_string();
+    assert!(
+        shown.contains(rotated["new_public_key"].as_str().unwrap())
+            && !shown.contains(rotated["old_public_key"].as_str().unwrap()),
+        "{shown}"
+    );
 }
 
 /// Hex of a committed vote transaction for `proposal`, found through the block events.

@@ -98,6 +98,45 @@ impl CouncilAction for Propose<'_> {
     }
 }
 
+pub(super) struct RotateKey<'t> {
+    pub new_key: &'t [u8; 32],
+}
+
+impl CouncilAction for RotateKey<'_> {
+    fn apply(
+        &self,
+        council: &mut Council,
+        signer: &[u8; 32],
+        _now_ms: u64,
+        _hub_chain: Option<&ChainId>,
+    ) -> Result<Vec<GovEvent>, GovError> {
+        if ed25519_consensus::VerificationKey::try_from(*self.new_key).is_err() {
+            return Err(GovError::InvalidAccountKey);
+        }
+        council.rotate_key(signer, self.new_key)
+    }
+}
+
+pub(super) struct RotateValidatorKeys<'t> {
+    pub new_key: &'t [u8; 32],
+    pub new_attestation_address: &'t [u8; 20],
+}
+
+impl CouncilAction for RotateValidatorKeys<'_> {
+    fn apply(
+        &self,
+        council: &mut Council,
+        signer: &[u8; 32],
+        _now_ms: u64,
+        _hub_chain: Option<&ChainId>,
+    ) -> Result<Vec<GovEvent>, GovError> {
+        if ed25519_consensus::VerificationKey::try_from(*self.new_key).is_err() {
+            return Err(GovError::InvalidValidatorKey);
+        }
+        council.rotate_validator_keys(signer, self.new_key, self.new_attestation_address)
+    }
+}
+
 pub(super) struct Vote {
     pub proposal_id: u64,
     pub option: VoteOption,

@@ -73,6 +73,14 @@ fn handler(kind: &TxKind) -> Box<dyn TxHandler + '_> {
             attestations,
         }),
         TxKind::ParkPacket { key, reason } => Box::new(park::ParkPacket { key, reason }),
+        TxKind::RotateKey { new_key } => Box::new(gov::RotateKey { new_key }),
+        TxKind::RotateValidatorKeys {
+            new_key,
+            new_attestation_address,
+        } => Box::new(gov::RotateValidatorKeys {
+            new_key,
+            new_attestation_address,
+        }),
     }
 }
 
@@ -375,6 +383,45 @@ mod tests {
             .verification_key()
             .to_bytes();
         validate_kind(&admission, &propose(real)).unwrap();
+    }
+
+    /// A member rotates its own account key with a transaction the old key signs: the
+    /// council then knows the new key as the member's and the old one as nobody's. A key
+    /// the council knows already, or one that is no ed25519 point, is refused by name.
+    #[test]
+    fn a_member_rotates_its_account_key_with_the_old_one() {
+        let council = crate::testutil::council_with_member(member().verification_key().to_bytes());
+        let state = crate::block::genesis_state(&council);
+        let packets = PacketState::default();
+        let new_key = ed25519_consensus::SigningKey::from([4u8; 32])
+            .verification_key()
+            .to_bytes();
+        let admission = AdmissionContext::new(&state, Some(council.clone()), &packets, 5_000);
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        for (key, name) in [
+            (member().verification_key().to_bytes(), "key_in_use"),
+            (not_a_point, "invalid_account_key"),
+        ] {
+            let refused = tx(TxKind::RotateKey { new_key: key });
+            assert_eq!(
+                validate_kind(&admission, &refused).unwrap_err().name(),
+                name
+            );
+        }
+        let rotate = tx(TxKind::RotateKey { new_key });
+        validate_kind(&admission, &rotate).unwrap();
+        let mut block = BlockContext::new(&state, Some(council.clone()), &packets, 5_000);
+        let events = execute_tx(&mut block, &rotate, &rotate.hash());
+        assert!(
+            events.iter().any(|e| e.kind == "gov/member_key_rotated"),
+            "{events:?}"
+        );
+        let after = block.council.as_ref().unwrap();
+        assert!(after.member_of_key(&new_key).is_some());
+        assert!(after
+            .member_of_key(&member().verification_key().to_bytes())
+            .is_none());
     }
 
     /// A remark validates anywhere and writes the account's remark and nonce.
