@@ -18,6 +18,8 @@ python=$(bash scripts/setup-plugin.sh | tail -1)
 "$python" -m unittest discover -s adapters/plugins/evm-python -q
 # Dashboards are checked against a real Prometheus.
 bash scripts/setup-prometheus.sh >/dev/null
+# The genesis ceremony runs four organizations in network namespaces.
+bash scripts/setup-netns.sh >/dev/null
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -64,6 +64,11 @@ pub enum Command {
         /// Home directory made by `init` or `testnet init`.
         #[arg(long)]
         home: PathBuf,
+        /// Run protocol versions only up to this one (lower than the binary's own): the
+        /// node stops, by name, at the height of an upgrade to a later version, as an older
+        /// release would. To rehearse an upgrade (`spec/upgrades.md`).
+        #[arg(long)]
+        max_protocol_version: Option<u32>,
     },
     /// A member's attester on its own (`junction attester start --config attester.toml`):
     /// signs the finalized headers of the attested EVM chains it follows and submits them
@@ -466,6 +471,9 @@ pub enum BenchCommand {
         /// Offered load in transactions per second (0: as fast as the nodes accept).
         #[arg(long, default_value_t = 0)]
         rate: u64,
+        /// Seconds the network first sits idle (blocks made and disk grown idle; 0: none).
+        #[arg(long, default_value_t = 60)]
+        idle_seconds: u64,
     },
     /// The hub alone under verified relayer load (no anvil): validators whose genesis
     /// registers two attested EVM chains; the benchmark signs attested headers and proves
@@ -603,10 +611,13 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             );
             Ok(())
         }
-        Command::Start { home } => {
+        Command::Start {
+            home,
+            max_protocol_version,
+        } => {
             let attester = Home::new(&home).config_file().with_file_name("attester.toml");
             tokio::select! {
-                r = junction_hub::start::run(Home::new(home)) => r,
+                r = junction_hub::start::run_with(Home::new(home), max_protocol_version) => r,
                 r = junction_attester::run(attester) => r,
             }
         }
@@ -925,7 +936,11 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 seconds,
                 accounts,
                 rate,
-            } => junction_devtools::bench::chain(validators, seconds, accounts, rate).await,
+                idle_seconds,
+            } => {
+                junction_devtools::bench::chain(validators, seconds, accounts, rate, idle_seconds)
+                    .await
+            }
             BenchCommand::Hub {
                 validators,
                 relayers,

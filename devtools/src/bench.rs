@@ -38,15 +38,88 @@ pub async fn chain(
     seconds: u64,
     accounts: usize,
     rate: u64,
+    idle_seconds: u64,
 ) -> eyre::Result<()> {
     let dir = std::env::temp_dir().join(format!("junction-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let base = 36000 + (std::process::id() % 2000) as u16 * 3;
     let urls = crate::testnet::init(&dir, validators, "junction-bench", base)?;
     let mut children = crate::testnet::spawn_nodes(&dir, validators)?;
-    let result = run_load(&dir, &urls, seconds, accounts, rate).await;
+    let result = async {
+        let idle = measure_idle(&dir, &urls, idle_seconds).await?;
+        let before = dir_bytes(&dir.join("node0").join("data"));
+        let t = Instant::now();
+        let h0 = RpcClient::new(urls[0].clone())
+            .call::<junction_rpc::methods::Status>(&junction_rpc::methods::NoParams {})
+            .await?
+            .height;
+        run_load(&dir, &urls, seconds, accounts, rate).await?;
+        let status = RpcClient::new(urls[0].clone())
+            .call::<junction_rpc::methods::Status>(&junction_rpc::methods::NoParams {})
+            .await?;
+        let grown = dir_bytes(&dir.join("node0").join("data")).saturating_sub(before);
+        let secs = t.elapsed().as_secs_f64().max(0.001);
+        if let Some(idle) = idle {
+            println!("{idle}");
+        }
+        println!(
+            "  disk under load (node0): {} KiB over {:.0} s and {} blocks, {:.1} GiB/day at this rate",
+            grown / 1024,
+            secs,
+            status.height.saturating_sub(h0),
+            grown as f64 / secs * 86_400.0 / (1u64 << 30) as f64
+        );
+        Ok(())
+    }
+    .await;
     crate::testnet::stop_nodes(&mut children, &dir, result.is_ok()).await;
     result
+}
+
+/// Disk space the files under `dir` take (allocated blocks).
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.filter_map(Result::ok)
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.blocks() * 512,
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Lets the started network sit idle for `seconds` and says how many blocks it made and
+/// how much node 0's data grew (the idle-interval rule's effect).
+async fn measure_idle(
+    dir: &std::path::Path,
+    urls: &[String],
+    seconds: u64,
+) -> eyre::Result<Option<String>> {
+    if seconds == 0 {
+        return Ok(None);
+    }
+    let rpc = RpcClient::new(urls[0].clone());
+    crate::evmnet::wait_height(&rpc, 2, Duration::from_secs(60)).await?;
+    let status = || async {
+        rpc.call::<junction_rpc::methods::Status>(&junction_rpc::methods::NoParams {})
+            .await
+    };
+    let data = dir.join("node0").join("data");
+    let (h0, b0) = (status().await?.height, dir_bytes(&data));
+    println!("idle for {seconds} s from height {h0}...");
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let (h1, b1) = (status().await?.height, dir_bytes(&data));
+    let blocks = h1.saturating_sub(h0);
+    let grown = b1.saturating_sub(b0);
+    Ok(Some(format!(
+        "  idle (node0):            {blocks} blocks in {seconds} s ({:.2}/s), disk +{} KiB, {:.0} MiB/day",
+        blocks as f64 / seconds as f64,
+        grown / 1024,
+        grown as f64 / seconds as f64 * 86_400.0 / (1u64 << 20) as f64
+    )))
 }
 
 async fn run_load(

@@ -237,6 +237,24 @@ pub enum BlockError {
     /// Validator-set hashes wrong.
     #[error("validator-set hash does not match")]
     WrongValidatorsHash,
+    /// The header's protocol version is not the one this height runs.
+    #[error("block version {got}, expected {expected}")]
+    WrongVersion {
+        /// The version of this height.
+        expected: u32,
+        /// The header's.
+        got: u32,
+    },
+    /// This height runs a protocol version this build does not know.
+    #[error("height {height} runs protocol version {version}; this build supports up to {max}")]
+    UnsupportedVersion {
+        /// The height.
+        height: u64,
+        /// Its version.
+        version: u32,
+        /// The newest this build knows.
+        max: u32,
+    },
     /// Header's transaction root does not match its transactions.
     #[error("transaction root does not match the transactions")]
     WrongTxRoot,
@@ -392,6 +410,29 @@ pub fn execute_block_with_memo(
             })?),
             None => None,
         };
+    // The version is the council's as the previous block left it: an upgrade scheduled in
+    // this very block applies from its height on, never to the block that scheduled it.
+    let (version, upgrade) = crate::upgrade::version_at(state, council.as_ref(), h.height)
+        .map_err(BlockError::Malformed)?;
+    if h.version != version {
+        return Err(BlockError::WrongVersion {
+            expected: version,
+            got: h.version,
+        });
+    }
+    if version > crate::upgrade::MAX_SUPPORTED_VERSION {
+        return Err(BlockError::UnsupportedVersion {
+            height: h.height,
+            version,
+            max: crate::upgrade::MAX_SUPPORTED_VERSION,
+        });
+    }
+    let migration = match &upgrade {
+        Some(name) => {
+            crate::upgrade::migrate(version, h.height, name).map_err(BlockError::Malformed)?
+        }
+        None => Vec::new(),
+    };
     if let Some(c) = council.as_mut() {
         events.extend(
             c.tick_with(h.time_ms, &crate::relay::HubClientCheck)
@@ -399,6 +440,19 @@ pub fn execute_block_with_memo(
                 .map(|e| gov_event(e, None)),
         );
     }
+    // The block's transactions run over the migrated state; the migration's writes are
+    // the block's too.
+    let migrated;
+    let state: &dyn StateReader = if migration.is_empty() {
+        state
+    } else {
+        let mut overlay = crate::state::Overlay::new(state);
+        for (k, v) in &migration {
+            overlay.put(k.clone(), v.clone());
+        }
+        migrated = overlay;
+        &migrated
+    };
     let mut ctx = BlockContext::new(state, council, packets, h.time_ms)
         .with_proof_memo(memo)
         .with_hub_chain(rules.chain_id.clone());
@@ -413,6 +467,9 @@ pub fn execute_block_with_memo(
         packets: new_packets,
         ..
     } = ctx;
+    for (k, v) in migration {
+        view.put(k, v);
+    }
     let council_validators = council
         .as_ref()
         .map_or_else(|| schedule.next.clone(), |c| c.validators().to_vec());
@@ -493,6 +550,7 @@ mod tests {
         let tip = genesis_tip();
         Block {
             header: BlockHeader {
+                version: 1,
                 chain_id: rules().chain_id,
                 height: 1,
                 time_ms,

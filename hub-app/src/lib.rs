@@ -18,6 +18,7 @@
 //!   once k of the n registered attesters agree;
 //! - `clients`: the light clients of every ledger kind behind one enum (`AnyClient`);
 //! - `event`: what transactions report;
+//! - `upgrade`: protocol versions, and the migration a scheduled upgrade runs;
 //! - `validators`: which validators sign which height (the schedule of validator-set
 //!   changes, two heights after the block that executed them);
 //! - `state`: the authenticated key/value state and its overlay of pending writes.
@@ -31,6 +32,7 @@ pub mod handle;
 pub mod relay;
 pub mod state;
 pub mod tx;
+pub mod upgrade;
 pub mod validators;
 
 pub use block::*;

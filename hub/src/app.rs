@@ -252,8 +252,10 @@ struct App {
 
 impl App {
     /// Consensus's parameters of `height`, with the validators the committed state
-    /// schedules for it.
+    /// schedules for it. A height whose protocol version this node does not support stops
+    /// it here, by name, before it votes on any block of that version.
     fn params(&self, height: Height) -> eyre::Result<HeightParams<Ctx>> {
+        self.shared.check_version(height.0)?;
         let signers = self
             .shared
             .signers_at(height.0)
@@ -294,7 +296,13 @@ impl App {
             )
         })
         .unwrap_or_default();
+        let council = junction_hub_app::load_council(|k| chain.state.get(k)).ok();
+        let version =
+            junction_hub_app::upgrade::version_at(chain.state.as_ref(), council.as_ref(), height.0)
+                .map(|(v, _)| v)
+                .unwrap_or(junction_spec::GENESIS_PROTOCOL_VERSION);
         let header = BlockHeader {
+            version,
             chain_id: shared.rules.chain_id.clone(),
             height: height.0,
             time_ms: now_ms().max(tip.time_ms + 1),
@@ -1039,6 +1047,8 @@ fn block_error_name(e: &junction_hub_app::BlockError) -> &'static str {
         E::WrongAppHash => "wrong_app_hash",
         E::WrongLog => "wrong_log",
         E::WrongValidatorsHash => "wrong_validators_hash",
+        E::WrongVersion { .. } => "wrong_version",
+        E::UnsupportedVersion { .. } => "unsupported_version",
         E::WrongTxRoot => "wrong_tx_root",
         E::TimeNotAfterParent { .. } => "time_not_after_parent",
         E::TimeTooFarAhead { .. } => "time_too_far_ahead",

@@ -108,6 +108,9 @@ pub struct Shared {
     pub genesis: Genesis,
     /// Chain rules for block validation.
     pub rules: ChainRules,
+    /// The newest protocol version this node runs (its build's, or lower when the
+    /// operator says so to rehearse an upgrade).
+    pub max_protocol_version: std::sync::atomic::AtomicU32,
     /// The signers of recent heights ([`Shared::signers_at`]).
     pub signers: Mutex<BTreeMap<u64, Arc<crate::attest::Signers>>>,
     /// Durable store.
@@ -186,6 +189,28 @@ impl Shared {
     /// This hub's chain id.
     pub fn chain_id(&self) -> &ChainId {
         &self.rules.chain_id
+    }
+
+    /// Stops the node before a height whose protocol version it does not support (the
+    /// council's scheduled upgrade), naming the version it needs.
+    pub fn check_version(&self, height: u64) -> eyre::Result<()> {
+        let (version, upgrade) = {
+            let chain = read(&self.chain);
+            let council = junction_hub_app::load_council(|k| chain.state.get(k)).ok();
+            junction_hub_app::upgrade::version_at(chain.state.as_ref(), council.as_ref(), height)
+                .map_err(|e| eyre::eyre!("store is corrupt: {e}"))?
+        };
+        let max = self
+            .max_protocol_version
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if version > max {
+            return Err(eyre::eyre!(
+                "upgrade_required: height {height} runs protocol version {version} (upgrade `{}`); this binary supports up to version {}: install a release that supports version {version} and start the node again, it resumes at height {height}",
+                upgrade.unwrap_or_default(),
+                max
+            ));
+        }
+        Ok(())
     }
 
     /// Who signs `height`: up to the next height as the committed state schedules it

@@ -167,6 +167,7 @@ fn block_answer(
         height: h.height,
         hash: Hex(h.hash()),
         header: HeaderView {
+            version: h.version,
             chain_id: h.chain_id.as_str().to_string(),
             height: h.height,
             time_ms: h.time_ms,

@@ -42,6 +42,12 @@ fn check_free(addr: std::net::SocketAddr, what: &str) -> eyre::Result<()> {
 
 /// Runs a validator from its home directory.
 pub async fn run(home: Home) -> eyre::Result<()> {
+    run_with(home, None).await
+}
+
+/// [`run`], supporting protocol versions only up to `max_protocol_version` when given
+/// (lower than the build's: an operator rehearsing an upgrade, or a test of the old binary).
+pub async fn run_with(home: Home, max_protocol_version: Option<u32>) -> eyre::Result<()> {
     let config = home.load_config()?;
     let genesis = Genesis::load(&home.genesis_file())?;
     let attest_key = crate::config::AttestationKeyFile::load(&home.attestation_key_file())?;
@@ -62,6 +68,12 @@ pub async fn run(home: Home) -> eyre::Result<()> {
     );
     let (signer, public_key) = consensus_signer(&home, &config).await?;
     let shared = shared_over(&home, config, genesis, store)?;
+    if let Some(max) = max_protocol_version {
+        shared.max_protocol_version.store(
+            max.min(junction_hub_app::upgrade::MAX_SUPPORTED_VERSION),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
     check_attestation_key(&shared, &public_key, &attest_file, &home)?;
 
     tokio::spawn(crate::gossip::serve(shared.clone(), gossip_listener));
@@ -239,6 +251,7 @@ pub(crate) fn shared_over(
             max_clock_drift_ms: config.consensus.max_clock_drift_ms,
         },
         signers: Default::default(),
+        max_protocol_version: junction_hub_app::upgrade::MAX_SUPPORTED_VERSION.into(),
         store,
         metrics,
         chain: RwLock::new(ChainView {

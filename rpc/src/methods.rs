@@ -111,6 +111,9 @@ method!(
 /// A block header as JSON.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HeaderView {
+    /// Protocol version.
+    #[serde(default)]
+    pub version: u32,
     /// Chain id.
     pub chain_id: String,
     /// Height.

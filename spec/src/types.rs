@@ -14,9 +14,15 @@ use crate::encoding::{
 use crate::hash::{tagged_hash, Hash32, HashTag};
 use crate::id::{Address, ChainId};
 
+/// The protocol version a hub starts with (its genesis).
+pub const GENESIS_PROTOCOL_VERSION: u32 = 1;
+
 /// A hub block header.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockHeader {
+    /// The protocol version whose rules made this block (`spec/upgrades.md`): the
+    /// genesis version until a scheduled upgrade's height moves it up by one.
+    pub version: u32,
     /// The hub's chain id.
     pub chain_id: ChainId,
     /// Block height (the first block is height 1).
@@ -57,6 +63,7 @@ impl BlockHeader {
 
 impl Encode for BlockHeader {
     fn encode_to(&self, out: &mut Vec<u8>) {
+        self.version.encode_to(out);
         self.chain_id.encode_to(out);
         self.height.encode_to(out);
         self.time_ms.encode_to(out);
@@ -74,6 +81,7 @@ impl Encode for BlockHeader {
 impl Decode for BlockHeader {
     fn decode_from(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(Self {
+            version: Decode::decode_from(r)?,
             chain_id: Decode::decode_from(r)?,
             height: Decode::decode_from(r)?,
             time_ms: Decode::decode_from(r)?,

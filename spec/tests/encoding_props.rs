@@ -44,6 +44,7 @@ fn header() -> impl Strategy<Value = BlockHeader> {
                 proposer,
                 tx_root,
             )| BlockHeader {
+                version: (height % 4) as u32 + 1,
                 chain_id,
                 height,
                 time_ms,

@@ -20,6 +20,7 @@ fn rep(byte: &str, n: usize) -> String {
 
 fn sample_header() -> BlockHeader {
     BlockHeader {
+        version: 1,
         chain_id: chain("junction-1"),
         height: 1,
         time_ms: 1_700_000_000_000,
@@ -52,6 +53,7 @@ fn sample_tx() -> SignedTx {
 fn block_header_golden_bytes() {
     let header = sample_header();
     let expected = hex_of(&[
+        "00000001",             // version
         "0000000a",             // chain id length
         "6a756e6374696f6e2d31", // "junction-1"
         "0000000000000001",     // height
@@ -66,12 +68,12 @@ fn block_header_golden_bytes() {
         &rep("77", 32),         // tx_root
     ]);
     let bytes = header.to_bytes();
-    assert_eq!(bytes.len(), 250);
+    assert_eq!(bytes.len(), 254);
     assert_eq!(hex::encode(&bytes), expected);
     assert_eq!(BlockHeader::from_bytes(&bytes).unwrap(), header);
     assert_eq!(
         hex::encode(header.hash()),
-        "321c3334690abdf68dd52877b45bd49267921555b179a090cd72c21dea18d761"
+        "c23c3d404baff3ca7fcab84a7c4223892b070226ce32789c76a886b134b5d44f"
     );
 }
 

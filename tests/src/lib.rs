@@ -314,6 +314,11 @@ impl Net {
 
     /// Starts node `i` (its output appends to `<home>/node.log`).
     pub fn start(&mut self, i: usize) {
+        self.start_with(i, &[]);
+    }
+
+    /// [`Net::start`] with more arguments to `junction start`.
+    pub fn start_with(&mut self, i: usize, extra: &[&str]) {
         assert!(self.children[i].is_none(), "node{i} already running");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -322,6 +327,7 @@ impl Net {
             .unwrap();
         let child = Command::new(junction_bin())
             .args(["start", "--home", self.homes[i].to_str().unwrap()])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use junction_tests::{account, remark_hex, Net};
+use junction_tests::{account, remark_hex, run_cli, Net};
 use serde_json::json;
 
 const LONG: Duration = Duration::from_secs(90);
@@ -423,4 +423,100 @@ fn a_validator_signs_through_its_external_signer_across_a_signer_restart() {
     assert!(net.alive(3), "{}", net.log_tail(3));
     let _ = signer.kill();
     let _ = signer.wait();
+}
+
+/// A scheduled upgrade carried out, on 4 validators: every node runs as the old release
+/// (`--max-protocol-version 1`); the council schedules upgrade `v2` at a height; every node
+/// stops before that height, naming the version it needs, with no block of version 2
+/// anywhere. Started again as the new release, they run version 2's migration in the block
+/// at that height and go on: that block and every later one carry version 2, the earlier
+/// ones version 1, and all four hold the same chain.
+#[test]
+fn an_upgrade_stops_the_old_release_at_its_height_and_the_new_one_migrates_and_goes_on() {
+    let mut net = Net::init(4, 35_500);
+    for i in 0..4 {
+        net.start_with(i, &["--max-protocol-version", "1"]);
+    }
+    for i in 0..4 {
+        net.wait_height(i, 2, LONG);
+    }
+    let tip = net.height(0).unwrap();
+    let at = tip + 30;
+    let proposal = net.dir.path().join("upgrade.toml");
+    std::fs::write(
+        &proposal,
+        format!("type = \"schedule_upgrade\"\nname = \"v2\"\nheight = {at}\n"),
+    )
+    .unwrap();
+    let home = |i: usize| net.homes[i].to_str().unwrap().to_string();
+    let rpc = |i: usize| format!("http://{}", net.rpc[i]);
+    let (ok, text) = run_cli(&[
+        "gov",
+        "propose",
+        "file",
+        proposal.to_str().unwrap(),
+        "--expedited",
+        "--home",
+        &home(0),
+        "--rpc",
+        &rpc(0),
+    ]);
+    assert!(ok, "{text}");
+    let id = net
+        .rpc(0, "gov_list", json!({}))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "schedule_upgrade")
+        .filter_map(|p| p["id"].as_u64())
+        .max()
+        .unwrap();
+    for i in 1..4 {
+        let (ok, text) = run_cli(&[
+            "gov",
+            "vote",
+            &id.to_string(),
+            "yes",
+            "--home",
+            &home(i),
+            "--rpc",
+            &rpc(i),
+        ]);
+        assert!(ok, "{text}");
+    }
+    // Every node stops before the upgrade's height, by name.
+    let start = std::time::Instant::now();
+    while (0..4).any(|i| net.alive(i)) {
+        assert!(
+            start.elapsed() < LONG,
+            "a node of the old release still runs at height {:?}",
+            net.height(0)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    for i in 0..4 {
+        let log = std::fs::read_to_string(net.homes[i].join("node.log")).unwrap();
+        assert!(
+            log.contains("upgrade_required")
+                && log.contains(&format!("height {at} runs protocol version 2")),
+            "node{i}: {}",
+            net.log_tail(i)
+        );
+        net.kill(i);
+    }
+    // The new release migrates at the height and goes on.
+    net.start_all();
+    for i in 0..4 {
+        net.wait_height(i, at + 2, LONG);
+    }
+    net.assert_same_chain(&[0, 1, 2, 3], 1..=at + 2);
+    let version = |h: u64| {
+        net.rpc(0, "block", json!({"height": h})).unwrap()["header"]["version"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(version(at - 1), 1);
+    assert_eq!(version(at), 2);
+    assert_eq!(version(at + 2), 2);
 }
