@@ -474,6 +474,10 @@ pub enum BenchCommand {
         /// Seconds the network first sits idle (blocks made and disk grown idle; 0: none).
         #[arg(long, default_value_t = 60)]
         idle_seconds: u64,
+        /// The nodes' `idle_block_interval_ms` (their default when absent; 0: an empty
+        /// block every `target_block_time_ms`, as before the idle rule).
+        #[arg(long)]
+        idle_interval_ms: Option<u64>,
     },
     /// The hub alone under verified relayer load (no anvil): validators whose genesis
     /// registers two attested EVM chains; the benchmark signs attested headers and proves
@@ -937,9 +941,17 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 accounts,
                 rate,
                 idle_seconds,
+                idle_interval_ms,
             } => {
-                junction_devtools::bench::chain(validators, seconds, accounts, rate, idle_seconds)
-                    .await
+                junction_devtools::bench::chain(
+                    validators,
+                    seconds,
+                    accounts,
+                    rate,
+                    idle_seconds,
+                    idle_interval_ms,
+                )
+                .await
             }
             BenchCommand::Hub {
                 validators,

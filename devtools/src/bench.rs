@@ -39,11 +39,20 @@ pub async fn chain(
     accounts: usize,
     rate: u64,
     idle_seconds: u64,
+    idle_interval_ms: Option<u64>,
 ) -> eyre::Result<()> {
     let dir = std::env::temp_dir().join(format!("junction-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let base = 36000 + (std::process::id() % 2000) as u16 * 3;
     let urls = crate::testnet::init(&dir, validators, "junction-bench", base)?;
+    if let Some(ms) = idle_interval_ms {
+        for i in 0..validators {
+            let home = Home::new(dir.join(format!("node{i}")));
+            let mut cfg = home.load_config()?;
+            cfg.consensus.idle_block_interval_ms = ms;
+            home.write_config(&cfg)?;
+        }
+    }
     let mut children = crate::testnet::spawn_nodes(&dir, validators)?;
     let result = async {
         let idle = measure_idle(&dir, &urls, idle_seconds).await?;

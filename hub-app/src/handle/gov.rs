@@ -81,9 +81,7 @@ impl CouncilAction for Propose<'_> {
             }
         }
         if let ProposalKind::AddValidator { pub_key, .. } = self.proposal {
-            if ed25519_consensus::VerificationKey::try_from(*pub_key).is_err() {
-                return Err(GovError::InvalidValidatorKey);
-            }
+            ed25519_point(pub_key, GovError::InvalidValidatorKey)?;
         }
         council
             .propose_with(
@@ -95,6 +93,14 @@ impl CouncilAction for Propose<'_> {
                 &crate::relay::HubClientCheck,
             )
             .map(|(_, events)| events)
+    }
+}
+
+/// Refuses (with `refusal`) a key no one could sign for: it is no ed25519 point.
+fn ed25519_point(key: &[u8; 32], refusal: GovError) -> Result<(), GovError> {
+    match ed25519_consensus::VerificationKey::try_from(*key) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(refusal),
     }
 }
 
@@ -110,9 +116,7 @@ impl CouncilAction for RotateKey<'_> {
         _now_ms: u64,
         _hub_chain: Option<&ChainId>,
     ) -> Result<Vec<GovEvent>, GovError> {
-        if ed25519_consensus::VerificationKey::try_from(*self.new_key).is_err() {
-            return Err(GovError::InvalidAccountKey);
-        }
+        ed25519_point(self.new_key, GovError::InvalidAccountKey)?;
         council.rotate_key(signer, self.new_key)
     }
 }
@@ -130,9 +134,7 @@ impl CouncilAction for RotateValidatorKeys<'_> {
         _now_ms: u64,
         _hub_chain: Option<&ChainId>,
     ) -> Result<Vec<GovEvent>, GovError> {
-        if ed25519_consensus::VerificationKey::try_from(*self.new_key).is_err() {
-            return Err(GovError::InvalidValidatorKey);
-        }
+        ed25519_point(self.new_key, GovError::InvalidValidatorKey)?;
         council.rotate_validator_keys(signer, self.new_key, self.new_attestation_address)
     }
 }
