@@ -2373,6 +2373,9 @@ pub async fn hand_over_sets(
     Ok(held == target)
 }
 
+/// How long a manual delivery waits for a checkpoint that covers its entry.
+const CHECKPOINT_WAIT: Duration = Duration::from_secs(10);
+
 /// `junction packet deliver <key> --config relayer.toml [--gas N]`: delivers the packet's
 /// newest hub log entry (its outcome to the source, else the packet to its destination)
 /// to the chain it targets, as `config` serves that chain, under the hub's latest signed
@@ -2429,7 +2432,14 @@ pub async fn deliver_packet(
                 entry.target_chain
             )
         })?;
-    let checkpoint = signed_checkpoint(&hub).await?;
+    // The block that logged the entry is committed; the checkpoint of the block after it
+    // covers it (an idle hub makes that block within `idle_block_interval_ms`).
+    let mut checkpoint = signed_checkpoint(&hub).await?;
+    let waited = std::time::Instant::now();
+    while index >= checkpoint.checkpoint.log_size && waited.elapsed() < CHECKPOINT_WAIT {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        checkpoint = signed_checkpoint(&hub).await?;
+    }
     let size = checkpoint.checkpoint.log_size;
     if index >= size {
         return Err(eyre!(

@@ -422,6 +422,8 @@ fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
         "tx",
         "remark",
         "new key",
+        "--from",
+        "member",
         "--home",
         &home(3),
         "--rpc",
