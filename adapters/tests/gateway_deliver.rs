@@ -638,3 +638,103 @@ async fn outcome_callbacks_run_with_their_own_bounded_gas() {
         before + U256::from(12u64)
     );
 }
+
+/// Gateway retirement (`spec/upgrades.md`): the hub's notice retires a gateway for good
+/// and names its successor; a retired gateway refuses new sends by name, but still runs
+/// the packets logged for it (here in the notice's own batch, after it) and takes the
+/// outcome of a packet it sent before, so its escrow is settled; a second notice is
+/// already delivered.
+#[tokio::test]
+async fn a_retired_gateway_refuses_sends_but_runs_and_settles_what_is_in_flight() {
+    use alloy::sol_types::SolError as _;
+    use junction_spec::RetirementNotice;
+    let Some(mut env) = env().await else { return };
+    let recipient = Address::repeat_byte(0x1e);
+    let packet = env.lock_and_send(recipient, 30, far_timeout()).await;
+    let key = packet.key().hash();
+    let notice = |retired: &junction_spec::ChainId, id: u64| {
+        RetirementNotice {
+            hub_chain: chain("hub"),
+            proposal_id: id,
+            chain: retired.clone(),
+            successor: Some(chain("evm-c")),
+        }
+        .entry([0; 32])
+    };
+    let (chain_a, chain_b) = (env.chain_a.clone(), env.chain_b.clone());
+    let na = env.hub.append(notice(&chain_a, 4));
+    let nb = env.hub.append(notice(&chain_b, 5));
+    let p = env.hub.append(packet_entry(packet.clone(), false));
+    let cp = env.hub.certify();
+
+    let receipt = deliver(&env.provider, env.gw_a, &cp, &[env.hub.prove(na)], None)
+        .await
+        .unwrap();
+    let retired = events::<JunctionGateway::GatewayRetired>(&receipt);
+    assert_eq!(retired.len(), 1);
+    assert_eq!(retired[0].proposalId, 4);
+    assert_eq!(retired[0].successor, "evm-c");
+    let gw_a = env.gateway(env.gw_a);
+    assert!(gw_a.retired().call().await.unwrap());
+    assert_eq!(gw_a.successorChain().call().await.unwrap(), "evm-c");
+
+    let receipt = deliver(
+        &env.provider,
+        env.gw_b,
+        &cp,
+        &[env.hub.prove(nb), env.hub.prove(p)],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(events::<JunctionGateway::GatewayRetired>(&receipt).len(), 1);
+    let received = events::<JunctionGateway::PacketReceived>(&receipt);
+    assert_eq!(received.len(), 1);
+    assert!(received[0].appSucceeded);
+    assert_eq!(env.balance(env.escrow_b, recipient).await, U256::from(30));
+
+    // New sends are refused by name.
+    let err = env
+        .lock_and_send_call(env.escrow_b, recipient, 5, far_timeout(), APP_GAS)
+        .call()
+        .await
+        .unwrap_err();
+    let data = err.as_revert_data().unwrap();
+    assert_eq!(
+        data[..4],
+        JunctionGateway::GatewayIsRetired::SELECTOR[..],
+        "{err}"
+    );
+    assert_eq!(
+        junction_adapters::evm::gateway::revert_name(&data),
+        Some("GatewayIsRetired")
+    );
+
+    // The outcome of the packet sent before retirement still settles the escrow.
+    let ack = U256::from(30).abi_encode();
+    let a = env.hub.append(entry(EntryKind::Ack, false, packet, ack));
+    let cp2 = env.hub.certify();
+    let receipt = deliver(&env.provider, env.gw_a, &cp2, &[env.hub.prove(a)], None)
+        .await
+        .unwrap();
+    let outcomes = events::<JunctionGateway::OutcomeDelivered>(&receipt);
+    assert_eq!(outcomes.len(), 1);
+    assert!(outcomes[0].callbackSucceeded);
+    assert_eq!(env.commitment_of(env.gw_a, key).await, [0u8; 32]);
+    assert_eq!(
+        env.escrow(env.escrow_a).pending().call().await.unwrap(),
+        U256::ZERO
+    );
+
+    // The notice again: already delivered.
+    let err = deliver(
+        &env.provider,
+        env.gw_a,
+        &CheckpointProof::held(cp2.checkpoint.clone()),
+        &[env.hub.prove(na)],
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.revert_name(), Some("AlreadyDelivered"));
+}

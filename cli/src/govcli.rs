@@ -139,6 +139,19 @@ pub enum ProposeCommand {
         #[command(flatten)]
         args: ProposalArgs,
     },
+    /// Retire a chain's gateway for good: it refuses new sends from the checkpoint that
+    /// carries the hub's notice, and still runs and settles what is in flight.
+    RetireGateway {
+        /// The chain whose gateway retires.
+        #[arg(long)]
+        chain: String,
+        /// The registered chain that takes its place (named in the notice).
+        #[arg(long)]
+        successor: Option<String>,
+        /// Common options.
+        #[command(flatten)]
+        args: ProposalArgs,
+    },
     /// Recover a frozen light client.
     RecoverClient {
         /// Chain id.
@@ -233,6 +246,17 @@ async fn propose(what: ProposeCommand) -> eyre::Result<()> {
         ProposeCommand::SuspendMember { org, args } => {
             (ProposalKind::SuspendMember { org: org_id(&org)? }, args)
         }
+        ProposeCommand::RetireGateway {
+            chain,
+            successor,
+            args,
+        } => (
+            ProposalKind::RetireGateway {
+                chain: chain_id(&chain)?,
+                successor: successor.as_deref().map(chain_id).transpose()?,
+            },
+            args,
+        ),
         ProposeCommand::RecoverClient { chain, args } => (
             ProposalKind::RecoverClient {
                 chain: chain_id(&chain)?,

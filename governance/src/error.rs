@@ -70,6 +70,13 @@ pub enum GovError {
         "a remote chain is reached through a registered junction_hub chain, and this one is not"
     )]
     NotAHub,
+    /// Only a chain the hub delivers to through a gateway (EVM) has a gateway to retire.
+    #[error("the chain has no gateway to retire (only EVM chains have one)")]
+    NoGateway,
+    /// The chain's gateway is already retired (for good): it cannot retire again or take
+    /// another's place.
+    #[error("the chain's gateway is retired")]
+    GatewayRetired,
     /// The id is already a chain on this hub, registered or remote.
     #[error("the chain id is already in use on this hub (registered or remote)")]
     ChainExists,
@@ -167,6 +174,8 @@ impl GovError {
             GovError::UnknownRoute => "unknown_route",
             GovError::UnknownChain => "unknown_chain",
             GovError::NotAHub => "not_a_hub",
+            GovError::NoGateway => "no_gateway",
+            GovError::GatewayRetired => "gateway_retired",
             GovError::ChainExists => "chain_exists",
             GovError::OwnChainId => "own_chain_id",
             GovError::InvalidValidatorKey => "invalid_validator_key",
@@ -198,6 +207,13 @@ pub enum InvariantViolation {
     #[error("remote chain {chain} clashes with a registered chain or names no registered hub")]
     RemoteChainInvalid {
         /// The remote chain.
+        chain: ChainId,
+    },
+    /// A retirement names a chain that is not a registered EVM chain, or a successor that
+    /// is not registered or is the chain itself.
+    #[error("the retirement of chain {chain} names no registered gateway or successor")]
+    RetirementInvalid {
+        /// The retired chain.
         chain: ChainId,
     },
     /// The governance parameters break their rules (among them `threshold > 1/2`).
@@ -362,6 +378,7 @@ impl InvariantViolation {
             InvariantViolation::AccountsNotSorted => "accounts_not_sorted",
             InvariantViolation::OrderingConflict { .. } => "ordering_conflict",
             InvariantViolation::RemoteChainInvalid { .. } => "remote_chain_invalid",
+            InvariantViolation::RetirementInvalid { .. } => "retirement_invalid",
         }
     }
 }

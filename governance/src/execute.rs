@@ -96,6 +96,27 @@ impl Council {
                     format!("chain={chain} via={via}"),
                 )
             }
+            ProposalKind::RetireGateway { chain, successor } => {
+                if self.retired.contains_key(chain) {
+                    return Err(format!("the gateway of {chain} is already retired"));
+                }
+                self.retired.insert(
+                    chain.clone(),
+                    crate::state::Retirement {
+                        proposal_id: id,
+                        successor: successor.clone(),
+                        log_index: None,
+                    },
+                );
+                effect(
+                    "gateway_retired",
+                    id,
+                    format!(
+                        "chain={chain} successor={}",
+                        successor.as_ref().map_or("none", |s| s.as_str())
+                    ),
+                )
+            }
             ProposalKind::FreezeClient { chain } => self.set_frozen(id, chain, true),
             ProposalKind::RecoverClient { chain } => self.set_frozen(id, chain, false),
             ProposalKind::OpenRoute { route, policy } => self.open_route(id, route, policy, now_ms),

@@ -187,6 +187,20 @@ impl Council {
                 return Err(InvariantViolation::RemoteChainInvalid { chain: id.clone() });
             }
         }
+        for (id, retirement) in &self.retired {
+            let gateway = self.chains.get(id).is_some_and(|c| {
+                matches!(
+                    c.registration.kind,
+                    junction_spec::LedgerKind::EvmAttested | junction_spec::LedgerKind::EvmQbft
+                )
+            });
+            let successor = retirement.successor.as_ref().is_none_or(|s| {
+                s != id && (self.chains.contains_key(s) || self.remote_chains.contains_key(s))
+            });
+            if !gateway || !successor {
+                return Err(InvariantViolation::RetirementInvalid { chain: id.clone() });
+            }
+        }
         for (id, route) in &self.routes {
             route
                 .policy

@@ -41,7 +41,9 @@ pub use registry::{
 pub use route::{
     route_choice, PacketContext, PolicyRejection, Route, RouteChoice, RouteState, TokenBucket,
 };
-pub use state::{ClientCheck, Council, GovGenesis, GovInput, NoClientCheck, COUNCIL_STATE_VERSION};
+pub use state::{
+    ClientCheck, Council, GovGenesis, GovInput, NoClientCheck, Retirement, COUNCIL_STATE_VERSION,
+};
 pub use tally::{required_threshold, Outcome, Tally};
 
 /// Most members (of any status) a council holds.

@@ -27,7 +27,7 @@ use crate::{
 use junction_spec::encoding::decode_sorted;
 
 /// Format version of the council state encoding.
-pub const COUNCIL_STATE_VERSION: u8 = 4;
+pub const COUNCIL_STATE_VERSION: u8 = 5;
 
 /// The starting state of the council.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +150,21 @@ pub struct Council {
     /// Chains under other Junction hubs, each with the registered `junction_hub` chain it
     /// is reached through (`spec/hub-to-hub.md`).
     pub(crate) remote_chains: BTreeMap<ChainId, ChainId>,
+    /// Chains whose gateway the council retired (`spec/upgrades.md`).
+    pub(crate) retired: BTreeMap<ChainId, Retirement>,
+}
+
+/// A gateway the council retired: for good, so that a packet refused for it
+/// (`gateway_retired`) is refused for good.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retirement {
+    /// The proposal that retired it (the notice's sequence).
+    pub proposal_id: u64,
+    /// The chain named to take its place.
+    pub successor: Option<ChainId>,
+    /// Where the hub logged the retirement notice; `None` until the block that executed
+    /// the proposal has logged it.
+    pub log_index: Option<u64>,
 }
 
 impl Council {
@@ -264,6 +279,7 @@ impl Council {
             freeze_signatures: BTreeMap::new(),
             upgrade: None,
             remote_chains: BTreeMap::new(),
+            retired: BTreeMap::new(),
         };
         council.check_invariants().map_err(GovError::Invariant)?;
         Ok(council)
@@ -385,6 +401,23 @@ impl Council {
     /// Every remote chain and the hub it is reached through, by chain id.
     pub fn remote_chains(&self) -> impl Iterator<Item = (&ChainId, &ChainId)> {
         self.remote_chains.iter()
+    }
+
+    /// The retirement of chain `id`'s gateway, if the council retired it.
+    pub fn retirement(&self, id: &ChainId) -> Option<&Retirement> {
+        self.retired.get(id)
+    }
+
+    /// Every retired gateway's chain and its retirement, by chain id.
+    pub fn retirements(&self) -> impl Iterator<Item = (&ChainId, &Retirement)> {
+        self.retired.iter()
+    }
+
+    /// Records where the hub logged the retirement notice of `chain` (once).
+    pub fn set_retirement_logged(&mut self, chain: &ChainId, log_index: u64) {
+        if let Some(r) = self.retired.get_mut(chain) {
+            r.log_index.get_or_insert(log_index);
+        }
     }
 
     /// Every route, by id.
@@ -863,6 +896,28 @@ impl Council {
                     _ => Err(GovError::NotAHub),
                 }
             }
+            ProposalKind::RetireGateway { chain, successor } => {
+                let c = self.chains.get(chain).ok_or(GovError::UnknownChain)?;
+                if !matches!(
+                    c.registration.kind,
+                    junction_spec::LedgerKind::EvmAttested | junction_spec::LedgerKind::EvmQbft
+                ) {
+                    return Err(GovError::NoGateway);
+                }
+                if self.retired.contains_key(chain) {
+                    return Err(GovError::GatewayRetired);
+                }
+                match successor {
+                    None => Ok(()),
+                    Some(s) if self.retired.contains_key(s) => Err(GovError::GatewayRetired),
+                    Some(s)
+                        if self.chains.contains_key(s) || self.remote_chains.contains_key(s) =>
+                    {
+                        Ok(())
+                    }
+                    Some(_) => Err(GovError::UnknownChain),
+                }
+            }
             ProposalKind::ReplaceClient {
                 chain,
                 params,
@@ -1042,6 +1097,9 @@ impl Council {
             .routes
             .get(route)
             .ok_or(PolicyRejection::UnknownRoute)?;
+        if self.retired.contains_key(&packet.dest_chain) {
+            return Err(PolicyRejection::GatewayRetired);
+        }
         check_packet(
             r,
             &self.chains,
@@ -1265,6 +1323,13 @@ impl Encode for Council {
             chain.encode_to(out);
             via.encode_to(out);
         }
+        encode_len(self.retired.len(), out);
+        for (chain, r) in &self.retired {
+            chain.encode_to(out);
+            r.proposal_id.encode_to(out);
+            r.successor.encode_to(out);
+            r.log_index.encode_to(out);
+        }
     }
 }
 
@@ -1381,7 +1446,24 @@ impl Decode for Council {
             |r| Ok((ChainId::decode_from(r)?, ChainId::decode_from(r)?)),
             |(chain, _)| chain,
         )?;
+        let retired = decode_sorted(
+            r,
+            MAX_CHAINS,
+            "retired gateways not strictly sorted by chain",
+            |r| {
+                Ok((
+                    ChainId::decode_from(r)?,
+                    Retirement {
+                        proposal_id: u64::decode_from(r)?,
+                        successor: Decode::decode_from(r)?,
+                        log_index: Decode::decode_from(r)?,
+                    },
+                ))
+            },
+            |(chain, _)| chain,
+        )?;
         Ok(Council {
+            retired: retired.into_iter().collect(),
             remote_chains: remote_chains.into_iter().collect(),
             params,
             floors,

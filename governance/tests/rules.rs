@@ -1486,3 +1486,106 @@ fn a_remote_chain_is_registered_through_a_hub_and_its_routes_are_unordered() {
     assert_eq!(back.to_bytes(), c.to_bytes());
     c.check_invariants().unwrap();
 }
+
+/// A council with chains `chain-a` (Tendermint, no gateway), `chain-b` and `chain-c`
+/// (attested EVM chains with gateways), route `a-to-b`, members of weights 2 and 1.
+fn council_with_gateways() -> Council {
+    let base = weighted(&[2, 1]);
+    let mut chains = vec![registration("chain-a")];
+    for id in ["chain-b", "chain-c"] {
+        let mut r = registration(id);
+        r.kind = LedgerKind::EvmAttested;
+        chains.push(r);
+    }
+    Council::genesis(GovGenesis {
+        members: base.members().to_vec(),
+        params: params(),
+        floors: floors(),
+        chains,
+        routes: vec![(route_id("a-to-b"), policy())],
+        validators: validators(),
+        relayers: vec![[0xee; 32]],
+        accounts: Vec::new(),
+    })
+    .unwrap()
+}
+
+/// A gateway is retired by vote, once and for good: only a chain with a gateway (EVM), a
+/// successor that is registered and not the chain itself; from the execution every packet
+/// to the chain is refused as `gateway_retired`, a final rejection (the packet ends with an
+/// error-ack and its refund); the retirement survives the state's encoding, and the hub
+/// records once where it logged the notice.
+#[test]
+fn a_gateway_is_retired_by_vote_once_and_new_packets_to_it_are_refused_for_good() {
+    let mut c = council_with_gateways();
+    let retire = |id: &str, successor: Option<&str>| ProposalKind::RetireGateway {
+        chain: chain(id),
+        successor: successor.map(chain),
+    };
+    let refused =
+        |c: &mut Council, kind: ProposalKind| c.propose(&key(1), kind, false, 10, 0).unwrap_err();
+    assert_eq!(
+        refused(&mut c, retire("chain-a", None)).name(),
+        "no_gateway"
+    );
+    assert_eq!(
+        refused(&mut c, retire("chain-x", None)).name(),
+        "unknown_chain"
+    );
+    assert_eq!(
+        refused(&mut c, retire("chain-b", Some("chain-x"))).name(),
+        "unknown_chain"
+    );
+    assert_eq!(
+        refused(&mut c, retire("chain-b", Some("chain-b"))),
+        GovError::InvalidProposal(ParamsError::GatewayIsItsSuccessor)
+    );
+
+    let packet = packet(10);
+    let route = route_id("a-to-b");
+    assert_eq!(c.check_packet(&route, &packet, &ctx(0)), Ok(()));
+    let id = propose_and_vote(
+        &mut c,
+        retire("chain-b", Some("chain-c")),
+        false,
+        0,
+        &[(1, Yes), (2, Yes)],
+    );
+    c.tick(VOTING_MS);
+    let events = c.tick(VOTING_MS + TIMELOCK_MS);
+    assert!(matches!(status(&c, id), ProposalStatus::Executed { .. }));
+    assert!(actions(&events).contains(&"gateway_retired"), "{events:?}");
+    let retirement = c.retirement(&chain("chain-b")).unwrap().clone();
+    assert_eq!(retirement.proposal_id, id);
+    assert_eq!(retirement.successor, Some(chain("chain-c")));
+    assert_eq!(retirement.log_index, None);
+
+    let t = VOTING_MS + TIMELOCK_MS;
+    let e = c.check_packet(&route, &packet, &ctx(t)).unwrap_err();
+    assert_eq!(e, junction_packets::PolicyRejection::GatewayRetired);
+    assert!(e.is_final(), "retirement is for good");
+    assert_eq!(e.name(), "gateway_retired");
+    // Packets from the retired chain still pass (sent before its gateway saw the notice).
+    let mut back = packet.clone();
+    std::mem::swap(&mut back.source_chain, &mut back.dest_chain);
+    assert!(!matches!(
+        c.check_packet(&route, &back, &ctx(t)),
+        Err(junction_packets::PolicyRejection::GatewayRetired)
+    ));
+
+    assert_eq!(
+        refused(&mut c, retire("chain-b", None)).name(),
+        "gateway_retired"
+    );
+    assert_eq!(
+        refused(&mut c, retire("chain-c", Some("chain-b"))).name(),
+        "gateway_retired"
+    );
+
+    c.set_retirement_logged(&chain("chain-b"), 7);
+    c.set_retirement_logged(&chain("chain-b"), 9);
+    assert_eq!(c.retirement(&chain("chain-b")).unwrap().log_index, Some(7));
+    let decoded = Council::from_bytes(&c.to_bytes()).unwrap();
+    assert_eq!(decoded, c);
+    decoded.check_invariants().unwrap();
+}

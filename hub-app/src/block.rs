@@ -334,6 +334,55 @@ pub fn execute_block(
     execute_block_with_memo(rules, tip, state, packets, (block, &hashes), now_ms, None)
 }
 
+/// Logs the notice of every retirement the council holds unlogged (`spec/upgrades.md`),
+/// bound to the retired gateway, and records where. A log with no room leaves the notice
+/// for a later block (the gateway meanwhile still takes sends, which the hub routes).
+fn log_retirements(
+    council: &mut Council,
+    new_packets: &mut Option<PacketState>,
+    base: &PacketState,
+    hub_chain: &ChainId,
+) -> Vec<Event> {
+    let due: Vec<(ChainId, junction_governance::Retirement)> = council
+        .retirements()
+        .filter(|(_, r)| r.log_index.is_none())
+        .map(|(c, r)| (c.clone(), r.clone()))
+        .collect();
+    let mut events = Vec::new();
+    for (chain, retirement) in due {
+        let binding =
+            crate::clients::target_binding(council.chain(&chain).map(|c| &c.registration));
+        let notice = junction_spec::RetirementNotice {
+            hub_chain: hub_chain.clone(),
+            proposal_id: retirement.proposal_id,
+            chain: chain.clone(),
+            successor: retirement.successor.clone(),
+        };
+        let packets = new_packets.get_or_insert_with(|| base.clone());
+        let Ok(index) = packets.log_retirement(&notice, binding) else {
+            continue;
+        };
+        council.set_retirement_logged(&chain, index);
+        events.push(Event {
+            kind: "packet/gateway_retirement_logged".into(),
+            tx: String::new(),
+            attributes: vec![
+                ("chain".into(), chain.as_str().to_string()),
+                ("log_index".into(), index.to_string()),
+                ("proposal_id".into(), retirement.proposal_id.to_string()),
+                (
+                    "successor".into(),
+                    retirement
+                        .successor
+                        .as_ref()
+                        .map_or(String::new(), |s| s.as_str().to_string()),
+                ),
+            ],
+        });
+    }
+    events
+}
+
 /// [`execute_block`] with the transactions' hashes already computed (`TxHashes::of` of
 /// this block's transactions), skipping the proof checks `memo` holds as passed (the node
 /// checked them when it admitted the transactions) and remembering those it makes. The
@@ -463,10 +512,20 @@ pub fn execute_block_with_memo(
     }
     let BlockContext {
         mut view,
-        council,
-        packets: new_packets,
+        mut council,
+        packets: mut new_packets,
         ..
     } = ctx;
+    // A gateway retired in this block (by a vote or at its timelock's end) gets its notice
+    // at the end of the block, after every packet the block logged.
+    if let Some(c) = council.as_mut() {
+        events.extend(log_retirements(
+            c,
+            &mut new_packets,
+            packets,
+            &rules.chain_id,
+        ));
+    }
     for (k, v) in migration {
         view.put(k, v);
     }
@@ -745,5 +804,65 @@ mod tests {
         after.apply(&out.writes);
         assert_eq!(after.next_nonce(&tx.body.signer_address()), 1);
         assert_eq!(after.get(COUNCIL_KEY).unwrap(), council_before.as_slice());
+    }
+}
+
+#[cfg(test)]
+mod retirement_tests {
+    use super::*;
+    use junction_spec::gov::{Fraction, ProposalKind, VoteOption};
+    use junction_spec::{EntryKind, LedgerKind, RetirementNotice};
+
+    /// A retirement the council executed is logged once, at the end of a block, as a
+    /// notice bound to the retired gateway; the council records where, so the next block
+    /// logs nothing more.
+    #[test]
+    fn an_executed_retirement_is_logged_once_bound_to_its_gateway() {
+        let member = [9; 32];
+        let reg =
+            crate::relay::tests::registration(LedgerKind::EvmAttested, 3, Fraction::new(2, 3));
+        let chain = reg.chain_id.clone();
+        let mut council = crate::testutil::council_with_chains(member, vec![reg.clone()]);
+        let (id, _) = council
+            .propose(
+                &member,
+                ProposalKind::RetireGateway {
+                    chain: chain.clone(),
+                    successor: None,
+                },
+                false,
+                0,
+                0,
+            )
+            .unwrap();
+        council.vote(&member, id, VoteOption::Yes, 1).unwrap();
+        council.tick(60_001);
+        council.tick(80_000);
+        assert!(council.retirement(&chain).is_some());
+
+        let hub = ChainId::new("hub-test").unwrap();
+        let base = PacketState::default();
+        let mut packets = None;
+        let events = log_retirements(&mut council, &mut packets, &base, &hub);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].kind, "packet/gateway_retirement_logged");
+        let log = packets.as_ref().unwrap().log();
+        assert_eq!(log.size(), 1);
+        let entry = log.entry(0).unwrap();
+        assert_eq!(entry.kind, EntryKind::GatewayRetired);
+        assert_eq!(entry.target_chain, chain);
+        assert_eq!(
+            entry.target_binding,
+            crate::clients::target_binding(Some(&reg))
+        );
+        assert_ne!(entry.target_binding, [0; 32]);
+        let notice = RetirementNotice::from_envelope(&entry.packet).unwrap();
+        assert_eq!((notice.proposal_id, notice.hub_chain), (id, hub.clone()));
+        assert_eq!(council.retirement(&chain).unwrap().log_index, Some(0));
+        packets.as_ref().unwrap().check_invariants().unwrap();
+
+        let again = log_retirements(&mut council, &mut packets, &base, &hub);
+        assert!(again.is_empty(), "{again:?}");
+        assert_eq!(packets.as_ref().unwrap().log().size(), 1);
     }
 }

@@ -1009,6 +1009,7 @@ pub fn entry_kind_name(kind: EntryKind) -> &'static str {
         EntryKind::ErrorAck => "error_ack",
         EntryKind::Timeout => "timeout",
         EntryKind::SequenceSkip => "sequence_skip",
+        EntryKind::GatewayRetired => "gateway_retired",
     }
 }
 

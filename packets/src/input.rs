@@ -149,6 +149,7 @@ impl PacketEvent {
             EntryKind::ErrorAck => "error_ack_logged",
             EntryKind::Timeout => "timeout_logged",
             EntryKind::SequenceSkip => "sequence_skip_logged",
+            EntryKind::GatewayRetired => "gateway_retirement_logged",
         }
     }
 }

@@ -47,6 +47,13 @@ impl PacketState {
             if entry.validate().is_err() {
                 return Err(V::MalformedEntry { index });
             }
+            // A council notice concerns no packet: it has no record and counts on no route.
+            if entry.kind == EntryKind::GatewayRetired {
+                if junction_spec::RetirementNotice::from_envelope(&entry.packet).is_none() {
+                    return Err(V::MalformedEntry { index });
+                }
+                continue;
+            }
             if entry.is_ordered() {
                 // Every ordered entry of a space names the one first sequence the hub fixed
                 // for it, and none is below it.
@@ -81,6 +88,7 @@ impl PacketState {
                     "sequence_skip",
                     record.skip_index == Some(index),
                 ),
+                EntryKind::GatewayRetired => return Err(V::MalformedEntry { index }),
                 EntryKind::Ack | EntryKind::ErrorAck | EntryKind::Timeout => (
                     &mut s.outcome,
                     "outcome",
@@ -106,6 +114,7 @@ impl PacketState {
                 EntryKind::Ack => c.acked += 1,
                 EntryKind::Timeout => c.timed_out += 1,
                 EntryKind::SequenceSkip => c.sequence_skips += 1,
+                EntryKind::GatewayRetired => {}
                 EntryKind::ErrorAck => {
                     let reason = if record.packet_index.is_some() {
                         APP_REVERTED.to_owned()

@@ -167,6 +167,9 @@ pub enum PolicyRejection {
     /// The route's byte bucket holds fewer tokens than the payload needs.
     #[error("the route's byte rate limit is exhausted")]
     RateLimitedBytes,
+    /// The destination's gateway was retired by the council (for good).
+    #[error("the destination chain's gateway is retired")]
+    GatewayRetired,
 }
 
 impl PolicyRejection {
@@ -191,6 +194,7 @@ impl PolicyRejection {
             PolicyRejection::TimeoutTooLong { .. } => "timeout_too_long",
             PolicyRejection::ProofAboveClientHeight { .. } => "proof_above_client_height",
             PolicyRejection::NotEnoughConfirmations { .. } => "not_enough_confirmations",
+            PolicyRejection::GatewayRetired => "gateway_retired",
             PolicyRejection::RateLimitedMessages | PolicyRejection::RateLimitedBytes => {
                 "rate_limit_exceeded"
             }
@@ -200,7 +204,7 @@ impl PolicyRejection {
     /// Whether the rejection is fixed for good by the packet and the route as voted, so
     /// that the packet ends with an error-ack: route paused or closed, an app not allowed,
     /// payload or gas over the route's cap, fee below the route's, no timeout time where
-    /// the route bounds it, no route. Everything else (frozen clients, timeout bounds
+    /// the route bounds it, no route, a retired destination gateway. Everything else (frozen clients, timeout bounds
     /// measured against a destination client a relayer may or may not update, the proof's
     /// height and confirmations, an empty rate-limit bucket) may pass later.
     pub fn is_final(&self) -> bool {
@@ -215,7 +219,8 @@ impl PolicyRejection {
             | PolicyRejection::PayloadTooLarge { .. }
             | PolicyRejection::GasLimitOverCap { .. }
             | PolicyRejection::FeeTooLow { .. }
-            | PolicyRejection::TimeoutWithoutTime => true,
+            | PolicyRejection::TimeoutWithoutTime
+            | PolicyRejection::GatewayRetired => true,
             PolicyRejection::ClientFrozen
             | PolicyRejection::TimeoutReached
             | PolicyRejection::TimeoutTooShort { .. }

@@ -418,6 +418,19 @@ impl PacketState {
         &self.log
     }
 
+    /// Appends the council's retirement notice (`RetirementNotice::entry`) and returns
+    /// its log index; a notice concerns no packet, so no record or counter changes.
+    pub fn log_retirement(
+        &mut self,
+        notice: &junction_spec::RetirementNotice,
+        target_binding: Hash32,
+    ) -> Result<u64, crate::PacketError> {
+        if !self.log.has_room(1) {
+            return Err(crate::PacketError::LogFull);
+        }
+        Ok(self.log.append(notice.entry(target_binding)))
+    }
+
     /// The counters of `route` (zero if it has seen no packet).
     pub fn counters(&self, route: &RouteId) -> RouteCounters {
         match self.counters.get(route) {

@@ -90,7 +90,8 @@ impl BridgeConfig {
 
 /// The message that proves, at the receiving hub, `entry` (logged by the other hub for it)
 /// under the checkpoint `proof` names. `None` for an entry kind that does not cross hubs
-/// (a `SequenceSkip`: routes between hubs are unordered).
+/// (a `SequenceSkip`: routes between hubs are unordered; a `GatewayRetired` notice: hubs
+/// have no gateway to retire).
 pub fn message_for(entry: &LogEntry, proof: SourceProof) -> Option<RelayMsg> {
     let packet = entry.packet.clone();
     Some(match entry.kind {
@@ -106,7 +107,7 @@ pub fn message_for(entry: &LogEntry, proof: SourceProof) -> Option<RelayMsg> {
             absence: proof,
             commitment: None,
         },
-        EntryKind::SequenceSkip => return None,
+        EntryKind::SequenceSkip | EntryKind::GatewayRetired => return None,
     })
 }
 

@@ -1737,7 +1737,7 @@ pub const CALLBACK_GAS: u64 = 300_000;
 pub fn entry_gas(e: &LogEntry) -> u64 {
     let app = match e.kind {
         junction_spec::EntryKind::Packet => e.packet.gas_limit,
-        junction_spec::EntryKind::SequenceSkip => 0,
+        junction_spec::EntryKind::SequenceSkip | junction_spec::EntryKind::GatewayRetired => 0,
         _ => CALLBACK_GAS,
     };
     app.saturating_mul(64) / 63 + ENTRY_OVERHEAD_GAS

@@ -358,6 +358,9 @@ pub enum ParamsError {
     /// A remote chain named as the hub it is reached through.
     #[error("a remote chain cannot be the hub it is reached through")]
     RemoteChainIsItsHub,
+    /// A retiring gateway's chain named as its own successor.
+    #[error("a retiring gateway's chain cannot be its own successor")]
+    GatewayIsItsSuccessor,
     /// A fraction has a zero denominator.
     #[error("{what}: the denominator is zero")]
     ZeroDenominator {
@@ -607,6 +610,7 @@ impl ParamsError {
     pub fn name(&self) -> &'static str {
         match self {
             ParamsError::RemoteChainIsItsHub => "remote_chain_is_its_hub",
+            ParamsError::GatewayIsItsSuccessor => "gateway_is_its_successor",
             ParamsError::ZeroDenominator { .. } => "zero_denominator",
             ParamsError::FractionAboveOne { .. } => "fraction_above_one",
             ParamsError::ZeroFraction { .. } => "zero_fraction",
@@ -1354,7 +1358,7 @@ impl Decode for GovParams {
 // ---------------------------------------------------------------------------------------
 
 /// What a proposal does once passed and its timelock has ended. Encoded as a tag byte
-/// (`0x01`..`0x14`, in declaration order) followed by the variant's fields.
+/// (`0x01`..`0x19`, in declaration order) followed by the variant's fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ProposalKind {
@@ -1523,6 +1527,19 @@ pub enum ProposalKind {
         /// The hub it lives under.
         via: ChainId,
     },
+    /// `0x19`: retire a chain's gateway for good (`spec/upgrades.md`, *Retiring a
+    /// gateway*). The hub logs a retirement entry for it; from the checkpoint that carries
+    /// the entry the gateway refuses new sends, while it still runs the packets already
+    /// logged for it and takes the outcomes of those it sent. New packets to the chain end
+    /// with an error-ack (`gateway_retired`).
+    RetireGateway {
+        /// The chain whose gateway retires (an EVM chain with a gateway).
+        chain: ChainId,
+        /// The registered chain that takes its place, named in the retirement entry so
+        /// that apps find it (none: the chain is simply closed).
+        #[serde(default)]
+        successor: Option<ChainId>,
+    },
 }
 
 fn check_keys(keys: &[[u8; 32]]) -> Result<(), ParamsError> {
@@ -1644,6 +1661,8 @@ impl ProposalKind {
     pub const TAG_REMOVE_ACCOUNT: u8 = 0x17;
     /// Tag of [`ProposalKind::RegisterRemoteChain`].
     pub const TAG_REGISTER_REMOTE_CHAIN: u8 = 0x18;
+    /// Tag of [`ProposalKind::RetireGateway`].
+    pub const TAG_RETIRE_GATEWAY: u8 = 0x19;
 
     /// The tag byte of this kind.
     pub fn tag(&self) -> u8 {
@@ -1672,6 +1691,7 @@ impl ProposalKind {
             ProposalKind::AdmitAccount { .. } => Self::TAG_ADMIT_ACCOUNT,
             ProposalKind::RemoveAccount { .. } => Self::TAG_REMOVE_ACCOUNT,
             ProposalKind::RegisterRemoteChain { .. } => Self::TAG_REGISTER_REMOTE_CHAIN,
+            ProposalKind::RetireGateway { .. } => Self::TAG_RETIRE_GATEWAY,
         }
     }
 
@@ -1702,6 +1722,7 @@ impl ProposalKind {
             ProposalKind::AdmitAccount { .. } => "admit_account",
             ProposalKind::RemoveAccount { .. } => "remove_account",
             ProposalKind::RegisterRemoteChain { .. } => "register_remote_chain",
+            ProposalKind::RetireGateway { .. } => "retire_gateway",
         }
     }
 
@@ -1786,6 +1807,11 @@ impl ProposalKind {
                 Err(ParamsError::RemoteChainIsItsHub)
             }
             ProposalKind::RegisterRemoteChain { .. } => Ok(()),
+            ProposalKind::RetireGateway {
+                chain,
+                successor: Some(successor),
+            } if chain == successor => Err(ParamsError::GatewayIsItsSuccessor),
+            ProposalKind::RetireGateway { .. } => Ok(()),
         }
     }
 }
@@ -1869,6 +1895,10 @@ impl Encode for ProposalKind {
             ProposalKind::RegisterRemoteChain { chain, via } => {
                 chain.encode_to(out);
                 via.encode_to(out);
+            }
+            ProposalKind::RetireGateway { chain, successor } => {
+                chain.encode_to(out);
+                successor.encode_to(out);
             }
         }
     }
@@ -1961,6 +1991,10 @@ impl Decode for ProposalKind {
             Self::TAG_REGISTER_REMOTE_CHAIN => ProposalKind::RegisterRemoteChain {
                 chain: Decode::decode_from(r)?,
                 via: Decode::decode_from(r)?,
+            },
+            Self::TAG_RETIRE_GATEWAY => ProposalKind::RetireGateway {
+                chain: Decode::decode_from(r)?,
+                successor: Decode::decode_from(r)?,
             },
             tag => {
                 return Err(DecodeError::InvalidTag {

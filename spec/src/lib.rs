@@ -33,7 +33,7 @@ pub use hash::{tagged_hash, tagged_hash_parts, Hash32, HashTag};
 pub use id::*;
 pub use log::{
     ack_commitment, evm_target_binding, hub_target_binding, EntryKind, LogEntry, LogEntryError,
-    PacketKey, MAX_RESULT_BYTES,
+    PacketKey, RetirementNotice, MAX_RESULT_BYTES,
 };
 pub use merkle::{MerkleError, MerkleFrontier};
 pub use relay::{RelayMsg, SourceProof};

@@ -34,6 +34,11 @@ pub enum EntryKind {
     /// policy error), so the destination's next expected sequence moves past it
     /// (target: destination chain).
     SequenceSkip = 5,
+    /// The council retired the target chain's gateway: from the checkpoint that carries
+    /// this entry it refuses new sends (it still runs the entries logged for it). The
+    /// entry carries a [`RetirementNotice`] in the packet's place (target: the retired
+    /// chain, the notice's destination).
+    GatewayRetired = 6,
 }
 
 impl EntryKind {
@@ -50,13 +55,17 @@ impl EntryKind {
             3 => Self::ErrorAck,
             4 => Self::Timeout,
             5 => Self::SequenceSkip,
+            6 => Self::GatewayRetired,
             _ => return None,
         })
     }
 
     /// Whether the entry is addressed to the packet's destination (else to its source).
     pub fn goes_to_destination(self) -> bool {
-        matches!(self, Self::Packet | Self::SequenceSkip)
+        matches!(
+            self,
+            Self::Packet | Self::SequenceSkip | Self::GatewayRetired
+        )
     }
 
     /// Whether this kind is the packet's one final outcome for the source app.
@@ -126,6 +135,84 @@ pub fn ack_commitment(kind: EntryKind, result: &[u8]) -> Hash32 {
     bytes.push(kind.tag());
     encode_bytes(result, &mut bytes);
     tagged_hash(HashTag::AckCommitment, &bytes)
+}
+
+/// What a [`EntryKind::GatewayRetired`] entry says, carried in the packet envelope so that
+/// gateways parse every entry with one parser and every leaf has one layout: source chain
+/// the hub, source app [`RetirementNotice::SOURCE_APP`], sequence the proposal id,
+/// destination the retired chain, destination app [`RetirementNotice::DEST_APP`], payload
+/// the successor's chain id (empty: none), no timeout, gas or fee. Only a council vote
+/// logs one; the hub never logs a chain's packet under this kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetirementNotice {
+    /// The hub that retired the gateway.
+    pub hub_chain: ChainId,
+    /// The proposal that retired it.
+    pub proposal_id: u64,
+    /// The retired chain.
+    pub chain: ChainId,
+    /// The chain that takes its place, if the council named one.
+    pub successor: Option<ChainId>,
+}
+
+impl RetirementNotice {
+    /// The notice's source app.
+    pub const SOURCE_APP: &'static [u8] = b"junction/council";
+    /// The notice's destination app.
+    pub const DEST_APP: &'static [u8] = b"junction/gateway";
+
+    /// The packet envelope that carries the notice.
+    pub fn envelope(&self) -> Packet {
+        Packet {
+            version: Packet::VERSION,
+            source_chain: self.hub_chain.clone(),
+            source_app: Self::SOURCE_APP.to_vec(),
+            sequence: self.proposal_id,
+            dest_chain: self.chain.clone(),
+            dest_app: Self::DEST_APP.to_vec(),
+            payload: self
+                .successor
+                .as_ref()
+                .map(|c| c.as_str().as_bytes().to_vec())
+                .unwrap_or_default(),
+            timeout: crate::types::Timeout {
+                height: 0,
+                time_ms: 0,
+            },
+            gas_limit: 0,
+            fee: 0,
+        }
+    }
+
+    /// The log entry of the notice, bound to the retired gateway.
+    pub fn entry(&self, target_binding: Hash32) -> LogEntry {
+        LogEntry::new(
+            EntryKind::GatewayRetired,
+            target_binding,
+            0,
+            self.envelope(),
+            Vec::new(),
+        )
+    }
+
+    /// Reads the notice back from its envelope; `None` when the packet is not one.
+    pub fn from_envelope(packet: &Packet) -> Option<Self> {
+        if packet.source_app != Self::SOURCE_APP || packet.dest_app != Self::DEST_APP {
+            return None;
+        }
+        let successor = if packet.payload.is_empty() {
+            None
+        } else {
+            let name = std::str::from_utf8(&packet.payload).ok()?;
+            Some(ChainId::new(name).ok()?)
+        };
+        Some(Self {
+            hub_chain: packet.source_chain.clone(),
+            proposal_id: packet.sequence,
+            chain: packet.dest_chain.clone(),
+            successor,
+        })
+    }
 }
 
 /// Why an entry breaks the log's rules.

@@ -211,6 +211,8 @@ fn proposal_kind() -> impl Strategy<Value = ProposalKind> {
         any::<[u8; 32]>().prop_map(|account| ProposalKind::RemoveAccount { account }),
         (chain_id(), chain_id())
             .prop_map(|(chain, via)| ProposalKind::RegisterRemoteChain { chain, via }),
+        (chain_id(), proptest::option::of(chain_id()))
+            .prop_map(|(chain, successor)| ProposalKind::RetireGateway { chain, successor }),
     ]
 }
 
@@ -369,9 +371,9 @@ proptest! {
         prop_assert_eq!(serde_json::from_str::<ProposalKind>(&json).unwrap(), v);
     }
 
-    // Only the 23 defined proposal-kind tags decode.
+    // Only the 25 defined proposal-kind tags decode.
     #[test]
-    fn proposal_kind_rejects_unknown_tags(tag in prop_oneof![Just(0u8), 0x19u8..=0xff], v in proposal_kind()) {
+    fn proposal_kind_rejects_unknown_tags(tag in prop_oneof![Just(0u8), 0x1au8..=0xff], v in proposal_kind()) {
         let mut bytes = v.to_bytes();
         bytes[0] = tag;
         prop_assert_eq!(

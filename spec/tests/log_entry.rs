@@ -5,7 +5,7 @@
 use junction_spec::merkle::leaf_hash;
 use junction_spec::{
     ack_commitment, evm_target_binding, tagged_hash, ChainId, Decode, DecodeError, Encode,
-    EntryKind, HashTag, LogEntry, LogEntryError, Packet, Timeout,
+    EntryKind, HashTag, LogEntry, LogEntryError, Packet, RetirementNotice, Timeout,
 };
 
 const BINDING: [u8; 32] = [0x5b; 32];
@@ -28,12 +28,13 @@ fn packet(seq: u64) -> Packet {
     }
 }
 
-const KINDS: [EntryKind; 5] = [
+const KINDS: [EntryKind; 6] = [
     EntryKind::Packet,
     EntryKind::Ack,
     EntryKind::ErrorAck,
     EntryKind::Timeout,
     EntryKind::SequenceSkip,
+    EntryKind::GatewayRetired,
 ];
 
 #[test]
@@ -46,7 +47,10 @@ fn each_kind_targets_the_chain_that_must_act_on_it() {
         };
         let e = LogEntry::new(kind, BINDING, 1, packet(1), result);
         e.validate().unwrap();
-        let expected = if matches!(kind, EntryKind::Packet | EntryKind::SequenceSkip) {
+        let expected = if matches!(
+            kind,
+            EntryKind::Packet | EntryKind::SequenceSkip | EntryKind::GatewayRetired
+        ) {
             "chain-b"
         } else {
             "chain-a"
@@ -81,7 +85,7 @@ fn entries_round_trip_and_unknown_kinds_are_refused() {
             LogEntry::from_delivered(BINDING, &e.delivered_bytes()).unwrap(),
             e
         );
-        for bad in [0u8, 6, 0xff] {
+        for bad in [0u8, 7, 0xff] {
             let mut b = bytes.clone();
             b[32] = bad;
             assert!(matches!(
@@ -137,4 +141,29 @@ fn the_binding_is_part_of_the_leaf() {
         assert_eq!(rebound.delivered_bytes(), e.delivered_bytes());
         assert_ne!(rebound.leaf_hash(), e.leaf_hash());
     }
+}
+
+/// The council's retirement notice travels in the packet envelope: it targets the retired
+/// chain, reads back to the same notice (with or without a successor), and an ordinary
+/// packet is no notice.
+#[test]
+fn a_retirement_notice_targets_the_retired_chain_and_reads_back() {
+    for successor in [None, Some(ChainId::new("chain-c").unwrap())] {
+        let notice = RetirementNotice {
+            hub_chain: ChainId::new("hub").unwrap(),
+            proposal_id: 42,
+            chain: ChainId::new("chain-b").unwrap(),
+            successor,
+        };
+        let e = notice.entry(BINDING);
+        e.validate().unwrap();
+        assert_eq!(e.kind, EntryKind::GatewayRetired);
+        assert_eq!(e.kind.tag(), 6);
+        assert_eq!(e.target_chain.as_str(), "chain-b");
+        assert_eq!(e.target_binding, BINDING);
+        assert!(!e.kind.is_outcome());
+        let back = LogEntry::from_bytes(&e.to_bytes()).unwrap();
+        assert_eq!(RetirementNotice::from_envelope(&back.packet), Some(notice));
+    }
+    assert_eq!(RetirementNotice::from_envelope(&packet(1)), None);
 }

@@ -3397,3 +3397,126 @@ fn validators_voted_in_and_out_sign_and_stop_signing_and_gateways_follow() {
         .unwrap_err();
     assert!(e.to_string().contains("UnknownSigner"), "{e}");
 }
+
+/// A gateway retired by the council with packets in flight both ways (`spec/upgrades.md`,
+/// *Retiring a gateway*): a packet logged for it before the vote is still run there and
+/// acknowledged; a packet it sent before the vote still reaches its destination and its
+/// ack comes back to it, so its escrow is settled; once it holds the hub's notice it
+/// refuses new sends by name and names its successor; a packet sent to it after the vote
+/// ends with a final error-ack `gateway_retired` and its refund; the successor (registered
+/// by vote) carries new packets.
+#[test]
+fn a_retired_gateway_refuses_new_sends_and_settles_every_packet_in_flight() {
+    use alloy::sol_types::SolError as _;
+    use junction_adapters::evm::gateway::JunctionGateway;
+    let Some(mut env) = setup_with(
+        35_700,
+        EvmNetOptions {
+            chains: 3,
+            attesters_in_nodes: false,
+            ..Default::default()
+        },
+    ) else {
+        return;
+    };
+    let (r1, r2, r3, r4) = (
+        Address::repeat_byte(0x71),
+        Address::repeat_byte(0x72),
+        Address::repeat_byte(0x73),
+        Address::repeat_byte(0x74),
+    );
+    // In flight to evm-b: logged on the hub for its gateway (by hand, no relayer yet),
+    // not delivered.
+    let to_b = env.send("evm-a", "evm-b", r1, 12, env.far("evm-b"));
+    let key = env.relayer_key();
+    let (upd_a, h_a) = env.update("evm-a");
+    let (upd_b, _) = env.update("evm-b");
+    let proof = env
+        .rt
+        .block_on(env.adapter("evm-a").prove_commitment(&to_b.packet, h_a))
+        .unwrap();
+    env.relay(
+        &key,
+        vec![
+            upd_a,
+            upd_b,
+            RelayMsg::RecvPacket {
+                packet: to_b.packet.clone(),
+                proof,
+            },
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        env.lifecycle(&to_b, "evm-a", "evm-b").hub_state.as_deref(),
+        Some("pending")
+    );
+    // In flight from evm-b: sent, not yet proven to the hub.
+    let from_b = env.send("evm-b", "evm-a", r2, 13, env.far("evm-a"));
+
+    env.pass(vec![ProposalKind::RetireGateway {
+        chain: junction_spec::ChainId::new("evm-b").unwrap(),
+        successor: Some(junction_spec::ChainId::new("evm-c").unwrap()),
+    }]);
+    let logged = env.hub_events_named("packet/gateway_retirement_logged");
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert!(logged[0].to_string().contains("evm-c"), "{logged:?}");
+
+    // Sent to evm-b after the vote: refused for good, refunded on evm-a.
+    let sender = env.user();
+    let before = env.balance("evm-a", sender);
+    let late = env.send("evm-a", "evm-b", r3, 14, env.far("evm-b"));
+    assert_eq!(env.balance("evm-a", sender), before - U256::from(14));
+
+    env.start_relayer();
+    env.expect_delivered(&to_b, "evm-a", "evm-b", r1, 12);
+    env.expect_delivered(&from_b, "evm-b", "evm-a", r2, 13);
+    env.expect_outcome(&late, "evm-a", "evm-b", "error_ack", "gateway_retired");
+    assert_eq!(env.balance("evm-a", sender), before);
+    assert_eq!(env.balance("evm-b", r3), U256::ZERO);
+
+    // The notice reached the gateway: it names its successor and refuses new sends.
+    let b = env.evm.chain("evm-b").unwrap();
+    let p = evmnet::provider(
+        &b.anvil.endpoint(),
+        junction_adapters::evm::anvil::DEV_KEY_0,
+    )
+    .unwrap();
+    let gateway = JunctionGateway::new(b.gateway, &p);
+    let start = Instant::now();
+    while !env
+        .rt
+        .block_on(async { gateway.retired().call().await })
+        .unwrap()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the notice never reached evm-b's gateway\n{}",
+            env.relayer_log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(
+        env.rt
+            .block_on(async { gateway.successorChain().call().await })
+            .unwrap(),
+        "evm-c"
+    );
+    let e = env
+        .rt
+        .block_on(
+            env.evm
+                .escrow_send("evm-b", "evm-a", r3, 1, env.far("evm-a")),
+        )
+        .unwrap_err()
+        .to_string();
+    let selector = hex::encode(JunctionGateway::GatewayIsRetired::SELECTOR);
+    assert!(
+        e.contains("GatewayIsRetired") || e.contains(&selector),
+        "{e}"
+    );
+
+    // The successor carries new packets.
+    let to_c = env.send("evm-a", "evm-c", r4, 15, env.far("evm-c"));
+    env.expect_delivered(&to_c, "evm-a", "evm-c", r4, 15);
+}

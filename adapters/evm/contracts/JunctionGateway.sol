@@ -48,6 +48,13 @@ contract JunctionGateway is IJunctionGateway {
     string private _chainId;
     string private _hubChainId;
 
+    /// Set, for good, by the hub's retirement notice (kind 6, logged only by a council vote):
+    /// from then on `send` refuses new packets, while entries logged for this gateway are
+    /// still run and outcomes of the packets it sent still delivered, so no escrow is
+    /// stranded. `successorChain` is the chain the council named in its place (may be empty).
+    bool public retired;
+    string public successorChain;
+
     bool private transient _entered;
 
     // ------------------------------------------------------------------ constants
@@ -92,6 +99,7 @@ contract JunctionGateway is IJunctionGateway {
     uint8 private constant KIND_ERROR_ACK = 3;
     uint8 private constant KIND_TIMEOUT = 4;
     uint8 private constant KIND_SEQUENCE_SKIP = 5;
+    uint8 private constant KIND_GATEWAY_RETIRED = 6;
 
     // ------------------------------------------------------------------ errors
 
@@ -100,6 +108,7 @@ contract JunctionGateway is IJunctionGateway {
     error PayloadTooLarge(uint256 len);
     error NoTimeout();
     error GasLimitTooHigh(uint64 gasLimit, uint64 max);
+    error GatewayIsRetired(string successorChain);
     error InvalidAttestationSet(string why);
     error MalformedCheckpoint();
     error WrongHubChain();
@@ -155,6 +164,9 @@ contract JunctionGateway is IJunctionGateway {
     /// The packet was not run and left no receipt (its deadline passed by this chain's clock).
     event PacketRefused(bytes32 indexed key, bytes reason);
     event SequenceSkipped(bytes32 indexed key, uint64 sequence);
+    /// The hub's council retired this gateway (proposal `proposalId`); `successor` is the
+    /// chain named in its place (empty: none).
+    event GatewayRetired(uint64 proposalId, string successor);
     /// The source app's outcome callback ran (`kind` 2 ack, 3 error-ack, 4 timeout).
     event OutcomeDelivered(bytes32 indexed key, uint8 kind, bool callbackSucceeded, bytes callbackError);
     /// The entry was left alone; `reason` is an encoded error (AlreadyDelivered, OutOfOrder,
@@ -265,6 +277,7 @@ contract JunctionGateway is IJunctionGateway {
         uint64 timeoutTimeMs,
         uint64 gasLimit
     ) external payable returns (uint64 sequence) {
+        if (retired) revert GatewayIsRetired(successorChain);
         // Everything committed here must be a packet the hub can decode and accept, or the
         // packet could never get an outcome and its app's funds would stay locked.
         if (!_validChainId(bytes(destChain))) revert InvalidChainId();
@@ -601,7 +614,7 @@ contract JunctionGateway is IJunctionGateway {
         Entry memory e = _parseEntry(entry, i);
         // An entry names the one chain that may act on it; the packet's own side must agree.
         if (_keccakAt(entry, e.targetStart, e.targetLen) != CHAIN_ID_HASH) revert WrongTargetChain(i);
-        bool toDestination = e.kind == KIND_PACKET || e.kind == KIND_SEQUENCE_SKIP;
+        bool toDestination = e.kind == KIND_PACKET || e.kind == KIND_SEQUENCE_SKIP || e.kind == KIND_GATEWAY_RETIRED;
         (uint256 side, uint256 sideLen) =
             toDestination ? (e.destChainStart, e.destChainLen) : (e.sourceChainStart, e.sourceChainLen);
         if (_keccakAt(entry, side + 4, sideLen) != CHAIN_ID_HASH) revert WrongTargetChain(i);
@@ -610,6 +623,8 @@ contract JunctionGateway is IJunctionGateway {
             skip = _receive(entry, e, key);
         } else if (e.kind == KIND_SEQUENCE_SKIP) {
             skip = _skipSequence(entry, e, key);
+        } else if (e.kind == KIND_GATEWAY_RETIRED) {
+            skip = _retire(entry, e, key);
         } else {
             skip = _outcome(entry, e, key);
         }
@@ -640,6 +655,18 @@ contract JunctionGateway is IJunctionGateway {
         bytes32 commitment = _ackCommitmentMemory(ok ? KIND_ACK : KIND_ERROR_ACK, result);
         acks[key] = commitment;
         emit PacketReceived(key, ok, result, used);
+        return "";
+    }
+
+    /// The council's retirement notice: the packet envelope's sequence is the proposal id and
+    /// its payload the successor's chain id. The entry proves under a checkpoint the hub's
+    /// validators signed, and only a council vote logs this kind, so nothing more is checked.
+    function _retire(bytes calldata entry, Entry memory e, bytes32 key) private returns (bytes memory) {
+        if (retired) return abi.encodeWithSelector(AlreadyDelivered.selector, key);
+        retired = true;
+        string memory successor = string(entry[e.payloadStart:e.payloadStart + e.payloadLen]);
+        successorChain = successor;
+        emit GatewayRetired(e.sequence, successor);
         return "";
     }
 
@@ -913,7 +940,7 @@ contract JunctionGateway is IJunctionGateway {
         uint256 n = d.length;
         if (n < 6) revert MalformedEntry(index);
         e.kind = uint8(d[0]);
-        if (e.kind < KIND_PACKET || e.kind > KIND_SEQUENCE_SKIP) revert MalformedEntry(index);
+        if (e.kind < KIND_PACKET || e.kind > KIND_GATEWAY_RETIRED) revert MalformedEntry(index);
         uint256 o = 1;
         (e.targetStart, e.targetLen, o) = _chain(d, o, index);
         e.targetStart += 4;
