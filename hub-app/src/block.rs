@@ -809,6 +809,7 @@ mod tests {
 
 #[cfg(test)]
 mod retirement_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use junction_spec::gov::{Fraction, ProposalKind, VoteOption};
     use junction_spec::{EntryKind, LedgerKind, RetirementNotice};

@@ -395,6 +395,7 @@ pub async fn dispatch(shared: &Arc<Shared>, method: &str, p: &Value) -> Result<V
         | CouncilList::NAME
         | ChainList::NAME
         | ChainShow::NAME
+        | RetiredGateways::NAME
         | RouteList::NAME
         | RouteShow::NAME => gov_query(shared, method, p),
         other => {
@@ -543,6 +544,17 @@ fn gov_query(shared: &Shared, method: &str, p: &Value) -> Result<Value, RpcError
                 .chain(&id)
                 .cloned()
                 .ok_or_else(|| RpcError::not_found(format!("no chain {}", id.as_str())))
+        }),
+        RetiredGateways::NAME => serve::<RetiredGateways>(p, |_| {
+            Ok(council
+                .retirements()
+                .map(|(chain, r)| RetiredGateway {
+                    chain: chain.as_str().to_string(),
+                    proposal_id: r.proposal_id,
+                    successor: r.successor.as_ref().map(|s| s.as_str().to_string()),
+                    log_index: r.log_index,
+                })
+                .collect())
         }),
         RouteList::NAME => serve::<RouteList>(p, |_| Ok(council.routes().cloned().collect())),
         _ => serve::<RouteShow>(p, |q| {

@@ -484,6 +484,25 @@ method!(
     /// One registered chain.
     ChainShow, "chain_show", TextId, ClientState);
 
+/// A gateway the council retired (`spec/upgrades.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiredGateway {
+    /// The retired chain.
+    pub chain: String,
+    /// The proposal that retired it.
+    pub proposal_id: u64,
+    /// The chain named in its place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor: Option<String>,
+    /// Where the hub logged the notice (absent until a block logged it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+}
+
+method!(
+    /// Retired gateways, by chain.
+    RetiredGateways, "retired_gateways", NoParams, Vec<RetiredGateway>);
+
 method!(
     /// Open and closed routes.
     RouteList, "route_list", NoParams, Vec<Route>);
@@ -891,6 +910,7 @@ pub const METHODS: &[&str] = &[
     CouncilList::NAME,
     ChainList::NAME,
     ChainShow::NAME,
+    RetiredGateways::NAME,
     RouteList::NAME,
     RouteShow::NAME,
     LogInfo::NAME,

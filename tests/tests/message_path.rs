@@ -3461,6 +3461,10 @@ fn a_retired_gateway_refuses_new_sends_and_settles_every_packet_in_flight() {
     let logged = env.hub_events_named("packet/gateway_retirement_logged");
     assert_eq!(logged.len(), 1, "{logged:?}");
     assert!(logged[0].to_string().contains("evm-c"), "{logged:?}");
+    let retired = env.net.rpc(0, "retired_gateways", json!({})).unwrap();
+    assert_eq!(retired[0]["chain"], "evm-b", "{retired}");
+    assert_eq!(retired[0]["successor"], "evm-c", "{retired}");
+    assert!(retired[0]["log_index"].is_u64(), "{retired}");
 
     // Sent to evm-b after the vote: refused for good, refunded on evm-a.
     let sender = env.user();
