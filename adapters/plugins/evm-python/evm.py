@@ -289,6 +289,7 @@ GATEWAY_ERRORS = [
     "ConflictingCheckpoint(uint64)",
     "DuplicateSigner(address)",
     "GasLimitTooHigh(uint64,uint64)",
+    "GatewayIsRetired(string)",
     "HighS(uint256)",
     "InclusionProofInvalid(uint256)",
     "InsufficientGasForApp(uint256,uint256)",

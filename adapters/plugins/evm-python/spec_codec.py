@@ -32,6 +32,8 @@ KIND_ACK = 2
 KIND_ERROR_ACK = 3
 KIND_TIMEOUT = 4
 KIND_SEQUENCE_SKIP = 5
+# The council's retirement notice (the packet envelope carries it; spec/upgrades.md).
+KIND_GATEWAY_RETIRED = 6
 
 # The names the adapter protocol gives outcome kinds (`chain_outcomes`).
 OUTCOME_NAMES = {KIND_ACK: "ack", KIND_ERROR_ACK: "error_ack", KIND_TIMEOUT: "timeout"}
@@ -178,7 +180,7 @@ def log_entry_from_bytes(b):
     e = LogEntry()
     e.target_binding = r.raw(32)
     e.kind = r.u8()
-    if not KIND_PACKET <= e.kind <= KIND_SEQUENCE_SKIP:
+    if not KIND_PACKET <= e.kind <= KIND_GATEWAY_RETIRED:
         raise DecodeError(f"log entry kind {e.kind}")
     e.target_chain = r.chain_id()
     e.ordered_from = r.u64()

@@ -92,7 +92,10 @@ class SpecCodec(unittest.TestCase):
         e = sc.log_entry_from_bytes(binding + body)
         self.assertEqual((e.kind, e.target_chain, e.ordered_from), (1, "chain-b", 0))
         self.assertEqual(e.delivered, body)
-        for bad in (binding + body + b"\0", binding + b"\x06" + body[1:], body):
+        # Kind 6 is the council's retirement notice, in the same envelope.
+        notice = sc.log_entry_from_bytes(binding + b"\x06" + body[1:])
+        self.assertEqual(notice.kind, sc.KIND_GATEWAY_RETIRED)
+        for bad in (binding + body + b"\0", binding + b"\x07" + body[1:], body):
             with self.assertRaises(sc.DecodeError):
                 sc.log_entry_from_bytes(bad)
 
