@@ -8,20 +8,30 @@ use junction_tests::{account, remark_hex, run_cli, Net};
 use serde_json::json;
 
 const LONG: Duration = Duration::from_secs(90);
+/// The idle block interval of `four_validators_agree_on_every_block_to_height_50`.
+const IDLE_MS: u64 = 400;
 
 /// Every validator reports the same block hash and app hash at every height.
 #[test]
 fn four_validators_agree_on_every_block_to_height_50() {
     let mut net = Net::init(4, 31000);
     // One validator keeps only the last 10 heights of state history; the chain is the same.
-    let cfg = net.homes[3].join("config/config.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    assert!(text.contains("retention_blocks = 0"), "{text}");
-    std::fs::write(
-        &cfg,
-        text.replace("\nretention_blocks = 0", "\nretention_blocks = 10"),
-    )
-    .unwrap();
+    // Every validator makes empty blocks at most every IDLE_MS (the test needs 50 heights,
+    // not 50 seconds).
+    for (i, home) in net.homes.iter().enumerate() {
+        let cfg = home.join("config/config.toml");
+        let mut text = std::fs::read_to_string(&cfg).unwrap();
+        assert!(text.contains("\nidle_block_interval_ms = 1000"), "{text}");
+        text = text.replace(
+            "\nidle_block_interval_ms = 1000",
+            &format!("\nidle_block_interval_ms = {IDLE_MS}"),
+        );
+        if i == 3 {
+            assert!(text.contains("retention_blocks = 0"), "{text}");
+            text = text.replace("\nretention_blocks = 0", "\nretention_blocks = 10");
+        }
+        std::fs::write(&cfg, text).unwrap();
+    }
     net.start_all();
     net.wait_height(0, 2, LONG);
     // Some state changes, sent through different nodes, so the app hash moves.
@@ -47,7 +57,7 @@ fn four_validators_agree_on_every_block_to_height_50() {
         "transactions must change the app hash"
     );
     checkpoints_verify_with_the_hub_light_client(&net, 50);
-    empty_blocks_keep_the_idle_interval(&net, 50);
+    empty_blocks_keep_the_idle_interval(&net, 50, IDLE_MS);
     blocks_validated_are_not_executed_again_at_commit(&net);
     state_proofs_verify_against_the_certified_app_hash(&net);
 }
@@ -56,8 +66,7 @@ fn four_validators_agree_on_every_block_to_height_50() {
 /// default) has passed since its parent, while a transaction is proposed at once: without
 /// the wait this hub committed about 6 empty blocks a second. A round after a failed
 /// proposer does not wait, so a few empty blocks may come sooner.
-fn empty_blocks_keep_the_idle_interval(net: &Net, top: u64) {
-    let idle = 1_000;
+fn empty_blocks_keep_the_idle_interval(net: &Net, top: u64, idle: u64) {
     let block = |h: u64| net.rpc(0, "block", json!({"height": h})).unwrap();
     let time = |b: &serde_json::Value| b.pointer("/header/time_ms").unwrap().as_u64().unwrap();
     let (mut empty, mut empty_waited, mut full_sooner) = (0, 0, 0);
