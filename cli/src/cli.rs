@@ -320,6 +320,23 @@ pub enum TestnetCommand {
         #[arg(long)]
         plugin_chain: Option<String>,
     },
+    /// Start EVM chains for a running testnet (anvil sealed as QBFT chains, gateways and
+    /// routes registered by council vote, a relayer) and send a packet between the first two every interval,
+    /// printing a JSON line per packet sent and per outcome, until SIGTERM; then wait for
+    /// the missing outcomes and print how many never came.
+    Traffic {
+        /// Directory holding the validators' homes (`nodeI`).
+        dir: PathBuf,
+        /// Chains to start (at least 2).
+        #[arg(long, default_value_t = 2)]
+        chains: usize,
+        /// Milliseconds between packets.
+        #[arg(long, default_value_t = 2_000)]
+        every_ms: u64,
+        /// Seconds to wait for missing outcomes once stopped.
+        #[arg(long, default_value_t = 60)]
+        drain_secs: u64,
+    },
     /// Serve a Tendermint, Fabric or Bitcoin fixture ledger (built from the light clients'
     /// test kits, holding the packets of `--spec`) to a relayer over the `ledger_rpc`
     /// protocol, until stopped. For tests of kinds no local node exists for.
@@ -669,6 +686,20 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                     None => None,
                 };
                 junction_devtools::testnet::supervise(&dir, evm, hubs, plugin).await
+            }
+            TestnetCommand::Traffic {
+                dir,
+                chains,
+                every_ms,
+                drain_secs,
+            } => {
+                junction_devtools::testnet::traffic(
+                    &dir,
+                    chains,
+                    std::time::Duration::from_millis(every_ms),
+                    std::time::Duration::from_secs(drain_secs),
+                )
+                .await
             }
             TestnetCommand::FixtureLedger {
                 spec,

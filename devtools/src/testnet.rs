@@ -397,3 +397,86 @@ pub fn init_with(
     }
     Ok(urls)
 }
+
+/// Starts `chains` EVM chains for the running hub of `dir` (anvil on this host's loopback,
+/// sealed as QBFT chains, whose hub clients follow the seals: no attester is needed beside
+/// them), registers them by council vote, starts a relayer, then sends a packet from the
+/// first chain to the second every `every` and prints a JSON line for each packet sent and
+/// each outcome that reaches its source. Stopped (SIGTERM or Ctrl-C), it sends no more,
+/// waits up to `drain` for the outcomes still missing, prints `{"event":"done","missing":N}`
+/// and stops the relayer and the chains. The ceremony test runs it on a host of its own,
+/// whose hub is elsewhere.
+pub async fn traffic(
+    dir: &Path,
+    chains: usize,
+    every: Duration,
+    drain: Duration,
+) -> eyre::Result<()> {
+    use crate::evmnet;
+    use serde_json::json;
+    let chains = chains.max(2);
+    let opts = evmnet::EvmNetOptions {
+        chains,
+        qbft_chains: (0..chains).collect(),
+        ..Default::default()
+    };
+    let net = evmnet::setup(dir, &opts).await?;
+    let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
+    let mut helpers = vec![evmnet::spawn_relayer(&exe, &net)?];
+    let (a, b) = (&net.chains[0], &net.chains[1]);
+    println!(
+        "{}",
+        json!({"event": "ready", "from": a.id.as_str(), "to": b.id.as_str(),
+               "relayer_toml": net.relayer_toml.display().to_string()})
+    );
+    let rpc = RpcClient::new(net.hub_rpc.clone());
+    let src = net.adapter(a.id.as_str()).await?;
+    let dst = net.adapter(b.id.as_str()).await?;
+    let recipient = alloy::primitives::Address::repeat_byte(0x5e);
+    let mut pending: Vec<evmnet::Sent> = Vec::new();
+    let mut tick = tokio::time::interval(every);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut stop_at: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = term.recv(), if stop_at.is_none() => stop_at = Some(tokio::time::Instant::now() + drain),
+            _ = tokio::signal::ctrl_c(), if stop_at.is_none() => stop_at = Some(tokio::time::Instant::now() + drain),
+            _ = tick.tick() => {
+                if stop_at.is_none() {
+                    let timeout = junction_spec::Timeout {
+                        height: 0,
+                        time_ms: net.time_ms(b.id.as_str()).await? + 3_600_000,
+                    };
+                    match evmnet::escrow_send_between(a, a.escrow, b, recipient, 1, timeout).await {
+                        Ok(sent) => {
+                            println!("{}", json!({"event": "sent", "sequence": sent.packet.sequence,
+                                "key": hex::encode(sent.packet.key().hash())}));
+                            pending.push(sent);
+                        }
+                        Err(e) => println!("{}", json!({"event": "send_failed", "error": e.to_string()})),
+                    }
+                }
+                let mut still = Vec::new();
+                for sent in pending.drain(..) {
+                    match evmnet::lifecycle(&rpc, &src, &dst, &sent).await {
+                        Ok(l) if l.outcome.is_some() => {
+                            let kind = l.outcome.map(|o| o.0).unwrap_or_default();
+                            println!("{}", json!({"event": "outcome", "sequence": sent.packet.sequence,
+                                "key": hex::encode(sent.packet.key().hash()), "kind": kind}));
+                        }
+                        _ => still.push(sent),
+                    }
+                }
+                pending = still;
+                if stop_at.is_some_and(|t| pending.is_empty() || tokio::time::Instant::now() >= t) {
+                    break;
+                }
+            }
+        }
+    }
+    println!("{}", json!({"event": "done", "missing": pending.len()}));
+    for h in &mut helpers {
+        stop_child(h).await;
+    }
+    Ok(())
+}

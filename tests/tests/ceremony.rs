@@ -1,8 +1,10 @@
 //! Four organizations bring a hub up from their own hosts: each in a network namespace with
 //! its own address (192.0.2.0/24, the documentation range, on a bridge inside a namespace of
 //! its own: no route leaves it, nothing outside is contacted), they run the genesis
-//! ceremony, start their validators, and the hub commits; one organization is cut off and
-//! reconnected without a fork or a lost transaction.
+//! ceremony, start their validators, and the hub commits and relays: a fifth host runs two
+//! anvil chains, registered by the members' votes, and a relayer, sending a packet every
+//! 1.5 s; one organization is cut off and reconnected without a fork, a lost transaction
+//! or a lost packet.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -141,6 +143,42 @@ impl Hosts {
         self.children[i] = Some(child);
     }
 
+    /// Runs `junction args` on host `i` in the background, its output to `log`.
+    fn spawn(&mut self, i: usize, args: &[&str], log: &Path) {
+        let out = std::fs::File::create(log).unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.orgs[i]])
+            .arg(junction_bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out.try_clone().unwrap()))
+            .stderr(Stdio::from(out))
+            .spawn()
+            .unwrap();
+        self.children[i] = Some(child);
+    }
+
+    /// Asks host `i`'s process to stop (SIGTERM: it stops what it started) and waits up to
+    /// `limit` for it; then kills it. Whether it stopped by itself.
+    fn stop(&mut self, i: usize, limit: Duration) -> bool {
+        let Some(mut child) = self.children[i].take() else {
+            return true;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(_)) = child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
     /// Cuts host `i` off the switch (`up = false`) or reconnects it.
     fn link(&self, i: usize, up: bool) {
         let port = format!("p{}", i + 1);
@@ -157,14 +195,80 @@ impl Hosts {
 
 impl Drop for Hosts {
     fn drop(&mut self) {
-        for c in self.children.iter_mut().flatten() {
-            let _ = c.kill();
-            let _ = c.wait();
+        // The chains host first, so that it stops its anvils and relayer (a namespace's
+        // removal does not end the processes in it).
+        for i in (0..self.children.len()).rev() {
+            self.stop(i, Duration::from_secs(10));
         }
         for org in &self.orgs {
             ip(&["netns", "del", org]);
         }
         ip(&["netns", "del", &self.switch]);
+    }
+}
+
+/// The chains host's output: one JSON object a line.
+struct Traffic(PathBuf);
+
+impl Traffic {
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.0).unwrap_or_default()
+    }
+
+    /// The output, with the last lines of the relayer's log beside it.
+    fn report(&self) -> String {
+        let mut out = self.text();
+        let dir = self.0.parent().unwrap();
+        for log in [dir.join("relayer/relayer.log")] {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            out.push_str(&format!(
+                "\n--- {}:\n{}",
+                log.display(),
+                lines[lines.len().saturating_sub(15)..].join("\n")
+            ));
+        }
+        out
+    }
+
+    fn events(&self) -> Vec<Value> {
+        self.text()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v.get("event").is_some())
+            .collect()
+    }
+
+    /// The sequence of the last packet sent (0: none yet).
+    fn last_sent(&self) -> u64 {
+        self.events()
+            .iter()
+            .filter(|e| e["event"] == "sent")
+            .filter_map(|e| e["sequence"].as_u64())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Waits until `n` packets sent after sequence `after` have their ack.
+    fn wait_acks(&self, after: u64, n: usize, limit: Duration) {
+        let start = Instant::now();
+        loop {
+            let acked = self
+                .events()
+                .iter()
+                .filter(|e| e["event"] == "outcome" && e["kind"] == "ack")
+                .filter(|e| e["sequence"].as_u64().is_some_and(|s| s > after))
+                .count();
+            if acked >= n {
+                return;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "{acked} of {n} packets after sequence {after} acknowledged:\n{}",
+                self.report()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
     }
 }
 
@@ -197,7 +301,7 @@ fn remark(hosts: &Hosts, i: usize, home: &Path, note: &str) -> String {
 
 #[test]
 fn four_organizations_run_the_ceremony_and_a_partitioned_one_rejoins_without_a_fork() {
-    let Some(mut hosts) = Hosts::new(4) else {
+    let Some(mut hosts) = Hosts::new(5) else {
         assert!(
             std::env::var("CI").map_or(true, |v| v != "true"),
             "CI=true and no network namespaces (the test needs root and iproute2)"
@@ -206,7 +310,9 @@ fn four_organizations_run_the_ceremony_and_a_partitioned_one_rejoins_without_a_f
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let home = |i: usize| -> PathBuf { dir.path().join(format!("org{}", i + 1)) };
+    // `nodeI`, as a testnet directory names them: the chains host registers its chains
+    // with the members' keys found there.
+    let home = |i: usize| -> PathBuf { dir.path().join(format!("node{i}")) };
     let join_file = |i: usize| -> PathBuf { dir.path().join(format!("org{}.join.json", i + 1)) };
 
     // 1. Each organization makes its keys and its signed join file.
@@ -303,6 +409,24 @@ fn four_organizations_run_the_ceremony_and_a_partitioned_one_rejoins_without_a_f
     }
     let before = remark(&hosts, 1, &home(1), "before the partition");
 
+    // 4b. The fifth host runs two chains (QBFT-sealed: the hub follows their seals),
+    // registered by the members' votes through org1's node, and a relayer talking to that
+    // node; it sends a packet from evm-a to evm-b every 1.5 s.
+    let traffic_log = dir.path().join("traffic.log");
+    hosts.spawn(
+        4,
+        &[
+            "testnet",
+            "traffic",
+            dir.path().to_str().unwrap(),
+            "--every-ms",
+            "1500",
+        ],
+        &traffic_log,
+    );
+    let traffic = Traffic(traffic_log);
+    traffic.wait_acks(0, 1, Duration::from_secs(180));
+
     // 5. Organization 4 is cut off: the other three go on (30 of 40 power), it cannot.
     hosts.link(3, false);
     let cut_at = hosts.height(0).unwrap();
@@ -316,6 +440,9 @@ fn four_organizations_run_the_ceremony_and_a_partitioned_one_rejoins_without_a_f
         ));
     }
     hosts.wait_height(0, cut_at + 5, Duration::from_secs(60));
+    // Packets sent while it is cut off are relayed and acknowledged.
+    let sent_at_cut = traffic.last_sent();
+    traffic.wait_acks(sent_at_cut, 2, Duration::from_secs(90));
     let isolated = hosts.height(3).unwrap();
     assert!(
         isolated <= cut_at + 1,
@@ -327,6 +454,33 @@ fn four_organizations_run_the_ceremony_and_a_partitioned_one_rejoins_without_a_f
     let top = hosts.height(0).unwrap();
     hosts.wait_height(3, top, Duration::from_secs(90));
     let after = remark(&hosts, 3, &home(3), "after the heal");
+    let sent_at_heal = traffic.last_sent();
+    traffic.wait_acks(sent_at_heal, 2, Duration::from_secs(90));
+    // Stopped, the chains host sends no more and waits for every missing outcome: none is
+    // lost, each packet has exactly one, an ack.
+    assert!(hosts.stop(4, Duration::from_secs(90)), "{}", traffic.text());
+    let events = traffic.events();
+    let done = events.iter().find(|e| e["event"] == "done");
+    assert_eq!(
+        done.map(|d| d["missing"].clone()),
+        Some(json!(0)),
+        "{}",
+        traffic.text()
+    );
+    let sent: Vec<&Value> = events.iter().filter(|e| e["event"] == "sent").collect();
+    let outcomes: Vec<&Value> = events.iter().filter(|e| e["event"] == "outcome").collect();
+    assert!(sent.len() >= 5, "{}", traffic.text());
+    assert_eq!(outcomes.len(), sent.len(), "{}", traffic.text());
+    for s in &sent {
+        let got: Vec<&&Value> = outcomes.iter().filter(|o| o["key"] == s["key"]).collect();
+        assert_eq!(got.len(), 1, "{s}: {got:?}");
+        assert_eq!(got[0]["kind"], "ack", "{s}: {got:?}");
+    }
+    assert!(
+        events.iter().all(|e| e["event"] != "send_failed"),
+        "{}",
+        traffic.text()
+    );
     let top = hosts.wait_height(3, top + 1, Duration::from_secs(60));
     for h in 1..=top.min(hosts.height(0).unwrap()) {
         let reference = hosts.block_hash(0, h);
