@@ -219,15 +219,14 @@ impl Traffic {
     fn report(&self) -> String {
         let mut out = self.text();
         let dir = self.0.parent().unwrap();
-        for log in [dir.join("relayer/relayer.log")] {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            out.push_str(&format!(
-                "\n--- {}:\n{}",
-                log.display(),
-                lines[lines.len().saturating_sub(15)..].join("\n")
-            ));
-        }
+        let log = dir.join("relayer/relayer.log");
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        out.push_str(&format!(
+            "\n--- {}:\n{}",
+            log.display(),
+            lines[lines.len().saturating_sub(15)..].join("\n")
+        ));
         out
     }
 
