@@ -21,13 +21,12 @@ use tracing::{info, warn};
 
 use junction_light_clients::hub::{HubEntryProof, SignedCheckpoint};
 use junction_rpc::methods::{
-    AtHeight, BroadcastMode, BroadcastParams, BroadcastTx, ClientStateParams, GetCheckpoint,
-    GetClientState, LogEntries, LogEntriesParams,
+    BroadcastMode, BroadcastParams, BroadcastTx, ClientStateParams, GetClientState, LogEntries,
+    LogEntriesParams,
 };
 use junction_rpc::{ClientError, HexBytes, RpcClient};
 use junction_spec::{
-    hub_target_binding, ChainId, Checkpoint, Decode, Encode, EntryKind, LogEntry, RelayMsg,
-    SourceProof, TxKind,
+    hub_target_binding, ChainId, Encode, EntryKind, LogEntry, RelayMsg, SourceProof, TxKind,
 };
 
 /// One hub as the bridge reaches it.
@@ -85,6 +84,22 @@ impl BridgeConfig {
     /// The configuration as TOML.
     pub fn to_toml(&self) -> eyre::Result<String> {
         toml::to_string(self).map_err(|e| eyre!("{e}"))
+    }
+}
+
+/// The update of a peer hub's client of `chain` (this hub) to the signed checkpoint `cp`.
+fn client_update(
+    chain: &ChainId,
+    cp: &junction_adapters::evm::gateway::CheckpointProof,
+) -> RelayMsg {
+    let signed = SignedCheckpoint {
+        checkpoint: cp.checkpoint.clone(),
+        signatures: cp.signatures.clone(),
+        next_set: cp.next_set.clone(),
+    };
+    RelayMsg::UpdateClient {
+        chain: chain.clone(),
+        header: signed.to_bytes(),
     }
 }
 
@@ -219,9 +234,8 @@ impl Bridge {
     async fn carry(&mut self, dir: usize) -> eyre::Result<usize> {
         let (from, to) = (&self.sides[dir], &self.sides[1 - dir]);
         let binding = hub_target_binding(&to.chain);
-        let cp = from.rpc.call::<GetCheckpoint>(&AtHeight::default()).await?;
-        let checkpoint =
-            Checkpoint::from_bytes(&cp.checkpoint_hex.0).map_err(|e| eyre!("checkpoint: {e}"))?;
+        let latest = crate::checkpoint_at(&from.rpc, None).await?;
+        let checkpoint = latest.checkpoint.clone();
         // Only what the checkpoint covers can be proven under it.
         let end = checkpoint.log_size;
         let limit = TXS_PER_CYCLE * ENTRIES_PER_TX;
@@ -267,24 +281,15 @@ impl Bridge {
         let mut batches: Vec<Vec<Tagged>> = Vec::new();
         let mut first: Vec<Tagged> = Vec::new();
         if client.latest_height < checkpoint.height {
-            let signed = SignedCheckpoint {
-                checkpoint: checkpoint.clone(),
-                signatures: cp
-                    .signatures
-                    .iter()
-                    .filter_map(|s| <[u8; 65]>::try_from(s.0.as_slice()).ok())
-                    .collect(),
-                next_set: cp.next_attestation_set_hex.as_ref().and_then(|b| {
-                    junction_spec::attestation::AttestationSet::from_bytes(&b.0).ok()
-                }),
-            };
-            first.push((
-                None,
-                RelayMsg::UpdateClient {
-                    chain: from.chain.clone(),
-                    header: signed.to_bytes(),
-                },
-            ));
+            // A client that missed changes of this hub's validators takes each hand-over
+            // checkpoint in order first: it accepts a checkpoint only from the set it holds.
+            for cp in
+                crate::hand_over_checkpoints(&from.rpc, client.latest_height, checkpoint.height)
+                    .await?
+            {
+                first.push((None, client_update(&from.chain, &cp)));
+            }
+            first.push((None, client_update(&from.chain, &latest)));
         }
         for chunk in crate::prove_log_entries(&from.rpc, &indices, end)
             .await?
@@ -538,7 +543,7 @@ pub async fn run(config_path: &Path) -> eyre::Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use junction_spec::{Packet, Timeout};
+    use junction_spec::{Decode, Packet, Timeout};
 
     fn packet() -> Packet {
         Packet {

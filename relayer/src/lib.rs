@@ -2278,7 +2278,10 @@ async fn signed_checkpoint(hub: &RpcClient) -> eyre::Result<CheckpointProof> {
 
 /// The hub's checkpoint at `height` (the latest when `None`) with its validators'
 /// signatures, the set that signed it and, when it hands over to another set, that set.
-async fn checkpoint_at(hub: &RpcClient, height: Option<u64>) -> eyre::Result<CheckpointProof> {
+pub(crate) async fn checkpoint_at(
+    hub: &RpcClient,
+    height: Option<u64>,
+) -> eyre::Result<CheckpointProof> {
     let cp = hub.call::<GetCheckpoint>(&AtHeight { height }).await?;
     let checkpoint =
         Checkpoint::from_bytes(&cp.checkpoint_hex.0).map_err(|e| eyre!("checkpoint: {e}"))?;
@@ -2300,6 +2303,60 @@ async fn checkpoint_at(hub: &RpcClient, height: Option<u64>) -> eyre::Result<Che
         attestation_set: Some(set),
         next_set,
     })
+}
+
+/// Most hand-over checkpoints one cycle carries to a peer hub's client.
+pub const MAX_HAND_OVERS_PER_CYCLE: usize = 16;
+
+/// The heights of the hand-over checkpoints among `changes` (those whose next attestation
+/// set is another) strictly between `after` and `before`, in height order.
+pub fn hand_over_heights(
+    changes: &[junction_rpc::methods::ValidatorChange],
+    after: u64,
+    before: u64,
+) -> Vec<u64> {
+    let mut heights: Vec<u64> = changes
+        .iter()
+        .filter(|c| c.height > after && c.height < before)
+        .filter(|c| c.next_attestation_set_hash.0 != c.attestation_set_hash.0)
+        .map(|c| c.height)
+        .collect();
+    heights.sort_unstable();
+    heights.dedup();
+    heights
+}
+
+/// The hub's hand-over checkpoints strictly between `after` and `before`, signed, in
+/// height order (at most [`MAX_HAND_OVERS_PER_CYCLE`]): what a client of the hub that
+/// holds `after` needs, one after the other, before it can take a checkpoint at `before`
+/// signed by a set it has not seen.
+pub(crate) async fn hand_over_checkpoints(
+    hub: &RpcClient,
+    after: u64,
+    before: u64,
+) -> eyre::Result<Vec<CheckpointProof>> {
+    let mut out = Vec::new();
+    let mut from_height = after.saturating_add(1);
+    while out.len() < MAX_HAND_OVERS_PER_CYCLE {
+        let changes = hub
+            .call::<ValidatorChanges>(&ValidatorChangesParams { from_height })
+            .await?
+            .changes;
+        let Some(last) = changes.last().map(|c| c.height) else {
+            break;
+        };
+        for h in hand_over_heights(&changes, after, before) {
+            if out.len() == MAX_HAND_OVERS_PER_CYCLE {
+                break;
+            }
+            out.push(checkpoint_at(hub, Some(h)).await?);
+        }
+        if last >= before || last < from_height {
+            break;
+        }
+        from_height = last + 1;
+    }
+    Ok(out)
 }
 
 /// Brings a gateway that holds an older hub attestation set up to the one that signed
@@ -2620,6 +2677,33 @@ mod tests {
 
     /// 100 honest entries and one whose gas limit alone fills most of the budget: batches
     /// stay within the budget, in log order, and the big one travels alone.
+    /// A peer hub's client that holds height `after` needs the hand-over checkpoints after
+    /// it and before the checkpoint it is brought to, in order; checkpoints that keep their
+    /// set (a change of power only within one set hash) and those outside are not sent.
+    #[test]
+    fn a_client_that_missed_changes_takes_each_hand_over_in_order() {
+        use junction_rpc::methods::ValidatorChange;
+        use junction_rpc::Hex;
+        let change = |height: u64, own: u8, next: u8| ValidatorChange {
+            height,
+            validators_hash: Hex([own; 32]),
+            next_validators_hash: Hex([next; 32]),
+            attestation_set_hash: Hex([own; 32]),
+            next_attestation_set_hash: Hex([next; 32]),
+        };
+        let changes = [
+            change(30, 3, 4),
+            change(10, 1, 2),
+            change(20, 2, 2),
+            change(40, 4, 5),
+            change(5, 0, 1),
+        ];
+        assert_eq!(hand_over_heights(&changes, 5, 40), vec![10, 30]);
+        assert_eq!(hand_over_heights(&changes, 0, 100), vec![5, 10, 30, 40]);
+        assert_eq!(hand_over_heights(&changes, 30, 35), Vec::<u64>::new());
+        assert_eq!(hand_over_heights(&changes, 29, 31), vec![30]);
+    }
+
     #[test]
     fn batches_are_packed_by_gas_within_the_budget() {
         let mut all: Vec<EntryProof> = (0..100)
