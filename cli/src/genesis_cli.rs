@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use eyre::{eyre, WrapErr};
 
 use junction_hub::ceremony::{self, JoinFile, Peer};
-use junction_hub::config::{AttestationKeyFile, Config, Genesis, GenesisGovernance, Home, KeyFile};
+use junction_hub::config::{AttestationKeyFile, Genesis, GenesisGovernance, Home, KeyFile};
 use junction_spec::{ChainId, OrgId};
 
 use crate::send::print_json;
@@ -98,18 +98,11 @@ pub fn run(command: GenesisCommand) -> eyre::Result<()> {
             out,
         } => {
             let h = Home::new(&home);
-            if h.config_file().exists() {
-                return Err(eyre!(
-                    "{} is already initialized; choose another --home",
-                    home.display()
-                ));
-            }
+            crate::cli::ensure_fresh_home(&h, &home)?;
             let chain = ChainId::new(chain_id).map_err(|e| eyre!("--chain-id: {e}"))?;
             let org = OrgId::new(org).map_err(|e| eyre!("--org: {e}"))?;
-            let key = KeyFile::generate(org.as_str());
-            let attest = AttestationKeyFile::generate();
+            let (key, attest, cfg) = crate::cli::fresh_validator(org.as_str(), listen, base_port);
             let member = KeyFile::generate("member");
-            let cfg = Config::at(org.as_str(), listen, base_port);
             h.write_without_genesis(&cfg, &key, &attest)?;
             member.save(&h.keys_dir().join("member.json"))?;
             let join = JoinFile::signed(

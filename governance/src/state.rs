@@ -653,15 +653,11 @@ impl Council {
         for k in member.keys.iter_mut().filter(|k| *k == signer) {
             *k = *new_key;
         }
-        let detail = new_key.iter().fold(String::from("new_key="), |mut s, b| {
-            s.push_str(&format!("{b:02x}"));
-            s
-        });
         Ok(vec![GovEvent::new(
             "member_key_rotated",
             None,
             Some(member.org.clone()),
-            detail,
+            format!("new_key={}", crate::execute::hex(new_key)),
         )])
     }
 
@@ -702,12 +698,7 @@ impl Council {
             .binary_search_by(|v| v.pub_key.cmp(new_key))
             .unwrap_or_else(|e| e);
         self.validators.insert(to, new);
-        let hex = |b: &[u8]| {
-            b.iter().fold(String::new(), |mut s, x| {
-                s.push_str(&format!("{x:02x}"));
-                s
-            })
-        };
+        let hex = crate::execute::hex;
         Ok(vec![GovEvent::new(
             "validator_keys_rotated",
             None,

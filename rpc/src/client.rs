@@ -88,19 +88,19 @@ impl RpcClient {
 
     /// Calls method `M`.
     pub async fn call<M: Method>(&self, params: &M::Params) -> Result<M::Answer, ClientError> {
-        let answer: Response = self
-            .post(&Request {
-                jsonrpc: "2.0",
-                id: 1,
-                method: M::NAME,
-                params,
-            })
-            .await?;
-        answer.into_answer(M::NAME)
+        self.call_by_name(M::NAME, params).await
     }
 
     /// Calls any method by name with JSON parameters (an operator's `junction query`).
     pub async fn call_named(&self, method: &str, params: &Value) -> Result<Value, ClientError> {
+        self.call_by_name(method, params).await
+    }
+
+    async fn call_by_name<P: Serialize, A: for<'de> Deserialize<'de>>(
+        &self,
+        method: &str,
+        params: &P,
+    ) -> Result<A, ClientError> {
         let answer: Response = self
             .post(&Request {
                 jsonrpc: "2.0",
