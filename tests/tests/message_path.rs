@@ -680,6 +680,23 @@ impl Env {
         }
     }
 
+    /// Proves `sent` (from evm-a to evm-b) to the hub by hand, as the relayer: both
+    /// clients updated and the packet received in one transaction.
+    fn recv_by_hand(&self, sent: &Sent) {
+        let key = self.relayer_key();
+        let (upd_a, h_a) = self.update("evm-a");
+        let (upd_b, _) = self.update("evm-b");
+        let proof = self
+            .rt
+            .block_on(self.adapter("evm-a").prove_commitment(&sent.packet, h_a))
+            .unwrap();
+        let recv = RelayMsg::RecvPacket {
+            packet: sent.packet.clone(),
+            proof,
+        };
+        self.relay(&key, vec![upd_a, upd_b, recv]).unwrap();
+    }
+
     /// Passes `kinds` by an expedited council vote.
     fn pass(&self, kinds: Vec<ProposalKind>) {
         let members = evmnet::member_keys(&self.net.dir.path().join("net")).unwrap();
@@ -827,25 +844,8 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
         },
     );
     env.wait_time("evm-b", deadline);
+    env.recv_by_hand(&p3);
     let key = env.relayer_key();
-    let (upd_a, h_a) = env.update("evm-a");
-    let (upd_b, _) = env.update("evm-b");
-    let proof = env
-        .rt
-        .block_on(env.adapter("evm-a").prove_commitment(&p3.packet, h_a))
-        .unwrap();
-    env.relay(
-        &key,
-        vec![
-            upd_a,
-            upd_b,
-            RelayMsg::RecvPacket {
-                packet: p3.packet.clone(),
-                proof,
-            },
-        ],
-    )
-    .unwrap();
     let steps = env.hub_steps(&p3);
     assert_eq!(steps[0]["action"], "timeout_logged", "{steps:?}");
     assert_eq!(steps[0]["reason"], "timeout_on_arrival", "{steps:?}");
@@ -3428,25 +3428,7 @@ fn a_retired_gateway_refuses_new_sends_and_settles_every_packet_in_flight() {
     // In flight to evm-b: logged on the hub for its gateway (by hand, no relayer yet),
     // not delivered.
     let to_b = env.send("evm-a", "evm-b", r1, 12, env.far("evm-b"));
-    let key = env.relayer_key();
-    let (upd_a, h_a) = env.update("evm-a");
-    let (upd_b, _) = env.update("evm-b");
-    let proof = env
-        .rt
-        .block_on(env.adapter("evm-a").prove_commitment(&to_b.packet, h_a))
-        .unwrap();
-    env.relay(
-        &key,
-        vec![
-            upd_a,
-            upd_b,
-            RelayMsg::RecvPacket {
-                packet: to_b.packet.clone(),
-                proof,
-            },
-        ],
-    )
-    .unwrap();
+    env.recv_by_hand(&to_b);
     assert_eq!(
         env.lifecycle(&to_b, "evm-a", "evm-b").hub_state.as_deref(),
         Some("pending")
