@@ -192,6 +192,11 @@ struct FeeAnswer {
     budget: Option<u64>,
 }
 
+#[derive(Deserialize)]
+struct GatewaySetAnswer {
+    attestation_set_hash: String,
+}
+
 /// A chain served by a plugin.
 pub struct PluginAdapter {
     chain: ChainId,
@@ -691,6 +696,14 @@ impl Adapter for PluginAdapter {
             }
         }
         out
+    }
+
+    async fn gateway_attestation_set(&self) -> Result<Option<[u8; 32]>, AdapterError> {
+        if !self.can("gateway_set") {
+            return Ok(None);
+        }
+        let a: GatewaySetAnswer = self.ask("chain_gatewaySet", json!({}), READ).await?;
+        bytes32("attestation_set_hash", &a.attestation_set_hash).map(Some)
     }
 
     async fn delivery_budget(&self) -> Result<Option<u64>, AdapterError> {

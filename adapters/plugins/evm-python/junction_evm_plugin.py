@@ -31,7 +31,8 @@ from node import Node, NodeError, check_loopback_url  # noqa: E402
 PROTOCOL_VERSION = 1
 KIND = "evm_attested"
 CAPABILITIES = ["headers", "sent_packets", "prove_commitment", "prove_receipt",
-                "prove_no_receipt", "receipts", "outcomes", "deliver", "fee_estimate"]
+                "prove_no_receipt", "receipts", "outcomes", "deliver", "fee_estimate",
+                "gateway_set"]
 
 # Bounds of spec §6 (and of the host, `adapters/src/plugin_adapter.rs`).
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -285,6 +286,7 @@ class EvmPlugin:
             "chain_receipt": (self.chain_receipt, READ),
             "chain_prove": (self.chain_prove, READ),
             "chain_feeEstimate": (self.chain_fee_estimate, READ),
+            "chain_gatewaySet": (self.chain_gateway_set, READ),
             "chain_deliver": (self.chain_deliver, DELIVER),
         }
 
@@ -628,6 +630,15 @@ class EvmPlugin:
         # One delivery can use at most the block's gas limit, as the built-in adapter's
         # `delivery_budget`; the relayer packs batches under its share of it.
         return {"budget": gas_limit, "per_entry": ENTRY_OVERHEAD_GAS}
+
+    def chain_gateway_set(self, params):
+        # The hub attestation set the gateway holds: the relayer hands it over to the hub's
+        # newer sets, one hand-over checkpoint after the other, when it is behind.
+        word = self.node.call("eth_call", [{"to": h(self.gateway),
+                                            "data": h(evm.selector("attestationSetHash()"))},
+                                           "latest"])
+        held = data(word, "attestationSetHash", 32)
+        return {"attestation_set_hash": held.hex()}
 
     # -- deliveries -----------------------------------------------------------------------
 

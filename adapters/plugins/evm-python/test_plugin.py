@@ -321,6 +321,19 @@ class Methods(unittest.TestCase):
             "eth_getProof": answer,
         })[0]
 
+    def test_the_gateways_attestation_set_is_read_from_the_gateway(self):
+        held = "ab" * 32
+        p, node = make_plugin(answers={"eth_call": "0x" + held})
+        r = ask(p, "chain_gatewaySet", {})
+        self.assertEqual(r["result"], {"attestation_set_hash": held})
+        (method, params), = node.calls
+        self.assertEqual(method, "eth_call")
+        self.assertEqual(params[0]["to"], "0x" + GATEWAY.hex())
+        self.assertEqual(params[0]["data"], "0x" + evm.selector("attestationSetHash()").hex())
+        # A word of another length is the node's error, named.
+        p, _ = make_plugin(answers={"eth_call": "0x" + "ab" * 31})
+        self.assertIn("error", ask(p, "chain_gatewaySet", {}))
+
     def test_a_commitment_proof_is_the_rust_adapters_bytes(self):
         p = self.proving_plugin()
         height = V["proof"]["height"]
