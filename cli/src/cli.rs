@@ -353,31 +353,6 @@ pub enum TestnetCommand {
     },
 }
 
-/// Refuses a home that is already initialized (`init`, `genesis join`).
-pub(crate) fn ensure_fresh_home(h: &Home, home: &std::path::Path) -> eyre::Result<()> {
-    if h.config_file().exists() {
-        return Err(eyre!(
-            "{} is already initialized; choose another --home",
-            home.display()
-        ));
-    }
-    Ok(())
-}
-
-/// A validator's fresh consensus and attestation keys and its configuration, listening on
-/// `listen` from `base_port` (`init --genesis`, `genesis join`).
-pub(crate) fn fresh_validator(
-    moniker: &str,
-    listen: std::net::Ipv4Addr,
-    base_port: u16,
-) -> (KeyFile, AttestationKeyFile, Config) {
-    (
-        KeyFile::generate(moniker),
-        AttestationKeyFile::generate(),
-        Config::at(moniker, listen, base_port),
-    )
-}
-
 /// `keys` verbs.
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -605,10 +580,10 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
             peers,
         } => {
             let h = Home::new(&home);
-            ensure_fresh_home(&h, &home)?;
+            crate::genesis_cli::ensure_fresh_home(&h, &home)?;
             if let Some(path) = genesis {
                 let genesis = Genesis::load(&path)?;
-                let (key, attest, mut cfg) = fresh_validator(&moniker, listen, base_port);
+                let (key, attest, mut cfg) = crate::genesis_cli::fresh_validator(&moniker, listen, base_port);
                 for p in &peers {
                     cfg.p2p.persistent_peers.push(*p);
                     let mut gossip = *p;

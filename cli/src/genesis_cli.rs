@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use eyre::{eyre, WrapErr};
 
 use junction_hub::ceremony::{self, JoinFile, Peer};
-use junction_hub::config::{AttestationKeyFile, Genesis, GenesisGovernance, Home, KeyFile};
+use junction_hub::config::{AttestationKeyFile, Config, Genesis, GenesisGovernance, Home, KeyFile};
 use junction_spec::{ChainId, OrgId};
 
 use crate::send::print_json;
@@ -98,10 +98,10 @@ pub fn run(command: GenesisCommand) -> eyre::Result<()> {
             out,
         } => {
             let h = Home::new(&home);
-            crate::cli::ensure_fresh_home(&h, &home)?;
+            ensure_fresh_home(&h, &home)?;
             let chain = ChainId::new(chain_id).map_err(|e| eyre!("--chain-id: {e}"))?;
             let org = OrgId::new(org).map_err(|e| eyre!("--org: {e}"))?;
-            let (key, attest, cfg) = crate::cli::fresh_validator(org.as_str(), listen, base_port);
+            let (key, attest, cfg) = fresh_validator(org.as_str(), listen, base_port);
             let member = KeyFile::generate("member");
             h.write_without_genesis(&cfg, &key, &attest)?;
             member.save(&h.keys_dir().join("member.json"))?;
@@ -187,4 +187,29 @@ pub fn run(command: GenesisCommand) -> eyre::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Refuses a home that is already initialized (`init`, `genesis join`).
+pub(crate) fn ensure_fresh_home(h: &Home, home: &std::path::Path) -> eyre::Result<()> {
+    if h.config_file().exists() {
+        return Err(eyre!(
+            "{} is already initialized; choose another --home",
+            home.display()
+        ));
+    }
+    Ok(())
+}
+
+/// A validator's fresh consensus and attestation keys and its configuration, listening on
+/// `listen` from `base_port` (`init --genesis`, `genesis join`).
+pub(crate) fn fresh_validator(
+    moniker: &str,
+    listen: std::net::Ipv4Addr,
+    base_port: u16,
+) -> (KeyFile, AttestationKeyFile, Config) {
+    (
+        KeyFile::generate(moniker),
+        AttestationKeyFile::generate(),
+        Config::at(moniker, listen, base_port),
+    )
 }

@@ -35,3 +35,12 @@ impl GovEvent {
         }
     }
 }
+
+/// Lower-case hex of `bytes`, for event details.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}

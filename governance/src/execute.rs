@@ -4,7 +4,7 @@
 
 use junction_spec::{ChainId, MemberStatus, OrgId, ProposalKind, Role, RouteId, RoutePolicy};
 
-use crate::event::GovEvent;
+use crate::event::{hex, GovEvent};
 use crate::member::Member;
 use crate::registry::{total_power, validator_change_allowed, ClientState, ScheduledUpgrade};
 use crate::route::{Route, RouteState, TokenBucket};
@@ -525,13 +525,4 @@ impl Council {
             format!("key={} from={old} to={new} total_before={total}", hex(key)),
         )
     }
-}
-
-/// Lower-case hex of `bytes`, for event details.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }

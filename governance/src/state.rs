@@ -657,7 +657,7 @@ impl Council {
             "member_key_rotated",
             None,
             Some(member.org.clone()),
-            format!("new_key={}", crate::execute::hex(new_key)),
+            format!("new_key={}", crate::event::hex(new_key)),
         )])
     }
 
@@ -698,7 +698,7 @@ impl Council {
             .binary_search_by(|v| v.pub_key.cmp(new_key))
             .unwrap_or_else(|e| e);
         self.validators.insert(to, new);
-        let hex = crate::execute::hex;
+        let hex = crate::event::hex;
         Ok(vec![GovEvent::new(
             "validator_keys_rotated",
             None,
