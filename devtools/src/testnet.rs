@@ -422,7 +422,7 @@ pub async fn traffic(
     };
     let net = evmnet::setup(dir, &opts).await?;
     let exe = std::env::current_exe().wrap_err("locating the junction binary")?;
-    let mut helpers = vec![evmnet::spawn_relayer(&exe, &net)?];
+    let mut relayer = evmnet::spawn_relayer(&exe, &net)?;
     let (a, b) = (&net.chains[0], &net.chains[1]);
     println!(
         "{}",
@@ -475,8 +475,6 @@ pub async fn traffic(
         }
     }
     println!("{}", json!({"event": "done", "missing": pending.len()}));
-    for h in &mut helpers {
-        stop_child(h).await;
-    }
+    stop_child(&mut relayer).await;
     Ok(())
 }

@@ -188,12 +188,10 @@ impl Council {
             }
         }
         for (id, retirement) in &self.retired {
-            let gateway = self.chains.get(id).is_some_and(|c| {
-                matches!(
-                    c.registration.kind,
-                    junction_spec::LedgerKind::EvmAttested | junction_spec::LedgerKind::EvmQbft
-                )
-            });
+            let gateway = self
+                .chains
+                .get(id)
+                .is_some_and(|c| c.registration.kind.has_gateway());
             let successor = retirement.successor.as_ref().is_none_or(|s| {
                 s != id && (self.chains.contains_key(s) || self.remote_chains.contains_key(s))
             });

@@ -889,10 +889,7 @@ impl Council {
             }
             ProposalKind::RetireGateway { chain, successor } => {
                 let c = self.chains.get(chain).ok_or(GovError::UnknownChain)?;
-                if !matches!(
-                    c.registration.kind,
-                    junction_spec::LedgerKind::EvmAttested | junction_spec::LedgerKind::EvmQbft
-                ) {
+                if !c.registration.kind.has_gateway() {
                     return Err(GovError::NoGateway);
                 }
                 if self.retired.contains_key(chain) {

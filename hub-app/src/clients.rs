@@ -92,7 +92,7 @@ pub fn has_hub_client(kind: LedgerKind) -> bool {
 /// gateway there and proves its receipts back); the other kinds with a hub client are
 /// sources only, and a packet to one of them has no route.
 pub fn can_deliver_to(kind: LedgerKind) -> bool {
-    matches!(kind, LedgerKind::EvmAttested | LedgerKind::EvmQbft)
+    kind.has_gateway()
 }
 
 /// The registered identity of a chain's gateway, which every log entry for the chain is

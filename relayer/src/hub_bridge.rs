@@ -235,7 +235,7 @@ impl Bridge {
         let (from, to) = (&self.sides[dir], &self.sides[1 - dir]);
         let binding = hub_target_binding(&to.chain);
         let latest = crate::checkpoint_at(&from.rpc, None).await?;
-        let checkpoint = latest.checkpoint.clone();
+        let checkpoint = &latest.checkpoint;
         // Only what the checkpoint covers can be proven under it.
         let end = checkpoint.log_size;
         let limit = TXS_PER_CYCLE * ENTRIES_PER_TX;

@@ -348,6 +348,14 @@ tagged_enum!(
     }
 );
 
+impl LedgerKind {
+    /// Whether chains of this kind have a Junction gateway the hub delivers to (and the
+    /// council may retire): the EVM kinds.
+    pub fn has_gateway(self) -> bool {
+        matches!(self, LedgerKind::EvmQbft | LedgerKind::EvmAttested)
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Parameter errors
 // ---------------------------------------------------------------------------------------
