@@ -223,6 +223,11 @@ pub struct Net {
 
 impl Net {
     /// Writes an `n`-validator testnet with ports from `base_port`.
+    ///
+    /// Tests choose bases below 32768, out of Linux's ephemeral range (32768-60999): a port
+    /// found free when the testnet is written must still be free when a node starts a minute
+    /// later, and in that range any outgoing connection (anvil, the relayer, another test)
+    /// may have taken it as its source port meanwhile.
     pub fn init(n: usize, base_port: u16) -> Net {
         Self::init_chain(n, base_port, "junction-local")
     }

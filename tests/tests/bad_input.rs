@@ -24,7 +24,7 @@ fn error_of(v: &Value) -> (i64, String) {
 
 #[test]
 fn bad_rpc_and_p2p_input_is_refused_by_name_and_the_chain_goes_on() {
-    let mut net = Net::init(4, 31400);
+    let mut net = Net::init(4, 11_400);
     net.start_all();
     net.wait_height(0, 2, LONG);
     let chain = net.chain_id();
@@ -156,7 +156,7 @@ fn bad_rpc_and_p2p_input_is_refused_by_name_and_the_chain_goes_on() {
 
 #[test]
 fn websocket_subscription_streams_new_blocks() {
-    let mut net = Net::init(1, 31500);
+    let mut net = Net::init(1, 11_500);
     net.start_all();
     net.wait_height(0, 1, LONG);
     let (mut ws, _) = tungstenite::connect(format!("ws://{}/websocket", net.rpc[0])).unwrap();
@@ -188,7 +188,7 @@ fn operator_errors_say_what_to_do() {
     assert!(!ok);
     assert!(text.contains("junction init"), "{text}");
 
-    let net = Net::init(1, 31600);
+    let net = Net::init(1, 11_600);
     let home = net.homes[0].to_str().unwrap().to_string();
     let genesis = net.homes[0].join("config/genesis.json");
     let original = std::fs::read_to_string(&genesis).unwrap();

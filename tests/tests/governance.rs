@@ -138,7 +138,7 @@ fn wait_until_proposal_seen(net: &Net, node: usize, proposal: u64) {
 
 #[test]
 fn council_opens_a_route_by_vote_and_refuses_bad_actions_by_name() {
-    let mut net = Net::init(4, 31700);
+    let mut net = Net::init(4, 11_700);
     net.start_all();
     for i in 0..4 {
         net.wait_height(i, 2, LONG);

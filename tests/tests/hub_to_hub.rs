@@ -256,7 +256,7 @@ fn user() -> Address {
 /// outcome at its source.
 #[test]
 fn packets_cross_two_hubs_both_ways_and_end_with_exactly_one_outcome_at_the_source() {
-    let Some(mut env) = setup(34_700) else {
+    let Some(mut env) = setup(14_700) else {
         return;
     };
     let mut all: Vec<(Sent, usize)> = Vec::new();

@@ -396,7 +396,7 @@ fn round_trips_exactly_once_and_forged_input() {
     // The test relays by hand first, moving the clients with headers it signs as the
     // members; the attesters start with the relayer.
     let Some(mut env) = setup_with(
-        31_800,
+        11_800,
         EvmNetOptions {
             attesters_in_nodes: false,
             ..Default::default()
@@ -753,7 +753,7 @@ fn timeouts_and_policy_error_acks_on_an_ordered_route() {
     // Some packets are relayed by hand, with headers the test signs as the members: the
     // attesters run apart, with the relayer.
     let Some(mut env) = setup_with(
-        31_900,
+        11_900,
         EvmNetOptions {
             ordered: true,
             attesters_in_nodes: false,
@@ -1092,7 +1092,7 @@ fn send_many(env: &Env, n: usize, recipient: Address, amount: u64) -> Vec<Sent> 
 #[test]
 fn relayer_and_validator_restarts_lose_and_repeat_nothing() {
     const N: usize = 200;
-    let Some(mut env) = setup(32_100, false) else {
+    let Some(mut env) = setup(12_100, false) else {
         return;
     };
     let recipient = Address::repeat_byte(0x77);
@@ -1323,7 +1323,7 @@ impl Env {
 #[test]
 fn poison_packets_and_confirmations_never_stall_or_end_honest_packets() {
     let Some(mut env) = setup_with(
-        32_300,
+        12_300,
         EvmNetOptions {
             min_confirmations: 3,
             ..Default::default()
@@ -1398,7 +1398,7 @@ fn poison_packets_and_confirmations_never_stall_or_end_honest_packets() {
 #[test]
 fn an_expired_client_is_recovered_by_a_vote_and_waiting_packets_complete() {
     let Some(mut env) = setup_with(
-        32_500,
+        12_500,
         EvmNetOptions {
             trusting_period_ms: 20_000,
             ..Default::default()
@@ -1506,7 +1506,7 @@ fn an_expired_client_is_recovered_by_a_vote_and_waiting_packets_complete() {
 fn a_forked_attested_chain_freezes_its_client_until_a_vote_and_waiting_packets_complete() {
     use alloy::providers::Provider;
     use junction_light_clients::evm::attested::AttestedMisbehaviour;
-    let Some(mut env) = setup(32_700, false) else {
+    let Some(mut env) = setup(12_700, false) else {
         return;
     };
     let a = env.adapter("evm-a");
@@ -1635,7 +1635,7 @@ fn a_forked_attested_chain_freezes_its_client_until_a_vote_and_waiting_packets_c
 #[test]
 fn attesters_are_rotated_by_a_vote_and_packets_flow_under_the_new_set() {
     use junction_light_clients::evm::attested::testkit;
-    let Some(mut env) = setup(32_900, false) else {
+    let Some(mut env) = setup(12_900, false) else {
         return;
     };
     // The members' attester keys sign every chain's headers: both chains rotate.
@@ -1725,7 +1725,7 @@ fn tendermint_chains_registered_by_vote_follow_real_commits_and_freeze_on_eviden
     let sh10: tendermint::block::signed_header::SignedHeader =
         serde_json::from_value(read("commit_at_height_10.json")["result"]["signed_header"].clone())
             .unwrap();
-    let Some(env) = setup(33_100, false) else {
+    let Some(env) = setup(13_100, false) else {
         return;
     };
     const YEAR_MS: u64 = 365 * 86_400_000;
@@ -1851,7 +1851,7 @@ fn tendermint_chains_registered_by_vote_follow_real_commits_and_freeze_on_eviden
 #[test]
 fn a_qbft_chain_and_an_attested_one_exchange_packets_and_a_voted_validator_is_followed() {
     let Some(mut env) = setup_with(
-        33_300,
+        13_300,
         EvmNetOptions {
             qbft_chains: vec![1],
             ..Default::default()
@@ -1908,7 +1908,7 @@ fn a_qbft_chain_and_an_attested_one_exchange_packets_and_a_voted_validator_is_fo
 #[test]
 fn a_hub_registered_by_vote_follows_checkpoints_its_attesters_signed() {
     use junction_light_clients::hub::{HubTrustRoot, SignedCheckpoint};
-    let Some(env) = setup(33_500, false) else {
+    let Some(env) = setup(13_500, false) else {
         return;
     };
     let rpc = junction_rpc::RpcClient::new(env.evm.hub_rpc.clone());
@@ -2038,7 +2038,7 @@ fn bitcoin_mainnet_registered_by_vote_follows_real_headers_across_a_retarget() {
             last_normal_bits: None,
         },
     };
-    let Some(env) = setup(33_700, false) else {
+    let Some(env) = setup(13_700, false) else {
         return;
     };
     const YEAR_MS: u64 = 365 * 86_400_000;
@@ -2140,7 +2140,7 @@ fn a_fabric_channel_registered_by_vote_follows_its_real_blocks() {
             .unwrap()
             .as_millis() as u64,
     };
-    let Some(env) = setup(33_900, false) else {
+    let Some(env) = setup(13_900, false) else {
         return;
     };
     let chain = junction_spec::ChainId::new("fabric-my").unwrap();
@@ -2219,7 +2219,7 @@ fn packets_from_tendermint_fabric_and_bitcoin_fixture_ledgers_reach_an_app_on_an
     use junction_relayer::{AdapterChoice, ChainConfig, RelayerConfig};
     use junction_spec::gov::RoutePolicy;
     use junction_spec::{ChainId, LedgerKind, Packet, RouteId};
-    let Some(mut env) = setup(34_100, false) else {
+    let Some(mut env) = setup(14_100, false) else {
         return;
     };
     let evm_a = env.evm.chain("evm-a").unwrap();
@@ -2485,7 +2485,7 @@ fn members_attesters_move_attested_clients_without_the_relayer() {
     };
     use junction_spec::relay::HeaderAttestation;
     let Some(mut env) = setup_with(
-        34_300,
+        14_300,
         EvmNetOptions {
             attesters: 3,
             attesters_in_nodes: false,
@@ -2592,7 +2592,7 @@ fn members_attesters_move_attested_clients_without_the_relayer() {
 /// back to the hub, and the source's relayer delivers the acks. Both directions.
 #[test]
 fn a_relayer_per_chain_carries_packets_it_did_not_see_sent() {
-    let Some(mut env) = setup(34_500, false) else {
+    let Some(mut env) = setup(14_500, false) else {
         return;
     };
     let only = |path: &std::path::Path, chain: &str| {
@@ -2665,7 +2665,7 @@ fn broken_plugin(dir: &std::path::Path, name: &str, plugin: &[String], patch: &s
 /// answers proofs from another height (`commitment_proofs_verify`).
 #[test]
 fn a_chain_behind_the_python_plugin_round_trips_and_the_kit_judges_both_adapters() {
-    let Some((mut env, plugin)) = setup_with_plugin(34_900) else {
+    let Some((mut env, plugin)) = setup_with_plugin(14_900) else {
         return;
     };
     let config = junction_relayer::RelayerConfig::load(&env.evm.relayer_toml).unwrap();
@@ -2950,7 +2950,7 @@ fn wait_logged(env: &Env, sent: &Sent, relayer: &str) {
 ///   scrapes the hub and both relayers, returns data.
 #[test]
 fn relayer_operations_backlog_reasons_manual_delivery_parking_and_dashboards() {
-    let Some((mut env, _)) = setup_with_plugin(35_100) else {
+    let Some((mut env, _)) = setup_with_plugin(15_100) else {
         return;
     };
     let first_toml = env.evm.relayer_toml.clone();
@@ -2966,7 +2966,7 @@ fn relayer_operations_backlog_reasons_manual_delivery_parking_and_dashboards() {
     let second_addr = set(&second_toml, &["evm-b"], 100);
     let mut targets: Vec<String> = env.net.rpc.clone();
     targets.extend([first_addr.clone(), second_addr.clone()]);
-    let Some(prometheus) = Prometheus::start(35_180, &targets) else {
+    let Some(prometheus) = Prometheus::start(15_180, &targets) else {
         return;
     };
     let recipient = Address::repeat_byte(0x6b);
@@ -3273,7 +3273,7 @@ fn wait_validators(env: &Env, n: usize) -> Value {
 /// hands each gateway over to the new attestation set with the checkpoint that names it.
 #[test]
 fn validators_voted_in_and_out_sign_and_stop_signing_and_gateways_follow() {
-    let Some(mut env) = setup(35_300, false) else {
+    let Some(mut env) = setup(15_300, false) else {
         return;
     };
     env.start_relayer();
@@ -3284,7 +3284,7 @@ fn validators_voted_in_and_out_sign_and_stop_signing_and_gateways_follow() {
     env.expect_delivered(&sent, "evm-a", "evm-b", to_b, 31);
 
     // The operator of a fifth organization makes its home and starts its node.
-    let (joined, keys) = env.net.join(35_350);
+    let (joined, keys) = env.net.join(15_350);
     env.net.start(joined);
     let tip = env.net.height(0).unwrap();
     env.net.wait_height(joined, tip, Duration::from_secs(60));
@@ -3432,7 +3432,7 @@ fn a_retired_gateway_refuses_new_sends_and_settles_every_packet_in_flight() {
     use alloy::sol_types::SolError as _;
     use junction_adapters::evm::gateway::JunctionGateway;
     let Some(mut env) = setup_with(
-        35_700,
+        15_700,
         EvmNetOptions {
             chains: 3,
             attesters_in_nodes: false,

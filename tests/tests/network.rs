@@ -14,7 +14,7 @@ const IDLE_MS: u64 = 400;
 /// Every validator reports the same block hash and app hash at every height.
 #[test]
 fn four_validators_agree_on_every_block_to_height_50() {
-    let mut net = Net::init(4, 31000);
+    let mut net = Net::init(4, 11_000);
     // One validator keeps only the last 10 heights of state history; the chain is the same.
     // Every validator makes empty blocks at most every IDLE_MS (the test needs 50 heights,
     // not 50 seconds).
@@ -255,7 +255,7 @@ fn checkpoints_verify_with_the_hub_light_client(net: &Net, up_to: u64) {
 /// One of four down: the others go on; back up: it catches up to the same chain.
 #[test]
 fn one_validator_down_then_catches_up() {
-    let mut net = Net::init(4, 31100);
+    let mut net = Net::init(4, 11_100);
     net.start_all();
     net.wait_height(0, 5, LONG);
     net.kill(3);
@@ -271,7 +271,7 @@ fn one_validator_down_then_catches_up() {
 /// Two of four down: no quorum, so no block and no fork; restarted, progress resumes.
 #[test]
 fn two_of_four_down_halts_without_fork_and_resumes() {
-    let mut net = Net::init(4, 31200);
+    let mut net = Net::init(4, 11_200);
     net.start_all();
     net.wait_height(0, 5, LONG);
     net.kill(2);
@@ -300,7 +300,7 @@ fn sigkill_during_commits_loses_nothing() {
     let seed: u64 = rand::random();
     println!("seed {seed}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let mut net = Net::init(4, 31300);
+    let mut net = Net::init(4, 11_300);
     net.start_all();
     net.wait_height(3, 2, LONG);
     let chain = net.chain_id();
@@ -369,7 +369,7 @@ fn sigkill_during_commits_loses_nothing() {
 #[test]
 fn a_validator_signs_through_its_external_signer_across_a_signer_restart() {
     use std::process::{Command, Stdio};
-    let mut net = Net::init(4, 35_400);
+    let mut net = Net::init(4, 15_400);
     let home = net.homes[3].clone();
     let moved = net.dir.path().join("signer_key.json");
     std::fs::rename(home.join("config/validator_key.json"), &moved).unwrap();
@@ -442,7 +442,7 @@ fn a_validator_signs_through_its_external_signer_across_a_signer_restart() {
 /// ones version 1, and all four hold the same chain.
 #[test]
 fn an_upgrade_stops_the_old_release_at_its_height_and_the_new_one_migrates_and_goes_on() {
-    let mut net = Net::init(4, 35_500);
+    let mut net = Net::init(4, 15_500);
     for i in 0..4 {
         net.start_with(i, &["--max-protocol-version", "1"]);
     }
