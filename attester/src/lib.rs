@@ -46,7 +46,9 @@ use tracing::{debug, info, warn};
 
 use junction_adapters::evm::adapter::{checked_header_rlp, loopback_url};
 use junction_keys::{AttestationKeyFile, KeyFile, PrivateKey};
-use junction_light_clients::evm::attested::{attest_from_rlp, sign_attested_header};
+use junction_light_clients::evm::attested::{
+    attest_from_rlp, sign_attested_header, AttesterRotation,
+};
 use junction_rpc::methods::{
     Account, AccountParams, BroadcastMode, BroadcastParams, BroadcastTx, ClientStateParams,
     GetClientState, TxResult,
@@ -387,18 +389,184 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+/// Sends of one rotation before a nonce race with the running attester is an error.
+const NONCE_ATTEMPTS: u32 = 20;
+
+/// What [`rotate_key`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyRotation {
+    /// The address that left the seats (0x hex).
+    pub old: String,
+    /// The address that holds them now.
+    pub new: String,
+    /// Chains rotated now, with the hub height that committed each.
+    pub rotated: Vec<(String, Option<u64>)>,
+    /// Chains an earlier, interrupted run had rotated already.
+    pub already: Vec<String>,
+    /// Where the old key file is kept.
+    pub old_key_kept_as: PathBuf,
+}
+
+/// Moves this member's attester to a fresh key on every chain of `config` (or only on
+/// `only`): for each chain one `RotateAttesterKey` transaction from the attester's account,
+/// signed by both keys, awaited until committed. The new key is written first, beside the
+/// old one as `<key>.next.json`, and used again if a run stops half way (the hub's client
+/// says which chains already hold it); once every chain holds it, it replaces the key file,
+/// the old one kept as `<key>.rotated-<ms>.json`. A running attester sees the file change
+/// and signs with the new key from its next cycle.
+pub async fn rotate_key(config: &AttesterConfig, only: &[String]) -> eyre::Result<KeyRotation> {
+    let key_path = PathBuf::from(&config.attester_key_file);
+    let old = AttestationKeyFile::load(&key_path)
+        .map_err(|e| eyre!("{e}"))?
+        .signing_key()
+        .map_err(|e| eyre!("{}: {e}", key_path.display()))?;
+    let next_path = key_path.with_extension("next.json");
+    let next_file = if next_path.exists() {
+        AttestationKeyFile::load(&next_path).map_err(|e| eyre!("{e}"))?
+    } else {
+        let f = AttestationKeyFile::generate();
+        f.save(&next_path).map_err(|e| eyre!("{e}"))?;
+        f
+    };
+    let new = next_file
+        .signing_key()
+        .map_err(|e| eyre!("{}: {e}", next_path.display()))?;
+    let address =
+        |k: &k256::ecdsa::SigningKey| junction_light_clients::hub::eth_address(k.verifying_key());
+    let (old_address, new_address) = (address(&old), address(&new));
+    let account = KeyFile::load(Path::new(&config.account_key_file))
+        .map_err(|e| eyre!("{e}"))?
+        .private_key()
+        .map_err(|e| eyre!("{}: {e}", config.account_key_file))?;
+    let hub = RpcClient::new(config.hub_rpc.clone());
+    let hub_chain = ChainId::new(&config.hub_chain_id).map_err(|e| eyre!("{e}"))?;
+    let chains: Vec<String> = if only.is_empty() {
+        config.chains.iter().map(|c| c.id.clone()).collect()
+    } else {
+        only.to_vec()
+    };
+    if chains.is_empty() {
+        return Err(eyre!("no chains to rotate the attester key on"));
+    }
+    let mut report = KeyRotation {
+        old: format!("0x{}", hex::encode(old_address)),
+        new: format!("0x{}", hex::encode(new_address)),
+        rotated: Vec::new(),
+        already: Vec::new(),
+        old_key_kept_as: PathBuf::new(),
+    };
+    for id in chains {
+        let chain = ChainId::new(&id).map_err(|e| eyre!("chain {id:?}: {e}"))?;
+        let state = hub
+            .call::<GetClientState>(&ClientStateParams { chain: id.clone() })
+            .await?;
+        let seats: Vec<Vec<u8>> = state
+            .attesters
+            .ok_or_else(|| eyre!("chain {id} is not followed through attesters"))?
+            .into_iter()
+            .map(|a| a.0)
+            .collect();
+        if seats.iter().any(|a| a.as_slice() == new_address.as_slice()) {
+            report.already.push(id);
+            continue;
+        }
+        if !seats.iter().any(|a| a.as_slice() == old_address.as_slice()) {
+            return Err(eyre!("{} holds no attester seat of chain {id}", report.old));
+        }
+        let signer = *account.public_key().as_bytes();
+        // The running attester sends from the same account: a nonce it took between our
+        // read and our send is read again, and the rotation signed for the next one.
+        let mut attempts = 0;
+        let answer = loop {
+            attempts += 1;
+            let nonce = hub
+                .call::<Account>(&AccountParams {
+                    address: Hex(junction_spec::address_from_ed25519(&signer)),
+                })
+                .await?
+                .next_nonce;
+            let rotation = AttesterRotation {
+                hub_chain: hub_chain.as_str().to_string(),
+                chain: id.clone(),
+                old: old_address,
+                new: new_address,
+                account: signer,
+                nonce,
+            };
+            let sign = |k: &k256::ecdsa::SigningKey| {
+                rotation
+                    .sign(k)
+                    .map_err(|e| eyre!("signing the rotation: {e}"))
+            };
+            let tx = junction_keys::sign_tx(
+                &account,
+                &hub_chain,
+                nonce,
+                TxKind::RotateAttesterKey {
+                    chain: chain.clone(),
+                    old_address,
+                    new_address,
+                    old_signature: sign(&old)?,
+                    new_signature: sign(&new)?,
+                },
+            );
+            let sent = hub
+                .call::<BroadcastTx>(&BroadcastParams {
+                    tx: HexBytes(tx.to_bytes()),
+                    mode: BroadcastMode::Commit,
+                })
+                .await;
+            match sent {
+                Err(junction_rpc::ClientError::Rpc { name, .. })
+                    if attempts < NONCE_ATTEMPTS
+                        && (name == "stale_nonce" || name == "nonce_already_pending") =>
+                {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                other => {
+                    break other.map_err(|e| eyre!("the hub refused the rotation on {id}: {e}"))?
+                }
+            }
+        };
+        if let Some(TxResult::Failed { failed, message }) = answer.result {
+            return Err(eyre!(
+                "the rotation failed on the hub for {id}: {failed}: {message} (the new key stays in {}; run again to go on)",
+                next_path.display()
+            ));
+        }
+        report.rotated.push((id, answer.height));
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let stem = key_path.file_stem().map_or_else(
+        || "attester".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let kept = key_path.with_file_name(format!("{stem}.rotated-{now_ms}.json"));
+    std::fs::rename(&key_path, &kept)
+        .wrap_err_with(|| format!("keeping the old key as {}", kept.display()))?;
+    std::fs::rename(&next_path, &key_path)
+        .wrap_err_with(|| format!("moving {} to {}", next_path.display(), key_path.display()))?;
+    report.old_key_kept_as = kept;
+    Ok(report)
+}
+
 /// Runs the attester of `config_path`: waits while the file is absent, reads it again
-/// whenever it changes, and keeps the last good configuration when a change does not
-/// load (logged).
+/// whenever it or the attester key file it names changes (a key rotation replaces that
+/// file: `junction keys rotate-attester`), and keeps the last good configuration when a
+/// change does not load (logged).
 pub async fn run(config_path: PathBuf) -> eyre::Result<()> {
-    let mut seen: Option<SystemTime> = None;
+    let mut seen: Option<(Option<SystemTime>, Option<SystemTime>)> = None;
+    let mut key_file: Option<PathBuf> = None;
     let mut attester: Option<Attester> = None;
     let mut poll = Duration::from_millis(default_poll_ms());
     loop {
-        let now = modified(&config_path);
-        if now != seen {
-            seen = now;
-            if now.is_some() {
+        let config_time = modified(&config_path);
+        let now = (config_time, key_file.as_deref().and_then(modified));
+        if seen != Some(now) {
+            seen = Some(now);
+            if config_time.is_some() {
                 match AttesterConfig::load(&config_path).and_then(|c| Ok((Attester::new(&c)?, c))) {
                     Ok((a, c)) => {
                         info!(
@@ -407,8 +575,17 @@ pub async fn run(config_path: PathBuf) -> eyre::Result<()> {
                             "attester configuration loaded"
                         );
                         poll = a.poll;
-                        // What was signed stays signed: the heights carry over.
-                        let signed = attester.take().map(|old| old.signed).unwrap_or_default();
+                        let key = PathBuf::from(&c.attester_key_file);
+                        seen = Some((config_time, modified(&key)));
+                        key_file = Some(key);
+                        // What this key signed stays signed: the heights carry over. A new
+                        // key has signed nothing yet (the hub dropped what the old one had
+                        // pending), so it starts from the client's height.
+                        let signed = attester
+                            .take()
+                            .filter(|old| old.address() == a.address())
+                            .map(|old| old.signed)
+                            .unwrap_or_default();
                         attester = Some(Attester { signed, ..a });
                     }
                     Err(e) => warn!("attester configuration not loaded: {e:#}"),

@@ -382,6 +382,24 @@ pub enum KeysCommand {
         #[arg(long, default_value = "http://127.0.0.1:26602")]
         rpc: String,
     },
+    /// Move this member's attester to a fresh secp256k1 key on every chain it attests (or
+    /// those named by `--chain`): one transaction per chain from the attester's account,
+    /// signed by the old and the new key. The new key is kept as `<key>.next.json` until
+    /// every chain holds it (run again to go on after a failure), then replaces the key
+    /// file; the old one is kept as `<key>.rotated-<ms>.json`. A running attester picks
+    /// the new key up by itself.
+    RotateAttester {
+        /// The attester's configuration (`attester.toml`); by default the one in
+        /// `--home`'s `config/`.
+        #[arg(long, conflicts_with = "home")]
+        config: Option<PathBuf>,
+        /// A member node's home whose `config/attester.toml` to use.
+        #[arg(long)]
+        home: Option<PathBuf>,
+        /// Only these chains (repeatable).
+        #[arg(long = "chain")]
+        chains: Vec<String>,
+    },
 }
 
 /// A named key in a home.
@@ -907,6 +925,21 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                     "new_validator_key": key_next,
                     "new_attestation_key": attest_next,
                 }));
+                Ok(())
+            }
+            KeysCommand::RotateAttester {
+                config,
+                home,
+                chains,
+            } => {
+                let path = match (config, home) {
+                    (Some(c), _) => c,
+                    (None, Some(h)) => Home::new(&h).config_file().with_file_name("attester.toml"),
+                    (None, None) => return Err(eyre!("give --config or --home")),
+                };
+                let config = junction_attester::AttesterConfig::load(&path)?;
+                let report = junction_attester::rotate_key(&config, &chains).await?;
+                print_json(&report);
                 Ok(())
             }
             KeysCommand::Show(a) => {

@@ -712,6 +712,21 @@ impl Council {
         )])
     }
 
+    /// Writes `trust_root` into chain `chain`'s registration without a vote. Only for a
+    /// change the registration's own trust already authorizes and the caller has checked
+    /// keeps everything else (an attester rotation both keys signed, which the hub
+    /// verifies): a recovery vote drafted from the registration then names the attesters
+    /// that hold the seats, not keys that left them.
+    pub fn renew_trust_root(
+        &mut self,
+        chain: &ChainId,
+        trust_root: Vec<u8>,
+    ) -> Result<(), GovError> {
+        let state = self.chains.get_mut(chain).ok_or(GovError::UnknownChain)?;
+        state.registration.trust_root = trust_root;
+        Ok(())
+    }
+
     /// Signs an emergency pause of `route`. It takes effect at once when the signer is a
     /// regulator, or when the active signers' current weights reach a third of the total
     /// active weight (`3 * signed >= total`). Signatures lapse after `voting_period_ms`.

@@ -15,8 +15,9 @@
 use std::collections::BTreeMap;
 
 use junction_light_clients::evm::attested::{
-    AttestedHeader, AttestedMisbehaviour, SignedAttestedHeader,
+    AttestedHeader, AttestedMisbehaviour, AttesterRotation, SignedAttestedHeader,
 };
+use junction_light_clients::evm::codec::AttestedTrustRoot;
 use junction_light_clients::NamedError;
 use junction_spec::encoding::{decode_vec, encode_vec};
 use junction_spec::relay::HeaderAttestation;
@@ -245,6 +246,61 @@ impl RelayExec<'_> {
             }
         }
         Ok(events)
+    }
+}
+
+impl RelayExec<'_> {
+    /// An attester's key rotation (`RotateAttesterKey`), which both keys signed: the
+    /// chain's client and the council's registration take `rotation.new` in place of
+    /// `rotation.old`, threshold kept, and the old key's kept attestations are dropped
+    /// (its signatures count for nothing from here on; the new key attests afresh). The
+    /// registration changes with the client so that a later vote drafted from it (a
+    /// recovery, a renewal) names the keys that hold the seats.
+    pub fn rotate_attester(
+        &mut self,
+        chain: &ChainId,
+        rotation: &AttesterRotation,
+        old_signature: &[u8; 65],
+        new_signature: &[u8; 65],
+    ) -> Result<Vec<Event>, RelayError> {
+        let loaded = self.usable_client(chain)?;
+        let AnyClient::EvmAttested(mut hub_client) = loaded.client.clone() else {
+            return Err(RelayError::NotAttested(chain.clone()));
+        };
+        hub_client
+            .rotate_attester(rotation, old_signature, new_signature)
+            .map_err(|e| RelayError::of_client(chain, e))?;
+        let attesters = hub_client.client().attester_set().attesters().to_vec();
+        let threshold = hub_client.client().attester_set().threshold();
+        let registration = &self
+            .council
+            .chain(chain)
+            .ok_or_else(|| RelayError::UnknownChain(chain.clone()))?
+            .registration;
+        let mut root =
+            AttestedTrustRoot::from_bytes(&registration.trust_root).map_err(|error| {
+                RelayError::Malformed {
+                    what: "registered attested trust root",
+                    error,
+                }
+            })?;
+        root.attesters = attesters;
+        self.council
+            .renew_trust_root(chain, root.to_bytes())
+            .map_err(|_| RelayError::UnknownChain(chain.clone()))?;
+        self.store_client_as_registered(chain, AnyClient::EvmAttested(hub_client))?;
+        self.view.delete(attest_key(chain, &rotation.old));
+        let hex = |a: &[u8; 20]| format!("0x{}", hex::encode(a));
+        Ok(vec![Event {
+            kind: "client/attester_rotated".into(),
+            tx: String::new(),
+            attributes: vec![
+                ("chain".into(), chain.as_str().to_string()),
+                ("old".into(), hex(&rotation.old)),
+                ("new".into(), hex(&rotation.new)),
+                ("threshold".into(), threshold.to_string()),
+            ],
+        }])
     }
 }
 

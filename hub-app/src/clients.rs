@@ -10,7 +10,8 @@ use junction_light_clients::bitcoin::hub::{
 };
 use junction_light_clients::bitcoin::{BitcoinClient, HeaderBatch};
 use junction_light_clients::evm::attested::{
-    AttestedClient, AttestedConfig, AttestedMisbehaviour, AttesterSet, SignedAttestedHeader,
+    AttestedClient, AttestedConfig, AttestedMisbehaviour, AttesterRotation, AttesterSet,
+    SignedAttestedHeader,
 };
 use junction_light_clients::evm::codec::{AttestedTrustRoot, QbftTrustRoot, MAX_QBFT_HEADER_BYTES};
 use junction_light_clients::evm::mpt::{commitment_slot, receipt_slot, EvmPath, EvmProof};
@@ -203,6 +204,18 @@ impl EvmAttestedHubClient {
     /// The light client.
     pub fn client(&self) -> &AttestedClient {
         &self.client
+    }
+
+    /// Applies an attester's key rotation both keys signed ([`AttestedClient::rotate_attester`]).
+    pub fn rotate_attester(
+        &mut self,
+        rotation: &AttesterRotation,
+        old_signature: &[u8; 65],
+        new_signature: &[u8; 65],
+    ) -> Result<(), ClientError> {
+        self.client
+            .rotate_attester(rotation, old_signature, new_signature)
+            .map_err(|e| refused("attester rotation", e))
     }
 }
 

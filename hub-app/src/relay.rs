@@ -268,7 +268,7 @@ fn registration_hash(reg: &ChainRegistration) -> Hash32 {
 }
 
 impl RelayError {
-    fn of_client(chain: &ChainId, e: ClientError) -> Self {
+    pub(crate) fn of_client(chain: &ChainId, e: ClientError) -> Self {
         match e {
             ClientError::UnsupportedKind(kind) => RelayError::UnsupportedLedgerKind(kind),
             ClientError::BadTrustRoot(reason) => RelayError::BadTrustRoot {
@@ -473,6 +473,27 @@ impl RelayExec<'_> {
     /// while it waits for a recovery vote).
     pub fn client_even_frozen(&self, chain: &ChainId) -> Result<AnyClient, RelayError> {
         Ok(self.stored_client(chain)?.client.clone())
+    }
+
+    /// Stores `client` as the chain's under its current registration (after the
+    /// registration itself changed, e.g. an attester rotation renewed its trust root).
+    pub(crate) fn store_client_as_registered(
+        &mut self,
+        chain: &ChainId,
+        client: AnyClient,
+    ) -> Result<(), RelayError> {
+        let reg = &self
+            .council
+            .chain(chain)
+            .ok_or_else(|| RelayError::UnknownChain(chain.clone()))?
+            .registration;
+        let loaded = LoadedClient {
+            client,
+            registration_hash: registration_hash(reg),
+            digest: [0; 32],
+        };
+        self.store_client(chain, loaded);
+        Ok(())
     }
 
     pub(crate) fn store_client(&mut self, chain: &ChainId, mut c: LoadedClient) {

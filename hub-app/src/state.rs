@@ -105,6 +105,8 @@ pub trait StateReader: std::fmt::Debug + Send + Sync {
 pub trait StateWriter: StateReader {
     /// Sets a value.
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>);
+    /// Removes a value.
+    fn delete(&mut self, key: Vec<u8>);
 }
 
 impl StateReader for AppState {
@@ -188,6 +190,10 @@ impl StateReader for Overlay<'_> {
 impl StateWriter for Overlay<'_> {
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.writes.insert(key, Some(value));
+    }
+
+    fn delete(&mut self, key: Vec<u8>) {
+        self.writes.insert(key, None);
     }
 }
 

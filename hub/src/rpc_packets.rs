@@ -235,6 +235,10 @@ fn client_state(shared: &Shared, q: ClientStateParams) -> Result<ClientStateAnsw
         .map_err(|e| RpcError::not_found(format!("{}: {e}", e.name())))?;
     let registration = council.chain(&id).map(|c| &c.registration);
     let latest = r.client.latest_height();
+    let attester_set = match &r.client {
+        junction_hub_app::clients::AnyClient::EvmAttested(c) => Some(c.client().attester_set()),
+        _ => None,
+    };
     Ok(ClientStateAnswer {
         chain: id.as_str().to_string(),
         latest_height: latest,
@@ -251,6 +255,9 @@ fn client_state(shared: &Shared, q: ClientStateParams) -> Result<ClientStateAnsw
         trusting_period_ms: r.trusting_period_ms,
         frozen_height: r.frozen_height,
         evidence: r.evidence.map(HexBytes),
+        attesters: attester_set
+            .map(|s| s.attesters().iter().map(|a| HexBytes(a.to_vec())).collect()),
+        attester_threshold: attester_set.map(|s| s.threshold() as u64),
     })
 }
 

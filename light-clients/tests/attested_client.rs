@@ -7,8 +7,8 @@ use alloy_primitives::U256;
 use junction_light_clients::evm::attested::testkit;
 use junction_light_clients::evm::attested::{
     attest_from_rlp, attestation_digest, attestation_preimage, sign_attested_header,
-    AttestedClient, AttestedError, AttestedHeader, AttestedMisbehaviour, AttesterSet,
-    SignedAttestedHeader, ATTESTATION_PREIMAGE_LEN, DOMAIN_TAG,
+    AttestedClient, AttestedError, AttestedHeader, AttestedMisbehaviour, AttesterRotation,
+    AttesterSet, SignedAttestedHeader, ATTESTATION_PREIMAGE_LEN, DOMAIN_TAG, ROTATION_DOMAIN_TAG,
 };
 use junction_light_clients::evm::header::keccak256;
 use junction_light_clients::evm::mpt::{EvmPath, EvmProof};
@@ -410,4 +410,161 @@ fn every_byte_flip_of_a_signature_is_refused() {
             );
         }
     }
+}
+
+fn rotation(old: u64, new: u64, nonce: u64) -> AttesterRotation {
+    AttesterRotation {
+        hub_chain: "junction-local".into(),
+        chain: "evm-a".into(),
+        old: testkit::address(&testkit::attester_key(old)),
+        new: testkit::address(&testkit::attester_key(new)),
+        account: [7; 32],
+        nonce,
+    }
+}
+
+fn signed_by(r: &AttesterRotation, old: u64, new: u64) -> ([u8; 65], [u8; 65]) {
+    (
+        r.sign(&testkit::attester_key(old)).unwrap(),
+        r.sign(&testkit::attester_key(new)).unwrap(),
+    )
+}
+
+#[test]
+fn rotation_digest_is_the_documented_preimage() {
+    let r = rotation(0, 9, 5);
+    let pre = r.preimage();
+    let mut want = ROTATION_DOMAIN_TAG.to_vec();
+    assert_eq!(ROTATION_DOMAIN_TAG.len(), 33);
+    want.extend_from_slice(&14u16.to_be_bytes());
+    want.extend_from_slice(b"junction-local");
+    want.extend_from_slice(&5u16.to_be_bytes());
+    want.extend_from_slice(b"evm-a");
+    want.extend_from_slice(&r.old);
+    want.extend_from_slice(&r.new);
+    want.extend_from_slice(&[7; 32]);
+    want.extend_from_slice(&5u64.to_be_bytes());
+    assert_eq!(pre, want);
+    assert_eq!(r.digest(), keccak256(&want));
+    // Every bound field changes the digest: a signature is for one hub, chain, pair of
+    // keys, account and nonce.
+    let others = [
+        AttesterRotation {
+            hub_chain: "junction-other".into(),
+            ..r.clone()
+        },
+        AttesterRotation {
+            chain: "evm-b".into(),
+            ..r.clone()
+        },
+        rotation(1, 9, 5),
+        rotation(0, 8, 5),
+        AttesterRotation {
+            account: [8; 32],
+            ..r.clone()
+        },
+        rotation(0, 9, 6),
+    ];
+    for o in others {
+        assert_ne!(o.digest(), r.digest(), "{o:?}");
+    }
+}
+
+#[test]
+fn an_attester_rotates_its_key_signed_by_both_keys_and_the_client_keeps_its_states() {
+    let mut c = client(3, 2);
+    let v = c.verify_header(&next(2), now()).unwrap();
+    c.apply_header(v);
+    let r = rotation(1, 9, 0);
+    let (old_sig, new_sig) = signed_by(&r, 1, 9);
+    c.rotate_attester(&r, &old_sig, &new_sig).unwrap();
+    let set = c.attester_set();
+    assert_eq!(set.threshold(), 2);
+    assert_eq!(set.attesters().len(), 3);
+    assert_eq!(
+        set.attesters()[1],
+        r.new,
+        "the new key takes the old one's place"
+    );
+    assert!(!set.attesters().contains(&r.old));
+    assert_eq!(
+        c.latest_height(),
+        1,
+        "the rotation keeps the client's states"
+    );
+    // The old key signs nothing that counts any more; the new key does.
+    let h2 = testkit::signed_attested_header(CHAIN, 0, 2, next(0).header.hash, T0 + 2).header;
+    let by = |seeds: &[u64]| SignedAttestedHeader {
+        header: h2,
+        signatures: seeds
+            .iter()
+            .map(|s| testkit::sign(&testkit::attester_key(*s), &h2))
+            .collect(),
+        full_header: None,
+    };
+    assert_eq!(
+        name(c.verify_header(&by(&[0, 1]), now())),
+        "signer_not_attester"
+    );
+    let v = c.verify_header(&by(&[0, 9]), now()).unwrap();
+    c.apply_header(v);
+    assert_eq!(c.latest_height(), 2);
+}
+
+#[test]
+fn a_rotation_is_refused_by_name_unless_both_keys_sign_it_and_the_set_stays_distinct() {
+    let c = client(3, 2);
+    let set = c.attester_set();
+    let r = rotation(1, 9, 0);
+    let (old_sig, new_sig) = signed_by(&r, 1, 9);
+    // Someone without the old key cannot take its seat.
+    let (forged_old, _) = signed_by(&r, 5, 9);
+    match set.rotated(&r, &forged_old, &new_sig) {
+        Err(AttestedError::RotationSignerMismatch { key, expected, got }) => {
+            assert_eq!((key, expected), ("old", r.old));
+            assert_eq!(got, testkit::address(&testkit::attester_key(5)));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A seat cannot be moved onto an address whose key the mover lacks.
+    let (_, forged_new) = signed_by(&r, 1, 5);
+    match set.rotated(&r, &old_sig, &forged_new) {
+        Err(AttestedError::RotationSignerMismatch { key, .. }) => assert_eq!(key, "new"),
+        other => panic!("{other:?}"),
+    }
+    // Signatures of another rotation (another nonce: a replay) do not fit this one.
+    let replay = rotation(1, 9, 1);
+    assert_eq!(
+        name(set.rotated(&replay, &old_sig, &new_sig)),
+        "rotation_signer_mismatch"
+    );
+    // Onto another attester's address: k of n would no longer be k distinct attesters.
+    let onto = rotation(1, 2, 0);
+    let (a, b) = signed_by(&onto, 1, 2);
+    match set.rotated(&onto, &a, &b) {
+        Err(AttestedError::DuplicateAttester { attester }) => assert_eq!(attester, onto.new),
+        other => panic!("{other:?}"),
+    }
+    // From an address that holds no seat.
+    let outsider = rotation(7, 9, 0);
+    let (a, b) = signed_by(&outsider, 7, 9);
+    match set.rotated(&outsider, &a, &b) {
+        Err(AttestedError::UnknownAttester { attester }) => assert_eq!(attester, outsider.old),
+        other => panic!("{other:?}"),
+    }
+    // Bytes that are no signature at all.
+    assert_eq!(
+        name(set.rotated(&r, &[0u8; 65], &new_sig)),
+        "invalid_signature"
+    );
+    assert!(set.rotated(&r, &old_sig, &new_sig).is_ok());
+}
+
+#[test]
+fn a_frozen_client_takes_no_rotation() {
+    let mut c = client(3, 2);
+    c.freeze(0);
+    let r = rotation(1, 9, 0);
+    let (a, b) = signed_by(&r, 1, 9);
+    assert_eq!(name(c.rotate_attester(&r, &a, &b)), "client_frozen");
 }

@@ -718,6 +718,13 @@ pub struct ClientStateAnswer {
     /// recovery: it is part of the record).
     #[serde(default)]
     pub evidence: Option<HexBytes>,
+    /// For a chain followed through attesters: the addresses holding its seats now
+    /// (after any key rotations), in registration order.
+    #[serde(default)]
+    pub attesters: Option<Vec<HexBytes>>,
+    /// For such a chain: how many of them must sign a header.
+    #[serde(default)]
+    pub attester_threshold: Option<u64>,
 }
 
 /// Parameters of [`PacketShow`].

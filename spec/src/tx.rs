@@ -132,6 +132,27 @@ pub enum TxKind {
         #[serde(with = "crate::serde_hex::array")]
         new_attestation_address: [u8; 20],
     },
+    /// Tag `0x0b`: a member's attester moves to a new secp256k1 key for one attested EVM
+    /// chain. Both keys sign the rotation (the old one hands its seat over, the new one
+    /// shows it is held), bound to the hub, the chain, this transaction's signer and its
+    /// nonce (`attesters.md`); the council's registration and the hub's client take the new
+    /// address in the old one's place, threshold unchanged.
+    RotateAttesterKey {
+        /// The attested chain.
+        chain: crate::id::ChainId,
+        /// The address leaving the chain's attester set.
+        #[serde(with = "crate::serde_hex::array")]
+        old_address: [u8; 20],
+        /// The address taking its place.
+        #[serde(with = "crate::serde_hex::array")]
+        new_address: [u8; 20],
+        /// The old key's signature of the rotation (`r || s || v`).
+        #[serde(with = "crate::serde_hex::array")]
+        old_signature: [u8; 65],
+        /// The new key's signature of the rotation.
+        #[serde(with = "crate::serde_hex::array")]
+        new_signature: [u8; 65],
+    },
 }
 
 impl TxKind {
@@ -155,6 +176,8 @@ impl TxKind {
     pub const TAG_ROTATE_KEY: u8 = 0x09;
     /// Tag byte of [`TxKind::RotateValidatorKeys`].
     pub const TAG_ROTATE_VALIDATOR_KEYS: u8 = 0x0a;
+    /// Tag byte of [`TxKind::RotateAttesterKey`].
+    pub const TAG_ROTATE_ATTESTER_KEY: u8 = 0x0b;
 
     /// The tag byte of this kind.
     pub fn tag(&self) -> u8 {
@@ -169,6 +192,7 @@ impl TxKind {
             TxKind::ParkPacket { .. } => Self::TAG_PARK_PACKET,
             TxKind::RotateKey { .. } => Self::TAG_ROTATE_KEY,
             TxKind::RotateValidatorKeys { .. } => Self::TAG_ROTATE_VALIDATOR_KEYS,
+            TxKind::RotateAttesterKey { .. } => Self::TAG_ROTATE_ATTESTER_KEY,
         }
     }
 
@@ -185,6 +209,7 @@ impl TxKind {
             TxKind::ParkPacket { .. } => "park_packet",
             TxKind::RotateKey { .. } => "rotate_key",
             TxKind::RotateValidatorKeys { .. } => "rotate_validator_keys",
+            TxKind::RotateAttesterKey { .. } => "rotate_attester_key",
         }
     }
 
@@ -218,7 +243,8 @@ impl TxKind {
             | TxKind::EmergencyPause { .. }
             | TxKind::EmergencyFreeze { .. }
             | TxKind::RotateKey { .. }
-            | TxKind::RotateValidatorKeys { .. } => Ok(()),
+            | TxKind::RotateValidatorKeys { .. }
+            | TxKind::RotateAttesterKey { .. } => Ok(()),
         }
     }
 }
@@ -266,6 +292,19 @@ impl Encode for TxKind {
                 new_key.encode_to(out);
                 new_attestation_address.encode_to(out);
             }
+            TxKind::RotateAttesterKey {
+                chain,
+                old_address,
+                new_address,
+                old_signature,
+                new_signature,
+            } => {
+                chain.encode_to(out);
+                old_address.encode_to(out);
+                new_address.encode_to(out);
+                old_signature.encode_to(out);
+                new_signature.encode_to(out);
+            }
         }
     }
 }
@@ -311,6 +350,13 @@ impl Decode for TxKind {
             Self::TAG_ROTATE_VALIDATOR_KEYS => Ok(TxKind::RotateValidatorKeys {
                 new_key: Decode::decode_from(r)?,
                 new_attestation_address: Decode::decode_from(r)?,
+            }),
+            Self::TAG_ROTATE_ATTESTER_KEY => Ok(TxKind::RotateAttesterKey {
+                chain: Decode::decode_from(r)?,
+                old_address: Decode::decode_from(r)?,
+                new_address: Decode::decode_from(r)?,
+                old_signature: Decode::decode_from(r)?,
+                new_signature: Decode::decode_from(r)?,
             }),
             tag => Err(DecodeError::InvalidTag {
                 what: "tx kind",

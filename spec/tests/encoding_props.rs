@@ -74,6 +74,27 @@ fn tx_kind() -> impl Strategy<Value = TxKind> {
                 new_attestation_address,
             }
         }),
+        (
+            chain_id(),
+            any::<([u8; 20], [u8; 20])>(),
+            any::<[u8; 32]>(),
+            any::<[u8; 32]>()
+        )
+            .prop_map(|(chain, (old_address, new_address), a, b)| {
+                let sig = |x: [u8; 32], y: [u8; 32], v: u8| {
+                    let mut s = [v; 65];
+                    s[..32].copy_from_slice(&x);
+                    s[32..64].copy_from_slice(&y);
+                    s
+                };
+                TxKind::RotateAttesterKey {
+                    chain,
+                    old_address,
+                    new_address,
+                    old_signature: sig(a, b, 27),
+                    new_signature: sig(b, a, 28),
+                }
+            }),
     ]
 }
 
@@ -357,7 +378,7 @@ proptest! {
     // Only defined tx-kind tags decode.
     #[test]
     fn tx_kind_rejects_unknown_tags(tag in any::<u8>(), body in tx_body()) {
-        prop_assume!(!(TxKind::TAG_REMARK..=TxKind::TAG_ROTATE_VALIDATOR_KEYS).contains(&tag));
+        prop_assume!(!(TxKind::TAG_REMARK..=TxKind::TAG_ROTATE_ATTESTER_KEY).contains(&tag));
         let mut bytes = body.to_bytes();
         let kind_at = bytes.len() - body.kind.to_bytes().len();
         bytes[kind_at] = tag;

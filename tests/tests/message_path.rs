@@ -2570,6 +2570,56 @@ fn members_attesters_move_attested_clients_without_the_relayer() {
     env.start_attester(1);
     env.expect_delivered(&p3, "evm-a", "evm-b", recipient, 7);
 
+    // Attester 1 moves to a fresh key while it runs (attester 0 still down, so every
+    // header from here needs the new key): both keys sign, its seat on each chain moves,
+    // the running process picks the new key file up, and packets keep flowing.
+    let config = env.evm.attester_configs[1].clone();
+    let (ok, out) = junction_tests::run_cli(&[
+        "keys",
+        "rotate-attester",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let old_address = format!(
+        "0x{}",
+        hex::encode(junction_light_clients::hub::eth_address(
+            env.evm.attester_keys[1].verifying_key()
+        ))
+    );
+    assert_eq!(report["old"], old_address.as_str(), "{report}");
+    let new_address = report["new"].as_str().unwrap().to_string();
+    assert_eq!(report["rotated"].as_array().unwrap().len(), 2, "{report}");
+    for chain in ["evm-a", "evm-b"] {
+        let seats = env.client_state(chain)["attesters"].clone();
+        assert!(
+            seats
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == new_address.trim_start_matches("0x")),
+            "{seats}"
+        );
+        assert!(
+            !seats
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == old_address.trim_start_matches("0x")),
+            "{seats}"
+        );
+    }
+    // The old key is refused by name; the new one moves the clients with attester 2.
+    let mut stale = forged;
+    stale.number = held + 5_000;
+    let e = env
+        .submit(&key, attest(&stale, &env.evm.attester_keys[1]))
+        .unwrap_err();
+    assert_eq!(error_name(&e), "signer_not_attester", "{e}");
+    let p4 = env.send("evm-a", "evm-b", recipient, 8, t);
+    env.expect_delivered(&p4, "evm-a", "evm-b", recipient, 15);
+
     // Attester 2 signs two different headers at one height: the client freezes.
     let k2 = env.evm.attester_keys[2].clone();
     let mut one = forged;

@@ -3,6 +3,7 @@
 //! account); validate runs them on a scratch copy and refuses the transaction by its first
 //! bad attestation, execute keeps them and moves the client once k attesters agree.
 
+use junction_light_clients::evm::attested::AttesterRotation;
 use junction_spec::relay::HeaderAttestation;
 use junction_spec::{ChainId, TxBody};
 
@@ -19,9 +20,13 @@ pub(super) struct Attest<'t> {
 }
 
 fn refused(e: &RelayError) -> TxError {
+    refused_as("attest", e)
+}
+
+fn refused_as(msg: &'static str, e: &RelayError) -> TxError {
     TxError::Relay {
         index: 0,
-        msg: "attest",
+        msg,
         name: e.name(),
         message: e.to_string(),
     }
@@ -45,5 +50,61 @@ impl TxHandler for Attest<'_> {
                 name: e.name().to_string(),
                 message: e.to_string(),
             })
+    }
+}
+
+/// `RotateAttesterKey`: an attester moves to a new key for one chain. Like `Attest`, any
+/// account the council knows may carry it: the two keys' signatures are what count, and
+/// they are bound to this transaction's signer and nonce, so nobody can replay them.
+pub(super) struct RotateAttesterKey<'t> {
+    pub chain: &'t ChainId,
+    pub old_address: &'t [u8; 20],
+    pub new_address: &'t [u8; 20],
+    pub old_signature: &'t [u8; 65],
+    pub new_signature: &'t [u8; 65],
+}
+
+impl RotateAttesterKey<'_> {
+    fn rotation(&self, tx: &TxBody) -> AttesterRotation {
+        AttesterRotation {
+            hub_chain: tx.chain_id.as_str().to_string(),
+            chain: self.chain.as_str().to_string(),
+            old: *self.old_address,
+            new: *self.new_address,
+            account: tx.signer,
+            nonce: tx.nonce,
+        }
+    }
+}
+
+impl TxHandler for RotateAttesterKey<'_> {
+    fn validate(&self, ctx: &dyn ValidationContext, tx: &TxBody) -> Result<(), TxError> {
+        let mut council = council_of(ctx)?.clone();
+        let mut view = Overlay::new(ctx.state());
+        let mut packets = ctx.packets().clone();
+        RelayExec::new(&mut view, &mut council, &mut packets, ctx.now_ms())
+            .rotate_attester(
+                self.chain,
+                &self.rotation(tx),
+                self.old_signature,
+                self.new_signature,
+            )
+            .map(drop)
+            .map_err(|e| refused_as("rotate_attester_key", &e))
+    }
+
+    fn execute(&self, ctx: &mut dyn ExecutionContext, tx: &TxBody) -> Result<Vec<Event>, Refusal> {
+        let rotation = self.rotation(tx);
+        let mut exec = ctx.relay().ok_or_else(no_council)?;
+        exec.rotate_attester(
+            self.chain,
+            &rotation,
+            self.old_signature,
+            self.new_signature,
+        )
+        .map_err(|e| Refusal {
+            name: e.name().to_string(),
+            message: e.to_string(),
+        })
     }
 }

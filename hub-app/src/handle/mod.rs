@@ -7,7 +7,8 @@
 //! - `remark`: a signed note kept per account;
 //! - `gov`: proposals, votes and emergency actions through the council;
 //! - `relay`: relayer messages through the light clients and the packet core;
-//! - `attest`: members' attestations of attested chains' headers;
+//! - `attest`: members' attestations of attested chains' headers, and an attester's key
+//!   rotation;
 //! - `park`: an operator parks a packet that can never be delivered.
 
 mod attest;
@@ -80,6 +81,19 @@ fn handler(kind: &TxKind) -> Box<dyn TxHandler + '_> {
         } => Box::new(gov::RotateValidatorKeys {
             new_key,
             new_attestation_address,
+        }),
+        TxKind::RotateAttesterKey {
+            chain,
+            old_address,
+            new_address,
+            old_signature,
+            new_signature,
+        } => Box::new(attest::RotateAttesterKey {
+            chain,
+            old_address,
+            new_address,
+            old_signature,
+            new_signature,
         }),
     }
 }
@@ -464,5 +478,170 @@ mod tests {
             .iter()
             .any(|(k, v)| k == "error" && v == "unknown_account"));
         assert!(block.view.into_writes().is_empty());
+    }
+
+    /// An attester moves to a new key for one chain by a transaction both keys signed: the
+    /// hub's client and the council's registration hold the new address in the old one's
+    /// place (threshold and the client's states kept), the old key's attestations are
+    /// dropped and count no more, the new key's do. Refused by name, at admission and in a
+    /// block alike: a rotation the old key did not sign (someone taking a seat), one the
+    /// new key did not sign, and signatures made for another nonce (a replay).
+    #[test]
+    fn an_attester_rotates_its_key_by_a_transaction_both_keys_sign() {
+        use junction_light_clients::evm::attested::{testkit, AttestedHeader, AttesterRotation};
+        use junction_light_clients::evm::codec::AttestedTrustRoot;
+        use junction_spec::gov::Fraction;
+        use junction_spec::relay::HeaderAttestation;
+        use junction_spec::Decode as _;
+
+        let reg = crate::relay::tests::registration(
+            junction_spec::LedgerKind::EvmAttested,
+            3,
+            Fraction { num: 2, den: 3 },
+        );
+        let chain = reg.chain_id.clone();
+        let council =
+            crate::testutil::council_with_chains(member().verification_key().to_bytes(), vec![reg]);
+        let state = crate::block::genesis_state(&council);
+        let packets = PacketState::default();
+        let now = 1_100_000;
+        let address = |seed: u64| testkit::address(&testkit::attester_key(seed));
+        let signed_tx = |kind: TxKind, nonce: u64| {
+            let key = member();
+            let body = TxBody {
+                chain_id: ChainId::new("hub-test").unwrap(),
+                signer: key.verification_key().to_bytes(),
+                nonce,
+                kind,
+            };
+            let signature = key.sign(&body.sign_bytes()).to_bytes();
+            SignedTx { body, signature }
+        };
+        // Attester 1 moves to key 9; `old`/`new` say which keys really sign, `signed_for`
+        // the nonce the signatures were made for.
+        let rotation = |old: u64, new: u64, signed_for: u64, nonce: u64| {
+            let r = AttesterRotation {
+                hub_chain: "hub-test".into(),
+                chain: chain.as_str().into(),
+                old: address(1),
+                new: address(9),
+                account: member().verification_key().to_bytes(),
+                nonce: signed_for,
+            };
+            signed_tx(
+                TxKind::RotateAttesterKey {
+                    chain: chain.clone(),
+                    old_address: r.old,
+                    new_address: r.new,
+                    old_signature: r.sign(&testkit::attester_key(old)).unwrap(),
+                    new_signature: r.sign(&testkit::attester_key(new)).unwrap(),
+                },
+                nonce,
+            )
+        };
+        let refusal = |events: &[crate::event::Event]| {
+            events
+                .iter()
+                .find(|e| e.kind == "tx_failed")
+                .and_then(|e| e.attributes.iter().find(|(k, _)| k == "error"))
+                .map(|(_, v)| v.clone())
+        };
+        for (bad, name) in [
+            (rotation(5, 9, 0, 0), "rotation_signer_mismatch"),
+            (rotation(1, 5, 0, 0), "rotation_signer_mismatch"),
+            (rotation(1, 9, 0, 1), "rotation_signer_mismatch"),
+        ] {
+            let admission = AdmissionContext::new(&state, Some(council.clone()), &packets, now);
+            assert_eq!(validate_kind(&admission, &bad).unwrap_err().name(), name);
+            let mut block = BlockContext::new(&state, Some(council.clone()), &packets, now);
+            let events = execute_tx(&mut block, &bad, &bad.hash());
+            assert_eq!(refusal(&events).as_deref(), Some(name), "{events:?}");
+            assert_eq!(
+                block.council.as_ref().unwrap().to_bytes(),
+                council.to_bytes()
+            );
+        }
+
+        // Attester 1 attested block 6 before it rotates.
+        let six = testkit::signed_attested_header(31_337, 0, 6, [1; 32], 1_006).header;
+        let attest = |seed: u64, header: &AttestedHeader, nonce: u64| {
+            signed_tx(
+                TxKind::Attest {
+                    chain: chain.clone(),
+                    attestations: vec![HeaderAttestation {
+                        header: header.to_bytes(),
+                        signature: testkit::sign(&testkit::attester_key(seed), header),
+                    }],
+                },
+                nonce,
+            )
+        };
+        let mut block = BlockContext::new(&state, Some(council.clone()), &packets, now);
+        let events = execute_tx(&mut block, &attest(1, &six, 0), &[1; 32]);
+        assert_eq!(refusal(&events), None, "{events:?}");
+        let good = rotation(1, 9, 1, 1);
+        let events = execute_tx(&mut block, &good, &good.hash());
+        assert_eq!(refusal(&events), None, "{events:?}");
+        let rotated = events
+            .iter()
+            .find(|e| e.kind == "client/attester_rotated")
+            .unwrap();
+        assert!(rotated
+            .attributes
+            .contains(&("new".into(), format!("0x{}", hex::encode(address(9))))));
+
+        // The registration names the new key in the old one's place.
+        let after_council = block.council.clone().unwrap();
+        let root = AttestedTrustRoot::from_bytes(
+            &after_council.chain(&chain).unwrap().registration.trust_root,
+        )
+        .unwrap();
+        assert_eq!(root.attesters, vec![address(0), address(9), address(2)]);
+        // The client kept its states and holds the new set.
+        let client = block.relay().unwrap().client(&chain).unwrap();
+        let crate::clients::AnyClient::EvmAttested(c) = &client else {
+            panic!("{client:?}")
+        };
+        assert_eq!(
+            c.client().attester_set().attesters(),
+            root.attesters.as_slice()
+        );
+        assert_eq!(c.client().attester_set().threshold(), 2);
+        assert_eq!(client.latest_height(), 5);
+
+        // The old key's attestation of block 6 was dropped: with attester 0 it is not k.
+        use crate::state::StateReader as _;
+        assert_eq!(
+            block
+                .view
+                .get(&crate::attest::attest_key(&chain, &address(1))),
+            None
+        );
+        let events = execute_tx(&mut block, &attest(0, &six, 2), &[2; 32]);
+        assert!(
+            !events.iter().any(|e| e.kind == "client/updated"),
+            "{events:?}"
+        );
+        // The old key is refused by name; the new key's attestation makes k.
+        let events = execute_tx(&mut block, &attest(1, &six, 3), &[3; 32]);
+        assert_eq!(refusal(&events).as_deref(), Some("signer_not_attester"));
+        let events = execute_tx(&mut block, &attest(9, &six, 4), &[4; 32]);
+        assert!(
+            events.iter().any(|e| e.kind == "client/updated"),
+            "{events:?}"
+        );
+        assert_eq!(
+            block
+                .relay()
+                .unwrap()
+                .client(&chain)
+                .unwrap()
+                .latest_height(),
+            6
+        );
+        // Done once: the same rotation again names a key that holds no seat.
+        let again = rotation(1, 9, 5, 5);
+        let events = execute_tx(&mut block, &again, &again.hash());
+        assert_eq!(refusal(&events).as_deref(), Some("unknown_attester"));
     }
 }

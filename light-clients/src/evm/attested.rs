@@ -210,6 +210,26 @@ pub enum AttestedError {
     /// which RFC 6979 practically never yields).
     #[error("the attester key could not sign the header")]
     SigningFailed,
+    /// A rotation names an old key that is not in the set.
+    #[error("0x{} is not a registered attester", hex::encode(attester))]
+    UnknownAttester {
+        /// The address named.
+        attester: [u8; 20],
+    },
+    /// A rotation's signature is not by the key it must be by.
+    #[error(
+        "the {key} key's signature of the rotation was made by 0x{}, not 0x{}",
+        hex::encode(got),
+        hex::encode(expected)
+    )]
+    RotationSignerMismatch {
+        /// `old` or `new`.
+        key: &'static str,
+        /// The address the rotation names.
+        expected: [u8; 20],
+        /// The address the signature recovers to.
+        got: [u8; 20],
+    },
 }
 
 impl NamedError for AttestedError {
@@ -242,6 +262,8 @@ impl NamedError for AttestedError {
             AttestedError::Proof(e) => e.name(),
             AttestedError::InvalidConfig { .. } => "invalid_config",
             AttestedError::SigningFailed => "signing_failed",
+            AttestedError::UnknownAttester { .. } => "unknown_attester",
+            AttestedError::RotationSignerMismatch { .. } => "rotation_signer_mismatch",
         }
     }
 }
@@ -340,6 +362,69 @@ pub fn check_full_header(attested: &AttestedHeader, rlp: &[u8]) -> Result<(), At
     Ok(())
 }
 
+/// Domain tag in front of every attester rotation digest.
+pub const ROTATION_DOMAIN_TAG: &[u8] = b"junction/evm-attester-rotation/v1";
+
+/// A member's attester moving from key `old` to key `new` for one chain on one hub. Both
+/// keys sign [`AttesterRotation::digest`]: the old one hands its seat over, the new one
+/// shows it is held (nobody can move a seat onto an address whose key they lack). The
+/// hub's chain id, the sending account and its nonce bind a signature to one transaction:
+/// it cannot be replayed on another hub, from another account, or a second time.
+///
+/// ```text
+/// keccak256( "junction/evm-attester-rotation/v1"   (33 ASCII bytes, no length prefix)
+///         || u16 BE length || hub chain id (UTF-8)
+///         || u16 BE length || chain id (UTF-8)
+///         || old 20 bytes || new 20 bytes
+///         || account 32 bytes (the ed25519 key signing the transaction)
+///         || nonce u64 BE (the transaction's) )
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttesterRotation {
+    /// The hub's chain id.
+    pub hub_chain: String,
+    /// The attested chain's id on the hub.
+    pub chain: String,
+    /// The address leaving the set.
+    pub old: [u8; 20],
+    /// The address taking its place.
+    pub new: [u8; 20],
+    /// The hub account sending the rotation.
+    pub account: [u8; 32],
+    /// That account's nonce for the transaction.
+    pub nonce: u64,
+}
+
+impl AttesterRotation {
+    /// The byte string hashed into [`AttesterRotation::digest`].
+    pub fn preimage(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(ROTATION_DOMAIN_TAG.len() + 4 + 64 + 40 + 40);
+        out.extend_from_slice(ROTATION_DOMAIN_TAG);
+        for id in [&self.hub_chain, &self.chain] {
+            let len = u16::try_from(id.len()).unwrap_or(u16::MAX);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(&id.as_bytes()[..usize::from(len)]);
+        }
+        out.extend_from_slice(&self.old);
+        out.extend_from_slice(&self.new);
+        out.extend_from_slice(&self.account);
+        out.extend_from_slice(&self.nonce.to_be_bytes());
+        out
+    }
+
+    /// What both keys sign.
+    pub fn digest(&self) -> [u8; 32] {
+        keccak256(&self.preimage())
+    }
+
+    /// `key`'s signature of the rotation (`r || s || v`, low S, `v = 27 + recovery id`).
+    pub fn sign(&self, key: &SigningKey) -> Result<[u8; 65], AttestedError> {
+        let mut sig = sign_digest(key, &self.digest()).ok_or(AttestedError::SigningFailed)?;
+        sig[64] = sig[64].saturating_add(27);
+        Ok(sig)
+    }
+}
+
 /// The council-registered attesters and threshold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttesterSet {
@@ -413,6 +498,55 @@ impl AttesterSet {
             return Err(AttestedError::SignerNotAttester { index, signer });
         }
         Ok(signer)
+    }
+
+    /// The set after `rotation`, which `old_signature` and `new_signature` must sign: the
+    /// old address is replaced in its place, the threshold kept. Refused when the old
+    /// address is not in the set, the new one already is (k of n must stay k distinct
+    /// attesters), or a signature is not by its key.
+    pub fn rotated(
+        &self,
+        rotation: &AttesterRotation,
+        old_signature: &[u8; 65],
+        new_signature: &[u8; 65],
+    ) -> Result<AttesterSet, AttestedError> {
+        let at = self
+            .attesters
+            .iter()
+            .position(|a| a == &rotation.old)
+            .ok_or(AttestedError::UnknownAttester {
+                attester: rotation.old,
+            })?;
+        if self.attesters.contains(&rotation.new) {
+            return Err(AttestedError::DuplicateAttester {
+                attester: rotation.new,
+            });
+        }
+        let digest = rotation.digest();
+        for (index, (key, expected, sig)) in [
+            ("old", rotation.old, old_signature),
+            ("new", rotation.new, new_signature),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let got = recover_address(&digest, sig, true).map_err(|e| match e {
+                SigError::BadRecoveryId { v } => AttestedError::BadRecoveryId { index, v },
+                SigError::Invalid => AttestedError::InvalidSignature { index },
+                SigError::HighS => AttestedError::HighS { index },
+            })?;
+            if got != expected {
+                return Err(AttestedError::RotationSignerMismatch { key, expected, got });
+            }
+        }
+        let mut attesters = self.attesters.clone();
+        if let Some(slot) = attesters.get_mut(at) {
+            *slot = rotation.new;
+        }
+        Ok(AttesterSet {
+            attesters,
+            threshold: self.threshold,
+        })
     }
 
     /// The distinct registered attesters who signed `header`, however many (the
@@ -649,6 +783,21 @@ impl AttestedClient {
     /// The registered attesters and the threshold.
     pub fn attester_set(&self) -> &AttesterSet {
         &self.set
+    }
+
+    /// Applies an attester's key rotation ([`AttesterSet::rotated`]); the consensus states
+    /// stay as they are. A frozen client takes none: its recovery vote names the set.
+    pub fn rotate_attester(
+        &mut self,
+        rotation: &AttesterRotation,
+        old_signature: &[u8; 65],
+        new_signature: &[u8; 65],
+    ) -> Result<(), AttestedError> {
+        if let Some(height) = self.history.frozen() {
+            return Err(AttestedError::Frozen { height });
+        }
+        self.set = self.set.rotated(rotation, old_signature, new_signature)?;
+        Ok(())
     }
 
     fn check_chain(&self, header: &AttestedHeader) -> Result<(), AttestedError> {
