@@ -19,37 +19,44 @@ pub(super) struct Attest<'t> {
     pub attestations: &'t [HeaderAttestation],
 }
 
-fn refused(e: &RelayError) -> TxError {
-    refused_as("attest", e)
-}
-
-fn refused_as(msg: &'static str, e: &RelayError) -> TxError {
-    TxError::Relay {
+/// Runs `step` on scratch copies of the council, the state and the packets (a validate
+/// step: it reads only) and names the first rule it breaks as message `msg`'s.
+fn on_scratch(
+    ctx: &dyn ValidationContext,
+    msg: &'static str,
+    step: impl FnOnce(&mut RelayExec<'_>) -> Result<Vec<Event>, RelayError>,
+) -> Result<(), TxError> {
+    let mut council = council_of(ctx)?.clone();
+    let mut view = Overlay::new(ctx.state());
+    let mut packets = ctx.packets().clone();
+    let mut exec = RelayExec::new(&mut view, &mut council, &mut packets, ctx.now_ms());
+    step(&mut exec).map(drop).map_err(|e| TxError::Relay {
         index: 0,
         msg,
         name: e.name(),
+        message: e.to_string(),
+    })
+}
+
+/// An execute step's refusal by the rule's name.
+fn refusal(e: &RelayError) -> Refusal {
+    Refusal {
+        name: e.name().to_string(),
         message: e.to_string(),
     }
 }
 
 impl TxHandler for Attest<'_> {
     fn validate(&self, ctx: &dyn ValidationContext, _tx: &TxBody) -> Result<(), TxError> {
-        let mut council = council_of(ctx)?.clone();
-        let mut view = Overlay::new(ctx.state());
-        let mut packets = ctx.packets().clone();
-        RelayExec::new(&mut view, &mut council, &mut packets, ctx.now_ms())
-            .attest(self.chain, self.attestations)
-            .map(drop)
-            .map_err(|e| refused(&e))
+        on_scratch(ctx, "attest", |exec| {
+            exec.attest(self.chain, self.attestations)
+        })
     }
 
     fn execute(&self, ctx: &mut dyn ExecutionContext, _tx: &TxBody) -> Result<Vec<Event>, Refusal> {
         let mut exec = ctx.relay().ok_or_else(no_council)?;
         exec.attest(self.chain, self.attestations)
-            .map_err(|e| Refusal {
-                name: e.name().to_string(),
-                message: e.to_string(),
-            })
+            .map_err(|e| refusal(&e))
     }
 }
 
@@ -79,18 +86,15 @@ impl RotateAttesterKey<'_> {
 
 impl TxHandler for RotateAttesterKey<'_> {
     fn validate(&self, ctx: &dyn ValidationContext, tx: &TxBody) -> Result<(), TxError> {
-        let mut council = council_of(ctx)?.clone();
-        let mut view = Overlay::new(ctx.state());
-        let mut packets = ctx.packets().clone();
-        RelayExec::new(&mut view, &mut council, &mut packets, ctx.now_ms())
-            .rotate_attester(
+        let rotation = self.rotation(tx);
+        on_scratch(ctx, "rotate_attester_key", |exec| {
+            exec.rotate_attester(
                 self.chain,
-                &self.rotation(tx),
+                &rotation,
                 self.old_signature,
                 self.new_signature,
             )
-            .map(drop)
-            .map_err(|e| refused_as("rotate_attester_key", &e))
+        })
     }
 
     fn execute(&self, ctx: &mut dyn ExecutionContext, tx: &TxBody) -> Result<Vec<Event>, Refusal> {
@@ -102,9 +106,6 @@ impl TxHandler for RotateAttesterKey<'_> {
             self.old_signature,
             self.new_signature,
         )
-        .map_err(|e| Refusal {
-            name: e.name().to_string(),
-            message: e.to_string(),
-        })
+        .map_err(|e| refusal(&e))
     }
 }
