@@ -582,6 +582,10 @@ pub enum BenchCommand {
         /// `scripts/setup-plugin.sh`): the plugin protocol's cost per packet.
         #[arg(long)]
         plugin_chain: bool,
+        /// The hub nodes' `idle_block_interval_ms` (their default when absent; 0: the
+        /// idle rule off), to see its cost in latency.
+        #[arg(long)]
+        idle_interval_ms: Option<u64>,
     },
 }
 
@@ -1032,6 +1036,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                 keep,
                 hubs,
                 plugin_chain,
+                idle_interval_ms,
             } => {
                 let plugin = if plugin_chain {
                     Some(junction_devtools::evmnet::reference_plugin(
@@ -1052,6 +1057,7 @@ pub async fn run(cli: Cli) -> eyre::Result<()> {
                     watch_ms,
                     timeout_secs: timeout,
                     keep,
+                    idle_interval_ms,
                 })
                 .await
             }

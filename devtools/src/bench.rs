@@ -46,12 +46,7 @@ pub async fn chain(
     let base = 36000 + (std::process::id() % 2000) as u16 * 3;
     let urls = crate::testnet::init(&dir, validators, "junction-bench", base)?;
     if let Some(ms) = idle_interval_ms {
-        for i in 0..validators {
-            let home = Home::new(dir.join(format!("node{i}")));
-            let mut cfg = home.load_config()?;
-            cfg.consensus.idle_block_interval_ms = ms;
-            home.write_config(&cfg)?;
-        }
+        crate::testnet::set_idle_interval(&dir, validators, ms)?;
     }
     let mut children = crate::testnet::spawn_nodes(&dir, validators)?;
     let result = async {

@@ -83,6 +83,8 @@ pub struct E2eOptions {
     /// One chain (`evm-b`, the destination) served through an adapter plugin with this
     /// program (e.g. the reference plugin in Python): the protocol's cost per packet.
     pub plugin: Option<Vec<String>>,
+    /// The hub nodes' `idle_block_interval_ms`, when not their default.
+    pub idle_interval_ms: Option<u64>,
 }
 
 type Key = [u8; 32];
@@ -290,6 +292,11 @@ pub async fn e2e(opts: E2eOptions) -> eyre::Result<()> {
         }
         _ => return Err(eyre!("--hubs must be 1 or 2")),
     };
+    if let Some(ms) = opts.idle_interval_ms {
+        for d in &hub_dirs {
+            crate::testnet::set_idle_interval(d, opts.validators, ms)?;
+        }
+    }
     if opts.hubs == 2 && opts.plugin.is_some() {
         return Err(eyre!("--plugin-chain is measured on one hub"));
     }

@@ -61,6 +61,17 @@ pub fn free_port_blocks(base: u16, n: usize) -> eyre::Result<Vec<u16>> {
     Ok(out)
 }
 
+/// Sets `consensus.idle_block_interval_ms` of the testnet's `validators` nodes in `dir`.
+pub fn set_idle_interval(dir: &Path, validators: usize, ms: u64) -> eyre::Result<()> {
+    for i in 0..validators {
+        let home = junction_hub::config::Home::new(dir.join(format!("node{i}")));
+        let mut cfg = home.load_config()?;
+        cfg.consensus.idle_block_interval_ms = ms;
+        home.write_config(&cfg)?;
+    }
+    Ok(())
+}
+
 /// Starts `junction start --home <home>` with its output in `<home>/node.log`.
 pub fn spawn_node(exe: &Path, home: &Path) -> eyre::Result<Child> {
     let log = std::fs::OpenOptions::new()

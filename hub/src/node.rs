@@ -47,6 +47,8 @@ pub struct NewBlock {
 pub struct ChainView {
     /// Last committed block.
     pub tip: Tip,
+    /// How many transactions it carried (0 after a restart, until the next block).
+    pub tip_txs: usize,
     /// State after it, read from the store one key at a time.
     pub state: Arc<Snapshot>,
     /// The packet state over that snapshot: the log's frontier, records read per key.
@@ -633,6 +635,7 @@ impl Shared {
                 self.metrics.count_event(e);
             }
             chain.tip = tip;
+            chain.tip_txs = block.txs.len();
             drop(executed.packets);
             // The block is durable; the view moves to it, reading the store afresh.
             chain.state = self.store.snapshot()?;

@@ -256,6 +256,7 @@ pub(crate) fn shared_over(
         metrics,
         chain: RwLock::new(ChainView {
             tip,
+            tip_txs: 0,
             accounts: crate::node::known_accounts(state.as_ref()),
             state,
             packets,
