@@ -317,10 +317,27 @@ pub fn sign_attested_header(
     key: &SigningKey,
     header: &AttestedHeader,
 ) -> Result<[u8; 65], AttestedError> {
-    let mut sig =
-        sign_digest(key, &attestation_digest(header)).ok_or(AttestedError::SigningFailed)?;
+    sign_eth(key, &attestation_digest(header))
+}
+
+/// `key`'s signature of `digest`: `r || s || v`, low S, `v = 27 + recovery id`.
+fn sign_eth(key: &SigningKey, digest: &[u8; 32]) -> Result<[u8; 65], AttestedError> {
+    let mut sig = sign_digest(key, digest).ok_or(AttestedError::SigningFailed)?;
     sig[64] = sig[64].saturating_add(27);
     Ok(sig)
+}
+
+/// The address that made signature number `index` over `digest` (low S), any address.
+fn recover_signer(
+    digest: &[u8; 32],
+    index: usize,
+    sig: &[u8; 65],
+) -> Result<[u8; 20], AttestedError> {
+    recover_address(digest, sig, true).map_err(|e| match e {
+        SigError::BadRecoveryId { v } => AttestedError::BadRecoveryId { index, v },
+        SigError::Invalid => AttestedError::InvalidSignature { index },
+        SigError::HighS => AttestedError::HighS { index },
+    })
 }
 
 /// The attested fields of a full RLP header for `chain_id`; the hash is keccak256 of the
@@ -419,9 +436,7 @@ impl AttesterRotation {
 
     /// `key`'s signature of the rotation (`r || s || v`, low S, `v = 27 + recovery id`).
     pub fn sign(&self, key: &SigningKey) -> Result<[u8; 65], AttestedError> {
-        let mut sig = sign_digest(key, &self.digest()).ok_or(AttestedError::SigningFailed)?;
-        sig[64] = sig[64].saturating_add(27);
-        Ok(sig)
+        sign_eth(key, &self.digest())
     }
 }
 
@@ -489,11 +504,7 @@ impl AttesterSet {
         index: usize,
         sig: &[u8; 65],
     ) -> Result<[u8; 20], AttestedError> {
-        let signer = recover_address(digest, sig, true).map_err(|e| match e {
-            SigError::BadRecoveryId { v } => AttestedError::BadRecoveryId { index, v },
-            SigError::Invalid => AttestedError::InvalidSignature { index },
-            SigError::HighS => AttestedError::HighS { index },
-        })?;
+        let signer = recover_signer(digest, index, sig)?;
         if !self.attesters.contains(&signer) {
             return Err(AttestedError::SignerNotAttester { index, signer });
         }
@@ -530,11 +541,7 @@ impl AttesterSet {
         .into_iter()
         .enumerate()
         {
-            let got = recover_address(&digest, sig, true).map_err(|e| match e {
-                SigError::BadRecoveryId { v } => AttestedError::BadRecoveryId { index, v },
-                SigError::Invalid => AttestedError::InvalidSignature { index },
-                SigError::HighS => AttestedError::HighS { index },
-            })?;
+            let got = recover_signer(&digest, index, sig)?;
             if got != expected {
                 return Err(AttestedError::RotationSignerMismatch { key, expected, got });
             }
